@@ -1,0 +1,188 @@
+/* data.h - the store: parties, users, sessions, items and the event log.
+ *
+ * This is the only module that holds SQL. It owns SQLite and SpatiaLite.
+ * Items are kept as versions: every change closes the current version
+ * (sets its sys_to) and opens a new one, so "now", "as of time t" and
+ * "the history of item n" are the same query over one spatial index.
+ *
+ * Threads: a struct data_db is one connection and belongs to one thread
+ * at a time. Open one per worker thread; SQLite (WAL, busy timeout)
+ * serialises the writers. Every function that writes is one transaction,
+ * committed before it returns FM_OK.
+ *
+ * JSON travels as jansson values (json_t) and as compact text. Feature
+ * text handed out is RFC 7946 GeoJSON with the property names of
+ * DESIGN.md.
+ */
+#ifndef DATA_H
+#define DATA_H
+
+#include "fm.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct data_db;
+
+/* ---- opening ---------------------------------------------------------- */
+
+/* Opens (creating, migrating) the database at path. OUT *out. */
+fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err);
+/* Takes NULL. */
+void data_close(struct data_db *db);
+/* The schema version this build writes (PRAGMA user_version). */
+int data_schema_version(void);
+
+/* ---- limits ----------------------------------------------------------- */
+
+struct data_limits {
+    long max_vertices;     /* per geometry */
+    long max_string_bytes; /* per text property */
+};
+void data_limits_default(struct data_limits *l);
+
+/* ---- who is asking ---------------------------------------------------- */
+
+enum data_role { DATA_ROLE_NONE, DATA_ROLE_LIAISON, DATA_ROLE_SUPERVISOR, DATA_ROLE_VIEWER,
+                 DATA_ROLE_ADMIN };
+const char *data_role_name(enum data_role r);
+fm_rc data_role_parse(const char *s, enum data_role *out);
+
+struct data_viewer {
+    int64_t user_id;
+    char user[64];
+    char party[16];
+    enum data_role role;
+};
+
+/* ---- parties and users ------------------------------------------------ */
+
+/* kind is "side" or "supervisor"; colour "#rrggbb". */
+fm_rc data_party_add(struct data_db *db, const char *code, const char *name, const char *colour,
+                     const char *kind, struct fm_err *err);
+/* All parties as a JSON array of {code,name,colour,kind}. OUT *out (json_decref). */
+fm_rc data_parties(struct data_db *db, json_t **out, struct fm_err *err);
+
+/* Hashes password with argon2id. FM_ECONFLICT if the name is taken. */
+fm_rc data_user_add(struct data_db *db, const char *name, const char *party, enum data_role role,
+                    const char *password, struct fm_err *err);
+/* FM_EUNAUTH for an unknown user or a wrong password (the same answer, in
+ * about the same time). Fills *out on success. */
+fm_rc data_user_check(struct data_db *db, const char *name, const char *password,
+                      struct data_viewer *out, struct fm_err *err);
+fm_rc data_user_count(struct data_db *db, long *out, struct fm_err *err);
+
+/* ---- sessions and tokens ---------------------------------------------- */
+
+#define DATA_SECRET_LEN 65 /* 64 hex digits + NUL */
+
+struct data_session_policy {
+    long idle_seconds;     /* a session unused this long is over */
+    long absolute_seconds; /* and any session this old */
+};
+
+/* A new random session for v. OUT id (DATA_SECRET_LEN). Only its hash is stored. */
+fm_rc data_session_new(struct data_db *db, const struct data_viewer *v, char *id,
+                       struct fm_err *err);
+/* FM_EUNAUTH when unknown or expired; else fills *out and marks it used. */
+fm_rc data_session_get(struct data_db *db, const char *id, const struct data_session_policy *p,
+                       struct data_viewer *out, struct fm_err *err);
+fm_rc data_session_end(struct data_db *db, const char *id, struct fm_err *err);
+
+/* A new bearer token for user name. OUT token ("fmt_" + 64 hex, 69 bytes). */
+#define DATA_TOKEN_LEN 69
+fm_rc data_token_new(struct data_db *db, const char *user, char *token, struct fm_err *err);
+fm_rc data_token_get(struct data_db *db, const char *token, struct data_viewer *out,
+                     struct fm_err *err);
+
+/* ---- items ------------------------------------------------------------ */
+
+enum data_coll { DATA_ZONES, DATA_INCIDENTS, DATA_MOVEMENTS, DATA_COLL_COUNT };
+const char *data_coll_name(enum data_coll c);
+fm_rc data_coll_parse(const char *s, enum data_coll *out);
+/* The JSON array of statuses an item of c may have, in workflow order. */
+const char *const *data_coll_statuses(enum data_coll c);
+
+struct data_query {
+    enum data_coll coll;
+    int has_bbox;
+    double bbox[4]; /* minlon, minlat, maxlon, maxlat */
+    int has_time;   /* validity overlaps [t0, t1]; INT64_MIN/MAX for open ends */
+    fm_time t0, t1;
+    int has_asof; /* the situation as it stood at asof, not now */
+    fm_time asof;
+    const char *status; /* NULL: any but withdrawn */
+    const char *party;
+    const char *type;
+    long limit;  /* 1..10000 */
+    long offset; /* >= 0 */
+    int want_wkb; /* fill data_item_row.wkb */
+};
+
+struct data_item_row {
+    int64_t id;
+    int64_t version;
+    enum data_coll coll;
+    const char *party, *status, *type;
+    const char *feature; /* compact GeoJSON Feature text */
+    const unsigned char *wkb; /* little-endian WKB of the geometry, if asked */
+    size_t wkb_len;
+};
+
+/* Called once per row, in id order; return nonzero to stop. Borrowed pointers. */
+typedef int (*data_item_cb)(void *ctx, const struct data_item_row *row);
+
+/* Runs q for viewer v (drafts of other parties are invisible, and so not
+ * counted). *matched is the count without limit/offset. */
+fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
+                       data_item_cb cb, void *ctx, long *matched, struct fm_err *err);
+
+/* One item as a Feature (current version). OUT *feature (json_decref).
+ * FM_ENOTFOUND when absent, withdrawn or not visible to v. */
+fm_rc data_item_get(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                    json_t **feature, struct fm_err *err);
+
+/* Creates an item from a GeoJSON Feature (validated here). OUT *created. */
+fm_rc data_item_create(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                       const json_t *feature, const struct data_limits *lim, json_t **created,
+                       struct fm_err *err);
+
+/* Replaces (PUT) or merge-patches (PATCH, RFC 7396) item id, only if its
+ * current version is if_match (FM_ESTALE otherwise). OUT *updated. */
+fm_rc data_item_replace(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, int64_t if_match, const json_t *feature,
+                        const struct data_limits *lim, json_t **updated, struct fm_err *err);
+fm_rc data_item_patch(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                      int64_t id, int64_t if_match, const json_t *patch,
+                      const struct data_limits *lim, json_t **updated, struct fm_err *err);
+/* Withdraws item id (status "withdrawn"; kept in the history). */
+fm_rc data_item_withdraw(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         int64_t id, int64_t if_match, struct fm_err *err);
+
+/* Every version v may see, oldest first, as a JSON array of
+ * {version, at, by, party, action, feature}. OUT *out. */
+fm_rc data_item_history(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, json_t **out, struct fm_err *err);
+
+/* ---- event log -------------------------------------------------------- */
+
+/* The newest sequence number (0 when empty). */
+fm_rc data_events_last(struct data_db *db, int64_t *out, struct fm_err *err);
+/* Events after seq `since` that v may see, at most limit, as a JSON array
+ * of {seq, at, user, party, action, collection, item, version, hash,
+ * before, after}. OUT *out. */
+fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t since,
+                        long limit, json_t **out, struct fm_err *err);
+/* Checks the hash chain. *bad_seq is 0 when intact, else the first bad
+ * record, with the reason in err. *count is the number of records read. */
+fm_rc data_events_verify(struct data_db *db, int64_t *bad_seq, int64_t *count,
+                         struct fm_err *err);
+
+/* ---- demo ------------------------------------------------------------- */
+
+/* On an empty database: parties A, B, SUP, one user per role (password =
+ * the name), and a handful of items in the demo area. FM_OK and nothing
+ * done when users exist. *created is 1 when it did the work. */
+fm_rc data_demo_seed(struct data_db *db, int *created, struct fm_err *err);
+
+#endif

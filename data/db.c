@@ -1,0 +1,187 @@
+/* db.c - opening a connection, SpatiaLite per connection, the schema and
+ * its migrations, transactions. */
+#include "internal.h"
+
+#include <spatialite.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Each entry moves the schema from version i to i+1. Append, never edit. */
+static const char *const migrations[] = {
+    /* 1: parties, users, sessions, tokens, items as versions, event log */
+    "CREATE TABLE parties ("
+    "  code TEXT PRIMARY KEY CHECK (length(code) BETWEEN 1 AND 15),"
+    "  name TEXT NOT NULL, colour TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('side','supervisor')));"
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    "  party TEXT NOT NULL REFERENCES parties(code),"
+    "  role TEXT NOT NULL CHECK (role IN ('liaison','supervisor','viewer','admin')),"
+    "  pwhash TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE TABLE sessions ("
+    "  idhash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  created_at INTEGER NOT NULL, used_at INTEGER NOT NULL);"
+    "CREATE TABLE tokens ("
+    "  hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE items ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  collection TEXT NOT NULL, party TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, created_by TEXT NOT NULL);"
+    "CREATE TABLE item_versions ("
+    "  vid INTEGER PRIMARY KEY,"
+    "  item_id INTEGER NOT NULL REFERENCES items(id),"
+    "  version INTEGER NOT NULL, collection TEXT NOT NULL, party TEXT NOT NULL,"
+    "  status TEXT NOT NULL, type TEXT, title TEXT,"
+    "  valid_from INTEGER, valid_to INTEGER,"
+    "  alt_floor REAL, alt_ceiling REAL,"
+    "  sys_from INTEGER NOT NULL, sys_to INTEGER,"
+    "  action TEXT NOT NULL, by_user TEXT NOT NULL,"
+    "  feature TEXT NOT NULL,"
+    "  UNIQUE (item_id, version));"
+    "SELECT AddGeometryColumn('item_versions', 'geom', 4326, 'GEOMETRY', 'XY', 1);"
+    "SELECT CreateSpatialIndex('item_versions', 'geom');"
+    "CREATE INDEX item_versions_current ON item_versions (collection, sys_to, item_id);"
+    "CREATE INDEX item_versions_item ON item_versions (item_id, version);"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+    "  user TEXT NOT NULL, party TEXT NOT NULL, action TEXT NOT NULL,"
+    "  collection TEXT, item_id INTEGER, version INTEGER,"
+    "  owner TEXT, before_draft INTEGER NOT NULL DEFAULT 0,"
+    "  after_draft INTEGER NOT NULL DEFAULT 0,"
+    "  before TEXT, after TEXT,"
+    "  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX events_item ON events (item_id, seq);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+int data_schema_version(void)
+{
+    return SCHEMA_VERSION;
+}
+
+fm_rc db_fail(struct data_db *db, struct fm_err *err, const char *what)
+{
+    int code = sqlite3_errcode(db->h);
+    fm_rc rc = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? FM_EBUSY : FM_EDB;
+    fm_log(FM_LOG_ERROR, "sqlite: %s: %s", what, sqlite3_errmsg(db->h));
+    return fm_fail(err, rc, NULL, "database: %s: %s", what, sqlite3_errmsg(db->h));
+}
+
+fm_rc db_prepare(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err)
+{
+    *st = NULL;
+    if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK) return db_fail(db, err, sql);
+    return FM_OK;
+}
+
+fm_rc db_exec(struct data_db *db, const char *sql, struct fm_err *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fm_rc rc = fm_fail(err, FM_EDB, NULL, "database: %s", msg ? msg : "?");
+        fm_log(FM_LOG_ERROR, "sqlite exec: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return rc;
+    }
+    return FM_OK;
+}
+
+fm_rc db_begin(struct data_db *db, struct fm_err *err)
+{
+    return db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+fm_rc db_commit(struct data_db *db, struct fm_err *err)
+{
+    fm_rc rc = db_exec(db, "COMMIT", err);
+    if (rc) db_rollback(db);
+    return rc;
+}
+
+void db_rollback(struct data_db *db)
+{
+    if (!sqlite3_get_autocommit(db->h)) sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const char *db_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? (const char *)t : "";
+}
+
+static fm_rc migrate(struct data_db *db, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, "PRAGMA user_version", &st, err);
+    if (rc) return rc;
+    int have = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (have > SCHEMA_VERSION)
+        return fm_fail(err, FM_EDB, NULL,
+                       "the database has schema %d, newer than this build's %d", have,
+                       SCHEMA_VERSION);
+    if (have == SCHEMA_VERSION) return FM_OK;
+
+    if ((rc = db_begin(db, err))) return rc;
+    if (have == 0 && (rc = db_exec(db, "SELECT InitSpatialMetaData(0, 'WGS84')", err))) goto fail;
+    for (int v = have; v < SCHEMA_VERSION; v++) {
+        fm_log(FM_LOG_INFO, "migrating the database schema to version %d", v + 1);
+        if ((rc = db_exec(db, migrations[v], err))) goto fail;
+    }
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
+    if ((rc = db_exec(db, sql, err))) goto fail;
+    return db_commit(db, err);
+fail:
+    db_rollback(db);
+    return rc;
+}
+
+fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
+{
+    *out = NULL;
+    struct data_db *db = fm_xcalloc(1, sizeof *db);
+    fm_rc rc;
+    if (sqlite3_open_v2(path, &db->h,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = fm_fail(err, FM_EIO, NULL, "cannot open %s: %s", path,
+                     db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        goto fail;
+    }
+    db->splite = spatialite_alloc_connection();
+    spatialite_init_ex(db->h, db->splite, 0);
+    sqlite3_busy_timeout(db->h, 10000);
+    sqlite3_extended_result_codes(db->h, 0);
+    if ((rc = db_exec(db,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                      "PRAGMA foreign_keys=ON;",
+                      err)))
+        goto fail;
+    if ((rc = migrate(db, err))) goto fail;
+    *out = db;
+    return FM_OK;
+fail:
+    data_close(db);
+    return rc;
+}
+
+void data_close(struct data_db *db)
+{
+    if (!db) return;
+    if (db->h) sqlite3_close_v2(db->h);
+    if (db->splite) spatialite_cleanup_ex(db->splite);
+    free(db);
+}
+
+void data_limits_default(struct data_limits *l)
+{
+    l->max_vertices = 20000;
+    l->max_string_bytes = 16384;
+}

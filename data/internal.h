@@ -1,0 +1,68 @@
+/* internal.h - what the files of data/ share; not for other modules. */
+#ifndef DATA_INTERNAL_H
+#define DATA_INTERNAL_H
+
+#include "data.h"
+
+#include <sqlite3.h>
+
+struct data_db {
+    sqlite3 *h;
+    void *splite; /* SpatiaLite's per-connection cache */
+};
+
+/* Translate a SQLite failure once, here, into FM_EDB (or FM_EBUSY). */
+fm_rc db_fail(struct data_db *db, struct fm_err *err, const char *what);
+
+/* Prepare; on failure fills err. OUT *st. */
+fm_rc db_prepare(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err);
+/* Runs sql with no results. */
+fm_rc db_exec(struct data_db *db, const char *sql, struct fm_err *err);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+fm_rc db_begin(struct data_db *db, struct fm_err *err);
+fm_rc db_commit(struct data_db *db, struct fm_err *err);
+void db_rollback(struct data_db *db);
+
+/* Text column or "" for NULL. */
+const char *db_text(sqlite3_stmt *st, int col);
+
+/* ---- validation (validate.c) ------------------------------------------ */
+
+/* The fields of an item as validated from a client's Feature. Owns its
+ * json_t references (feature_fields_cleanup). */
+struct item_fields {
+    json_t *geometry; /* validated GeoJSON geometry */
+    json_t *props;    /* every property the client sent, server-owned ones dropped */
+    const char *status, *type, *title;
+    int has_from, has_to;
+    fm_time valid_from, valid_to;
+    int has_floor, has_ceiling;
+    double alt_floor, alt_ceiling;
+    long vertices;
+};
+
+fm_rc feature_validate(enum data_coll c, const json_t *feature, const struct data_limits *lim,
+                       struct item_fields *out, struct fm_err *err);
+void feature_fields_cleanup(struct item_fields *f);
+/* The status an item of c starts in when the client names none. */
+const char *coll_default_status(enum data_coll c);
+int coll_has_status(enum data_coll c, const char *status);
+/* Is from -> to a legal step of c's workflow? */
+int coll_transition_ok(enum data_coll c, const char *from, const char *to);
+
+/* ---- event log (events.c) --------------------------------------------- */
+
+/* Appends one record inside the caller's transaction. before/after may be NULL. */
+fm_rc events_append(struct data_db *db, const struct data_viewer *v, const char *action,
+                    enum data_coll c, int64_t item, int64_t version, const char *before,
+                    const char *after, fm_time at, struct fm_err *err);
+
+/* ---- crypto (secret.c) ------------------------------------------------ */
+
+/* SHA-256 of n bytes into out (32 bytes). */
+void sha256(const void *p, size_t n, unsigned char out[32]);
+/* hex(SHA-256(s)) into out (65 bytes). */
+void sha256_hex(const char *s, char out[65]);
+
+#endif

@@ -1,0 +1,490 @@
+/* items.c - zones, incidents and movements: create, read, query, replace,
+ * merge-patch, withdraw, history. Each write is one transaction that
+ * closes the current version, opens the next and appends to the event
+ * log; nothing is ever updated in place or deleted. */
+#include "internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- rules of who may do what ---------------------------------------- */
+
+static int may_write(const struct data_viewer *v)
+{
+    return v->role == DATA_ROLE_LIAISON || v->role == DATA_ROLE_SUPERVISOR;
+}
+
+/* Drafts are seen by their owner party only; a viewer sees none. */
+static int may_see(const struct data_viewer *v, const char *party, const char *status)
+{
+    if (strcmp(status, "draft") != 0) return 1;
+    return v->role != DATA_ROLE_VIEWER && v->role != DATA_ROLE_NONE &&
+           strcmp(v->party, party) == 0;
+}
+
+static int is_initial_status(enum data_coll c, const char *status)
+{
+    return strcmp(status, "draft") == 0 || strcmp(status, coll_default_status(c)) == 0 ||
+           (c == DATA_ZONES && strcmp(status, "proposed") == 0);
+}
+
+/* ---- geometry through SpatiaLite ------------------------------------- */
+
+#define GEOM_SQL "CastToXY(SetSRID(GeomFromGeoJSON(?), 4326))"
+
+/* Rejects what GEOS calls invalid, with its reason and location. */
+static fm_rc geometry_check(struct data_db *db, const char *geojson, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT g IS NULL, ST_IsValid(g), ST_IsValidReason(g)"
+                          " FROM (SELECT " GEOM_SQL " AS g)",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, geojson, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_fail(db, err, "geometry check");
+    } else if (sqlite3_column_int(st, 0)) {
+        rc = fm_fail(err, FM_EINVAL, "/geometry", "the geometry could not be read");
+    } else if (sqlite3_column_int(st, 1) != 1) {
+        rc = fm_fail(err, FM_EINVAL, "/geometry", "invalid geometry: %s", db_text(st, 2));
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the current version --------------------------------------------- */
+
+struct current {
+    int64_t vid, version;
+    char party[16];
+    char status[24];
+    char created_by[64];
+    fm_time created_at;
+    json_t *feature;
+};
+
+static void current_cleanup(struct current *cur)
+{
+    json_decref(cur->feature);
+    cur->feature = NULL;
+}
+
+/* Loads the current version of (c, id) as v may see it. */
+static fm_rc load_current(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                          int64_t id, struct current *cur, struct fm_err *err)
+{
+    memset(cur, 0, sizeof *cur);
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT v.vid, v.version, v.party, v.status, v.feature,"
+                          " i.created_at, i.created_by FROM item_versions v"
+                          " JOIN items i ON i.id = v.item_id"
+                          " WHERE v.item_id = ? AND v.collection = ? AND v.sys_to IS NULL",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, data_coll_name(c), -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW && strcmp(db_text(st, 3), "withdrawn") != 0 &&
+        may_see(v, db_text(st, 2), db_text(st, 3))) {
+        cur->vid = sqlite3_column_int64(st, 0);
+        cur->version = sqlite3_column_int64(st, 1);
+        snprintf(cur->party, sizeof cur->party, "%s", db_text(st, 2));
+        snprintf(cur->status, sizeof cur->status, "%s", db_text(st, 3));
+        cur->created_at = sqlite3_column_int64(st, 5);
+        snprintf(cur->created_by, sizeof cur->created_by, "%s", db_text(st, 6));
+        cur->feature = json_loads(db_text(st, 4), 0, NULL);
+        if (!cur->feature) rc = fm_fail(err, FM_EINTERNAL, NULL, "stored feature unreadable");
+    } else if (s == SQLITE_ROW || s == SQLITE_DONE) {
+        rc = fm_fail(err, FM_ENOTFOUND, NULL, "no %s item %" PRId64, data_coll_name(c), id);
+    } else {
+        rc = db_fail(db, err, "load item");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- writing a version ------------------------------------------------ */
+
+/* Builds the stored Feature from validated fields and server-owned ones. */
+static json_t *build_feature(int64_t id, const struct item_fields *f, const char *party,
+                             const char *status, int64_t version, fm_time created_at,
+                             const char *created_by, fm_time updated_at, const char *updated_by)
+{
+    char created[FM_TIME_STAMP_LEN], updated[FM_TIME_STAMP_LEN];
+    fm_time_format(created_at, created);
+    fm_time_format(updated_at, updated);
+    json_t *props = json_deep_copy(f->props);
+    json_object_set_new(props, "status", json_string(status));
+    json_object_set_new(props, "party", json_string(party));
+    json_object_set_new(props, "version", json_integer(version));
+    json_object_set_new(props, "created_at", json_string(created));
+    json_object_set_new(props, "created_by", json_string(created_by));
+    json_object_set_new(props, "updated_at", json_string(updated));
+    json_object_set_new(props, "updated_by", json_string(updated_by));
+    return json_pack("{s:s,s:I,s:O,s:o}", "type", "Feature", "id", (json_int_t)id, "geometry",
+                     f->geometry, "properties", props);
+}
+
+struct version_row {
+    int64_t id, version;
+    enum data_coll coll;
+    const char *party, *status, *action, *by;
+    fm_time now;
+    const struct item_fields *f;
+    const char *feature_text;
+    const char *geometry_text;
+};
+
+static fm_rc insert_version(struct data_db *db, const struct version_row *r, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "INSERT INTO item_versions (item_id, version, collection, party, status,"
+                          " type, title, valid_from, valid_to, alt_floor, alt_ceiling, sys_from,"
+                          " action, by_user, feature, geom) VALUES"
+                          " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," GEOM_SQL ")",
+                          &st, err);
+    if (rc) return rc;
+    const struct item_fields *f = r->f;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, r->version);
+    sqlite3_bind_text(st, 3, data_coll_name(r->coll), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, r->status, -1, SQLITE_STATIC);
+    if (f->type) sqlite3_bind_text(st, 6, f->type, -1, SQLITE_STATIC);
+    if (f->title) sqlite3_bind_text(st, 7, f->title, -1, SQLITE_STATIC);
+    if (f->has_from) sqlite3_bind_int64(st, 8, f->valid_from);
+    if (f->has_to) sqlite3_bind_int64(st, 9, f->valid_to);
+    if (f->has_floor) sqlite3_bind_double(st, 10, f->alt_floor);
+    if (f->has_ceiling) sqlite3_bind_double(st, 11, f->alt_ceiling);
+    sqlite3_bind_int64(st, 12, r->now);
+    sqlite3_bind_text(st, 13, r->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, r->by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, r->feature_text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 16, r->geometry_text, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "insert version");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static fm_rc close_version(struct data_db *db, int64_t vid, fm_time now, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, "UPDATE item_versions SET sys_to = ? WHERE vid = ?", &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, vid);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "close version");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static char *dump(const json_t *j)
+{
+    return json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+}
+
+/* ---- create ----------------------------------------------------------- */
+
+static fm_rc insert_item(struct data_db *db, enum data_coll c, const char *party, fm_time now,
+                         const char *by, int64_t *id, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "INSERT INTO items (collection, party, created_at, created_by)"
+                          " VALUES (?,?,?,?)",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, data_coll_name(c), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_text(st, 4, by, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "insert item");
+    *id = sqlite3_last_insert_rowid(db->h);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+fm_rc data_item_create(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                       const json_t *feature, const struct data_limits *lim, json_t **created,
+                       struct fm_err *err)
+{
+    *created = NULL;
+    if (!may_write(v))
+        return fm_fail(err, FM_EFORBID, NULL, "a %s may not create items", data_role_name(v->role));
+    struct item_fields f;
+    fm_rc rc = feature_validate(c, feature, lim, &f, err);
+    if (rc) return rc;
+    json_t *out = NULL;
+    char *geom_text = NULL, *feature_text = NULL;
+    const char *status = f.status ? f.status : coll_default_status(c);
+    if (!is_initial_status(c, status)) {
+        rc = fm_fail(err, FM_EINVAL, "/properties/status",
+                     "a new item of %s starts as draft or %s%s, not %s", data_coll_name(c),
+                     coll_default_status(c), c == DATA_ZONES ? " (or proposed)" : "", status);
+        goto done;
+    }
+    geom_text = dump(f.geometry);
+    if ((rc = geometry_check(db, geom_text, err))) goto done;
+
+    fm_time now = fm_time_now();
+    int64_t id;
+    if ((rc = db_begin(db, err))) goto done;
+    if ((rc = insert_item(db, c, v->party, now, v->user, &id, err))) goto fail;
+    out = build_feature(id, &f, v->party, status, 1, now, v->user, now, v->user);
+    feature_text = dump(out);
+    struct version_row r = {id,     1,         c,           v->party, status, "create", v->user,
+                            now,    &f,        feature_text, geom_text};
+    if ((rc = insert_version(db, &r, err))) goto fail;
+    if ((rc = events_append(db, v, "create", c, id, 1, NULL, feature_text, now, err))) goto fail;
+    if ((rc = db_commit(db, err))) goto done;
+    *created = out;
+    out = NULL;
+    goto done;
+fail:
+    db_rollback(db);
+done:
+    json_decref(out);
+    free(geom_text);
+    free(feature_text);
+    feature_fields_cleanup(&f);
+    return rc;
+}
+
+/* ---- read ------------------------------------------------------------- */
+
+fm_rc data_item_get(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                    json_t **feature, struct fm_err *err)
+{
+    struct current cur;
+    *feature = NULL;
+    fm_rc rc = load_current(db, v, c, id, &cur, err);
+    if (rc) return rc;
+    *feature = cur.feature;
+    return FM_OK;
+}
+
+/* ---- update ----------------------------------------------------------- */
+
+/* The change of a supervisor to another party's item may touch the status
+ * only (to dispute or arbitrate); geometry and content stay the owner's. */
+static int only_status_changed(const json_t *old_feature, const json_t *new_feature)
+{
+    json_t *a = json_deep_copy(old_feature), *b = json_deep_copy(new_feature);
+    json_t *pa = json_object_get(a, "properties"), *pb = json_object_get(b, "properties");
+    static const char *const ignore[] = {"status",     "party",      "version",    "created_at",
+                                         "created_by", "updated_at", "updated_by", NULL};
+    for (const char *const *k = ignore; *k; k++) {
+        json_object_del(pa, *k);
+        json_object_del(pb, *k);
+    }
+    json_object_del(a, "id");
+    json_object_del(b, "id");
+    int same = json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    return same;
+}
+
+static void transitions_from(enum data_coll c, const char *from, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *const *s = data_coll_statuses(c); *s; s++)
+        if (strcmp(*s, from) != 0 && strcmp(*s, "withdrawn") != 0 &&
+            coll_transition_ok(c, from, *s))
+            used += (size_t)snprintf(out + used, used < n ? n - used : 0, "%s%s",
+                                     used ? ", " : "", *s);
+    if (!used) snprintf(out, n, "none");
+}
+
+/* Writes `proposed` (a whole Feature) as the next version of cur. */
+static fm_rc write_next(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, struct current *cur, int64_t if_match, const json_t *proposed,
+                        const char *action, const struct data_limits *lim, json_t **updated,
+                        struct fm_err *err)
+{
+    struct item_fields f;
+    fm_rc rc = feature_validate(c, proposed, lim, &f, err);
+    if (rc) return rc;
+    json_t *out = NULL;
+    char *geom_text = NULL, *feature_text = NULL, *before_text = NULL;
+    const char *status = f.status ? f.status : cur->status;
+
+    if (strcmp(v->party, cur->party) != 0) {
+        if (v->role != DATA_ROLE_SUPERVISOR || !only_status_changed(cur->feature, proposed)) {
+            rc = fm_fail(err, FM_EFORBID, NULL,
+                         "item %" PRId64 " belongs to party %s; only its owner may change it", id,
+                         cur->party);
+            goto done;
+        }
+    }
+    if (if_match != cur->version) {
+        rc = fm_fail(err, FM_ESTALE, NULL,
+                     "item %" PRId64 " is at version %" PRId64 ", not %" PRId64
+                     ": someone changed it; reload and compare",
+                     id, cur->version, if_match);
+        goto done;
+    }
+    if (!coll_transition_ok(c, cur->status, status)) {
+        char allowed[200];
+        transitions_from(c, cur->status, allowed, sizeof allowed);
+        rc = fm_fail(err, FM_ECONFLICT, "/properties/status",
+                     "%s cannot go from %s to %s; allowed: %s", data_coll_name(c), cur->status,
+                     status, allowed);
+        goto done;
+    }
+    geom_text = dump(f.geometry);
+    if ((rc = geometry_check(db, geom_text, err))) goto done;
+
+    fm_time now = fm_time_now();
+    int64_t version = cur->version + 1;
+    out = build_feature(id, &f, cur->party, status, version, cur->created_at, cur->created_by,
+                        now, v->user);
+    feature_text = dump(out);
+    before_text = dump(cur->feature);
+    if ((rc = db_begin(db, err))) goto done;
+    if ((rc = close_version(db, cur->vid, now, err))) goto fail;
+    struct version_row r = {id,  version, c,           cur->party, status, action, v->user,
+                            now, &f,      feature_text, geom_text};
+    if ((rc = insert_version(db, &r, err))) goto fail;
+    if ((rc = events_append(db, v, action, c, id, version, before_text, feature_text, now, err)))
+        goto fail;
+    if ((rc = db_commit(db, err))) goto done;
+    if (updated) {
+        *updated = out;
+        out = NULL;
+    }
+    goto done;
+fail:
+    db_rollback(db);
+done:
+    json_decref(out);
+    free(geom_text);
+    free(feature_text);
+    free(before_text);
+    feature_fields_cleanup(&f);
+    return rc;
+}
+
+fm_rc data_item_replace(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, int64_t if_match, const json_t *feature,
+                        const struct data_limits *lim, json_t **updated, struct fm_err *err)
+{
+    *updated = NULL;
+    if (!may_write(v))
+        return fm_fail(err, FM_EFORBID, NULL, "a %s may not change items", data_role_name(v->role));
+    struct current cur;
+    fm_rc rc = load_current(db, v, c, id, &cur, err);
+    if (rc) return rc;
+    rc = write_next(db, v, c, id, &cur, if_match, feature, "replace", lim, updated, err);
+    current_cleanup(&cur);
+    return rc;
+}
+
+/* RFC 7396: null removes, objects merge, anything else replaces. */
+static json_t *merge_patch(json_t *target, const json_t *patch)
+{
+    if (!json_is_object(patch)) return json_deep_copy(patch);
+    json_t *out = json_is_object(target) ? json_deep_copy(target) : json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)patch, key, val)
+    {
+        if (json_is_null(val)) {
+            json_object_del(out, key);
+        } else {
+            json_t *merged = merge_patch(json_object_get(out, key), val);
+            json_object_set_new(out, key, merged);
+        }
+    }
+    return out;
+}
+
+fm_rc data_item_patch(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                      int64_t id, int64_t if_match, const json_t *patch,
+                      const struct data_limits *lim, json_t **updated, struct fm_err *err)
+{
+    *updated = NULL;
+    if (!may_write(v))
+        return fm_fail(err, FM_EFORBID, NULL, "a %s may not change items", data_role_name(v->role));
+    if (!json_is_object(patch))
+        return fm_fail(err, FM_EINVAL, "", "a merge patch must be a JSON object");
+    struct current cur;
+    fm_rc rc = load_current(db, v, c, id, &cur, err);
+    if (rc) return rc;
+    json_t *merged = merge_patch(cur.feature, patch);
+    rc = write_next(db, v, c, id, &cur, if_match, merged, "patch", lim, updated, err);
+    json_decref(merged);
+    current_cleanup(&cur);
+    return rc;
+}
+
+fm_rc data_item_withdraw(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         int64_t id, int64_t if_match, struct fm_err *err)
+{
+    if (!may_write(v))
+        return fm_fail(err, FM_EFORBID, NULL, "a %s may not withdraw items",
+                       data_role_name(v->role));
+    struct current cur;
+    fm_rc rc = load_current(db, v, c, id, &cur, err);
+    if (rc) return rc;
+    if (strcmp(v->party, cur.party) != 0) {
+        rc = fm_fail(err, FM_EFORBID, NULL,
+                     "item %" PRId64 " belongs to party %s; only its owner may withdraw it", id,
+                     cur.party);
+    } else {
+        /* withdrawal is a step from any live status, outside the table */
+        json_t *w = json_deep_copy(cur.feature);
+        json_object_set_new(json_object_get(w, "properties"), "status", json_string("withdrawn"));
+        snprintf(cur.status, sizeof cur.status, "withdrawn");
+        struct data_limits unlimited = {INT32_MAX, INT32_MAX};
+        rc = write_next(db, v, c, id, &cur, if_match, w, "withdraw", &unlimited, NULL, err);
+        json_decref(w);
+    }
+    current_cleanup(&cur);
+    return rc;
+}
+
+/* ---- history ---------------------------------------------------------- */
+
+fm_rc data_item_history(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, json_t **out, struct fm_err *err)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT version, sys_from, by_user, party, status, action, feature"
+                          " FROM item_versions WHERE item_id = ? AND collection = ?"
+                          " ORDER BY version",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, data_coll_name(c), -1, SQLITE_STATIC);
+    json_t *arr = json_array();
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!may_see(v, db_text(st, 3), db_text(st, 4))) continue;
+        char at[FM_TIME_STAMP_LEN];
+        fm_time_format(sqlite3_column_int64(st, 1), at);
+        json_t *feature = json_loads(db_text(st, 6), 0, NULL);
+        json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o*}", "version",
+                                             (json_int_t)sqlite3_column_int64(st, 0), "at", at,
+                                             "by", db_text(st, 2), "party", db_text(st, 3),
+                                             "action", db_text(st, 5), "feature", feature));
+    }
+    if (s != SQLITE_DONE)
+        rc = db_fail(db, err, "history");
+    else if (json_array_size(arr) == 0)
+        rc = fm_fail(err, FM_ENOTFOUND, NULL, "no %s item %" PRId64, data_coll_name(c), id);
+    sqlite3_finalize(st);
+    if (rc)
+        json_decref(arr);
+    else
+        *out = arr;
+    return rc;
+}

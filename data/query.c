@@ -1,0 +1,128 @@
+/* query.c - the items of a collection that a viewer may see, filtered by
+ * bbox (R*Tree first, then exact intersection), validity time, status,
+ * party and type, now or as of a past time, paged in id order. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The WHERE clause and its bindings, built once for the count and the page. */
+struct where {
+    char sql[1024];
+    size_t len;
+};
+
+static void add(struct where *w, const char *clause)
+{
+    w->len += (size_t)snprintf(w->sql + w->len, sizeof w->sql - w->len, " AND %s", clause);
+}
+
+static void build_where(const struct data_query *q, struct where *w)
+{
+    w->len = (size_t)snprintf(w->sql, sizeof w->sql, "v.collection = :coll");
+    if (q->has_asof)
+        add(w, "v.sys_from <= :asof AND (v.sys_to IS NULL OR v.sys_to > :asof)");
+    else
+        add(w, "v.sys_to IS NULL");
+    add(w, "(v.status <> 'draft' OR v.party = :vparty)");
+    add(w, q->status ? "v.status = :status" : "v.status <> 'withdrawn'");
+    if (q->party) add(w, "v.party = :party");
+    if (q->type) add(w, "v.type = :type");
+    if (q->has_time)
+        add(w, "(v.valid_from IS NULL OR v.valid_from <= :t1)"
+               " AND (v.valid_to IS NULL OR v.valid_to >= :t0)");
+    if (q->has_bbox)
+        add(w, "v.vid IN (SELECT pkid FROM idx_item_versions_geom WHERE xmin <= :maxx"
+               " AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny)"
+               " AND ST_Intersects(v.geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326)) = 1");
+}
+
+static void bind_name_text(sqlite3_stmt *st, const char *name, const char *val)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i) sqlite3_bind_text(st, i, val, -1, SQLITE_STATIC);
+}
+
+static void bind_name_int(sqlite3_stmt *st, const char *name, int64_t val)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i) sqlite3_bind_int64(st, i, val);
+}
+
+static void bind_name_double(sqlite3_stmt *st, const char *name, double val)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i) sqlite3_bind_double(st, i, val);
+}
+
+static void bind_query(sqlite3_stmt *st, const struct data_viewer *v, const struct data_query *q)
+{
+    bind_name_text(st, ":coll", data_coll_name(q->coll));
+    if (q->has_asof) bind_name_int(st, ":asof", q->asof);
+    const char *vp = v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? NULL : v->party;
+    if (vp) bind_name_text(st, ":vparty", vp); /* NULL matches no party: no drafts */
+    if (q->status) bind_name_text(st, ":status", q->status);
+    if (q->party) bind_name_text(st, ":party", q->party);
+    if (q->type) bind_name_text(st, ":type", q->type);
+    if (q->has_time) {
+        bind_name_int(st, ":t0", q->t0);
+        bind_name_int(st, ":t1", q->t1);
+    }
+    if (q->has_bbox) {
+        bind_name_double(st, ":minx", q->bbox[0]);
+        bind_name_double(st, ":miny", q->bbox[1]);
+        bind_name_double(st, ":maxx", q->bbox[2]);
+        bind_name_double(st, ":maxy", q->bbox[3]);
+    }
+}
+
+fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
+                       data_item_cb cb, void *ctx, long *matched, struct fm_err *err)
+{
+    if (matched) *matched = 0;
+    struct where w;
+    build_where(q, &w);
+    char sql[1400];
+    sqlite3_stmt *st;
+    fm_rc rc;
+
+    if (matched) {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM item_versions v WHERE %s", w.sql);
+        if ((rc = db_prepare(db, sql, &st, err))) return rc;
+        bind_query(st, v, q);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            *matched = (long)sqlite3_column_int64(st, 0);
+        else
+            rc = db_fail(db, err, "count items");
+        sqlite3_finalize(st);
+        if (rc) return rc;
+    }
+    if (!cb) return FM_OK;
+
+    snprintf(sql, sizeof sql,
+             "SELECT v.item_id, v.version, v.party, v.status, v.type, v.feature, %s"
+             " FROM item_versions v WHERE %s ORDER BY v.item_id LIMIT :limit OFFSET :offset",
+             q->want_wkb ? "AsBinary(v.geom)" : "NULL", w.sql);
+    if ((rc = db_prepare(db, sql, &st, err))) return rc;
+    bind_query(st, v, q);
+    bind_name_int(st, ":limit", q->limit);
+    bind_name_int(st, ":offset", q->offset);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        struct data_item_row row = {
+            .id = sqlite3_column_int64(st, 0),
+            .version = sqlite3_column_int64(st, 1),
+            .coll = q->coll,
+            .party = db_text(st, 2),
+            .status = db_text(st, 3),
+            .type = db_text(st, 4),
+            .feature = db_text(st, 5),
+            .wkb = sqlite3_column_blob(st, 6),
+            .wkb_len = (size_t)sqlite3_column_bytes(st, 6),
+        };
+        if (cb(ctx, &row)) break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "query items");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,167 @@
+/* auth.c - who is asking: bearer tokens for scripts, a session cookie for
+ * browsers; login, logout, /me and tokens; the cross-site check. */
+#include "srv.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define COOKIE "fm_session"
+
+void srv_authenticate(struct req *r)
+{
+    struct fm_err err;
+    r->authed = 0;
+    r->by_cookie = 0;
+    memset(&r->viewer, 0, sizeof r->viewer);
+    const char *auth = srv_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (auth) {
+        if (strncasecmp(auth, "Bearer ", 7) == 0 &&
+            data_token_get(r->db, auth + 7, &r->viewer, &err) == FM_OK)
+            r->authed = 1;
+        return; /* a wrong token is not rescued by a cookie */
+    }
+    const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
+    if (sid && data_session_get(r->db, sid, &srv_cfg(r)->session, &r->viewer,
+                                &err) == FM_OK) {
+        r->authed = 1;
+        r->by_cookie = 1;
+    }
+}
+
+int srv_csrf_ok(struct req *r)
+{
+    const char *xrw = srv_header(r, "X-Requested-With");
+    if (!xrw || strcasecmp(xrw, "fusionmap") != 0) return 0;
+    const char *origin = srv_header(r, "Origin");
+    if (!origin) return 1;
+    char base[256];
+    srv_base_url(r, base, sizeof base);
+    return strcmp(origin, base) == 0;
+}
+
+static json_t *viewer_json(const struct data_viewer *v)
+{
+    return json_pack("{s:s,s:s,s:s}", "user", v->user, "party", v->party, "role",
+                     data_role_name(v->role));
+}
+
+/* Reads name=value from an application/x-www-form-urlencoded body. */
+static char *form_value(const char *body, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = body;
+    while (p && *p) {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            char *v = fm_xmalloc(len - nlen);
+            memcpy(v, p + nlen + 1, len - nlen - 1);
+            v[len - nlen - 1] = '\0';
+            for (char *c = v; *c; c++)
+                if (*c == '+') *c = ' ';
+            MHD_http_unescape(v);
+            return v;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return NULL;
+}
+
+static void set_session_cookie(struct req *r, const char *id, long max_age)
+{
+    char cookie[200];
+    snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld",
+             id, max_age);
+    srv_add_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+}
+
+int h_login(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    const char *ctype = srv_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    int is_form = ctype && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0;
+    char *user = NULL, *password = NULL;
+    json_t *body = NULL;
+    if (is_form) {
+        const char *origin = srv_header(r, "Origin");
+        char base[256];
+        srv_base_url(r, base, sizeof base);
+        if (origin && strcmp(origin, base) != 0)
+            return srv_problem_status(r, 403, "a login form must come from this server", NULL);
+        const char *text = r->body.data ? r->body.data : "";
+        user = form_value(text, "user");
+        password = form_value(text, "password");
+    } else {
+        static const char *const types[] = {"application/json", NULL};
+        body = srv_body_json(r, types);
+        if (!body) return MHD_YES;
+        const char *u = json_string_value(json_object_get(body, "user"));
+        const char *pw = json_string_value(json_object_get(body, "password"));
+        user = u ? fm_xstrdup(u) : NULL;
+        password = pw ? fm_xstrdup(pw) : NULL;
+        json_decref(body);
+    }
+    int ret;
+    struct fm_err err;
+    struct data_viewer v;
+    if (!user || !password) {
+        ret = srv_problem_status(r, 400, "send {\"user\": ..., \"password\": ...}",
+                                 !user ? "/user" : "/password");
+        goto done;
+    }
+    fm_rc rc = data_user_check(r->db, user, password, &v, &err);
+    if (rc) {
+        ret = srv_problem(r, rc, &err);
+        goto done;
+    }
+    /* a new id at every login; the old session, if any, ends */
+    const char *old = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
+    if (old) data_session_end(r->db, old, &err);
+    char id[DATA_SECRET_LEN];
+    if ((rc = data_session_new(r->db, &v, id, &err))) {
+        ret = srv_problem(r, rc, &err);
+        goto done;
+    }
+    set_session_cookie(r, id, srv_cfg(r)->session.absolute_seconds);
+    fm_log(FM_LOG_INFO, "login: %s (%s, %s)", v.user, v.party, data_role_name(v.role));
+    if (is_form) {
+        srv_add_header(r, MHD_HTTP_HEADER_LOCATION, "/");
+        ret = srv_reply_empty(r, 303);
+    } else {
+        ret = srv_reply_json(r, 200, NULL, viewer_json(&v));
+    }
+done:
+    free(user);
+    free(password);
+    return ret;
+}
+
+int h_logout(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    struct fm_err err;
+    const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
+    if (sid) data_session_end(r->db, sid, &err);
+    set_session_cookie(r, "", 0);
+    return srv_reply_empty(r, 204);
+}
+
+int h_me(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    return srv_reply_json(r, 200, NULL, viewer_json(&r->viewer));
+}
+
+int h_me_tokens(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    struct fm_err err;
+    char token[DATA_TOKEN_LEN];
+    fm_rc rc = data_token_new(r->db, r->viewer.user, token, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    return srv_reply_json(r, 201, NULL, json_pack("{s:s,s:s}", "token", token, "user",
+                                                  r->viewer.user));
+}

@@ -1,0 +1,38 @@
+/* events.c - the event log over HTTP: GET /events/log?since=N&limit=M and
+ * GET /events/verify. (The live stream, /events, comes with the viewer.) */
+#include "srv.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+int h_events_log(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    long since = 0, limit = 1000;
+    const char *s;
+    if ((s = srv_arg(r, "since")) && fm_parse_long(s, 0, INT32_MAX, &since))
+        return srv_problem_status(r, 400, "since must be a sequence number (0 or more)", "since");
+    if ((s = srv_arg(r, "limit")) && fm_parse_long(s, 1, 10000, &limit))
+        return srv_problem_status(r, 400, "limit must be from 1 to 10000", "limit");
+    struct fm_err err;
+    json_t *events;
+    fm_rc rc = data_events_since(r->db, &r->viewer, since, limit, &events, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    return srv_reply_json(r, 200, NULL, json_pack("{s:o}", "events", events));
+}
+
+int h_events_verify(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    struct fm_err err;
+    fm_err_clear(&err);
+    int64_t bad, count;
+    fm_rc rc = data_events_verify(r->db, &bad, &count, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    json_t *j = json_pack("{s:b,s:I}", "ok", bad == 0, "records", (json_int_t)count);
+    if (bad) {
+        json_object_set_new(j, "first_bad", json_integer(bad));
+        json_object_set_new(j, "reason", json_string(err.msg));
+    }
+    return srv_reply_json(r, 200, NULL, j);
+}

@@ -1,0 +1,383 @@
+/* http.c - the libmicrohttpd daemon: request lifecycle, bounded bodies,
+ * a database connection per worker thread, replies and problem+json. */
+#include "srv.h"
+
+#include <microhttpd.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct srv {
+    struct srv_config cfg;
+    struct MHD_Daemon *daemon;
+    int port;
+    pthread_mutex_t dbs_lock;
+    struct data_db **dbs; /* every worker's connection, closed at stop */
+    size_t ndbs;
+};
+
+void srv_config_default(struct srv_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->db_path = "fusionmap.db";
+    c->bind = "127.0.0.1";
+    c->port = 8080;
+    c->web_dir = FM_WEB_DIR;
+    c->threads = 4;
+    c->max_body = 8u << 20;
+    c->max_connections = 512;
+    c->max_per_ip = 128;
+    c->timeout_s = 30;
+    data_limits_default(&c->limits);
+    c->session.idle_seconds = 8 * 3600;
+    c->session.absolute_seconds = 7 * 86400;
+}
+
+const struct srv_config *srv_cfg(const struct req *r)
+{
+    return &r->srv->cfg;
+}
+
+/* ---- the worker's database connection -------------------------------- */
+
+static _Thread_local struct data_db *worker_db;
+
+static fm_rc worker_db_get(struct srv *s, struct data_db **out, struct fm_err *err)
+{
+    *out = NULL;
+    if (!worker_db) {
+        struct data_db *db;
+        fm_rc rc = data_open(s->cfg.db_path, &db, err);
+        if (rc) return rc;
+        pthread_mutex_lock(&s->dbs_lock);
+        s->dbs = realloc(s->dbs, (s->ndbs + 1) * sizeof *s->dbs);
+        if (!s->dbs) abort();
+        s->dbs[s->ndbs++] = db;
+        pthread_mutex_unlock(&s->dbs_lock);
+        worker_db = db;
+    }
+    *out = worker_db;
+    return FM_OK;
+}
+
+/* ---- headers and arguments -------------------------------------------- */
+
+const char *srv_header(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *srv_arg(struct req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void srv_add_header(struct req *r, const char *name, const char *value)
+{
+    if (r->nhdr >= SRV_MAX_HEADERS) {
+        fm_log(FM_LOG_ERROR, "too many response headers; dropped %s", name);
+        return;
+    }
+    r->hdr_name[r->nhdr] = fm_xstrdup(name);
+    r->hdr_value[r->nhdr] = fm_xstrdup(value);
+    r->nhdr++;
+}
+
+void srv_base_url(struct req *r, char *buf, size_t n)
+{
+    if (r->srv->cfg.public_url) {
+        snprintf(buf, n, "%s", r->srv->cfg.public_url);
+        size_t len = strlen(buf);
+        if (len && buf[len - 1] == '/') buf[len - 1] = '\0';
+        return;
+    }
+    const char *host = srv_header(r, "Host");
+    /* a Host header is only trusted if it looks like host[:port] */
+    int ok = host && *host && strlen(host) < 200;
+    for (const char *p = host; ok && *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr(".-:[]", *p)))
+            ok = 0;
+    if (ok)
+        snprintf(buf, n, "http://%s", host);
+    else
+        snprintf(buf, n, "http://%s:%d", r->srv->cfg.bind, r->srv->port);
+}
+
+/* ---- replies ----------------------------------------------------------- */
+
+int srv_reply(struct req *r, unsigned status, const char *ctype, char *body, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
+                                                                            : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    if (ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    for (int i = 0; i < r->nhdr; i++)
+        MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    r->replied = 1;
+    return ret;
+}
+
+int srv_reply_json(struct req *r, unsigned status, const char *ctype, json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(j);
+    if (!text) return srv_problem_status(r, 500, "could not encode the answer", NULL);
+    return srv_reply(r, status, ctype ? ctype : "application/json", text, strlen(text));
+}
+
+int srv_reply_empty(struct req *r, unsigned status)
+{
+    return srv_reply(r, status, NULL, NULL, 0);
+}
+
+/* The one table from result to HTTP status. */
+static unsigned rc_status(fm_rc rc)
+{
+    switch (rc) {
+    case FM_OK: return 200;
+    case FM_EINVAL: return 400;
+    case FM_ENOTFOUND: return 404;
+    case FM_ECONFLICT: return 409;
+    case FM_ESTALE: return 412;
+    case FM_ENEEDVER: return 428;
+    case FM_ETOOBIG: return 413;
+    case FM_EUNAUTH: return 401;
+    case FM_EFORBID: return 403;
+    case FM_EBUSY: return 503;
+    case FM_EIO:
+    case FM_EDB:
+    case FM_EINTERNAL: return 500;
+    }
+    return 500;
+}
+
+static const char *status_title(unsigned status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+int srv_problem_status(struct req *r, unsigned status, const char *detail, const char *pointer)
+{
+    char type[64];
+    snprintf(type, sizeof type, "urn:fusionmap:problem:%u", status);
+    json_t *p = json_pack("{s:s,s:s,s:I,s:s}", "type", type, "title", status_title(status),
+                          "status", (json_int_t)status, "detail", detail ? detail : "");
+    if (pointer && *pointer) {
+        json_object_set_new(p, pointer[0] == '/' || pointer[0] == '\0' ? "pointer" : "parameter",
+                            json_string(pointer));
+    }
+    if (status == 401) srv_add_header(r, "WWW-Authenticate", "Bearer realm=\"fusionmap\"");
+    if (status == 503) srv_add_header(r, "Retry-After", "1");
+    if (status >= 500) fm_log(FM_LOG_ERROR, "%s %s: %u %s", r->method, r->url, status, detail);
+    return srv_reply_json(r, status, "application/problem+json", p);
+}
+
+int srv_problem(struct req *r, fm_rc rc, const struct fm_err *err)
+{
+    unsigned status = rc_status(rc);
+    /* internals stay in the log; the client learns only that it failed */
+    const char *detail = status >= 500 ? "the server failed; the request changed nothing"
+                                       : (err ? err->msg : fm_rc_str(rc));
+    if (status >= 500 && err) fm_log(FM_LOG_ERROR, "%s %s: %s", r->method, r->url, err->msg);
+    return srv_problem_status(r, status, detail, err ? err->pointer : NULL);
+}
+
+static int ctype_is(const char *ctype, const char *want)
+{
+    size_t n = strlen(want);
+    return ctype && strncasecmp(ctype, want, n) == 0 && (ctype[n] == '\0' || ctype[n] == ';' ||
+                                                         ctype[n] == ' ');
+}
+
+json_t *srv_body_json(struct req *r, const char *const *ctypes)
+{
+    const char *ctype = srv_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    int ok = 0;
+    for (const char *const *c = ctypes; *c; c++) ok |= ctype_is(ctype, *c);
+    if (!ok) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "send the body as %s (got %s)", ctypes[0],
+                 ctype ? ctype : "no Content-Type");
+        srv_problem_status(r, 415, detail, NULL);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES,
+                           &jerr);
+    if (!j) {
+        char detail[256];
+        snprintf(detail, sizeof detail, "malformed JSON at line %d, column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        srv_problem_status(r, 400, detail, "");
+    }
+    return j;
+}
+
+/* ---- request lifecycle ------------------------------------------------- */
+
+static void req_free(struct req *r)
+{
+    if (!r) return;
+    fm_buf_cleanup(&r->body);
+    for (int i = 0; i < r->nhdr; i++) {
+        free(r->hdr_name[i]);
+        free(r->hdr_value[i]);
+    }
+    free(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)conn, (void)toe;
+    req_free(*con_cls);
+    *con_cls = NULL;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct srv *s = cls;
+    struct req *r = *con_cls;
+    if (!r) {
+        r = fm_xcalloc(1, sizeof *r);
+        r->srv = s;
+        r->conn = conn;
+        r->method = method;
+        r->url = url;
+        fm_buf_init(&r->body, s->cfg.max_body);
+        *con_cls = r;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        long len;
+        if (cl && (fm_parse_long(cl, 0, (long)s->cfg.max_body, &len) != FM_OK)) {
+            char detail[128];
+            snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
+                     s->cfg.max_body);
+            return (enum MHD_Result)srv_problem_status(r, 413, detail, NULL);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!r->body_too_big && fm_buf_add(&r->body, upload_data, *upload_data_size) != FM_OK)
+            r->body_too_big = 1;
+        *upload_data_size = 0;
+        /* a chunked body past the limit: stop reading it at once */
+        return r->body_too_big ? MHD_NO : MHD_YES;
+    }
+    if (r->replied) return MHD_YES;
+
+    struct fm_err err;
+    fm_err_clear(&err);
+    fm_rc rc = worker_db_get(s, &r->db, &err);
+    if (rc) return (enum MHD_Result)srv_problem(r, rc, &err);
+    srv_authenticate(r);
+    int ret = srv_route(r);
+    if (!r->replied) {
+        fm_log(FM_LOG_ERROR, "%s %s: handler gave no reply", method, url);
+        ret = srv_problem_status(r, 500, "no reply", NULL);
+    }
+    return (enum MHD_Result)ret;
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    if (n && line[n - 1] == '\n') line[n - 1] = '\0';
+    fm_log(FM_LOG_DEBUG, "microhttpd: %s", line);
+}
+
+fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err)
+{
+    *out = NULL;
+    struct srv *s = fm_xcalloc(1, sizeof *s);
+    s->cfg = *c;
+    pthread_mutex_init(&s->dbs_lock, NULL);
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sslen;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, c->bind, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)c->port);
+        sslen = sizeof *v4;
+    } else if (inet_pton(AF_INET6, c->bind, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)c->port);
+        sslen = sizeof *v6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        free(s);
+        return fm_fail(err, FM_EINVAL, "bind", "--bind takes an IPv4 or IPv6 address, not %s",
+                       c->bind);
+    }
+    (void)sslen;
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)c->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT,
+        c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)64 * 1024, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
+    if (!s->daemon) {
+        pthread_mutex_destroy(&s->dbs_lock);
+        free(s);
+        return fm_fail(err, FM_EIO, "port", "cannot listen on %s port %d (in use?)", c->bind,
+                       c->port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : c->port;
+    *out = s;
+    return FM_OK;
+}
+
+int srv_port(const struct srv *s)
+{
+    return s->port;
+}
+
+void srv_stop(struct srv *s)
+{
+    if (!s) return;
+    MHD_stop_daemon(s->daemon);
+    for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
+    free(s->dbs);
+    pthread_mutex_destroy(&s->dbs_lock);
+    free(s);
+}

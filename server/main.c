@@ -1,0 +1,275 @@
+/* main.c - the fusionmap command line: serve, party, user, token, events. */
+#include "srv.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage:\n"
+    "  fusionmap serve  [--db FILE] [--bind ADDR] [--port N] [--demo] [--web DIR]\n"
+    "                   [--threads N] [--max-body BYTES] [--max-vertices N]\n"
+    "                   [--max-connections N] [--max-per-ip N] [--timeout SECONDS]\n"
+    "                   [--public-url URL]\n"
+    "  fusionmap party add CODE --name NAME --colour #RRGGBB --kind side|supervisor [--db FILE]\n"
+    "  fusionmap user add NAME --party P --role liaison|supervisor|viewer|admin\n"
+    "                   [--password-stdin] [--db FILE]   (else prints a generated password)\n"
+    "  fusionmap token add NAME [--db FILE]              (prints a bearer token)\n"
+    "  fusionmap events verify [--db FILE]\n"
+    "Every command takes --db FILE; the default is fusionmap.db in the current folder.\n";
+
+static int die(const char *what, const struct fm_err *err)
+{
+    fprintf(stderr, "fusionmap: %s: %s\n", what, err->msg);
+    return 1;
+}
+
+static int bad_usage(const char *msg)
+{
+    fprintf(stderr, "fusionmap: %s\n%s", msg, usage);
+    return 2;
+}
+
+static int parse_num(const char *s, long min, long max, long *out, const char *flag)
+{
+    if (fm_parse_long(s, min, max, out) == FM_OK) return 1;
+    fprintf(stderr, "fusionmap: %s takes a whole number from %ld to %ld\n", flag, min, max);
+    return 0;
+}
+
+/* ---- serve -------------------------------------------------------------- */
+
+static void print_demo_logins(void)
+{
+    printf("demo logins (user / password):\n"
+           "  liaison-a  / liaison-a    side A liaison\n"
+           "  liaison-b  / liaison-b    side B liaison\n"
+           "  supervisor / supervisor   supervisor (SUP)\n"
+           "  viewer     / viewer       read only\n"
+           "  admin      / admin        administrator\n");
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct srv_config cfg;
+    srv_config_default(&cfg);
+    int demo = 0;
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},           {"bind", required_argument, 0, 'b'},
+        {"port", required_argument, 0, 'p'},         {"demo", no_argument, 0, 'D'},
+        {"web", required_argument, 0, 'w'},          {"threads", required_argument, 0, 't'},
+        {"max-body", required_argument, 0, 'B'},     {"max-vertices", required_argument, 0, 'V'},
+        {"max-connections", required_argument, 0, 'C'},
+        {"max-per-ip", required_argument, 0, 'I'},   {"timeout", required_argument, 0, 'T'},
+        {"public-url", required_argument, 0, 'u'},   {"basemap", required_argument, 0, 'm'},
+        {0, 0, 0, 0}};
+    int o;
+    long v;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': cfg.db_path = optarg; break;
+        case 'b': cfg.bind = optarg; break;
+        case 'p':
+            if (!parse_num(optarg, 0, 65535, &v, "--port")) return 2;
+            cfg.port = (int)v;
+            break;
+        case 'D': demo = 1; break;
+        case 'w': cfg.web_dir = optarg; break;
+        case 't':
+            if (!parse_num(optarg, 1, 256, &v, "--threads")) return 2;
+            cfg.threads = (int)v;
+            break;
+        case 'B':
+            if (!parse_num(optarg, 1024, 1L << 30, &v, "--max-body")) return 2;
+            cfg.max_body = (size_t)v;
+            break;
+        case 'V':
+            if (!parse_num(optarg, 4, 10000000, &v, "--max-vertices")) return 2;
+            cfg.limits.max_vertices = v;
+            break;
+        case 'C':
+            if (!parse_num(optarg, 1, 100000, &v, "--max-connections")) return 2;
+            cfg.max_connections = (unsigned)v;
+            break;
+        case 'I':
+            if (!parse_num(optarg, 1, 100000, &v, "--max-per-ip")) return 2;
+            cfg.max_per_ip = (unsigned)v;
+            break;
+        case 'T':
+            if (!parse_num(optarg, 1, 86400, &v, "--timeout")) return 2;
+            cfg.timeout_s = (unsigned)v;
+            break;
+        case 'u': cfg.public_url = optarg; break;
+        case 'm': fprintf(stderr, "fusionmap: note: --basemap is not implemented yet\n"); break;
+        default: return bad_usage("unknown option for serve");
+        }
+    }
+    if (optind < argc) return bad_usage("serve takes no positional arguments");
+
+    struct fm_err err;
+    struct data_db *db;
+    if (data_open(cfg.db_path, &db, &err)) return die(cfg.db_path, &err);
+    if (demo) {
+        int created;
+        if (data_demo_seed(db, &created, &err)) {
+            data_close(db);
+            return die("demo", &err);
+        }
+        if (created) fm_log(FM_LOG_INFO, "demo data created in %s", cfg.db_path);
+    }
+    data_close(db);
+
+    /* workers inherit this mask; the main thread waits for the signal */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct srv *s;
+    if (srv_start(&cfg, &s, &err)) return die("serve", &err);
+    printf("fusionmap listening on http://%s:%d/\n", cfg.bind, srv_port(s));
+    if (demo) print_demo_logins();
+    fflush(stdout);
+    int sig;
+    sigwait(&set, &sig);
+    fm_log(FM_LOG_INFO, "signal %d: stopping", sig);
+    srv_stop(s);
+    return 0;
+}
+
+/* ---- party, user, token, events ---------------------------------------- */
+
+static const char *db_path_opt(int argc, char **argv)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--db") == 0) return argv[i + 1];
+    return "fusionmap.db";
+}
+
+static int open_db(int argc, char **argv, struct data_db **db)
+{
+    struct fm_err err;
+    const char *path = db_path_opt(argc, argv);
+    if (data_open(path, db, &err)) return die(path, &err);
+    return 0;
+}
+
+static int cmd_party(int argc, char **argv)
+{
+    if (argc < 3 || strcmp(argv[1], "add") != 0) return bad_usage("party add CODE ...");
+    const char *name = NULL, *colour = "#888888", *kind = "side";
+    static const struct option opts[] = {{"name", required_argument, 0, 'n'},
+                                         {"colour", required_argument, 0, 'c'},
+                                         {"kind", required_argument, 0, 'k'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {0, 0, 0, 0}};
+    int o;
+    optind = 3;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'n') name = optarg;
+        else if (o == 'c') colour = optarg;
+        else if (o == 'k') kind = optarg;
+        else if (o != 'd') return bad_usage("unknown option for party add");
+    }
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) return 1;
+    struct fm_err err;
+    fm_rc rc = data_party_add(db, argv[2], name ? name : argv[2], colour, kind, &err);
+    data_close(db);
+    return rc ? die("party add", &err) : 0;
+}
+
+static int cmd_user(int argc, char **argv)
+{
+    if (argc < 3 || strcmp(argv[1], "add") != 0) return bad_usage("user add NAME ...");
+    const char *party = NULL, *role_s = NULL;
+    int from_stdin = 0;
+    static const struct option opts[] = {{"party", required_argument, 0, 'p'},
+                                         {"role", required_argument, 0, 'r'},
+                                         {"password-stdin", no_argument, 0, 's'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {0, 0, 0, 0}};
+    int o;
+    optind = 3;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'p') party = optarg;
+        else if (o == 'r') role_s = optarg;
+        else if (o == 's') from_stdin = 1;
+        else if (o != 'd') return bad_usage("unknown option for user add");
+    }
+    enum data_role role;
+    if (!party || !role_s) return bad_usage("user add needs --party and --role");
+    if (data_role_parse(role_s, &role))
+        return bad_usage("--role is liaison, supervisor, viewer or admin");
+    char password[256];
+    if (from_stdin) {
+        if (!fgets(password, sizeof password, stdin)) return bad_usage("no password on stdin");
+        password[strcspn(password, "\r\n")] = '\0';
+    } else {
+        unsigned char raw[12];
+        if (fm_random(raw, sizeof raw)) return 1;
+        fm_hex(raw, sizeof raw, password);
+    }
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) return 1;
+    struct fm_err err;
+    fm_rc rc = data_user_add(db, argv[2], party, role, password, &err);
+    data_close(db);
+    if (rc) return die("user add", &err);
+    if (!from_stdin) printf("%s\n", password);
+    return 0;
+}
+
+static int cmd_token(int argc, char **argv)
+{
+    if (argc < 3 || strcmp(argv[1], "add") != 0) return bad_usage("token add NAME");
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) return 1;
+    struct fm_err err;
+    char token[DATA_TOKEN_LEN];
+    fm_rc rc = data_token_new(db, argv[2], token, &err);
+    data_close(db);
+    if (rc) return die("token add", &err);
+    printf("%s\n", token);
+    return 0;
+}
+
+static int cmd_events(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "verify") != 0) return bad_usage("events verify");
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) return 1;
+    struct fm_err err;
+    fm_err_clear(&err);
+    int64_t bad, count;
+    fm_rc rc = data_events_verify(db, &bad, &count, &err);
+    data_close(db);
+    if (rc) return die("events verify", &err);
+    if (bad) {
+        printf("BROKEN at record %lld of %lld: %s\n", (long long)bad, (long long)count, err.msg);
+        return 1;
+    }
+    printf("ok: %lld records, the chain is intact\n", (long long)count);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return bad_usage("no command");
+    const char *cmd = argv[1];
+    if (getenv("FM_DEBUG")) fm_log_set_level(FM_LOG_DEBUG);
+    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "party")) return cmd_party(argc - 1, argv + 1);
+    if (!strcmp(cmd, "user")) return cmd_user(argc - 1, argv + 1);
+    if (!strcmp(cmd, "token")) return cmd_token(argc - 1, argv + 1);
+    if (!strcmp(cmd, "events")) return cmd_events(argc - 1, argv + 1);
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    return bad_usage("unknown command");
+}

@@ -1,0 +1,118 @@
+/* routes.c - the table of method and path pattern to handler, and the
+ * rules every route shares: who must be logged in, and the cross-site
+ * check for state-changing requests authenticated by cookie. */
+#include "srv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_PARTS 8
+
+enum access { PUBLIC, LOGGED_IN };
+
+struct route {
+    const char *method;
+    const char *pattern; /* segments; "*" matches one, "**" the rest */
+    enum access access;
+    srv_handler handler;
+};
+
+static const struct route routes[] = {
+    {"GET", "", PUBLIC, h_landing},
+    {"GET", "api", PUBLIC, h_api},
+    {"GET", "conformance", PUBLIC, h_conformance},
+    {"GET", "static/**", PUBLIC, h_static},
+    {"GET", "login", PUBLIC, h_viewer},
+    {"POST", "login", PUBLIC, h_login},
+    {"POST", "logout", PUBLIC, h_logout},
+    {"GET", "me", LOGGED_IN, h_me},
+    {"POST", "me/tokens", LOGGED_IN, h_me_tokens},
+    {"GET", "parties", LOGGED_IN, h_parties},
+    {"GET", "collections", LOGGED_IN, h_collections},
+    {"GET", "collections/*", LOGGED_IN, h_collection},
+    {"GET", "collections/*/items", LOGGED_IN, h_items_get},
+    {"POST", "collections/*/items", LOGGED_IN, h_items_post},
+    {"GET", "collections/*/items/*", LOGGED_IN, h_item_get},
+    {"PUT", "collections/*/items/*", LOGGED_IN, h_item_put},
+    {"PATCH", "collections/*/items/*", LOGGED_IN, h_item_patch},
+    {"DELETE", "collections/*/items/*", LOGGED_IN, h_item_delete},
+    {"GET", "collections/*/items/*/history", LOGGED_IN, h_item_history},
+    {"GET", "events/log", LOGGED_IN, h_events_log},
+    {"GET", "events/verify", LOGGED_IN, h_events_verify},
+};
+
+/* Splits "/a/b/c" into parts in buf. Returns the count, or -1 if too many. */
+static int split(const char *url, char *buf, size_t n, const char **parts)
+{
+    snprintf(buf, n, "%s", url[0] == '/' ? url + 1 : url);
+    int count = 0;
+    char *p = buf;
+    if (*p == '\0') return 0;
+    for (;;) {
+        if (count == MAX_PARTS) return -1;
+        parts[count++] = p;
+        char *slash = strchr(p, '/');
+        if (!slash) break;
+        *slash = '\0';
+        p = slash + 1;
+    }
+    return count;
+}
+
+static int matches(const char *pattern, const char *const *parts, int n)
+{
+    char buf[128];
+    const char *pp[MAX_PARTS];
+    int np = split(pattern, buf, sizeof buf, pp);
+    for (int i = 0; i < np; i++) {
+        if (strcmp(pp[i], "**") == 0) return n > i;
+        if (i >= n) return 0;
+        if (strcmp(pp[i], "*") != 0 && strcmp(pp[i], parts[i]) != 0) return 0;
+    }
+    return np == n;
+}
+
+static int is_safe(const char *method)
+{
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+}
+
+int srv_route(struct req *r)
+{
+    char buf[2048];
+    const char *parts[MAX_PARTS];
+    if (strlen(r->url) >= sizeof buf) return srv_problem_status(r, 414, "the URL is too long", NULL);
+    int n = split(r->url, buf, sizeof buf, parts);
+    /* a trailing slash names the same resource */
+    if (n > 0 && parts[n - 1][0] == '\0') n--;
+    if (n < 0) return srv_problem_status(r, 404, "no such resource", NULL);
+
+    const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    int path_known = 0;
+    char allow[64] = "";
+    for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+        const struct route *rt = &routes[i];
+        if (!matches(rt->pattern, parts, n)) continue;
+        path_known = 1;
+        if (strcmp(rt->method, method) != 0) {
+            size_t len = strlen(allow);
+            snprintf(allow + len, sizeof allow - len, "%s%s", len ? ", " : "", rt->method);
+            continue;
+        }
+        if (rt->access == LOGGED_IN && !r->authed)
+            return srv_problem_status(r, 401, "log in (POST /login) or send a bearer token",
+                                      NULL);
+        if (!is_safe(method) && r->by_cookie && !srv_csrf_ok(r))
+            return srv_problem_status(
+                r, 403,
+                "a state-changing request with a session cookie needs the header"
+                " X-Requested-With: fusionmap and, if sent, an Origin of this server",
+                NULL);
+        return rt->handler(r, parts, n);
+    }
+    if (path_known) {
+        srv_add_header(r, "Allow", allow);
+        return srv_problem_status(r, 405, "that method is not allowed here", NULL);
+    }
+    return srv_problem_status(r, 404, "no such resource", NULL);
+}

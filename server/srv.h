@@ -1,0 +1,126 @@
+/* srv.h - the HTTP server: the only module that knows HTTP.
+ *
+ * libmicrohttpd runs a pool of worker threads; each worker holds its own
+ * database connection (srv_db). A request is read whole into a bounded
+ * buffer, then routed to a handler that parses and validates, calls data/,
+ * and replies. Errors leave as application/problem+json (RFC 9457).
+ */
+#ifndef SRV_H
+#define SRV_H
+
+#include "data.h"
+#include "fm.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct srv_config {
+    const char *db_path;
+    const char *bind;     /* address to listen on; loopback unless told */
+    int port;             /* 0: any free port */
+    const char *web_dir;  /* the viewer's files */
+    const char *public_url; /* base of absolute links; NULL: from Host */
+    int threads;
+    size_t max_body;      /* bytes */
+    unsigned max_connections;
+    unsigned max_per_ip;
+    unsigned timeout_s;   /* idle connection timeout */
+    struct data_limits limits;
+    struct data_session_policy session;
+};
+
+void srv_config_default(struct srv_config *c);
+
+struct srv;
+
+/* Starts listening. OUT *out. The database must already be migrated. */
+fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err);
+/* The port actually bound (useful with port 0). */
+int srv_port(const struct srv *s);
+/* Stops, waits for the workers, closes their connections. Takes NULL. */
+void srv_stop(struct srv *s);
+
+/* ---- what handlers see ------------------------------------------------ */
+
+#define SRV_MAX_HEADERS 8
+
+struct req {
+    struct srv *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    struct fm_buf body;
+    int body_too_big;
+    int authed;       /* viewer holds a logged-in user */
+    int by_cookie;    /* authenticated by the session cookie (CSRF rules apply) */
+    struct data_viewer viewer;
+    struct data_db *db;
+    /* response headers gathered before the reply */
+    int nhdr;
+    char *hdr_name[SRV_MAX_HEADERS];
+    char *hdr_value[SRV_MAX_HEADERS];
+    int replied;
+};
+
+const struct srv_config *srv_cfg(const struct req *r);
+
+/* A request header or query argument, or NULL. Borrowed. */
+const char *srv_header(struct req *r, const char *name);
+const char *srv_arg(struct req *r, const char *name);
+
+/* Adds a response header (copied). */
+void srv_add_header(struct req *r, const char *name, const char *value);
+/* The absolute base URL ("http://host:port") for links. OUT into buf. */
+void srv_base_url(struct req *r, char *buf, size_t n);
+
+/* Replies; each takes ownership of its body. Return value for MHD. */
+int srv_reply(struct req *r, unsigned status, const char *ctype, char *body, size_t len);
+int srv_reply_json(struct req *r, unsigned status, const char *ctype, json_t *j);
+int srv_reply_empty(struct req *r, unsigned status);
+/* application/problem+json from a result and its error buffer. */
+int srv_problem(struct req *r, fm_rc rc, const struct fm_err *err);
+int srv_problem_status(struct req *r, unsigned status, const char *detail, const char *pointer);
+/* Parses the body as JSON (duplicate keys refused) or replies 400/415. */
+json_t *srv_body_json(struct req *r, const char *const *ctypes);
+
+/* ---- handlers (one file each) ------------------------------------------ */
+
+/* Returns the MHD result of the reply. */
+typedef int (*srv_handler)(struct req *r, const char *const *parts, int nparts);
+
+int srv_route(struct req *r);
+
+/* auth.c */
+void srv_authenticate(struct req *r);
+int srv_csrf_ok(struct req *r);
+int h_login(struct req *r, const char *const *p, int n);
+int h_logout(struct req *r, const char *const *p, int n);
+int h_me(struct req *r, const char *const *p, int n);
+int h_me_tokens(struct req *r, const char *const *p, int n);
+
+/* ogc.c */
+int h_landing(struct req *r, const char *const *p, int n);
+int h_conformance(struct req *r, const char *const *p, int n);
+int h_api(struct req *r, const char *const *p, int n);
+int h_collections(struct req *r, const char *const *p, int n);
+int h_collection(struct req *r, const char *const *p, int n);
+int h_parties(struct req *r, const char *const *p, int n);
+
+/* items.c */
+int h_items_get(struct req *r, const char *const *p, int n);
+int h_items_post(struct req *r, const char *const *p, int n);
+int h_item_get(struct req *r, const char *const *p, int n);
+int h_item_put(struct req *r, const char *const *p, int n);
+int h_item_patch(struct req *r, const char *const *p, int n);
+int h_item_delete(struct req *r, const char *const *p, int n);
+int h_item_history(struct req *r, const char *const *p, int n);
+
+/* events.c */
+int h_events_log(struct req *r, const char *const *p, int n);
+int h_events_verify(struct req *r, const char *const *p, int n);
+
+/* static.c */
+int h_static(struct req *r, const char *const *p, int n);
+int h_viewer(struct req *r, const char *const *p, int n);
+
+#endif
