@@ -1,0 +1,78 @@
+# tests/lib.sh - shared by the shell tests: start the real fusionmap binary
+# on port 0 with a temporary database, wait for its port, stop it.
+#
+#   . "$(dirname "$0")/../lib.sh"
+#   fm_start [--demo] [serve options...]   # sets FM_URL, FM_PID, FM_DB, FM_TMP
+#   fm_login USER                          # prints nothing; sets cookie jar $FM_TMP/USER.jar
+#   fm_token USER                          # prints a bearer token for USER
+#   fm_stop
+#   check "sentence" test-command...       # counts passes and failures
+#   finish                                 # prints "N passed, N failed", exits non-zero on failure
+#
+# FUSIONMAP must name the binary (CTest passes it).
+set -u
+: "${FUSIONMAP:?set FUSIONMAP to the fusionmap binary}"
+FM_PASSED=0
+FM_FAILED=0
+FM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fmtest.XXXXXX")
+FM_DB="$FM_TMP/test.db"
+FM_PID=
+FM_URL=
+
+fm_start() {
+    "$FUSIONMAP" serve --db "$FM_DB" --port 0 "$@" >"$FM_TMP/serve.out" 2>"$FM_TMP/serve.err" &
+    FM_PID=$!
+    local i
+    for i in $(seq 1 200); do
+        FM_URL=$(grep -o 'http://[0-9.]*:[0-9]\+' "$FM_TMP/serve.out" 2>/dev/null | head -n1)
+        [ -n "$FM_URL" ] && return 0
+        kill -0 "$FM_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "server did not start:" >&2
+    cat "$FM_TMP/serve.err" >&2
+    return 1
+}
+
+fm_stop() {
+    if [ -n "$FM_PID" ]; then
+        kill "$FM_PID" 2>/dev/null
+        wait "$FM_PID" 2>/dev/null
+        FM_PID=
+    fi
+}
+
+# fm_login USER [PASSWORD]: a session cookie in $FM_TMP/USER.jar
+fm_login() {
+    curl -sf -c "$FM_TMP/$1.jar" -H 'Content-Type: application/json' \
+        -d "{\"user\":\"$1\",\"password\":\"${2:-$1}\"}" "$FM_URL/login" >/dev/null
+}
+
+# fm_token USER: a bearer token (made through the command line, on the test database)
+fm_token() {
+    "$FUSIONMAP" token add "$1" --db "$FM_DB"
+}
+
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        FM_PASSED=$((FM_PASSED + 1))
+        echo "ok - $name"
+    else
+        FM_FAILED=$((FM_FAILED + 1))
+        echo "FAIL - $name"
+    fi
+}
+
+finish() {
+    fm_stop
+    if [ "$FM_FAILED" -gt 0 ]; then
+        echo "--- server log:"
+        tail -n 30 "$FM_TMP/serve.err"
+    fi
+    rm -rf "$FM_TMP"
+    echo "$FM_PASSED passed, $FM_FAILED failed"
+    [ "$FM_FAILED" -eq 0 ]
+}
+trap fm_stop EXIT
