@@ -6,7 +6,8 @@
 #   fm_login USER                          # prints nothing; sets cookie jar $FM_TMP/USER.jar
 #   fm_token USER                          # prints a bearer token for USER
 #   fm_stop
-#   check "sentence" test-command...       # counts passes and failures
+#   check "sentence" 'shell code'          # evaluated here; counts passes and failures
+#   check "sentence" command args...       # or a command
 #   finish                                 # prints "N passed, N failed", exits non-zero on failure
 #
 # FUSIONMAP must name the binary (CTest passes it).
@@ -56,7 +57,13 @@ fm_token() {
 check() {
     local name=$1
     shift
-    if "$@"; then
+    local ok=0
+    if [ $# -eq 1 ]; then
+        eval "$1" && ok=1
+    else
+        "$@" && ok=1
+    fi
+    if [ $ok = 1 ]; then
         FM_PASSED=$((FM_PASSED + 1))
         echo "ok - $name"
     else
@@ -76,3 +83,20 @@ finish() {
     [ "$FM_FAILED" -eq 0 ]
 }
 trap fm_stop EXIT
+
+# req METHOD PATH [curl args...]: the response body in $FM_TMP/body, headers
+# in $FM_TMP/headers, and the status code printed.
+req() {
+    local method=$1 path=$2
+    shift 2
+    curl -s -X "$method" -o "$FM_TMP/body" -D "$FM_TMP/headers" -w '%{http_code}' "$@" "$FM_URL$path"
+}
+body() { cat "$FM_TMP/body"; }
+header() { grep -i "^$1:" "$FM_TMP/headers" | head -n1 | cut -d' ' -f2- | tr -d '\r'; }
+# jqb FILTER: jq over the last body
+jqb() { jq -r "$1" "$FM_TMP/body"; }
+# is_problem STATUS: the last answer is problem+json with that status
+is_problem() {
+    header Content-Type | grep -q '^application/problem+json' && [ "$(jqb .status)" = "$1" ] &&
+        [ -n "$(jqb .detail)" ]
+}
