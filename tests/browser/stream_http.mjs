@@ -60,7 +60,7 @@ try {
   await r1.opened;
   const { json: log0 } = await api(srv.url, sup, 'GET', '/events/log?since=0&limit=10000');
   const last0 = log0.events.at(-1).seq;
-  await waitFor(() => r1.lastId === last0, 3000, 'the backlog');
+  await waitFor(() => r1.events.at(-1)?.id === last0, 3000, 'the backlog');
   // stop reading part-way: remember where we were
   const stopAt = r1.events[Math.floor(r1.events.length / 2)].id;
   r1.close();
