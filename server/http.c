@@ -16,6 +16,7 @@ struct srv {
     pthread_mutex_t dbs_lock;
     struct data_db **dbs; /* every worker's connection, closed at stop */
     size_t ndbs;
+    struct srv_streams *streams; /* the live event streams (stream.c) */
 };
 
 void srv_config_default(struct srv_config *c)
@@ -307,6 +308,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         fm_log(FM_LOG_ERROR, "%s %s: handler gave no reply", method, url);
         ret = srv_problem_status(r, 500, "no reply", NULL);
     }
+    /* a write may have logged events: wake the streams (a spare wake is cheap) */
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) srv_streams_notify(s->streams);
     return (enum MHD_Result)ret;
 }
 
@@ -330,7 +333,7 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     socklen_t sslen;
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, c->bind, &v4->sin_addr) == 1) {
@@ -348,6 +351,12 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
                        c->bind);
     }
     (void)sslen;
+    fm_rc src = srv_streams_new(c, &s->streams, err);
+    if (src) {
+        pthread_mutex_destroy(&s->dbs_lock);
+        free(s);
+        return src;
+    }
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)c->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -356,6 +365,7 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)64 * 1024, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
     if (!s->daemon) {
+        srv_streams_free(s->streams);
         pthread_mutex_destroy(&s->dbs_lock);
         free(s);
         return fm_fail(err, FM_EIO, "port", "cannot listen on %s port %d (in use?)", c->bind,
@@ -367,6 +377,11 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
     return FM_OK;
 }
 
+struct srv_streams *srv_streams_of(struct req *r)
+{
+    return r->srv->streams;
+}
+
 int srv_port(const struct srv *s)
 {
     return s->port;
@@ -375,7 +390,9 @@ int srv_port(const struct srv *s)
 void srv_stop(struct srv *s)
 {
     if (!s) return;
+    srv_streams_shutdown(s->streams); /* resumes every suspended stream */
     MHD_stop_daemon(s->daemon);
+    srv_streams_free(s->streams);
     for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
     free(s->dbs);
     pthread_mutex_destroy(&s->dbs_lock);

@@ -37,6 +37,7 @@ static const struct route routes[] = {
     {"PATCH", "collections/*/items/*", LOGGED_IN, h_item_patch},
     {"DELETE", "collections/*/items/*", LOGGED_IN, h_item_delete},
     {"GET", "collections/*/items/*/history", LOGGED_IN, h_item_history},
+    {"GET", "events", LOGGED_IN, h_events},
     {"GET", "events/log", LOGGED_IN, h_events_log},
     {"GET", "events/verify", LOGGED_IN, h_events_verify},
 };

@@ -119,6 +119,21 @@ int h_item_history(struct req *r, const char *const *p, int n);
 int h_events_log(struct req *r, const char *const *p, int n);
 int h_events_verify(struct req *r, const char *const *p, int n);
 
+/* stream.c: GET /events (Server-Sent Events) and the hub that feeds it */
+struct srv_streams;
+/* Starts the hub thread (its own database connection). OUT *out. */
+fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, struct fm_err *err);
+/* Something was written: wake the streams. Any thread; takes NULL. */
+void srv_streams_notify(struct srv_streams *h);
+/* Stops the hub and resumes every suspended stream so that it ends; call
+ * before MHD_stop_daemon. */
+void srv_streams_shutdown(struct srv_streams *h);
+/* After MHD_stop_daemon. Takes NULL. */
+void srv_streams_free(struct srv_streams *h);
+/* The server's hub (http.c). Borrowed. */
+struct srv_streams *srv_streams_of(struct req *r);
+int h_events(struct req *r, const char *const *p, int n);
+
 /* static.c */
 int h_static(struct req *r, const char *const *p, int n);
 int h_viewer(struct req *r, const char *const *p, int n);
