@@ -35,11 +35,19 @@ fm_start() {
     return 1
 }
 
+# fm_stop: SIGTERM, and the server must exit cleanly (status 0): under
+# ASan/UBSan/LSan a report makes the status non-zero, and that fails the test.
 fm_stop() {
     if [ -n "$FM_PID" ]; then
         kill "$FM_PID" 2>/dev/null
         wait "$FM_PID" 2>/dev/null
+        local rc=$?
         FM_PID=
+        if [ $rc -ne 0 ]; then
+            FM_FAILED=$((FM_FAILED + 1))
+            echo "FAIL - the server exited with status $rc when stopped"
+            grep -A30 -E "Sanitizer|runtime error" "$FM_TMP/serve.err" | head -n 60
+        fi
     fi
 }
 
