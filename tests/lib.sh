@@ -13,6 +13,10 @@
 # FUSIONMAP must name the binary (CTest passes it).
 set -u
 : "${FUSIONMAP:?set FUSIONMAP to the fusionmap binary}"
+FUSIONMAP=$(realpath "$FUSIONMAP")
+FM_SOURCE_DIR=${FM_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+FUSIONMAP=$(realpath "$FUSIONMAP")
+FM_SOURCE_DIR=${FM_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 FM_PASSED=0
 FM_FAILED=0
 FM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/fmtest.XXXXXX")
