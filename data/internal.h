@@ -58,7 +58,15 @@ fm_rc events_append(struct data_db *db, const struct data_viewer *v, const char 
                     enum data_coll c, int64_t item, int64_t version, const char *before,
                     const char *after, fm_time at, struct fm_err *err);
 
-/* ---- crypto (secret.c) ------------------------------------------------ */
+/* ---- conflicts (conflicts.c) ------------------------------------------- */
+
+/* Re-checks item `item` (its current version, just written) against every
+ * other live item, inside the caller's transaction: opens new conflicts,
+ * resolves those that no longer hold, and appends an event for each. */
+fm_rc conflicts_check_item(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                           int64_t item, fm_time now, struct fm_err *err);
+
+/* ---- crypto (users.c) ------------------------------------------------- */
 
 /* SHA-256 of n bytes into out (32 bytes). */
 void sha256(const void *p, size_t n, unsigned char out[32]);

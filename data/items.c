@@ -241,6 +241,7 @@ fm_rc data_item_create(struct data_db *db, const struct data_viewer *v, enum dat
                             now,    &f,        feature_text, geom_text};
     if ((rc = insert_version(db, &r, err))) goto fail;
     if ((rc = events_append(db, v, "create", c, id, 1, NULL, feature_text, now, err))) goto fail;
+    if ((rc = conflicts_check_item(db, v, c, id, now, err))) goto fail;
     if ((rc = db_commit(db, err))) goto done;
     *created = out;
     out = NULL;
@@ -354,6 +355,7 @@ static fm_rc write_next(struct data_db *db, const struct data_viewer *v, enum da
     if ((rc = insert_version(db, &r, err))) goto fail;
     if ((rc = events_append(db, v, action, c, id, version, before_text, feature_text, now, err)))
         goto fail;
+    if ((rc = conflicts_check_item(db, v, c, id, now, err))) goto fail;
     if ((rc = db_commit(db, err))) goto done;
     if (updated) {
         *updated = out;
