@@ -57,6 +57,15 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;"
     "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
     "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;",
+    /* 2: acknowledgements, each of one version of an item by one party */
+    "CREATE TABLE acks ("
+    "  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items(id),"
+    "  version INTEGER NOT NULL, party TEXT NOT NULL, user TEXT NOT NULL,"
+    "  at INTEGER NOT NULL, decision TEXT NOT NULL CHECK (decision IN ('ack','dispute')),"
+    "  comment TEXT, UNIQUE (item_id, version, party));"
+    "CREATE TABLE login_failures ("
+    "  key TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX login_failures_key ON login_failures (key, at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
