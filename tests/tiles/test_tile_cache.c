@@ -1,0 +1,136 @@
+/* test_tile_cache.c - the tile cache: hits and ETags, least-recently-used
+ * eviction within its byte bound, keys that separate what viewers see,
+ * invalidation of exactly the tiles an extent touches at every zoom, and
+ * refusal of a picture rendered before an invalidation. */
+#include "tiles.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            failures++;                                                                        \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                        \
+            printf(__VA_ARGS__);                                                               \
+            printf("\n");                                                                      \
+        }                                                                                      \
+    } while (0)
+
+static struct tile_key key(int z, long x, long y, const char *vis)
+{
+    struct tile_key k;
+    memset(&k, 0, sizeof k);
+    k.layer = TILE_LAYER_ALL;
+    k.z = z, k.x = x, k.y = y, k.scale = 1;
+    snprintf(k.vis, sizeof k.vis, "%s", vis);
+    return k;
+}
+
+static int has(struct tile_cache *c, struct tile_key k)
+{
+    unsigned char *p;
+    size_t n;
+    char etag[TILE_ETAG_LEN];
+    int hit = tile_cache_get(c, &k, &p, &n, etag);
+    free(p);
+    return hit;
+}
+
+static void put(struct tile_cache *c, struct tile_key k, const char *bytes)
+{
+    char etag[TILE_ETAG_LEN];
+    tile_cache_put(c, &k, (const unsigned char *)bytes, strlen(bytes),
+                   tile_cache_generation(c), etag);
+}
+
+int main(void)
+{
+    struct tile_cache *c;
+    struct fm_err err;
+    tile_cache_new(1000, &c, &err);
+
+    /* a hit gives the same bytes and ETag */
+    char etag[TILE_ETAG_LEN], etag2[TILE_ETAG_LEN];
+    struct tile_key k = key(10, 613, 412, "A");
+    tile_cache_put(c, &k, (const unsigned char *)"picture", 7, tile_cache_generation(c), etag);
+    unsigned char *p;
+    size_t n;
+    CHECK(tile_cache_get(c, &k, &p, &n, etag2) && n == 7 && memcmp(p, "picture", 7) == 0 &&
+              strcmp(etag, etag2) == 0 && etag[0] == '"',
+          "a stored tile comes back with its ETag");
+    free(p);
+    char other[TILE_ETAG_LEN];
+    tile_etag((const unsigned char *)"picturf", 7, other);
+    CHECK(strcmp(other, etag) != 0, "other bytes, other ETag");
+
+    /* the key separates visibility, scale and as-of */
+    CHECK(!has(c, key(10, 613, 412, "B")), "party B does not get party A's tile");
+    struct tile_key k2 = k;
+    k2.scale = 2;
+    CHECK(!has(c, k2), "@2x is another tile");
+    k2 = k;
+    k2.has_asof = 1, k2.asof = 1000;
+    CHECK(!has(c, k2), "as-of is another tile");
+
+    /* LRU within 1000 bytes: 100-byte tiles, touch the first, overflow */
+    tile_cache_clear(c);
+    char body[101];
+    memset(body, 'x', 100);
+    body[100] = 0;
+    for (int i = 0; i < 10; i++) put(c, key(5, i, 0, ""), body);
+    CHECK(has(c, key(5, 0, 0, "")), "tile 0 is cached");
+    put(c, key(5, 10, 0, ""), body);
+    size_t entries, bytes;
+    tile_cache_stats(c, &entries, &bytes, NULL, NULL);
+    CHECK(entries == 10 && bytes == 1000, "bounded: %zu entries, %zu bytes", entries, bytes);
+    CHECK(has(c, key(5, 0, 0, "")), "the recently used tile survives");
+    CHECK(!has(c, key(5, 1, 0, "")), "the least recently used tile went");
+
+    /* invalidation at every zoom: a small extent near (35.80, 33.00) */
+    tile_cache_free(c);
+    tile_cache_new((size_t)64 << 20, &c, &err);
+    double box[4] = {35.795, 32.995, 35.805, 33.005};
+    for (int z = 0; z <= 16; z++) {
+        long x, y;
+        tile_from_lonlat(35.80, 33.00, z, &x, &y);
+        put(c, key(z, x, y, "A"), "touched");
+        long n2 = 1L << z;
+        if (z >= 8) {
+            /* far away (beyond buffer and corridor reach) */
+            put(c, key(z, (x + 40) % n2, y, "A"), "far");
+            put(c, key(z, x, (y + 40) % n2, "B"), "far");
+        }
+        struct tile_key b = key(z, x, y, "");
+        b.layer = TILE_LAYER_BASEMAP;
+        put(c, b, "basemap");
+    }
+    size_t dropped = tile_cache_invalidate_bbox(c, box);
+    int ok = 1;
+    for (int z = 0; z <= 16; z++) {
+        long x, y;
+        tile_from_lonlat(35.80, 33.00, z, &x, &y);
+        if (has(c, key(z, x, y, "A"))) ok = 0, printf("z%d touched tile kept\n", z);
+        long n2 = 1L << z;
+        if (z >= 8 && (!has(c, key(z, (x + 40) % n2, y, "A")) ||
+                       !has(c, key(z, x, (y + 40) % n2, "B"))))
+            ok = 0, printf("z%d far tile dropped\n", z);
+        struct tile_key b = key(z, x, y, "");
+        b.layer = TILE_LAYER_BASEMAP;
+        if (!has(c, b)) ok = 0, printf("z%d basemap dropped\n", z);
+    }
+    CHECK(ok && dropped == 17, "exactly the touched item tiles dropped (%zu)", dropped);
+
+    /* a picture rendered before an invalidation is not kept */
+    uint64_t gen = tile_cache_generation(c);
+    tile_cache_invalidate_bbox(c, box);
+    struct tile_key late = key(3, 1, 1, "");
+    tile_cache_put(c, &late, (const unsigned char *)"stale", 5, gen, etag);
+    CHECK(!has(c, late), "a stale render is refused");
+    tile_cache_free(c);
+    tile_cache_free(NULL);
+    printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);
+    return failures != 0;
+}

@@ -1,0 +1,194 @@
+/* test_tile_math.c - tile arithmetic: a table of known tiles, properties
+ * over random points (a point's tile contains it; a tile is exactly its
+ * four children), the closed forms against PROJ, and WKB decoding of
+ * good and malformed blobs. Random cases print their seed. */
+#include "fixture.h"
+
+#include <math.h>
+#include <proj.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int failures;
+#define CHECK(cond, ...)                                                                       \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            failures++;                                                                        \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                        \
+            printf(__VA_ARGS__);                                                               \
+            printf("\n");                                                                      \
+        }                                                                                      \
+    } while (0)
+
+/* Known tiles, from the OpenStreetMap slippy-map formula (computed
+ * independently with asinh/sec in Python). */
+static void known_tiles(void)
+{
+    static const struct {
+        double lon, lat;
+        int z;
+        long x, y;
+    } t[] = {{0, 0, 0, 0, 0},
+             {0.0001, -0.0001, 1, 1, 1},
+             {-179.9, 85, 1, 0, 0},
+             {-0.1278, 51.5074, 10, 511, 340},
+             {139.6917, 35.6895, 10, 909, 403},
+             {-74.006, 40.7128, 12, 1205, 1540},
+             {35.8, 33.0, 10, 613, 412},
+             {35.8, 33.0, 14, 9821, 6599},
+             {151.2093, -33.8688, 8, 235, 153},
+             {-58.3816, -34.6037, 15, 11069, 19744},
+             {35.6, 32.6, 18, 156995, 105938},
+             {180, -85.06, 3, 7, 7}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        long x, y;
+        tile_from_lonlat(t[i].lon, t[i].lat, t[i].z, &x, &y);
+        CHECK(x == t[i].x && y == t[i].y, "(%g,%g) z%d is %ld/%ld, want %ld/%ld", t[i].lon,
+              t[i].lat, t[i].z, x, y, t[i].x, t[i].y);
+    }
+    double b[4];
+    tile_bounds_merc(0, 0, 0, b);
+    CHECK(fabs(b[0] + TILE_MERC_MAX) < 1e-6 && fabs(b[3] - TILE_MERC_MAX) < 1e-6,
+          "z0 spans the world");
+    tile_bounds_lonlat(1, 1, 0, b);
+    CHECK(fabs(b[0]) < 1e-9 && fabs(b[2] - 180) < 1e-9 && fabs(b[1]) < 1e-9 &&
+              fabs(b[3] - TILE_MAX_LAT) < 1e-6,
+          "tile 1/1/0 is the north-east quarter: %g %g %g %g", b[0], b[1], b[2], b[3]);
+    CHECK(fabs(tile_resolution(0) - 156543.03392804097) < 1e-6, "z0 resolution %.9f",
+          tile_resolution(0));
+    CHECK(tile_valid(0, 0, 0) && !tile_valid(0, 1, 0) && !tile_valid(-1, 0, 0) &&
+              !tile_valid(23, 0, 0) && tile_valid(22, (1L << 22) - 1, 0) &&
+              !tile_valid(22, 1L << 22, 0) && !tile_valid(3, -1, 2),
+          "tile_valid bounds");
+    enum tile_layer l;
+    CHECK(tile_layer_parse("all", &l) == FM_OK && l == TILE_LAYER_ALL, "layer all");
+    CHECK(tile_layer_parse("zones", &l) == FM_OK && l == TILE_LAYER_ZONES, "layer zones");
+    CHECK(tile_layer_parse("Zones", &l) == FM_EINVAL && tile_layer_parse("", &l) == FM_EINVAL &&
+              tile_layer_parse(NULL, &l) == FM_EINVAL,
+          "bad layer names are refused");
+}
+
+static double rnd(double lo, double hi)
+{
+    return lo + (hi - lo) * (rand() / (double)RAND_MAX);
+}
+
+static void properties(unsigned seed)
+{
+    srand(seed);
+    for (int i = 0; i < 20000; i++) {
+        double lon = rnd(-180, 179.999999), lat = rnd(-85, 85);
+        int z = rand() % (TILE_MAX_ZOOM + 1);
+        long x, y;
+        tile_from_lonlat(lon, lat, z, &x, &y);
+        double b[4];
+        tile_bounds_lonlat(z, x, y, b);
+        double eps = 1e-9;
+        CHECK(tile_valid(z, x, y) && lon >= b[0] - eps && lon <= b[2] + eps &&
+                  lat >= b[1] - eps && lat <= b[3] + eps,
+              "seed %u: (%.9f,%.9f) z%d -> %ld/%ld does not contain it", seed, lon, lat, z, x, y);
+        /* a tile is exactly its four children */
+        if (z < TILE_MAX_ZOOM) {
+            double p[4], u[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY}, area = 0;
+            tile_bounds_merc(z, x, y, p);
+            for (int c = 0; c < 4; c++) {
+                double cb[4];
+                tile_bounds_merc(z + 1, 2 * x + (c & 1), 2 * y + (c >> 1), cb);
+                u[0] = fmin(u[0], cb[0]), u[1] = fmin(u[1], cb[1]);
+                u[2] = fmax(u[2], cb[2]), u[3] = fmax(u[3], cb[3]);
+                area += (cb[2] - cb[0]) * (cb[3] - cb[1]);
+                CHECK(cb[0] >= p[0] && cb[2] <= p[2] && cb[1] >= p[1] && cb[3] <= p[3],
+                      "seed %u: child %d of %d/%ld/%ld sticks out", seed, c, z, x, y);
+            }
+            for (int k = 0; k < 4; k++)
+                CHECK(u[k] == p[k], "seed %u: children of %d/%ld/%ld do not cover it (%d)", seed,
+                      z, x, y, k);
+            double pa = (p[2] - p[0]) * (p[3] - p[1]);
+            CHECK(fabs(area - pa) <= pa * 1e-12, "seed %u: children overlap", seed);
+            /* and the point's child is one of them */
+            long cx, cy;
+            tile_from_lonlat(lon, lat, z + 1, &cx, &cy);
+            CHECK(cx / 2 == x && cy / 2 == y, "seed %u: child tile of a point has another parent",
+                  seed);
+        }
+    }
+}
+
+static void against_proj(unsigned seed)
+{
+    PJ_CONTEXT *ctx = proj_context_create();
+    PJ *p = proj_create_crs_to_crs(ctx, "EPSG:4326", "EPSG:3857", NULL);
+    CHECK(p != NULL, "PROJ knows EPSG:3857");
+    if (!p) return;
+    PJ *n = proj_normalize_for_visualization(ctx, p);
+    proj_destroy(p);
+    srand(seed);
+    double worst = 0;
+    for (int i = 0; i < 5000; i++) {
+        double lon = rnd(-180, 180), lat = rnd(-85, 85);
+        PJ_COORD c = proj_coord(lon, lat, 0, 0);
+        PJ_COORD m = proj_trans(n, PJ_FWD, c);
+        double mx, my, blon, blat;
+        tile_lonlat_to_merc(lon, lat, &mx, &my);
+        double d = fmax(fabs(mx - m.xy.x), fabs(my - m.xy.y));
+        if (d > worst) worst = d;
+        tile_merc_to_lonlat(mx, my, &blon, &blat);
+        CHECK(fabs(blon - lon) < 1e-9 && fabs(blat - lat) < 1e-9, "round trip of (%g,%g)", lon,
+              lat);
+    }
+    CHECK(worst < 1e-6, "seed %u: closed forms differ from PROJ by %g m", seed, worst);
+    printf("closed forms vs PROJ: worst difference %.3g m over 5000 points\n", worst);
+    proj_destroy(n);
+    proj_context_destroy(ctx);
+}
+
+static void wkb(void)
+{
+    struct fx_wkb w;
+    double b[4];
+    fx_point(&w, 35.5, 33.25);
+    CHECK(tile_wkb_bbox(w.b, w.n, b) == FM_OK && b[0] == 35.5 && b[3] == 33.25, "point");
+    /* big-endian point */
+    unsigned char be[21] = {0, 0, 0, 0, 1};
+    double v[2] = {35.5, 33.25};
+    for (int k = 0; k < 2; k++) {
+        unsigned char t[8];
+        memcpy(t, &v[k], 8);
+        for (int i = 0; i < 8; i++) be[5 + 8 * k + i] = t[7 - i];
+    }
+    CHECK(tile_wkb_bbox(be, sizeof be, b) == FM_OK && b[0] == 35.5 && b[1] == 33.25,
+          "big-endian point");
+    fx_polygon(&w, (double[]){1, 2, 3, 2, 3, 4, 1, 2}, 4);
+    CHECK(tile_wkb_bbox(w.b, w.n, b) == FM_OK && b[0] == 1 && b[1] == 2 && b[2] == 3 && b[3] == 4,
+          "polygon bbox");
+    /* every truncation of a valid blob fails cleanly */
+    for (size_t n = 0; n < w.n; n++)
+        CHECK(tile_wkb_bbox(w.b, n, b) == FM_EINVAL, "truncated to %zu bytes accepted", n);
+    /* a count far beyond the bytes */
+    fx_line(&w, (double[]){1, 2, 3, 4}, 2);
+    w.b[5] = 0xff, w.b[6] = 0xff, w.b[7] = 0xff, w.b[8] = 0x7f;
+    CHECK(tile_wkb_bbox(w.b, w.n, b) == FM_EINVAL, "huge count accepted");
+    unsigned char junk[64];
+    srand(7);
+    for (int i = 0; i < 20000; i++) { /* random bytes: no crash, no hang */
+        size_t n = (size_t)(rand() % 64);
+        for (size_t k = 0; k < n; k++) junk[k] = (unsigned char)rand();
+        if (n > 0) junk[0] = (unsigned char)(rand() % 2);
+        (void)tile_wkb_bbox(junk, n, b);
+    }
+}
+
+int main(void)
+{
+    unsigned seed = getenv("SEED") ? (unsigned)strtoul(getenv("SEED"), NULL, 10)
+                                   : (unsigned)time(NULL);
+    printf("seed %u (SEED=%u to repeat)\n", seed, seed);
+    known_tiles();
+    properties(seed);
+    against_proj(seed);
+    wkb();
+    printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);
+    return failures != 0;
+}

@@ -1,0 +1,796 @@
+/* draw.c - drawing items, symbols, patterns and labels onto a Cairo
+ * context for one view (a tile or a briefing map). Geometry is given whole
+ * (not cut to the tile), so dash phases, arrows and patterns line up
+ * across tile edges; coordinates far outside the image are clipped first,
+ * because Cairo's fixed-point coordinates overflow past about 8 million. */
+#include "internal.h"
+
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLIP_LIMIT 100000.0 /* pixels: beyond this, clip before drawing */
+#define CLIP_MARGIN 2000.0
+
+void view_init(struct view *v, const double m[4], int width, int height, double scale)
+{
+    memcpy(v->merc, m, sizeof v->merc);
+    v->minx = m[0];
+    v->maxy = m[3];
+    v->ppm = width / (m[2] - m[0]);
+    v->width = width;
+    v->height = height;
+    v->scale = scale;
+}
+
+void view_px(const struct view *v, double lon, double lat, double *px, double *py)
+{
+    double mx, my;
+    tile_lonlat_to_merc(lon, lat, &mx, &my);
+    *px = (mx - v->minx) * v->ppm;
+    *py = (v->maxy - my) * v->ppm;
+}
+
+static void set_rgba(cairo_t *cr, struct rgba c, double alpha)
+{
+    cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a * alpha);
+}
+
+/* ---- labels ------------------------------------------------------------ */
+
+struct pending_label {
+    char *text;
+    double px, py, size_pt;
+    int bold, priority;
+};
+
+static _Thread_local struct {
+    struct pending_label *items;
+    size_t n, cap;
+} queue;
+
+void labels_init(struct labels *l)
+{
+    memset(l, 0, sizeof *l);
+}
+
+void labels_cleanup(struct labels *l)
+{
+    for (size_t i = 0; i < queue.n; i++) free(queue.items[i].text);
+    queue.n = 0;
+    free(l->boxes);
+    memset(l, 0, sizeof *l);
+}
+
+void labels_queue(const char *text, double px, double py, double size_pt, int bold,
+                        int priority)
+{
+    if (text && !*text) return;
+    if (queue.n == queue.cap) {
+        queue.cap = queue.cap ? queue.cap * 2 : 32;
+        queue.items = realloc(queue.items, queue.cap * sizeof *queue.items);
+        if (!queue.items) abort();
+    }
+    queue.items[queue.n++] = (struct pending_label){text ? fm_xstrdup(text) : NULL, px, py,
+                                                    size_pt, bold, priority};
+}
+
+static int by_priority(const void *a, const void *b)
+{
+    const struct pending_label *x = a, *y = b;
+    return (y->priority > x->priority) - (y->priority < x->priority);
+}
+
+static int clashes(const struct labels *l, const struct label_box *b)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        const struct label_box *o = &l->boxes[i];
+        if (b->x0 < o->x1 && b->x1 > o->x0 && b->y0 < o->y1 && b->y1 > o->y0) return 1;
+    }
+    return 0;
+}
+
+static void add_box(struct labels *l, struct label_box b)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->boxes = realloc(l->boxes, l->cap * sizeof *l->boxes);
+        if (!l->boxes) abort();
+    }
+    l->boxes[l->n++] = b;
+}
+
+int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const char *text,
+               double px, double py, double size_pt, int bold)
+{
+    PangoLayout *layout = pango_cairo_create_layout(cr);
+    PangoFontDescription *fd = pango_font_description_new();
+    pango_font_description_set_family(fd, STYLE_LABEL_FONT);
+    pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_SEMIBOLD);
+    pango_font_description_set_absolute_size(fd, size_pt * 96.0 / 72.0 * v->scale * PANGO_SCALE);
+    pango_layout_set_font_description(layout, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_auto_dir(layout, TRUE); /* Arabic and Hebrew run right to left */
+    pango_layout_set_width(layout, (int)(150 * v->scale * PANGO_SCALE));
+    pango_layout_set_wrap(layout, PANGO_WRAP_WORD);
+    pango_layout_set_height(layout, -2); /* at most two lines */
+    pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
+    pango_layout_set_alignment(layout, PANGO_ALIGN_CENTER);
+    pango_layout_set_text(layout, text, -1);
+    PangoRectangle ink, logical;
+    pango_layout_get_pixel_extents(layout, &ink, &logical);
+    double w = logical.width, h = logical.height, pad = 2 * v->scale;
+    /* centre the visible text on the anchor */
+    double ox = px - (logical.x + w / 2.0), oy = py - h / 2.0;
+    struct label_box b = {px - w / 2 - pad, oy - pad, px + w / 2 + pad, oy + h + pad};
+    int drawn = 0;
+    /* the anchor first, then just above and just below it */
+    static const double shifts[] = {0, -1.1, 1.1, -2.2, 2.2};
+    for (size_t i = 0; i < sizeof shifts / sizeof *shifts && !drawn; i++) {
+        double dy = shifts[i] * (h + 2 * pad);
+        struct label_box c = {b.x0, b.y0 + dy, b.x1, b.y1 + dy};
+        if (c.x0 < 0 || c.y0 < 0 || c.x1 > v->width || c.y1 > v->height || clashes(labels, &c))
+            continue;
+        cairo_save(cr);
+        cairo_move_to(cr, ox, oy + dy);
+        pango_cairo_layout_path(cr, layout);
+        set_rgba(cr, style_label_halo, 1.0);
+        cairo_set_line_width(cr, 3.0 * v->scale);
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+        cairo_stroke(cr);
+        cairo_move_to(cr, ox, oy + dy);
+        set_rgba(cr, style_label_text, 1.0);
+        pango_cairo_show_layout(cr, layout);
+        cairo_restore(cr);
+        add_box(labels, c);
+        drawn = 1;
+    }
+    g_object_unref(layout);
+    return drawn;
+}
+
+void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels)
+{
+    qsort(queue.items, queue.n, sizeof *queue.items, by_priority);
+    for (size_t i = 0; i < queue.n; i++) {
+        struct pending_label *p = &queue.items[i];
+        if (!p->text) { /* an obstacle: a symbol labels keep off; size_pt is its radius */
+            add_box(labels, (struct label_box){p->px - p->size_pt, p->py - p->size_pt,
+                                               p->px + p->size_pt, p->py + p->size_pt});
+            continue;
+        }
+        draw_label(cr, v, labels, p->text, p->px, p->py, p->size_pt, p->bold);
+        free(p->text);
+    }
+    queue.n = 0;
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+static int needs_clip(const struct geom *g, const struct geom_part *p, const struct view *v)
+{
+    for (size_t i = p->start; i < p->start + p->n; i++) {
+        double x, y;
+        view_px(v, g->xy[2 * i], g->xy[2 * i + 1], &x, &y);
+        if (fabs(x) > CLIP_LIMIT || fabs(y) > CLIP_LIMIT) return 1;
+    }
+    (void)v;
+    return 0;
+}
+
+/* Sutherland-Hodgman against one edge of the clip box. */
+static size_t clip_edge(const double *in, size_t n, double *out, int edge, double lim)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *a = &in[2 * ((i + n - 1) % n)], *b = &in[2 * i];
+        double av = edge < 2 ? a[edge & 1] : a[edge & 1], bv = b[edge & 1];
+        int ain = edge < 2 ? av >= lim : av <= lim, bin = edge < 2 ? bv >= lim : bv <= lim;
+        if (ain != bin) {
+            double t = (lim - av) / (bv - av);
+            out[2 * m] = a[0] + t * (b[0] - a[0]);
+            out[2 * m + 1] = a[1] + t * (b[1] - a[1]);
+            m++;
+        }
+        if (bin) {
+            out[2 * m] = b[0];
+            out[2 * m + 1] = b[1];
+            m++;
+        }
+    }
+    return m;
+}
+
+void draw_ring_px(cairo_t *cr, const struct view *v, const double *pts, size_t npts)
+{
+    if (npts < 3) return;
+    /* each clip stage adds at most half as many points as it had */
+    size_t cap = (6 * npts + 16) * 2;
+    double *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
+    if (!a || !b) abort();
+    memcpy(a, pts, npts * 2 * sizeof *a);
+    size_t n = npts;
+    int clip = 0;
+    for (size_t i = 0; i < n && !clip; i++)
+        clip = fabs(a[2 * i]) > CLIP_LIMIT || fabs(a[2 * i + 1]) > CLIP_LIMIT;
+    if (clip) {
+        double lo = -CLIP_MARGIN, hx = v->width + CLIP_MARGIN, hy = v->height + CLIP_MARGIN;
+        n = clip_edge(a, n, b, 0, lo);
+        n = clip_edge(b, n, a, 1, lo);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) { /* x <= hx */
+            const double *pa = &a[2 * ((i + n - 1) % n)], *pb = &a[2 * i];
+            int ain = pa[0] <= hx, bin = pb[0] <= hx;
+            if (ain != bin) {
+                double t = (hx - pa[0]) / (pb[0] - pa[0]);
+                b[2 * m] = hx, b[2 * m + 1] = pa[1] + t * (pb[1] - pa[1]), m++;
+            }
+            if (bin) b[2 * m] = pb[0], b[2 * m + 1] = pb[1], m++;
+        }
+        n = 0;
+        for (size_t i = 0; i < m; i++) { /* y <= hy */
+            const double *pa = &b[2 * ((i + m - 1) % m)], *pb = &b[2 * i];
+            int ain = pa[1] <= hy, bin = pb[1] <= hy;
+            if (ain != bin) {
+                double t = (hy - pa[1]) / (pb[1] - pa[1]);
+                a[2 * n] = pa[0] + t * (pb[0] - pa[0]), a[2 * n + 1] = hy, n++;
+            }
+            if (bin) a[2 * n] = pb[0], a[2 * n + 1] = pb[1], n++;
+        }
+    }
+    double lx = 0, ly = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = a[2 * i], y = a[2 * i + 1];
+        if (i == 0) cairo_move_to(cr, x, y);
+        else if (fabs(x - lx) + fabs(y - ly) >= 0.6 || i == n - 1) cairo_line_to(cr, x, y);
+        else continue;
+        lx = x, ly = y;
+    }
+    if (n) cairo_close_path(cr);
+    free(a);
+    free(b);
+}
+
+static void ring_path(cairo_t *cr, const struct view *v, const struct geom *g,
+                      const struct geom_part *p)
+{
+    double *a = malloc((p->n + 1) * 2 * sizeof *a);
+    if (!a) abort();
+    for (size_t i = 0; i < p->n; i++)
+        view_px(v, g->xy[2 * (p->start + i)], g->xy[2 * (p->start + i) + 1], &a[2 * i],
+                &a[2 * i + 1]);
+    draw_ring_px(cr, v, a, p->n);
+    free(a);
+}
+
+/* Liang-Barsky for one segment; 1 when something is left. */
+static int clip_segment(double *x0, double *y0, double *x1, double *y1, double lo, double hx,
+                        double hy)
+{
+    double t0 = 0, t1 = 1, dx = *x1 - *x0, dy = *y1 - *y0;
+    double p[4] = {-dx, dx, -dy, dy}, q[4] = {*x0 - lo, hx - *x0, *y0 - lo, hy - *y0};
+    for (int i = 0; i < 4; i++) {
+        if (p[i] == 0) {
+            if (q[i] < 0) return 0;
+            continue;
+        }
+        double t = q[i] / p[i];
+        if (p[i] < 0) { if (t > t1) return 0; if (t > t0) t0 = t; }
+        else { if (t < t0) return 0; if (t < t1) t1 = t; }
+    }
+    double ax = *x0 + t0 * dx, ay = *y0 + t0 * dy, bx = *x0 + t1 * dx, by = *y0 + t1 * dy;
+    *x0 = ax, *y0 = ay, *x1 = bx, *y1 = by;
+    return 1;
+}
+
+static void line_path(cairo_t *cr, const struct view *v, const struct geom *g,
+                      const struct geom_part *p)
+{
+    int clip = needs_clip(g, p, v);
+    double lo = -CLIP_MARGIN, hx = v->width + CLIP_MARGIN, hy = v->height + CLIP_MARGIN;
+    double px = 0, py = 0, lx = 0, ly = 0;
+    int open = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        double x, y;
+        view_px(v, g->xy[2 * (p->start + i)], g->xy[2 * (p->start + i) + 1], &x, &y);
+        if (i > 0 && clip) {
+            double ax = px, ay = py, bx = x, by = y;
+            if (clip_segment(&ax, &ay, &bx, &by, lo, hx, hy)) {
+                if (!open || ax != lx || ay != ly) cairo_move_to(cr, ax, ay);
+                cairo_line_to(cr, bx, by);
+                lx = bx, ly = by, open = 1;
+            } else {
+                open = 0;
+            }
+        } else if (!clip) {
+            if (i == 0) cairo_move_to(cr, x, y), lx = x, ly = y;
+            else if (fabs(x - lx) + fabs(y - ly) >= 0.6 || i == p->n - 1)
+                cairo_line_to(cr, x, y), lx = x, ly = y;
+        }
+        px = x, py = y;
+    }
+}
+
+/* ---- patterns ---------------------------------------------------------- */
+
+void draw_pattern_fill(cairo_t *cr, enum fill_pattern p, struct rgba c, const struct view *v)
+{
+    double scale = v->scale;
+    if (p == FILL_NONE) return;
+    int size = (int)((p == FILL_STRIPES_WIDE ? 16 : 10) * scale);
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, size, size);
+    cairo_t *pc = cairo_create(s);
+    cairo_set_source_rgba(pc, c.r, c.g, c.b, c.a);
+    cairo_set_line_width(pc, (p == FILL_STRIPES_WIDE ? 4.0 : 1.3) * scale);
+    switch (p) {
+    case FILL_CROSSHATCH:
+        cairo_move_to(pc, 0, size), cairo_line_to(pc, size, 0);
+        cairo_move_to(pc, 0, 0), cairo_line_to(pc, size, size);
+        cairo_move_to(pc, -1, 1), cairo_line_to(pc, 1, -1);
+        cairo_move_to(pc, size - 1, size + 1), cairo_line_to(pc, size + 1, size - 1);
+        cairo_stroke(pc);
+        break;
+    case FILL_HATCH:
+    case FILL_STRIPES_WIDE:
+        cairo_move_to(pc, -size / 2.0, size / 2.0), cairo_line_to(pc, size / 2.0, -size / 2.0);
+        cairo_move_to(pc, 0, size), cairo_line_to(pc, size, 0);
+        cairo_move_to(pc, size / 2.0, size * 1.5), cairo_line_to(pc, size * 1.5, size / 2.0);
+        cairo_stroke(pc);
+        break;
+    case FILL_DOTS:
+        cairo_arc(pc, size / 2.0, size / 2.0, 1.4 * scale, 0, 2 * M_PI);
+        cairo_fill(pc);
+        break;
+    case FILL_SOLID:
+    case FILL_NONE: break;
+    }
+    cairo_destroy(pc);
+    cairo_pattern_t *pat = cairo_pattern_create_for_surface(s);
+    cairo_pattern_set_extend(pat, CAIRO_EXTEND_REPEAT);
+    /* anchor the pattern to the world, not the image, so tiles join up */
+    cairo_matrix_t pm;
+    cairo_matrix_init_translate(&pm, fmod((v->minx + TILE_MERC_MAX) * v->ppm, size),
+                                fmod((TILE_MERC_MAX - v->maxy) * v->ppm, size));
+    cairo_pattern_set_matrix(pat, &pm);
+    cairo_set_source(cr, pat);
+    cairo_fill_preserve(cr);
+    cairo_pattern_destroy(pat);
+    cairo_surface_destroy(s);
+}
+
+/* ---- symbols ----------------------------------------------------------- */
+
+void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, double r,
+                 struct rgba fill, int severe)
+{
+    cairo_new_path(cr);
+    switch (shape) {
+    case SYM_STAR:
+        for (int i = 0; i < 16; i++) {
+            double a = -M_PI / 2 + i * M_PI / 8, rr = i % 2 ? r * 0.55 : r * 1.15;
+            if (i == 0) cairo_move_to(cr, px + rr * cos(a), py + rr * sin(a));
+            else cairo_line_to(cr, px + rr * cos(a), py + rr * sin(a));
+        }
+        cairo_close_path(cr);
+        break;
+    case SYM_TRIANGLE:
+        cairo_move_to(cr, px, py - r * 1.15);
+        cairo_line_to(cr, px + r * 1.05, py + r * 0.75);
+        cairo_line_to(cr, px - r * 1.05, py + r * 0.75);
+        cairo_close_path(cr);
+        break;
+    case SYM_SQUARE: cairo_rectangle(cr, px - r * 0.85, py - r * 0.85, r * 1.7, r * 1.7); break;
+    case SYM_DIAMOND:
+        cairo_move_to(cr, px, py - r * 1.15), cairo_line_to(cr, px + r * 1.15, py);
+        cairo_line_to(cr, px, py + r * 1.15), cairo_line_to(cr, px - r * 1.15, py);
+        cairo_close_path(cr);
+        break;
+    case SYM_CROSS: {
+        double t = r * 0.38;
+        cairo_move_to(cr, px - t, py - r), cairo_line_to(cr, px + t, py - r);
+        cairo_line_to(cr, px + t, py - t), cairo_line_to(cr, px + r, py - t);
+        cairo_line_to(cr, px + r, py + t), cairo_line_to(cr, px + t, py + t);
+        cairo_line_to(cr, px + t, py + r), cairo_line_to(cr, px - t, py + r);
+        cairo_line_to(cr, px - t, py + t), cairo_line_to(cr, px - r, py + t);
+        cairo_line_to(cr, px - r, py - t), cairo_line_to(cr, px - t, py - t);
+        cairo_close_path(cr);
+        break;
+    }
+    case SYM_CIRCLE: cairo_arc(cr, px, py, r, 0, 2 * M_PI); break;
+    }
+    cairo_set_source_rgba(cr, fill.r, fill.g, fill.b, fill.a);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgba(cr, 1, 1, 1, fill.a);
+    cairo_set_line_width(cr, r * 0.22);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_stroke(cr);
+    if (severe) { /* a red ring says: severity 4 or 5 */
+        cairo_arc(cr, px, py, r * 1.55, 0, 2 * M_PI);
+        cairo_set_source_rgba(cr, style_disputed.r, style_disputed.g, style_disputed.b,
+                              0.9 * fill.a);
+        cairo_set_line_width(cr, r * 0.25);
+        cairo_stroke(cr);
+    }
+}
+
+/* ---- items ------------------------------------------------------------- */
+
+struct draw_ctx {
+    cairo_t *cr;
+    const struct view *v;
+    const struct tile_source *src;
+    struct geom g;
+    struct legend_seen *seen;
+};
+
+static void note_seen(struct legend_seen *s, const struct tile_feature *f)
+{
+    if (!s) return;
+    int known = 0;
+    for (int i = 0; i < s->nparties; i++) known |= f->party && !strcmp(s->parties[i], f->party);
+    if (!known && f->party && s->nparties < LEGEND_MAX_PARTIES)
+        snprintf(s->parties[s->nparties++], sizeof s->parties[0], "%s", f->party);
+    s->statuses |= 1u << (style_status(f->status) - style_statuses);
+    if (f->coll == TILE_ZONE) s->zone_types |= 1u << (style_zone_type(f->type) - style_zone_types);
+    if (f->coll == TILE_INCIDENT)
+        s->incidents |= 1u << (style_incident(f->category) - style_incidents);
+    if (f->coll == TILE_MOVEMENT) s->movements = 1;
+}
+
+static void set_line_kind(cairo_t *cr, enum line_kind k, double scale)
+{
+    static const double dash[] = {8, 5}, dot[] = {0.1, 4.5};
+    double d[2];
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+    switch (k) {
+    case LINE_DASHED:
+        d[0] = dash[0] * scale, d[1] = dash[1] * scale;
+        cairo_set_dash(cr, d, 2, 0);
+        break;
+    case LINE_DOTTED:
+        d[0] = dot[0] * scale, d[1] = dot[1] * scale;
+        cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+        cairo_set_dash(cr, d, 2, 0);
+        break;
+    case LINE_SOLID: cairo_set_dash(cr, NULL, 0, 0); break;
+    }
+}
+
+static void label_text(const struct tile_feature *f, const struct status_style *st, char *buf,
+                       size_t n)
+{
+    const char *t = f->title && *f->title ? f->title : "";
+    if (st->draft) snprintf(buf, n, "DRAFT: %s", t);
+    else if (st->disputed) snprintf(buf, n, "DISPUTED: %s", t);
+    else snprintf(buf, n, "%s", t);
+}
+
+/* The area-weighted centroid of the biggest outer ring, in pixels. */
+static int ring_centroid(const struct view *v, const struct geom *g, double *cx, double *cy)
+{
+    double best = 0;
+    int found = 0;
+    for (size_t k = 0; k < g->nparts; k++) {
+        const struct geom_part *p = &g->parts[k];
+        if (p->kind != GEOM_RING || (k > 0 && g->parts[k - 1].poly == p->poly)) continue;
+        double a = 0, sx = 0, sy = 0, x0, y0;
+        view_px(v, g->xy[2 * p->start], g->xy[2 * p->start + 1], &x0, &y0);
+        for (size_t i = 1; i + 1 < p->n; i++) {
+            double x1, y1, x2, y2;
+            view_px(v, g->xy[2 * (p->start + i)], g->xy[2 * (p->start + i) + 1], &x1, &y1);
+            view_px(v, g->xy[2 * (p->start + i + 1)], g->xy[2 * (p->start + i + 1) + 1], &x2,
+                    &y2);
+            double c = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0);
+            a += c, sx += c * (x0 + x1 + x2), sy += c * (y0 + y1 + y2);
+        }
+        if (fabs(a) > best) {
+            best = fabs(a);
+            *cx = sx / (3 * a), *cy = sy / (3 * a);
+            found = 1;
+        }
+    }
+    return found;
+}
+
+static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
+{
+    cairo_t *cr = d->cr;
+    const struct view *v = d->v;
+    const struct status_style *st = style_status(f->status);
+    const struct zone_type_style *zt = style_zone_type(f->type);
+    struct rgba c = style_party_colour(d->src, f->party);
+    cairo_new_path(cr);
+    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
+    for (size_t k = 0; k < d->g.nparts; k++)
+        if (d->g.parts[k].kind == GEOM_RING) ring_path(cr, v, &d->g, &d->g.parts[k]);
+    /* light wash, then the type's pattern, then the outline */
+    set_rgba(cr, c, 0.12 * st->alpha);
+    cairo_fill_preserve(cr);
+    struct rgba pc = c;
+    pc.a = zt->fill_alpha * st->alpha;
+    if (zt->pattern == FILL_SOLID) {
+        set_rgba(cr, c, zt->fill_alpha * 0.6 * st->alpha);
+        cairo_fill_preserve(cr);
+    } else {
+        draw_pattern_fill(cr, zt->pattern, pc, v);
+    }
+    if (st->disputed) {
+        struct rgba red = style_disputed;
+        red.a = 0.5;
+        draw_pattern_fill(cr, FILL_HATCH, red, v);
+        set_line_kind(cr, LINE_SOLID, v->scale);
+        set_rgba(cr, style_disputed, 1.0);
+        cairo_set_line_width(cr, 4.5 * v->scale);
+        cairo_stroke_preserve(cr);
+    }
+    set_line_kind(cr, st->line, v->scale);
+    set_rgba(cr, c, st->alpha);
+    cairo_set_line_width(cr, (st->draft ? 1.5 : STYLE_ZONE_LINE_PX) * v->scale);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+    double cx, cy;
+    char text[300];
+    label_text(f, st, text, sizeof text);
+    if (ring_centroid(v, &d->g, &cx, &cy)) labels_queue(text, cx, cy, STYLE_LABEL_SIZE_PT, 0, 20);
+}
+
+static void arrows(cairo_t *cr, const struct view *v, const struct geom *g,
+                   const struct geom_part *p)
+{
+    double spacing = STYLE_ARROW_SPACING_PX * v->scale, next = spacing / 2, walked = 0;
+    double s = 5.5 * v->scale;
+    for (size_t i = 1; i < p->n; i++) {
+        double x0, y0, x1, y1;
+        view_px(v, g->xy[2 * (p->start + i - 1)], g->xy[2 * (p->start + i - 1) + 1], &x0, &y0);
+        view_px(v, g->xy[2 * (p->start + i)], g->xy[2 * (p->start + i) + 1], &x1, &y1);
+        double len = hypot(x1 - x0, y1 - y0);
+        if (len <= 0) continue;
+        double ux = (x1 - x0) / len, uy = (y1 - y0) / len;
+        while (next <= walked + len) {
+            double t = next - walked, ax = x0 + ux * t, ay = y0 + uy * t;
+            next += spacing;
+            if (ax < -s || ay < -s || ax > v->width + s || ay > v->height + s) continue;
+            cairo_move_to(cr, ax + ux * s, ay + uy * s);
+            cairo_line_to(cr, ax - ux * s - uy * s * 0.8, ay - uy * s + ux * s * 0.8);
+            cairo_line_to(cr, ax - ux * s * 0.4, ay - uy * s * 0.4);
+            cairo_line_to(cr, ax - ux * s + uy * s * 0.8, ay - uy * s - ux * s * 0.8);
+            cairo_close_path(cr);
+        }
+        walked += len;
+        if (walked > 4e6) break; /* far beyond any image */
+    }
+    cairo_fill(cr);
+}
+
+static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
+{
+    cairo_t *cr = d->cr;
+    const struct view *v = d->v;
+    const struct status_style *st = style_status(f->status);
+    struct rgba c = style_party_colour(d->src, f->party);
+    double lat = 0;
+    for (size_t i = 0; i < d->g.npts; i++) lat += d->g.xy[2 * i + 1];
+    lat = d->g.npts ? lat / (double)d->g.npts : 0;
+    double wm = f->corridor_width_m > TILE_MAX_CORRIDOR_M ? TILE_MAX_CORRIDOR_M
+                                                           : f->corridor_width_m;
+    /* ground metres -> Mercator metres grow as 1/cos(lat) */
+    double corridor_px = wm / cos(lat * M_PI / 180.0) * v->ppm;
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    for (size_t k = 0; k < d->g.nparts; k++) {
+        const struct geom_part *p = &d->g.parts[k];
+        if (p->kind != GEOM_LINE) continue;
+        if (corridor_px > 3 * v->scale) {
+            cairo_new_path(cr);
+            line_path(cr, v, &d->g, p);
+            set_line_kind(cr, LINE_SOLID, v->scale);
+            cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+            set_rgba(cr, c, 0.22 * st->alpha);
+            cairo_set_line_width(cr, corridor_px);
+            cairo_stroke_preserve(cr);
+            set_rgba(cr, c, 0.45 * st->alpha);
+            cairo_set_line_width(cr, corridor_px);
+            cairo_set_line_width(cr, 1.0 * v->scale);
+            cairo_new_path(cr);
+        }
+        cairo_new_path(cr);
+        line_path(cr, v, &d->g, p);
+        if (st->disputed) {
+            set_line_kind(cr, LINE_SOLID, v->scale);
+            set_rgba(cr, style_disputed, 1.0);
+            cairo_set_line_width(cr, (STYLE_ROUTE_LINE_PX + 4) * v->scale);
+            cairo_stroke_preserve(cr);
+        }
+        set_rgba(cr, style_label_halo, 0.8 * st->alpha);
+        set_line_kind(cr, LINE_SOLID, v->scale);
+        cairo_set_line_width(cr, (STYLE_ROUTE_LINE_PX + 2) * v->scale);
+        cairo_stroke_preserve(cr);
+        set_line_kind(cr, st->line, v->scale);
+        set_rgba(cr, c, st->alpha);
+        cairo_set_line_width(cr, STYLE_ROUTE_LINE_PX * v->scale);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        set_rgba(cr, c, st->alpha);
+        arrows(cr, v, &d->g, p);
+    }
+    /* label near the middle vertex of the first line */
+    for (size_t k = 0; k < d->g.nparts; k++) {
+        const struct geom_part *p = &d->g.parts[k];
+        if (p->kind != GEOM_LINE || p->n < 2) continue;
+        size_t m = p->start + (p->n - 1) / 2;
+        double x0, y0, x1, y1;
+        view_px(v, d->g.xy[2 * m], d->g.xy[2 * m + 1], &x0, &y0);
+        view_px(v, d->g.xy[2 * m + 2], d->g.xy[2 * m + 3], &x1, &y1);
+        char text[300];
+        label_text(f, st, text, sizeof text);
+        labels_queue(text, (x0 + x1) / 2, (y0 + y1) / 2 - 12 * v->scale, STYLE_LABEL_SIZE_PT, 0,
+                    10);
+        break;
+    }
+}
+
+static void draw_incident(struct draw_ctx *d, const struct tile_feature *f)
+{
+    const struct view *v = d->v;
+    const struct status_style *st = style_status(f->status);
+    const struct incident_style *is = style_incident(f->category);
+    struct rgba c = style_party_colour(d->src, f->party);
+    c.a = st->alpha;
+    int sev = f->severity < 0 ? 0 : f->severity > 5 ? 5 : f->severity;
+    double r = (STYLE_INCIDENT_BASE_PX + 1.5 * sev) * v->scale;
+    for (size_t k = 0; k < d->g.nparts; k++) {
+        const struct geom_part *p = &d->g.parts[k];
+        double px, py;
+        if (p->n < 1) continue;
+        view_px(v, d->g.xy[2 * p->start], d->g.xy[2 * p->start + 1], &px, &py);
+        draw_symbol(d->cr, is->shape, px, py, r, c, sev >= 4);
+        labels_queue(NULL, px, py, r * (sev >= 4 ? 1.7 : 1.2), 0, 1000);
+        if (st->disputed) {
+            cairo_rectangle(d->cr, px - r * 1.9, py - r * 1.9, r * 3.8, r * 3.8);
+            set_rgba(d->cr, style_disputed, 1.0);
+            set_line_kind(d->cr, LINE_DASHED, v->scale);
+            cairo_set_line_width(d->cr, 2 * v->scale);
+            cairo_stroke(d->cr);
+            cairo_set_dash(d->cr, NULL, 0, 0);
+        }
+        if (k == 0) {
+            char text[300];
+            label_text(f, st, text, sizeof text);
+            labels_queue(text, px, py + r * (sev >= 4 ? 1.7 : 1.2) + 9 * v->scale, STYLE_LABEL_SIZE_PT, 1,
+                        30 + sev);
+        }
+    }
+}
+
+static int draw_one(void *ctx, const struct tile_feature *f)
+{
+    struct draw_ctx *d = ctx;
+    geom_reset(&d->g);
+    if (geom_from_wkb(&d->g, f->wkb, f->wkb_len) != FM_OK) {
+        fm_log(FM_LOG_WARN, "tiles: item %lld has a malformed geometry; skipped", (long long)f->id);
+        return 0;
+    }
+    note_seen(d->seen, f);
+    cairo_save(d->cr);
+    switch (f->coll) {
+    case TILE_ZONE: draw_zone(d, f); break;
+    case TILE_MOVEMENT: draw_movement(d, f); break;
+    case TILE_INCIDENT: draw_incident(d, f); break;
+    case TILE_COLL_COUNT: break;
+    }
+    cairo_restore(d->cr);
+    return 0;
+}
+
+fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *src, unsigned colls,
+                 struct legend_seen *seen, struct fm_err *err)
+{
+    /* what may reach into the image: symbols and labels (pixels) and
+     * corridors (metres) */
+    double pad = TILE_BUFFER_PX * v->scale / v->ppm;
+    double m[4] = {v->merc[0] - pad, v->merc[1] - pad, v->merc[2] + pad, v->merc[3] + pad};
+    double bbox[4];
+    tile_merc_to_lonlat(m[0], m[1], &bbox[0], &bbox[1]);
+    tile_merc_to_lonlat(m[2], m[3], &bbox[2], &bbox[3]);
+    double corridor_deg = TILE_MAX_CORRIDOR_M / 2 / 111320.0 / cos(bbox[3] * M_PI / 180);
+    struct draw_ctx d = {cr, v, src, {0}, seen};
+    geom_init(&d.g);
+    fm_rc rc = FM_OK;
+    static const enum tile_coll order[] = {TILE_ZONE, TILE_MOVEMENT, TILE_INCIDENT};
+    for (size_t i = 0; i < 3 && !rc; i++) {
+        if (!(colls & (1u << order[i]))) continue;
+        double q[4] = {bbox[0], bbox[1], bbox[2], bbox[3]};
+        if (order[i] == TILE_MOVEMENT) {
+            q[0] -= corridor_deg, q[1] -= corridor_deg, q[2] += corridor_deg, q[3] += corridor_deg;
+        }
+        rc = src->each(src->ctx, order[i], q, draw_one, &d, err);
+    }
+    geom_cleanup(&d.g);
+    return rc;
+}
+
+/* ---- PNG ------------------------------------------------------------- */
+
+/* Written with libpng rather than cairo's writer: always 8-bit RGBA (cairo
+ * drops the alpha channel of opaque images), zlib's default level. */
+
+static void png_write_cb(png_structp p, png_bytep data, png_size_t n)
+{
+    if (fm_buf_add(png_get_io_ptr(p), data, n) != FM_OK) png_error(p, "too big");
+}
+
+static void png_flush_cb(png_structp p)
+{
+    (void)p;
+}
+
+static void png_error_cb(png_structp p, png_const_charp msg)
+{
+    (void)msg;
+    png_longjmp(p, 1);
+}
+
+static void png_warn_cb(png_structp p, png_const_charp msg)
+{
+    (void)p, (void)msg;
+}
+
+fm_rc surface_png(cairo_surface_t *s, unsigned char **png, size_t *len, struct fm_err *err)
+{
+    *png = NULL;
+    *len = 0;
+    cairo_surface_flush(s);
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    int stride = cairo_image_surface_get_stride(s);
+    const unsigned char *data = cairo_image_surface_get_data(s);
+    /* cairo keeps premultiplied native-endian ARGB; PNG wants straight RGBA */
+    unsigned char *rgba = malloc((size_t)w * 4 * (size_t)h);
+    png_bytep *rows = malloc((size_t)h * sizeof *rows);
+    if (!rgba || !rows) abort();
+    for (int y = 0; y < h; y++) {
+        const uint32_t *src = (const uint32_t *)(data + (size_t)y * (size_t)stride);
+        unsigned char *dst = rgba + (size_t)y * (size_t)w * 4;
+        rows[y] = dst;
+        for (int x = 0; x < w; x++) {
+            uint32_t px = src[x];
+            unsigned a = px >> 24, r = (px >> 16) & 255, g = (px >> 8) & 255, b = px & 255;
+            if (a != 0 && a != 255) {
+                r = (r * 255 + a / 2) / a;
+                g = (g * 255 + a / 2) / a;
+                b = (b * 255 + a / 2) / a;
+            }
+            dst[4 * x] = (unsigned char)r;
+            dst[4 * x + 1] = (unsigned char)g;
+            dst[4 * x + 2] = (unsigned char)b;
+            dst[4 * x + 3] = (unsigned char)a;
+        }
+    }
+    fm_rc rc = FM_OK;
+    struct fm_buf b;
+    fm_buf_init(&b, (size_t)256 << 20);
+    png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_error_cb, png_warn_cb);
+    png_infop info = p ? png_create_info_struct(p) : NULL;
+    if (!p || !info) {
+        rc = fm_fail(err, FM_EINTERNAL, NULL, "PNG encoder: out of memory");
+        goto done;
+    }
+    if (setjmp(png_jmpbuf(p))) {
+        rc = fm_fail(err, FM_EINTERNAL, NULL, "PNG encoding failed");
+        goto done;
+    }
+    png_set_write_fn(p, &b, png_write_cb, png_flush_cb);
+    png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB_ALPHA,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(p, info);
+    png_write_image(p, rows);
+    png_write_end(p, info);
+done:
+    png_destroy_write_struct(p ? &p : NULL, info ? &info : NULL);
+    free(rows);
+    free(rgba);
+    if (rc) fm_buf_cleanup(&b);
+    else *png = (unsigned char *)fm_buf_take(&b, len);
+    return rc;
+}

@@ -1,0 +1,147 @@
+/* internal.h - what the files of tiles/ share and nothing else sees. */
+#ifndef TILES_INTERNAL_H
+#define TILES_INTERNAL_H
+
+#include "tiles.h"
+
+#include <cairo.h>
+#include <stddef.h>
+
+/* ---- geometry decoded from WKB (wkb.c) --------------------------------- */
+
+enum geom_kind { GEOM_POINT, GEOM_LINE, GEOM_RING };
+
+struct geom_part {
+    enum geom_kind kind;
+    int poly;         /* rings of one polygon share this index */
+    size_t start, n;  /* into xy, in points */
+};
+
+struct geom {
+    struct geom_part *parts;
+    size_t nparts, cap_parts;
+    double *xy; /* lon, lat pairs */
+    size_t npts, cap_pts;
+    int npolys;
+};
+
+void geom_init(struct geom *g);
+void geom_reset(struct geom *g); /* empty, keeps the storage */
+void geom_cleanup(struct geom *g);
+/* Appends the geometry of wkb to g. FM_EINVAL when malformed. */
+fm_rc geom_from_wkb(struct geom *g, const unsigned char *wkb, size_t len);
+void geom_add_part(struct geom *g, enum geom_kind kind, int poly);
+void geom_add_point(struct geom *g, double x, double y);
+
+/* ---- styles (style.c): the one table of how things look ---------------- */
+
+struct rgba {
+    double r, g, b, a;
+};
+
+enum fill_pattern { FILL_SOLID, FILL_HATCH, FILL_CROSSHATCH, FILL_DOTS, FILL_STRIPES_WIDE, FILL_NONE };
+enum line_kind { LINE_SOLID, LINE_DASHED, LINE_DOTTED };
+enum symbol_shape { SYM_CIRCLE, SYM_STAR, SYM_TRIANGLE, SYM_SQUARE, SYM_DIAMOND, SYM_CROSS };
+
+struct zone_type_style {
+    const char *type; /* NULL: the default row */
+    enum fill_pattern pattern;
+    double fill_alpha;
+    const char *legend;
+};
+
+struct status_style {
+    const char *status; /* NULL: the default row */
+    enum line_kind line;
+    double alpha;     /* applied to everything the item draws */
+    int disputed;     /* red hatched outline on top */
+    int draft;        /* thin dotted, "DRAFT" in the label */
+    const char *legend;
+};
+
+struct incident_style {
+    const char *category; /* NULL: the default row */
+    enum symbol_shape shape;
+    const char *legend;
+};
+
+const struct zone_type_style *style_zone_type(const char *type);
+const struct status_style *style_status(const char *status);
+const struct incident_style *style_incident(const char *category);
+/* Rows for the legend, each ending with a NULL-keyed default row. */
+extern const struct zone_type_style style_zone_types[];
+extern const struct status_style style_statuses[];
+extern const struct incident_style style_incidents[];
+
+/* Fixed colours and sizes. */
+extern const struct rgba style_sea, style_land, style_border, style_disputed, style_unknown_party,
+    style_label_text, style_label_halo, style_grid;
+#define STYLE_ZONE_LINE_PX 2.0
+#define STYLE_ROUTE_LINE_PX 2.5
+#define STYLE_ARROW_SPACING_PX 90.0
+#define STYLE_INCIDENT_BASE_PX 7.0 /* radius at severity 0; +1.5 per level */
+#define STYLE_LABEL_FONT "Noto Sans"
+#define STYLE_LABEL_SIZE_PT 8.5
+/* Party colour from the source, or the unknown-party grey. */
+struct rgba style_party_colour(const struct tile_source *src, const char *party);
+
+/* ---- drawing (draw.c) -------------------------------------------------- */
+
+/* A view: lon/lat -> pixel. Mercator bounds of the image and pixels per metre. */
+struct view {
+    double minx, maxy; /* mercator of pixel (0, 0) */
+    double ppm;        /* pixels per mercator metre */
+    double width, height;
+    double scale;      /* 1 or 2: line widths and symbols grow with it */
+    double merc[4];    /* mercator bounds of the image */
+};
+
+void view_init(struct view *v, const double merc_bounds[4], int width, int height, double scale);
+void view_px(const struct view *v, double lon, double lat, double *px, double *py);
+
+/* Label collision boxes for one image. */
+struct label_box {
+    double x0, y0, x1, y1;
+};
+struct labels {
+    struct label_box *boxes;
+    size_t n, cap;
+};
+void labels_init(struct labels *l);
+void labels_cleanup(struct labels *l);
+
+/* A closed ring of pixel coordinates as a Cairo sub-path (clipped when far out). */
+void draw_ring_px(cairo_t *cr, const struct view *v, const double *pts, size_t npts);
+/* Queues a label, drawn after every item in priority order (high first). */
+void labels_queue(const char *text, double px, double py, double size_pt, int bold, int priority);
+/* Draws the basemap (sea, land, borders) for the view. */
+void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *b,
+                  struct labels *labels, int with_names);
+/* What a legend should explain: filled while drawing. */
+#define LEGEND_MAX_PARTIES 8
+struct legend_seen {
+    char parties[LEGEND_MAX_PARTIES][16];
+    int nparties;
+    unsigned zone_types, statuses, incidents; /* bits: row index in the style tables */
+    int movements;
+};
+/* Draws the item layers selected in `colls` (bit per enum tile_coll); their
+ * labels are queued. seen may be NULL. */
+fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *src, unsigned colls,
+                 struct legend_seen *seen, struct fm_err *err);
+/* Draws the queued labels, avoiding each other; labels_cleanup drops any left. */
+void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels);
+/* A label centred at (px, py) if it fits inside the image and clashes with
+ * no other; returns 1 when drawn. */
+int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const char *text,
+               double px, double py, double size_pt, int bold);
+/* An incident symbol centred at (px, py). */
+void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, double radius,
+                 struct rgba fill, int severe);
+struct view;
+void draw_pattern_fill(cairo_t *cr, enum fill_pattern p, struct rgba c, const struct view *v);
+
+/* PNG of a surface. OUT *png (malloc), *len. */
+fm_rc surface_png(cairo_surface_t *s, unsigned char **png, size_t *len, struct fm_err *err);
+
+#endif

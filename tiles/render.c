@@ -1,0 +1,429 @@
+/* render.c - one tile, or one briefing image with its furniture (title,
+ * UTC time, scale bar, north arrow, legend, coordinate grid). */
+#include "internal.h"
+
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <stdio.h>
+#include <string.h>
+
+static unsigned colls_of(enum tile_layer layer)
+{
+    switch (layer) {
+    case TILE_LAYER_ZONES: return 1u << TILE_ZONE;
+    case TILE_LAYER_INCIDENTS: return 1u << TILE_INCIDENT;
+    case TILE_LAYER_MOVEMENTS: return 1u << TILE_MOVEMENT;
+    case TILE_LAYER_ALL: return (1u << TILE_ZONE) | (1u << TILE_INCIDENT) | (1u << TILE_MOVEMENT);
+    case TILE_LAYER_BASEMAP:
+    case TILE_LAYER_COUNT: break;
+    }
+    return 0;
+}
+
+static fm_rc cairo_rc(cairo_t *cr, struct fm_err *err)
+{
+    cairo_status_t st = cairo_status(cr);
+    if (st == CAIRO_STATUS_SUCCESS) return FM_OK;
+    return fm_fail(err, FM_EINTERNAL, NULL, "drawing failed: %s", cairo_status_to_string(st));
+}
+
+fm_rc tile_render(const struct tile_source *src, const struct tile_basemap *basemap,
+                  enum tile_layer layer, int z, long x, long y, int scale, unsigned char **png,
+                  size_t *len, struct fm_err *err)
+{
+    *png = NULL;
+    *len = 0;
+    if (!tile_valid(z, x, y)) return fm_fail(err, FM_ENOTFOUND, NULL, "no tile %d/%ld/%ld", z, x, y);
+    if (scale != 1 && scale != 2) return fm_fail(err, FM_EINVAL, "scale", "scale is 1 or 2");
+    if ((unsigned)layer >= TILE_LAYER_COUNT) return fm_fail(err, FM_EINVAL, "layer", "no such layer");
+    int size = TILE_SIZE * scale;
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, size, size);
+    cairo_t *cr = cairo_create(s);
+    struct view v;
+    double m[4];
+    tile_bounds_merc(z, x, y, m);
+    view_init(&v, m, size, size, scale);
+    struct labels labels;
+    labels_init(&labels);
+    fm_rc rc = FM_OK;
+    if (layer == TILE_LAYER_BASEMAP || layer == TILE_LAYER_ALL)
+        draw_basemap(cr, &v, basemap, &labels, z >= 4 && z <= 11);
+    unsigned colls = colls_of(layer);
+    if (colls && src) rc = draw_items(cr, &v, src, colls, NULL, err);
+    if (!rc) labels_flush(cr, &v, &labels);
+    if (!rc) rc = cairo_rc(cr, err);
+    if (!rc) rc = surface_png(s, png, len, err);
+    labels_cleanup(&labels);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    return rc;
+}
+
+/* ---- briefing image ---------------------------------------------------- */
+
+static void text_at(cairo_t *cr, const char *text, double x, double y, double px, int bold,
+                    int align_right, double *w_out, double *h_out)
+{
+    PangoLayout *l = pango_cairo_create_layout(cr);
+    PangoFontDescription *fd = pango_font_description_new();
+    pango_font_description_set_family(fd, STYLE_LABEL_FONT);
+    pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    pango_font_description_set_absolute_size(fd, px * PANGO_SCALE);
+    pango_layout_set_font_description(l, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_auto_dir(l, TRUE);
+    pango_layout_set_text(l, text, -1);
+    int w, h;
+    pango_layout_get_pixel_size(l, &w, &h);
+    if (w_out) *w_out = w;
+    if (h_out) *h_out = h;
+    if (x >= -1e8) {
+        cairo_move_to(cr, align_right ? x - w : x, y);
+        pango_cairo_show_layout(cr, l);
+    }
+    g_object_unref(l);
+}
+
+static double nice_step(double span, int want)
+{
+    static const double steps[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2,
+                                   0.25,  0.5,   1,     2,    5,    10,    15,    30,  45};
+    for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+        if (span / steps[i] <= want) return steps[i];
+    return 90;
+}
+
+static void format_deg(char *buf, size_t n, double v, int lon, double step)
+{
+    int dec = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3;
+    if (step == 0.25 || step == 0.025) dec++;
+    snprintf(buf, n, "%.*f°%c", dec, fabs(v), lon ? (v < 0 ? 'W' : 'E') : (v < 0 ? 'S' : 'N'));
+}
+
+static void draw_grid(cairo_t *cr, const struct view *v, const double ll[4], double fs)
+{
+    double step = nice_step(fmax(ll[2] - ll[0], ll[3] - ll[1]), 7);
+    cairo_save(cr);
+    cairo_set_source_rgba(cr, style_grid.r, style_grid.g, style_grid.b, style_grid.a);
+    cairo_set_line_width(cr, 0.8);
+    double d[] = {4, 3};
+    cairo_set_dash(cr, d, 2, 0);
+    char buf[32];
+    for (double lon = ceil(ll[0] / step) * step; lon <= ll[2]; lon += step) {
+        double x, y;
+        view_px(v, lon, ll[1], &x, &y);
+        cairo_move_to(cr, x, 0), cairo_line_to(cr, x, v->height);
+        cairo_stroke(cr);
+        format_deg(buf, sizeof buf, lon, 1, step);
+        cairo_set_source_rgba(cr, 0.15, 0.15, 0.25, 0.9);
+        text_at(cr, buf, x + 3, v->height - fs * 1.5 - 2, fs, 0, 0, NULL, NULL);
+        cairo_set_source_rgba(cr, style_grid.r, style_grid.g, style_grid.b, style_grid.a);
+    }
+    for (double lat = ceil(ll[1] / step) * step; lat <= ll[3]; lat += step) {
+        double x, y;
+        view_px(v, ll[0], lat, &x, &y);
+        cairo_move_to(cr, 0, y), cairo_line_to(cr, v->width, y);
+        cairo_stroke(cr);
+        format_deg(buf, sizeof buf, lat, 0, step);
+        cairo_set_source_rgba(cr, 0.15, 0.15, 0.25, 0.9);
+        text_at(cr, buf, 4, y - fs * 1.4, fs, 0, 0, NULL, NULL);
+        cairo_set_source_rgba(cr, style_grid.r, style_grid.g, style_grid.b, style_grid.a);
+    }
+    cairo_restore(cr);
+}
+
+static void panel(cairo_t *cr, double x, double y, double w, double h)
+{
+    cairo_rectangle(cr, x, y, w, h);
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.88);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgba(cr, 0.3, 0.3, 0.35, 0.8);
+    cairo_set_line_width(cr, 1);
+    cairo_stroke(cr);
+}
+
+static void draw_scale_bar(cairo_t *cr, const struct view *v, double lat, double fs)
+{
+    /* ground metres per pixel at the map's middle latitude */
+    double mpp = cos(lat * M_PI / 180.0) / v->ppm;
+    double target = v->width * 0.2 * mpp, len_m = 1;
+    while (len_m * 10 <= target) len_m *= 10;
+    if (len_m * 5 <= target) len_m *= 5;
+    else if (len_m * 2 <= target) len_m *= 2;
+    double px = len_m / mpp, x = 16, y = v->height - 30 - fs * 1.6;
+    panel(cr, x - 8, y - fs * 1.6 - 6, px + 16 + fs * 3, fs * 1.6 + 24);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    for (int i = 0; i < 4; i++) {
+        cairo_rectangle(cr, x + px * i / 4, y, px / 4, 6);
+        if (i % 2 == 0) cairo_fill(cr);
+        else {
+            cairo_set_line_width(cr, 1);
+            cairo_stroke(cr);
+        }
+    }
+    char buf[32];
+    if (len_m >= 1000) snprintf(buf, sizeof buf, "%g km", len_m / 1000);
+    else snprintf(buf, sizeof buf, "%g m", len_m);
+    text_at(cr, "0", x - 3, y - fs * 1.4, fs, 0, 0, NULL, NULL);
+    text_at(cr, buf, x + px + fs * 2.5, y - fs * 1.4, fs, 1, 1, NULL, NULL);
+}
+
+static void draw_north(cairo_t *cr, double x, double y, double s)
+{
+    panel(cr, x - s * 0.9, y - s * 1.1, s * 1.8, s * 2.9);
+    cairo_move_to(cr, x, y - s * 0.8);
+    cairo_line_to(cr, x + s * 0.45, y + s * 0.8);
+    cairo_line_to(cr, x, y + s * 0.45);
+    cairo_close_path(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    cairo_fill(cr);
+    cairo_move_to(cr, x, y - s * 0.8);
+    cairo_line_to(cr, x - s * 0.45, y + s * 0.8);
+    cairo_line_to(cr, x, y + s * 0.45);
+    cairo_close_path(cr);
+    cairo_set_line_width(cr, 1.2);
+    cairo_stroke(cr);
+    double w;
+    text_at(cr, "N", -1e9, 0, s * 0.7, 1, 0, &w, NULL);
+    text_at(cr, "N", x - w / 2, y + s * 0.85, s * 0.7, 1, 0, NULL, NULL);
+}
+
+struct legend_row {
+    int kind; /* 0 party, 1 zone type, 2 status, 3 incident, 4 movement */
+    char text[96];
+    struct rgba colour;
+    int index;
+};
+
+static void legend_swatch(cairo_t *cr, const struct view *v, const struct legend_row *r, double x,
+                          double y, double s)
+{
+    struct rgba grey = {0.35, 0.35, 0.4, 1};
+    cairo_save(cr);
+    switch (r->kind) {
+    case 0:
+        cairo_rectangle(cr, x, y, s * 1.6, s);
+        cairo_set_source_rgba(cr, r->colour.r, r->colour.g, r->colour.b, 0.9);
+        cairo_fill(cr);
+        break;
+    case 1: {
+        const struct zone_type_style *zt = &style_zone_types[r->index];
+        cairo_rectangle(cr, x, y, s * 1.6, s);
+        struct rgba c = grey;
+        c.a = zt->fill_alpha;
+        if (zt->pattern == FILL_SOLID) {
+            cairo_set_source_rgba(cr, c.r, c.g, c.b, c.a * 0.7);
+            cairo_fill_preserve(cr);
+        } else {
+            draw_pattern_fill(cr, zt->pattern, c, v);
+        }
+        cairo_set_source_rgba(cr, grey.r, grey.g, grey.b, 1);
+        cairo_set_line_width(cr, 1);
+        cairo_stroke(cr);
+        break;
+    }
+    case 2: {
+        const struct status_style *st = &style_statuses[r->index];
+        if (st->disputed) {
+            cairo_move_to(cr, x, y + s / 2), cairo_line_to(cr, x + s * 1.6, y + s / 2);
+            cairo_set_source_rgba(cr, style_disputed.r, style_disputed.g, style_disputed.b, 1);
+            cairo_set_line_width(cr, 5);
+            cairo_stroke(cr);
+        }
+        cairo_move_to(cr, x, y + s / 2), cairo_line_to(cr, x + s * 1.6, y + s / 2);
+        double dash[] = {st->line == LINE_DOTTED ? 0.1 : 6, st->line == LINE_DOTTED ? 4 : 4};
+        if (st->line != LINE_SOLID) cairo_set_dash(cr, dash, 2, 0);
+        cairo_set_line_cap(cr, st->line == LINE_DOTTED ? CAIRO_LINE_CAP_ROUND : CAIRO_LINE_CAP_BUTT);
+        cairo_set_source_rgba(cr, grey.r, grey.g, grey.b, st->alpha);
+        cairo_set_line_width(cr, 2);
+        cairo_stroke(cr);
+        break;
+    }
+    case 3:
+        draw_symbol(cr, style_incidents[r->index].shape, x + s * 0.8, y + s / 2, s * 0.45, grey, 0);
+        break;
+    case 4:
+        cairo_move_to(cr, x, y + s / 2), cairo_line_to(cr, x + s * 1.6, y + s / 2);
+        cairo_set_source_rgba(cr, grey.r, grey.g, grey.b, 0.25);
+        cairo_set_line_width(cr, s * 0.9);
+        cairo_stroke(cr);
+        cairo_move_to(cr, x, y + s / 2), cairo_line_to(cr, x + s * 1.6, y + s / 2);
+        cairo_set_source_rgba(cr, grey.r, grey.g, grey.b, 1);
+        cairo_set_line_width(cr, 2);
+        cairo_stroke(cr);
+        cairo_move_to(cr, x + s * 1.3, y + s / 2);
+        cairo_line_to(cr, x + s * 0.9, y + s * 0.15);
+        cairo_line_to(cr, x + s * 0.9, y + s * 0.85);
+        cairo_close_path(cr);
+        cairo_fill(cr);
+        break;
+    }
+    cairo_restore(cr);
+}
+
+/* Lays out the legend; paints it when paint is set. OUT *box: where it goes. */
+static void draw_legend(cairo_t *cr, const struct view *v, const struct tile_source *src,
+                        const struct legend_seen *seen, double fs, int paint,
+                        struct label_box *box)
+{
+    memset(box, 0, sizeof *box);
+    struct legend_row rows[64];
+    int n = 0;
+    for (int i = 0; i < seen->nparties && n < 64; i++) {
+        const char *name = src->party_name ? src->party_name(src->ctx, seen->parties[i]) : NULL;
+        rows[n].kind = 0;
+        rows[n].colour = style_party_colour(src, seen->parties[i]);
+        snprintf(rows[n].text, sizeof rows[n].text, "%s", name ? name : seen->parties[i]);
+        n++;
+    }
+    for (int i = 0;; i++) {
+        if ((seen->zone_types & (1u << i)) && n < 64) {
+            rows[n].kind = 1, rows[n].index = i;
+            snprintf(rows[n].text, sizeof rows[n].text, "%s", style_zone_types[i].legend);
+            n++;
+        }
+        if (!style_zone_types[i].type) break;
+    }
+    for (int i = 0;; i++) {
+        if ((seen->statuses & (1u << i)) && style_statuses[i].legend && n < 64) {
+            rows[n].kind = 2, rows[n].index = i;
+            snprintf(rows[n].text, sizeof rows[n].text, "%s", style_statuses[i].legend);
+            n++;
+        }
+        if (!style_statuses[i].status) break;
+    }
+    for (int i = 0;; i++) {
+        if ((seen->incidents & (1u << i)) && style_incidents[i].legend && n < 64) {
+            rows[n].kind = 3, rows[n].index = i;
+            snprintf(rows[n].text, sizeof rows[n].text, "%s", style_incidents[i].legend);
+            n++;
+        }
+        if (!style_incidents[i].category) break;
+    }
+    if (seen->movements && n < 64) {
+        rows[n].kind = 4;
+        snprintf(rows[n].text, sizeof rows[n].text, "movement: corridor to scale, arrow = direction");
+        n++;
+    }
+    if (n == 0) return;
+    double row_h = fs * 1.5, s = fs * 1.0, maxw = 0;
+    for (int i = 0; i < n; i++) {
+        double w;
+        text_at(cr, rows[i].text, -1e9, 0, fs, 0, 0, &w, NULL);
+        if (w > maxw) maxw = w;
+    }
+    double w = maxw + s * 1.6 + 24, h = row_h * (n + 1) + 12;
+    double x = v->width - w - 12, y = v->height - h - 12;
+    *box = (struct label_box){x - 4, y - 4, x + w + 4, y + h + 4};
+    if (!paint) return;
+    panel(cr, x, y, w, h);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    text_at(cr, "Legend", x + 8, y + 6, fs, 1, 0, NULL, NULL);
+    for (int i = 0; i < n; i++) {
+        double ry = y + 6 + row_h * (i + 1);
+        legend_swatch(cr, v, &rows[i], x + 8, ry + (row_h - s) / 2 - 1, s);
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        text_at(cr, rows[i].text, x + 16 + s * 1.6, ry, fs, 0, 0, NULL, NULL);
+    }
+}
+
+fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *basemap,
+                      const struct tile_map_request *req, unsigned char **png, size_t *len,
+                      struct fm_err *err)
+{
+    *png = NULL;
+    *len = 0;
+    const double *b = req->bbox;
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(b[i])) return fm_fail(err, FM_EINVAL, "bbox", "bbox numbers must be finite");
+    if (b[0] < -180 || b[2] > 180 || b[1] < -TILE_MAX_LAT || b[3] > TILE_MAX_LAT || b[0] >= b[2] ||
+        b[1] >= b[3])
+        return fm_fail(err, FM_EINVAL, "bbox",
+                       "bbox is minlon,minlat,maxlon,maxlat with min < max, lon within"
+                       " +-180 and lat within +-85.05");
+    if (req->width < TILE_MAP_MIN_PX || req->width > TILE_MAP_MAX_PX ||
+        req->height < TILE_MAP_MIN_PX || req->height > TILE_MAP_MAX_PX)
+        return fm_fail(err, FM_EINVAL, "width", "width and height are %d to %d pixels",
+                       TILE_MAP_MIN_PX, TILE_MAP_MAX_PX);
+    /* fit the bbox into the image without distortion: widen the short side */
+    double m[4];
+    tile_lonlat_to_merc(b[0], b[1], &m[0], &m[1]);
+    tile_lonlat_to_merc(b[2], b[3], &m[2], &m[3]);
+    double cx = (m[0] + m[2]) / 2, cy = (m[1] + m[3]) / 2;
+    double ppm = fmin(req->width / (m[2] - m[0]), req->height / (m[3] - m[1]));
+    double hw = req->width / ppm / 2, hh = req->height / ppm / 2;
+    double vm[4] = {cx - hw, cy - hh, cx + hw, cy + hh};
+    double ll[4];
+    tile_merc_to_lonlat(vm[0], vm[1], &ll[0], &ll[1]);
+    tile_merc_to_lonlat(vm[2], vm[3], &ll[2], &ll[3]);
+
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, req->width, req->height);
+    cairo_t *cr = cairo_create(s);
+    struct view v;
+    view_init(&v, vm, req->width, req->height, fmax(1.0, fmin(req->width, req->height) / 700.0));
+    struct labels labels;
+    labels_init(&labels);
+    struct legend_seen seen;
+    memset(&seen, 0, sizeof seen);
+    fm_rc rc = FM_OK;
+    double fs = fmax(11.0, fmin(req->width, req->height) / 60.0);
+    unsigned layers = req->layers;
+    if (layers & (1u << TILE_LAYER_ALL)) layers = ~0u;
+    if (layers & (1u << TILE_LAYER_BASEMAP)) draw_basemap(cr, &v, basemap, &labels, 1);
+    else {
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_paint(cr);
+    }
+    draw_grid(cr, &v, ll, fs * 0.85);
+    /* the furniture's places are taken before any label is placed */
+    double title_h = fs * 3.2;
+    struct label_box top = {0, 0, req->width, title_h + 4};
+    unsigned colls = 0;
+    for (int l = 0; l < TILE_LAYER_COUNT; l++)
+        if (layers & (1u << l)) colls |= colls_of((enum tile_layer)l);
+    if (colls && src) rc = draw_items(cr, &v, src, colls, &seen, err);
+    if (!rc) {
+        /* keep labels off the title bar */
+        labels.cap = 8;
+        labels.boxes = fm_xcalloc(labels.cap, sizeof *labels.boxes);
+        labels.boxes[labels.n++] = top;
+        struct label_box legend_box;
+        draw_legend(cr, &v, src, &seen, fs, 0, &legend_box);
+        labels.boxes[labels.n++] = legend_box;
+        /* north arrow and scale bar */
+        labels.boxes[labels.n++] =
+            (struct label_box){req->width - fs * 4, title_h, req->width, title_h + fs * 5.5};
+        labels.boxes[labels.n++] =
+            (struct label_box){0, req->height - fs * 5, req->width * 0.3, req->height};
+        labels_flush(cr, &v, &labels);
+        /* title bar */
+        cairo_rectangle(cr, 0, 0, req->width, title_h);
+        cairo_set_source_rgba(cr, 0.08, 0.12, 0.2, 0.88);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        text_at(cr, req->title && *req->title ? req->title : "Situation map", fs * 0.8,
+                fs * 0.7, fs * 1.35, 1, 0, NULL, NULL);
+        char ts[FM_TIME_STAMP_LEN], when[80];
+        fm_time_format(req->at, ts);
+        snprintf(when, sizeof when, "%s %s UTC", req->as_of ? "as of" : "at",
+                 ts); /* "2026-11-25T10:00:00Z" */
+        char *tpos = strchr(when, 'T');
+        if (tpos) *tpos = ' ';
+        char *zpos = strrchr(when, 'Z');
+        if (zpos) memmove(zpos, zpos + 1, strlen(zpos));
+        text_at(cr, when, req->width - fs * 0.8, fs * 0.95, fs, 1, 1, NULL, NULL);
+        draw_north(cr, req->width - fs * 2.2, title_h + fs * 2.4, fs * 1.4);
+        draw_scale_bar(cr, &v, (ll[1] + ll[3]) / 2, fs);
+        draw_legend(cr, &v, src, &seen, fs, 1, &legend_box);
+        cairo_rectangle(cr, 0.5, 0.5, req->width - 1, req->height - 1);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.25);
+        cairo_set_line_width(cr, 1);
+        cairo_stroke(cr);
+    }
+    if (!rc) rc = cairo_rc(cr, err);
+    if (!rc) rc = surface_png(s, png, len, err);
+    labels_cleanup(&labels);
+    cairo_destroy(cr);
+    cairo_surface_destroy(s);
+    return rc;
+}
