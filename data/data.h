@@ -164,6 +164,27 @@ fm_rc data_item_withdraw(struct data_db *db, const struct data_viewer *v, enum d
 fm_rc data_item_history(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                         int64_t id, json_t **out, struct fm_err *err);
 
+/* ---- acknowledgement -------------------------------------------------- */
+
+/* Another party answers version if_match of item id: decision "ack" or
+ * "dispute" (a dispute needs a comment). An ack moves a proposed zone to
+ * active, a reported incident or a notified movement to acknowledged; a
+ * dispute makes the item disputed. FM_ESTALE when if_match is not the
+ * current version; FM_ECONFLICT when this party answered it already.
+ * OUT *updated: the item after the answer. */
+fm_rc data_item_ack(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                    int64_t if_match, const char *decision, const char *comment,
+                    json_t **updated, struct fm_err *err);
+/* Every answer to item id, oldest first. OUT *out. */
+fm_rc data_item_acks(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                     int64_t id, json_t **out, struct fm_err *err);
+/* Items whose current version `party` (NULL: v's own) has not answered. */
+fm_rc data_pending(struct data_db *db, const struct data_viewer *v, const char *party,
+                   json_t **out, struct fm_err *err);
+/* Items now disputed. */
+fm_rc data_disputes(struct data_db *db, const struct data_viewer *v, json_t **out,
+                    struct fm_err *err);
+
 /* ---- event log -------------------------------------------------------- */
 
 /* The newest sequence number (0 when empty). */

@@ -51,6 +51,34 @@ int coll_has_status(enum data_coll c, const char *status);
 /* Is from -> to a legal step of c's workflow? */
 int coll_transition_ok(enum data_coll c, const char *from, const char *to);
 
+/* ---- item versions (items.c) ------------------------------------------ */
+
+struct item_current {
+    int64_t vid, version;
+    char party[16];
+    char status[24];
+    char created_by[64];
+    fm_time created_at;
+    json_t *feature;
+};
+
+/* Loads the current version of (c, id) as v may see it (FM_ENOTFOUND for a
+ * withdrawn item or another party's draft). */
+fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, struct item_current *cur, struct fm_err *err);
+void item_current_cleanup(struct item_current *cur);
+
+#define ITEM_BY_WORKFLOW 1 /* a step of the workflow: the caller checked who may */
+#define ITEM_WITHDRAW 2    /* withdrawal: a step from any live status */
+
+/* Validates `proposed` and writes it as the next version of cur, inside the
+ * caller's transaction: checks owner, If-Match, the workflow; appends the
+ * event; re-checks conflicts. OUT *updated (may be NULL). */
+fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                      int64_t id, struct item_current *cur, int64_t if_match,
+                      const json_t *proposed, const char *action, const struct data_limits *lim,
+                      int flags, json_t **updated, struct fm_err *err);
+
 /* ---- event log (events.c) --------------------------------------------- */
 
 /* Appends one record inside the caller's transaction. before/after may be NULL. */

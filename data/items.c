@@ -57,24 +57,14 @@ static fm_rc geometry_check(struct data_db *db, const char *geojson, struct fm_e
 
 /* ---- the current version --------------------------------------------- */
 
-struct current {
-    int64_t vid, version;
-    char party[16];
-    char status[24];
-    char created_by[64];
-    fm_time created_at;
-    json_t *feature;
-};
-
-static void current_cleanup(struct current *cur)
+void item_current_cleanup(struct item_current *cur)
 {
     json_decref(cur->feature);
     cur->feature = NULL;
 }
 
-/* Loads the current version of (c, id) as v may see it. */
-static fm_rc load_current(struct data_db *db, const struct data_viewer *v, enum data_coll c,
-                          int64_t id, struct current *cur, struct fm_err *err)
+fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, struct item_current *cur, struct fm_err *err)
 {
     memset(cur, 0, sizeof *cur);
     sqlite3_stmt *st;
@@ -261,9 +251,9 @@ done:
 fm_rc data_item_get(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
                     json_t **feature, struct fm_err *err)
 {
-    struct current cur;
+    struct item_current cur;
     *feature = NULL;
-    fm_rc rc = load_current(db, v, c, id, &cur, err);
+    fm_rc rc = item_load_current(db, v, c, id, &cur, err);
     if (rc) return rc;
     *feature = cur.feature;
     return FM_OK;
@@ -303,12 +293,65 @@ static void transitions_from(enum data_coll c, const char *from, char *out, size
     if (!used) snprintf(out, n, "none");
 }
 
-/* Writes `proposed` (a whole Feature) as the next version of cur. */
-static fm_rc write_next(struct data_db *db, const struct data_viewer *v, enum data_coll c,
-                        int64_t id, struct current *cur, int64_t if_match, const json_t *proposed,
-                        const char *action, const struct data_limits *lim, json_t **updated,
-                        struct fm_err *err)
+/* Has another party acknowledged version `version` of item id? */
+static fm_rc acked_by_other(struct data_db *db, int64_t id, int64_t version, const char *owner,
+                            int *yes, struct fm_err *err)
 {
+    sqlite3_stmt *st;
+    *yes = 0;
+    fm_rc rc = db_prepare(db,
+                          "SELECT 1 FROM acks WHERE item_id = ? AND version = ? AND party <> ?"
+                          " AND decision = 'ack'",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, version);
+    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *yes = 1;
+    else if (s != SQLITE_DONE)
+        rc = db_fail(db, err, "acks");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The rules of the workflow beyond the table of steps (DESIGN.md, issue 6).
+ * May rewrite *status (an edited active zone needs a new acknowledgement). */
+static fm_rc workflow_rules(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                            int64_t id, const struct item_current *cur, const json_t *proposed,
+                            int flags, const char **status, struct fm_err *err)
+{
+    int arbiter = v->role == DATA_ROLE_SUPERVISOR || (flags & ITEM_BY_WORKFLOW);
+    if (!strcmp(*status, "disputed") && strcmp(cur->status, "disputed") != 0 && !arbiter)
+        return fm_fail(err, FM_ECONFLICT, "/properties/status",
+                       "an item becomes disputed through POST .../ack with decision dispute,"
+                       " or by the supervisor");
+    if (c == DATA_ZONES && !strcmp(cur->status, "active") && !strcmp(*status, "active") &&
+        !only_status_changed(cur->feature, proposed)) {
+        *status = "proposed"; /* a changed zone is a new proposal */
+        return FM_OK;
+    }
+    if (c == DATA_ZONES && !strcmp(*status, "active") && strcmp(cur->status, "active") != 0 &&
+        !arbiter) {
+        int yes;
+        fm_rc rc = acked_by_other(db, id, cur->version, cur->party, &yes, err);
+        if (rc) return rc;
+        if (!yes)
+            return fm_fail(err, FM_ECONFLICT, "/properties/status",
+                           "a zone becomes active only when the other side has acknowledged"
+                           " its current version (%" PRId64 "), or the supervisor arbitrates",
+                           cur->version);
+    }
+    return FM_OK;
+}
+
+fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                      int64_t id, struct item_current *cur, int64_t if_match,
+                      const json_t *proposed, const char *action, const struct data_limits *lim,
+                      int flags, json_t **updated, struct fm_err *err)
+{
+    if (updated) *updated = NULL;
     struct item_fields f;
     fm_rc rc = feature_validate(c, proposed, lim, &f, err);
     if (rc) return rc;
@@ -316,7 +359,7 @@ static fm_rc write_next(struct data_db *db, const struct data_viewer *v, enum da
     char *geom_text = NULL, *feature_text = NULL, *before_text = NULL;
     const char *status = f.status ? f.status : cur->status;
 
-    if (strcmp(v->party, cur->party) != 0) {
+    if (!(flags & ITEM_BY_WORKFLOW) && strcmp(v->party, cur->party) != 0) {
         if (v->role != DATA_ROLE_SUPERVISOR || !only_status_changed(cur->feature, proposed)) {
             rc = fm_fail(err, FM_EFORBID, NULL,
                          "item %" PRId64 " belongs to party %s; only its owner may change it", id,
@@ -331,7 +374,7 @@ static fm_rc write_next(struct data_db *db, const struct data_viewer *v, enum da
                      id, cur->version, if_match);
         goto done;
     }
-    if (!coll_transition_ok(c, cur->status, status)) {
+    if (!(flags & ITEM_WITHDRAW) && !coll_transition_ok(c, cur->status, status)) {
         char allowed[200];
         transitions_from(c, cur->status, allowed, sizeof allowed);
         rc = fm_fail(err, FM_ECONFLICT, "/properties/status",
@@ -339,6 +382,9 @@ static fm_rc write_next(struct data_db *db, const struct data_viewer *v, enum da
                      status, allowed);
         goto done;
     }
+    if (!(flags & ITEM_WITHDRAW) &&
+        (rc = workflow_rules(db, v, c, id, cur, proposed, flags, &status, err)))
+        goto done;
     geom_text = dump(f.geometry);
     if ((rc = geometry_check(db, geom_text, err))) goto done;
 
@@ -348,22 +394,17 @@ static fm_rc write_next(struct data_db *db, const struct data_viewer *v, enum da
                         now, v->user);
     feature_text = dump(out);
     before_text = dump(cur->feature);
-    if ((rc = db_begin(db, err))) goto done;
-    if ((rc = close_version(db, cur->vid, now, err))) goto fail;
+    if ((rc = close_version(db, cur->vid, now, err))) goto done;
     struct version_row r = {id,  version, c,           cur->party, status, action, v->user,
                             now, &f,      feature_text, geom_text};
-    if ((rc = insert_version(db, &r, err))) goto fail;
+    if ((rc = insert_version(db, &r, err))) goto done;
     if ((rc = events_append(db, v, action, c, id, version, before_text, feature_text, now, err)))
-        goto fail;
-    if ((rc = conflicts_check_item(db, v, c, id, now, err))) goto fail;
-    if ((rc = db_commit(db, err))) goto done;
+        goto done;
+    if ((rc = conflicts_check_item(db, v, c, id, now, err))) goto done;
     if (updated) {
         *updated = out;
         out = NULL;
     }
-    goto done;
-fail:
-    db_rollback(db);
 done:
     json_decref(out);
     free(geom_text);
@@ -373,6 +414,48 @@ done:
     return rc;
 }
 
+/* One write: load the current version and write the next, in one
+ * IMMEDIATE transaction, so that two writers with the same If-Match get
+ * one 200 and one 412, never a half write. make_next builds the proposal. */
+typedef json_t *(*make_next_fn)(const struct item_current *cur, const json_t *arg);
+
+static fm_rc write_one(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                       int64_t id, int64_t if_match, make_next_fn make, const json_t *arg,
+                       const char *action, const struct data_limits *lim, int flags,
+                       json_t **updated, struct fm_err *err)
+{
+    struct item_current cur;
+    fm_rc rc = db_begin(db, err);
+    if (rc) return rc;
+    if ((rc = item_load_current(db, v, c, id, &cur, err))) goto fail;
+    if (flags & ITEM_WITHDRAW && strcmp(v->party, cur.party) != 0) {
+        rc = fm_fail(err, FM_EFORBID, NULL,
+                     "item %" PRId64 " belongs to party %s; only its owner may withdraw it", id,
+                     cur.party);
+    } else {
+        json_t *next = make(&cur, arg);
+        rc = item_write_next(db, v, c, id, &cur, if_match, next, action, lim, flags, updated, err);
+        json_decref(next);
+    }
+    item_current_cleanup(&cur);
+    if (rc) goto fail;
+    if ((rc = db_commit(db, err))) goto fail;
+    return FM_OK;
+fail:
+    db_rollback(db);
+    if (updated) {
+        json_decref(*updated);
+        *updated = NULL;
+    }
+    return rc;
+}
+
+static json_t *next_replace(const struct item_current *cur, const json_t *feature)
+{
+    (void)cur;
+    return json_deep_copy(feature);
+}
+
 fm_rc data_item_replace(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                         int64_t id, int64_t if_match, const json_t *feature,
                         const struct data_limits *lim, json_t **updated, struct fm_err *err)
@@ -380,16 +463,12 @@ fm_rc data_item_replace(struct data_db *db, const struct data_viewer *v, enum da
     *updated = NULL;
     if (!may_write(v))
         return fm_fail(err, FM_EFORBID, NULL, "a %s may not change items", data_role_name(v->role));
-    struct current cur;
-    fm_rc rc = load_current(db, v, c, id, &cur, err);
-    if (rc) return rc;
-    rc = write_next(db, v, c, id, &cur, if_match, feature, "replace", lim, updated, err);
-    current_cleanup(&cur);
-    return rc;
+    return write_one(db, v, c, id, if_match, next_replace, feature, "replace", lim, 0, updated,
+                     err);
 }
 
 /* RFC 7396: null removes, objects merge, anything else replaces. */
-static json_t *merge_patch(json_t *target, const json_t *patch)
+static json_t *merge_patch(const json_t *target, const json_t *patch)
 {
     if (!json_is_object(patch)) return json_deep_copy(patch);
     json_t *out = json_is_object(target) ? json_deep_copy(target) : json_object();
@@ -407,6 +486,11 @@ static json_t *merge_patch(json_t *target, const json_t *patch)
     return out;
 }
 
+static json_t *next_patch(const struct item_current *cur, const json_t *patch)
+{
+    return merge_patch(cur->feature, patch);
+}
+
 fm_rc data_item_patch(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                       int64_t id, int64_t if_match, const json_t *patch,
                       const struct data_limits *lim, json_t **updated, struct fm_err *err)
@@ -416,14 +500,15 @@ fm_rc data_item_patch(struct data_db *db, const struct data_viewer *v, enum data
         return fm_fail(err, FM_EFORBID, NULL, "a %s may not change items", data_role_name(v->role));
     if (!json_is_object(patch))
         return fm_fail(err, FM_EINVAL, "", "a merge patch must be a JSON object");
-    struct current cur;
-    fm_rc rc = load_current(db, v, c, id, &cur, err);
-    if (rc) return rc;
-    json_t *merged = merge_patch(cur.feature, patch);
-    rc = write_next(db, v, c, id, &cur, if_match, merged, "patch", lim, updated, err);
-    json_decref(merged);
-    current_cleanup(&cur);
-    return rc;
+    return write_one(db, v, c, id, if_match, next_patch, patch, "patch", lim, 0, updated, err);
+}
+
+static json_t *next_withdrawn(const struct item_current *cur, const json_t *arg)
+{
+    (void)arg;
+    json_t *w = json_deep_copy(cur->feature);
+    json_object_set_new(json_object_get(w, "properties"), "status", json_string("withdrawn"));
+    return w;
 }
 
 fm_rc data_item_withdraw(struct data_db *db, const struct data_viewer *v, enum data_coll c,
@@ -432,24 +517,10 @@ fm_rc data_item_withdraw(struct data_db *db, const struct data_viewer *v, enum d
     if (!may_write(v))
         return fm_fail(err, FM_EFORBID, NULL, "a %s may not withdraw items",
                        data_role_name(v->role));
-    struct current cur;
-    fm_rc rc = load_current(db, v, c, id, &cur, err);
-    if (rc) return rc;
-    if (strcmp(v->party, cur.party) != 0) {
-        rc = fm_fail(err, FM_EFORBID, NULL,
-                     "item %" PRId64 " belongs to party %s; only its owner may withdraw it", id,
-                     cur.party);
-    } else {
-        /* withdrawal is a step from any live status, outside the table */
-        json_t *w = json_deep_copy(cur.feature);
-        json_object_set_new(json_object_get(w, "properties"), "status", json_string("withdrawn"));
-        snprintf(cur.status, sizeof cur.status, "withdrawn");
-        struct data_limits unlimited = {INT32_MAX, INT32_MAX};
-        rc = write_next(db, v, c, id, &cur, if_match, w, "withdraw", &unlimited, NULL, err);
-        json_decref(w);
-    }
-    current_cleanup(&cur);
-    return rc;
+    /* withdrawal is a step from any live status, outside the table */
+    struct data_limits unlimited = {INT32_MAX, INT32_MAX};
+    return write_one(db, v, c, id, if_match, next_withdrawn, NULL, "withdraw", &unlimited,
+                     ITEM_WITHDRAW, NULL, err);
 }
 
 /* ---- history ---------------------------------------------------------- */

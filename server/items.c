@@ -421,3 +421,68 @@ int h_item_history(struct req *r, const char *const *p, int n)
                           json_pack("{s:s,s:I,s:o}", "collection", data_coll_name(c), "id",
                                     (json_int_t)id, "versions", versions));
 }
+
+int h_item_ack(struct req *r, const char *const *p, int n)
+{
+    (void)n;
+    enum data_coll c;
+    int64_t id, version;
+    if (!collection_of(r, p[1], &c) || !parse_id(r, p[3], &id)) return MHD_YES;
+    struct fm_err err;
+    fm_rc rc = if_match(r, &version, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    static const char *const types[] = {"application/json", NULL};
+    json_t *body = srv_body_json(r, types);
+    if (!body) return MHD_YES;
+    const json_t *decision = json_object_get(body, "decision");
+    const json_t *comment = json_object_get(body, "comment");
+    json_t *updated = NULL;
+    if (!json_is_object(body))
+        rc = fm_fail(&err, FM_EINVAL, "", "send {\"decision\": \"ack\"|\"dispute\", \"comment\": ...}");
+    else if (comment && !json_is_string(comment) && !json_is_null(comment))
+        rc = fm_fail(&err, FM_EINVAL, "/comment", "comment must be a string");
+    else
+        rc = data_item_ack(r->db, &r->viewer, c, id, version, json_string_value(decision),
+                           json_string_value(comment), &updated, &err);
+    json_decref(body);
+    if (rc) return srv_problem(r, rc, &err);
+    set_etag(r, updated);
+    return srv_reply_json(r, 200, GEOJSON, updated);
+}
+
+int h_item_acks(struct req *r, const char *const *p, int n)
+{
+    (void)n;
+    enum data_coll c;
+    int64_t id;
+    if (!collection_of(r, p[1], &c) || !parse_id(r, p[3], &id)) return MHD_YES;
+    struct fm_err err;
+    json_t *acks;
+    fm_rc rc = data_item_acks(r->db, &r->viewer, c, id, &acks, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    return srv_reply_json(r, 200, NULL, json_pack("{s:s,s:I,s:o}", "collection",
+                                                  data_coll_name(c), "id", (json_int_t)id,
+                                                  "acks", acks));
+}
+
+int h_pending(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    struct fm_err err;
+    json_t *items;
+    const char *party = srv_arg(r, "party");
+    fm_rc rc = data_pending(r->db, &r->viewer, party, &items, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    return srv_reply_json(r, 200, NULL, json_pack("{s:s,s:o}", "party",
+                                                  party ? party : r->viewer.party, "items", items));
+}
+
+int h_disputes(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    struct fm_err err;
+    json_t *items;
+    fm_rc rc = data_disputes(r->db, &r->viewer, &items, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    return srv_reply_json(r, 200, NULL, json_pack("{s:o}", "items", items));
+}

@@ -39,6 +39,10 @@ static const struct route routes[] = {
     {"GET", "collections/*/items/*/history", LOGGED_IN, h_item_history},
     {"GET", "events", LOGGED_IN, h_events},
     {"GET", "events/log", LOGGED_IN, h_events_log},
+    {"POST", "collections/*/items/*/ack", LOGGED_IN, h_item_ack},
+    {"GET", "collections/*/items/*/acks", LOGGED_IN, h_item_acks},
+    {"GET", "pending", LOGGED_IN, h_pending},
+    {"GET", "disputes", LOGGED_IN, h_disputes},
     {"GET", "events/verify", LOGGED_IN, h_events_verify},
 };
 

@@ -114,6 +114,10 @@ int h_item_put(struct req *r, const char *const *p, int n);
 int h_item_patch(struct req *r, const char *const *p, int n);
 int h_item_delete(struct req *r, const char *const *p, int n);
 int h_item_history(struct req *r, const char *const *p, int n);
+int h_item_ack(struct req *r, const char *const *p, int n);
+int h_item_acks(struct req *r, const char *const *p, int n);
+int h_pending(struct req *r, const char *const *p, int n);
+int h_disputes(struct req *r, const char *const *p, int n);
 
 /* events.c */
 int h_events_log(struct req *r, const char *const *p, int n);
