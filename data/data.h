@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct data_db;
 
@@ -194,10 +195,23 @@ fm_rc data_events_last(struct data_db *db, int64_t *out, struct fm_err *err);
  * before, after}. OUT *out. */
 fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t since,
                         long limit, json_t **out, struct fm_err *err);
-/* Checks the hash chain. *bad_seq is 0 when intact, else the first bad
- * record, with the reason in err. *count is the number of records read. */
+/* Checks the hash chain, and that every record of an item version holds
+ * that version and every version has its record. *bad_seq is 0 when
+ * intact, else the first bad record, with the reason in err->msg. *count
+ * is the number of records read. FM_OK unless the check itself failed. */
 fm_rc data_events_verify(struct data_db *db, int64_t *bad_seq, int64_t *count,
                          struct fm_err *err);
+/* Writes the whole log as JSON lines (one record a line, then a closing
+ * line with the count and the head hash) for either side to keep and
+ * verify offline. Every record, drafts included: an operator's tool. */
+fm_rc data_events_export(struct data_db *db, FILE *out, int64_t *count, struct fm_err *err);
+/* Checks an export's own chain, with no database. */
+fm_rc data_events_verify_file(const char *path, int64_t *bad_seq, int64_t *count,
+                              struct fm_err *err);
+/* Checks that an earlier export is still the start of the database's log
+ * (nothing cut short or rewritten since). */
+fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *bad_seq,
+                                 int64_t *count, struct fm_err *err);
 
 /* ---- demo ------------------------------------------------------------- */
 

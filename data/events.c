@@ -190,41 +190,304 @@ fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t
     return rc;
 }
 
+/* ---- verification ----------------------------------------------------- */
+
+/* Follows a chain record by record; shared by the database and the file. */
+struct chain {
+    char prev[65];
+    int64_t expect;
+    int64_t bad;
+};
+
+static void chain_init(struct chain *c)
+{
+    memcpy(c->prev, zero_hash, sizeof c->prev);
+    c->expect = 1;
+    c->bad = 0;
+}
+
+/* Returns 1 and sets c->bad (and err) at the first bad record. */
+static int chain_step(struct chain *c, const struct record *r, const char *stored_prev,
+                      const char *stored_hash, struct fm_err *err)
+{
+    char hash[65];
+    record_hash(c->prev, r, hash);
+    if (r->seq != c->expect) {
+        c->bad = c->expect;
+        fm_fail(err, FM_OK, NULL, "record %" PRId64 " is missing (record %" PRId64
+                " stands in its place)", c->expect, r->seq);
+    } else if (strcmp(stored_prev, c->prev) != 0) {
+        c->bad = r->seq;
+        fm_fail(err, FM_OK, NULL, "record %" PRId64 " does not follow its predecessor", r->seq);
+    } else if (strcmp(stored_hash, hash) != 0) {
+        c->bad = r->seq;
+        fm_fail(err, FM_OK, NULL, "record %" PRId64 " was changed after it was written", r->seq);
+    }
+    if (c->bad) return 1;
+    memcpy(c->prev, hash, sizeof c->prev);
+    c->expect++;
+    return 0;
+}
+
+/* The actions whose `after` is a version of an item. */
+#define VERSION_ACTIONS "('create','replace','patch','withdraw','acknowledged','disputed')"
+
+/* Each version record must hold exactly the stored version, and each
+ * stored version must have its record: a re-hashed chain with edited
+ * content, or a log cut short at its tail, shows here. */
+static fm_rc cross_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT e.seq FROM events e LEFT JOIN item_versions v"
+                          " ON v.item_id = e.item_id AND v.version = e.version"
+                          " WHERE e.action IN " VERSION_ACTIONS
+                          " AND (v.feature IS NULL OR v.feature <> e.after) ORDER BY e.seq LIMIT 1",
+                          &st, err);
+    if (rc) return rc;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        *bad = sqlite3_column_int64(st, 0);
+        fm_fail(err, FM_OK, NULL,
+                "record %" PRId64 " does not hold the item version it records: rewritten", *bad);
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(db, err, "cross-check");
+    if (*bad) return FM_OK;
+    if ((rc = db_prepare(db,
+                         "SELECT v.item_id, v.version FROM item_versions v WHERE NOT EXISTS"
+                         " (SELECT 1 FROM events e WHERE e.item_id = v.item_id"
+                         " AND e.version = v.version AND e.action IN " VERSION_ACTIONS ")"
+                         " ORDER BY v.vid LIMIT 1",
+                         &st, err)))
+        return rc;
+    s = sqlite3_step(st);
+    if (s == SQLITE_DONE) {
+        /* and each answer (ack, dispute) has its record */
+        sqlite3_finalize(st);
+        if ((rc = db_prepare(db,
+                             "SELECT a.item_id, a.version FROM acks a WHERE NOT EXISTS"
+                             " (SELECT 1 FROM events e WHERE e.item_id = a.item_id"
+                             " AND e.version = a.version AND e.party = a.party"
+                             " AND e.action = a.decision) ORDER BY a.id LIMIT 1",
+                             &st, err)))
+            return rc;
+        s = sqlite3_step(st);
+    }
+    if (s == SQLITE_ROW) {
+        *bad = last + 1;
+        fm_fail(err, FM_OK, NULL,
+                "record %" PRId64 " is missing: item %lld version %lld has a change or an"
+                " answer with no record"
+                " (the log was cut short or a record removed)",
+                last + 1, (long long)sqlite3_column_int64(st, 0),
+                (long long)sqlite3_column_int64(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(db, err, "cross-check");
+    return FM_OK;
+}
+
 fm_rc data_events_verify(struct data_db *db, int64_t *bad_seq, int64_t *count, struct fm_err *err)
 {
     *bad_seq = 0;
     *count = 0;
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT " EVENT_COLUMNS " FROM events ORDER BY rowid", &st, err);
+    fm_rc rc = db_prepare(db, "SELECT " EVENT_COLUMNS " FROM events ORDER BY seq", &st, err);
     if (rc) return rc;
-    char prev[65];
-    memcpy(prev, zero_hash, sizeof prev);
-    int64_t expect = 1;
+    struct chain c;
+    chain_init(&c);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         struct record r;
         record_from_row(st, &r);
         (*count)++;
-        char hash[65];
-        record_hash(prev, &r, hash);
-        const char *stored_prev = db_text(st, 11), *stored = db_text(st, 12);
-        if (r.seq != expect) {
-            *bad_seq = r.seq;
-            fm_fail(err, FM_OK, NULL, "record %" PRId64 " stands where %" PRId64 " should", r.seq,
-                    expect);
-        } else if (strcmp(stored_prev, prev) != 0) {
-            *bad_seq = r.seq;
-            fm_fail(err, FM_OK, NULL, "record %" PRId64 " does not follow its predecessor", r.seq);
-        } else if (strcmp(stored, hash) != 0) {
-            *bad_seq = r.seq;
-            fm_fail(err, FM_OK, NULL, "record %" PRId64 " was changed after it was written",
-                    r.seq);
-        }
-        if (*bad_seq) break;
-        memcpy(prev, hash, sizeof prev);
-        expect++;
+        if (chain_step(&c, &r, db_text(st, 11), db_text(st, 12), err)) break;
     }
     if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "verify");
     sqlite3_finalize(st);
+    if (rc) return rc;
+    *bad_seq = c.bad;
+    if (!c.bad) rc = cross_check(db, c.expect - 1, bad_seq, err);
+    return rc;
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+static json_t *record_json(const struct record *r, const char *prev, const char *hash)
+{
+    return json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:s,s:s}", "seq",
+                     (json_int_t)r->seq, "at", (json_int_t)r->at, "user", r->user, "party",
+                     r->party, "action", r->action, "collection", text_or_null(r->collection),
+                     "owner", text_or_null(r->owner), "item", (json_int_t)r->item, "version",
+                     (json_int_t)r->version, "before", text_or_null(r->before), "after",
+                     text_or_null(r->after), "prev_hash", prev, "hash", hash);
+}
+
+fm_rc data_events_export(struct data_db *db, FILE *out, int64_t *count, struct fm_err *err)
+{
+    *count = 0;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, "SELECT " EVENT_COLUMNS " FROM events ORDER BY seq", &st, err);
+    if (rc) return rc;
+    char head[65];
+    memcpy(head, zero_hash, sizeof head);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        struct record r;
+        record_from_row(st, &r);
+        json_t *j = record_json(&r, db_text(st, 11), db_text(st, 12));
+        if (json_dumpf(j, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF) {
+            json_decref(j);
+            rc = fm_fail(err, FM_EIO, NULL, "cannot write the export");
+            break;
+        }
+        json_decref(j);
+        snprintf(head, sizeof head, "%s", db_text(st, 12));
+        (*count)++;
+    }
+    if (!rc && s != SQLITE_DONE) rc = db_fail(db, err, "export");
+    sqlite3_finalize(st);
+    if (!rc) {
+        /* the last line names the head, so that a file cut short shows */
+        json_t *end = json_pack("{s:I,s:s}", "records", (json_int_t)*count, "head", head);
+        if (json_dumpf(end, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF ||
+            fflush(out) != 0)
+            rc = fm_fail(err, FM_EIO, NULL, "cannot write the export");
+        json_decref(end);
+    }
+    return rc;
+}
+
+/* Reads an export line by line; calls each(ctx, record, prev, hash) per
+ * record, which returns 0 or the bad record's number. The closing line
+ * must name the count and the head. */
+typedef int64_t (*file_record_cb)(void *ctx, const struct record *r, const char *prev,
+                                  const char *hash, struct fm_err *err);
+
+static fm_rc read_export(const char *path, file_record_cb each, void *ctx, int64_t *count,
+                         int64_t *bad, struct fm_err *err)
+{
+    *count = 0;
+    *bad = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return fm_fail(err, FM_EIO, NULL, "cannot open %s", path);
+    char *line = NULL;
+    size_t cap = 0;
+    fm_rc rc = FM_OK;
+    int ended = 0;
+    char head[65];
+    memcpy(head, zero_hash, sizeof head);
+    while (!*bad && getline(&line, &cap, f) > 0) {
+        json_error_t jerr;
+        json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+        if (!j || ended) {
+            *bad = *count + 1;
+            fm_fail(err, FM_OK, NULL, "line %lld of the export is not a record",
+                    (long long)*count + 1);
+            json_decref(j);
+            break;
+        }
+        if (!json_object_get(j, "seq")) {
+            /* the closing line */
+            ended = 1;
+            if (json_integer_value(json_object_get(j, "records")) != *count ||
+                !json_is_string(json_object_get(j, "head")) ||
+                strcmp(json_string_value(json_object_get(j, "head")), head) != 0) {
+                *bad = *count + 1;
+                fm_fail(err, FM_OK, NULL,
+                        "the export ends after record %lld but its closing line says otherwise:"
+                        " cut short or extended",
+                        (long long)*count);
+            }
+            json_decref(j);
+            continue;
+        }
+        struct record r = {
+            .seq = json_integer_value(json_object_get(j, "seq")),
+            .at = json_integer_value(json_object_get(j, "at")),
+            .user = json_string_value(json_object_get(j, "user")),
+            .party = json_string_value(json_object_get(j, "party")),
+            .action = json_string_value(json_object_get(j, "action")),
+            .collection = json_string_value(json_object_get(j, "collection")),
+            .owner = json_string_value(json_object_get(j, "owner")),
+            .item = json_integer_value(json_object_get(j, "item")),
+            .version = json_integer_value(json_object_get(j, "version")),
+            .before = json_string_value(json_object_get(j, "before")),
+            .after = json_string_value(json_object_get(j, "after")),
+        };
+        const char *prev = json_string_value(json_object_get(j, "prev_hash"));
+        const char *hash = json_string_value(json_object_get(j, "hash"));
+        (*count)++;
+        if (!r.user || !r.party || !r.action || !prev || !hash) {
+            *bad = r.seq ? r.seq : *count;
+            fm_fail(err, FM_OK, NULL, "record %lld of the export lacks fields", (long long)*count);
+        } else if ((*bad = each(ctx, &r, prev, hash, err)) == 0) {
+            snprintf(head, sizeof head, "%s", hash);
+        }
+        json_decref(j);
+    }
+    if (!*bad && !ended) {
+        *bad = *count + 1;
+        fm_fail(err, FM_OK, NULL, "the export has no closing line: cut short after record %lld",
+                (long long)*count);
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static int64_t file_chain_step(void *ctx, const struct record *r, const char *prev,
+                               const char *hash, struct fm_err *err)
+{
+    struct chain *c = ctx;
+    return chain_step(c, r, prev, hash, err) ? c->bad : 0;
+}
+
+fm_rc data_events_verify_file(const char *path, int64_t *bad_seq, int64_t *count,
+                              struct fm_err *err)
+{
+    struct chain c;
+    chain_init(&c);
+    return read_export(path, file_chain_step, &c, count, bad_seq, err);
+}
+
+struct against {
+    struct chain chain;
+    sqlite3_stmt *st; /* hash of seq ? in the database */
+};
+
+static int64_t against_step(void *ctx, const struct record *r, const char *prev,
+                            const char *hash, struct fm_err *err)
+{
+    struct against *a = ctx;
+    int64_t bad = file_chain_step(&a->chain, r, prev, hash, err);
+    if (bad) return bad;
+    sqlite3_reset(a->st);
+    sqlite3_bind_int64(a->st, 1, r->seq);
+    if (sqlite3_step(a->st) != SQLITE_ROW) {
+        fm_fail(err, FM_OK, NULL,
+                "record %" PRId64 " of the export is not in the database: the log was cut short",
+                r->seq);
+        return r->seq;
+    }
+    if (strcmp((const char *)sqlite3_column_text(a->st, 0), hash) != 0) {
+        fm_fail(err, FM_OK, NULL,
+                "record %" PRId64 " differs from the export: the log was rewritten from here",
+                r->seq);
+        return r->seq;
+    }
+    return 0;
+}
+
+fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *bad_seq,
+                                 int64_t *count, struct fm_err *err)
+{
+    struct against a;
+    chain_init(&a.chain);
+    fm_rc rc = db_prepare(db, "SELECT hash FROM events WHERE seq = ?", &a.st, err);
+    if (rc) return rc;
+    rc = read_export(path, against_step, &a, count, bad_seq, err);
+    sqlite3_finalize(a.st);
     return rc;
 }

@@ -17,7 +17,9 @@ static const char usage[] =
     "  fusionmap user add NAME --party P --role liaison|supervisor|viewer|admin\n"
     "                   [--password-stdin] [--db FILE]   (else prints a generated password)\n"
     "  fusionmap token add NAME [--db FILE]              (prints a bearer token)\n"
-    "  fusionmap events verify [--db FILE]\n"
+    "  fusionmap events verify [--db FILE] [--against EXPORT]   (the database's log)\n"
+    "  fusionmap events verify --file EXPORT                    (an export, offline)\n"
+    "  fusionmap events export [--db FILE] [--out EXPORT]\n"
     "Every command takes --db FILE; the default is fusionmap.db in the current folder.\n";
 
 static int die(const char *what, const struct fm_err *err)
@@ -238,23 +240,67 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
-static int cmd_events(int argc, char **argv)
+static int report_verify(fm_rc rc, int64_t bad, int64_t count, const struct fm_err *err)
 {
-    if (argc < 2 || strcmp(argv[1], "verify") != 0) return bad_usage("events verify");
-    struct data_db *db;
-    if (open_db(argc, argv, &db)) return 1;
-    struct fm_err err;
-    fm_err_clear(&err);
-    int64_t bad, count;
-    fm_rc rc = data_events_verify(db, &bad, &count, &err);
-    data_close(db);
-    if (rc) return die("events verify", &err);
+    if (rc) return die("events verify", err);
     if (bad) {
-        printf("BROKEN at record %lld of %lld: %s\n", (long long)bad, (long long)count, err.msg);
+        printf("BROKEN at record %lld (read %lld): %s\n", (long long)bad, (long long)count,
+               err->msg);
         return 1;
     }
     printf("ok: %lld records, the chain is intact\n", (long long)count);
     return 0;
+}
+
+static int cmd_events(int argc, char **argv)
+{
+    const char *file = NULL, *against = NULL, *out_path = NULL;
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"file", required_argument, 0, 'f'},
+                                         {"against", required_argument, 0, 'a'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {0, 0, 0, 0}};
+    if (argc < 2) return bad_usage("events verify|export");
+    int o;
+    optind = 2;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'f') file = optarg;
+        else if (o == 'a') against = optarg;
+        else if (o == 'o') out_path = optarg;
+        else if (o != 'd') return bad_usage("unknown option for events");
+    }
+    struct fm_err err;
+    fm_err_clear(&err);
+    int64_t bad = 0, count = 0;
+    if (!strcmp(argv[1], "verify") && file) { /* an export, offline: no database */
+        fm_rc rc = data_events_verify_file(file, &bad, &count, &err);
+        return report_verify(rc, bad, count, &err);
+    }
+
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) return 1;
+    int ret;
+    if (!strcmp(argv[1], "verify")) {
+        fm_rc rc = data_events_verify(db, &bad, &count, &err);
+        if (!rc && !bad && against) rc = data_events_verify_against(db, against, &bad, &count, &err);
+        ret = report_verify(rc, bad, count, &err);
+    } else if (!strcmp(argv[1], "export")) {
+        FILE *out = out_path ? fopen(out_path, "w") : stdout;
+        if (!out) {
+            fprintf(stderr, "fusionmap: cannot write %s\n", out_path);
+            ret = 1;
+        } else {
+            fm_rc rc = data_events_export(db, out, &count, &err);
+            if (out != stdout && fclose(out) != 0 && !rc)
+                rc = fm_fail(&err, FM_EIO, NULL, "cannot write %s", out_path);
+            ret = rc ? die("events export", &err) : 0;
+            if (!rc) fprintf(stderr, "exported %lld records\n", (long long)count);
+        }
+    } else {
+        ret = bad_usage("events verify|export");
+    }
+    data_close(db);
+    return ret;
 }
 
 int main(int argc, char **argv)
