@@ -23,6 +23,7 @@ const char *fm_rc_str(fm_rc rc)
     case FM_EUNAUTH: return "unauthorised";
     case FM_EFORBID: return "forbidden";
     case FM_EBUSY: return "busy";
+    case FM_ELIMIT: return "too many attempts";
     case FM_EIO: return "i/o error";
     case FM_EDB: return "database error";
     case FM_EINTERNAL: return "internal error";

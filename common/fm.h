@@ -25,6 +25,7 @@ typedef enum fm_rc {
     FM_EUNAUTH,   /* who are you? */
     FM_EFORBID,   /* known, but not allowed */
     FM_EBUSY,     /* try again later */
+    FM_ELIMIT,    /* too many attempts lately: slow down */
     FM_EIO,       /* file or socket */
     FM_EDB,       /* the database failed */
     FM_EINTERNAL, /* a bug or an out-of-memory */

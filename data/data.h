@@ -73,6 +73,22 @@ fm_rc data_user_check(struct data_db *db, const char *name, const char *password
                       struct data_viewer *out, struct fm_err *err);
 fm_rc data_user_count(struct data_db *db, long *out, struct fm_err *err);
 
+/* ---- login throttling ------------------------------------------------- */
+
+struct data_login_policy {
+    long account_failures; /* failed logins of one account within the window */
+    long address_failures; /* failed logins from one address within the window */
+    long window_seconds;
+};
+/* FM_ELIMIT, with *retry_after in seconds, while user or address has
+ * failed too often within the window; FM_OK otherwise. */
+fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, const char *user,
+                         const char *addr, long *retry_after, struct fm_err *err);
+/* Counts a failure against both; a success clears the account's. */
+fm_rc data_login_failed(struct data_db *db, const struct data_login_policy *p, const char *user,
+                        const char *addr, struct fm_err *err);
+fm_rc data_login_succeeded(struct data_db *db, const char *user, struct fm_err *err);
+
 /* ---- sessions and tokens ---------------------------------------------- */
 
 #define DATA_SECRET_LEN 65 /* 64 hex digits + NUL */

@@ -267,8 +267,10 @@ fm_rc data_session_get(struct data_db *db, const char *id, const struct data_ses
             rc = fm_fail(err, FM_EUNAUTH, NULL, "the session has expired; log in again");
         } else {
             viewer_from_row(st, 0, out);
-            /* mark it used at most once a minute, to keep reads read-only */
-            if (now - used >= 60) {
+            /* mark it used now and then (a minute, or a quarter of the idle
+             * time if shorter), so that most reads stay read-only */
+            long mark = p->idle_seconds / 4 < 60 ? p->idle_seconds / 4 : 60;
+            if (now - used >= mark) {
                 sqlite3_finalize(st);
                 st = NULL;
                 rc = write_secret(db, "UPDATE sessions SET used_at = ?2 WHERE idhash = ?1", hash,
@@ -342,4 +344,95 @@ fm_rc data_token_get(struct data_db *db, const char *token, struct data_viewer *
         rc = db_fail(db, err, "token get");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- login throttling ------------------------------------------------- */
+
+/* Failures of key within the window, and when the oldest of them leaves it. */
+static fm_rc failures(struct data_db *db, const char *key, fm_time since, long *n, fm_time *oldest,
+                      struct fm_err *err)
+{
+    *n = 0;
+    *oldest = 0;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, "SELECT count(*), min(at) FROM login_failures WHERE key = ? AND at > ?",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, since);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *n = (long)sqlite3_column_int64(st, 0);
+        *oldest = sqlite3_column_int64(st, 1);
+    } else {
+        rc = db_fail(db, err, "login failures");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, const char *user,
+                         const char *addr, long *retry_after, struct fm_err *err)
+{
+    *retry_after = 0;
+    fm_time now = fm_time_now(), since = now - p->window_seconds;
+    char key[128];
+    const struct {
+        const char *kind, *value;
+        long max;
+    } keys[] = {{"user", user ? user : "", p->account_failures},
+                {"addr", addr ? addr : "", p->address_failures}};
+    for (size_t i = 0; i < 2; i++) {
+        long n;
+        fm_time oldest;
+        snprintf(key, sizeof key, "%s:%s", keys[i].kind, keys[i].value);
+        fm_rc rc = failures(db, key, since, &n, &oldest, err);
+        if (rc) return rc;
+        if (n >= keys[i].max) {
+            long wait = (long)(oldest + p->window_seconds - now);
+            *retry_after = wait > 1 ? wait : 1;
+            return fm_fail(err, FM_ELIMIT, NULL,
+                           "too many failed logins for this %s; try again in %ld s",
+                           i == 0 ? "account" : "address", *retry_after);
+        }
+    }
+    return FM_OK;
+}
+
+static fm_rc failure_row(struct data_db *db, const char *sql, const char *key, int64_t at,
+                         struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, sql, &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "login failure");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+fm_rc data_login_failed(struct data_db *db, const struct data_login_policy *p, const char *user,
+                        const char *addr, struct fm_err *err)
+{
+    fm_time now = fm_time_now();
+    char k1[128], k2[128];
+    snprintf(k1, sizeof k1, "user:%s", user ? user : "");
+    snprintf(k2, sizeof k2, "addr:%s", addr ? addr : "");
+    fm_rc rc = db_begin(db, err);
+    if (rc) return rc;
+    if ((rc = failure_row(db, "DELETE FROM login_failures WHERE ?1 = ?1 AND at <= ?2", "",
+                          now - p->window_seconds, err)) ||
+        (rc = failure_row(db, "INSERT INTO login_failures (key, at) VALUES (?, ?)", k1, now, err)) ||
+        (rc = failure_row(db, "INSERT INTO login_failures (key, at) VALUES (?, ?)", k2, now, err))) {
+        db_rollback(db);
+        return rc;
+    }
+    return db_commit(db, err);
+}
+
+fm_rc data_login_succeeded(struct data_db *db, const char *user, struct fm_err *err)
+{
+    char key[128];
+    snprintf(key, sizeof key, "user:%s", user);
+    return failure_row(db, "DELETE FROM login_failures WHERE key = ?1 AND ?2 = ?2", key, 0, err);
 }

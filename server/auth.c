@@ -73,8 +73,8 @@ static char *form_value(const char *body, const char *name)
 static void set_session_cookie(struct req *r, const char *id, long max_age)
 {
     char cookie[200];
-    snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld",
-             id, max_age);
+    snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%ld%s",
+             id, max_age, srv_tls(r) ? "; Secure" : "");
     srv_add_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
 }
 
@@ -112,11 +112,27 @@ int h_login(struct req *r, const char *const *p, int n)
                                  !user ? "/user" : "/password");
         goto done;
     }
-    fm_rc rc = data_user_check(r->db, user, password, &v, &err);
+    char addr[64];
+    srv_client_addr(r, addr, sizeof addr);
+    long retry_after;
+    fm_rc rc = data_login_allowed(r->db, &srv_cfg(r)->login, user, addr, &retry_after, &err);
+    if (!rc) rc = data_user_check(r->db, user, password, &v, &err);
+    if (rc == FM_EUNAUTH) {
+        struct fm_err e2;
+        data_login_failed(r->db, &srv_cfg(r)->login, user, addr, &e2);
+        fm_log(FM_LOG_WARN, "login failed: %s from %s", user, addr);
+    }
+    if (rc == FM_ELIMIT) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%ld", retry_after);
+        srv_add_header(r, "Retry-After", ra);
+        fm_log(FM_LOG_WARN, "login refused (throttled): %s from %s", user, addr);
+    }
     if (rc) {
         ret = srv_problem(r, rc, &err);
         goto done;
     }
+    data_login_succeeded(r->db, v.user, &err);
     /* a new id at every login; the old session, if any, ends */
     const char *old = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
     if (old) data_session_end(r->db, old, &err);

@@ -17,7 +17,29 @@ struct srv {
     struct data_db **dbs; /* every worker's connection, closed at stop */
     size_t ndbs;
     struct srv_streams *streams; /* the live event streams (stream.c) */
+    char *tls_key, *tls_cert;    /* PEM text, when serving HTTPS */
 };
+
+/* A whole small file (a PEM) into memory. */
+static char *read_small_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    struct fm_buf b;
+    fm_buf_init(&b, 1 << 20);
+    char chunk[4096];
+    size_t got;
+    int bad = 0;
+    while (!bad && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        bad = fm_buf_add(&b, chunk, got) != FM_OK;
+    bad |= ferror(f);
+    fclose(f);
+    if (bad || b.len == 0) {
+        fm_buf_cleanup(&b);
+        return NULL;
+    }
+    return fm_buf_take(&b, NULL);
+}
 
 void srv_config_default(struct srv_config *c)
 {
@@ -34,6 +56,9 @@ void srv_config_default(struct srv_config *c)
     data_limits_default(&c->limits);
     c->session.idle_seconds = 8 * 3600;
     c->session.absolute_seconds = 7 * 86400;
+    c->login.account_failures = 5;
+    c->login.address_failures = 50;
+    c->login.window_seconds = 900;
 }
 
 const struct srv_config *srv_cfg(const struct req *r)
@@ -101,10 +126,29 @@ void srv_base_url(struct req *r, char *buf, size_t n)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               strchr(".-:[]", *p)))
             ok = 0;
+    const char *scheme = srv_tls(r) ? "https" : "http";
     if (ok)
-        snprintf(buf, n, "http://%s", host);
+        snprintf(buf, n, "%s://%s", scheme, host);
     else
-        snprintf(buf, n, "http://%s:%d", r->srv->cfg.bind, r->srv->port);
+        snprintf(buf, n, "%s://%s:%d", scheme, r->srv->cfg.bind, r->srv->port);
+}
+
+int srv_tls(const struct req *r)
+{
+    return r->srv->tls_key != NULL;
+}
+
+void srv_client_addr(struct req *r, char *buf, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(buf, n, "?");
+    if (!ci || !ci->client_addr) return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)n);
 }
 
 /* ---- replies ----------------------------------------------------------- */
@@ -157,6 +201,7 @@ static unsigned rc_status(fm_rc rc)
     case FM_EUNAUTH: return 401;
     case FM_EFORBID: return 403;
     case FM_EBUSY: return 503;
+    case FM_ELIMIT: return 429;
     case FM_EIO:
     case FM_EDB:
     case FM_EINTERNAL: return 500;
@@ -351,6 +396,22 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
                        c->bind);
     }
     (void)sslen;
+    struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
+    if (c->tls_cert || c->tls_key) {
+        s->tls_cert = c->tls_cert ? read_small_file(c->tls_cert) : NULL;
+        s->tls_key = c->tls_key ? read_small_file(c->tls_key) : NULL;
+        if (!s->tls_cert || !s->tls_key) {
+            free(s->tls_cert);
+            free(s->tls_key);
+            pthread_mutex_destroy(&s->dbs_lock);
+            free(s);
+            return fm_fail(err, FM_EINVAL, "tls",
+                           "HTTPS needs both --tls-cert and --tls-key, readable PEM files");
+        }
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+    }
     fm_rc src = srv_streams_new(c, &s->streams, err);
     if (src) {
         pthread_mutex_destroy(&s->dbs_lock);
@@ -363,9 +424,12 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT,
         c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)64 * 1024, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
+        (size_t)64 * 1024, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_ARRAY, tls,
+        MHD_OPTION_END);
     if (!s->daemon) {
         srv_streams_free(s->streams);
+        free(s->tls_cert);
+        free(s->tls_key);
         pthread_mutex_destroy(&s->dbs_lock);
         free(s);
         return fm_fail(err, FM_EIO, "port", "cannot listen on %s port %d (in use?)", c->bind,
@@ -394,6 +458,8 @@ void srv_stop(struct srv *s)
     MHD_stop_daemon(s->daemon);
     srv_streams_free(s->streams);
     for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
+    free(s->tls_cert);
+    free(s->tls_key);
     free(s->dbs);
     pthread_mutex_destroy(&s->dbs_lock);
     free(s);

@@ -12,7 +12,8 @@ static const char usage[] =
     "  fusionmap serve  [--db FILE] [--bind ADDR] [--port N] [--demo] [--web DIR]\n"
     "                   [--threads N] [--max-body BYTES] [--max-vertices N]\n"
     "                   [--max-connections N] [--max-per-ip N] [--timeout SECONDS]\n"
-    "                   [--public-url URL]\n"
+    "                   [--public-url URL] [--session-idle S] [--session-max S]\n"
+    "                   [--login-failures N] [--tls-cert PEM --tls-key PEM]\n"
     "  fusionmap party add CODE --name NAME --colour #RRGGBB --kind side|supervisor [--db FILE]\n"
     "  fusionmap user add NAME --party P --role liaison|supervisor|viewer|admin\n"
     "                   [--password-stdin] [--db FILE]   (else prints a generated password)\n"
@@ -66,6 +67,9 @@ static int cmd_serve(int argc, char **argv)
         {"max-connections", required_argument, 0, 'C'},
         {"max-per-ip", required_argument, 0, 'I'},   {"timeout", required_argument, 0, 'T'},
         {"public-url", required_argument, 0, 'u'},   {"basemap", required_argument, 0, 'm'},
+        {"session-idle", required_argument, 0, 's'}, {"session-max", required_argument, 0, 'S'},
+        {"login-failures", required_argument, 0, 'L'},
+        {"tls-cert", required_argument, 0, 'c'},     {"tls-key", required_argument, 0, 'k'},
         {0, 0, 0, 0}};
     int o;
     long v;
@@ -104,6 +108,21 @@ static int cmd_serve(int argc, char **argv)
             cfg.timeout_s = (unsigned)v;
             break;
         case 'u': cfg.public_url = optarg; break;
+        case 's':
+            if (!parse_num(optarg, 1, 365L * 86400, &v, "--session-idle")) return 2;
+            cfg.session.idle_seconds = v;
+            break;
+        case 'S':
+            if (!parse_num(optarg, 1, 365L * 86400, &v, "--session-max")) return 2;
+            cfg.session.absolute_seconds = v;
+            break;
+        case 'L':
+            if (!parse_num(optarg, 1, 100000, &v, "--login-failures")) return 2;
+            cfg.login.account_failures = v;
+            cfg.login.address_failures = 10 * v;
+            break;
+        case 'c': cfg.tls_cert = optarg; break;
+        case 'k': cfg.tls_key = optarg; break;
         case 'm': fprintf(stderr, "fusionmap: note: --basemap is not implemented yet\n"); break;
         default: return bad_usage("unknown option for serve");
         }
@@ -133,7 +152,8 @@ static int cmd_serve(int argc, char **argv)
 
     struct srv *s;
     if (srv_start(&cfg, &s, &err)) return die("serve", &err);
-    printf("fusionmap listening on http://%s:%d/\n", cfg.bind, srv_port(s));
+    printf("fusionmap listening on %s://%s:%d/\n", cfg.tls_key ? "https" : "http", cfg.bind,
+           srv_port(s));
     if (demo) print_demo_logins();
     fflush(stdout);
     int sig;

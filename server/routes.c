@@ -8,7 +8,10 @@
 
 #define MAX_PARTS 8
 
-enum access { PUBLIC, LOGGED_IN };
+/* PUBLIC_NOCSRF: a login carries its own protection (a JSON body no form
+ * can send, or a checked Origin for a form), and must work while an old
+ * session cookie is still sent. */
+enum access { PUBLIC, PUBLIC_NOCSRF, LOGGED_IN };
 
 struct route {
     const char *method;
@@ -23,7 +26,7 @@ static const struct route routes[] = {
     {"GET", "conformance", PUBLIC, h_conformance},
     {"GET", "static/**", PUBLIC, h_static},
     {"GET", "login", PUBLIC, h_viewer},
-    {"POST", "login", PUBLIC, h_login},
+    {"POST", "login", PUBLIC_NOCSRF, h_login},
     {"POST", "logout", PUBLIC, h_logout},
     {"GET", "me", LOGGED_IN, h_me},
     {"POST", "me/tokens", LOGGED_IN, h_me_tokens},
@@ -107,7 +110,7 @@ int srv_route(struct req *r)
         if (rt->access == LOGGED_IN && !r->authed)
             return srv_problem_status(r, 401, "log in (POST /login) or send a bearer token",
                                       NULL);
-        if (!is_safe(method) && r->by_cookie && !srv_csrf_ok(r))
+        if (!is_safe(method) && r->by_cookie && rt->access != PUBLIC_NOCSRF && !srv_csrf_ok(r))
             return srv_problem_status(
                 r, 403,
                 "a state-changing request with a session cookie needs the header"

@@ -27,6 +27,8 @@ struct srv_config {
     unsigned timeout_s;   /* idle connection timeout */
     struct data_limits limits;
     struct data_session_policy session;
+    struct data_login_policy login;
+    const char *tls_cert, *tls_key; /* PEM files: HTTPS when both are set */
 };
 
 void srv_config_default(struct srv_config *c);
@@ -72,6 +74,10 @@ const char *srv_arg(struct req *r, const char *name);
 void srv_add_header(struct req *r, const char *name, const char *value);
 /* The absolute base URL ("http://host:port") for links. OUT into buf. */
 void srv_base_url(struct req *r, char *buf, size_t n);
+/* The client's address as text ("127.0.0.1"). OUT into buf. */
+void srv_client_addr(struct req *r, char *buf, size_t n);
+/* Is the server speaking HTTPS? */
+int srv_tls(const struct req *r);
 
 /* Replies; each takes ownership of its body. Return value for MHD. */
 int srv_reply(struct req *r, unsigned status, const char *ctype, char *body, size_t len);

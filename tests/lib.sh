@@ -29,7 +29,7 @@ fm_start() {
     FM_PID=$!
     local i
     for i in $(seq 1 200); do
-        FM_URL=$(grep -o 'http://[0-9.]*:[0-9]\+' "$FM_TMP/serve.out" 2>/dev/null | head -n1)
+        FM_URL=$(grep -o 'https\?://[0-9.]*:[0-9]\+' "$FM_TMP/serve.out" 2>/dev/null | head -n1)
         [ -n "$FM_URL" ] && return 0
         kill -0 "$FM_PID" 2>/dev/null || break
         sleep 0.05
