@@ -129,6 +129,16 @@ int h_disputes(struct req *r, const char *const *p, int n);
 int h_events_log(struct req *r, const char *const *p, int n);
 int h_events_verify(struct req *r, const char *const *p, int n);
 
+/* tiles.c: raster tiles, TileJSON and briefing images (tiles/ draws).
+ * The tile cache follows the event log by itself; call
+ * srv_tiles_configure before srv_start to pick the basemap (any vector
+ * file GDAL opens; NULL: $FUSIONMAP_BASEMAP or the built one) and the
+ * cache size in bytes (0: 256 MiB). */
+void srv_tiles_configure(const char *basemap_path, size_t cache_bytes);
+int h_tile(struct req *r, const char *const *p, int n);
+int h_tilejson(struct req *r, const char *const *p, int n);
+int h_map_png(struct req *r, const char *const *p, int n);
+
 /* stream.c: GET /events (Server-Sent Events) and the hub that feeds it */
 struct srv_streams;
 /* Starts the hub thread (its own database connection). OUT *out. */

@@ -148,7 +148,6 @@ void tile_basemap_free(struct tile_basemap *b)
 void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *b,
                   struct labels *labels, int with_names)
 {
-    (void)labels;
     cairo_save(cr);
     cairo_set_source_rgba(cr, style_sea.r, style_sea.g, style_sea.b, style_sea.a);
     cairo_paint(cr);
@@ -182,8 +181,8 @@ void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *
         cairo_set_line_width(cr, 0.8 * v->scale);
         cairo_stroke(cr);
         double w = (c->bbox[2] - c->bbox[0]) * v->ppm;
-        if (with_names && c->name && w > 80 * v->scale)
-            labels_queue(c->name, (c->lx - v->minx) * v->ppm, (v->maxy - c->ly) * v->ppm, 9.5, 0,
+        if (with_names && c->name && w > 40 * v->scale)
+            labels_queue(labels, c->name, (c->lx - v->minx) * v->ppm, (v->maxy - c->ly) * v->ppm, 9.5, 0,
                          0);
     }
     free(px);

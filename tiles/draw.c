@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CLIP_LIMIT 100000.0 /* pixels: beyond this, clip before drawing */
 #define CLIP_MARGIN 2000.0
@@ -24,6 +25,7 @@ void view_init(struct view *v, const double m[4], int width, int height, double 
     v->width = width;
     v->height = height;
     v->scale = scale;
+    v->zoom = log2(v->ppm / scale * 2.0 * TILE_MERC_MAX / TILE_SIZE);
 }
 
 void view_px(const struct view *v, double lon, double lat, double *px, double *py)
@@ -41,17 +43,6 @@ static void set_rgba(cairo_t *cr, struct rgba c, double alpha)
 
 /* ---- labels ------------------------------------------------------------ */
 
-struct pending_label {
-    char *text;
-    double px, py, size_pt;
-    int bold, priority;
-};
-
-static _Thread_local struct {
-    struct pending_label *items;
-    size_t n, cap;
-} queue;
-
 void labels_init(struct labels *l)
 {
     memset(l, 0, sizeof *l);
@@ -59,23 +50,23 @@ void labels_init(struct labels *l)
 
 void labels_cleanup(struct labels *l)
 {
-    for (size_t i = 0; i < queue.n; i++) free(queue.items[i].text);
-    queue.n = 0;
+    for (size_t i = 0; i < l->npending; i++) free(l->pending[i].text);
+    free(l->pending);
     free(l->boxes);
     memset(l, 0, sizeof *l);
 }
 
-void labels_queue(const char *text, double px, double py, double size_pt, int bold,
-                        int priority)
+void labels_queue(struct labels *l, const char *text, double px, double py, double size_pt,
+                  int bold, int priority)
 {
     if (text && !*text) return;
-    if (queue.n == queue.cap) {
-        queue.cap = queue.cap ? queue.cap * 2 : 32;
-        queue.items = realloc(queue.items, queue.cap * sizeof *queue.items);
-        if (!queue.items) abort();
+    if (l->npending == l->cappending) {
+        l->cappending = l->cappending ? l->cappending * 2 : 32;
+        l->pending = realloc(l->pending, l->cappending * sizeof *l->pending);
+        if (!l->pending) abort();
     }
-    queue.items[queue.n++] = (struct pending_label){text ? fm_xstrdup(text) : NULL, px, py,
-                                                    size_pt, bold, priority};
+    l->pending[l->npending++] = (struct pending_label){text ? fm_xstrdup(text) : NULL, px, py,
+                                                       size_pt, bold, priority};
 }
 
 static int by_priority(const void *a, const void *b)
@@ -93,7 +84,7 @@ static int clashes(const struct labels *l, const struct label_box *b)
     return 0;
 }
 
-static void add_box(struct labels *l, struct label_box b)
+void labels_block(struct labels *l, struct label_box b)
 {
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 32;
@@ -145,7 +136,7 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
         set_rgba(cr, style_label_text, 1.0);
         pango_cairo_show_layout(cr, layout);
         cairo_restore(cr);
-        add_box(labels, c);
+        labels_block(labels, c);
         drawn = 1;
     }
     g_object_unref(layout);
@@ -154,18 +145,19 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
 
 void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels)
 {
-    qsort(queue.items, queue.n, sizeof *queue.items, by_priority);
-    for (size_t i = 0; i < queue.n; i++) {
-        struct pending_label *p = &queue.items[i];
+    if (labels->npending)
+        qsort(labels->pending, labels->npending, sizeof *labels->pending, by_priority);
+    for (size_t i = 0; i < labels->npending; i++) {
+        struct pending_label *p = &labels->pending[i];
         if (!p->text) { /* an obstacle: a symbol labels keep off; size_pt is its radius */
-            add_box(labels, (struct label_box){p->px - p->size_pt, p->py - p->size_pt,
+            labels_block(labels, (struct label_box){p->px - p->size_pt, p->py - p->size_pt,
                                                p->px + p->size_pt, p->py + p->size_pt});
             continue;
         }
         draw_label(cr, v, labels, p->text, p->px, p->py, p->size_pt, p->bold);
         free(p->text);
     }
-    queue.n = 0;
+    labels->npending = 0;
 }
 
 /* ---- paths ------------------------------------------------------------- */
@@ -424,6 +416,7 @@ struct draw_ctx {
     const struct tile_source *src;
     struct geom g;
     struct legend_seen *seen;
+    struct labels *labels;
 };
 
 static void note_seen(struct legend_seen *s, const struct tile_feature *f)
@@ -463,7 +456,7 @@ static void label_text(const struct tile_feature *f, const struct status_style *
                        size_t n)
 {
     const char *t = f->title && *f->title ? f->title : "";
-    if (st->draft) snprintf(buf, n, "DRAFT: %s", t);
+    if (st->draft && strncasecmp(t, "draft", 5) != 0) snprintf(buf, n, "DRAFT: %s", t);
     else if (st->disputed) snprintf(buf, n, "DISPUTED: %s", t);
     else snprintf(buf, n, "%s", t);
 }
@@ -534,7 +527,7 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
     double cx, cy;
     char text[300];
     label_text(f, st, text, sizeof text);
-    if (ring_centroid(v, &d->g, &cx, &cy)) labels_queue(text, cx, cy, STYLE_LABEL_SIZE_PT, 0, 20);
+    if (v->zoom >= 8 && ring_centroid(v, &d->g, &cx, &cy)) labels_queue(d->labels, text, cx, cy, STYLE_LABEL_SIZE_PT, 0, 20);
 }
 
 static void arrows(cairo_t *cr, const struct view *v, const struct geom *g,
@@ -616,7 +609,7 @@ static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
         arrows(cr, v, &d->g, p);
     }
     /* label near the middle vertex of the first line */
-    for (size_t k = 0; k < d->g.nparts; k++) {
+    for (size_t k = 0; k < d->g.nparts && v->zoom >= 8; k++) {
         const struct geom_part *p = &d->g.parts[k];
         if (p->kind != GEOM_LINE || p->n < 2) continue;
         size_t m = p->start + (p->n - 1) / 2;
@@ -625,7 +618,7 @@ static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
         view_px(v, d->g.xy[2 * m + 2], d->g.xy[2 * m + 3], &x1, &y1);
         char text[300];
         label_text(f, st, text, sizeof text);
-        labels_queue(text, (x0 + x1) / 2, (y0 + y1) / 2 - 12 * v->scale, STYLE_LABEL_SIZE_PT, 0,
+        labels_queue(d->labels, text, (x0 + x1) / 2, (y0 + y1) / 2 - 12 * v->scale, STYLE_LABEL_SIZE_PT, 0,
                     10);
         break;
     }
@@ -639,14 +632,14 @@ static void draw_incident(struct draw_ctx *d, const struct tile_feature *f)
     struct rgba c = style_party_colour(d->src, f->party);
     c.a = st->alpha;
     int sev = f->severity < 0 ? 0 : f->severity > 5 ? 5 : f->severity;
-    double r = (STYLE_INCIDENT_BASE_PX + 1.5 * sev) * v->scale;
+    double r = (STYLE_INCIDENT_BASE_PX + 1.5 * sev) * v->scale * (v->zoom < 8 ? 0.6 : 1.0);
     for (size_t k = 0; k < d->g.nparts; k++) {
         const struct geom_part *p = &d->g.parts[k];
         double px, py;
         if (p->n < 1) continue;
         view_px(v, d->g.xy[2 * p->start], d->g.xy[2 * p->start + 1], &px, &py);
         draw_symbol(d->cr, is->shape, px, py, r, c, sev >= 4);
-        labels_queue(NULL, px, py, r * (sev >= 4 ? 1.7 : 1.2), 0, 1000);
+        labels_queue(d->labels, NULL, px, py, r * (sev >= 4 ? 1.7 : 1.2), 0, 1000);
         if (st->disputed) {
             cairo_rectangle(d->cr, px - r * 1.9, py - r * 1.9, r * 3.8, r * 3.8);
             set_rgba(d->cr, style_disputed, 1.0);
@@ -655,10 +648,10 @@ static void draw_incident(struct draw_ctx *d, const struct tile_feature *f)
             cairo_stroke(d->cr);
             cairo_set_dash(d->cr, NULL, 0, 0);
         }
-        if (k == 0) {
+        if (k == 0 && v->zoom >= 8) {
             char text[300];
             label_text(f, st, text, sizeof text);
-            labels_queue(text, px, py + r * (sev >= 4 ? 1.7 : 1.2) + 9 * v->scale, STYLE_LABEL_SIZE_PT, 1,
+            labels_queue(d->labels, text, px, py + r * (sev >= 4 ? 1.7 : 1.2) + 9 * v->scale, STYLE_LABEL_SIZE_PT, 1,
                         30 + sev);
         }
     }
@@ -685,7 +678,7 @@ static int draw_one(void *ctx, const struct tile_feature *f)
 }
 
 fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *src, unsigned colls,
-                 struct legend_seen *seen, struct fm_err *err)
+                 struct labels *labels, struct legend_seen *seen, struct fm_err *err)
 {
     /* what may reach into the image: symbols and labels (pixels) and
      * corridors (metres) */
@@ -695,7 +688,7 @@ fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *sr
     tile_merc_to_lonlat(m[0], m[1], &bbox[0], &bbox[1]);
     tile_merc_to_lonlat(m[2], m[3], &bbox[2], &bbox[3]);
     double corridor_deg = TILE_MAX_CORRIDOR_M / 2 / 111320.0 / cos(bbox[3] * M_PI / 180);
-    struct draw_ctx d = {cr, v, src, {0}, seen};
+    struct draw_ctx d = {cr, v, src, {0}, seen, labels};
     geom_init(&d.g);
     fm_rc rc = FM_OK;
     static const enum tile_coll order[] = {TILE_ZONE, TILE_MOVEMENT, TILE_INCIDENT};

@@ -93,6 +93,7 @@ struct view {
     double ppm;        /* pixels per mercator metre */
     double width, height;
     double scale;      /* 1 or 2: line widths and symbols grow with it */
+    double zoom;       /* the equivalent XYZ zoom (fractional for maps) */
     double merc[4];    /* mercator bounds of the image */
 };
 
@@ -103,9 +104,16 @@ void view_px(const struct view *v, double lon, double lat, double *px, double *p
 struct label_box {
     double x0, y0, x1, y1;
 };
+struct pending_label {
+    char *text; /* NULL: an obstacle (a symbol) of radius size_pt */
+    double px, py, size_pt;
+    int bold, priority;
+};
 struct labels {
-    struct label_box *boxes;
+    struct label_box *boxes; /* placed */
     size_t n, cap;
+    struct pending_label *pending; /* queued, drawn by labels_flush */
+    size_t npending, cappending;
 };
 void labels_init(struct labels *l);
 void labels_cleanup(struct labels *l);
@@ -113,7 +121,8 @@ void labels_cleanup(struct labels *l);
 /* A closed ring of pixel coordinates as a Cairo sub-path (clipped when far out). */
 void draw_ring_px(cairo_t *cr, const struct view *v, const double *pts, size_t npts);
 /* Queues a label, drawn after every item in priority order (high first). */
-void labels_queue(const char *text, double px, double py, double size_pt, int bold, int priority);
+void labels_queue(struct labels *l, const char *text, double px, double py, double size_pt,
+                  int bold, int priority);
 /* Draws the basemap (sea, land, borders) for the view. */
 void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *b,
                   struct labels *labels, int with_names);
@@ -128,7 +137,9 @@ struct legend_seen {
 /* Draws the item layers selected in `colls` (bit per enum tile_coll); their
  * labels are queued. seen may be NULL. */
 fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *src, unsigned colls,
-                 struct legend_seen *seen, struct fm_err *err);
+                 struct labels *labels, struct legend_seen *seen, struct fm_err *err);
+/* Keeps labels out of b (furniture drawn later). */
+void labels_block(struct labels *l, struct label_box b);
 /* Draws the queued labels, avoiding each other; labels_cleanup drops any left. */
 void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels);
 /* A label centred at (px, py) if it fits inside the image and clashes with

@@ -49,7 +49,7 @@ fm_rc tile_render(const struct tile_source *src, const struct tile_basemap *base
     if (layer == TILE_LAYER_BASEMAP || layer == TILE_LAYER_ALL)
         draw_basemap(cr, &v, basemap, &labels, z >= 4 && z <= 11);
     unsigned colls = colls_of(layer);
-    if (colls && src) rc = draw_items(cr, &v, src, colls, NULL, err);
+    if (colls && src) rc = draw_items(cr, &v, src, colls, &labels, NULL, err);
     if (!rc) labels_flush(cr, &v, &labels);
     if (!rc) rc = cairo_rc(cr, err);
     if (!rc) rc = surface_png(s, png, len, err);
@@ -284,13 +284,29 @@ static void draw_legend(cairo_t *cr, const struct view *v, const struct tile_sou
         }
         if (!style_zone_types[i].type) break;
     }
-    for (int i = 0;; i++) {
-        if ((seen->statuses & (1u << i)) && style_statuses[i].legend && n < 64) {
-            rows[n].kind = 2, rows[n].index = i;
-            snprintf(rows[n].text, sizeof rows[n].text, "%s", style_statuses[i].legend);
-            n++;
+    /* statuses drawn alike share a row: "reported / active: solid" */
+    int done[32] = {0};
+    for (int i = 0; style_statuses[i].status; i++) {
+        const struct status_style *a = &style_statuses[i];
+        if (done[i] || !(seen->statuses & (1u << i)) || n >= 64) continue;
+        rows[n].kind = 2, rows[n].index = i;
+        size_t len = (size_t)snprintf(rows[n].text, sizeof rows[n].text, "%s", a->legend);
+        for (int j = i + 1; style_statuses[j].status; j++) {
+            const struct status_style *b = &style_statuses[j];
+            if (!(seen->statuses & (1u << j)) || b->line != a->line || b->disputed != a->disputed ||
+                b->draft != a->draft || (b->alpha < 1) != (a->alpha < 1) || len >= 60)
+                continue;
+            done[j] = 1;
+            len += (size_t)snprintf(rows[n].text + len, sizeof rows[n].text - len, " / %s",
+                                    b->legend);
         }
-        if (!style_statuses[i].status) break;
+        const char *how = a->draft      ? "dotted, own side only"
+                          : a->disputed ? "red hatched outline"
+                          : a->alpha < 1 ? "faded"
+                          : a->line == LINE_DASHED ? "dashed"
+                                                   : "solid";
+        snprintf(rows[n].text + len, sizeof rows[n].text - len, ": %s", how);
+        n++;
     }
     for (int i = 0;; i++) {
         if ((seen->incidents & (1u << i)) && style_incidents[i].legend && n < 64) {
@@ -381,20 +397,18 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
     unsigned colls = 0;
     for (int l = 0; l < TILE_LAYER_COUNT; l++)
         if (layers & (1u << l)) colls |= colls_of((enum tile_layer)l);
-    if (colls && src) rc = draw_items(cr, &v, src, colls, &seen, err);
+    if (colls && src) rc = draw_items(cr, &v, src, colls, &labels, &seen, err);
     if (!rc) {
         /* keep labels off the title bar */
-        labels.cap = 8;
-        labels.boxes = fm_xcalloc(labels.cap, sizeof *labels.boxes);
-        labels.boxes[labels.n++] = top;
+        labels_block(&labels, top);
         struct label_box legend_box;
         draw_legend(cr, &v, src, &seen, fs, 0, &legend_box);
-        labels.boxes[labels.n++] = legend_box;
+        labels_block(&labels, legend_box);
         /* north arrow and scale bar */
-        labels.boxes[labels.n++] =
-            (struct label_box){req->width - fs * 4, title_h, req->width, title_h + fs * 5.5};
-        labels.boxes[labels.n++] =
-            (struct label_box){0, req->height - fs * 5, req->width * 0.3, req->height};
+        labels_block(&labels, (struct label_box){req->width - fs * 4, title_h, req->width,
+                                                 title_h + fs * 5.5});
+        labels_block(&labels, (struct label_box){0, req->height - fs * 5, req->width * 0.3,
+                                                 req->height});
         labels_flush(cr, &v, &labels);
         /* title bar */
         cairo_rectangle(cr, 0, 0, req->width, title_h);

@@ -18,22 +18,23 @@ const struct zone_type_style style_zone_types[] = {
     {NULL, FILL_SOLID, 0.18, "other zone: light solid"},
 };
 
-/* Line style and strength by status (zones, incidents and movements). */
+/* Line style and strength by status (zones, incidents and movements); the
+ * legend groups statuses drawn alike under one swatch. */
 const struct status_style style_statuses[] = {
-    {"draft", LINE_DOTTED, 0.8, 0, 1, "draft: dotted (own side only)"},
-    {"proposed", LINE_DASHED, 1.0, 0, 0, "proposed: dashed"},
-    {"notified", LINE_DASHED, 1.0, 0, 0, NULL},
-    {"reported", LINE_SOLID, 1.0, 0, 0, NULL},
-    {"active", LINE_SOLID, 1.0, 0, 0, "active: solid"},
-    {"acknowledged", LINE_SOLID, 1.0, 0, 0, NULL},
-    {"in_progress", LINE_SOLID, 1.0, 0, 0, NULL},
-    {"under_review", LINE_SOLID, 1.0, 0, 0, NULL},
-    {"disputed", LINE_SOLID, 1.0, 1, 0, "disputed: red hatched outline"},
-    {"expired", LINE_DOTTED, 0.35, 0, 0, "expired / completed: faded"},
-    {"resolved", LINE_SOLID, 0.35, 0, 0, NULL},
-    {"completed", LINE_SOLID, 0.35, 0, 0, NULL},
-    {"cancelled", LINE_DOTTED, 0.3, 0, 0, NULL},
-    {"withdrawn", LINE_DOTTED, 0.25, 0, 0, NULL},
+    {"draft", LINE_DOTTED, 0.8, 0, 1, "draft"},
+    {"proposed", LINE_DASHED, 1.0, 0, 0, "proposed"},
+    {"notified", LINE_DASHED, 1.0, 0, 0, "notified"},
+    {"reported", LINE_SOLID, 1.0, 0, 0, "reported"},
+    {"active", LINE_SOLID, 1.0, 0, 0, "active"},
+    {"acknowledged", LINE_SOLID, 1.0, 0, 0, "acknowledged"},
+    {"in_progress", LINE_SOLID, 1.0, 0, 0, "in progress"},
+    {"under_review", LINE_SOLID, 1.0, 0, 0, "under review"},
+    {"disputed", LINE_SOLID, 1.0, 1, 0, "disputed"},
+    {"expired", LINE_DOTTED, 0.35, 0, 0, "expired"},
+    {"resolved", LINE_SOLID, 0.35, 0, 0, "resolved"},
+    {"completed", LINE_SOLID, 0.35, 0, 0, "completed"},
+    {"cancelled", LINE_DOTTED, 0.3, 0, 0, "cancelled"},
+    {"withdrawn", LINE_DOTTED, 0.25, 0, 0, "withdrawn"},
     {NULL, LINE_SOLID, 1.0, 0, 0, NULL},
 };
 

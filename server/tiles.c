@@ -1,0 +1,449 @@
+/* tiles.c - raster tiles, TileJSON and briefing images over HTTP.
+ *
+ *   GET /tiles/{layer}/{z}/{x}/{y}.png, .../{y}@2x.png   ?t= as-of
+ *   GET /tiles/{layer}.json                              TileJSON 3.0
+ *   GET /map.png?bbox=&width=&height=&layers=&t=&title=
+ *
+ * tiles/ draws; this file wires its feature source to data/ for the
+ * requesting viewer (so drafts stay with their party), keeps one tile
+ * cache for the process, and keeps that cache honest by reading the event
+ * log: before answering, any event newer than the last one seen drops the
+ * tiles its item's old and new extents touch. That catches every writer
+ * (HTTP, import, command line) without the write paths knowing tiles. */
+#include "srv.h"
+#include "tiles.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef FM_BASEMAP_DEFAULT
+#define FM_BASEMAP_DEFAULT "basemap/countries.gpkg"
+#endif
+
+#define DEFAULT_CACHE_BYTES ((size_t)256 << 20)
+#define MAP_MAX_PIXELS (4096L * 4096L)
+
+static struct {
+    pthread_once_t once;
+    pthread_mutex_t sync_lock;
+    struct tile_cache *cache;
+    struct tile_basemap *basemap;
+    char basemap_path[1024];
+    size_t cache_bytes;
+    int64_t seen_seq; /* events up to here are reflected in the cache */
+    int seeded;
+} T = {PTHREAD_ONCE_INIT, PTHREAD_MUTEX_INITIALIZER, NULL, NULL, "", 0, 0, 0};
+
+void srv_tiles_configure(const char *basemap_path, size_t cache_bytes)
+{
+    if (basemap_path) snprintf(T.basemap_path, sizeof T.basemap_path, "%s", basemap_path);
+    if (cache_bytes) T.cache_bytes = cache_bytes;
+}
+
+static void tiles_init(void)
+{
+    struct fm_err err;
+    fm_err_clear(&err);
+    const char *env = getenv("FUSIONMAP_BASEMAP");
+    const char *path = T.basemap_path[0] ? T.basemap_path : env && *env ? env : FM_BASEMAP_DEFAULT;
+    if (strcmp(path, "none") != 0) {
+        if (tile_basemap_load(path, &T.basemap, &err) == FM_OK)
+            fm_log(FM_LOG_INFO, "tiles: basemap %s", path);
+        else
+            fm_log(FM_LOG_WARN,
+                   "tiles: no basemap (%s); run scripts/build-basemap.sh or pass --basemap",
+                   err.msg);
+    }
+    const char *mb = getenv("FUSIONMAP_TILE_CACHE_MB");
+    long v;
+    size_t bytes = T.cache_bytes ? T.cache_bytes : DEFAULT_CACHE_BYTES;
+    if (mb && fm_parse_long(mb, 1, 65536, &v) == FM_OK) bytes = (size_t)v << 20;
+    tile_cache_new(bytes, &T.cache, &err);
+}
+
+/* ---- keeping the cache honest ----------------------------------------- */
+
+static void coords_bbox(const json_t *c, double b[4], int *any)
+{
+    if (!json_is_array(c)) return;
+    if (json_array_size(c) >= 2 && json_is_number(json_array_get(c, 0))) {
+        double x = json_number_value(json_array_get(c, 0)),
+               y = json_number_value(json_array_get(c, 1));
+        if (!*any) b[0] = b[2] = x, b[1] = b[3] = y, *any = 1;
+        b[0] = fmin(b[0], x), b[1] = fmin(b[1], y), b[2] = fmax(b[2], x), b[3] = fmax(b[3], y);
+        return;
+    }
+    size_t i;
+    const json_t *e;
+    json_array_foreach(c, i, e) coords_bbox(e, b, any);
+}
+
+static void invalidate_feature(const json_t *f)
+{
+    const json_t *g = json_object_get(f, "geometry");
+    double b[4] = {0};
+    int any = 0;
+    coords_bbox(json_object_get(g, "coordinates"), b, &any);
+    const json_t *geoms = json_object_get(g, "geometries");
+    size_t i;
+    const json_t *e;
+    json_array_foreach(geoms, i, e) coords_bbox(json_object_get(e, "coordinates"), b, &any);
+    if (any) tile_cache_invalidate_bbox(T.cache, b);
+}
+
+/* Reads the events after seen_seq as every party (each sees its own
+ * drafts) and drops the tiles their before and after extents touch. */
+static fm_rc sync_cache(struct req *r, struct fm_err *err)
+{
+    int64_t last;
+    fm_rc rc = data_events_last(r->db, &last, err);
+    if (rc) return rc;
+    pthread_mutex_lock(&T.sync_lock);
+    if (!T.seeded) {
+        T.seen_seq = last; /* the cache is empty: nothing to drop */
+        T.seeded = 1;
+    }
+    json_t *parties = NULL;
+    if (last > T.seen_seq) rc = data_parties(r->db, &parties, err);
+    if (!rc && last > T.seen_seq) {
+        if (last - T.seen_seq > 5000) {
+            tile_cache_clear(T.cache);
+        } else {
+            size_t i;
+            json_t *p;
+            json_array_foreach(parties, i, p) {
+                struct data_viewer v;
+                memset(&v, 0, sizeof v);
+                snprintf(v.party, sizeof v.party, "%s",
+                         json_string_value(json_object_get(p, "code")) ?: "");
+                v.role = DATA_ROLE_LIAISON;
+                json_t *events = NULL;
+                rc = data_events_since(r->db, &v, T.seen_seq, 10000, &events, err);
+                if (rc) break;
+                size_t k;
+                json_t *ev;
+                json_array_foreach(events, k, ev) {
+                    if (json_integer_value(json_object_get(ev, "seq")) > last) break;
+                    invalidate_feature(json_object_get(ev, "before"));
+                    invalidate_feature(json_object_get(ev, "after"));
+                }
+                json_decref(events);
+            }
+        }
+        if (!rc) T.seen_seq = last;
+    }
+    pthread_mutex_unlock(&T.sync_lock);
+    json_decref(parties);
+    return rc;
+}
+
+/* ---- the feature source: data/ for this viewer ------------------------ */
+
+struct source_ctx {
+    struct req *r;
+    int has_asof;
+    fm_time asof;
+    json_t *parties; /* loaded on first use */
+};
+
+struct each_ctx {
+    enum tile_coll coll;
+    tile_feature_cb cb;
+    void *cb_ctx;
+    int stop;
+};
+
+static const char *str_prop(const json_t *props, const char *name)
+{
+    return json_string_value(json_object_get(props, name));
+}
+
+static int on_row(void *ctx, const struct data_item_row *row)
+{
+    struct each_ctx *e = ctx;
+    json_t *f = json_loads(row->feature, 0, NULL);
+    const json_t *props = json_object_get(f, "properties");
+    struct tile_feature tf = {e->coll, row->id, row->party, row->status, row->type,
+                              str_prop(props, "title"), str_prop(props, "category"), 0, 0,
+                              row->wkb, row->wkb_len};
+    const json_t *sev = json_object_get(props, "severity");
+    if (json_is_integer(sev)) tf.severity = (int)json_integer_value(sev);
+    const json_t *w = json_object_get(props, "corridor_width_m");
+    if (json_is_number(w)) tf.corridor_width_m = json_number_value(w);
+    e->stop = e->cb(e->cb_ctx, &tf);
+    json_decref(f);
+    return e->stop;
+}
+
+static fm_rc src_each(void *ctx, enum tile_coll coll, const double bbox[4], tile_feature_cb cb,
+                      void *cb_ctx, struct fm_err *err)
+{
+    struct source_ctx *s = ctx;
+    static const enum data_coll map[TILE_COLL_COUNT] = {DATA_ZONES, DATA_INCIDENTS,
+                                                        DATA_MOVEMENTS};
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    q.coll = map[coll];
+    q.has_bbox = 1;
+    /* the store wants a bbox within the world */
+    q.bbox[0] = fmax(bbox[0], -180), q.bbox[1] = fmax(bbox[1], -90);
+    q.bbox[2] = fmin(bbox[2], 180), q.bbox[3] = fmin(bbox[3], 90);
+    q.has_asof = s->has_asof;
+    q.asof = s->asof;
+    q.limit = 10000;
+    q.want_wkb = 1;
+    struct each_ctx e = {coll, cb, cb_ctx, 0};
+    for (;;) {
+        long matched = 0;
+        fm_rc rc = data_items_query(s->r->db, &s->r->viewer, &q, on_row, &e, &matched, err);
+        if (rc || e.stop || q.offset + q.limit >= matched) return rc;
+        q.offset += q.limit;
+    }
+}
+
+static const json_t *party_of(struct source_ctx *s, const char *code)
+{
+    if (!s->parties) {
+        struct fm_err err;
+        if (data_parties(s->r->db, &s->parties, &err)) return NULL;
+    }
+    size_t i;
+    const json_t *p;
+    json_array_foreach(s->parties, i, p) {
+        const char *c = json_string_value(json_object_get(p, "code"));
+        if (c && strcmp(c, code) == 0) return p;
+    }
+    return NULL;
+}
+
+static int src_colour(void *ctx, const char *party, double rgb[3])
+{
+    const char *hex = json_string_value(json_object_get(party_of(ctx, party), "colour"));
+    unsigned r, g, b;
+    if (!hex || strlen(hex) != 7 || sscanf(hex, "#%2x%2x%2x", &r, &g, &b) != 3) return 0;
+    rgb[0] = r / 255.0, rgb[1] = g / 255.0, rgb[2] = b / 255.0;
+    return 1;
+}
+
+static const char *src_name(void *ctx, const char *party)
+{
+    return json_string_value(json_object_get(party_of(ctx, party), "name"));
+}
+
+static struct tile_source source_for(struct source_ctx *s)
+{
+    struct tile_source src = {s, src_each, src_colour, src_name};
+    return src;
+}
+
+/* ---- parameters --------------------------------------------------------- */
+
+/* ?t= as-of: 0 absent, 1 parsed into *out, -1 malformed. */
+static int parse_asof(struct req *r, fm_time *out)
+{
+    const char *t = srv_arg(r, "t");
+    if (!t) return 0;
+    return fm_time_parse(t, out) == FM_OK ? 1 : -1;
+}
+
+static int bad_asof(struct req *r)
+{
+    return srv_problem_status(r, 400, "t is an RFC 3339 time, such as 2026-11-25T10:00:00Z", "t");
+}
+
+static void visibility_class(const struct req *r, char vis[TILE_VIS_LEN])
+{
+    /* drafts are the only thing that differs between viewers */
+    int none = r->viewer.role == DATA_ROLE_VIEWER || r->viewer.role == DATA_ROLE_NONE;
+    snprintf(vis, TILE_VIS_LEN, "%s", none ? "" : r->viewer.party);
+}
+
+static int parse_coord(const char *s, long max, long *out)
+{
+    if (!*s || strlen(s) > 9) return -1;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9') return -1;
+    return fm_parse_long(s, 0, max, out) == FM_OK ? 0 : 1;
+}
+
+/* ---- GET /tiles/{layer}/{z}/{x}/{y}.png -------------------------------- */
+
+int h_tile(struct req *r, const char *const *p, int n)
+{
+    (void)n;
+    pthread_once(&T.once, tiles_init);
+    enum tile_layer layer;
+    if (tile_layer_parse(p[1], &layer) != FM_OK)
+        return srv_problem_status(r, 404, "no such layer (zones, incidents, movements, basemap,"
+                                          " all)", NULL);
+    char ybuf[32];
+    const char *last = p[4];
+    size_t len = strlen(last);
+    int scale = 1;
+    if (len > 7 && strcmp(last + len - 7, "@2x.png") == 0) scale = 2, len -= 7;
+    else if (len > 4 && strcmp(last + len - 4, ".png") == 0) len -= 4;
+    else return srv_problem_status(r, 404, "tiles are {z}/{x}/{y}.png or {y}@2x.png", NULL);
+    if (len >= sizeof ybuf)
+        return srv_problem_status(r, 400, "y is a whole number", "y");
+    memcpy(ybuf, last, len);
+    ybuf[len] = '\0';
+    long z, x, y;
+    int ez = parse_coord(p[2], 1000000, &z), ex = parse_coord(p[3], 999999999, &x),
+        ey = parse_coord(ybuf, 999999999, &y);
+    if (ez < 0 || ex < 0 || ey < 0)
+        return srv_problem_status(r, 400, "z, x and y are whole numbers",
+                                  ez < 0 ? "z" : ex < 0 ? "x" : "y");
+    if (ez || ex || ey || !tile_valid((int)z, x, y))
+        return srv_problem_status(r, 404, "no such tile: z is 0 to 22, x and y 0 to 2^z - 1",
+                                  NULL);
+    struct tile_key k;
+    memset(&k, 0, sizeof k);
+    k.layer = layer, k.z = (int)z, k.x = x, k.y = y, k.scale = scale;
+    int a = parse_asof(r, &k.asof);
+    if (a < 0) return bad_asof(r);
+    k.has_asof = a;
+    if (layer != TILE_LAYER_BASEMAP) visibility_class(r, k.vis);
+
+    struct fm_err err;
+    fm_err_clear(&err);
+    fm_rc rc = sync_cache(r, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    unsigned char *png = NULL;
+    size_t plen = 0;
+    char etag[TILE_ETAG_LEN];
+    int hit = tile_cache_get(T.cache, &k, &png, &plen, etag);
+    if (!hit) {
+        uint64_t gen = tile_cache_generation(T.cache);
+        struct source_ctx s = {r, k.has_asof, k.asof, NULL};
+        struct tile_source src = source_for(&s);
+        rc = tile_render(&src, T.basemap, layer, k.z, k.x, k.y, scale, &png, &plen, &err);
+        json_decref(s.parties);
+        if (rc) return srv_problem(r, rc, &err);
+        tile_cache_put(T.cache, &k, png, plen, gen, etag);
+    }
+    srv_add_header(r, "ETag", etag);
+    srv_add_header(r, "Cache-Control", k.has_asof ? "private, max-age=3600" : "private, no-cache");
+    srv_add_header(r, "X-Tile-Cache", hit ? "hit" : "miss");
+    const char *inm = srv_header(r, "If-None-Match");
+    if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
+        free(png);
+        return srv_reply_empty(r, 304);
+    }
+    return srv_reply(r, 200, "image/png", (char *)png, plen);
+}
+
+/* ---- GET /tiles/{layer}.json ------------------------------------------- */
+
+int h_tilejson(struct req *r, const char *const *p, int n)
+{
+    (void)n;
+    char name[32];
+    size_t len = strlen(p[1]);
+    enum tile_layer layer;
+    if (len < 6 || len - 5 >= sizeof name || strcmp(p[1] + len - 5, ".json") != 0)
+        return srv_problem_status(r, 404, "TileJSON is at /tiles/{layer}.json", NULL);
+    memcpy(name, p[1], len - 5);
+    name[len - 5] = '\0';
+    if (tile_layer_parse(name, &layer) != FM_OK)
+        return srv_problem_status(r, 404, "no such layer (zones, incidents, movements, basemap,"
+                                          " all)", NULL);
+    char base[256], url[400];
+    srv_base_url(r, base, sizeof base);
+    snprintf(url, sizeof url, "%s/tiles/%s/{z}/{x}/{y}.png", base, name);
+    json_t *j = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:[s],s:i,s:i,s:[f,f,f,f],s:[f,f,i],s:s}", "tilejson", "3.0.0",
+        "name", name, "description",
+        "fusionmap situation tiles (Web Mercator, 256 px; {y}@2x.png for 512 px)", "version",
+        "1.0.0", "scheme", "xyz", "tiles", url, "minzoom", 0, "maxzoom", TILE_MAX_ZOOM, "bounds",
+        -180.0, -TILE_MAX_LAT, 180.0, TILE_MAX_LAT, "center", 35.9, 33.0, 9, "attribution",
+        "Basemap: Natural Earth (public domain); situation: fusionmap");
+    return srv_reply_json(r, 200, "application/json", j);
+}
+
+/* ---- GET /map.png ------------------------------------------------------- */
+
+static fm_rc parse_bbox(const char *s, double b[4], struct fm_err *err)
+{
+    char buf[256];
+    if (!s) return fm_fail(err, FM_EINVAL, "bbox", "bbox=minlon,minlat,maxlon,maxlat is required");
+    if (strlen(s) >= sizeof buf) return fm_fail(err, FM_EINVAL, "bbox", "bbox is too long");
+    snprintf(buf, sizeof buf, "%s", s);
+    char *save = NULL, *tok = strtok_r(buf, ",", &save);
+    int i = 0;
+    for (; tok && i < 4; i++, tok = strtok_r(NULL, ",", &save))
+        if (fm_parse_double(tok, &b[i]) != FM_OK)
+            return fm_fail(err, FM_EINVAL, "bbox", "bbox holds four numbers");
+    if (i != 4 || tok) return fm_fail(err, FM_EINVAL, "bbox", "bbox holds four numbers");
+    return FM_OK;
+}
+
+static fm_rc parse_size(struct req *r, const char *name, int def, int *out, struct fm_err *err)
+{
+    const char *s = srv_arg(r, name);
+    long v;
+    *out = def;
+    if (!s) return FM_OK;
+    if (fm_parse_long(s, TILE_MAP_MIN_PX, TILE_MAP_MAX_PX, &v) != FM_OK)
+        return fm_fail(err, FM_EINVAL, name, "%s is %d to %d pixels", name, TILE_MAP_MIN_PX,
+                       TILE_MAP_MAX_PX);
+    *out = (int)v;
+    return FM_OK;
+}
+
+static fm_rc parse_layers(const char *s, unsigned *out, struct fm_err *err)
+{
+    *out = 1u << TILE_LAYER_ALL;
+    if (!s) return FM_OK;
+    char buf[128];
+    if (strlen(s) >= sizeof buf) return fm_fail(err, FM_EINVAL, "layers", "layers is too long");
+    snprintf(buf, sizeof buf, "%s", s);
+    *out = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        enum tile_layer l;
+        if (tile_layer_parse(tok, &l) != FM_OK)
+            return fm_fail(err, FM_EINVAL, "layers",
+                           "layers is a list of zones, incidents, movements, basemap, all");
+        *out |= 1u << l;
+    }
+    if (!*out) return fm_fail(err, FM_EINVAL, "layers", "layers names no layer");
+    return FM_OK;
+}
+
+int h_map_png(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    pthread_once(&T.once, tiles_init);
+    struct fm_err err;
+    fm_err_clear(&err);
+    struct tile_map_request m;
+    memset(&m, 0, sizeof m);
+    fm_rc rc = parse_bbox(srv_arg(r, "bbox"), m.bbox, &err);
+    if (!rc) rc = parse_size(r, "width", 1280, &m.width, &err);
+    if (!rc) rc = parse_size(r, "height", 720, &m.height, &err);
+    if (!rc && (long)m.width * m.height > MAP_MAX_PIXELS)
+        rc = fm_fail(&err, FM_EINVAL, "width", "at most %ld pixels in all", MAP_MAX_PIXELS);
+    if (!rc) rc = parse_layers(srv_arg(r, "layers"), &m.layers, &err);
+    const char *title = srv_arg(r, "title");
+    if (!rc && title && strlen(title) > 200)
+        rc = fm_fail(&err, FM_EINVAL, "title", "title is at most 200 bytes");
+    if (rc) return srv_problem(r, rc, &err);
+    fm_time asof = 0;
+    int a = parse_asof(r, &asof);
+    if (a < 0) return bad_asof(r);
+    m.title = title;
+    m.at = a ? asof : fm_time_now();
+    m.as_of = a;
+    struct source_ctx s = {r, a, asof, NULL};
+    struct tile_source src = source_for(&s);
+    unsigned char *png;
+    size_t len;
+    rc = tile_map_render(&src, T.basemap, &m, &png, &len, &err);
+    json_decref(s.parties);
+    if (rc) return srv_problem(r, rc, &err);
+    srv_add_header(r, "Cache-Control", "private, no-store");
+    return srv_reply(r, 200, "image/png", (char *)png, len);
+}

@@ -1,0 +1,35 @@
+/* pngdiff.c - for the shell tests: how many pixels of two PNGs differ.
+ *   tile_pngdiff A.png B.png [SKIP_TOP_ROWS]   prints the count, or -1 if
+ * the sizes differ; exits 2 when a file cannot be read. */
+#include <cairo.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) return 2;
+    int skip = argc > 3 ? atoi(argv[3]) : 0; /* test tool: trusted input */
+    cairo_surface_t *a = cairo_image_surface_create_from_png(argv[1]);
+    cairo_surface_t *b = cairo_image_surface_create_from_png(argv[2]);
+    if (cairo_surface_status(a) || cairo_surface_status(b)) return 2;
+    int w = cairo_image_surface_get_width(a), h = cairo_image_surface_get_height(a);
+    long n = 0;
+    if (w != cairo_image_surface_get_width(b) || h != cairo_image_surface_get_height(b)) {
+        n = -1;
+    } else {
+        const unsigned char *pa = cairo_image_surface_get_data(a);
+        const unsigned char *pb = cairo_image_surface_get_data(b);
+        int sa = cairo_image_surface_get_stride(a), sb = cairo_image_surface_get_stride(b);
+        for (int y = skip; y < h; y++)
+            for (int x = 0; x < w; x++)
+                for (int c = 0; c < 4; c++)
+                    if (abs(pa[y * sa + 4 * x + c] - pb[y * sb + 4 * x + c]) > 8) {
+                        n++;
+                        break;
+                    }
+    }
+    printf("%ld\n", n);
+    cairo_surface_destroy(a);
+    cairo_surface_destroy(b);
+    return 0;
+}
