@@ -26,6 +26,8 @@ static const struct route routes[] = {
     {"GET", "conformance", PUBLIC, h_conformance},
     {"GET", "static/**", PUBLIC, h_static},
     {"GET", "login", PUBLIC, h_viewer},
+    {"POST", "login/token", PUBLIC, h_login_token},
+    {"GET", "wall", PUBLIC, h_wall},
     {"POST", "login", PUBLIC_NOCSRF, h_login},
     {"POST", "logout", PUBLIC, h_logout},
     {"GET", "me", LOGGED_IN, h_me},

@@ -154,8 +154,12 @@ void srv_streams_free(struct srv_streams *h);
 struct srv_streams *srv_streams_of(struct req *r);
 int h_events(struct req *r, const char *const *p, int n);
 
+/* wall.c */
+int h_login_token(struct req *r, const char *const *p, int n);
+
 /* static.c */
 int h_static(struct req *r, const char *const *p, int n);
 int h_viewer(struct req *r, const char *const *p, int n);
+int h_wall(struct req *r, const char *const *p, int n);
 
 #endif

@@ -98,3 +98,9 @@ int h_viewer(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     return send_file(r, "index.html", "no-cache");
 }
+
+int h_wall(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    return send_file(r, "wall.html", "no-cache");
+}

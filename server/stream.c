@@ -21,7 +21,8 @@
  * Last-Event-ID (or ?since=N) and gets every later event it may see, once.
  * A client further behind than STREAM_HORIZON events, or ahead of the log
  * (the database was replaced), gets "event: reset" with the newest
- * sequence number and reloads. A heartbeat comment every ~15 s keeps
+ * sequence number and reloads. "event: position" only moves the client's
+ * Last-Event-ID (at the start, and past events it may not see). A heartbeat comment every ~15 s keeps
  * proxies from closing the connection, reclaims streams whose client has
  * left (the write fails), and checks the session or token is still good.
  */
@@ -267,7 +268,7 @@ static void *hub_main(void *arg)
     struct srv_streams *h = arg;
     struct data_db *db = NULL;
     struct fm_err err;
-    int64_t last_poll = 0, last_beat = now_ms(), seen = -1;
+    int64_t last_poll = 0, last_beat = now_ms();
     pthread_mutex_lock(&h->lock);
     while (!h->stopping) {
         if (!db) {
@@ -303,7 +304,7 @@ static void *hub_main(void *arg)
             fm_log(FM_LOG_ERROR, "events stream: %s", err.msg);
             continue;
         }
-        if (last != seen || beat) {
+        {   /* feed() asks the database only for a stream behind `last` */
             struct memo memo[MEMO_MAX];
             int nmemo = 0;
             for (struct stream *s = h->head; s; s = s->next) {
@@ -315,11 +316,12 @@ static void *hub_main(void *arg)
                         s->ending = 1;
                     } else if (pending(s) < STREAM_HARD_CAP / 2) {
                         char line[96];
-                        /* an id-only block moves the client's Last-Event-ID past
-                         * events it may not see, without firing an event */
+                        /* a "position" event moves the client's Last-Event-ID
+                         * past events it may not see */
                         if (s->since > s->id_sent) {
-                            snprintf(line, sizeof line, ": heartbeat\nid: %" PRId64 "\n\n",
-                                     s->since);
+                            snprintf(line, sizeof line,
+                                     ": heartbeat\nid: %" PRId64 "\nevent: position\ndata: {\"last\":%" PRId64 "}\n\n",
+                                     s->since, s->since);
                             s->id_sent = s->since;
                         } else {
                             snprintf(line, sizeof line, ": heartbeat\n\n");
@@ -330,7 +332,6 @@ static void *hub_main(void *arg)
                 wake_reader(s);
             }
             for (int i = 0; i < nmemo; i++) json_decref(memo[i].events);
-            seen = last;
         }
         if (beat) last_beat = t;
     }
@@ -472,7 +473,14 @@ int h_events(struct req *r, const char *const *p, int n)
              r->viewer.user, r->viewer.party);
     fm_buf_adds(&s->out, line);
     if (since < 0) {
-        s->since = last; /* a new client: from now on */
+        /* a new client: from now on; a "position" event gives it the place
+         * to resume from, should it reconnect before any event (browsers
+         * keep the id only of an event with data) */
+        snprintf(line, sizeof line, "id: %" PRId64 "\nevent: position\ndata: {\"last\":%" PRId64 "}\n\n",
+                 last, last);
+        fm_buf_adds(&s->out, line);
+        s->since = last;
+        s->id_sent = last;
     } else if (since > last || last - since > STREAM_HORIZON) {
         /* ahead of the log (a new database) or too far behind: reload */
         snprintf(line, sizeof line, "id: %" PRId64 "\nevent: reset\ndata: {\"last\":%" PRId64 "}\n\n",
@@ -483,6 +491,8 @@ int h_events(struct req *r, const char *const *p, int n)
     } else {
         s->since = since;
         s->id_sent = since;
+        fm_log(FM_LOG_INFO, "events: %s resumes after %" PRId64 " (newest %" PRId64 ")",
+               r->viewer.user, since, last);
     }
 
     pthread_mutex_lock(&h->lock);

@@ -67,7 +67,8 @@ try {
   // more writes the client will miss, then the server dies hard
   for (let i = 0; i < 5; i++) await api(srv.url, a, 'POST', '/collections/zones/items', zone(`before kill ${i}`));
   await srv.kill();
-  srv = await restartServer({ db, port, env, args: big });
+  // the default heartbeat (15 s) here: catching up must not wait for one
+  srv = await restartServer({ db, port, args: big });
   check('the server comes back on the same port', srv.port === port);
   a = await login(srv.url, 'liaison-a');
   sup = await login(srv.url, 'supervisor');
@@ -95,6 +96,10 @@ try {
   check('no login gets 401', (await new Sse(srv.url, {}).opened) === 401);
 
   // ---- the session ending ends the stream at the next heartbeat ------
+  await srv.stop();
+  srv = await restartServer({ db, port, env, args: big });
+  a = await login(srv.url, 'liaison-a');
+  sup = await login(srv.url, 'supervisor');
   const c = await login(srv.url, 'viewer');
   const s4 = new Sse(srv.url, { cookie: c });
   await s4.opened;

@@ -1,0 +1,57 @@
+// screens.mjs - screenshots of the viewer (1366x768, 1920x1080) and the
+// wall (1920x1080) in headless Chromium, into tests/out/ (or $1), for a
+// person to look at. Not a test: run it by hand after changing web/.
+import path from 'node:path';
+import fs from 'node:fs';
+import { startServer, tmpdir, login, api, loadPlaywright, waitFor, zone, SRC } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+
+const { chromium } = await loadPlaywright();
+const out = process.argv[2] || path.join(SRC, 'tests/out');
+fs.mkdirSync(out, { recursive: true });
+const dir = tmpdir();
+const db = path.join(dir, 'screens.db');
+const srv = await startServer({ db });
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+try {
+  const a = await login(srv.url, 'liaison-a');
+  await api(srv.url, a, 'POST', '/collections/zones/items', zone('Checkpoint buffer (draft)', 'draft', 35.95, 33.2));
+  for (const [w, h] of [[1366, 768], [1920, 1080]]) {
+    const page = await browser.newPage({ viewport: { width: w, height: h } });
+    page.on('console', (m) => { if (m.type() === 'error') console.log('console:', m.text()); });
+    page.on('pageerror', (e) => console.log('pageerror:', e.message));
+    await page.goto(srv.url + '/login');
+    await page.screenshot({ path: path.join(out, `login-${w}.png`) });
+    await page.fill('#login-user', 'liaison-a');
+    await page.fill('#login-password', 'liaison-a');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#list li');
+    await page.mouse.move(w / 2, h / 2);
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(out, `viewer-${w}.png`) });
+    if (w === 1366) {
+      await page.click('#list li');
+      await page.waitForTimeout(1200);
+      await page.screenshot({ path: path.join(out, `viewer-popup-${w}.png`) });
+      await page.click('.leaflet-pm-icon-polygon');
+      for (const [x, y] of [[1000, 180], [1150, 200], [1100, 380]]) await page.mouse.click(x, y);
+      await page.mouse.click(1000, 180);
+      await page.waitForSelector('.modal');
+      await page.screenshot({ path: path.join(out, `viewer-form-${w}.png`) });
+    }
+    await page.close();
+  }
+  const tok = execFileSync(process.env.FUSIONMAP || path.join(SRC, 'build/server/fusionmap'), ['token', 'add', 'viewer', '--db', db]).toString().trim();
+  const wall = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  wall.on('pageerror', (e) => console.log('pageerror:', e.message));
+  await wall.goto(srv.url + '/wall?token=' + tok);
+  await wall.waitForSelector('#open li');
+  await api(srv.url, a, 'POST', '/collections/zones/items', zone('Evacuation corridor north', 'proposed', 35.7, 33.3));
+  await waitFor(() => wall.evaluate(() => document.querySelectorAll('#ticker li').length > 0), 3000);
+  await wall.screenshot({ path: path.join(out, 'wall-1920.png') });
+  console.log('wall url after load:', wall.url());
+  console.log('screenshots in', out);
+} finally {
+  await browser.close();
+  await srv.kill();
+}

@@ -1,0 +1,74 @@
+// wall.mjs - the wall page in headless Chromium: opened with a read-only
+// token (which leaves the address bar), it updates live, shows
+// "reconnecting" while the server is down, and keeps updating after the
+// server is killed and restarted on the same port and database; its lists
+// stay bounded.
+import path from 'node:path';
+import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { startServer, restartServer, tmpdir, login, api, zone, loadPlaywright, check, finish, BIN } from './harness.mjs';
+
+const { chromium } = await loadPlaywright();
+const dir = tmpdir();
+const db = path.join(dir, 'wall.db');
+let srv = await startServer({ db });
+const port = srv.port;
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+});
+const errors = [];
+const tickerHas = (text) => [...document.querySelectorAll('#ticker li')].some((li) => li.textContent.includes(text));
+
+try {
+  // a liaison's token may not open a wall
+  const liaisonTok = execFileSync(BIN, ['token', 'add', 'liaison-a', '--db', db]).toString().trim();
+  const bad = await fetch(srv.url + '/login/token', { method: 'POST', headers: { Authorization: 'Bearer ' + liaisonTok } });
+  check('a liaison\'s token cannot be traded for a wall session (403)', bad.status === 403);
+
+  const tok = execFileSync(BIN, ['token', 'add', 'viewer', '--db', db]).toString().trim();
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${srv.url}/wall?token=${tok}`);
+  await page.waitForSelector('#conn.live');
+  check('the token leaves the address bar', !page.url().includes(tok) && page.url().endsWith('/wall'), page.url());
+  check('the wall lists open items', (await page.$$('#open li')).length > 0);
+  check('the wall shows the UTC clock', /^\d\d:\d\d:\d\d$/.test(await page.textContent('#utc')));
+
+  let a = await login(srv.url, 'liaison-a');
+  await api(srv.url, a, 'POST', '/collections/zones/items', zone('Wall sees this', 'proposed'));
+  await page.waitForFunction(tickerHas, 'Wall sees this', { timeout: 2000 });
+  check('a new zone reaches the wall\'s ticker within 2 s', true);
+  check('and its open list', (await page.textContent('#open')).includes('Wall sees this'));
+
+  // ---- the server dies and comes back on the same port and database ----------
+  await srv.kill();
+  await page.waitForSelector('#conn.reconnecting', { timeout: 10000 });
+  await page.waitForSelector('#stale:not([hidden])');
+  check('the wall says RECONNECTING while the server is down', /RECONNECTING/.test(await page.textContent('#stale')));
+  srv = await restartServer({ db, port });
+  a = await login(srv.url, 'liaison-a');
+  // a change made while the wall is still reconnecting is caught up
+  await api(srv.url, a, 'POST', '/collections/zones/items', zone('Made during the outage', 'proposed'));
+  await page.waitForSelector('#conn.live', { timeout: 20000 });
+  await page.waitForFunction(tickerHas, 'Made during the outage', { timeout: 5000 });
+  check('after the restart the wall catches up with what it missed', true);
+  await api(srv.url, a, 'POST', '/collections/zones/items', zone('After the restart', 'proposed'));
+  await page.waitForFunction(tickerHas, 'After the restart', { timeout: 2000 });
+  check('and keeps updating live', (await page.textContent('#open')).includes('After the restart'));
+  check('the stale banner is gone', await page.$eval('#stale', (el) => el.hidden));
+
+  // ---- bounded: many events keep the ticker and the lists short ----------------
+  for (let i = 0; i < 40; i++) await api(srv.url, a, 'POST', '/collections/zones/items', zone(`burst ${i}`, 'proposed'));
+  await page.waitForFunction(tickerHas, 'burst 39', { timeout: 5000 });
+  const n = await page.evaluate(() => ({ ticker: document.querySelectorAll('#ticker li').length, open: document.querySelectorAll('#open li').length, mem: window.fmWall.ticker.length }));
+  check('the ticker and lists stay bounded', n.ticker <= 12 && n.open <= 14 && n.mem <= 12, JSON.stringify(n));
+  check('no script errors on the wall', errors.length === 0, errors.join('\n'));
+} catch (e) {
+  check('no exception', false, e.stack + '\n' + srv.log().slice(-2000));
+} finally {
+  await browser.close();
+  await srv.kill();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+finish();

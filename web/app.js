@@ -1,0 +1,734 @@
+/* app.js - the viewer: login, the map with its layers, the item list, the
+ * forms to draw zones, report incidents and notify movements, editing with
+ * If-Match (a 412 becomes a reload / compare choice, never an overwrite),
+ * the situation as of a past time, and live updates from /events. */
+'use strict';
+
+(function () {
+  const { api, esc, words, utc, ago, KIND } = FM;
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    me: null,
+    parties: {},
+    items: new Map(), /* "zones/3" -> Feature (with .coll) */
+    layers: new Map(), /* "zones/3" -> Leaflet layer */
+    asOf: null, /* ISO time when looking at the past, else null (live) */
+    missed: 0, /* live events while looking at the past */
+    stream: null,
+    selected: null,
+    editing: null, /* {key, layer, version} while a shape is being edited */
+    loading: false, /* a snapshot is being fetched: events wait in queue */
+    queue: [],
+  };
+  let map, groups, baseLayer, allLayer;
+
+  /* ---- login -------------------------------------------------------------- */
+
+  function showLogin(message) {
+    if (state.stream) { state.stream.stop(); state.stream = null; }
+    $('app').hidden = true;
+    $('login').hidden = false;
+    $('login-error').textContent = message || '';
+    if (location.pathname !== '/login') history.replaceState(null, '', '/login');
+    $('login-user').focus();
+  }
+
+  $('login-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const user = $('login-user').value.trim(), password = $('login-password').value;
+    if (!user || !password) { $('login-error').textContent = 'Enter your user name and password.'; return; }
+    try {
+      await api('POST', '/login', { user, password });
+      $('login-password').value = '';
+      history.replaceState(null, '', '/');
+      start();
+    } catch (e) {
+      $('login-error').textContent = e.status === 401 ? 'Wrong user name or password.' : 'Cannot log in: ' + e.message;
+    }
+  });
+
+  $('logout').addEventListener('click', async () => {
+    try { await api('POST', '/logout'); } catch (e) { /* logged out anyway */ }
+    location.href = '/login';
+  });
+
+  /* ---- start ------------------------------------------------------------- */
+
+  async function start() {
+    try {
+      state.me = (await api('GET', '/me')).json;
+    } catch (e) {
+      showLogin(e.status === 401 ? '' : 'The server cannot be reached: ' + e.message);
+      return;
+    }
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('who').textContent = state.me.user + ' · ' + state.me.party + ' · ' + state.me.role;
+    try {
+      for (const p of (await api('GET', '/parties')).json) state.parties[p.code] = p;
+    } catch (e) { /* colours fall back */ }
+    fillFilters();
+    if (!map) initMap();
+    /* the stream first, then the snapshot: events that arrive meanwhile
+     * wait in a queue and are applied over it (newer versions win) */
+    state.loading = true;
+    state.stream = FM.stream({
+      event: onEvent,
+      reset: () => reload(),
+      state: (s) => {
+        $('conn').className = 'conn ' + s;
+        $('conn').textContent = s === 'live' ? 'live' : 'reconnecting…';
+        if (s === 'live' && state.wasDown) { state.wasDown = false; }
+        if (s !== 'live') state.wasDown = true;
+      },
+      ended: () => showLogin('Your session has ended. Please log in again.'),
+    });
+    await reload();
+  }
+
+  function canEdit(f) {
+    return !state.asOf && state.me && state.me.role !== 'viewer' && f.properties.party === state.me.party;
+  }
+  function canDraw() {
+    return state.me && (state.me.role === 'liaison' || state.me.role === 'admin' || state.me.role === 'supervisor');
+  }
+  function colour(party) {
+    return (state.parties[party] && state.parties[party].colour) || '#495057';
+  }
+
+  /* ---- the map ------------------------------------------------------------- */
+
+  function initMap() {
+    map = L.map('map', { zoomControl: true, preferCanvas: false, worldCopyJump: true });
+    map.fitBounds(FM.AREA);
+    groups = {
+      zones: L.featureGroup().addTo(map),
+      movements: L.featureGroup().addTo(map),
+      incidents: L.featureGroup().addTo(map),
+    };
+    const overlays = { Zones: groups.zones, Movements: groups.movements, Incidents: groups.incidents };
+    const control = L.control.layers({}, overlays, { collapsed: false, position: 'topright' }).addTo(map);
+    L.control.scale({ imperial: false, position: 'bottomright' }).addTo(map);
+    /* the server's basemap when that route answers; else a plain background */
+    fetch('/tiles/basemap.json', { credentials: 'same-origin' }).then((r) => {
+      if (!r.ok) throw new Error('no basemap');
+      baseLayer = L.tileLayer('/tiles/basemap/{z}/{x}/{y}.png' + tq(), { maxZoom: 18, attribution: 'basemap: Natural Earth' });
+      baseLayer.addTo(map).bringToBack();
+      control.addBaseLayer(baseLayer, 'Basemap');
+      allLayer = L.tileLayer('/tiles/all/{z}/{x}/{y}.png' + tq(), { maxZoom: 18, opacity: 0.9 });
+      control.addOverlay(allLayer, 'Server rendering (all layers)');
+    }).catch(() => {
+      const note = L.DomUtil.create('div', 'nobase', map.getContainer());
+      note.textContent = 'no basemap on this server: grid only';
+      graticule().addTo(map);
+    });
+    /* the area of interest */
+    L.rectangle(FM.AREA, { color: '#5b6b7b', weight: 1, dashArray: '6 6', fill: false, interactive: false }).addTo(map);
+
+    map.on('mousemove', (e) => { $('cursor').textContent = position(e.latlng); });
+    map.on('zoomend', () => { for (const [key, layer] of state.layers) if (key.startsWith('movements/')) corridorWidth(layer); });
+
+    if (canDraw()) {
+      map.pm.setGlobalOptions({ allowSelfIntersection: false, snappable: true });
+      map.pm.addControls({
+        position: 'topleft', drawMarker: true, drawPolygon: true, drawPolyline: true, drawRectangle: true,
+        drawCircle: false, drawCircleMarker: false, drawText: false, editMode: false, dragMode: false,
+        cutPolygon: false, removalMode: false, rotateMode: false,
+      });
+      map.on('pm:create', (e) => onDrawn(e.layer, e.shape));
+      $('help').textContent = 'Draw with the tools on the map: a polygon or rectangle is a zone, a marker an incident, a line a movement route.';
+    } else {
+      $('help').textContent = 'Read only: you can look, filter and go back in time.';
+    }
+  }
+
+  /* a light 0.1-degree grid with labels: the fallback when there is no basemap */
+  function graticule() {
+    const g = L.layerGroup();
+    const [[s0, w0], [n0, e0]] = FM.AREA;
+    const s = s0 - 1, n = n0 + 1, w = w0 - 1, e = e0 + 1;
+    const line = { color: '#9fb0c0', weight: 1, opacity: 0.6, interactive: false };
+    for (let lat = Math.ceil(s * 10) / 10; lat <= n; lat = Math.round((lat + 0.1) * 10) / 10) {
+      L.polyline([[lat, w], [lat, e]], Object.assign({}, line, { weight: Math.abs(lat * 2 - Math.round(lat * 2)) < 1e-9 ? 1.5 : 0.7 })).addTo(g);
+    }
+    for (let lon = Math.ceil(w * 10) / 10; lon <= e; lon = Math.round((lon + 0.1) * 10) / 10) {
+      L.polyline([[s, lon], [n, lon]], Object.assign({}, line, { weight: Math.abs(lon * 2 - Math.round(lon * 2)) < 1e-9 ? 1.5 : 0.7 })).addTo(g);
+    }
+    return g;
+  }
+
+  function tq() { return state.asOf ? '?t=' + encodeURIComponent(state.asOf) : ''; }
+
+  function position(ll) {
+    const lat = ll.lat, lon = L.Util.wrapNum(ll.lng, [-180, 180], true);
+    const f = (v, p, n) => Math.abs(v).toFixed(5) + '°' + (v >= 0 ? p : n);
+    let grid = '';
+    try {
+      const m = mgrs.forward([lon, lat], 5).match(/^(\d{1,2}[A-Z])([A-Z]{2})(\d+)$/);
+      if (m) grid = m[1] + ' ' + m[2] + ' ' + m[3].slice(0, m[3].length / 2) + ' ' + m[3].slice(m[3].length / 2);
+    } catch (e) { grid = 'outside MGRS'; }
+    return f(lat, 'N', 'S') + ' ' + f(lon, 'E', 'W') + '  ·  MGRS ' + grid;
+  }
+
+  /* ---- items on the map and in the list ---------------------------------- */
+
+  async function reload() {
+    const t = state.asOf;
+    state.loading = true;
+    let all;
+    try {
+      all = await Promise.all(FM.COLLS.map((c) => FM.features(c, t).then((fs) => fs.map((f) => Object.assign(f, { coll: c })))));
+    } catch (e) {
+      state.loading = false;
+      if (e.status === 401) return showLogin('Your session has ended. Please log in again.');
+      toast('Cannot load the items: ' + e.message);
+      return;
+    }
+    if (t !== state.asOf) return; /* the slider moved meanwhile */
+    for (const layer of state.layers.values()) layer.remove();
+    state.items.clear();
+    state.layers.clear();
+    for (const fs of all) for (const f of fs) put(f, false);
+    state.loading = false;
+    if (!state.asOf) for (const e of state.queue.splice(0)) apply(e, false);
+    state.queue.length = 0;
+    renderList();
+  }
+
+  function keyOf(coll, id) { return coll + '/' + id; }
+
+  function put(f, flash) {
+    const key = keyOf(f.coll, f.id);
+    const old = state.layers.get(key);
+    if (old) old.remove();
+    state.items.set(key, f);
+    const layer = makeLayer(f);
+    layer.fmKey = key;
+    layer.on('click', () => select(key, false));
+    layer.bindPopup(() => popup(key), { maxWidth: 360 });
+    groups[f.coll].addLayer(layer);
+    state.layers.set(key, layer);
+    if (flash) state.flash = key;
+  }
+
+  function drop(key) {
+    const old = state.layers.get(key);
+    if (old) old.remove();
+    state.layers.delete(key);
+    state.items.delete(key);
+  }
+
+  function makeLayer(f) {
+    const p = f.properties, c = colour(p.party);
+    const draft = p.status === 'draft', disputed = p.status === 'disputed';
+    if (f.coll === 'incidents') {
+      const sev = Number(p.severity) || 1, size = 18 + sev * 3;
+      const [lon, lat] = f.geometry.type === 'Point' ? f.geometry.coordinates : [0, 0];
+      const icon = L.divIcon({
+        className: '', iconSize: [size, size],
+        html: `<div class="inc-icon" style="width:${size}px;height:${size}px;background:${disputed ? '#c92a2a' : c};${draft ? 'opacity:.6;' : ''}">${sev}</div>`,
+      });
+      const m = L.marker([lat, lon], { icon, title: p.title || 'incident' });
+      return m;
+    }
+    if (f.coll === 'movements') {
+      const g = L.featureGroup();
+      const route = L.geoJSON(f.geometry, { style: { color: c, weight: 3, dashArray: draft ? '4 6' : p.status === 'in_progress' ? null : '10 6' } });
+      const corridor = L.geoJSON(f.geometry, { style: { color: c, weight: 8, opacity: 0.18, lineCap: 'round' }, interactive: true });
+      g.addLayer(corridor).addLayer(route);
+      g.fmCorridor = corridor;
+      g.fmWidth = Number(p.corridor_width_m) || 0;
+      corridorWidth(g);
+      route.bindTooltip(esc(p.title || 'movement'), { sticky: true });
+      return g;
+    }
+    const layer = L.geoJSON(f.geometry, {
+      style: {
+        color: disputed ? '#c92a2a' : c, weight: disputed ? 3 : 2, fillColor: c,
+        fillOpacity: draft ? 0.06 : p.type === 'no_fly' ? 0.22 : 0.14, dashArray: draft ? '6 5' : null,
+      },
+    });
+    layer.bindTooltip(esc(p.title || 'zone'), { sticky: true });
+    return layer;
+  }
+
+  function corridorWidth(g) {
+    if (!g.fmCorridor || !map) return;
+    const lat = map.getCenter().lat;
+    const mpp = 40075016.686 * Math.cos(lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
+    const px = Math.max(6, Math.min(200, g.fmWidth / mpp));
+    g.fmCorridor.setStyle({ weight: px });
+  }
+
+  function chip(status) { return `<span class="chip st-${esc(status)}">${esc(words(status))}</span>`; }
+  function partyChip(party) {
+    return `<span class="chip party" style="background:${esc(colour(party))}">${esc(party)}</span>`;
+  }
+
+  function popup(key) {
+    const f = state.items.get(key);
+    if (!f) return 'gone';
+    const p = f.properties, rows = [];
+    const row = (k, v) => { if (v !== undefined && v !== null && v !== '') rows.push(`<tr><td>${esc(k)}</td><td>${v}</td></tr>`); };
+    row('kind', esc(KIND[f.coll]));
+    row('type', esc(words(p.type)));
+    row('category', esc(words(p.category)));
+    row('severity', p.severity !== undefined ? esc(p.severity) + ' / 5' : '');
+    row('occurred', esc(utc(p.occurred_at)));
+    row('valid from', esc(utc(p.valid_from)));
+    row('valid to', esc(utc(p.valid_to)));
+    if (p.altitude_floor_m !== undefined || p.altitude_ceiling_m !== undefined)
+      row('altitude', esc((p.altitude_floor_m ?? '…') + ' – ' + (p.altitude_ceiling_m ?? '…') + ' m AMSL'));
+    row('corridor', p.corridor_width_m !== undefined ? esc(p.corridor_width_m) + ' m wide' : '');
+    row('changed', esc(utc(p.updated_at)) + ' by ' + esc(p.updated_by) + ' (v' + esc(p.version) + ')');
+    const div = document.createElement('div');
+    div.className = 'pop';
+    div.innerHTML = `<h3>${esc(p.title || '(untitled)')}</h3><div>${partyChip(p.party)} ${chip(p.status)}</div>` +
+      (p.description ? `<p>${esc(p.description)}</p>` : '') + `<table>${rows.join('')}</table>`;
+    if (canEdit(f)) {
+      const actions = document.createElement('div');
+      actions.className = 'actions';
+      const b = (label, fn, cls) => {
+        const el = document.createElement('button');
+        el.textContent = label;
+        if (cls) el.className = cls;
+        el.addEventListener('click', () => { map.closePopup(); fn(); });
+        actions.appendChild(el);
+      };
+      b('Edit details', () => editDetails(key));
+      b('Edit shape', () => editShape(key));
+      b('Withdraw', () => withdraw(key), 'danger');
+      div.appendChild(actions);
+    }
+    return div;
+  }
+
+  function select(key, fly) {
+    state.selected = key;
+    const layer = state.layers.get(key);
+    if (!layer) return;
+    if (fly) {
+      if (layer.getLatLng) map.flyTo(layer.getLatLng(), Math.max(map.getZoom(), 12), { duration: 0.8 });
+      else map.flyToBounds(layer.getBounds(), { maxZoom: 13, padding: [40, 40], duration: 0.8 });
+      map.once('moveend', () => layer.openPopup && (layer.getLatLng ? layer.openPopup() : layer.openPopup(layer.getBounds().getCenter())));
+    }
+    renderList();
+  }
+
+  /* ---- the list ------------------------------------------------------------ */
+
+  function fillFilters() {
+    const party = $('f-party');
+    party.length = 1;
+    for (const p of Object.values(state.parties)) party.add(new Option(p.name + ' (' + p.code + ')', p.code));
+    fillStatuses();
+    for (const id of ['f-kind', 'f-party', 'f-status']) $(id).onchange = () => { if (id === 'f-kind') fillStatuses(); renderList(); };
+    $('f-text').oninput = renderList;
+  }
+
+  function fillStatuses() {
+    const kind = $('f-kind').value, sel = $('f-status'), keep = sel.value;
+    const list = kind ? FM.STATUSES[kind] : [...new Set(Object.values(FM.STATUSES).flat())];
+    sel.length = 1;
+    for (const s of list) if (s !== 'withdrawn') sel.add(new Option(words(s), s));
+    sel.value = list.includes(keep) ? keep : '';
+  }
+
+  function renderList() {
+    const kind = $('f-kind').value, party = $('f-party').value, status = $('f-status').value;
+    const text = $('f-text').value.trim().toLowerCase();
+    const rows = [...state.items.entries()].filter(([, f]) =>
+      (!kind || f.coll === kind) && (!party || f.properties.party === party) &&
+      (!status || f.properties.status === status) &&
+      (!text || String(f.properties.title || '').toLowerCase().includes(text)));
+    rows.sort((a, b) => String(b[1].properties.updated_at).localeCompare(String(a[1].properties.updated_at)));
+    const ul = $('list');
+    ul.textContent = '';
+    for (const [key, f] of rows.slice(0, 500)) {
+      const p = f.properties;
+      const li = document.createElement('li');
+      li.dataset.key = key;
+      if (key === state.selected) li.className = 'sel';
+      if (key === state.flash) li.classList.add('flash');
+      li.innerHTML = `<span class="ico ${f.coll}" style="border-color:${esc(colour(p.party))};background:${esc(colour(p.party))}33"></span>` +
+        `<span class="t" title="${esc(p.title)}">${esc(p.title || '(untitled)')}</span><span>${chip(p.status)}</span>` +
+        `<span class="m">${esc(KIND[f.coll])}${p.type && f.coll !== 'incidents' ? ' · ' + esc(words(p.type)) : ''}${p.severity ? ' · severity ' + esc(p.severity) : ''} · ${partyChip(p.party)} · ${esc(ago(p.updated_at))}</span>`;
+      li.addEventListener('click', () => select(key, true));
+      ul.appendChild(li);
+    }
+    state.flash = null;
+    $('count').textContent = rows.length + ' of ' + state.items.size + ' items' + (state.asOf ? ' · as of ' + utc(state.asOf) : '');
+  }
+
+  /* ---- live updates -------------------------------------------------------- */
+
+  function onEvent(e) {
+    if (!e.collection || !FM.COLLS.includes(e.collection)) return;
+    if (state.loading) {
+      if (state.queue.length < 10000) state.queue.push(e);
+      return;
+    }
+    if (state.asOf) {
+      state.missed++;
+      $('banner').textContent = `Situation as of ${utc(state.asOf)} · read only · ${state.missed} change(s) since you looked back`;
+      return;
+    }
+    apply(e, true);
+    renderList();
+  }
+
+  /* One event onto the map; an older version never replaces a newer one. */
+  function apply(e, flash) {
+    const key = keyOf(e.collection, e.item);
+    const f = e.after;
+    const have = state.items.get(key);
+    if (have && have.properties.version > e.version) return;
+    if (f && f.properties && f.properties.status !== 'withdrawn') {
+      if (state.editing && state.editing.key === key) {
+        toast(`${e.user} just changed “${f.properties.title}” while you edit its shape.`);
+        state.items.set(key, Object.assign(f, { coll: e.collection }));
+        return;
+      }
+      put(Object.assign(f, { coll: e.collection }), flash);
+    } else {
+      drop(key);
+    }
+  }
+
+  /* ---- the time slider ------------------------------------------------------ */
+
+  function sliderTime() {
+    const h = Number($('time-slider').value);
+    if (h >= 0) return null;
+    const t = new Date(Date.now() + h * 3600e3);
+    t.setUTCMinutes(0, 0, 0);
+    return t.toISOString().slice(0, 19) + 'Z';
+  }
+  $('time-slider').addEventListener('input', () => {
+    const t = sliderTime();
+    $('time-label').textContent = t ? 'as of ' + utc(t) : 'now (live)';
+  });
+  $('time-slider').addEventListener('change', () => setAsOf(sliderTime()));
+  $('time-now').addEventListener('click', () => { $('time-slider').value = 0; setAsOf(null); });
+
+  function setAsOf(t) {
+    state.asOf = t;
+    state.missed = 0;
+    $('asof').classList.toggle('past', !!t);
+    $('time-label').textContent = t ? 'as of ' + utc(t) : 'now (live)';
+    $('time-now').hidden = !t;
+    $('banner').hidden = !t;
+    $('banner').textContent = t ? `Situation as of ${utc(t)} · read only` : '';
+    if (baseLayer) baseLayer.setUrl('/tiles/basemap/{z}/{x}/{y}.png' + tq());
+    if (allLayer) allLayer.setUrl('/tiles/all/{z}/{x}/{y}.png' + tq());
+    if (map.pm && canDraw()) {
+      if (t) map.pm.removeControls(); else map.pm.addControls();
+    }
+    reload();
+  }
+
+  /* ---- forms ------------------------------------------------------------------ */
+
+  const isoLocal = (iso) => (iso ? iso.slice(0, 16) : '');
+  const fromLocal = (v) => (v ? v + ':00Z' : undefined);
+  const hoursFromNow = (h) => new Date(Date.now() + h * 3600e3).toISOString().slice(0, 16);
+
+  function fieldsFor(coll) {
+    const common = [
+      { name: 'title', label: 'Title', wide: true, required: true, maxlength: 200 },
+    ];
+    const status = { name: 'status', label: 'Status', options: FM.STATUSES[coll].filter((s) => s !== 'withdrawn') };
+    const desc = { name: 'description', label: 'Description', wide: true, textarea: true };
+    if (coll === 'zones') return [...common,
+      { name: 'type', label: 'Zone type', options: FM.ZONE_TYPES, required: true }, status,
+      { name: 'valid_from', label: 'Valid from (UTC)', time: true, required: true },
+      { name: 'valid_to', label: 'Valid to (UTC)', time: true, required: true },
+      { name: 'altitude_floor_m', label: 'Altitude floor (m AMSL)', number: true, min: -1000, max: 100000 },
+      { name: 'altitude_ceiling_m', label: 'Altitude ceiling (m AMSL)', number: true, min: -1000, max: 100000 }, desc];
+    if (coll === 'incidents') return [...common,
+      { name: 'category', label: 'Category', options: FM.CATEGORIES, required: true },
+      { name: 'severity', label: 'Severity (1 low – 5 grave)', options: ['1', '2', '3', '4', '5'], required: true },
+      { name: 'occurred_at', label: 'Occurred at (UTC)', time: true, required: true }, status, desc];
+    return [...common,
+      { name: 'type', label: 'Movement', options: ['ground', 'air', 'sea', 'other'] }, status,
+      { name: 'valid_from', label: 'Window from (UTC)', time: true, required: true },
+      { name: 'valid_to', label: 'Window to (UTC)', time: true, required: true },
+      { name: 'corridor_width_m', label: 'Corridor width (m)', number: true, min: 1, max: 100000, required: true },
+      { name: 'altitude_ceiling_m', label: 'Altitude ceiling (m AMSL, air only)', number: true, min: -1000, max: 100000 }, desc];
+  }
+
+  function defaults(coll) {
+    if (coll === 'zones') return { type: 'restricted', status: 'draft', valid_from: hoursFromNow(0), valid_to: hoursFromNow(24), altitude_floor_m: 0, altitude_ceiling_m: 3000 };
+    if (coll === 'incidents') return { category: 'other', severity: '3', status: 'reported', occurred_at: hoursFromNow(0) };
+    return { type: 'ground', status: 'notified', valid_from: hoursFromNow(1), valid_to: hoursFromNow(5), corridor_width_m: 500 };
+  }
+
+  /* Checks a form's values; returns {field: message}. */
+  function validate(coll, v) {
+    const err = {};
+    if (!v.title || !v.title.trim()) err.title = 'Give it a title.';
+    for (const f of fieldsFor(coll)) {
+      if (f.required && (v[f.name] === undefined || v[f.name] === '')) err[f.name] = err[f.name] || 'Required.';
+      if (f.number && v[f.name] !== undefined && v[f.name] !== '') {
+        const n = Number(v[f.name]);
+        if (!Number.isFinite(n)) err[f.name] = 'A number.';
+        else if (n < f.min || n > f.max) err[f.name] = `From ${f.min} to ${f.max}.`;
+      }
+    }
+    if (v.valid_from && v.valid_to && v.valid_to <= v.valid_from) err.valid_to = 'Must be after the start.';
+    if (v.altitude_floor_m !== '' && v.altitude_ceiling_m !== '' && v.altitude_floor_m !== undefined && v.altitude_ceiling_m !== undefined &&
+        Number(v.altitude_ceiling_m) <= Number(v.altitude_floor_m)) err.altitude_ceiling_m = 'Must be above the floor.';
+    if (v.occurred_at && v.occurred_at > hoursFromNow(0.25)) err.occurred_at = 'Cannot be in the future.';
+    return err;
+  }
+
+  /* The form's values as GeoJSON properties. */
+  function toProps(coll, v) {
+    const p = {};
+    for (const f of fieldsFor(coll)) {
+      let x = v[f.name];
+      if (x === undefined || x === '') continue;
+      if (f.time) x = fromLocal(x);
+      else if (f.number || f.name === 'severity') x = Number(x);
+      p[f.name] = x;
+    }
+    return p;
+  }
+
+  /* Opens the form; resolves with the properties, or null when cancelled.
+   * submit(props) returns null on success or a problem to show. */
+  function form(title, coll, values, submit) {
+    const fields = fieldsFor(coll);
+    const html = fields.map((f) => {
+      const v = values[f.name] === undefined ? '' : values[f.name];
+      let input;
+      if (f.options) input = `<select name="${f.name}">${(f.required ? '' : '<option value=""></option>') + f.options.map((o) => `<option value="${esc(o)}"${String(v) === o ? ' selected' : ''}>${esc(words(o))}</option>`).join('')}</select>`;
+      else if (f.textarea) input = `<textarea name="${f.name}" rows="3">${esc(v)}</textarea>`;
+      else input = `<input name="${f.name}" ${f.time ? 'type="datetime-local"' : f.number ? 'type="number" step="any"' : 'type="text"'} value="${esc(f.time ? isoLocal(String(v)) || v : v)}"${f.maxlength ? ` maxlength="${f.maxlength}"` : ''}>`;
+      return `<label class="${f.wide ? 'wide' : ''}" data-field="${f.name}">${esc(f.label)}${f.required ? ' *' : ''}${input}<span class="msg"></span></label>`;
+    }).join('');
+    return dialog(title, `<form class="form" novalidate>${html}</form><div class="problem" hidden></div>
+      <div class="buttons"><button type="button" data-act="cancel">Cancel</button><button type="button" class="primary" data-act="save">Save</button></div>`,
+    (body, close) => {
+      const formEl = body.querySelector('form');
+      const read = () => Object.fromEntries([...new FormData(formEl).entries()].map(([k, x]) => [k, String(x)]));
+      const show = (errs) => {
+        for (const label of formEl.querySelectorAll('label')) {
+          const m = errs[label.dataset.field] || '';
+          label.querySelector('.msg').textContent = m;
+          label.querySelector('input,select,textarea').classList.toggle('invalid', !!m);
+        }
+      };
+      const save = async () => {
+        const v = read();
+        const errs = validate(coll, v);
+        show(errs);
+        if (Object.keys(errs).length) return;
+        const btn = body.querySelector('[data-act=save]');
+        btn.disabled = true;
+        const problem = await submit(toProps(coll, v));
+        btn.disabled = false;
+        if (!problem) return close(true);
+        const box = body.querySelector('.problem');
+        box.hidden = false;
+        box.textContent = problem.message;
+        const ptr = problem.problem && problem.problem.pointer;
+        const m = ptr && ptr.match(/^\/properties\/(\w+)/);
+        if (m) show({ [m[1]]: problem.message });
+      };
+      body.querySelector('[data-act=save]').addEventListener('click', save);
+      formEl.addEventListener('submit', (ev) => { ev.preventDefault(); save(); });
+      body.querySelector('[data-act=cancel]').addEventListener('click', () => close(false));
+      const first = formEl.querySelector('input,select');
+      if (first) first.focus();
+    });
+  }
+
+  /* A modal of its own (dialogs stack: a conflict opens over its form);
+   * setup(body, close) wires it; resolves with close's argument. */
+  function dialog(title, html, setup) {
+    return new Promise((resolve) => {
+      const modal = document.createElement('div');
+      modal.className = 'modal';
+      modal.innerHTML = '<div class="dialog" role="dialog" aria-modal="true"><h2></h2><div class="dbody"></div></div>';
+      modal.querySelector('h2').textContent = title;
+      const body = modal.querySelector('.dbody');
+      body.innerHTML = html;
+      document.body.appendChild(modal);
+      const close = (result) => {
+        modal.remove();
+        document.removeEventListener('keydown', onKey);
+        resolve(result);
+      };
+      const onKey = (ev) => { if (ev.key === 'Escape' && modal === [...document.querySelectorAll('.modal')].pop()) close(false); };
+      document.addEventListener('keydown', onKey);
+      setup(body, close);
+    });
+  }
+
+  /* ---- creating ------------------------------------------------------------- */
+
+  async function onDrawn(layer, shape) {
+    const coll = shape === 'Marker' ? 'incidents' : shape === 'Line' ? 'movements' : 'zones';
+    const geometry = layer.toGeoJSON().geometry;
+    const what = { zones: 'New zone', incidents: 'Report an incident', movements: 'Notify a movement' }[coll];
+    const ok = await form(what, coll, defaults(coll), async (props) => {
+      try {
+        const { json } = await api('POST', '/collections/' + coll + '/items', { type: 'Feature', geometry, properties: props },
+          { 'Content-Type': 'application/geo+json' });
+        put(Object.assign(json, { coll }), true);
+        renderList();
+        return null;
+      } catch (e) { return e; }
+    });
+    layer.remove();
+    if (ok) toast(what.replace(/^New /, 'The ').replace(/^Report an/, 'The').replace(/^Notify a/, 'The') + ' is saved.');
+  }
+
+  /* ---- editing with If-Match --------------------------------------------------- */
+
+  async function editDetails(key) {
+    const f = state.items.get(key);
+    if (!f) return;
+    const coll = f.coll, id = f.id;
+    let version = f.properties.version;
+    const values = Object.assign({}, f.properties);
+    await form('Edit “' + (f.properties.title || '') + '”', coll, values, async function submit(props) {
+      try {
+        const { json } = await api('PATCH', `/collections/${coll}/items/${id}`, { properties: props },
+          { 'Content-Type': 'application/merge-patch+json', 'If-Match': '"' + version + '"' });
+        put(Object.assign(json, { coll }), true);
+        renderList();
+        return null;
+      } catch (e) {
+        if (e.status !== 412) return e;
+        const choice = await conflict(coll, id, props, f.properties);
+        if (choice.action === 'mine') { version = choice.version; return submit(props); }
+        if (choice.action === 'reload') return null;
+        return { message: 'Not saved: someone changed this item. Reload it to see their version.' };
+      }
+    });
+  }
+
+  /* The 412 dialog: what I meant to save against what is on the server
+   * now. Resolves {action: 'reload'|'mine'|'cancel', version}. */
+  async function conflict(coll, id, mine, base) {
+    let theirs;
+    try {
+      theirs = (await api('GET', `/collections/${coll}/items/${id}`)).json;
+    } catch (e) {
+      await dialog('This item is gone', `<p>Someone withdrew this item while you were editing. Your changes were not saved.</p><div class="buttons"><button class="primary" data-act="ok">OK</button></div>`,
+        (body, close) => body.querySelector('[data-act=ok]').addEventListener('click', () => close()));
+      drop(`${coll}/${id}`);
+      renderList();
+      return { action: 'reload' };
+    }
+    const tp = theirs.properties;
+    const names = [...new Set([...Object.keys(mine), 'title', 'status'])];
+    const rows = names.map((n) => {
+      const a = mine[n], b = tp[n], was = base[n];
+      const diff = JSON.stringify(a) !== JSON.stringify(b);
+      return `<tr class="${diff ? 'diff' : ''}"><td>${esc(words(n))}</td><td>${esc(was)}</td><td>${esc(a)}</td><td>${esc(b)}</td></tr>`;
+    }).join('');
+    return dialog('Someone changed this item', `<p><b>${esc(tp.updated_by)}</b> saved version ${esc(tp.version)} at ${esc(utc(tp.updated_at))}, after you opened version ${esc(base.version)}. Nothing was overwritten.</p>
+      <table class="compare"><tr><th>field</th><th>when you opened it</th><th>your edit</th><th>now on the server</th></tr>${rows}</table>
+      <div class="buttons"><button data-act="cancel">Keep editing</button><button data-act="reload">Reload theirs (drop my edit)</button><button class="primary" data-act="mine">Save mine over version ${esc(tp.version)}</button></div>`,
+    (body, close) => {
+      body.querySelector('[data-act=cancel]').addEventListener('click', () => close({ action: 'cancel' }));
+      body.querySelector('[data-act=reload]').addEventListener('click', () => {
+        put(Object.assign(theirs, { coll }), true);
+        renderList();
+        close({ action: 'reload' });
+      });
+      body.querySelector('[data-act=mine]').addEventListener('click', () => close({ action: 'mine', version: tp.version }));
+    });
+  }
+
+  function editShape(key) {
+    const f = state.items.get(key), layer = state.layers.get(key);
+    if (!f || !layer) return;
+    const target = f.coll === 'movements' ? layer.getLayers()[1].getLayers()[0]
+      : f.coll === 'zones' ? layer.getLayers()[0] : layer;
+    state.editing = { key, version: f.properties.version };
+    if (target.pm) target.pm.enable({ allowSelfIntersection: false, draggable: f.coll === 'incidents' });
+    if (f.coll === 'incidents') target.dragging && target.dragging.enable();
+    const bar = $('banner');
+    bar.hidden = false;
+    bar.innerHTML = `Editing the shape of “${esc(f.properties.title)}” <button class="small" id="shape-save">Save shape</button> <button class="small" id="shape-cancel">Cancel</button>`;
+    const finish = () => {
+      if (target.pm) target.pm.disable();
+      if (target.dragging) target.dragging.disable();
+      state.editing = null;
+      bar.hidden = true;
+      bar.textContent = '';
+    };
+    $('shape-cancel').onclick = () => { finish(); put(state.items.get(key), false); };
+    $('shape-save').onclick = async () => {
+      const geometry = target.toGeoJSON().geometry;
+      const version = state.editing.version;
+      finish();
+      try {
+        const { json } = await api('PATCH', `/collections/${f.coll}/items/${f.id}`, { geometry },
+          { 'Content-Type': 'application/merge-patch+json', 'If-Match': '"' + version + '"' });
+        put(Object.assign(json, { coll: f.coll }), true);
+        renderList();
+        toast('Shape saved.');
+      } catch (e) {
+        if (e.status === 412) {
+          const choice = await conflict(f.coll, f.id, { geometry: 'your new shape' }, Object.assign({}, f.properties, { geometry: 'as you opened it' }));
+          if (choice.action === 'mine') {
+            try {
+              const { json } = await api('PATCH', `/collections/${f.coll}/items/${f.id}`, { geometry },
+                { 'Content-Type': 'application/merge-patch+json', 'If-Match': '"' + choice.version + '"' });
+              put(Object.assign(json, { coll: f.coll }), true);
+              renderList();
+            } catch (e2) { toast('Not saved: ' + e2.message); }
+          } else {
+            put(state.items.get(key), false);
+          }
+        } else {
+          toast('Not saved: ' + e.message);
+          put(state.items.get(key), false);
+        }
+      }
+    };
+  }
+
+  async function withdraw(key) {
+    const f = state.items.get(key);
+    if (!f) return;
+    const ok = await dialog('Withdraw “' + (f.properties.title || '') + '”?',
+      `<p>It disappears from the map for everybody and stays in the history.</p><div class="problem" hidden></div><div class="buttons"><button data-act="cancel">Cancel</button><button class="primary" data-act="ok">Withdraw</button></div>`,
+      (body, close) => {
+        body.querySelector('[data-act=cancel]').addEventListener('click', () => close(false));
+        body.querySelector('[data-act=ok]').addEventListener('click', async () => {
+          try {
+            await api('DELETE', `/collections/${f.coll}/items/${f.id}`, undefined, { 'If-Match': '"' + f.properties.version + '"' });
+            close(true);
+          } catch (e) {
+            const box = body.querySelector('.problem');
+            box.hidden = false;
+            box.textContent = e.status === 412 ? 'Someone changed this item meanwhile: look at their version first (it is on the map now).' : e.message;
+            if (e.status === 412) reload();
+          }
+        });
+      });
+    if (ok) { drop(key); renderList(); toast('Withdrawn.'); }
+  }
+
+  let toastTimer = null;
+  function toast(text) {
+    const t = $('toast');
+    t.textContent = text;
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { t.hidden = true; }, 4000);
+  }
+
+  /* a tick so "5 min ago" stays true */
+  setInterval(() => { if (!$('app').hidden && !document.querySelector('.modal')) renderList(); }, 60000);
+
+  window.fmState = state; /* for tests and the curious */
+  start();
+})();

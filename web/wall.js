@@ -1,0 +1,253 @@
+/* wall.js - the briefing wall: read only, live, for days unattended.
+ *
+ * Way in: /wall?token=T (a viewer-role token). The page moves T out of
+ * the address bar at once (history.replaceState), keeps it in this tab's
+ * sessionStorage only, and trades it for a session cookie with
+ * POST /login/token (Authorization: Bearer T). If the session later ends,
+ * it trades the token again. Without a token it uses an existing login.
+ *
+ * Memory stays flat: the map's layers are replaced, never accumulated; the
+ * ticker and lists are bounded; no listener is added after start-up. */
+'use strict';
+
+(function () {
+  const { api, esc, words, utc } = FM;
+  const $ = (id) => document.getElementById(id);
+  const TICKER_MAX = 12, LIST_MAX = 14;
+  const TOKEN_KEY = 'fm_wall_token';
+
+  const items = new Map(); /* "zones/3" -> Feature */
+  const layers = new Map(); /* "zones/3" -> layer */
+  const ticker = []; /* newest first, at most TICKER_MAX */
+  let parties = {}, map, group, stream = null, lastUpdate = null, downSince = null, conflictsAvailable = true;
+
+  /* ---- the token ---------------------------------------------------------- */
+
+  function takeTokenFromUrl() {
+    const u = new URL(location.href);
+    const t = u.searchParams.get('token');
+    if (t) {
+      sessionStorage.setItem(TOKEN_KEY, t);
+      u.searchParams.delete('token');
+      history.replaceState(null, '', u.pathname + (u.search || '') + u.hash);
+    }
+  }
+
+  async function signIn() {
+    try {
+      return (await api('GET', '/me')).json;
+    } catch (e) {
+      if (e.status !== 401) throw e;
+    }
+    const t = sessionStorage.getItem(TOKEN_KEY);
+    if (!t) return null;
+    try {
+      return (await api('POST', '/login/token', undefined, { Authorization: 'Bearer ' + t })).json;
+    } catch (e) {
+      if (e.status === 401 || e.status === 403) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        gate(e.status === 403 ? 'This token may not open the wall: it must belong to a read-only (viewer) user.' : 'This wall token is not valid any more.');
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  function gate(msg) {
+    $('gate').hidden = false;
+    $('gate-msg').innerHTML = esc(msg) + '<br><br>Open <b>/wall?token=…</b> with a viewer token, or <a href="/login">log in</a> first.';
+  }
+
+  /* ---- clock -------------------------------------------------------------- */
+
+  function tick() {
+    const d = new Date();
+    $('utc').textContent = d.toISOString().slice(11, 19);
+    $('local').textContent = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
+    $('date').textContent = d.toISOString().slice(0, 10);
+    if (!tick.zone) { tick.zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local'; $('localzone').textContent = tick.zone === 'UTC' ? 'local (UTC)' : tick.zone; }
+    if (downSince) {
+      const s = Math.round((Date.now() - downSince) / 1000);
+      $('stale').textContent = `RECONNECTING… picture as of ${lastUpdate ? lastUpdate.toISOString().slice(11, 19) + ' UTC' : 'start'} (${s} s)`;
+    }
+  }
+
+  /* ---- map ------------------------------------------------------------------ */
+
+  function colour(p) { return (parties[p] && parties[p].colour) || '#adb5bd'; }
+
+  function initMap() {
+    map = L.map('map', {
+      zoomControl: false, attributionControl: false, dragging: false, scrollWheelZoom: false,
+      doubleClickZoom: false, boxZoom: false, keyboard: false, touchZoom: false, zoomSnap: 0.25,
+    });
+    const fit = () => map.fitBounds(FM.AREA, { padding: [20, 20] });
+    fit();
+    window.addEventListener('resize', fit);
+    fetch('/tiles/basemap.json', { credentials: 'same-origin' }).then((r) => {
+      if (r.ok) L.tileLayer('/tiles/basemap/{z}/{x}/{y}.png', { maxZoom: 18, opacity: 0.75 }).addTo(map).bringToBack();
+    }).catch(() => {});
+    group = L.layerGroup().addTo(map);
+    /* the area of interest, so the map is never just black */
+    L.rectangle(FM.AREA, { color: '#4dabf7', weight: 2, dashArray: '8 8', fill: false, interactive: false }).addTo(map);
+  }
+
+  function draw(key, f) {
+    const old = layers.get(key);
+    if (old) { group.removeLayer(old); layers.delete(key); }
+    if (!f) return;
+    const p = f.properties, c = colour(p.party), disputed = p.status === 'disputed';
+    let layer;
+    if (f.coll === 'incidents') {
+      const [lon, lat] = f.geometry.coordinates;
+      layer = L.circleMarker([lat, lon], { radius: 8 + 2 * (Number(p.severity) || 1), color: '#fff', weight: 3, fillColor: disputed ? '#ff4d4d' : c, fillOpacity: 1 });
+    } else if (f.coll === 'movements') {
+      layer = L.geoJSON(f.geometry, { style: { color: c, weight: 6, dashArray: '14 8' } });
+    } else {
+      layer = L.geoJSON(f.geometry, { style: { color: disputed ? '#ff4d4d' : c, weight: disputed ? 5 : 3, fillColor: c, fillOpacity: 0.25 } });
+    }
+    /* labels beside points, in the middle of areas; routes are named in the lists */
+    if (f.coll === 'incidents') layer.bindTooltip(esc(p.title || ''), { permanent: true, direction: 'right', offset: [14, 0], className: 'lbl', opacity: 0.95 });
+    else if (f.coll === 'zones') layer.bindTooltip(esc(p.title || ''), { permanent: true, direction: 'center', className: 'lbl zone', opacity: 0.9 });
+    group.addLayer(layer);
+    layers.set(key, layer);
+  }
+
+  /* ---- data ------------------------------------------------------------------ */
+
+  let loading = false, needReload = false;
+  const queue = [];
+  async function reload() {
+    loading = true;
+    let all;
+    try {
+      all = await Promise.all(FM.COLLS.map((c) => FM.features(c, null).then((fs) => fs.map((f) => Object.assign(f, { coll: c })))));
+    } catch (e) {
+      needReload = true; /* again once the stream is back */
+      throw e;
+    } finally {
+      loading = false;
+    }
+    needReload = false;
+    for (const key of [...layers.keys()]) draw(key, null);
+    items.clear();
+    for (const fs of all) for (const f of fs) { const k = f.coll + '/' + f.id; items.set(k, f); draw(k, f); }
+    for (const e of queue.splice(0)) apply(e);
+    renderOpen();
+    await loadConflicts();
+    lastUpdate = new Date();
+  }
+
+  async function loadConflicts() {
+    if (!conflictsAvailable) return;
+    try {
+      const fs = await FM.features('conflicts', null);
+      const open = fs.filter((f) => (f.properties.state || f.properties.status || 'open') === 'open');
+      $('conflict-count').textContent = open.length;
+      $('conflict-count').classList.toggle('hot', open.length > 0);
+      $('conflicts').innerHTML = open.slice(0, 6).map((f) => `<li style="border-left-color:#ff4d4d"><div class="t">${esc(f.properties.title || words(f.properties.kind) || 'conflict')}</div><div class="m">${esc(utc(f.properties.updated_at || f.properties.created_at || ''))}</div></li>`).join('') ||
+        '<li class="none">None</li>';
+    } catch (e) {
+      if (e.status === 404) { conflictsAvailable = false; $('conflicts-box').hidden = true; }
+    }
+  }
+
+  function renderOpen() {
+    const open = [...items.values()].filter((f) => FM.OPEN_STATUSES.has(f.properties.status));
+    open.sort((a, b) => (a.properties.status === 'disputed' ? -1 : 0) - (b.properties.status === 'disputed' ? -1 : 0) ||
+      String(b.properties.updated_at).localeCompare(String(a.properties.updated_at)));
+    $('open-count').textContent = open.length;
+    $('open').innerHTML = open.slice(0, LIST_MAX).map((f) => {
+      const p = f.properties;
+      return `<li style="border-left-color:${esc(colour(p.party))}"><div class="t">${esc(p.title || '(untitled)')}</div>` +
+        `<div class="m"><span class="st ${esc(p.status)}">${esc(words(p.status))}</span>${esc(FM.KIND[f.coll])} · ${esc(p.party)} · ${esc(FM.ago(p.updated_at))}</div></li>`;
+    }).join('') || '<li class="none">Nothing waiting</li>';
+  }
+
+  function renderTicker() {
+    $('ticker').innerHTML = ticker.map((t, i) => `<li class="${i === 0 && Date.now() - t.when < 3000 ? 'new' : ''}"><span class="at">${esc(t.at)}</span>${t.html}</li>`).join('');
+  }
+
+  function onEvent(e) {
+    lastUpdate = new Date();
+    const d = FM.describe(e);
+    ticker.unshift({ at: (e.at || '').slice(11, 16), when: Date.now(), html: `<b>${esc(d.who)}</b> ${esc(d.verb)} ${esc(d.what)}` });
+    if (ticker.length > TICKER_MAX) ticker.length = TICKER_MAX;
+    renderTicker();
+    if (e.collection === 'conflicts') { loadConflicts(); return; }
+    if (!FM.COLLS.includes(e.collection)) return;
+    if (loading) { if (queue.length < 10000) queue.push(e); return; }
+    apply(e);
+    renderOpen();
+    scheduleConflicts();
+  }
+
+  /* one event onto the map; an older version never replaces a newer one */
+  function apply(e) {
+    const key = e.collection + '/' + e.item, f = e.after;
+    const have = items.get(key);
+    if (have && have.properties.version > e.version) return;
+    if (f && f.properties && f.properties.status !== 'withdrawn') {
+      Object.assign(f, { coll: e.collection });
+      items.set(key, f);
+      draw(key, f);
+    } else {
+      items.delete(key);
+      draw(key, null);
+    }
+  }
+
+  let conflictTimer = null;
+  function scheduleConflicts() {
+    if (conflictTimer || !conflictsAvailable) return;
+    conflictTimer = setTimeout(() => { conflictTimer = null; loadConflicts(); }, 1500);
+  }
+
+  function setConn(s) {
+    $('conn').className = 'conn ' + s;
+    $('conn').textContent = s === 'live' ? 'LIVE' : 'RECONNECTING…';
+    if (s === 'live') {
+      if (needReload) reload().catch(() => {});
+      downSince = null;
+      $('stale').hidden = true;
+    } else if (!downSince) {
+      downSince = Date.now();
+      $('stale').hidden = false;
+      tick();
+    }
+  }
+
+  async function start() {
+    takeTokenFromUrl();
+    setInterval(tick, 1000);
+    tick();
+    let me = null;
+    for (let wait = 1000; ; wait = Math.min(wait * 2, 15000)) {
+      try { me = await signIn(); break; } catch (e) { setConn('reconnecting'); await new Promise((r) => setTimeout(r, wait)); }
+    }
+    if (!me) { if ($('gate').hidden) gate('Not signed in.'); return; }
+    try { for (const p of (await api('GET', '/parties')).json) parties[p.code] = p; } catch (e) { /* grey */ }
+    initMap();
+    loading = true; /* events wait until the first snapshot is in */
+    const handlers = {
+      event: onEvent,
+      reset: () => reload().catch(() => {}),
+      state: setConn,
+      ended: async () => {
+        /* the session ended: trade the token again, or show the gate */
+        stream.stop();
+        setConn('reconnecting');
+        const again = await signIn().catch(() => null);
+        if (again) { stream = FM.stream(handlers); reload().catch(() => {}); } else gate('The session has ended.');
+      },
+    };
+    stream = FM.stream(handlers);
+    await reload().catch(() => {});
+    /* every 10 minutes: a full reload (the ages in the lists, and a belt
+     * for the braces of the event stream) */
+    setInterval(() => { if (!downSince) reload().catch(() => {}); }, 600000);
+  }
+
+  window.fmWall = { items, layers, ticker }; /* for tests */
+  start();
+})();
