@@ -72,6 +72,8 @@ fm_rc data_user_add(struct data_db *db, const char *name, const char *party, enu
 fm_rc data_user_check(struct data_db *db, const char *name, const char *password,
                       struct data_viewer *out, struct fm_err *err);
 fm_rc data_user_count(struct data_db *db, long *out, struct fm_err *err);
+/* Every user as a JSON array of {name, party, role, created_at}. OUT *out. */
+fm_rc data_users(struct data_db *db, json_t **out, struct fm_err *err);
 
 /* ---- login throttling ------------------------------------------------- */
 

@@ -204,6 +204,32 @@ fm_rc data_user_count(struct data_db *db, long *out, struct fm_err *err)
     return rc;
 }
 
+fm_rc data_users(struct data_db *db, json_t **out, struct fm_err *err)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, "SELECT name, party, role, created_at FROM users ORDER BY name", &st,
+                          err);
+    if (rc) return rc;
+    json_t *arr = json_array();
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        char at[FM_TIME_STAMP_LEN];
+        fm_time_format(sqlite3_column_int64(st, 3), at);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "name", db_text(st, 0), "party",
+                                             db_text(st, 1), "role", db_text(st, 2),
+                                             "created_at", at));
+    }
+    if (s != SQLITE_DONE) {
+        rc = db_fail(db, err, "users");
+        json_decref(arr);
+    } else {
+        *out = arr;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- sessions and tokens ---------------------------------------------- */
 
 static fm_rc new_secret(char *hex)
