@@ -60,7 +60,7 @@ static void tiles_init(void)
     const char *mb = getenv("FUSIONMAP_TILE_CACHE_MB");
     long v;
     size_t bytes = T.cache_bytes ? T.cache_bytes : DEFAULT_CACHE_BYTES;
-    if (mb && fm_parse_long(mb, 1, 65536, &v) == FM_OK) bytes = (size_t)v << 20;
+    if (mb && fm_parse_long(mb, 0, 65536, &v) == FM_OK) bytes = (size_t)v << 20; /* 0: off */
     tile_cache_new(bytes, &T.cache, &err);
 }
 
@@ -161,10 +161,25 @@ static const char *str_prop(const json_t *props, const char *name)
     return json_string_value(json_object_get(props, name));
 }
 
+/* The properties object of a Feature's text, parsed alone: the geometry
+ * (most of the text) comes as WKB, so it is not parsed twice. The store
+ * writes compact JSON, where a key "properties" directly followed by an
+ * object can only be the member itself (a string would escape its quote). */
+static json_t *parse_properties(const char *feature)
+{
+    const char *p = strstr(feature, "\"properties\":{");
+    if (!p) return json_loads(feature, 0, NULL);
+    p += strlen("\"properties\":");
+    json_t *props = json_loadb(p, strlen(p), JSON_DISABLE_EOF_CHECK, NULL);
+    json_t *f = json_object();
+    if (props) json_object_set_new(f, "properties", props);
+    return f;
+}
+
 static int on_row(void *ctx, const struct data_item_row *row)
 {
     struct each_ctx *e = ctx;
-    json_t *f = json_loads(row->feature, 0, NULL);
+    json_t *f = parse_properties(row->feature);
     const json_t *props = json_object_get(f, "properties");
     struct tile_feature tf = {e->coll, row->id, row->party, row->status, row->type,
                               str_prop(props, "title"), str_prop(props, "category"), 0, 0,

@@ -4,10 +4,14 @@
 #include "internal.h"
 
 #include <gdal.h>
+#include <cpl_conv.h>
+#include <gdal_alg.h>
+#include <gdalwarper.h>
 #include <math.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +27,13 @@ struct ring {
 };
 
 struct tile_basemap {
+    /* a raster source (any GDAL raster), warped to Web Mercator; GDAL
+     * datasets are not thread-safe, so reads take the lock */
+    GDALDatasetH raster, warped;
+    pthread_mutex_t lock;
+    double gt[6]; /* of warped */
+    int bands;
+    /* or country polygons */
     struct country *c;
     size_t nc, capc;
     struct ring *r;
@@ -94,20 +105,50 @@ static void add_geometry(struct tile_basemap *b, struct country *c, OGRGeometryH
     }
 }
 
+static fm_rc load_raster(struct tile_basemap *b, GDALDatasetH ds, const char *path,
+                         struct fm_err *err)
+{
+    b->raster = ds;
+    b->bands = GDALGetRasterCount(ds);
+    if (b->bands != 1 && b->bands != 3 && b->bands != 4)
+        return fm_fail(err, FM_EINVAL, "basemap", "%s has %d bands (1, 3 or 4 are drawn)", path,
+                       b->bands);
+    OGRSpatialReferenceH merc = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(merc, 3857);
+    char *wkt = NULL;
+    OSRExportToWkt(merc, &wkt);
+    /* a virtual warp: tiles read windows of it and GDAL reprojects them */
+    b->warped = GDALAutoCreateWarpedVRT(ds, NULL, wkt, GRA_Bilinear, 0.125, NULL);
+    CPLFree(wkt);
+    OSRDestroySpatialReference(merc);
+    if (!b->warped || GDALGetGeoTransform(b->warped, b->gt) != CE_None)
+        return fm_fail(err, FM_EINVAL, "basemap", "%s cannot be placed in Web Mercator: %s", path,
+                       CPLGetLastErrorMsg());
+    return FM_OK;
+}
+
 fm_rc tile_basemap_load(const char *path, struct tile_basemap **out, struct fm_err *err)
 {
     *out = NULL;
     pthread_once(&gdal_once, gdal_init);
     CPLErrorReset();
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    GDALDatasetH ds =
+        GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds)
         return fm_fail(err, FM_EIO, "basemap", "cannot open basemap %s: %s", path,
                        CPLGetLastErrorMsg());
     fm_rc rc = FM_OK;
     struct tile_basemap *b = fm_xcalloc(1, sizeof *b);
+    pthread_mutex_init(&b->lock, NULL);
+    if (GDALDatasetGetLayerCount(ds) == 0 && GDALGetRasterCount(ds) > 0) {
+        rc = load_raster(b, ds, path, err);
+        if (rc) tile_basemap_free(b);
+        else *out = b;
+        return rc;
+    }
     OGRLayerH layer = GDALDatasetGetLayerCount(ds) > 0 ? GDALDatasetGetLayer(ds, 0) : NULL;
     if (!layer) {
-        rc = fm_fail(err, FM_EINVAL, "basemap", "%s has no vector layer", path);
+        rc = fm_fail(err, FM_EINVAL, "basemap", "%s has no vector layer or raster band", path);
         goto done;
     }
     OGR_L_ResetReading(layer);
@@ -138,11 +179,68 @@ done:
 void tile_basemap_free(struct tile_basemap *b)
 {
     if (!b) return;
+    if (b->warped) GDALClose(b->warped);
+    if (b->raster) GDALClose(b->raster);
+    pthread_mutex_destroy(&b->lock);
     for (size_t i = 0; i < b->nc; i++) free(b->c[i].name);
     free(b->c);
     free(b->r);
     free(b->xy);
     free(b);
+}
+
+/* Reads the view's window of the warped raster into an image and paints it. */
+static void draw_raster(cairo_t *cr, const struct view *v, struct tile_basemap *b)
+{
+    int w = (int)v->width, h = (int)v->height;
+    int rw = GDALGetRasterXSize(b->warped), rh = GDALGetRasterYSize(b->warped);
+    /* the view in the raster's pixels */
+    double px0 = (v->merc[0] - b->gt[0]) / b->gt[1], px1 = (v->merc[2] - b->gt[0]) / b->gt[1];
+    double py0 = (v->merc[3] - b->gt[3]) / b->gt[5], py1 = (v->merc[1] - b->gt[3]) / b->gt[5];
+    /* clip to the raster, and the image to match */
+    double cx0 = fmax(px0, 0), cx1 = fmin(px1, rw), cy0 = fmax(py0, 0), cy1 = fmin(py1, rh);
+    if (cx1 <= cx0 || cy1 <= cy0) return;
+    int ix0 = (int)floor((cx0 - px0) / (px1 - px0) * w), ix1 = (int)ceil((cx1 - px0) / (px1 - px0) * w);
+    int iy0 = (int)floor((cy0 - py0) / (py1 - py0) * h), iy1 = (int)ceil((cy1 - py0) / (py1 - py0) * h);
+    ix0 = ix0 < 0 ? 0 : ix0, iy0 = iy0 < 0 ? 0 : iy0;
+    ix1 = ix1 > w ? w : ix1, iy1 = iy1 > h ? h : iy1;
+    int ow = ix1 - ix0, oh = iy1 - iy0;
+    if (ow <= 0 || oh <= 0) return;
+    unsigned char *buf = calloc((size_t)ow * (size_t)oh * 4, 1);
+    if (!buf) abort();
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    extra.eResampleAlg = GRIORA_Bilinear;
+    extra.bFloatingPointWindowValidity = TRUE;
+    extra.dfXOff = cx0, extra.dfYOff = cy0, extra.dfXSize = cx1 - cx0, extra.dfYSize = cy1 - cy0;
+    int map[4] = {1, 2, 3, 4}, nb = b->bands == 1 ? 1 : b->bands;
+    int xoff = (int)cx0, yoff = (int)cy0;
+    int xs = (int)ceil(cx1) - xoff, ys = (int)ceil(cy1) - yoff;
+    if (xoff + xs > rw) xs = rw - xoff;
+    if (yoff + ys > rh) ys = rh - yoff;
+    pthread_mutex_lock(&b->lock);
+    CPLErr e = GDALDatasetRasterIOEx(b->warped, GF_Read, xoff, yoff, xs, ys, buf, ow, oh, GDT_Byte,
+                                     nb, map, 4, (GSpacing)ow * 4, 1, &extra);
+    pthread_mutex_unlock(&b->lock);
+    if (e == CE_None) {
+        /* RGBA bytes -> cairo's premultiplied native ARGB */
+        cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, ow, oh);
+        unsigned char *d = cairo_image_surface_get_data(img);
+        int stride = cairo_image_surface_get_stride(img);
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) {
+                const unsigned char *s = &buf[((size_t)y * ow + x) * 4];
+                unsigned r = s[0], g = nb == 1 ? s[0] : s[1], bl = nb == 1 ? s[0] : s[2];
+                unsigned a = nb == 4 ? s[3] : 255;
+                ((uint32_t *)(d + (size_t)y * stride))[x] =
+                    a << 24 | (r * a / 255) << 16 | (g * a / 255) << 8 | (bl * a / 255);
+            }
+        cairo_surface_mark_dirty(img);
+        cairo_set_source_surface(cr, img, ix0, iy0);
+        cairo_paint(cr);
+        cairo_surface_destroy(img);
+    }
+    free(buf);
 }
 
 void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *b,
@@ -152,6 +250,11 @@ void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *
     cairo_set_source_rgba(cr, style_sea.r, style_sea.g, style_sea.b, style_sea.a);
     cairo_paint(cr);
     if (!b) {
+        cairo_restore(cr);
+        return;
+    }
+    if (b->warped) {
+        draw_raster(cr, v, (struct tile_basemap *)b);
         cairo_restore(cr);
         return;
     }

@@ -1,13 +1,29 @@
 /* pngdiff.c - for the shell tests: how many pixels of two PNGs differ.
  *   tile_pngdiff A.png B.png [SKIP_TOP_ROWS]   prints the count, or -1 if
- * the sizes differ; exits 2 when a file cannot be read. */
+ * the sizes differ; exits 2 when a file cannot be read.
+ *   tile_pngdiff --pixel A.png X Y             prints "R G B A" there. */
 #include <cairo.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 int main(int argc, char **argv)
 {
     if (argc < 3) return 2;
+    if (argc == 5 && strcmp(argv[1], "--pixel") == 0) {
+        cairo_surface_t *s = cairo_image_surface_create_from_png(argv[2]);
+        int x = atoi(argv[3]), y = atoi(argv[4]);
+        if (cairo_surface_status(s) || x < 0 || y < 0 || x >= cairo_image_surface_get_width(s) ||
+            y >= cairo_image_surface_get_height(s))
+            return 2;
+        const unsigned char *d = cairo_image_surface_get_data(s);
+        uint32_t px;
+        memcpy(&px, d + y * cairo_image_surface_get_stride(s) + 4 * x, 4);
+        printf("%u %u %u %u\n", (px >> 16) & 255, (px >> 8) & 255, px & 255, px >> 24);
+        cairo_surface_destroy(s);
+        return 0;
+    }
     int skip = argc > 3 ? atoi(argv[3]) : 0; /* test tool: trusted input */
     cairo_surface_t *a = cairo_image_surface_create_from_png(argv[1]);
     cairo_surface_t *b = cairo_image_surface_create_from_png(argv[2]);
