@@ -90,6 +90,11 @@
   function canEdit(f) {
     return !state.asOf && state.me && state.me.role !== 'viewer' && f.properties.party === state.me.party;
   }
+  /* another party's item that waits for an answer */
+  function canAck(f) {
+    return !state.asOf && state.me && (state.me.role === 'liaison' || state.me.role === 'supervisor') &&
+      f.properties.party !== state.me.party && FM.OPEN_STATUSES.has(f.properties.status);
+  }
   function canDraw() {
     return state.me && (state.me.role === 'liaison' || state.me.role === 'admin' || state.me.role === 'supervisor');
   }
@@ -109,6 +114,8 @@
     };
     const overlays = { Zones: groups.zones, Movements: groups.movements, Incidents: groups.incidents };
     const control = L.control.layers({}, overlays, { collapsed: false, position: 'topright' }).addTo(map);
+    groups.conflicts = L.featureGroup();
+    state.layerControl = control;
     L.control.scale({ imperial: false, position: 'bottomright' }).addTo(map);
     /* the server's basemap when that route answers; else a plain background */
     fetch('/tiles/basemap.json', { credentials: 'same-origin' }).then((r) => {
@@ -194,6 +201,39 @@
     if (!state.asOf) for (const e of state.queue.splice(0)) apply(e, false);
     state.queue.length = 0;
     renderList();
+    loadConflicts();
+  }
+
+  /* Open conflicts in red, when the server finds them (absent: no layer). */
+  async function loadConflicts() {
+    if (state.noConflicts) return;
+    let fs;
+    try {
+      fs = await FM.features('conflicts', state.asOf);
+    } catch (e) {
+      if (e.status === 404) state.noConflicts = true;
+      return;
+    }
+    if (!state.conflictsShown) {
+      state.conflictsShown = true;
+      groups.conflicts.addTo(map);
+      state.layerControl.addOverlay(groups.conflicts, 'Conflicts');
+    }
+    groups.conflicts.clearLayers();
+    for (const f of fs) {
+      if (!f.geometry || (f.properties.state || 'open') !== 'open') continue;
+      const p = f.properties;
+      const names = (p.items || []).map((it) => { const g = state.items.get(it.collection + '/' + it.id); return g ? g.properties.title : it.collection + ' ' + it.id; });
+      L.geoJSON(f.geometry, {
+        style: { color: '#c92a2a', weight: 3, fillColor: '#c92a2a', fillOpacity: 0.35, dashArray: '2 4' },
+        pointToLayer: (g, ll) => L.circleMarker(ll, { radius: 9, color: '#c92a2a', weight: 3 }),
+      }).bindTooltip(esc(words(p.kind || 'conflict') + ': ' + names.join(' × ')), { sticky: true }).addTo(groups.conflicts);
+    }
+  }
+  let conflictTimer = null;
+  function scheduleConflicts() {
+    if (conflictTimer || state.noConflicts) return;
+    conflictTimer = setTimeout(() => { conflictTimer = null; loadConflicts(); }, 1000);
   }
 
   function keyOf(coll, id) { return coll + '/' + id; }
@@ -300,6 +340,17 @@
       b('Edit shape', () => editShape(key));
       b('Withdraw', () => withdraw(key), 'danger');
       div.appendChild(actions);
+    } else if (canAck(f)) {
+      const actions = document.createElement('div');
+      actions.className = 'actions';
+      for (const [label, decision] of [['Acknowledge', 'ack'], ['Dispute…', 'dispute']]) {
+        const el = document.createElement('button');
+        el.textContent = label;
+        if (decision === 'dispute') el.className = 'danger';
+        el.addEventListener('click', () => { map.closePopup(); ack(key, decision); });
+        actions.appendChild(el);
+      }
+      div.appendChild(actions);
     }
     return div;
   }
@@ -364,6 +415,7 @@
   /* ---- live updates -------------------------------------------------------- */
 
   function onEvent(e) {
+    if (e.collection === 'conflicts') { scheduleConflicts(); return; }
     if (!e.collection || !FM.COLLS.includes(e.collection)) return;
     if (state.loading) {
       if (state.queue.length < 10000) state.queue.push(e);
@@ -376,6 +428,7 @@
     }
     apply(e, true);
     renderList();
+    scheduleConflicts();
   }
 
   /* One event onto the map; an older version never replaces a newer one. */
@@ -693,6 +746,37 @@
         }
       }
     };
+  }
+
+  /* Acknowledge or dispute the version on screen (If-Match: a later edit
+   * needs its own answer). */
+  async function ack(key, decision) {
+    const f = state.items.get(key);
+    if (!f) return;
+    let comment = null;
+    if (decision === 'dispute') {
+      comment = await dialog('Dispute “' + (f.properties.title || '') + '”', `<form class="form" novalidate><label class="wide" data-field="comment">Why? (the other side sees this) *<textarea name="comment" rows="3"></textarea><span class="msg"></span></label></form>
+        <div class="buttons"><button data-act="cancel">Cancel</button><button class="primary" data-act="ok">Dispute</button></div>`, (body, close) => {
+        body.querySelector('[data-act=cancel]').addEventListener('click', () => close(null));
+        body.querySelector('[data-act=ok]').addEventListener('click', () => {
+          const v = body.querySelector('textarea').value.trim();
+          if (!v) { body.querySelector('.msg').textContent = 'Say what is wrong.'; return; }
+          close(v);
+        });
+        body.querySelector('textarea').focus();
+      });
+      if (comment === null || comment === false) return;
+    }
+    try {
+      const { json } = await api('POST', `/collections/${f.coll}/items/${f.id}/ack`, { decision, comment },
+        { 'If-Match': '"' + f.properties.version + '"' });
+      if (json && json.type === 'Feature') put(Object.assign(json, { coll: f.coll }), true);
+      renderList();
+      toast(decision === 'ack' ? 'Acknowledged version ' + f.properties.version + '.' : 'Disputed.');
+    } catch (e) {
+      toast(e.status === 412 ? 'It changed meanwhile: look at the new version, then answer again.' : 'Not sent: ' + e.message);
+      if (e.status === 412) reload();
+    }
   }
 
   async function withdraw(key) {

@@ -19,7 +19,7 @@
   const items = new Map(); /* "zones/3" -> Feature */
   const layers = new Map(); /* "zones/3" -> layer */
   const ticker = []; /* newest first, at most TICKER_MAX */
-  let parties = {}, map, group, stream = null, lastUpdate = null, downSince = null, conflictsAvailable = true;
+  let parties = {}, map, group, conflictLayer, stream = null, lastUpdate = null, downSince = null, conflictsAvailable = true;
 
   /* ---- the token ---------------------------------------------------------- */
 
@@ -80,6 +80,7 @@
     map = L.map('map', {
       zoomControl: false, attributionControl: false, dragging: false, scrollWheelZoom: false,
       doubleClickZoom: false, boxZoom: false, keyboard: false, touchZoom: false, zoomSnap: 0.25,
+      fadeAnimation: false, /* a closed label goes at once, not 200 ms later */
     });
     const fit = () => map.fitBounds(FM.AREA, { padding: [20, 20] });
     fit();
@@ -88,6 +89,7 @@
       if (r.ok) L.tileLayer('/tiles/basemap/{z}/{x}/{y}.png', { maxZoom: 18, opacity: 0.75 }).addTo(map).bringToBack();
     }).catch(() => {});
     group = L.layerGroup().addTo(map);
+    conflictLayer = L.layerGroup().addTo(map);
     /* the area of interest, so the map is never just black */
     L.rectangle(FM.AREA, { color: '#4dabf7', weight: 2, dashArray: '8 8', fill: false, interactive: false }).addTo(map);
   }
@@ -101,10 +103,13 @@
     if (f.coll === 'incidents') {
       const [lon, lat] = f.geometry.coordinates;
       layer = L.circleMarker([lat, lon], { radius: 8 + 2 * (Number(p.severity) || 1), color: '#fff', weight: 3, fillColor: disputed ? '#ff4d4d' : c, fillOpacity: 1 });
-    } else if (f.coll === 'movements') {
-      layer = L.geoJSON(f.geometry, { style: { color: c, weight: 6, dashArray: '14 8' } });
     } else {
-      layer = L.geoJSON(f.geometry, { style: { color: disputed ? '#ff4d4d' : c, weight: disputed ? 5 : 3, fillColor: c, fillOpacity: 0.25 } });
+      /* the one Leaflet path for the geometry (a GeoJSON group would open
+       * its permanent label once per child and leave some behind) */
+      const style = f.coll === 'movements' ? { color: c, weight: 6, dashArray: '14 8' }
+        : { color: disputed ? '#ff4d4d' : c, weight: disputed ? 5 : 3, fillColor: c, fillOpacity: 0.25 };
+      layer = L.geoJSON(f.geometry, { style }).getLayers()[0];
+      if (!layer) return;
     }
     /* labels beside points, in the middle of areas; routes are named in the lists */
     if (f.coll === 'incidents') layer.bindTooltip(esc(p.title || ''), { permanent: true, direction: 'right', offset: [14, 0], className: 'lbl', opacity: 0.95 });
@@ -142,11 +147,18 @@
     if (!conflictsAvailable) return;
     try {
       const fs = await FM.features('conflicts', null);
-      const open = fs.filter((f) => (f.properties.state || f.properties.status || 'open') === 'open');
+      const open = fs.filter((f) => (f.properties.state || 'open') === 'open');
       $('conflict-count').textContent = open.length;
       $('conflict-count').classList.toggle('hot', open.length > 0);
-      $('conflicts').innerHTML = open.slice(0, 6).map((f) => `<li style="border-left-color:#ff4d4d"><div class="t">${esc(f.properties.title || words(f.properties.kind) || 'conflict')}</div><div class="m">${esc(utc(f.properties.updated_at || f.properties.created_at || ''))}</div></li>`).join('') ||
-        '<li class="none">None</li>';
+      $('conflicts').innerHTML = open.slice(0, 6).map((f) => {
+        const p = f.properties;
+        const names = (p.items || []).map((it) => { const g = items.get(it.collection + '/' + it.id); return g ? g.properties.title : FM.KIND[it.collection] + ' ' + it.id; });
+        return `<li style="border-left-color:#ff4d4d"><div class="t">${esc(names.length === 2 ? names[0] + ' × ' + names[1] : p.title || 'conflict')}</div>` +
+          `<div class="m"><span class="st disputed">${esc(words(p.kind || 'conflict'))}</span>since ${esc(FM.ago(p.opened_at || p.updated_at))}</div></li>`;
+      }).join('') || '<li class="none">None</li>';
+      /* the clash areas in red, replaced wholesale (never accumulated) */
+      conflictLayer.clearLayers();
+      for (const f of open.slice(0, 200)) if (f.geometry) conflictLayer.addLayer(L.geoJSON(f.geometry, { style: { color: '#ff4d4d', weight: 4, fillColor: '#ff4d4d', fillOpacity: 0.45 }, pointToLayer: (g, ll) => L.circleMarker(ll, { radius: 12, color: '#ff4d4d', weight: 4 }) }));
     } catch (e) {
       if (e.status === 404) { conflictsAvailable = false; $('conflicts-box').hidden = true; }
     }

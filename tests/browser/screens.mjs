@@ -33,6 +33,8 @@ try {
       await page.click('#list li');
       await page.waitForTimeout(1200);
       await page.screenshot({ path: path.join(out, `viewer-popup-${w}.png`) });
+      await page.reload();
+      await page.waitForSelector('#list li');
       await page.click('.leaflet-pm-icon-polygon');
       for (const [x, y] of [[1000, 180], [1150, 200], [1100, 380]]) await page.mouse.click(x, y);
       await page.mouse.click(1000, 180);

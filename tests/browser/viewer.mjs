@@ -116,6 +116,14 @@ try {
   await pageB.waitForFunction(() => [...document.querySelectorAll('#list li .t')].some((e) => e.textContent === 'Colleague title'));
   check('back to now shows it again', true);
 
+  // ---- B acknowledges A's zone from its popup ----------------------------------
+  await pageB.click(`#list li[data-key="${key}"]`);
+  await pageB.waitForSelector('.leaflet-popup button:has-text("Acknowledge")');
+  await pageB.click('.leaflet-popup button:has-text("Acknowledge")');
+  await pageB.waitForSelector('#toast:has-text("Acknowledged")', { timeout: 3000 });
+  const acks = await api(srv.url, cookieA2, 'GET', `/collections/zones/items/${id}/acks`);
+  check('B acknowledges A\'s zone from the map', acks.status === 200 && JSON.stringify(acks.json).includes('"B"'), acks.text.slice(0, 300));
+
   // ---- filters -----------------------------------------------------------------
   await pageB.selectOption('#f-kind', 'incidents');
   const inc = await pageB.$$eval('#list li .m', (els) => els.map((e) => e.textContent));

@@ -63,6 +63,38 @@ try {
   await page.waitForFunction(tickerHas, 'burst 39', { timeout: 5000 });
   const n = await page.evaluate(() => ({ ticker: document.querySelectorAll('#ticker li').length, open: document.querySelectorAll('#open li').length, mem: window.fmWall.ticker.length }));
   check('the ticker and lists stay bounded', n.ticker <= 12 && n.open <= 14 && n.mem <= 12, JSON.stringify(n));
+
+  // ---- flat memory: the same item changed again and again ---------------------
+  const cdp = await page.context().newCDPSession(page);
+  const made = await api(srv.url, a, 'POST', '/collections/zones/items', zone('changing', 'proposed', 35.65, 32.65));
+  let version = made.json.properties.version;
+  const churn = async (n, tag) => {
+    for (let i = 0; i < n; i++) {
+      const r = await api(srv.url, a, 'PATCH', `/collections/zones/items/${made.json.id}`, { properties: { title: `${tag} ${i}` } },
+        { 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${version}"` });
+      version = r.json.properties.version;
+    }
+    await page.waitForFunction(tickerHas, `${tag} ${n - 1}`, { timeout: 5000 });
+  };
+  const measure = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const heap = (await cdp.send('Runtime.getHeapUsage')).usedSize;
+    /* tile images come and go with loading, and Leaflet opens a permanent
+     * label only for a layer it has drawn: count everything else, and the
+     * labels against the items */
+    const nodes = await page.evaluate(() => [...document.querySelectorAll('*')].filter((el) => !el.closest('.leaflet-tile-pane, .leaflet-tooltip-pane')).length);
+    const layers = await page.evaluate(() => window.fmWall.layers.size === window.fmWall.items.size &&
+      document.querySelectorAll('.leaflet-tooltip-pane > *').length <= window.fmWall.items.size);
+    return { heap, nodes, layers };
+  };
+  await churn(100, 'warm');
+  const m0 = await measure();
+  await churn(200, 'churn');
+  const m1 = await measure();
+  console.log(`# wall after 100 and 300 changes: heap ${(m0.heap / 1048576).toFixed(1)} -> ${(m1.heap / 1048576).toFixed(1)} MB, DOM nodes ${m0.nodes} -> ${m1.nodes}`);
+  check('200 more changes do not grow the DOM', m1.nodes - m0.nodes <= 5, `${m0.nodes} -> ${m1.nodes}`);
+  check('and the JS heap flat (under 2 MB growth)', m1.heap - m0.heap < 2 * 1048576, `${m0.heap} -> ${m1.heap}`);
+  check('one map layer and at most one label per item', m1.layers);
   check('no script errors on the wall', errors.length === 0, errors.join('\n'));
 } catch (e) {
   check('no exception', false, e.stack + '\n' + srv.log().slice(-2000));
