@@ -22,8 +22,8 @@ check "GET /conformance lists core, geojson and Part 4" \
     '[ "$(req GET /conformance)" = 200 ] && jqb ".conformsTo[]" | grep -q "features-4/1.0/conf/create-replace-delete"'
 check "reads without login are refused with 401 problem+json" \
     '[ "$(req GET /collections)" = 401 ] && is_problem 401 && header WWW-Authenticate | grep -q Bearer'
-check "GET /collections lists zones, incidents and movements" \
-    '[ "$(req GET /collections "${A[@]}")" = 200 ] && [ "$(jqb "[.collections[].id]|join(\",\")")" = "zones,incidents,movements" ]'
+check "GET /collections lists zones, incidents, movements and conflicts" \
+    '[ "$(req GET /collections "${A[@]}")" = 200 ] && [ "$(jqb "[.collections[].id]|join(\",\")")" = "zones,incidents,movements,conflicts" ]'
 check "GET /collections/nothing is 404" '[ "$(req GET /collections/nothing "${A[@]}")" = 404 ] && is_problem 404'
 check "GET /me names the user, party and role" \
     '[ "$(req GET /me "${A[@]}")" = 200 ] && [ "$(jqb ".user+\"/\"+.party+\"/\"+.role")" = "liaison-a/A/liaison" ]'
@@ -70,6 +70,15 @@ check "an illegal status step is 409 naming the allowed ones" \
 check "GET history lists every version with who and when" \
     "[ \$(req GET /collections/zones/items/$ID/history \"\${B[@]}\") = 200 ] && [ \"\$(jqb '[.versions[].version]|join(\",\")')\" = 1,2,3 ] &&
              [ \"\$(jqb '.versions[0].by')\" = liaison-a ]"
+
+check "eight concurrent PATCHes with the same If-Match: exactly one 200, the others 412, never a 500" '
+    req POST /collections/zones/items "${A[@]}" "${GJ[@]}" -d "$ZONE" >/dev/null; cid=$(jqb .id); racers=()
+    for i in 1 2 3 4 5 6 7 8; do
+        curl -s -o /dev/null -w "%{http_code}\n" -X PATCH "${A[@]}" -H "Content-Type: application/merge-patch+json" -H "If-Match: \"1\"" \
+            -d "{\"properties\":{\"title\":\"racer $i\"}}" "$FM_URL/collections/zones/items/$cid" >>"$FM_TMP/race" &
+        racers+=($!)
+    done; wait "${racers[@]}"
+    [ "$(grep -c "^200$" "$FM_TMP/race")" = 1 ] && [ "$(grep -c "^412$" "$FM_TMP/race")" = 7 ]'
 
 # --- query --------------------------------------------------------------------
 check "items is a FeatureCollection with numberMatched and numberReturned" \
