@@ -408,6 +408,12 @@
       li.addEventListener('click', () => select(key, true));
       ul.appendChild(li);
     }
+    if (!rows.length) {
+      const li = document.createElement('li');
+      li.className = 'none';
+      li.textContent = state.items.size ? 'Nothing matches these filters.' : state.asOf ? 'Nothing existed at that time.' : 'No items yet.';
+      ul.appendChild(li);
+    }
     state.flash = null;
     $('count').textContent = rows.length + ' of ' + state.items.size + ' items' + (state.asOf ? ' · as of ' + utc(state.asOf) : '');
   }
@@ -478,6 +484,8 @@
     if (map.pm && canDraw()) {
       if (t) map.pm.removeControls(); else map.pm.addControls();
     }
+    if (!state.helpText) state.helpText = $('help').textContent;
+    $('help').textContent = t ? 'Looking back: read only. Drag the slider to the right end, or press Back to now, to edit.' : state.helpText;
     reload();
   }
 
@@ -536,13 +544,14 @@
     return err;
   }
 
-  /* The form's values as GeoJSON properties. */
-  function toProps(coll, v) {
+  /* The form's values as GeoJSON properties. A time the person did not
+   * touch keeps its seconds (the input shows minutes only). */
+  function toProps(coll, v, orig) {
     const p = {};
     for (const f of fieldsFor(coll)) {
       let x = v[f.name];
       if (x === undefined || x === '') continue;
-      if (f.time) x = fromLocal(x);
+      if (f.time) x = orig && /Z$/.test(orig[f.name] || '') && isoLocal(orig[f.name]) === x ? orig[f.name] : fromLocal(x);
       else if (f.number || f.name === 'severity') x = Number(x);
       p[f.name] = x;
     }
@@ -580,7 +589,7 @@
         if (Object.keys(errs).length) return;
         const btn = body.querySelector('[data-act=save]');
         btn.disabled = true;
-        const problem = await submit(toProps(coll, v));
+        const problem = await submit(toProps(coll, v, values));
         btn.disabled = false;
         if (!problem) return close(true);
         const box = body.querySelector('.problem');
@@ -648,8 +657,14 @@
     let version = f.properties.version;
     const values = Object.assign({}, f.properties);
     await form('Edit “' + (f.properties.title || '') + '”', coll, values, async function submit(props) {
+      /* only what this person changed: a colleague's change to another
+       * field survives "save mine" after a conflict */
+      const changed = {};
+      for (const k of Object.keys(props)) if (JSON.stringify(props[k]) !== JSON.stringify(f.properties[k])) changed[k] = props[k];
+      for (const k of Object.keys(f.properties)) if (!(k in props) && fieldsFor(coll).some((x) => x.name === k)) changed[k] = null;
+      if (!Object.keys(changed).length) return null;
       try {
-        const { json } = await api('PATCH', `/collections/${coll}/items/${id}`, { properties: props },
+        const { json } = await api('PATCH', `/collections/${coll}/items/${id}`, { properties: changed },
           { 'Content-Type': 'application/merge-patch+json', 'If-Match': '"' + version + '"' });
         put(Object.assign(json, { coll }), true);
         renderList();
@@ -679,14 +694,16 @@
     }
     const tp = theirs.properties;
     const names = [...new Set([...Object.keys(mine), 'title', 'status'])];
+    const labels = Object.fromEntries(fieldsFor(coll).map((f) => [f.name, f.label.replace(/ \*$/, '')]));
     const rows = names.map((n) => {
       const a = mine[n], b = tp[n], was = base[n];
       const diff = JSON.stringify(a) !== JSON.stringify(b);
-      return `<tr class="${diff ? 'diff' : ''}"><td>${esc(words(n))}</td><td>${esc(was)}</td><td>${esc(a)}</td><td>${esc(b)}</td></tr>`;
+      const show = (x) => esc(/_(at|from|to)$/.test(n) ? utc(x) : x);
+      return `<tr class="${diff ? 'diff' : ''}"><td>${esc(labels[n] || words(n))}</td><td>${show(was)}</td><td>${show(a)}</td><td>${show(b)}</td></tr>`;
     }).join('');
     return dialog('Someone changed this item', `<p><b>${esc(tp.updated_by)}</b> saved version ${esc(tp.version)} at ${esc(utc(tp.updated_at))}, after you opened version ${esc(base.version)}. Nothing was overwritten.</p>
       <table class="compare"><tr><th>field</th><th>when you opened it</th><th>your edit</th><th>now on the server</th></tr>${rows}</table>
-      <div class="buttons"><button data-act="cancel">Keep editing</button><button data-act="reload">Reload theirs (drop my edit)</button><button class="primary" data-act="mine">Save mine over version ${esc(tp.version)}</button></div>`,
+      <div class="buttons"><button data-act="cancel">Keep editing</button><button data-act="reload">Reload theirs (drop my edit)</button><button class="primary" data-act="mine">Save my changes onto version ${esc(tp.version)}</button></div>`,
     (body, close) => {
       body.querySelector('[data-act=cancel]').addEventListener('click', () => close({ action: 'cancel' }));
       body.querySelector('[data-act=reload]').addEventListener('click', () => {

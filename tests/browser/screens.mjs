@@ -40,6 +40,23 @@ try {
       await page.mouse.click(1000, 180);
       await page.waitForSelector('.modal');
       await page.screenshot({ path: path.join(out, `viewer-form-${w}.png`) });
+      await page.click('.modal [data-act=cancel]');
+      // a stale edit: the conflict dialog
+      await page.click('#list li:has-text("Range North")');
+      await page.click('.leaflet-popup button:has-text("Edit details")');
+      await page.waitForSelector('.modal form');
+      const cur = await api(srv.url, a, 'GET', '/collections/zones/items/1');
+      await api(srv.url, a, 'PATCH', '/collections/zones/items/1', { properties: { title: 'Range North (extended)', altitude_ceiling_m: 4500 } },
+        { 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${cur.json.properties.version}"` });
+      await page.fill('.modal [name=title]', 'Range North (closed)');
+      await page.click('.modal [data-act=save]');
+      await page.waitForSelector('.modal h2:has-text("Someone changed")');
+      await page.screenshot({ path: path.join(out, `viewer-conflict-${w}.png`) });
+      await page.click('.modal [data-act=reload]');
+      await page.waitForFunction(() => !document.querySelector('.modal'));
+      await page.$eval('#time-slider', (el) => { el.value = -1; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); });
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: path.join(out, `viewer-past-${w}.png`) });
     }
     await page.close();
   }

@@ -81,12 +81,29 @@ try {
   const table = await pageA.textContent('.modal .compare');
   check('a stale save shows "someone changed this" with both versions', table.includes('Colleague title') && table.includes('My stale title'));
   const buttons = await pageA.$$eval('.modal:last-child .buttons button', (els) => els.map((e) => e.textContent));
-  check('offering reload, and saving mine only on request', buttons.some((b) => /Reload/.test(b)) && buttons.some((b) => /Save mine/.test(b)), buttons.join(' | '));
+  check('offering reload, and saving mine only on request', buttons.some((b) => /Reload/.test(b)) && buttons.some((b) => /Save my changes/.test(b)), buttons.join(' | '));
   const still = await api(srv.url, cookieA2, 'GET', `/collections/zones/items/${id}`);
   check('nothing was overwritten silently', still.json.properties.title === 'Colleague title');
   await pageA.click('.modal [data-act=reload]');
   await pageA.waitForFunction(() => !document.querySelector('.modal'));
   check('reload shows the colleague\'s version', (await titles(pageA)).includes('Colleague title'));
+
+  // again, and this time A chooses to save: only A's change goes over theirs
+  await pageA.click(`#list li[data-key="${key}"]`);
+  await pageA.click('.leaflet-popup button:has-text("Edit details")');
+  await pageA.waitForSelector('.modal form');
+  const cur2 = await api(srv.url, cookieA2, 'GET', `/collections/zones/items/${id}`);
+  await api(srv.url, cookieA2, 'PATCH', `/collections/zones/items/${id}`, { properties: { altitude_ceiling_m: 4321 } },
+    { 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${cur2.json.properties.version}"` });
+  await pageA.fill('.modal [name=title]', 'Colleague title, renamed by A');
+  await pageA.click('.modal [data-act=save]');
+  await pageA.waitForSelector('.modal h2:has-text("Someone changed this item")', { timeout: 5000 });
+  await pageA.click('.modal [data-act=mine]');
+  await pageA.waitForFunction(() => !document.querySelector('.modal'));
+  const merged = await api(srv.url, cookieA2, 'GET', `/collections/zones/items/${id}`);
+  check('"save my changes" after the choice keeps the colleague\'s other change',
+        merged.json.properties.title === 'Colleague title, renamed by A' && merged.json.properties.altitude_ceiling_m === 4321,
+        JSON.stringify(merged.json.properties));
 
   // ---- A's draft never reaches B --------------------------------------------
   const cookieA = await login(srv.url, 'liaison-a');
@@ -111,9 +128,9 @@ try {
   await pageB.waitForFunction(() => !window.fmState.loading);
   const past = await titles(pageB);
   const label = await pageB.textContent('#count');
-  check('an hour ago (before the demo data), A\'s new zone did not exist yet', !past.includes('Colleague title') && /as of/.test(label), past.join(', ') + ' ' + label);
+  check('an hour ago (before the demo data), A\'s new zone did not exist yet', !past.some((t) => t.startsWith('Colleague title')) && /as of/.test(label), past.join(', ') + ' ' + label);
   await pageB.click('#time-now');
-  await pageB.waitForFunction(() => [...document.querySelectorAll('#list li .t')].some((e) => e.textContent === 'Colleague title'));
+  await pageB.waitForFunction(() => [...document.querySelectorAll('#list li .t')].some((e) => e.textContent === 'Colleague title, renamed by A'));
   check('back to now shows it again', true);
 
   // ---- B acknowledges A's zone from its popup ----------------------------------
