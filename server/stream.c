@@ -147,15 +147,16 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
     return n;
 }
 
+/* MHD is done with the stream. No lock here: MHD may hold its own while
+ * it calls this, and the hub holds hub->lock while it calls into MHD. The
+ * hub reaps the stream at its next pass (the signal only hastens it; a
+ * missed one costs at most STREAM_POLL_MS). */
 static void reader_free(void *cls)
 {
     struct stream *s = cls;
-    atomic_store(&s->dead, 1);
     struct srv_streams *h = s->hub;
-    pthread_mutex_lock(&h->lock);
-    h->notified = 1; /* let the hub reap it soon */
+    atomic_store(&s->dead, 1);
     pthread_cond_signal(&h->wake);
-    pthread_mutex_unlock(&h->lock);
 }
 
 /* ---- the hub ---------------------------------------------------------- */
