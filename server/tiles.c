@@ -147,6 +147,12 @@ struct source_ctx {
     int has_asof;
     fm_time asof;
     json_t *parties; /* loaded on first use */
+    struct {
+        char code[16];
+        double rgb[3];
+        int ok;
+    } colours[16]; /* looked up once per party per picture */
+    int ncolours;
 };
 
 struct each_ctx {
@@ -154,6 +160,7 @@ struct each_ctx {
     tile_feature_cb cb;
     void *cb_ctx;
     int stop;
+    long rows;
 };
 
 static const char *str_prop(const json_t *props, const char *name)
@@ -179,6 +186,7 @@ static json_t *parse_properties(const char *feature)
 static int on_row(void *ctx, const struct data_item_row *row)
 {
     struct each_ctx *e = ctx;
+    e->rows++;
     json_t *f = parse_properties(row->feature);
     const json_t *props = json_object_get(f, "properties");
     struct tile_feature tf = {e->coll, row->id, row->party, row->status, row->type,
@@ -210,11 +218,12 @@ static fm_rc src_each(void *ctx, enum tile_coll coll, const double bbox[4], tile
     q.asof = s->asof;
     q.limit = 10000;
     q.want_wkb = 1;
-    struct each_ctx e = {coll, cb, cb_ctx, 0};
+    struct each_ctx e = {coll, cb, cb_ctx, 0, 0};
     for (;;) {
-        long matched = 0;
-        fm_rc rc = data_items_query(s->r->db, &s->r->viewer, &q, on_row, &e, &matched, err);
-        if (rc || e.stop || q.offset + q.limit >= matched) return rc;
+        /* no count (matched NULL): a full page means there may be more */
+        e.rows = 0;
+        fm_rc rc = data_items_query(s->r->db, &s->r->viewer, &q, on_row, &e, NULL, err);
+        if (rc || e.stop || e.rows < q.limit) return rc;
         q.offset += q.limit;
     }
 }
@@ -236,11 +245,25 @@ static const json_t *party_of(struct source_ctx *s, const char *code)
 
 static int src_colour(void *ctx, const char *party, double rgb[3])
 {
+    struct source_ctx *s = ctx;
+    for (int i = 0; i < s->ncolours; i++)
+        if (strcmp(s->colours[i].code, party) == 0) {
+            memcpy(rgb, s->colours[i].rgb, sizeof s->colours[i].rgb);
+            return s->colours[i].ok;
+        }
+    int ok = 0;
     const char *hex = json_string_value(json_object_get(party_of(ctx, party), "colour"));
     unsigned r, g, b;
-    if (!hex || strlen(hex) != 7 || sscanf(hex, "#%2x%2x%2x", &r, &g, &b) != 3) return 0;
-    rgb[0] = r / 255.0, rgb[1] = g / 255.0, rgb[2] = b / 255.0;
-    return 1;
+    if (hex && strlen(hex) == 7 && sscanf(hex, "#%2x%2x%2x", &r, &g, &b) == 3) {
+        rgb[0] = r / 255.0, rgb[1] = g / 255.0, rgb[2] = b / 255.0;
+        ok = 1;
+    }
+    if (s->ncolours < 16 && strlen(party) < sizeof s->colours[0].code) {
+        snprintf(s->colours[s->ncolours].code, sizeof s->colours[0].code, "%s", party);
+        memcpy(s->colours[s->ncolours].rgb, rgb, sizeof s->colours[0].rgb);
+        s->colours[s->ncolours++].ok = ok;
+    }
+    return ok;
 }
 
 static const char *src_name(void *ctx, const char *party)
@@ -332,7 +355,9 @@ int h_tile(struct req *r, const char *const *p, int n)
     int hit = tile_cache_get(T.cache, &k, &png, &plen, etag);
     if (!hit) {
         uint64_t gen = tile_cache_generation(T.cache);
-        struct source_ctx s = {r, k.has_asof, k.asof, NULL};
+        struct source_ctx s;
+        memset(&s, 0, sizeof s);
+        s.r = r, s.has_asof = k.has_asof, s.asof = k.asof;
         struct tile_source src = source_for(&s);
         rc = tile_render(&src, T.basemap, layer, k.z, k.x, k.y, scale, &png, &plen, &err);
         json_decref(s.parties);
@@ -452,7 +477,9 @@ int h_map_png(struct req *r, const char *const *p, int n)
     m.title = title;
     m.at = a ? asof : fm_time_now();
     m.as_of = a;
-    struct source_ctx s = {r, a, asof, NULL};
+    struct source_ctx s;
+    memset(&s, 0, sizeof s);
+    s.r = r, s.has_asof = a, s.asof = asof;
     struct tile_source src = source_for(&s);
     unsigned char *png;
     size_t len;

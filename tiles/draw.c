@@ -149,6 +149,17 @@ void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels)
         qsort(labels->pending, labels->npending, sizeof *labels->pending, by_priority);
     for (size_t i = 0; i < labels->npending; i++) {
         struct pending_label *p = &labels->pending[i];
+        if (p->text) { /* cheap test first: an anchor inside a placed label */
+            int covered = 0;
+            for (size_t k = 0; k < labels->n && !covered; k++) {
+                const struct label_box *b = &labels->boxes[k];
+                covered = p->px > b->x0 && p->px < b->x1 && p->py > b->y0 && p->py < b->y1;
+            }
+            if (covered || p->px < 0 || p->py < 0 || p->px > v->width || p->py > v->height) {
+                free(p->text);
+                continue;
+            }
+        }
         if (!p->text) { /* an obstacle: a symbol labels keep off; size_pt is its radius */
             labels_block(labels, (struct label_box){p->px - p->size_pt, p->py - p->size_pt,
                                                p->px + p->size_pt, p->py + p->size_pt});
@@ -308,10 +319,9 @@ static void line_path(cairo_t *cr, const struct view *v, const struct geom *g,
 
 /* ---- patterns ---------------------------------------------------------- */
 
-void draw_pattern_fill(cairo_t *cr, enum fill_pattern p, struct rgba c, const struct view *v)
+static cairo_pattern_t *make_pattern(enum fill_pattern p, struct rgba c, const struct view *v)
 {
     double scale = v->scale;
-    if (p == FILL_NONE) return;
     int size = (int)((p == FILL_STRIPES_WIDE ? 16 : 10) * scale);
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, size, size);
     cairo_t *pc = cairo_create(s);
@@ -341,24 +351,64 @@ void draw_pattern_fill(cairo_t *cr, enum fill_pattern p, struct rgba c, const st
     }
     cairo_destroy(pc);
     cairo_pattern_t *pat = cairo_pattern_create_for_surface(s);
+    cairo_surface_destroy(s); /* the pattern holds it */
     cairo_pattern_set_extend(pat, CAIRO_EXTEND_REPEAT);
     /* anchor the pattern to the world, not the image, so tiles join up */
     cairo_matrix_t pm;
     cairo_matrix_init_translate(&pm, fmod((v->minx + TILE_MERC_MAX) * v->ppm, size),
                                 fmod((TILE_MERC_MAX - v->maxy) * v->ppm, size));
     cairo_pattern_set_matrix(pat, &pm);
+    return pat;
+}
+
+void draw_pattern_fill(cairo_t *cr, enum fill_pattern p, struct rgba c, const struct view *v)
+{
+    if (p == FILL_NONE) return;
+    cairo_pattern_t *pat = make_pattern(p, c, v);
     cairo_set_source(cr, pat);
     cairo_fill_preserve(cr);
     cairo_pattern_destroy(pat);
-    cairo_surface_destroy(s);
+}
+
+/* Patterns made once per image: a dense tile has hundreds of zones in a
+ * handful of (pattern, colour) pairs. */
+#define PATTERN_CACHE 24
+struct pattern_cache {
+    struct {
+        enum fill_pattern p;
+        struct rgba c;
+        cairo_pattern_t *pat;
+    } e[PATTERN_CACHE];
+    int n;
+};
+
+static void cached_pattern_fill(struct pattern_cache *pc, cairo_t *cr, enum fill_pattern p,
+                                struct rgba c, const struct view *v)
+{
+    if (p == FILL_NONE) return;
+    cairo_pattern_t *pat = NULL;
+    for (int i = 0; i < pc->n && !pat; i++)
+        if (pc->e[i].p == p && !memcmp(&pc->e[i].c, &c, sizeof c)) pat = pc->e[i].pat;
+    if (!pat) {
+        pat = make_pattern(p, c, v);
+        if (pc->n < PATTERN_CACHE) {
+            pc->e[pc->n].p = p, pc->e[pc->n].c = c, pc->e[pc->n].pat = pat;
+            pc->n++;
+        } else {
+            cairo_set_source(cr, pat);
+            cairo_fill_preserve(cr);
+            cairo_pattern_destroy(pat);
+            return;
+        }
+    }
+    cairo_set_source(cr, pat);
+    cairo_fill_preserve(cr);
 }
 
 /* ---- symbols ----------------------------------------------------------- */
 
-void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, double r,
-                 struct rgba fill, int severe)
+static void symbol_path(cairo_t *cr, enum symbol_shape shape, double px, double py, double r)
 {
-    cairo_new_path(cr);
     switch (shape) {
     case SYM_STAR:
         for (int i = 0; i < 16; i++) {
@@ -391,21 +441,37 @@ void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, dou
         cairo_close_path(cr);
         break;
     }
-    case SYM_CIRCLE: cairo_arc(cr, px, py, r, 0, 2 * M_PI); break;
+    case SYM_CIRCLE:
+        cairo_new_sub_path(cr);
+        cairo_arc(cr, px, py, r, 0, 2 * M_PI);
+        break;
     }
-    cairo_set_source_rgba(cr, fill.r, fill.g, fill.b, fill.a);
-    cairo_fill_preserve(cr);
-    cairo_set_source_rgba(cr, 1, 1, 1, fill.a);
-    cairo_set_line_width(cr, r * 0.22);
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    cairo_stroke(cr);
-    if (severe) { /* a red ring says: severity 4 or 5 */
-        cairo_arc(cr, px, py, r * 1.55, 0, 2 * M_PI);
+}
+
+/* Fills only (a stroke costs Cairo far more than a fill): a white
+ * silhouette a little larger, the coloured shape, and for severe incidents
+ * a red ring as an even-odd annulus. */
+void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, double r,
+                 struct rgba fill, int severe)
+{
+    cairo_new_path(cr);
+    if (severe) {
+        cairo_new_sub_path(cr);
+        cairo_arc(cr, px, py, r * 1.68, 0, 2 * M_PI);
+        cairo_new_sub_path(cr);
+        cairo_arc(cr, px, py, r * 1.42, 0, 2 * M_PI);
+        cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
         cairo_set_source_rgba(cr, style_disputed.r, style_disputed.g, style_disputed.b,
                               0.9 * fill.a);
-        cairo_set_line_width(cr, r * 0.25);
-        cairo_stroke(cr);
+        cairo_fill(cr);
+        cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
     }
+    symbol_path(cr, shape, px, py, r * 1.2);
+    cairo_set_source_rgba(cr, 1, 1, 1, fill.a);
+    cairo_fill(cr);
+    symbol_path(cr, shape, px, py, r);
+    cairo_set_source_rgba(cr, fill.r, fill.g, fill.b, fill.a);
+    cairo_fill(cr);
 }
 
 /* ---- items ------------------------------------------------------------- */
@@ -417,6 +483,7 @@ struct draw_ctx {
     struct geom g;
     struct legend_seen *seen;
     struct labels *labels;
+    struct pattern_cache patterns;
 };
 
 static void note_seen(struct legend_seen *s, const struct tile_feature *f)
@@ -499,21 +566,24 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
     cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
     for (size_t k = 0; k < d->g.nparts; k++)
         if (d->g.parts[k].kind == GEOM_RING) ring_path(cr, v, &d->g, &d->g.parts[k]);
+    double ext[4];
+    cairo_path_extents(cr, &ext[0], &ext[1], &ext[2], &ext[3]);
+    int tiny = ext[2] - ext[0] < 5 * v->scale && ext[3] - ext[1] < 5 * v->scale;
     /* light wash, then the type's pattern, then the outline */
     set_rgba(cr, c, 0.12 * st->alpha);
     cairo_fill_preserve(cr);
     struct rgba pc = c;
     pc.a = zt->fill_alpha * st->alpha;
-    if (zt->pattern == FILL_SOLID) {
+    if (zt->pattern == FILL_SOLID || tiny) { /* a pattern is invisible in a few pixels */
         set_rgba(cr, c, zt->fill_alpha * 0.6 * st->alpha);
         cairo_fill_preserve(cr);
     } else {
-        draw_pattern_fill(cr, zt->pattern, pc, v);
+        cached_pattern_fill(&d->patterns, cr, zt->pattern, pc, v);
     }
     if (st->disputed) {
         struct rgba red = style_disputed;
         red.a = 0.5;
-        draw_pattern_fill(cr, FILL_HATCH, red, v);
+        cached_pattern_fill(&d->patterns, cr, FILL_HATCH, red, v);
         set_line_kind(cr, LINE_SOLID, v->scale);
         set_rgba(cr, style_disputed, 1.0);
         cairo_set_line_width(cr, 4.5 * v->scale);
@@ -527,7 +597,8 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
     double cx, cy;
     char text[300];
     label_text(f, st, text, sizeof text);
-    if (v->zoom >= 8 && ring_centroid(v, &d->g, &cx, &cy)) labels_queue(d->labels, text, cx, cy, STYLE_LABEL_SIZE_PT, 0, 20);
+    if (v->zoom >= 8 && ext[2] - ext[0] >= 24 * v->scale && ring_centroid(v, &d->g, &cx, &cy))
+        labels_queue(d->labels, text, cx, cy, STYLE_LABEL_SIZE_PT, 0, 20);
 }
 
 static void arrows(cairo_t *cr, const struct view *v, const struct geom *g,
@@ -688,7 +759,9 @@ fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *sr
     tile_merc_to_lonlat(m[0], m[1], &bbox[0], &bbox[1]);
     tile_merc_to_lonlat(m[2], m[3], &bbox[2], &bbox[3]);
     double corridor_deg = TILE_MAX_CORRIDOR_M / 2 / 111320.0 / cos(bbox[3] * M_PI / 180);
-    struct draw_ctx d = {cr, v, src, {0}, seen, labels};
+    struct draw_ctx d;
+    memset(&d, 0, sizeof d);
+    d.cr = cr, d.v = v, d.src = src, d.seen = seen, d.labels = labels;
     geom_init(&d.g);
     fm_rc rc = FM_OK;
     static const enum tile_coll order[] = {TILE_ZONE, TILE_MOVEMENT, TILE_INCIDENT};
@@ -701,6 +774,7 @@ fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *sr
         rc = src->each(src->ctx, order[i], q, draw_one, &d, err);
     }
     geom_cleanup(&d.g);
+    for (int i = 0; i < d.patterns.n; i++) cairo_pattern_destroy(d.patterns.e[i].pat);
     return rc;
 }
 
