@@ -61,6 +61,40 @@ try {
   });
   check('and draws it on B\'s map as a polygon', onMap && onMap.layer && onMap.type === 'Polygon', JSON.stringify(onMap));
 
+  // ---- A reports an incident and notifies a movement through the forms ------
+  await pageA.click('.leaflet-pm-icon-marker');
+  await pageA.mouse.click(1150, 420);
+  await pageA.waitForSelector('.modal form [name=severity]');
+  await pageA.fill('.modal [name=title]', 'Mortar rounds heard');
+  const future = new Date(Date.now() + 86400e3).toISOString().slice(0, 16);
+  await pageA.fill('.modal [name=occurred_at]', future);
+  await pageA.click('.modal [data-act=save]');
+  const occMsg = await pageA.textContent('.modal [data-field=occurred_at] .msg');
+  check('an incident in the future is refused before sending', /future/.test(occMsg), occMsg);
+  await pageA.fill('.modal [name=occurred_at]', new Date(Date.now() - 600e3).toISOString().slice(0, 16));
+  await pageA.selectOption('.modal [name=severity]', '5');
+  await pageA.selectOption('.modal [name=category]', 'shelling');
+  await pageA.click('.modal [data-act=save]');
+  await pageB.waitForFunction(() => [...document.querySelectorAll('#list li .t')].some((e) => e.textContent === 'Mortar rounds heard'), null, { timeout: 2000 });
+  const incident = await pageB.evaluate(() => [...window.fmState.items.values()].find((f) => f.properties.title === 'Mortar rounds heard'));
+  check('the incident reaches B with its category, severity and time', incident && incident.coll === 'incidents' && incident.properties.severity === 5 &&
+        incident.properties.category === 'shelling' && /Z$/.test(incident.properties.occurred_at), JSON.stringify(incident && incident.properties));
+
+  await pageA.click('.leaflet-pm-icon-polyline');
+  for (const [x, y] of [[1000, 600], [1100, 560], [1200, 620]]) await pageA.mouse.click(x, y);
+  await pageA.mouse.click(1200, 620); // finish on the last vertex
+  await pageA.waitForSelector('.modal form [name=corridor_width_m]');
+  await pageA.fill('.modal [name=title]', 'Water convoy W-2');
+  await pageA.fill('.modal [name=corridor_width_m]', '0');
+  await pageA.click('.modal [data-act=save]');
+  check('a corridor width of 0 is refused before sending', /From/.test(await pageA.textContent('.modal [data-field=corridor_width_m] .msg')));
+  await pageA.fill('.modal [name=corridor_width_m]', '750');
+  await pageA.click('.modal [data-act=save]');
+  await pageB.waitForFunction(() => [...document.querySelectorAll('#list li .t')].some((e) => e.textContent === 'Water convoy W-2'), null, { timeout: 2000 });
+  const mov = await pageB.evaluate(() => [...window.fmState.items.values()].find((f) => f.properties.title === 'Water convoy W-2'));
+  check('the movement reaches B as a route with corridor and window', mov && mov.geometry.type === 'LineString' && mov.geometry.coordinates.length === 3 &&
+        mov.properties.corridor_width_m === 750 && mov.properties.valid_from < mov.properties.valid_to, JSON.stringify(mov && mov.properties));
+
   // ---- a stale edit shows the conflict choice ------------------------------
   const cookieA2 = await login(srv.url, 'liaison-a'); // a colleague of A, in another session
   const key = onMap.k;
