@@ -231,8 +231,16 @@ void fm_time_format(fm_time t, char out[FM_TIME_STAMP_LEN])
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, FM_TIME_STAMP_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!gmtime_r(&tt, &tm) || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999) {
+        snprintf(out, FM_TIME_STAMP_LEN, "%s", t < 0 ? "0001-01-01T00:00:00Z" : "9999-12-31T23:59:59Z");
+        return;
+    }
+    /* %04d, not strftime's %Y: a year before 1000 keeps its four digits */
+    char buf[64];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    memcpy(out, buf, FM_TIME_STAMP_LEN - 1);
+    out[FM_TIME_STAMP_LEN - 1] = '\0';
 }
 
 fm_time fm_time_now(void)

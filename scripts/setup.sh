@@ -14,11 +14,12 @@ top=$PWD
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # --- Debian packages ---------------------------------------------------------
-mapfile -t pkgs < <(grep -v '^\s*#' scripts/apt-packages.txt | grep -v '^\s*$')
 missing=()
-for p in "${pkgs[@]}"; do
+while read -r p cmd; do
+    case "$p" in '' | '#'*) continue ;; esac
+    [ -n "$cmd" ] && command -v "$cmd" >/dev/null 2>&1 && continue
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+done <scripts/apt-packages.txt
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     SUDO=

@@ -1,6 +1,7 @@
 /* items.c - the items endpoints of OGC API - Features (Part 1 reads,
  * Part 4 writes): query parameters checked strictly, paging links,
  * ETag/If-Match versions. */
+#include "params.h"
 #include "srv.h"
 
 #include <microhttpd.h>
@@ -40,67 +41,6 @@ static enum MHD_Result find_unknown(void *cls, enum MHD_ValueKind kind, const ch
     return MHD_YES;
 }
 
-/* Parses "a/b", "a", "../b", "a/..", "/b", "a/" into [t0, t1]. */
-static fm_rc parse_datetime(const char *s, fm_time *t0, fm_time *t1, struct fm_err *err)
-{
-    const char *slash = strchr(s, '/');
-    char a[64], b[64];
-    if (strlen(s) >= sizeof a)
-        return fm_fail(err, FM_EINVAL, "datetime", "datetime is too long");
-    if (!slash) {
-        if (fm_time_parse(s, t0))
-            return fm_fail(err, FM_EINVAL, "datetime",
-                           "datetime must be an RFC 3339 instant or interval (a/b, ../b, a/..)");
-        *t1 = *t0;
-        return FM_OK;
-    }
-    snprintf(a, sizeof a, "%.*s", (int)(slash - s), s);
-    snprintf(b, sizeof b, "%s", slash + 1);
-    int open_a = a[0] == '\0' || strcmp(a, "..") == 0;
-    int open_b = b[0] == '\0' || strcmp(b, "..") == 0;
-    if (open_a && open_b)
-        return fm_fail(err, FM_EINVAL, "datetime", "an interval needs at least one end");
-    *t0 = INT64_MIN;
-    *t1 = INT64_MAX;
-    if ((!open_a && fm_time_parse(a, t0)) || (!open_b && fm_time_parse(b, t1)))
-        return fm_fail(err, FM_EINVAL, "datetime",
-                       "datetime must be an RFC 3339 instant or interval (a/b, ../b, a/..)");
-    if (*t1 < *t0)
-        return fm_fail(err, FM_EINVAL, "datetime", "the interval ends before it starts");
-    return FM_OK;
-}
-
-static fm_rc parse_bbox(const char *s, double out[4], struct fm_err *err)
-{
-    double v[6];
-    int n = 0;
-    char buf[256];
-    if (strlen(s) >= sizeof buf) return fm_fail(err, FM_EINVAL, "bbox", "bbox is too long");
-    snprintf(buf, sizeof buf, "%s", s);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (n == 6 || fm_parse_double(tok, &v[n]))
-            return fm_fail(err, FM_EINVAL, "bbox",
-                           "bbox is 4 (or 6) comma-separated numbers: minlon,minlat,maxlon,maxlat");
-        n++;
-    }
-    if (n != 4 && n != 6)
-        return fm_fail(err, FM_EINVAL, "bbox",
-                       "bbox is 4 (or 6) comma-separated numbers: minlon,minlat,maxlon,maxlat");
-    /* with 6 numbers the 3rd and 6th are heights, which the store ignores */
-    out[0] = v[0];
-    out[1] = v[1];
-    out[2] = n == 4 ? v[2] : v[3];
-    out[3] = n == 4 ? v[3] : v[4];
-    if (out[0] < -180 || out[2] > 180 || out[1] < -90 || out[3] > 90)
-        return fm_fail(err, FM_EINVAL, "bbox", "bbox is outside -180..180, -90..90");
-    if (out[1] > out[3])
-        return fm_fail(err, FM_EINVAL, "bbox", "bbox's minimum latitude is above its maximum");
-    if (out[0] > out[2])
-        return fm_fail(err, FM_EINVAL, "bbox", "a bbox across the antimeridian is not supported");
-    return FM_OK;
-}
-
 static fm_rc short_arg(struct req *r, const char *name, const char **out, struct fm_err *err)
 {
     *out = srv_arg(r, name);
@@ -136,11 +76,11 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
     if ((s = srv_arg(r, "offset")) && fm_parse_long(s, 0, INT32_MAX, &q->offset))
         return fm_fail(err, FM_EINVAL, "offset", "offset must be a whole number from 0");
     if ((s = srv_arg(r, "bbox"))) {
-        if ((rc = parse_bbox(s, q->bbox, err))) return rc;
+        if ((rc = srv_parse_bbox(s, q->bbox, err))) return rc;
         q->has_bbox = 1;
     }
     if ((s = srv_arg(r, "datetime"))) {
-        if ((rc = parse_datetime(s, &q->t0, &q->t1, err))) return rc;
+        if ((rc = srv_parse_datetime(s, &q->t0, &q->t1, err))) return rc;
         q->has_time = 1;
     }
     if ((s = srv_arg(r, "t"))) {
@@ -295,7 +235,6 @@ static void set_etag(struct req *r, const json_t *feature)
     srv_add_header(r, MHD_HTTP_HEADER_ETAG, etag);
 }
 
-/* If-Match: "3", W/"3" or 3. */
 static fm_rc if_match(struct req *r, int64_t *version, struct fm_err *err)
 {
     const char *h = srv_header(r, MHD_HTTP_HEADER_IF_MATCH);
@@ -303,19 +242,7 @@ static fm_rc if_match(struct req *r, int64_t *version, struct fm_err *err)
     if (!h)
         return fm_fail(err, FM_ENEEDVER, "If-Match",
                        "send If-Match with the version you are changing (the item's ETag)");
-    char buf[32];
-    if (strncmp(h, "W/", 2) == 0) h += 2;
-    size_t len = strlen(h);
-    if (len >= 2 && h[0] == '"' && h[len - 1] == '"') {
-        snprintf(buf, sizeof buf, "%.*s", (int)(len - 2), h + 1);
-    } else {
-        snprintf(buf, sizeof buf, "%s", h);
-    }
-    long v;
-    if (fm_parse_long(buf, 1, INT64_MAX, &v))
-        return fm_fail(err, FM_ESTALE, "If-Match", "If-Match %s names no version of this item", h);
-    *version = v;
-    return FM_OK;
+    return srv_parse_etag(h, version, err);
 }
 
 int h_item_get(struct req *r, const char *const *p, int n)

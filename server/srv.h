@@ -125,6 +125,11 @@ int h_item_acks(struct req *r, const char *const *p, int n);
 int h_pending(struct req *r, const char *const *p, int n);
 int h_disputes(struct req *r, const char *const *p, int n);
 
+/* admin.c */
+int h_users_get(struct req *r, const char *const *p, int n);
+int h_users_post(struct req *r, const char *const *p, int n);
+int h_parties_post(struct req *r, const char *const *p, int n);
+
 /* events.c */
 int h_events_log(struct req *r, const char *const *p, int n);
 int h_events_verify(struct req *r, const char *const *p, int n);
