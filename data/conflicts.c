@@ -1,11 +1,982 @@
-/* conflicts.c - the deconfliction engine (issue 7): finds conflicts
- * between items in space, time and altitude on every write.
- * Until the engine lands, the check finds nothing. */
+/* conflicts.c - the deconfliction engine: conflicts between items in
+ * space, time and altitude, found on every write inside its transaction
+ * and by a full re-check as of a time.
+ *
+ * The rules (tests/unit/test_conflicts.c holds a second, all-pairs
+ * implementation of them in SQL and compares):
+ *
+ * - Live items only: the current version, status not withdrawn, expired
+ *   (zones), resolved (incidents), completed or cancelled (movements).
+ * - Kinds, each with its pair in a fixed order (a, b):
+ *   movement_crosses_zone (movement, zone): the zone is restricted or
+ *     protected_site, or no_fly and the movement is airborne (type "air");
+ *     the route comes nearer to the zone than half its corridor_width_m,
+ *     or (a width of 0) crosses its interior; for an airborne movement the
+ *     altitude bands overlap.
+ *   zones_overlap (lower id, higher id): zones of different parties whose
+ *     interiors intersect and whose altitude bands overlap.
+ *   incident_in_zone (incident, zone): the incident lies in the zone's
+ *     interior (any zone type).
+ *   incident_near_movement (incident, movement): the incident is nearer
+ *     than `incident_near_m` (conflict_settings, default 1000 m) to the
+ *     route, and the movement is in progress: now is within the
+ *     overlapping time window.
+ * - Time: the validity windows (NULL = open) must overlap in an interval
+ *   of positive length, which has not ended yet (its end > now).
+ * - Touching does not count, in any dimension: polygons that share only
+ *   boundary, windows that meet at one instant, altitude bands where one
+ *   ends where the other starts, a corridor whose edge lies exactly on
+ *   the zone (distance == half the width).
+ * - Metres are measured in the UTM zone of the movement's bounding-box
+ *   centre (ST_Transform through PROJ), never in degrees. Interiors are
+ *   compared in WGS84 as stored (a topological question).
+ * - Visibility: a conflict with a draft is seen only by the draft's owner;
+ *   one between drafts of two parties would be seen by nobody and is not
+ *   raised.
+ * - A conflict's id is stable per (kind, a, b): re-checking an unchanged
+ *   pair changes nothing; a clash that comes back re-opens the same row;
+ *   one the supervisor resolved stays resolved until either item changes.
+ *   Each opening and resolution is an event (collection "conflicts",
+ *   actions conflict_open, conflict_resolved); an open conflict whose
+ *   items changed but still clash is refreshed in place without one,
+ *   unless it becomes visible to all (a draft proposed: conflict_open).
+ */
 #include "internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_MCZ, K_ZO, K_IZ, K_INM, K_COUNT };
+static const char *const kind_names[K_COUNT] = {"movement_crosses_zone", "zones_overlap",
+                                                "incident_in_zone", "incident_near_movement"};
+
+#define LIVE_STATUS "('withdrawn','expired','resolved','completed','cancelled')"
+
+/* One item version as the engine needs it. */
+struct it {
+    int64_t vid, id, version;
+    enum data_coll coll;
+    char party[16], status[24], type[32];
+    int has_from, has_to, has_floor, has_ceil;
+    fm_time from, to;
+    double floor, ceil;
+    double half_w; /* movements: half the corridor width, metres */
+    int severity;  /* incidents: 1-5 */
+    double box[4];
+};
+
+#define ITEM_COLS                                                                                \
+    "v.vid, v.item_id, v.version, v.collection, v.party, v.status, coalesce(v.type, ''),"         \
+    " v.valid_from, v.valid_to, v.alt_floor, v.alt_ceiling,"                                      \
+    " CASE v.collection WHEN 'movements' THEN"                                                    \
+    "  coalesce(json_extract(v.feature, '$.properties.corridor_width_m'), 0) ELSE 0 END,"         \
+    " CASE v.collection WHEN 'incidents' THEN"                                                    \
+    "  coalesce(json_extract(v.feature, '$.properties.severity'), 3) ELSE 3 END,"                 \
+    " MbrMinX(v.geom), MbrMinY(v.geom), MbrMaxX(v.geom), MbrMaxY(v.geom)"
+
+static void read_item(sqlite3_stmt *st, struct it *x)
+{
+    memset(x, 0, sizeof *x);
+    x->vid = sqlite3_column_int64(st, 0);
+    x->id = sqlite3_column_int64(st, 1);
+    x->version = sqlite3_column_int64(st, 2);
+    if (data_coll_parse(db_text(st, 3), &x->coll)) x->coll = DATA_ZONES;
+    snprintf(x->party, sizeof x->party, "%s", db_text(st, 4));
+    snprintf(x->status, sizeof x->status, "%s", db_text(st, 5));
+    snprintf(x->type, sizeof x->type, "%s", db_text(st, 6));
+    if ((x->has_from = sqlite3_column_type(st, 7) != SQLITE_NULL))
+        x->from = sqlite3_column_int64(st, 7);
+    if ((x->has_to = sqlite3_column_type(st, 8) != SQLITE_NULL)) x->to = sqlite3_column_int64(st, 8);
+    if ((x->has_floor = sqlite3_column_type(st, 9) != SQLITE_NULL))
+        x->floor = sqlite3_column_double(st, 9);
+    if ((x->has_ceil = sqlite3_column_type(st, 10) != SQLITE_NULL))
+        x->ceil = sqlite3_column_double(st, 10);
+    x->half_w = sqlite3_column_double(st, 11) / 2.0;
+    x->severity = sqlite3_column_int(st, 12);
+    for (int i = 0; i < 4; i++) x->box[i] = sqlite3_column_double(st, 13 + i);
+}
+
+static int is_live(const struct it *x)
+{
+    static const char *const dead[] = {"withdrawn", "expired", "resolved", "completed",
+                                       "cancelled", NULL};
+    for (const char *const *d = dead; *d; d++)
+        if (strcmp(x->status, *d) == 0) return 0;
+    return 1;
+}
+
+/* ---- the state of one pass ------------------------------------------- */
+
+enum stmt_id {
+    S_CAND_ZONES, S_CAND_INCIDENTS, S_CAND_MOVEMENTS, /* by data_coll */
+    S_UTM,
+    S_RELATE,
+    S_MCZ,
+    S_INM,
+    S_FIND,
+    S_INSERT,
+    S_UPDATE,
+    S_RESOLVE,
+    S_TEXT,
+    S_REACH_SET,
+    S_REACH_DEL,
+    S_COUNT
+};
+
+struct ctx {
+    struct data_db *db;
+    const struct data_viewer *v;
+    fm_time now;
+    double near_m;
+    sqlite3_stmt *st[S_COUNT];
+    /* the projected route of the last movement asked for */
+    int64_t utm_vid;
+    int utm_srid;
+    void *route, *corridor;
+    int route_len, corridor_len;
+    /* the conflicts that hold in this pass */
+    int64_t *seen;
+    size_t nseen, aseen;
+    struct data_recheck_stats *stats;
+    struct fm_err *err;
+};
+
+#define CAND_SQL(coll)                                                                           \
+    "SELECT " ITEM_COLS " FROM item_versions v WHERE v.vid IN (SELECT pkid FROM"                 \
+    " idx_item_versions_geom WHERE xmin <= :maxx AND xmax >= :minx AND ymin <= :maxy"            \
+    " AND ymax >= :miny) AND v.collection = '" coll "' AND v.sys_to IS NULL"                    \
+    " AND v.status NOT IN " LIVE_STATUS " AND v.item_id <> :self AND v.item_id >= :minid"        \
+    " AND (v.valid_to IS NULL OR v.valid_to > :now)"                                             \
+    " AND (v.valid_to IS NULL OR :from IS NULL OR v.valid_to > :from)"                           \
+    " AND (v.valid_from IS NULL OR :to IS NULL OR v.valid_from < :to)"
+
+#define FEATURE_SQL                                                                              \
+    "json_object('type', 'Feature', 'id', c.id, 'geometry', json(AsGeoJSON(c.geom)),"             \
+    " 'properties', json_object('kind', c.kind, 'title', CASE c.kind"                             \
+    "  WHEN 'movement_crosses_zone' THEN printf('movement %d crosses zone %d', c.a_id, c.b_id)"   \
+    "  WHEN 'zones_overlap' THEN printf('zones %d and %d overlap', c.a_id, c.b_id)"              \
+    "  WHEN 'incident_in_zone' THEN printf('incident %d inside zone %d', c.a_id, c.b_id)"         \
+    "  ELSE printf('incident %d near movement %d', c.a_id, c.b_id) END,"                         \
+    " 'items', json_array(json_object('collection', c.a_coll, 'id', c.a_id, 'version',"           \
+    "  c.a_version), json_object('collection', c.b_coll, 'id', c.b_id, 'version', c.b_version)),"  \
+    " 'interval', json_array(" TS("c.t_from") ", " TS("c.t_to") "),"                              \
+    " 'altitude_band', json_array(c.alt_floor, c.alt_ceiling),"                                   \
+    " 'severity', c.severity, 'state', c.state, 'opened_at', " TS("c.opened_at") ","              \
+    " 'updated_at', " TS("c.updated_at") ", 'resolved_at', " TS("c.resolved_at") ","              \
+    " 'resolved_by', c.resolved_by, 'comment', c.comment, 'revision', c.revision))"
+#define TS(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_CAND_ZONES] = CAND_SQL("zones"),
+    [S_CAND_INCIDENTS] = CAND_SQL("incidents"),
+    [S_CAND_MOVEMENTS] = CAND_SQL("movements"),
+    /* the route in metres, and its corridor when it has a width */
+    [S_UTM] = "SELECT ST_Transform(geom, :srid), CASE WHEN :half > 0 THEN"
+              " ST_Buffer(ST_Transform(geom, :srid), :half) END FROM item_versions WHERE vid = :vid",
+    /* interiors intersect: the clash geometry, else NULL */
+    [S_RELATE] = "SELECT r, CASE WHEN r = 1 THEN coalesce(CastToXY(ST_Intersection(ga, gb)), ga)"
+                 " END FROM (SELECT ST_Relate(a.geom, b.geom, 'T********') AS r, a.geom AS ga,"
+                 " b.geom AS gb FROM item_versions a, item_versions b"
+                 " WHERE a.vid = :a AND b.vid = :b)",
+    [S_MCZ] = "SELECT d < :half OR r = 1, CASE WHEN d < :half OR r = 1 THEN coalesce("
+              " CastToXY(ST_Transform(ST_Intersection(coalesce(:corridor, :route), zu), 4326)),"
+              " CastToXY(ST_Transform(ST_ShortestLine(:route, zu), 4326)), zg) END"
+              " FROM (SELECT ST_Distance(:route, ST_Transform(z.geom, :srid)) AS d,"
+              " ST_Transform(z.geom, :srid) AS zu, z.geom AS zg,"
+              " CASE WHEN :half > 0 THEN 0 ELSE ST_Relate(m.geom, z.geom, 'T********') END AS r"
+              " FROM item_versions m, item_versions z WHERE m.vid = :m AND z.vid = :z)",
+    [S_INM] = "SELECT ST_Distance(:route, ST_Transform(i.geom, :srid)) < :near, i.geom"
+              " FROM item_versions i WHERE i.vid = :i",
+    [S_FIND] = "SELECT id, state, a_version, b_version, vis_party, resolved_by FROM conflicts"
+               " WHERE kind = :kind AND a_id = :a AND b_id = :b",
+    [S_INSERT] = "INSERT INTO conflicts (kind, a_coll, a_id, a_version, b_coll, b_id, b_version,"
+                 " state, severity, t_from, t_to, alt_floor, alt_ceiling, vis_party, opened_at,"
+                 " updated_at, revision, geom) VALUES (:kind, :acoll, :a, :av, :bcoll, :b, :bv,"
+                 " 'open', :sev, :tf, :tt, :af, :ac, :vis, :now, :now, 1, :geom)",
+    [S_UPDATE] = "UPDATE conflicts SET a_version = :av, b_version = :bv, severity = :sev,"
+                 " t_from = :tf, t_to = :tt, alt_floor = :af, alt_ceiling = :ac, vis_party = :vis,"
+                 " opened_at = CASE WHEN state = 'resolved' THEN :now ELSE opened_at END,"
+                 " state = 'open', resolved_at = NULL, resolved_by = NULL, comment = NULL,"
+                 " updated_at = :now, revision = revision + 1, geom = :geom WHERE id = :id",
+    [S_RESOLVE] = "UPDATE conflicts SET state = 'resolved', resolved_at = :now, resolved_by = :by,"
+                  " comment = :comment, updated_at = :now, revision = revision + 1"
+                  " WHERE id = :id",
+    [S_TEXT] = "SELECT " FEATURE_SQL ", c.revision, c.vis_party FROM conflicts c WHERE c.id = :id",
+    [S_REACH_SET] = "INSERT OR REPLACE INTO conflict_reach (item_id, reach_m) VALUES (:id, :r)",
+    [S_REACH_DEL] = "DELETE FROM conflict_reach WHERE item_id = :id",
+};
+
+static sqlite3_stmt *stmt(struct ctx *cx, enum stmt_id id)
+{
+    if (!cx->st[id]) {
+        if (db_prepare(cx->db, stmt_sql[id], &cx->st[id], cx->err)) return NULL;
+    } else {
+        sqlite3_reset(cx->st[id]);
+        sqlite3_clear_bindings(cx->st[id]);
+    }
+    return cx->st[id];
+}
+
+static void bind_i(sqlite3_stmt *st, const char *name, int64_t v)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i) sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_d(sqlite3_stmt *st, const char *name, double v)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i) sqlite3_bind_double(st, i, v);
+}
+
+static void bind_t(sqlite3_stmt *st, const char *name, const char *v)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i && v) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_b(sqlite3_stmt *st, const char *name, const void *p, int n)
+{
+    int i = sqlite3_bind_parameter_index(st, name);
+    if (i && p) sqlite3_bind_blob(st, i, p, n, SQLITE_TRANSIENT);
+}
+
+static fm_rc ctx_init(struct ctx *cx, struct data_db *db, const struct data_viewer *v, fm_time now,
+                      struct data_recheck_stats *stats, struct fm_err *err)
+{
+    memset(cx, 0, sizeof *cx);
+    cx->db = db;
+    cx->v = v;
+    cx->now = now;
+    cx->stats = stats;
+    cx->err = err;
+    cx->utm_vid = -1;
+    cx->near_m = 1000;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, "SELECT value FROM conflict_settings WHERE key = 'incident_near_m'",
+                          &st, err);
+    if (rc) return rc;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        cx->near_m = sqlite3_column_double(st, 0);
+    else if (s != SQLITE_DONE)
+        rc = db_fail(db, err, "conflict settings");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void ctx_cleanup(struct ctx *cx)
+{
+    for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(cx->st[i]);
+    free(cx->route);
+    free(cx->corridor);
+    free(cx->seen);
+}
+
+static void seen_add(struct ctx *cx, int64_t id)
+{
+    if (cx->nseen == cx->aseen) {
+        cx->aseen = cx->aseen ? cx->aseen * 2 : 64;
+        int64_t *n = realloc(cx->seen, cx->aseen * sizeof *n);
+        if (!n) abort();
+        cx->seen = n;
+    }
+    cx->seen[cx->nseen++] = id;
+}
+
+static int cmp_id(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* ---- geometry helpers ------------------------------------------------- */
+
+/* The WGS84 UTM zone of the centre of box. */
+static int utm_srid(const double box[4])
+{
+    double lon = (box[0] + box[2]) / 2, lat = (box[1] + box[3]) / 2;
+    int zone = (int)floor((lon + 180.0) / 6.0) + 1;
+    if (zone < 1) zone = 1;
+    if (zone > 60) zone = 60;
+    return (lat >= 0 ? 32600 : 32700) + zone;
+}
+
+/* box grown by r metres on the ground, generously (degrees only bound the
+ * index search; the exact test is in metres). */
+static void expand(const double in[4], double r, double out[4])
+{
+    memcpy(out, in, 4 * sizeof *out);
+    if (r <= 0) return;
+    double dlat = r * 1.02 / 110000.0 + 1e-7;
+    double lat = fmax(fabs(in[1]), fabs(in[3])) + dlat;
+    if (lat > 89.0) lat = 89.0;
+    double dlon = r * 1.02 / (111000.0 * cos(lat * M_PI / 180.0)) + 1e-7;
+    out[0] -= dlon;
+    out[1] -= dlat;
+    out[2] += dlon;
+    out[3] += dlat;
+}
+
+static void *blob_dup(sqlite3_stmt *st, int col, int *len)
+{
+    *len = sqlite3_column_bytes(st, col);
+    const void *p = sqlite3_column_blob(st, col);
+    if (!p || *len <= 0) return NULL;
+    void *copy = fm_xmalloc((size_t)*len);
+    memcpy(copy, p, (size_t)*len);
+    return copy;
+}
+
+/* Projects movement m's route (and corridor) into its UTM zone, once. */
+static fm_rc route_of(struct ctx *cx, const struct it *m)
+{
+    if (cx->utm_vid == m->vid) return FM_OK;
+    free(cx->route);
+    free(cx->corridor);
+    cx->route = cx->corridor = NULL;
+    cx->utm_vid = -1;
+    cx->utm_srid = utm_srid(m->box);
+    sqlite3_stmt *st = stmt(cx, S_UTM);
+    if (!st) return FM_EDB;
+    bind_i(st, ":srid", cx->utm_srid);
+    bind_d(st, ":half", m->half_w);
+    bind_i(st, ":vid", m->vid);
+    if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "project route");
+    cx->route = blob_dup(st, 0, &cx->route_len);
+    cx->corridor = blob_dup(st, 1, &cx->corridor_len);
+    if (!cx->route)
+        return fm_fail(cx->err, FM_EINTERNAL, NULL, "movement %" PRId64 " cannot be projected",
+                       m->id);
+    cx->utm_vid = m->vid;
+    return FM_OK;
+}
+
+/* ---- one pair --------------------------------------------------------- */
+
+struct clash {
+    enum kind kind;
+    const struct it *a, *b;
+    int has_lo, has_hi, has_floor, has_ceil;
+    fm_time lo, hi;
+    double floor, ceil;
+    int severity;
+    char vis[16]; /* "" = everyone */
+};
+
+static int is_draft(const struct it *x)
+{
+    return strcmp(x->status, "draft") == 0;
+}
+
+/* Everything but space: time, altitude, types, parties, visibility. */
+static int rules_hold(struct ctx *cx, struct clash *c)
+{
+    const struct it *a = c->a, *b = c->b;
+    const struct it *zone = c->kind == K_INM ? NULL : b;
+    const struct it *mov = c->kind == K_MCZ ? a : c->kind == K_INM ? b : NULL;
+    int air = mov && strcmp(mov->type, "air") == 0;
+
+    if (c->kind == K_MCZ) {
+        int forbids = !strcmp(zone->type, "restricted") || !strcmp(zone->type, "protected_site") ||
+                      (air && !strcmp(zone->type, "no_fly"));
+        if (!forbids) return 0;
+    }
+    if (c->kind == K_ZO && strcmp(a->party, b->party) == 0) return 0;
+    if (is_draft(a) && is_draft(b) && strcmp(a->party, b->party) != 0) return 0;
+    snprintf(c->vis, sizeof c->vis, "%s", is_draft(a) ? a->party : is_draft(b) ? b->party : "");
+
+    /* time: an overlap of positive length, not over yet */
+    c->has_lo = a->has_from || b->has_from;
+    c->lo = !a->has_from ? b->from : !b->has_from ? a->from : a->from > b->from ? a->from : b->from;
+    c->has_hi = a->has_to || b->has_to;
+    c->hi = !a->has_to ? b->to : !b->has_to ? a->to : a->to < b->to ? a->to : b->to;
+    if (c->has_lo && c->has_hi && !(c->lo < c->hi)) return 0;
+    if (c->has_hi && c->hi <= cx->now) return 0;
+    if (c->kind == K_INM && c->has_lo && c->lo > cx->now) return 0; /* not in progress yet */
+
+    /* altitude: overlapping bands where it matters, else the zone's band */
+    if (c->kind == K_ZO || (c->kind == K_MCZ && air)) {
+        c->has_floor = a->has_floor || b->has_floor;
+        c->floor = !a->has_floor ? b->floor
+                   : !b->has_floor ? a->floor
+                   : fmax(a->floor, b->floor);
+        c->has_ceil = a->has_ceil || b->has_ceil;
+        c->ceil = !a->has_ceil ? b->ceil : !b->has_ceil ? a->ceil : fmin(a->ceil, b->ceil);
+        if (c->has_floor && c->has_ceil && !(c->floor < c->ceil)) return 0;
+    } else if (zone) {
+        c->has_floor = zone->has_floor;
+        c->floor = zone->floor;
+        c->has_ceil = zone->has_ceil;
+        c->ceil = zone->ceil;
+    }
+
+    switch (c->kind) {
+    case K_MCZ:
+        c->severity = !strcmp(zone->status, "active") || !strcmp(a->status, "in_progress") ? 5 : 4;
+        break;
+    case K_ZO:
+        c->severity = !strcmp(a->status, "active") && !strcmp(b->status, "active") ? 3 : 2;
+        break;
+    default:
+        c->severity = a->severity >= 1 && a->severity <= 5 ? a->severity : 3;
+    }
+    return 1;
+}
+
+/* Space. *geom (malloc, SpatiaLite blob) is the clash geometry on a hit. */
+static fm_rc space_holds(struct ctx *cx, const struct clash *c, int *hit, void **geom, int *len)
+{
+    *hit = 0;
+    *geom = NULL;
+    *len = 0;
+    sqlite3_stmt *st;
+    fm_rc rc;
+    if (c->kind == K_ZO || c->kind == K_IZ) {
+        if (!(st = stmt(cx, S_RELATE))) return FM_EDB;
+        bind_i(st, ":a", c->a->vid);
+        bind_i(st, ":b", c->b->vid);
+    } else if (c->kind == K_MCZ) {
+        if ((rc = route_of(cx, c->a))) return rc;
+        if (!(st = stmt(cx, S_MCZ))) return FM_EDB;
+        bind_d(st, ":half", c->a->half_w);
+        bind_b(st, ":corridor", cx->corridor, cx->corridor_len);
+        bind_b(st, ":route", cx->route, cx->route_len);
+        bind_i(st, ":srid", cx->utm_srid);
+        bind_i(st, ":m", c->a->vid);
+        bind_i(st, ":z", c->b->vid);
+    } else {
+        if ((rc = route_of(cx, c->b))) return rc;
+        if (!(st = stmt(cx, S_INM))) return FM_EDB;
+        bind_b(st, ":route", cx->route, cx->route_len);
+        bind_i(st, ":srid", cx->utm_srid);
+        bind_d(st, ":near", cx->near_m);
+        bind_i(st, ":i", c->a->vid);
+    }
+    int s = sqlite3_step(st);
+    if (s != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict geometry");
+    if (sqlite3_column_int(st, 0) == 1) {
+        *hit = 1;
+        *geom = blob_dup(st, 1, len);
+    }
+    return FM_OK;
+}
+
+/* ---- recording -------------------------------------------------------- */
+
+/* The conflict as Feature text (malloc), its revision and visibility. */
+static fm_rc conflict_text(struct ctx *cx, int64_t id, char **text, int64_t *revision,
+                           char vis[16])
+{
+    *text = NULL;
+    sqlite3_stmt *st = stmt(cx, S_TEXT);
+    if (!st) return FM_EDB;
+    bind_i(st, ":id", id);
+    if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict text");
+    *text = fm_xstrdup(db_text(st, 0));
+    *revision = sqlite3_column_int64(st, 1);
+    snprintf(vis, 16, "%s", db_text(st, 2));
+    return FM_OK;
+}
+
+/* Appends the event of a change of conflict id; before may be NULL. */
+static fm_rc log_change(struct ctx *cx, const char *action, int64_t id, const char *before,
+                        const char *before_vis)
+{
+    char *after;
+    int64_t revision;
+    char vis[16];
+    fm_rc rc = conflict_text(cx, id, &after, &revision, vis);
+    if (rc) return rc;
+    const char *owner = vis[0] ? vis : before_vis && before_vis[0] ? before_vis : NULL;
+    rc = events_append_ex(cx->db, cx->v, action, "conflicts", id, revision, before, after, owner,
+                          before_vis && before_vis[0], vis[0] != 0, cx->now, cx->err);
+    free(after);
+    return rc;
+}
+
+static void bind_clash(sqlite3_stmt *st, const struct clash *c, const void *geom, int len,
+                       fm_time now)
+{
+    bind_t(st, ":kind", kind_names[c->kind]);
+    bind_t(st, ":acoll", data_coll_name(c->a->coll));
+    bind_i(st, ":a", c->a->id);
+    bind_i(st, ":av", c->a->version);
+    bind_t(st, ":bcoll", data_coll_name(c->b->coll));
+    bind_i(st, ":b", c->b->id);
+    bind_i(st, ":bv", c->b->version);
+    bind_i(st, ":sev", c->severity);
+    if (c->has_lo) bind_i(st, ":tf", c->lo);
+    if (c->has_hi) bind_i(st, ":tt", c->hi);
+    if (c->has_floor) bind_d(st, ":af", c->floor);
+    if (c->has_ceil) bind_d(st, ":ac", c->ceil);
+    if (c->vis[0]) bind_t(st, ":vis", c->vis);
+    bind_i(st, ":now", now);
+    bind_b(st, ":geom", geom, len);
+}
+
+/* A clash holds: open, re-open or refresh its conflict. */
+static fm_rc record(struct ctx *cx, const struct clash *c, const void *geom, int len)
+{
+    if (cx->stats) cx->stats->found++;
+    sqlite3_stmt *st = stmt(cx, S_FIND);
+    if (!st) return FM_EDB;
+    bind_t(st, ":kind", kind_names[c->kind]);
+    bind_i(st, ":a", c->a->id);
+    bind_i(st, ":b", c->b->id);
+    int s = sqlite3_step(st);
+    if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(cx->db, cx->err, "find conflict");
+    fm_rc rc;
+    if (s == SQLITE_DONE) {
+        if (!(st = stmt(cx, S_INSERT))) return FM_EDB;
+        bind_clash(st, c, geom, len, cx->now);
+        if (sqlite3_step(st) != SQLITE_DONE) return db_fail(cx->db, cx->err, "insert conflict");
+        int64_t id = sqlite3_last_insert_rowid(cx->db->h);
+        seen_add(cx, id);
+        if (cx->stats) cx->stats->opened++;
+        return log_change(cx, "conflict_open", id, NULL, NULL);
+    }
+    int64_t id = sqlite3_column_int64(st, 0);
+    int open = strcmp(db_text(st, 1), "open") == 0;
+    int same = sqlite3_column_int64(st, 2) == c->a->version &&
+               sqlite3_column_int64(st, 3) == c->b->version &&
+               strcmp(db_text(st, 4), c->vis) == 0;
+    int by_hand = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    sqlite3_reset(st);
+    seen_add(cx, id);
+    if (same && (open || by_hand)) return FM_OK; /* unchanged, or resolved by the supervisor */
+
+    char *before, before_vis[16];
+    int64_t revision;
+    if ((rc = conflict_text(cx, id, &before, &revision, before_vis))) return rc;
+    if (!(st = stmt(cx, S_UPDATE))) {
+        free(before);
+        return FM_EDB;
+    }
+    bind_clash(st, c, geom, len, cx->now);
+    bind_i(st, ":id", id);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        free(before);
+        return db_fail(cx->db, cx->err, "update conflict");
+    }
+    if (!open && cx->stats) cx->stats->opened++;
+    /* an open conflict refreshed (new versions, the clash redrawn) is no
+     * news of its own: the items' events tell it. Only one that the other
+     * parties now see for the first time (a draft proposed) is. */
+    rc = FM_OK;
+    if (!open || (before_vis[0] && !c->vis[0]))
+        rc = log_change(cx, "conflict_open", id, before, before_vis);
+    free(before);
+    return rc;
+}
+
+/* Checks pair (a, b) in kind k and records a clash. */
+static fm_rc check_pair(struct ctx *cx, enum kind k, const struct it *a, const struct it *b)
+{
+    struct clash c;
+    memset(&c, 0, sizeof c);
+    c.kind = k;
+    c.a = a;
+    c.b = b;
+    if (!rules_hold(cx, &c)) return FM_OK;
+    int hit, len;
+    void *geom;
+    fm_rc rc = space_holds(cx, &c, &hit, &geom, &len);
+    if (!rc && hit) rc = record(cx, &c, geom, len);
+    free(geom);
+    return rc;
+}
+
+/* Pairs item x with the live items of collection `other` whose boxes come
+ * within reach metres of its own, in kind k; x is the pair's a when x_is_a
+ * (zones_overlap: the lower id is a). Only items with id >= min_id. */
+static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll other, double reach,
+                           enum kind k, int x_is_a, int64_t min_id)
+{
+    enum stmt_id sid = other == DATA_ZONES       ? S_CAND_ZONES
+                       : other == DATA_INCIDENTS ? S_CAND_INCIDENTS
+                                                 : S_CAND_MOVEMENTS;
+    double box[4];
+    expand(x->box, reach, box);
+    /* a cursor of its own: check_pair runs other statements meanwhile */
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(cx->db, stmt_sql[sid], &st, cx->err);
+    if (rc) return rc;
+    bind_d(st, ":minx", box[0]);
+    bind_d(st, ":miny", box[1]);
+    bind_d(st, ":maxx", box[2]);
+    bind_d(st, ":maxy", box[3]);
+    bind_i(st, ":self", x->id);
+    bind_i(st, ":minid", min_id);
+    bind_i(st, ":now", cx->now);
+    if (x->has_from) bind_i(st, ":from", x->from);
+    if (x->has_to) bind_i(st, ":to", x->to);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        struct it y;
+        read_item(st, &y);
+        const struct it *a = x_is_a ? x : &y, *b = x_is_a ? &y : x;
+        if (k == K_ZO && a->id > b->id) {
+            const struct it *t = a;
+            a = b;
+            b = t;
+        }
+        if ((rc = check_pair(cx, k, a, b))) break;
+    }
+    if (!rc && s != SQLITE_DONE) rc = db_fail(cx->db, cx->err, "conflict candidates");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static fm_rc max_reach(struct ctx *cx, double *out)
+{
+    *out = 0;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(cx->db, "SELECT coalesce(max(reach_m), 0) FROM conflict_reach", &st,
+                          cx->err);
+    if (rc) return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_double(st, 0);
+    else
+        rc = db_fail(cx->db, cx->err, "corridor reach");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static fm_rc set_reach(struct ctx *cx, const struct it *m, int live)
+{
+    sqlite3_stmt *st = stmt(cx, live ? S_REACH_SET : S_REACH_DEL);
+    if (!st) return FM_EDB;
+    bind_i(st, ":id", m->id);
+    bind_d(st, ":r", m->half_w);
+    if (sqlite3_step(st) != SQLITE_DONE) return db_fail(cx->db, cx->err, "corridor reach");
+    return FM_OK;
+}
+
+/* Resolves the open conflicts the pass did not see; item > 0 limits it
+ * to that item's. */
+static fm_rc resolve_unseen(struct ctx *cx, int64_t item, const char *why)
+{
+    if (cx->nseen) qsort(cx->seen, cx->nseen, sizeof *cx->seen, cmp_id);
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(cx->db,
+                          item > 0 ? "SELECT id FROM conflicts WHERE state = 'open' AND a_id = :i"
+                                     " UNION SELECT id FROM conflicts WHERE state = 'open'"
+                                     " AND b_id = :i ORDER BY 1"
+                                   : "SELECT id FROM conflicts WHERE state = 'open' ORDER BY id",
+                          &st, cx->err);
+    if (rc) return rc;
+    bind_i(st, ":i", item);
+    /* gather first: resolving changes the rows the cursor walks */
+    int64_t *ids = NULL;
+    size_t n = 0, alloc = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (cx->nseen && bsearch(&id, cx->seen, cx->nseen, sizeof *cx->seen, cmp_id)) continue;
+        if (n == alloc) {
+            alloc = alloc ? alloc * 2 : 16;
+            int64_t *p = realloc(ids, alloc * sizeof *p);
+            if (!p) abort();
+            ids = p;
+        }
+        ids[n++] = id;
+    }
+    if (s != SQLITE_DONE) rc = db_fail(cx->db, cx->err, "open conflicts");
+    sqlite3_finalize(st);
+    for (size_t i = 0; !rc && i < n; i++) {
+        char *before, vis[16];
+        int64_t revision;
+        if ((rc = conflict_text(cx, ids[i], &before, &revision, vis))) break;
+        if (!(st = stmt(cx, S_RESOLVE))) {
+            free(before);
+            rc = FM_EDB;
+            break;
+        }
+        bind_i(st, ":now", cx->now);
+        bind_t(st, ":comment", why);
+        bind_i(st, ":id", ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(cx->db, cx->err, "resolve conflict");
+        else
+            rc = log_change(cx, "conflict_resolved", ids[i], before, vis);
+        free(before);
+        if (!rc && cx->stats) cx->stats->resolved++;
+    }
+    free(ids);
+    return rc;
+}
+
+/* ---- the entry points -------------------------------------------------- */
 
 fm_rc conflicts_check_item(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                            int64_t item, fm_time now, struct fm_err *err)
 {
-    (void)db, (void)v, (void)c, (void)item, (void)now, (void)err;
+    struct ctx cx;
+    fm_rc rc = ctx_init(&cx, db, v, now, NULL, err);
+    if (rc) goto done;
+    sqlite3_stmt *st;
+    if ((rc = db_prepare(db,
+                         "SELECT " ITEM_COLS " FROM item_versions v WHERE v.item_id = ?"
+                         " AND v.sys_to IS NULL",
+                         &st, err)))
+        goto done;
+    sqlite3_bind_int64(st, 1, item);
+    struct it x;
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) read_item(st, &x);
+    sqlite3_finalize(st);
+    if (s != SQLITE_ROW) {
+        rc = s == SQLITE_DONE ? fm_fail(err, FM_ENOTFOUND, NULL, "no item %" PRId64, item)
+                              : db_fail(db, err, "conflict item");
+        goto done;
+    }
+    (void)c;
+    int live = is_live(&x);
+    if (x.coll == DATA_MOVEMENTS && (rc = set_reach(&cx, &x, live))) goto done;
+    if (live) {
+        double reach = 0;
+        switch (x.coll) {
+        case DATA_MOVEMENTS:
+            if ((rc = check_against(&cx, &x, DATA_ZONES, x.half_w, K_MCZ, 1, 0)) ||
+                (rc = check_against(&cx, &x, DATA_INCIDENTS, cx.near_m, K_INM, 0, 0)))
+                goto done;
+            break;
+        case DATA_ZONES:
+            if ((rc = max_reach(&cx, &reach)) ||
+                (rc = check_against(&cx, &x, DATA_MOVEMENTS, reach, K_MCZ, 0, 0)) ||
+                (rc = check_against(&cx, &x, DATA_ZONES, 0, K_ZO, 1, 0)) ||
+                (rc = check_against(&cx, &x, DATA_INCIDENTS, 0, K_IZ, 0, 0)))
+                goto done;
+            break;
+        default:
+            if ((rc = check_against(&cx, &x, DATA_ZONES, 0, K_IZ, 1, 0)) ||
+                (rc = check_against(&cx, &x, DATA_MOVEMENTS, cx.near_m, K_INM, 1, 0)))
+                goto done;
+        }
+    }
+    char why[96];
+    snprintf(why, sizeof why, live ? "the clash no longer holds after %s %" PRId64 " changed"
+                                   : "%s %" PRId64 " is no longer live",
+             data_coll_name(x.coll), item);
+    rc = resolve_unseen(&cx, item, why);
+done:
+    ctx_cleanup(&cx);
+    return rc;
+}
+
+static const struct data_viewer system_viewer = {0, "system", "", DATA_ROLE_ADMIN};
+
+fm_rc data_conflicts_recheck(struct data_db *db, fm_time at, struct data_recheck_stats *stats,
+                             struct fm_err *err)
+{
+    memset(stats, 0, sizeof *stats);
+    struct ctx cx;
+    sqlite3_stmt *st = NULL;
+    fm_rc rc = db_begin(db, err);
+    if (rc) return rc;
+    if ((rc = ctx_init(&cx, db, &system_viewer, at, stats, err))) goto fail;
+    if ((rc = db_prepare(db,
+                         "SELECT " ITEM_COLS " FROM item_versions v WHERE v.sys_to IS NULL"
+                         " AND v.status NOT IN " LIVE_STATUS " ORDER BY v.item_id",
+                         &st, err)))
+        goto fail;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        struct it x;
+        read_item(st, &x);
+        stats->items++;
+        /* each pair once: from its movement, its lower zone, its incident */
+        switch (x.coll) {
+        case DATA_MOVEMENTS:
+            if ((rc = set_reach(&cx, &x, 1)) ||
+                (rc = check_against(&cx, &x, DATA_ZONES, x.half_w, K_MCZ, 1, 0)) ||
+                (rc = check_against(&cx, &x, DATA_INCIDENTS, cx.near_m, K_INM, 0, 0)))
+                goto fail;
+            break;
+        case DATA_ZONES:
+            if ((rc = check_against(&cx, &x, DATA_ZONES, 0, K_ZO, 1, x.id + 1))) goto fail;
+            break;
+        default:
+            if ((rc = check_against(&cx, &x, DATA_ZONES, 0, K_IZ, 1, 0))) goto fail;
+        }
+    }
+    if (s != SQLITE_DONE) {
+        rc = db_fail(db, err, "recheck items");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((rc = resolve_unseen(&cx, 0, "the clash no longer holds at this time"))) goto fail;
+    ctx_cleanup(&cx);
+    return db_commit(db, err);
+fail:
+    sqlite3_finalize(st);
+    ctx_cleanup(&cx);
+    db_rollback(db);
+    return rc;
+}
+
+/* ---- reading and resolving -------------------------------------------- */
+
+/* The party whose owner-only conflicts v may see, or NULL (none). */
+static const char *viewer_party(const struct data_viewer *v)
+{
+    return v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? NULL : v->party;
+}
+
+fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
+                           const struct data_conflict_query *q, data_conflict_cb cb, void *ctx,
+                           long *matched, struct fm_err *err)
+{
+    if (matched) *matched = 0;
+    if (q->state && strcmp(q->state, "open") != 0 && strcmp(q->state, "resolved") != 0)
+        return fm_fail(err, FM_EINVAL, "state", "state is open or resolved");
+    if (q->limit < 1 || q->limit > 10000 || q->offset < 0)
+        return fm_fail(err, FM_EINVAL, "limit", "limit is 1 to 10000 and offset 0 or more");
+    char where[600];
+    snprintf(where, sizeof where,
+             "(c.vis_party IS NULL OR c.vis_party = :vparty) AND (:state IS NULL OR c.state ="
+             " :state)%s",
+             q->has_bbox ? " AND c.id IN (SELECT pkid FROM idx_conflicts_geom WHERE xmin <= :maxx"
+                           " AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny)"
+                           " AND ST_Intersects(c.geom, BuildMbr(:minx, :miny, :maxx, :maxy,"
+                           " 4326)) = 1"
+                         : "");
+    char sql[4096];
+    sqlite3_stmt *st = NULL;
+    fm_rc rc = FM_OK;
+    for (int pass = matched ? 0 : 1; pass < (cb ? 2 : 1); pass++) {
+        if (pass == 0)
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM conflicts c WHERE %s", where);
+        else
+            snprintf(sql, sizeof sql,
+                     "SELECT c.id, %s FROM conflicts c WHERE %s ORDER BY c.id"
+                     " LIMIT :limit OFFSET :offset",
+                     FEATURE_SQL, where);
+        if ((rc = db_prepare(db, sql, &st, err))) return rc;
+        bind_t(st, ":vparty", viewer_party(v));
+        bind_t(st, ":state", q->state);
+        if (q->has_bbox) {
+            bind_d(st, ":minx", q->bbox[0]);
+            bind_d(st, ":miny", q->bbox[1]);
+            bind_d(st, ":maxx", q->bbox[2]);
+            bind_d(st, ":maxy", q->bbox[3]);
+        }
+        bind_i(st, ":limit", q->limit);
+        bind_i(st, ":offset", q->offset);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            if (pass == 0) {
+                *matched = (long)sqlite3_column_int64(st, 0);
+            } else if (cb(ctx, sqlite3_column_int64(st, 0), db_text(st, 1))) {
+                s = SQLITE_DONE;
+                break;
+            }
+        }
+        if (s != SQLITE_DONE) rc = db_fail(db, err, "query conflicts");
+        sqlite3_finalize(st);
+        if (rc) return rc;
+    }
     return FM_OK;
+}
+
+static fm_rc get_visible(struct data_db *db, const struct data_viewer *v, int64_t id,
+                         char state[16], json_t **out, struct fm_err *err)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT " FEATURE_SQL ", c.state FROM conflicts c WHERE c.id = :id"
+                          " AND (c.vis_party IS NULL OR c.vis_party = :vparty)",
+                          &st, err);
+    if (rc) return rc;
+    bind_i(st, ":id", id);
+    bind_t(st, ":vparty", viewer_party(v));
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        *out = json_loads(db_text(st, 0), 0, NULL);
+        if (state) snprintf(state, 16, "%s", db_text(st, 1));
+        if (!*out) rc = fm_fail(err, FM_EINTERNAL, NULL, "conflict %" PRId64 " unreadable", id);
+    } else if (s == SQLITE_DONE) {
+        rc = fm_fail(err, FM_ENOTFOUND, NULL, "no conflict %" PRId64, id);
+    } else {
+        rc = db_fail(db, err, "get conflict");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+fm_rc data_conflict_get(struct data_db *db, const struct data_viewer *v, int64_t id, json_t **out,
+                        struct fm_err *err)
+{
+    return get_visible(db, v, id, NULL, out, err);
+}
+
+fm_rc data_conflict_resolve(struct data_db *db, const struct data_viewer *v, int64_t id,
+                            const char *comment, json_t **out, struct fm_err *err)
+{
+    *out = NULL;
+    if (v->role != DATA_ROLE_SUPERVISOR)
+        return fm_fail(err, FM_EFORBID, NULL, "only the supervisor resolves conflicts");
+    if (!comment || !comment[0] || strlen(comment) > 2000)
+        return fm_fail(err, FM_EINVAL, "/comment", "a comment of 1 to 2000 bytes is required");
+    struct ctx cx;
+    json_t *cur = NULL;
+    char state[16];
+    fm_rc rc = db_begin(db, err);
+    if (rc) return rc;
+    if ((rc = ctx_init(&cx, db, v, fm_time_now(), NULL, err))) goto fail;
+    if ((rc = get_visible(db, v, id, state, &cur, err))) goto fail;
+    json_decref(cur);
+    cur = NULL;
+    if (strcmp(state, "open") != 0) {
+        rc = fm_fail(err, FM_ECONFLICT, NULL, "conflict %" PRId64 " is already resolved", id);
+        goto fail;
+    }
+    char *before, vis[16];
+    int64_t revision;
+    if ((rc = conflict_text(&cx, id, &before, &revision, vis))) goto fail;
+    sqlite3_stmt *st = stmt(&cx, S_RESOLVE);
+    if (!st) {
+        free(before);
+        rc = FM_EDB;
+        goto fail;
+    }
+    bind_i(st, ":now", cx.now);
+    bind_t(st, ":by", v->user);
+    bind_t(st, ":comment", comment);
+    bind_i(st, ":id", id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = db_fail(db, err, "resolve conflict");
+    else
+        rc = log_change(&cx, "conflict_resolved", id, before, vis);
+    free(before);
+    if (rc) goto fail;
+    ctx_cleanup(&cx);
+    if ((rc = db_commit(db, err))) return rc;
+    return get_visible(db, v, id, NULL, out, err);
+fail:
+    ctx_cleanup(&cx);
+    db_rollback(db);
+    return rc;
+}
+
+fm_rc data_conflicts_set_near(struct data_db *db, double metres, struct fm_err *err)
+{
+    if (!(metres > 0 && metres <= 1e6))
+        return fm_fail(err, FM_EINVAL, "incident_near_m", "the distance is 0 to 1000 km");
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "INSERT OR REPLACE INTO conflict_settings (key, value)"
+                          " VALUES ('incident_near_m', ?)",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_double(st, 1, metres);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "conflict settings");
+    sqlite3_finalize(st);
+    return rc;
 }

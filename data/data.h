@@ -231,6 +231,58 @@ fm_rc data_events_verify_file(const char *path, int64_t *bad_seq, int64_t *count
 fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *bad_seq,
                                  int64_t *count, struct fm_err *err);
 
+/* ---- conflicts (conflicts.c) ------------------------------------------ */
+
+/* The engine checks every write inside its transaction (see DESIGN.md and
+ * conflicts.c for the rules). A conflict is one of two items in a kind;
+ * its id is stable per (kind, pair). A conflict with a draft is seen only
+ * by the draft's owner party; a viewer sees none of those. Conflicts
+ * travel as compact GeoJSON Feature text: id, geometry (where they
+ * clash), properties kind, title, items [{collection,id,version}] (two),
+ * interval [from, to] (RFC 3339 or null: open), altitude_band [floor,
+ * ceiling] (metres or null), severity 1-5, state open|resolved,
+ * opened_at, updated_at, resolved_at, resolved_by, comment, revision. */
+
+struct data_conflict_query {
+    const char *state; /* "open", "resolved" or NULL: both */
+    int has_bbox;
+    double bbox[4]; /* minlon, minlat, maxlon, maxlat */
+    long limit;     /* 1..10000 */
+    long offset;    /* >= 0 */
+};
+
+/* Called once per conflict in id order with borrowed Feature text;
+ * return nonzero to stop. */
+typedef int (*data_conflict_cb)(void *ctx, int64_t id, const char *feature);
+
+/* The conflicts v may see; *matched counts them without limit/offset. */
+fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
+                           const struct data_conflict_query *q, data_conflict_cb cb, void *ctx,
+                           long *matched, struct fm_err *err);
+/* One conflict. OUT *out (json_decref). FM_ENOTFOUND if absent or unseen. */
+fm_rc data_conflict_get(struct data_db *db, const struct data_viewer *v, int64_t id, json_t **out,
+                        struct fm_err *err);
+/* The supervisor closes an open conflict with a comment (1-2000 bytes).
+ * It stays resolved while neither item changes. FM_EFORBID for anyone
+ * else, FM_ECONFLICT if already resolved. OUT *out: the conflict after. */
+fm_rc data_conflict_resolve(struct data_db *db, const struct data_viewer *v, int64_t id,
+                            const char *comment, json_t **out, struct fm_err *err);
+
+struct data_recheck_stats {
+    long items;    /* live items looked at */
+    long found;    /* clashes that hold at the time */
+    long opened;   /* conflicts opened or re-opened */
+    long resolved; /* conflicts resolved because they no longer hold */
+};
+/* Checks everything against everything as of time `at` (time windows
+ * open and close conflicts without a write), in one transaction, and
+ * logs each change as an event by user "system". OUT *stats. */
+fm_rc data_conflicts_recheck(struct data_db *db, fm_time at, struct data_recheck_stats *stats,
+                             struct fm_err *err);
+/* How near (metres, > 0) an incident must be to a movement in progress
+ * to conflict with it; stored in the database (default 1000). */
+fm_rc data_conflicts_set_near(struct data_db *db, double metres, struct fm_err *err);
+
 /* ---- demo ------------------------------------------------------------- */
 
 /* On an empty database: parties A, B, SUP, one user per role (password =

@@ -66,6 +66,37 @@ static const char *const migrations[] = {
     "CREATE TABLE login_failures ("
     "  key TEXT NOT NULL, at INTEGER NOT NULL);"
     "CREATE INDEX login_failures_key ON login_failures (key, at);",
+    /* 3: conflicts (conflicts.c): one row per (kind, item pair), kept and
+     * re-opened rather than re-created; each movement's reach (half its
+     * corridor width) so that a zone finds the movements that may reach
+     * it; the engine's settings */
+    "CREATE TABLE conflicts ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('movement_crosses_zone','zones_overlap',"
+    "    'incident_in_zone','incident_near_movement')),"
+    "  a_coll TEXT NOT NULL, a_id INTEGER NOT NULL REFERENCES items(id),"
+    "  a_version INTEGER NOT NULL,"
+    "  b_coll TEXT NOT NULL, b_id INTEGER NOT NULL REFERENCES items(id),"
+    "  b_version INTEGER NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('open','resolved')),"
+    "  severity INTEGER NOT NULL, t_from INTEGER, t_to INTEGER,"
+    "  alt_floor REAL, alt_ceiling REAL,"
+    "  vis_party TEXT," /* NULL: everyone; else only this party (a draft's owner) */
+    "  opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, resolved_at INTEGER,"
+    "  resolved_by TEXT, comment TEXT, revision INTEGER NOT NULL,"
+    "  UNIQUE (kind, a_id, b_id));"
+    "SELECT AddGeometryColumn('conflicts', 'geom', 4326, 'GEOMETRY', 'XY', 0);"
+    "SELECT CreateSpatialIndex('conflicts', 'geom');"
+    "CREATE INDEX conflicts_a ON conflicts (a_id, state);"
+    "CREATE INDEX conflicts_b ON conflicts (b_id, state);"
+    "CREATE INDEX conflicts_state ON conflicts (state, id);"
+    "CREATE TABLE conflict_reach (item_id INTEGER PRIMARY KEY, reach_m REAL NOT NULL);"
+    "CREATE INDEX conflict_reach_m ON conflict_reach (reach_m);"
+    "INSERT INTO conflict_reach SELECT item_id,"
+    "  coalesce(json_extract(feature, '$.properties.corridor_width_m'), 0) / 2.0"
+    "  FROM item_versions WHERE collection = 'movements' AND sys_to IS NULL;"
+    "CREATE TABLE conflict_settings (key TEXT PRIMARY KEY, value REAL NOT NULL);"
+    "INSERT INTO conflict_settings VALUES ('incident_near_m', 1000);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

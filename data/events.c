@@ -64,6 +64,21 @@ fm_rc events_append(struct data_db *db, const struct data_viewer *v, const char 
                     enum data_coll c, int64_t item, int64_t version, const char *before,
                     const char *after, fm_time at, struct fm_err *err)
 {
+    /* the owner of the item is the party in its feature */
+    const char *src = after ? after : before;
+    json_t *f = src ? json_loads(src, 0, NULL) : NULL;
+    const char *owner = json_string_value(json_object_get(json_object_get(f, "properties"), "party"));
+    fm_rc rc = events_append_ex(db, v, action, data_coll_name(c), item, version, before, after,
+                                owner, is_draft(before), is_draft(after), at, err);
+    json_decref(f);
+    return rc;
+}
+
+fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const char *action,
+                       const char *collection, int64_t item, int64_t version, const char *before,
+                       const char *after, const char *owner, int before_owner_only,
+                       int after_owner_only, fm_time at, struct fm_err *err)
+{
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err);
     if (rc) return rc;
@@ -78,12 +93,8 @@ fm_rc events_append(struct data_db *db, const struct data_viewer *v, const char 
     sqlite3_finalize(st);
     if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(db, err, "event head");
 
-    /* the owner of the item is the party in its feature */
-    const char *src = after ? after : before;
-    json_t *f = src ? json_loads(src, 0, NULL) : NULL;
-    const char *owner = json_string_value(json_object_get(json_object_get(f, "properties"), "party"));
-    struct record r = {seq,   at,   v->user,    v->party, action, data_coll_name(c),
-                       owner, item, version,    before,   after};
+    struct record r = {seq,   at,   v->user, v->party, action, collection,
+                       owner, item, version, before,   after};
     char hash[65];
     record_hash(prev, &r, hash);
 
@@ -92,26 +103,24 @@ fm_rc events_append(struct data_db *db, const struct data_viewer *v, const char 
                     " version, owner, before_draft, after_draft, before, after, prev_hash, hash)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     &st, err);
-    if (rc) goto done;
+    if (rc) return rc;
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int64(st, 2, at);
     sqlite3_bind_text(st, 3, v->user, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, v->party, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, data_coll_name(c), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, collection, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, item);
     sqlite3_bind_int64(st, 8, version);
     if (owner) sqlite3_bind_text(st, 9, owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 10, is_draft(before));
-    sqlite3_bind_int(st, 11, is_draft(after));
+    sqlite3_bind_int(st, 10, before_owner_only != 0);
+    sqlite3_bind_int(st, 11, after_owner_only != 0);
     if (before) sqlite3_bind_text(st, 12, before, -1, SQLITE_STATIC);
     if (after) sqlite3_bind_text(st, 13, after, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 15, hash, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "append event");
     sqlite3_finalize(st);
-done:
-    json_decref(f);
     return rc;
 }
 

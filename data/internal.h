@@ -85,6 +85,13 @@ fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data
 fm_rc events_append(struct data_db *db, const struct data_viewer *v, const char *action,
                     enum data_coll c, int64_t item, int64_t version, const char *before,
                     const char *after, fm_time at, struct fm_err *err);
+/* The same with the collection name, the owner party and the visibility
+ * given: a record marked owner-only (as a draft is) is seen only by the
+ * owner party. For records that are not of an item (conflicts). */
+fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const char *action,
+                       const char *collection, int64_t item, int64_t version, const char *before,
+                       const char *after, const char *owner, int before_owner_only,
+                       int after_owner_only, fm_time at, struct fm_err *err);
 
 /* ---- conflicts (conflicts.c) ------------------------------------------- */
 

@@ -17,6 +17,7 @@ struct srv {
     struct data_db **dbs; /* every worker's connection, closed at stop */
     size_t ndbs;
     struct srv_streams *streams; /* the live event streams (stream.c) */
+    struct srv_recheck *recheck; /* conflicts re-checked on time (conflicts.c) */
     char *tls_key, *tls_cert;    /* PEM text, when serving HTTPS */
 };
 
@@ -437,6 +438,11 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : c->port;
+    fm_rc rrc = srv_recheck_start(c, s->streams, &s->recheck, err);
+    if (rrc) {
+        srv_stop(s);
+        return rrc;
+    }
     *out = s;
     return FM_OK;
 }
@@ -454,6 +460,7 @@ int srv_port(const struct srv *s)
 void srv_stop(struct srv *s)
 {
     if (!s) return;
+    srv_recheck_stop(s->recheck);
     srv_streams_shutdown(s->streams); /* resumes every suspended stream */
     MHD_stop_daemon(s->daemon);
     srv_streams_free(s->streams);

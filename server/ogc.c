@@ -96,6 +96,7 @@ int h_collections(struct req *r, const char *const *p, int n)
     json_t *colls = json_array();
     for (int c = 0; c < DATA_COLL_COUNT; c++)
         json_array_append_new(colls, collection_json(base, (enum data_coll)c));
+    json_array_append_new(colls, srv_conflicts_collection(base));
     json_t *links = json_array();
     json_array_append_new(links, link(base, "/collections", "self", "application/json", NULL));
     return srv_reply_json(r, 200, NULL,
@@ -188,6 +189,7 @@ int h_api(struct req *r, const char *const *p, int n)
                                       op(collection_titles[c][0], items_params(0),
                                          "application/geo+json")));
     }
+    srv_conflicts_openapi(paths);
     json_object_set_new(paths, "/collections/{collectionId}/items/{featureId}",
                         json_pack("{s:o}", "get",
                                   op("one item",

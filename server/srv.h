@@ -167,4 +167,23 @@ int h_static(struct req *r, const char *const *p, int n);
 int h_viewer(struct req *r, const char *const *p, int n);
 int h_wall(struct req *r, const char *const *p, int n);
 
+/* conflicts.c: the conflicts collection (read only; the supervisor
+ * resolves) and the re-check on time */
+int h_conflicts_meta(struct req *r, const char *const *p, int n);
+int h_conflicts_items(struct req *r, const char *const *p, int n);
+int h_conflict_get(struct req *r, const char *const *p, int n);
+int h_conflict_resolve(struct req *r, const char *const *p, int n);
+int h_conflicts_read_only(struct req *r, const char *const *p, int n);
+/* The collection's metadata (new reference), and its OpenAPI paths added to paths. */
+json_t *srv_conflicts_collection(const char *base);
+void srv_conflicts_openapi(json_t *paths);
+/* A thread with its own connection that re-checks every conflict every
+ * FM_CONFLICT_RECHECK_S seconds (default 60) and wakes the streams when
+ * something changed. FM_INCIDENT_NEAR_M, if set, is stored as the engine's
+ * incident distance. OUT *out. Stop takes NULL. */
+struct srv_recheck;
+fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
+                        struct srv_recheck **out, struct fm_err *err);
+void srv_recheck_stop(struct srv_recheck *h);
+
 #endif

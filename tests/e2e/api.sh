@@ -22,8 +22,8 @@ check "GET /conformance lists core, geojson and Part 4" \
     '[ "$(req GET /conformance)" = 200 ] && jqb ".conformsTo[]" | grep -q "features-4/1.0/conf/create-replace-delete"'
 check "reads without login are refused with 401 problem+json" \
     '[ "$(req GET /collections)" = 401 ] && is_problem 401 && header WWW-Authenticate | grep -q Bearer'
-check "GET /collections lists zones, incidents and movements" \
-    '[ "$(req GET /collections "${A[@]}")" = 200 ] && [ "$(jqb "[.collections[].id]|join(\",\")")" = "zones,incidents,movements" ]'
+check "GET /collections lists zones, incidents, movements and conflicts" \
+    '[ "$(req GET /collections "${A[@]}")" = 200 ] && [ "$(jqb "[.collections[].id]|join(\",\")")" = "zones,incidents,movements,conflicts" ]'
 check "GET /collections/nothing is 404" '[ "$(req GET /collections/nothing "${A[@]}")" = 404 ] && is_problem 404'
 check "GET /me names the user, party and role" \
     '[ "$(req GET /me "${A[@]}")" = 200 ] && [ "$(jqb ".user+\"/\"+.party+\"/\"+.role")" = "liaison-a/A/liaison" ]'
