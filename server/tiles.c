@@ -205,8 +205,11 @@ static fm_rc src_each(void *ctx, enum tile_coll coll, const double bbox[4], tile
                       void *cb_ctx, struct fm_err *err)
 {
     struct source_ctx *s = ctx;
+    /* conflicts: drawn by tiles/ (TILE_CONFLICT), delivered once data/
+     * offers a conflicts query; until then there are none to draw */
+    if (coll == TILE_CONFLICT) return FM_OK;
     static const enum data_coll map[TILE_COLL_COUNT] = {DATA_ZONES, DATA_INCIDENTS,
-                                                        DATA_MOVEMENTS};
+                                                        DATA_MOVEMENTS, DATA_COLL_COUNT};
     struct data_query q;
     memset(&q, 0, sizeof q);
     q.coll = map[coll];
@@ -315,8 +318,8 @@ int h_tile(struct req *r, const char *const *p, int n)
     pthread_once(&T.once, tiles_init);
     enum tile_layer layer;
     if (tile_layer_parse(p[1], &layer) != FM_OK)
-        return srv_problem_status(r, 404, "no such layer (zones, incidents, movements, basemap,"
-                                          " all)", NULL);
+        return srv_problem_status(r, 404, "no such layer (zones, incidents, movements, conflicts,"
+                                          " basemap, all)", NULL);
     char ybuf[32];
     const char *last = p[4];
     size_t len = strlen(last);
@@ -388,8 +391,8 @@ int h_tilejson(struct req *r, const char *const *p, int n)
     memcpy(name, p[1], len - 5);
     name[len - 5] = '\0';
     if (tile_layer_parse(name, &layer) != FM_OK)
-        return srv_problem_status(r, 404, "no such layer (zones, incidents, movements, basemap,"
-                                          " all)", NULL);
+        return srv_problem_status(r, 404, "no such layer (zones, incidents, movements, conflicts,"
+                                          " basemap, all)", NULL);
     char base[256], url[400];
     srv_base_url(r, base, sizeof base);
     snprintf(url, sizeof url, "%s/tiles/%s/{z}/{x}/{y}.png", base, name);
@@ -446,7 +449,7 @@ static fm_rc parse_layers(const char *s, unsigned *out, struct fm_err *err)
         enum tile_layer l;
         if (tile_layer_parse(tok, &l) != FM_OK)
             return fm_fail(err, FM_EINVAL, "layers",
-                           "layers is a list of zones, incidents, movements, basemap, all");
+                           "layers is a list of zones, incidents, movements, conflicts, basemap, all");
         *out |= 1u << l;
     }
     if (!*out) return fm_fail(err, FM_EINVAL, "layers", "layers names no layer");

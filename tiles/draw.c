@@ -143,18 +143,34 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
     return drawn;
 }
 
+/* Labels tried per 256 x 256 px (at scale 1): past this a picture is too
+ * dense to read anyway. */
+#define LABEL_MAX_ATTEMPTS 120
+
 void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels)
 {
+    long attempts = 0;
+    double max_attempts = LABEL_MAX_ATTEMPTS * v->width * v->height /
+                          (TILE_SIZE * TILE_SIZE * v->scale * v->scale);
     if (labels->npending)
         qsort(labels->pending, labels->npending, sizeof *labels->pending, by_priority);
     for (size_t i = 0; i < labels->npending; i++) {
         struct pending_label *p = &labels->pending[i];
-        if (p->text) { /* cheap test first: an anchor inside a placed label */
-            int covered = 0;
-            for (size_t k = 0; k < labels->n && !covered; k++) {
-                const struct label_box *b = &labels->boxes[k];
-                covered = p->px > b->x0 && p->px < b->x1 && p->py > b->y0 && p->py < b->y1;
+        if (p->text) {
+            /* cheap tests first (a Pango layout costs far more): the box the
+             * text would roughly take clashes at its anchor and both shifts */
+            double em = p->size_pt * 96.0 / 72.0 * v->scale;
+            double w = fmin((double)strlen(p->text) * em * 0.5, 150 * v->scale) / 2, h = em * 0.8;
+            int covered = attempts >= max_attempts;
+            if (!covered) {
+                covered = 1;
+                for (int s = -1; s <= 1 && covered; s++) {
+                    struct label_box e = {p->px - w, p->py - h + s * 2.4 * h, p->px + w,
+                                          p->py + h + s * 2.4 * h};
+                    covered = clashes(labels, &e);
+                }
             }
+            attempts++;
             if (covered || p->px < 0 || p->py < 0 || p->px > v->width || p->py > v->height) {
                 free(p->text);
                 continue;
@@ -498,6 +514,7 @@ static void note_seen(struct legend_seen *s, const struct tile_feature *f)
     if (f->coll == TILE_INCIDENT)
         s->incidents |= 1u << (style_incident(f->category) - style_incidents);
     if (f->coll == TILE_MOVEMENT) s->movements = 1;
+    if (f->coll == TILE_CONFLICT) s->conflicts = 1;
 }
 
 static void set_line_kind(cairo_t *cr, enum line_kind k, double scale)
@@ -589,11 +606,16 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
         cairo_set_line_width(cr, 4.5 * v->scale);
         cairo_stroke_preserve(cr);
     }
-    set_line_kind(cr, st->line, v->scale);
-    set_rgba(cr, c, st->alpha);
-    cairo_set_line_width(cr, (st->draft ? 1.5 : STYLE_ZONE_LINE_PX) * v->scale);
-    cairo_stroke(cr);
-    cairo_set_dash(cr, NULL, 0, 0);
+    if (tiny) { /* a few pixels: a solid dot of the party colour reads better */
+        set_rgba(cr, c, 0.8 * st->alpha);
+        cairo_fill(cr);
+    } else {
+        set_line_kind(cr, st->line, v->scale);
+        set_rgba(cr, c, st->alpha);
+        cairo_set_line_width(cr, (st->draft ? 1.5 : STYLE_ZONE_LINE_PX) * v->scale);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+    }
     double cx, cy;
     char text[300];
     label_text(f, st, text, sizeof text);
@@ -728,6 +750,50 @@ static void draw_incident(struct draw_ctx *d, const struct tile_feature *f)
     }
 }
 
+/* A conflict: where two items clash, in red over everything else. */
+static void draw_conflict(struct draw_ctx *d, const struct tile_feature *f)
+{
+    cairo_t *cr = d->cr;
+    const struct view *v = d->v;
+    const struct status_style *st = style_status(f->status);
+    double lx = NAN, ly = NAN;
+    cairo_new_path(cr);
+    cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
+    for (size_t k = 0; k < d->g.nparts; k++)
+        if (d->g.parts[k].kind == GEOM_RING) ring_path(cr, v, &d->g, &d->g.parts[k]);
+    if (ring_centroid(v, &d->g, &lx, &ly)) {
+        set_rgba(cr, style_disputed, 0.35 * st->alpha);
+        cairo_fill_preserve(cr);
+        set_rgba(cr, style_disputed, st->alpha);
+        cairo_set_line_width(cr, 2.5 * v->scale);
+        cairo_stroke(cr);
+    }
+    cairo_new_path(cr);
+    for (size_t k = 0; k < d->g.nparts; k++)
+        if (d->g.parts[k].kind == GEOM_LINE) line_path(cr, v, &d->g, &d->g.parts[k]);
+    set_rgba(cr, style_disputed, st->alpha);
+    cairo_set_line_width(cr, 4 * v->scale);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    cairo_stroke(cr);
+    for (size_t k = 0; k < d->g.nparts; k++) {
+        const struct geom_part *p = &d->g.parts[k];
+        if (p->n == 0) continue;
+        double px, py;
+        view_px(v, d->g.xy[2 * p->start], d->g.xy[2 * p->start + 1], &px, &py);
+        if (p->kind == GEOM_POINT) {
+            struct rgba red = style_disputed;
+            red.a = st->alpha;
+            draw_symbol(cr, SYM_CIRCLE, px, py, 5 * v->scale, red, 1);
+        }
+        if (isnan(lx)) lx = px, ly = py;
+    }
+    if (v->zoom >= 8 && !isnan(lx)) {
+        char text[300];
+        snprintf(text, sizeof text, "CONFLICT: %s", f->title ? f->title : f->type ? f->type : "");
+        labels_queue(d->labels, text, lx, ly, STYLE_LABEL_SIZE_PT, 1, 40);
+    }
+}
+
 static int draw_one(void *ctx, const struct tile_feature *f)
 {
     struct draw_ctx *d = ctx;
@@ -742,6 +808,7 @@ static int draw_one(void *ctx, const struct tile_feature *f)
     case TILE_ZONE: draw_zone(d, f); break;
     case TILE_MOVEMENT: draw_movement(d, f); break;
     case TILE_INCIDENT: draw_incident(d, f); break;
+    case TILE_CONFLICT: draw_conflict(d, f); break;
     case TILE_COLL_COUNT: break;
     }
     cairo_restore(d->cr);
@@ -764,8 +831,8 @@ fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *sr
     d.cr = cr, d.v = v, d.src = src, d.seen = seen, d.labels = labels;
     geom_init(&d.g);
     fm_rc rc = FM_OK;
-    static const enum tile_coll order[] = {TILE_ZONE, TILE_MOVEMENT, TILE_INCIDENT};
-    for (size_t i = 0; i < 3 && !rc; i++) {
+    static const enum tile_coll order[] = {TILE_ZONE, TILE_MOVEMENT, TILE_INCIDENT, TILE_CONFLICT};
+    for (size_t i = 0; i < sizeof order / sizeof *order && !rc; i++) {
         if (!(colls & (1u << order[i]))) continue;
         double q[4] = {bbox[0], bbox[1], bbox[2], bbox[3]};
         if (order[i] == TILE_MOVEMENT) {

@@ -132,7 +132,7 @@ struct legend_seen {
     char parties[LEGEND_MAX_PARTIES][16];
     int nparties;
     unsigned zone_types, statuses, incidents; /* bits: row index in the style tables */
-    int movements;
+    int movements, conflicts;
 };
 /* Draws the item layers selected in `colls` (bit per enum tile_coll); their
  * labels are queued. seen may be NULL. */

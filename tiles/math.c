@@ -7,8 +7,8 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const layer_names[TILE_LAYER_COUNT] = {"zones", "incidents", "movements",
-                                                          "basemap", "all"};
+static const char *const layer_names[TILE_LAYER_COUNT] = {"zones",     "incidents", "movements",
+                                                          "conflicts", "basemap",   "all"};
 
 const char *tile_layer_name(enum tile_layer l)
 {

@@ -13,7 +13,10 @@ static unsigned colls_of(enum tile_layer layer)
     case TILE_LAYER_ZONES: return 1u << TILE_ZONE;
     case TILE_LAYER_INCIDENTS: return 1u << TILE_INCIDENT;
     case TILE_LAYER_MOVEMENTS: return 1u << TILE_MOVEMENT;
-    case TILE_LAYER_ALL: return (1u << TILE_ZONE) | (1u << TILE_INCIDENT) | (1u << TILE_MOVEMENT);
+    case TILE_LAYER_CONFLICTS: return 1u << TILE_CONFLICT;
+    case TILE_LAYER_ALL:
+        return (1u << TILE_ZONE) | (1u << TILE_INCIDENT) | (1u << TILE_MOVEMENT) |
+               (1u << TILE_CONFLICT);
     case TILE_LAYER_BASEMAP:
     case TILE_LAYER_COUNT: break;
     }
@@ -189,7 +192,7 @@ static void draw_north(cairo_t *cr, double x, double y, double s)
 }
 
 struct legend_row {
-    int kind; /* 0 party, 1 zone type, 2 status, 3 incident, 4 movement */
+    int kind; /* 0 party, 1 zone type, 2 status, 3 incident, 4 movement, 5 conflict */
     char text[96];
     struct rgba colour;
     int index;
@@ -241,6 +244,14 @@ static void legend_swatch(cairo_t *cr, const struct view *v, const struct legend
     }
     case 3:
         draw_symbol(cr, style_incidents[r->index].shape, x + s * 0.8, y + s / 2, s * 0.45, grey, 0);
+        break;
+    case 5:
+        cairo_rectangle(cr, x, y, s * 1.6, s);
+        cairo_set_source_rgba(cr, style_disputed.r, style_disputed.g, style_disputed.b, 0.35);
+        cairo_fill_preserve(cr);
+        cairo_set_source_rgba(cr, style_disputed.r, style_disputed.g, style_disputed.b, 1);
+        cairo_set_line_width(cr, 2);
+        cairo_stroke(cr);
         break;
     case 4:
         cairo_move_to(cr, x, y + s / 2), cairo_line_to(cr, x + s * 1.6, y + s / 2);
@@ -315,6 +326,11 @@ static void draw_legend(cairo_t *cr, const struct view *v, const struct tile_sou
             n++;
         }
         if (!style_incidents[i].category) break;
+    }
+    if (seen->conflicts && n < 64) {
+        rows[n].kind = 5;
+        snprintf(rows[n].text, sizeof rows[n].text, "conflict found by the server: red");
+        n++;
     }
     if (seen->movements && n < 64) {
         rows[n].kind = 4;

@@ -28,6 +28,7 @@ enum tile_layer {
     TILE_LAYER_ZONES,
     TILE_LAYER_INCIDENTS,
     TILE_LAYER_MOVEMENTS,
+    TILE_LAYER_CONFLICTS, /* found by the server: the overlap of two items */
     TILE_LAYER_BASEMAP,
     TILE_LAYER_ALL, /* basemap + every item layer */
     TILE_LAYER_COUNT
@@ -61,7 +62,7 @@ double tile_resolution(int z);
 
 /* ---- the feature source ------------------------------------------------ */
 
-enum tile_coll { TILE_ZONE, TILE_INCIDENT, TILE_MOVEMENT, TILE_COLL_COUNT };
+enum tile_coll { TILE_ZONE, TILE_INCIDENT, TILE_MOVEMENT, TILE_CONFLICT, TILE_COLL_COUNT };
 
 /* One item as the renderer needs it. Every pointer is borrowed for the
  * duration of the callback; any string may be NULL. */
@@ -69,8 +70,8 @@ struct tile_feature {
     enum tile_coll coll;
     int64_t id;
     const char *party;    /* owner party code */
-    const char *status;
-    const char *type;     /* zone type, movement type */
+    const char *status;   /* conflicts: their state (open, resolved) */
+    const char *type;     /* zone type, movement type, conflict kind */
     const char *title;    /* label text (UTF-8) */
     const char *category; /* incidents */
     int severity;         /* incidents, 1..5; 0 unknown */

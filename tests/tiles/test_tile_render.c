@@ -275,9 +275,43 @@ static void maps(void)
     CHECK(tile_map_render(&src, NULL, &r, &png, &len, &err) == FM_EINVAL, "too small is refused");
 }
 
+/* Conflicts (found by the server) are their own layer, in "all", on top. */
+static void conflicts(void)
+{
+    struct fx_source fx;
+    fx_scene(&fx);
+    struct tile_feature *f = fx_add(&fx, TILE_CONFLICT, "SUP", "open", "movement_crosses_zone",
+                                    "Convoy C-7 crosses Range North");
+    fx_polygon(&fx.items[fx.n - 1].w,
+               (double[]){35.76, 33.09, 35.80, 33.09, 35.80, 33.12, 35.76, 33.12, 35.76, 33.09}, 5);
+    (void)f;
+    struct tile_source src = fx_source_of(&fx);
+    struct fm_err err;
+    unsigned char *png, *zones_with, *zones_without;
+    size_t len, l1, l2;
+    CHECK(tile_render(&src, NULL, TILE_LAYER_CONFLICTS, 10, 613, 412, 1, &png, &len, &err) == FM_OK,
+          "render conflicts");
+    CHECK(opaque_pixels(png, len) > 300, "a conflict is drawn in the conflicts layer");
+    golden("conflicts-10-613-412.png", png, len);
+    free(png);
+    enum tile_layer l;
+    CHECK(tile_layer_parse("conflicts", &l) == FM_OK && l == TILE_LAYER_CONFLICTS,
+          "the conflicts layer has a name");
+    CHECK(tile_render(&src, NULL, TILE_LAYER_ZONES, 10, 613, 412, 1, &zones_with, &l1, &err) == FM_OK,
+          "zones with a conflict");
+    fx.n--;
+    CHECK(tile_render(&src, NULL, TILE_LAYER_ZONES, 10, 613, 412, 1, &zones_without, &l2, &err) ==
+              FM_OK,
+          "zones without");
+    CHECK(diff_png(zones_with, l1, zones_without, l2) == 0, "the zones layer does not draw conflicts");
+    free(zones_with);
+    free(zones_without);
+}
+
 int main(void)
 {
     tiles();
+    conflicts();
     maps();
     printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);
     return failures != 0;
