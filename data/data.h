@@ -290,4 +290,68 @@ fm_rc data_conflicts_set_near(struct data_db *db, double metres, struct fm_err *
  * done when users exist. *created is 1 when it did the work. */
 fm_rc data_demo_seed(struct data_db *db, int *created, struct fm_err *err);
 
+/* ---- import, export, Cursor-on-Target (import.c, export.c, cot.c) ---- */
+
+/* Files go through GDAL/OGR; the live database is never opened by GDAL.
+ * Formats by name: "geojson", "kml", "kmz", "gpx", "gpkg", "shp" (a
+ * zipped Shapefile), "csv" (a WKT column, or lon/lat columns). */
+
+/* The format a file name's extension implies (".shp.zip" and ".zip" are
+ * "shp"), or NULL. Returns a constant. */
+const char *data_format_from_name(const char *name);
+
+struct data_import_opts {
+    const char *format;          /* as above; NULL: from the file name */
+    int dry_run;                 /* the same report, nothing written */
+    int skip_bad;                /* write the good features, list the bad */
+    long max_features;           /* more than this: FM_ETOOBIG */
+    int64_t max_file_bytes;      /* the file itself */
+    int64_t max_unzipped_bytes;  /* a KMZ or zip, every member together */
+    double max_zip_ratio;        /* uncompressed/compressed, per member */
+    /* called now and then while reading (may be NULL) */
+    void (*progress)(void *ctx, long done, long total);
+    void *progress_ctx;
+};
+void data_import_opts_default(struct data_import_opts *o);
+
+/* Imports every feature of the file at path (a real file: the caller
+ * writes uploads to a private temporary file) into collection c as drafts
+ * of v's party, by v. Attributes are mapped to fields (see import.c);
+ * geometries are reprojected to WGS84 from the CRS the file declares.
+ * Each feature is validated as a POST is. One transaction: all or
+ * nothing, unless skip_bad. OUT *report (json_decref), set whenever the
+ * file could be read, even when features were refused:
+ *   {collection, format, features, dry_run, skip_bad, committed,
+ *    created: [{index, id, title}], refused: [{index, pointer, reason}]}
+ * committed is false for a dry run, and when a feature was refused
+ * without skip_bad (then nothing was written). Errors of the file as a
+ * whole (unreadable, wrong format, unknown CRS, a zip bomb, a path
+ * trick, over a limit) return an error, write nothing, and set no
+ * report. */
+fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                  const char *path, const struct data_import_opts *o,
+                  const struct data_limits *lim, json_t **report, struct fm_err *err);
+
+/* The importing user of the command line: user `name` if given (it must
+ * belong to party), else the party's first liaison (then its first
+ * supervisor). OUT *out. */
+fm_rc data_import_viewer(struct data_db *db, const char *party, const char *name,
+                         struct data_viewer *out, struct fm_err *err);
+
+/* Exports what q matches for v (limit and offset ignored: everything,
+ * at most max_features) in format (as above). OUT *bytes (free()),
+ * *len; *ctype and *ext are constants (the MIME type, the file
+ * extension). FM_EINVAL for a format that cannot hold the items (GPX:
+ * zones; Shapefile: mixed geometry types). */
+fm_rc data_export(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
+                  const char *format, long max_features, char **bytes, size_t *len,
+                  const char **ctype, const char **ext, struct fm_err *err);
+
+/* Every item v may see (of every collection, as of asof if has_asof) as
+ * Cursor-on-Target events in an <events> list: uid
+ * "fusionmap-<collection>-<id>", stale from valid_to (see cot.c for the
+ * type codes). OUT *xml (free()), *len. */
+fm_rc data_cot(struct data_db *db, const struct data_viewer *v, int has_asof, fm_time asof,
+               char **xml, size_t *len, struct fm_err *err);
+
 #endif

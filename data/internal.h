@@ -68,6 +68,13 @@ fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum da
                         int64_t id, struct item_current *cur, struct fm_err *err);
 void item_current_cleanup(struct item_current *cur);
 
+/* Validates `feature` exactly as data_item_create does and writes it as a
+ * new item inside the caller's transaction (event and conflicts included).
+ * OUT *created. On failure the caller rolls back (or to a savepoint). */
+fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        const json_t *feature, const struct data_limits *lim, json_t **created,
+                        struct fm_err *err);
+
 #define ITEM_BY_WORKFLOW 1 /* a step of the workflow: the caller checked who may */
 #define ITEM_WITHDRAW 2    /* withdrawal: a step from any live status */
 

@@ -199,9 +199,9 @@ static fm_rc insert_item(struct data_db *db, enum data_coll c, const char *party
     return rc;
 }
 
-fm_rc data_item_create(struct data_db *db, const struct data_viewer *v, enum data_coll c,
-                       const json_t *feature, const struct data_limits *lim, json_t **created,
-                       struct fm_err *err)
+fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        const json_t *feature, const struct data_limits *lim, json_t **created,
+                        struct fm_err *err)
 {
     *created = NULL;
     if (!may_write(v))
@@ -223,26 +223,40 @@ fm_rc data_item_create(struct data_db *db, const struct data_viewer *v, enum dat
 
     fm_time now = fm_time_now();
     int64_t id;
-    if ((rc = db_begin(db, err))) goto done;
-    if ((rc = insert_item(db, c, v->party, now, v->user, &id, err))) goto fail;
+    if ((rc = insert_item(db, c, v->party, now, v->user, &id, err))) goto done;
     out = build_feature(id, &f, v->party, status, 1, now, v->user, now, v->user);
     feature_text = dump(out);
     struct version_row r = {id,     1,         c,           v->party, status, "create", v->user,
                             now,    &f,        feature_text, geom_text};
-    if ((rc = insert_version(db, &r, err))) goto fail;
-    if ((rc = events_append(db, v, "create", c, id, 1, NULL, feature_text, now, err))) goto fail;
-    if ((rc = conflicts_check_item(db, v, c, id, now, err))) goto fail;
-    if ((rc = db_commit(db, err))) goto done;
+    if ((rc = insert_version(db, &r, err))) goto done;
+    if ((rc = events_append(db, v, "create", c, id, 1, NULL, feature_text, now, err))) goto done;
+    if ((rc = conflicts_check_item(db, v, c, id, now, err))) goto done;
     *created = out;
     out = NULL;
-    goto done;
-fail:
-    db_rollback(db);
 done:
     json_decref(out);
     free(geom_text);
     free(feature_text);
     feature_fields_cleanup(&f);
+    return rc;
+}
+
+fm_rc data_item_create(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                       const json_t *feature, const struct data_limits *lim, json_t **created,
+                       struct fm_err *err)
+{
+    *created = NULL;
+    if (!may_write(v))
+        return fm_fail(err, FM_EFORBID, NULL, "a %s may not create items", data_role_name(v->role));
+    fm_rc rc = db_begin(db, err);
+    if (rc) return rc;
+    rc = item_create_in_tx(db, v, c, feature, lim, created, err);
+    if (!rc) rc = db_commit(db, err);
+    if (rc) {
+        db_rollback(db);
+        json_decref(*created);
+        *created = NULL;
+    }
     return rc;
 }
 

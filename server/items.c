@@ -63,8 +63,9 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
                        u.name);
     const char *s;
     fm_rc rc;
-    if ((s = srv_arg(r, "f")) && strcmp(s, "json") != 0 && strcmp(s, "geojson") != 0)
-        return fm_fail(err, FM_EINVAL, "f", "f must be json or geojson");
+    if ((s = srv_arg(r, "f")) && strcmp(s, "json") != 0 && strcmp(s, "geojson") != 0 &&
+        !srv_export_format(s))
+        return fm_fail(err, FM_EINVAL, "f", "f must be json, geojson, kml, gpx, gpkg, shp or csv");
     if ((s = srv_arg(r, "bbox-crs")) &&
         strcmp(s, "http://www.opengis.net/def/crs/OGC/1.3/CRS84") != 0)
         return fm_fail(err, FM_EINVAL, "bbox-crs", "bbox-crs must be CRS84");
@@ -169,6 +170,7 @@ int h_items_get(struct req *r, const char *const *p, int n)
     struct data_query q;
     fm_rc rc = parse_query(r, c, &q, &err);
     if (rc) return srv_problem(r, rc, &err);
+    if (srv_export_format(srv_arg(r, "f"))) return srv_items_export(r, c, &q, srv_arg(r, "f"));
 
     struct page pg = {.returned = 0, .too_big = 0};
     fm_buf_init(&pg.features, MAX_PAGE_BYTES);

@@ -14,6 +14,7 @@ static const char usage[] =
     "                   [--max-connections N] [--max-per-ip N] [--timeout SECONDS]\n"
     "                   [--public-url URL] [--session-idle S] [--session-max S]\n"
     "                   [--login-failures N] [--tls-cert PEM --tls-key PEM]\n"
+    "                   [--max-import-features N]\n"
     "  fusionmap party add CODE --name NAME --colour #RRGGBB --kind side|supervisor [--db FILE]\n"
     "  fusionmap user add NAME --party P --role liaison|supervisor|viewer|admin\n"
     "                   [--password-stdin] [--db FILE]   (else prints a generated password)\n"
@@ -21,6 +22,12 @@ static const char usage[] =
     "  fusionmap events verify [--db FILE] [--against EXPORT]   (the database's log)\n"
     "  fusionmap events verify --file EXPORT                    (an export, offline)\n"
     "  fusionmap events export [--db FILE] [--out EXPORT]\n"
+    "  fusionmap import FILE --collection C --party P [--user NAME] [--format F]\n"
+    "                   [--dry-run] [--skip-bad] [--max-features N] [--db FILE]\n"
+    "                   (as --user, else the party's first liaison; drafts of P)\n"
+    "  fusionmap export --collection C --format geojson|kml|gpx|gpkg|shp|csv\n"
+    "                   [--at TIME] [--party P] [--out FILE] [--db FILE]\n"
+    "                   (no drafts; with --party, that party's own drafts too)\n"
     "Every command takes --db FILE; the default is fusionmap.db in the current folder.\n";
 
 static int die(const char *what, const struct fm_err *err)
@@ -70,6 +77,7 @@ static int cmd_serve(int argc, char **argv)
         {"session-idle", required_argument, 0, 's'}, {"session-max", required_argument, 0, 'S'},
         {"login-failures", required_argument, 0, 'L'},
         {"tls-cert", required_argument, 0, 'c'},     {"tls-key", required_argument, 0, 'k'},
+        {"max-import-features", required_argument, 0, 'F'},
         {0, 0, 0, 0}};
     int o;
     long v;
@@ -120,6 +128,10 @@ static int cmd_serve(int argc, char **argv)
             if (!parse_num(optarg, 1, 100000, &v, "--login-failures")) return 2;
             cfg.login.account_failures = v;
             cfg.login.address_failures = 10 * v;
+            break;
+        case 'F':
+            if (!parse_num(optarg, 1, 10000000, &v, "--max-import-features")) return 2;
+            cfg.import_max_features = v;
             break;
         case 'c': cfg.tls_cert = optarg; break;
         case 'k': cfg.tls_key = optarg; break;
@@ -323,6 +335,136 @@ static int cmd_events(int argc, char **argv)
     return ret;
 }
 
+/* ---- import, export ------------------------------------------------------ */
+
+static void print_progress(void *ctx, long done, long total)
+{
+    (void)ctx;
+    fprintf(stderr, "\rimport: %ld / %ld features", done, total);
+    if (done >= total) fputc('\n', stderr);
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    const char *coll = NULL, *party = NULL, *user = NULL;
+    struct data_import_opts o;
+    data_import_opts_default(&o);
+    static const struct option opts[] = {{"collection", required_argument, 0, 'c'},
+                                         {"party", required_argument, 0, 'p'},
+                                         {"user", required_argument, 0, 'u'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"dry-run", no_argument, 0, 'n'},
+                                         {"skip-bad", no_argument, 0, 's'},
+                                         {"max-features", required_argument, 0, 'm'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {0, 0, 0, 0}};
+    int o_;
+    long v;
+    optind = 1;
+    while ((o_ = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o_) {
+        case 'c': coll = optarg; break;
+        case 'p': party = optarg; break;
+        case 'u': user = optarg; break;
+        case 'f': o.format = optarg; break;
+        case 'n': o.dry_run = 1; break;
+        case 's': o.skip_bad = 1; break;
+        case 'm':
+            if (!parse_num(optarg, 1, 10000000, &v, "--max-features")) return 2;
+            o.max_features = v;
+            break;
+        case 'd': break;
+        default: return bad_usage("unknown option for import");
+        }
+    }
+    if (optind != argc - 1) return bad_usage("import takes one FILE");
+    enum data_coll c;
+    if (!coll || data_coll_parse(coll, &c))
+        return bad_usage("import needs --collection zones|incidents|movements");
+    if (!party) return bad_usage("import needs --party P");
+    o.progress = print_progress;
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) return 1;
+    struct fm_err err;
+    fm_err_clear(&err);
+    struct data_viewer viewer;
+    struct data_limits lim;
+    data_limits_default(&lim);
+    json_t *report = NULL;
+    fm_rc rc = data_import_viewer(db, party, user, &viewer, &err);
+    if (!rc) rc = data_import(db, &viewer, c, argv[optind], &o, &lim, &report, &err);
+    data_close(db);
+    if (rc) return die("import", &err);
+    json_dumpf(report, stdout, JSON_INDENT(2));
+    fputc('\n', stdout);
+    int committed = json_is_true(json_object_get(report, "committed"));
+    size_t created = json_array_size(json_object_get(report, "created"));
+    size_t refused = json_array_size(json_object_get(report, "refused"));
+    fprintf(stderr, "import: %zu %s, %zu refused%s\n", created,
+            committed ? "created" : "would be created", refused,
+            o.dry_run ? " (dry run: nothing written)"
+                      : committed ? "" : " (nothing written: --skip-bad imports the rest)");
+    json_decref(report);
+    return committed || o.dry_run ? 0 : 1;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    const char *coll = NULL, *format = NULL, *at = NULL, *out_path = NULL, *party = NULL;
+    static const struct option opts[] = {{"collection", required_argument, 0, 'c'},
+                                         {"format", required_argument, 0, 'f'},
+                                         {"at", required_argument, 0, 'a'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"party", required_argument, 0, 'p'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {0, 0, 0, 0}};
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'c') coll = optarg;
+        else if (o == 'f') format = optarg;
+        else if (o == 'a') at = optarg;
+        else if (o == 'o') out_path = optarg;
+        else if (o == 'p') party = optarg;
+        else if (o != 'd') return bad_usage("unknown option for export");
+    }
+    if (optind != argc) return bad_usage("export takes no positional arguments");
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    if (!coll || data_coll_parse(coll, &q.coll))
+        return bad_usage("export needs --collection zones|incidents|movements");
+    if (!format) return bad_usage("export needs --format geojson|kml|gpx|gpkg|shp|csv");
+    if (at) {
+        if (fm_time_parse(at, &q.asof)) return bad_usage("--at takes an RFC 3339 date-time");
+        q.has_asof = 1;
+    }
+    q.limit = 10000;
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) return 1;
+    struct fm_err err;
+    fm_err_clear(&err);
+    /* without --party: what a viewer sees (no drafts at all); with it, as
+     * that party's importer would (its own drafts too) */
+    struct data_viewer viewer;
+    memset(&viewer, 0, sizeof viewer);
+    viewer.role = DATA_ROLE_VIEWER;
+    snprintf(viewer.user, sizeof viewer.user, "export");
+    fm_rc rc = party ? data_import_viewer(db, party, NULL, &viewer, &err) : FM_OK;
+    char *bytes = NULL;
+    size_t len = 0;
+    const char *ctype, *ext;
+    if (!rc) rc = data_export(db, &viewer, &q, format, 10000000, &bytes, &len, &ctype, &ext, &err);
+    data_close(db);
+    if (rc) return die("export", &err);
+    FILE *out = out_path ? fopen(out_path, "wb") : stdout;
+    int ret = 0;
+    if (!out || fwrite(bytes, 1, len, out) != len) ret = 1;
+    if (out && out != stdout && fclose(out) != 0) ret = 1;
+    if (ret) fprintf(stderr, "fusionmap: cannot write %s\n", out_path ? out_path : "stdout");
+    free(bytes);
+    return ret;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return bad_usage("no command");
@@ -333,6 +475,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "user")) return cmd_user(argc - 1, argv + 1);
     if (!strcmp(cmd, "token")) return cmd_token(argc - 1, argv + 1);
     if (!strcmp(cmd, "events")) return cmd_events(argc - 1, argv + 1);
+    if (!strcmp(cmd, "import")) return cmd_import(argc - 1, argv + 1);
+    if (!strcmp(cmd, "export")) return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         fputs(usage, stdout);
         return 0;

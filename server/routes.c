@@ -63,6 +63,8 @@ static const struct route routes[] = {
     {"GET", "pending", LOGGED_IN, h_pending},
     {"GET", "disputes", LOGGED_IN, h_disputes},
     {"GET", "events/verify", LOGGED_IN, h_events_verify},
+    {"POST", "import", LOGGED_IN, h_import},
+    {"GET", "cot", LOGGED_IN, h_cot},
 };
 
 /* Splits "/a/b/c" into parts in buf. Returns the count, or -1 if too many. */

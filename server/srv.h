@@ -29,6 +29,7 @@ struct srv_config {
     struct data_session_policy session;
     struct data_login_policy login;
     const char *tls_cert, *tls_key; /* PEM files: HTTPS when both are set */
+    long import_max_features; /* per POST /import; 0: data/'s default */
 };
 
 void srv_config_default(struct srv_config *c);
@@ -185,5 +186,14 @@ struct srv_recheck;
 fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
                         struct srv_recheck **out, struct fm_err *err);
 void srv_recheck_stop(struct srv_recheck *h);
+
+/* interop.c: POST /import, GET /cot, and the f= exports of the items */
+int h_import(struct req *r, const char *const *p, int n);
+int h_cot(struct req *r, const char *const *p, int n);
+/* Is f one of the export formats (kml, gpx, gpkg, shp, csv)? */
+int srv_export_format(const char *f);
+/* Replies with everything q matches (limit and offset ignored) in format. */
+int srv_items_export(struct req *r, enum data_coll c, const struct data_query *q,
+                     const char *format);
 
 #endif

@@ -1,0 +1,211 @@
+/* cot.c - items as Cursor-on-Target events, for ATAK/WinTAK users.
+ *
+ * One <event version="2.0"> per visible item, inside an <events> list
+ * (the list is fusionmap's; each event is CoT's base Event). The uid is
+ * "fusionmap-<collection>-<id>", the same for every version, so a TAK
+ * client replaces the old event with the new one. time is the item's
+ * updated_at, start its valid_from (else updated_at), stale its valid_to
+ * (else 24 hours from now). how is "h-e" (entered by a person).
+ *
+ * Type codes (affiliation "u", unknown, for every party: the cell is
+ * impartial and names no side hostile or friendly):
+ *   zone                       u-d-f    a drawn shape; <link point> per
+ *                                       vertex of the outer ring, closed
+ *   incident Point/MultiPoint  a-u-G    a ground point, unknown affiliation
+ *   incident Polygon           u-d-f    as a zone
+ *   movement LineString(s)     b-m-r    a route; <link> waypoints (b-m-p-w)
+ *   movement Point             a-u-G-U  a ground unit, unknown affiliation
+ * The event's point is the geometry's own (a Point) or its centroid; hae
+ * is altitude_floor_m if known, else 9999999 (CoT's "unknown"), as are
+ * ce and le. <detail> holds <contact callsign> (the title), <remarks>
+ * (the description), the links, and <fusionmap .../> with collection,
+ * id, version, status, party and type.
+ */
+#include "internal.h"
+#include "interop.h"
+
+#include <cpl_conv.h>
+#include <ogr_api.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_COT_BYTES ((size_t)256 << 20)
+#define MAX_LINKS 1000
+#define UNKNOWN_ERR 9999999.0
+#define DEFAULT_STALE_S (24 * 3600)
+
+static void xml_esc(struct fm_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fm_buf_adds(b, "&amp;"); break;
+        case '<': fm_buf_adds(b, "&lt;"); break;
+        case '>': fm_buf_adds(b, "&gt;"); break;
+        case '"': fm_buf_adds(b, "&quot;"); break;
+        case '\'': fm_buf_adds(b, "&apos;"); break;
+        default:
+            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t' && *s != '\r')
+                fm_buf_adds(b, " "); /* not allowed in XML 1.0 */
+            else
+                fm_buf_add(b, s, 1);
+        }
+    }
+}
+
+static void time_prop(const json_t *props, const char *key, fm_time fallback, char *out)
+{
+    fm_time t;
+    const char *s = json_string_value(json_object_get(props, key));
+    if (!s || fm_time_parse(s, &t)) t = fallback;
+    fm_time_format(t, out);
+}
+
+/* The vertices of the outer ring of the first polygon, or of the first
+ * line, as <link> elements. */
+static void links(struct fm_buf *b, const json_t *geom, const char *uid, int route)
+{
+    const char *t = json_string_value(json_object_get(geom, "type"));
+    const json_t *c = json_object_get(geom, "coordinates");
+    if (!t || !c) return;
+    if (!strcmp(t, "MultiPolygon")) c = json_array_get(json_array_get(c, 0), 0);
+    else if (!strcmp(t, "Polygon") || !strcmp(t, "MultiLineString")) c = json_array_get(c, 0);
+    else if (strcmp(t, "LineString") != 0) return;
+    size_t n = json_array_size(c);
+    for (size_t i = 0; i < n && i < MAX_LINKS; i++) {
+        const json_t *p = json_array_get(c, i);
+        double lon = json_number_value(json_array_get(p, 0));
+        double lat = json_number_value(json_array_get(p, 1));
+        if (route)
+            fm_buf_printf(b,
+                          "<link uid=\"%s-wp%zu\" type=\"b-m-p-w\" relation=\"c\""
+                          " callsign=\"wp%zu\" point=\"%.8f,%.8f\"/>",
+                          uid, i + 1, i + 1, lat, lon);
+        else
+            fm_buf_printf(b, "<link point=\"%.8f,%.8f\"/>", lat, lon);
+    }
+}
+
+struct cot_run {
+    struct fm_buf *b;
+    fm_time now;
+    int failed;
+};
+
+static int add_event(void *ctx, const struct data_item_row *row)
+{
+    struct cot_run *r = ctx;
+    struct fm_buf *b = r->b;
+    json_t *feat = json_loads(row->feature, 0, NULL);
+    if (!feat) return 0;
+    const json_t *geom = json_object_get(feat, "geometry");
+    const json_t *props = json_object_get(feat, "properties");
+    const char *gt = json_string_value(json_object_get(geom, "type"));
+    if (!gt) gt = "";
+    int polygon = !strcmp(gt, "Polygon") || !strcmp(gt, "MultiPolygon");
+    int line = !strcmp(gt, "LineString") || !strcmp(gt, "MultiLineString");
+    const char *type = "a-u-G";
+    if (row->coll == DATA_ZONES || polygon) type = "u-d-f";
+    else if (row->coll == DATA_MOVEMENTS) type = line ? "b-m-r" : "a-u-G-U";
+
+    double lat = 0, lon = 0;
+    char *gtext = json_dumps(geom, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    OGRGeometryH g = gtext ? OGR_G_CreateGeometryFromJson(gtext) : NULL;
+    free(gtext);
+    if (g) {
+        OGRGeometryH cen = OGR_G_CreateGeometry(wkbPoint);
+        if (!strcmp(gt, "Point")) {
+            lon = OGR_G_GetX(g, 0);
+            lat = OGR_G_GetY(g, 0);
+        } else if (OGR_G_Centroid(g, cen) == OGRERR_NONE) {
+            lon = OGR_G_GetX(cen, 0);
+            lat = OGR_G_GetY(cen, 0);
+        }
+        OGR_G_DestroyGeometry(cen);
+        OGR_G_DestroyGeometry(g);
+    }
+    char uid[96], t_time[FM_TIME_STAMP_LEN], t_start[FM_TIME_STAMP_LEN], t_stale[FM_TIME_STAMP_LEN];
+    snprintf(uid, sizeof uid, "fusionmap-%s-%" PRId64, data_coll_name(row->coll), row->id);
+    time_prop(props, "updated_at", r->now, t_time);
+    fm_time updated;
+    if (fm_time_parse(t_time, &updated)) updated = r->now;
+    time_prop(props, "valid_from", updated, t_start);
+    time_prop(props, "valid_to", r->now + DEFAULT_STALE_S, t_stale);
+    const json_t *floor = json_object_get(props, "altitude_floor_m");
+    double hae = json_is_number(floor) ? json_number_value(floor) : UNKNOWN_ERR;
+
+    fm_buf_printf(b,
+                  "<event version=\"2.0\" uid=\"%s\" type=\"%s\" time=\"%s\" start=\"%s\""
+                  " stale=\"%s\" how=\"h-e\">"
+                  "<point lat=\"%.8f\" lon=\"%.8f\" hae=\"%.1f\" ce=\"%.1f\" le=\"%.1f\"/><detail>",
+                  uid, type, t_time, t_start, t_stale, lat, lon, hae, UNKNOWN_ERR, UNKNOWN_ERR);
+    const char *title = json_string_value(json_object_get(props, "title"));
+    fm_buf_adds(b, "<contact callsign=\"");
+    xml_esc(b, title ? title : uid);
+    fm_buf_adds(b, "\"/>");
+    const char *desc = json_string_value(json_object_get(props, "description"));
+    if (desc) {
+        fm_buf_adds(b, "<remarks>");
+        xml_esc(b, desc);
+        fm_buf_adds(b, "</remarks>");
+    }
+    if (polygon || line) links(b, geom, uid, !polygon && row->coll == DATA_MOVEMENTS);
+    if (polygon)
+        fm_buf_adds(b, "<strokeColor value=\"-65536\"/><strokeWeight value=\"3.0\"/>"
+                       "<fillColor value=\"1358888960\"/><labels_on value=\"true\"/>");
+    fm_buf_printf(b, "<fusionmap collection=\"%s\" id=\"%" PRId64 "\" version=\"%" PRId64 "\"",
+                  data_coll_name(row->coll), row->id, row->version);
+    fm_buf_adds(b, " status=\"");
+    xml_esc(b, row->status);
+    fm_buf_adds(b, "\" party=\"");
+    xml_esc(b, row->party);
+    fm_buf_adds(b, "\"");
+    if (row->type) {
+        fm_buf_adds(b, " item_type=\"");
+        xml_esc(b, row->type);
+        fm_buf_adds(b, "\"");
+    }
+    fm_buf_adds(b, "/></detail></event>\n");
+    json_decref(feat);
+    if (b->len + 4096 >= b->cap) {
+        r->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+fm_rc data_cot(struct data_db *db, const struct data_viewer *v, int has_asof, fm_time asof,
+               char **xml, size_t *len, struct fm_err *err)
+{
+    *xml = NULL;
+    *len = 0;
+    data_gdal_init();
+    struct fm_buf b;
+    fm_buf_init(&b, MAX_COT_BYTES);
+    struct cot_run r = {&b, fm_time_now(), 0};
+    fm_rc rc = fm_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<events>\n");
+    for (int c = 0; c < DATA_COLL_COUNT && !rc; c++) {
+        struct data_query q;
+        memset(&q, 0, sizeof q);
+        q.coll = (enum data_coll)c;
+        q.has_asof = has_asof;
+        q.asof = asof;
+        q.limit = 10000;
+        for (;;) {
+            long matched = 0;
+            if ((rc = data_items_query(db, v, &q, add_event, &r, &matched, err))) break;
+            if (r.failed) {
+                rc = fm_fail(err, FM_ETOOBIG, "", "too many items for one CoT answer");
+                break;
+            }
+            if (q.offset + q.limit >= matched) break;
+            q.offset += q.limit;
+        }
+    }
+    if (!rc) rc = fm_buf_adds(&b, "</events>\n");
+    if (!rc) *xml = fm_buf_take(&b, len);
+    fm_buf_cleanup(&b);
+    return rc;
+}

@@ -1,0 +1,815 @@
+/* import.c - files from other tools into a collection, through GDAL/OGR.
+ *
+ * KML/KMZ (LIBKML), GPX, GeoPackage, zipped Shapefile, CSV (a WKT column
+ * or lon/lat columns) and GeoJSON. Before GDAL reads anything: the file's
+ * size, and for a KMZ or zip its central directory (no "../", absolute or
+ * drive paths, no ZIP64, the declared uncompressed total and each member's
+ * ratio under their caps), and for a CSV its header and row widths. Then
+ * every layer is reprojected to WGS84 (traditional lon/lat order) from the
+ * CRS it declares (none: WGS84 is assumed, as GeoJSON, KML and GPX mean),
+ * every feature becomes a GeoJSON Feature with its attributes mapped to
+ * fusionmap's fields, and item_create_in_tx validates and writes it exactly
+ * as a POST does, under a savepoint, all inside one transaction.
+ *
+ * The attribute mapping (names compared without case; GPX extension
+ * fields lose their "ogr_" prefix; Shapefile's 10-character names too):
+ *   title          title, name, label
+ *   description    description, descriptio, desc, descr
+ *   type           type, zone_type, kind
+ *   valid_from     valid_from, begin, start, time, timestamp (if none before)
+ *   valid_to       valid_to, end, stop
+ *   altitude_floor_m    altitude_floor_m, altitude_f, floor, floor_m, lower
+ *   altitude_ceiling_m  altitude_ceiling_m, altitude_c, ceiling, ceiling_m, upper
+ *   both of those  altitude, alt, ele, elevation, altitude_m (a single height)
+ *   occurred_at, category, severity, corridor_width_m (corridor_w), observed
+ *   dropped        status (imports are drafts), id, fid, party, version,
+ *                  created_*, updated_*, and KML's styling fields
+ * Every other attribute becomes a free property under its own name. Times
+ * are normalised to RFC 3339 UTC; geometries are made 2D (Z dropped).
+ *
+ * GDAL's errors are caught per thread (CPLPushErrorHandlerEx): any GDAL
+ * warning or error while opening or reading fails the whole import.
+ */
+#include "internal.h"
+#include "interop.h"
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+/* ---- formats ----------------------------------------------------------- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+const char *data_format_from_name(const char *name)
+{
+    static const char *const map[][2] = {
+        {".geojson", "geojson"}, {".json", "geojson"}, {".kml", "kml"}, {".kmz", "kmz"},
+        {".gpx", "gpx"},         {".gpkg", "gpkg"},    {".shp.zip", "shp"}, {".shz", "shp"},
+        {".zip", "shp"},         {".csv", "csv"}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (ends_with(name, map[i][0])) return map[i][1];
+    return NULL;
+}
+
+static int known_format(const char *f)
+{
+    static const char *const all[] = {"geojson", "kml", "kmz", "gpx", "gpkg", "shp", "csv", NULL};
+    for (const char *const *k = all; *k; k++)
+        if (!strcmp(*k, f)) return 1;
+    return 0;
+}
+
+void data_import_opts_default(struct data_import_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_features = 10000;
+    o->max_file_bytes = (int64_t)64 << 20;
+    o->max_unzipped_bytes = (int64_t)256 << 20;
+    o->max_zip_ratio = 100;
+}
+
+static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
+static void gdal_register(void)
+{
+    GDALAllRegister();
+}
+void data_gdal_init(void)
+{
+    pthread_once(&gdal_once, gdal_register);
+}
+
+/* ---- GDAL's messages, caught per thread -------------------------------- */
+
+struct gdal_msgs {
+    int count;
+    char first[200];
+};
+
+static void CPL_STDCALL collect(CPLErr cls, CPLErrorNum no, const char *msg)
+{
+    (void)no;
+    struct gdal_msgs *m = CPLGetErrorHandlerUserData();
+    if (!m || cls < CE_Warning) return;
+    if (m->count++ == 0) snprintf(m->first, sizeof m->first, "%s", msg ? msg : "?");
+}
+
+/* ---- zip archives (KMZ, zipped Shapefile) ------------------------------- */
+
+static unsigned rd16(const unsigned char *p)
+{
+    return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+static uint32_t rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int bad_member_name(const char *n, size_t len)
+{
+    if (len == 0 || n[0] == '/' || n[0] == '\\') return 1;
+    if (len >= 2 && n[1] == ':') return 1; /* C:... */
+    for (size_t i = 0; i < len; i++)
+        if (n[i] == '\\' || n[i] == '\0') return 1;
+    /* ".." as a whole path component */
+    for (size_t i = 0; i + 1 < len; i++)
+        if (n[i] == '.' && n[i + 1] == '.' && (i == 0 || n[i - 1] == '/') &&
+            (i + 2 == len || n[i + 2] == '/'))
+            return 1;
+    return 0;
+}
+
+#define MAX_SHP 16
+
+struct zip_info {
+    int nshp;
+    char shp[MAX_SHP][256]; /* members ending in .shp */
+};
+
+/* Reads the central directory of the zip at path and refuses path tricks
+ * and bombs before any decompression. */
+static fm_rc zip_check(const char *path, const struct data_import_opts *o, struct zip_info *zi,
+                       struct fm_err *err)
+{
+    memset(zi, 0, sizeof *zi);
+    fm_rc rc = FM_OK;
+    unsigned char *tail = NULL, *cd = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return fm_fail(err, FM_EIO, NULL, "cannot read the uploaded file");
+    if (fseek(f, 0, SEEK_END) != 0) {
+        rc = fm_fail(err, FM_EIO, NULL, "cannot read the uploaded file");
+        goto done;
+    }
+    long size = ftell(f);
+    long tl = size < 65557 ? size : 65557;
+    if (size < 22) {
+        rc = fm_fail(err, FM_EINVAL, "", "the file is not a zip archive (too short)");
+        goto done;
+    }
+    tail = fm_xmalloc((size_t)tl);
+    if (fseek(f, size - tl, SEEK_SET) != 0 || fread(tail, 1, (size_t)tl, f) != (size_t)tl) {
+        rc = fm_fail(err, FM_EIO, NULL, "cannot read the uploaded file");
+        goto done;
+    }
+    long eocd = -1;
+    for (long i = tl - 22; i >= 0; i--)
+        if (rd32(tail + i) == 0x06054b50) {
+            eocd = i;
+            break;
+        }
+    if (eocd < 0) {
+        rc = fm_fail(err, FM_EINVAL, "", "the file is not a zip archive (no central directory)");
+        goto done;
+    }
+    unsigned entries = rd16(tail + eocd + 10);
+    uint32_t cd_size = rd32(tail + eocd + 12), cd_off = rd32(tail + eocd + 16);
+    if (entries == 0xFFFF || cd_size == 0xFFFFFFFFu || cd_off == 0xFFFFFFFFu) {
+        rc = fm_fail(err, FM_EINVAL, "", "ZIP64 archives are not accepted");
+        goto done;
+    }
+    if ((long)cd_off + (long)cd_size > size || cd_size > (16u << 20)) {
+        rc = fm_fail(err, FM_EINVAL, "", "the zip archive is damaged (central directory)");
+        goto done;
+    }
+    cd = fm_xmalloc(cd_size ? cd_size : 1);
+    if (fseek(f, (long)cd_off, SEEK_SET) != 0 || fread(cd, 1, cd_size, f) != cd_size) {
+        rc = fm_fail(err, FM_EINVAL, "", "the zip archive is damaged (central directory)");
+        goto done;
+    }
+    int64_t total = 0;
+    size_t pos = 0;
+    for (unsigned e = 0; e < entries; e++) {
+        if (pos + 46 > cd_size || rd32(cd + pos) != 0x02014b50) {
+            rc = fm_fail(err, FM_EINVAL, "", "the zip archive is damaged (entry %u)", e);
+            goto done;
+        }
+        uint32_t csize = rd32(cd + pos + 20), usize = rd32(cd + pos + 24);
+        unsigned nlen = rd16(cd + pos + 28), xlen = rd16(cd + pos + 30), clen = rd16(cd + pos + 32);
+        if (pos + 46 + nlen + xlen + clen > cd_size) {
+            rc = fm_fail(err, FM_EINVAL, "", "the zip archive is damaged (entry %u)", e);
+            goto done;
+        }
+        const char *name = (const char *)cd + pos + 46;
+        if (bad_member_name(name, nlen)) {
+            rc = fm_fail(err, FM_EINVAL, "",
+                         "the archive holds a member with an unsafe path (\"%.*s\"): "
+                         "absolute paths, \"..\" and backslashes are refused",
+                         (int)(nlen > 80 ? 80 : nlen), name);
+            goto done;
+        }
+        if (csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu) {
+            rc = fm_fail(err, FM_EINVAL, "", "ZIP64 archives are not accepted");
+            goto done;
+        }
+        total += usize;
+        if (total > o->max_unzipped_bytes) {
+            rc = fm_fail(err, FM_ETOOBIG, "",
+                         "the archive would unpack to more than %" PRId64 " bytes (a zip bomb?)",
+                         o->max_unzipped_bytes);
+            goto done;
+        }
+        if (usize > (1u << 20) && (double)usize > o->max_zip_ratio * (double)(csize ? csize : 1)) {
+            rc = fm_fail(err, FM_ETOOBIG, "",
+                         "member \"%.*s\" is compressed more than %.0f to 1 (a zip bomb?)",
+                         (int)(nlen > 80 ? 80 : nlen), name, o->max_zip_ratio);
+            goto done;
+        }
+        if (nlen > 4 && nlen < sizeof zi->shp[0] && strncasecmp(name + nlen - 4, ".shp", 4) == 0) {
+            if (zi->nshp == MAX_SHP) {
+                rc = fm_fail(err, FM_ETOOBIG, "", "more than %d shapefiles in one archive", MAX_SHP);
+                goto done;
+            }
+            snprintf(zi->shp[zi->nshp++], sizeof zi->shp[0], "%.*s", (int)nlen, name);
+        }
+        pos += 46 + nlen + xlen + clen;
+    }
+done:
+    free(tail);
+    free(cd);
+    fclose(f);
+    return rc;
+}
+
+/* ---- CSV: the header and the width of every row ------------------------ */
+
+static int name_in(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcasecmp(name, *list) == 0) return 1;
+    return 0;
+}
+
+static const char *const csv_x[] = {"lon", "longitude", "lng", "long", "x", NULL};
+static const char *const csv_y[] = {"lat", "latitude", "y", NULL};
+static const char *const csv_geom[] = {"wkt", "geometry", "geom", "the_geom", NULL};
+
+static fm_rc csv_check(const char *path, struct fm_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return fm_fail(err, FM_EIO, NULL, "cannot read the uploaded file");
+    fm_rc rc = FM_OK;
+    long row = 1, cols = 1, header_cols = -1;
+    int quoted = 0, has_x = 0, has_y = 0, has_wkt = 0, any = 0;
+    char cell[128];
+    size_t cl = 0;
+    int ch;
+    for (;;) {
+        ch = fgetc(f);
+        if (ch == EOF && !any) break;
+        if (ch != EOF) any = 1;
+        if (quoted) {
+            if (ch == EOF) {
+                rc = fm_fail(err, FM_EINVAL, "", "row %ld: a quoted field never ends", row);
+                break;
+            }
+            if (ch == '"') {
+                int next = fgetc(f);
+                if (next == '"') {
+                    if (cl + 1 < sizeof cell) cell[cl++] = '"';
+                } else {
+                    quoted = 0;
+                    if (next != EOF) ungetc(next, f);
+                }
+            } else if (cl + 1 < sizeof cell) {
+                cell[cl++] = (char)ch;
+            }
+            continue;
+        }
+        if (ch == '"') {
+            quoted = 1;
+            continue;
+        }
+        if (ch == ',' || ch == '\n' || ch == EOF) {
+            if (header_cols < 0) { /* a header cell */
+                cell[cl] = '\0';
+                char *c = cell;
+                while (*c == ' ') c++;
+                if (!strncmp(c, "\xEF\xBB\xBF", 3)) c += 3; /* a BOM */
+                for (size_t k = strlen(c); k && (c[k - 1] == '\r' || c[k - 1] == ' ');) c[--k] = 0;
+                has_x |= name_in(c, csv_x);
+                has_y |= name_in(c, csv_y);
+                has_wkt |= name_in(c, csv_geom);
+            }
+            cl = 0;
+            if (ch == ',') {
+                cols++;
+                continue;
+            }
+            /* end of a row (a blank last line is not a row) */
+            if (!(ch == EOF && cols == 1 && any == 1)) {
+                if (header_cols < 0) {
+                    header_cols = cols;
+                } else if (cols != header_cols && !(cols == 1 && ch == EOF)) {
+                    rc = fm_fail(err, FM_EINVAL, "",
+                                 "row %ld has %ld columns but the header has %ld: "
+                                 "every row must have the header's columns",
+                                 row, cols, header_cols);
+                    break;
+                }
+            }
+            if (ch == EOF) break;
+            row++;
+            cols = 1;
+            continue;
+        }
+        if (cl + 1 < sizeof cell) cell[cl++] = (char)ch;
+    }
+    fclose(f);
+    if (rc) return rc;
+    if (header_cols < 0) return fm_fail(err, FM_EINVAL, "", "the CSV file is empty");
+    if (has_wkt && (has_x || has_y))
+        return fm_fail(err, FM_EINVAL, "",
+                       "the CSV has both a WKT column and lon/lat columns: keep one of them");
+    if (!has_wkt && !(has_x && has_y))
+        return fm_fail(err, FM_EINVAL, "",
+                       "the CSV needs a WKT column (wkt, geometry) or lon and lat columns "
+                       "(lon/longitude/x and lat/latitude/y)");
+    return FM_OK;
+}
+
+/* ---- attributes -------------------------------------------------------- */
+
+enum kind { K_STRING, K_TIME, K_NUMBER, K_JSON };
+
+struct mapping {
+    const char *field; /* fusionmap's */
+    enum kind kind;
+    const char *names[8];
+};
+
+static const struct mapping mappings[] = {
+    {"title", K_STRING, {"title", "name", "label", NULL}},
+    {"description", K_STRING, {"description", "descriptio", "desc", "descr", NULL}},
+    {"type", K_STRING, {"type", "zone_type", "kind", NULL}},
+    {"valid_from", K_TIME, {"valid_from", "begin", "start", "time", "timestamp", NULL}},
+    {"valid_to", K_TIME, {"valid_to", "end", "stop", NULL}},
+    {"altitude_floor_m", K_NUMBER, {"altitude_floor_m", "altitude_f", "floor", "floor_m", "lower", NULL}},
+    {"altitude_ceiling_m", K_NUMBER,
+     {"altitude_ceiling_m", "altitude_c", "ceiling", "ceiling_m", "upper", NULL}},
+    {"altitude", K_NUMBER, {"altitude", "alt", "ele", "elevation", "altitude_m", NULL}},
+    {"occurred_at", K_TIME, {"occurred_at", "occurred_a", NULL}},
+    {"category", K_STRING, {"category", NULL}},
+    {"severity", K_NUMBER, {"severity", NULL}},
+    {"corridor_width_m", K_NUMBER, {"corridor_width_m", "corridor_w", NULL}},
+    {"observed", K_JSON, {"observed", NULL}},
+};
+#define NMAP (sizeof mappings / sizeof *mappings)
+
+static const char *const dropped[] = {"status",     "id",         "fid",        "ogc_fid",
+                                      "party",      "version",    "created_at", "created_by",
+                                      "updated_at", "updated_by", "tessellate", "extrude",
+                                      "visibility", "draworder",  "icon",       "altitudemode",
+                                      "snippet",    NULL};
+
+/* OGR's own text form of a DateTime, which KML, CSV and others write:
+ * "2026/11/25 08:00:00[.sss][+00|+0130|+01:30|Z]" (no zone: UTC). */
+static fm_rc ogr_time_parse(const char *s, fm_time *out)
+{
+    int y, mo, d, h = 0, mi = 0, n = 0;
+    double sec = 0;
+    if (sscanf(s, "%4d/%2d/%2d%n", &y, &mo, &d, &n) != 3) return FM_EINVAL;
+    const char *p = s + n;
+    if (*p == ' ' || *p == 'T') {
+        int m = 0;
+        if (sscanf(p + 1, "%2d:%2d:%lf%n", &h, &mi, &sec, &m) != 3) return FM_EINVAL;
+        p += 1 + m;
+    }
+    char zone[16] = "Z";
+    if (*p == '+' || *p == '-') {
+        int zh = 0, zm = 0;
+        if (strlen(p) == 3 && sscanf(p + 1, "%2d", &zh) == 1) {
+        } else if (strlen(p) == 5 && sscanf(p + 1, "%2d%2d", &zh, &zm) == 2) {
+        } else if (strlen(p) == 6 && sscanf(p + 1, "%2d:%2d", &zh, &zm) == 2) {
+        } else {
+            return FM_EINVAL;
+        }
+        snprintf(zone, sizeof zone, "%c%02d:%02d", *p, zh % 100, zm % 100);
+    } else if (*p != '\0' && strcmp(p, "Z") != 0) {
+        return FM_EINVAL;
+    }
+    char buf[64];
+    snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%s", y % 10000, mo % 100, d % 100,
+             h % 100, mi % 100, (int)sec % 100, zone);
+    return fm_time_parse(buf, out);
+}
+
+/* The field's value as JSON (NULL when unset, null or empty). */
+static json_t *field_json(OGRFeatureH f, OGRFieldDefnH fd, int i, enum kind want)
+{
+    if (!OGR_F_IsFieldSetAndNotNull(f, i)) return NULL;
+    OGRFieldType t = OGR_Fld_GetType(fd);
+    if (t == OFTDate || t == OFTDateTime) {
+        int y, mo, d, h, mi, tz;
+        float s;
+        if (!OGR_F_GetFieldAsDateTimeEx(f, i, &y, &mo, &d, &h, &mi, &s, &tz)) return NULL;
+        char buf[64];
+        int off = (tz > 1 && tz != 100) ? (tz - 100) * 15 : 0; /* minutes east */
+        snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, mo, d, h, mi,
+                 (int)s, off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+        fm_time ft;
+        char out[FM_TIME_STAMP_LEN];
+        if (fm_time_parse(buf, &ft)) return json_string(buf);
+        fm_time_format(ft, out);
+        return json_string(out);
+    }
+    if (t == OFTInteger || t == OFTInteger64)
+        return json_integer((json_int_t)OGR_F_GetFieldAsInteger64(f, i));
+    if (t == OFTReal) return json_real(OGR_F_GetFieldAsDouble(f, i));
+    const char *s = OGR_F_GetFieldAsString(f, i);
+    if (!s || !*s) return NULL;
+    if (want == K_JSON || (t == OFTString && OGR_Fld_GetSubType(fd) == OFSTJSON)) {
+        json_t *j = json_loads(s, JSON_DECODE_ANY, NULL);
+        if (j) return j;
+    }
+    if (want == K_TIME) {
+        fm_time ft;
+        char out[FM_TIME_STAMP_LEN];
+        if (fm_time_parse(s, &ft) == FM_OK || ogr_time_parse(s, &ft) == FM_OK) {
+            fm_time_format(ft, out);
+            return json_string(out);
+        }
+    }
+    if (want == K_NUMBER) {
+        double d;
+        if (fm_parse_double(s, &d) == FM_OK) return json_real(d);
+    }
+    return json_string(s);
+}
+
+/* The properties of one feature, mapped. New reference. */
+static json_t *map_properties(OGRFeatureH f, int gpx)
+{
+    json_t *props = json_object();
+    json_t *found[NMAP] = {0};
+    int n = OGR_F_GetFieldCount(f);
+    for (int i = 0; i < n; i++) {
+        OGRFieldDefnH fd = OGR_F_GetFieldDefnRef(f, i);
+        const char *name = OGR_Fld_GetNameRef(fd);
+        if (gpx && !strncmp(name, "ogr_", 4)) name += 4;
+        if (name_in(name, dropped)) continue;
+        int m = -1, rank = 0;
+        for (size_t k = 0; k < NMAP && m < 0; k++)
+            for (int a = 0; mappings[k].names[a]; a++)
+                if (!strcasecmp(name, mappings[k].names[a])) {
+                    m = (int)k;
+                    rank = a;
+                    break;
+                }
+        json_t *val = field_json(f, fd, i, m >= 0 ? mappings[m].kind : K_STRING);
+        if (!val) continue;
+        if (m < 0) {
+            json_object_set_new(props, name, val);
+        } else if (!found[m] || rank == 0) { /* the exact name wins over an alias */
+            json_decref(found[m]);
+            found[m] = val;
+        } else {
+            json_decref(val);
+        }
+    }
+    for (size_t k = 0; k < NMAP; k++) {
+        if (!found[k]) continue;
+        if (!strcmp(mappings[k].field, "altitude")) {
+            if (!found[5]) json_object_set(props, "altitude_floor_m", found[k]);
+            if (!found[6]) json_object_set(props, "altitude_ceiling_m", found[k]);
+            json_decref(found[k]);
+        } else {
+            json_object_set_new(props, mappings[k].field, found[k]);
+        }
+    }
+    json_object_set_new(props, "status", json_string("draft"));
+    return props;
+}
+
+/* ---- geometry ---------------------------------------------------------- */
+
+static json_t *geometry_json(OGRGeometryH g, OGRCoordinateTransformationH ct, char *why,
+                             size_t n)
+{
+    OGRGeometryH c = OGR_G_HasCurveGeometry(g, TRUE) ? OGR_G_GetLinearGeometry(g, 0, NULL)
+                                                     : OGR_G_Clone(g);
+    json_t *out = NULL;
+    if (!c) {
+        snprintf(why, n, "the geometry could not be read");
+        return NULL;
+    }
+    OGR_G_FlattenTo2D(c);
+    if (OGR_G_IsEmpty(c)) {
+        snprintf(why, n, "the geometry is empty");
+    } else if (ct && OGR_G_Transform(c, ct) != OGRERR_NONE) {
+        snprintf(why, n, "the geometry could not be reprojected to WGS84");
+    } else {
+        char *opts[] = {"SIGNIFICANT_FIGURES=15", NULL};
+        char *text = OGR_G_ExportToJsonEx(c, opts);
+        out = text ? json_loads(text, 0, NULL) : NULL;
+        CPLFree(text);
+        if (!out) snprintf(why, n, "the geometry could not be converted to GeoJSON");
+    }
+    OGR_G_DestroyGeometry(c);
+    return out;
+}
+
+/* ---- the importing user ------------------------------------------------ */
+
+fm_rc data_import_viewer(struct data_db *db, const char *party, const char *name,
+                         struct data_viewer *out, struct fm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          name ? "SELECT id, name, party, role FROM users WHERE name = ?2"
+                               : "SELECT id, name, party, role FROM users WHERE party = ?1 AND"
+                                 " role IN ('liaison','supervisor')"
+                                 " ORDER BY role = 'supervisor', id LIMIT 1",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, party, -1, SQLITE_STATIC);
+    if (name) sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        out->user_id = sqlite3_column_int64(st, 0);
+        snprintf(out->user, sizeof out->user, "%s", db_text(st, 1));
+        snprintf(out->party, sizeof out->party, "%s", db_text(st, 2));
+        if (data_role_parse(db_text(st, 3), &out->role)) out->role = DATA_ROLE_NONE;
+        if (strcmp(out->party, party) != 0)
+            rc = fm_fail(err, FM_EINVAL, "--user", "user %s belongs to party %s, not %s", out->user,
+                         out->party, party);
+        else if (out->role != DATA_ROLE_LIAISON && out->role != DATA_ROLE_SUPERVISOR)
+            rc = fm_fail(err, FM_EFORBID, "--user", "user %s is a %s and may not import",
+                         out->user, data_role_name(out->role));
+    } else if (s == SQLITE_DONE) {
+        rc = name ? fm_fail(err, FM_ENOTFOUND, "--user", "no user %s", name)
+                  : fm_fail(err, FM_ENOTFOUND, "--party",
+                            "party %s has no liaison or supervisor to import as (or no such party)",
+                            party);
+    } else {
+        rc = db_fail(db, err, "import user");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the import -------------------------------------------------------- */
+
+struct source {
+    char path[1100];
+    const char *drivers[3];
+    int gpx;
+};
+
+static fm_rc open_source(const struct source *s, int csv, GDALDatasetH *ds, struct gdal_msgs *m,
+                         const char *format, struct fm_err *err)
+{
+    static const char *const csv_opts[] = {
+        "X_POSSIBLE_NAMES=lon,longitude,lng,long,x", "Y_POSSIBLE_NAMES=lat,latitude,y",
+        "GEOM_POSSIBLE_NAMES=wkt,geometry,geom,the_geom", "KEEP_GEOM_COLUMNS=NO", NULL};
+    *ds = GDALOpenEx(s->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, s->drivers,
+                     csv ? csv_opts : NULL, NULL);
+    if (!*ds)
+        return fm_fail(err, FM_EINVAL, "", "the file is not a readable %s file%s%s", format,
+                       m->count ? ": " : "", m->count ? m->first : "");
+    if (m->count) {
+        GDALClose(*ds);
+        *ds = NULL;
+        return fm_fail(err, FM_EINVAL, "", "the %s file is not usable: %s", format, m->first);
+    }
+    return FM_OK;
+}
+
+struct run {
+    struct data_db *db;
+    const struct data_viewer *v;
+    enum data_coll c;
+    const struct data_import_opts *o;
+    const struct data_limits *lim;
+    json_t *created, *refused;
+    long index, total;
+    struct gdal_msgs *m;
+};
+
+static void refuse(struct run *r, const char *layer, const char *pointer, const char *reason)
+{
+    char ptr[160];
+    snprintf(ptr, sizeof ptr, "/features/%ld%s", r->index, pointer ? pointer : "");
+    json_array_append_new(r->refused, json_pack("{s:I,s:s,s:s,s:s}", "index", (json_int_t)r->index,
+                                                "layer", layer, "pointer", ptr, "reason", reason));
+}
+
+/* One layer's features into the open transaction. */
+static fm_rc import_layer(struct run *r, OGRLayerH l, int gpx, struct fm_err *err)
+{
+    const char *lname = OGR_L_GetName(l);
+    OGRCoordinateTransformationH ct = NULL;
+    OGRSpatialReferenceH src = NULL, dst = NULL;
+    fm_rc rc = FM_OK;
+    OGRSpatialReferenceH declared = OGR_L_GetSpatialRef(l);
+    if (declared) {
+        src = OSRClone(declared);
+        dst = OSRNewSpatialReference(NULL);
+        OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+        if (OSRImportFromEPSG(dst, 4326) != OGRERR_NONE) {
+            rc = fm_fail(err, FM_EINTERNAL, NULL, "PROJ does not know EPSG:4326 (no proj.db?)");
+            goto done;
+        }
+        OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
+        if (!OSRIsSame(src, dst)) {
+            ct = OCTNewCoordinateTransformation(src, dst);
+            if (!ct) {
+                const char *nm = OSRGetName(src);
+                rc = fm_fail(err, FM_EINVAL, "",
+                             "layer %s: PROJ cannot transform its CRS (%s) to WGS84%s%s", lname,
+                             nm ? nm : "unnamed", r->m->count ? ": " : "",
+                             r->m->count ? r->m->first : "");
+                goto done;
+            }
+        }
+    }
+    OGR_L_ResetReading(l);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(l)) != NULL) {
+        if (r->m->count) {
+            OGR_F_Destroy(f);
+            break;
+        }
+        char why[200];
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        json_t *geom = g ? geometry_json(g, ct, why, sizeof why) : NULL;
+        if (!g) snprintf(why, sizeof why, "the feature has no geometry");
+        if (!geom) {
+            refuse(r, lname, "/geometry", why);
+        } else {
+            json_t *props = map_properties(f, gpx);
+            json_t *feature = json_pack("{s:s,s:o,s:o}", "type", "Feature", "geometry", geom,
+                                        "properties", props);
+            json_t *created = NULL;
+            struct fm_err ferr;
+            fm_err_clear(&ferr);
+            if ((rc = db_exec(r->db, "SAVEPOINT import_feature", err))) {
+                json_decref(feature);
+                OGR_F_Destroy(f);
+                goto done;
+            }
+            fm_rc frc = item_create_in_tx(r->db, r->v, r->c, feature, r->lim, &created, &ferr);
+            json_decref(feature);
+            if (frc == FM_OK) {
+                json_t *p = json_object_get(created, "properties");
+                json_array_append_new(
+                    r->created,
+                    json_pack("{s:I,s:s,s:O,s:O}", "index", (json_int_t)r->index, "layer", lname,
+                              "id", json_object_get(created, "id"), "title",
+                              json_object_get(p, "title") ? json_object_get(p, "title")
+                                                          : json_null()));
+                json_decref(created);
+                rc = db_exec(r->db, "RELEASE import_feature", err);
+            } else if (frc == FM_EINVAL || frc == FM_ETOOBIG || frc == FM_ECONFLICT) {
+                refuse(r, lname, ferr.pointer, ferr.msg);
+                rc = db_exec(r->db, "ROLLBACK TO import_feature", err);
+                if (!rc) rc = db_exec(r->db, "RELEASE import_feature", err);
+            } else {
+                *err = ferr;
+                rc = frc;
+            }
+            if (rc) {
+                OGR_F_Destroy(f);
+                goto done;
+            }
+        }
+        OGR_F_Destroy(f);
+        r->index++;
+        if (r->index > r->o->max_features) {
+            rc = fm_fail(err, FM_ETOOBIG, "", "the file has more than %ld features (the limit)",
+                         r->o->max_features);
+            goto done;
+        }
+        if (r->o->progress && (r->index % 500 == 0 || r->index == r->total))
+            r->o->progress(r->o->progress_ctx, r->index, r->total);
+    }
+    if (r->m->count)
+        rc = fm_fail(err, FM_EINVAL, "", "layer %s could not be read: %s", lname, r->m->first);
+done:
+    if (ct) OCTDestroyCoordinateTransformation(ct);
+    if (src) OSRDestroySpatialReference(src);
+    if (dst) OSRDestroySpatialReference(dst);
+    return rc;
+}
+
+static int skip_layer(int gpx, OGRLayerH l)
+{
+    const char *n = OGR_L_GetName(l);
+    return gpx && (!strcmp(n, "route_points") || !strcmp(n, "track_points"));
+}
+
+fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                  const char *path, const struct data_import_opts *o,
+                  const struct data_limits *lim, json_t **report, struct fm_err *err)
+{
+    *report = NULL;
+    const char *format = o->format ? o->format : data_format_from_name(path);
+    if (!format || !known_format(format))
+        return fm_fail(err, FM_EINVAL, "format",
+                       "unknown file format; use geojson, kml, kmz, gpx, gpkg, shp (zipped) or csv");
+    if (v->role != DATA_ROLE_LIAISON && v->role != DATA_ROLE_SUPERVISOR)
+        return fm_fail(err, FM_EFORBID, NULL, "a %s may not import", data_role_name(v->role));
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return fm_fail(err, FM_EIO, NULL, "cannot read %s", path);
+    if ((int64_t)sb.st_size > o->max_file_bytes)
+        return fm_fail(err, FM_ETOOBIG, "", "the file is larger than %" PRId64 " bytes",
+                       o->max_file_bytes);
+    if (sb.st_size == 0) return fm_fail(err, FM_EINVAL, "", "the file is empty");
+
+    struct source src[MAX_SHP];
+    int nsrc = 1;
+    memset(src, 0, sizeof src);
+    snprintf(src[0].path, sizeof src[0].path, "%s", path);
+    struct zip_info zi;
+    fm_rc rc = FM_OK;
+    if (!strcmp(format, "kmz") || !strcmp(format, "shp")) {
+        if ((rc = zip_check(path, o, &zi, err))) return rc;
+    }
+    if (!strcmp(format, "csv") && (rc = csv_check(path, err))) return rc;
+    if (!strcmp(format, "geojson")) src[0].drivers[0] = "GeoJSON";
+    if (!strcmp(format, "kml") || !strcmp(format, "kmz")) src[0].drivers[0] = "LIBKML";
+    if (!strcmp(format, "kml")) src[0].drivers[1] = "KML";
+    if (!strcmp(format, "gpx")) src[0].drivers[0] = "GPX", src[0].gpx = 1;
+    if (!strcmp(format, "gpkg")) src[0].drivers[0] = "GPKG";
+    if (!strcmp(format, "csv")) src[0].drivers[0] = "CSV";
+    if (!strcmp(format, "shp")) {
+        if (zi.nshp == 0)
+            return fm_fail(err, FM_EINVAL, "", "the zip archive holds no .shp file");
+        nsrc = zi.nshp;
+        for (int i = 0; i < nsrc; i++) {
+            snprintf(src[i].path, sizeof src[i].path, "/vsizip/%s/%s", path, zi.shp[i]);
+            src[i].drivers[0] = "ESRI Shapefile";
+        }
+    }
+
+    data_gdal_init();
+    struct gdal_msgs m = {0, ""};
+    CPLPushErrorHandlerEx(collect, &m);
+    GDALDatasetH ds[MAX_SHP] = {0};
+    struct run r = {db, v, c, o, lim, json_array(), json_array(), 0, 0, &m};
+    int in_tx = 0;
+    for (int i = 0; i < nsrc; i++) {
+        if ((rc = open_source(&src[i], !strcmp(format, "csv"), &ds[i], &m, format, err))) goto done;
+        for (int k = 0; k < GDALDatasetGetLayerCount(ds[i]); k++) {
+            OGRLayerH l = GDALDatasetGetLayer(ds[i], k);
+            if (!skip_layer(src[i].gpx, l)) r.total += (long)OGR_L_GetFeatureCount(l, TRUE);
+        }
+    }
+    if (m.count) {
+        rc = fm_fail(err, FM_EINVAL, "", "the %s file is not usable: %s", format, m.first);
+        goto done;
+    }
+    if (r.total > o->max_features) {
+        rc = fm_fail(err, FM_ETOOBIG, "", "the file has %ld features; the limit is %ld", r.total,
+                     o->max_features);
+        goto done;
+    }
+    if ((rc = db_begin(db, err))) goto done;
+    in_tx = 1;
+    for (int i = 0; i < nsrc; i++)
+        for (int k = 0; k < GDALDatasetGetLayerCount(ds[i]); k++) {
+            OGRLayerH l = GDALDatasetGetLayer(ds[i], k);
+            if (skip_layer(src[i].gpx, l)) continue;
+            if ((rc = import_layer(&r, l, src[i].gpx, err))) goto done;
+        }
+    if (r.index == 0) {
+        rc = fm_fail(err, FM_EINVAL, "", "the file holds no features");
+        goto done;
+    }
+    size_t nref = json_array_size(r.refused);
+    int commit = !o->dry_run && (o->skip_bad || nref == 0);
+    if (commit) {
+        if ((rc = db_commit(db, err))) goto done;
+    } else {
+        db_rollback(db);
+    }
+    in_tx = 0;
+    *report = json_pack("{s:s,s:s,s:I,s:b,s:b,s:b,s:O,s:O}", "collection", data_coll_name(c),
+                        "format", format, "features", (json_int_t)r.index, "dry_run", o->dry_run,
+                        "skip_bad", o->skip_bad, "committed", commit, "created", r.created,
+                        "refused", r.refused);
+done:
+    if (in_tx) db_rollback(db);
+    for (int i = 0; i < nsrc; i++)
+        if (ds[i]) GDALClose(ds[i]);
+    CPLPopErrorHandler();
+    json_decref(r.created);
+    json_decref(r.refused);
+    return rc;
+}
