@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage:\n"
@@ -135,7 +136,13 @@ static int cmd_serve(int argc, char **argv)
             break;
         case 'c': cfg.tls_cert = optarg; break;
         case 'k': cfg.tls_key = optarg; break;
-        case 'm': fprintf(stderr, "fusionmap: note: --basemap is not implemented yet\n"); break;
+        case 'm':
+            if (access(optarg, R_OK) != 0) {
+                fprintf(stderr, "fusionmap: --basemap %s: cannot read it\n", optarg);
+                return 2;
+            }
+            srv_tiles_configure(optarg, 0);
+            break;
         default: return bad_usage("unknown option for serve");
         }
     }
