@@ -94,6 +94,10 @@ void labels_block(struct labels *l, struct label_box b)
     l->boxes[l->n++] = b;
 }
 
+/* Where a label may go, in label heights from its anchor: the anchor
+ * first, then just above and below, then further. */
+static const double label_shifts[] = {0, -1.1, 1.1, -2.2, 2.2};
+
 int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const char *text,
                double px, double py, double size_pt, int bold)
 {
@@ -118,10 +122,8 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
     double ox = px - (logical.x + w / 2.0), oy = py - h / 2.0;
     struct label_box b = {px - w / 2 - pad, oy - pad, px + w / 2 + pad, oy + h + pad};
     int drawn = 0;
-    /* the anchor first, then just above and just below it */
-    static const double shifts[] = {0, -1.1, 1.1, -2.2, 2.2};
-    for (size_t i = 0; i < sizeof shifts / sizeof *shifts && !drawn; i++) {
-        double dy = shifts[i] * (h + 2 * pad);
+    for (size_t i = 0; i < sizeof label_shifts / sizeof *label_shifts && !drawn; i++) {
+        double dy = label_shifts[i] * (h + 2 * pad);
         struct label_box c = {b.x0, b.y0 + dy, b.x1, b.y1 + dy};
         if (c.x0 < 0 || c.y0 < 0 || c.x1 > v->width || c.y1 > v->height || clashes(labels, &c))
             continue;
@@ -157,18 +159,17 @@ void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels)
     for (size_t i = 0; i < labels->npending; i++) {
         struct pending_label *p = &labels->pending[i];
         if (p->text) {
-            /* cheap tests first (a Pango layout costs far more): the box the
-             * text would roughly take clashes at its anchor and both shifts */
+            /* cheap tests first (a Pango layout costs far more): a box a
+             * little smaller than the text clashes at every place it may go */
             double em = p->size_pt * 96.0 / 72.0 * v->scale;
-            double w = fmin((double)strlen(p->text) * em * 0.5, 150 * v->scale) / 2, h = em * 0.8;
+            double w = fmin((double)strlen(p->text) * em * 0.25, 70 * v->scale), h = em * 0.6;
+            double step = em * 1.4 + 4 * v->scale; /* a line of text and its padding */
             int covered = attempts >= max_attempts;
-            if (!covered) {
-                covered = 1;
-                for (int s = -1; s <= 1 && covered; s++) {
-                    struct label_box e = {p->px - w, p->py - h + s * 2.4 * h, p->px + w,
-                                          p->py + h + s * 2.4 * h};
-                    covered = clashes(labels, &e);
-                }
+            for (size_t s = 0; !covered && s < sizeof label_shifts / sizeof *label_shifts; s++) {
+                double dy = label_shifts[s] * step;
+                struct label_box e = {p->px - w, p->py + dy - h, p->px + w, p->py + dy + h};
+                if (!clashes(labels, &e)) break;
+                if (s + 1 == sizeof label_shifts / sizeof *label_shifts) covered = 1;
             }
             attempts++;
             if (covered || p->px < 0 || p->py < 0 || p->px > v->width || p->py > v->height) {
@@ -803,6 +804,21 @@ static int draw_one(void *ctx, const struct tile_feature *f)
         return 0;
     }
     note_seen(d->seen, f);
+    if (d->seen && d->g.npts) { /* where it lies, for placing the legend */
+        struct legend_seen *s = d->seen;
+        struct label_box b = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+        for (size_t i = 0; i < d->g.npts; i++) {
+            double x, y;
+            view_px(d->v, d->g.xy[2 * i], d->g.xy[2 * i + 1], &x, &y);
+            b.x0 = fmin(b.x0, x), b.y0 = fmin(b.y0, y), b.x1 = fmax(b.x1, x), b.y1 = fmax(b.y1, y);
+        }
+        if (s->nitems == s->capitems) {
+            s->capitems = s->capitems ? s->capitems * 2 : 64;
+            s->items = realloc(s->items, s->capitems * sizeof *s->items);
+            if (!s->items) abort();
+        }
+        s->items[s->nitems++] = b;
+    }
     cairo_save(d->cr);
     switch (f->coll) {
     case TILE_ZONE: draw_zone(d, f); break;

@@ -133,6 +133,8 @@ struct legend_seen {
     int nparties;
     unsigned zone_types, statuses, incidents; /* bits: row index in the style tables */
     int movements, conflicts;
+    struct label_box *items; /* pixel extents of what was drawn (legend placement) */
+    size_t nitems, capitems;
 };
 /* Draws the item layers selected in `colls` (bit per enum tile_coll); their
  * labels are queued. seen may be NULL. */

@@ -275,7 +275,7 @@ static void legend_swatch(cairo_t *cr, const struct view *v, const struct legend
 /* Lays out the legend; paints it when paint is set. OUT *box: where it goes. */
 static void draw_legend(cairo_t *cr, const struct view *v, const struct tile_source *src,
                         const struct legend_seen *seen, double fs, int paint,
-                        struct label_box *box)
+                        struct label_box *box, double at_x, double at_y, double max_w)
 {
     memset(box, 0, sizeof *box);
     struct legend_row rows[64];
@@ -338,24 +338,50 @@ static void draw_legend(cairo_t *cr, const struct view *v, const struct tile_sou
         n++;
     }
     if (n == 0) return;
-    double row_h = fs * 1.5, s = fs * 1.0, maxw = 0;
-    for (int i = 0; i < n; i++) {
-        double w;
-        text_at(cr, rows[i].text, -1e9, 0, fs, 0, 0, &w, NULL);
-        if (w > maxw) maxw = w;
+    double row_h, s, maxw;
+    for (int pass = 0; pass < 2; pass++) { /* shrink the type once if the panel is narrow */
+        row_h = fs * 1.5, s = fs * 1.0, maxw = 0;
+        for (int i = 0; i < n; i++) {
+            double tw;
+            text_at(cr, rows[i].text, -1e9, 0, fs, 0, 0, &tw, NULL);
+            if (tw > maxw) maxw = tw;
+        }
+        double need = maxw + s * 1.6 + 24;
+        if (max_w <= 0 || need <= max_w) break;
+        fs *= max_w / need;
     }
-    double w = maxw + s * 1.6 + 24, h = row_h * (n + 1) + 12;
-    double x = v->width - w - 12, y = v->height - h - 12;
+    int per_col = n;
+    double colw = maxw + s * 1.6 + 24;
+    double w = colw, h = row_h * (per_col + 1) + 12;
+    /* the corner that hides the least of the situation */
+    double title_h = fs * 3.2;
+    double cand[4][2] = {{v->width - w - 12, v->height - h - 12},
+                         {12, v->height - h - 12 - fs * 5},
+                         {12, title_h + 12},
+                         {v->width - w - 12, title_h + fs * 6}};
+    double best = INFINITY, x = cand[0][0], y = cand[0][1];
+    for (int c = 0; c < 4; c++) {
+        if (cand[c][1] < title_h) continue;
+        double hidden = 0;
+        for (size_t i = 0; i < seen->nitems; i++) {
+            const struct label_box *b = &seen->items[i];
+            double ox = fmin(b->x1 + 2, cand[c][0] + w) - fmax(b->x0 - 2, cand[c][0]);
+            double oy = fmin(b->y1 + 2, cand[c][1] + h) - fmax(b->y0 - 2, cand[c][1]);
+            if (ox > 0 && oy > 0) hidden += ox * oy;
+        }
+        if (hidden < best) best = hidden, x = cand[c][0], y = cand[c][1];
+    }
+    if (at_x >= 0) x = at_x, y = at_y; /* in the side panel */
     *box = (struct label_box){x - 4, y - 4, x + w + 4, y + h + 4};
     if (!paint) return;
     panel(cr, x, y, w, h);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     text_at(cr, "Legend", x + 8, y + 6, fs, 1, 0, NULL, NULL);
     for (int i = 0; i < n; i++) {
-        double ry = y + 6 + row_h * (i + 1);
-        legend_swatch(cr, v, &rows[i], x + 8, ry + (row_h - s) / 2 - 1, s);
+        double ry = y + 6 + row_h * (i % per_col + 1), cx = x + colw * (i / per_col);
+        legend_swatch(cr, v, &rows[i], cx + 8, ry + (row_h - s) / 2 - 1, s);
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        text_at(cr, rows[i].text, x + 16 + s * 1.6, ry, fs, 0, 0, NULL, NULL);
+        text_at(cr, rows[i].text, cx + 16 + s * 1.6, ry, fs, 0, 0, NULL, NULL);
     }
 }
 
@@ -382,8 +408,11 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
     tile_lonlat_to_merc(b[0], b[1], &m[0], &m[1]);
     tile_lonlat_to_merc(b[2], b[3], &m[2], &m[3]);
     double cx = (m[0] + m[2]) / 2, cy = (m[1] + m[3]) / 2;
-    double ppm = fmin(req->width / (m[2] - m[0]), req->height / (m[3] - m[1]));
-    double hw = req->width / ppm / 2, hh = req->height / ppm / 2;
+    /* wide images get a side panel for the legend, so that it hides nothing */
+    int panel_w = req->width >= 900 ? (int)fmin(400, req->width * 0.3) : 0;
+    int map_w = req->width - panel_w;
+    double ppm = fmin(map_w / (m[2] - m[0]), req->height / (m[3] - m[1]));
+    double hw = map_w / ppm / 2, hh = req->height / ppm / 2;
     double vm[4] = {cx - hw, cy - hh, cx + hw, cy + hh};
     double ll[4];
     tile_merc_to_lonlat(vm[0], vm[1], &ll[0], &ll[1]);
@@ -392,7 +421,9 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, req->width, req->height);
     cairo_t *cr = cairo_create(s);
     struct view v;
-    view_init(&v, vm, req->width, req->height, fmax(1.0, fmin(req->width, req->height) / 700.0));
+    view_init(&v, vm, map_w, req->height, fmax(1.0, fmin(req->width, req->height) / 700.0));
+    cairo_rectangle(cr, 0, 0, map_w, req->height);
+    cairo_clip(cr);
     struct labels labels;
     labels_init(&labels);
     struct legend_seen seen;
@@ -409,7 +440,7 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
     draw_grid(cr, &v, ll, fs * 0.85);
     /* the furniture's places are taken before any label is placed */
     double title_h = fs * 3.2;
-    struct label_box top = {0, 0, req->width, title_h + 4};
+    struct label_box top = {0, 0, map_w, title_h + 4};
     unsigned colls = 0;
     for (int l = 0; l < TILE_LAYER_COUNT; l++)
         if (layers & (1u << l)) colls |= colls_of((enum tile_layer)l);
@@ -418,14 +449,25 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
         /* keep labels off the title bar */
         labels_block(&labels, top);
         struct label_box legend_box;
-        draw_legend(cr, &v, src, &seen, fs, 0, &legend_box);
-        labels_block(&labels, legend_box);
+        double lx = panel_w ? map_w + 12 : -1, ly = title_h + 12;
+        draw_legend(cr, &v, src, &seen, fs, 0, &legend_box, lx, ly, panel_w - 24);
+        if (!panel_w) labels_block(&labels, legend_box);
         /* north arrow and scale bar */
-        labels_block(&labels, (struct label_box){req->width - fs * 4, title_h, req->width,
+        labels_block(&labels, (struct label_box){map_w - fs * 4, title_h, map_w,
                                                  title_h + fs * 5.5});
-        labels_block(&labels, (struct label_box){0, req->height - fs * 5, req->width * 0.3,
+        labels_block(&labels, (struct label_box){0, req->height - fs * 5, map_w * 0.4,
                                                  req->height});
         labels_flush(cr, &v, &labels);
+        cairo_reset_clip(cr);
+        if (panel_w) {
+            cairo_rectangle(cr, map_w, 0, panel_w, req->height);
+            cairo_set_source_rgb(cr, 0.97, 0.97, 0.96);
+            cairo_fill(cr);
+            cairo_move_to(cr, map_w + 0.5, 0), cairo_line_to(cr, map_w + 0.5, req->height);
+            cairo_set_source_rgb(cr, 0.2, 0.2, 0.25);
+            cairo_set_line_width(cr, 1);
+            cairo_stroke(cr);
+        }
         /* title bar */
         cairo_rectangle(cr, 0, 0, req->width, title_h);
         cairo_set_source_rgba(cr, 0.08, 0.12, 0.2, 0.88);
@@ -442,9 +484,9 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
         char *zpos = strrchr(when, 'Z');
         if (zpos) memmove(zpos, zpos + 1, strlen(zpos));
         text_at(cr, when, req->width - fs * 0.8, fs * 0.95, fs, 1, 1, NULL, NULL);
-        draw_north(cr, req->width - fs * 2.2, title_h + fs * 2.4, fs * 1.4);
+        draw_north(cr, map_w - fs * 2.2, title_h + fs * 2.4, fs * 1.4);
         draw_scale_bar(cr, &v, (ll[1] + ll[3]) / 2, fs);
-        draw_legend(cr, &v, src, &seen, fs, 1, &legend_box);
+        draw_legend(cr, &v, src, &seen, fs, 1, &legend_box, lx, ly, panel_w - 24);
         cairo_rectangle(cr, 0.5, 0.5, req->width - 1, req->height - 1);
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.25);
         cairo_set_line_width(cr, 1);
@@ -453,6 +495,7 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
     if (!rc) rc = cairo_rc(cr, err);
     if (!rc) rc = surface_png(s, png, len, err);
     labels_cleanup(&labels);
+    free(seen.items);
     cairo_destroy(cr);
     cairo_surface_destroy(s);
     return rc;

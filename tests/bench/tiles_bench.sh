@@ -11,13 +11,14 @@
 # fusionmap: cold renders at z10, z12, z14 (every request another tile; the
 # tile cache off), and one cached tile against the static file server.
 # Env: CONNS (16) DUR (10s) WARMUP (3s) THREADS (2) PEER (peer directory)
+#      FM (the fusionmap binary) WORK (scratch directory, default build/bench)
 # Needs: wrk, lighttpd, mapserver-bin, cgi-mapserver (scripts/apt-packages.txt).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/tests/bench"
 PEER_SRC=${PEER:-/work/shared/peer-mapserver}
-WORK="$ROOT/build/bench"
-FM="$ROOT/build/server/fusionmap"
+WORK=${WORK:-$ROOT/build/bench}
+FM=${FM:-$ROOT/build/server/fusionmap}
 CONNS=${CONNS:-16} DUR=${DUR:-10s} WARMUP=${WARMUP:-3s} THREADS=${THREADS:-2}
 mkdir -p "$WORK"
 [ -x "$FM" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
