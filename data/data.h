@@ -106,6 +106,10 @@ fm_rc data_session_new(struct data_db *db, const struct data_viewer *v, char *id
 /* FM_EUNAUTH when unknown or expired; else fills *out and marks it used. */
 fm_rc data_session_get(struct data_db *db, const char *id, const struct data_session_policy *p,
                        struct data_viewer *out, struct fm_err *err);
+/* The same check without marking the session used: for what runs on its
+ * own (a stream's heartbeat), so that an unattended tab still idles out. */
+fm_rc data_session_peek(struct data_db *db, const char *id, const struct data_session_policy *p,
+                        struct data_viewer *out, struct fm_err *err);
 fm_rc data_session_end(struct data_db *db, const char *id, struct fm_err *err);
 
 /* A new bearer token for user name. OUT token ("fmt_" + 64 hex, 69 bytes). */

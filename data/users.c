@@ -271,8 +271,8 @@ fm_rc data_session_new(struct data_db *db, const struct data_viewer *v, char *id
     return rc;
 }
 
-fm_rc data_session_get(struct data_db *db, const char *id, const struct data_session_policy *p,
-                       struct data_viewer *out, struct fm_err *err)
+static fm_rc session_lookup(struct data_db *db, const char *id, const struct data_session_policy *p,
+                            int touch, struct data_viewer *out, struct fm_err *err)
 {
     memset(out, 0, sizeof *out);
     if (!id || strlen(id) != 64) return fm_fail(err, FM_EUNAUTH, NULL, "no session");
@@ -296,7 +296,7 @@ fm_rc data_session_get(struct data_db *db, const char *id, const struct data_ses
             /* mark it used now and then (a minute, or a quarter of the idle
              * time if shorter), so that most reads stay read-only */
             long mark = p->idle_seconds / 4 < 60 ? p->idle_seconds / 4 : 60;
-            if (now - used >= mark) {
+            if (touch && now - used >= mark) {
                 sqlite3_finalize(st);
                 st = NULL;
                 rc = write_secret(db, "UPDATE sessions SET used_at = ?2 WHERE idhash = ?1", hash,
@@ -311,6 +311,18 @@ fm_rc data_session_get(struct data_db *db, const char *id, const struct data_ses
     sqlite3_finalize(st);
     if (rc) memset(out, 0, sizeof *out);
     return rc;
+}
+
+fm_rc data_session_get(struct data_db *db, const char *id, const struct data_session_policy *p,
+                       struct data_viewer *out, struct fm_err *err)
+{
+    return session_lookup(db, id, p, 1, out, err);
+}
+
+fm_rc data_session_peek(struct data_db *db, const char *id, const struct data_session_policy *p,
+                        struct data_viewer *out, struct fm_err *err)
+{
+    return session_lookup(db, id, p, 0, out, err);
 }
 
 fm_rc data_session_end(struct data_db *db, const char *id, struct fm_err *err)

@@ -241,7 +241,7 @@ static int still_authed(struct data_db *db, struct srv_streams *h, struct stream
     if (s->token[0])
         rc = data_token_get(db, s->token, &v, &err);
     else if (s->session[0])
-        rc = data_session_get(db, s->session, &h->session, &v, &err);
+        rc = data_session_peek(db, s->session, &h->session, &v, &err);
     else
         return 1;
     if (rc == FM_EUNAUTH || rc == FM_ENOTFOUND) return 0;

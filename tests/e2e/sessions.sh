@@ -3,6 +3,7 @@
 # absolute timeouts, cross-site requests refused, login throttling per
 # account and per address, HTTPS, loopback by default, no password in logs.
 . "$(dirname "$0")/../lib.sh"
+export FM_STREAM_HEARTBEAT_MS=500 # streams check their session twice a second
 fm_start --demo --session-idle 4 --session-max 7 --login-failures 3
 check "the server binds to loopback unless told otherwise" '[[ $FM_URL == http://127.0.0.1:* ]]'
 login() { curl -s -c "$1" -b "$1" -D "$FM_TMP/login.h" -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
@@ -31,11 +32,29 @@ check "a cross-site state change with the cookie is refused" \
 login "$FM_TMP/idle.jar" viewer viewer >/dev/null
 sleep 5
 check "a session unused for longer than the idle timeout is over" '[ "$(me "$FM_TMP/idle.jar")" = 401 ]'
-# absolute: used every second, still over after 7 s
+# an open event stream is not "use": an unattended tab still idles out
+login "$FM_TMP/tab.jar" liaison-b liaison-b >/dev/null
+curl -s -N -b "$FM_TMP/tab.jar" "$FM_URL/events" >"$FM_TMP/tab.events" &
+TAB=$!
+sleep 5.5
+check "a tab left open on the live stream still idles out, and its stream ends" \
+    '[ "$(me "$FM_TMP/tab.jar")" = 401 ] && sleep 1 && ! kill -0 $TAB 2>/dev/null'
+kill $TAB 2>/dev/null
+wait $TAB 2>/dev/null
+
+# absolute: used every second, still over 7 s after login (measured, not counted)
 login "$FM_TMP/abs.jar" supervisor supervisor >/dev/null
-alive=0
-for i in 1 2 3 4 5 6 7 8 9; do sleep 1; [ "$(me "$FM_TMP/abs.jar")" = 200 ] && alive=$i; done
-check "a session in constant use still ends at the absolute timeout (alive ${alive}s of 9)" '[ $alive -ge 4 ] && [ $alive -le 7 ]'
+start=$(date +%s.%N)
+last_ok=0
+while :; do
+    sleep 1
+    now=$(date +%s.%N)
+    if [ "$(me "$FM_TMP/abs.jar")" = 200 ]; then last_ok=$(echo "$now - $start" | bc); else break; fi
+    [ "$(echo "$now - $start > 12" | bc)" = 1 ] && break
+done
+ended=$(echo "$(date +%s.%N) - $start" | bc)
+check "a session in constant use still ends at the absolute timeout (last use at ${last_ok}s, refused at ${ended}s)" \
+    '[ "$(echo "$last_ok >= 3 && $ended <= 10" | bc)" = 1 ]'
 
 # throttling: 3 failures of one account within the window
 for i in 1 2 3; do login "$FM_TMP/x.jar" liaison-b wrong >/dev/null; done
