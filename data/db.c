@@ -113,9 +113,13 @@ fm_rc db_fail(struct data_db *db, struct fm_err *err, const char *what)
     return fm_fail(err, rc, NULL, "database: %s: %s", what, sqlite3_errmsg(db->h));
 }
 
+long db_fault_countdown;
+
 fm_rc db_prepare(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err)
 {
     *st = NULL;
+    if (db_fault_countdown > 0 && --db_fault_countdown == 0)
+        return fm_fail(err, FM_EDB, NULL, "injected fault before: %.60s", sql);
     if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK) return db_fail(db, err, sql);
     return FM_OK;
 }

@@ -14,6 +14,11 @@ struct data_db {
 /* Translate a SQLite failure once, here, into FM_EDB (or FM_EBUSY). */
 fm_rc db_fail(struct data_db *db, struct fm_err *err, const char *what);
 
+/* Test seam (tests/unit/test_faults.c): when set to N > 0, the Nth
+ * db_prepare from then on fails as the database would. Always 0 in the
+ * server; not for threads. */
+extern long db_fault_countdown;
+
 /* Prepare; on failure fills err. OUT *st. */
 fm_rc db_prepare(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err);
 /* Runs sql with no results. */
