@@ -617,6 +617,11 @@ static fm_rc import_layer(struct run *r, OGRLayerH l, int gpx, struct fm_err *er
     OGRSpatialReferenceH src = NULL, dst = NULL;
     fm_rc rc = FM_OK;
     OGRSpatialReferenceH declared = OGR_L_GetSpatialRef(l);
+    if (r->m->count) { /* e.g. a .prj PROJ cannot parse: the layer then has none */
+        rc = fm_fail(err, FM_EINVAL, "", "layer %s declares a CRS PROJ cannot use: %s", lname,
+                     r->m->first);
+        goto done;
+    }
     if (declared) {
         src = OSRClone(declared);
         dst = OSRNewSpatialReference(NULL);
@@ -637,6 +642,12 @@ static fm_rc import_layer(struct run *r, OGRLayerH l, int gpx, struct fm_err *er
                 goto done;
             }
         }
+    }
+    if (declared && r->m->count) { /* PROJ complained about the declared CRS */
+        const char *nm = OSRGetName(declared);
+        rc = fm_fail(err, FM_EINVAL, "", "layer %s: PROJ cannot use its CRS (%s): %s", lname,
+                     nm ? nm : "unnamed", r->m->first);
+        goto done;
     }
     OGR_L_ResetReading(l);
     OGRFeatureH f;
@@ -698,7 +709,11 @@ static fm_rc import_layer(struct run *r, OGRLayerH l, int gpx, struct fm_err *er
         if (r->o->progress && (r->index % 500 == 0 || r->index == r->total))
             r->o->progress(r->o->progress_ctx, r->index, r->total);
     }
-    if (r->m->count)
+    if (r->m->count && ct)
+        rc = fm_fail(err, FM_EINVAL, "", "layer %s could not be read or reprojected from its CRS (%s)"
+                     " to WGS84: %s", lname, OSRGetName(declared) ? OSRGetName(declared) : "unnamed",
+                     r->m->first);
+    else if (r->m->count)
         rc = fm_fail(err, FM_EINVAL, "", "layer %s could not be read: %s", lname, r->m->first);
 done:
     if (ct) OCTDestroyCoordinateTransformation(ct);
