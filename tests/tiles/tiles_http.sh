@@ -73,5 +73,13 @@ check "/map.png with NaN is 400" eval '[ "$(get "/map.png?bbox=nan,1,2,3" "${H[@
 check "/map.png past the size limit is 400" eval '[ "$(get "/map.png?bbox=35,32,36,33&width=5000" "${H[@]}")" = 400 ]'
 check "/map.png too small is 400" eval '[ "$(get "/map.png?bbox=35,32,36,33&height=10" "${H[@]}")" = 400 ]'
 check "/map.png with an unknown layer is 400" eval '[ "$(get "/map.png?bbox=35,32,36,33&layers=roads" "${H[@]}")" = 400 ]'
+. "$(dirname "$0")/common.sh"
+# the demo's convoy C-7 crosses Range North: the server finds that conflict
+fetch conflict "/tiles/conflicts/11/$(tile_of 35.80 33.07 11).png" "${H[@]}"
+fetch noconflict "/tiles/conflicts/11/$(tile_of 36.10 32.70 11).png" "${H[@]}"
+check "the conflicts layer draws the demo's conflict, and nothing where there is none" \
+    '[ "$(pixels conflict noconflict)" -gt 50 ] && [ "$("$PNGDIFF" --pixel "$FM_TMP/noconflict.png" 128 128)" = "0 0 0 0" ]'
+fetch conflict_past "/tiles/conflicts/11/$(tile_of 35.80 33.07 11).png?t=2020-01-01T00:00:00Z" "${H[@]}"
+check "a picture of the past shows no conflicts of today" '[ "$(pixels conflict_past noconflict)" = 0 ]'
 check "the server is still up" eval '[ "$(get /tiles/all/0/0/0.png "${H[@]}")" = 200 ]'
 finish
