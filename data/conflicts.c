@@ -114,8 +114,12 @@ enum stmt_id {
     S_CAND_ZONES, S_CAND_INCIDENTS, S_CAND_MOVEMENTS, /* by data_coll */
     S_UTM,
     S_RELATE,
+    S_RELATE_GEOM,
     S_MCZ,
+    S_MCZ_GEOM,
     S_INM,
+    S_INM_GEOM,
+    S_PREFILTER,
     S_FIND,
     S_INSERT,
     S_UPDATE,
@@ -144,14 +148,18 @@ struct ctx {
     struct fm_err *err;
 };
 
+/* The R*Tree drives (CROSS JOIN keeps it the outer loop: left to itself
+ * SQLite walks every current item of the collection and probes the
+ * R*Tree's list, which is quadratic over a full re-check). */
 #define CAND_SQL(coll)                                                                           \
-    "SELECT " ITEM_COLS " FROM item_versions v WHERE v.vid IN (SELECT pkid FROM"                 \
-    " idx_item_versions_geom WHERE xmin <= :maxx AND xmax >= :minx AND ymin <= :maxy"            \
-    " AND ymax >= :miny) AND v.collection = '" coll "' AND v.sys_to IS NULL"                    \
+    "SELECT " ITEM_COLS " FROM idx_item_versions_geom r CROSS JOIN item_versions v"              \
+    " ON v.vid = r.pkid WHERE r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy"           \
+    " AND r.ymax >= :miny AND v.collection = '" coll "' AND v.sys_to IS NULL"                   \
     " AND v.status NOT IN " LIVE_STATUS " AND v.item_id <> :self AND v.item_id >= :minid"        \
     " AND (v.valid_to IS NULL OR v.valid_to > :now)"                                             \
     " AND (v.valid_to IS NULL OR :from IS NULL OR v.valid_to > :from)"                           \
-    " AND (v.valid_from IS NULL OR :to IS NULL OR v.valid_from < :to)"
+    " AND (v.valid_from IS NULL OR :to IS NULL OR v.valid_from < :to)"                           \
+    " AND (:pre IS NULL OR ST_Intersects(:pre, v.geom) = 1)"
 
 #define FEATURE_SQL                                                                              \
     "json_object('type', 'Feature', 'id', c.id, 'geometry', json(AsGeoJSON(c.geom)),"             \
@@ -176,20 +184,25 @@ static const char *const stmt_sql[S_COUNT] = {
     /* the route in metres, and its corridor when it has a width */
     [S_UTM] = "SELECT ST_Transform(geom, :srid), CASE WHEN :half > 0 THEN"
               " ST_Buffer(ST_Transform(geom, :srid), :half) END FROM item_versions WHERE vid = :vid",
-    /* interiors intersect: the clash geometry, else NULL */
-    [S_RELATE] = "SELECT r, CASE WHEN r = 1 THEN coalesce(CastToXY(ST_Intersection(ga, gb)), ga)"
-                 " END FROM (SELECT ST_Relate(a.geom, b.geom, 'T********') AS r, a.geom AS ga,"
-                 " b.geom AS gb FROM item_versions a, item_versions b"
-                 " WHERE a.vid = :a AND b.vid = :b)",
-    [S_MCZ] = "SELECT d < :half OR r = 1, CASE WHEN d < :half OR r = 1 THEN coalesce("
-              " CastToXY(ST_Transform(ST_Intersection(coalesce(:corridor, :route), zu), 4326)),"
-              " CastToXY(ST_Transform(ST_ShortestLine(:route, zu), 4326)), zg) END"
-              " FROM (SELECT ST_Distance(:route, ST_Transform(z.geom, :srid)) AS d,"
-              " ST_Transform(z.geom, :srid) AS zu, z.geom AS zg,"
-              " CASE WHEN :half > 0 THEN 0 ELSE ST_Relate(m.geom, z.geom, 'T********') END AS r"
-              " FROM item_versions m, item_versions z WHERE m.vid = :m AND z.vid = :z)",
-    [S_INM] = "SELECT ST_Distance(:route, ST_Transform(i.geom, :srid)) < :near, i.geom"
+    /* the predicates, cheap; the clash geometry only when it is written */
+    [S_RELATE] = "SELECT ST_Relate(a.geom, b.geom, 'T********') = 1 FROM item_versions a,"
+                 " item_versions b WHERE a.vid = :a AND b.vid = :b",
+    [S_RELATE_GEOM] = "SELECT coalesce(CastToXY(ST_Intersection(a.geom, b.geom)), a.geom)"
+                      " FROM item_versions a, item_versions b WHERE a.vid = :a AND b.vid = :b",
+    [S_MCZ] = "SELECT ST_Distance(:route, ST_Transform(z.geom, :srid)) < :half OR (:half <= 0"
+              " AND ST_Relate(m.geom, z.geom, 'T********') = 1)"
+              " FROM item_versions m, item_versions z WHERE m.vid = :m AND z.vid = :z",
+    [S_MCZ_GEOM] = "SELECT coalesce("
+                   " CastToXY(ST_Transform(ST_Intersection(coalesce(:corridor, :route), zu), 4326)),"
+                   " CastToXY(ST_Transform(ST_ShortestLine(:route, zu), 4326)), zg)"
+                   " FROM (SELECT ST_Transform(z.geom, :srid) AS zu, z.geom AS zg"
+                   " FROM item_versions z WHERE z.vid = :z)",
+    [S_INM] = "SELECT ST_Distance(:route, ST_Transform(i.geom, :srid)) < :near"
               " FROM item_versions i WHERE i.vid = :i",
+    [S_INM_GEOM] = "SELECT geom FROM item_versions WHERE vid = :i",
+    /* a buffer in degrees that holds everything within r metres: a prepared
+     * geometry for the candidates' first, cheap test */
+    [S_PREFILTER] = "SELECT ST_Buffer(geom, :deg) FROM item_versions WHERE vid = :vid",
     [S_FIND] = "SELECT id, state, a_version, b_version, vis_party, resolved_by FROM conflicts"
                " WHERE kind = :kind AND a_id = :a AND b_id = :b",
     [S_INSERT] = "INSERT INTO conflicts (kind, a_coll, a_id, a_version, b_coll, b_id, b_version,"
@@ -306,11 +319,12 @@ static int utm_srid(const double box[4])
 }
 
 /* box grown by r metres on the ground, generously (degrees only bound the
- * index search; the exact test is in metres). */
-static void expand(const double in[4], double r, double out[4])
+ * search; the exact test is in metres). Returns the larger of the two
+ * degree margins: a circle of that many degrees holds r metres. */
+static double expand(const double in[4], double r, double out[4])
 {
     memcpy(out, in, 4 * sizeof *out);
-    if (r <= 0) return;
+    if (r <= 0) return 0;
     double dlat = r * 1.02 / 110000.0 + 1e-7;
     double lat = fmax(fabs(in[1]), fabs(in[3])) + dlat;
     if (lat > 89.0) lat = 89.0;
@@ -319,6 +333,7 @@ static void expand(const double in[4], double r, double out[4])
     out[1] -= dlat;
     out[2] += dlon;
     out[3] += dlat;
+    return fmax(dlon, dlat);
 }
 
 static void *blob_dup(sqlite3_stmt *st, int col, int *len)
@@ -427,12 +442,10 @@ static int rules_hold(struct ctx *cx, struct clash *c)
     return 1;
 }
 
-/* Space. *geom (malloc, SpatiaLite blob) is the clash geometry on a hit. */
-static fm_rc space_holds(struct ctx *cx, const struct clash *c, int *hit, void **geom, int *len)
+/* Space: does the pair clash? */
+static fm_rc space_holds(struct ctx *cx, const struct clash *c, int *hit)
 {
     *hit = 0;
-    *geom = NULL;
-    *len = 0;
     sqlite3_stmt *st;
     fm_rc rc;
     if (c->kind == K_ZO || c->kind == K_IZ) {
@@ -443,7 +456,6 @@ static fm_rc space_holds(struct ctx *cx, const struct clash *c, int *hit, void *
         if ((rc = route_of(cx, c->a))) return rc;
         if (!(st = stmt(cx, S_MCZ))) return FM_EDB;
         bind_d(st, ":half", c->a->half_w);
-        bind_b(st, ":corridor", cx->corridor, cx->corridor_len);
         bind_b(st, ":route", cx->route, cx->route_len);
         bind_i(st, ":srid", cx->utm_srid);
         bind_i(st, ":m", c->a->vid);
@@ -456,12 +468,35 @@ static fm_rc space_holds(struct ctx *cx, const struct clash *c, int *hit, void *
         bind_d(st, ":near", cx->near_m);
         bind_i(st, ":i", c->a->vid);
     }
-    int s = sqlite3_step(st);
-    if (s != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict geometry");
-    if (sqlite3_column_int(st, 0) == 1) {
-        *hit = 1;
-        *geom = blob_dup(st, 1, len);
+    if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict test");
+    *hit = sqlite3_column_int(st, 0) == 1;
+    return FM_OK;
+}
+
+/* Where the pair clashes (malloc, a SpatiaLite blob), for writing. */
+static fm_rc clash_geom(struct ctx *cx, const struct clash *c, void **geom, int *len)
+{
+    *geom = NULL;
+    *len = 0;
+    sqlite3_stmt *st;
+    fm_rc rc;
+    if (c->kind == K_ZO || c->kind == K_IZ) {
+        if (!(st = stmt(cx, S_RELATE_GEOM))) return FM_EDB;
+        bind_i(st, ":a", c->a->vid);
+        bind_i(st, ":b", c->b->vid);
+    } else if (c->kind == K_MCZ) {
+        if ((rc = route_of(cx, c->a))) return rc;
+        if (!(st = stmt(cx, S_MCZ_GEOM))) return FM_EDB;
+        bind_b(st, ":corridor", cx->corridor, cx->corridor_len);
+        bind_b(st, ":route", cx->route, cx->route_len);
+        bind_i(st, ":srid", cx->utm_srid);
+        bind_i(st, ":z", c->b->vid);
+    } else {
+        if (!(st = stmt(cx, S_INM_GEOM))) return FM_EDB;
+        bind_i(st, ":i", c->a->vid);
     }
+    if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict geometry");
+    *geom = blob_dup(st, 0, len);
     return FM_OK;
 }
 
@@ -519,8 +554,10 @@ static void bind_clash(sqlite3_stmt *st, const struct clash *c, const void *geom
 }
 
 /* A clash holds: open, re-open or refresh its conflict. */
-static fm_rc record(struct ctx *cx, const struct clash *c, const void *geom, int len)
+static fm_rc record(struct ctx *cx, const struct clash *c)
 {
+    void *geom = NULL;
+    int len = 0;
     if (cx->stats) cx->stats->found++;
     sqlite3_stmt *st = stmt(cx, S_FIND);
     if (!st) return FM_EDB;
@@ -531,8 +568,14 @@ static fm_rc record(struct ctx *cx, const struct clash *c, const void *geom, int
     if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(cx->db, cx->err, "find conflict");
     fm_rc rc;
     if (s == SQLITE_DONE) {
-        if (!(st = stmt(cx, S_INSERT))) return FM_EDB;
+        sqlite3_reset(st);
+        if ((rc = clash_geom(cx, c, &geom, &len))) return rc;
+        if (!(st = stmt(cx, S_INSERT))) {
+            free(geom);
+            return FM_EDB;
+        }
         bind_clash(st, c, geom, len, cx->now);
+        free(geom);
         if (sqlite3_step(st) != SQLITE_DONE) return db_fail(cx->db, cx->err, "insert conflict");
         int64_t id = sqlite3_last_insert_rowid(cx->db->h);
         seen_add(cx, id);
@@ -545,18 +588,22 @@ static fm_rc record(struct ctx *cx, const struct clash *c, const void *geom, int
                sqlite3_column_int64(st, 3) == c->b->version &&
                strcmp(db_text(st, 4), c->vis) == 0;
     int by_hand = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    int was_owner_only = sqlite3_column_type(st, 4) != SQLITE_NULL;
     sqlite3_reset(st);
     seen_add(cx, id);
     if (same && (open || by_hand)) return FM_OK; /* unchanged, or resolved by the supervisor */
 
-    char *before, before_vis[16];
+    char *before = NULL, before_vis[16] = "";
     int64_t revision;
-    if ((rc = conflict_text(cx, id, &before, &revision, before_vis))) return rc;
-    if (!(st = stmt(cx, S_UPDATE))) {
+    int news = !open || (c->vis[0] == 0 && was_owner_only);
+    if (news && (rc = conflict_text(cx, id, &before, &revision, before_vis))) return rc;
+    if ((rc = clash_geom(cx, c, &geom, &len)) || !(st = stmt(cx, S_UPDATE))) {
         free(before);
-        return FM_EDB;
+        free(geom);
+        return rc ? rc : FM_EDB;
     }
     bind_clash(st, c, geom, len, cx->now);
+    free(geom);
     bind_i(st, ":id", id);
     if (sqlite3_step(st) != SQLITE_DONE) {
         free(before);
@@ -567,8 +614,7 @@ static fm_rc record(struct ctx *cx, const struct clash *c, const void *geom, int
      * news of its own: the items' events tell it. Only one that the other
      * parties now see for the first time (a draft proposed) is. */
     rc = FM_OK;
-    if (!open || (before_vis[0] && !c->vis[0]))
-        rc = log_change(cx, "conflict_open", id, before, before_vis);
+    if (news) rc = log_change(cx, "conflict_open", id, before, before_vis);
     free(before);
     return rc;
 }
@@ -582,11 +628,9 @@ static fm_rc check_pair(struct ctx *cx, enum kind k, const struct it *a, const s
     c.a = a;
     c.b = b;
     if (!rules_hold(cx, &c)) return FM_OK;
-    int hit, len;
-    void *geom;
-    fm_rc rc = space_holds(cx, &c, &hit, &geom, &len);
-    if (!rc && hit) rc = record(cx, &c, geom, len);
-    free(geom);
+    int hit;
+    fm_rc rc = space_holds(cx, &c, &hit);
+    if (!rc && hit) rc = record(cx, &c);
     return rc;
 }
 
@@ -600,11 +644,28 @@ static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll ot
                        : other == DATA_INCIDENTS ? S_CAND_INCIDENTS
                                                  : S_CAND_MOVEMENTS;
     double box[4];
-    expand(x->box, reach, box);
-    /* a cursor of its own: check_pair runs other statements meanwhile */
+    double deg = expand(x->box, reach, box);
+    /* x buffered by that many degrees (and 1% for the buffer's chords):
+     * SpatiaLite prepares it once for the whole candidate query */
+    void *pre = NULL;
+    int pre_len = 0;
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(cx->db, stmt_sql[sid], &st, cx->err);
-    if (rc) return rc;
+    if (deg > 0) {
+        if (!(st = stmt(cx, S_PREFILTER))) return FM_EDB;
+        bind_d(st, ":deg", deg * 1.01);
+        bind_i(st, ":vid", x->vid);
+        if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "prefilter");
+        pre = blob_dup(st, 0, &pre_len);
+        sqlite3_reset(st);
+    }
+    /* the candidate cursor stays open while check_pair runs the others */
+    if (!(st = stmt(cx, sid))) {
+        free(pre);
+        return FM_EDB;
+    }
+    fm_rc rc = FM_OK;
+    bind_b(st, ":pre", pre, pre_len);
+    free(pre);
     bind_d(st, ":minx", box[0]);
     bind_d(st, ":miny", box[1]);
     bind_d(st, ":maxx", box[2]);
@@ -627,7 +688,7 @@ static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll ot
         if ((rc = check_pair(cx, k, a, b))) break;
     }
     if (!rc && s != SQLITE_DONE) rc = db_fail(cx->db, cx->err, "conflict candidates");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
