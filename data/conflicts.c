@@ -136,7 +136,8 @@ struct ctx {
     fm_time now;
     double near_m;
     sqlite3_stmt *st[S_COUNT];
-    /* the projected route of the last movement asked for */
+    /* the projected route of the last movement asked for, and its
+     * corridor in WGS84 */
     int64_t utm_vid;
     int utm_srid;
     void *route, *corridor;
@@ -181,9 +182,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CAND_ZONES] = CAND_SQL("zones"),
     [S_CAND_INCIDENTS] = CAND_SQL("incidents"),
     [S_CAND_MOVEMENTS] = CAND_SQL("movements"),
-    /* the route in metres, and its corridor when it has a width */
+    /* the route in metres, and its corridor (buffered in metres) back in
+     * WGS84 for drawing: clash geometries are cut in WGS84, so that the
+     * hot path only ever projects one way (SpatiaLite keeps one PROJ
+     * transformation: alternating directions re-creates it each time) */
     [S_UTM] = "SELECT ST_Transform(geom, :srid), CASE WHEN :half > 0 THEN"
-              " ST_Buffer(ST_Transform(geom, :srid), :half) END FROM item_versions WHERE vid = :vid",
+              " ST_Transform(ST_Buffer(ST_Transform(geom, :srid), :half), 4326) END"
+              " FROM item_versions WHERE vid = :vid",
     /* the predicates, cheap; the clash geometry only when it is written */
     [S_RELATE] = "SELECT ST_Relate(a.geom, b.geom, 'T********') = 1 FROM item_versions a,"
                  " item_versions b WHERE a.vid = :a AND b.vid = :b",
@@ -192,11 +197,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_MCZ] = "SELECT ST_Distance(:route, ST_Transform(z.geom, :srid)) < :half OR (:half <= 0"
               " AND ST_Relate(m.geom, z.geom, 'T********') = 1)"
               " FROM item_versions m, item_versions z WHERE m.vid = :m AND z.vid = :z",
-    [S_MCZ_GEOM] = "SELECT coalesce("
-                   " CastToXY(ST_Transform(ST_Intersection(coalesce(:corridor, :route), zu), 4326)),"
-                   " CastToXY(ST_Transform(ST_ShortestLine(:route, zu), 4326)), zg)"
-                   " FROM (SELECT ST_Transform(z.geom, :srid) AS zu, z.geom AS zg"
-                   " FROM item_versions z WHERE z.vid = :z)",
+    [S_MCZ_GEOM] = "SELECT coalesce(CastToXY(ST_Intersection(coalesce(:corridor, m.geom),"
+                   " z.geom)), CastToXY(ST_ShortestLine(m.geom, z.geom)), z.geom)"
+                   " FROM item_versions m, item_versions z WHERE m.vid = :m AND z.vid = :z",
     [S_INM] = "SELECT ST_Distance(:route, ST_Transform(i.geom, :srid)) < :near"
               " FROM item_versions i WHERE i.vid = :i",
     [S_INM_GEOM] = "SELECT geom FROM item_versions WHERE vid = :i",
@@ -488,8 +491,7 @@ static fm_rc clash_geom(struct ctx *cx, const struct clash *c, void **geom, int 
         if ((rc = route_of(cx, c->a))) return rc;
         if (!(st = stmt(cx, S_MCZ_GEOM))) return FM_EDB;
         bind_b(st, ":corridor", cx->corridor, cx->corridor_len);
-        bind_b(st, ":route", cx->route, cx->route_len);
-        bind_i(st, ":srid", cx->utm_srid);
+        bind_i(st, ":m", c->a->vid);
         bind_i(st, ":z", c->b->vid);
     } else {
         if (!(st = stmt(cx, S_INM_GEOM))) return FM_EDB;
