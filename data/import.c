@@ -1,9 +1,10 @@
 /* import.c - files from other tools into a collection, through GDAL/OGR.
  *
- * KML/KMZ (LIBKML), GPX, GeoPackage, zipped Shapefile, CSV (a WKT column
- * or lon/lat columns) and GeoJSON. Before GDAL reads anything: the file's
- * size, and for a KMZ or zip its central directory (no "../", absolute or
- * drive paths, no ZIP64, the declared uncompressed total and each member's
+ * KML/KMZ (LIBKML; a KMZ's KML is read through GDAL's /vsizip/), GPX,
+ * GeoPackage, zipped Shapefile, CSV (a WKT column or lon/lat columns) and
+ * GeoJSON. Before GDAL reads anything: the file's size, and for a KMZ or
+ * zip its central directory (no "../", absolute or drive paths, no ZIP64,
+ * the declared uncompressed total and each member's
  * ratio under their caps), and for a CSV its header and row widths. Then
  * every layer is reprojected to WGS84 (traditional lon/lat order) from the
  * CRS it declares (none: WGS84 is assumed, as GeoJSON, KML and GPX mean),
@@ -134,17 +135,17 @@ static int bad_member_name(const char *n, size_t len)
     return 0;
 }
 
-#define MAX_SHP 16
+#define MAX_MEMBERS 16
 
 struct zip_info {
-    int nshp;
-    char shp[MAX_SHP][256]; /* members ending in .shp */
+    int n;
+    char member[MAX_MEMBERS][256]; /* members ending in the suffix asked for */
 };
 
 /* Reads the central directory of the zip at path and refuses path tricks
  * and bombs before any decompression. */
-static fm_rc zip_check(const char *path, const struct data_import_opts *o, struct zip_info *zi,
-                       struct fm_err *err)
+static fm_rc zip_check(const char *path, const struct data_import_opts *o, const char *suffix,
+                       struct zip_info *zi, struct fm_err *err)
 {
     memset(zi, 0, sizeof *zi);
     fm_rc rc = FM_OK;
@@ -229,12 +230,14 @@ static fm_rc zip_check(const char *path, const struct data_import_opts *o, struc
                          (int)(nlen > 80 ? 80 : nlen), name, o->max_zip_ratio);
             goto done;
         }
-        if (nlen > 4 && nlen < sizeof zi->shp[0] && strncasecmp(name + nlen - 4, ".shp", 4) == 0) {
-            if (zi->nshp == MAX_SHP) {
-                rc = fm_fail(err, FM_ETOOBIG, "", "more than %d shapefiles in one archive", MAX_SHP);
+        if (nlen > 4 && nlen < sizeof zi->member[0] &&
+            strncasecmp(name + nlen - 4, suffix, 4) == 0) {
+            if (zi->n == MAX_MEMBERS) {
+                rc = fm_fail(err, FM_ETOOBIG, "", "more than %d %s files in one archive",
+                             MAX_MEMBERS, suffix);
                 goto done;
             }
-            snprintf(zi->shp[zi->nshp++], sizeof zi->shp[0], "%.*s", (int)nlen, name);
+            snprintf(zi->member[zi->n++], sizeof zi->member[0], "%.*s", (int)nlen, name);
         }
         pos += 46 + nlen + xlen + clen;
     }
@@ -747,28 +750,43 @@ fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_col
                        o->max_file_bytes);
     if (sb.st_size == 0) return fm_fail(err, FM_EINVAL, "", "the file is empty");
 
-    struct source src[MAX_SHP];
+    struct source src[MAX_MEMBERS];
     int nsrc = 1;
     memset(src, 0, sizeof src);
     snprintf(src[0].path, sizeof src[0].path, "%s", path);
     struct zip_info zi;
     fm_rc rc = FM_OK;
     if (!strcmp(format, "kmz") || !strcmp(format, "shp")) {
-        if ((rc = zip_check(path, o, &zi, err))) return rc;
+        if ((rc = zip_check(path, o, !strcmp(format, "kmz") ? ".kml" : ".shp", &zi, err)))
+            return rc;
     }
     if (!strcmp(format, "csv") && (rc = csv_check(path, err))) return rc;
     if (!strcmp(format, "geojson")) src[0].drivers[0] = "GeoJSON";
-    if (!strcmp(format, "kml") || !strcmp(format, "kmz")) src[0].drivers[0] = "LIBKML";
-    if (!strcmp(format, "kml")) src[0].drivers[1] = "KML";
+    if (!strcmp(format, "kml") || !strcmp(format, "kmz")) {
+        src[0].drivers[0] = "LIBKML";
+        src[0].drivers[1] = "KML";
+    }
+    if (!strcmp(format, "kmz")) {
+        /* every KML inside (LIBKML's own KMZ puts a doc.kml of network
+         * links beside layers/NAME.kml), through GDAL's /vsizip/ as checked
+         * above, not libkml's unzip (which leaks on a damaged archive) */
+        if (zi.n == 0) return fm_fail(err, FM_EINVAL, "", "the KMZ holds no .kml file");
+        nsrc = zi.n;
+        for (int i = 0; i < nsrc; i++) {
+            snprintf(src[i].path, sizeof src[i].path, "/vsizip/%s/%s", path, zi.member[i]);
+            src[i].drivers[0] = "LIBKML";
+            src[i].drivers[1] = "KML";
+        }
+    }
     if (!strcmp(format, "gpx")) src[0].drivers[0] = "GPX", src[0].gpx = 1;
     if (!strcmp(format, "gpkg")) src[0].drivers[0] = "GPKG";
     if (!strcmp(format, "csv")) src[0].drivers[0] = "CSV";
     if (!strcmp(format, "shp")) {
-        if (zi.nshp == 0)
+        if (zi.n == 0)
             return fm_fail(err, FM_EINVAL, "", "the zip archive holds no .shp file");
-        nsrc = zi.nshp;
+        nsrc = zi.n;
         for (int i = 0; i < nsrc; i++) {
-            snprintf(src[i].path, sizeof src[i].path, "/vsizip/%s/%s", path, zi.shp[i]);
+            snprintf(src[i].path, sizeof src[i].path, "/vsizip/%s/%s", path, zi.member[i]);
             src[i].drivers[0] = "ESRI Shapefile";
         }
     }
@@ -776,7 +794,7 @@ fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_col
     data_gdal_init();
     struct gdal_msgs m = {0, ""};
     CPLPushErrorHandlerEx(collect, &m);
-    GDALDatasetH ds[MAX_SHP] = {0};
+    GDALDatasetH ds[MAX_MEMBERS] = {0};
     struct run r = {db, v, c, o, lim, json_array(), json_array(), 0, 0, &m};
     int in_tx = 0;
     for (int i = 0; i < nsrc; i++) {

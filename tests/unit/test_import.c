@@ -113,6 +113,7 @@ static void zip_cases(void)
         {"big.kml", 1000, 50u << 20, FM_ETOOBIG, "zip bomb"},
         {"huge.kml", 200u << 20, 300u << 20, FM_ETOOBIG, "zip bomb"},
         {"z64.kml", 0xFFFFFFFFu, 4, FM_EINVAL, "ZIP64"},
+        {"..fine..kml", 4, 4, FM_EINVAL, "not a readable"}, /* a legal name; not KML */
     };
     unsigned char zip[512];
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
