@@ -3,6 +3,7 @@
  * thread with its own database connection that re-checks everything every
  * FM_CONFLICT_RECHECK_S seconds (default 60), so that conflicts that
  * depend on time windows open and close without a write. */
+#include "params.h"
 #include "srv.h"
 
 #include <microhttpd.h>
@@ -15,7 +16,6 @@
 #include <time.h>
 
 #define GEOJSON "application/geo+json"
-#define MAX_PAGE_BYTES ((size_t)256 << 20)
 
 static const char *const params[] = {"state", "bbox", "limit", "offset", "f", NULL};
 
@@ -91,59 +91,16 @@ int h_conflicts_read_only(struct req *r, const char *const *p, int n)
 
 /* ---- the items ---------------------------------------------------------- */
 
-struct unknown_arg {
-    char name[64];
-    int found;
-};
-
-static enum MHD_Result find_unknown(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
-{
-    (void)kind, (void)value;
-    struct unknown_arg *u = cls;
-    for (const char *const *k = params; *k; k++)
-        if (strcmp(*k, key) == 0) return MHD_YES;
-    snprintf(u->name, sizeof u->name, "%s", key);
-    u->found = 1;
-    return MHD_NO;
-}
-
-static fm_rc parse_bbox(const char *s, double out[4], struct fm_err *err)
-{
-    char buf[256];
-    if (strlen(s) >= sizeof buf) return fm_fail(err, FM_EINVAL, "bbox", "bbox is too long");
-    snprintf(buf, sizeof buf, "%s", s);
-    double v[4];
-    int n = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (n == 4 || fm_parse_double(tok, &v[n])) {
-            n = -1;
-            break;
-        }
-        n++;
-    }
-    if (n != 4)
-        return fm_fail(err, FM_EINVAL, "bbox",
-                       "bbox is 4 comma-separated numbers: minlon,minlat,maxlon,maxlat");
-    if (v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[0] > v[2] || v[1] > v[3])
-        return fm_fail(err, FM_EINVAL, "bbox",
-                       "bbox must lie in -180..180, -90..90 with its minimum below its maximum");
-    memcpy(out, v, sizeof v);
-    return FM_OK;
-}
-
 static fm_rc parse_query(struct req *r, struct data_conflict_query *q, struct fm_err *err)
 {
     memset(q, 0, sizeof *q);
     q->limit = 100;
-    struct unknown_arg u = {"", 0};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, find_unknown, &u);
-    if (u.found)
-        return fm_fail(err, FM_EINVAL, u.name,
+    char unknown[64];
+    if (srv_unknown_arg(r, params, unknown, sizeof unknown))
+        return fm_fail(err, FM_EINVAL, unknown,
                        "unknown query parameter %s; this endpoint takes state, bbox, limit,"
                        " offset and f",
-                       u.name);
+                       unknown);
     const char *s;
     fm_rc rc;
     if ((s = srv_arg(r, "f")) && strcmp(s, "json") != 0 && strcmp(s, "geojson") != 0)
@@ -154,59 +111,23 @@ static fm_rc parse_query(struct req *r, struct data_conflict_query *q, struct fm
         q->state = s;
     }
     if ((s = srv_arg(r, "bbox"))) {
-        if ((rc = parse_bbox(s, q->bbox, err))) return rc;
+        if ((rc = srv_parse_bbox(s, q->bbox, err))) return rc;
         q->has_bbox = 1;
     }
-    if ((s = srv_arg(r, "limit")) && fm_parse_long(s, 1, 10000, &q->limit))
-        return fm_fail(err, FM_EINVAL, "limit", "limit is a whole number from 1 to 10000");
+    if ((s = srv_arg(r, "limit"))) {
+        if (fm_parse_long(s, 1, INT32_MAX, &q->limit))
+            return fm_fail(err, FM_EINVAL, "limit", "limit is a whole number from 1 to 10000");
+        if (q->limit > 10000) q->limit = 10000; /* OGC: clamp, do not fail */
+    }
     if ((s = srv_arg(r, "offset")) && fm_parse_long(s, 0, INT32_MAX, &q->offset))
         return fm_fail(err, FM_EINVAL, "offset", "offset is a whole number, 0 or more");
     return FM_OK;
 }
 
-static json_t *page_link(struct req *r, const char *base, long offset, long limit,
-                         const char *rel)
-{
-    struct fm_buf b;
-    fm_buf_init(&b, 4096);
-    fm_buf_printf(&b, "%s/collections/conflicts/items?", base);
-    for (const char *const *k = params; *k; k++) {
-        if (!strcmp(*k, "offset") || !strcmp(*k, "limit")) continue;
-        const char *v = srv_arg(r, *k);
-        if (!v) continue;
-        fm_buf_printf(&b, "%s=", *k);
-        for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
-            if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                strchr("-_.~,:", *c))
-                fm_buf_add(&b, c, 1);
-            else
-                fm_buf_printf(&b, "%%%02X", *c);
-        }
-        fm_buf_adds(&b, "&");
-    }
-    fm_buf_printf(&b, "limit=%ld&offset=%ld", limit, offset);
-    json_t *l = json_pack("{s:s,s:s,s:s}", "href", b.data ? b.data : "", "rel", rel, "type",
-                          GEOJSON);
-    fm_buf_cleanup(&b);
-    return l;
-}
-
-struct page {
-    struct fm_buf features;
-    long returned;
-    int too_big;
-};
-
 static int add_feature(void *ctx, int64_t id, const char *feature)
 {
     (void)id;
-    struct page *pg = ctx;
-    if ((pg->returned && fm_buf_adds(&pg->features, ",")) || fm_buf_adds(&pg->features, feature)) {
-        pg->too_big = 1;
-        return 1;
-    }
-    pg->returned++;
-    return 0;
+    return srv_page_add(ctx, feature);
 }
 
 int h_conflicts_items(struct req *r, const char *const *p, int n)
@@ -216,46 +137,16 @@ int h_conflicts_items(struct req *r, const char *const *p, int n)
     struct data_conflict_query q;
     fm_rc rc = parse_query(r, &q, &err);
     if (rc) return srv_problem(r, rc, &err);
-    struct page pg = {.returned = 0, .too_big = 0};
-    fm_buf_init(&pg.features, MAX_PAGE_BYTES);
+    struct srv_page pg;
+    srv_page_init(&pg);
     long matched;
     rc = data_conflicts_query(r->db, &r->viewer, &q, add_feature, &pg, &matched, &err);
-    if (!rc && pg.too_big)
-        rc = fm_fail(&err, FM_ETOOBIG, "limit", "the page is too large; ask for a smaller limit");
     if (rc) {
-        fm_buf_cleanup(&pg.features);
+        srv_page_cleanup(&pg);
         return srv_problem(r, rc, &err);
     }
-    char base[256], stamp[FM_TIME_STAMP_LEN];
-    srv_base_url(r, base, sizeof base);
-    fm_time_format(fm_time_now(), stamp);
-    json_t *links = json_array();
-    json_array_append_new(links, page_link(r, base, q.offset, q.limit, "self"));
-    if (q.offset + pg.returned < matched && pg.returned > 0)
-        json_array_append_new(links, page_link(r, base, q.offset + q.limit, q.limit, "next"));
-    if (q.offset > 0)
-        json_array_append_new(links, page_link(r, base, q.offset > q.limit ? q.offset - q.limit : 0,
-                                               q.limit, "prev"));
-    json_t *head = json_pack("{s:s,s:I,s:I,s:s,s:o}", "type", "FeatureCollection", "numberMatched",
-                             (json_int_t)matched, "numberReturned", (json_int_t)pg.returned,
-                             "timeStamp", stamp, "links", links);
-    char *head_text = json_dumps(head, JSON_COMPACT);
-    json_decref(head);
-    struct fm_buf out;
-    fm_buf_init(&out, MAX_PAGE_BYTES + 65536);
-    int bad = !head_text || fm_buf_add(&out, head_text, strlen(head_text) - 1) ||
-              fm_buf_adds(&out, ",\"features\":[") ||
-              fm_buf_add(&out, pg.features.data ? pg.features.data : "", pg.features.len) ||
-              fm_buf_adds(&out, "]}");
-    free(head_text);
-    fm_buf_cleanup(&pg.features);
-    if (bad) {
-        fm_buf_cleanup(&out);
-        return srv_problem_status(r, 413, "the page is too large; ask for a smaller limit", "limit");
-    }
-    size_t len;
-    char *body = fm_buf_take(&out, &len);
-    return srv_reply(r, 200, GEOJSON, body, len);
+    return srv_reply_page(r, &pg, "/collections/conflicts/items", params, q.offset, q.limit,
+                          matched);
 }
 
 static int parse_id(struct req *r, const char *s, int64_t *id)

@@ -101,6 +101,32 @@ const char *srv_arg(struct req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct unknown_arg {
+    const char *const *known;
+    char *buf;
+    size_t n;
+    int found;
+};
+
+static enum MHD_Result find_unknown(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind, (void)value;
+    struct unknown_arg *u = cls;
+    for (const char *const *k = u->known; *k; k++)
+        if (strcmp(*k, key) == 0) return MHD_YES;
+    snprintf(u->buf, u->n, "%s", key);
+    u->found = 1;
+    return MHD_NO;
+}
+
+const char *srv_unknown_arg(struct req *r, const char *const *known, char *buf, size_t n)
+{
+    struct unknown_arg u = {known, buf, n, 0};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, find_unknown, &u);
+    return u.found ? buf : NULL;
+}
+
 void srv_add_header(struct req *r, const char *name, const char *value)
 {
     if (r->nhdr >= SRV_MAX_HEADERS) {

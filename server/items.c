@@ -11,35 +11,9 @@
 #include <string.h>
 
 #define GEOJSON "application/geo+json"
-#define MAX_PAGE_BYTES ((size_t)512 << 20)
 
 static const char *const item_params[] = {"bbox", "bbox-crs", "datetime", "limit", "offset",
                                           "status", "party", "type", "t", "f", NULL};
-
-static int known_param(const char *name)
-{
-    for (const char *const *k = item_params; *k; k++)
-        if (strcmp(*k, name) == 0) return 1;
-    return 0;
-}
-
-struct unknown_arg {
-    char name[64];
-    int found;
-};
-
-static enum MHD_Result find_unknown(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
-{
-    (void)kind, (void)value;
-    struct unknown_arg *u = cls;
-    if (!known_param(key)) {
-        snprintf(u->name, sizeof u->name, "%s", key);
-        u->found = 1;
-        return MHD_NO;
-    }
-    return MHD_YES;
-}
 
 static fm_rc short_arg(struct req *r, const char *name, const char **out, struct fm_err *err)
 {
@@ -54,13 +28,12 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
     memset(q, 0, sizeof *q);
     q->coll = c;
     q->limit = 100;
-    struct unknown_arg u = {"", 0};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, find_unknown, &u);
-    if (u.found)
-        return fm_fail(err, FM_EINVAL, u.name,
+    char unknown[64];
+    if (srv_unknown_arg(r, item_params, unknown, sizeof unknown))
+        return fm_fail(err, FM_EINVAL, unknown,
                        "unknown query parameter %s; this endpoint takes bbox, bbox-crs, datetime,"
                        " limit, offset, status, party, type, t and f",
-                       u.name);
+                       unknown);
     const char *s;
     fm_rc rc;
     if ((s = srv_arg(r, "f")) && strcmp(s, "json") != 0 && strcmp(s, "geojson") != 0 &&
@@ -101,56 +74,9 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
     return FM_OK;
 }
 
-/* Appends ?k=v&... of the request's known parameters, offset replaced. */
-static void page_href(struct req *r, struct fm_buf *b, const char *base, enum data_coll c,
-                      long offset, long limit)
-{
-    fm_buf_printf(b, "%s/collections/%s/items?", base, data_coll_name(c));
-    for (const char *const *k = item_params; *k; k++) {
-        if (!strcmp(*k, "offset") || !strcmp(*k, "limit")) continue;
-        const char *v = srv_arg(r, *k);
-        if (!v) continue;
-        fm_buf_printf(b, "%s=", *k);
-        for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                strchr("-_.~,:", *p))
-                fm_buf_add(b, p, 1);
-            else
-                fm_buf_printf(b, "%%%02X", *p);
-        }
-        fm_buf_adds(b, "&");
-    }
-    fm_buf_printf(b, "limit=%ld&offset=%ld", limit, offset);
-}
-
-static json_t *page_link(struct req *r, const char *base, enum data_coll c, long offset,
-                         long limit, const char *rel)
-{
-    struct fm_buf b;
-    fm_buf_init(&b, 8192);
-    page_href(r, &b, base, c, offset, limit);
-    json_t *l = json_pack("{s:s,s:s,s:s}", "href", b.data ? b.data : "", "rel", rel, "type",
-                          GEOJSON);
-    fm_buf_cleanup(&b);
-    return l;
-}
-
-struct page {
-    struct fm_buf features;
-    long returned;
-    int too_big;
-};
-
 static int add_feature(void *ctx, const struct data_item_row *row)
 {
-    struct page *pg = ctx;
-    if ((pg->returned && fm_buf_adds(&pg->features, ",")) ||
-        fm_buf_adds(&pg->features, row->feature)) {
-        pg->too_big = 1;
-        return 1;
-    }
-    pg->returned++;
-    return 0;
+    return srv_page_add(ctx, row->feature);
 }
 
 static int collection_of(struct req *r, const char *name, enum data_coll *c)
@@ -172,49 +98,17 @@ int h_items_get(struct req *r, const char *const *p, int n)
     if (rc) return srv_problem(r, rc, &err);
     if (srv_export_format(srv_arg(r, "f"))) return srv_items_export(r, c, &q, srv_arg(r, "f"));
 
-    struct page pg = {.returned = 0, .too_big = 0};
-    fm_buf_init(&pg.features, MAX_PAGE_BYTES);
+    struct srv_page pg;
+    srv_page_init(&pg);
     long matched;
     rc = data_items_query(r->db, &r->viewer, &q, add_feature, &pg, &matched, &err);
-    if (!rc && pg.too_big)
-        rc = fm_fail(&err, FM_ETOOBIG, "limit", "the page is too large; ask for a smaller limit");
     if (rc) {
-        fm_buf_cleanup(&pg.features);
+        srv_page_cleanup(&pg);
         return srv_problem(r, rc, &err);
     }
-
-    char base[256], stamp[FM_TIME_STAMP_LEN];
-    srv_base_url(r, base, sizeof base);
-    fm_time_format(fm_time_now(), stamp);
-    json_t *links = json_array();
-    json_array_append_new(links, page_link(r, base, c, q.offset, q.limit, "self"));
-    if (q.offset + pg.returned < matched && pg.returned > 0)
-        json_array_append_new(links, page_link(r, base, c, q.offset + q.limit, q.limit, "next"));
-    if (q.offset > 0)
-        json_array_append_new(links, page_link(r, base, c, q.offset > q.limit ? q.offset - q.limit : 0,
-                                               q.limit, "prev"));
-    json_t *head = json_pack("{s:s,s:I,s:I,s:s,s:o}", "type", "FeatureCollection",
-                             "numberMatched", (json_int_t)matched, "numberReturned",
-                             (json_int_t)pg.returned, "timeStamp", stamp, "links", links);
-    char *head_text = json_dumps(head, JSON_COMPACT);
-    json_decref(head);
-
-    /* {head..., "features":[...]} without re-parsing the stored features */
-    struct fm_buf out;
-    fm_buf_init(&out, MAX_PAGE_BYTES + 65536);
-    size_t hl = strlen(head_text);
-    int bad = fm_buf_add(&out, head_text, hl - 1) || fm_buf_adds(&out, ",\"features\":[") ||
-              fm_buf_add(&out, pg.features.data ? pg.features.data : "", pg.features.len) ||
-              fm_buf_adds(&out, "]}");
-    free(head_text);
-    fm_buf_cleanup(&pg.features);
-    if (bad) {
-        fm_buf_cleanup(&out);
-        return srv_problem_status(r, 413, "the page is too large; ask for a smaller limit", "limit");
-    }
-    size_t len;
-    char *body = fm_buf_take(&out, &len);
-    return srv_reply(r, 200, GEOJSON, body, len);
+    char path[64];
+    snprintf(path, sizeof path, "/collections/%s/items", data_coll_name(c));
+    return srv_reply_page(r, &pg, path, item_params, q.offset, q.limit, matched);
 }
 
 static int parse_id(struct req *r, const char *s, int64_t *id)

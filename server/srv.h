@@ -70,6 +70,9 @@ const struct srv_config *srv_cfg(const struct req *r);
 /* A request header or query argument, or NULL. Borrowed. */
 const char *srv_header(struct req *r, const char *name);
 const char *srv_arg(struct req *r, const char *name);
+/* The name of a query argument that is not in `known` (NULL-terminated),
+ * copied into buf; NULL when every argument is known. */
+const char *srv_unknown_arg(struct req *r, const char *const *known, char *buf, size_t n);
 
 /* Adds a response header (copied). */
 void srv_add_header(struct req *r, const char *name, const char *value);
@@ -96,6 +99,21 @@ json_t *srv_body_json(struct req *r, const char *const *ctypes);
 typedef int (*srv_handler)(struct req *r, const char *const *parts, int nparts);
 
 int srv_route(struct req *r);
+
+/* pages.c: a page of Features as an OGC API FeatureCollection */
+struct srv_page {
+    struct fm_buf features; /* the Features' text, comma-separated, bounded */
+    long returned;
+    int too_big;
+};
+void srv_page_init(struct srv_page *pg);
+/* Adds one Feature's text; nonzero (stop) once the page is too big. */
+int srv_page_add(struct srv_page *pg, const char *feature);
+void srv_page_cleanup(struct srv_page *pg);
+/* Replies 200 with the collection (413 if it grew too big), links to path
+ * keeping the request's params; frees pg. */
+int srv_reply_page(struct req *r, struct srv_page *pg, const char *path,
+                   const char *const *params, long offset, long limit, long matched);
 
 /* auth.c */
 void srv_authenticate(struct req *r);
