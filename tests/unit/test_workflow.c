@@ -1,0 +1,197 @@
+/* test_workflow.c - every status step of every collection, legal and
+ * illegal, through the real write path: for each pair (from, to) an item
+ * is brought to `from` by legal steps, then the supervisor (who may make
+ * any step of the workflow on another party's item) asks for `to`. The
+ * answer must be 200 exactly for the steps of the table below, written
+ * from DESIGN.md's workflow, and 409 for every other; withdrawal works from
+ * every live status. */
+#include "check.h"
+#include "data.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* DESIGN.md: zone draft -> proposed -> active -> expired | withdrawn, or
+ * disputed; incident reported -> acknowledged -> under_review -> resolved
+ * | disputed; movement notified -> acknowledged -> in_progress ->
+ * completed | cancelled, or disputed. Plus the ways back that a real
+ * cell needs (a proposal back to draft, a dispute settled, a changed zone
+ * proposed again). */
+static const char *const legal[][3] = {
+    {"zones", "draft", "proposed"},          {"zones", "proposed", "draft"},
+    {"zones", "proposed", "active"},         {"zones", "proposed", "disputed"},
+    {"zones", "active", "expired"},          {"zones", "active", "disputed"},
+    {"zones", "active", "proposed"},         {"zones", "disputed", "proposed"},
+    {"zones", "disputed", "active"},
+    {"incidents", "draft", "reported"},      {"incidents", "reported", "acknowledged"},
+    {"incidents", "reported", "disputed"},   {"incidents", "acknowledged", "under_review"},
+    {"incidents", "acknowledged", "resolved"}, {"incidents", "acknowledged", "disputed"},
+    {"incidents", "under_review", "resolved"}, {"incidents", "under_review", "disputed"},
+    {"incidents", "disputed", "under_review"}, {"incidents", "disputed", "resolved"},
+    {"movements", "draft", "notified"},      {"movements", "notified", "acknowledged"},
+    {"movements", "notified", "disputed"},   {"movements", "notified", "cancelled"},
+    {"movements", "acknowledged", "in_progress"}, {"movements", "acknowledged", "cancelled"},
+    {"movements", "acknowledged", "disputed"}, {"movements", "in_progress", "completed"},
+    {"movements", "in_progress", "disputed"}, {"movements", "in_progress", "cancelled"},
+    {"movements", "disputed", "notified"},   {"movements", "disputed", "cancelled"},
+};
+#define NLEGAL (sizeof legal / sizeof *legal)
+
+static int is_legal(const char *coll, const char *from, const char *to)
+{
+    for (size_t i = 0; i < NLEGAL; i++)
+        if (!strcmp(legal[i][0], coll) && !strcmp(legal[i][1], from) && !strcmp(legal[i][2], to))
+            return 1;
+    return 0;
+}
+
+static struct data_db *db;
+static struct data_viewer owner, sup;
+static struct data_limits lim;
+
+static const char *const geometry[DATA_COLL_COUNT] = {
+    "{\"type\":\"Polygon\",\"coordinates\":[[[35.1,32.1],[35.2,32.1],[35.2,32.2],[35.1,32.1]]]}",
+    "{\"type\":\"Point\",\"coordinates\":[35.15,32.15]}",
+    "{\"type\":\"LineString\",\"coordinates\":[[35.1,32.1],[35.2,32.2]]}",
+};
+
+/* The shortest legal path from the first status to `to`, as statuses. */
+static int path_to(const char *coll, const char *start, const char *to, const char **out, int max)
+{
+    const char *queue[32], *prev_of[32][2];
+    int nq = 0, nprev = 0;
+    queue[nq++] = start;
+    for (int h = 0; h < nq; h++) {
+        const char *s = queue[h];
+        if (!strcmp(s, to)) {
+            int n = 0;
+            const char *cur = to;
+            while (cur && strcmp(cur, start) != 0 && n < max) {
+                out[n++] = cur;
+                const char *p = NULL;
+                for (int i = 0; i < nprev; i++)
+                    if (!strcmp(prev_of[i][0], cur)) p = prev_of[i][1];
+                cur = p;
+            }
+            for (int i = 0; i < n / 2; i++) {
+                const char *t = out[i];
+                out[i] = out[n - 1 - i];
+                out[n - 1 - i] = t;
+            }
+            return n;
+        }
+        for (size_t i = 0; i < NLEGAL; i++) {
+            if (strcmp(legal[i][0], coll) || strcmp(legal[i][1], s)) continue;
+            int seen = 0;
+            for (int j = 0; j < nq; j++) seen |= !strcmp(queue[j], legal[i][2]);
+            if (seen || nq == 32) continue;
+            queue[nq++] = legal[i][2];
+            prev_of[nprev][0] = legal[i][2];
+            prev_of[nprev][1] = s;
+            nprev++;
+        }
+    }
+    return -1;
+}
+
+static json_t *status_patch(const char *status)
+{
+    return json_pack("{s:{s:s}}", "properties", "status", status);
+}
+
+/* Creates a draft of c owned by `owner`; OUT *version. */
+static int64_t new_draft(enum data_coll c, int64_t *version)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"type\":\"Feature\",\"geometry\":%s,\"properties\":{\"status\":\"draft\"}}",
+             geometry[c]);
+    json_t *f = json_loads(text, 0, NULL), *out = NULL;
+    struct fm_err err;
+    fm_rc rc = data_item_create(db, &owner, c, f, &lim, &out, &err);
+    json_decref(f);
+    int64_t id = rc ? 0 : json_integer_value(json_object_get(out, "id"));
+    *version = 1;
+    json_decref(out);
+    return id;
+}
+
+/* One step: the owner takes the draft out of draft (only the owner sees
+ * it); every other step is the supervisor's. Returns the rc. */
+static fm_rc step(enum data_coll c, int64_t id, int64_t *version, const char *from,
+                  const char *to, struct fm_err *err)
+{
+    const struct data_viewer *who = !strcmp(from, "draft") ? &owner : &sup;
+    json_t *patch = status_patch(to), *out = NULL;
+    fm_rc rc = data_item_patch(db, who, c, id, *version, patch, &lim, &out, err);
+    if (!rc) *version = json_integer_value(json_object_get(json_object_get(out, "properties"), "version"));
+    json_decref(patch);
+    json_decref(out);
+    return rc;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/fm-test-workflow-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    char file[64];
+    snprintf(file, sizeof file, "%s/t.db", dir);
+    struct fm_err err;
+    int created;
+    if (data_open(file, &db, &err) || data_demo_seed(db, &created, &err)) return 1;
+    data_user_check(db, "liaison-a", "liaison-a", &owner, &err);
+    data_user_check(db, "supervisor", "supervisor", &sup, &err);
+    data_limits_default(&lim);
+    int pairs = 0, legal_seen = 0;
+    for (int c = 0; c < DATA_COLL_COUNT; c++) {
+        const char *coll = data_coll_name((enum data_coll)c);
+        const char *const *st = data_coll_statuses((enum data_coll)c);
+        for (int i = 0; st[i]; i++) {
+            if (!strcmp(st[i], "withdrawn")) continue;
+            for (int j = 0; st[j]; j++) {
+                if (i == j) continue;
+                const char *from = st[i], *to = st[j];
+                const char *path[16];
+                int n = path_to(coll, "draft", from, path, 16);
+                if (n < 0) continue; /* not reachable: nothing to ask */
+                int64_t version, id = new_draft((enum data_coll)c, &version);
+                const char *cur = "draft";
+                int ok = id > 0;
+                for (int k = 0; ok && k < n; k++) {
+                    ok = step((enum data_coll)c, id, &version, cur, path[k], &err) == FM_OK;
+                    CHECK(ok, "%s: reaching %s by %s -> %s: %s", coll, from, cur, path[k], err.msg);
+                    cur = path[k];
+                }
+                if (!ok) continue;
+                pairs++;
+                fm_err_clear(&err);
+                fm_rc rc = step((enum data_coll)c, id, &version, from, to, &err);
+                if (!strcmp(to, "withdrawn")) {
+                    /* withdrawal is the owner's DELETE, from any live status */
+                    rc = data_item_withdraw(db, &owner, (enum data_coll)c, id, version, &err);
+                    CHECK(rc == FM_OK, "%s: withdraw from %s: %s", coll, from, err.msg);
+                } else if (is_legal(coll, from, to)) {
+                    legal_seen++;
+                    CHECK(rc == FM_OK, "%s: %s -> %s is legal but got %s (%s)", coll, from, to,
+                          fm_rc_str(rc), err.msg);
+                } else {
+                    CHECK(rc == FM_ECONFLICT,
+                          "%s: %s -> %s is illegal but got %s (%s)", coll, from, to,
+                          fm_rc_str(rc), err.msg);
+                    CHECK(rc != FM_ECONFLICT || strstr(err.msg, "allowed") ||
+                              strstr(err.msg, "dispute") || strstr(err.msg, "acknowledged"),
+                          "%s: %s -> %s refused without saying why: %s", coll, from, to, err.msg);
+                }
+            }
+        }
+    }
+    CHECK(legal_seen == (int)NLEGAL, "every legal step was tried: %d of %zu", legal_seen, NLEGAL);
+    printf("workflow: %d (from, to) pairs tried, %d legal\n", pairs, legal_seen);
+    data_close(db);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) return 1;
+    return SUMMARY();
+}
