@@ -4,8 +4,10 @@
  * GeoPackage, zipped Shapefile, CSV (a WKT column or lon/lat columns) and
  * GeoJSON. Before GDAL reads anything: the file's size, and for a KMZ or
  * zip its central directory (no "../", absolute or drive paths, no ZIP64,
- * the declared uncompressed total and each member's
- * ratio under their caps), and for a CSV its header and row widths. Then
+ * the declared uncompressed total and each member's ratio under their
+ * caps; then every member unpacked once into nothing, counting, so that a
+ * header understating its member is caught, since GDAL reads on past the
+ * declared size), and for a CSV its header and row widths. Then
  * every layer is reprojected to WGS84 (traditional lon/lat order) from the
  * CRS it declares (none: WGS84 is assumed, as GeoJSON, KML and GPX mean),
  * every feature becomes a GeoJSON Feature with its attributes mapped to
@@ -36,6 +38,7 @@
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
@@ -144,6 +147,55 @@ struct zip_info {
 
 /* Reads the central directory of the zip at path and refuses path tricks
  * and bombs before any decompression. */
+/* Unpacks one member through /vsizip/ into nothing, counting: a member
+ * that yields more than its header declares is a bomb with a lying header
+ * (GDAL reads on past the declared size), and the running total is
+ * capped. Memory stays one buffer. */
+static fm_rc verify_member(const char *zip, const char *name, unsigned nlen, uint32_t declared,
+                           int64_t *total, const struct data_import_opts *o, struct fm_err *err)
+{
+    char vpath[1400];
+    snprintf(vpath, sizeof vpath, "/vsizip/%s/%.*s", zip, (int)nlen, name);
+    struct gdal_msgs m = {0, ""};
+    CPLPushErrorHandlerEx(collect, &m);
+    fm_rc rc = FM_OK;
+    char *buf = NULL;
+    VSILFILE *f = VSIFOpenL(vpath, "rb");
+    if (!f) {
+        rc = fm_fail(err, FM_EINVAL, "", "the archive's member \"%.*s\" cannot be read%s%s",
+                     (int)(nlen > 80 ? 80 : nlen), name, m.count ? ": " : "", m.first);
+        goto done;
+    }
+    enum { CHUNK = 1 << 20 };
+    buf = fm_xmalloc(CHUNK);
+    int64_t n = 0;
+    size_t got;
+    while ((got = VSIFReadL(buf, 1, CHUNK, f)) > 0) {
+        n += (int64_t)got;
+        *total += (int64_t)got;
+        if (n > (int64_t)declared) {
+            rc = fm_fail(err, FM_ETOOBIG, "",
+                         "member \"%.*s\" unpacks to more than the %" PRIu32
+                         " bytes its header declares (a zip bomb?)",
+                         (int)(nlen > 80 ? 80 : nlen), name, declared);
+            break;
+        }
+        if (*total > o->max_unzipped_bytes) {
+            rc = fm_fail(err, FM_ETOOBIG, "",
+                         "the archive would unpack to more than %" PRId64 " bytes (a zip bomb?)",
+                         o->max_unzipped_bytes);
+            break;
+        }
+    }
+    VSIFCloseL(f);
+    if (!rc && m.count)
+        rc = fm_fail(err, FM_EINVAL, "", "the archive is damaged: %s", m.first);
+done:
+    free(buf);
+    CPLPopErrorHandler();
+    return rc;
+}
+
 static fm_rc zip_check(const char *path, const struct data_import_opts *o, const char *suffix,
                        struct zip_info *zi, struct fm_err *err)
 {
@@ -183,6 +235,11 @@ static fm_rc zip_check(const char *path, const struct data_import_opts *o, const
         rc = fm_fail(err, FM_EINVAL, "", "ZIP64 archives are not accepted");
         goto done;
     }
+    if (entries > 1000) {
+        rc = fm_fail(err, FM_ETOOBIG, "", "the archive has %u members; at most 1000 are accepted",
+                     entries);
+        goto done;
+    }
     if ((long)cd_off + (long)cd_size > size || cd_size > (16u << 20)) {
         rc = fm_fail(err, FM_EINVAL, "", "the zip archive is damaged (central directory)");
         goto done;
@@ -192,8 +249,9 @@ static fm_rc zip_check(const char *path, const struct data_import_opts *o, const
         rc = fm_fail(err, FM_EINVAL, "", "the zip archive is damaged (central directory)");
         goto done;
     }
-    int64_t total = 0;
+    int64_t total = 0, unpacked = 0;
     size_t pos = 0;
+    data_gdal_init();
     for (unsigned e = 0; e < entries; e++) {
         if (pos + 46 > cd_size || rd32(cd + pos) != 0x02014b50) {
             rc = fm_fail(err, FM_EINVAL, "", "the zip archive is damaged (entry %u)", e);
@@ -215,6 +273,10 @@ static fm_rc zip_check(const char *path, const struct data_import_opts *o, const
         }
         if (csize == 0xFFFFFFFFu || usize == 0xFFFFFFFFu) {
             rc = fm_fail(err, FM_EINVAL, "", "ZIP64 archives are not accepted");
+            goto done;
+        }
+        if (nlen > 255) {
+            rc = fm_fail(err, FM_EINVAL, "", "a member's name is longer than 255 bytes");
             goto done;
         }
         total += usize;
@@ -239,6 +301,15 @@ static fm_rc zip_check(const char *path, const struct data_import_opts *o, const
             }
             snprintf(zi->member[zi->n++], sizeof zi->member[0], "%.*s", (int)nlen, name);
         }
+        pos += 46 + nlen + xlen + clen;
+    }
+    /* the headers passed; now what the members really hold */
+    pos = 0;
+    for (unsigned e = 0; e < entries && !rc; e++) {
+        uint32_t usize = rd32(cd + pos + 24);
+        unsigned nlen = rd16(cd + pos + 28), xlen = rd16(cd + pos + 30), clen = rd16(cd + pos + 32);
+        const char *name = (const char *)cd + pos + 46;
+        if (name[nlen - 1] != '/') rc = verify_member(path, name, nlen, usize, &unpacked, o, err);
         pos += 46 + nlen + xlen + clen;
     }
 done:

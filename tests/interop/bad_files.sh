@@ -75,6 +75,18 @@ bad "a GPX waypoint as a zone" 422 "zones does not take a Point" "$D/points.gpx"
 # a zip bomb: 20 MiB of zeros compress about 1000 to 1
 head -c 20971520 /dev/zero >"$D/zeros.kml" && (cd "$D" && zip -q -9 bomb.kmz zeros.kml)
 bad "a KMZ zip bomb" 413 "zip bomb" "$D/bomb.kmz" zones application/vnd.google-earth.kmz
+# a bomb whose headers lie: 30 MiB declared as 1,000 bytes (GDAL would read on)
+/usr/bin/python3 - "$D" <<'EOF'
+import struct, sys, zipfile
+p = sys.argv[1] + "/liar.kmz"
+with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr("doc.kml", b"<kml>" + b" " * (30 << 20) + b"</kml>")
+b = bytearray(open(p, "rb").read())
+struct.pack_into("<I", b, 22, 1000)                             # the local header
+struct.pack_into("<I", b, b.rfind(b"PK\x01\x02") + 24, 1000)  # the central directory
+open(p, "wb").write(b)
+EOF
+bad "a KMZ whose headers understate what it unpacks to" 413 "more than the 1000 bytes its header declares" "$D/liar.kmz" zones application/vnd.google-earth.kmz
 # a KMZ with ../ in a member's path (and one with an absolute path)
 /usr/bin/python3 - "$D" <<'EOF'
 import sys, zipfile
