@@ -195,3 +195,35 @@ int h_cot(struct req *r, const char *const *p, int n)
     if (rc) return srv_problem(r, rc, &err);
     return srv_reply(r, 200, "application/xml; charset=utf-8", xml, len);
 }
+
+/* ---- OpenAPI ------------------------------------------------------------- */
+
+static json_t *query_param(const char *name, const char *type, int required, const char *desc)
+{
+    return json_pack("{s:s,s:s,s:b,s:s,s:{s:s}}", "name", name, "in", "query", "required",
+                     required, "description", desc, "schema", "type", type);
+}
+
+void srv_interop_openapi(json_t *paths)
+{
+    json_t *params = json_pack(
+        "[o,o,o,o]",
+        query_param("collection", "string", 1, "zones, incidents or movements"),
+        query_param("format", "string", 0,
+                    "geojson, kml, kmz, gpx, gpkg, shp (zipped) or csv; else from Content-Type"),
+        query_param("dry_run", "boolean", 0, "report what would happen (200), write nothing"),
+        query_param("skip_bad", "boolean", 0, "write the good features, list the refused"));
+    json_object_set_new(
+        paths, "/import",
+        json_pack("{s:{s:s,s:o,s:{s:{s:s},s:{s:s},s:{s:s}}}}", "post", "summary",
+                  "a file into a collection, as drafts of the caller's party (GDAL)",
+                  "parameters", params, "responses", "201", "description", "imported",
+                  "200", "description", "dry run", "422",
+                  "description", "features refused: nothing written"));
+    json_object_set_new(
+        paths, "/cot",
+        json_pack("{s:{s:s,s:[o],s:{s:{s:s,s:{s:{}}}}}}", "get", "summary",
+                  "every visible item as Cursor-on-Target events", "parameters",
+                  query_param("t", "string", 0, "the situation as of this RFC 3339 time"),
+                  "responses", "200", "description", "OK", "content", "application/xml"));
+}

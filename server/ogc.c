@@ -155,7 +155,9 @@ static json_t *items_params(int with_collection)
     json_array_append_new(ps, param("type", "query", "string", "only items of this type"));
     json_array_append_new(ps, param("t", "query", "string",
                                     "the situation as of this RFC 3339 time instead of now"));
-    json_array_append_new(ps, param("f", "query", "string", "output format: json"));
+    json_array_append_new(ps, param("f", "query", "string",
+                                    "json or geojson: this page; kml, gpx, gpkg, shp (zipped) or"
+                                    " csv: everything selected, as a download"));
     return ps;
 }
 
@@ -190,6 +192,7 @@ int h_api(struct req *r, const char *const *p, int n)
                                          "application/geo+json")));
     }
     srv_conflicts_openapi(paths);
+    srv_interop_openapi(paths);
     json_object_set_new(paths, "/collections/{collectionId}/items/{featureId}",
                         json_pack("{s:o}", "get",
                                   op("one item",

@@ -213,5 +213,7 @@ int srv_export_format(const char *f);
 /* Replies with everything q matches (limit and offset ignored) in format. */
 int srv_items_export(struct req *r, enum data_coll c, const struct data_query *q,
                      const char *format);
+/* Adds POST /import and GET /cot to an OpenAPI paths object. */
+void srv_interop_openapi(json_t *paths);
 
 #endif

@@ -97,6 +97,10 @@ req PATCH "/collections/zones/items/$ZID" "${B[@]}" -H 'Content-Type: applicatio
 check "after an edit the uid is the same, the version and stale follow" \
     '[ "$V1" = 1 ] && [ "$(cot_attr detail/fusionmap/@version)" = 2 ] && [ "$(cot_attr @stale)" = 2026-12-31T00:00:00Z ]'
 check "GET /cot without logging in gets 401" '[ "$(req GET /cot)" = 401 ] && is_problem 401'
+check "the OpenAPI document declares POST /import, GET /cot and the export formats of f" \
+    '[ "$(req GET /api)" = 200 ] && jqb ".paths[\"/import\"].post.parameters[].name" | grep -qx skip_bad &&
+     jqb ".paths[\"/cot\"].get.parameters[].name" | grep -qx t &&
+     jqb ".paths[\"/collections/zones/items\"].get.parameters[]|select(.name==\"f\")|.description" | grep -q gpkg'
 
 # ---- ogr2ogr copies every collection from the running server -----------------
 export GDAL_HTTP_HEADERS="Authorization: Bearer $TA" GDAL_HTTP_TIMEOUT=20 CPL_VSIL_CURL_USE_CACHE=NO
