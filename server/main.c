@@ -173,7 +173,17 @@ static int cmd_serve(int argc, char **argv)
     if (srv_start(&cfg, &s, &err)) return die("serve", &err);
     printf("fusionmap listening on %s://%s:%d/\n", cfg.tls_key ? "https" : "http", cfg.bind,
            srv_port(s));
-    if (demo) print_demo_logins();
+    if (demo) {
+        print_demo_logins();
+        /* a read-only token for the briefing wall, so that it opens at once */
+        char token[DATA_TOKEN_LEN];
+        if (data_open(cfg.db_path, &db, &err) == FM_OK) {
+            if (data_token_new(db, "viewer", token, &err) == FM_OK)
+                printf("briefing wall: %s://%s:%d/wall?token=%s\n", cfg.tls_key ? "https" : "http",
+                       cfg.bind, srv_port(s), token);
+            data_close(db);
+        }
+    }
     fflush(stdout);
     int sig;
     sigwait(&set, &sig);
