@@ -8,16 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            failures++;                                                                        \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                        \
-            printf(__VA_ARGS__);                                                               \
-            printf("\n");                                                                      \
-        }                                                                                      \
-    } while (0)
+#include "check.h"
 
 static struct tile_key key(int z, long x, long y, const char *vis)
 {
@@ -131,6 +122,5 @@ int main(void)
     CHECK(!has(c, late), "a stale render is refused");
     tile_cache_free(c);
     tile_cache_free(NULL);
-    printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);
-    return failures != 0;
+    return SUMMARY();
 }

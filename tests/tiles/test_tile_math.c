@@ -11,16 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            failures++;                                                                        \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                        \
-            printf(__VA_ARGS__);                                                               \
-            printf("\n");                                                                      \
-        }                                                                                      \
-    } while (0)
+#include "check.h"
 
 /* Known tiles, from the OpenStreetMap slippy-map formula (computed
  * independently with asinh/sec in Python). */
@@ -189,6 +180,5 @@ int main(void)
     properties(seed);
     against_proj(seed);
     wkb();
-    printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);
-    return failures != 0;
+    return SUMMARY();
 }

@@ -16,16 +16,7 @@
 #error GOLDEN_DIR
 #endif
 
-static int failures;
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            failures++;                                                                        \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                        \
-            printf(__VA_ARGS__);                                                               \
-            printf("\n");                                                                      \
-        }                                                                                      \
-    } while (0)
+#include "check.h"
 
 struct mem {
     const unsigned char *p;
@@ -313,6 +304,5 @@ int main(void)
     tiles();
     conflicts();
     maps();
-    printf("%s: %d failures\n", failures ? "FAIL" : "ok", failures);
-    return failures != 0;
+    return SUMMARY();
 }
