@@ -933,6 +933,10 @@ fm_rc surface_png(cairo_surface_t *s, unsigned char **png, size_t *len, struct f
     png_set_write_fn(p, &b, png_write_cb, png_flush_cb);
     png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB_ALPHA,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    /* one filter (Sub) instead of libpng's default adaptive choice among
+     * five per row: tiles encode faster at much the same size (zlib level
+     * stays the default, as in the MapServer peer) */
+    png_set_filter(p, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
     png_write_info(p, info);
     png_write_image(p, rows);
     png_write_end(p, info);
