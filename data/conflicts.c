@@ -236,24 +236,6 @@ static sqlite3_stmt *stmt(struct ctx *cx, enum stmt_id id)
     return cx->st[id];
 }
 
-static void bind_i(sqlite3_stmt *st, const char *name, int64_t v)
-{
-    int i = sqlite3_bind_parameter_index(st, name);
-    if (i) sqlite3_bind_int64(st, i, v);
-}
-
-static void bind_d(sqlite3_stmt *st, const char *name, double v)
-{
-    int i = sqlite3_bind_parameter_index(st, name);
-    if (i) sqlite3_bind_double(st, i, v);
-}
-
-static void bind_t(sqlite3_stmt *st, const char *name, const char *v)
-{
-    int i = sqlite3_bind_parameter_index(st, name);
-    if (i && v) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-}
-
 static void bind_b(sqlite3_stmt *st, const char *name, const void *p, int n)
 {
     int i = sqlite3_bind_parameter_index(st, name);
@@ -360,9 +342,9 @@ static fm_rc route_of(struct ctx *cx, const struct it *m)
     cx->utm_srid = utm_srid(m->box);
     sqlite3_stmt *st = stmt(cx, S_UTM);
     if (!st) return FM_EDB;
-    bind_i(st, ":srid", cx->utm_srid);
-    bind_d(st, ":half", m->half_w);
-    bind_i(st, ":vid", m->vid);
+    db_bind_int(st, ":srid", cx->utm_srid);
+    db_bind_double(st, ":half", m->half_w);
+    db_bind_int(st, ":vid", m->vid);
     if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "project route");
     cx->route = blob_dup(st, 0, &cx->route_len);
     cx->corridor = blob_dup(st, 1, &cx->corridor_len);
@@ -453,23 +435,23 @@ static fm_rc space_holds(struct ctx *cx, const struct clash *c, int *hit)
     fm_rc rc;
     if (c->kind == K_ZO || c->kind == K_IZ) {
         if (!(st = stmt(cx, S_RELATE))) return FM_EDB;
-        bind_i(st, ":a", c->a->vid);
-        bind_i(st, ":b", c->b->vid);
+        db_bind_int(st, ":a", c->a->vid);
+        db_bind_int(st, ":b", c->b->vid);
     } else if (c->kind == K_MCZ) {
         if ((rc = route_of(cx, c->a))) return rc;
         if (!(st = stmt(cx, S_MCZ))) return FM_EDB;
-        bind_d(st, ":half", c->a->half_w);
+        db_bind_double(st, ":half", c->a->half_w);
         bind_b(st, ":route", cx->route, cx->route_len);
-        bind_i(st, ":srid", cx->utm_srid);
-        bind_i(st, ":m", c->a->vid);
-        bind_i(st, ":z", c->b->vid);
+        db_bind_int(st, ":srid", cx->utm_srid);
+        db_bind_int(st, ":m", c->a->vid);
+        db_bind_int(st, ":z", c->b->vid);
     } else {
         if ((rc = route_of(cx, c->b))) return rc;
         if (!(st = stmt(cx, S_INM))) return FM_EDB;
         bind_b(st, ":route", cx->route, cx->route_len);
-        bind_i(st, ":srid", cx->utm_srid);
-        bind_d(st, ":near", cx->near_m);
-        bind_i(st, ":i", c->a->vid);
+        db_bind_int(st, ":srid", cx->utm_srid);
+        db_bind_double(st, ":near", cx->near_m);
+        db_bind_int(st, ":i", c->a->vid);
     }
     if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict test");
     *hit = sqlite3_column_int(st, 0) == 1;
@@ -485,17 +467,17 @@ static fm_rc clash_geom(struct ctx *cx, const struct clash *c, void **geom, int 
     fm_rc rc;
     if (c->kind == K_ZO || c->kind == K_IZ) {
         if (!(st = stmt(cx, S_RELATE_GEOM))) return FM_EDB;
-        bind_i(st, ":a", c->a->vid);
-        bind_i(st, ":b", c->b->vid);
+        db_bind_int(st, ":a", c->a->vid);
+        db_bind_int(st, ":b", c->b->vid);
     } else if (c->kind == K_MCZ) {
         if ((rc = route_of(cx, c->a))) return rc;
         if (!(st = stmt(cx, S_MCZ_GEOM))) return FM_EDB;
         bind_b(st, ":corridor", cx->corridor, cx->corridor_len);
-        bind_i(st, ":m", c->a->vid);
-        bind_i(st, ":z", c->b->vid);
+        db_bind_int(st, ":m", c->a->vid);
+        db_bind_int(st, ":z", c->b->vid);
     } else {
         if (!(st = stmt(cx, S_INM_GEOM))) return FM_EDB;
-        bind_i(st, ":i", c->a->vid);
+        db_bind_int(st, ":i", c->a->vid);
     }
     if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict geometry");
     *geom = blob_dup(st, 0, len);
@@ -511,7 +493,7 @@ static fm_rc conflict_text(struct ctx *cx, int64_t id, char **text, int64_t *rev
     *text = NULL;
     sqlite3_stmt *st = stmt(cx, S_TEXT);
     if (!st) return FM_EDB;
-    bind_i(st, ":id", id);
+    db_bind_int(st, ":id", id);
     if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict text");
     *text = fm_xstrdup(db_text(st, 0));
     *revision = sqlite3_column_int64(st, 1);
@@ -538,20 +520,20 @@ static fm_rc log_change(struct ctx *cx, const char *action, int64_t id, const ch
 static void bind_clash(sqlite3_stmt *st, const struct clash *c, const void *geom, int len,
                        fm_time now)
 {
-    bind_t(st, ":kind", kind_names[c->kind]);
-    bind_t(st, ":acoll", data_coll_name(c->a->coll));
-    bind_i(st, ":a", c->a->id);
-    bind_i(st, ":av", c->a->version);
-    bind_t(st, ":bcoll", data_coll_name(c->b->coll));
-    bind_i(st, ":b", c->b->id);
-    bind_i(st, ":bv", c->b->version);
-    bind_i(st, ":sev", c->severity);
-    if (c->has_lo) bind_i(st, ":tf", c->lo);
-    if (c->has_hi) bind_i(st, ":tt", c->hi);
-    if (c->has_floor) bind_d(st, ":af", c->floor);
-    if (c->has_ceil) bind_d(st, ":ac", c->ceil);
-    if (c->vis[0]) bind_t(st, ":vis", c->vis);
-    bind_i(st, ":now", now);
+    db_bind_text(st, ":kind", kind_names[c->kind]);
+    db_bind_text(st, ":acoll", data_coll_name(c->a->coll));
+    db_bind_int(st, ":a", c->a->id);
+    db_bind_int(st, ":av", c->a->version);
+    db_bind_text(st, ":bcoll", data_coll_name(c->b->coll));
+    db_bind_int(st, ":b", c->b->id);
+    db_bind_int(st, ":bv", c->b->version);
+    db_bind_int(st, ":sev", c->severity);
+    if (c->has_lo) db_bind_int(st, ":tf", c->lo);
+    if (c->has_hi) db_bind_int(st, ":tt", c->hi);
+    if (c->has_floor) db_bind_double(st, ":af", c->floor);
+    if (c->has_ceil) db_bind_double(st, ":ac", c->ceil);
+    if (c->vis[0]) db_bind_text(st, ":vis", c->vis);
+    db_bind_int(st, ":now", now);
     bind_b(st, ":geom", geom, len);
 }
 
@@ -563,9 +545,9 @@ static fm_rc record(struct ctx *cx, const struct clash *c)
     if (cx->stats) cx->stats->found++;
     sqlite3_stmt *st = stmt(cx, S_FIND);
     if (!st) return FM_EDB;
-    bind_t(st, ":kind", kind_names[c->kind]);
-    bind_i(st, ":a", c->a->id);
-    bind_i(st, ":b", c->b->id);
+    db_bind_text(st, ":kind", kind_names[c->kind]);
+    db_bind_int(st, ":a", c->a->id);
+    db_bind_int(st, ":b", c->b->id);
     int s = sqlite3_step(st);
     if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(cx->db, cx->err, "find conflict");
     fm_rc rc;
@@ -606,7 +588,7 @@ static fm_rc record(struct ctx *cx, const struct clash *c)
     }
     bind_clash(st, c, geom, len, cx->now);
     free(geom);
-    bind_i(st, ":id", id);
+    db_bind_int(st, ":id", id);
     if (sqlite3_step(st) != SQLITE_DONE) {
         free(before);
         return db_fail(cx->db, cx->err, "update conflict");
@@ -654,8 +636,8 @@ static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll ot
     sqlite3_stmt *st;
     if (deg > 0) {
         if (!(st = stmt(cx, S_PREFILTER))) return FM_EDB;
-        bind_d(st, ":deg", deg * 1.01);
-        bind_i(st, ":vid", x->vid);
+        db_bind_double(st, ":deg", deg * 1.01);
+        db_bind_int(st, ":vid", x->vid);
         if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "prefilter");
         pre = blob_dup(st, 0, &pre_len);
         sqlite3_reset(st);
@@ -668,15 +650,15 @@ static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll ot
     fm_rc rc = FM_OK;
     bind_b(st, ":pre", pre, pre_len);
     free(pre);
-    bind_d(st, ":minx", box[0]);
-    bind_d(st, ":miny", box[1]);
-    bind_d(st, ":maxx", box[2]);
-    bind_d(st, ":maxy", box[3]);
-    bind_i(st, ":self", x->id);
-    bind_i(st, ":minid", min_id);
-    bind_i(st, ":now", cx->now);
-    if (x->has_from) bind_i(st, ":from", x->from);
-    if (x->has_to) bind_i(st, ":to", x->to);
+    db_bind_double(st, ":minx", box[0]);
+    db_bind_double(st, ":miny", box[1]);
+    db_bind_double(st, ":maxx", box[2]);
+    db_bind_double(st, ":maxy", box[3]);
+    db_bind_int(st, ":self", x->id);
+    db_bind_int(st, ":minid", min_id);
+    db_bind_int(st, ":now", cx->now);
+    if (x->has_from) db_bind_int(st, ":from", x->from);
+    if (x->has_to) db_bind_int(st, ":to", x->to);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         struct it y;
@@ -713,8 +695,8 @@ static fm_rc set_reach(struct ctx *cx, const struct it *m, int live)
 {
     sqlite3_stmt *st = stmt(cx, live ? S_REACH_SET : S_REACH_DEL);
     if (!st) return FM_EDB;
-    bind_i(st, ":id", m->id);
-    bind_d(st, ":r", m->half_w);
+    db_bind_int(st, ":id", m->id);
+    db_bind_double(st, ":r", m->half_w);
     if (sqlite3_step(st) != SQLITE_DONE) return db_fail(cx->db, cx->err, "corridor reach");
     return FM_OK;
 }
@@ -732,7 +714,7 @@ static fm_rc resolve_unseen(struct ctx *cx, int64_t item, const char *why)
                                    : "SELECT id FROM conflicts WHERE state = 'open' ORDER BY id",
                           &st, cx->err);
     if (rc) return rc;
-    bind_i(st, ":i", item);
+    db_bind_int(st, ":i", item);
     /* gather first: resolving changes the rows the cursor walks */
     int64_t *ids = NULL;
     size_t n = 0, alloc = 0;
@@ -759,9 +741,9 @@ static fm_rc resolve_unseen(struct ctx *cx, int64_t item, const char *why)
             rc = FM_EDB;
             break;
         }
-        bind_i(st, ":now", cx->now);
-        bind_t(st, ":comment", why);
-        bind_i(st, ":id", ids[i]);
+        db_bind_int(st, ":now", cx->now);
+        db_bind_text(st, ":comment", why);
+        db_bind_int(st, ":id", ids[i]);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = db_fail(cx->db, cx->err, "resolve conflict");
         else
@@ -886,10 +868,6 @@ fail:
 /* ---- reading and resolving -------------------------------------------- */
 
 /* The party whose owner-only conflicts v may see, or NULL (none). */
-static const char *viewer_party(const struct data_viewer *v)
-{
-    return v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? NULL : v->party;
-}
 
 fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
                            const struct data_conflict_query *q, data_conflict_cb cb, void *ctx,
@@ -921,16 +899,16 @@ fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
                      " LIMIT :limit OFFSET :offset",
                      FEATURE_SQL, where);
         if ((rc = db_prepare(db, sql, &st, err))) return rc;
-        bind_t(st, ":vparty", viewer_party(v));
-        bind_t(st, ":state", q->state);
+        db_bind_text(st, ":vparty", viewer_draft_party(v));
+        db_bind_text(st, ":state", q->state);
         if (q->has_bbox) {
-            bind_d(st, ":minx", q->bbox[0]);
-            bind_d(st, ":miny", q->bbox[1]);
-            bind_d(st, ":maxx", q->bbox[2]);
-            bind_d(st, ":maxy", q->bbox[3]);
+            db_bind_double(st, ":minx", q->bbox[0]);
+            db_bind_double(st, ":miny", q->bbox[1]);
+            db_bind_double(st, ":maxx", q->bbox[2]);
+            db_bind_double(st, ":maxy", q->bbox[3]);
         }
-        bind_i(st, ":limit", q->limit);
-        bind_i(st, ":offset", q->offset);
+        db_bind_int(st, ":limit", q->limit);
+        db_bind_int(st, ":offset", q->offset);
         int s;
         while ((s = sqlite3_step(st)) == SQLITE_ROW) {
             if (pass == 0) {
@@ -957,8 +935,8 @@ static fm_rc get_visible(struct data_db *db, const struct data_viewer *v, int64_
                           " AND (c.vis_party IS NULL OR c.vis_party = :vparty)",
                           &st, err);
     if (rc) return rc;
-    bind_i(st, ":id", id);
-    bind_t(st, ":vparty", viewer_party(v));
+    db_bind_int(st, ":id", id);
+    db_bind_text(st, ":vparty", viewer_draft_party(v));
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW) {
         *out = json_loads(db_text(st, 0), 0, NULL);
@@ -1009,10 +987,10 @@ fm_rc data_conflict_resolve(struct data_db *db, const struct data_viewer *v, int
         rc = FM_EDB;
         goto fail;
     }
-    bind_i(st, ":now", cx.now);
-    bind_t(st, ":by", v->user);
-    bind_t(st, ":comment", comment);
-    bind_i(st, ":id", id);
+    db_bind_int(st, ":now", cx.now);
+    db_bind_text(st, ":by", v->user);
+    db_bind_text(st, ":comment", comment);
+    db_bind_int(st, ":id", id);
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = db_fail(db, err, "resolve conflict");
     else

@@ -169,13 +169,13 @@ fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, since);
     sqlite3_bind_int64(st, 2, limit);
-    const char *vp = v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? "" : v->party;
+    const char *vp = viewer_draft_party(v);
     json_t *arr = json_array();
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         struct record r;
         record_from_row(st, &r);
-        int own = r.owner && strcmp(r.owner, vp) == 0;
+        int own = r.owner && vp && strcmp(r.owner, vp) == 0;
         if (sqlite3_column_int(st, 14) && !own) continue; /* a draft of another party */
         const char *before = sqlite3_column_int(st, 13) && !own ? NULL : r.before;
         char at[FM_TIME_STAMP_LEN];

@@ -29,6 +29,12 @@ fm_rc db_begin(struct data_db *db, struct fm_err *err);
 fm_rc db_commit(struct data_db *db, struct fm_err *err);
 void db_rollback(struct data_db *db);
 
+/* Bind by parameter name (":id"); a name the statement lacks is skipped,
+ * and so is a NULL text (the parameter stays NULL). */
+void db_bind_text(sqlite3_stmt *st, const char *name, const char *v);
+void db_bind_int(sqlite3_stmt *st, const char *name, int64_t v);
+void db_bind_double(sqlite3_stmt *st, const char *name, double v);
+
 /* Text column or "" for NULL. */
 const char *db_text(sqlite3_stmt *st, int col);
 
@@ -66,6 +72,10 @@ struct item_current {
     fm_time created_at;
     json_t *feature;
 };
+
+/* The party whose drafts v may see: its own, or NULL for a viewer (and
+ * for nobody), who sees no draft at all. The one place of that rule. */
+const char *viewer_draft_party(const struct data_viewer *v);
 
 /* Loads the current version of (c, id) as v may see it (FM_ENOTFOUND for a
  * withdrawn item or another party's draft). */

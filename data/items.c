@@ -16,12 +16,17 @@ static int may_write(const struct data_viewer *v)
     return v->role == DATA_ROLE_LIAISON || v->role == DATA_ROLE_SUPERVISOR;
 }
 
+const char *viewer_draft_party(const struct data_viewer *v)
+{
+    return v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? NULL : v->party;
+}
+
 /* Drafts are seen by their owner party only; a viewer sees none. */
 static int may_see(const struct data_viewer *v, const char *party, const char *status)
 {
     if (strcmp(status, "draft") != 0) return 1;
-    return v->role != DATA_ROLE_VIEWER && v->role != DATA_ROLE_NONE &&
-           strcmp(v->party, party) == 0;
+    const char *vp = viewer_draft_party(v);
+    return vp && strcmp(vp, party) == 0;
 }
 
 static int is_initial_status(enum data_coll c, const char *status)

@@ -45,42 +45,23 @@ static const char *from(const struct data_query *q)
                        : "item_versions AS v";
 }
 
-static void bind_name_text(sqlite3_stmt *st, const char *name, const char *val)
-{
-    int i = sqlite3_bind_parameter_index(st, name);
-    if (i) sqlite3_bind_text(st, i, val, -1, SQLITE_STATIC);
-}
-
-static void bind_name_int(sqlite3_stmt *st, const char *name, int64_t val)
-{
-    int i = sqlite3_bind_parameter_index(st, name);
-    if (i) sqlite3_bind_int64(st, i, val);
-}
-
-static void bind_name_double(sqlite3_stmt *st, const char *name, double val)
-{
-    int i = sqlite3_bind_parameter_index(st, name);
-    if (i) sqlite3_bind_double(st, i, val);
-}
-
 static void bind_query(sqlite3_stmt *st, const struct data_viewer *v, const struct data_query *q)
 {
-    bind_name_text(st, ":coll", data_coll_name(q->coll));
-    if (q->has_asof) bind_name_int(st, ":asof", q->asof);
-    const char *vp = v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? NULL : v->party;
-    if (vp) bind_name_text(st, ":vparty", vp); /* NULL matches no party: no drafts */
-    if (q->status) bind_name_text(st, ":status", q->status);
-    if (q->party) bind_name_text(st, ":party", q->party);
-    if (q->type) bind_name_text(st, ":type", q->type);
+    db_bind_text(st, ":coll", data_coll_name(q->coll));
+    if (q->has_asof) db_bind_int(st, ":asof", q->asof);
+    db_bind_text(st, ":vparty", viewer_draft_party(v)); /* unbound NULL: no drafts */
+    if (q->status) db_bind_text(st, ":status", q->status);
+    if (q->party) db_bind_text(st, ":party", q->party);
+    if (q->type) db_bind_text(st, ":type", q->type);
     if (q->has_time) {
-        bind_name_int(st, ":t0", q->t0);
-        bind_name_int(st, ":t1", q->t1);
+        db_bind_int(st, ":t0", q->t0);
+        db_bind_int(st, ":t1", q->t1);
     }
     if (q->has_bbox) {
-        bind_name_double(st, ":minx", q->bbox[0]);
-        bind_name_double(st, ":miny", q->bbox[1]);
-        bind_name_double(st, ":maxx", q->bbox[2]);
-        bind_name_double(st, ":maxy", q->bbox[3]);
+        db_bind_double(st, ":minx", q->bbox[0]);
+        db_bind_double(st, ":miny", q->bbox[1]);
+        db_bind_double(st, ":maxx", q->bbox[2]);
+        db_bind_double(st, ":maxy", q->bbox[3]);
     }
 }
 
@@ -113,8 +94,8 @@ fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const st
              q->want_wkb ? "AsBinary(v.geom)" : "NULL", from(q), w.sql);
     if ((rc = db_prepare(db, sql, &st, err))) return rc;
     bind_query(st, v, q);
-    bind_name_int(st, ":limit", q->limit);
-    bind_name_int(st, ":offset", q->offset);
+    db_bind_int(st, ":limit", q->limit);
+    db_bind_int(st, ":offset", q->offset);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         struct data_item_row row = {
