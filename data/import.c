@@ -375,9 +375,9 @@ static fm_rc csv_check(const char *path, struct fm_err *err)
                 while (*c == ' ') c++;
                 if (!strncmp(c, "\xEF\xBB\xBF", 3)) c += 3; /* a BOM */
                 for (size_t k = strlen(c); k && (c[k - 1] == '\r' || c[k - 1] == ' ');) c[--k] = 0;
-                has_x |= name_in(c, csv_x);
-                has_y |= name_in(c, csv_y);
-                has_wkt |= name_in(c, csv_geom);
+                has_x += name_in(c, csv_x) != 0;
+                has_y += name_in(c, csv_y) != 0;
+                has_wkt += name_in(c, csv_geom) != 0;
             }
             cl = 0;
             if (ch == ',') {
@@ -406,6 +406,12 @@ static fm_rc csv_check(const char *path, struct fm_err *err)
     fclose(f);
     if (rc) return rc;
     if (header_cols < 0) return fm_fail(err, FM_EINVAL, "", "the CSV file is empty");
+    /* two longitude columns are ambiguous, and GDAL 3.6's CSV driver
+     * crashes on such a header (found by fuzz_import) */
+    if (has_x > 1 || has_y > 1 || has_wkt > 1)
+        return fm_fail(err, FM_EINVAL, "",
+                       "the CSV header names more than one %s column: keep one",
+                       has_x > 1 ? "longitude" : has_y > 1 ? "latitude" : "geometry");
     if (has_wkt && (has_x || has_y))
         return fm_fail(err, FM_EINVAL, "",
                        "the CSV has both a WKT column and lon/lat columns: keep one of them");

@@ -108,6 +108,8 @@ printf 'title,lon,lat\na,35.1,32.1\nb,35.2,32.2,extra\n' >"$D/ragged.csv"
 bad "a CSV with a row wider than its header" 400 "row 3 has 4 columns" "$D/ragged.csv" incidents text/csv
 printf 'title,lon,lat\na,35.1,32.1\nb,east,32.2\n' >"$D/text.csv"
 bad "a CSV with a word for a longitude" 422 "no geometry" "$D/text.csv" incidents text/csv
+printf 'title,lon,lat,lon,lat\na,35.1,32.1,35.2,32.2\n' >"$D/twolon.csv"
+bad "a CSV naming two longitude columns (it crashed GDAL's CSV driver)" 400 "more than one longitude column" "$D/twolon.csv" incidents text/csv
 printf 'title,where\na,here\n' >"$D/nogeom.csv"
 bad "a CSV with no geometry columns" 400 "needs a WKT column" "$D/nogeom.csv" incidents text/csv
 
