@@ -164,11 +164,7 @@ struct ctx {
 
 #define FEATURE_SQL                                                                              \
     "json_object('type', 'Feature', 'id', c.id, 'geometry', json(AsGeoJSON(c.geom)),"             \
-    " 'properties', json_object('kind', c.kind, 'title', CASE c.kind"                             \
-    "  WHEN 'movement_crosses_zone' THEN printf('movement %d crosses zone %d', c.a_id, c.b_id)"   \
-    "  WHEN 'zones_overlap' THEN printf('zones %d and %d overlap', c.a_id, c.b_id)"              \
-    "  WHEN 'incident_in_zone' THEN printf('incident %d inside zone %d', c.a_id, c.b_id)"         \
-    "  ELSE printf('incident %d near movement %d', c.a_id, c.b_id) END,"                         \
+    " 'properties', json_object('kind', c.kind, 'title', " CONFLICT_TITLE_SQL ","              \
     " 'items', json_array(json_object('collection', c.a_coll, 'id', c.a_id, 'version',"           \
     "  c.a_version), json_object('collection', c.b_coll, 'id', c.b_id, 'version', c.b_version)),"  \
     " 'interval', json_array(" TS("c.t_from") ", " TS("c.t_to") "),"                              \
@@ -880,8 +876,7 @@ fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
         return fm_fail(err, FM_EINVAL, "limit", "limit is 1 to 10000 and offset 0 or more");
     char where[600];
     snprintf(where, sizeof where,
-             "(c.vis_party IS NULL OR c.vis_party = :vparty) AND (:state IS NULL OR c.state ="
-             " :state)%s",
+             CONFLICT_VISIBLE_SQL " AND (:state IS NULL OR c.state = :state)%s",
              q->has_bbox ? " AND c.id IN (SELECT pkid FROM idx_conflicts_geom WHERE xmin <= :maxx"
                            " AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny)"
                            " AND ST_Intersects(c.geom, BuildMbr(:minx, :miny, :maxx, :maxy,"
@@ -932,7 +927,7 @@ static fm_rc get_visible(struct data_db *db, const struct data_viewer *v, int64_
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(db,
                           "SELECT " FEATURE_SQL ", c.state FROM conflicts c WHERE c.id = :id"
-                          " AND (c.vis_party IS NULL OR c.vis_party = :vparty)",
+                          " AND " CONFLICT_VISIBLE_SQL,
                           &st, err);
     if (rc) return rc;
     db_bind_int(st, ":id", id);

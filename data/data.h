@@ -140,6 +140,7 @@ struct data_query {
     long limit;  /* 1..10000 */
     long offset; /* >= 0 */
     int want_wkb; /* fill data_item_row.wkb */
+    int bbox_loose; /* bbox matches bounding boxes only (no exact test) */
 };
 
 struct data_item_row {
@@ -159,6 +160,38 @@ typedef int (*data_item_cb)(void *ctx, const struct data_item_row *row);
  * counted). *matched is the count without limit/offset. */
 fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
                        data_item_cb cb, void *ctx, long *matched, struct fm_err *err);
+
+/* ---- pictures (map tiles, briefing images) ------------------------------ */
+
+/* What a picture draws of one item or conflict: the style columns and the
+ * geometry, no JSON. Borrowed pointers, valid during the callback; NULL
+ * when absent. */
+struct data_pic_row {
+    int64_t id;
+    const char *party;    /* owner party (NULL for conflicts) */
+    const char *status;   /* conflicts: their state */
+    const char *type;     /* zone or movement type, conflict kind */
+    const char *title;
+    const char *category; /* incidents */
+    int severity;         /* incidents and conflicts; 0 when absent */
+    double corridor_width_m; /* movements; 0 when absent */
+    const unsigned char *wkb; /* little-endian WKB, lon/lat */
+    size_t wkb_len;
+};
+typedef int (*data_pic_cb)(void *ctx, const struct data_pic_row *row);
+
+/* The items of c that v may see, now or as of asof (has_asof), whose
+ * bounding boxes meet bbox (minlon, minlat, maxlon, maxlat), in id order.
+ * The same rows as data_items_query without its exact intersection test:
+ * a picture clips what lies outside anyway. */
+fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         const double bbox[4], int has_asof, fm_time asof, data_pic_cb cb,
+                         void *ctx, struct fm_err *err);
+/* The open conflicts v may see whose bounding boxes meet bbox, in id order
+ * (type = kind, status = state, title as in their Feature). */
+fm_rc data_picture_conflicts(struct data_db *db, const struct data_viewer *v,
+                             const double bbox[4], data_pic_cb cb, void *ctx,
+                             struct fm_err *err);
 
 /* One item as a Feature (current version). OUT *feature (json_decref).
  * FM_ENOTFOUND when absent, withdrawn or not visible to v. */

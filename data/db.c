@@ -221,9 +221,11 @@ fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
     spatialite_init_ex(db->h, db->splite, 0);
     sqlite3_busy_timeout(db->h, 10000);
     sqlite3_extended_result_codes(db->h, 0);
+    /* mmap: readers take pages straight from the page cache, without a
+     * pread and a copy per page (a tenth of a cold tile's time) */
     if ((rc = db_exec(db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                      "PRAGMA foreign_keys=ON;",
+                      "PRAGMA foreign_keys=ON; PRAGMA mmap_size=1073741824;",
                       err)))
         goto fail;
     if ((rc = migrate(db, err))) goto fail;

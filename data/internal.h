@@ -38,6 +38,18 @@ void db_bind_double(sqlite3_stmt *st, const char *name, double v);
 /* Text column or "" for NULL. */
 const char *db_text(sqlite3_stmt *st, int col);
 
+/* ---- conflicts: what the Feature and the picture both say --------------- */
+
+/* Who sees conflict c: everyone, or the owner of its draft (:vparty). */
+#define CONFLICT_VISIBLE_SQL "(c.vis_party IS NULL OR c.vis_party = :vparty)"
+/* A conflict's title, from its kind and the ids of its two items. */
+#define CONFLICT_TITLE_SQL                                                                        \
+    "CASE c.kind"                                                                                 \
+    "  WHEN 'movement_crosses_zone' THEN printf('movement %d crosses zone %d', c.a_id, c.b_id)"   \
+    "  WHEN 'zones_overlap' THEN printf('zones %d and %d overlap', c.a_id, c.b_id)"              \
+    "  WHEN 'incident_in_zone' THEN printf('incident %d inside zone %d', c.a_id, c.b_id)"         \
+    "  ELSE printf('incident %d near movement %d', c.a_id, c.b_id) END"
+
 /* ---- validation (validate.c) ------------------------------------------ */
 
 /* The fields of an item as validated from a client's Feature. Owns its

@@ -32,8 +32,9 @@ static void build_where(const struct data_query *q, struct where *w)
         add(w, "(v.valid_from IS NULL OR v.valid_from <= :t1)"
                " AND (v.valid_to IS NULL OR v.valid_to >= :t0)");
     if (q->has_bbox)
-        add(w, "r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy AND r.ymax >= :miny"
-               " AND ST_Intersects(v.geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326)) = 1");
+        add(w, "r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy AND r.ymax >= :miny");
+    if (q->has_bbox && !q->bbox_loose)
+        add(w, "ST_Intersects(v.geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326)) = 1");
 }
 
 /* With a bbox the R*Tree drives the join, so the cost follows the size of
@@ -114,4 +115,90 @@ fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const st
     if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "query items");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- pictures ------------------------------------------------------------ */
+
+static struct data_pic_row pic_row(sqlite3_stmt *st)
+{
+    /* id, party, status, type, title, category, severity, width, wkb */
+    struct data_pic_row row = {
+        .id = sqlite3_column_int64(st, 0),
+        .party = (const char *)sqlite3_column_text(st, 1),
+        .status = (const char *)sqlite3_column_text(st, 2),
+        .type = (const char *)sqlite3_column_text(st, 3),
+        .title = (const char *)sqlite3_column_text(st, 4),
+        .category = (const char *)sqlite3_column_text(st, 5),
+        .severity = sqlite3_column_int(st, 6),
+        .corridor_width_m = sqlite3_column_double(st, 7),
+        .wkb = sqlite3_column_blob(st, 8),
+    };
+    row.wkb_len = (size_t)sqlite3_column_bytes(st, 8);
+    return row;
+}
+
+static fm_rc pic_run(struct data_db *db, sqlite3_stmt *st, data_pic_cb cb, void *ctx,
+                     struct fm_err *err)
+{
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        struct data_pic_row row = pic_row(st);
+        if (row.wkb && cb(ctx, &row)) break;
+    }
+    fm_rc rc = s == SQLITE_ROW || s == SQLITE_DONE ? FM_OK : db_fail(db, err, "picture query");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         const double bbox[4], int has_asof, fm_time asof, data_pic_cb cb,
+                         void *ctx, struct fm_err *err)
+{
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    q.coll = c;
+    q.has_bbox = 1, q.bbox_loose = 1;
+    memcpy(q.bbox, bbox, sizeof q.bbox);
+    q.has_asof = has_asof, q.asof = asof;
+    struct where w;
+    build_where(&q, &w);
+    /* only incidents and movements carry style in their properties */
+    static const char *const extra[DATA_COLL_COUNT] = {
+        [DATA_ZONES] = "NULL, NULL, NULL",
+        [DATA_INCIDENTS] = "json_extract(v.feature, '$.properties.category'),"
+                           " json_extract(v.feature, '$.properties.severity'), NULL",
+        [DATA_MOVEMENTS] = "NULL, NULL, json_extract(v.feature, '$.properties.corridor_width_m')",
+    };
+    char sql[1600];
+    snprintf(sql, sizeof sql,
+             "SELECT v.item_id, v.party, v.status, v.type, v.title, %s, AsBinary(v.geom)"
+             " FROM %s WHERE %s ORDER BY v.item_id",
+             extra[c], from(&q), w.sql);
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, sql, &st, err);
+    if (rc) return rc;
+    bind_query(st, v, &q);
+    return pic_run(db, st, cb, ctx, err);
+}
+
+fm_rc data_picture_conflicts(struct data_db *db, const struct data_viewer *v,
+                             const double bbox[4], data_pic_cb cb, void *ctx,
+                             struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(
+        db,
+        "SELECT c.id, NULL, c.state, c.kind, " CONFLICT_TITLE_SQL ", NULL, c.severity, NULL,"
+        " AsBinary(c.geom)"
+        " FROM idx_conflicts_geom AS r CROSS JOIN conflicts AS c ON c.id = r.pkid"
+        " WHERE r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy AND r.ymax >= :miny"
+        " AND c.state = 'open' AND " CONFLICT_VISIBLE_SQL " ORDER BY c.id",
+        &st, err);
+    if (rc) return rc;
+    db_bind_text(st, ":vparty", viewer_draft_party(v));
+    db_bind_double(st, ":minx", bbox[0]);
+    db_bind_double(st, ":miny", bbox[1]);
+    db_bind_double(st, ":maxx", bbox[2]);
+    db_bind_double(st, ":maxy", bbox[3]);
+    return pic_run(db, st, cb, ctx, err);
 }

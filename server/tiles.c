@@ -155,209 +155,39 @@ struct source_ctx {
     int ncolours;
 };
 
+/* The rows of data/ as features of tiles/: the same fields by name. */
 struct each_ctx {
     enum tile_coll coll;
     tile_feature_cb cb;
     void *cb_ctx;
-    int stop;
-    long rows;
 };
 
-static const char *str_prop(const json_t *props, const char *name)
-{
-    return json_string_value(json_object_get(props, name));
-}
-
-/* The properties object of a Feature's text, parsed alone: the geometry
- * (most of the text) comes as WKB, so it is not parsed twice. The store
- * writes compact JSON, where a key "properties" directly followed by an
- * object can only be the member itself (a string would escape its quote). */
-static json_t *parse_properties(const char *feature)
-{
-    const char *p = strstr(feature, "\"properties\":{");
-    if (!p) return json_loads(feature, 0, NULL);
-    p += strlen("\"properties\":");
-    json_t *props = json_loadb(p, strlen(p), JSON_DISABLE_EOF_CHECK, NULL);
-    json_t *f = json_object();
-    if (props) json_object_set_new(f, "properties", props);
-    return f;
-}
-
-static int on_row(void *ctx, const struct data_item_row *row)
+static int on_row(void *ctx, const struct data_pic_row *row)
 {
     struct each_ctx *e = ctx;
-    e->rows++;
-    json_t *f = parse_properties(row->feature);
-    const json_t *props = json_object_get(f, "properties");
-    struct tile_feature tf = {e->coll, row->id, row->party, row->status, row->type,
-                              str_prop(props, "title"), str_prop(props, "category"), 0, 0,
-                              row->wkb, row->wkb_len};
-    const json_t *sev = json_object_get(props, "severity");
-    if (json_is_integer(sev)) tf.severity = (int)json_integer_value(sev);
-    const json_t *w = json_object_get(props, "corridor_width_m");
-    if (json_is_number(w)) tf.corridor_width_m = json_number_value(w);
-    e->stop = e->cb(e->cb_ctx, &tf);
-    json_decref(f);
-    return e->stop;
-}
-
-/* ---- conflicts: GeoJSON geometry to WKB for tiles/ ------------------- */
-
-static void wkb_u32(struct fm_buf *b, uint32_t v)
-{
-    unsigned char le[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                           (unsigned char)(v >> 24)};
-    fm_buf_add(b, le, 4);
-}
-
-static int wkb_point(struct fm_buf *b, const json_t *c)
-{
-    if (!json_is_array(c) || json_array_size(c) < 2) return 0;
-    for (int i = 0; i < 2; i++) {
-        double d = json_number_value(json_array_get(c, (size_t)i));
-        uint64_t u;
-        memcpy(&u, &d, sizeof u);
-        unsigned char le[8];
-        for (int k = 0; k < 8; k++) le[k] = (unsigned char)(u >> (8 * k));
-        fm_buf_add(b, le, 8);
-    }
-    return 1;
-}
-
-static int wkb_points(struct fm_buf *b, const json_t *arr)
-{
-    if (!json_is_array(arr)) return 0;
-    wkb_u32(b, (uint32_t)json_array_size(arr));
-    size_t i;
-    const json_t *p;
-    json_array_foreach(arr, i, p) if (!wkb_point(b, p)) return 0;
-    return 1;
-}
-
-static int wkb_rings(struct fm_buf *b, const json_t *rings)
-{
-    if (!json_is_array(rings)) return 0;
-    wkb_u32(b, (uint32_t)json_array_size(rings));
-    size_t i;
-    const json_t *r;
-    json_array_foreach(rings, i, r) if (!wkb_points(b, r)) return 0;
-    return 1;
-}
-
-/* Little-endian WKB of a GeoJSON geometry into b; 0 when malformed. */
-static int wkb_of(struct fm_buf *b, const json_t *g, int depth)
-{
-    const char *t = json_string_value(json_object_get(g, "type"));
-    const json_t *c = json_object_get(g, "coordinates");
-    static const char *const names[] = {"Point", "LineString", "Polygon", "MultiPoint",
-                                        "MultiLineString", "MultiPolygon", "GeometryCollection"};
-    uint32_t type = 0;
-    for (uint32_t i = 0; i < 7 && t; i++)
-        if (strcmp(t, names[i]) == 0) type = i + 1;
-    if (!type || depth > 3) return 0;
-    fm_buf_add(b, "\x01", 1);
-    wkb_u32(b, type);
-    size_t i;
-    const json_t *e;
-    switch (type) {
-    case 1: return wkb_point(b, c);
-    case 2: return wkb_points(b, c);
-    case 3: return wkb_rings(b, c);
-    case 7:
-        c = json_object_get(g, "geometries");
-        if (!json_is_array(c)) return 0;
-        wkb_u32(b, (uint32_t)json_array_size(c));
-        json_array_foreach(c, i, e) if (!wkb_of(b, e, depth + 1)) return 0;
-        return 1;
-    default: /* Multi*: each member is a WKB geometry of the simple type */
-        if (!json_is_array(c)) return 0;
-        wkb_u32(b, (uint32_t)json_array_size(c));
-        json_array_foreach(c, i, e) {
-            fm_buf_add(b, "\x01", 1);
-            wkb_u32(b, type - 3);
-            if (!(type == 4 ? wkb_point(b, e) : type == 5 ? wkb_points(b, e) : wkb_rings(b, e)))
-                return 0;
-        }
-        return 1;
-    }
-}
-
-struct conflict_ctx {
-    tile_feature_cb cb;
-    void *cb_ctx;
-    int stop;
-    long rows;
-};
-
-static int on_conflict(void *ctx, int64_t id, const char *feature)
-{
-    struct conflict_ctx *c = ctx;
-    c->rows++;
-    json_t *f = json_loads(feature, 0, NULL);
-    const json_t *props = json_object_get(f, "properties");
-    struct fm_buf b;
-    fm_buf_init(&b, (size_t)64 << 20);
-    if (f && wkb_of(&b, json_object_get(f, "geometry"), 0) && b.len) {
-        struct tile_feature tf = {TILE_CONFLICT, id, NULL, str_prop(props, "state"),
-                                  str_prop(props, "kind"), str_prop(props, "title"), NULL, 0, 0,
-                                  (const unsigned char *)b.data, b.len};
-        const json_t *sev = json_object_get(props, "severity");
-        if (json_is_integer(sev)) tf.severity = (int)json_integer_value(sev);
-        c->stop = c->cb(c->cb_ctx, &tf);
-    }
-    fm_buf_cleanup(&b);
-    json_decref(f);
-    return c->stop;
-}
-
-/* The open conflicts the viewer may see. The store keeps no history of
- * conflicts, so a picture of the past shows none. */
-static fm_rc conflicts_each(struct source_ctx *s, const double bbox[4], tile_feature_cb cb,
-                            void *cb_ctx, struct fm_err *err)
-{
-    if (s->has_asof) return FM_OK;
-    struct data_conflict_query q;
-    memset(&q, 0, sizeof q);
-    q.state = "open";
-    q.has_bbox = 1;
-    q.bbox[0] = fmax(bbox[0], -180), q.bbox[1] = fmax(bbox[1], -90);
-    q.bbox[2] = fmin(bbox[2], 180), q.bbox[3] = fmin(bbox[3], 90);
-    q.limit = 10000;
-    struct conflict_ctx c = {cb, cb_ctx, 0, 0};
-    for (;;) {
-        c.rows = 0;
-        fm_rc rc = data_conflicts_query(s->r->db, &s->r->viewer, &q, on_conflict, &c, NULL, err);
-        if (rc || c.stop || c.rows < q.limit) return rc;
-        q.offset += q.limit;
-    }
+    struct tile_feature tf = {e->coll,     row->id,       row->party,    row->status,
+                              row->type,   row->title,    row->category, row->severity,
+                              row->corridor_width_m, row->wkb, row->wkb_len};
+    return e->cb(e->cb_ctx, &tf);
 }
 
 static fm_rc src_each(void *ctx, enum tile_coll coll, const double bbox[4], tile_feature_cb cb,
                       void *cb_ctx, struct fm_err *err)
 {
     struct source_ctx *s = ctx;
-    if (coll == TILE_CONFLICT) return conflicts_each(s, bbox, cb, cb_ctx, err);
     static const enum data_coll map[TILE_COLL_COUNT] = {DATA_ZONES, DATA_INCIDENTS,
                                                         DATA_MOVEMENTS, DATA_COLL_COUNT};
-    struct data_query q;
-    memset(&q, 0, sizeof q);
-    q.coll = map[coll];
-    q.has_bbox = 1;
     /* the store wants a bbox within the world */
-    q.bbox[0] = fmax(bbox[0], -180), q.bbox[1] = fmax(bbox[1], -90);
-    q.bbox[2] = fmin(bbox[2], 180), q.bbox[3] = fmin(bbox[3], 90);
-    q.has_asof = s->has_asof;
-    q.asof = s->asof;
-    q.limit = 10000;
-    q.want_wkb = 1;
-    struct each_ctx e = {coll, cb, cb_ctx, 0, 0};
-    for (;;) {
-        /* no count (matched NULL): a full page means there may be more */
-        e.rows = 0;
-        fm_rc rc = data_items_query(s->r->db, &s->r->viewer, &q, on_row, &e, NULL, err);
-        if (rc || e.stop || e.rows < q.limit) return rc;
-        q.offset += q.limit;
-    }
+    double q[4] = {fmax(bbox[0], -180), fmax(bbox[1], -90), fmin(bbox[2], 180),
+                   fmin(bbox[3], 90)};
+    struct each_ctx e = {coll, cb, cb_ctx};
+    if (coll != TILE_CONFLICT)
+        return data_picture_items(s->r->db, &s->r->viewer, map[coll], q, s->has_asof, s->asof,
+                                  on_row, &e, err);
+    /* the store keeps no history of conflicts, so a picture of the past
+     * shows none */
+    if (s->has_asof) return FM_OK;
+    return data_picture_conflicts(s->r->db, &s->r->viewer, q, on_row, &e, err);
 }
 
 static const json_t *party_of(struct source_ctx *s, const char *code)

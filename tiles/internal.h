@@ -79,7 +79,14 @@ extern const struct rgba style_sea, style_land, style_border, style_disputed, st
 #define STYLE_ZONE_LINE_PX 2.0
 #define STYLE_ROUTE_LINE_PX 2.5
 #define STYLE_ARROW_SPACING_PX 90.0
-#define STYLE_INCIDENT_BASE_PX 7.0 /* radius at severity 0; +1.5 per level */
+#define STYLE_INCIDENT_BASE_PX 7.0 /* radius at severity 0; +1.5 per level, at zoom 14+ */
+/* Point symbols shrink below zoom 14: the factor at zoom z. */
+double style_symbol_zoom_factor(double zoom);
+/* At this zoom and below, points (incidents, point conflicts) are counted
+ * in cells of a grid anchored to the world (so that tiles join up): a
+ * cell with one point draws it, a cell with more a marker with the count. */
+#define STYLE_CLUSTER_MAX_ZOOM 11.0
+#define STYLE_CLUSTER_CELL_PX 32
 #define STYLE_LABEL_FONT "Noto Sans"
 #define STYLE_LABEL_SIZE_PT 8.5
 /* Party colour from the source, or the unknown-party grey. */
@@ -132,7 +139,7 @@ struct legend_seen {
     char parties[LEGEND_MAX_PARTIES][16];
     int nparties;
     unsigned zone_types, statuses, incidents; /* bits: row index in the style tables */
-    int movements, conflicts;
+    int movements, conflicts, clusters;
     struct label_box *items; /* pixel extents of what was drawn (legend placement) */
     size_t nitems, capitems;
 };

@@ -192,7 +192,7 @@ static void draw_north(cairo_t *cr, double x, double y, double s)
 }
 
 struct legend_row {
-    int kind; /* 0 party, 1 zone type, 2 status, 3 incident, 4 movement, 5 conflict */
+    int kind; /* 0 party, 1 zone type, 2 status, 3 incident, 4 movement, 5 conflict, 6 cluster */
     char text[96];
     struct rgba colour;
     int index;
@@ -253,6 +253,19 @@ static void legend_swatch(cairo_t *cr, const struct view *v, const struct legend
         cairo_set_line_width(cr, 2);
         cairo_stroke(cr);
         break;
+    case 6: {
+        draw_symbol(cr, SYM_CIRCLE, x + s * 0.8, y + s / 2, s * 0.5, grey, 0);
+        cairo_select_font_face(cr, STYLE_LABEL_FONT, CAIRO_FONT_SLANT_NORMAL,
+                               CAIRO_FONT_WEIGHT_BOLD);
+        cairo_set_font_size(cr, s * 0.55);
+        cairo_text_extents_t te;
+        cairo_text_extents(cr, "12", &te);
+        cairo_move_to(cr, x + s * 0.8 - te.x_bearing - te.width / 2,
+                      y + s / 2 - te.y_bearing - te.height / 2);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        cairo_show_text(cr, "12");
+        break;
+    }
     case 4:
         cairo_move_to(cr, x, y + s / 2), cairo_line_to(cr, x + s * 1.6, y + s / 2);
         cairo_set_source_rgba(cr, grey.r, grey.g, grey.b, 0.25);
@@ -330,6 +343,11 @@ static void draw_legend(cairo_t *cr, const struct view *v, const struct tile_sou
     if (seen->conflicts && n < 64) {
         rows[n].kind = 5;
         snprintf(rows[n].text, sizeof rows[n].text, "conflict found by the server: red");
+        n++;
+    }
+    if (seen->clusters && n < 64) {
+        rows[n].kind = 6;
+        snprintf(rows[n].text, sizeof rows[n].text, "number: incidents (red: conflicts) in that cell");
         n++;
     }
     if (seen->movements && n < 64) {

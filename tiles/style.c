@@ -61,6 +61,12 @@ const struct rgba style_label_text = {0.10, 0.10, 0.12, 1.0};
 const struct rgba style_label_halo = {1.0, 1.0, 1.0, 0.9};
 const struct rgba style_grid = {0.25, 0.25, 0.35, 0.45};
 
+double style_symbol_zoom_factor(double zoom)
+{
+    double f = 0.5 + 0.125 * (zoom - 10);
+    return f < 0.5 ? 0.5 : f > 1 ? 1 : f;
+}
+
 const struct zone_type_style *style_zone_type(const char *type)
 {
     const struct zone_type_style *s = style_zone_types;
