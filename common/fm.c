@@ -248,6 +248,13 @@ fm_time fm_time_now(void)
     return (fm_time)time(NULL);
 }
 
+int64_t fm_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- parsing ---------------------------------------------------------- */
 
 fm_rc fm_parse_long(const char *s, long min, long max, long *out)

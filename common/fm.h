@@ -84,6 +84,8 @@ fm_rc fm_time_parse(const char *s, fm_time *out);
 /* Writes the canonical UTC form into out (FM_TIME_STAMP_LEN bytes). */
 void fm_time_format(fm_time t, char out[FM_TIME_STAMP_LEN]);
 fm_time fm_time_now(void);
+/* Milliseconds on the monotonic clock (for intervals, not dates). */
+int64_t fm_monotonic_ms(void);
 
 /* ---- misc ------------------------------------------------------------- */
 

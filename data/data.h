@@ -245,6 +245,11 @@ fm_rc data_disputes(struct data_db *db, const struct data_viewer *v, json_t **ou
 
 /* The newest sequence number (0 when empty). */
 fm_rc data_events_last(struct data_db *db, int64_t *out, struct fm_err *err);
+/* A number that grows after every commit made by this process (by any
+ * connection): a reader that saw it unchanged since its last look at the
+ * store knows that this process wrote nothing meanwhile. Other processes'
+ * writes do not move it. */
+uint64_t data_write_generation(void);
 /* Events after seq `since` that v may see, at most limit, as a JSON array
  * of {seq, at, user, party, action, collection, item, version, hash,
  * before, after}. OUT *out. */

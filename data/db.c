@@ -141,10 +141,19 @@ fm_rc db_begin(struct data_db *db, struct fm_err *err)
     return db_exec(db, "BEGIN IMMEDIATE", err);
 }
 
+/* Bumped after every commit in this process (data_write_generation). */
+static _Atomic uint64_t write_generation;
+
+uint64_t data_write_generation(void)
+{
+    return write_generation;
+}
+
 fm_rc db_commit(struct data_db *db, struct fm_err *err)
 {
     fm_rc rc = db_exec(db, "COMMIT", err);
     if (rc) db_rollback(db);
+    else write_generation++; /* after the commit: whoever sees it sees the data */
     return rc;
 }
 

@@ -180,15 +180,11 @@ void srv_client_addr(struct req *r, char *buf, size_t n)
 
 /* ---- replies ----------------------------------------------------------- */
 
-int srv_reply(struct req *r, unsigned status, const char *ctype, char *body, size_t len)
+/* Adds the common and the handler's headers, queues resp and drops our
+ * reference to it. */
+static int send_reply(struct req *r, unsigned status, const char *ctype,
+                      struct MHD_Response *resp)
 {
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
-                                                                            : MHD_RESPMEM_PERSISTENT);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
-    }
     if (ctype) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -199,6 +195,30 @@ int srv_reply(struct req *r, unsigned status, const char *ctype, char *body, siz
     MHD_destroy_response(resp);
     r->replied = 1;
     return ret;
+}
+
+int srv_reply(struct req *r, unsigned status, const char *ctype, char *body, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE
+                                                                            : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    return send_reply(r, status, ctype, resp);
+}
+
+int srv_reply_shared(struct req *r, unsigned status, const char *ctype, void *body,
+                     size_t len, void (*release)(void *cls), void *cls)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(len, body, release, cls);
+    if (!resp) {
+        release(cls);
+        return MHD_NO;
+    }
+    return send_reply(r, status, ctype, resp);
 }
 
 int srv_reply_json(struct req *r, unsigned status, const char *ctype, json_t *j)
@@ -451,7 +471,7 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT,
         c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)64 * 1024, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_ARRAY, tls,
+        (size_t)32 * 1024, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_ARRAY, tls,
         MHD_OPTION_END);
     if (!s->daemon) {
         srv_streams_free(s->streams);

@@ -87,6 +87,10 @@ int srv_tls(const struct req *r);
 int srv_reply(struct req *r, unsigned status, const char *ctype, char *body, size_t len);
 int srv_reply_json(struct req *r, unsigned status, const char *ctype, json_t *j);
 int srv_reply_empty(struct req *r, unsigned status);
+/* A body that others own too: sent in place, then release(cls) once the
+ * reply is done with it (and on failure). */
+int srv_reply_shared(struct req *r, unsigned status, const char *ctype, void *body,
+                     size_t len, void (*release)(void *cls), void *cls);
 /* application/problem+json from a result and its error buffer. */
 int srv_problem(struct req *r, fm_rc rc, const struct fm_err *err);
 int srv_problem_status(struct req *r, unsigned status, const char *detail, const char *pointer);

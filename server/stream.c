@@ -77,13 +77,6 @@ struct srv_streams {
 
 /* ---- time ------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void deadline_in(struct timespec *ts, long ms)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
@@ -269,7 +262,7 @@ static void *hub_main(void *arg)
     struct srv_streams *h = arg;
     struct data_db *db = NULL;
     struct fm_err err;
-    int64_t last_poll = 0, last_beat = now_ms();
+    int64_t last_poll = 0, last_beat = fm_monotonic_ms();
     pthread_mutex_lock(&h->lock);
     while (!h->stopping) {
         if (!db) {
@@ -286,7 +279,7 @@ static void *hub_main(void *arg)
                 continue;
             }
         }
-        int64_t t = now_ms();
+        int64_t t = fm_monotonic_ms();
         int beat = t - last_beat >= h->heartbeat_ms;
         int work = h->notified || beat || t - last_poll >= STREAM_POLL_MS;
         if (!work) {

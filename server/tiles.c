@@ -9,7 +9,11 @@
  * cache for the process, and keeps that cache honest by reading the event
  * log: before answering, any event newer than the last one seen drops the
  * tiles its item's old and new extents touch. That catches every writer
- * (HTTP, import, command line) without the write paths knowing tiles. */
+ * (HTTP, import, command line) without the write paths knowing tiles.
+ * The log is read when this process has committed anything since the last
+ * look (data_write_generation), and at least every SYNC_INTERVAL_MS for
+ * the writes of other processes (the command line): a cached tile is
+ * served without touching the database in between. */
 #include "srv.h"
 #include "tiles.h"
 
@@ -24,6 +28,7 @@
 #endif
 
 #define DEFAULT_CACHE_BYTES ((size_t)256 << 20)
+#define SYNC_INTERVAL_MS 200
 #define MAP_MAX_PIXELS (4096L * 4096L)
 
 static struct {
@@ -35,7 +40,9 @@ static struct {
     size_t cache_bytes;
     int64_t seen_seq; /* events up to here are reflected in the cache */
     int seeded;
-} T = {PTHREAD_ONCE_INIT, PTHREAD_MUTEX_INITIALIZER, NULL, NULL, "", 0, 0, 0};
+    uint64_t seen_gen; /* data_write_generation at the last look */
+    int64_t seen_ms;   /* and when (fm_monotonic_ms) */
+} T = {PTHREAD_ONCE_INIT, PTHREAD_MUTEX_INITIALIZER, NULL, NULL, "", 0, 0, 0, 0, 0};
 
 void srv_tiles_configure(const char *basemap_path, size_t cache_bytes)
 {
@@ -98,6 +105,14 @@ static void invalidate_feature(const json_t *f)
  * drafts) and drops the tiles their before and after extents touch. */
 static fm_rc sync_cache(struct req *r, struct fm_err *err)
 {
+    /* the generation before the log: a commit after this read moves it
+     * again, and the next request looks */
+    uint64_t gen = data_write_generation();
+    int64_t now = fm_monotonic_ms();
+    pthread_mutex_lock(&T.sync_lock);
+    int fresh = T.seeded && gen == T.seen_gen && now - T.seen_ms < SYNC_INTERVAL_MS;
+    pthread_mutex_unlock(&T.sync_lock);
+    if (fresh) return FM_OK;
     int64_t last;
     fm_rc rc = data_events_last(r->db, &last, err);
     if (rc) return rc;
@@ -135,6 +150,7 @@ static fm_rc sync_cache(struct req *r, struct fm_err *err)
         }
         if (!rc) T.seen_seq = last;
     }
+    if (!rc && last >= T.seen_seq) T.seen_gen = gen, T.seen_ms = now;
     pthread_mutex_unlock(&T.sync_lock);
     json_decref(parties);
     return rc;
@@ -271,6 +287,11 @@ static int parse_coord(const char *s, long max, long *out)
 
 /* ---- GET /tiles/{layer}/{z}/{x}/{y}.png -------------------------------- */
 
+static void release_png(void *png)
+{
+    tile_png_release(png);
+}
+
 int h_tile(struct req *r, const char *const *p, int n)
 {
     (void)n;
@@ -311,10 +332,11 @@ int h_tile(struct req *r, const char *const *p, int n)
     fm_err_clear(&err);
     fm_rc rc = sync_cache(r, &err);
     if (rc) return srv_problem(r, rc, &err);
+    struct tile_png *shared = NULL;
     unsigned char *png = NULL;
     size_t plen = 0;
     char etag[TILE_ETAG_LEN];
-    int hit = tile_cache_get(T.cache, &k, &png, &plen, etag);
+    int hit = tile_cache_share(T.cache, &k, &shared, etag);
     if (!hit) {
         uint64_t gen = tile_cache_generation(T.cache);
         struct source_ctx s;
@@ -332,8 +354,12 @@ int h_tile(struct req *r, const char *const *p, int n)
     const char *inm = srv_header(r, "If-None-Match");
     if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
         free(png);
+        tile_png_release(shared);
         return srv_reply_empty(r, 304);
     }
+    if (shared) /* sent from the cache's own bytes, which it keeps until sent */
+        return srv_reply_shared(r, 200, "image/png", shared->data, shared->len, release_png,
+                                shared);
     return srv_reply(r, 200, "image/png", (char *)png, plen);
 }
 

@@ -13,10 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The bytes with their count of holders (the cache and replies). */
+struct shared_png {
+    struct tile_png pub; /* first: a struct tile_png * is one of these */
+    _Atomic int refs;
+};
+
 struct entry {
     struct tile_key key;
     uint64_t hash;
-    unsigned char *png;
+    struct shared_png *png;
     size_t len;
     char etag[TILE_ETAG_LEN];
     double bounds[4]; /* lon/lat of the tile plus what may be drawn into it */
@@ -107,8 +113,17 @@ static void remove_entry(struct tile_cache *c, struct entry *e)
     unlink_lru(c, e);
     c->bytes -= e->len;
     c->count--;
-    free(e->png);
+    tile_png_release(&e->png->pub);
     free(e);
+}
+
+void tile_png_release(struct tile_png *png)
+{
+    struct shared_png *s = (struct shared_png *)png;
+    if (s && --s->refs == 0) {
+        free(s->pub.data);
+        free(s);
+    }
 }
 
 void tile_cache_clear(struct tile_cache *c)
@@ -143,20 +158,18 @@ static struct entry *find(struct tile_cache *c, const struct tile_key *k, uint64
     return NULL;
 }
 
-int tile_cache_get(struct tile_cache *c, const struct tile_key *k, unsigned char **png,
-                   size_t *len, char etag[TILE_ETAG_LEN])
+int tile_cache_share(struct tile_cache *c, const struct tile_key *k, struct tile_png **png,
+                     char etag[TILE_ETAG_LEN])
 {
     *png = NULL;
-    *len = 0;
     uint64_t h = key_hash(k);
     pthread_mutex_lock(&c->lock);
     struct entry *e = find(c, k, h);
     if (e) {
         unlink_lru(c, e);
         push_front(c, e);
-        *png = fm_xmalloc(e->len);
-        memcpy(*png, e->png, e->len);
-        *len = e->len;
+        e->png->refs++;
+        *png = &e->png->pub;
         memcpy(etag, e->etag, TILE_ETAG_LEN);
         c->hits++;
     } else {
@@ -164,6 +177,20 @@ int tile_cache_get(struct tile_cache *c, const struct tile_key *k, unsigned char
     }
     pthread_mutex_unlock(&c->lock);
     return e != NULL;
+}
+
+int tile_cache_get(struct tile_cache *c, const struct tile_key *k, unsigned char **png,
+                   size_t *len, char etag[TILE_ETAG_LEN])
+{
+    struct tile_png *p;
+    *png = NULL;
+    *len = 0;
+    if (!tile_cache_share(c, k, &p, etag)) return 0;
+    *png = fm_xmalloc(p->len);
+    memcpy(*png, p->data, p->len);
+    *len = p->len;
+    tile_png_release(p);
+    return 1;
 }
 
 /* The lon/lat area whose items can change the tile: the tile, its buffer
@@ -191,15 +218,18 @@ void tile_cache_put(struct tile_cache *c, const struct tile_key *k, const unsign
     struct entry *e = fm_xcalloc(1, sizeof *e);
     e->key = *k;
     e->hash = h;
-    e->png = fm_xmalloc(len);
-    memcpy(e->png, png, len);
+    e->png = fm_xcalloc(1, sizeof *e->png);
+    e->png->pub.data = fm_xmalloc(len);
+    memcpy(e->png->pub.data, png, len);
+    e->png->pub.len = len;
+    e->png->refs = 1;
     e->len = len;
     memcpy(e->etag, etag, TILE_ETAG_LEN);
     drawn_bounds(k, e->bounds);
     pthread_mutex_lock(&c->lock);
     if (gen != c->generation) {
         pthread_mutex_unlock(&c->lock);
-        free(e->png);
+        tile_png_release(&e->png->pub);
         free(e);
         return;
     }

@@ -162,6 +162,16 @@ uint64_t tile_cache_generation(struct tile_cache *c);
 /* 1 on a hit: OUT *png (a malloc'd copy, free()), *len and etag. 0 on a miss. */
 int tile_cache_get(struct tile_cache *c, const struct tile_key *k, unsigned char **png,
                    size_t *len, char etag[TILE_ETAG_LEN]);
+/* PNG bytes shared by the cache and the replies still sending them. */
+struct tile_png {
+    size_t len;
+    unsigned char *data;
+};
+/* As tile_cache_get without the copy: OUT *png holds a reference, which
+ * stays valid after the tile leaves the cache until tile_png_release. */
+int tile_cache_share(struct tile_cache *c, const struct tile_key *k, struct tile_png **png,
+                     char etag[TILE_ETAG_LEN]);
+void tile_png_release(struct tile_png *png);
 /* Stores a copy of png unless an invalidation happened since gen (the
  * picture may then be stale). Always fills etag (from the bytes). */
 void tile_cache_put(struct tile_cache *c, const struct tile_key *k, const unsigned char *png,
