@@ -6,9 +6,17 @@
 
 #include <sqlite3.h>
 
+/* A statement kept prepared for the life of the connection (db_cached). */
+struct db_kept {
+    const char *sql; /* the key: the address of a string literal */
+    sqlite3_stmt *st;
+};
+
 struct data_db {
     sqlite3 *h;
-    void *splite; /* SpatiaLite's per-connection cache */
+    void *splite;         /* SpatiaLite's per-connection cache */
+    struct db_kept *kept; /* db_cached's statements, finalized by data_close */
+    size_t nkept, akept;
 };
 
 /* Translate a SQLite failure once, here, into FM_EDB (or FM_EBUSY). */
@@ -21,6 +29,17 @@ extern long db_fault_countdown;
 
 /* Prepare; on failure fills err. OUT *st. */
 fm_rc db_prepare(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err);
+/* The hot paths' statements, prepared once per connection
+ * (SQLITE_PREPARE_PERSISTENT) and kept until data_close. sql must be a
+ * string literal: its address is the key. OUT *st, borrowed, reset and
+ * with no bindings. The caller hands it back with db_release after its
+ * last step, on every path, error paths included; db_commit and
+ * db_rollback reset any still in progress as a safety net. Counts as a
+ * db_prepare for db_fault_countdown. Not re-entrant: one use of a given
+ * sql at a time. */
+fm_rc db_cached(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err);
+/* Resets st and clears its bindings; NULL is allowed. */
+void db_release(sqlite3_stmt *st);
 /* Runs sql with no results. */
 fm_rc db_exec(struct data_db *db, const char *sql, struct fm_err *err);
 
