@@ -157,7 +157,9 @@ struct ctx {
 
 /* The R*Tree drives (CROSS JOIN keeps it the outer loop: left to itself
  * SQLite walks every current item of the collection and probes the
- * R*Tree's list, which is quadratic over a full re-check). */
+ * R*Tree's list, which is quadratic over a full re-check). The rules
+ * that need no geometry come before the only geometric test, as far as
+ * they follow from the item alone (bind_rules; rules_hold decides). */
 #define CAND_SQL(coll)                                                                           \
     "SELECT " ITEM_COLS " FROM idx_item_versions_geom r CROSS JOIN item_versions v"              \
     " ON v.vid = r.pkid WHERE r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy"           \
@@ -166,6 +168,13 @@ struct ctx {
     " AND (v.valid_to IS NULL OR v.valid_to > :now)"                                             \
     " AND (v.valid_to IS NULL OR :from IS NULL OR v.valid_to > :from)"                           \
     " AND (v.valid_from IS NULL OR :to IS NULL OR v.valid_from < :to)"                           \
+    " AND (:ztypes IS NULL OR v.type IN ('restricted', 'protected_site')"                        \
+    "  OR (:ztypes = 2 AND v.type = 'no_fly'))"                                                   \
+    " AND (:aironly IS NULL OR v.type = 'air')"                                                   \
+    " AND (:otherparty IS NULL OR v.party <> :otherparty)"                                        \
+    " AND (:draftparty IS NULL OR v.status <> 'draft' OR v.party = :draftparty)"                  \
+    " AND (:floor IS NULL OR v.alt_ceiling IS NULL OR v.alt_ceiling > :floor)"                    \
+    " AND (:ceil IS NULL OR v.alt_floor IS NULL OR v.alt_floor < :ceil)"                          \
     " AND (:pre IS NULL OR ST_Intersects(:pre, v.geom) = 1)"
 
 #define FEATURE_SQL                                                                              \
@@ -639,12 +648,36 @@ static fm_rc check_pair(struct ctx *cx, enum kind k, const struct it *a, const s
     return rc;
 }
 
+static int forbids_movements(const struct it *zone)
+{
+    return !strcmp(zone->type, "restricted") || !strcmp(zone->type, "protected_site") ||
+           !strcmp(zone->type, "no_fly");
+}
+
+/* Binds the candidate query's filters that need no geometry: only what
+ * rules_hold would refuse anyway, knowing x alone (type, party, draft,
+ * altitude band). */
+static void bind_rules(sqlite3_stmt *st, enum kind k, const struct it *x)
+{
+    int air = strcmp(x->type, "air") == 0;
+    if (k == K_MCZ && x->coll == DATA_MOVEMENTS) db_bind_int(st, ":ztypes", air ? 2 : 1);
+    if (k == K_MCZ && x->coll == DATA_ZONES && !strcmp(x->type, "no_fly"))
+        db_bind_int(st, ":aironly", 1);
+    if (k == K_ZO) db_bind_text(st, ":otherparty", x->party);
+    if (is_draft(x)) db_bind_text(st, ":draftparty", x->party);
+    if (k == K_ZO || (k == K_MCZ && x->coll == DATA_MOVEMENTS && air)) {
+        if (x->has_floor) db_bind_double(st, ":floor", x->floor);
+        if (x->has_ceil) db_bind_double(st, ":ceil", x->ceil);
+    }
+}
+
 /* Pairs item x with the live items of collection `other` whose boxes come
  * within reach metres of its own, in kind k; x is the pair's a when x_is_a
  * (zones_overlap: the lower id is a). Only items with id >= min_id. */
 static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll other, double reach,
                            enum kind k, int x_is_a, int64_t min_id)
 {
+    if (k == K_MCZ && x->coll == DATA_ZONES && !forbids_movements(x)) return FM_OK;
     enum stmt_id sid = other == DATA_ZONES       ? S_CAND_ZONES
                        : other == DATA_INCIDENTS ? S_CAND_INCIDENTS
                                                  : S_CAND_MOVEMENTS;
@@ -680,6 +713,7 @@ static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll ot
     db_bind_int(st, ":now", cx->now);
     if (x->has_from) db_bind_int(st, ":from", x->from);
     if (x->has_to) db_bind_int(st, ":to", x->to);
+    bind_rules(st, k, x);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         struct it y;

@@ -295,6 +295,7 @@ fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
                       err)))
         goto fail;
     if ((rc = migrate(db, err))) goto fail;
+    db_wal_hook_install(db);
     *out = db;
     return FM_OK;
 fail:

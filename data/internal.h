@@ -43,6 +43,13 @@ void db_release(sqlite3_stmt *st);
 /* Runs sql with no results. */
 fm_rc db_exec(struct data_db *db, const char *sql, struct fm_err *err);
 
+/* Hands the connection's checkpoints to the file's checkpointer, if any
+ * (checkpoint.c); data_open calls it. */
+void db_wal_hook_install(struct data_db *db);
+/* Test seam (tests/unit/test_checkpoint.c): how many checkpoints writers
+ * ran inline, in their commit, because no checkpointer ran. */
+extern _Atomic long db_inline_checkpoints;
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 fm_rc db_begin(struct data_db *db, struct fm_err *err);
 fm_rc db_commit(struct data_db *db, struct fm_err *err);
