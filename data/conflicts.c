@@ -196,15 +196,15 @@ static const char *const stmt_sql[S_COUNT] = {
     /* the route in metres, and its corridor (buffered in metres) back in
      * WGS84 for drawing: clash geometries are cut in WGS84, so that the
      * hot path only ever projects one way (SpatiaLite keeps one PROJ
-     * transformation: alternating directions re-creates it each time).
+     * transformation per connection: alternating directions re-creates
+     * it each time; the corridor goes back through db_to_wgs84).
      * Each ST_Transform names both CRSs ('EPSG:4326', :crs = 'EPSG:326xx'):
      * given only SRIDs, SpatiaLite looks both up in spatial_ref_sys with
      * two sqlite3_get_table calls per row (three times the cost of the
      * projection itself); the result is the same, byte for byte
      * (tests/unit/test_conflicts.c checks). */
     [S_UTM] = "SELECT ST_Transform(geom, :srid, NULL, 'EPSG:4326', :crs), CASE WHEN :half > 0"
-              " THEN ST_Transform(ST_Buffer(ST_Transform(geom, :srid, NULL, 'EPSG:4326', :crs),"
-              " :half), 4326, NULL, :crs, 'EPSG:4326') END"
+              " THEN ST_Buffer(ST_Transform(geom, :srid, NULL, 'EPSG:4326', :crs), :half) END"
               " FROM item_versions WHERE vid = :vid",
     /* the predicates, cheap; the clash geometry only when it is written */
     [S_RELATE] = "SELECT ST_Relate(a.geom, b.geom, 'T********') = 1 FROM item_versions a,"
@@ -375,10 +375,18 @@ static fm_rc route_of(struct ctx *cx, const struct it *m)
     db_bind_int(st, ":vid", m->vid);
     if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "project route");
     cx->route = blob_dup(st, 0, &cx->route_len);
-    cx->corridor = blob_dup(st, 1, &cx->corridor_len);
-    if (!cx->route)
+    int n;
+    void *corridor_utm = blob_dup(st, 1, &n);
+    if (!cx->route) {
+        free(corridor_utm);
         return fm_fail(cx->err, FM_EINTERNAL, NULL, "movement %" PRId64 " cannot be projected",
                        m->id);
+    }
+    fm_rc rc = corridor_utm ? db_to_wgs84(cx->db, corridor_utm, n, cx->utm_crs, &cx->corridor,
+                                          &cx->corridor_len, cx->err)
+                            : FM_OK;
+    free(corridor_utm);
+    if (rc) return rc;
     cx->utm_vid = m->vid;
     return FM_OK;
 }
