@@ -152,8 +152,9 @@ fm_rc db_cached(struct data_db *db, const char *sql, sqlite3_stmt **st, struct f
         return fm_fail(err, FM_EDB, NULL, "injected fault before: %.60s", sql);
     for (size_t i = 0; i < db->nkept; i++)
         if (db->kept[i].sql == sql) {
-            /* released by its last user; reset again in case one forgot */
-            sqlite3_reset(db->kept[i].st);
+            /* released by its last user; again in case a path forgot, so
+             * that no stale binding or cursor can leak into this use */
+            db_release(db->kept[i].st);
             *st = db->kept[i].st;
             return FM_OK;
         }
