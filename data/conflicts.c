@@ -127,6 +127,11 @@ enum stmt_id {
     S_TEXT,
     S_REACH_SET,
     S_REACH_DEL,
+    S_SETTINGS,
+    S_MAX_REACH,
+    S_OPEN_OF_ITEM,
+    S_OPEN_ALL,
+    S_ITEM,
     S_COUNT
 };
 
@@ -140,6 +145,7 @@ struct ctx {
      * corridor in WGS84 */
     int64_t utm_vid;
     int utm_srid;
+    char utm_crs[16]; /* "EPSG:<utm_srid>" */
     void *route, *corridor;
     int route_len, corridor_len;
     /* the conflicts that hold in this pass */
@@ -151,7 +157,9 @@ struct ctx {
 
 /* The R*Tree drives (CROSS JOIN keeps it the outer loop: left to itself
  * SQLite walks every current item of the collection and probes the
- * R*Tree's list, which is quadratic over a full re-check). */
+ * R*Tree's list, which is quadratic over a full re-check). The rules
+ * that need no geometry come before the only geometric test, as far as
+ * they follow from the item alone (bind_rules; rules_hold decides). */
 #define CAND_SQL(coll)                                                                           \
     "SELECT " ITEM_COLS " FROM idx_item_versions_geom r CROSS JOIN item_versions v"              \
     " ON v.vid = r.pkid WHERE r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy"           \
@@ -160,6 +168,13 @@ struct ctx {
     " AND (v.valid_to IS NULL OR v.valid_to > :now)"                                             \
     " AND (v.valid_to IS NULL OR :from IS NULL OR v.valid_to > :from)"                           \
     " AND (v.valid_from IS NULL OR :to IS NULL OR v.valid_from < :to)"                           \
+    " AND (:ztypes IS NULL OR v.type IN ('restricted', 'protected_site')"                        \
+    "  OR (:ztypes = 2 AND v.type = 'no_fly'))"                                                   \
+    " AND (:aironly IS NULL OR v.type = 'air')"                                                   \
+    " AND (:otherparty IS NULL OR v.party <> :otherparty)"                                        \
+    " AND (:draftparty IS NULL OR v.status <> 'draft' OR v.party = :draftparty)"                  \
+    " AND (:floor IS NULL OR v.alt_ceiling IS NULL OR v.alt_ceiling > :floor)"                    \
+    " AND (:ceil IS NULL OR v.alt_floor IS NULL OR v.alt_floor < :ceil)"                          \
     " AND (:pre IS NULL OR ST_Intersects(:pre, v.geom) = 1)"
 
 #define FEATURE_SQL                                                                              \
@@ -181,22 +196,30 @@ static const char *const stmt_sql[S_COUNT] = {
     /* the route in metres, and its corridor (buffered in metres) back in
      * WGS84 for drawing: clash geometries are cut in WGS84, so that the
      * hot path only ever projects one way (SpatiaLite keeps one PROJ
-     * transformation: alternating directions re-creates it each time) */
-    [S_UTM] = "SELECT ST_Transform(geom, :srid), CASE WHEN :half > 0 THEN"
-              " ST_Transform(ST_Buffer(ST_Transform(geom, :srid), :half), 4326) END"
+     * transformation per connection: alternating directions re-creates
+     * it each time; the corridor goes back through db_to_wgs84).
+     * Each ST_Transform names both CRSs ('EPSG:4326', :crs = 'EPSG:326xx'):
+     * given only SRIDs, SpatiaLite looks both up in spatial_ref_sys with
+     * two sqlite3_get_table calls per row (three times the cost of the
+     * projection itself); the result is the same, byte for byte
+     * (tests/unit/test_conflicts.c checks). */
+    [S_UTM] = "SELECT ST_Transform(geom, :srid, NULL, 'EPSG:4326', :crs), CASE WHEN :half > 0"
+              " THEN ST_Buffer(ST_Transform(geom, :srid, NULL, 'EPSG:4326', :crs), :half) END"
               " FROM item_versions WHERE vid = :vid",
     /* the predicates, cheap; the clash geometry only when it is written */
     [S_RELATE] = "SELECT ST_Relate(a.geom, b.geom, 'T********') = 1 FROM item_versions a,"
                  " item_versions b WHERE a.vid = :a AND b.vid = :b",
     [S_RELATE_GEOM] = "SELECT coalesce(CastToXY(ST_Intersection(a.geom, b.geom)), a.geom)"
                       " FROM item_versions a, item_versions b WHERE a.vid = :a AND b.vid = :b",
-    [S_MCZ] = "SELECT ST_Distance(:route, ST_Transform(z.geom, :srid)) < :half OR (:half <= 0"
+    [S_MCZ] = "SELECT ST_Distance(:route, ST_Transform(z.geom, :srid, NULL, 'EPSG:4326', :crs))"
+              " < :half OR (:half <= 0"
               " AND ST_Relate(m.geom, z.geom, 'T********') = 1)"
               " FROM item_versions m, item_versions z WHERE m.vid = :m AND z.vid = :z",
     [S_MCZ_GEOM] = "SELECT coalesce(CastToXY(ST_Intersection(coalesce(:corridor, m.geom),"
                    " z.geom)), CastToXY(ST_ShortestLine(m.geom, z.geom)), z.geom)"
                    " FROM item_versions m, item_versions z WHERE m.vid = :m AND z.vid = :z",
-    [S_INM] = "SELECT ST_Distance(:route, ST_Transform(i.geom, :srid)) < :near"
+    [S_INM] = "SELECT ST_Distance(:route, ST_Transform(i.geom, :srid, NULL, 'EPSG:4326', :crs))"
+              " < :near"
               " FROM item_versions i WHERE i.vid = :i",
     [S_INM_GEOM] = "SELECT geom FROM item_versions WHERE vid = :i",
     /* a buffer in degrees that holds everything within r metres: a prepared
@@ -219,16 +242,25 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TEXT] = "SELECT " FEATURE_SQL ", c.revision, c.vis_party FROM conflicts c WHERE c.id = :id",
     [S_REACH_SET] = "INSERT OR REPLACE INTO conflict_reach (item_id, reach_m) VALUES (:id, :r)",
     [S_REACH_DEL] = "DELETE FROM conflict_reach WHERE item_id = :id",
+    [S_SETTINGS] = "SELECT value FROM conflict_settings WHERE key = 'incident_near_m'",
+    [S_MAX_REACH] = "SELECT coalesce(max(reach_m), 0) FROM conflict_reach",
+    [S_OPEN_OF_ITEM] = "SELECT id FROM conflicts WHERE state = 'open' AND a_id = :i"
+                       " UNION SELECT id FROM conflicts WHERE state = 'open' AND b_id = :i"
+                       " ORDER BY 1",
+    [S_OPEN_ALL] = "SELECT id FROM conflicts WHERE state = 'open' ORDER BY id",
+    [S_ITEM] = "SELECT " ITEM_COLS " FROM item_versions v WHERE v.item_id = :id"
+               " AND v.sys_to IS NULL",
 };
 
+/* The connection's kept statement id, reset and unbound; the pass hands
+ * back every one it used (ctx_cleanup). */
 static sqlite3_stmt *stmt(struct ctx *cx, enum stmt_id id)
 {
-    if (!cx->st[id]) {
-        if (db_prepare(cx->db, stmt_sql[id], &cx->st[id], cx->err)) return NULL;
-    } else {
-        sqlite3_reset(cx->st[id]);
-        sqlite3_clear_bindings(cx->st[id]);
+    if (cx->st[id]) {
+        db_release(cx->st[id]);
+        cx->st[id] = NULL;
     }
+    if (db_cached(cx->db, stmt_sql[id], &cx->st[id], cx->err)) return NULL;
     return cx->st[id];
 }
 
@@ -249,22 +281,20 @@ static fm_rc ctx_init(struct ctx *cx, struct data_db *db, const struct data_view
     cx->err = err;
     cx->utm_vid = -1;
     cx->near_m = 1000;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT value FROM conflict_settings WHERE key = 'incident_near_m'",
-                          &st, err);
-    if (rc) return rc;
+    sqlite3_stmt *st = stmt(cx, S_SETTINGS);
+    if (!st) return FM_EDB;
+    fm_rc rc = FM_OK;
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW)
         cx->near_m = sqlite3_column_double(st, 0);
     else if (s != SQLITE_DONE)
         rc = db_fail(db, err, "conflict settings");
-    sqlite3_finalize(st);
     return rc;
 }
 
 static void ctx_cleanup(struct ctx *cx)
 {
-    for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(cx->st[i]);
+    for (int i = 0; i < S_COUNT; i++) db_release(cx->st[i]);
     free(cx->route);
     free(cx->corridor);
     free(cx->seen);
@@ -336,17 +366,27 @@ static fm_rc route_of(struct ctx *cx, const struct it *m)
     cx->route = cx->corridor = NULL;
     cx->utm_vid = -1;
     cx->utm_srid = utm_srid(m->box);
+    snprintf(cx->utm_crs, sizeof cx->utm_crs, "EPSG:%d", cx->utm_srid);
     sqlite3_stmt *st = stmt(cx, S_UTM);
     if (!st) return FM_EDB;
     db_bind_int(st, ":srid", cx->utm_srid);
+    db_bind_text(st, ":crs", cx->utm_crs);
     db_bind_double(st, ":half", m->half_w);
     db_bind_int(st, ":vid", m->vid);
     if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "project route");
     cx->route = blob_dup(st, 0, &cx->route_len);
-    cx->corridor = blob_dup(st, 1, &cx->corridor_len);
-    if (!cx->route)
+    int n;
+    void *corridor_utm = blob_dup(st, 1, &n);
+    if (!cx->route) {
+        free(corridor_utm);
         return fm_fail(cx->err, FM_EINTERNAL, NULL, "movement %" PRId64 " cannot be projected",
                        m->id);
+    }
+    fm_rc rc = corridor_utm ? db_to_wgs84(cx->db, corridor_utm, n, cx->utm_crs, &cx->corridor,
+                                          &cx->corridor_len, cx->err)
+                            : FM_OK;
+    free(corridor_utm);
+    if (rc) return rc;
     cx->utm_vid = m->vid;
     return FM_OK;
 }
@@ -439,6 +479,7 @@ static fm_rc space_holds(struct ctx *cx, const struct clash *c, int *hit)
         db_bind_double(st, ":half", c->a->half_w);
         bind_b(st, ":route", cx->route, cx->route_len);
         db_bind_int(st, ":srid", cx->utm_srid);
+        db_bind_text(st, ":crs", cx->utm_crs);
         db_bind_int(st, ":m", c->a->vid);
         db_bind_int(st, ":z", c->b->vid);
     } else {
@@ -446,6 +487,7 @@ static fm_rc space_holds(struct ctx *cx, const struct clash *c, int *hit)
         if (!(st = stmt(cx, S_INM))) return FM_EDB;
         bind_b(st, ":route", cx->route, cx->route_len);
         db_bind_int(st, ":srid", cx->utm_srid);
+        db_bind_text(st, ":crs", cx->utm_crs);
         db_bind_double(st, ":near", cx->near_m);
         db_bind_int(st, ":i", c->a->vid);
     }
@@ -614,12 +656,36 @@ static fm_rc check_pair(struct ctx *cx, enum kind k, const struct it *a, const s
     return rc;
 }
 
+static int forbids_movements(const struct it *zone)
+{
+    return !strcmp(zone->type, "restricted") || !strcmp(zone->type, "protected_site") ||
+           !strcmp(zone->type, "no_fly");
+}
+
+/* Binds the candidate query's filters that need no geometry: only what
+ * rules_hold would refuse anyway, knowing x alone (type, party, draft,
+ * altitude band). */
+static void bind_rules(sqlite3_stmt *st, enum kind k, const struct it *x)
+{
+    int air = strcmp(x->type, "air") == 0;
+    if (k == K_MCZ && x->coll == DATA_MOVEMENTS) db_bind_int(st, ":ztypes", air ? 2 : 1);
+    if (k == K_MCZ && x->coll == DATA_ZONES && !strcmp(x->type, "no_fly"))
+        db_bind_int(st, ":aironly", 1);
+    if (k == K_ZO) db_bind_text(st, ":otherparty", x->party);
+    if (is_draft(x)) db_bind_text(st, ":draftparty", x->party);
+    if (k == K_ZO || (k == K_MCZ && x->coll == DATA_MOVEMENTS && air)) {
+        if (x->has_floor) db_bind_double(st, ":floor", x->floor);
+        if (x->has_ceil) db_bind_double(st, ":ceil", x->ceil);
+    }
+}
+
 /* Pairs item x with the live items of collection `other` whose boxes come
  * within reach metres of its own, in kind k; x is the pair's a when x_is_a
  * (zones_overlap: the lower id is a). Only items with id >= min_id. */
 static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll other, double reach,
                            enum kind k, int x_is_a, int64_t min_id)
 {
+    if (k == K_MCZ && x->coll == DATA_ZONES && !forbids_movements(x)) return FM_OK;
     enum stmt_id sid = other == DATA_ZONES       ? S_CAND_ZONES
                        : other == DATA_INCIDENTS ? S_CAND_INCIDENTS
                                                  : S_CAND_MOVEMENTS;
@@ -655,6 +721,7 @@ static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll ot
     db_bind_int(st, ":now", cx->now);
     if (x->has_from) db_bind_int(st, ":from", x->from);
     if (x->has_to) db_bind_int(st, ":to", x->to);
+    bind_rules(st, k, x);
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         struct it y;
@@ -675,16 +742,11 @@ static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll ot
 static fm_rc max_reach(struct ctx *cx, double *out)
 {
     *out = 0;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(cx->db, "SELECT coalesce(max(reach_m), 0) FROM conflict_reach", &st,
-                          cx->err);
-    if (rc) return rc;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *out = sqlite3_column_double(st, 0);
-    else
-        rc = db_fail(cx->db, cx->err, "corridor reach");
-    sqlite3_finalize(st);
-    return rc;
+    sqlite3_stmt *st = stmt(cx, S_MAX_REACH);
+    if (!st) return FM_EDB;
+    if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "corridor reach");
+    *out = sqlite3_column_double(st, 0);
+    return FM_OK;
 }
 
 static fm_rc set_reach(struct ctx *cx, const struct it *m, int live)
@@ -702,14 +764,9 @@ static fm_rc set_reach(struct ctx *cx, const struct it *m, int live)
 static fm_rc resolve_unseen(struct ctx *cx, int64_t item, const char *why)
 {
     if (cx->nseen) qsort(cx->seen, cx->nseen, sizeof *cx->seen, cmp_id);
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(cx->db,
-                          item > 0 ? "SELECT id FROM conflicts WHERE state = 'open' AND a_id = :i"
-                                     " UNION SELECT id FROM conflicts WHERE state = 'open'"
-                                     " AND b_id = :i ORDER BY 1"
-                                   : "SELECT id FROM conflicts WHERE state = 'open' ORDER BY id",
-                          &st, cx->err);
-    if (rc) return rc;
+    sqlite3_stmt *st = stmt(cx, item > 0 ? S_OPEN_OF_ITEM : S_OPEN_ALL);
+    if (!st) return FM_EDB;
+    fm_rc rc = FM_OK;
     db_bind_int(st, ":i", item);
     /* gather first: resolving changes the rows the cursor walks */
     int64_t *ids = NULL;
@@ -727,7 +784,7 @@ static fm_rc resolve_unseen(struct ctx *cx, int64_t item, const char *why)
         ids[n++] = id;
     }
     if (s != SQLITE_DONE) rc = db_fail(cx->db, cx->err, "open conflicts");
-    sqlite3_finalize(st);
+    db_release(st);
     for (size_t i = 0; !rc && i < n; i++) {
         char *before, vis[16];
         int64_t revision;
@@ -759,17 +816,16 @@ fm_rc conflicts_check_item(struct data_db *db, const struct data_viewer *v, enum
     struct ctx cx;
     fm_rc rc = ctx_init(&cx, db, v, now, NULL, err);
     if (rc) goto done;
-    sqlite3_stmt *st;
-    if ((rc = db_prepare(db,
-                         "SELECT " ITEM_COLS " FROM item_versions v WHERE v.item_id = ?"
-                         " AND v.sys_to IS NULL",
-                         &st, err)))
+    sqlite3_stmt *st = stmt(&cx, S_ITEM);
+    if (!st) {
+        rc = FM_EDB;
         goto done;
-    sqlite3_bind_int64(st, 1, item);
+    }
+    db_bind_int(st, ":id", item);
     struct it x;
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW) read_item(st, &x);
-    sqlite3_finalize(st);
+    db_release(st);
     if (s != SQLITE_ROW) {
         rc = s == SQLITE_DONE ? fm_fail(err, FM_ENOTFOUND, NULL, "no item %" PRId64, item)
                               : db_fail(db, err, "conflict item");

@@ -34,6 +34,17 @@ void data_close(struct data_db *db);
 /* The schema version this build writes (PRAGMA user_version). */
 int data_schema_version(void);
 
+/* A thread with its own connection that copies the write-ahead log back
+ * into the database file when the log passes 1,000 pages, so that no
+ * writer's commit does (checkpoint.c). While it runs, this process's
+ * connections to the same file leave that work to it; without one they
+ * do it inline, as SQLite does by default. OUT *out. */
+struct data_checkpointer;
+fm_rc data_checkpointer_start(const char *path, struct data_checkpointer **out,
+                              struct fm_err *err);
+/* Stops the thread and closes its connection. Takes NULL. */
+void data_checkpointer_free(struct data_checkpointer *c);
+
 /* ---- limits ----------------------------------------------------------- */
 
 struct data_limits {

@@ -80,7 +80,7 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
                        int after_owner_only, fm_time at, struct fm_err *err)
 {
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err);
+    fm_rc rc = db_cached(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err);
     if (rc) return rc;
     char prev[65];
     int64_t seq = 1;
@@ -90,7 +90,7 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
         seq = sqlite3_column_int64(st, 0) + 1;
         snprintf(prev, sizeof prev, "%s", db_text(st, 1));
     }
-    sqlite3_finalize(st);
+    db_release(st);
     if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(db, err, "event head");
 
     struct record r = {seq,   at,   v->user, v->party, action, collection,
@@ -98,11 +98,11 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
     char hash[65];
     record_hash(prev, &r, hash);
 
-    rc = db_prepare(db,
-                    "INSERT INTO events (seq, at, user, party, action, collection, item_id,"
-                    " version, owner, before_draft, after_draft, before, after, prev_hash, hash)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    &st, err);
+    rc = db_cached(db,
+                   "INSERT INTO events (seq, at, user, party, action, collection, item_id,"
+                   " version, owner, before_draft, after_draft, before, after, prev_hash, hash)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int64(st, 2, at);
@@ -120,7 +120,7 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
     sqlite3_bind_text(st, 14, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 15, hash, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "append event");
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 

@@ -6,9 +6,21 @@
 
 #include <sqlite3.h>
 
+/* A statement kept prepared for the life of the connection (db_cached). */
+struct db_kept {
+    const char *sql; /* the key: the address of a string literal */
+    sqlite3_stmt *st;
+};
+
 struct data_db {
     sqlite3 *h;
-    void *splite; /* SpatiaLite's per-connection cache */
+    void *splite;         /* SpatiaLite's per-connection cache */
+    struct db_kept *kept; /* db_cached's statements, finalized by data_close */
+    size_t nkept, akept;
+    /* db_to_wgs84's in-memory connection, opened on first use */
+    sqlite3 *aux;
+    void *aux_splite;
+    sqlite3_stmt *aux_inverse;
 };
 
 /* Translate a SQLite failure once, here, into FM_EDB (or FM_EBUSY). */
@@ -21,8 +33,34 @@ extern long db_fault_countdown;
 
 /* Prepare; on failure fills err. OUT *st. */
 fm_rc db_prepare(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err);
+/* The hot paths' statements, prepared once per connection
+ * (SQLITE_PREPARE_PERSISTENT) and kept until data_close. sql must be a
+ * string literal: its address is the key. OUT *st, borrowed, reset and
+ * with no bindings. The caller hands it back with db_release after its
+ * last step, on every path, error paths included; db_commit and
+ * db_rollback reset any still in progress as a safety net. Counts as a
+ * db_prepare for db_fault_countdown. Not re-entrant: one use of a given
+ * sql at a time. */
+fm_rc db_cached(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err);
+/* Resets st and clears its bindings; NULL is allowed. */
+void db_release(sqlite3_stmt *st);
+/* Projects a SpatiaLite geometry blob from from_crs ("EPSG:32636") to
+ * WGS84 (SRID 4326) on a second, in-memory SpatiaLite connection of the
+ * same thread: SpatiaLite keeps one PROJ transformation per connection,
+ * and projecting the other way on the main one re-creates it twice
+ * (0.4 ms). OUT *out (malloc) and *out_len; *out stays NULL for a NULL
+ * result. Counts as a db_prepare for db_fault_countdown. */
+fm_rc db_to_wgs84(struct data_db *db, const void *blob, int len, const char *from_crs, void **out,
+                  int *out_len, struct fm_err *err);
 /* Runs sql with no results. */
 fm_rc db_exec(struct data_db *db, const char *sql, struct fm_err *err);
+
+/* Hands the connection's checkpoints to the file's checkpointer, if any
+ * (checkpoint.c); data_open calls it. */
+void db_wal_hook_install(struct data_db *db);
+/* Test seam (tests/unit/test_checkpoint.c): how many checkpoints writers
+ * ran inline, in their commit, because no checkpointer ran. */
+extern _Atomic long db_inline_checkpoints;
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 fm_rc db_begin(struct data_db *db, struct fm_err *err);

@@ -43,7 +43,7 @@ static int is_initial_status(enum data_coll c, const char *status)
 static fm_rc geometry_check(struct data_db *db, const char *geojson, struct fm_err *err)
 {
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
+    fm_rc rc = db_cached(db,
                           "SELECT g IS NULL, ST_IsValid(g), ST_IsValidReason(g)"
                           " FROM (SELECT " GEOM_SQL " AS g)",
                           &st, err);
@@ -56,7 +56,7 @@ static fm_rc geometry_check(struct data_db *db, const char *geojson, struct fm_e
     } else if (sqlite3_column_int(st, 1) != 1) {
         rc = fm_fail(err, FM_EINVAL, "/geometry", "invalid geometry: %s", db_text(st, 2));
     }
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 
@@ -73,7 +73,7 @@ fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum da
 {
     memset(cur, 0, sizeof *cur);
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
+    fm_rc rc = db_cached(db,
                           "SELECT v.vid, v.version, v.party, v.status, v.feature,"
                           " i.created_at, i.created_by FROM item_versions v"
                           " JOIN items i ON i.id = v.item_id"
@@ -98,7 +98,7 @@ fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum da
     } else {
         rc = db_fail(db, err, "load item");
     }
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 
@@ -137,7 +137,7 @@ struct version_row {
 static fm_rc insert_version(struct data_db *db, const struct version_row *r, struct fm_err *err)
 {
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
+    fm_rc rc = db_cached(db,
                           "INSERT INTO item_versions (item_id, version, collection, party, status,"
                           " type, title, valid_from, valid_to, alt_floor, alt_ceiling, sys_from,"
                           " action, by_user, feature, geom) VALUES"
@@ -162,19 +162,19 @@ static fm_rc insert_version(struct data_db *db, const struct version_row *r, str
     sqlite3_bind_text(st, 15, r->feature_text, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 16, r->geometry_text, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "insert version");
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 
 static fm_rc close_version(struct data_db *db, int64_t vid, fm_time now, struct fm_err *err)
 {
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "UPDATE item_versions SET sys_to = ? WHERE vid = ?", &st, err);
+    fm_rc rc = db_cached(db, "UPDATE item_versions SET sys_to = ? WHERE vid = ?", &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, vid);
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "close version");
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 
@@ -189,7 +189,7 @@ static fm_rc insert_item(struct data_db *db, enum data_coll c, const char *party
                          const char *by, int64_t *id, struct fm_err *err)
 {
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
+    fm_rc rc = db_cached(db,
                           "INSERT INTO items (collection, party, created_at, created_by)"
                           " VALUES (?,?,?,?)",
                           &st, err);
@@ -200,7 +200,7 @@ static fm_rc insert_item(struct data_db *db, enum data_coll c, const char *party
     sqlite3_bind_text(st, 4, by, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "insert item");
     *id = sqlite3_last_insert_rowid(db->h);
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 

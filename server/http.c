@@ -18,6 +18,7 @@ struct srv {
     size_t ndbs;
     struct srv_streams *streams; /* the live event streams (stream.c) */
     struct srv_recheck *recheck; /* conflicts re-checked on time (conflicts.c) */
+    struct data_checkpointer *checkpointer; /* WAL checkpoints off the write path */
     char *tls_key, *tls_cert;    /* PEM text, when serving HTTPS */
 };
 
@@ -484,7 +485,8 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : c->port;
-    fm_rc rrc = srv_recheck_start(c, s->streams, &s->recheck, err);
+    fm_rc rrc = data_checkpointer_start(c->db_path, &s->checkpointer, err);
+    if (!rrc) rrc = srv_recheck_start(c, s->streams, &s->recheck, err);
     if (rrc) {
         srv_stop(s);
         return rrc;
@@ -511,6 +513,7 @@ void srv_stop(struct srv *s)
     MHD_stop_daemon(s->daemon);
     srv_streams_free(s->streams);
     for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
+    data_checkpointer_free(s->checkpointer);
     free(s->tls_cert);
     free(s->tls_key);
     free(s->dbs);

@@ -272,6 +272,8 @@ static void random_feature(enum data_coll c, double x0, double y0, char *out, si
     }
 }
 
+static void store_checks(unsigned seed);
+
 static void random_run(unsigned seed, const char *dir)
 {
     printf("# random run, seed %u (FM_SEED=%u repeats it)\n", seed, seed);
@@ -344,6 +346,7 @@ static void random_run(unsigned seed, const char *dir)
     int64_t bad = -1, count = 0;
     CHECK(data_events_verify(db, &bad, &count, &err) == FM_OK && bad == 0,
           "the event chain holds with conflict events (%lld)", (long long)bad);
+    store_checks(seed);
     if (check_failed > failed_before) printf("# FAILED: keep seed %u in regression_seeds\n", seed);
     close_db();
 }
@@ -395,6 +398,34 @@ static double ref_double(const char *sql)
         printf("ref: %s\n", sqlite3_errmsg(ref));
     sqlite3_finalize(st);
     return d;
+}
+
+/* What the engine's shortcuts must not change: the conflicts' spatial
+ * index (kept by plain SQL triggers, migration 4) holds each conflict's
+ * box, and ST_Transform given both CRSs by name projects exactly as
+ * given the SRIDs only (both ways), for every item in its UTM zone. */
+static void store_checks(unsigned seed)
+{
+    double missing = ref_double(
+        "SELECT count(*) FROM conflicts c WHERE c.geom IS NOT NULL AND NOT EXISTS (SELECT 1"
+        " FROM idx_conflicts_geom r WHERE r.pkid = c.id AND r.xmin <= MbrMinX(c.geom)"
+        " AND r.xmax >= MbrMaxX(c.geom) AND r.ymin <= MbrMinY(c.geom)"
+        " AND r.ymax >= MbrMaxY(c.geom))");
+    double extra = ref_double("SELECT count(*) FROM idx_conflicts_geom r WHERE NOT EXISTS"
+                              " (SELECT 1 FROM conflicts c WHERE c.id = r.pkid"
+                              " AND c.geom IS NOT NULL)");
+    double n = ref_double("SELECT count(*) FROM conflicts");
+    CHECK(missing == 0 && extra == 0 && n > 0,
+          "seed %u: the spatial index holds each of the %.0f conflicts' boxes (%.0f missing,"
+          " %.0f extra)",
+          seed, n, missing, extra);
+    double differ = ref_double(
+        "SELECT count(*) FROM (SELECT geom, " REF_UTM("v") " AS u FROM item_versions v)"
+        " WHERE ST_Transform(geom, u) IS NOT ST_Transform(geom, u, NULL, 'EPSG:4326',"
+        " 'EPSG:' || u) OR ST_Transform(ST_Transform(geom, u), 4326) IS NOT"
+        " ST_Transform(ST_Transform(geom, u), 4326, NULL, 'EPSG:' || u, 'EPSG:4326')");
+    CHECK(differ == 0, "seed %u: ST_Transform by CRS names equals by SRIDs (%.0f differ)", seed,
+          differ);
 }
 
 static int count_cb(void *ctx, int64_t id, const char *feature)
