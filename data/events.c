@@ -128,13 +128,13 @@ fm_rc data_events_last(struct data_db *db, int64_t *out, struct fm_err *err)
 {
     *out = 0;
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT coalesce(max(seq), 0) FROM events", &st, err);
+    fm_rc rc = db_cached(db, "SELECT coalesce(max(seq), 0) FROM events", &st, err);
     if (rc) return rc;
     if (sqlite3_step(st) == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);
     else
         rc = db_fail(db, err, "last event");
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 

@@ -3,6 +3,7 @@
  * party and type, now or as of a past time, paged in id order. */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -146,22 +147,17 @@ static fm_rc pic_run(struct data_db *db, sqlite3_stmt *st, data_pic_cb cb, void 
         if (row.wkb && cb(ctx, &row)) break;
     }
     fm_rc rc = s == SQLITE_ROW || s == SQLITE_DONE ? FM_OK : db_fail(db, err, "picture query");
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 
-fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum data_coll c,
-                         const double bbox[4], int has_asof, fm_time asof, data_pic_cb cb,
-                         void *ctx, struct fm_err *err)
+/* The pictures' statements, one per collection and now/as-of, made once:
+ * db_cached keys statements by the address of their text. */
+static char pic_sql[DATA_COLL_COUNT][2][1600];
+static pthread_once_t pic_once = PTHREAD_ONCE_INIT;
+
+static void pic_sql_init(void)
 {
-    struct data_query q;
-    memset(&q, 0, sizeof q);
-    q.coll = c;
-    q.has_bbox = 1, q.bbox_loose = 1;
-    memcpy(q.bbox, bbox, sizeof q.bbox);
-    q.has_asof = has_asof, q.asof = asof;
-    struct where w;
-    build_where(&q, &w);
     /* only incidents and movements carry style in their properties */
     static const char *const extra[DATA_COLL_COUNT] = {
         [DATA_ZONES] = "NULL, NULL, NULL",
@@ -169,13 +165,35 @@ fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum d
                            " json_extract(v.feature, '$.properties.severity'), NULL",
         [DATA_MOVEMENTS] = "NULL, NULL, json_extract(v.feature, '$.properties.corridor_width_m')",
     };
-    char sql[1600];
-    snprintf(sql, sizeof sql,
-             "SELECT v.item_id, v.party, v.status, v.type, v.title, %s, AsBinary(v.geom)"
-             " FROM %s WHERE %s ORDER BY v.item_id",
-             extra[c], from(&q), w.sql);
+    for (int c = 0; c < DATA_COLL_COUNT; c++)
+        for (int asof = 0; asof < 2; asof++) {
+            struct data_query q;
+            memset(&q, 0, sizeof q);
+            q.has_bbox = 1, q.bbox_loose = 1, q.has_asof = asof;
+            struct where w;
+            build_where(&q, &w);
+            snprintf(pic_sql[c][asof], sizeof pic_sql[c][asof],
+                     "SELECT v.item_id, v.party, v.status, v.type, v.title, %s, AsBinary(v.geom)"
+                     " FROM %s WHERE %s ORDER BY v.item_id",
+                     extra[c], from(&q), w.sql);
+        }
+}
+
+fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         const double bbox[4], int has_asof, fm_time asof, data_pic_cb cb,
+                         void *ctx, struct fm_err *err)
+{
+    if ((unsigned)c >= DATA_COLL_COUNT)
+        return fm_fail(err, FM_EINVAL, NULL, "no such collection");
+    pthread_once(&pic_once, pic_sql_init);
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    q.coll = c;
+    q.has_bbox = 1, q.bbox_loose = 1;
+    memcpy(q.bbox, bbox, sizeof q.bbox);
+    q.has_asof = has_asof != 0, q.asof = asof;
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, sql, &st, err);
+    fm_rc rc = db_cached(db, pic_sql[c][q.has_asof], &st, err);
     if (rc) return rc;
     bind_query(st, v, &q);
     return pic_run(db, st, cb, ctx, err);
@@ -186,7 +204,7 @@ fm_rc data_picture_conflicts(struct data_db *db, const struct data_viewer *v,
                              struct fm_err *err)
 {
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(
+    fm_rc rc = db_cached(
         db,
         "SELECT c.id, NULL, c.state, c.kind, " CONFLICT_TITLE_SQL ", NULL, c.severity, NULL,"
         " AsBinary(c.geom)"

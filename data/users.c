@@ -366,10 +366,10 @@ fm_rc data_token_get(struct data_db *db, const char *token, struct data_viewer *
     char hash[65];
     sha256_hex(token, hash);
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "SELECT u.id, u.name, u.party, u.role, t.hash FROM tokens t"
-                          " JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
-                          &st, err);
+    fm_rc rc = db_cached(db,
+                         "SELECT u.id, u.name, u.party, u.role, t.hash FROM tokens t"
+                         " JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
+                         &st, err);
     if (rc) return rc;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
@@ -380,7 +380,7 @@ fm_rc data_token_get(struct data_db *db, const char *token, struct data_viewer *
         rc = fm_fail(err, FM_EUNAUTH, NULL, "invalid token");
     else
         rc = db_fail(db, err, "token get");
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 
