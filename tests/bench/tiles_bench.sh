@@ -100,9 +100,24 @@ echo "==> fusionmap, one cached tile"
 start_fm "$DB" "$WORK/fm-warm" FUSIONMAP_BASEMAP=none
 wait_idle
 TILE="/tiles/all/12/2453/1651.png"
-curl -s -o /dev/null -H "Authorization: Bearer $FM_TOKEN" "$URL$TILE"
+mkdir -p "$WORK/same-png/www" "$WORK/same-png/run"
+curl -s -o "$WORK/same-png/www/tile.png" -H "Authorization: Bearer $FM_TOKEN" "$URL$TILE"
 echo "cached: $(run_wrk cached "$HERE/lua/fm_fixed.lua" "$URL$TILE")"
 stop_fm
+
+# ---- the same PNG from a static file server ----------------------------------------------------
+# The peer's static figure is for its own 54.5 KB tile; this one serves the
+# bytes of fusionmap's cached tile (same lighttpd settings: nproc workers).
+SAME="$WORK/same-png"
+SPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed "s|@HERE@|$SAME|g; s|@PORT@|$SPORT|g; s|@WORKERS@|$(nproc)|g" \
+    "$PEERDIR/conf/lighttpd-static.conf.in" >"$SAME/run/lighttpd.conf"
+setsid lighttpd -D -f "$SAME/run/lighttpd.conf" &
+LPID=$!
+for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$SPORT/tile.png" && break; sleep 0.1; done
+echo "same PNG, static: $(run_wrk static_same "$HERE/lua/fm_fixed.lua" "http://127.0.0.1:$SPORT/tile.png")"
+kill -- -"$LPID" 2>/dev/null || kill "$LPID"
+wait "$LPID" 2>/dev/null || true
 
 # ---- side by side -----------------------------------------------------------------------------
 /usr/bin/python3 - "$WORK/peer-results/summary.tsv" "$RES" "$(nproc)" <<'PY'
@@ -130,6 +145,14 @@ s = pick("static_tile_%sworkers" % ncpu) or pick("static_tile")
 ra, rb = float(c.get("rps", 0)), float(s.get("rps", 0) or 0)
 print("%-34s %12.0f %12.0f %7.2fx   %s / %s | %s / %s" % ("cached tile vs static file, req/s", ra, rb,
       ra / rb if rb else 0, c.get("p50_ms"), c.get("p99_ms"), s.get("p50_ms"), s.get("p99_ms")))
+s2 = fm("static_same")
+rb2 = float(s2.get("rps", 0) or 0)
+print("%-34s %12.0f %12.0f %7.2fx   %s / %s | %s / %s" % ("cached tile vs the same PNG static", ra,
+      rb2, ra / rb2 if rb2 else 0, c.get("p50_ms"), c.get("p99_ms"), s2.get("p50_ms"),
+      s2.get("p99_ms")))
+print("(sizes: fusionmap's tile %d B, the peer's static file %d B)" % (
+      os.path.getsize(os.path.join(res, "..", "same-png", "www", "tile.png")),
+      os.path.getsize(os.path.join(res, "..", "peer", "www", "static", "tile.png"))))
 bad = sum(int(fm(n).get("bad", 0)) for n in ("cold_z10", "cold_z12", "cold_z14"))
 print("\ntargets: cold >= 2x MapServer, cached >= 0.7x static.  bad responses (fusionmap): %d" % bad)
 print("raw: %s, %s" % (res, os.path.dirname(peer_tsv)))

@@ -114,6 +114,25 @@ int main(void)
     }
     CHECK(ok && dropped == 17, "exactly the touched item tiles dropped (%zu)", dropped);
 
+    /* a shared tile outlives its place in the cache until released (ASan
+     * would see a read of freed bytes) */
+    struct tile_key sk = key(5, 19, 12, "A");
+    tile_cache_put(c, &sk, (const unsigned char *)"shared bytes", 12, tile_cache_generation(c),
+                   etag);
+    struct tile_png *sp = NULL, *sp2 = NULL;
+    CHECK(tile_cache_share(c, &sk, &sp, etag2) && sp->len == 12 && strcmp(etag, etag2) == 0,
+          "a shared hit has the bytes and the ETag");
+    CHECK(tile_cache_share(c, &sk, &sp2, etag2) && sp2 == sp, "two holders share one copy");
+    tile_cache_clear(c);
+    CHECK(!has(c, sk), "cleared");
+    CHECK(memcmp(sp->data, "shared bytes", 12) == 0, "the bytes stay while held");
+    tile_png_release(sp);
+    CHECK(memcmp(sp2->data, "shared bytes", 12) == 0, "and while the other holder has them");
+    tile_png_release(sp2);
+    tile_png_release(NULL);
+    struct tile_png *none = sp;
+    CHECK(!tile_cache_share(c, &sk, &none, etag2) && none == NULL, "a miss shares nothing");
+
     /* a picture rendered before an invalidation is not kept */
     uint64_t gen = tile_cache_generation(c);
     tile_cache_invalidate_bbox(c, box);

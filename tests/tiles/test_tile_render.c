@@ -8,6 +8,7 @@
 #include "fixture.h"
 
 #include <cairo.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,8 +300,82 @@ static void conflicts(void)
     free(zones_without);
 }
 
+/* Straight RGBA of pixel (x, y) of a PNG; 0 when it cannot be read. */
+static int pixel_at(const unsigned char *png, size_t len, int x, int y, int rgba[4])
+{
+    cairo_surface_t *s = decode(png, len);
+    if (!s) return 0;
+    const unsigned char *d = cairo_image_surface_get_data(s);
+    uint32_t px;
+    memcpy(&px, d + y * cairo_image_surface_get_stride(s) + 4 * x, 4);
+    int a = (int)(px >> 24);
+    for (int c = 0; c < 3; c++) {
+        int v = (int)(px >> (16 - 8 * c)) & 255;
+        rgba[c] = a ? v * 255 / a : 0;
+    }
+    rgba[3] = a;
+    cairo_surface_destroy(s);
+    return 1;
+}
+
+/* A world pixel at zoom z (256 px tiles) as lon/lat. */
+static void world_px_lonlat(int z, double gx, double gy, double *lon, double *lat)
+{
+    double n = 256.0 * (double)(1L << z);
+    *lon = gx / n * 360.0 - 180.0;
+    *lat = atan(sinh(M_PI * (1 - 2 * gy / n))) * 180.0 / M_PI;
+}
+
+/* Zoom 11 and below: points are counted in 32 px cells anchored to the
+ * world, so a cell just inside one tile draws there whole and nothing in
+ * its neighbour; zoom 12 draws every point. */
+static void clusters(void)
+{
+    struct fx_source fx;
+    memset(&fx, 0, sizeof fx);
+    /* five incidents of party A in the first cell of tile 10/614/412, at
+     * its left edge (inside the buffer of 10/613/412) */
+    for (int i = 0; i < 5; i++) {
+        double lon, lat;
+        world_px_lonlat(10, 614 * 256 + 2 + 5 * i, 412 * 256 + 100 + 3 * i, &lon, &lat);
+        fx_add(&fx, TILE_INCIDENT, "A", "reported", NULL, NULL);
+        fx_point(&fx.items[fx.n - 1].w, lon, lat);
+    }
+    struct tile_source src = fx_source_of(&fx);
+    struct fm_err err;
+    unsigned char *png;
+    size_t len;
+    CHECK(tile_render(&src, NULL, TILE_LAYER_INCIDENTS, 10, 613, 412, 1, &png, &len, &err) ==
+              FM_OK,
+          "render the left tile");
+    CHECK(opaque_pixels(png, len) == 0,
+          "the left tile draws nothing of a cell that lies in its neighbour (%ld px)",
+          opaque_pixels(png, len));
+    free(png);
+    CHECK(tile_render(&src, NULL, TILE_LAYER_INCIDENTS, 10, 614, 412, 1, &png, &len, &err) ==
+              FM_OK,
+          "render the right tile");
+    /* the disc: 0.42, 0.58 of the cell (13.4, 114.6), radius 7.5 px; a
+     * pixel beside the count is party A's blue */
+    int c[4] = {0};
+    CHECK(pixel_at(png, len, 8, 114, c) && c[3] > 200 && c[2] > c[0] + 80,
+          "one disc in party A's colour at the cell (%d,%d,%d,%d)", c[0], c[1], c[2], c[3]);
+    long clustered = opaque_pixels(png, len);
+    free(png);
+    CHECK(clustered > 100 && clustered < 32 * 32, "the disc stays in its cell (%ld px)", clustered);
+    /* zoom 12: the five points drawn one by one cover more */
+    long x12 = 614 * 4, y12 = 412 * 4 + 1; /* z10 pixel rows 100-112 */
+    CHECK(tile_render(&src, NULL, TILE_LAYER_INCIDENTS, 12, x12, y12, 1, &png, &len, &err) ==
+              FM_OK,
+          "render z12");
+    long single = opaque_pixels(png, len);
+    free(png);
+    CHECK(single > clustered, "at zoom 12 every point is drawn (%ld px > %ld)", single, clustered);
+}
+
 int main(void)
 {
+    clusters();
     tiles();
     conflicts();
     maps();

@@ -57,4 +57,29 @@ code=$(get /collections/zones/items/$ID "${A[@]}" -X DELETE -H 'If-Match: "2"')
 for n in l2_14 far1_14; do tile "v3_$n" $n; done
 check "withdrawing it clears it from its tile and keeps the others" \
     '[ "$code" = 204 ] && changed l2_14 v3 v2 && [ "$(pixels v0_l2_14 v3_l2_14)" = 0 ] && kept far1_14 v3 v2'
+
+# another process writes (the command line imports a zone into the same
+# file): the server sees it within its re-read interval (200 ms), not only
+# after its own writes
+for n in l1_14 far2_14; do tile "v4_$n" $n; done
+printf '{"type":"FeatureCollection","features":[%s]}' \
+    "$(zone_json "$(square $L1 0.01)" draft 'Imported zone')" >"$FM_TMP/import.geojson"
+"$FUSIONMAP" import "$FM_TMP/import.geojson" --collection zones --party A --db "$FM_DB" \
+    >"$FM_TMP/import.out" 2>&1
+seen=0
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    sleep 0.3
+    tile v5_l1_14 l1_14
+    if changed l1_14 v5 v4; then seen=1; break; fi
+done
+tile v5_far2_14 far2_14
+check "a zone imported by another process shows in its tile within a few tenths of a second" \
+    '[ $seen = 1 ] && [ "$(pixels v4_l1_14 v5_l1_14)" -gt 100 ] && kept far2_14 v5 v4'
+# a token cached as good does not make a near miss good
+T=$(fm_token liaison-a)
+code1=$(get /tiles/all/14/${P[far2_14]}.png -H "Authorization: Bearer $T")
+code2=$(get /tiles/all/14/${P[far2_14]}.png -H "Authorization: Bearer ${T%?}x")
+code3=$(get /tiles/all/14/${P[far2_14]}.png -H "Authorization: Bearer ${T%?}x")
+check "a token one letter off a good one is refused, each time (401)" \
+    '[ "$code1" = 200 ] && [ "$code2" = 401 ] && [ "$code3" = 401 ]'
 finish
