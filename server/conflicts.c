@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define GEOJSON "application/geo+json"
 
@@ -200,6 +203,8 @@ int h_conflict_resolve(struct req *r, const char *const *p, int n)
 
 /* ---- the re-check on time ----------------------------------------------- */
 
+#define RECHECK_NICE 10
+
 struct srv_recheck {
     pthread_t thread;
     pthread_mutex_t lock;
@@ -213,6 +218,10 @@ struct srv_recheck {
 static void *recheck_main(void *arg)
 {
     struct srv_recheck *h = arg;
+    /* background work: on a busy machine the requests' threads go first
+     * (Linux: a thread's own nice value; failure only costs that) */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RECHECK_NICE) != 0)
+        fm_log(FM_LOG_DEBUG, "conflict re-check: could not lower its priority");
     pthread_mutex_lock(&h->lock);
     while (!h->stop) {
         pthread_mutex_unlock(&h->lock);

@@ -32,7 +32,7 @@ trap cleanup EXIT
 start_fm() { # DB LOG [env...]: starts fusionmap, sets URL
     local db=$1 log=$2
     shift 2
-    env "$@" "$FM" serve --db "$db" --port 0 --threads "$(nproc)" ${FM_ARGS:-} >"$log.out" 2>"$log.err" &
+    env "$@" "$FM" serve --db "$db" --port 0 ${FM_ARGS:-} >"$log.out" 2>"$log.err" &
     PIDS+=($!)
     for _ in $(seq 100); do
         URL=$(grep -o 'http://[0-9.]*:[0-9]\+' "$log.out" 2>/dev/null | head -1) && [ -n "$URL" ] && return 0
