@@ -161,8 +161,8 @@ static void pic_sql_init(void)
     /* only incidents and movements carry style in their properties */
     static const char *const extra[DATA_COLL_COUNT] = {
         [DATA_ZONES] = "NULL, NULL, NULL",
-        [DATA_INCIDENTS] = "json_extract(v.feature, '$.properties.category'),"
-                           " json_extract(v.feature, '$.properties.severity'), NULL",
+        [DATA_INCIDENTS] = ("json_extract(v.feature, '$.properties.category'),"
+                            " json_extract(v.feature, '$.properties.severity'), NULL"),
         [DATA_MOVEMENTS] = "NULL, NULL, json_extract(v.feature, '$.properties.corridor_width_m')",
     };
     for (int c = 0; c < DATA_COLL_COUNT; c++)
