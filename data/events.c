@@ -29,7 +29,9 @@ static json_t *text_or_null(const char *s)
 }
 
 /* hash = hex(SHA-256(prev || canonical(r))) */
-static void record_hash(const char *prev, const struct record *r, char out[65])
+/* 0, or -1 when the record has no canonical JSON (a text that is not
+ * UTF-8, which only an edit of the database file can put there). */
+static int record_hash(const char *prev, const struct record *r, char out[65])
 {
     json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o}", "seq",
                           (json_int_t)r->seq, "at", (json_int_t)r->at, "user", r->user, "party",
@@ -37,8 +39,12 @@ static void record_hash(const char *prev, const struct record *r, char out[65])
                           text_or_null(r->collection), "owner", text_or_null(r->owner), "item",
                           (json_int_t)r->item, "version", (json_int_t)r->version, "before",
                           text_or_null(r->before), "after", text_or_null(r->after));
-    char *canon = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    char *canon = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
+    if (!canon) {
+        memset(out, 0, 65);
+        return -1;
+    }
     size_t n = strlen(canon);
     char *msg = fm_xmalloc(64 + n);
     memcpy(msg, prev, 64);
@@ -48,6 +54,7 @@ static void record_hash(const char *prev, const struct record *r, char out[65])
     fm_hex(d, 32, out);
     free(msg);
     free(canon);
+    return 0;
 }
 
 static int is_draft(const char *feature)
@@ -96,7 +103,8 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
     struct record r = {seq,   at,   v->user, v->party, action, collection,
                        owner, item, version, before,   after};
     char hash[65];
-    record_hash(prev, &r, hash);
+    if (record_hash(prev, &r, hash))
+        return fm_fail(err, FM_EINVAL, NULL, "the event has a text that is not UTF-8");
 
     rc = db_cached(db,
                    "INSERT INTO events (seq, at, user, party, action, collection, item_id,"
@@ -220,7 +228,7 @@ static int chain_step(struct chain *c, const struct record *r, const char *store
                       const char *stored_hash, struct fm_err *err)
 {
     char hash[65];
-    record_hash(c->prev, r, hash);
+    int encodable = record_hash(c->prev, r, hash) == 0;
     if (r->seq != c->expect) {
         c->bad = c->expect;
         fm_fail(err, FM_OK, NULL, "record %" PRId64 " is missing (record %" PRId64
@@ -228,7 +236,7 @@ static int chain_step(struct chain *c, const struct record *r, const char *store
     } else if (strcmp(stored_prev, c->prev) != 0) {
         c->bad = r->seq;
         fm_fail(err, FM_OK, NULL, "record %" PRId64 " does not follow its predecessor", r->seq);
-    } else if (strcmp(stored_hash, hash) != 0) {
+    } else if (!encodable || strcmp(stored_hash, hash) != 0) {
         c->bad = r->seq;
         fm_fail(err, FM_OK, NULL, "record %" PRId64 " was changed after it was written", r->seq);
     }

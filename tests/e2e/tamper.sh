@@ -43,6 +43,8 @@ broken_at() {
 }
 db=$(tamper edit "UPDATE events SET after = replace(after, 'Range North', 'Range South') WHERE seq = 1")
 check "1. an edited record is found at that record (1)" 'broken_at "$db" 1'
+db=$(tamper bytes "UPDATE events SET user = CAST(X'6c69ff61' AS TEXT) WHERE seq = 2")
+check "1b. a record given bytes that are not UTF-8 is found at that record (2), no crash" 'broken_at "$db" 2'
 db=$(tamper delete "DELETE FROM events WHERE seq = 5")
 check "2. a deleted record is found at its place (5)" 'broken_at "$db" 5'
 db=$(tamper insert "CREATE TABLE t AS SELECT * FROM events;
