@@ -336,10 +336,17 @@ fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
     sqlite3_busy_timeout(db->h, 10000);
     sqlite3_extended_result_codes(db->h, 0);
     /* mmap: readers take pages straight from the page cache, without a
-     * pread and a copy per page (a tenth of a cold tile's time) */
+     * pread and a copy per page (a tenth of a cold tile's time).
+     * temp_store=MEMORY: a statement that may fail halfway inside a
+     * transaction (an insert whose trigger writes an R*Tree) keeps the
+     * pages it changes in a statement journal, which past 64 KiB spilled
+     * to a new file in /var/tmp: some 260 writes for each movement the
+     * bench created. That journal only undoes its statement; recovery
+     * after a crash is the WAL's, so keeping it in memory loses nothing. */
     if ((rc = db_exec(db,
                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                      "PRAGMA foreign_keys=ON; PRAGMA mmap_size=1073741824;",
+                      "PRAGMA foreign_keys=ON; PRAGMA mmap_size=1073741824;"
+                      "PRAGMA temp_store=MEMORY;",
                       err)))
         goto fail;
     if ((rc = migrate(db, err))) goto fail;
