@@ -244,7 +244,11 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_REACH_DEL] = "DELETE FROM conflict_reach WHERE item_id = :id",
     [S_SETTINGS] = "SELECT value FROM conflict_settings WHERE key = 'incident_near_m'",
     [S_MAX_REACH] = "SELECT coalesce(max(reach_m), 0) FROM conflict_reach",
-    [S_OPEN_OF_ITEM] = "SELECT id FROM conflicts WHERE state = 'open' AND a_id = :i"
+    /* as a through the pair's unique index (kind, a_id, b_id), as b
+     * through conflicts_b (+state: not by conflicts_state, all open ones) */
+    [S_OPEN_OF_ITEM] = "SELECT id FROM conflicts WHERE kind IN ('movement_crosses_zone',"
+                       " 'zones_overlap', 'incident_in_zone', 'incident_near_movement')"
+                       " AND a_id = :i AND +state = 'open'"
                        " UNION SELECT id FROM conflicts WHERE state = 'open' AND b_id = :i"
                        " ORDER BY 1",
     [S_OPEN_ALL] = "SELECT id FROM conflicts WHERE state = 'open' ORDER BY id",
