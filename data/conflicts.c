@@ -152,6 +152,7 @@ struct ctx {
     int64_t *seen;
     size_t nseen, aseen;
     struct data_recheck_stats *stats;
+    int created; /* conflicts_check_item of an item created in this transaction */
     struct fm_err *err;
 };
 
@@ -223,8 +224,13 @@ static const char *const stmt_sql[S_COUNT] = {
               " FROM item_versions i WHERE i.vid = :i",
     [S_INM_GEOM] = "SELECT geom FROM item_versions WHERE vid = :i",
     /* a buffer in degrees that holds everything within r metres: a prepared
-     * geometry for the candidates' first, cheap test */
-    [S_PREFILTER] = "SELECT ST_Buffer(geom, :deg) FROM item_versions WHERE vid = :vid",
+     * geometry for the candidates' first, cheap test. 8 segments a quarter
+     * circle, not 30: its vertices lie on the circle, so its chords come
+     * no nearer than cos(pi/32) = 0.9952 of the radius, which the 1%
+     * added (check_against) covers; a third of the vertices makes each
+     * test cheaper (SpatiaLite checksums the whole blob on every call to
+     * find its prepared geometry). */
+    [S_PREFILTER] = "SELECT ST_Buffer(geom, :deg, 8) FROM item_versions WHERE vid = :vid",
     [S_FIND] = "SELECT id, state, a_version, b_version, vis_party, resolved_by FROM conflicts"
                " WHERE kind = :kind AND a_id = :a AND b_id = :b",
     [S_INSERT] = "INSERT INTO conflicts (kind, a_coll, a_id, a_version, b_coll, b_id, b_version,"
@@ -585,16 +591,21 @@ static fm_rc record(struct ctx *cx, const struct clash *c)
     void *geom = NULL;
     int len = 0;
     if (cx->stats) cx->stats->found++;
-    sqlite3_stmt *st = stmt(cx, S_FIND);
-    if (!st) return FM_EDB;
-    db_bind_text(st, ":kind", kind_names[c->kind]);
-    db_bind_int(st, ":a", c->a->id);
-    db_bind_int(st, ":b", c->b->id);
-    int s = sqlite3_step(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(cx->db, cx->err, "find conflict");
+    /* an item created in this transaction is in no conflict yet (its id is
+     * new: AUTOINCREMENT), and each pass meets a pair once */
+    sqlite3_stmt *st = NULL;
+    int s = SQLITE_DONE;
+    if (!cx->created) {
+        if (!(st = stmt(cx, S_FIND))) return FM_EDB;
+        db_bind_text(st, ":kind", kind_names[c->kind]);
+        db_bind_int(st, ":a", c->a->id);
+        db_bind_int(st, ":b", c->b->id);
+        s = sqlite3_step(st);
+        if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(cx->db, cx->err, "find conflict");
+    }
     fm_rc rc;
     if (s == SQLITE_DONE) {
-        sqlite3_reset(st);
+        if (st) sqlite3_reset(st);
         if ((rc = clash_geom(cx, c, &geom, &len))) return rc;
         if (!(st = stmt(cx, S_INSERT))) {
             free(geom);
@@ -695,8 +706,8 @@ static fm_rc check_against(struct ctx *cx, const struct it *x, enum data_coll ot
                                                  : S_CAND_MOVEMENTS;
     double box[4];
     double deg = expand(x->box, reach, box);
-    /* x buffered by that many degrees (and 1% for the buffer's chords):
-     * SpatiaLite prepares it once for the whole candidate query */
+    /* x buffered by that many degrees (and 1% for the buffer's chords,
+     * S_PREFILTER): SpatiaLite prepares it once for the candidate query */
     void *pre = NULL;
     int pre_len = 0;
     sqlite3_stmt *st;
@@ -815,11 +826,12 @@ static fm_rc resolve_unseen(struct ctx *cx, int64_t item, const char *why)
 /* ---- the entry points -------------------------------------------------- */
 
 fm_rc conflicts_check_item(struct data_db *db, const struct data_viewer *v, enum data_coll c,
-                           int64_t item, fm_time now, struct fm_err *err)
+                           int64_t item, int created, fm_time now, struct fm_err *err)
 {
     struct ctx cx;
     fm_rc rc = ctx_init(&cx, db, v, now, NULL, err);
     if (rc) goto done;
+    cx.created = created;
     sqlite3_stmt *st = stmt(&cx, S_ITEM);
     if (!st) {
         rc = FM_EDB;
@@ -859,6 +871,7 @@ fm_rc conflicts_check_item(struct data_db *db, const struct data_viewer *v, enum
                 goto done;
         }
     }
+    if (created) goto done; /* all its conflicts were just opened */
     char why[96];
     snprintf(why, sizeof why, live ? "the clash no longer holds after %s %" PRId64 " changed"
                                    : "%s %" PRId64 " is no longer live",

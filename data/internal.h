@@ -169,9 +169,11 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
 
 /* Re-checks item `item` (its current version, just written) against every
  * other live item, inside the caller's transaction: opens new conflicts,
- * resolves those that no longer hold, and appends an event for each. */
+ * resolves those that no longer hold, and appends an event for each.
+ * created: the item was created in this transaction, so that no conflict
+ * names it yet and none is looked up or resolved. */
 fm_rc conflicts_check_item(struct data_db *db, const struct data_viewer *v, enum data_coll c,
-                           int64_t item, fm_time now, struct fm_err *err);
+                           int64_t item, int created, fm_time now, struct fm_err *err);
 
 /* ---- crypto (users.c) ------------------------------------------------- */
 

@@ -235,7 +235,7 @@ fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum da
                             now,    &f,        feature_text, geom_text};
     if ((rc = insert_version(db, &r, err))) goto done;
     if ((rc = events_append(db, v, "create", c, id, 1, NULL, feature_text, now, err))) goto done;
-    if ((rc = conflicts_check_item(db, v, c, id, now, err))) goto done;
+    if ((rc = conflicts_check_item(db, v, c, id, 1, now, err))) goto done;
     *created = out;
     out = NULL;
 done:
@@ -419,7 +419,7 @@ fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data
     if ((rc = insert_version(db, &r, err))) goto done;
     if ((rc = events_append(db, v, action, c, id, version, before_text, feature_text, now, err)))
         goto done;
-    if ((rc = conflicts_check_item(db, v, c, id, now, err))) goto done;
+    if ((rc = conflicts_check_item(db, v, c, id, 0, now, err))) goto done;
     if (updated) {
         *updated = out;
         out = NULL;

@@ -12,7 +12,9 @@
  * 2. The edges: polygons that touch, windows that meet at one instant,
  *    bands that touch, a corridor edge 1 cm short of and 1 cm into a zone,
  *    a corridor at latitude 69, stable ids, the supervisor's resolution,
- *    withdrawal, drafts, the events, and opening and closing on time.
+ *    withdrawal, drafts, the events, opening and closing on time, and
+ *    incidents all around a route's end just inside and outside the
+ *    near distance.
  */
 #include "check.h"
 #include "data.h"
@@ -680,6 +682,41 @@ static void edges(const char *dir)
     CHECK(data_conflicts_recheck(db, now + 5 * 3600, &st, &err) == FM_OK, "re-check after");
     CHECK(open_between(li, lm) == 0, "and no longer once the movement's window has passed");
     CHECK(data_conflicts_recheck(db, now, &st, &err) == FM_OK, "back to now");
+
+    /* incidents 985 m from a route's end, at 31 bearings beyond it, are
+     * near it and those at 1,015 m are not, from either side (incidents
+     * created around a movement, then a movement created among them): the
+     * candidates' prefilter, a buffer of 8 segments a quarter circle with
+     * a 1% margin, loses none between its vertices. Lon 63 is the middle
+     * of UTM zone 41 (scale 0.9996); degrees to metres at lat 20.05. */
+    fm_time_format(now - 3600, t1);
+    fm_time_format(now + 3600, t2);
+    snprintf(text, sizeof text,
+             "{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\",\"coordinates\":"
+             "[[63.0,20.0],[63.0,20.05]]},\"properties\":{\"type\":\"ground\",\"corridor_width_m\":"
+             "50,\"valid_from\":\"%s\",\"valid_to\":\"%s\"}}",
+             t1, t2);
+    int64_t rm1 = create(&B, DATA_MOVEMENTS, text), ring[62];
+    const double pi = 3.14159265358979323846, phi = 20.05 * pi / 180;
+    const double m_lat = 111132.954 - 559.822 * cos(2 * phi) + 1.175 * cos(4 * phi);
+    const double m_lon = 111412.84 * cos(phi) - 93.5 * cos(3 * phi);
+    int ring_ok = 1;
+    for (int k = 0; k < 62; k++) {
+        double dist = k % 2 ? 1015 : 985, b = (-84.375 + 5.625 * (k / 2)) * pi / 180;
+        char inc[300];
+        snprintf(inc, sizeof inc,
+                 "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+                 "[%.8f,%.8f]},\"properties\":{\"severity\":2}}",
+                 63.0 + dist * sin(b) / m_lon, 20.05 + dist * cos(b) / m_lat);
+        ring[k] = create(&A, DATA_INCIDENTS, inc);
+        if (open_between(ring[k], rm1) != (dist < 1000)) ring_ok = 0;
+    }
+    CHECK(ring_ok, "incidents created 985 m beyond a route's end are near it, at 1,015 m not");
+    int64_t rm2 = create(&B, DATA_MOVEMENTS, text);
+    ring_ok = 1;
+    for (int k = 0; k < 62; k++)
+        if (open_between(ring[k], rm2) != (k % 2 == 0)) ring_ok = 0;
+    CHECK(ring_ok, "and a movement created among them finds the same");
 
     CHECK(data_conflicts_set_near(db, 0, &err) == FM_EINVAL, "a distance of 0 is refused");
     struct data_conflict_query bad = {"maybe", 0, {0, 0, 0, 0}, 10, 0};
