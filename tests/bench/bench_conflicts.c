@@ -10,9 +10,14 @@
  * the version, the event, the conflict check and the commit (WAL,
  * synchronous=FULL), with WAL checkpoints in their own thread as the
  * server runs them (data_checkpointer_start). Prints p50/p90/p99/max and
- * the re-check times.
+ * the re-check times, and as a peer what the machine alone takes to write
+ * and fdatasync one movement's WAL frames.
  *
  *   bench_conflicts DB_FILE [SEED] [N_TIMED]
+ *   bench_conflicts DB_FILE create [N]    (an existing bench database:
+ *       only create N movements and print their figures; BENCH_TRACE=1
+ *       prints each one's time and events, for profilers)
+ *   bench_conflicts DB_FILE recheck [N]
  */
 #include "data.h"
 
@@ -20,8 +25,10 @@
 #include <spatialite.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define N_ZONES 10000
 #define N_INCIDENTS 10000
@@ -201,6 +208,40 @@ static void report(const char *what, double *ms, int n)
            ms[n / 2], ms[n * 9 / 10], ms[(n * 99) / 100], ms[n - 1]);
 }
 
+/* The peer: what the machine alone takes to write and fdatasync what one
+ * movement's commit writes to the WAL (about 100 frames of 4 KB + 24
+ * bytes, two writes each, counted from the WAL's page numbers), n times,
+ * in a file beside the database. The commit's share of a movement's
+ * time, and of its tail, is at least this. */
+static void fsync_peer(const char *db_path, int frames, int n)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s.fsync-peer", db_path);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    double *ms = calloc((size_t)n, sizeof *ms);
+    static char frame[4096 + 24];
+    if (fd < 0 || !ms) {
+        free(ms);
+        return;
+    }
+    memset(frame, 'x', sizeof frame);
+    for (int i = 0; i < n; i++) {
+        off_t off = 0; /* overwritten in place, as the WAL is after a checkpoint */
+        double t0 = now_ms();
+        for (int f = 0; f < frames; f++, off += (off_t)sizeof frame)
+            if (pwrite(fd, frame, 24, off) != 24 || pwrite(fd, frame + 24, 4096, off + 24) != 4096)
+                break;
+        if (fdatasync(fd) != 0) break;
+        ms[i] = now_ms() - t0;
+    }
+    char what[64];
+    snprintf(what, sizeof what, "the machine: %d frames written + fdatasync", frames);
+    report(what, ms, n);
+    free(ms);
+    close(fd);
+    unlink(path);
+}
+
 static long count_open(const char *path)
 {
     sqlite3 *h;
@@ -247,17 +288,29 @@ int main(int argc, char **argv)
         char from[FM_TIME_STAMP_LEN], to[FM_TIME_STAMP_LEN], geom[600], text[1400];
         fm_time_format(fm_time_now() - 3600, from);
         fm_time_format(fm_time_now() + 86400, to);
-        for (int i = 0; i < (argc > 3 ? atoi(argv[3]) : 10); i++) {
+        int n = argc > 3 ? atoi(argv[3]) : 10;
+        if (n < 1 || n > 100000) n = 10;
+        double *ms = calloc((size_t)n, sizeof *ms);
+        for (int i = 0; i < n; i++) {
             route_geom(geom, sizeof geom);
             snprintf(text, sizeof text,
                      "{\"type\":\"Feature\",\"geometry\":%s,\"properties\":{\"type\":\"ground\","
                      "\"corridor_width_m\":500,\"valid_from\":\"%s\",\"valid_to\":\"%s\"}}",
                      geom, from, to);
             json_t *f = json_loads(text, 0, NULL), *out = NULL;
+            int64_t e0 = 0, e1 = 0;
+            data_events_last(db, &e0, &err);
+            double t0 = now_ms();
             if (data_item_create(db, &v, DATA_MOVEMENTS, f, &l, &out, &err)) return 1;
+            ms[i] = now_ms() - t0;
+            data_events_last(db, &e1, &err);
+            if (getenv("BENCH_TRACE"))
+                printf("trace %d %.3f ms %lld events\n", i, ms[i], (long long)(e1 - e0));
             json_decref(f);
             json_decref(out);
         }
+        if (n >= 10) report("create one movement (check + commit)", ms, n);
+        free(ms);
         data_close(db);
         data_checkpointer_free(ckpt);
         return 0;
@@ -395,5 +448,6 @@ int main(int argc, char **argv)
     printf("open conflicts at the end: %ld\n", count_open(path));
     data_close(db);
     data_checkpointer_free(ckpt);
+    fsync_peer(path, 100, n_timed);
     return 0;
 }

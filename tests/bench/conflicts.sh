@@ -8,6 +8,8 @@
 #     a later time; back to now)
 #   - creating one movement including its conflict check and commit,
 #     p50/p90/p99/max over N_TIMED (default 500), and zones and incidents
+#   - the peer: the machine alone writing and fdatasync'ing one movement's
+#     WAL frames (100 pages), N_TIMED times
 # The targets (issue 7): a movement under 10 ms at p99, a re-check under 10 s.
 #
 #   tests/bench/conflicts.sh [BUILD_DIR] [SEED] [N_TIMED]
