@@ -191,10 +191,15 @@ struct data_pic_row {
 };
 typedef int (*data_pic_cb)(void *ctx, const struct data_pic_row *row);
 
+/* Movements' corridors are drawn at most this wide (tiles.h agrees). */
+#define DATA_PIC_MAX_CORRIDOR_M 10000.0
+
 /* The items of c that v may see, now or as of asof (has_asof), whose
- * bounding boxes meet bbox (minlon, minlat, maxlon, maxlat), in id order.
- * The same rows as data_items_query without its exact intersection test:
- * a picture clips what lies outside anyway. */
+ * bounding boxes meet bbox (minlon, minlat, maxlon, maxlat), in id order;
+ * a movement's box includes half its corridor (capped at
+ * DATA_PIC_MAX_CORRIDOR_M). The same rows as data_items_query without its
+ * exact intersection test (a picture clips what lies outside anyway), less
+ * the withdrawn items, which no picture draws. */
 fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                          const double bbox[4], int has_asof, fm_time asof, data_pic_cb cb,
                          void *ctx, struct fm_err *err);

@@ -2,12 +2,40 @@
  * its migrations, transactions. */
 #include "internal.h"
 
+#include <pthread.h>
+
 #include <spatialite.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Each entry moves the schema from version i to i+1. Append, never edit. */
+/* Migration 6's pieces (the picture R*Trees): the table, its columns from
+ * a row of item_versions called NEW (a trigger's, or the backfill's alias)
+ * with the box widened by HALF degrees of latitude (longitude: divided by
+ * the cosine of the latitude furthest from the equator), and the backfill. */
+#define PIC_MAX_CORRIDOR_M "10000.0" /* DATA_PIC_MAX_CORRIDOR_M */
+#define PIC_TABLE(c)                                                                              \
+    "CREATE VIRTUAL TABLE pic_" c " USING rtree(vid, xmin, xmax, ymin, ymax, +item_id, +party,"   \
+    " +status, +type, +title, +category, +severity, +width, +wkb);"
+#define PIC_LON(half)                                                                             \
+    "(" half ") / cos(radians(min(85.0, max(abs(MbrMinY(NEW.geom)), abs(MbrMaxY(NEW.geom))))))"
+#define PIC_COLS(half, style)                                                                     \
+    "NEW.vid, MbrMinX(NEW.geom) - " PIC_LON(half) ", MbrMaxX(NEW.geom) + " PIC_LON(half) ","      \
+    " MbrMinY(NEW.geom) - (" half "), MbrMaxY(NEW.geom) + (" half "), NEW.item_id, NEW.party,"    \
+    " NEW.status, NEW.type, NEW.title, " style ", AsBinary(NEW.geom)"
+#define PIC_INCIDENT_STYLE                                                                        \
+    "json_extract(NEW.feature, '$.properties.category'),"                                         \
+    " json_extract(NEW.feature, '$.properties.severity'), NULL"
+#define PIC_MOVEMENT_STYLE "NULL, NULL, json_extract(NEW.feature, '$.properties.corridor_width_m')"
+/* metres to degrees of latitude: 110,000 m is a little less than any degree */
+#define PIC_HALF_CORRIDOR                                                                         \
+    "min(max(coalesce(json_extract(NEW.feature, '$.properties.corridor_width_m'), 0), 0), "       \
+    PIC_MAX_CORRIDOR_M ") / 2.0 / 110000.0"
+#define PIC_FILL(c, half, style)                                                                  \
+    "INSERT INTO pic_" c " SELECT " PIC_COLS(half, style) " FROM item_versions AS NEW"            \
+    " WHERE NEW.collection = '" c "' AND NEW.sys_to IS NULL AND NEW.status <> 'withdrawn';"
+
 static const char *const migrations[] = {
     /* 1: parties, users, sessions, tokens, items as versions, event log */
     "CREATE TABLE parties ("
@@ -136,6 +164,32 @@ static const char *const migrations[] = {
     "  INSERT INTO idx_conflicts_geom (pkid, xmin, xmax, ymin, ymax) VALUES (NEW.ROWID,"
     "   MbrMinX(NEW.geom), MbrMaxX(NEW.geom), MbrMinY(NEW.geom), MbrMaxY(NEW.geom));"
     " END;",
+    /* 6: what a picture of now draws (query.c), one R*Tree per collection
+     * holding only current, not withdrawn versions, with the drawing
+     * columns beside the box: a tile reads nothing else. The shared
+     * index of item_versions holds every version of every collection,
+     * and a tile paid a row lookup, JSON and WKB conversion for each of
+     * them, three times (once per collection). A movement's box is
+     * widened by half its corridor (at most PIC_MAX_CORRIDOR_M), so that
+     * the picture asks no wider than itself. Kept by triggers, whoever
+     * writes. */
+    (PIC_TABLE("zones") PIC_TABLE("incidents") PIC_TABLE("movements")
+    "CREATE TRIGGER pic_add AFTER INSERT ON item_versions FOR EACH ROW"
+    " WHEN NEW.sys_to IS NULL AND NEW.status <> 'withdrawn' BEGIN"
+    "  INSERT INTO pic_zones SELECT " PIC_COLS("0", "NULL, NULL, NULL") " WHERE NEW.collection = 'zones';"
+    "  INSERT INTO pic_incidents SELECT " PIC_COLS("0", PIC_INCIDENT_STYLE)
+    "   WHERE NEW.collection = 'incidents';"
+    "  INSERT INTO pic_movements SELECT " PIC_COLS(PIC_HALF_CORRIDOR, PIC_MOVEMENT_STYLE)
+    "   WHERE NEW.collection = 'movements';"
+    " END;"
+    "CREATE TRIGGER pic_retire AFTER UPDATE OF sys_to ON item_versions FOR EACH ROW"
+    " WHEN OLD.sys_to IS NULL AND NEW.sys_to IS NOT NULL BEGIN"
+    "  DELETE FROM pic_zones WHERE vid = OLD.vid;"
+    "  DELETE FROM pic_incidents WHERE vid = OLD.vid;"
+    "  DELETE FROM pic_movements WHERE vid = OLD.vid;"
+    " END;"
+    PIC_FILL("zones", "0", "NULL, NULL, NULL") PIC_FILL("incidents", "0", PIC_INCIDENT_STYLE)
+    PIC_FILL("movements", PIC_HALF_CORRIDOR, PIC_MOVEMENT_STYLE)),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -336,9 +390,22 @@ fail:
     return rc;
 }
 
+/* SQLite's memory statistics take a process-wide mutex around every
+ * allocation, which every worker's connection does thousands of times per
+ * picture; nothing here reads them. Only possible before SQLite starts
+ * (later, as when GDAL started it first, the call fails and changes
+ * nothing). */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
 {
     *out = NULL;
+    pthread_once(&sqlite_once, sqlite_setup);
     struct data_db *db = fm_xcalloc(1, sizeof *db);
     fm_rc rc;
     if (sqlite3_open_v2(path, &db->h,

@@ -3,6 +3,7 @@
  * party and type, now or as of a past time, paged in id order. */
 #include "internal.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -193,8 +194,34 @@ fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum d
     memcpy(q.bbox, bbox, sizeof q.bbox);
     q.has_asof = has_asof != 0, q.asof = asof;
     sqlite3_stmt *st;
-    fm_rc rc = db_cached(db, pic_sql[c][q.has_asof], &st, err);
-    if (rc) return rc;
+    fm_rc rc;
+    if (!q.has_asof) { /* now: the collection's picture R*Tree (migration 6) */
+        static const char *const now_sql[DATA_COLL_COUNT] = {
+#define PIC_NOW(c)                                                                                 \
+    "SELECT item_id, party, status, type, title, category, severity, width, wkb FROM pic_" c      \
+    " WHERE xmin <= :maxx AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny"                   \
+    " AND (status <> 'draft' OR party = :vparty) ORDER BY item_id"
+            [DATA_ZONES] = (PIC_NOW("zones")),
+            [DATA_INCIDENTS] = (PIC_NOW("incidents")),
+            [DATA_MOVEMENTS] = (PIC_NOW("movements")),
+#undef PIC_NOW
+        };
+        if ((rc = db_cached(db, now_sql[c], &st, err))) return rc;
+        db_bind_text(st, ":vparty", viewer_draft_party(v));
+        db_bind_double(st, ":minx", bbox[0]);
+        db_bind_double(st, ":miny", bbox[1]);
+        db_bind_double(st, ":maxx", bbox[2]);
+        db_bind_double(st, ":maxy", bbox[3]);
+        return pic_run(db, st, cb, ctx, err);
+    }
+    /* the past: every version's index, and a movement's corridor may reach
+     * as far as the widest one drawn */
+    if (c == DATA_MOVEMENTS) {
+        double half = DATA_PIC_MAX_CORRIDOR_M / 2 / 110000.0;
+        double lon = half / cos(fmin(85.0, fmax(fabs(bbox[1]), fabs(bbox[3]))) * M_PI / 180);
+        q.bbox[0] -= lon, q.bbox[2] += lon, q.bbox[1] -= half, q.bbox[3] += half;
+    }
+    if ((rc = db_cached(db, pic_sql[c][q.has_asof], &st, err))) return rc;
     bind_query(st, v, &q);
     return pic_run(db, st, cb, ctx, err);
 }

@@ -7,8 +7,7 @@
 
 #include <math.h>
 #include <pango/pangocairo.h>
-#include <png.h>
-#include <setjmp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,6 +33,13 @@ void view_px(const struct view *v, double lon, double lat, double *px, double *p
     tile_lonlat_to_merc(lon, lat, &mx, &my);
     *px = (mx - v->minx) * v->ppm;
     *py = (v->maxy - my) * v->ppm;
+}
+
+/* Point i of g, which draw_one has already projected to image pixels. */
+static void pt(const struct geom *g, size_t i, double *x, double *y)
+{
+    *x = g->xy[2 * i];
+    *y = g->xy[2 * i + 1];
 }
 
 static void set_rgba(cairo_t *cr, struct rgba c, double alpha)
@@ -196,7 +202,7 @@ static int needs_clip(const struct geom *g, const struct geom_part *p, const str
 {
     for (size_t i = p->start; i < p->start + p->n; i++) {
         double x, y;
-        view_px(v, g->xy[2 * i], g->xy[2 * i + 1], &x, &y);
+        pt(g, i, &x, &y);
         if (fabs(x) > CLIP_LIMIT || fabs(y) > CLIP_LIMIT) return 1;
     }
     (void)v;
@@ -279,13 +285,7 @@ void draw_ring_px(cairo_t *cr, const struct view *v, const double *pts, size_t n
 static void ring_path(cairo_t *cr, const struct view *v, const struct geom *g,
                       const struct geom_part *p)
 {
-    double *a = malloc((p->n + 1) * 2 * sizeof *a);
-    if (!a) abort();
-    for (size_t i = 0; i < p->n; i++)
-        view_px(v, g->xy[2 * (p->start + i)], g->xy[2 * (p->start + i) + 1], &a[2 * i],
-                &a[2 * i + 1]);
-    draw_ring_px(cr, v, a, p->n);
-    free(a);
+    draw_ring_px(cr, v, &g->xy[2 * p->start], p->n);
 }
 
 /* Liang-Barsky for one segment; 1 when something is left. */
@@ -317,7 +317,7 @@ static void line_path(cairo_t *cr, const struct view *v, const struct geom *g,
     int open = 0;
     for (size_t i = 0; i < p->n; i++) {
         double x, y;
-        view_px(v, g->xy[2 * (p->start + i)], g->xy[2 * (p->start + i) + 1], &x, &y);
+        pt(g, p->start + i, &x, &y);
         if (i > 0 && clip) {
             double ax = px, ay = py, bx = x, by = y;
             if (clip_segment(&ax, &ay, &bx, &by, lo, hx, hy)) {
@@ -548,9 +548,11 @@ struct grid {
     struct cell *cells;
 };
 
-/* Symbols drawn once per image and then copied: a dense tile has hundreds
- * of points in a few dozen looks. Placed on whole pixels. */
-#define SPRITE_CACHE 64
+/* Symbols drawn once per thread and then copied: a dense tile has hundreds
+ * of points in a few dozen looks, and the next tile mostly the same looks
+ * (making a sprite cost more than copying it fifty times). Placed on
+ * whole pixels. Each thread keeps its own (no lock); emptied when full. */
+#define SPRITE_CACHE 256
 struct sprite_cache {
     struct {
         enum symbol_shape shape;
@@ -562,32 +564,61 @@ struct sprite_cache {
     int n;
 };
 
+static pthread_key_t sprite_key;
+static pthread_once_t sprite_once = PTHREAD_ONCE_INIT;
+
+static void sprites_clear(struct sprite_cache *c)
+{
+    for (int i = 0; i < c->n; i++) cairo_surface_destroy(c->e[i].s);
+    c->n = 0;
+}
+
+static void sprites_free(void *p)
+{
+    sprites_clear(p);
+    free(p);
+}
+
+static void sprite_key_make(void)
+{
+    if (pthread_key_create(&sprite_key, sprites_free) != 0) abort();
+}
+
+static struct sprite_cache *thread_sprites(void)
+{
+    pthread_once(&sprite_once, sprite_key_make);
+    struct sprite_cache *c = pthread_getspecific(sprite_key);
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c || pthread_setspecific(sprite_key, c) != 0) abort();
+    }
+    return c;
+}
+
 struct draw_ctx {
     cairo_t *cr;
     const struct view *v;
     const struct tile_source *src;
-    struct geom g;
+    struct geom g;  /* the item being drawn, in image pixels */
+    double mean_lat; /* of its points, in degrees */
     struct legend_seen *seen;
     struct labels *labels;
     struct pattern_cache patterns;
-    struct sprite_cache sprites;
+    struct sprite_cache *sprites; /* the thread's */
     struct grid grid;
 };
 
 static void sprite_symbol(struct draw_ctx *d, enum symbol_shape shape, double px, double py,
                           double r, struct rgba fill, int severe)
 {
-    struct sprite_cache *c = &d->sprites;
+    struct sprite_cache *c = d->sprites;
     int i = 0;
     for (; i < c->n; i++)
         if (c->e[i].shape == shape && c->e[i].r == r && c->e[i].severe == severe &&
             !memcmp(&c->e[i].fill, &fill, sizeof fill))
             break;
     if (i == c->n) {
-        if (c->n == SPRITE_CACHE) {
-            draw_symbol(d->cr, shape, px, py, r, fill, severe);
-            return;
-        }
+        if (c->n == SPRITE_CACHE) sprites_clear(c), i = 0;
         int half = (int)ceil(r * 1.7) + 2;
         cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 2 * half, 2 * half);
         cairo_t *sc = cairo_create(s);
@@ -748,7 +779,7 @@ static void label_text(const struct tile_feature *f, const struct status_style *
 }
 
 /* The area-weighted centroid of the biggest outer ring, in pixels. */
-static int ring_centroid(const struct view *v, const struct geom *g, double *cx, double *cy)
+static int ring_centroid(const struct geom *g, double *cx, double *cy)
 {
     double best = 0;
     int found = 0;
@@ -756,12 +787,11 @@ static int ring_centroid(const struct view *v, const struct geom *g, double *cx,
         const struct geom_part *p = &g->parts[k];
         if (p->kind != GEOM_RING || (k > 0 && g->parts[k - 1].poly == p->poly)) continue;
         double a = 0, sx = 0, sy = 0, x0, y0;
-        view_px(v, g->xy[2 * p->start], g->xy[2 * p->start + 1], &x0, &y0);
+        pt(g, p->start, &x0, &y0);
         for (size_t i = 1; i + 1 < p->n; i++) {
             double x1, y1, x2, y2;
-            view_px(v, g->xy[2 * (p->start + i)], g->xy[2 * (p->start + i) + 1], &x1, &y1);
-            view_px(v, g->xy[2 * (p->start + i + 1)], g->xy[2 * (p->start + i + 1) + 1], &x2,
-                    &y2);
+            pt(g, p->start + i, &x1, &y1);
+            pt(g, p->start + i + 1, &x2, &y2);
             double c = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0);
             a += c, sx += c * (x0 + x1 + x2), sy += c * (y0 + y1 + y2);
         }
@@ -814,6 +844,8 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
         cairo_fill(cr);
     } else {
         set_line_kind(cr, st->line, v->scale);
+        /* at two pixels a bevel looks like a mitre and costs less */
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_BEVEL);
         set_rgba(cr, c, st->alpha);
         cairo_set_line_width(cr, (st->draft ? 1.5 : STYLE_ZONE_LINE_PX) * v->scale);
         cairo_stroke(cr);
@@ -822,7 +854,7 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
     double cx, cy;
     char text[300];
     label_text(f, st, text, sizeof text);
-    if (v->zoom >= 8 && ext[2] - ext[0] >= 24 * v->scale && ring_centroid(v, &d->g, &cx, &cy))
+    if (v->zoom >= 8 && ext[2] - ext[0] >= 24 * v->scale && ring_centroid(&d->g, &cx, &cy))
         labels_queue(d->labels, text, cx, cy, STYLE_LABEL_SIZE_PT, 0, 20);
 }
 
@@ -833,8 +865,8 @@ static void arrows(cairo_t *cr, const struct view *v, const struct geom *g,
     double s = 5.5 * v->scale;
     for (size_t i = 1; i < p->n; i++) {
         double x0, y0, x1, y1;
-        view_px(v, g->xy[2 * (p->start + i - 1)], g->xy[2 * (p->start + i - 1) + 1], &x0, &y0);
-        view_px(v, g->xy[2 * (p->start + i)], g->xy[2 * (p->start + i) + 1], &x1, &y1);
+        pt(g, p->start + i - 1, &x0, &y0);
+        pt(g, p->start + i, &x1, &y1);
         double len = hypot(x1 - x0, y1 - y0);
         if (len <= 0) continue;
         double ux = (x1 - x0) / len, uy = (y1 - y0) / len;
@@ -860,9 +892,7 @@ static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
     const struct view *v = d->v;
     const struct status_style *st = style_status(f->status);
     struct rgba c = style_party_colour(d->src, f->party);
-    double lat = 0;
-    for (size_t i = 0; i < d->g.npts; i++) lat += d->g.xy[2 * i + 1];
-    lat = d->g.npts ? lat / (double)d->g.npts : 0;
+    double lat = d->mean_lat;
     double wm = f->corridor_width_m > TILE_MAX_CORRIDOR_M ? TILE_MAX_CORRIDOR_M
                                                            : f->corridor_width_m;
     /* ground metres -> Mercator metres grow as 1/cos(lat) */
@@ -910,8 +940,8 @@ static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
         if (p->kind != GEOM_LINE || p->n < 2) continue;
         size_t m = p->start + (p->n - 1) / 2;
         double x0, y0, x1, y1;
-        view_px(v, d->g.xy[2 * m], d->g.xy[2 * m + 1], &x0, &y0);
-        view_px(v, d->g.xy[2 * m + 2], d->g.xy[2 * m + 3], &x1, &y1);
+        pt(&d->g, m, &x0, &y0);
+        pt(&d->g, m + 1, &x1, &y1);
         char text[300];
         label_text(f, st, text, sizeof text);
         labels_queue(d->labels, text, (x0 + x1) / 2, (y0 + y1) / 2 - 12 * v->scale, STYLE_LABEL_SIZE_PT, 0,
@@ -935,7 +965,7 @@ static void draw_incident(struct draw_ctx *d, const struct tile_feature *f)
         if (p->n < 1) continue;
         struct marker m = {0, 0, r, is->shape, c, sev >= 4, st->disputed, NULL,
                            reach + 9 * v->scale, 1, 30 + sev};
-        view_px(v, d->g.xy[2 * p->start], d->g.xy[2 * p->start + 1], &m.px, &m.py);
+        pt(&d->g, p->start, &m.px, &m.py);
         if (k == 0 && v->zoom >= 8) {
             char text[300];
             label_text(f, st, text, sizeof text);
@@ -956,7 +986,7 @@ static void draw_conflict(struct draw_ctx *d, const struct tile_feature *f)
     cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
     for (size_t k = 0; k < d->g.nparts; k++)
         if (d->g.parts[k].kind == GEOM_RING) ring_path(cr, v, &d->g, &d->g.parts[k]);
-    if (ring_centroid(v, &d->g, &lx, &ly)) {
+    if (ring_centroid(&d->g, &lx, &ly)) {
         set_rgba(cr, style_disputed, 0.35 * st->alpha);
         cairo_fill_preserve(cr);
         set_rgba(cr, style_disputed, st->alpha);
@@ -980,7 +1010,7 @@ static void draw_conflict(struct draw_ctx *d, const struct tile_feature *f)
         red.a = st->alpha;
         struct marker m = {0, 0, 5 * v->scale * style_symbol_zoom_factor(v->zoom), SYM_CIRCLE, red,
                            1, 0, NULL, 0, 1, 40};
-        view_px(v, d->g.xy[2 * p->start], d->g.xy[2 * p->start + 1], &m.px, &m.py);
+        pt(&d->g, p->start, &m.px, &m.py);
         if (!labelled && isnan(lx)) m.label = fm_xstrdup(text), labelled = 1;
         put_marker(d, &m);
     }
@@ -989,7 +1019,7 @@ static void draw_conflict(struct draw_ctx *d, const struct tile_feature *f)
         for (size_t k = 0; k < d->g.nparts && !labelled; k++) {
             const struct geom_part *p = &d->g.parts[k];
             if (p->n == 0) continue;
-            view_px(v, d->g.xy[2 * p->start], d->g.xy[2 * p->start + 1], &lx, &ly);
+            pt(&d->g, p->start, &lx, &ly);
             labels_queue(d->labels, text, lx, ly, STYLE_LABEL_SIZE_PT, 1, 40);
             labelled = 1;
         }
@@ -1004,13 +1034,20 @@ static int draw_one(void *ctx, const struct tile_feature *f)
         fm_log(FM_LOG_WARN, "tiles: item %lld has a malformed geometry; skipped", (long long)f->id);
         return 0;
     }
+    /* every point projected once, here; the drawing reads pixels */
+    double lat = 0;
+    for (size_t i = 0; i < d->g.npts; i++) {
+        lat += d->g.xy[2 * i + 1];
+        view_px(d->v, d->g.xy[2 * i], d->g.xy[2 * i + 1], &d->g.xy[2 * i], &d->g.xy[2 * i + 1]);
+    }
+    d->mean_lat = d->g.npts ? lat / (double)d->g.npts : 0;
     note_seen(d->seen, f);
     if (d->seen && d->g.npts) { /* where it lies, for placing the legend */
         struct legend_seen *s = d->seen;
         struct label_box b = {INFINITY, INFINITY, -INFINITY, -INFINITY};
         for (size_t i = 0; i < d->g.npts; i++) {
             double x, y;
-            view_px(d->v, d->g.xy[2 * i], d->g.xy[2 * i + 1], &x, &y);
+            pt(&d->g, i, &x, &y);
             b.x0 = fmin(b.x0, x), b.y0 = fmin(b.y0, y), b.x1 = fmax(b.x1, x), b.y1 = fmax(b.y1, y);
         }
         if (s->nitems == s->capitems) {
@@ -1035,124 +1072,28 @@ static int draw_one(void *ctx, const struct tile_feature *f)
 fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *src, unsigned colls,
                  struct labels *labels, struct legend_seen *seen, struct fm_err *err)
 {
-    /* what may reach into the image: symbols and labels (pixels) and
-     * corridors (metres) */
+    /* what may reach into the image: symbols and labels (pixels; the
+     * source widens movements by their corridors) */
     double pad = TILE_BUFFER_PX * v->scale / v->ppm;
     double m[4] = {v->merc[0] - pad, v->merc[1] - pad, v->merc[2] + pad, v->merc[3] + pad};
     double bbox[4];
     tile_merc_to_lonlat(m[0], m[1], &bbox[0], &bbox[1]);
     tile_merc_to_lonlat(m[2], m[3], &bbox[2], &bbox[3]);
-    double corridor_deg = TILE_MAX_CORRIDOR_M / 2 / 111320.0 / cos(bbox[3] * M_PI / 180);
     struct draw_ctx d;
     memset(&d, 0, sizeof d);
     d.cr = cr, d.v = v, d.src = src, d.seen = seen, d.labels = labels;
+    d.sprites = thread_sprites();
     geom_init(&d.g);
     grid_init(&d.grid, v);
     fm_rc rc = FM_OK;
     static const enum tile_coll order[] = {TILE_ZONE, TILE_MOVEMENT, TILE_INCIDENT, TILE_CONFLICT};
     for (size_t i = 0; i < sizeof order / sizeof *order && !rc; i++) {
         if (!(colls & (1u << order[i]))) continue;
-        double q[4] = {bbox[0], bbox[1], bbox[2], bbox[3]};
-        if (order[i] == TILE_MOVEMENT) {
-            q[0] -= corridor_deg, q[1] -= corridor_deg, q[2] += corridor_deg, q[3] += corridor_deg;
-        }
-        rc = src->each(src->ctx, order[i], q, draw_one, &d, err);
+        rc = src->each(src->ctx, order[i], bbox, draw_one, &d, err);
         grid_flush(&d, order[i] == TILE_CONFLICT); /* the layer's points, per cell */
     }
     geom_cleanup(&d.g);
     free(d.grid.cells);
     for (int i = 0; i < d.patterns.n; i++) cairo_pattern_destroy(d.patterns.e[i].pat);
-    for (int i = 0; i < d.sprites.n; i++) cairo_surface_destroy(d.sprites.e[i].s);
-    return rc;
-}
-
-/* ---- PNG ------------------------------------------------------------- */
-
-/* Written with libpng rather than cairo's writer: always 8-bit RGBA (cairo
- * drops the alpha channel of opaque images). zlib level 2, not the default
- * 6: on the benchmark's z12 and z14 tiles (tests/bench/tiles_bench.sh)
- * 15% less time per tile for 4% more bytes. */
-#define PNG_ZLIB_LEVEL 2
-
-static void png_write_cb(png_structp p, png_bytep data, png_size_t n)
-{
-    if (fm_buf_add(png_get_io_ptr(p), data, n) != FM_OK) png_error(p, "too big");
-}
-
-static void png_flush_cb(png_structp p)
-{
-    (void)p;
-}
-
-static void png_error_cb(png_structp p, png_const_charp msg)
-{
-    (void)msg;
-    png_longjmp(p, 1);
-}
-
-static void png_warn_cb(png_structp p, png_const_charp msg)
-{
-    (void)p, (void)msg;
-}
-
-fm_rc surface_png(cairo_surface_t *s, unsigned char **png, size_t *len, struct fm_err *err)
-{
-    *png = NULL;
-    *len = 0;
-    cairo_surface_flush(s);
-    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
-    int stride = cairo_image_surface_get_stride(s);
-    const unsigned char *data = cairo_image_surface_get_data(s);
-    /* cairo keeps premultiplied native-endian ARGB; PNG wants straight RGBA */
-    unsigned char *rgba = malloc((size_t)w * 4 * (size_t)h);
-    png_bytep *rows = malloc((size_t)h * sizeof *rows);
-    if (!rgba || !rows) abort();
-    for (int y = 0; y < h; y++) {
-        const uint32_t *src = (const uint32_t *)(data + (size_t)y * (size_t)stride);
-        unsigned char *dst = rgba + (size_t)y * (size_t)w * 4;
-        rows[y] = dst;
-        for (int x = 0; x < w; x++) {
-            uint32_t px = src[x];
-            unsigned a = px >> 24, r = (px >> 16) & 255, g = (px >> 8) & 255, b = px & 255;
-            if (a != 0 && a != 255) {
-                r = (r * 255 + a / 2) / a;
-                g = (g * 255 + a / 2) / a;
-                b = (b * 255 + a / 2) / a;
-            }
-            dst[4 * x] = (unsigned char)r;
-            dst[4 * x + 1] = (unsigned char)g;
-            dst[4 * x + 2] = (unsigned char)b;
-            dst[4 * x + 3] = (unsigned char)a;
-        }
-    }
-    fm_rc rc = FM_OK;
-    struct fm_buf b;
-    fm_buf_init(&b, (size_t)256 << 20);
-    png_structp p = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_error_cb, png_warn_cb);
-    png_infop info = p ? png_create_info_struct(p) : NULL;
-    if (!p || !info) {
-        rc = fm_fail(err, FM_EINTERNAL, NULL, "PNG encoder: out of memory");
-        goto done;
-    }
-    if (setjmp(png_jmpbuf(p))) {
-        rc = fm_fail(err, FM_EINTERNAL, NULL, "PNG encoding failed");
-        goto done;
-    }
-    png_set_write_fn(p, &b, png_write_cb, png_flush_cb);
-    png_set_IHDR(p, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB_ALPHA,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    /* one filter (Sub) instead of libpng's default adaptive choice among
-     * five per row: tiles encode faster at much the same size */
-    png_set_filter(p, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
-    png_set_compression_level(p, PNG_ZLIB_LEVEL);
-    png_write_info(p, info);
-    png_write_image(p, rows);
-    png_write_end(p, info);
-done:
-    png_destroy_write_struct(p ? &p : NULL, info ? &info : NULL);
-    free(rows);
-    free(rgba);
-    if (rc) fm_buf_cleanup(&b);
-    else *png = (unsigned char *)fm_buf_take(&b, len);
     return rc;
 }

@@ -42,6 +42,7 @@ fm_rc tile_render(const struct tile_source *src, const struct tile_basemap *base
     int size = TILE_SIZE * scale;
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, size, size);
     cairo_t *cr = cairo_create(s);
+    cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
     struct view v;
     double m[4];
     tile_bounds_merc(z, x, y, m);

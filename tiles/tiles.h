@@ -86,7 +86,8 @@ typedef int (*tile_feature_cb)(void *cb_ctx, const struct tile_feature *f);
 struct tile_source {
     void *ctx;
     /* Calls cb for every item of coll the viewer may see whose extent
-     * meets bbox (minlon, minlat, maxlon, maxlat). */
+     * meets bbox (minlon, minlat, maxlon, maxlat); a movement's extent
+     * includes half its corridor width (at most TILE_MAX_CORRIDOR_M). */
     fm_rc (*each)(void *ctx, enum tile_coll coll, const double bbox[4], tile_feature_cb cb,
                   void *cb_ctx, struct fm_err *err);
     /* The display colour of a party (0..1 each); returns 0 when unknown. */

@@ -6,6 +6,7 @@
 
 #include "tiles.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,10 @@ static inline fm_rc fx_each(void *ctx, enum tile_coll coll, const double bbox[4]
         it->f.wkb_len = it->w.n;
         double b[4];
         if (tile_wkb_bbox(it->w.b, it->w.n, b)) continue;
+        /* as the store: a movement's box includes half its corridor */
+        double half = fmin(it->f.corridor_width_m, TILE_MAX_CORRIDOR_M) / 2 / 110000.0;
+        double lon = half / cos(fmin(85.0, fmax(fabs(b[1]), fabs(b[3]))) * M_PI / 180);
+        b[0] -= lon, b[2] += lon, b[1] -= half, b[3] += half;
         if (b[0] > bbox[2] || b[2] < bbox[0] || b[1] > bbox[3] || b[3] < bbox[1]) continue;
         if (cb(cb_ctx, &it->f)) break;
     }
