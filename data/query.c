@@ -152,6 +152,18 @@ static fm_rc pic_run(struct data_db *db, sqlite3_stmt *st, data_pic_cb cb, void 
     return rc;
 }
 
+/* pic_run for a statement that takes the viewer's draft party and a box. */
+static fm_rc pic_run_box(struct data_db *db, sqlite3_stmt *st, const struct data_viewer *v,
+                         const double bbox[4], data_pic_cb cb, void *ctx, struct fm_err *err)
+{
+    db_bind_text(st, ":vparty", viewer_draft_party(v));
+    db_bind_double(st, ":minx", bbox[0]);
+    db_bind_double(st, ":miny", bbox[1]);
+    db_bind_double(st, ":maxx", bbox[2]);
+    db_bind_double(st, ":maxy", bbox[3]);
+    return pic_run(db, st, cb, ctx, err);
+}
+
 /* The pictures' statements, one per collection and now/as-of, made once:
  * db_cached keys statements by the address of their text. */
 static char pic_sql[DATA_COLL_COUNT][2][1600];
@@ -207,12 +219,7 @@ fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum d
 #undef PIC_NOW
         };
         if ((rc = db_cached(db, now_sql[c], &st, err))) return rc;
-        db_bind_text(st, ":vparty", viewer_draft_party(v));
-        db_bind_double(st, ":minx", bbox[0]);
-        db_bind_double(st, ":miny", bbox[1]);
-        db_bind_double(st, ":maxx", bbox[2]);
-        db_bind_double(st, ":maxy", bbox[3]);
-        return pic_run(db, st, cb, ctx, err);
+        return pic_run_box(db, st, v, bbox, cb, ctx, err);
     }
     /* the past: every version's index, and a movement's corridor may reach
      * as far as the widest one drawn */
@@ -240,10 +247,5 @@ fm_rc data_picture_conflicts(struct data_db *db, const struct data_viewer *v,
         " AND c.state = 'open' AND " CONFLICT_VISIBLE_SQL " ORDER BY c.id",
         &st, err);
     if (rc) return rc;
-    db_bind_text(st, ":vparty", viewer_draft_party(v));
-    db_bind_double(st, ":minx", bbox[0]);
-    db_bind_double(st, ":miny", bbox[1]);
-    db_bind_double(st, ":maxx", bbox[2]);
-    db_bind_double(st, ":maxy", bbox[3]);
-    return pic_run(db, st, cb, ctx, err);
+    return pic_run_box(db, st, v, bbox, cb, ctx, err);
 }
