@@ -164,9 +164,10 @@ static fm_rc pic_run_box(struct data_db *db, sqlite3_stmt *st, const struct data
     return pic_run(db, st, cb, ctx, err);
 }
 
-/* The pictures' statements, one per collection and now/as-of, made once:
- * db_cached keys statements by the address of their text. */
-static char pic_sql[DATA_COLL_COUNT][2][1600];
+/* The statements of pictures of the past, one per collection, made once
+ * (pictures of now read the picture R*Trees): db_cached keys statements by
+ * the address of their text. */
+static char pic_sql[DATA_COLL_COUNT][1600];
 static pthread_once_t pic_once = PTHREAD_ONCE_INIT;
 
 static void pic_sql_init(void)
@@ -178,18 +179,17 @@ static void pic_sql_init(void)
                             " json_extract(v.feature, '$.properties.severity'), NULL"),
         [DATA_MOVEMENTS] = "NULL, NULL, json_extract(v.feature, '$.properties.corridor_width_m')",
     };
-    for (int c = 0; c < DATA_COLL_COUNT; c++)
-        for (int asof = 0; asof < 2; asof++) {
-            struct data_query q;
-            memset(&q, 0, sizeof q);
-            q.has_bbox = 1, q.bbox_loose = 1, q.has_asof = asof;
-            struct where w;
-            build_where(&q, &w);
-            snprintf(pic_sql[c][asof], sizeof pic_sql[c][asof],
-                     "SELECT v.item_id, v.party, v.status, v.type, v.title, %s, AsBinary(v.geom)"
-                     " FROM %s WHERE %s ORDER BY v.item_id",
-                     extra[c], from(&q), w.sql);
-        }
+    for (int c = 0; c < DATA_COLL_COUNT; c++) {
+        struct data_query q;
+        memset(&q, 0, sizeof q);
+        q.has_bbox = 1, q.bbox_loose = 1, q.has_asof = 1;
+        struct where w;
+        build_where(&q, &w);
+        snprintf(pic_sql[c], sizeof pic_sql[c],
+                 "SELECT v.item_id, v.party, v.status, v.type, v.title, %s, AsBinary(v.geom)"
+                 " FROM %s WHERE %s ORDER BY v.item_id",
+                 extra[c], from(&q), w.sql);
+    }
 }
 
 fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum data_coll c,
@@ -228,7 +228,7 @@ fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum d
         double lon = half / cos(fmin(85.0, fmax(fabs(bbox[1]), fabs(bbox[3]))) * M_PI / 180);
         q.bbox[0] -= lon, q.bbox[2] += lon, q.bbox[1] -= half, q.bbox[3] += half;
     }
-    if ((rc = db_cached(db, pic_sql[c][q.has_asof], &st, err))) return rc;
+    if ((rc = db_cached(db, pic_sql[c], &st, err))) return rc;
     bind_query(st, v, &q);
     return pic_run(db, st, cb, ctx, err);
 }
