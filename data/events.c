@@ -55,6 +55,9 @@ static void canon_put(struct canon *b, const char *s, size_t n)
     b->n += n;
 }
 
+/* Appends a string literal (its length counted by the compiler). */
+#define CANON_LIT(b, lit) canon_put(b, lit, sizeof lit - 1)
+
 /* The length of the UTF-8 sequence at s by jansson's rules (utf.c: no
  * overlong form, no surrogate, nothing past U+10FFFF), or 0 if it is not
  * one. s[0] >= 0x80; the terminating NUL, not being a continuation byte,
@@ -84,7 +87,7 @@ static int canon_string(struct canon *b, const char *s)
 {
     if (!s) return -1;
     const unsigned char *p = (const unsigned char *)s, *run = p;
-    canon_put(b, "\"", 1);
+    CANON_LIT(b, "\"");
     for (;;) {
         unsigned c = *p;
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
@@ -117,14 +120,14 @@ static int canon_string(struct canon *b, const char *s)
         }
         run = p;
     }
-    canon_put(b, "\"", 1);
+    CANON_LIT(b, "\"");
     return 0;
 }
 
 static int canon_text_or_null(struct canon *b, const char *s)
 {
     if (s) return canon_string(b, s);
-    canon_put(b, "null", 4);
+    CANON_LIT(b, "null");
     return 0;
 }
 
@@ -140,29 +143,29 @@ static int canon_record(struct canon *b, const struct record *r)
 {
     /* the keys in byte order */
     int bad = 0;
-    canon_put(b, "{\"action\":", 10);
+    CANON_LIT(b, "{\"action\":");
     bad |= canon_string(b, r->action);
-    canon_put(b, ",\"after\":", 9);
+    CANON_LIT(b, ",\"after\":");
     bad |= canon_text_or_null(b, r->after);
-    canon_put(b, ",\"at\":", 6);
+    CANON_LIT(b, ",\"at\":");
     canon_int(b, r->at);
-    canon_put(b, ",\"before\":", 10);
+    CANON_LIT(b, ",\"before\":");
     bad |= canon_text_or_null(b, r->before);
-    canon_put(b, ",\"collection\":", 14);
+    CANON_LIT(b, ",\"collection\":");
     bad |= canon_text_or_null(b, r->collection);
-    canon_put(b, ",\"item\":", 8);
+    CANON_LIT(b, ",\"item\":");
     canon_int(b, r->item);
-    canon_put(b, ",\"owner\":", 9);
+    CANON_LIT(b, ",\"owner\":");
     bad |= canon_text_or_null(b, r->owner);
-    canon_put(b, ",\"party\":", 9);
+    CANON_LIT(b, ",\"party\":");
     bad |= canon_string(b, r->party);
-    canon_put(b, ",\"seq\":", 7);
+    CANON_LIT(b, ",\"seq\":");
     canon_int(b, r->seq);
-    canon_put(b, ",\"user\":", 8);
+    CANON_LIT(b, ",\"user\":");
     bad |= canon_string(b, r->user);
-    canon_put(b, ",\"version\":", 11);
+    CANON_LIT(b, ",\"version\":");
     canon_int(b, r->version);
-    canon_put(b, "}", 1);
+    CANON_LIT(b, "}");
     return bad ? -1 : 0;
 }
 
