@@ -45,9 +45,12 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <spatialite.h>
+#include <spatialite/gaiageo.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum kind { K_MCZ, K_ZO, K_IZ, K_INM, K_COUNT };
 static const char *const kind_names[K_COUNT] = {"movement_crosses_zone", "zones_overlap",
@@ -108,6 +111,100 @@ static int is_live(const struct it *x)
     return 1;
 }
 
+/* ---- projections kept per pair of CRSs ------------------------------- */
+
+/* SpatiaLite keeps one PROJ transformation per connection, keyed by its
+ * two CRSs, and builds a new one (proj_create_crs_to_crs: a lookup in
+ * proj.db, some 0.6 M instructions) whenever a statement asks for
+ * another pair. The demo area straddles lon 36, the edge of UTM zones 36
+ * and 37: movements on either side, and the projection of each corridor
+ * back to WGS84, alternated the pairs and rebuilt it several times per
+ * movement. fm_transform(geom, srid, from, to) is ST_Transform(geom,
+ * srid, NULL, from, to) with one SpatiaLite cache (and so one kept
+ * transformation) per pair: the same call of the same library on the
+ * same strings, so the same bytes (tests/unit/test_conflicts.c
+ * compares). */
+#define PROJS_KEPT 8 /* pairs; a movement uses two (to its zone and back) */
+
+struct projs {
+    struct {
+        char from[24], to[24];
+        void *cache; /* spatialite_alloc_connection */
+    } k[PROJS_KEPT];
+    unsigned next; /* the slot to replace when all are taken */
+};
+
+static void projs_free(void *p)
+{
+    struct projs *ps = p;
+    for (int i = 0; i < PROJS_KEPT; i++)
+        if (ps->k[i].cache) spatialite_cleanup_ex(ps->k[i].cache);
+    free(ps);
+}
+
+/* The cache that keeps from -> to, made on first use; NULL if a name is
+ * too long to keep. */
+static void *projs_get(struct projs *ps, const char *from, const char *to)
+{
+    if (strlen(from) >= sizeof ps->k[0].from || strlen(to) >= sizeof ps->k[0].to) return NULL;
+    for (int i = 0; i < PROJS_KEPT; i++)
+        if (ps->k[i].cache && !strcmp(ps->k[i].from, from) && !strcmp(ps->k[i].to, to))
+            return ps->k[i].cache;
+    unsigned i = ps->next++ % PROJS_KEPT;
+    if (ps->k[i].cache) spatialite_cleanup_ex(ps->k[i].cache);
+    ps->k[i].cache = spatialite_alloc_connection();
+    snprintf(ps->k[i].from, sizeof ps->k[i].from, "%s", from);
+    snprintf(ps->k[i].to, sizeof ps->k[i].to, "%s", to);
+    return ps->k[i].cache;
+}
+
+/* fm_transform(geom, srid, from, to): NULL for a NULL or unreadable
+ * geometry or a failed projection, as ST_Transform. */
+static void fn_transform(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *blob = sqlite3_value_blob(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    const char *from = (const char *)sqlite3_value_text(argv[2]);
+    const char *to = (const char *)sqlite3_value_text(argv[3]);
+    void *cache;
+    gaiaGeomCollPtr g, out;
+    if (sqlite3_value_type(argv[0]) != SQLITE_BLOB || !from || !to ||
+        !(cache = projs_get(sqlite3_user_data(ctx), from, to)) ||
+        !(g = gaiaFromSpatiaLiteBlobWkbEx(blob, (unsigned)n, 0, 0))) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    out = gaiaTransformEx_r(cache, g, from, to, NULL);
+    gaiaFreeGeomColl(g);
+    if (!out) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    out->Srid = sqlite3_value_int(argv[1]);
+    unsigned char *res = NULL;
+    int len = 0;
+    gaiaToSpatiaLiteBlobWkbEx2(out, &res, &len, 0, 0);
+    gaiaFreeGeomColl(out);
+    if (res)
+        sqlite3_result_blob(ctx, res, len, free);
+    else
+        sqlite3_result_null(ctx);
+}
+
+/* Registers fm_transform on the connection, once. */
+static fm_rc projs_install(struct data_db *db, struct fm_err *err)
+{
+    if (db->projs) return FM_OK;
+    struct projs *ps = fm_xcalloc(1, sizeof *ps);
+    /* on failure SQLite has already called projs_free */
+    if (sqlite3_create_function_v2(db->h, "fm_transform", 4, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                   ps, fn_transform, NULL, NULL, projs_free) != SQLITE_OK)
+        return db_fail(db, err, "fm_transform");
+    db->projs = ps;
+    return FM_OK;
+}
+
 /* ---- the state of one pass ------------------------------------------- */
 
 enum stmt_id {
@@ -125,6 +222,8 @@ enum stmt_id {
     S_UPDATE,
     S_RESOLVE,
     S_TEXT,
+    S_ROW,
+    S_GEOJSON,
     S_REACH_SET,
     S_REACH_DEL,
     S_SETTINGS,
@@ -195,12 +294,11 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CAND_INCIDENTS] = CAND_SQL("incidents"),
     [S_CAND_MOVEMENTS] = CAND_SQL("movements"),
     /* the route in metres, and its corridor (buffered in metres) back in
-     * WGS84 for drawing: clash geometries are cut in WGS84, so that the
-     * hot path only ever projects one way (SpatiaLite keeps one PROJ
-     * transformation per connection: alternating directions re-creates
-     * it each time; the corridor goes back through db_to_wgs84).
-     * Each ST_Transform names both CRSs ('EPSG:4326', :crs = 'EPSG:326xx'):
-     * given only SRIDs, SpatiaLite looks both up in spatial_ref_sys with
+     * WGS84 for drawing: clash geometries are cut in WGS84. Projections
+     * go through fm_transform, which keeps one transformation per pair
+     * of CRSs (ST_Transform keeps one per connection).
+     * Each names both CRSs ('EPSG:4326', :crs = 'EPSG:326xx'): given
+     * only SRIDs, SpatiaLite looks both up in spatial_ref_sys with
      * two sqlite3_get_table calls per row (three times the cost of the
      * projection itself); the result is the same, byte for byte
      * (tests/unit/test_conflicts.c checks). The corridor is only drawn
@@ -210,23 +308,23 @@ static const char *const stmt_sql[S_COUNT] = {
      * (1.2 m for a 500 m corridor) and make each intersection with a
      * zone, the engine's dearest GEOS call, a few times cheaper
      * (callgrind, 60 movement creates: 1,184 M -> 1,110 M instructions). */
-    [S_UTM] = "SELECT ST_Transform(geom, :srid, NULL, 'EPSG:4326', :crs), CASE WHEN :half > 0"
-              " THEN ST_Buffer(ST_Transform(geom, :srid, NULL, 'EPSG:4326', :crs), :half, 8)"
-              " END"
+    [S_UTM] = "SELECT fm_transform(geom, :srid, 'EPSG:4326', :crs), CASE WHEN :half > 0"
+              " THEN fm_transform(ST_Buffer(fm_transform(geom, :srid, 'EPSG:4326', :crs), :half,"
+              " 8), 4326, :crs, 'EPSG:4326') END"
               " FROM item_versions WHERE vid = :vid",
     /* the predicates, cheap; the clash geometry only when it is written */
     [S_RELATE] = "SELECT ST_Relate(a.geom, b.geom, 'T********') = 1 FROM item_versions a,"
                  " item_versions b WHERE a.vid = :a AND b.vid = :b",
     [S_RELATE_GEOM] = "SELECT coalesce(CastToXY(ST_Intersection(a.geom, b.geom)), a.geom)"
                       " FROM item_versions a, item_versions b WHERE a.vid = :a AND b.vid = :b",
-    [S_MCZ] = "SELECT ST_Distance(:route, ST_Transform(z.geom, :srid, NULL, 'EPSG:4326', :crs))"
+    [S_MCZ] = "SELECT ST_Distance(:route, fm_transform(z.geom, :srid, 'EPSG:4326', :crs))"
               " < :half OR (:half <= 0"
               " AND ST_Relate(m.geom, z.geom, 'T********') = 1)"
               " FROM item_versions m, item_versions z WHERE m.vid = :m AND z.vid = :z",
     [S_MCZ_GEOM] = "SELECT coalesce(CastToXY(ST_Intersection(coalesce(:corridor, m.geom),"
                    " z.geom)), CastToXY(ST_ShortestLine(m.geom, z.geom)), z.geom)"
                    " FROM item_versions m, item_versions z WHERE m.vid = :m AND z.vid = :z",
-    [S_INM] = "SELECT ST_Distance(:route, ST_Transform(i.geom, :srid, NULL, 'EPSG:4326', :crs))"
+    [S_INM] = "SELECT ST_Distance(:route, fm_transform(i.geom, :srid, 'EPSG:4326', :crs))"
               " < :near"
               " FROM item_versions i WHERE i.vid = :i",
     [S_INM_GEOM] = "SELECT geom FROM item_versions WHERE vid = :i",
@@ -252,7 +350,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_RESOLVE] = "UPDATE conflicts SET state = 'resolved', resolved_at = :now, resolved_by = :by,"
                   " comment = :comment, updated_at = :now, revision = revision + 1"
                   " WHERE id = :id",
-    [S_TEXT] = "SELECT " FEATURE_SQL ", c.revision, c.vis_party FROM conflicts c WHERE c.id = :id",
+    [S_TEXT] = "SELECT " FEATURE_SQL " FROM conflicts c WHERE c.id = :id",
+    /* what crow_text needs, in struct crow's order */
+    [S_ROW] = "SELECT id, kind, a_coll, a_id, a_version, b_coll, b_id, b_version, t_from, t_to,"
+              " alt_floor, alt_ceiling, severity, state, opened_at, updated_at, resolved_at,"
+              " resolved_by, comment, revision, vis_party, AsGeoJSON(geom) FROM conflicts"
+              " WHERE id = :id",
+    [S_GEOJSON] = "SELECT AsGeoJSON(:g)",
     [S_REACH_SET] = "INSERT OR REPLACE INTO conflict_reach (item_id, reach_m) VALUES (:id, :r)",
     [S_REACH_DEL] = "DELETE FROM conflict_reach WHERE item_id = :id",
     [S_SETTINGS] = "SELECT value FROM conflict_settings WHERE key = 'incident_near_m'",
@@ -298,9 +402,10 @@ static fm_rc ctx_init(struct ctx *cx, struct data_db *db, const struct data_view
     cx->err = err;
     cx->utm_vid = -1;
     cx->near_m = 1000;
+    fm_rc rc = projs_install(db, err);
+    if (rc) return rc;
     sqlite3_stmt *st = stmt(cx, S_SETTINGS);
     if (!st) return FM_EDB;
-    fm_rc rc = FM_OK;
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW)
         cx->near_m = sqlite3_column_double(st, 0);
@@ -392,18 +497,10 @@ static fm_rc route_of(struct ctx *cx, const struct it *m)
     db_bind_int(st, ":vid", m->vid);
     if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "project route");
     cx->route = blob_dup(st, 0, &cx->route_len);
-    int n;
-    void *corridor_utm = blob_dup(st, 1, &n);
-    if (!cx->route) {
-        free(corridor_utm);
+    if (!cx->route)
         return fm_fail(cx->err, FM_EINTERNAL, NULL, "movement %" PRId64 " cannot be projected",
                        m->id);
-    }
-    fm_rc rc = corridor_utm ? db_to_wgs84(cx->db, corridor_utm, n, cx->utm_crs, &cx->corridor,
-                                          &cx->corridor_len, cx->err)
-                            : FM_OK;
-    free(corridor_utm);
-    if (rc) return rc;
+    cx->corridor = blob_dup(st, 1, &cx->corridor_len);
     cx->utm_vid = m->vid;
     return FM_OK;
 }
@@ -539,6 +636,195 @@ static fm_rc clash_geom(struct ctx *cx, const struct clash *c, void **geom, int 
     return FM_OK;
 }
 
+/* ---- the Feature text ------------------------------------------------- */
+
+/* A conflict's row, as its Feature tells it; a NULL text is SQL NULL. */
+struct crow {
+    int64_t id, a_id, a_version, b_id, b_version, severity, revision;
+    const char *kind, *a_coll, *b_coll, *state, *resolved_by, *comment, *vis;
+    int has_tf, has_tt, has_af, has_ac, has_resolved_at;
+    fm_time t_from, t_to, opened_at, updated_at, resolved_at;
+    double alt_floor, alt_ceiling;
+    const char *geojson; /* AsGeoJSON(geom); NULL for none */
+};
+
+/* The Feature text is what FEATURE_SQL (SQLite's json_object over the
+ * row) says, byte for byte: it is hashed into the event log and read
+ * back by the collection. Written here, not by SQLite: json() re-parses
+ * the clash's whole GeoJSON, and the row had to be read back after each
+ * insert (a tenth of the time of creating a movement that opens 30
+ * conflicts, callgrind). tests/unit/test_conflicts.c compares each
+ * event's text with FEATURE_SQL over the row it tells. */
+struct jbuf {
+    char *p;
+    size_t n, cap; /* cap > n: room for the NUL */
+};
+
+static void jput(struct jbuf *b, const char *s, size_t n)
+{
+    if (b->n + n >= b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        char *p = realloc(b->p, b->cap);
+        if (!p) abort(); /* a small internal allocation */
+        b->p = p;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = '\0';
+}
+
+#define JLIT(b, lit) jput(b, lit, sizeof lit - 1)
+
+/* s as SQLite's json_object quotes a text (json.c jsonAppendString):
+ * '"' and '\\' escaped, \b \t \n \f \r by name, other bytes below 0x20
+ * as \u00xx in lower case, every other byte as it is; NULL is null. */
+static void jstr(struct jbuf *b, const char *s)
+{
+    if (!s) {
+        JLIT(b, "null");
+        return;
+    }
+    JLIT(b, "\"");
+    const char *run = s;
+    for (const unsigned char *p = (const unsigned char *)s;; p++) {
+        unsigned c = *p;
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        jput(b, run, (size_t)((const char *)p - run));
+        run = (const char *)p + 1;
+        if (c == 0) break;
+        char esc[8];
+        const char *named = c == '"'    ? "\\\""
+                            : c == '\\' ? "\\\\"
+                            : c == '\b' ? "\\b"
+                            : c == '\t' ? "\\t"
+                            : c == '\n' ? "\\n"
+                            : c == '\f' ? "\\f"
+                            : c == '\r' ? "\\r"
+                                        : NULL;
+        if (!named) {
+            snprintf(esc, sizeof esc, "\\u00%c%c", '0' + (c >> 4), "0123456789abcdef"[c & 15]);
+            named = esc;
+        }
+        jput(b, named, strlen(named));
+    }
+    JLIT(b, "\"");
+}
+
+static void jint(struct jbuf *b, int64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%" PRId64, v);
+    jput(b, t, (size_t)n);
+}
+
+/* A REAL as json_object writes it: SQLite's own printf, "%!0.15g". */
+static void jreal(struct jbuf *b, int has, double v)
+{
+    if (!has) {
+        JLIT(b, "null");
+        return;
+    }
+    char t[64];
+    sqlite3_snprintf(sizeof t, t, "%!0.15g", v);
+    jput(b, t, strlen(t));
+}
+
+/* strftime('%Y-%m-%dT%H:%M:%SZ', t, 'unixepoch'); 0 if the year is not
+ * 1 to 9999 (the caller asks SQLite). */
+static int jtime(struct jbuf *b, int has, fm_time t)
+{
+    if (!has) {
+        JLIT(b, "null");
+        return 1;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm) || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999) return 0;
+    char s[32];
+    int n = snprintf(s, sizeof s, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    jput(b, s, (size_t)n);
+    return 1;
+}
+
+/* The Feature text of r (malloc), or NULL if a time is out of the years
+ * 1 to 9999 (then FEATURE_SQL says it). */
+static char *crow_text(const struct crow *r)
+{
+    size_t cap = 900 + (r->geojson ? strlen(r->geojson) : 0) +
+                 (r->comment ? strlen(r->comment) : 0) * 6;
+    struct jbuf b = {fm_xmalloc(cap), 0, cap};
+    b.p[0] = '\0';
+    int ok = 1;
+    JLIT(&b, "{\"type\":\"Feature\",\"id\":");
+    jint(&b, r->id);
+    JLIT(&b, ",\"geometry\":");
+    if (r->geojson)
+        jput(&b, r->geojson, strlen(r->geojson));
+    else
+        JLIT(&b, "null");
+    JLIT(&b, ",\"properties\":{\"kind\":");
+    jstr(&b, r->kind);
+    JLIT(&b, ",\"title\":");
+    char title[128];
+    const char *k = r->kind ? r->kind : "";
+    snprintf(title, sizeof title,
+             !strcmp(k, "movement_crosses_zone") ? "movement %" PRId64 " crosses zone %" PRId64
+             : !strcmp(k, "zones_overlap")       ? "zones %" PRId64 " and %" PRId64 " overlap"
+             : !strcmp(k, "incident_in_zone")    ? "incident %" PRId64 " inside zone %" PRId64
+                                                 : "incident %" PRId64 " near movement %" PRId64,
+             r->a_id, r->b_id);
+    jstr(&b, title);
+    JLIT(&b, ",\"items\":[{\"collection\":");
+    jstr(&b, r->a_coll);
+    JLIT(&b, ",\"id\":");
+    jint(&b, r->a_id);
+    JLIT(&b, ",\"version\":");
+    jint(&b, r->a_version);
+    JLIT(&b, "},{\"collection\":");
+    jstr(&b, r->b_coll);
+    JLIT(&b, ",\"id\":");
+    jint(&b, r->b_id);
+    JLIT(&b, ",\"version\":");
+    jint(&b, r->b_version);
+    JLIT(&b, "}],\"interval\":[");
+    ok &= jtime(&b, r->has_tf, r->t_from);
+    JLIT(&b, ",");
+    ok &= jtime(&b, r->has_tt, r->t_to);
+    JLIT(&b, "],\"altitude_band\":[");
+    jreal(&b, r->has_af, r->alt_floor);
+    JLIT(&b, ",");
+    jreal(&b, r->has_ac, r->alt_ceiling);
+    JLIT(&b, "],\"severity\":");
+    jint(&b, r->severity);
+    JLIT(&b, ",\"state\":");
+    jstr(&b, r->state);
+    JLIT(&b, ",\"opened_at\":");
+    ok &= jtime(&b, 1, r->opened_at);
+    JLIT(&b, ",\"updated_at\":");
+    ok &= jtime(&b, 1, r->updated_at);
+    JLIT(&b, ",\"resolved_at\":");
+    ok &= jtime(&b, r->has_resolved_at, r->resolved_at);
+    JLIT(&b, ",\"resolved_by\":");
+    jstr(&b, r->resolved_by);
+    JLIT(&b, ",\"comment\":");
+    jstr(&b, r->comment);
+    JLIT(&b, ",\"revision\":");
+    jint(&b, r->revision);
+    JLIT(&b, "}}");
+    if (!ok) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* NULL for SQL NULL, else the column's text. */
+static const char *col_text_or_null(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : db_text(st, col);
+}
+
 /* ---- recording -------------------------------------------------------- */
 
 /* The conflict as Feature text (malloc), its revision and visibility. */
@@ -546,14 +832,59 @@ static fm_rc conflict_text(struct ctx *cx, int64_t id, char **text, int64_t *rev
                            char vis[16])
 {
     *text = NULL;
-    sqlite3_stmt *st = stmt(cx, S_TEXT);
+    sqlite3_stmt *st = stmt(cx, S_ROW);
     if (!st) return FM_EDB;
     db_bind_int(st, ":id", id);
     if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict text");
+    struct crow r = {
+        .id = sqlite3_column_int64(st, 0),
+        .kind = col_text_or_null(st, 1),
+        .a_coll = col_text_or_null(st, 2),
+        .a_id = sqlite3_column_int64(st, 3),
+        .a_version = sqlite3_column_int64(st, 4),
+        .b_coll = col_text_or_null(st, 5),
+        .b_id = sqlite3_column_int64(st, 6),
+        .b_version = sqlite3_column_int64(st, 7),
+        .has_tf = sqlite3_column_type(st, 8) != SQLITE_NULL,
+        .t_from = sqlite3_column_int64(st, 8),
+        .has_tt = sqlite3_column_type(st, 9) != SQLITE_NULL,
+        .t_to = sqlite3_column_int64(st, 9),
+        .has_af = sqlite3_column_type(st, 10) != SQLITE_NULL,
+        .alt_floor = sqlite3_column_double(st, 10),
+        .has_ac = sqlite3_column_type(st, 11) != SQLITE_NULL,
+        .alt_ceiling = sqlite3_column_double(st, 11),
+        .severity = sqlite3_column_int64(st, 12),
+        .state = col_text_or_null(st, 13),
+        .opened_at = sqlite3_column_int64(st, 14),
+        .updated_at = sqlite3_column_int64(st, 15),
+        .has_resolved_at = sqlite3_column_type(st, 16) != SQLITE_NULL,
+        .resolved_at = sqlite3_column_int64(st, 16),
+        .resolved_by = col_text_or_null(st, 17),
+        .comment = col_text_or_null(st, 18),
+        .revision = sqlite3_column_int64(st, 19),
+        .vis = col_text_or_null(st, 20),
+        .geojson = col_text_or_null(st, 21),
+    };
+    *revision = r.revision;
+    snprintf(vis, 16, "%s", r.vis ? r.vis : "");
+    if ((*text = crow_text(&r))) return FM_OK;
+    /* a time SQLite formats its own way: ask it */
+    if (!(st = stmt(cx, S_TEXT))) return FM_EDB;
+    db_bind_int(st, ":id", id);
+    if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict text");
     *text = fm_xstrdup(db_text(st, 0));
-    *revision = sqlite3_column_int64(st, 1);
-    snprintf(vis, 16, "%s", db_text(st, 2));
     return FM_OK;
+}
+
+/* Appends the event of a change of conflict id, whose text (after) the
+ * caller may know (NULL: read from the row); before may be NULL. */
+static fm_rc log_change_known(struct ctx *cx, const char *action, int64_t id, const char *before,
+                              const char *before_vis, const char *after, int64_t revision,
+                              const char *vis)
+{
+    const char *owner = vis[0] ? vis : before_vis && before_vis[0] ? before_vis : NULL;
+    return events_append_ex(cx->db, cx->v, action, "conflicts", id, revision, before, after, owner,
+                            before_vis && before_vis[0], vis[0] != 0, cx->now, cx->err);
 }
 
 /* Appends the event of a change of conflict id; before may be NULL. */
@@ -565,11 +896,54 @@ static fm_rc log_change(struct ctx *cx, const char *action, int64_t id, const ch
     char vis[16];
     fm_rc rc = conflict_text(cx, id, &after, &revision, vis);
     if (rc) return rc;
-    const char *owner = vis[0] ? vis : before_vis && before_vis[0] ? before_vis : NULL;
-    rc = events_append_ex(cx->db, cx->v, action, "conflicts", id, revision, before, after, owner,
-                          before_vis && before_vis[0], vis[0] != 0, cx->now, cx->err);
+    rc = log_change_known(cx, action, id, before, before_vis, after, revision, vis);
     free(after);
     return rc;
+}
+
+/* The text of a conflict just inserted from c with geometry geom, as
+ * conflict_text would read it back (malloc). */
+static fm_rc inserted_text(struct ctx *cx, const struct clash *c, int64_t id, const void *geom,
+                           int len, char **text)
+{
+    *text = NULL;
+    char *geojson = NULL;
+    if (geom) {
+        sqlite3_stmt *st = stmt(cx, S_GEOJSON);
+        if (!st) return FM_EDB;
+        bind_b(st, ":g", geom, len);
+        if (sqlite3_step(st) != SQLITE_ROW) return db_fail(cx->db, cx->err, "conflict GeoJSON");
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL) geojson = fm_xstrdup(db_text(st, 0));
+        sqlite3_reset(st);
+    }
+    struct crow r = {
+        .id = id,
+        .kind = kind_names[c->kind],
+        .a_coll = data_coll_name(c->a->coll),
+        .a_id = c->a->id,
+        .a_version = c->a->version,
+        .b_coll = data_coll_name(c->b->coll),
+        .b_id = c->b->id,
+        .b_version = c->b->version,
+        .has_tf = c->has_lo,
+        .t_from = c->lo,
+        .has_tt = c->has_hi,
+        .t_to = c->hi,
+        .has_af = c->has_floor,
+        .alt_floor = c->floor,
+        .has_ac = c->has_ceil,
+        .alt_ceiling = c->ceil,
+        .severity = c->severity,
+        .state = "open",
+        .opened_at = cx->now,
+        .updated_at = cx->now,
+        .revision = 1,
+        .vis = c->vis[0] ? c->vis : NULL,
+        .geojson = geojson,
+    };
+    *text = crow_text(&r);
+    free(geojson);
+    return FM_OK; /* NULL text: the caller reads the row */
 }
 
 static void bind_clash(sqlite3_stmt *st, const struct clash *c, const void *geom, int len,
@@ -619,12 +993,22 @@ static fm_rc record(struct ctx *cx, const struct clash *c)
             return FM_EDB;
         }
         bind_clash(st, c, geom, len, cx->now);
-        free(geom);
-        if (sqlite3_step(st) != SQLITE_DONE) return db_fail(cx->db, cx->err, "insert conflict");
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            free(geom);
+            return db_fail(cx->db, cx->err, "insert conflict");
+        }
         int64_t id = sqlite3_last_insert_rowid(cx->db->h);
         seen_add(cx, id);
         if (cx->stats) cx->stats->opened++;
-        return log_change(cx, "conflict_open", id, NULL, NULL);
+        /* its text from what was written, not read back */
+        char *after;
+        rc = inserted_text(cx, c, id, geom, len, &after);
+        free(geom);
+        if (rc) return rc;
+        if (!after) return log_change(cx, "conflict_open", id, NULL, NULL);
+        rc = log_change_known(cx, "conflict_open", id, NULL, NULL, after, 1, c->vis);
+        free(after);
+        return rc;
     }
     int64_t id = sqlite3_column_int64(st, 0);
     int open = strcmp(db_text(st, 1), "open") == 0;

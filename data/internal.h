@@ -17,6 +17,9 @@ struct data_db {
     void *splite;         /* SpatiaLite's per-connection cache */
     struct db_kept *kept; /* db_cached's statements, finalized by data_close */
     size_t nkept, akept;
+    /* conflicts.c's kept projections: owned by its SQL function
+     * fm_transform, which frees them when the connection closes */
+    void *projs;
     /* db_to_wgs84's in-memory connection, opened on first use */
     sqlite3 *aux;
     void *aux_splite;

@@ -15,9 +15,14 @@
  *    withdrawal, drafts, the events, opening and closing on time, and
  *    incidents all around a route's end just inside and outside the
  *    near distance.
+ * 3. What the engine writes by hand stays what SQLite wrote: each conflict
+ *    event's Feature text equals json_object over its row (odd altitudes,
+ *    comments with every escaped byte), and fm_transform equals
+ *    ST_Transform byte for byte.
  */
 #include "check.h"
 #include "data.h"
+#include "internal.h" /* the engine's connection, for fm_transform */
 
 #include <math.h>
 #include <sqlite3.h> /* before spatialite.h, which needs its types */
@@ -275,6 +280,7 @@ static void random_feature(enum data_coll c, double x0, double y0, char *out, si
 }
 
 static void store_checks(unsigned seed);
+static long texts_as_sqlite(const char *what);
 
 static void random_run(unsigned seed, const char *dir)
 {
@@ -428,6 +434,157 @@ static void store_checks(unsigned seed)
         " ST_Transform(ST_Transform(geom, u), 4326, NULL, 'EPSG:' || u, 'EPSG:4326')");
     CHECK(differ == 0, "seed %u: ST_Transform by CRS names equals by SRIDs (%.0f differ)", seed,
           differ);
+    /* the engine's fm_transform (one kept transformation per pair of CRSs)
+     * equals ST_Transform byte for byte, both ways, each item also into
+     * the next zone (so that consecutive rows alternate the pairs) */
+    sqlite3_stmt *st;
+    double fm_differ = -1, rows = 0;
+    if (sqlite3_prepare_v2(
+            db->h,
+            "SELECT count(*), sum(fm_transform(geom, z, 'EPSG:4326', 'EPSG:' || z)"
+            "  IS NOT ST_Transform(geom, z)"
+            " OR fm_transform(ST_Buffer(fm_transform(geom, z, 'EPSG:4326', 'EPSG:' || z), 300, 8),"
+            "  4326, 'EPSG:' || z, 'EPSG:4326') IS NOT"
+            "  ST_Transform(ST_Buffer(ST_Transform(geom, z), 300, 8), 4326))"
+            " FROM (SELECT geom, " REF_UTM("v") " AS z FROM item_versions v UNION ALL"
+            "  SELECT geom, " REF_UTM("v") " % 100 % 60 + 32601 FROM item_versions v)",
+            -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        rows = sqlite3_column_double(st, 0);
+        fm_differ = sqlite3_column_double(st, 1);
+    } else {
+        printf("fm_transform: %s\n", sqlite3_errmsg(db->h));
+    }
+    sqlite3_finalize(st);
+    CHECK(fm_differ == 0 && rows > 0,
+          "seed %u: fm_transform equals ST_Transform on %.0f geometries (%.0f differ)", seed, rows,
+          fm_differ);
+    char what[64];
+    snprintf(what, sizeof what, "seed %u", seed);
+    texts_as_sqlite(what);
+}
+
+/* ---- 3. the Feature text at its edges ------------------------------------------ */
+
+/* Altitudes that print in every way "%!.15g" knows, comments with every
+ * byte JSON escapes, times far apart: each event's text equals
+ * json_object's. */
+static void texts(const char *dir)
+{
+    char file[300];
+    snprintf(file, sizeof file, "%s/texts.db", dir);
+    open_db(file);
+    struct fm_err err;
+    static const char *const alts[] = {"0",         "0.1",      "1e-7",   "123.456789012345678",
+                                       "1500",      "2999.99999", "-999.5", "99999.9999999999",
+                                       "-0.000001", "7.5e-300", "33.3333333333333333", "-12",
+                                       "12345.25",  "1e-5"};
+    const size_t nalts = sizeof alts / sizeof *alts;
+    static const char *const comments[] = {
+        "plain", "quote \" and backslash \\ and slash /", "tab\tnew\nline\rcr\bbs\fff",
+        "\x01\x02\x1f\x7f control", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x9a\x81 unicode",
+        "</script>{\"json\":[1,2]}"};
+    const size_t ncomments = sizeof comments / sizeof *comments;
+    char text[1500];
+    int64_t zone = create(&A, DATA_ZONES,
+                          "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Polygon\","
+                          "\"coordinates\":[[[50,20],[50.1,20],[50.1,20.1],[50,20.1],[50,20]]]},"
+                          "\"properties\":{\"type\":\"no_fly\",\"status\":\"proposed\",\"valid_from\":"
+                          "\"2001-02-03T04:05:06Z\",\"valid_to\":\"9999-12-31T23:59:59Z\"}}");
+    long made = 0;
+    for (size_t i = 0; i < nalts; i++) {
+        const char *hi = alts[(i + 5) % nalts];
+        if (strtod(hi, NULL) <= strtod(alts[i], NULL)) hi = "100000";
+        snprintf(text, sizeof text,
+                 "{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\","
+                 "\"coordinates\":[[49.95,20.05],[50.05,20.0%zu]]},\"properties\":{\"type\":"
+                 "\"air\",\"corridor_width_m\":%zu,\"altitude_floor_m\":%s,"
+                 "\"altitude_ceiling_m\":%s%s}}",
+                 i, 10 * i, alts[i], hi, i % 3 ? ",\"status\":\"draft\"" : "");
+        int64_t m = create(&B, DATA_MOVEMENTS, text);
+        int64_t c = conflict_id(m, zone);
+        CHECK(c > 0, "movement at %s-%s m crosses the no-fly zone", alts[i], hi);
+        if (c <= 0) continue;
+        made++;
+        if (i % 3 == 1)
+            CHECK(patch(&B, DATA_MOVEMENTS, m, "{\"properties\":{\"status\":\"notified\"}}") ==
+                      FM_OK,
+                  "notify the draft");
+        if (i % 3 == 0) {
+            json_t *out = NULL;
+            CHECK(data_conflict_resolve(db, &SUP, c, comments[i % ncomments], &out, &err) ==
+                      FM_OK,
+                  "resolve with comment %zu: %s", i % ncomments, err.msg);
+            json_decref(out);
+        }
+    }
+    /* drafts proposed: their conflicts become everyone's (an event with a before) */
+    CHECK(texts_as_sqlite("odd altitudes and comments") >= made, "every conflict was compared");
+    close_db();
+}
+
+/* The Feature text as SQLite wrote it before conflicts.c wrote it in C
+ * (and as data_conflicts_query still does): json_object over the row. */
+#define REF_TS(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
+#define REF_FEATURE_SQL                                                                          \
+    "json_object('type', 'Feature', 'id', c.id, 'geometry', json(AsGeoJSON(c.geom)),"             \
+    " 'properties', json_object('kind', c.kind, 'title', " CONFLICT_TITLE_SQL ","                \
+    " 'items', json_array(json_object('collection', c.a_coll, 'id', c.a_id, 'version',"           \
+    "  c.a_version), json_object('collection', c.b_coll, 'id', c.b_id, 'version', c.b_version)),"  \
+    " 'interval', json_array(" REF_TS("c.t_from") ", " REF_TS("c.t_to") "),"                      \
+    " 'altitude_band', json_array(c.alt_floor, c.alt_ceiling),"                                   \
+    " 'severity', c.severity, 'state', c.state, 'opened_at', " REF_TS("c.opened_at") ","          \
+    " 'updated_at', " REF_TS("c.updated_at") ", 'resolved_at', " REF_TS("c.resolved_at") ","      \
+    " 'resolved_by', c.resolved_by, 'comment', c.comment, 'revision', c.revision))"
+
+/* Each conflict event's texts are byte for byte what json_object says of
+ * the row they tell: its `after` for every event whose revision is still
+ * the row's; its `before` for every event whose previous revision had
+ * its own event too (the `after` of that one). Returns how many were
+ * compared. */
+static long texts_as_sqlite(const char *what)
+{
+    sqlite3_stmt *st;
+    long n = -1, differ = -1, nb = -1, bdiffer = -1;
+    if (sqlite3_prepare_v2(ref,
+                           "SELECT count(*), coalesce(sum(e.after IS NOT " REF_FEATURE_SQL "), 0)"
+                           " FROM conflicts c JOIN events e ON e.collection = 'conflicts'"
+                           " AND e.item_id = c.id AND e.version = c.revision",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        n = sqlite3_column_int(st, 0);
+        differ = sqlite3_column_int(st, 1);
+    } else {
+        printf("texts: %s\n", sqlite3_errmsg(ref));
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(ref,
+                           "SELECT count(*), coalesce(sum(e.before IS NOT p.after), 0) FROM events e"
+                           " JOIN events p ON p.collection = 'conflicts' AND p.item_id = e.item_id"
+                           " AND p.version = e.version - 1 WHERE e.collection = 'conflicts'"
+                           " AND e.before IS NOT NULL",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        nb = sqlite3_column_int(st, 0);
+        bdiffer = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    CHECK(differ == 0 && bdiffer == 0,
+          "%s: the conflict events' texts are json_object's (%ld of %ld after, %ld of %ld before"
+          " differ)",
+          what, differ, n, bdiffer, nb);
+    if (differ > 0 && sqlite3_prepare_v2(ref,
+                                         "SELECT e.after, " REF_FEATURE_SQL " FROM conflicts c"
+                                         " JOIN events e ON e.collection = 'conflicts'"
+                                         " AND e.item_id = c.id AND e.version = c.revision"
+                                         " WHERE e.after IS NOT " REF_FEATURE_SQL " LIMIT 1",
+                                         -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            printf("engine:  %s\nsqlite: %s\n", sqlite3_column_text(st, 0),
+                   sqlite3_column_text(st, 1));
+        sqlite3_finalize(st);
+    }
+    return n;
 }
 
 static int count_cb(void *ctx, int64_t id, const char *feature)
@@ -741,6 +898,7 @@ int main(void)
     char *dir = mkdtemp(path);
     if (!dir) return 1;
     edges(dir);
+    texts(dir);
     for (size_t i = 0; i < sizeof regression_seeds / sizeof *regression_seeds; i++)
         random_run(regression_seeds[i], dir);
     const char *env = getenv("FM_SEED");
