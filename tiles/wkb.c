@@ -67,10 +67,13 @@ static int rd_u32(struct rd *r, uint32_t *v)
 static int rd_f64(struct rd *r, double *v)
 {
     if (r->end - r->p < 8) return 0;
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++) b[i] = r->le ? r->p[i] : r->p[7 - i];
-    uint64_t u = 0;
-    for (int i = 7; i >= 0; i--) u = u << 8 | b[i];
+    uint64_t u;
+    memcpy(&u, r->p, sizeof u);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (!r->le) u = __builtin_bswap64(u);
+#else
+    if (r->le) u = __builtin_bswap64(u);
+#endif
     memcpy(v, &u, sizeof *v);
     r->p += 8;
     return isfinite(*v);

@@ -8,6 +8,7 @@
 #   tests/bench/tiles_instructions.sh [ZOOM] [N]     (defaults 12, 20)
 #
 # Needs build/bench/synthetic.db (made by tiles_bench.sh) and valgrind.
+# KEEP=DIR keeps the callgrind output there (for callgrind_annotate).
 # Renders the first N tiles of a fixed shuffle of the zoom's tiles over
 # lon 35.5..36.5, lat 32.5..33.5 as liaison-a, the tile cache off.
 set -euo pipefail
@@ -20,7 +21,7 @@ PORT=${PORT:-18778}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 FUSIONMAP_BASEMAP=none FUSIONMAP_TILE_CACHE_MB=0 valgrind --tool=callgrind --collect-atstart=no \
-    --toggle-collect=tile_render --callgrind-out-file="$OUT/cg.%p" \
+    --toggle-collect=${COLLECT:-tile_render} --callgrind-out-file="$OUT/cg.%p" \
     "$FM" serve --db "$DB" --port "$PORT" >"$OUT/log" 2>&1 &
 PID=$!
 TOK=$("$FM" token add liaison-a --db "$DB")
@@ -45,4 +46,5 @@ done <"$OUT/urls"
 kill "$PID"
 wait "$PID" 2>/dev/null || true
 IR=$(grep -h '^summary:' "$OUT"/cg.* | awk '{s += $2} END {print s}')
+if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$OUT"/cg.* "$KEEP"/; fi
 echo "z$Z: $N tiles, $((BYTES / N)) bytes and $(echo "scale=1; $IR / $N / 1000000" | bc) M instructions per tile"
