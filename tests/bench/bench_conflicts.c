@@ -9,7 +9,8 @@
  * zones and incidents one by one through data_item_create: validation,
  * the version, the event, the conflict check and the commit (WAL,
  * synchronous=FULL), with WAL checkpoints in their own thread as the
- * server runs them (data_checkpointer_start). Prints p50/p90/p99/max and
+ * server runs them (data_checkpointer_start). Prints p50/p90/p99/max (for
+ * movements also of the writer thread's CPU time and of the rest) and
  * the re-check times, and as a peer what the machine alone takes to write
  * and fdatasync one movement's WAL frames.
  *
@@ -49,6 +50,14 @@ static double now_ms(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* The calling thread's CPU time. */
+static double cpu_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
@@ -376,6 +385,8 @@ int main(int argc, char **argv)
     data_limits_default(&lim);
     double *ms = calloc((size_t)n_timed, sizeof *ms);
     double *few = calloc((size_t)n_timed, sizeof *few); /* movements opening <= 5 conflicts */
+    /* each one's time split: the writer thread's CPU time, and the rest */
+    double *cpu = calloc((size_t)n_timed, sizeof *cpu), *off = calloc((size_t)n_timed, sizeof *off);
     int nfew = 0;
     long opened_total = 0;
     rnd_state = seed * 7919u + 1;
@@ -410,12 +421,15 @@ int main(int argc, char **argv)
             }
             json_t *f = json_loads(text, 0, NULL), *out = NULL;
             long open_before = kind == 0 ? count_open(path) : 0;
+            double c0 = cpu_ms();
             t = now_ms();
             fm_rc rc = data_item_create(db, &b, kind == 0 ? DATA_MOVEMENTS
                                                 : kind == 1 ? DATA_ZONES
                                                             : DATA_INCIDENTS,
                                         f, &lim, &out, &err);
             ms[i] = now_ms() - t;
+            cpu[i] = cpu_ms() - c0;
+            off[i] = ms[i] - cpu[i];
             if (kind == 0) {
                 long opened = count_open(path) - open_before;
                 opened_total += opened;
@@ -433,6 +447,8 @@ int main(int argc, char **argv)
                            : "create one incident (check + commit)",
                ms, n);
         if (kind == 0) {
+            report("  of which the writer thread on a CPU", cpu, n);
+            report("  of which off a CPU (I/O, locks, waiting)", off, n);
             printf("  (the %d movements opened %ld conflicts, %.1f each)\n", n, opened_total,
                    (double)opened_total / n);
             if (nfew >= 10) report("  of which those opening 0-5 conflicts", few, nfew);
@@ -440,6 +456,8 @@ int main(int argc, char **argv)
     }
     free(ms);
     free(few);
+    free(cpu);
+    free(off);
     t = now_ms();
     if (data_conflicts_recheck(db, fm_time_now(), &st, &err)) return 1;
     printf("full re-check after the timed writes            %.0f ms: %ld clashes, %ld opened,"

@@ -7,7 +7,9 @@
 #   - the full re-check (first, which opens everything; steady state; as of
 #     a later time; back to now)
 #   - creating one movement including its conflict check and commit,
-#     p50/p90/p99/max over N_TIMED (default 500), and zones and incidents
+#     p50/p90/p99/max over N_TIMED (default 500), split into the writer
+#     thread's CPU time and the rest (I/O, locks, waiting for a core), and
+#     zones and incidents
 #   - the peer: the machine alone writing and fdatasync'ing one movement's
 #     WAL frames (100 pages), N_TIMED times
 # The targets (issue 7): a movement under 10 ms at p99, a re-check under 10 s.
