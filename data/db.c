@@ -281,43 +281,6 @@ static void release_busy(struct data_db *db)
         if (sqlite3_stmt_busy(db->kept[i].st)) db_release(db->kept[i].st);
 }
 
-fm_rc db_to_wgs84(struct data_db *db, const void *blob, int len, const char *from_crs, void **out,
-                  int *out_len, struct fm_err *err)
-{
-    *out = NULL;
-    *out_len = 0;
-    if (db_fault_countdown > 0 && --db_fault_countdown == 0)
-        return fm_fail(err, FM_EDB, NULL, "injected fault before: projecting back to WGS84");
-    if (!db->aux_inverse) {
-        if (!db->aux) {
-            if (sqlite3_open_v2(":memory:", &db->aux, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                                NULL) != SQLITE_OK) {
-                sqlite3_close(db->aux);
-                db->aux = NULL;
-                return fm_fail(err, FM_EDB, NULL, "database: cannot open a projection connection");
-            }
-            db->aux_splite = spatialite_alloc_connection();
-            spatialite_init_ex(db->aux, db->aux_splite, 0);
-        }
-        if (sqlite3_prepare_v3(db->aux, "SELECT ST_Transform(?1, 4326, NULL, ?2, 'EPSG:4326')", -1,
-                               SQLITE_PREPARE_PERSISTENT, &db->aux_inverse, NULL) != SQLITE_OK)
-            return fm_fail(err, FM_EDB, NULL, "database: projection: %s", sqlite3_errmsg(db->aux));
-    }
-    sqlite3_stmt *st = db->aux_inverse;
-    sqlite3_bind_blob(st, 1, blob, len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, from_crs, -1, SQLITE_STATIC);
-    fm_rc rc = FM_OK;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = fm_fail(err, FM_EDB, NULL, "database: projection: %s", sqlite3_errmsg(db->aux));
-    } else if (sqlite3_column_type(st, 0) == SQLITE_BLOB && sqlite3_column_bytes(st, 0) > 0) {
-        *out_len = sqlite3_column_bytes(st, 0);
-        *out = fm_xmalloc((size_t)*out_len);
-        memcpy(*out, sqlite3_column_blob(st, 0), (size_t)*out_len);
-    }
-    db_release(st);
-    return rc;
-}
-
 fm_rc db_exec(struct data_db *db, const char *sql, struct fm_err *err)
 {
     char *msg = NULL;
@@ -467,9 +430,6 @@ void data_close(struct data_db *db)
     if (!db) return;
     for (size_t i = 0; i < db->nkept; i++) sqlite3_finalize(db->kept[i].st);
     free(db->kept);
-    sqlite3_finalize(db->aux_inverse);
-    if (db->aux) sqlite3_close_v2(db->aux);
-    if (db->aux_splite) spatialite_cleanup_ex(db->aux_splite);
     if (db->h) sqlite3_close_v2(db->h);
     if (db->splite) spatialite_cleanup_ex(db->splite);
     free(db);

@@ -20,10 +20,6 @@ struct data_db {
     /* conflicts.c's kept projections: owned by its SQL function
      * fm_transform, which frees them when the connection closes */
     void *projs;
-    /* db_to_wgs84's in-memory connection, opened on first use */
-    sqlite3 *aux;
-    void *aux_splite;
-    sqlite3_stmt *aux_inverse;
 };
 
 /* Translate a SQLite failure once, here, into FM_EDB (or FM_EBUSY). */
@@ -47,14 +43,6 @@ fm_rc db_prepare(struct data_db *db, const char *sql, sqlite3_stmt **st, struct 
 fm_rc db_cached(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err);
 /* Resets st and clears its bindings; NULL is allowed. */
 void db_release(sqlite3_stmt *st);
-/* Projects a SpatiaLite geometry blob from from_crs ("EPSG:32636") to
- * WGS84 (SRID 4326) on a second, in-memory SpatiaLite connection of the
- * same thread: SpatiaLite keeps one PROJ transformation per connection,
- * and projecting the other way on the main one re-creates it twice
- * (0.4 ms). OUT *out (malloc) and *out_len; *out stays NULL for a NULL
- * result. Counts as a db_prepare for db_fault_countdown. */
-fm_rc db_to_wgs84(struct data_db *db, const void *blob, int len, const char *from_crs, void **out,
-                  int *out_len, struct fm_err *err);
 /* Runs sql with no results. */
 fm_rc db_exec(struct data_db *db, const char *sql, struct fm_err *err);
 
