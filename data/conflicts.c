@@ -282,18 +282,6 @@ struct ctx {
     " AND (:ceil IS NULL OR v.alt_floor IS NULL OR v.alt_floor < :ceil)"                          \
     " AND (:pre IS NULL OR ST_Intersects(:pre, v.geom) = 1)"
 
-#define FEATURE_SQL                                                                              \
-    "json_object('type', 'Feature', 'id', c.id, 'geometry', json(AsGeoJSON(c.geom)),"             \
-    " 'properties', json_object('kind', c.kind, 'title', " CONFLICT_TITLE_SQL ","              \
-    " 'items', json_array(json_object('collection', c.a_coll, 'id', c.a_id, 'version',"           \
-    "  c.a_version), json_object('collection', c.b_coll, 'id', c.b_id, 'version', c.b_version)),"  \
-    " 'interval', json_array(" TS("c.t_from") ", " TS("c.t_to") "),"                              \
-    " 'altitude_band', json_array(c.alt_floor, c.alt_ceiling),"                                   \
-    " 'severity', c.severity, 'state', c.state, 'opened_at', " TS("c.opened_at") ","              \
-    " 'updated_at', " TS("c.updated_at") ", 'resolved_at', " TS("c.resolved_at") ","              \
-    " 'resolved_by', c.resolved_by, 'comment', c.comment, 'revision', c.revision))"
-#define TS(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
-
 static const char *const stmt_sql[S_COUNT] = {
     [S_CAND_ZONES] = CAND_SQL("zones"),
     [S_CAND_INCIDENTS] = CAND_SQL("incidents"),
@@ -351,7 +339,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_RESOLVE] = "UPDATE conflicts SET state = 'resolved', resolved_at = :now, resolved_by = :by,"
                   " comment = :comment, updated_at = :now, revision = revision + 1"
                   " WHERE id = :id",
-    [S_TEXT] = "SELECT " FEATURE_SQL " FROM conflicts c WHERE c.id = :id",
+    [S_TEXT] = "SELECT " CONFLICT_FEATURE_SQL " FROM conflicts c WHERE c.id = :id",
     /* what crow_text needs, in struct crow's order */
     [S_ROW] = "SELECT id, kind, a_coll, a_id, a_version, b_coll, b_id, b_version, t_from, t_to,"
               " alt_floor, alt_ceiling, severity, state, opened_at, updated_at, resolved_at,"
@@ -653,13 +641,13 @@ struct crow {
     const char *geojson; /* AsGeoJSON(geom); NULL for none */
 };
 
-/* The Feature text is what FEATURE_SQL (SQLite's json_object over the
+/* The Feature text is what CONFLICT_FEATURE_SQL (SQLite's json_object over the
  * row) says, byte for byte: it is hashed into the event log and read
  * back by the collection. Written here, not by SQLite: json() re-parses
  * the clash's whole GeoJSON, and the row had to be read back after each
  * insert (a tenth of the time of creating a movement that opens 30
  * conflicts, callgrind). tests/unit/test_conflicts.c compares each
- * event's text with FEATURE_SQL over the row it tells. */
+ * event's text with CONFLICT_FEATURE_SQL over the row it tells. */
 struct jbuf {
     char *p;
     size_t n, cap; /* cap > n: room for the NUL */
@@ -753,7 +741,7 @@ static int jtime(struct jbuf *b, int has, fm_time t)
 }
 
 /* The Feature text of r (malloc), or NULL if a time is out of the years
- * 1 to 9999 (then FEATURE_SQL says it). */
+ * 1 to 9999 (then CONFLICT_FEATURE_SQL says it). */
 static char *crow_text(const struct crow *r)
 {
     size_t cap = 900 + (r->geojson ? strlen(r->geojson) : 0) +
@@ -774,11 +762,11 @@ static char *crow_text(const struct crow *r)
     char title[128];
     const char *k = r->kind ? r->kind : "";
     snprintf(title, sizeof title,
-             !strcmp(k, "movement_crosses_zone") ? "movement %" PRId64 " crosses zone %" PRId64
-             : !strcmp(k, "zones_overlap")       ? "zones %" PRId64 " and %" PRId64 " overlap"
-             : !strcmp(k, "incident_in_zone")    ? "incident %" PRId64 " inside zone %" PRId64
-                                                 : "incident %" PRId64 " near movement %" PRId64,
-             r->a_id, r->b_id);
+             !strcmp(k, "movement_crosses_zone") ? CONFLICT_TITLE_MZ
+             : !strcmp(k, "zones_overlap")       ? CONFLICT_TITLE_ZZ
+             : !strcmp(k, "incident_in_zone")    ? CONFLICT_TITLE_IZ
+                                                 : CONFLICT_TITLE_IM,
+             (long long)r->a_id, (long long)r->b_id);
     jstr(&b, title);
     JLIT(&b, ",\"items\":[{\"collection\":");
     jstr(&b, r->a_coll);
@@ -1463,7 +1451,7 @@ fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
             snprintf(sql, sizeof sql,
                      "SELECT c.id, %s FROM conflicts c WHERE %s ORDER BY c.id"
                      " LIMIT :limit OFFSET :offset",
-                     FEATURE_SQL, where);
+                     CONFLICT_FEATURE_SQL, where);
         if ((rc = db_prepare(db, sql, &st, err))) return rc;
         db_bind_text(st, ":vparty", viewer_draft_party(v));
         db_bind_text(st, ":state", q->state);
@@ -1497,7 +1485,7 @@ static fm_rc get_visible(struct data_db *db, const struct data_viewer *v, int64_
     *out = NULL;
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(db,
-                          "SELECT " FEATURE_SQL ", c.state FROM conflicts c WHERE c.id = :id"
+                          "SELECT " CONFLICT_FEATURE_SQL ", c.state FROM conflicts c WHERE c.id = :id"
                           " AND " CONFLICT_VISIBLE_SQL,
                           &st, err);
     if (rc) return rc;

@@ -71,13 +71,35 @@ const char *db_text(sqlite3_stmt *st, int col);
 
 /* Who sees conflict c: everyone, or the owner of its draft (:vparty). */
 #define CONFLICT_VISIBLE_SQL "(c.vis_party IS NULL OR c.vis_party = :vparty)"
-/* A conflict's title, from its kind and the ids of its two items. */
+/* A conflict's title, from its kind and the ids of its two items: the
+ * formats serve both SQLite's printf (CONFLICT_TITLE_SQL) and C's
+ * (conflicts.c, with long long arguments). */
+#define CONFLICT_TITLE_MZ "movement %lld crosses zone %lld"
+#define CONFLICT_TITLE_ZZ "zones %lld and %lld overlap"
+#define CONFLICT_TITLE_IZ "incident %lld inside zone %lld"
+#define CONFLICT_TITLE_IM "incident %lld near movement %lld"
 #define CONFLICT_TITLE_SQL                                                                        \
     "CASE c.kind"                                                                                 \
-    "  WHEN 'movement_crosses_zone' THEN printf('movement %d crosses zone %d', c.a_id, c.b_id)"   \
-    "  WHEN 'zones_overlap' THEN printf('zones %d and %d overlap', c.a_id, c.b_id)"              \
-    "  WHEN 'incident_in_zone' THEN printf('incident %d inside zone %d', c.a_id, c.b_id)"         \
-    "  ELSE printf('incident %d near movement %d', c.a_id, c.b_id) END"
+    "  WHEN 'movement_crosses_zone' THEN printf('" CONFLICT_TITLE_MZ "', c.a_id, c.b_id)"         \
+    "  WHEN 'zones_overlap' THEN printf('" CONFLICT_TITLE_ZZ "', c.a_id, c.b_id)"                 \
+    "  WHEN 'incident_in_zone' THEN printf('" CONFLICT_TITLE_IZ "', c.a_id, c.b_id)"              \
+    "  ELSE printf('" CONFLICT_TITLE_IM "', c.a_id, c.b_id) END"
+
+/* A conflict as a GeoJSON Feature, by SQLite's json_object over the row c;
+ * conflicts.c writes the same bytes in C for its events. */
+#define CONFLICT_TS_SQL(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
+#define CONFLICT_FEATURE_SQL                                                                     \
+    "json_object('type', 'Feature', 'id', c.id, 'geometry', json(AsGeoJSON(c.geom)),"             \
+    " 'properties', json_object('kind', c.kind, 'title', " CONFLICT_TITLE_SQL ","                \
+    " 'items', json_array(json_object('collection', c.a_coll, 'id', c.a_id, 'version',"           \
+    "  c.a_version), json_object('collection', c.b_coll, 'id', c.b_id, 'version', c.b_version)),"  \
+    " 'interval', json_array(" CONFLICT_TS_SQL("c.t_from") ", " CONFLICT_TS_SQL("c.t_to") "),"    \
+    " 'altitude_band', json_array(c.alt_floor, c.alt_ceiling),"                                   \
+    " 'severity', c.severity, 'state', c.state,"                                                  \
+    " 'opened_at', " CONFLICT_TS_SQL("c.opened_at") ","                                           \
+    " 'updated_at', " CONFLICT_TS_SQL("c.updated_at") ","                                         \
+    " 'resolved_at', " CONFLICT_TS_SQL("c.resolved_at") ","                                       \
+    " 'resolved_by', c.resolved_by, 'comment', c.comment, 'revision', c.revision))"
 
 /* ---- validation (validate.c) ------------------------------------------ */
 

@@ -523,22 +523,9 @@ static void texts(const char *dir)
     close_db();
 }
 
-/* The Feature text as SQLite wrote it before conflicts.c wrote it in C
- * (and as data_conflicts_query still does): json_object over the row. */
-#define REF_TS(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
-#define REF_FEATURE_SQL                                                                          \
-    "json_object('type', 'Feature', 'id', c.id, 'geometry', json(AsGeoJSON(c.geom)),"             \
-    " 'properties', json_object('kind', c.kind, 'title', " CONFLICT_TITLE_SQL ","                \
-    " 'items', json_array(json_object('collection', c.a_coll, 'id', c.a_id, 'version',"           \
-    "  c.a_version), json_object('collection', c.b_coll, 'id', c.b_id, 'version', c.b_version)),"  \
-    " 'interval', json_array(" REF_TS("c.t_from") ", " REF_TS("c.t_to") "),"                      \
-    " 'altitude_band', json_array(c.alt_floor, c.alt_ceiling),"                                   \
-    " 'severity', c.severity, 'state', c.state, 'opened_at', " REF_TS("c.opened_at") ","          \
-    " 'updated_at', " REF_TS("c.updated_at") ", 'resolved_at', " REF_TS("c.resolved_at") ","      \
-    " 'resolved_by', c.resolved_by, 'comment', c.comment, 'revision', c.revision))"
-
 /* Each conflict event's texts are byte for byte what json_object says of
- * the row they tell: its `after` for every event whose revision is still
+ * the row they tell (CONFLICT_FEATURE_SQL, the SQL data_conflicts_query
+ * runs): its `after` for every event whose revision is still
  * the row's; its `before` for every event whose previous revision had
  * its own event too (the `after` of that one). Returns how many were
  * compared. */
@@ -547,7 +534,7 @@ static long texts_as_sqlite(const char *what)
     sqlite3_stmt *st;
     long n = -1, differ = -1, nb = -1, bdiffer = -1;
     if (sqlite3_prepare_v2(ref,
-                           "SELECT count(*), coalesce(sum(e.after IS NOT " REF_FEATURE_SQL "), 0)"
+                           "SELECT count(*), coalesce(sum(e.after IS NOT " CONFLICT_FEATURE_SQL "), 0)"
                            " FROM conflicts c JOIN events e ON e.collection = 'conflicts'"
                            " AND e.item_id = c.id AND e.version = c.revision",
                            -1, &st, NULL) == SQLITE_OK &&
@@ -574,10 +561,10 @@ static long texts_as_sqlite(const char *what)
           " differ)",
           what, differ, n, bdiffer, nb);
     if (differ > 0 && sqlite3_prepare_v2(ref,
-                                         "SELECT e.after, " REF_FEATURE_SQL " FROM conflicts c"
+                                         "SELECT e.after, " CONFLICT_FEATURE_SQL " FROM conflicts c"
                                          " JOIN events e ON e.collection = 'conflicts'"
                                          " AND e.item_id = c.id AND e.version = c.revision"
-                                         " WHERE e.after IS NOT " REF_FEATURE_SQL " LIMIT 1",
+                                         " WHERE e.after IS NOT " CONFLICT_FEATURE_SQL " LIMIT 1",
                                          -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             printf("engine:  %s\nsqlite: %s\n", sqlite3_column_text(st, 0),
