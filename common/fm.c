@@ -3,6 +3,7 @@
 #include "fm.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,18 @@ fm_rc fm_buf_printf(struct fm_buf *b, const char *fmt, ...)
     va_end(ap);
     b->len += (size_t)n;
     return FM_OK;
+}
+
+void fm_buf_put(struct fm_buf *b, const void *p, size_t n)
+{
+    if (fm_buf_add(b, p, n) != FM_OK) abort();
+}
+
+void fm_buf_int(struct fm_buf *b, int64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%" PRId64, v);
+    fm_buf_put(b, t, (size_t)n);
 }
 
 char *fm_buf_take(struct fm_buf *b, size_t *len)

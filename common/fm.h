@@ -66,6 +66,14 @@ fm_rc fm_buf_adds(struct fm_buf *b, const char *s);
 fm_rc fm_buf_printf(struct fm_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Moves the bytes out (caller frees with free()); b is empty afterwards. */
 char *fm_buf_take(struct fm_buf *b, size_t *len);
+/* For text the program composes itself (fm_buf_init(b, FM_BUF_UNCAPPED)):
+ * appends, or aborts if memory runs out, like fm_xmalloc. */
+#define FM_BUF_UNCAPPED (SIZE_MAX / 4)
+void fm_buf_put(struct fm_buf *b, const void *p, size_t n);
+/* fm_buf_put of a string literal, its length counted by the compiler. */
+#define FM_BUF_LIT(b, lit) fm_buf_put(b, lit, sizeof lit - 1)
+/* fm_buf_put of v in decimal. */
+void fm_buf_int(struct fm_buf *b, int64_t v);
 
 /* Aborts on out-of-memory: for small internal allocations only. */
 void *fm_xmalloc(size_t n);

@@ -648,41 +648,21 @@ struct crow {
  * insert (a tenth of the time of creating a movement that opens 30
  * conflicts, callgrind). tests/unit/test_conflicts.c compares each
  * event's text with CONFLICT_FEATURE_SQL over the row it tells. */
-struct jbuf {
-    char *p;
-    size_t n, cap; /* cap > n: room for the NUL */
-};
-
-static void jput(struct jbuf *b, const char *s, size_t n)
-{
-    if (b->n + n >= b->cap) {
-        b->cap = (b->n + n + 1) * 2;
-        char *p = realloc(b->p, b->cap);
-        if (!p) abort(); /* a small internal allocation */
-        b->p = p;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-#define JLIT(b, lit) jput(b, lit, sizeof lit - 1)
-
 /* s as SQLite's json_object quotes a text (json.c jsonAppendString):
  * '"' and '\\' escaped, \b \t \n \f \r by name, other bytes below 0x20
  * as \u00xx in lower case, every other byte as it is; NULL is null. */
-static void jstr(struct jbuf *b, const char *s)
+static void jstr(struct fm_buf *b, const char *s)
 {
     if (!s) {
-        JLIT(b, "null");
+        FM_BUF_LIT(b, "null");
         return;
     }
-    JLIT(b, "\"");
+    FM_BUF_LIT(b, "\"");
     const char *run = s;
     for (const unsigned char *p = (const unsigned char *)s;; p++) {
         unsigned c = *p;
         if (c >= 0x20 && c != '"' && c != '\\') continue;
-        jput(b, run, (size_t)((const char *)p - run));
+        fm_buf_put(b, run, (size_t)((const char *)p - run));
         run = (const char *)p + 1;
         if (c == 0) break;
         char esc[8];
@@ -698,36 +678,29 @@ static void jstr(struct jbuf *b, const char *s)
             snprintf(esc, sizeof esc, "\\u00%c%c", '0' + (c >> 4), "0123456789abcdef"[c & 15]);
             named = esc;
         }
-        jput(b, named, strlen(named));
+        fm_buf_put(b, named, strlen(named));
     }
-    JLIT(b, "\"");
-}
-
-static void jint(struct jbuf *b, int64_t v)
-{
-    char t[24];
-    int n = snprintf(t, sizeof t, "%" PRId64, v);
-    jput(b, t, (size_t)n);
+    FM_BUF_LIT(b, "\"");
 }
 
 /* A REAL as json_object writes it: SQLite's own printf, "%!0.15g". */
-static void jreal(struct jbuf *b, int has, double v)
+static void jreal(struct fm_buf *b, int has, double v)
 {
     if (!has) {
-        JLIT(b, "null");
+        FM_BUF_LIT(b, "null");
         return;
     }
     char t[64];
     sqlite3_snprintf(sizeof t, t, "%!0.15g", v);
-    jput(b, t, strlen(t));
+    fm_buf_put(b, t, strlen(t));
 }
 
 /* strftime('%Y-%m-%dT%H:%M:%SZ', t, 'unixepoch'); 0 if the year is not
  * 1 to 9999 (the caller asks SQLite). */
-static int jtime(struct jbuf *b, int has, fm_time t)
+static int jtime(struct fm_buf *b, int has, fm_time t)
 {
     if (!has) {
-        JLIT(b, "null");
+        FM_BUF_LIT(b, "null");
         return 1;
     }
     time_t tt = (time_t)t;
@@ -736,7 +709,7 @@ static int jtime(struct jbuf *b, int has, fm_time t)
     char s[32];
     int n = snprintf(s, sizeof s, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", tm.tm_year + 1900,
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    jput(b, s, (size_t)n);
+    fm_buf_put(b, s, (size_t)n);
     return 1;
 }
 
@@ -744,21 +717,19 @@ static int jtime(struct jbuf *b, int has, fm_time t)
  * 1 to 9999 (then CONFLICT_FEATURE_SQL says it). */
 static char *crow_text(const struct crow *r)
 {
-    size_t cap = 900 + (r->geojson ? strlen(r->geojson) : 0) +
-                 (r->comment ? strlen(r->comment) : 0) * 6;
-    struct jbuf b = {fm_xmalloc(cap), 0, cap};
-    b.p[0] = '\0';
+    struct fm_buf b;
+    fm_buf_init(&b, FM_BUF_UNCAPPED);
     int ok = 1;
-    JLIT(&b, "{\"type\":\"Feature\",\"id\":");
-    jint(&b, r->id);
-    JLIT(&b, ",\"geometry\":");
+    FM_BUF_LIT(&b, "{\"type\":\"Feature\",\"id\":");
+    fm_buf_int(&b, r->id);
+    FM_BUF_LIT(&b, ",\"geometry\":");
     if (r->geojson)
-        jput(&b, r->geojson, strlen(r->geojson));
+        fm_buf_put(&b, r->geojson, strlen(r->geojson));
     else
-        JLIT(&b, "null");
-    JLIT(&b, ",\"properties\":{\"kind\":");
+        FM_BUF_LIT(&b, "null");
+    FM_BUF_LIT(&b, ",\"properties\":{\"kind\":");
     jstr(&b, r->kind);
-    JLIT(&b, ",\"title\":");
+    FM_BUF_LIT(&b, ",\"title\":");
     char title[128];
     const char *k = r->kind ? r->kind : "";
     snprintf(title, sizeof title,
@@ -768,48 +739,48 @@ static char *crow_text(const struct crow *r)
                                                  : CONFLICT_TITLE_IM,
              (long long)r->a_id, (long long)r->b_id);
     jstr(&b, title);
-    JLIT(&b, ",\"items\":[{\"collection\":");
+    FM_BUF_LIT(&b, ",\"items\":[{\"collection\":");
     jstr(&b, r->a_coll);
-    JLIT(&b, ",\"id\":");
-    jint(&b, r->a_id);
-    JLIT(&b, ",\"version\":");
-    jint(&b, r->a_version);
-    JLIT(&b, "},{\"collection\":");
+    FM_BUF_LIT(&b, ",\"id\":");
+    fm_buf_int(&b, r->a_id);
+    FM_BUF_LIT(&b, ",\"version\":");
+    fm_buf_int(&b, r->a_version);
+    FM_BUF_LIT(&b, "},{\"collection\":");
     jstr(&b, r->b_coll);
-    JLIT(&b, ",\"id\":");
-    jint(&b, r->b_id);
-    JLIT(&b, ",\"version\":");
-    jint(&b, r->b_version);
-    JLIT(&b, "}],\"interval\":[");
+    FM_BUF_LIT(&b, ",\"id\":");
+    fm_buf_int(&b, r->b_id);
+    FM_BUF_LIT(&b, ",\"version\":");
+    fm_buf_int(&b, r->b_version);
+    FM_BUF_LIT(&b, "}],\"interval\":[");
     ok &= jtime(&b, r->has_tf, r->t_from);
-    JLIT(&b, ",");
+    FM_BUF_LIT(&b, ",");
     ok &= jtime(&b, r->has_tt, r->t_to);
-    JLIT(&b, "],\"altitude_band\":[");
+    FM_BUF_LIT(&b, "],\"altitude_band\":[");
     jreal(&b, r->has_af, r->alt_floor);
-    JLIT(&b, ",");
+    FM_BUF_LIT(&b, ",");
     jreal(&b, r->has_ac, r->alt_ceiling);
-    JLIT(&b, "],\"severity\":");
-    jint(&b, r->severity);
-    JLIT(&b, ",\"state\":");
+    FM_BUF_LIT(&b, "],\"severity\":");
+    fm_buf_int(&b, r->severity);
+    FM_BUF_LIT(&b, ",\"state\":");
     jstr(&b, r->state);
-    JLIT(&b, ",\"opened_at\":");
+    FM_BUF_LIT(&b, ",\"opened_at\":");
     ok &= jtime(&b, 1, r->opened_at);
-    JLIT(&b, ",\"updated_at\":");
+    FM_BUF_LIT(&b, ",\"updated_at\":");
     ok &= jtime(&b, 1, r->updated_at);
-    JLIT(&b, ",\"resolved_at\":");
+    FM_BUF_LIT(&b, ",\"resolved_at\":");
     ok &= jtime(&b, r->has_resolved_at, r->resolved_at);
-    JLIT(&b, ",\"resolved_by\":");
+    FM_BUF_LIT(&b, ",\"resolved_by\":");
     jstr(&b, r->resolved_by);
-    JLIT(&b, ",\"comment\":");
+    FM_BUF_LIT(&b, ",\"comment\":");
     jstr(&b, r->comment);
-    JLIT(&b, ",\"revision\":");
-    jint(&b, r->revision);
-    JLIT(&b, "}}");
+    FM_BUF_LIT(&b, ",\"revision\":");
+    fm_buf_int(&b, r->revision);
+    FM_BUF_LIT(&b, "}}");
     if (!ok) {
-        free(b.p);
+        fm_buf_cleanup(&b);
         return NULL;
     }
-    return b.p;
+    return fm_buf_take(&b, NULL);
 }
 
 /* NULL for SQL NULL, else the column's text. */

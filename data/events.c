@@ -38,26 +38,6 @@ static json_t *text_or_null(const char *s)
  * of the time of creating a movement that opens 30 conflicts.
  * tests/unit/test_events.c compares the two on texts of every kind. */
 
-struct canon {
-    char *p;
-    size_t n, cap;
-};
-
-static void canon_put(struct canon *b, const char *s, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2;
-        char *p = realloc(b->p, b->cap);
-        if (!p) abort();
-        b->p = p;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-}
-
-/* Appends a string literal (its length counted by the compiler). */
-#define CANON_LIT(b, lit) canon_put(b, lit, sizeof lit - 1)
-
 /* The length of the UTF-8 sequence at s by jansson's rules (utf.c: no
  * overlong form, no surrogate, nothing past U+10FFFF), or 0 if it is not
  * one. s[0] >= 0x80; the terminating NUL, not being a continuation byte,
@@ -83,23 +63,23 @@ static size_t utf8_seq(const unsigned char *s)
 /* s as a JSON string, escaped as jansson's dump_string does without
  * JSON_ENSURE_ASCII or JSON_ESCAPE_SLASH: only '"', '\\' and the control
  * characters; -1 if s is NULL or not UTF-8 (json_string refuses it). */
-static int canon_string(struct canon *b, const char *s)
+static int canon_string(struct fm_buf *b, const char *s)
 {
     if (!s) return -1;
     const unsigned char *p = (const unsigned char *)s, *run = p;
-    CANON_LIT(b, "\"");
+    FM_BUF_LIT(b, "\"");
     for (;;) {
         unsigned c = *p;
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             p++;
             continue;
         }
-        canon_put(b, (const char *)run, (size_t)(p - run));
+        fm_buf_put(b, (const char *)run, (size_t)(p - run));
         if (c == 0) break;
         if (c >= 0x80) {
             size_t n = utf8_seq(p);
             if (!n) return -1;
-            canon_put(b, (const char *)p, n);
+            fm_buf_put(b, (const char *)p, n);
             p += n;
         } else {
             char esc[8];
@@ -115,57 +95,50 @@ static int canon_string(struct canon *b, const char *s)
                 snprintf(esc, sizeof esc, "\\u%04X", c);
                 e = esc;
             }
-            canon_put(b, e, strlen(e));
+            fm_buf_put(b, e, strlen(e));
             p++;
         }
         run = p;
     }
-    CANON_LIT(b, "\"");
+    FM_BUF_LIT(b, "\"");
     return 0;
 }
 
-static int canon_text_or_null(struct canon *b, const char *s)
+static int canon_text_or_null(struct fm_buf *b, const char *s)
 {
     if (s) return canon_string(b, s);
-    CANON_LIT(b, "null");
+    FM_BUF_LIT(b, "null");
     return 0;
-}
-
-static void canon_int(struct canon *b, int64_t v)
-{
-    char t[24];
-    int n = snprintf(t, sizeof t, "%" PRId64, v);
-    canon_put(b, t, (size_t)n);
 }
 
 /* Appends the canonical text of r to b; -1 if a text is not UTF-8. */
-static int canon_record(struct canon *b, const struct record *r)
+static int canon_record(struct fm_buf *b, const struct record *r)
 {
     /* the keys in byte order */
     int bad = 0;
-    CANON_LIT(b, "{\"action\":");
+    FM_BUF_LIT(b, "{\"action\":");
     bad |= canon_string(b, r->action);
-    CANON_LIT(b, ",\"after\":");
+    FM_BUF_LIT(b, ",\"after\":");
     bad |= canon_text_or_null(b, r->after);
-    CANON_LIT(b, ",\"at\":");
-    canon_int(b, r->at);
-    CANON_LIT(b, ",\"before\":");
+    FM_BUF_LIT(b, ",\"at\":");
+    fm_buf_int(b, r->at);
+    FM_BUF_LIT(b, ",\"before\":");
     bad |= canon_text_or_null(b, r->before);
-    CANON_LIT(b, ",\"collection\":");
+    FM_BUF_LIT(b, ",\"collection\":");
     bad |= canon_text_or_null(b, r->collection);
-    CANON_LIT(b, ",\"item\":");
-    canon_int(b, r->item);
-    CANON_LIT(b, ",\"owner\":");
+    FM_BUF_LIT(b, ",\"item\":");
+    fm_buf_int(b, r->item);
+    FM_BUF_LIT(b, ",\"owner\":");
     bad |= canon_text_or_null(b, r->owner);
-    CANON_LIT(b, ",\"party\":");
+    FM_BUF_LIT(b, ",\"party\":");
     bad |= canon_string(b, r->party);
-    CANON_LIT(b, ",\"seq\":");
-    canon_int(b, r->seq);
-    CANON_LIT(b, ",\"user\":");
+    FM_BUF_LIT(b, ",\"seq\":");
+    fm_buf_int(b, r->seq);
+    FM_BUF_LIT(b, ",\"user\":");
     bad |= canon_string(b, r->user);
-    CANON_LIT(b, ",\"version\":");
-    canon_int(b, r->version);
-    CANON_LIT(b, "}");
+    FM_BUF_LIT(b, ",\"version\":");
+    fm_buf_int(b, r->version);
+    FM_BUF_LIT(b, "}");
     return bad ? -1 : 0;
 }
 
@@ -174,19 +147,18 @@ static int canon_record(struct canon *b, const struct record *r)
  * UTF-8, which only an edit of the database file can put there). */
 static int record_hash(const char *prev, const struct record *r, char out[65])
 {
-    struct canon b = {NULL, 0, 0};
-    b.cap = 320 + (r->before ? strlen(r->before) : 0) + (r->after ? strlen(r->after) : 0);
-    b.p = fm_xmalloc(b.cap);
-    canon_put(&b, prev, 64);
+    struct fm_buf b;
+    fm_buf_init(&b, FM_BUF_UNCAPPED);
+    fm_buf_put(&b, prev, 64);
     int rc = canon_record(&b, r);
     if (rc) {
         memset(out, 0, 65);
     } else {
         unsigned char d[32];
-        sha256(b.p, b.n, d);
+        sha256(b.data, b.len, d);
         fm_hex(d, 32, out);
     }
-    free(b.p);
+    fm_buf_cleanup(&b);
     return rc;
 }
 

@@ -28,14 +28,13 @@ static char *jansson_text(const struct record *r)
 
 static char *canon_text(const struct record *r)
 {
-    struct canon b = {NULL, 0, 0};
-    int rc = canon_record(&b, r);
-    canon_put(&b, "", 1);
-    if (rc) {
-        free(b.p);
+    struct fm_buf b;
+    fm_buf_init(&b, FM_BUF_UNCAPPED);
+    if (canon_record(&b, r)) {
+        fm_buf_cleanup(&b);
         return NULL;
     }
-    return b.p;
+    return fm_buf_take(&b, NULL);
 }
 
 static unsigned rnd;
