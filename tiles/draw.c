@@ -976,17 +976,55 @@ static void draw_incident(struct draw_ctx *d, const struct tile_feature *f)
 }
 
 /* A conflict: where two items clash, in red over everything else. */
+/* A conflict's red marker at (x, y), with label unless that is NULL. */
+static void conflict_marker(struct draw_ctx *d, const struct status_style *st, double x, double y,
+                            const char *label)
+{
+    const struct view *v = d->v;
+    struct rgba red = style_disputed;
+    red.a = st->alpha;
+    struct marker m = {x, y, 5 * v->scale * style_symbol_zoom_factor(v->zoom), SYM_CIRCLE, red,
+                       1, 0, NULL, 0, 1, 40};
+    if (label) m.label = fm_xstrdup(label);
+    put_marker(d, &m);
+}
+
+/* Whether g has rings and they fit in a box of size px both ways; OUT the
+ * box's centre. */
+static int rings_within(const struct geom *g, double size, double *cx, double *cy)
+{
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (size_t k = 0; k < g->nparts; k++) {
+        const struct geom_part *p = &g->parts[k];
+        if (p->kind != GEOM_RING) continue;
+        for (size_t i = 0; i < p->n; i++) {
+            double x, y;
+            pt(g, p->start + i, &x, &y);
+            x0 = fmin(x0, x), y0 = fmin(y0, y), x1 = fmax(x1, x), y1 = fmax(y1, y);
+        }
+    }
+    if (!(x0 <= x1 && x1 - x0 < size && y1 - y0 < size)) return 0;
+    *cx = (x0 + x1) / 2, *cy = (y0 + y1) / 2;
+    return 1;
+}
+
 static void draw_conflict(struct draw_ctx *d, const struct tile_feature *f)
 {
     cairo_t *cr = d->cr;
     const struct view *v = d->v;
     const struct status_style *st = style_status(f->status);
-    double lx = NAN, ly = NAN;
+    char text[300];
+    snprintf(text, sizeof text, "CONFLICT: %s", f->title ? f->title : f->type ? f->type : "");
+    int labelled = v->zoom < 8;
+    double lx = NAN, ly = NAN, sx, sy;
+    /* a speck of an area, where points are counted: a point among them */
+    int speck = d->grid.on && rings_within(&d->g, STYLE_CONFLICT_SPECK_PX * v->scale, &sx, &sy);
+    if (speck) conflict_marker(d, st, sx, sy, labelled ? NULL : text), labelled = 1;
     cairo_new_path(cr);
     cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
-    for (size_t k = 0; k < d->g.nparts; k++)
+    for (size_t k = 0; k < d->g.nparts && !speck; k++)
         if (d->g.parts[k].kind == GEOM_RING) ring_path(cr, v, &d->g, &d->g.parts[k]);
-    if (ring_centroid(&d->g, &lx, &ly)) {
+    if (!speck && ring_centroid(&d->g, &lx, &ly)) {
         set_rgba(cr, style_disputed, 0.35 * st->alpha);
         cairo_fill_preserve(cr);
         set_rgba(cr, style_disputed, st->alpha);
@@ -1000,19 +1038,14 @@ static void draw_conflict(struct draw_ctx *d, const struct tile_feature *f)
     cairo_set_line_width(cr, 4 * v->scale);
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
     cairo_stroke(cr);
-    char text[300];
-    snprintf(text, sizeof text, "CONFLICT: %s", f->title ? f->title : f->type ? f->type : "");
-    int labelled = v->zoom < 8;
     for (size_t k = 0; k < d->g.nparts; k++) {
         const struct geom_part *p = &d->g.parts[k];
         if (p->n == 0 || p->kind != GEOM_POINT) continue;
-        struct rgba red = style_disputed;
-        red.a = st->alpha;
-        struct marker m = {0, 0, 5 * v->scale * style_symbol_zoom_factor(v->zoom), SYM_CIRCLE, red,
-                           1, 0, NULL, 0, 1, 40};
-        pt(&d->g, p->start, &m.px, &m.py);
-        if (!labelled && isnan(lx)) m.label = fm_xstrdup(text), labelled = 1;
-        put_marker(d, &m);
+        double px, py;
+        pt(&d->g, p->start, &px, &py);
+        int mine = !labelled && isnan(lx); /* an area's label goes to its centroid */
+        conflict_marker(d, st, px, py, mine ? text : NULL);
+        labelled |= mine;
     }
     if (!labelled && !isnan(lx)) labels_queue(d->labels, text, lx, ly, STYLE_LABEL_SIZE_PT, 1, 40);
     else if (!labelled) { /* lines only: by the first vertex */

@@ -373,11 +373,65 @@ static void clusters(void)
     CHECK(single > clustered, "at zoom 12 every point is drawn (%ld px > %ld)", single, clustered);
 }
 
+/* A conflict area (z10 tile 613/412) of d x d world pixels at zoom 10 whose
+ * corner is world pixel (px, py); or, with d 0, a point conflict there. */
+static void add_conflict(struct fx_source *fx, double px, double py, double d)
+{
+    double x0, y0, x1, y1;
+    world_px_lonlat(10, px, py, &x0, &y0);
+    world_px_lonlat(10, px + d, py + d, &x1, &y1);
+    fx_add(fx, TILE_CONFLICT, "SUP", "open", "incident_in_zone", "speck");
+    if (d == 0) fx_point(&fx->items[fx->n - 1].w, x0, y0);
+    else fx_polygon(&fx->items[fx->n - 1].w, (double[]){x0, y0, x1, y0, x1, y1, x0, y1, x0, y0}, 5);
+}
+
+static unsigned char *render_conflicts(struct fx_source *fx, int z, long x, long y, size_t *len)
+{
+    struct tile_source src = fx_source_of(fx);
+    struct fm_err err;
+    unsigned char *png = NULL;
+    CHECK(tile_render(&src, NULL, TILE_LAYER_CONFLICTS, z, x, y, 1, &png, len, &err) == FM_OK,
+          "render conflicts z%d", z);
+    return png;
+}
+
+/* Where points are counted (zoom 11 and below), a conflict area smaller
+ * than STYLE_CONFLICT_SPECK_PX is a point: three specks in one cell draw
+ * the same badge as three point conflicts there; at zoom 12 they are areas. */
+static void conflict_specks(void)
+{
+    struct fx_source specks, points, big;
+    memset(&specks, 0, sizeof specks);
+    memset(&points, 0, sizeof points);
+    memset(&big, 0, sizeof big);
+    for (int i = 0; i < 3; i++) {
+        double px = 613 * 256 + 100 + 6 * i, py = 412 * 256 + 100 + 4 * i;
+        add_conflict(&specks, px, py, 3);
+        add_conflict(&points, px + 1.5, py + 1.5, 0);
+        add_conflict(&big, px, py, 12);
+    }
+    size_t ls, lp, lb;
+    unsigned char *s = render_conflicts(&specks, 10, 613, 412, &ls);
+    unsigned char *p = render_conflicts(&points, 10, 613, 412, &lp);
+    unsigned char *b = render_conflicts(&big, 10, 613, 412, &lb);
+    CHECK(s && opaque_pixels(s, ls) > 100, "z10: the specks are drawn");
+    CHECK(s && p && diff_png(s, ls, p, lp) == 0, "z10: specks are counted as point conflicts");
+    CHECK(s && b && diff_png(s, ls, b, lb) > 0, "z10: a 12 px conflict area is drawn as an area");
+    free(s), free(p), free(b);
+    /* world pixel 100 of a z10 tile is 400 at z12: tile 1 further, px 144 */
+    s = render_conflicts(&specks, 12, 613 * 4 + 1, 412 * 4 + 1, &ls);
+    p = render_conflicts(&points, 12, 613 * 4 + 1, 412 * 4 + 1, &lp);
+    CHECK(s && opaque_pixels(s, ls) > 300, "z12: the specks are drawn");
+    CHECK(s && p && diff_png(s, ls, p, lp) > 0, "z12: the same specks are drawn as areas");
+    free(s), free(p);
+}
+
 int main(void)
 {
     clusters();
     tiles();
     conflicts();
+    conflict_specks();
     maps();
     return SUMMARY();
 }
