@@ -823,7 +823,14 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
     double wash = 0.12 * st->alpha;
     struct rgba pc = c;
     pc.a = zt->fill_alpha * st->alpha;
-    if (zt->pattern == FILL_SOLID || tiny) { /* a pattern is invisible in a few pixels */
+    if (tiny && !st->disputed) {
+        /* a few pixels: a solid dot of the party colour reads better, the
+         * pattern would be invisible; the wash, the colour and the dot
+         * (0.8) in one fill, as each laid over the last */
+        double a = zt->fill_alpha * 0.6 * st->alpha, under = wash + a * (1 - wash);
+        set_rgba(cr, c, 1 - (1 - under) * (1 - 0.8 * st->alpha));
+        cairo_fill(cr);
+    } else if (zt->pattern == FILL_SOLID || tiny) {
         double a = zt->fill_alpha * 0.6 * st->alpha;
         set_rgba(cr, c, wash + a * (1 - wash)); /* the wash, and the colour over it */
         cairo_fill_preserve(cr);
@@ -839,10 +846,10 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
         cairo_set_line_width(cr, 4.5 * v->scale);
         cairo_stroke_preserve(cr);
     }
-    if (tiny) { /* a few pixels: a solid dot of the party colour reads better */
+    if (tiny && st->disputed) { /* the dot, over the hatching */
         set_rgba(cr, c, 0.8 * st->alpha);
         cairo_fill(cr);
-    } else {
+    } else if (!tiny) {
         set_line_kind(cr, st->line, v->scale);
         /* at two pixels a bevel looks like a mitre and costs less */
         cairo_set_line_join(cr, CAIRO_LINE_JOIN_BEVEL);
