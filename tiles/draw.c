@@ -915,11 +915,7 @@ static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
             cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
             set_rgba(cr, c, 0.22 * st->alpha);
             cairo_set_line_width(cr, corridor_px);
-            cairo_stroke_preserve(cr);
-            set_rgba(cr, c, 0.45 * st->alpha);
-            cairo_set_line_width(cr, corridor_px);
-            cairo_set_line_width(cr, 1.0 * v->scale);
-            cairo_new_path(cr);
+            cairo_stroke(cr);
         }
         cairo_new_path(cr);
         line_path(cr, v, &d->g, p);
