@@ -1020,8 +1020,8 @@ static void draw_conflict(struct draw_ctx *d, const struct tile_feature *f)
     snprintf(text, sizeof text, "CONFLICT: %s", f->title ? f->title : f->type ? f->type : "");
     int labelled = v->zoom < 8;
     double lx = NAN, ly = NAN, sx, sy;
-    /* a speck of an area, where points are counted: a point among them */
-    int speck = d->grid.on && rings_within(&d->g, STYLE_CONFLICT_SPECK_PX * v->scale, &sx, &sy);
+    /* a speck of an area: a point conflict (counted with them where they are) */
+    int speck = rings_within(&d->g, STYLE_CONFLICT_SPECK_PX * v->scale, &sx, &sy);
     if (speck) conflict_marker(d, st, sx, sy, labelled ? NULL : text), labelled = 1;
     cairo_new_path(cr);
     cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);

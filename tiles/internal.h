@@ -87,8 +87,8 @@ double style_symbol_zoom_factor(double zoom);
  * cell with one point draws it, a cell with more a marker with the count. */
 #define STYLE_CLUSTER_MAX_ZOOM 11.0
 #define STYLE_CLUSTER_CELL_PX 32
-/* At those zooms a conflict area smaller than this (pixels at scale 1, both
- * ways) is a speck: it is counted as a point conflict at its centre. */
+/* A conflict area smaller than this (pixels at scale 1, both ways) is a
+ * speck, drawn (or counted) as a point conflict at its centre. */
 #define STYLE_CONFLICT_SPECK_PX 6.0
 #define STYLE_LABEL_FONT "Noto Sans"
 #define STYLE_LABEL_SIZE_PT 8.5

@@ -395,9 +395,10 @@ static unsigned char *render_conflicts(struct fx_source *fx, int z, long x, long
     return png;
 }
 
-/* Where points are counted (zoom 11 and below), a conflict area smaller
- * than STYLE_CONFLICT_SPECK_PX is a point: three specks in one cell draw
- * the same badge as three point conflicts there; at zoom 12 they are areas. */
+/* A conflict area smaller than STYLE_CONFLICT_SPECK_PX is drawn as a point
+ * conflict at its centre: at zoom 10 three specks in one cell draw the same
+ * badge as three point conflicts there; at zoom 12 the same areas are 12 px
+ * (areas), smaller ones (4 px) are points again. */
 static void conflict_specks(void)
 {
     struct fx_source specks, points, big;
@@ -423,6 +424,18 @@ static void conflict_specks(void)
     p = render_conflicts(&points, 12, 613 * 4 + 1, 412 * 4 + 1, &lp);
     CHECK(s && opaque_pixels(s, ls) > 300, "z12: the specks are drawn");
     CHECK(s && p && diff_png(s, ls, p, lp) > 0, "z12: the same specks are drawn as areas");
+    free(s), free(p);
+    memset(&specks, 0, sizeof specks);
+    memset(&points, 0, sizeof points);
+    for (int i = 0; i < 3; i++) {
+        double px = 613 * 256 + 100 + 6 * i, py = 412 * 256 + 100 + 4 * i;
+        add_conflict(&specks, px, py, 1);
+        add_conflict(&points, px + 0.5, py + 0.5, 0);
+    }
+    s = render_conflicts(&specks, 12, 613 * 4 + 1, 412 * 4 + 1, &ls);
+    p = render_conflicts(&points, 12, 613 * 4 + 1, 412 * 4 + 1, &lp);
+    CHECK(s && opaque_pixels(s, ls) > 100, "z12: 4 px specks are drawn");
+    CHECK(s && p && diff_png(s, ls, p, lp) == 0, "z12: 4 px specks are drawn as point conflicts");
     free(s), free(p);
 }
 
