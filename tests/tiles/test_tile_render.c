@@ -439,12 +439,37 @@ static void conflict_specks(void)
     free(s), free(p);
 }
 
+/* Titles longer than a label's buffer (300 bytes) are cut, not overrun
+ * (ASan watches the build-asan run): every kind of label, the scene's
+ * zones, disputed and draft ones, a movement and a conflict. */
+static void long_titles(void)
+{
+    static char title[1200];
+    memset(title, 'W', sizeof title - 1);
+    struct fx_source fx;
+    fx_scene(&fx);
+    for (int i = 0; i < fx.n; i++) fx.items[i].f.title = title;
+    fx.items[0].f.status = "draft";
+    fx_add(&fx, TILE_CONFLICT, "SUP", "open", "zones_overlap", title);
+    fx_polygon(&fx.items[fx.n - 1].w,
+               (double[]){35.76, 33.09, 35.80, 33.09, 35.80, 33.12, 35.76, 33.12, 35.76, 33.09}, 5);
+    struct tile_source src = fx_source_of(&fx);
+    struct fm_err err;
+    unsigned char *png = NULL;
+    size_t len;
+    CHECK(tile_render(&src, NULL, TILE_LAYER_ALL, 10, 613, 412, 1, &png, &len, &err) == FM_OK,
+          "render with 1,199-byte titles");
+    CHECK(png && opaque_pixels(png, len) > 1000, "the items are drawn");
+    free(png);
+}
+
 int main(void)
 {
     clusters();
     tiles();
     conflicts();
     conflict_specks();
+    long_titles();
     maps();
     return SUMMARY();
 }
