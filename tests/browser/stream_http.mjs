@@ -127,7 +127,11 @@ try {
   const held = status();
   console.log(`# 200 streams: threads ${before.threads} -> ${held.threads}, RSS ${before.rss} kB -> ${held.rss} kB, fan-out of one event ${fanout} ms`);
   check('200 streams add no thread', held.threads === before.threads, `${before.threads} -> ${held.threads}`);
-  check('200 streams cost under 40 MB', held.rss - before.rss < 40 * 1024, `${held.rss - before.rss} kB`);
+  // the plain build holds 200 streams in some 8 MB; under ASan (shadow
+  // memory, redzones, freed blocks kept in quarantine) the same took 37-42 MB
+  const boundMB = process.env.FM_SANITIZED ? 120 : 40;
+  check(`200 streams cost under ${boundMB} MB`, held.rss - before.rss < boundMB * 1024,
+        `${held.rss - before.rss} kB`);
   check('one event reaches 200 streams within 2 s', fanout < 2000, `${fanout} ms`);
   many.forEach((s) => s.close());
   await waitFor(async () => (await new Sse(srv.url, { cookie: sup }).opened) === 200, 3000);
