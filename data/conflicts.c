@@ -648,6 +648,7 @@ struct crow {
  * insert (a tenth of the time of creating a movement that opens 30
  * conflicts, callgrind). tests/unit/test_conflicts.c compares each
  * event's text with CONFLICT_FEATURE_SQL over the row it tells. */
+
 /* s as SQLite's json_object quotes a text (json.c jsonAppendString):
  * '"' and '\\' escaped, \b \t \n \f \r by name, other bytes below 0x20
  * as \u00xx in lower case, every other byte as it is; NULL is null. */

@@ -992,7 +992,6 @@ static void draw_incident(struct draw_ctx *d, const struct tile_feature *f)
     }
 }
 
-/* A conflict: where two items clash, in red over everything else. */
 /* A conflict's red marker at (x, y), with label unless that is NULL. */
 static void conflict_marker(struct draw_ctx *d, const struct status_style *st, double x, double y,
                             const char *label)
@@ -1025,6 +1024,7 @@ static int rings_within(const struct geom *g, double size, double *cx, double *c
     return 1;
 }
 
+/* A conflict: where two items clash, in red over everything else. */
 static void draw_conflict(struct draw_ctx *d, const struct tile_feature *f)
 {
     cairo_t *cr = d->cr;

@@ -385,6 +385,19 @@ static void add_conflict(struct fx_source *fx, double px, double py, double d)
     else fx_polygon(&fx->items[fx->n - 1].w, (double[]){x0, y0, x1, y0, x1, y1, x0, y1, x0, y0}, 5);
 }
 
+/* Three conflict areas of d x d world pixels (at zoom 10) near each other
+ * in one grid cell of z10 tile 613/412; with points, three point conflicts
+ * at their centres instead. fx is emptied first. */
+static void three_conflicts(struct fx_source *fx, double d, int points)
+{
+    memset(fx, 0, sizeof *fx);
+    for (int i = 0; i < 3; i++) {
+        double px = 613 * 256 + 100 + 6 * i, py = 412 * 256 + 100 + 4 * i;
+        if (points) add_conflict(fx, px + d / 2, py + d / 2, 0);
+        else add_conflict(fx, px, py, d);
+    }
+}
+
 static unsigned char *render_conflicts(struct fx_source *fx, int z, long x, long y, size_t *len)
 {
     struct tile_source src = fx_source_of(fx);
@@ -402,15 +415,9 @@ static unsigned char *render_conflicts(struct fx_source *fx, int z, long x, long
 static void conflict_specks(void)
 {
     struct fx_source specks, points, big;
-    memset(&specks, 0, sizeof specks);
-    memset(&points, 0, sizeof points);
-    memset(&big, 0, sizeof big);
-    for (int i = 0; i < 3; i++) {
-        double px = 613 * 256 + 100 + 6 * i, py = 412 * 256 + 100 + 4 * i;
-        add_conflict(&specks, px, py, 3);
-        add_conflict(&points, px + 1.5, py + 1.5, 0);
-        add_conflict(&big, px, py, 12);
-    }
+    three_conflicts(&specks, 3, 0);
+    three_conflicts(&points, 3, 1);
+    three_conflicts(&big, 12, 0);
     size_t ls, lp, lb;
     unsigned char *s = render_conflicts(&specks, 10, 613, 412, &ls);
     unsigned char *p = render_conflicts(&points, 10, 613, 412, &lp);
@@ -425,13 +432,8 @@ static void conflict_specks(void)
     CHECK(s && opaque_pixels(s, ls) > 300, "z12: the specks are drawn");
     CHECK(s && p && diff_png(s, ls, p, lp) > 0, "z12: the same specks are drawn as areas");
     free(s), free(p);
-    memset(&specks, 0, sizeof specks);
-    memset(&points, 0, sizeof points);
-    for (int i = 0; i < 3; i++) {
-        double px = 613 * 256 + 100 + 6 * i, py = 412 * 256 + 100 + 4 * i;
-        add_conflict(&specks, px, py, 1);
-        add_conflict(&points, px + 0.5, py + 0.5, 0);
-    }
+    three_conflicts(&specks, 1, 0);
+    three_conflicts(&points, 1, 1);
     s = render_conflicts(&specks, 12, 613 * 4 + 1, 412 * 4 + 1, &ls);
     p = render_conflicts(&points, 12, 613 * 4 + 1, 412 * 4 + 1, &lp);
     CHECK(s && opaque_pixels(s, ls) > 100, "z12: 4 px specks are drawn");
