@@ -299,7 +299,7 @@ int main(int argc, char **argv)
         fm_time_format(fm_time_now() + 86400, to);
         int n = argc > 3 ? atoi(argv[3]) : 10;
         if (n < 1 || n > 100000) n = 10;
-        double *ms = calloc((size_t)n, sizeof *ms);
+        double *ms = calloc((size_t)n, sizeof *ms), *cpu = calloc((size_t)n, sizeof *cpu);
         for (int i = 0; i < n; i++) {
             route_geom(geom, sizeof geom);
             snprintf(text, sizeof text,
@@ -309,17 +309,22 @@ int main(int argc, char **argv)
             json_t *f = json_loads(text, 0, NULL), *out = NULL;
             int64_t e0 = 0, e1 = 0;
             data_events_last(db, &e0, &err);
-            double t0 = now_ms();
+            double t0 = now_ms(), c0 = cpu_ms();
             if (data_item_create(db, &v, DATA_MOVEMENTS, f, &l, &out, &err)) return 1;
             ms[i] = now_ms() - t0;
+            cpu[i] = cpu_ms() - c0;
             data_events_last(db, &e1, &err);
             if (getenv("BENCH_TRACE"))
                 printf("trace %d %.3f ms %lld events\n", i, ms[i], (long long)(e1 - e0));
             json_decref(f);
             json_decref(out);
         }
-        if (n >= 10) report("create one movement (check + commit)", ms, n);
+        if (n >= 10) {
+            report("create one movement (check + commit)", ms, n);
+            report("  of which the writer thread on a CPU", cpu, n);
+        }
         free(ms);
+        free(cpu);
         data_close(db);
         data_checkpointer_free(ckpt);
         return 0;
