@@ -74,6 +74,13 @@ void *fm_xcalloc(size_t n, size_t size)
     return p;
 }
 
+void *fm_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) oom();
+    return q;
+}
+
 char *fm_xstrdup(const char *s)
 {
     char *p = strdup(s);

@@ -78,6 +78,7 @@ void fm_buf_int(struct fm_buf *b, int64_t v);
 /* Aborts on out-of-memory: for small internal allocations only. */
 void *fm_xmalloc(size_t n);
 void *fm_xcalloc(size_t n, size_t size);
+void *fm_xrealloc(void *p, size_t n);
 char *fm_xstrdup(const char *s);
 
 /* ---- time ------------------------------------------------------------- */

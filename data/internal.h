@@ -67,6 +67,21 @@ void db_bind_double(sqlite3_stmt *st, const char *name, double v);
 /* Text column or "" for NULL. */
 const char *db_text(sqlite3_stmt *st, int col);
 
+/* ---- the picture of now, in memory (picture.c) ------------------------- */
+
+/* When this process keeps a picture of db's file in memory: runs
+ * data_picture_items' query of now (or data_picture_conflicts') on it,
+ * sets *rc and returns 1. Returns 0 when it keeps none (FUSIONMAP_PICTURE
+ * =sql, a database without a file): the caller asks SQLite. */
+int pic_now_items(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                  const double bbox[4], data_pic_cb cb, void *ctx, fm_rc *rc,
+                  struct fm_err *err);
+int pic_now_conflicts(struct data_db *db, const struct data_viewer *v, const double bbox[4],
+                      data_pic_cb cb, void *ctx, fm_rc *rc, struct fm_err *err);
+/* Test seam (tests/unit/test_picture.c): when set, no picture is kept in
+ * memory, as with FUSIONMAP_PICTURE=sql. */
+extern int pic_memory_off;
+
 /* ---- conflicts: what the Feature and the picture both say --------------- */
 
 /* Who sees conflict c: everyone, or the owner of its draft (:vparty). */

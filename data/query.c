@@ -207,6 +207,7 @@ fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum d
     q.has_asof = has_asof != 0, q.asof = asof;
     sqlite3_stmt *st;
     fm_rc rc;
+    if (!q.has_asof && pic_now_items(db, v, c, bbox, cb, ctx, &rc, err)) return rc;
     if (!q.has_asof) { /* now: the collection's picture R*Tree (migration 6) */
         static const char *const now_sql[DATA_COLL_COUNT] = {
 #define PIC_NOW(c)                                                                                 \
@@ -237,8 +238,10 @@ fm_rc data_picture_conflicts(struct data_db *db, const struct data_viewer *v,
                              const double bbox[4], data_pic_cb cb, void *ctx,
                              struct fm_err *err)
 {
+    fm_rc rc;
+    if (pic_now_conflicts(db, v, bbox, cb, ctx, &rc, err)) return rc;
     sqlite3_stmt *st;
-    fm_rc rc = db_cached(
+    rc = db_cached(
         db,
         "SELECT c.id, NULL, c.state, c.kind, " CONFLICT_TITLE_SQL ", NULL, c.severity, NULL,"
         " AsBinary(c.geom)"

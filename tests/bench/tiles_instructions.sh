@@ -9,8 +9,10 @@
 #
 # Needs build/bench/synthetic.db (made by tiles_bench.sh) and valgrind.
 # KEEP=DIR keeps the callgrind output there (for callgrind_annotate).
-# Renders the first N tiles of a fixed shuffle of the zoom's tiles over
-# lon 35.5..36.5, lat 32.5..33.5 as liaison-a, the tile cache off.
+# Renders one tile unmeasured (the first loads the picture of now into
+# memory: data/picture.c), then the first N tiles of a fixed shuffle of
+# the zoom's tiles over lon 35.5..36.5, lat 32.5..33.5 as liaison-a, the
+# tile cache off. FUSIONMAP_PICTURE=sql counts the SQLite picture instead.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 Z=${1:-12} N=${2:-20}
@@ -38,6 +40,10 @@ random.Random(99).shuffle(p)
 for x, y in p[:n]:
     print("/tiles/all/%d/%d/%d.png" % (z, x, y))
 PY
+# the first tile of the process loads the picture of now (data/picture.c):
+# render one, then count from zero
+curl -s -o /dev/null -H "Authorization: Bearer $TOK" "http://127.0.0.1:$PORT$(head -1 "$OUT/urls")"
+callgrind_control --zero "$PID" >/dev/null 2>&1
 BYTES=0
 while read -r u; do
     b=$(curl -s -o /dev/null -w '%{size_download}' -H "Authorization: Bearer $TOK" "http://127.0.0.1:$PORT$u")
@@ -45,6 +51,6 @@ while read -r u; do
 done <"$OUT/urls"
 kill "$PID"
 wait "$PID" 2>/dev/null || true
-IR=$(grep -h '^summary:' "$OUT"/cg.* | awk '{s += $2} END {print s}')
+IR=$(grep -h '^summary:' "$OUT"/cg.* | awk '{s += $2} END {printf "%.0f", s}')
 if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$OUT"/cg.* "$KEEP"/; fi
 echo "z$Z: $N tiles, $((BYTES / N)) bytes and $(echo "scale=1; $IR / $N / 1000000" | bc) M instructions per tile"
