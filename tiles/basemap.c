@@ -261,6 +261,7 @@ void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *
     double pad = 2.0 / v->ppm;
     size_t cap = 0;
     double *px = NULL;
+    struct path_buf path = {0};
     cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
     for (size_t i = 0; i < b->nc; i++) {
@@ -268,7 +269,7 @@ void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *
         if (c->bbox[2] < v->merc[0] - pad || c->bbox[0] > v->merc[2] + pad ||
             c->bbox[3] < v->merc[1] - pad || c->bbox[1] > v->merc[3] + pad)
             continue;
-        cairo_new_path(cr);
+        path.n = 0;
         for (size_t k = c->ring0; k < c->ring0 + c->nrings; k++) {
             const struct ring *r = &b->r[k];
             grow((void **)&px, &cap, r->n, 2 * sizeof *px);
@@ -276,8 +277,10 @@ void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *
                 px[2 * j] = (b->xy[2 * (r->start + j)] - v->minx) * v->ppm;
                 px[2 * j + 1] = (v->maxy - b->xy[2 * (r->start + j) + 1]) * v->ppm;
             }
-            draw_ring_px(cr, v, px, r->n);
+            ring_px_path(&path, v, px, r->n);
         }
+        cairo_new_path(cr);
+        path_to_cairo(cr, &path);
         cairo_set_source_rgba(cr, style_land.r, style_land.g, style_land.b, style_land.a);
         cairo_fill_preserve(cr);
         cairo_set_source_rgba(cr, style_border.r, style_border.g, style_border.b, style_border.a);
@@ -289,5 +292,6 @@ void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *
                          0);
     }
     free(px);
+    path_free(&path);
     cairo_restore(cr);
 }

@@ -95,6 +95,63 @@ double style_symbol_zoom_factor(double zoom);
 /* Party colour from the source, or the unknown-party grey. */
 struct rgba style_party_colour(const struct tile_source *src, const char *party);
 
+/* ---- looks and batches (look.c) ---------------------------------------- */
+
+struct view; /* below */
+
+/* A path built in memory, in Cairo's own element layout, appended to a
+ * context in one call. Zeroed storage is an empty path. */
+struct path_buf {
+    cairo_path_data_t *d;
+    int n, cap; /* elements */
+};
+void path_move(struct path_buf *p, double x, double y);
+void path_line(struct path_buf *p, double x, double y);
+void path_close(struct path_buf *p);
+void path_free(struct path_buf *p);
+/* Turns the ring from element `from` to the end (a move, lines, a close)
+ * one way round if outer, the other way if a hole (for nonzero fills). */
+void path_orient_ring(struct path_buf *p, int from, int outer);
+/* OUT ext: x0 y0 x1 y1 of the points; returns 0 (and zeros) when none. */
+int path_extents(const struct path_buf *p, double ext[4]);
+void path_to_cairo(cairo_t *cr, const struct path_buf *p);
+
+/* How a shape is painted: a fill (a colour, or a pattern in the colour over
+ * a wash of it at alpha `wash`) or a stroke. The colour's alpha is final. */
+struct look {
+    int stage; /* within a layer, lower stages are painted first (>= 0) */
+    int stroke;
+    struct rgba c;
+    enum fill_pattern pattern; /* fills */
+    double wash;
+    int crisp; /* fills: no antialiasing (the edge lies under an outline) */
+    double width; /* strokes, in pixels */
+    enum line_kind line;
+    cairo_line_cap_t cap; /* dotted lines are always round */
+    cairo_line_join_t join;
+};
+struct look look_fill(int stage, struct rgba c, enum fill_pattern pattern, double wash);
+struct look look_stroke(int stage, struct rgba c, double width, enum line_kind line,
+                        cairo_line_cap_t cap, cairo_line_join_t join);
+/* Dashes and cap of a line kind, at the image's scale. */
+void look_set_line(cairo_t *cr, enum line_kind k, double scale);
+/* Fills the current path with pattern p in colour c (keeps the path). */
+void draw_pattern_fill(cairo_t *cr, enum fill_pattern p, struct rgba c, const struct view *v);
+
+/* Shapes gathered by look for one image. Zeroed storage is empty;
+ * batches_cleanup frees. */
+struct batch;
+struct batches {
+    struct batch *b;
+    size_t n, cap, last;
+};
+/* Adds a copy of shape to the batch of look l. */
+void batches_add(struct batches *bs, const struct look *l, const struct path_buf *shape);
+/* Paints every batch, by stage and then in order of first use, and
+ * empties them (their storage is kept for the next layer). */
+void batches_paint(struct batches *bs, cairo_t *cr, const struct view *v);
+void batches_cleanup(struct batches *bs);
+
 /* ---- drawing (draw.c) -------------------------------------------------- */
 
 /* A view: lon/lat -> pixel. Mercator bounds of the image and pixels per metre. */
@@ -105,6 +162,9 @@ struct view {
     double scale;      /* 1 or 2: line widths and symbols grow with it */
     double zoom;       /* the equivalent XYZ zoom (fractional for maps) */
     double merc[4];    /* mercator bounds of the image */
+    /* Mercator y near the centre's latitude lat0 (radians) as a Taylor
+     * series, for points within `reach` of it (view_px) */
+    double lat0, reach, y0, c[4];
 };
 
 void view_init(struct view *v, const double merc_bounds[4], int width, int height, double scale);
@@ -128,8 +188,9 @@ struct labels {
 void labels_init(struct labels *l);
 void labels_cleanup(struct labels *l);
 
-/* A closed ring of pixel coordinates as a Cairo sub-path (clipped when far out). */
-void draw_ring_px(cairo_t *cr, const struct view *v, const double *pts, size_t npts);
+/* A closed ring of pixel coordinates appended to p (clipped when far out;
+ * points closer than about half a pixel dropped). */
+void ring_px_path(struct path_buf *p, const struct view *v, const double *pts, size_t npts);
 /* Queues a label, drawn after every item in priority order (high first). */
 void labels_queue(struct labels *l, const char *text, double px, double py, double size_pt,
                   int bold, int priority);
@@ -161,8 +222,6 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
 /* An incident symbol centred at (px, py). */
 void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, double radius,
                  struct rgba fill, int severe);
-struct view;
-void draw_pattern_fill(cairo_t *cr, enum fill_pattern p, struct rgba c, const struct view *v);
 
 /* PNG of a surface. OUT *png (malloc), *len. */
 fm_rc surface_png(cairo_surface_t *s, unsigned char **png, size_t *len, struct fm_err *err);

@@ -43,6 +43,7 @@ fm_rc tile_render(const struct tile_source *src, const struct tile_basemap *base
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, size, size);
     cairo_t *cr = cairo_create(s);
     cairo_set_antialias(cr, CAIRO_ANTIALIAS_FAST);
+    cairo_set_tolerance(cr, 0.3);
     struct view v;
     double m[4];
     tile_bounds_merc(z, x, y, m);

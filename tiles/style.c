@@ -71,7 +71,7 @@ const struct zone_type_style *style_zone_type(const char *type)
 {
     const struct zone_type_style *s = style_zone_types;
     for (; s->type; s++)
-        if (type && strcmp(type, s->type) == 0) return s;
+        if (type && type[0] == s->type[0] && strcmp(type, s->type) == 0) return s;
     return s;
 }
 
@@ -79,7 +79,7 @@ const struct status_style *style_status(const char *status)
 {
     const struct status_style *s = style_statuses;
     for (; s->status; s++)
-        if (status && strcmp(status, s->status) == 0) return s;
+        if (status && status[0] == s->status[0] && strcmp(status, s->status) == 0) return s;
     return s;
 }
 
@@ -87,7 +87,7 @@ const struct incident_style *style_incident(const char *category)
 {
     const struct incident_style *s = style_incidents;
     for (; s->category; s++)
-        if (category && strcmp(category, s->category) == 0) return s;
+        if (category && category[0] == s->category[0] && strcmp(category, s->category) == 0) return s;
     return s;
 }
 

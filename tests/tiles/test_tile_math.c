@@ -3,6 +3,7 @@
  * four children), the closed forms against PROJ, and WKB decoding of
  * good and malformed blobs. Random cases print their seed. */
 #include "fixture.h"
+#include "internal.h" /* view_px */
 
 #include <math.h>
 #include <proj.h>
@@ -135,6 +136,37 @@ static void against_proj(unsigned seed)
     proj_context_destroy(ctx);
 }
 
+/* view_px (a Taylor series near the view's centre latitude, the closed
+ * form beyond) against the closed form, at every zoom and latitude, for
+ * points near the centre and far from it. */
+static void view_pixels(unsigned seed)
+{
+    srand(seed);
+    double worst = 0, wlat = 0, wplon = 0, wplat = 0;
+    int wz = 0;
+    for (int i = 0; i < 20000; i++) {
+        int z = rand() % 19;
+        double lon = rnd(-179, 179), lat = rnd(-85, 85);
+        long x, y;
+        tile_from_lonlat(lon, lat, z, &x, &y);
+        double m[4];
+        tile_bounds_merc(z, x, y, m);
+        struct view v;
+        view_init(&v, m, 256, 256, 1);
+        double far = i % 2 ? 0.4 : 3, plon = lon + rnd(-far, far),
+               plat = fmax(-85, fmin(85, lat + rnd(-far, far)));
+        double px, py, mx, my;
+        view_px(&v, plon, plat, &px, &py);
+        tile_lonlat_to_merc(plon, plat, &mx, &my);
+        double ex = (mx - v.minx) * v.ppm, ey = (v.maxy - my) * v.ppm;
+        double d = fmax(fabs(px - ex), fabs(py - ey));
+        if (d > worst) worst = d, wz = z, wlat = lat, wplon = plon, wplat = plat;
+    }
+    CHECK(worst < 0.01, "seed %u: view_px is %g px off the closed form (z%d view at %.6f, point %.9f,%.9f)",
+          seed, worst, wz, wlat, wplon, wplat);
+    printf("view_px vs the closed form: worst %.3g px over 20000 points\n", worst);
+}
+
 static void wkb(void)
 {
     struct fx_wkb w;
@@ -179,6 +211,7 @@ int main(void)
     known_tiles();
     properties(seed);
     against_proj(seed);
+    view_pixels(seed);
     wkb();
     return SUMMARY();
 }

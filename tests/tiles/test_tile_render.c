@@ -126,11 +126,11 @@ static uint32_t be32(const unsigned char *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* PNG signature, IHDR size, 8-bit RGBA. */
-static int png_shape(const unsigned char *p, size_t n, uint32_t w, uint32_t h)
+/* PNG signature, IHDR size, 8 bits per channel, colour type (2: RGB, 6: RGBA). */
+static int png_shape(const unsigned char *p, size_t n, uint32_t w, uint32_t h, int type)
 {
     return n > 33 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(p + 12, "IHDR", 4) == 0 &&
-           be32(p + 16) == w && be32(p + 20) == h && p[24] == 8 && p[25] == 6;
+           be32(p + 16) == w && be32(p + 20) == h && p[24] == 8 && p[25] == type;
 }
 
 static long opaque_pixels(const unsigned char *png, size_t len)
@@ -158,19 +158,20 @@ static void tiles(void)
 
     CHECK(tile_render(&src, NULL, TILE_LAYER_ALL, 10, 613, 412, 1, &png, &len, &err) == FM_OK,
           "render z10");
-    CHECK(png_shape(png, len, 256, 256), "a tile is a 256 px RGBA PNG");
+    CHECK(png_shape(png, len, 256, 256, 2), "a tile over the basemap is an opaque 256 px RGB PNG");
     golden("all-10-613-412.png", png, len);
     free(png);
 
     CHECK(tile_render(&src, NULL, TILE_LAYER_ALL, 10, 613, 412, 2, &png, &len, &err) == FM_OK,
           "render z10@2x");
-    CHECK(png_shape(png, len, 512, 512), "an @2x tile is a 512 px RGBA PNG");
+    CHECK(png_shape(png, len, 512, 512, 2), "an @2x tile is a 512 px PNG");
     golden("all-10-613-412@2x.png", png, len);
     free(png);
 
     CHECK(tile_render(&src, NULL, TILE_LAYER_ZONES, 9, 306, 206, 1, &png, &len, &err) == FM_OK,
           "render zones z9");
     golden("zones-9-306-206.png", png, len);
+    CHECK(png_shape(png, len, 256, 256, 6), "an item layer (transparent between items) is RGBA");
     long zones_ink = opaque_pixels(png, len);
     free(png);
     CHECK(zones_ink > 2000, "zones are drawn (%ld opaque pixels)", zones_ink);
@@ -245,7 +246,7 @@ static void maps(void)
     size_t len;
     struct fm_err err;
     CHECK(tile_map_render(&src, NULL, &req, &png, &len, &err) == FM_OK, "map");
-    CHECK(png_shape(png, len, 800, 600), "the map has the size asked for");
+    CHECK(png_shape(png, len, 800, 600, 2), "the map has the size asked for");
     golden("map-800x600.png", png, len);
     free(png);
 

@@ -25,11 +25,13 @@ problem() { # status detail-is-present
     [ "$(ctype)" = application/problem+json ] && grep -q '"status":'"$1" "$FM_TMP/body"
 }
 
-check "a tile is a 256 px RGBA PNG" \
+check "a tile over the basemap is an opaque 256 px RGB PNG" \
     eval '[ "$(get /tiles/all/9/306/206.png "${H[@]}")" = 200 ] && [ "$(ctype)" = image/png ] &&
-          [ "$(png_size "$FM_TMP/body")" = "256 256 6" ]'
+          [ "$(png_size "$FM_TMP/body")" = "256 256 2" ]'
 check "an @2x tile is a 512 px PNG" \
-    eval '[ "$(get /tiles/all/9/306/206@2x.png "${H[@]}")" = 200 ] && [ "$(png_size "$FM_TMP/body")" = "512 512 6" ]'
+    eval '[ "$(get /tiles/all/9/306/206@2x.png "${H[@]}")" = 200 ] && [ "$(png_size "$FM_TMP/body")" = "512 512 2" ]'
+check "an item layer, transparent between items, is an RGBA PNG" \
+    eval '[ "$(get /tiles/zones/9/306/206.png "${H[@]}")" = 200 ] && [ "$(png_size "$FM_TMP/body")" = "256 256 6" ]'
 for layer in zones incidents movements basemap; do
     check "layer $layer is served" \
         eval '[ "$(get /tiles/'$layer'/10/613/412.png "${H[@]}")" = 200 ] && [ "$(ctype)" = image/png ]'
@@ -63,7 +65,7 @@ check "TileJSON 3.0 names the tile URL" \
 check "TileJSON of an unknown layer is 404" eval '[ "$(get /tiles/roads.json "${H[@]}")" = 404 ]'
 check "/map.png is a PNG of the size asked" \
     eval '[ "$(get "/map.png?bbox=35.55,32.6,36.25,33.35&width=1000&height=700&title=Brief" "${H[@]}")" = 200 ] &&
-          [ "$(ctype)" = image/png ] && [ "$(png_size "$FM_TMP/body")" = "1000 700 6" ]'
+          [ "$(ctype)" = image/png ] && [ "$(png_size "$FM_TMP/body")" = "1000 700 2" ]'
 check "/map.png takes layers and t" \
     eval '[ "$(get "/map.png?bbox=35.55,32.6,36.25,33.35&layers=zones,incidents&t=2030-01-01T00:00:00Z" "${H[@]}")" = 200 ]'
 check "/map.png without bbox is 400" eval '[ "$(get "/map.png" "${H[@]}")" = 400 ] && problem 400'
