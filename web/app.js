@@ -13,6 +13,7 @@
     parties: {},
     items: new Map(), /* "zones/3" -> Feature (with .coll) */
     layers: new Map(), /* "zones/3" -> Leaflet layer */
+    conflictLayers: new Map(), /* open conflict id -> its Leaflet layer */
     asOf: null, /* ISO time when looking at the past, else null (live) */
     missed: 0, /* live events while looking at the past */
     stream: null,
@@ -106,6 +107,7 @@
 
   function initMap() {
     map = L.map('map', { zoomControl: true, preferCanvas: false, worldCopyJump: true });
+    window.fmMap = map; /* for tests */
     map.fitBounds(FM.AREA);
     groups = {
       zones: L.featureGroup().addTo(map),
@@ -220,15 +222,47 @@
       state.layerControl.addOverlay(groups.conflicts, 'Conflicts');
     }
     groups.conflicts.clearLayers();
-    for (const f of fs) {
-      if (!f.geometry || (f.properties.state || 'open') !== 'open') continue;
+    state.conflictLayers.clear();
+    /* the most severe first, then the newest */
+    const open = fs.filter((f) => f.geometry && (f.properties.state || 'open') === 'open');
+    open.sort((a, b) => (b.properties.severity || 0) - (a.properties.severity || 0) ||
+      String(b.properties.opened_at).localeCompare(String(a.properties.opened_at)));
+    const ul = $('conflict-list');
+    ul.textContent = '';
+    for (const f of open) {
       const p = f.properties;
-      const names = (p.items || []).map((it) => { const g = state.items.get(it.collection + '/' + it.id); return g ? g.properties.title : it.collection + ' ' + it.id; });
-      L.geoJSON(f.geometry, {
+      const names = (p.items || []).map((it) => { const g = state.items.get(it.collection + '/' + it.id); return g ? g.properties.title : KIND[it.collection] + ' ' + it.id; });
+      const layer = L.geoJSON(f.geometry, {
         style: { color: '#c92a2a', weight: 3, fillColor: '#c92a2a', fillOpacity: 0.35, dashArray: '2 4' },
         pointToLayer: (g, ll) => L.circleMarker(ll, { radius: 9, color: '#c92a2a', weight: 3 }),
       }).bindTooltip(esc(words(p.kind || 'conflict') + ': ' + names.join(' × ')), { sticky: true }).addTo(groups.conflicts);
+      state.conflictLayers.set(String(f.id), layer);
+      if (ul.children.length >= 100) continue;
+      const li = document.createElement('li');
+      li.dataset.id = f.id;
+      li.innerHTML = `<span class="t" title="${esc(names.join(' × '))}">${esc(names.join(' × ') || 'conflict ' + f.id)}</span>` +
+        `<span class="m">${esc(words(p.kind || 'conflict'))}${p.severity ? ' · severity ' + esc(p.severity) : ''} · since ${esc(ago(p.opened_at || p.updated_at))}</span>`;
+      li.addEventListener('click', () => flyToConflict(String(f.id), li));
+      ul.appendChild(li);
     }
+    if (!open.length) {
+      const li = document.createElement('li');
+      li.className = 'none';
+      li.textContent = state.asOf ? 'None open at that time.' : 'None open.';
+      ul.appendChild(li);
+    }
+    $('conflict-count').textContent = open.length;
+    $('conflicts-box').hidden = false;
+  }
+  /* Flies to a listed conflict and names it on the map. */
+  function flyToConflict(id, li) {
+    const layer = state.conflictLayers.get(id);
+    if (!layer) return;
+    for (const el of $('conflict-list').children) el.classList.toggle('sel', el === li);
+    const b = layer.getBounds();
+    if (!b.isValid()) return;
+    map.flyToBounds(b, { maxZoom: 14, padding: [60, 60], duration: 0.8 });
+    map.once('moveend', () => layer.openTooltip(b.getCenter()));
   }
   let conflictTimer = null;
   function scheduleConflicts() {

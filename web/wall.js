@@ -143,6 +143,18 @@
     lastUpdate = new Date();
   }
 
+  /* A click on a listed conflict flies there; the wall, left alone, goes
+   * back to the whole area a minute later. */
+  let backTimer = null;
+  function flyTo(geometry) {
+    if (!geometry) return;
+    const b = L.geoJSON(geometry).getBounds();
+    if (!b.isValid()) return;
+    map.flyToBounds(b, { maxZoom: 14, padding: [80, 80], duration: 1 });
+    clearTimeout(backTimer);
+    backTimer = setTimeout(() => map.flyToBounds(FM.AREA, { padding: [20, 20], duration: 1 }), 60000);
+  }
+
   async function loadConflicts() {
     if (!conflictsAvailable) return;
     try {
@@ -150,12 +162,16 @@
       const open = fs.filter((f) => (f.properties.state || 'open') === 'open');
       $('conflict-count').textContent = open.length;
       $('conflict-count').classList.toggle('hot', open.length > 0);
-      $('conflicts').innerHTML = open.slice(0, 6).map((f) => {
+      $('conflicts').innerHTML = open.slice(0, 6).map((f, i) => {
         const p = f.properties;
         const names = (p.items || []).map((it) => { const g = items.get(it.collection + '/' + it.id); return g ? g.properties.title : FM.KIND[it.collection] + ' ' + it.id; });
-        return `<li style="border-left-color:#ff4d4d"><div class="t">${esc(names.length === 2 ? names[0] + ' × ' + names[1] : p.title || 'conflict')}</div>` +
+        return `<li data-i="${i}" style="border-left-color:#ff4d4d;cursor:pointer"><div class="t">${esc(names.length === 2 ? names[0] + ' × ' + names[1] : p.title || 'conflict')}</div>` +
           `<div class="m"><span class="st disputed">${esc(words(p.kind || 'conflict'))}</span>since ${esc(FM.ago(p.opened_at || p.updated_at))}</div></li>`;
       }).join('') || '<li class="none">None</li>';
+      for (const li of $('conflicts').querySelectorAll('li[data-i]')) {
+        const f = open[Number(li.dataset.i)];
+        li.addEventListener('click', () => flyTo(f.geometry));
+      }
       /* the clash areas in red, replaced wholesale (never accumulated) */
       conflictLayer.clearLayers();
       for (const f of open.slice(0, 200)) if (f.geometry) conflictLayer.addLayer(L.geoJSON(f.geometry, { style: { color: '#ff4d4d', weight: 4, fillColor: '#ff4d4d', fillOpacity: 0.45 }, pointToLayer: (g, ll) => L.circleMarker(ll, { radius: 12, color: '#ff4d4d', weight: 4 }) }));
@@ -260,6 +276,6 @@
     setInterval(() => { if (!downSince) reload().catch(() => {}); }, 600000);
   }
 
-  window.fmWall = { items, layers, ticker }; /* for tests */
+  window.fmWall = { items, layers, ticker, get map() { return map; } }; /* for tests */
   start();
 })();

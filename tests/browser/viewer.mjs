@@ -175,6 +175,28 @@ try {
   const acks = await api(srv.url, cookieA2, 'GET', `/collections/zones/items/${id}/acks`);
   check('B acknowledges A\'s zone from the map', acks.status === 200 && JSON.stringify(acks.json).includes('"B"'), acks.text.slice(0, 300));
 
+  // ---- open conflicts: listed, and a click flies there ---------------------------
+  // (the demo's movement 7 crosses zone 1)
+  await pageB.waitForSelector('#conflict-list li[data-id]', { timeout: 5000 });
+  const listed = await pageB.$$eval('#conflict-list li[data-id] .t', (els) => els.map((e) => e.textContent));
+  const count = Number(await pageB.textContent('#conflict-count'));
+  check('the viewer lists the open conflicts, with both items named', listed.length >= 1 && count === listed.length &&
+    listed.every((t) => t.includes(' × ')), listed.join(' | '));
+  const before = await pageB.evaluate(() => window.fmMap.getZoom());
+  const first = await pageB.getAttribute('#conflict-list li[data-id]', 'data-id');
+  await pageB.click('#conflict-list li[data-id]');
+  await pageB.waitForFunction((id) => {
+    const l = window.fmState.conflictLayers.get(id), m = window.fmMap;
+    return l && !m._animatingZoom && m.getBounds().contains(l.getBounds()) && m.getBounds().pad(-0.1).intersects(l.getBounds()) &&
+      document.querySelector('.leaflet-tooltip') !== null;
+  }, first, { timeout: 5000 }).catch(() => {});
+  const after = await pageB.evaluate((id) => {
+    const l = window.fmState.conflictLayers.get(id), m = window.fmMap;
+    return { zoom: m.getZoom(), inView: m.getBounds().contains(l.getBounds()), tip: document.querySelector('.leaflet-tooltip')?.textContent || '' };
+  }, first);
+  check(`a click on a listed conflict flies to it (zoom ${before} -> ${after.zoom}) and names it`,
+    after.inView && after.zoom > before && / × /.test(after.tip), JSON.stringify(after));
+
   // ---- filters -----------------------------------------------------------------
   await pageB.selectOption('#f-kind', 'incidents');
   const inc = await pageB.$$eval('#list li .m', (els) => els.map((e) => e.textContent));

@@ -34,6 +34,17 @@ try {
   check('the token leaves the address bar', !page.url().includes(tok) && page.url().endsWith('/wall'), page.url());
   check('the wall lists open items', (await page.$$('#open li')).length > 0);
   check('the wall shows the UTC clock', /^\d\d:\d\d:\d\d$/.test(await page.textContent('#utc')));
+  // the demo's open conflict is listed; a click flies to it
+  await page.waitForSelector('#conflicts li[data-i]', { timeout: 5000 }).catch(() => {});
+  const zoom0 = await page.evaluate(() => window.fmWall.map.getZoom());
+  const moved = page.evaluate(() => new Promise((r) => {
+    window.fmWall.map.once('moveend', () => r(window.fmWall.map.getZoom()));
+    setTimeout(() => r(-1), 5000);
+  }));
+  await page.click('#conflicts li[data-i]').catch(() => {});
+  const zoom1 = await moved;
+  check(`the wall lists an open conflict and a click flies to it (zoom ${zoom0} -> ${zoom1})`,
+    (await page.$$('#conflicts li[data-i]')).length > 0 && zoom1 > zoom0);
 
   let a = await login(srv.url, 'liaison-a');
   await api(srv.url, a, 'POST', '/collections/zones/items', zone('Wall sees this', 'proposed'));
