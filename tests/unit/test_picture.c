@@ -145,9 +145,11 @@ static void random_feature(enum data_coll c, double x0, double y0, int draft, ch
                  "\"category\":\"%s\",\"status\":\"%s\"}}",
                  geom, 1 + rnd(5), cats[rnd(3)], draft ? "draft" : "reported");
     } else {
+        double x1 = x0 + g * rnd(20), y1 = y0 + g * rnd(20);
+        if (x1 == x && y1 == y) x1 += g; /* a route of one point is refused (seed 1796579863) */
         snprintf(geom, sizeof geom,
                  "{\"type\":\"LineString\",\"coordinates\":[[%.6f,%.6f],[%.6f,%.6f]]}", x, y,
-                 x0 + g * rnd(20), y0 + g * rnd(20));
+                 x1, y1);
         static const int widths[] = {0, 200, 3000};
         /* a window starting within the hour: the re-check at +2 h opens
          * incident conflicts that a write did not */
@@ -309,7 +311,9 @@ int main(void)
     }
     printf("# %ld comparisons, %ld rows, %ld of them conflicts\n", comparisons, compared_rows,
            compared_conflicts);
-    CHECK(compared_rows > 1000 && compared_conflicts > 100,
+    /* over the three runs (one run repeated by FM_SEED may be a thin one:
+     * seed 1796579863 compared 4 conflicts) */
+    CHECK(env || (compared_rows > 1000 && compared_conflicts > 100),
           "too few rows compared to mean anything: %ld, %ld conflicts", compared_rows,
           compared_conflicts);
     same_path();
