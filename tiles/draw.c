@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <pango/pangocairo.h>
+#include <pixman.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -471,6 +472,7 @@ struct grid {
 #define SPRITE_SLOTS 1024 /* a power of two */
 struct sprite {
     cairo_surface_t *s; /* NULL: a free slot */
+    pixman_image_t *px; /* the same pixels, for pixman */
     enum symbol_shape shape;
     struct rgba fill;
     double r;
@@ -487,7 +489,11 @@ static pthread_once_t sprite_once = PTHREAD_ONCE_INIT;
 static void sprites_clear(struct sprite_cache *c)
 {
     for (int i = 0; i < SPRITE_SLOTS; i++)
-        if (c->e[i].s) cairo_surface_destroy(c->e[i].s), c->e[i].s = NULL;
+        if (c->e[i].s) {
+            pixman_image_unref(c->e[i].px);
+            cairo_surface_destroy(c->e[i].s);
+            c->e[i].s = NULL;
+        }
     c->n = 0;
 }
 
@@ -524,6 +530,10 @@ struct draw_ctx {
     struct batches batches; /* the layer's shapes, by look */
     struct path_buf shape;  /* the shape being built */
     struct sprite_cache *sprites; /* the thread's */
+    /* the image's pixels for pixman, clipped to the view (NULL: copy
+     * sprites through Cairo) */
+    cairo_surface_t *target;
+    pixman_image_t *dst;
     struct grid grid;
 };
 
@@ -578,10 +588,24 @@ static void sprite_symbol(struct draw_ctx *d, enum symbol_shape shape, double px
             cairo_show_text(sc, text);
         }
         cairo_destroy(sc);
-        *e = (struct sprite){s, shape, fill, r, severe, count, half};
+        cairo_surface_flush(s);
+        pixman_image_t *pxi = pixman_image_create_bits(
+            PIXMAN_a8r8g8b8, 2 * half, 2 * half, (uint32_t *)cairo_image_surface_get_data(s),
+            cairo_image_surface_get_stride(s));
+        if (!pxi) abort();
+        *e = (struct sprite){s, pxi, shape, fill, r, severe, count, half};
         c->n++;
     }
     double x = floor(px + 0.5) - e->half, y = floor(py + 0.5) - e->half;
+    if (d->dst && fabs(x) < 1e6 && fabs(y) < 1e6) {
+        /* straight onto the pixels: Cairo would take some ten thousand
+         * instructions to set up the same copy; pixman clips it to the view */
+        cairo_surface_flush(d->target);
+        pixman_image_composite32(PIXMAN_OP_OVER, e->px, NULL, d->dst, 0, 0, 0, 0, (int)x, (int)y,
+                                 2 * e->half, 2 * e->half);
+        cairo_surface_mark_dirty_rectangle(d->target, (int)x, (int)y, 2 * e->half, 2 * e->half);
+        return;
+    }
     cairo_set_source_surface(d->cr, e->s, x, y);
     cairo_rectangle(d->cr, x, y, 2 * e->half, 2 * e->half);
     cairo_fill(d->cr);
@@ -1069,6 +1093,21 @@ fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *sr
     memset(&d, 0, sizeof d);
     d.cr = cr, d.v = v, d.src = src, d.seen = seen, d.labels = labels;
     d.sprites = thread_sprites();
+    /* sprites go straight onto an image surface drawn in pixels (tiles and
+     * maps, clipped at most to the view) */
+    cairo_matrix_t m0;
+    cairo_get_matrix(cr, &m0);
+    d.target = cairo_get_target(cr);
+    if (cairo_surface_get_type(d.target) == CAIRO_SURFACE_TYPE_IMAGE &&
+        cairo_image_surface_get_format(d.target) == CAIRO_FORMAT_ARGB32 && m0.xx == 1 &&
+        m0.yy == 1 && m0.xy == 0 && m0.yx == 0 && m0.x0 == 0 && m0.y0 == 0 &&
+        v->width <= cairo_image_surface_get_width(d.target) &&
+        v->height <= cairo_image_surface_get_height(d.target)) {
+        cairo_surface_flush(d.target);
+        d.dst = pixman_image_create_bits(PIXMAN_a8r8g8b8, (int)v->width, (int)v->height,
+                                         (uint32_t *)cairo_image_surface_get_data(d.target),
+                                         cairo_image_surface_get_stride(d.target));
+    }
     geom_init(&d.g);
     grid_init(&d.grid, v);
     fm_rc rc = FM_OK;
@@ -1085,5 +1124,6 @@ fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *sr
     free(d.grid.cells);
     batches_cleanup(&d.batches);
     path_free(&d.shape);
+    if (d.dst) pixman_image_unref(d.dst);
     return rc;
 }
