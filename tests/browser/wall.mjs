@@ -32,7 +32,9 @@ try {
   await page.goto(`${srv.url}/wall?token=${tok}`);
   await page.waitForSelector('#conn.live');
   check('the token leaves the address bar', !page.url().includes(tok) && page.url().endsWith('/wall'), page.url());
-  check('the wall lists open items', (await page.$$('#open li')).length > 0);
+  // the list fills after the stream goes live (under ASan, seconds later)
+  await page.waitForSelector('#open li:not(.none)', { timeout: 10000 }).catch(() => {});
+  check('the wall lists open items', (await page.$$('#open li:not(.none)')).length > 0);
   check('the wall shows the UTC clock', /^\d\d:\d\d:\d\d$/.test(await page.textContent('#utc')));
   // the demo's open conflict is listed; a click flies to it
   await page.waitForSelector('#conflicts li[data-i]', { timeout: 5000 }).catch(() => {});
