@@ -38,7 +38,7 @@ void view_init(struct view *v, const double m[4], int width, int height, double 
     v->lat0 *= M_PI / 180.0;
     double sec = 1 / cos(v->lat0), tn = tan(v->lat0), R = TILE_EARTH_RADIUS;
     v->reach = fabs(v->lat0) < 70 * M_PI / 180.0 ? 0.005 : 0;
-    v->y0 = R * log(tan(M_PI / 4.0 + v->lat0 / 2));
+    v->y0 = (m[1] + m[3]) / 2; /* the centre's own Mercator y */
     v->c[0] = R * sec;
     v->c[1] = R * sec * tn / 2;
     v->c[2] = R * sec * (2 * tn * tn + 1) / 6;

@@ -231,16 +231,16 @@
     ul.textContent = '';
     for (const f of open) {
       const p = f.properties;
-      const names = (p.items || []).map((it) => { const g = state.items.get(it.collection + '/' + it.id); return g ? g.properties.title : KIND[it.collection] + ' ' + it.id; });
+      const names = FM.conflictNames(p, state.items).join(' × ');
       const layer = L.geoJSON(f.geometry, {
         style: { color: '#c92a2a', weight: 3, fillColor: '#c92a2a', fillOpacity: 0.35, dashArray: '2 4' },
         pointToLayer: (g, ll) => L.circleMarker(ll, { radius: 9, color: '#c92a2a', weight: 3 }),
-      }).bindTooltip(esc(words(p.kind || 'conflict') + ': ' + names.join(' × ')), { sticky: true }).addTo(groups.conflicts);
+      }).bindTooltip(esc(words(p.kind || 'conflict') + ': ' + names), { sticky: true }).addTo(groups.conflicts);
       state.conflictLayers.set(String(f.id), layer);
       if (ul.children.length >= 100) continue;
       const li = document.createElement('li');
       li.dataset.id = f.id;
-      li.innerHTML = `<span class="t" title="${esc(names.join(' × '))}">${esc(names.join(' × ') || 'conflict ' + f.id)}</span>` +
+      li.innerHTML = `<span class="t" title="${esc(names)}">${esc(names || 'conflict ' + f.id)}</span>` +
         `<span class="m">${esc(words(p.kind || 'conflict'))}${p.severity ? ' · severity ' + esc(p.severity) : ''} · since ${esc(ago(p.opened_at || p.updated_at))}</span>`;
       li.addEventListener('click', () => flyToConflict(String(f.id), li));
       ul.appendChild(li);

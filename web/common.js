@@ -179,6 +179,10 @@ window.FM = (function () {
     if (s < 86400) return Math.round(s / 3600) + ' h ago';
     return Math.round(s / 86400) + ' d ago';
   }
+  /* The titles of a conflict's two items, as `items` ("zones/3" -> Feature) knows them. */
+  function conflictNames(p, items) {
+    return (p.items || []).map((it) => { const g = items.get(it.collection + '/' + it.id); return g ? g.properties.title : KIND[it.collection] + ' ' + it.id; });
+  }
   function describe(e) {
     const f = e.after || e.before;
     const title = f && f.properties && f.properties.title ? '“' + f.properties.title + '”' : '#' + e.item;
@@ -186,5 +190,5 @@ window.FM = (function () {
     return { who: e.user + ' (' + e.party + ')', verb, what: (KIND[e.collection] || e.collection || '') + ' ' + title };
   }
 
-  return { COLLS, KIND, STATUSES, ZONE_TYPES, CATEGORIES, OPEN_STATUSES, AREA, HttpError, api, features, stream, esc, words, utc, ago, describe };
+  return { COLLS, KIND, STATUSES, ZONE_TYPES, CATEGORIES, OPEN_STATUSES, AREA, HttpError, api, features, stream, esc, words, utc, ago, conflictNames, describe };
 })();

@@ -164,7 +164,7 @@
       $('conflict-count').classList.toggle('hot', open.length > 0);
       $('conflicts').innerHTML = open.slice(0, 6).map((f, i) => {
         const p = f.properties;
-        const names = (p.items || []).map((it) => { const g = items.get(it.collection + '/' + it.id); return g ? g.properties.title : FM.KIND[it.collection] + ' ' + it.id; });
+        const names = FM.conflictNames(p, items);
         return `<li data-i="${i}" style="border-left-color:#ff4d4d;cursor:pointer"><div class="t">${esc(names.length === 2 ? names[0] + ' × ' + names[1] : p.title || 'conflict')}</div>` +
           `<div class="m"><span class="st disputed">${esc(words(p.kind || 'conflict'))}</span>since ${esc(FM.ago(p.opened_at || p.updated_at))}</div></li>`;
       }).join('') || '<li class="none">None</li>';
