@@ -210,6 +210,16 @@ static const char *const migrations[] = {
     "  INSERT INTO idx_conflicts_geom (pkid, xmin, xmax, ymin, ymax) VALUES (NEW.ROWID,"
     "   MbrMinX(NEW.geom), MbrMaxX(NEW.geom), MbrMinY(NEW.geom), MbrMaxY(NEW.geom));"
     " END;",
+    /* 8: login throttling as delays (users.c): one count of failures per
+     * key, a hash naming a kind ((account, address) pair, account, address)
+     * and who; the (account, address) pairs that logged in, also hashed.
+     * Times in milliseconds. The lock-out's failure list goes. */
+    "DROP TABLE login_failures;"
+    "CREATE TABLE login_throttle ("
+    "  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX login_throttle_at ON login_throttle (last_at);"
+    "CREATE TABLE login_known (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX login_known_at ON login_known (at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

@@ -153,17 +153,13 @@ int h_login(struct req *r, const char *const *p, int n)
     }
     char addr[64];
     srv_client_addr(r, addr, sizeof addr);
-    long retry_after;
-    fm_rc rc = data_login_allowed(r->db, &srv_cfg(r)->login, user, addr, &retry_after, &err);
+    int64_t retry_ms;
+    fm_rc rc = data_login_allowed(r->db, &srv_cfg(r)->login, user, addr, &retry_ms, &err);
     if (!rc) rc = data_user_check(r->db, user, password, &v, &err);
-    if (rc == FM_EUNAUTH) {
-        struct fm_err e2;
-        data_login_failed(r->db, &srv_cfg(r)->login, user, addr, &e2);
-        fm_log(FM_LOG_WARN, "login failed: %s from %s", user, addr);
-    }
+    if (rc == FM_EUNAUTH) fm_log(FM_LOG_WARN, "login failed: %s from %s", user, addr);
     if (rc == FM_ELIMIT) {
         char ra[24];
-        snprintf(ra, sizeof ra, "%ld", retry_after);
+        snprintf(ra, sizeof ra, "%lld", (long long)((retry_ms + 999) / 1000));
         srv_add_header(r, "Retry-After", ra);
         fm_log(FM_LOG_WARN, "login refused (throttled): %s from %s", user, addr);
     }
@@ -171,7 +167,9 @@ int h_login(struct req *r, const char *const *p, int n)
         ret = srv_problem(r, rc, &err);
         goto done;
     }
-    data_login_succeeded(r->db, v.user, &err);
+    struct fm_err e2;
+    if (data_login_succeeded(r->db, &srv_cfg(r)->login, user, addr, &e2))
+        fm_log(FM_LOG_WARN, "login of %s: throttling not updated: %s", user, e2.msg);
     /* a new id at every login; the old session, if any, ends */
     const char *old = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
     if (old) data_session_end(r->db, old, &err);
