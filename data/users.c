@@ -526,25 +526,48 @@ static fm_rc login_known(struct data_db *db, const char *key, int64_t since, int
     return rc;
 }
 
-enum { LC_PAIR, LC_ACCOUNT, LC_ADDRESS };
+/* The counts of one attempt: its own (the pair's, or the device's), the
+ * account's over its unknown addresses, the address's over all accounts. */
+enum { LC_OWN, LC_ACCOUNT, LC_ADDRESS, LC_N };
 
-/* The three counts of user at addr (keys and policy; not yet read). */
-static void login_counts(const struct login_policy *q, const char *user, const char *addr,
-                         struct login_count c[3], char known_key[65])
+struct login_attempt {
+    struct login_count c[LC_N];
+    char addr_known[65], device_known[65]; /* keys in login_known; "" without a device */
+    int known;  /* 0: neither; 1: the address; 2: the device has logged in to the account */
+};
+
+/* Keys and policy of user's attempt from addr with device (NULL: none);
+ * then, in the transaction, which of them is known, and so which count is
+ * its own. */
+static fm_rc login_attempt(struct data_db *db, const struct login_policy *q, const char *user,
+                           const char *addr, const char *device, int64_t now,
+                           struct login_attempt *t, struct fm_err *err)
 {
     char net[64];
     login_net(addr, net);
     if (!user) user = "";
-    login_key('p', user, net, c[LC_PAIR].key);
-    c[LC_PAIR].free = q->pair_free;
-    c[LC_PAIR].cap_ms = q->pair_cap_ms;
+    login_key('k', user, net, t->addr_known);
+    t->device_known[0] = '\0';
+    if (device) login_key('K', user, device, t->device_known);
+    int a = 0, d = 0;
+    fm_rc rc = login_known(db, t->addr_known, now - q->known_ms, &a, err);
+    if (!rc && device) rc = login_known(db, t->device_known, now - q->known_ms, &d, err);
+    if (rc) return rc;
+    t->known = d ? 2 : a ? 1 : 0;
+    struct login_count *c = t->c;
+    if (t->known == 2)
+        login_key('d', user, device, c[LC_OWN].key);
+    else
+        login_key('p', user, net, c[LC_OWN].key);
+    c[LC_OWN].free = q->pair_free;
+    c[LC_OWN].cap_ms = t->known ? q->known_cap_ms : q->pair_cap_ms;
     login_key('a', user, "", c[LC_ACCOUNT].key);
     c[LC_ACCOUNT].free = q->account_free;
     c[LC_ACCOUNT].cap_ms = q->max_ms;
     login_key('n', "", net, c[LC_ADDRESS].key);
     c[LC_ADDRESS].free = q->address_free;
     c[LC_ADDRESS].cap_ms = q->max_ms;
-    login_key('k', user, net, known_key);
+    return FM_OK;
 }
 
 #define LOGIN_UPSERT                                                                              \
@@ -552,33 +575,30 @@ static void login_counts(const struct login_policy *q, const char *user, const c
     " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at"
 
 fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, const char *user,
-                         const char *addr, int64_t *retry_after_ms, struct fm_err *err)
+                         const char *addr, const char *device, int64_t *retry_after_ms,
+                         struct fm_err *err)
 {
     *retry_after_ms = 0;
     struct login_policy q;
     login_policy(p, &q);
-    struct login_count c[3];
-    char known_key[65];
-    login_counts(&q, user, addr, c, known_key);
     int64_t now = wall_ms();
-    int known = 0;
+    struct login_attempt t;
     /* read, decide and count in one write transaction: attempts in
      * parallel see each other's counts */
     fm_rc rc = db_begin(db, err);
     if (rc) return rc;
     if ((rc = login_exec(db, "DELETE FROM login_throttle WHERE last_at < ?", NULL,
                          now - q.forget_ms, 0, err)) ||
-        (rc = login_exec(db, "DELETE FROM login_known WHERE at < ?", NULL,
-                         now - q.known_ms, 0, err)) ||
-        (rc = login_known(db, known_key, now - q.known_ms, &known, err)))
+        (rc = login_exec(db, "DELETE FROM login_known WHERE at < ?", NULL, now - q.known_ms, 0,
+                         err)) ||
+        (rc = login_attempt(db, &q, user, addr, device, now, &t, err)))
         goto fail;
-    if (known) c[LC_PAIR].cap_ms = q.known_cap_ms;
     int64_t until = 0;
-    for (int i = 0; i < 3; i++) {
-        if ((rc = login_count_read(db, &c[i], now, q.forget_ms, err))) goto fail;
-        /* a known pair waits for its own count only */
-        if (known && i != LC_PAIR) continue;
-        int64_t u = login_count_until(&c[i], q.unit_ms);
+    for (int i = 0; i < LC_N; i++) {
+        if ((rc = login_count_read(db, &t.c[i], now, q.forget_ms, err))) goto fail;
+        /* a known address or device waits for its own count only */
+        if (t.known && i != LC_OWN) continue;
+        int64_t u = login_count_until(&t.c[i], q.unit_ms);
         if (u > until) until = u;
     }
     if (until > now) {
@@ -589,9 +609,9 @@ fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, 
     }
     /* counted as a failure now, taken back by data_login_succeeded; the
      * account's count is of its unknown addresses only */
-    for (int i = 0; i < 3; i++)
-        if (!(known && i == LC_ACCOUNT) &&
-            (rc = login_exec(db, LOGIN_UPSERT, c[i].key, c[i].failures + 1, now, err)))
+    for (int i = 0; i < LC_N; i++)
+        if (!(t.known && i == LC_ACCOUNT) &&
+            (rc = login_exec(db, LOGIN_UPSERT, t.c[i].key, t.c[i].failures + 1, now, err)))
             goto fail;
     return db_commit(db, err);
 fail:
@@ -599,29 +619,49 @@ fail:
     return rc;
 }
 
-fm_rc data_login_succeeded(struct data_db *db, const struct data_login_policy *p,
-                           const char *user, const char *addr, struct fm_err *err)
+fm_rc data_login_failed(struct data_db *db, const struct data_login_policy *p, const char *user,
+                        const char *addr, const char *device, struct fm_err *err)
 {
     struct login_policy q;
     login_policy(p, &q);
-    struct login_count c[3];
-    char known_key[65];
-    login_counts(&q, user, addr, c, known_key);
     int64_t now = wall_ms();
-    int known;
-    static const char take_back[] =
-        "UPDATE login_throttle SET failures = max(failures - 1, 0) WHERE key = ?1";
+    struct login_attempt t;
+    static const char restart[] =
+        "UPDATE login_throttle SET last_at = max(last_at, ?2) WHERE key = ?1";
     fm_rc rc = db_begin(db, err);
     if (rc) return rc;
-    if ((rc = login_known(db, known_key, now - q.known_ms, &known, err)) ||
-        (rc = login_exec(db, "DELETE FROM login_throttle WHERE key = ?1", c[LC_PAIR].key,
-                         0, 0, err)) ||
-        (rc = login_exec(db, take_back, c[LC_ADDRESS].key, 0, 0, err)) ||
-        (!known && (rc = login_exec(db, take_back, c[LC_ACCOUNT].key, 0, 0, err))) ||
-        (rc = login_exec(db,
-                         "INSERT INTO login_known (key, at) VALUES (?1, ?2)"
-                         " ON CONFLICT (key) DO UPDATE SET at = excluded.at",
-                         known_key, now, 0, err)))
+    if ((rc = login_attempt(db, &q, user, addr, device, now, &t, err)) ||
+        (rc = login_exec(db, restart, t.c[LC_OWN].key, now, 0, err)) ||
+        (rc = login_exec(db, restart, t.c[LC_ADDRESS].key, now, 0, err)) ||
+        (!t.known && (rc = login_exec(db, restart, t.c[LC_ACCOUNT].key, now, 0, err))))
+        goto fail;
+    return db_commit(db, err);
+fail:
+    db_rollback(db);
+    return rc;
+}
+
+fm_rc data_login_succeeded(struct data_db *db, const struct data_login_policy *p,
+                           const char *user, const char *addr, const char *device,
+                           struct fm_err *err)
+{
+    struct login_policy q;
+    login_policy(p, &q);
+    int64_t now = wall_ms();
+    struct login_attempt t;
+    static const char take_back[] =
+        "UPDATE login_throttle SET failures = max(failures - 1, 0) WHERE key = ?1";
+    static const char mark_known[] = "INSERT INTO login_known (key, at) VALUES (?1, ?2)"
+                                     " ON CONFLICT (key) DO UPDATE SET at = excluded.at";
+    fm_rc rc = db_begin(db, err);
+    if (rc) return rc;
+    if ((rc = login_attempt(db, &q, user, addr, device, now, &t, err)) ||
+        (rc = login_exec(db, "DELETE FROM login_throttle WHERE key = ?1", t.c[LC_OWN].key, 0, 0,
+                         err)) ||
+        (rc = login_exec(db, take_back, t.c[LC_ADDRESS].key, 0, 0, err)) ||
+        (!t.known && (rc = login_exec(db, take_back, t.c[LC_ACCOUNT].key, 0, 0, err))) ||
+        (rc = login_exec(db, mark_known, t.addr_known, now, 0, err)) ||
+        (device && (rc = login_exec(db, mark_known, t.device_known, now, 0, err))))
         goto fail;
     return db_commit(db, err);
 fail:
