@@ -133,17 +133,10 @@ static const char *device_cookie(struct req *r)
     return d;
 }
 
-/* Sets the device cookie to device, or to a new one (then in hex, which
- * stays empty if no randomness was to be had). */
-static void set_device_cookie(struct req *r, const char *device, char hex[DATA_SECRET_LEN])
+/* Sends device as the device cookie (after the session's: clients that
+ * read the first Set-Cookie find the session's). */
+static void set_device_cookie(struct req *r, const char *device)
 {
-    if (!device) {
-        unsigned char raw[(DATA_SECRET_LEN - 1) / 2];
-        hex[0] = '\0';
-        if (fm_random(raw, sizeof raw)) return;
-        fm_hex(raw, sizeof raw, hex);
-        device = hex;
-    }
     char cookie[200];
     snprintf(cookie, sizeof cookie,
              DEVICE_COOKIE "=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=%ld%s", device,
@@ -209,8 +202,11 @@ int h_login(struct req *r, const char *const *p, int n)
         goto done;
     }
     char new_device[DATA_SECRET_LEN];
-    set_device_cookie(r, device, new_device);
-    if (!device && new_device[0]) device = new_device;
+    unsigned char raw[(DATA_SECRET_LEN - 1) / 2];
+    if (!device && fm_random(raw, sizeof raw) == FM_OK) {
+        fm_hex(raw, sizeof raw, new_device);
+        device = new_device;
+    }
     struct fm_err e2;
     if (data_login_succeeded(r->db, &srv_cfg(r)->login, user, addr, device, &e2))
         fm_log(FM_LOG_WARN, "login of %s: throttling not updated: %s", user, e2.msg);
@@ -223,6 +219,7 @@ int h_login(struct req *r, const char *const *p, int n)
         goto done;
     }
     set_session_cookie(r, id, srv_cfg(r)->session.absolute_seconds);
+    if (device) set_device_cookie(r, device);
     fm_log(FM_LOG_INFO, "login: %s (%s, %s)", v.user, v.party, data_role_name(v.role));
     if (is_form) {
         srv_add_header(r, MHD_HTTP_HEADER_LOCATION, "/");

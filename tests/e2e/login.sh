@@ -65,9 +65,10 @@ login_jar() {
     curl -s --interface "$1" -b "$4" -c "$4" -D "$FM_TMP/h" -o "$FM_TMP/b" -w '%{http_code}' \
         -H 'Content-Type: application/json' -d "{\"user\":\"$2\",\"password\":\"$3\"}" "$FM_URL/login"
 }
-check "liaison-a's browser logs in from 127.0.0.5 and gets a device cookie (HttpOnly, SameSite=Strict, Path=/login)" \
+check "liaison-a's browser logs in from 127.0.0.5 and gets a device cookie (HttpOnly, SameSite=Strict, Path=/login; after the session cookie)" \
     '[ "$(login_jar 127.0.0.5 liaison-a liaison-a "$FM_TMP/a.jar")" = 200 ] &&
-     grep -i "^set-cookie: fm_device=[0-9a-f]\{64\};" "$FM_TMP/h" | grep -i httponly | grep -i samesite=strict | grep -qi "path=/login;"'
+     grep -i "^set-cookie: fm_device=[0-9a-f]\{64\};" "$FM_TMP/h" | grep -i httponly | grep -i samesite=strict | grep -qi "path=/login;" &&
+     grep -i "^set-cookie:" "$FM_TMP/h" | head -n1 | grep -qi "fm_session="'
 for i in $(seq 1 100); do
     [ "$(login 127.0.0.5 liaison-a wrong)" = 429 ] && [ "$(told_ms)" -ge $((10 * UNIT)) ] && break
 done

@@ -77,9 +77,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" -addext 
     -keyout "$FM_TMP/key.pem" -out "$FM_TMP/cert.pem" 2>/dev/null
 fm_start --tls-cert "$FM_TMP/cert.pem" --tls-key "$FM_TMP/key.pem"
 check "with --tls-cert and --tls-key the server speaks HTTPS" '[[ $FM_URL == https://127.0.0.1:* ]]'
-check "a login over HTTPS sets a Secure cookie" \
-    'curl -s --cacert "$FM_TMP/cert.pem" -D - -o /dev/null -H "Content-Type: application/json" -d "{\"user\":\"viewer\",\"password\":\"viewer\"}" "$FM_URL/login" |
-     grep -i "^set-cookie: fm_session=" | grep -qi "; secure"'
+check "a login over HTTPS sets Secure cookies (session and device)" \
+    'curl -s --cacert "$FM_TMP/cert.pem" -D "$FM_TMP/tls.h" -o /dev/null -H "Content-Type: application/json" -d "{\"user\":\"viewer\",\"password\":\"viewer\"}" "$FM_URL/login" &&
+     grep -i "^set-cookie: fm_session=" "$FM_TMP/tls.h" | grep -qi "; secure" &&
+     grep -i "^set-cookie: fm_device=" "$FM_TMP/tls.h" | grep -qi "; secure"'
 check "plain HTTP on the HTTPS port gets no answer" '! curl -s -m 5 "${FM_URL/https/http}/conformance" | grep -q conformsTo'
 check "an unreadable certificate is refused at start with a clear message" \
     '! "$FUSIONMAP" serve --db "$FM_DB" --port 0 --tls-cert /nonexistent --tls-key "$FM_TMP/key.pem" 2>"$FM_TMP/tls.err" && grep -q "tls-cert" "$FM_TMP/tls.err"'
