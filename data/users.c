@@ -442,7 +442,7 @@ static void login_net(const char *addr, char out[64])
 }
 
 /* A count's or a known pair's key: hex SHA-256 of its kind, account and
- * address, so that the table names neither (though anyone holding the file
+ * address (or device), so that the table names neither (though anyone holding the file
  * can still try every IPv4 address against it). */
 static void login_key(char kind, const char *user, const char *net, char out[65])
 {
