@@ -210,10 +210,11 @@ static const char *const migrations[] = {
     "  INSERT INTO idx_conflicts_geom (pkid, xmin, xmax, ymin, ymax) VALUES (NEW.ROWID,"
     "   MbrMinX(NEW.geom), MbrMaxX(NEW.geom), MbrMinY(NEW.geom), MbrMaxY(NEW.geom));"
     " END;",
-    /* 8: login throttling as delays (users.c): one count of failures per
-     * key, a hash naming a kind ((account, address) pair, account, address)
-     * and who; the (account, address) pairs that logged in, also hashed.
-     * Times in milliseconds. The lock-out's failure list goes. */
+    /* 9 (after main's 8, the visibility rule): login throttling as
+     * delays (users.c): one count of failures per key, a hash naming its
+     * kind ((account, address or device), account, address) and whose;
+     * the (account, address) and (account, device) pairs that have logged
+     * in, also hashed. Times in milliseconds. The lock-out's list goes. */
     "DROP TABLE login_failures;"
     "CREATE TABLE login_throttle ("
     "  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at INTEGER NOT NULL) WITHOUT ROWID;"
