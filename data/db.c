@@ -230,6 +230,17 @@ static const char *const migrations[] = {
     " AND action NOT IN ('ack', 'dispute');"
     "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
     "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;",
+    /* 9: login throttling as
+     * delays (users.c): one count of failures per key, a hash naming its
+     * kind ((account, address or device), account, address) and whose;
+     * the (account, address) and (account, device) pairs that have logged
+     * in, also hashed. Times in milliseconds. The lock-out's list goes. */
+    "DROP TABLE login_failures;"
+    "CREATE TABLE login_throttle ("
+    "  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX login_throttle_at ON login_throttle (last_at);"
+    "CREATE TABLE login_known (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX login_known_at ON login_known (at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
