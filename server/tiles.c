@@ -88,21 +88,103 @@ static void coords_bbox(const json_t *c, double b[4], int *any)
     json_array_foreach(c, i, e) coords_bbox(e, b, any);
 }
 
-static void invalidate_feature(const json_t *f)
+/* The lon/lat extent of a feature's geometry; 0 when it has none. */
+static int feature_bbox(const json_t *f, double b[4])
 {
     const json_t *g = json_object_get(f, "geometry");
-    double b[4] = {0};
     int any = 0;
     coords_bbox(json_object_get(g, "coordinates"), b, &any);
     const json_t *geoms = json_object_get(g, "geometries");
     size_t i;
     const json_t *e;
     json_array_foreach(geoms, i, e) coords_bbox(json_object_get(e, "coordinates"), b, &any);
-    if (any) tile_cache_invalidate_bbox(T.cache, b);
+    return any;
 }
 
-/* Reads the events after seen_seq as every party (each sees its own
- * drafts) and drops the tiles their before and after extents touch. */
+static const char *status_of(const json_t *f)
+{
+    return json_string_value(json_object_get(json_object_get(f, "properties"), "status"));
+}
+
+static int is_item(const json_t *ev)
+{
+    const char *c = json_string_value(json_object_get(ev, "collection"));
+    return c && (strcmp(c, "zones") == 0 || strcmp(c, "incidents") == 0 ||
+                 strcmp(c, "movements") == 0);
+}
+
+/* Drops vis's tiles (NULL: every class's) that f's extent touches, unless
+ * f is a withdrawn item version: no picture, of now or of the past, draws
+ * one, so its extent changes nothing (its predecessor's does). */
+static void invalidate_feature(const char *vis, const json_t *ev, const json_t *f)
+{
+    double b[4] = {0};
+    if (!json_is_object(f) || !feature_bbox(f, b)) return;
+    const char *st = status_of(f);
+    if (is_item(ev) && st && strcmp(st, "withdrawn") == 0) return;
+    tile_cache_invalidate_bbox(T.cache, vis, b);
+}
+
+/* An item that everybody saw and that is a draft again (sent back by its
+ * party or the supervisor) leaves every picture but its party's, though
+ * the event may be its party's alone: every class's tiles at the version
+ * everybody saw are dropped. The bytes of those tiles change for all, so
+ * the drop tells nobody more than the tiles themselves do. */
+static void public_to_draft(const json_t *ev)
+{
+    const json_t *before = json_object_get(ev, "before"), *after = json_object_get(ev, "after");
+    const char *sb = status_of(before), *sa = status_of(after);
+    if (is_item(ev) && sb && sa && strcmp(sa, "draft") == 0 && strcmp(sb, "draft") != 0 &&
+        strcmp(sb, "withdrawn") != 0)
+        invalidate_feature(NULL, ev, before);
+}
+
+#define SYNC_PAGE 1000
+#define SYNC_MAX_EVENTS 5000 /* a class seeing more since the last look is cleared */
+
+/* Drops class vis's tiles for the events after `since` up to `last` that
+ * the class may see (data_events_since, as a viewer of the class: the
+ * before and after it may see), reading the log in pages. */
+static fm_rc sync_class(struct req *r, const char *vis, int64_t since, int64_t last,
+                        struct fm_err *err)
+{
+    struct data_viewer v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.party, sizeof v.party, "%s", vis);
+    v.role = vis[0] ? DATA_ROLE_LIAISON : DATA_ROLE_VIEWER;
+    static const double world[4] = {-1e9, -1e9, 1e9, 1e9};
+    long seen = 0;
+    int64_t cursor = since;
+    while (cursor < last) {
+        json_t *events = NULL;
+        fm_rc rc = data_events_since(r->db, &v, cursor, SYNC_PAGE, &events, err);
+        if (rc) return rc;
+        size_t n = json_array_size(events), k;
+        int64_t top = cursor;
+        json_t *ev;
+        json_array_foreach(events, k, ev) {
+            int64_t seq = json_integer_value(json_object_get(ev, "seq"));
+            if (seq > last) break;
+            top = seq;
+            public_to_draft(ev);
+            if (seen++ == SYNC_MAX_EVENTS) tile_cache_invalidate_bbox(T.cache, vis, world);
+            if (seen > SYNC_MAX_EVENTS) continue;
+            invalidate_feature(vis, ev, json_object_get(ev, "before"));
+            invalidate_feature(vis, ev, json_object_get(ev, "after"));
+        }
+        json_decref(events);
+        /* a full page ends at its last event; a short one (the events the
+         * class may not see left out) covers SYNC_PAGE records at least */
+        if (n == SYNC_PAGE) cursor = top > cursor ? top : cursor + 1;
+        else cursor = cursor + SYNC_PAGE < last ? cursor + SYNC_PAGE : last;
+    }
+    return FM_OK;
+}
+
+/* Reads the events after seen_seq once per visibility class: "" for
+ * viewers and each party's code for its users (what tile_key.vis holds),
+ * each as that class may see them, and drops only that class's tiles: an
+ * event one party alone may see changes no other's cache. */
 static fm_rc sync_cache(struct req *r, struct fm_err *err)
 {
     /* the generation before the log: a commit after this read moves it
@@ -124,29 +206,13 @@ static fm_rc sync_cache(struct req *r, struct fm_err *err)
     json_t *parties = NULL;
     if (last > T.seen_seq) rc = data_parties(r->db, &parties, err);
     if (!rc && last > T.seen_seq) {
-        if (last - T.seen_seq > 5000) {
-            tile_cache_clear(T.cache);
-        } else {
-            size_t i;
-            json_t *p;
-            json_array_foreach(parties, i, p) {
-                struct data_viewer v;
-                memset(&v, 0, sizeof v);
-                snprintf(v.party, sizeof v.party, "%s",
-                         json_string_value(json_object_get(p, "code")) ?: "");
-                v.role = DATA_ROLE_LIAISON;
-                json_t *events = NULL;
-                rc = data_events_since(r->db, &v, T.seen_seq, 10000, &events, err);
-                if (rc) break;
-                size_t k;
-                json_t *ev;
-                json_array_foreach(events, k, ev) {
-                    if (json_integer_value(json_object_get(ev, "seq")) > last) break;
-                    invalidate_feature(json_object_get(ev, "before"));
-                    invalidate_feature(json_object_get(ev, "after"));
-                }
-                json_decref(events);
-            }
+        rc = sync_class(r, "", T.seen_seq, last, err);
+        size_t i;
+        json_t *p;
+        json_array_foreach(parties, i, p) {
+            const char *code = json_string_value(json_object_get(p, "code"));
+            if (rc || !code || !code[0] || strlen(code) >= TILE_VIS_LEN) continue;
+            rc = sync_class(r, code, T.seen_seq, last, err);
         }
         if (!rc) T.seen_seq = last;
     }
@@ -338,7 +404,7 @@ int h_tile(struct req *r, const char *const *p, int n)
     char etag[TILE_ETAG_LEN];
     int hit = tile_cache_share(T.cache, &k, &shared, etag);
     if (!hit) {
-        uint64_t gen = tile_cache_generation(T.cache);
+        uint64_t gen = tile_cache_generation(T.cache, k.vis);
         struct source_ctx s;
         memset(&s, 0, sizeof s);
         s.r = r, s.has_asof = k.has_asof, s.asof = k.asof;

@@ -153,4 +153,26 @@ check "after A publishes, B's and the viewer's tiles at the spot are new (miss, 
 check "no cached answer kept an old picture ($stale), and a token and a cookie of one class get the same ($shared differ)" \
     '[ "$stale" = 0 ] && [ "$shared" = 0 ]'
 check "tiles as of the past show the same picture ($past_kept differ)" '[ "$past_kept" = 0 ]'
+
+# A sends it back to draft: it leaves B's and the viewer's picture again,
+# though the event is A's alone; then every cached answer must be what a
+# fresh server (an empty cache) draws
+c6=$(patch zones "$Z2" 2 '{"properties":{"status":"draft"}}')
+check "A sends it back to draft (200)" '[ "$c6" = 200 ]'
+snap back
+fm_stop
+fm_start
+snap fresh
+same_as_fresh() {
+    /usr/bin/python3 - "$FM_TMP/back.json" "$FM_TMP/fresh.json" <<'EOF'
+import json, sys
+old, new = (json.load(open(f)) for f in sys.argv[1:3])
+bad = [(c, p) for c in new for p in new[c] if new[c][p][0] != 200 or new[c][p][2:] != old[c][p][2:]]
+for c, p in bad[:8]:
+    print("#   %s %s: cached %s, fresh %s" % (c, p, old[c][p][1], new[c][p][1]))
+print("# %d of %d answers differ from a fresh server's" % (len(bad), sum(len(v) for v in new.values())))
+sys.exit(1 if bad else 0)
+EOF
+}
+check "every answer, cached or not, is what a fresh server draws (no stale tile)" same_as_fresh
 finish
