@@ -7,13 +7,20 @@
  * tiles/ draws; this file wires its feature source to data/ for the
  * requesting viewer (so drafts stay with their party), keeps one tile
  * cache for the process, and keeps that cache honest by reading the event
- * log: before answering, any event newer than the last one seen drops the
- * tiles its item's old and new extents touch. That catches every writer
- * (HTTP, import, command line) without the write paths knowing tiles.
- * The log is read when this process has committed anything since the last
- * look (data_write_generation), and at least every SYNC_INTERVAL_MS for
- * the writes of other processes (the command line): a cached tile is
- * served without touching the database in between. */
+ * log: any event newer than the last one seen drops the tiles its item's
+ * old and new extents touch. That catches every writer (HTTP, import,
+ * command line) without the write paths knowing tiles.
+ *
+ * Nothing a party cannot see may change what it observes of a tile (hit
+ * or miss, bytes, ETag, time): the cache is kept per visibility class,
+ * and each class reads the log on its own, as a viewer of that class, and
+ * drops only its own tiles. A write through this server brings every
+ * class up to date in the writer's request (srv_tiles_after_write, from
+ * routes.c); a tile request reads only its own class's share, when this
+ * process has committed anything since that class's last look
+ * (data_write_generation), and at least every SYNC_INTERVAL_MS for the
+ * writes of other processes (the command line): a cached tile is served
+ * without touching the database in between. */
 #include "srv.h"
 #include "tiles.h"
 
@@ -31,18 +38,28 @@
 #define SYNC_INTERVAL_MS 200
 #define MAP_MAX_PIXELS (4096L * 4096L)
 
+/* Parties, and "" for viewers: a handful. A class beyond the table is
+ * served without the cache. */
+#define MAX_CLASSES 64
+
+struct vis_class {
+    char vis[TILE_VIS_LEN];
+    pthread_mutex_t lock;   /* held while the class reads the log */
+    _Atomic int64_t seen_seq; /* its events up to here are reflected; -1 none yet */
+    uint64_t seen_gen;      /* data_write_generation at its last look */
+    int64_t seen_ms;        /* and when (fm_monotonic_ms) */
+};
+
 static struct {
     pthread_once_t once;
-    pthread_mutex_t sync_lock;
-    struct tile_cache *cache;
+    struct tile_cache *_Atomic cache;
     struct tile_basemap *basemap;
     char basemap_path[1024];
     size_t cache_bytes;
-    int64_t seen_seq; /* events up to here are reflected in the cache */
-    int seeded;
-    uint64_t seen_gen; /* data_write_generation at the last look */
-    int64_t seen_ms;   /* and when (fm_monotonic_ms) */
-} T = {PTHREAD_ONCE_INIT, PTHREAD_MUTEX_INITIALIZER, NULL, NULL, "", 0, 0, 0, 0, 0};
+    pthread_mutex_t classes_lock;
+    struct vis_class classes[MAX_CLASSES];
+    int nclasses;
+} T = {.once = PTHREAD_ONCE_INIT, .classes_lock = PTHREAD_MUTEX_INITIALIZER};
 
 void srv_tiles_configure(const char *basemap_path, size_t cache_bytes)
 {
@@ -68,7 +85,9 @@ static void tiles_init(void)
     long v;
     size_t bytes = T.cache_bytes ? T.cache_bytes : DEFAULT_CACHE_BYTES;
     if (mb && fm_parse_long(mb, 0, 65536, &v) == FM_OK) bytes = (size_t)v << 20; /* 0: off */
-    tile_cache_new(bytes, &T.cache, &err);
+    struct tile_cache *cache;
+    tile_cache_new(bytes, &cache, &err);
+    T.cache = cache;
 }
 
 /* ---- keeping the cache honest ----------------------------------------- */
@@ -144,13 +163,17 @@ static void public_to_draft(const json_t *ev)
 
 /* Drops class vis's tiles for the events after `since` up to `last` that
  * the class may see (data_events_since, as a viewer of the class: the
- * before and after it may see), reading the log in pages. */
+ * before and after it may see), reading the log in pages. Only what the
+ * class may see is parsed (data_events_since skips the rest unread), so
+ * the time this takes does not depend on what the class cannot see. */
 static fm_rc sync_class(struct req *r, const char *vis, int64_t since, int64_t last,
                         struct fm_err *err)
 {
     struct data_viewer v;
     memset(&v, 0, sizeof v);
-    snprintf(v.party, sizeof v.party, "%s", vis);
+    size_t len = strlen(vis);
+    if (len >= sizeof v.party) return FM_OK; /* no party has such a code: no tiles either */
+    memcpy(v.party, vis, len + 1);
     v.role = vis[0] ? DATA_ROLE_LIAISON : DATA_ROLE_VIEWER;
     static const double world[4] = {-1e9, -1e9, 1e9, 1e9};
     long seen = 0;
@@ -181,45 +204,76 @@ static fm_rc sync_class(struct req *r, const char *vis, int64_t since, int64_t l
     return FM_OK;
 }
 
-/* Reads the events after seen_seq once per visibility class: "" for
- * viewers and each party's code for its users (what tile_key.vis holds),
- * each as that class may see them, and drops only that class's tiles: an
- * event one party alone may see changes no other's cache. */
-static fm_rc sync_cache(struct req *r, struct fm_err *err)
+/* The visibility classes, each following the log on its own: a request
+ * reads only its own class's share (so B's answer never waits for, nor
+ * pays for, reading A's drafts), and every write through this server
+ * brings every class up to date in the writer's own request
+ * (srv_tiles_after_write), so that the next tile request of anybody finds
+ * nothing to read. */
+static struct vis_class *class_of(const char *vis)
+{
+    pthread_mutex_lock(&T.classes_lock);
+    struct vis_class *found = NULL;
+    int64_t seed = -1; /* the first class of the process starts at the log's end */
+    for (int i = 0; i < T.nclasses && !found; i++) {
+        if (strcmp(T.classes[i].vis, vis) == 0) found = &T.classes[i];
+        int64_t s = T.classes[i].seen_seq;
+        if (s >= 0 && (seed < 0 || s < seed)) seed = s;
+    }
+    if (!found && T.nclasses < MAX_CLASSES && strlen(vis) < TILE_VIS_LEN) {
+        /* a new class has no tiles; it starts where the laggiest class
+         * is, so that none of the events it owns (those before its first
+         * look included) pass unread: the item that goes back to draft
+         * (public_to_draft) is seen only by its owner */
+        found = &T.classes[T.nclasses];
+        snprintf(found->vis, sizeof found->vis, "%s", vis);
+        pthread_mutex_init(&found->lock, NULL);
+        found->seen_seq = seed;
+        T.nclasses++;
+    }
+    pthread_mutex_unlock(&T.classes_lock);
+    return found;
+}
+
+/* Brings class c up to date with the log unless it looked since the last
+ * commit of this process, less than SYNC_INTERVAL_MS ago (after a write:
+ * at any time; other processes' writes are the requests' business). */
+static fm_rc sync_vis(struct req *r, struct vis_class *c, int after_write, struct fm_err *err)
 {
     /* the generation before the log: a commit after this read moves it
      * again, and the next request looks */
     uint64_t gen = data_write_generation();
     int64_t now = fm_monotonic_ms();
-    pthread_mutex_lock(&T.sync_lock);
-    int fresh = T.seeded && gen == T.seen_gen && now - T.seen_ms < SYNC_INTERVAL_MS;
-    pthread_mutex_unlock(&T.sync_lock);
-    if (fresh) return FM_OK;
+    pthread_mutex_lock(&c->lock);
+    fm_rc rc = FM_OK;
+    if (c->seen_seq >= 0 && gen == c->seen_gen && (after_write || now - c->seen_ms < SYNC_INTERVAL_MS))
+        goto done;
     int64_t last;
-    fm_rc rc = data_events_last(r->db, &last, err);
-    if (rc) return rc;
-    pthread_mutex_lock(&T.sync_lock);
-    if (!T.seeded) {
-        T.seen_seq = last; /* the cache is empty: nothing to drop */
-        T.seeded = 1;
-    }
-    json_t *parties = NULL;
-    if (last > T.seen_seq) rc = data_parties(r->db, &parties, err);
-    if (!rc && last > T.seen_seq) {
-        rc = sync_class(r, "", T.seen_seq, last, err);
-        size_t i;
-        json_t *p;
-        json_array_foreach(parties, i, p) {
-            const char *code = json_string_value(json_object_get(p, "code"));
-            if (rc || !code || !code[0] || strlen(code) >= TILE_VIS_LEN) continue;
-            rc = sync_class(r, code, T.seen_seq, last, err);
-        }
-        if (!rc) T.seen_seq = last;
-    }
-    if (!rc && last >= T.seen_seq) T.seen_gen = gen, T.seen_ms = now;
-    pthread_mutex_unlock(&T.sync_lock);
-    json_decref(parties);
+    if ((rc = data_events_last(r->db, &last, err))) goto done;
+    if (c->seen_seq < 0) c->seen_seq = last; /* the cache is empty: nothing to drop */
+    if (last > c->seen_seq && (rc = sync_class(r, c->vis, c->seen_seq, last, err))) goto done;
+    if (last > c->seen_seq) c->seen_seq = last;
+    c->seen_gen = gen, c->seen_ms = now;
+done:
+    pthread_mutex_unlock(&c->lock);
     return rc;
+}
+
+void srv_tiles_after_write(struct req *r)
+{
+    if (!T.cache) return; /* no tile yet: nothing cached to drop */
+    struct fm_err err;
+    json_t *parties = NULL;
+    if (data_parties(r->db, &parties, &err)) return; /* the next tile request looks */
+    struct vis_class *c = class_of("");
+    if (c) sync_vis(r, c, 1, &err);
+    size_t i;
+    json_t *p;
+    json_array_foreach(parties, i, p) {
+        const char *code = json_string_value(json_object_get(p, "code"));
+        if (code && code[0] && (c = class_of(code))) sync_vis(r, c, 1, &err);
+    }
+    json_decref(parties);
 }
 
 /* ---- the feature source: data/ for this viewer ------------------------ */
@@ -396,13 +450,15 @@ int h_tile(struct req *r, const char *const *p, int n)
 
     struct fm_err err;
     fm_err_clear(&err);
-    fm_rc rc = sync_cache(r, &err);
+    /* only the asker's class reads the log here */
+    struct vis_class *vc = class_of(k.vis);
+    fm_rc rc = vc ? sync_vis(r, vc, 0, &err) : FM_OK;
     if (rc) return srv_problem(r, rc, &err);
     struct tile_png *shared = NULL;
     unsigned char *png = NULL;
     size_t plen = 0;
     char etag[TILE_ETAG_LEN];
-    int hit = tile_cache_share(T.cache, &k, &shared, etag);
+    int hit = vc && tile_cache_share(T.cache, &k, &shared, etag);
     if (!hit) {
         uint64_t gen = tile_cache_generation(T.cache, k.vis);
         struct source_ctx s;
@@ -412,7 +468,8 @@ int h_tile(struct req *r, const char *const *p, int n)
         rc = tile_render(&src, T.basemap, layer, k.z, k.x, k.y, scale, &png, &plen, &err);
         json_decref(s.parties);
         if (rc) return srv_problem(r, rc, &err);
-        tile_cache_put(T.cache, &k, png, plen, gen, etag);
+        if (vc) tile_cache_put(T.cache, &k, png, plen, gen, etag);
+        else tile_etag(png, plen, etag);
     }
     srv_add_header(r, "ETag", etag);
     srv_add_header(r, "Cache-Control", k.has_asof ? "private, max-age=3600" : "private, no-cache");

@@ -8,10 +8,15 @@ per client, so that what is measured is the server, not curl starting.
       AUTH is "bearer:TOKEN" or "cookie:SESSION".
   nolink.py time URL PATHS AUTH
       GETs every path once and prints the median latency in milliseconds.
+  nolink.py afterwrite URL PATHS AUTH WRITER_TOKEN ROUNDS VERTICES
+      ROUNDS times: one GET of the first path after a pause, then a draft
+      zone of VERTICES vertices created by the writer (far from the path's
+      tile), and one GET after the same pause; prints the two medians (ms).
 """
 import hashlib
 import http.client
 import json
+import math
 import statistics
 import sys
 import time
@@ -61,6 +66,34 @@ def main():
             ms.append((time.perf_counter() - t) * 1000)
         conn.close()
         print("%.3f" % statistics.median(ms))
+    elif mode == "afterwrite":
+        auth, writer, rounds, n = sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
+        conn, hdrs, wconn = connect(url), headers_for(auth), connect(url)
+        whdrs = {"Authorization": "Bearer " + writer, "Content-Type": "application/geo+json"}
+        get(conn, paths[0], hdrs)
+        base, after = [], []
+        for i in range(rounds):
+            time.sleep(0.05)
+            t = time.perf_counter()
+            get(conn, paths[0], hdrs)
+            base.append((time.perf_counter() - t) * 1000)
+            cx, cy = 10 + i * 0.05, 10
+            ring = [[cx + 0.01 * math.cos(2 * math.pi * k / n), cy + 0.01 * math.sin(2 * math.pi * k / n)]
+                    for k in range(n)]
+            ring.append(ring[0])
+            body = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {"title": "Large draft %d" % i, "type": "restricted", "status": "draft",
+                                   "valid_from": "2026-01-01T00:00:00Z", "valid_to": "2030-01-01T00:00:00Z"}}
+            wconn.request("POST", "/collections/zones/items", body=json.dumps(body), headers=whdrs)
+            r = wconn.getresponse()
+            r.read()
+            if r.status != 201:
+                raise SystemExit("the draft was refused: %d" % r.status)
+            time.sleep(0.05)
+            t = time.perf_counter()
+            get(conn, paths[0], hdrs)
+            after.append((time.perf_counter() - t) * 1000)
+        print("%.3f %.3f" % (statistics.median(base), statistics.median(after)))
     else:
         raise SystemExit("unknown mode " + mode)
 
