@@ -259,6 +259,12 @@ done:
     return rc;
 }
 
+static int no_row(void *ctx, const struct data_pic_row *row)
+{
+    (void)ctx, (void)row;
+    return 0;
+}
+
 void srv_tiles_after_write(struct req *r)
 {
     if (!T.cache) return; /* no tile yet: nothing cached to drop */
@@ -274,6 +280,14 @@ void srv_tiles_after_write(struct req *r)
         if (code && code[0] && (c = class_of(code))) sync_vis(r, c, 1, &err);
     }
     json_decref(parties);
+    /* and the writer brings the picture tiles are drawn from up to date,
+     * not the next miss of whoever asks (whose render would otherwise
+     * take longer by the size of what it may not see) */
+    struct data_viewer v;
+    memset(&v, 0, sizeof v);
+    v.role = DATA_ROLE_VIEWER;
+    static const double nowhere[4] = {0, 0, 0, 0};
+    data_picture_items(r->db, &v, DATA_ZONES, nowhere, 0, 0, no_row, NULL, &err);
 }
 
 /* ---- the feature source: data/ for this viewer ------------------------ */
