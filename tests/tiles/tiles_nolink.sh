@@ -127,10 +127,11 @@ check "B's tiles are as fast after A's drafts as before (median of the 3 samples
 
 # the first answer after A's write does not pay for reading it: B's next
 # tile after A draws a large draft (5000 vertices, elsewhere) is as fast as
-# after nothing
-read -r quiet written < <("${CLI[@]}" afterwrite "$FM_URL" "$FM_TMP/timed" "bearer:$TB" "$TA" 7 5000)
-check "B's first tile after A's large draft is as fast as after nothing (median of 7, within 2x + 1 ms: $quiet, $written)" \
-    "/usr/bin/python3 -c 'import sys; b, a = map(float, sys.argv[1:]); sys.exit(a > 2 * b + 1)' $quiet $written"
+# after nothing (single requests, so 2 ms of slack; reading the draft in
+# B's request took some 30 ms)
+read -r quiet written < <("${CLI[@]}" afterwrite "$FM_URL" "$FM_TMP/timed" "bearer:$TB" "$TA" 9 5000)
+check "B's first tile after A's large draft is as fast as after nothing (median of 9, within 2x + 2 ms: $quiet, $written)" \
+    "/usr/bin/python3 -c 'import sys; b, a = map(float, sys.argv[1:]); sys.exit(a > 2 * b + 2)' $quiet $written"
 
 # A publishes the draft over B's zone: B's tiles there change
 c5=$(patch zones "$Z2" 1 '{"properties":{"status":"proposed"}}')
