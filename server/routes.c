@@ -134,7 +134,9 @@ int srv_route(struct req *r)
                 "a state-changing request with a session cookie needs the header"
                 " X-Requested-With: fusionmap and, if sent, an Origin of this server",
                 NULL);
-        return rt->handler(r, parts, n);
+        int ret = rt->handler(r, parts, n);
+        if (!is_safe(method)) srv_tiles_after_write(r); /* the writer reads its own events */
+        return ret;
     }
     if (path_known) {
         srv_add_header(r, "Allow", allow);

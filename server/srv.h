@@ -169,6 +169,9 @@ int h_events_verify(struct req *r, const char *const *p, int n);
  * file GDAL opens; NULL: $FUSIONMAP_BASEMAP or the built one) and the
  * cache size in bytes (0: 256 MiB). */
 void srv_tiles_configure(const char *basemap_path, size_t cache_bytes);
+/* After a write (routes.c): drops the cached tiles the writer's events
+ * touch, class by class, in the writer's request, not the next reader's. */
+void srv_tiles_after_write(struct req *r);
 int h_tile(struct req *r, const char *const *p, int n);
 int h_tilejson(struct req *r, const char *const *p, int n);
 int h_map_png(struct req *r, const char *const *p, int n);

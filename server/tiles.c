@@ -7,13 +7,20 @@
  * tiles/ draws; this file wires its feature source to data/ for the
  * requesting viewer (so drafts stay with their party), keeps one tile
  * cache for the process, and keeps that cache honest by reading the event
- * log: before answering, any event newer than the last one seen drops the
- * tiles its item's old and new extents touch. That catches every writer
- * (HTTP, import, command line) without the write paths knowing tiles.
- * The log is read when this process has committed anything since the last
- * look (data_write_generation), and at least every SYNC_INTERVAL_MS for
- * the writes of other processes (the command line): a cached tile is
- * served without touching the database in between. */
+ * log: any event newer than the last one seen drops the tiles its item's
+ * old and new extents touch. That catches every writer (HTTP, import,
+ * command line) without the write paths knowing tiles.
+ *
+ * Nothing a party cannot see may change what it observes of a tile (hit
+ * or miss, bytes, ETag, time): the cache is kept per visibility class,
+ * and each class reads the log on its own, as a viewer of that class, and
+ * drops only its own tiles. A write through this server brings every
+ * class up to date in the writer's request (srv_tiles_after_write, from
+ * routes.c); a tile request reads only its own class's share, when this
+ * process has committed anything since that class's last look
+ * (data_write_generation), and at least every SYNC_INTERVAL_MS for the
+ * writes of other processes (the command line): a cached tile is served
+ * without touching the database in between. */
 #include "srv.h"
 #include "tiles.h"
 
@@ -31,18 +38,28 @@
 #define SYNC_INTERVAL_MS 200
 #define MAP_MAX_PIXELS (4096L * 4096L)
 
+/* Parties, and "" for viewers: a handful. A class beyond the table is
+ * served without the cache. */
+#define MAX_CLASSES 64
+
+struct vis_class {
+    char vis[TILE_VIS_LEN];
+    pthread_mutex_t lock;   /* held while the class reads the log */
+    _Atomic int64_t seen_seq; /* its events up to here are reflected; -1 none yet */
+    uint64_t seen_gen;      /* data_write_generation at its last look */
+    int64_t seen_ms;        /* and when (fm_monotonic_ms) */
+};
+
 static struct {
     pthread_once_t once;
-    pthread_mutex_t sync_lock;
-    struct tile_cache *cache;
+    struct tile_cache *_Atomic cache;
     struct tile_basemap *basemap;
     char basemap_path[1024];
     size_t cache_bytes;
-    int64_t seen_seq; /* events up to here are reflected in the cache */
-    int seeded;
-    uint64_t seen_gen; /* data_write_generation at the last look */
-    int64_t seen_ms;   /* and when (fm_monotonic_ms) */
-} T = {PTHREAD_ONCE_INIT, PTHREAD_MUTEX_INITIALIZER, NULL, NULL, "", 0, 0, 0, 0, 0};
+    pthread_mutex_t classes_lock;
+    struct vis_class classes[MAX_CLASSES];
+    int nclasses;
+} T = {.once = PTHREAD_ONCE_INIT, .classes_lock = PTHREAD_MUTEX_INITIALIZER};
 
 void srv_tiles_configure(const char *basemap_path, size_t cache_bytes)
 {
@@ -68,7 +85,9 @@ static void tiles_init(void)
     long v;
     size_t bytes = T.cache_bytes ? T.cache_bytes : DEFAULT_CACHE_BYTES;
     if (mb && fm_parse_long(mb, 0, 65536, &v) == FM_OK) bytes = (size_t)v << 20; /* 0: off */
-    tile_cache_new(bytes, &T.cache, &err);
+    struct tile_cache *cache;
+    tile_cache_new(bytes, &cache, &err);
+    T.cache = cache;
 }
 
 /* ---- keeping the cache honest ----------------------------------------- */
@@ -88,72 +107,187 @@ static void coords_bbox(const json_t *c, double b[4], int *any)
     json_array_foreach(c, i, e) coords_bbox(e, b, any);
 }
 
-static void invalidate_feature(const json_t *f)
+/* The lon/lat extent of a feature's geometry; 0 when it has none. */
+static int feature_bbox(const json_t *f, double b[4])
 {
     const json_t *g = json_object_get(f, "geometry");
-    double b[4] = {0};
     int any = 0;
     coords_bbox(json_object_get(g, "coordinates"), b, &any);
     const json_t *geoms = json_object_get(g, "geometries");
     size_t i;
     const json_t *e;
     json_array_foreach(geoms, i, e) coords_bbox(json_object_get(e, "coordinates"), b, &any);
-    if (any) tile_cache_invalidate_bbox(T.cache, b);
+    return any;
 }
 
-/* Reads the events after seen_seq as every party (each sees its own
- * drafts) and drops the tiles their before and after extents touch. */
-static fm_rc sync_cache(struct req *r, struct fm_err *err)
+static const char *status_of(const json_t *f)
+{
+    return json_string_value(json_object_get(json_object_get(f, "properties"), "status"));
+}
+
+static int is_item(const json_t *ev)
+{
+    const char *c = json_string_value(json_object_get(ev, "collection"));
+    return c && (strcmp(c, "zones") == 0 || strcmp(c, "incidents") == 0 ||
+                 strcmp(c, "movements") == 0);
+}
+
+/* Drops vis's tiles (NULL: every class's) that f's extent touches, unless
+ * f is a withdrawn item version: no picture, of now or of the past, draws
+ * one, so its extent changes nothing (its predecessor's does). */
+static void invalidate_feature(const char *vis, const json_t *ev, const json_t *f)
+{
+    double b[4] = {0};
+    if (!json_is_object(f) || !feature_bbox(f, b)) return;
+    const char *st = status_of(f);
+    if (is_item(ev) && st && strcmp(st, "withdrawn") == 0) return;
+    tile_cache_invalidate_bbox(T.cache, vis, b);
+}
+
+/* An item that everybody saw and that is a draft again (sent back by its
+ * party or the supervisor) leaves every picture but its party's, though
+ * the event may be its party's alone: every class's tiles at the version
+ * everybody saw are dropped. The bytes of those tiles change for all, so
+ * the drop tells nobody more than the tiles themselves do. */
+static void public_to_draft(const json_t *ev)
+{
+    const json_t *before = json_object_get(ev, "before"), *after = json_object_get(ev, "after");
+    const char *sb = status_of(before), *sa = status_of(after);
+    if (is_item(ev) && sb && sa && strcmp(sa, "draft") == 0 && strcmp(sb, "draft") != 0 &&
+        strcmp(sb, "withdrawn") != 0)
+        invalidate_feature(NULL, ev, before);
+}
+
+#define SYNC_PAGE 1000
+#define SYNC_MAX_EVENTS 5000 /* a class seeing more since the last look is cleared */
+
+/* Drops class vis's tiles for the events after `since` up to `last` that
+ * the class may see (data_events_since, as a viewer of the class: the
+ * before and after it may see), reading the log in pages. Only what the
+ * class may see is parsed (data_events_since skips the rest unread), so
+ * the time this takes does not depend on what the class cannot see. */
+static fm_rc sync_class(struct req *r, const char *vis, int64_t since, int64_t last,
+                        struct fm_err *err)
+{
+    struct data_viewer v;
+    memset(&v, 0, sizeof v);
+    size_t len = strlen(vis);
+    if (len >= sizeof v.party) return FM_OK; /* no party has such a code: no tiles either */
+    memcpy(v.party, vis, len + 1);
+    v.role = vis[0] ? DATA_ROLE_LIAISON : DATA_ROLE_VIEWER;
+    static const double world[4] = {-1e9, -1e9, 1e9, 1e9};
+    long seen = 0;
+    int64_t cursor = since;
+    while (cursor < last) {
+        json_t *events = NULL;
+        fm_rc rc = data_events_since(r->db, &v, cursor, SYNC_PAGE, &events, err);
+        if (rc) return rc;
+        size_t n = json_array_size(events), k;
+        int64_t top = cursor;
+        json_t *ev;
+        json_array_foreach(events, k, ev) {
+            int64_t seq = json_integer_value(json_object_get(ev, "seq"));
+            if (seq > last) break;
+            top = seq;
+            public_to_draft(ev);
+            if (seen++ == SYNC_MAX_EVENTS) tile_cache_invalidate_bbox(T.cache, vis, world);
+            if (seen > SYNC_MAX_EVENTS) continue;
+            invalidate_feature(vis, ev, json_object_get(ev, "before"));
+            invalidate_feature(vis, ev, json_object_get(ev, "after"));
+        }
+        json_decref(events);
+        /* a full page ends at its last event; a short one (the events the
+         * class may not see left out) covers SYNC_PAGE records at least */
+        if (n == SYNC_PAGE) cursor = top > cursor ? top : cursor + 1;
+        else cursor = cursor + SYNC_PAGE < last ? cursor + SYNC_PAGE : last;
+    }
+    return FM_OK;
+}
+
+/* The visibility classes, each following the log on its own: a request
+ * reads only its own class's share (so B's answer never waits for, nor
+ * pays for, reading A's drafts), and every write through this server
+ * brings every class up to date in the writer's own request
+ * (srv_tiles_after_write), so that the next tile request of anybody finds
+ * nothing to read. */
+static struct vis_class *class_of(const char *vis)
+{
+    pthread_mutex_lock(&T.classes_lock);
+    struct vis_class *found = NULL;
+    int64_t seed = -1; /* the first class of the process starts at the log's end */
+    for (int i = 0; i < T.nclasses && !found; i++) {
+        if (strcmp(T.classes[i].vis, vis) == 0) found = &T.classes[i];
+        int64_t s = T.classes[i].seen_seq;
+        if (s >= 0 && (seed < 0 || s < seed)) seed = s;
+    }
+    if (!found && T.nclasses < MAX_CLASSES && strlen(vis) < TILE_VIS_LEN) {
+        /* a new class has no tiles; it starts where the laggiest class
+         * is, so that none of the events it owns (those before its first
+         * look included) pass unread: the item that goes back to draft
+         * (public_to_draft) is seen only by its owner */
+        found = &T.classes[T.nclasses];
+        snprintf(found->vis, sizeof found->vis, "%s", vis);
+        pthread_mutex_init(&found->lock, NULL);
+        found->seen_seq = seed;
+        T.nclasses++;
+    }
+    pthread_mutex_unlock(&T.classes_lock);
+    return found;
+}
+
+/* Brings class c up to date with the log unless it looked since the last
+ * commit of this process, less than SYNC_INTERVAL_MS ago (after a write:
+ * at any time; other processes' writes are the requests' business). */
+static fm_rc sync_vis(struct req *r, struct vis_class *c, int after_write, struct fm_err *err)
 {
     /* the generation before the log: a commit after this read moves it
      * again, and the next request looks */
     uint64_t gen = data_write_generation();
     int64_t now = fm_monotonic_ms();
-    pthread_mutex_lock(&T.sync_lock);
-    int fresh = T.seeded && gen == T.seen_gen && now - T.seen_ms < SYNC_INTERVAL_MS;
-    pthread_mutex_unlock(&T.sync_lock);
-    if (fresh) return FM_OK;
+    pthread_mutex_lock(&c->lock);
+    fm_rc rc = FM_OK;
+    if (c->seen_seq >= 0 && gen == c->seen_gen && (after_write || now - c->seen_ms < SYNC_INTERVAL_MS))
+        goto done;
     int64_t last;
-    fm_rc rc = data_events_last(r->db, &last, err);
-    if (rc) return rc;
-    pthread_mutex_lock(&T.sync_lock);
-    if (!T.seeded) {
-        T.seen_seq = last; /* the cache is empty: nothing to drop */
-        T.seeded = 1;
-    }
-    json_t *parties = NULL;
-    if (last > T.seen_seq) rc = data_parties(r->db, &parties, err);
-    if (!rc && last > T.seen_seq) {
-        if (last - T.seen_seq > 5000) {
-            tile_cache_clear(T.cache);
-        } else {
-            size_t i;
-            json_t *p;
-            json_array_foreach(parties, i, p) {
-                struct data_viewer v;
-                memset(&v, 0, sizeof v);
-                snprintf(v.party, sizeof v.party, "%s",
-                         json_string_value(json_object_get(p, "code")) ?: "");
-                v.role = DATA_ROLE_LIAISON;
-                json_t *events = NULL;
-                rc = data_events_since(r->db, &v, T.seen_seq, 10000, &events, err);
-                if (rc) break;
-                size_t k;
-                json_t *ev;
-                json_array_foreach(events, k, ev) {
-                    if (json_integer_value(json_object_get(ev, "seq")) > last) break;
-                    invalidate_feature(json_object_get(ev, "before"));
-                    invalidate_feature(json_object_get(ev, "after"));
-                }
-                json_decref(events);
-            }
-        }
-        if (!rc) T.seen_seq = last;
-    }
-    if (!rc && last >= T.seen_seq) T.seen_gen = gen, T.seen_ms = now;
-    pthread_mutex_unlock(&T.sync_lock);
-    json_decref(parties);
+    if ((rc = data_events_last(r->db, &last, err))) goto done;
+    if (c->seen_seq < 0) c->seen_seq = last; /* the cache is empty: nothing to drop */
+    if (last > c->seen_seq && (rc = sync_class(r, c->vis, c->seen_seq, last, err))) goto done;
+    if (last > c->seen_seq) c->seen_seq = last;
+    c->seen_gen = gen, c->seen_ms = now;
+done:
+    pthread_mutex_unlock(&c->lock);
     return rc;
+}
+
+static int no_row(void *ctx, const struct data_pic_row *row)
+{
+    (void)ctx, (void)row;
+    return 0;
+}
+
+void srv_tiles_after_write(struct req *r)
+{
+    if (!T.cache) return; /* no tile yet: nothing cached to drop */
+    struct fm_err err;
+    json_t *parties = NULL;
+    if (data_parties(r->db, &parties, &err)) return; /* the next tile request looks */
+    struct vis_class *c = class_of("");
+    if (c) sync_vis(r, c, 1, &err);
+    size_t i;
+    json_t *p;
+    json_array_foreach(parties, i, p) {
+        const char *code = json_string_value(json_object_get(p, "code"));
+        if (code && code[0] && (c = class_of(code))) sync_vis(r, c, 1, &err);
+    }
+    json_decref(parties);
+    /* and the writer brings the picture tiles are drawn from up to date,
+     * not the next miss of whoever asks (whose render would otherwise
+     * take longer by the size of what it may not see) */
+    struct data_viewer v;
+    memset(&v, 0, sizeof v);
+    v.role = DATA_ROLE_VIEWER;
+    static const double nowhere[4] = {0, 0, 0, 0};
+    data_picture_items(r->db, &v, DATA_ZONES, nowhere, 0, 0, no_row, NULL, &err);
 }
 
 /* ---- the feature source: data/ for this viewer ------------------------ */
@@ -330,15 +464,17 @@ int h_tile(struct req *r, const char *const *p, int n)
 
     struct fm_err err;
     fm_err_clear(&err);
-    fm_rc rc = sync_cache(r, &err);
+    /* only the asker's class reads the log here */
+    struct vis_class *vc = class_of(k.vis);
+    fm_rc rc = vc ? sync_vis(r, vc, 0, &err) : FM_OK;
     if (rc) return srv_problem(r, rc, &err);
     struct tile_png *shared = NULL;
     unsigned char *png = NULL;
     size_t plen = 0;
     char etag[TILE_ETAG_LEN];
-    int hit = tile_cache_share(T.cache, &k, &shared, etag);
+    int hit = vc && tile_cache_share(T.cache, &k, &shared, etag);
     if (!hit) {
-        uint64_t gen = tile_cache_generation(T.cache);
+        uint64_t gen = tile_cache_generation(T.cache, k.vis);
         struct source_ctx s;
         memset(&s, 0, sizeof s);
         s.r = r, s.has_asof = k.has_asof, s.asof = k.asof;
@@ -346,7 +482,8 @@ int h_tile(struct req *r, const char *const *p, int n)
         rc = tile_render(&src, T.basemap, layer, k.z, k.x, k.y, scale, &png, &plen, &err);
         json_decref(s.parties);
         if (rc) return srv_problem(r, rc, &err);
-        tile_cache_put(T.cache, &k, png, plen, gen, etag);
+        if (vc) tile_cache_put(T.cache, &k, png, plen, gen, etag);
+        else tile_etag(png, plen, etag);
     }
     srv_add_header(r, "ETag", etag);
     srv_add_header(r, "Cache-Control", k.has_asof ? "private, max-age=3600" : "private, no-cache");

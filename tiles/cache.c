@@ -3,8 +3,13 @@
  * One mutex guards everything; PNG bytes are copied in and out, so no
  * caller ever holds a pointer into the cache.
  *
- * A generation counter, bumped by every invalidation, lets a renderer
- * that read the data before an invalidation refuse to store its picture. */
+ * Generation counters let a renderer that read the data before an
+ * invalidation refuse to store its picture. They are kept per visibility
+ * class: what one class may see changing never refuses (or drops) the
+ * tiles of another, which would tell it that something it cannot see
+ * changed there. A class's generation is the sum of a counter of its own
+ * and one bumped for every class (clear, or invalidation of them all);
+ * both only grow, so the sum moves when either does. */
 #include "internal.h"
 
 #include <math.h>
@@ -30,13 +35,23 @@ struct entry {
     struct entry *prev, *next; /* LRU: head is the most recent */
 };
 
+/* Classes are parties and "" (viewers): a handful. When the table is full
+ * a new class's invalidation bumps every class (never wrong, only
+ * coarser). */
+#define MAX_CLASSES 64
+
 struct tile_cache {
     pthread_mutex_t lock;
     size_t max_bytes, bytes, count;
     struct entry **buckets;
     size_t nbuckets;
     struct entry *head, *tail;
-    uint64_t generation, hits, misses;
+    uint64_t generation, hits, misses; /* generation: of every class */
+    struct {
+        char vis[TILE_VIS_LEN];
+        uint64_t generation;
+    } classes[MAX_CLASSES];
+    int nclasses;
 };
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -143,10 +158,27 @@ void tile_cache_free(struct tile_cache *c)
     free(c);
 }
 
-uint64_t tile_cache_generation(struct tile_cache *c)
+/* The class's own counter, or NULL if it has none yet (then 0). Under the lock. */
+static uint64_t *class_gen(struct tile_cache *c, const char *vis, int add)
+{
+    for (int i = 0; i < c->nclasses; i++)
+        if (strncmp(c->classes[i].vis, vis, TILE_VIS_LEN) == 0) return &c->classes[i].generation;
+    if (!add || c->nclasses == MAX_CLASSES) return NULL;
+    snprintf(c->classes[c->nclasses].vis, TILE_VIS_LEN, "%s", vis);
+    c->classes[c->nclasses].generation = 0;
+    return &c->classes[c->nclasses++].generation;
+}
+
+static uint64_t generation_of(struct tile_cache *c, const char *vis)
+{
+    const uint64_t *g = class_gen(c, vis, 0);
+    return c->generation + (g ? *g : 0);
+}
+
+uint64_t tile_cache_generation(struct tile_cache *c, const char *vis)
 {
     pthread_mutex_lock(&c->lock);
-    uint64_t g = c->generation;
+    uint64_t g = generation_of(c, vis ? vis : "");
     pthread_mutex_unlock(&c->lock);
     return g;
 }
@@ -227,7 +259,7 @@ void tile_cache_put(struct tile_cache *c, const struct tile_key *k, const unsign
     memcpy(e->etag, etag, TILE_ETAG_LEN);
     drawn_bounds(k, e->bounds);
     pthread_mutex_lock(&c->lock);
-    if (gen != c->generation) {
+    if (gen != generation_of(c, k->vis)) {
         pthread_mutex_unlock(&c->lock);
         tile_png_release(&e->png->pub);
         free(e);
@@ -244,17 +276,20 @@ void tile_cache_put(struct tile_cache *c, const struct tile_key *k, const unsign
     pthread_mutex_unlock(&c->lock);
 }
 
-size_t tile_cache_invalidate_bbox(struct tile_cache *c, const double b[4])
+size_t tile_cache_invalidate_bbox(struct tile_cache *c, const char *vis, const double b[4])
 {
     size_t dropped = 0;
     pthread_mutex_lock(&c->lock);
-    c->generation++;
+    uint64_t *g = vis ? class_gen(c, vis, 1) : NULL;
+    if (g) (*g)++;
+    else c->generation++; /* every class (or the table is full) */
     struct entry *e = c->head;
     while (e) {
         struct entry *next = e->next;
         const double *t = e->bounds;
-        if (e->key.layer != TILE_LAYER_BASEMAP && b[0] <= t[2] && b[2] >= t[0] && b[1] <= t[3] &&
-            b[3] >= t[1]) {
+        if (e->key.layer != TILE_LAYER_BASEMAP &&
+            (!vis || strncmp(e->key.vis, vis, TILE_VIS_LEN) == 0) && b[0] <= t[2] &&
+            b[2] >= t[0] && b[1] <= t[3] && b[3] >= t[1]) {
             remove_entry(c, e);
             dropped++;
         }

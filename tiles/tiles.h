@@ -158,8 +158,10 @@ struct tile_cache;
 fm_rc tile_cache_new(size_t max_bytes, struct tile_cache **out, struct fm_err *err);
 void tile_cache_free(struct tile_cache *c);
 
-/* The current generation: read it before rendering and hand it to put. */
-uint64_t tile_cache_generation(struct tile_cache *c);
+/* The current generation of visibility class vis (a tile_key's vis; NULL
+ * is ""): read it before rendering and hand it to put. Only invalidations
+ * of that class (or of every class) move it. */
+uint64_t tile_cache_generation(struct tile_cache *c, const char *vis);
 /* 1 on a hit: OUT *png (a malloc'd copy, free()), *len and etag. 0 on a miss. */
 int tile_cache_get(struct tile_cache *c, const struct tile_key *k, unsigned char **png,
                    size_t *len, char etag[TILE_ETAG_LEN]);
@@ -173,14 +175,16 @@ struct tile_png {
 int tile_cache_share(struct tile_cache *c, const struct tile_key *k, struct tile_png **png,
                      char etag[TILE_ETAG_LEN]);
 void tile_png_release(struct tile_png *png);
-/* Stores a copy of png unless an invalidation happened since gen (the
- * picture may then be stale). Always fills etag (from the bytes). */
+/* Stores a copy of png unless an invalidation of k's class happened since
+ * gen (the picture may then be stale). Always fills etag (from the bytes). */
 void tile_cache_put(struct tile_cache *c, const struct tile_key *k, const unsigned char *png,
                     size_t len, uint64_t gen, char etag[TILE_ETAG_LEN]);
-/* Drops every cached tile, at every zoom, whose drawn area (the tile and
- * its buffer, plus the widest corridor) meets bbox (lon/lat). Returns the
- * number dropped. */
-size_t tile_cache_invalidate_bbox(struct tile_cache *c, const double bbox[4]);
+/* Drops every cached tile of visibility class vis (NULL: of every class),
+ * at every zoom, whose drawn area (the tile and its buffer, plus the
+ * widest corridor) meets bbox (lon/lat); basemap tiles stay. Returns the
+ * number dropped. The tiles of other classes, and their generations, are
+ * left alone. */
+size_t tile_cache_invalidate_bbox(struct tile_cache *c, const char *vis, const double bbox[4]);
 /* Drops everything. */
 void tile_cache_clear(struct tile_cache *c);
 /* Counters for tests and logs. */

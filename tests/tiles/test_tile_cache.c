@@ -1,7 +1,9 @@
 /* test_tile_cache.c - the tile cache: hits and ETags, least-recently-used
  * eviction within its byte bound, keys that separate what viewers see,
  * invalidation of exactly the tiles an extent touches at every zoom, and
- * refusal of a picture rendered before an invalidation. */
+ * refusal of a picture rendered before an invalidation; both per
+ * visibility class, so that what one party may see changing never touches
+ * another's tiles. */
 #include "tiles.h"
 
 #include <stdio.h>
@@ -34,7 +36,19 @@ static void put(struct tile_cache *c, struct tile_key k, const char *bytes)
 {
     char etag[TILE_ETAG_LEN];
     tile_cache_put(c, &k, (const unsigned char *)bytes, strlen(bytes),
-                   tile_cache_generation(c), etag);
+                   tile_cache_generation(c, k.vis), etag);
+}
+
+/* How many of vis's tiles at (35.80, 33.00), z10 to z14, are cached. */
+static int spot_tiles(struct tile_cache *c, const char *vis)
+{
+    int n = 0;
+    for (int z = 10; z <= 14; z++) {
+        long x, y;
+        tile_from_lonlat(35.80, 33.00, z, &x, &y);
+        n += has(c, key(z, x, y, vis));
+    }
+    return n;
 }
 
 int main(void)
@@ -46,7 +60,8 @@ int main(void)
     /* a hit gives the same bytes and ETag */
     char etag[TILE_ETAG_LEN], etag2[TILE_ETAG_LEN];
     struct tile_key k = key(10, 613, 412, "A");
-    tile_cache_put(c, &k, (const unsigned char *)"picture", 7, tile_cache_generation(c), etag);
+    tile_cache_put(c, &k, (const unsigned char *)"picture", 7, tile_cache_generation(c, k.vis),
+                   etag);
     unsigned char *p;
     size_t n;
     CHECK(tile_cache_get(c, &k, &p, &n, etag2) && n == 7 && memcmp(p, "picture", 7) == 0 &&
@@ -98,7 +113,7 @@ int main(void)
         b.layer = TILE_LAYER_BASEMAP;
         put(c, b, "basemap");
     }
-    size_t dropped = tile_cache_invalidate_bbox(c, box);
+    size_t dropped = tile_cache_invalidate_bbox(c, NULL, box);
     int ok = 1;
     for (int z = 0; z <= 16; z++) {
         long x, y;
@@ -117,8 +132,8 @@ int main(void)
     /* a shared tile outlives its place in the cache until released (ASan
      * would see a read of freed bytes) */
     struct tile_key sk = key(5, 19, 12, "A");
-    tile_cache_put(c, &sk, (const unsigned char *)"shared bytes", 12, tile_cache_generation(c),
-                   etag);
+    tile_cache_put(c, &sk, (const unsigned char *)"shared bytes", 12,
+                   tile_cache_generation(c, sk.vis), etag);
     struct tile_png *sp = NULL, *sp2 = NULL;
     CHECK(tile_cache_share(c, &sk, &sp, etag2) && sp->len == 12 && strcmp(etag, etag2) == 0,
           "a shared hit has the bytes and the ETag");
@@ -134,11 +149,66 @@ int main(void)
     CHECK(!tile_cache_share(c, &sk, &none, etag2) && none == NULL, "a miss shares nothing");
 
     /* a picture rendered before an invalidation is not kept */
-    uint64_t gen = tile_cache_generation(c);
-    tile_cache_invalidate_bbox(c, box);
+    uint64_t gen = tile_cache_generation(c, "");
+    tile_cache_invalidate_bbox(c, NULL, box);
     struct tile_key late = key(3, 1, 1, "");
     tile_cache_put(c, &late, (const unsigned char *)"stale", 5, gen, etag);
     CHECK(!has(c, late), "a stale render is refused");
+
+    /* per class: A's change drops A's tiles only, and refuses A's renders
+     * only; B's and the viewers' ("") stay and store */
+    tile_cache_clear(c);
+    const char *vis[3] = {"A", "B", ""};
+    for (int z = 10; z <= 14; z++) {
+        long x, y;
+        tile_from_lonlat(35.80, 33.00, z, &x, &y);
+        for (int i = 0; i < 3; i++) put(c, key(z, x, y, vis[i]), "touched");
+    }
+    uint64_t ga = tile_cache_generation(c, "A"), gb = tile_cache_generation(c, "B"),
+             gv = tile_cache_generation(c, NULL);
+    dropped = tile_cache_invalidate_bbox(c, "A", box);
+    ok = 1;
+    for (int z = 10; z <= 14; z++) {
+        long x, y;
+        tile_from_lonlat(35.80, 33.00, z, &x, &y);
+        if (has(c, key(z, x, y, "A"))) ok = 0, printf("z%d: A's tile kept\n", z);
+        if (!has(c, key(z, x, y, "B")) || !has(c, key(z, x, y, "")))
+            ok = 0, printf("z%d: another class's tile dropped\n", z);
+    }
+    CHECK(ok && dropped == 5, "A's invalidation drops A's 5 tiles and nobody else's (%zu)", dropped);
+    CHECK(tile_cache_generation(c, "A") != ga && tile_cache_generation(c, "B") == gb &&
+              tile_cache_generation(c, "") == gv && tile_cache_generation(c, "C") == gv,
+          "only A's generation moves");
+    struct tile_key ka = key(2, 1, 1, "A"), kb = key(2, 1, 1, "B"), kv = key(2, 1, 1, "");
+    tile_cache_put(c, &ka, (const unsigned char *)"a", 1, ga, etag);
+    tile_cache_put(c, &kb, (const unsigned char *)"b", 1, gb, etag);
+    tile_cache_put(c, &kv, (const unsigned char *)"v", 1, gv, etag);
+    CHECK(!has(c, ka) && has(c, kb) && has(c, kv),
+          "a render of A from before is refused; B's and the viewers' are kept");
+    /* the viewers' class is "" and is no other's */
+    gb = tile_cache_generation(c, "B");
+    dropped = tile_cache_invalidate_bbox(c, "", box);
+    CHECK(dropped == 5 && spot_tiles(c, "B") == 5 && spot_tiles(c, "") == 0 &&
+              tile_cache_generation(c, "B") == gb && tile_cache_generation(c, "") != gv,
+          "the viewers' invalidation drops the viewers' 5 tiles only (%zu)", dropped);
+    /* every class at once */
+    gb = tile_cache_generation(c, "B");
+    dropped = tile_cache_invalidate_bbox(c, NULL, box);
+    CHECK(dropped == 5 && tile_cache_generation(c, "B") != gb, "NULL: every class (%zu)", dropped);
+    /* more classes than the table holds: the rest share the common
+     * counter, which refuses more renders, never fewer */
+    char name[TILE_VIS_LEN];
+    for (int i = 0; i < 70; i++) {
+        snprintf(name, sizeof name, "P%d", i);
+        tile_cache_invalidate_bbox(c, name, box);
+    }
+    gb = tile_cache_generation(c, "B");
+    uint64_t gp = tile_cache_generation(c, "P69");
+    tile_cache_invalidate_bbox(c, "P69", box);
+    struct tile_key kp = key(2, 1, 1, "P69");
+    tile_cache_put(c, &kp, (const unsigned char *)"p", 1, gp, etag);
+    CHECK(!has(c, kp) && tile_cache_generation(c, "B") != gb,
+          "a class beyond the table still refuses its stale render (coarsely)");
     tile_cache_free(c);
     tile_cache_free(NULL);
     return SUMMARY();
