@@ -226,7 +226,8 @@ fm_rc accounts_record_existing(struct data_db *db, struct fm_err *err);
  * after the chain and the cross-check passed; last is the last record.
  * On the first difference sets *bad (the record the row disagrees with,
  * or last + 1 for a row no record tells) and err->msg naming the table,
- * row and column. FM_OK unless the check itself failed. */
+ * row and column with both values; err->pointer names only where (no
+ * values: they may be a draft). FM_OK unless the check itself failed. */
 fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err *err);
 
 /* The visibility rule for item versions: is a version of this status

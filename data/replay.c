@@ -114,11 +114,24 @@ __attribute__((format(printf, 3, 4))) static int differ(struct replay *r, int64_
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     *r->bad = seq > 0 ? seq : r->last + 1;
+    /* where, without the values (which may be another party's draft):
+     * err->pointer, for those who may not read the values */
+    char where[96];
+    size_t n = strnlen(what, sizeof where - 1);
+    memcpy(where, what, n);
+    where[n] = '\0';
+    char *col = strstr(where, ": column ");
+    if (col) {
+        char *cut = strstr(col + 9, " is ");
+        if (!cut) cut = strstr(col + 9, " differs");
+        if (cut) *cut = '\0';
+    }
     if (seq > 0)
         fm_fail(r->err, FM_OK, NULL, "the state differs from the log: %s (record %" PRId64 ")",
                 what, seq);
     else
         fm_fail(r->err, FM_OK, NULL, "the state differs from the log: %s", what);
+    snprintf(r->err->pointer, sizeof r->err->pointer, "%s", where);
     return 1;
 }
 
@@ -642,7 +655,14 @@ static fm_rc check_conflicts(struct replay *r)
             int64_t cur_a = ia ? ia->nver : 0, cur_b = ib ? ib->nver : 0;
             int own_a = item_own(r, a_id, cur_a), own_b = item_own(r, b_id, cur_b);
             const char *vis = own_a ? ia->party : own_b ? ib->party : NULL;
-            if ((col = conflict_field_diff(row, log, 0, 3, a, b)) ||
+            const char *lstate = json_string_value(jpath(log, conflict_fields[7].path));
+            if (!lstate || strcmp(lstate, "open") != 0)
+                /* only an open conflict is refreshed without a record */
+                found = differ(r, seq, "conflicts row %" PRId64 ": column %s is %lld, the log says %lld",
+                               id, sqlite3_column_int64(st, 2) != la ? "a_version" : "b_version",
+                               (long long)sqlite3_column_int64(st, sqlite3_column_int64(st, 2) != la ? 2 : 4),
+                               (long long)(sqlite3_column_int64(st, 2) != la ? la : lb));
+            else if ((col = conflict_field_diff(row, log, 0, 3, a, b)) ||
                 (col = conflict_field_diff(row, log, 4, 6, a, b)) ||
                 (col = conflict_field_diff(row, log, 7, 12, a, b)))
                 found = differ(r, seq, "conflicts row %" PRId64 ": column %s is %s, the log says %s",

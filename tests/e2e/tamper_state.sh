@@ -135,6 +135,8 @@ db=$(tamper cby "UPDATE conflicts SET resolved_by = 'liaison-a' WHERE id = $RC")
 check "conflicts.resolved_by: named" 'caught "$db" "conflicts row $RC: column resolved_by is liaison-a, the log says supervisor"'
 db=$(tamper ccomment "UPDATE conflicts SET comment = 'B accepted fault' WHERE id = $RC")
 check "conflicts.comment: named" 'caught "$db" "conflicts row $RC: column comment is B accepted fault"'
+db=$(tamper cver "UPDATE conflicts SET b_version = b_version + 1 WHERE id = $RC")
+check "conflicts.b_version of a resolved conflict: named" 'caught "$db" "conflicts row $RC: column b_version is [0-9]+, the log says [0-9]+"'
 db=$(tamper cgeom "UPDATE conflicts SET geom = NULL WHERE id = $RC")
 check "conflicts.geom: named" 'caught "$db" "conflicts row $RC: column geom"'
 db=$(tamper crefreshed "UPDATE conflicts SET state = 'resolved', resolved_by = 'supervisor', comment = 'done' WHERE id = 1")
@@ -181,6 +183,11 @@ curl -s -b "$FM_TMP/s2.jar" "$URL2/events/verify" >"$FM_TMP/v2.json"
 echo "# $(cat "$FM_TMP/v2.json")"
 check "GET /events/verify names the same table, row and column" \
     'jq -e ".ok == false and (.reason | test(\"item_versions row item 1 version 1: column party is B, the log says A\"))" "$FM_TMP/v2.json" >/dev/null'
+curl -sf -c "$FM_TMP/s2b.jar" "${JS[@]}" -d '{"user":"liaison-b","password":"liaison-b"}' "$URL2/login" >/dev/null
+curl -s -b "$FM_TMP/s2b.jar" "$URL2/events/verify" >"$FM_TMP/v2b.json"
+echo "# $(cat "$FM_TMP/v2b.json")"
+check "a liaison reads where, not the values (they may be a draft's)" \
+    'jq -e ".ok == false and .reason == \"the state differs from the log: item_versions row item 1 version 1: column party\"" "$FM_TMP/v2b.json" >/dev/null'
 kill "$S2"
 wait "$S2"
 check "that server stopped cleanly" '[ $? -eq 0 ]'
