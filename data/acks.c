@@ -87,7 +87,8 @@ fm_rc data_item_ack(struct data_db *db, const struct data_viewer *v, enum data_c
         char *ack_text = json_dumps(ack, JSON_COMPACT);
         json_decref(ack);
         if (!(rc = insert_ack(db, v, id, cur.version, decision, comment, now, err)) &&
-            !(rc = events_append(db, v, decision, c, id, cur.version, NULL, ack_text, now, err))) {
+            !(rc = events_append_ex(db, v, decision, data_coll_name(c), id, cur.version, NULL,
+                                      ack_text, cur.party, 0, cur.owner_only, now, err))) {
             if (next) {
                 json_t *proposed = json_deep_copy(cur.feature);
                 json_object_set_new(json_object_get(proposed, "properties"), "status",

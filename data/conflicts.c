@@ -860,6 +860,9 @@ static fm_rc log_change_known(struct ctx *cx, const char *action, int64_t id, co
                               const char *vis)
 {
     const char *owner = vis[0] ? vis : before_vis && before_vis[0] ? before_vis : NULL;
+    /* a revision seen by one party only never goes into a record seen by
+     * another: the conflict re-opened for B's draft after it was A's */
+    if (before_vis && before_vis[0] && vis[0] && strcmp(before_vis, vis) != 0) before = NULL;
     return events_append_ex(cx->db, cx->v, action, "conflicts", id, revision, before, after, owner,
                             before_vis && before_vis[0], vis[0] != 0, cx->now, cx->err);
 }

@@ -210,12 +210,32 @@ static const char *const migrations[] = {
     "  INSERT INTO idx_conflicts_geom (pkid, xmin, xmax, ymin, ymax) VALUES (NEW.ROWID,"
     "   MbrMinX(NEW.geom), MbrMaxX(NEW.geom), MbrMinY(NEW.geom), MbrMaxY(NEW.geom));"
     " END;",
-    /* 8: parties and users are records in the log (party_add, user_add):
+    /* 8: the visibility rule kept with each version (items.c,
+     * vis_owner_only): a version is its owner party's alone when it is a
+     * draft, or a withdrawal of a version that was. Older logs marked a
+     * withdrawn draft's record as seen by all (issue 17): the flags are
+     * not part of the chain, so they are put right here, once, with the
+     * append-only triggers lifted for this one statement. */
+    "ALTER TABLE item_versions ADD COLUMN owner_only INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE item_versions SET owner_only = 1 WHERE status = 'draft' OR (status = 'withdrawn'"
+    " AND (SELECT p.status FROM item_versions p WHERE p.item_id = item_versions.item_id"
+    "  AND p.version = item_versions.version - 1) = 'draft');"
+    "DROP TRIGGER events_no_update;"
+    "UPDATE events SET"
+    " before_draft = coalesce((SELECT v.owner_only FROM item_versions v"
+    "  WHERE v.item_id = events.item_id AND v.version = events.version - 1), 0),"
+    " after_draft = coalesce((SELECT v.owner_only FROM item_versions v"
+    "  WHERE v.item_id = events.item_id AND v.version = events.version), 0)"
+    " WHERE collection IN ('zones', 'incidents', 'movements')"
+    " AND action NOT IN ('ack', 'dispute');"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;",
+    /* 9: parties and users are records in the log (party_add, user_add):
      * those that exist already get theirs at this upgrade, marked
      * found_at_upgrade (accounts_record_existing, called by migrate) */
     "SELECT 1;",
 };
-#define SCHEMA_ACCOUNTS_RECORDED 8
+#define SCHEMA_ACCOUNTS_RECORDED 9
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 int data_schema_version(void)

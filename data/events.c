@@ -179,30 +179,6 @@ static int record_hash(const char *prev, const struct record *r, char out[65])
     return rc;
 }
 
-static int is_draft(const char *feature)
-{
-    if (!feature) return 0;
-    json_t *f = json_loads(feature, 0, NULL);
-    const char *s = json_string_value(json_object_get(json_object_get(f, "properties"), "status"));
-    int d = s && strcmp(s, "draft") == 0;
-    json_decref(f);
-    return d;
-}
-
-fm_rc events_append(struct data_db *db, const struct data_viewer *v, const char *action,
-                    enum data_coll c, int64_t item, int64_t version, const char *before,
-                    const char *after, fm_time at, struct fm_err *err)
-{
-    /* the owner of the item is the party in its feature */
-    const char *src = after ? after : before;
-    json_t *f = src ? json_loads(src, 0, NULL) : NULL;
-    const char *owner = json_string_value(json_object_get(json_object_get(f, "properties"), "party"));
-    fm_rc rc = events_append_ex(db, v, action, data_coll_name(c), item, version, before, after,
-                                owner, is_draft(before), is_draft(after), at, err);
-    json_decref(f);
-    return rc;
-}
-
 fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const char *action,
                        const char *collection, int64_t item, int64_t version, const char *before,
                        const char *after, const char *owner, int before_owner_only,

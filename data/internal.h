@@ -139,11 +139,17 @@ const char *coll_default_status(enum data_coll c);
 int coll_has_status(enum data_coll c, const char *status);
 /* Is from -> to a legal step of c's workflow? */
 int coll_transition_ok(enum data_coll c, const char *from, const char *to);
+/* Is from -> to a step the supervisor may make on another party's item
+ * (the one table of those powers, validate.c)? */
+int coll_supervisor_step_ok(enum data_coll c, const char *from, const char *to);
+/* The supervisor's steps from `from`, joined with ", " into out ("none"). */
+void coll_supervisor_steps_from(enum data_coll c, const char *from, char *out, size_t n);
 
 /* ---- item versions (items.c) ------------------------------------------ */
 
 struct item_current {
     int64_t vid, version;
+    int owner_only; /* vis_owner_only of this version */
     char party[16];
     char status[24];
     char created_by[64];
@@ -151,9 +157,24 @@ struct item_current {
     json_t *feature;
 };
 
+/* ---- the visibility rule (items.c) ------------------------------------ */
+
 /* The party whose drafts v may see: its own, or NULL for a viewer (and
- * for nobody), who sees no draft at all. The one place of that rule. */
+ * for nobody), who sees no draft at all. */
 const char *viewer_draft_party(const struct data_viewer *v);
+/* DESIGN.md: what a party may see of an item's past is decided from its
+ * whole history. A version is its owner party's alone (owner-only) when
+ * it is a draft, or the withdrawal of an owner-only version: an item that
+ * was only ever a draft never existed for anyone else, and a withdrawal
+ * never shows the last draft's content. prev_owner_only is the rule's
+ * answer for the version before (0 for a first version). Each version
+ * keeps its answer (item_versions.owner_only), and so does each event
+ * (before_draft, after_draft); SQL reads those columns, never the status.
+ * For a current, live version (not withdrawn) it is "status is draft",
+ * which is how the picture of now (pic_* tables, picture.c) reads it. */
+int vis_owner_only(const char *status, int prev_owner_only);
+/* May v see a version of party's marked owner_only? The one place. */
+int vis_may_see(const struct data_viewer *v, const char *party, int owner_only);
 
 /* Loads the current version of (c, id) as v may see it (FM_ENOTFOUND for a
  * withdrawn item or another party's draft). */
@@ -181,13 +202,11 @@ fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data
 
 /* ---- event log (events.c) --------------------------------------------- */
 
-/* Appends one record inside the caller's transaction. before/after may be NULL. */
-fm_rc events_append(struct data_db *db, const struct data_viewer *v, const char *action,
-                    enum data_coll c, int64_t item, int64_t version, const char *before,
-                    const char *after, fm_time at, struct fm_err *err);
-/* The same with the collection name, the owner party and the visibility
- * given: a record marked owner-only (as a draft is) is seen only by the
- * owner party. For records that are not of an item (conflicts). */
+/* Appends one record inside the caller's transaction, with the
+ * collection name, the owner party and the visibility of before and after
+ * (vis_owner_only for an item's versions): a side marked owner-only is
+ * seen only by the owner party, and a record whose after is owner-only is
+ * not seen at all by the others. before/after may be NULL. */
 fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const char *action,
                        const char *collection, int64_t item, int64_t version, const char *before,
                        const char *after, const char *owner, int before_owner_only,
@@ -229,11 +248,5 @@ fm_rc accounts_record_existing(struct data_db *db, struct fm_err *err);
  * row and column with both values; err->pointer names only where (no
  * values: they may be a draft). FM_OK unless the check itself failed. */
 fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err *err);
-
-/* The visibility rule for item versions: is a version of this status
- * owner-only, given whether the previous version was? (draft: yes;
- * withdrawn: as the version it withdraws; else no). TEMPORARY home in
- * replay.c: the lead moves it beside the visibility rule. */
-int vis_owner_only(const char *status, int prev_owner_only);
 
 #endif

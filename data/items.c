@@ -21,10 +21,15 @@ const char *viewer_draft_party(const struct data_viewer *v)
     return v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? NULL : v->party;
 }
 
-/* Drafts are seen by their owner party only; a viewer sees none. */
-static int may_see(const struct data_viewer *v, const char *party, const char *status)
+int vis_owner_only(const char *status, int prev_owner_only)
 {
-    if (strcmp(status, "draft") != 0) return 1;
+    if (!strcmp(status, "draft")) return 1;
+    return !strcmp(status, "withdrawn") && prev_owner_only;
+}
+
+int vis_may_see(const struct data_viewer *v, const char *party, int owner_only)
+{
+    if (!owner_only) return 1;
     const char *vp = viewer_draft_party(v);
     return vp && strcmp(vp, party) == 0;
 }
@@ -75,7 +80,7 @@ fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum da
     sqlite3_stmt *st;
     fm_rc rc = db_cached(db,
                           "SELECT v.vid, v.version, v.party, v.status, v.feature,"
-                          " i.created_at, i.created_by FROM item_versions v"
+                          " i.created_at, i.created_by, v.owner_only FROM item_versions v"
                           " JOIN items i ON i.id = v.item_id"
                           " WHERE v.item_id = ? AND v.collection = ? AND v.sys_to IS NULL",
                           &st, err);
@@ -84,7 +89,8 @@ fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum da
     sqlite3_bind_text(st, 2, data_coll_name(c), -1, SQLITE_STATIC);
     int s = sqlite3_step(st);
     if (s == SQLITE_ROW && strcmp(db_text(st, 3), "withdrawn") != 0 &&
-        may_see(v, db_text(st, 2), db_text(st, 3))) {
+        vis_may_see(v, db_text(st, 2), sqlite3_column_int(st, 7))) {
+        cur->owner_only = sqlite3_column_int(st, 7);
         cur->vid = sqlite3_column_int64(st, 0);
         cur->version = sqlite3_column_int64(st, 1);
         snprintf(cur->party, sizeof cur->party, "%s", db_text(st, 2));
@@ -128,6 +134,7 @@ struct version_row {
     int64_t id, version;
     enum data_coll coll;
     const char *party, *status, *action, *by;
+    int owner_only;
     fm_time now;
     const struct item_fields *f;
     const char *feature_text;
@@ -140,8 +147,8 @@ static fm_rc insert_version(struct data_db *db, const struct version_row *r, str
     fm_rc rc = db_cached(db,
                           "INSERT INTO item_versions (item_id, version, collection, party, status,"
                           " type, title, valid_from, valid_to, alt_floor, alt_ceiling, sys_from,"
-                          " action, by_user, feature, geom) VALUES"
-                          " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," GEOM_SQL ")",
+                          " action, by_user, feature, owner_only, geom) VALUES"
+                          " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," GEOM_SQL ")",
                           &st, err);
     if (rc) return rc;
     const struct item_fields *f = r->f;
@@ -160,7 +167,8 @@ static fm_rc insert_version(struct data_db *db, const struct version_row *r, str
     sqlite3_bind_text(st, 13, r->action, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, r->by, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 15, r->feature_text, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 16, r->geometry_text, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 16, r->owner_only);
+    sqlite3_bind_text(st, 17, r->geometry_text, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "insert version");
     db_release(st);
     return rc;
@@ -231,10 +239,13 @@ fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum da
     if ((rc = insert_item(db, c, v->party, now, v->user, &id, err))) goto done;
     out = build_feature(id, &f, v->party, status, 1, now, v->user, now, v->user);
     feature_text = dump(out);
-    struct version_row r = {id,     1,         c,           v->party, status, "create", v->user,
-                            now,    &f,        feature_text, geom_text};
+    int owner_only = vis_owner_only(status, 0);
+    struct version_row r = {id,  1,          c,           v->party, status, "create", v->user,
+                            owner_only, now, &f,          feature_text, geom_text};
     if ((rc = insert_version(db, &r, err))) goto done;
-    if ((rc = events_append(db, v, "create", c, id, 1, NULL, feature_text, now, err))) goto done;
+    if ((rc = events_append_ex(db, v, "create", data_coll_name(c), id, 1, NULL, feature_text,
+                               v->party, 0, owner_only, now, err)))
+        goto done;
     if ((rc = conflicts_check_item(db, v, c, id, 1, now, err))) goto done;
     *created = out;
     out = NULL;
@@ -401,6 +412,15 @@ fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data
                      status, allowed);
         goto done;
     }
+    if (!(flags & (ITEM_BY_WORKFLOW | ITEM_WITHDRAW)) && strcmp(v->party, cur->party) != 0 &&
+        !coll_supervisor_step_ok(c, cur->status, status)) {
+        char allowed[200];
+        coll_supervisor_steps_from(c, cur->status, allowed, sizeof allowed);
+        rc = fm_fail(err, FM_ECONFLICT, "/properties/status",
+                     "the supervisor may take another party's %s from %s to: %s (not %s)",
+                     data_coll_name(c), cur->status, allowed, status);
+        goto done;
+    }
     if (!(flags & ITEM_WITHDRAW) &&
         (rc = workflow_rules(db, v, c, id, cur, proposed, flags, &status, err)))
         goto done;
@@ -414,10 +434,12 @@ fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data
     feature_text = dump(out);
     before_text = dump(cur->feature);
     if ((rc = close_version(db, cur->vid, now, err))) goto done;
-    struct version_row r = {id,  version, c,           cur->party, status, action, v->user,
-                            now, &f,      feature_text, geom_text};
+    int owner_only = vis_owner_only(status, cur->owner_only);
+    struct version_row r = {id,         version, c,   cur->party,   status,   action, v->user,
+                            owner_only, now,     &f,  feature_text, geom_text};
     if ((rc = insert_version(db, &r, err))) goto done;
-    if ((rc = events_append(db, v, action, c, id, version, before_text, feature_text, now, err)))
+    if ((rc = events_append_ex(db, v, action, data_coll_name(c), id, version, before_text,
+                               feature_text, cur->party, cur->owner_only, owner_only, now, err)))
         goto done;
     if ((rc = conflicts_check_item(db, v, c, id, 0, now, err))) goto done;
     if (updated) {
@@ -550,7 +572,7 @@ fm_rc data_item_history(struct data_db *db, const struct data_viewer *v, enum da
     *out = NULL;
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(db,
-                          "SELECT version, sys_from, by_user, party, status, action, feature"
+                          "SELECT version, sys_from, by_user, party, owner_only, action, feature"
                           " FROM item_versions WHERE item_id = ? AND collection = ?"
                           " ORDER BY version",
                           &st, err);
@@ -560,7 +582,7 @@ fm_rc data_item_history(struct data_db *db, const struct data_viewer *v, enum da
     json_t *arr = json_array();
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!may_see(v, db_text(st, 3), db_text(st, 4))) continue;
+        if (!vis_may_see(v, db_text(st, 3), sqlite3_column_int(st, 4))) continue;
         char at[FM_TIME_STAMP_LEN];
         fm_time_format(sqlite3_column_int64(st, 1), at);
         json_t *feature = json_loads(db_text(st, 6), 0, NULL);

@@ -26,7 +26,7 @@ static void build_where(const struct data_query *q, struct where *w)
         add(w, "v.sys_from <= :asof AND (v.sys_to IS NULL OR v.sys_to > :asof)");
     else
         add(w, "v.sys_to IS NULL");
-    add(w, "(v.status <> 'draft' OR v.party = :vparty)");
+    add(w, "(v.owner_only = 0 OR v.party = :vparty)"); /* vis_may_see, in SQL */
     add(w, q->status ? "v.status = :status" : "v.status <> 'withdrawn'");
     if (q->party) add(w, "v.party = :party");
     if (q->type) add(w, "v.type = :type");
@@ -213,7 +213,7 @@ fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum d
 #define PIC_NOW(c)                                                                                 \
     "SELECT item_id, party, status, type, title, category, severity, width, wkb FROM pic_" c      \
     " WHERE xmin <= :maxx AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny"                   \
-    " AND (status <> 'draft' OR party = :vparty) ORDER BY item_id"
+    " AND (status <> 'draft' OR party = :vparty) /* live: vis_owner_only */ ORDER BY item_id"
             [DATA_ZONES] = (PIC_NOW("zones")),
             [DATA_INCIDENTS] = (PIC_NOW("incidents")),
             [DATA_MOVEMENTS] = (PIC_NOW("movements")),

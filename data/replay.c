@@ -7,8 +7,9 @@
  *   (party, status, type, title, validity, altitude band, geometry,
  *   sys_from from the record's time, sys_to from the next version's,
  *   action, by_user, the version numbers), and items (created_at, by);
- * - events: the visibility flags (before_draft, after_draft), which are
- *   not hashed, by the visibility rule (vis_owner_only);
+ * - the visibility the server reads: item_versions.owner_only and the
+ *   events' flags (before_draft, after_draft), which are not hashed, by
+ *   the rule (vis_owner_only, items.c);
  * - acks: each row has its record, with the same decision, comment,
  *   party, user, version and time, and each record its row;
  * - conflicts: each row equals its last record's Feature; a row refreshed
@@ -36,18 +37,6 @@
 /* The actions whose `after` is a version of an item (as events.c). */
 #define REPLAY_VERSION_ACTIONS "('create','replace','patch','withdraw','acknowledged','disputed')"
 #define REPLAY_LIVE_STATUS "('withdrawn','expired','resolved','completed','cancelled')"
-
-/* ======================================================================
- * THE VISIBILITY RULE, compared with the flags below (check_flags and
- * check_versions). TEMPORARY: the lead moves this function beside the
- * one visibility rule of data/; replay.c keeps calling it.
- * ====================================================================== */
-int vis_owner_only(const char *status, int prev_owner_only)
-{
-    if (status && !strcmp(status, "draft")) return 1;
-    if (status && !strcmp(status, "withdrawn")) return prev_owner_only;
-    return 0;
-}
 
 /* ---- what the replay knows of each item -------------------------------- */
 
@@ -189,7 +178,7 @@ static const char *jstr(const json_t *o, const char *key)
 enum {
     V_VID, V_ITEM, V_VERSION, V_COLL, V_PARTY, V_STATUS, V_TYPE, V_TITLE, V_FROM, V_TO, V_FLOOR,
     V_CEIL, V_SYS_FROM, V_SYS_TO, V_ACTION, V_BY, E_SEQ, E_AT, E_USER, E_ACTION, E_COLL, E_AFTER,
-    E_BEFORE_DRAFT, E_AFTER_DRAFT, V_GEOM_SAME
+    E_BEFORE_DRAFT, E_AFTER_DRAFT, V_GEOM_SAME, V_OWNER_ONLY
 };
 
 /* The row of one version against its record. */
@@ -252,8 +241,12 @@ static int version_row(struct replay *r, sqlite3_stmt *st, int64_t expect_versio
     if (!res && sqlite3_column_int(st, V_GEOM_SAME) != 1)
         res = differ(r, seq, "%s: column geom is not the recorded Feature's geometry", row);
 
-    /* the record's visibility flags, by the rule */
-    int own = vis_owner_only(status, prev_own);
+    /* ===== the visibility rule (vis_owner_only, items.c): the version's
+     * own answer and its record's flags ===== */
+    int own = vis_owner_only(status ? status : "", prev_own);
+    if (!res && !int_same(st, V_OWNER_ONLY, 1, own))
+        res = differ(r, seq, "%s: column owner_only is %s, the log says %d", row,
+                     col_show(st, V_OWNER_ONLY, a), own);
     if (!res && sqlite3_column_int(st, E_BEFORE_DRAFT) != (expect_version > 1 ? prev_own : 0))
         res = differ(r, seq, "events row %" PRId64 ": column before_draft is %d, the log says %d",
                      seq, sqlite3_column_int(st, E_BEFORE_DRAFT), expect_version > 1 ? prev_own : 0);
@@ -283,8 +276,8 @@ static fm_rc check_versions(struct replay *r)
         " v.valid_from, v.valid_to, v.alt_floor, v.alt_ceiling, v.sys_from, v.sys_to, v.action,"
         " v.by_user, e.seq, e.at, e.user, e.action, e.collection, e.after, e.before_draft,"
         " e.after_draft, CASE WHEN json_valid(e.after) THEN v.geom IS NOT NULL AND v.geom ="
-        " CastToXY(SetSRID(GeomFromGeoJSON(json_extract(e.after, '$.geometry')), 4326)) END"
-        " FROM item_versions v JOIN events e ON e.item_id = v.item_id AND e.version = v.version"
+        " CastToXY(SetSRID(GeomFromGeoJSON(json_extract(e.after, '$.geometry')), 4326)) END,"
+        " v.owner_only FROM item_versions v JOIN events e ON e.item_id = v.item_id AND e.version = v.version"
         " AND e.action IN " REPLAY_VERSION_ACTIONS " ORDER BY v.item_id, v.version, e.seq",
         &st, r->err);
     if (rc) return rc;
@@ -423,7 +416,8 @@ static fm_rc check_flags(struct replay *r)
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(r->db,
                           "SELECT seq, action, collection, item_id, before, after, before_draft,"
-                          " after_draft FROM events WHERE action NOT IN " REPLAY_VERSION_ACTIONS
+                          " after_draft, version FROM events WHERE action NOT IN "
+                          REPLAY_VERSION_ACTIONS
                           " ORDER BY seq",
                           &st, r->err);
     if (rc) return rc;
@@ -435,8 +429,11 @@ static fm_rc check_flags(struct replay *r)
         int want_before, want_after;
         /* ===== the rule for the records that are not item versions ===== */
         if (!strcmp(coll, "conflicts")) {
-            /* a conflict is owner-only when a version it names is */
-            want_before = conflict_own(r, before);
+            /* a conflict is owner-only when a version it names is. A
+             * record without its before (conflicts.c drops a revision
+             * another party alone saw) keeps that revision's flag, which
+             * then shows nothing: not compared */
+            want_before = before ? conflict_own(r, before) : sqlite3_column_int(st, 6);
             want_after = conflict_own(r, after);
         } else if (!strcmp(coll, "users") || !strcmp(coll, "parties")) {
             /* the operator's records: read by no party (users.c) */
@@ -447,7 +444,9 @@ static fm_rc check_flags(struct replay *r)
             account_set(user ? r->users : r->parties, jstr(a, user ? "name" : "code"), after, seq);
             json_decref(a);
         } else if (!strcmp(action, "ack") || !strcmp(action, "dispute")) {
-            want_before = want_after = 0; /* an answer names a version all may see */
+            /* an answer is as the version it answers (acks.c) */
+            want_before = 0;
+            want_after = item_own(r, sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 8));
         } else {
             continue; /* an action this build does not write */
         }

@@ -107,6 +107,41 @@ int coll_transition_ok(enum data_coll c, const char *from, const char *to)
     return 0;
 }
 
+/* The supervisor's powers over another party's item, all of them: mark it
+ * disputed, and settle a dispute (or arbitrate a proposal) to a status
+ * every party sees. No row makes a published item invisible to anyone (no
+ * draft, no withdrawal, no cancellation: those stay the owner's). Content
+ * stays the owner's too (items.c). */
+static const char *const supervisor_steps[][3] = {
+    {"zones", "proposed", "disputed"},        {"zones", "active", "disputed"},
+    {"zones", "proposed", "active"},          {"zones", "disputed", "active"},
+    {"zones", "disputed", "proposed"},        {"incidents", "reported", "disputed"},
+    {"incidents", "acknowledged", "disputed"}, {"incidents", "under_review", "disputed"},
+    {"incidents", "disputed", "under_review"}, {"incidents", "disputed", "resolved"},
+    {"movements", "notified", "disputed"},    {"movements", "acknowledged", "disputed"},
+    {"movements", "in_progress", "disputed"}, {"movements", "disputed", "notified"},
+    {NULL, NULL, NULL}};
+
+int coll_supervisor_step_ok(enum data_coll c, const char *from, const char *to)
+{
+    for (const char *const(*r)[3] = supervisor_steps; r[0][0]; r++)
+        if (!strcmp(r[0][0], data_coll_name(c)) && !strcmp(r[0][1], from) &&
+            !strcmp(r[0][2], to))
+            return 1;
+    return 0;
+}
+
+void coll_supervisor_steps_from(enum data_coll c, const char *from, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *const(*r)[3] = supervisor_steps; r[0][0]; r++)
+        if (!strcmp(r[0][0], data_coll_name(c)) && !strcmp(r[0][1], from))
+            used += (size_t)snprintf(out + used, used < n ? n - used : 0, "%s%s",
+                                     used ? ", " : "", r[0][2]);
+    if (!used) snprintf(out, n, "none");
+}
+
 /* ---- geometry --------------------------------------------------------- */
 
 struct geo_walk {

@@ -1,9 +1,12 @@
 /* http.c - the libmicrohttpd daemon: request lifecycle, bounded bodies,
  * a database connection per worker thread, replies and problem+json. */
+#include "params.h"
 #include "srv.h"
 
 #include <microhttpd.h>
 #include <arpa/inet.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,8 @@ struct srv {
     struct srv_recheck *recheck; /* conflicts re-checked on time (conflicts.c) */
     struct data_checkpointer *checkpointer; /* WAL checkpoints off the write path */
     char *tls_key, *tls_cert;    /* PEM text, when serving HTTPS */
+    struct sockaddr_storage bound; /* the address listened on (port: s->port) */
+    int bound_any;               /* ... is 0.0.0.0 or :: */
 };
 
 /* A whole small file (a PEM) into memory. */
@@ -146,26 +151,51 @@ void srv_add_header(struct req *r, const char *name, const char *value)
     r->nhdr++;
 }
 
+/* An address as it goes in a URL: IPv6 in brackets, an IPv4-mapped IPv6
+ * address as plain IPv4 (what a browser puts in Origin). */
+static void url_host(const struct sockaddr *sa, char *buf, size_t n)
+{
+    char addr[INET6_ADDRSTRLEN] = "";
+    if (sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
+        snprintf(buf, n, "%s", addr);
+        return;
+    }
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(a6)) {
+        inet_ntop(AF_INET, &a6->s6_addr[12], addr, sizeof addr);
+        snprintf(buf, n, "%s", addr);
+        return;
+    }
+    inet_ntop(AF_INET6, a6, addr, sizeof addr);
+    snprintf(buf, n, "[%s]", addr);
+}
+
 void srv_base_url(struct req *r, char *buf, size_t n)
 {
+    /* never from the Host header: a client chooses it, and links, Location
+     * and the cross-site check all rest on this */
     if (r->srv->cfg.public_url) {
         snprintf(buf, n, "%s", r->srv->cfg.public_url);
         size_t len = strlen(buf);
         if (len && buf[len - 1] == '/') buf[len - 1] = '\0';
         return;
     }
-    const char *host = srv_header(r, "Host");
-    /* a Host header is only trusted if it looks like host[:port] */
-    int ok = host && *host && strlen(host) < 200;
-    for (const char *p = host; ok && *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr(".-:[]", *p)))
-            ok = 0;
     const char *scheme = srv_tls(r) ? "https" : "http";
-    if (ok)
-        snprintf(buf, n, "%s://%s", scheme, host);
-    else
-        snprintf(buf, n, "%s://%s:%d", scheme, r->srv->cfg.bind, r->srv->port);
+    char host[INET6_ADDRSTRLEN + 2];
+    url_host((const struct sockaddr *)&r->srv->bound, host, sizeof host);
+    /* bound to every address (0.0.0.0, ::): the one this connection
+     * reached, as the kernel says, not as the client says */
+    if (r->srv->bound_any) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct sockaddr_storage local;
+        socklen_t llen = sizeof local;
+        if (ci && getsockname(ci->connect_fd, (struct sockaddr *)&local, &llen) == 0 &&
+            (local.ss_family == AF_INET || local.ss_family == AF_INET6))
+            url_host((const struct sockaddr *)&local, host, sizeof host);
+    }
+    snprintf(buf, n, "%s://%s:%d", scheme, host, r->srv->port);
 }
 
 int srv_tls(const struct req *r)
@@ -276,6 +306,7 @@ static const char *status_title(unsigned status)
     case 409: return "Conflict";
     case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 428: return "Precondition Required";
     case 429: return "Too Many Requests";
@@ -362,32 +393,121 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* A new request's object, made as soon as its request line is read and
+ * before microhttpd splits the query into arguments: the target is checked
+ * here, as sent. microhttpd 0.9.75 keeps every argument in the
+ * connection's 32 KiB memory pool; when they do not fit it queues a 431
+ * and then loses it, and the client hears nothing until the idle timeout
+ * (about 480 short parameters did that). So a refused target's query is
+ * cut off here, in microhttpd's own buffer, before it is split, and the
+ * access handler answers for it (414, or 400 for a NUL). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct srv *s = cls;
+    struct req *r = fm_xcalloc(1, sizeof *r);
+    r->srv = s;
+    r->conn = conn;
+    fm_buf_init(&r->body, s->cfg.max_body);
+    r->target_at = (uintptr_t)uri;
+    r->target_len = strlen(uri);
+    struct fm_err err;
+    fm_err_clear(&err);
+    r->target_rc = srv_check_target(uri, &err);
+    if (r->target_rc) {
+        snprintf(r->target_why, sizeof r->target_why, "%s", err.msg);
+        char *q = strchr(uri, '?'); /* the request line, which microhttpd owns and edits */
+        if (q) q[1] = '\0';
+    }
+    return r;
+}
+
+/* A raw NUL byte in the request target. microhttpd hands the target on
+ * as a C string, so whatever follows a NUL is silently dropped
+ * ("/items/1<NUL>abc" read as "/items/1"). It keeps the request line in
+ * one buffer, "METHOD TARGET VERSION" with the spaces made NULs, and the
+ * target given to on_uri is the url given to the handler: so a target
+ * without a NUL ends exactly one byte before the version. */
+static int target_has_nul(const struct req *r, const char *url, const char *version)
+{
+    uintptr_t u = (uintptr_t)url, v = (uintptr_t)version;
+    if (u != r->target_at || v <= u) return 0; /* not that layout: cannot tell */
+    return v - u > r->target_len + 1 && v - u - r->target_len - 1 < 65536;
+}
+
+struct framing {
+    int content_length, transfer_encoding, te_not_chunked;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) f->content_length++;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        if (!value || strcasecmp(value, "chunked") != 0) f->te_not_chunked = 1;
+    }
+    return MHD_YES;
+}
+
+/* The checks made once the headers are in and before any body is read.
+ * An answer queued now makes microhttpd close the connection after it
+ * without reading further, so nothing after a refused request is ever
+ * taken as another request. Returns 0 to go on, else the reply's result. */
+static int refuse_early(struct req *r, const char *url, const char *version, int *refused)
+{
+    *refused = 1;
+    if (r->target_rc == FM_ETOOBIG) return srv_problem_status(r, 414, r->target_why, NULL);
+    if (r->target_rc) return srv_problem_status(r, 400, r->target_why, NULL);
+    if (target_has_nul(r, url, version))
+        return srv_problem_status(r, 400, "the request target holds a NUL byte", NULL);
+    /* RFC 9112 6.3: a body's length must be unambiguous */
+    struct framing f = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_framing, &f);
+    const char *why = NULL;
+    if (f.content_length && f.transfer_encoding)
+        why = "both Content-Length and Transfer-Encoding: the body's length is ambiguous";
+    else if (f.content_length > 1)
+        why = "more than one Content-Length: the body's length is ambiguous";
+    else if (f.transfer_encoding > 1 || f.te_not_chunked)
+        why = "the only transfer coding accepted is one Transfer-Encoding: chunked";
+    else if (f.transfer_encoding && strcmp(version, MHD_HTTP_VERSION_1_0) == 0)
+        why = "Transfer-Encoding in an HTTP/1.0 request";
+    if (why) {
+        srv_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+        return srv_problem_status(r, 400, why, NULL);
+    }
+    const char *cl = srv_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    long len;
+    if (cl && (fm_parse_long(cl, 0, (long)r->srv->cfg.max_body, &len) != FM_OK)) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
+                 r->srv->cfg.max_body);
+        return srv_problem_status(r, 413, detail, NULL);
+    }
+    *refused = 0;
+    return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
 {
-    (void)version;
     struct srv *s = cls;
     struct req *r = *con_cls;
-    if (!r) {
-        r = fm_xcalloc(1, sizeof *r);
-        r->srv = s;
-        r->conn = conn;
+    if (!r) { /* on_uri makes it; this is only in case it did not */
+        r = on_uri(s, "", conn);
+        *con_cls = r;
+    }
+    if (!r->started) {
+        r->started = 1;
         r->method = method;
         r->url = url;
-        fm_buf_init(&r->body, s->cfg.max_body);
-        *con_cls = r;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
-        long len;
-        if (cl && (fm_parse_long(cl, 0, (long)s->cfg.max_body, &len) != FM_OK)) {
-            char detail[128];
-            snprintf(detail, sizeof detail, "the body is larger than the limit of %zu bytes",
-                     s->cfg.max_body);
-            return (enum MHD_Result)srv_problem_status(r, 413, detail, NULL);
-        }
-        return MHD_YES;
+        int refused;
+        int ret = refuse_early(r, url, version, &refused);
+        return refused ? (enum MHD_Result)ret : MHD_YES;
     }
     if (*upload_data_size > 0) {
         if (!r->body_too_big && fm_buf_add(&r->body, upload_data, *upload_data_size) != FM_OK)
@@ -451,6 +571,9 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
                        c->bind);
     }
     (void)sslen;
+    s->bound = ss;
+    s->bound_any = (ss.ss_family == AF_INET && v4->sin_addr.s_addr == htonl(INADDR_ANY)) ||
+                   (ss.ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr));
     struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
     if (c->tls_cert || c->tls_key) {
         s->tls_cert = c->tls_cert ? read_small_file(c->tls_cert) : NULL;
@@ -479,8 +602,8 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT,
         c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, c->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)32 * 1024, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_ARRAY, tls,
-        MHD_OPTION_END);
+        (size_t)32 * 1024, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!s->daemon) {
         srv_streams_free(s->streams);
         free(s->tls_cert);

@@ -70,7 +70,12 @@ fm_rc srv_parse_etag(const char *h, int64_t *version, struct fm_err *err)
 {
     char buf[32];
     *version = 0;
-    if (strncmp(h, "W/", 2) == 0) h += 2;
+    /* If-Match compares strongly (RFC 9110 13.1.1): a weak tag never
+     * matches, whatever version it names */
+    if (strncmp(h, "W/", 2) == 0)
+        return fm_fail(err, FM_ESTALE, "If-Match",
+                       "If-Match compares strongly: a weak tag (W/...) never matches; send the "
+                       "ETag as given");
     size_t len = strlen(h);
     if (len >= 2 && h[0] == '"' && h[len - 1] == '"')
         snprintf(buf, sizeof buf, "%.*s", (int)(len - 2), h + 1);
@@ -80,5 +85,25 @@ fm_rc srv_parse_etag(const char *h, int64_t *version, struct fm_err *err)
     if (len >= sizeof buf || fm_parse_long(buf, 1, INT64_MAX, &v))
         return fm_fail(err, FM_ESTALE, "If-Match", "If-Match names no version of this item");
     *version = v;
+    return FM_OK;
+}
+
+fm_rc srv_check_target(const char *target, struct fm_err *err)
+{
+    size_t len = strlen(target);
+    if (len > SRV_MAX_TARGET)
+        return fm_fail(err, FM_ETOOBIG, "", "the request target is longer than %d bytes",
+                       SRV_MAX_TARGET);
+    /* an encoded NUL would cut a name or value short once decoded */
+    if (strstr(target, "%00"))
+        return fm_fail(err, FM_EINVAL, "", "the request target holds a NUL (%%00)");
+    const char *q = strchr(target, '?');
+    if (q) {
+        long params = 1;
+        for (const char *c = q + 1; *c; c++) params += *c == '&';
+        if (params > SRV_MAX_PARAMS)
+            return fm_fail(err, FM_ETOOBIG, "", "the query has more than %d parameters",
+                           SRV_MAX_PARAMS);
+    }
     return FM_OK;
 }

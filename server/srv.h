@@ -13,13 +13,14 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct srv_config {
     const char *db_path;
     const char *bind;     /* address to listen on; loopback unless told */
     int port;             /* 0: any free port */
     const char *web_dir;  /* the viewer's files */
-    const char *public_url; /* base of absolute links; NULL: from Host */
+    const char *public_url; /* base of absolute links; NULL: the bound address */
     int threads;
     size_t max_body;      /* bytes */
     unsigned max_connections;
@@ -63,6 +64,11 @@ struct req {
     char *hdr_name[SRV_MAX_HEADERS];
     char *hdr_value[SRV_MAX_HEADERS];
     int replied;
+    int started;        /* the access handler has seen the request (http.c) */
+    fm_rc target_rc;    /* the request target as sent was refused (http.c) */
+    char target_why[256];
+    uintptr_t target_at; /* where the target was, and its length up to any NUL */
+    size_t target_len;
 };
 
 const struct srv_config *srv_cfg(const struct req *r);

@@ -1,6 +1,9 @@
 """Malformed bytes on a raw socket against the server on 127.0.0.1:PORT.
 Each case exits 0 when the server behaved: it answered with a 4xx or closed
 the connection, within a bounded time."""
+import ast
+import json
+import os
 import socket
 import sys
 import time
@@ -34,7 +37,85 @@ def status_of(data):
         return 0
 
 
+def parse_responses(data):
+    """The HTTP/1.1 responses in data, in order: (status, headers, body)."""
+    out = []
+    while data.startswith(b"HTTP/"):
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            break
+        head = data[:end].decode("latin-1").split("\r\n")
+        headers = {}
+        for line in head[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        rest = data[end + 4:]
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                nl = rest.find(b"\r\n")
+                size = int(rest[:nl].split(b";")[0], 16) if nl >= 0 else 0
+                chunk_end = nl + 2 + size
+                body += rest[nl + 2:chunk_end]
+                rest = rest[chunk_end + 2:]
+                if size == 0 or nl < 0:
+                    break
+        else:
+            n = int(headers.get("content-length", "0"))
+            body, rest = rest[:n], rest[n:]
+        out.append((status_of(data), headers, body))
+        data = rest
+    return out
+
+
+def exchange(request, wait=5.0):
+    """Sends request (a Python bytes literal; @AUTH@ becomes the header
+    Authorization: Bearer $FM_RAW_TOKEN) at once, reads until the server
+    closes or `wait` seconds pass, and prints what came back as JSON: the
+    statuses in order, whether the server closed, when the first answer
+    was complete, and the first answer's Content-Type and body."""
+    req = ast.literal_eval(request)
+    token = os.environ.get("FM_RAW_TOKEN", "")
+    req = req.replace(b"@AUTH@", b"Authorization: Bearer " + token.encode() + b"\r\n")
+    s = conn(timeout=wait)
+    start = time.time()
+    first_at = None
+    closed = False
+    data = b""
+    try:
+        s.sendall(req)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    try:
+        while time.time() - start < wait:
+            s.settimeout(max(0.05, wait - (time.time() - start)))
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            data += chunk
+            if first_at is None and parse_responses(data):
+                first_at = time.time() - start
+    except socket.timeout:
+        pass
+    except ConnectionResetError:
+        closed = True
+    resp = parse_responses(data)
+    if first_at is None and resp:
+        first_at = time.time() - start
+    print(json.dumps({
+        "statuses": [r[0] for r in resp],
+        "closed": closed,
+        "first_at": first_at,
+        "ctype": resp[0][1].get("content-type", "") if resp else "",
+        "body": resp[0][2].decode("utf-8", "replace") if resp else "",
+    }))
+    return True
+
+
 def main():
+    if case == "exchange":
+        return exchange(sys.argv[3], float(sys.argv[4]) if len(sys.argv) > 4 else 5.0)
     if case == "garbage":
         s = conn()
         s.sendall(b"\x00\xff\xfe\xfd GET / HTTP/1.1\r\n\r\n")

@@ -56,6 +56,10 @@ check "A drafts a movement through its own zone: a conflict A alone sees ($code)
     '[ "$code" = 201 ] && [ "$(sqlite3 "$FM_DB" "SELECT count(*) FROM conflicts WHERE a_id = $DM AND vis_party = '"'A'"'")" -ge 1 ]'
 code=$(req PATCH /collections/zones/items/4 "${A[@]}" "${MP[@]}" -H 'If-Match: "1"' -d '{"properties":{"description":"still drafting"}}')
 check "A edits its draft zone 4 ($code)" '[ "$code" = 200 ]'
+code=$(req POST /collections/incidents/items "${A[@]}" "${GJ[@]}" -d '{"type":"Feature","geometry":{"type":"Point","coordinates":[35.3,32.6]},"properties":{"title":"Unconfirmed report","category":"other","severity":1,"status":"draft"}}')
+WD=$(jqb .id)
+code2=$(req DELETE "/collections/incidents/items/$WD" "${A[@]}" -H 'If-Match: "1"')
+check "A drafts an incident and withdraws the draft ($code, $code2)" '[ "$code" = 201 ] && [ "$code2" = 204 ]'
 code=$(req POST /users "${ADM[@]}" "${JS[@]}" -d '{"name":"observer-b","party":"B","role":"viewer","password":"observer-pw"}')
 check "the admin adds a user ($code)" '[ "$code" = 201 ]'
 code=$(req POST /parties "${ADM[@]}" "${JS[@]}" -d '{"code":"C","name":"Side C","colour":"#aa00aa","kind":"side"}')
@@ -153,10 +157,15 @@ db=$(tamper colour "UPDATE parties SET colour = '#000000' WHERE code = 'C'")
 check "parties.colour: named" 'caught "$db" "parties row C: column colour is #000000, the log says #00aaaa"'
 db=$(tamper kind "UPDATE parties SET kind = 'supervisor' WHERE code = 'B'")
 check "parties.kind: named" 'caught "$db" "parties row B: column kind is supervisor, the log says side"'
+db=$(tamper owner_only "UPDATE item_versions SET owner_only = 0 WHERE item_id = 4")
+check "item_versions.owner_only cleared on A's draft zone: named" 'caught "$db" "item_versions row item 4 version 1: column owner_only is 0, the log says 1"'
 db=$(tamper draft "UPDATE events SET after_draft = 0 WHERE after_draft = 1 AND collection = 'zones'")
 check "events.after_draft cleared on A's draft: named" 'caught "$db" "events row [0-9]+: column after_draft is 0, the log says 1"'
 db=$(tamper cdraft "UPDATE events SET after_draft = 0 WHERE after_draft = 1 AND collection = 'conflicts'")
 check "events.after_draft cleared on A's draft conflict: named" 'caught "$db" "events row [0-9]+: column after_draft is 0, the log says 1"'
+db=$(tamper wdraft "UPDATE events SET after_draft = 0 WHERE action = 'withdraw' AND item_id = $WD")
+check "events.after_draft cleared on the withdrawal of a draft (which would publish it): named" \
+    'caught "$db" "events row [0-9]+: column after_draft is 0, the log says 1"'
 ZV=$(sqlite3 "$FM_DB" "SELECT version FROM item_versions WHERE item_id = $Z AND sys_to IS NULL")
 db=$(tamper forged_ack "INSERT INTO acks (item_id, version, party, user, at, decision, comment) VALUES ($Z, $ZV, 'B', 'liaison-b', strftime('%s','now'), 'ack', NULL)")
 check "a forged acknowledgement row: named" 'caught "$db" "acks row [0-9]+ \(item $Z version $ZV party B\): no record"'

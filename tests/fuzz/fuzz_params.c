@@ -1,6 +1,6 @@
 /* fuzz_params.c - query parameters and header values as clients send
- * them: bbox, datetime, If-Match, RFC 3339 times and numbers. Checks the
- * invariants of what each parser accepts. */
+ * them: bbox, datetime, If-Match, request targets, RFC 3339 times and
+ * numbers. Checks the invariants of what each parser accepts. */
 #include "params.h"
 
 #include <math.h>
@@ -24,7 +24,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fm_time t0, t1;
     if (srv_parse_datetime(s, &t0, &t1, &err) == FM_OK && t1 < t0) abort();
     int64_t v;
-    if (srv_parse_etag(s, &v, &err) == FM_OK && v < 1) abort();
+    if (srv_parse_etag(s, &v, &err) == FM_OK && (v < 1 || strncmp(s, "W/", 2) == 0)) abort();
+    if (srv_check_target(s, &err) == FM_OK) {
+        /* an accepted target is short, holds no encoded NUL, and has few parameters */
+        if (strlen(s) > SRV_MAX_TARGET || strstr(s, "%00")) abort();
+        const char *q = strchr(s, '?');
+        long params = 1;
+        for (const char *c = q ? q + 1 : ""; *c; c++) params += *c == '&';
+        if (q && params > SRV_MAX_PARAMS) abort();
+    }
     fm_time t;
     if (fm_time_parse(s, &t) == FM_OK) {
         /* a parsed time formats and parses back to itself */

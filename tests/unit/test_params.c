@@ -1,5 +1,6 @@
 /* test_params.c - the parsers of client-supplied parameters (server/params.c):
- * a table of accepted and refused values for bbox, datetime and ETags. */
+ * a table of accepted and refused values for bbox, datetime, ETags and
+ * request targets. */
 #include "check.h"
 #include "params.h"
 
@@ -73,7 +74,7 @@ static void etags(void)
         const char *in;
         int64_t want; /* 0: refused */
     } cases[] = {
-        {"\"3\"", 3}, {"W/\"12\"", 12}, {"7", 7}, {"\"0\"", 0}, {"\"-1\"", 0}, {"*", 0},
+        {"\"3\"", 3}, {"W/\"12\"", 0}, {"W/\"1\"", 0}, {"W/12", 0}, {"7", 7}, {"\"0\"", 0}, {"\"-1\"", 0}, {"*", 0},
         {"\"x\"", 0}, {"\"", 0}, {"", 0}, {"\"99999999999999999999999\"", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -87,10 +88,49 @@ static void etags(void)
     }
 }
 
+static void targets(void)
+{
+    struct fm_err err;
+    static const struct {
+        const char *in;
+        fm_rc want;
+    } cases[] = {
+        {"/", FM_OK},
+        {"/collections/zones/items?limit=5&bbox=1,2,3,4", FM_OK},
+        {"/collections/zones/items/1%2500", FM_OK}, /* an encoded '%', then "00" */
+        {"/collections/zones/items/1%00", FM_EINVAL},
+        {"/collections/zo%00nes/items", FM_EINVAL},
+        {"/collections/zones/items?limit=5%00abc", FM_EINVAL},
+        {"/collections/zones/items?li%00mit=5", FM_EINVAL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        CHECK(srv_check_target(cases[i].in, &err) == cases[i].want, "target %s: %s", cases[i].in,
+              fm_rc_str(cases[i].want));
+
+    /* SRV_MAX_PARAMS parameters pass, one more is 414; "&&" counts too */
+    char q[SRV_MAX_TARGET + 2];
+    size_t n = (size_t)snprintf(q, sizeof q, "/x?");
+    for (int i = 0; i < SRV_MAX_PARAMS; i++) n += (size_t)snprintf(q + n, sizeof q - n, "%sa", i ? "&" : "");
+    CHECK(srv_check_target(q, &err) == FM_OK, "%d parameters pass", SRV_MAX_PARAMS);
+    snprintf(q + n, sizeof q - n, "&");
+    CHECK(srv_check_target(q, &err) == FM_ETOOBIG, "%d parameters are too many", SRV_MAX_PARAMS + 1);
+
+    /* SRV_MAX_TARGET bytes pass, one more is 414 */
+    memset(q, 'a', sizeof q);
+    q[0] = '/';
+    q[SRV_MAX_TARGET] = '\0';
+    CHECK(srv_check_target(q, &err) == FM_OK, "a target of %d bytes passes", SRV_MAX_TARGET);
+    q[SRV_MAX_TARGET] = 'a';
+    q[SRV_MAX_TARGET + 1] = '\0';
+    CHECK(srv_check_target(q, &err) == FM_ETOOBIG && strstr(err.msg, "longer"),
+          "a target of %d bytes is too long", SRV_MAX_TARGET + 1);
+}
+
 int main(void)
 {
     bbox();
     datetime();
     etags();
+    targets();
     return SUMMARY();
 }

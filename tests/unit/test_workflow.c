@@ -1,10 +1,13 @@
 /* test_workflow.c - every status step of every collection, legal and
  * illegal, through the real write path: for each pair (from, to) an item
- * is brought to `from` by legal steps, then the supervisor (who may make
- * any step of the workflow on another party's item) asks for `to`. The
- * answer must be 200 exactly for the steps of the table below, written
- * from DESIGN.md's workflow, and 409 for every other; withdrawal works from
- * every live status. */
+ * is brought to `from` by legal steps, then whoever may take that step
+ * (the owner; the supervisor to dispute or to make a zone active) asks for
+ * `to`. The answer must be 200 exactly for the steps of the table below,
+ * written from DESIGN.md's workflow, and 409 for every other; withdrawal
+ * works from every live status. Then the supervisor's powers over another
+ * party's item: for every pair, 200 exactly for the rows of the table of
+ * those powers, 409 for every other, and after every allowed step the
+ * item is still seen by the other side and by a viewer. */
 #include "check.h"
 #include "data.h"
 
@@ -48,7 +51,30 @@ static int is_legal(const char *coll, const char *from, const char *to)
 }
 
 static struct data_db *db;
-static struct data_viewer owner, sup;
+static struct data_viewer owner, sup, other, viewer;
+
+/* The supervisor's steps on another party's item (issue 17): dispute, and
+ * settle a dispute or a proposal to a status everyone sees; never a draft,
+ * a withdrawal or a cancellation. */
+static const char *const sup_legal[][3] = {
+    {"zones", "proposed", "disputed"},        {"zones", "active", "disputed"},
+    {"zones", "proposed", "active"},          {"zones", "disputed", "active"},
+    {"zones", "disputed", "proposed"},        {"incidents", "reported", "disputed"},
+    {"incidents", "acknowledged", "disputed"}, {"incidents", "under_review", "disputed"},
+    {"incidents", "disputed", "under_review"}, {"incidents", "disputed", "resolved"},
+    {"movements", "notified", "disputed"},    {"movements", "acknowledged", "disputed"},
+    {"movements", "in_progress", "disputed"}, {"movements", "disputed", "notified"},
+};
+#define NSUP (sizeof sup_legal / sizeof *sup_legal)
+
+static int sup_may(const char *coll, const char *from, const char *to)
+{
+    for (size_t i = 0; i < NSUP; i++)
+        if (!strcmp(sup_legal[i][0], coll) && !strcmp(sup_legal[i][1], from) &&
+            !strcmp(sup_legal[i][2], to))
+            return 1;
+    return 0;
+}
 static struct data_limits lim;
 
 static const char *const geometry[DATA_COLL_COUNT] = {
@@ -118,18 +144,87 @@ static int64_t new_draft(enum data_coll c, int64_t *version)
     return id;
 }
 
-/* One step: the owner takes the draft out of draft (only the owner sees
- * it); every other step is the supervisor's. Returns the rc. */
-static fm_rc step(enum data_coll c, int64_t id, int64_t *version, const char *from,
-                  const char *to, struct fm_err *err)
+/* One step by who; returns the rc. */
+static fm_rc step_by(const struct data_viewer *who, enum data_coll c, int64_t id,
+                     int64_t *version, const char *to, struct fm_err *err)
 {
-    const struct data_viewer *who = !strcmp(from, "draft") ? &owner : &sup;
     json_t *patch = status_patch(to), *out = NULL;
     fm_rc rc = data_item_patch(db, who, c, id, *version, patch, &lim, &out, err);
     if (!rc) *version = json_integer_value(json_object_get(json_object_get(out, "properties"), "version"));
     json_decref(patch);
     json_decref(out);
     return rc;
+}
+
+/* One step by whoever may take it: the supervisor disputes and makes a
+ * zone active (no acknowledgement needed); the owner takes every other. */
+static fm_rc step(enum data_coll c, int64_t id, int64_t *version, const char *from,
+                  const char *to, struct fm_err *err)
+{
+    int sup_step = (!strcmp(to, "disputed") || (c == DATA_ZONES && !strcmp(to, "active"))) &&
+                   strcmp(from, "draft") != 0;
+    return step_by(sup_step ? &sup : &owner, c, id, version, to, err);
+}
+
+/* A new draft of c brought to `from` by legal steps; 0 on failure. */
+static int64_t item_at(enum data_coll c, const char *from, int64_t *version)
+{
+    const char *coll = data_coll_name(c), *path[16];
+    int n = path_to(coll, "draft", from, path, 16);
+    int64_t id = n < 0 ? 0 : new_draft(c, version);
+    const char *cur = "draft";
+    struct fm_err err;
+    for (int k = 0; id && k < n; k++) {
+        fm_err_clear(&err);
+        if (step(c, id, version, cur, path[k], &err) != FM_OK) {
+            CHECK(0, "%s: reaching %s by %s -> %s: %s", coll, from, cur, path[k], err.msg);
+            return 0;
+        }
+        cur = path[k];
+    }
+    return id;
+}
+
+/* Every pair (from, to) asked by the supervisor of another party's item:
+ * 200 exactly for the table's rows, 409 naming the allowed steps for
+ * every other, and nothing it does hides the item from anyone. */
+static int supervisor_table(void)
+{
+    int rows = 0;
+    for (int c = 0; c < DATA_COLL_COUNT; c++) {
+        const char *coll = data_coll_name((enum data_coll)c);
+        const char *const *st = data_coll_statuses((enum data_coll)c);
+        for (int i = 0; st[i]; i++) {
+            if (!strcmp(st[i], "withdrawn") || !strcmp(st[i], "draft")) continue;
+            for (int j = 0; st[j]; j++) {
+                const char *from = st[i], *to = st[j];
+                int64_t version, id = item_at((enum data_coll)c, from, &version);
+                if (!id) continue;
+                struct fm_err err;
+                fm_err_clear(&err);
+                fm_rc rc = step_by(&sup, (enum data_coll)c, id, &version, to, &err);
+                if (sup_may(coll, from, to)) {
+                    rows++;
+                    CHECK(rc == FM_OK, "the supervisor may take %s from %s to %s: got %s (%s)",
+                          coll, from, to, fm_rc_str(rc), err.msg);
+                } else {
+                    CHECK(rc == FM_ECONFLICT && (strstr(err.msg, "supervisor may take") ||
+                                                  strstr(err.msg, "allowed")),
+                          "the supervisor may not take %s from %s to %s: got %s (%s)", coll,
+                          from, to, fm_rc_str(rc), err.msg);
+                }
+                const struct data_viewer *all[] = {&owner, &other, &sup, &viewer};
+                for (size_t k = 0; k < sizeof all / sizeof *all; k++) {
+                    json_t *f = NULL;
+                    rc = data_item_get(db, all[k], (enum data_coll)c, id, &f, &err);
+                    CHECK(rc == FM_OK, "%s %s -> %s by the supervisor: %s still sees it (%s)",
+                          coll, from, to, all[k]->user, err.msg);
+                    json_decref(f);
+                }
+            }
+        }
+    }
+    return rows;
 }
 
 int main(void)
@@ -143,6 +238,8 @@ int main(void)
     if (data_open(file, &db, &err) || data_demo_seed(db, &created, &err)) return 1;
     data_user_check(db, "liaison-a", "liaison-a", &owner, &err);
     data_user_check(db, "supervisor", "supervisor", &sup, &err);
+    data_user_check(db, "liaison-b", "liaison-b", &other, &err);
+    data_user_check(db, "viewer", "viewer", &viewer, &err);
     data_limits_default(&lim);
     int pairs = 0, legal_seen = 0;
     for (int c = 0; c < DATA_COLL_COUNT; c++) {
@@ -189,6 +286,10 @@ int main(void)
     }
     CHECK(legal_seen == (int)NLEGAL, "every legal step was tried: %d of %zu", legal_seen, NLEGAL);
     printf("workflow: %d (from, to) pairs tried, %d legal\n", pairs, legal_seen);
+    int sup_rows = supervisor_table();
+    CHECK(sup_rows == (int)NSUP, "every row of the supervisor's table was tried: %d of %zu",
+          sup_rows, NSUP);
+    printf("supervisor: %d of %zu rows allowed as the table says\n", sup_rows, NSUP);
     data_close(db);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
