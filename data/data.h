@@ -88,19 +88,47 @@ fm_rc data_users(struct data_db *db, json_t **out, struct fm_err *err);
 
 /* ---- login throttling ------------------------------------------------- */
 
+/* Delays, never lock-outs (README, "Sessions and transport"). Three counts
+ * of failed logins; past its free failures each makes the next attempt wait
+ * 1, 2, 4, ... policy seconds after the last counted one, up to its cap:
+ *   - the attempt's own: of its (account, address) pair, account_failures
+ *     free, capped at the larger of window_seconds and delay_max; or, once
+ *     that pair has logged in (a "known" address, remembered 30 days),
+ *     capped at delay_max / 4; or, from a browser whose device cookie has
+ *     logged in to the account, that (account, device) pair's, the same;
+ *   - one account, over the addresses it has never logged in from:
+ *     2 * account_failures free, capped at delay_max;
+ *   - one address, over all accounts: address_failures free, capped at
+ *     delay_max.
+ * A known address or device waits for its own count only, so that wrong
+ * passwords from elsewhere (or, for a device, from the same shared address)
+ * cannot keep it out. An address is an IPv4 address or an IPv6 /64; keys
+ * are stored only hashed. Counts are forgotten after a day without a
+ * failure. */
 struct data_login_policy {
-    long account_failures; /* failed logins of one account within the window */
-    long address_failures; /* failed logins from one address within the window */
-    long window_seconds;
+    long account_failures; /* free failures of one (account, address) pair */
+    long address_failures; /* free failures of one address, all accounts */
+    long window_seconds;   /* the longest wait of an unknown pair */
+    long delay_max;        /* the longest wait of an account's unknown addresses; 0: 120 */
+    long delay_unit_ms;    /* the length of a policy second; 0: 1000 (tests shorten it) */
 };
-/* FM_ELIMIT, with *retry_after in seconds, while user or address has
- * failed too often within the window; FM_OK otherwise. */
+/* Whether user may try a password from addr (with device: the browser's
+ * device cookie, or NULL) now. FM_ELIMIT, with *retry_after_ms (> 0) and
+ * nothing counted, while a count says wait; else FM_OK, and the attempt is
+ * already counted as a failure (so that attempts in parallel cannot pass
+ * together): data_login_succeeded takes it back. */
 fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, const char *user,
-                         const char *addr, long *retry_after, struct fm_err *err);
-/* Counts a failure against both; a success clears the account's. */
+                         const char *addr, const char *device, int64_t *retry_after_ms,
+                         struct fm_err *err);
+/* The password was wrong: its waits run from now, the end of the check,
+ * rather than from its start. */
 fm_rc data_login_failed(struct data_db *db, const struct data_login_policy *p, const char *user,
-                        const char *addr, struct fm_err *err);
-fm_rc data_login_succeeded(struct data_db *db, const char *user, struct fm_err *err);
+                        const char *addr, const char *device, struct fm_err *err);
+/* The password was right: the attempt is no failure, its own count is
+ * cleared, and the address (and the device) is known from now on. */
+fm_rc data_login_succeeded(struct data_db *db, const struct data_login_policy *p,
+                           const char *user, const char *addr, const char *device,
+                           struct fm_err *err);
 
 /* ---- sessions and tokens ---------------------------------------------- */
 

@@ -230,12 +230,23 @@ static const char *const migrations[] = {
     " AND action NOT IN ('ack', 'dispute');"
     "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
     "  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;",
-    /* 9: parties and users are records in the log (party_add, user_add):
+    /* 9: login throttling as
+     * delays (users.c): one count of failures per key, a hash naming its
+     * kind ((account, address or device), account, address) and whose;
+     * the (account, address) and (account, device) pairs that have logged
+     * in, also hashed. Times in milliseconds. The lock-out's list goes. */
+    "DROP TABLE login_failures;"
+    "CREATE TABLE login_throttle ("
+    "  key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX login_throttle_at ON login_throttle (last_at);"
+    "CREATE TABLE login_known (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX login_known_at ON login_known (at);",
+    /* 10: parties and users are records in the log (party_add, user_add):
      * those that exist already get theirs at this upgrade, marked
      * found_at_upgrade (accounts_record_existing, called by migrate) */
     "SELECT 1;",
 };
-#define SCHEMA_ACCOUNTS_RECORDED 9
+#define SCHEMA_ACCOUNTS_RECORDED 10
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 int data_schema_version(void)

@@ -3,6 +3,7 @@
  * SHA-256 is stored, so a copy of the database logs nobody in. */
 #include "internal.h"
 
+#include <arpa/inet.h>
 #include <argon2.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* argon2id, OWASP's minimum: 19 MiB, 2 passes, 1 lane */
 #define PW_T_COST 2
@@ -498,91 +500,282 @@ fm_rc data_token_get(struct data_db *db, const char *token, struct data_viewer *
 
 /* ---- login throttling ------------------------------------------------- */
 
-/* Failures of key within the window, and when the oldest of them leaves it. */
-static fm_rc failures(struct data_db *db, const char *key, fm_time since, long *n, fm_time *oldest,
-                      struct fm_err *err)
+/* The policy is in data.h. Times are wall-clock milliseconds (they outlive
+ * the process); every length scales with the policy second. */
+#define LOGIN_FORGET 86400        /* policy seconds without a failure: a count is forgotten */
+#define LOGIN_KNOWN (30L * 86400) /* policy seconds a pair stays known after its last login */
+
+struct login_policy {
+    long pair_free, account_free, address_free;
+    int64_t unit_ms, pair_cap_ms, known_cap_ms, max_ms, forget_ms, known_ms;
+};
+
+static void login_policy(const struct data_login_policy *p, struct login_policy *q)
 {
-    *n = 0;
-    *oldest = 0;
+    q->unit_ms = p->delay_unit_ms > 0 ? p->delay_unit_ms : 1000;
+    q->pair_free = p->account_failures > 0 ? p->account_failures : 5;
+    q->account_free = 2 * q->pair_free;
+    q->address_free = p->address_failures > 0 ? p->address_failures : 50;
+    long max = p->delay_max > 0 ? p->delay_max : 120;
+    long pair = p->window_seconds > max ? p->window_seconds : max;
+    q->max_ms = max * q->unit_ms;
+    q->pair_cap_ms = pair * q->unit_ms;
+    q->known_cap_ms = max >= 4 ? max / 4 * q->unit_ms : q->unit_ms;
+    q->forget_ms = LOGIN_FORGET * q->unit_ms;
+    if (q->forget_ms < 2 * q->pair_cap_ms) q->forget_ms = 2 * q->pair_cap_ms;
+    q->known_ms = LOGIN_KNOWN * q->unit_ms;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What of addr counts: an IPv4 address; an IPv6 address's /64 (one host's
+ * privacy addresses, one site); an IPv4-mapped IPv6 address is its IPv4. */
+static void login_net(const char *addr, char out[64])
+{
+    unsigned char b[16];
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (addr && inet_pton(AF_INET6, addr, b) == 1) {
+        if (memcmp(b, mapped, sizeof mapped) == 0) {
+            snprintf(out, 64, "%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+        } else {
+            char hex[17];
+            fm_hex(b, 8, hex);
+            snprintf(out, 64, "%s/64", hex);
+        }
+        return;
+    }
+    snprintf(out, 64, "%s", addr ? addr : "");
+}
+
+/* A count's or a known pair's key: hex SHA-256 of its kind, account and
+ * address (or device), so that the table names neither (though anyone holding the file
+ * can still try every IPv4 address against it). */
+static void login_key(char kind, const char *user, const char *net, char out[65])
+{
+    size_t n = strlen(user) + strlen(net) + 64;
+    char *buf = fm_xmalloc(n);
+    int len = snprintf(buf, n, "fusionmap login %c %zu:%s %s", kind, strlen(user), user, net);
+    unsigned char d[32];
+    sha256(buf, (size_t)len, d);
+    fm_hex(d, 32, out);
+    free(buf);
+}
+
+struct login_count {
+    char key[65];
+    long free;
+    int64_t cap_ms;
+    long failures; /* within the forgetting time, else 0 */
+    int64_t last_ms;
+};
+
+static fm_rc login_count_read(struct data_db *db, struct login_count *c, int64_t now,
+                              int64_t forget_ms, struct fm_err *err)
+{
+    c->failures = 0;
+    c->last_ms = 0;
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT count(*), min(at) FROM login_failures WHERE key = ? AND at > ?",
-                          &st, err);
+    fm_rc rc = db_prepare(db, "SELECT failures, last_at FROM login_throttle WHERE key = ?", &st, err);
     if (rc) return rc;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, since);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *n = (long)sqlite3_column_int64(st, 0);
-        *oldest = sqlite3_column_int64(st, 1);
-    } else {
-        rc = db_fail(db, err, "login failures");
+    sqlite3_bind_text(st, 1, c->key, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW && now - sqlite3_column_int64(st, 1) <= forget_ms) {
+        c->failures = (long)sqlite3_column_int64(st, 0);
+        c->last_ms = sqlite3_column_int64(st, 1);
+    } else if (s != SQLITE_ROW && s != SQLITE_DONE) {
+        rc = db_fail(db, err, "login count");
     }
     sqlite3_finalize(st);
     return rc;
 }
 
-fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, const char *user,
-                         const char *addr, long *retry_after, struct fm_err *err)
+/* When the count lets the next attempt through: 1, 2, 4, ... units after
+ * the last failure once the free ones are spent, never more than its cap. */
+static int64_t login_count_until(const struct login_count *c, int64_t unit_ms)
 {
-    *retry_after = 0;
-    fm_time now = fm_time_now(), since = now - p->window_seconds;
-    char key[128];
-    const struct {
-        const char *kind, *value;
-        long max;
-    } keys[] = {{"user", user ? user : "", p->account_failures},
-                {"addr", addr ? addr : "", p->address_failures}};
-    for (size_t i = 0; i < 2; i++) {
-        long n;
-        fm_time oldest;
-        snprintf(key, sizeof key, "%s:%s", keys[i].kind, keys[i].value);
-        fm_rc rc = failures(db, key, since, &n, &oldest, err);
-        if (rc) return rc;
-        if (n >= keys[i].max) {
-            long wait = (long)(oldest + p->window_seconds - now);
-            *retry_after = wait > 1 ? wait : 1;
-            return fm_fail(err, FM_ELIMIT, NULL,
-                           "too many failed logins for this %s; try again in %ld s",
-                           i == 0 ? "account" : "address", *retry_after);
-        }
-    }
-    return FM_OK;
+    if (c->failures < c->free) return 0;
+    long k = c->failures - c->free;
+    int64_t d = k < 40 ? unit_ms << k : c->cap_ms;
+    return c->last_ms + (d < c->cap_ms ? d : c->cap_ms);
 }
 
-static fm_rc failure_row(struct data_db *db, const char *sql, const char *key, int64_t at,
-                         struct fm_err *err)
+/* Runs sql with key, a and b as its parameters in this order (key NULL:
+ * a and b only); a statement with fewer takes the first ones. */
+static fm_rc login_exec(struct data_db *db, const char *sql, const char *key, int64_t a, int64_t b,
+                        struct fm_err *err)
 {
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(db, sql, &st, err);
     if (rc) return rc;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, at);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "login failure");
+    int n = sqlite3_bind_parameter_count(st), i = 1;
+    if (key) sqlite3_bind_text(st, i++, key, -1, SQLITE_STATIC);
+    if (i <= n) sqlite3_bind_int64(st, i++, a);
+    if (i <= n) sqlite3_bind_int64(st, i, b);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "login throttling");
     sqlite3_finalize(st);
     return rc;
 }
 
-fm_rc data_login_failed(struct data_db *db, const struct data_login_policy *p, const char *user,
-                        const char *addr, struct fm_err *err)
+static fm_rc login_known(struct data_db *db, const char *key, int64_t since, int *known,
+                         struct fm_err *err)
 {
-    fm_time now = fm_time_now();
-    char k1[128], k2[128];
-    snprintf(k1, sizeof k1, "user:%s", user ? user : "");
-    snprintf(k2, sizeof k2, "addr:%s", addr ? addr : "");
-    fm_rc rc = db_begin(db, err);
+    *known = 0;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, "SELECT 1 FROM login_known WHERE key = ? AND at >= ?", &st, err);
     if (rc) return rc;
-    if ((rc = failure_row(db, "DELETE FROM login_failures WHERE ?1 = ?1 AND at <= ?2", "",
-                          now - p->window_seconds, err)) ||
-        (rc = failure_row(db, "INSERT INTO login_failures (key, at) VALUES (?, ?)", k1, now, err)) ||
-        (rc = failure_row(db, "INSERT INTO login_failures (key, at) VALUES (?, ?)", k2, now, err))) {
-        db_rollback(db);
-        return rc;
-    }
-    return db_commit(db, err);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, since);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) *known = 1;
+    else if (s != SQLITE_DONE) rc = db_fail(db, err, "login known");
+    sqlite3_finalize(st);
+    return rc;
 }
 
-fm_rc data_login_succeeded(struct data_db *db, const char *user, struct fm_err *err)
+/* The counts of one attempt: its own (the pair's, or the device's), the
+ * account's over its unknown addresses, the address's over all accounts. */
+enum { LC_OWN, LC_ACCOUNT, LC_ADDRESS, LC_N };
+
+struct login_attempt {
+    struct login_count c[LC_N];
+    char addr_known[65], device_known[65]; /* keys in login_known; "" without a device */
+    int known;  /* 0: neither; 1: the address; 2: the device has logged in to the account */
+};
+
+/* Keys and policy of user's attempt from addr with device (NULL: none);
+ * then, in the transaction, which of them is known, and so which count is
+ * its own. */
+static fm_rc login_attempt(struct data_db *db, const struct login_policy *q, const char *user,
+                           const char *addr, const char *device, int64_t now,
+                           struct login_attempt *t, struct fm_err *err)
 {
-    char key[128];
-    snprintf(key, sizeof key, "user:%s", user);
-    return failure_row(db, "DELETE FROM login_failures WHERE key = ?1 AND ?2 = ?2", key, 0, err);
+    char net[64];
+    login_net(addr, net);
+    if (!user) user = "";
+    login_key('k', user, net, t->addr_known);
+    t->device_known[0] = '\0';
+    if (device) login_key('K', user, device, t->device_known);
+    int a = 0, d = 0;
+    fm_rc rc = login_known(db, t->addr_known, now - q->known_ms, &a, err);
+    if (!rc && device) rc = login_known(db, t->device_known, now - q->known_ms, &d, err);
+    if (rc) return rc;
+    t->known = d ? 2 : a ? 1 : 0;
+    struct login_count *c = t->c;
+    if (t->known == 2)
+        login_key('d', user, device, c[LC_OWN].key);
+    else
+        login_key('p', user, net, c[LC_OWN].key);
+    c[LC_OWN].free = q->pair_free;
+    c[LC_OWN].cap_ms = t->known ? q->known_cap_ms : q->pair_cap_ms;
+    login_key('a', user, "", c[LC_ACCOUNT].key);
+    c[LC_ACCOUNT].free = q->account_free;
+    c[LC_ACCOUNT].cap_ms = q->max_ms;
+    login_key('n', "", net, c[LC_ADDRESS].key);
+    c[LC_ADDRESS].free = q->address_free;
+    c[LC_ADDRESS].cap_ms = q->max_ms;
+    return FM_OK;
+}
+
+#define LOGIN_UPSERT                                                                              \
+    "INSERT INTO login_throttle (key, failures, last_at) VALUES (?1, ?2, ?3)"                      \
+    " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at"
+
+fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, const char *user,
+                         const char *addr, const char *device, int64_t *retry_after_ms,
+                         struct fm_err *err)
+{
+    *retry_after_ms = 0;
+    struct login_policy q;
+    login_policy(p, &q);
+    int64_t now = wall_ms();
+    struct login_attempt t;
+    /* read, decide and count in one write transaction: attempts in
+     * parallel see each other's counts */
+    fm_rc rc = db_begin(db, err);
+    if (rc) return rc;
+    if ((rc = login_exec(db, "DELETE FROM login_throttle WHERE last_at < ?", NULL,
+                         now - q.forget_ms, 0, err)) ||
+        (rc = login_exec(db, "DELETE FROM login_known WHERE at < ?", NULL, now - q.known_ms, 0,
+                         err)) ||
+        (rc = login_attempt(db, &q, user, addr, device, now, &t, err)))
+        goto fail;
+    int64_t until = 0;
+    for (int i = 0; i < LC_N; i++) {
+        if ((rc = login_count_read(db, &t.c[i], now, q.forget_ms, err))) goto fail;
+        /* a known address or device waits for its own count only */
+        if (t.known && i != LC_OWN) continue;
+        int64_t u = login_count_until(&t.c[i], q.unit_ms);
+        if (u > until) until = u;
+    }
+    if (until > now) {
+        db_rollback(db); /* a refusal counts nothing: waits end */
+        *retry_after_ms = until - now;
+        return fm_fail(err, FM_ELIMIT, NULL, "too many failed logins; try again in %.3f s",
+                       (double)(until - now) / 1000.0);
+    }
+    /* counted as a failure now, taken back by data_login_succeeded; the
+     * account's count is of its unknown addresses only */
+    for (int i = 0; i < LC_N; i++)
+        if (!(t.known && i == LC_ACCOUNT) &&
+            (rc = login_exec(db, LOGIN_UPSERT, t.c[i].key, t.c[i].failures + 1, now, err)))
+            goto fail;
+    return db_commit(db, err);
+fail:
+    db_rollback(db);
+    return rc;
+}
+
+fm_rc data_login_failed(struct data_db *db, const struct data_login_policy *p, const char *user,
+                        const char *addr, const char *device, struct fm_err *err)
+{
+    struct login_policy q;
+    login_policy(p, &q);
+    int64_t now = wall_ms();
+    struct login_attempt t;
+    static const char restart[] =
+        "UPDATE login_throttle SET last_at = max(last_at, ?2) WHERE key = ?1";
+    fm_rc rc = db_begin(db, err);
+    if (rc) return rc;
+    if ((rc = login_attempt(db, &q, user, addr, device, now, &t, err)) ||
+        (rc = login_exec(db, restart, t.c[LC_OWN].key, now, 0, err)) ||
+        (rc = login_exec(db, restart, t.c[LC_ADDRESS].key, now, 0, err)) ||
+        (!t.known && (rc = login_exec(db, restart, t.c[LC_ACCOUNT].key, now, 0, err))))
+        goto fail;
+    return db_commit(db, err);
+fail:
+    db_rollback(db);
+    return rc;
+}
+
+fm_rc data_login_succeeded(struct data_db *db, const struct data_login_policy *p,
+                           const char *user, const char *addr, const char *device,
+                           struct fm_err *err)
+{
+    struct login_policy q;
+    login_policy(p, &q);
+    int64_t now = wall_ms();
+    struct login_attempt t;
+    static const char take_back[] =
+        "UPDATE login_throttle SET failures = max(failures - 1, 0) WHERE key = ?1";
+    static const char mark_known[] = "INSERT INTO login_known (key, at) VALUES (?1, ?2)"
+                                     " ON CONFLICT (key) DO UPDATE SET at = excluded.at";
+    fm_rc rc = db_begin(db, err);
+    if (rc) return rc;
+    if ((rc = login_attempt(db, &q, user, addr, device, now, &t, err)) ||
+        (rc = login_exec(db, "DELETE FROM login_throttle WHERE key = ?1", t.c[LC_OWN].key, 0, 0,
+                         err)) ||
+        (rc = login_exec(db, take_back, t.c[LC_ADDRESS].key, 0, 0, err)) ||
+        (!t.known && (rc = login_exec(db, take_back, t.c[LC_ACCOUNT].key, 0, 0, err))) ||
+        (rc = login_exec(db, mark_known, t.addr_known, now, 0, err)) ||
+        (device && (rc = login_exec(db, mark_known, t.device_known, now, 0, err))))
+        goto fail;
+    return db_commit(db, err);
+fail:
+    db_rollback(db);
+    return rc;
 }

@@ -117,6 +117,33 @@ static void set_session_cookie(struct req *r, const char *id, long max_age)
     srv_add_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
 }
 
+/* The browser's device cookie: 256 random bits, set at each login and sent
+ * back only to /login, so that a browser that has logged in to an account
+ * before is not held up by others' wrong passwords, even from its own
+ * (shared) address. NULL unless well-formed. */
+#define DEVICE_COOKIE "fm_device"
+#define DEVICE_MAX_AGE (30L * 86400)
+
+static const char *device_cookie(struct req *r)
+{
+    const char *d = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, DEVICE_COOKIE);
+    if (!d || strlen(d) != DATA_SECRET_LEN - 1) return NULL;
+    for (const char *c = d; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'))) return NULL;
+    return d;
+}
+
+/* Sends device as the device cookie (after the session's: clients that
+ * read the first Set-Cookie find the session's). */
+static void set_device_cookie(struct req *r, const char *device)
+{
+    char cookie[200];
+    snprintf(cookie, sizeof cookie,
+             DEVICE_COOKIE "=%s; Path=/login; HttpOnly; SameSite=Strict; Max-Age=%ld%s", device,
+             DEVICE_MAX_AGE, srv_tls(r) ? "; Secure" : "");
+    srv_add_header(r, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+}
+
 int h_login(struct req *r, const char *const *p, int n)
 {
     (void)p, (void)n;
@@ -153,17 +180,20 @@ int h_login(struct req *r, const char *const *p, int n)
     }
     char addr[64];
     srv_client_addr(r, addr, sizeof addr);
-    long retry_after;
-    fm_rc rc = data_login_allowed(r->db, &srv_cfg(r)->login, user, addr, &retry_after, &err);
+    int64_t retry_ms;
+    const char *device = device_cookie(r);
+    fm_rc rc =
+        data_login_allowed(r->db, &srv_cfg(r)->login, user, addr, device, &retry_ms, &err);
     if (!rc) rc = data_user_check(r->db, user, password, &v, &err);
     if (rc == FM_EUNAUTH) {
         struct fm_err e2;
-        data_login_failed(r->db, &srv_cfg(r)->login, user, addr, &e2);
+        if (data_login_failed(r->db, &srv_cfg(r)->login, user, addr, device, &e2))
+            fm_log(FM_LOG_WARN, "login of %s: throttling not updated: %s", user, e2.msg);
         fm_log(FM_LOG_WARN, "login failed: %s from %s", user, addr);
     }
     if (rc == FM_ELIMIT) {
         char ra[24];
-        snprintf(ra, sizeof ra, "%ld", retry_after);
+        snprintf(ra, sizeof ra, "%lld", (long long)((retry_ms + 999) / 1000));
         srv_add_header(r, "Retry-After", ra);
         fm_log(FM_LOG_WARN, "login refused (throttled): %s from %s", user, addr);
     }
@@ -171,7 +201,15 @@ int h_login(struct req *r, const char *const *p, int n)
         ret = srv_problem(r, rc, &err);
         goto done;
     }
-    data_login_succeeded(r->db, v.user, &err);
+    char new_device[DATA_SECRET_LEN];
+    unsigned char raw[(DATA_SECRET_LEN - 1) / 2];
+    if (!device && fm_random(raw, sizeof raw) == FM_OK) {
+        fm_hex(raw, sizeof raw, new_device);
+        device = new_device;
+    }
+    struct fm_err e2;
+    if (data_login_succeeded(r->db, &srv_cfg(r)->login, user, addr, device, &e2))
+        fm_log(FM_LOG_WARN, "login of %s: throttling not updated: %s", user, e2.msg);
     /* a new id at every login; the old session, if any, ends */
     const char *old = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
     if (old) data_session_end(r->db, old, &err);
@@ -181,6 +219,7 @@ int h_login(struct req *r, const char *const *p, int n)
         goto done;
     }
     set_session_cookie(r, id, srv_cfg(r)->session.absolute_seconds);
+    if (device) set_device_cookie(r, device);
     fm_log(FM_LOG_INFO, "login: %s (%s, %s)", v.user, v.party, data_role_name(v.role));
     if (is_form) {
         srv_add_header(r, MHD_HTTP_HEADER_LOCATION, "/");

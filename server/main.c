@@ -14,8 +14,12 @@ static const char usage[] =
     "                   [--threads N] [--max-body BYTES] [--max-vertices N]\n"
     "                   [--max-connections N] [--max-per-ip N] [--timeout SECONDS]\n"
     "                   [--public-url URL] [--session-idle S] [--session-max S]\n"
-    "                   [--login-failures N] [--tls-cert PEM --tls-key PEM]\n"
-    "                   [--max-import-features N]\n"
+    "                   [--login-failures N] [--login-delay-max S] [--login-delay-unit-ms MS]\n"
+    "                   [--tls-cert PEM --tls-key PEM] [--max-import-features N]\n"
+    "                   (logins: after N (5) failures of one account from one address,\n"
+    "                   waits of 1, 2, 4, ... s; at most S (120) s for the account's new\n"
+    "                   addresses together, S/4 for an address or browser it has logged\n"
+    "                   in from; MS (1000): the length of that second, for tests)\n"
     "  fusionmap party add CODE --name NAME --colour #RRGGBB --kind side|supervisor [--db FILE]\n"
     "  fusionmap user add NAME --party P --role liaison|supervisor|viewer|admin\n"
     "                   [--password-stdin] [--db FILE]   (else prints a generated password)\n"
@@ -77,6 +81,8 @@ static int cmd_serve(int argc, char **argv)
         {"public-url", required_argument, 0, 'u'},   {"basemap", required_argument, 0, 'm'},
         {"session-idle", required_argument, 0, 's'}, {"session-max", required_argument, 0, 'S'},
         {"login-failures", required_argument, 0, 'L'},
+        {"login-delay-max", required_argument, 0, 'X'},
+        {"login-delay-unit-ms", required_argument, 0, 'U'},
         {"tls-cert", required_argument, 0, 'c'},     {"tls-key", required_argument, 0, 'k'},
         {"max-import-features", required_argument, 0, 'F'},
         {0, 0, 0, 0}};
@@ -129,6 +135,14 @@ static int cmd_serve(int argc, char **argv)
             if (!parse_num(optarg, 1, 100000, &v, "--login-failures")) return 2;
             cfg.login.account_failures = v;
             cfg.login.address_failures = 10 * v;
+            break;
+        case 'X':
+            if (!parse_num(optarg, 1, 3600, &v, "--login-delay-max")) return 2;
+            cfg.login.delay_max = v;
+            break;
+        case 'U':
+            if (!parse_num(optarg, 1, 60000, &v, "--login-delay-unit-ms")) return 2;
+            cfg.login.delay_unit_ms = v;
             break;
         case 'F':
             if (!parse_num(optarg, 1, 10000000, &v, "--max-import-features")) return 2;
