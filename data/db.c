@@ -241,7 +241,12 @@ static const char *const migrations[] = {
     "CREATE INDEX login_throttle_at ON login_throttle (last_at);"
     "CREATE TABLE login_known (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX login_known_at ON login_known (at);",
+    /* 10: parties and users are records in the log (party_add, user_add):
+     * those that exist already get theirs at this upgrade, marked
+     * found_at_upgrade (accounts_record_existing, called by migrate) */
+    "SELECT 1;",
 };
+#define SCHEMA_ACCOUNTS_RECORDED 10
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
 int data_schema_version(void)
@@ -395,6 +400,7 @@ static fm_rc migrate(struct data_db *db, struct fm_err *err)
         fm_log(FM_LOG_INFO, "migrating the database schema to version %d", v + 1);
         if ((rc = db_exec(db, migrations[v], err))) goto fail;
     }
+    if (have < SCHEMA_ACCOUNTS_RECORDED && (rc = accounts_record_existing(db, err))) goto fail;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
     if ((rc = db_exec(db, sql, err))) goto fail;

@@ -229,4 +229,24 @@ void sha256(const void *p, size_t n, unsigned char out[32]);
 /* hex(SHA-256(s)) into out (65 bytes). */
 void sha256_hex(const char *s, char out[65]);
 
+/* ---- parties and users as records (users.c) ---------------------------- */
+
+/* Appends a "party_add" record for every party and a "user_add" for every
+ * user in the tables, each marked "found_at_upgrade": for a database made
+ * before accounts were recorded (db.c calls it once, in the migration to
+ * schema 8, inside its transaction). */
+fm_rc accounts_record_existing(struct data_db *db, struct fm_err *err);
+
+/* ---- replaying the log against the state (replay.c) --------------------- */
+
+/* Replays the log and compares every table the server acts on with what
+ * it says (item versions, items, acknowledgements, conflicts, parties,
+ * users, the event rows' visibility flags, the picture's caches). Run
+ * after the chain and the cross-check passed; last is the last record.
+ * On the first difference sets *bad (the record the row disagrees with,
+ * or last + 1 for a row no record tells) and err->msg naming the table,
+ * row and column with both values; err->pointer names only where (no
+ * values: they may be a draft). FM_OK unless the check itself failed. */
+fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err *err);
+
 #endif

@@ -51,16 +51,102 @@ fm_rc data_role_parse(const char *s, enum data_role *out)
     return FM_EINVAL;
 }
 
+/* ---- parties and users as records in the log ---------------------------- */
+
+/* Who writes the records of accounts: the command line and the admin
+ * API alike (an admin is not a party to the map). */
+static const struct data_viewer accounts_actor = {0, "system", "", DATA_ROLE_ADMIN};
+
+/* A party's public fields as the JSON text its record holds (malloc). */
+static char *party_text(const char *code, const char *name, const char *colour, const char *kind,
+                        int found)
+{
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "code", code, "name", name, "colour", colour,
+                          "kind", kind);
+    if (found) json_object_set_new(j, "found_at_upgrade", json_true());
+    char *t = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return t;
+}
+
+/* A user's public fields (never the password hash) as JSON text (malloc). */
+static char *user_text(int64_t id, const char *name, const char *party, const char *role,
+                       fm_time created_at, int found)
+{
+    char at[FM_TIME_STAMP_LEN];
+    fm_time_format(created_at, at);
+    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)id, "name", name, "party",
+                          party, "role", role, "created_at", at);
+    if (found) json_object_set_new(j, "found_at_upgrade", json_true());
+    char *t = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(j);
+    return t;
+}
+
+/* The records of accounts are the operator's: no party reads them through
+ * the log or the stream (owner-only, of no owner); `events export` and
+ * verify see them. */
+static fm_rc user_record(struct data_db *db, const char *action, int64_t id, const char *before,
+                         const char *after, fm_time at, struct fm_err *err)
+{
+    return events_append_ex(db, &accounts_actor, action, "users", id, 0, before, after, NULL,
+                            before != NULL, 1, at, err);
+}
+
+static fm_rc party_record(struct data_db *db, const char *action, const char *before,
+                          const char *after, fm_time at, struct fm_err *err)
+{
+    return events_append_ex(db, &accounts_actor, action, "parties", 0, 0, before, after, NULL,
+                            before != NULL, 1, at, err);
+}
+
+fm_rc accounts_record_existing(struct data_db *db, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_time now = fm_time_now();
+    fm_rc rc = db_prepare(db, "SELECT code, name, colour, kind FROM parties ORDER BY code", &st,
+                          err);
+    if (rc) return rc;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        char *t = party_text(db_text(st, 0), db_text(st, 1), db_text(st, 2), db_text(st, 3), 1);
+        rc = party_record(db, "party_add", NULL, t, now, err);
+        free(t);
+    }
+    sqlite3_finalize(st);
+    if (rc) return rc;
+    if ((rc = db_prepare(db, "SELECT id, name, party, role, created_at FROM users ORDER BY id", &st,
+                         err)))
+        return rc;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        char *t = user_text(sqlite3_column_int64(st, 0), db_text(st, 1), db_text(st, 2),
+                            db_text(st, 3), sqlite3_column_int64(st, 4), 1);
+        rc = user_record(db, "user_add", sqlite3_column_int64(st, 0), NULL, t, now, err);
+        free(t);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 fm_rc data_party_add(struct data_db *db, const char *code, const char *name, const char *colour,
                      const char *kind, struct fm_err *err)
 {
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "INSERT INTO parties (code, name, colour, kind) VALUES (?,?,?,?)"
-                          " ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
-                          " colour = excluded.colour, kind = excluded.kind",
-                          &st, err);
-    if (rc) return rc;
+    char *before = NULL, *after = party_text(code, name, colour, kind, 0);
+    fm_rc rc = db_begin(db, err);
+    if (rc) goto done;
+    if ((rc = db_prepare(db, "SELECT name, colour, kind FROM parties WHERE code = ?", &st, err)))
+        goto fail;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        before = party_text(code, db_text(st, 0), db_text(st, 1), db_text(st, 2), 0);
+    sqlite3_finalize(st);
+    if (before && !strcmp(before, after)) goto fail; /* unchanged: nothing to write */
+    if ((rc = db_prepare(db,
+                         "INSERT INTO parties (code, name, colour, kind) VALUES (?,?,?,?)"
+                         " ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
+                         " colour = excluded.colour, kind = excluded.kind",
+                         &st, err)))
+        goto fail;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, colour, -1, SQLITE_STATIC);
@@ -72,6 +158,18 @@ fm_rc data_party_add(struct data_db *db, const char *code, const char *name, con
                  : db_fail(db, err, "party add");
     }
     sqlite3_finalize(st);
+    if (!rc)
+        rc = party_record(db, before ? "party_change" : "party_add", before, after, fm_time_now(),
+                          err);
+    if (!rc) {
+        rc = db_commit(db, err);
+        goto done;
+    }
+fail:
+    db_rollback(db);
+done:
+    free(before);
+    free(after);
     return rc;
 }
 
@@ -121,17 +219,22 @@ fm_rc data_user_add(struct data_db *db, const char *name, const char *party, enu
         return fm_fail(err, FM_EINTERNAL, NULL, "argon2: %s", argon2_error_message(a));
 
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "INSERT INTO users (name, party, role, pwhash, created_at)"
-                          " SELECT ?1, ?2, ?3, ?4, ?5"
-                          " WHERE EXISTS (SELECT 1 FROM parties WHERE code = ?2)",
-                          &st, err);
+    fm_rc rc = db_begin(db, err);
     if (rc) return rc;
+    if ((rc = db_prepare(db,
+                         "INSERT INTO users (name, party, role, pwhash, created_at)"
+                         " SELECT ?1, ?2, ?3, ?4, ?5"
+                         " WHERE EXISTS (SELECT 1 FROM parties WHERE code = ?2)",
+                         &st, err))) {
+        db_rollback(db);
+        return rc;
+    }
+    fm_time now = fm_time_now();
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, data_role_name(role), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, encoded, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, fm_time_now());
+    sqlite3_bind_int64(st, 5, now);
     int s = sqlite3_step(st);
     if (s == SQLITE_CONSTRAINT)
         rc = fm_fail(err, FM_ECONFLICT, "name", "user %s exists already", name);
@@ -140,6 +243,14 @@ fm_rc data_user_add(struct data_db *db, const char *name, const char *party, enu
     else if (sqlite3_changes(db->h) == 0)
         rc = fm_fail(err, FM_EINVAL, "party", "no party %s", party);
     sqlite3_finalize(st);
+    if (!rc) {
+        int64_t id = sqlite3_last_insert_rowid(db->h);
+        char *after = user_text(id, name, party, data_role_name(role), now, 0);
+        rc = user_record(db, "user_add", id, NULL, after, now, err);
+        free(after);
+    }
+    if (!rc) return db_commit(db, err);
+    db_rollback(db);
     return rc;
 }
 

@@ -41,8 +41,10 @@ broken_at() {
     echo "# $out"
     [[ $out == "BROKEN at record $2 "* ]]
 }
-db=$(tamper edit "UPDATE events SET after = replace(after, 'Range North', 'Range South') WHERE seq = 1")
-check "1. an edited record is found at that record (1)" 'broken_at "$db" 1'
+# the first item's record (the parties' and users' own come before it)
+R=$(sqlite3 "$FM_DB" "SELECT min(seq) FROM events WHERE action = 'create'")
+db=$(tamper edit "UPDATE events SET after = replace(after, 'Range North', 'Range South') WHERE seq = $R")
+check "1. an edited record is found at that record ($R)" 'broken_at "$db" $R'
 db=$(tamper bytes "UPDATE events SET user = CAST(X'6c69ff61' AS TEXT) WHERE seq = 2")
 check "1b. a record given bytes that are not UTF-8 is found at that record (2), no crash" 'broken_at "$db" 2'
 db=$(tamper delete "DELETE FROM events WHERE seq = 5")
@@ -91,6 +93,6 @@ check "   and an earlier export names the same record" \
 head -n 3 "$FM_TMP/export.jsonl" >"$FM_TMP/short.jsonl"
 check "an export cut short is found too" '! "$FUSIONMAP" events verify --file "$FM_TMP/short.jsonl" >/dev/null'
 sed 's/Range North/Range South/' "$FM_TMP/export.jsonl" >"$FM_TMP/edited.jsonl"
-check "an edited export is found at the edited record (1)" \
-    'out=$("$FUSIONMAP" events verify --file "$FM_TMP/edited.jsonl"); [[ $out == "BROKEN at record 1 "* ]]'
+check "an edited export is found at the edited record ($R)" \
+    'out=$("$FUSIONMAP" events verify --file "$FM_TMP/edited.jsonl"); [[ $out == "BROKEN at record $R "* ]]'
 finish

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 /* What record_hash hashed before: jansson's text, or NULL. */
 static char *jansson_text(const struct record *r)
@@ -81,6 +82,99 @@ static int64_t number(void)
     return next() % 3 == 0 ? edges[next() % 7] : (int64_t)next() * 7919 - 50000000;
 }
 
+/* verify's answer on db: 0 for intact, else the bad record (err->msg) */
+static int64_t verified(struct data_db *db, struct fm_err *err)
+{
+    int64_t bad = -1, count;
+    fm_rc rc = data_events_verify(db, &bad, &count, err);
+    return rc ? -1 : bad;
+}
+
+static long records(struct data_db *db, const char *where)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM events WHERE %s", where);
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Parties and users are records, and verify replays them (replay.c). */
+static void accounts(void)
+{
+    /* the visibility rule verify compares the flags with */
+    CHECK(vis_owner_only("draft", 0) == 1 && vis_owner_only("draft", 1) == 1, "a draft: owner-only");
+    CHECK(vis_owner_only("withdrawn", 1) == 1 && vis_owner_only("withdrawn", 0) == 0,
+          "a withdrawal: as the version it withdraws");
+    CHECK(vis_owner_only("proposed", 1) == 0 && vis_owner_only("active", 0) == 0,
+          "anything else: everyone's");
+
+    char path[] = "/tmp/test_events_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0, "a temporary file");
+    if (fd < 0) return;
+    close(fd);
+    unlink(path);
+    struct data_db *db;
+    struct fm_err err;
+    fm_err_clear(&err);
+    CHECK(data_open(path, &db, &err) == FM_OK, "open: %s", err.msg);
+    CHECK(data_party_add(db, "A", "Side A", "#112233", "side", &err) == FM_OK, "party A: %s",
+          err.msg);
+    CHECK(data_party_add(db, "A", "Side A", "#112233", "side", &err) == FM_OK &&
+              records(db, "collection = 'parties'") == 1,
+          "the same party again writes nothing");
+    CHECK(data_party_add(db, "A", "Side A", "#445566", "side", &err) == FM_OK &&
+              records(db, "action = 'party_change' AND before IS NOT NULL") == 1,
+          "a changed party is a party_change with its before");
+    CHECK(data_party_add(db, "X", "X", "#000000", "nonsense", &err) == FM_EINVAL &&
+              records(db, "collection = 'parties'") == 2,
+          "a refused party writes no record");
+    CHECK(data_user_add(db, "anna", "A", DATA_ROLE_LIAISON, "secret", &err) == FM_OK, "user: %s",
+          err.msg);
+    CHECK(data_user_add(db, "anna", "A", DATA_ROLE_ADMIN, "secret", &err) == FM_ECONFLICT &&
+              records(db, "collection = 'users'") == 1,
+          "a refused user writes no record");
+    CHECK(records(db, "collection = 'users' AND after LIKE '%argon2%'") == 0,
+          "no password hash in the record");
+    CHECK(verified(db, &err) == 0, "intact: %s", err.msg);
+
+    /* a role change, as a role-changing function would record it */
+    const struct data_viewer sys = {0, "system", "", DATA_ROLE_ADMIN};
+    sqlite3_exec(db->h, "UPDATE users SET role = 'supervisor' WHERE name = 'anna'", NULL, NULL, NULL);
+    int64_t bad = verified(db, &err);
+    CHECK(bad > 0 && strstr(err.msg, "users row anna: column role is supervisor, the log says liaison"),
+          "a role changed in the file is named: %s", err.msg);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db->h,
+                       "SELECT json_set(after, '$.role', 'supervisor') FROM events"
+                       " WHERE action = 'user_add'", -1, &st, NULL);
+    sqlite3_step(st);
+    char *after = fm_xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    CHECK(db_begin(db, &err) == FM_OK &&
+              events_append_ex(db, &sys, "user_role", "users", 1, 0, "{}", after, NULL, 1, 1,
+                               fm_time_now(), &err) == FM_OK &&
+              db_commit(db, &err) == FM_OK,
+          "a user_role record: %s", err.msg);
+    free(after);
+    CHECK(verified(db, &err) == 0, "with its user_role record, the new role verifies: %s", err.msg);
+    sqlite3_exec(db->h, "UPDATE parties SET colour = '#112233' WHERE code = 'A'", NULL, NULL, NULL);
+    CHECK(verified(db, &err) > 0 &&
+              strstr(err.msg, "parties row A: column colour is #112233, the log says #445566"),
+          "a party's old colour put back is named: %s", err.msg);
+    data_close(db);
+    unlink(path);
+    char side[sizeof path + 8];
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+}
+
 int main(void)
 {
     const char *env = getenv("FM_SEED");
@@ -143,5 +237,6 @@ int main(void)
     free(a);
     r.owner = "\xff";
     CHECK(record_hash(zero_hash, &r, h2) == -1 && h2[0] == '\0', "a text not UTF-8 is refused");
+    accounts();
     return SUMMARY();
 }
