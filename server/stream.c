@@ -106,6 +106,7 @@ struct srv_streams {
     unsigned live; /* streams neither dead nor dropped */
     long heartbeat_ms;
     long stall_ms;
+    long horizon;
     struct stream *head;
 };
 
@@ -134,7 +135,9 @@ static void put_n(struct stream *s, const char *text, size_t n)
 {
     if (s->ending || n == 0) return;
     size_t left = pending(s);
-    if (s->out_pos > 0) { /* what was taken goes: keep the queue at the front */
+    if (s->out_pos > 0 && (s->out_pos >= left || s->out.len + n >= s->out.alloc)) {
+        /* what was taken goes, when it is most of the buffer or the buffer
+         * is full: the queue moves to the front */
         memmove(s->out.data, s->out.data + s->out_pos, left);
         s->out.len = left;
         s->out_pos = 0;
@@ -529,6 +532,9 @@ fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, stru
     if (env && fm_parse_long(env, 50, 3600000, &v) == FM_OK) h->heartbeat_ms = v;
     env = getenv("FM_STREAM_MAX");
     if (env && fm_parse_long(env, 1, 100000, &v) == FM_OK) h->max_streams = (unsigned)v;
+    h->horizon = STREAM_HORIZON;
+    env = getenv("FM_STREAM_HORIZON"); /* tests shorten it */
+    if (env && fm_parse_long(env, 1, 100000000, &v) == FM_OK) h->horizon = v;
     h->stall_ms = STREAM_STALL_MS;
     env = getenv("FM_STREAM_STALL_MS");
     if (env && fm_parse_long(env, 100, 3600000, &v) == FM_OK) h->stall_ms = v;
@@ -669,7 +675,7 @@ int h_events(struct req *r, const char *const *p, int n)
         fm_buf_adds(&s->out, line);
         s->since = last;
         s->id_sent = last;
-    } else if (since > last || last - since > STREAM_HORIZON) {
+    } else if (since > last || last - since > h->horizon) {
         /* ahead of the log (a new database) or too far behind: reload */
         snprintf(line, sizeof line, "id: %" PRId64 "\nevent: reset\ndata: {\"last\":%" PRId64 "}\n\n",
                  last, last);

@@ -10,9 +10,14 @@ fm_start --demo --max-connections 1200 --max-per-ip 1200
 py() {
     /usr/bin/python3 "$(dirname "$0")/streams.py" "$FM_URL" "$FM_DB" "$FM_PID" "$1"
 }
-for part in resume logout slow; do
-    echo "# $part"
+for part in ${FM_STREAM_PARTS:-resume logout slow horizon}; do # FM_STREAM_PARTS picks some
+    if [ "$part" = horizon ]; then # the same log, a server with a short horizon
+        fm_stop
+        FM_STREAM_HORIZON=1000 fm_start --max-connections 1200 --max-per-ip 1200
+    fi
+    t0=$(date +%s)
     out=$(py $part 2>&1)
+    echo "# $part ($(($(date +%s) - t0)) s)"
     echo "$out"
     FM_PASSED=$((FM_PASSED + $(grep -c '^ok - ' <<<"$out")))
     FM_FAILED=$((FM_FAILED + $(grep -c '^FAIL - ' <<<"$out")))
