@@ -62,7 +62,7 @@
 #include <time.h>
 
 #define STREAM_HORIZON 10000      /* events a client may be behind before a reset */
-#define STREAM_BATCH 200          /* records read per query */
+#define STREAM_BATCH 200          /* records read per query, at most */
 #define STREAM_REFILL (16 << 10)  /* refill a queue holding less than this */
 #define STREAM_CHUNK (16 << 10)   /* about this much text per refill step */
 #define STREAM_HARD_CAP (64 << 20) /* no queue past this (one huge event at most) */
@@ -107,6 +107,7 @@ struct srv_streams {
     long heartbeat_ms;
     long stall_ms;
     long horizon;
+    size_t event_bytes; /* a rendered event's size, a running mean (hub only) */
     struct stream *head;
 };
 
@@ -265,7 +266,12 @@ static const struct memo *chunk_for(struct data_db *db, struct stream *s, struct
     struct fm_err err;
     json_t *events;
     int64_t scanned;
-    if (data_events_scan(db, &s->viewer, s->since, STREAM_BATCH, &events, &scanned, &err) !=
+    /* every record read that the viewer may see is parsed and rendered:
+     * read about twice what fills a chunk, not STREAM_BATCH large events */
+    struct srv_streams *h = s->hub;
+    size_t rows = 2 * STREAM_CHUNK / (h->event_bytes ? h->event_bytes : 1);
+    rows = rows < 8 ? 8 : rows > STREAM_BATCH ? STREAM_BATCH : rows;
+    if (data_events_scan(db, &s->viewer, s->since, (long)rows, &events, &scanned, &err) !=
         FM_OK) {
         fm_log(FM_LOG_ERROR, "events stream: %s", err.msg);
         return NULL;
@@ -287,6 +293,7 @@ static const struct memo *chunk_for(struct data_db *db, struct stream *s, struct
         char *text = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(15));
         json_int_t seq = json_integer_value(json_object_get(e, "seq"));
         if (text) {
+            size_t before = m->text.len;
             FM_BUF_LIT(&m->text, "id: ");
             fm_buf_int(&m->text, seq);
             FM_BUF_LIT(&m->text, "\ndata: ");
@@ -294,6 +301,7 @@ static const struct memo *chunk_for(struct data_db *db, struct stream *s, struct
             FM_BUF_LIT(&m->text, "\n\n");
             free(text);
             m->last_id = seq;
+            h->event_bytes = (h->event_bytes * 7 + (m->text.len - before)) / 8;
         }
         if (m->text.len >= STREAM_CHUNK && i + 1 < n) {
             /* enough for one step: the rest is read again next time */
@@ -532,6 +540,7 @@ fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, stru
     if (env && fm_parse_long(env, 50, 3600000, &v) == FM_OK) h->heartbeat_ms = v;
     env = getenv("FM_STREAM_MAX");
     if (env && fm_parse_long(env, 1, 100000, &v) == FM_OK) h->max_streams = (unsigned)v;
+    h->event_bytes = 1024;
     h->horizon = STREAM_HORIZON;
     env = getenv("FM_STREAM_HORIZON"); /* tests shorten it */
     if (env && fm_parse_long(env, 1, 100000000, &v) == FM_OK) h->horizon = v;
