@@ -294,11 +294,18 @@ fm_rc data_events_last(struct data_db *db, int64_t *out, struct fm_err *err);
  * store knows that this process wrote nothing meanwhile. Other processes'
  * writes do not move it. */
 uint64_t data_write_generation(void);
-/* Events after seq `since` that v may see, at most limit, as a JSON array
- * of {seq, at, user, party, action, collection, item, version, hash,
- * before, after}. OUT *out. */
+/* The events v may see among the (at most) `limit` records after seq
+ * `since`, as a JSON array of {seq, at, user, party, action, collection,
+ * item, version, hash, before, after}. `limit` counts records read, seen or
+ * not: fewer events than limit does not mean the end of the log. OUT *out. */
 fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t since,
                         long limit, json_t **out, struct fm_err *err);
+/* The same, and OUT *scanned (may be NULL): the sequence number of the last
+ * record read (since when none was): every event v may see in (since,
+ * *scanned] is in *out, so a reader continues from *scanned, and *scanned
+ * == since means there was nothing after since. */
+fm_rc data_events_scan(struct data_db *db, const struct data_viewer *v, int64_t since,
+                       long limit, json_t **out, int64_t *scanned, struct fm_err *err);
 /* Checks the hash chain, and that every record of an item version holds
  * that version and every version has its record. *bad_seq is 0 when
  * intact, else the first bad record, with the reason in err->msg. *count

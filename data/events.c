@@ -263,10 +263,12 @@ static void record_from_row(sqlite3_stmt *st, struct record *r)
     r->after = sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL : db_text(st, 10);
 }
 
-fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t since,
-                        long limit, json_t **out, struct fm_err *err)
+fm_rc data_events_scan(struct data_db *db, const struct data_viewer *v, int64_t since,
+                       long limit, json_t **out, int64_t *scanned, struct fm_err *err)
 {
     *out = NULL;
+    if (scanned) *scanned = since;
+    int64_t read_to = since; /* the last row read, seen or not */
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(db,
                           "SELECT " EVENT_COLUMNS " FROM events WHERE seq > ? ORDER BY seq"
@@ -281,6 +283,7 @@ fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         struct record r;
         record_from_row(st, &r);
+        read_to = r.seq;
         int own = r.owner && vp && strcmp(r.owner, vp) == 0;
         if (sqlite3_column_int(st, 14) && !own) continue; /* a draft of another party */
         const char *before = sqlite3_column_int(st, 13) && !own ? NULL : r.before;
@@ -300,9 +303,16 @@ fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t
         json_decref(arr);
     } else {
         *out = arr;
+        if (scanned) *scanned = read_to;
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t since,
+                        long limit, json_t **out, struct fm_err *err)
+{
+    return data_events_scan(db, v, since, limit, out, NULL, err);
 }
 
 /* ---- verification ----------------------------------------------------- */

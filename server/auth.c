@@ -238,7 +238,10 @@ int h_logout(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     struct fm_err err;
     const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
-    if (sid) data_session_end(r->db, sid, &err);
+    if (sid) {
+        data_session_end(r->db, sid, &err);
+        srv_streams_end_session(srv_streams_of(r), sid);
+    }
     set_session_cookie(r, "", 0);
     return srv_reply_empty(r, 204);
 }

@@ -14,11 +14,40 @@ int h_events_log(struct req *r, const char *const *p, int n)
         return srv_problem_status(r, 400, "since must be a sequence number (0 or more)", "since");
     if ((s = srv_arg(r, "limit")) && fm_parse_long(s, 1, 10000, &limit))
         return srv_problem_status(r, 400, "limit must be from 1 to 10000", "limit");
+    /* up to `limit` events the caller may see: the store reads records, seen
+     * or not, so read on until enough are seen or the log ends; `last` is
+     * how far the answer covers (continue with since=last) */
     struct fm_err err;
-    json_t *events;
-    fm_rc rc = data_events_since(r->db, &r->viewer, since, limit, &events, &err);
-    if (rc) return srv_problem(r, rc, &err);
-    return srv_reply_json(r, 200, NULL, json_pack("{s:o}", "events", events));
+    json_t *events = json_array();
+    int64_t at = since;
+    long chunk = limit < 1000 ? 1000 : limit;
+    for (;;) {
+        json_t *part;
+        int64_t scanned;
+        fm_rc rc = data_events_scan(r->db, &r->viewer, at, chunk, &part, &scanned, &err);
+        if (rc) {
+            json_decref(events);
+            return srv_problem(r, rc, &err);
+        }
+        size_t i;
+        json_t *e;
+        int full = 0;
+        json_array_foreach(part, i, e) {
+            json_array_append(events, e);
+            if ((long)json_array_size(events) == limit) {
+                /* full: the answer covers up to this event */
+                scanned = json_integer_value(json_object_get(e, "seq"));
+                full = 1;
+                break;
+            }
+        }
+        json_decref(part);
+        int end = scanned == at; /* nothing after `at` */
+        at = scanned;
+        if (full || end) break;
+    }
+    return srv_reply_json(r, 200, NULL,
+                          json_pack("{s:o,s:I}", "events", events, "last", (json_int_t)at));
 }
 
 int h_events_verify(struct req *r, const char *const *p, int n)

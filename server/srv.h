@@ -182,6 +182,9 @@ struct srv_streams;
 fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, struct fm_err *err);
 /* Something was written: wake the streams. Any thread; takes NULL. */
 void srv_streams_notify(struct srv_streams *h);
+/* The cookie session `session` has ended (logout): its streams get nothing
+ * more from now on and end at once. Any thread; takes NULL. */
+void srv_streams_end_session(struct srv_streams *h, const char *session);
 /* Stops the hub and resumes every suspended stream so that it ends; call
  * before MHD_stop_daemon. */
 void srv_streams_shutdown(struct srv_streams *h);

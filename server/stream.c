@@ -4,27 +4,48 @@
  * stream has nothing to send its connection is suspended, so hundreds of
  * idle streams hold no worker thread. One hub thread with its own database
  * connection does the rest: woken by srv_streams_notify (after a write), by
- * a new stream, by a poll of the log (writes from other processes), or by
- * the heartbeat clock, it reads the events each stream may see
- * (data_events_since with the stream's viewer), appends them to the
- * stream's buffer and resumes the connection.
+ * a new stream, by a reader that has drained a stream still catching up, by
+ * a logout (srv_streams_end_session), by a poll of the log (writes from
+ * other processes) or by the heartbeat clock, it reads the events each
+ * stream may see (data_events_scan with the stream's viewer), appends them
+ * to the stream's queue and resumes the connection.
  *
  * Threads and ownership: a struct stream is owned by the hub. MHD's worker
  * threads touch it only in the reader (under hub->lock) and in the
  * response's free callback, which only sets `dead`; the hub unlinks and
  * frees dead streams. MHD_suspend_connection is called only from the
- * reader, MHD_resume_connection only by the hub, both under hub->lock and
- * only for a connection that is suspended, so a resumed connection can
- * never be one MHD has already closed.
+ * reader, MHD_resume_connection only by the hub (and at shutdown), both
+ * under hub->lock and only for a connection that is suspended, so a
+ * resumed connection can never be one MHD has already closed. The hub
+ * holds hub->lock only to look at or append to a queue: the database and
+ * the JSON are done outside it, so neither a writer's notify nor a reader
+ * ever waits for a pass over the streams. `since`, `id_sent`, `viewer`,
+ * `session` and `token` are the hub's alone once the stream is linked.
  *
  * Resuming: "id: N" is the event's sequence number. A client resumes with
- * Last-Event-ID (or ?since=N) and gets every later event it may see, once.
- * A client further behind than STREAM_HORIZON events, or ahead of the log
+ * Last-Event-ID (or ?since=N) and gets every later event it may see, once,
+ * in order. A stream's `since` only ever moves to the last record the store
+ * has read for it (data_events_scan's *scanned), never to the newest
+ * sequence of the log, so a record it may see cannot be jumped over. A
+ * client further behind than STREAM_HORIZON events, or ahead of the log
  * (the database was replaced), gets "event: reset" with the newest
  * sequence number and reloads. "event: position" only moves the client's
- * Last-Event-ID (at the start, and past events it may not see). A heartbeat comment every ~15 s keeps
- * proxies from closing the connection, reclaims streams whose client has
- * left (the write fails), and checks the session or token is still good.
+ * Last-Event-ID (at the start, and past events it may not see).
+ *
+ * Bounds: a stream's queue (bytes staged for its client and not yet taken)
+ * is refilled only while it holds less than STREAM_REFILL bytes, in chunks
+ * of about STREAM_CHUNK bytes, so it stays near STREAM_REFILL + STREAM_CHUNK
+ * (more only by one event larger than that). A stream whose client leaves
+ * bytes untaken for the stall time (10 s; FM_STREAM_STALL_MS) is dropped:
+ * its queue is freed, the reader ends the response with an error, and the
+ * client resumes with its Last-Event-ID when it reads again.
+ *
+ * Ending: a logout ends the session's streams at the hub's next pass
+ * (milliseconds), and nothing is appended after the logout returned; every
+ * stream's session or token is checked again at most every STREAM_POLL_MS
+ * (expiry, a user whose role or party changed), so such a stream ends
+ * within about a second. A heartbeat comment every ~15 s keeps proxies from
+ * closing the connection.
  */
 #include "srv.h"
 
@@ -37,14 +58,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define STREAM_HORIZON 10000      /* events a client may be behind before a reset */
-#define STREAM_BATCH 200          /* events read per query */
-#define STREAM_SOFT_CAP (64 << 10) /* stop reading events for a stream past this */
-#define STREAM_HARD_CAP (1 << 20) /* buffer bound; heartbeats never push past it */
-#define STREAM_POLL_MS 1000       /* look at the log for writes from elsewhere */
+#define STREAM_BATCH 200          /* records read per query, at most */
+#define STREAM_REFILL (16 << 10)  /* refill a queue holding less than this */
+#define STREAM_CHUNK (16 << 10)   /* about this much text per refill step */
+#define STREAM_HARD_CAP (64 << 20) /* no queue past this (one huge event at most) */
+#define STREAM_KEEP (64 << 10)    /* an emptied queue keeps at most this allocated */
+#define STREAM_POLL_MS 1000       /* look at the log for writes from elsewhere, and
+                                     check every stream's session or token */
+#define STREAM_STALL_MS 10000     /* bytes untaken this long: drop the stream */
 #define STREAM_RETRY_MS 2000      /* the client's reconnect delay */
+#define STREAM_SNDBUF (64 << 10)  /* the socket's send buffer (the kernel doubles it) */
 
 struct stream {
     struct stream *next;
@@ -53,12 +80,18 @@ struct stream {
     struct data_viewer viewer;
     char session[DATA_SECRET_LEN + 8]; /* cookie session id, or "" */
     char token[DATA_TOKEN_LEN + 8];    /* bearer token, or "" */
-    int64_t since;                     /* last sequence handed to the buffer */
-    int64_t id_sent;                   /* last id line written */
-    struct fm_buf out;                 /* bytes not yet taken by the reader */
+    int64_t since;                     /* last sequence read for it (hub only) */
+    int64_t id_sent;                   /* last id line written (hub only) */
+    struct fm_buf out;                 /* the queue: bytes not yet taken by the reader */
     size_t out_pos;                    /* how much of out the reader took */
+    int64_t waiting_since;             /* when the reader last took bytes, or the
+                                          queue last became non-empty */
     int suspended;                     /* MHD_suspend_connection was called */
     int ending;                        /* send what is left, then end */
+    int dropped;                       /* end now, with an error (the client resumes) */
+    int revoked;                       /* its session was ended (logout) */
+    int behind;                        /* the hub has more for it once the queue drains */
+    int counted;                       /* counts in hub->live */
     atomic_int dead;                   /* MHD is done with it (free callback) */
 };
 
@@ -70,8 +103,11 @@ struct srv_streams {
     char *db_path;
     struct data_session_policy session;
     unsigned max_streams;
-    unsigned live; /* streams not yet dead */
+    unsigned live; /* streams neither dead nor dropped */
     long heartbeat_ms;
+    long stall_ms;
+    long horizon;
+    size_t event_bytes; /* a rendered event's size, a running mean (hub only) */
     struct stream *head;
 };
 
@@ -88,22 +124,32 @@ static void deadline_in(struct timespec *ts, long ms)
     }
 }
 
-/* ---- buffers (hub->lock held) ----------------------------------------- */
+/* ---- queues (hub->lock held) ------------------------------------------ */
 
 static size_t pending(const struct stream *s)
 {
     return s->out.len - s->out_pos;
 }
 
-/* Appends text; on the hard cap the stream ends (the client resumes). */
-static void put(struct stream *s, const char *text)
+/* Appends n bytes; past the hard cap the stream ends (the client resumes). */
+static void put_n(struct stream *s, const char *text, size_t n)
 {
-    if (s->ending) return;
-    if (s->out_pos > 0 && s->out_pos == s->out.len) {
-        s->out.len = 0; /* all taken: start over at the front */
+    if (s->ending || n == 0) return;
+    size_t left = pending(s);
+    if (s->out_pos > 0 && (s->out_pos >= left || s->out.len + n >= s->out.alloc)) {
+        /* what was taken goes, when it is most of the buffer or the buffer
+         * is full: the queue moves to the front */
+        memmove(s->out.data, s->out.data + s->out_pos, left);
+        s->out.len = left;
         s->out_pos = 0;
     }
-    if (fm_buf_adds(&s->out, text) != FM_OK) s->ending = 1;
+    if (left == 0) s->waiting_since = fm_monotonic_ms();
+    if (fm_buf_add(&s->out, text, n) != FM_OK) s->ending = 1;
+}
+
+static void put(struct stream *s, const char *text)
+{
+    put_n(s, text, strlen(text));
 }
 
 static void wake_reader(struct stream *s)
@@ -112,6 +158,25 @@ static void wake_reader(struct stream *s)
         s->suspended = 0;
         MHD_resume_connection(s->conn);
     }
+}
+
+static void uncount(struct srv_streams *h, struct stream *s)
+{
+    if (s->counted) {
+        s->counted = 0;
+        h->live--;
+    }
+}
+
+/* The client has not read: free its queue and end the response with an
+ * error, so that it resumes from the last event it has whole. */
+static void drop(struct srv_streams *h, struct stream *s)
+{
+    fm_buf_cleanup(&s->out);
+    s->out_pos = 0;
+    s->dropped = 1;
+    s->ending = 1;
+    uncount(h, s);
 }
 
 /* ---- the reader (MHD worker thread) ----------------------------------- */
@@ -124,10 +189,22 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
     ssize_t n;
     pthread_mutex_lock(&h->lock);
     size_t avail = pending(s);
-    if (avail > 0) {
+    if (s->dropped) {
+        n = MHD_CONTENT_READER_END_WITH_ERROR;
+    } else if (avail > 0) {
         n = (ssize_t)(avail < max ? avail : max);
         memcpy(buf, s->out.data + s->out_pos, (size_t)n);
         s->out_pos += (size_t)n;
+        s->waiting_since = fm_monotonic_ms();
+        if (pending(s) == 0) {
+            s->out.len = s->out_pos = 0;
+            if (s->out.alloc > STREAM_KEEP) fm_buf_cleanup(&s->out);
+        }
+        if (s->behind && pending(s) < STREAM_REFILL / 2) {
+            s->behind = 0; /* the hub sets it again if it is still behind */
+            h->notified = 1;
+            pthread_cond_signal(&h->wake);
+        }
     } else if (s->ending || h->stopping) {
         n = MHD_CONTENT_READER_END_OF_STREAM;
     } else {
@@ -154,78 +231,95 @@ static void reader_free(void *cls)
 
 /* ---- the hub ---------------------------------------------------------- */
 
-/* One query per (visibility, since) per pass: streams of one party that
- * are level share the answer. */
+/* One query and one rendering per (visibility, since) per pass: streams
+ * that see the same and are level share the text. */
 struct memo {
-    char party[16];
+    char key[32];
     int64_t since;
-    json_t *events;
+    int64_t end;     /* the stream moves on to here */
+    int64_t last_id; /* the last event in text, or 0 */
+    struct fm_buf text;
 };
 #define MEMO_MAX 32
 
-static const char *vis_key(const struct data_viewer *v)
+/* What decides what a viewer sees of the log: its role and party. */
+static void vis_key(const struct data_viewer *v, char *key, size_t n)
 {
-    return v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? "" : v->party;
+    snprintf(key, n, "%d/%s", (int)v->role, v->party);
 }
 
-static json_t *events_for(struct data_db *db, struct stream *s, struct memo *memo, int *nmemo)
+static void memo_free(struct memo *m)
 {
-    const char *key = vis_key(&s->viewer);
+    fm_buf_cleanup(&m->text);
+}
+
+/* The next chunk of text for s: the events after s->since that it may
+ * see, rendered, at most STREAM_BATCH records and about STREAM_CHUNK bytes
+ * (at least one event). NULL on a database error. */
+static const struct memo *chunk_for(struct data_db *db, struct stream *s, struct memo *memo,
+                                    int *nmemo)
+{
+    char key[32];
+    vis_key(&s->viewer, key, sizeof key);
     for (int i = 0; i < *nmemo; i++)
-        if (memo[i].since == s->since && strcmp(memo[i].party, key) == 0) return memo[i].events;
+        if (memo[i].since == s->since && strcmp(memo[i].key, key) == 0) return &memo[i];
     struct fm_err err;
     json_t *events;
-    if (data_events_since(db, &s->viewer, s->since, STREAM_BATCH, &events, &err) != FM_OK) {
+    int64_t scanned;
+    /* every record read that the viewer may see is parsed and rendered:
+     * read about twice what fills a chunk, not STREAM_BATCH large events */
+    struct srv_streams *h = s->hub;
+    size_t rows = 2 * STREAM_CHUNK / (h->event_bytes ? h->event_bytes : 1);
+    rows = rows < 8 ? 8 : rows > STREAM_BATCH ? STREAM_BATCH : rows;
+    if (data_events_scan(db, &s->viewer, s->since, (long)rows, &events, &scanned, &err) !=
+        FM_OK) {
         fm_log(FM_LOG_ERROR, "events stream: %s", err.msg);
         return NULL;
     }
     if (*nmemo == MEMO_MAX) {
-        json_decref(memo[0].events);
+        memo_free(&memo[0]);
         memmove(memo, memo + 1, sizeof *memo * (MEMO_MAX - 1));
         (*nmemo)--;
     }
     struct memo *m = &memo[(*nmemo)++];
-    snprintf(m->party, sizeof m->party, "%s", key);
+    snprintf(m->key, sizeof m->key, "%s", key);
     m->since = s->since;
-    m->events = events;
-    return events;
-}
-
-/* Appends the events after s->since; returns how many. */
-static size_t feed(struct data_db *db, struct stream *s, int64_t last, struct memo *memo,
-                   int *nmemo)
-{
-    size_t sent = 0;
-    while (!s->ending && s->since < last && pending(s) < STREAM_SOFT_CAP) {
-        json_t *events = events_for(db, s, memo, nmemo);
-        if (!events) break;
-        size_t i;
-        json_t *e;
-        json_array_foreach(events, i, e) {
-            char *text = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(15));
-            if (!text) continue;
-            json_int_t seq = json_integer_value(json_object_get(e, "seq"));
-            char head[64];
-            snprintf(head, sizeof head, "id: %" JSON_INTEGER_FORMAT "\ndata: ", seq);
-            put(s, head);
-            put(s, text);
-            put(s, "\n\n");
+    m->end = scanned;
+    m->last_id = 0;
+    fm_buf_init(&m->text, FM_BUF_UNCAPPED);
+    size_t i, n = json_array_size(events);
+    json_t *e;
+    json_array_foreach(events, i, e) {
+        char *text = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(15));
+        json_int_t seq = json_integer_value(json_object_get(e, "seq"));
+        if (text) {
+            size_t before = m->text.len;
+            FM_BUF_LIT(&m->text, "id: ");
+            fm_buf_int(&m->text, seq);
+            FM_BUF_LIT(&m->text, "\ndata: ");
+            fm_buf_put(&m->text, text, strlen(text));
+            FM_BUF_LIT(&m->text, "\n\n");
             free(text);
-            s->since = seq;
-            s->id_sent = seq;
-            sent++;
+            m->last_id = seq;
+            h->event_bytes = (h->event_bytes * 7 + (m->text.len - before)) / 8;
         }
-        if (json_array_size(events) < STREAM_BATCH) {
-            /* everything up to `last` has been read: what was skipped is
-             * invisible to this viewer */
-            if (s->since < last) s->since = last;
+        if (m->text.len >= STREAM_CHUNK && i + 1 < n) {
+            /* enough for one step: the rest is read again next time */
+            m->end = seq;
             break;
         }
     }
-    return sent;
+    json_decref(events);
+    return m;
 }
 
-/* The session or token still names a user (at heartbeat time). */
+/* The session or token still names the same user, party and role. */
+struct authmemo {
+    const struct stream *s; /* the first stream with these credentials */
+    int ok;
+};
+#define AUTHMEMO_MAX 64
+
 static int still_authed(struct data_db *db, struct srv_streams *h, struct stream *s)
 {
     struct fm_err err;
@@ -238,7 +332,34 @@ static int still_authed(struct data_db *db, struct srv_streams *h, struct stream
     else
         return 1;
     if (rc == FM_EUNAUTH || rc == FM_ENOTFOUND) return 0;
-    return 1; /* a database hiccup does not end anybody's stream */
+    if (rc) return 1; /* a database hiccup does not end anybody's stream */
+    return v.user_id == s->viewer.user_id && v.role == s->viewer.role &&
+           strcmp(v.party, s->viewer.party) == 0;
+}
+
+static int authed(struct data_db *db, struct srv_streams *h, struct stream *s,
+                  struct authmemo *am, int *nam)
+{
+    for (int i = 0; i < *nam; i++) {
+        const struct stream *o = am[i].s;
+        if (strcmp(o->token, s->token) == 0 && strcmp(o->session, s->session) == 0 &&
+            o->viewer.user_id == s->viewer.user_id && o->viewer.role == s->viewer.role &&
+            strcmp(o->viewer.party, s->viewer.party) == 0)
+            return am[i].ok;
+    }
+    int ok = still_authed(db, h, s);
+    if (*nam < AUTHMEMO_MAX) am[(*nam)++] = (struct authmemo){s, ok};
+    return ok;
+}
+
+static const char bye_line[] = "event: bye\ndata: {\"reason\":\"the session has ended\"}\n\n";
+
+/* Ends s after what it already has (hub->lock held). */
+static void say_bye(struct stream *s)
+{
+    put(s, bye_line);
+    s->ending = 1;
+    wake_reader(s);
 }
 
 static void reap(struct srv_streams *h)
@@ -248,13 +369,75 @@ static void reap(struct srv_streams *h)
         struct stream *s = *pp;
         if (atomic_load(&s->dead)) {
             *pp = s->next;
+            uncount(h, s);
             fm_buf_cleanup(&s->out);
             free(s);
-            h->live--;
         } else {
             pp = &s->next;
         }
     }
+}
+
+/* One stream's turn in a pass; hub->lock is not held on entry or exit. */
+static void serve(struct data_db *db, struct srv_streams *h, struct stream *s, int64_t last,
+                  int64_t now, int beat, int auth_bad, struct memo *memo, int *nmemo)
+{
+    pthread_mutex_lock(&h->lock);
+    if (atomic_load(&s->dead) || s->ending) {
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
+    if (s->revoked || auth_bad) {
+        say_bye(s);
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
+    if (pending(s) > 0 && now - s->waiting_since >= h->stall_ms) {
+        fm_log(FM_LOG_INFO, "events: %s's client took nothing for %ld ms: stream dropped",
+               s->viewer.user, h->stall_ms);
+        drop(h, s);
+        wake_reader(s);
+        pthread_mutex_unlock(&h->lock);
+        return;
+    }
+    size_t queued = pending(s);
+    pthread_mutex_unlock(&h->lock);
+
+    /* refill: read and render outside the lock, append under it */
+    while (s->since < last && queued < STREAM_REFILL) {
+        const struct memo *m = chunk_for(db, s, memo, nmemo);
+        if (!m || m->end <= s->since) break;
+        pthread_mutex_lock(&h->lock);
+        if (s->revoked) { /* logged out meanwhile: not one event more */
+            say_bye(s);
+            pthread_mutex_unlock(&h->lock);
+            return;
+        }
+        put_n(s, m->text.data, m->text.len);
+        queued = pending(s);
+        pthread_mutex_unlock(&h->lock);
+        s->since = m->end;
+        if (m->last_id) s->id_sent = m->last_id;
+    }
+
+    pthread_mutex_lock(&h->lock);
+    s->behind = s->since < last;
+    if (beat && pending(s) == 0) {
+        char line[96];
+        /* a "position" event moves the client's Last-Event-ID past events
+         * it may not see */
+        if (s->since > s->id_sent) {
+            snprintf(line, sizeof line,
+                     ": heartbeat\nid: %" PRId64 "\nevent: position\ndata: {\"last\":%" PRId64 "}\n\n",
+                     s->since, s->since);
+            s->id_sent = s->since;
+        } else {
+            snprintf(line, sizeof line, ": heartbeat\n\n");
+        }
+        put(s, line);
+    }
+    wake_reader(s);
+    pthread_mutex_unlock(&h->lock);
 }
 
 static void *hub_main(void *arg)
@@ -262,7 +445,9 @@ static void *hub_main(void *arg)
     struct srv_streams *h = arg;
     struct data_db *db = NULL;
     struct fm_err err;
-    int64_t last_poll = 0, last_beat = fm_monotonic_ms();
+    int64_t last_poll = 0, last_beat = fm_monotonic_ms(), last_auth = last_beat;
+    struct stream **list = NULL;
+    size_t list_alloc = 0;
     pthread_mutex_lock(&h->lock);
     while (!h->stopping) {
         if (!db) {
@@ -291,45 +476,44 @@ static void *hub_main(void *arg)
             continue;
         }
         h->notified = 0;
-        last_poll = t;
+        if (t - last_poll >= STREAM_POLL_MS) last_poll = t;
         reap(h);
+        /* the streams of this pass: the hub alone frees them, so the
+         * pointers hold while the lock is let go */
+        size_t n = 0;
+        for (struct stream *s = h->head; s; s = s->next) {
+            if (atomic_load(&s->dead) || s->ending) continue;
+            if (n == list_alloc) {
+                list_alloc = list_alloc ? list_alloc * 2 : 64;
+                list = realloc(list, list_alloc * sizeof *list);
+                if (!list) abort();
+            }
+            list[n++] = s;
+        }
+        pthread_mutex_unlock(&h->lock);
+
         int64_t last = 0;
         if (data_events_last(db, &last, &err) != FM_OK) {
             fm_log(FM_LOG_ERROR, "events stream: %s", err.msg);
+            pthread_mutex_lock(&h->lock);
             continue;
         }
-        {   /* feed() asks the database only for a stream behind `last` */
-            struct memo memo[MEMO_MAX];
-            int nmemo = 0;
-            for (struct stream *s = h->head; s; s = s->next) {
-                if (atomic_load(&s->dead) || s->ending) continue;
-                feed(db, s, last, memo, &nmemo);
-                if (beat) {
-                    if (!still_authed(db, h, s)) {
-                        put(s, "event: bye\ndata: {\"reason\":\"the session has ended\"}\n\n");
-                        s->ending = 1;
-                    } else if (pending(s) < STREAM_HARD_CAP / 2) {
-                        char line[96];
-                        /* a "position" event moves the client's Last-Event-ID
-                         * past events it may not see */
-                        if (s->since > s->id_sent) {
-                            snprintf(line, sizeof line,
-                                     ": heartbeat\nid: %" PRId64 "\nevent: position\ndata: {\"last\":%" PRId64 "}\n\n",
-                                     s->since, s->since);
-                            s->id_sent = s->since;
-                        } else {
-                            snprintf(line, sizeof line, ": heartbeat\n\n");
-                        }
-                        put(s, line);
-                    }
-                }
-                wake_reader(s);
-            }
-            for (int i = 0; i < nmemo; i++) json_decref(memo[i].events);
+        int check = t - last_auth >= STREAM_POLL_MS;
+        if (check) last_auth = t;
+        struct memo memo[MEMO_MAX];
+        int nmemo = 0;
+        struct authmemo am[AUTHMEMO_MAX];
+        int nam = 0;
+        for (size_t i = 0; i < n; i++) {
+            int bad = check && !authed(db, h, list[i], am, &nam);
+            serve(db, h, list[i], last, fm_monotonic_ms(), beat, bad, memo, &nmemo);
         }
+        for (int i = 0; i < nmemo; i++) memo_free(&memo[i]);
         if (beat) last_beat = t;
+        pthread_mutex_lock(&h->lock);
     }
     pthread_mutex_unlock(&h->lock);
+    free(list);
     data_close(db);
     return NULL;
 }
@@ -356,6 +540,13 @@ fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, stru
     if (env && fm_parse_long(env, 50, 3600000, &v) == FM_OK) h->heartbeat_ms = v;
     env = getenv("FM_STREAM_MAX");
     if (env && fm_parse_long(env, 1, 100000, &v) == FM_OK) h->max_streams = (unsigned)v;
+    h->event_bytes = 1024;
+    h->horizon = STREAM_HORIZON;
+    env = getenv("FM_STREAM_HORIZON"); /* tests shorten it */
+    if (env && fm_parse_long(env, 1, 100000000, &v) == FM_OK) h->horizon = v;
+    h->stall_ms = STREAM_STALL_MS;
+    env = getenv("FM_STREAM_STALL_MS");
+    if (env && fm_parse_long(env, 100, 3600000, &v) == FM_OK) h->stall_ms = v;
     if (pthread_create(&h->thread, NULL, hub_main, h) != 0) {
         free(h->db_path);
         pthread_cond_destroy(&h->wake);
@@ -374,6 +565,24 @@ void srv_streams_notify(struct srv_streams *h)
     pthread_mutex_lock(&h->lock);
     h->notified = 1;
     pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->lock);
+}
+
+void srv_streams_end_session(struct srv_streams *h, const char *session)
+{
+    if (!h || !session || !*session) return;
+    pthread_mutex_lock(&h->lock);
+    int any = 0;
+    for (struct stream *s = h->head; s; s = s->next) {
+        if (s->session[0] && strcmp(s->session, session) == 0) {
+            s->revoked = 1; /* from here on nothing more is appended to it */
+            any = 1;
+        }
+    }
+    if (any) {
+        h->notified = 1; /* the hub says bye and ends it */
+        pthread_cond_signal(&h->wake);
+    }
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -475,7 +684,7 @@ int h_events(struct req *r, const char *const *p, int n)
         fm_buf_adds(&s->out, line);
         s->since = last;
         s->id_sent = last;
-    } else if (since > last || last - since > STREAM_HORIZON) {
+    } else if (since > last || last - since > h->horizon) {
         /* ahead of the log (a new database) or too far behind: reload */
         snprintf(line, sizeof line, "id: %" PRId64 "\nevent: reset\ndata: {\"last\":%" PRId64 "}\n\n",
                  last, last);
@@ -502,10 +711,20 @@ int h_events(struct req *r, const char *const *p, int n)
     s->next = h->head;
     h->head = s;
     h->live++;
+    s->counted = 1;
+    s->waiting_since = fm_monotonic_ms();
     h->notified = 1; /* catch it up at once */
     pthread_cond_signal(&h->wake);
     pthread_mutex_unlock(&h->lock);
 
+    /* the kernel's buffer is memory a client that does not read holds too:
+     * bounded, so that such a client stalls and is dropped */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci) {
+        int sz = STREAM_SNDBUF;
+        setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    }
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, reader, s, reader_free);
     if (!resp) {

@@ -95,7 +95,7 @@ try {
   check('bad Last-Event-ID gets 400', (await new Sse(srv.url, { cookie: sup, lastId: 'x' }).opened) === 400);
   check('no login gets 401', (await new Sse(srv.url, {}).opened) === 401);
 
-  // ---- the session ending ends the stream at the next heartbeat ------
+  // ---- logging out ends the stream at once (tests/e2e/streams.sh times it) --
   await srv.stop();
   srv = await restartServer({ db, port, env, args: big });
   a = await login(srv.url, 'liaison-a');
