@@ -154,21 +154,38 @@ static int refuse_stat(void *user, const char *name, VSIStatBufL *st, int flags)
     return -1;
 }
 
+/* GDAL keeps no pointer to a handler that InstallHandler replaces (its map
+ * entry is overwritten), so each original would be a leak LeakSanitizer
+ * reports at exit; they are kept here, reachable. VSIFileManager::GetHandler
+ * is a static C++ member exported by libgdal: no `this`, called as a C
+ * function under the Itanium C++ ABI (Linux). */
+extern void *_ZN14VSIFileManager10GetHandlerEPKc(const char *path);
+static void *replaced[64];
+
 static void network_off(void)
 {
     CPLHTTPSetFetchCallback(refuse_fetch, NULL);
     OSRSetPROJEnableNetwork(0);
     CPLSetConfigOption("LIBKML_EXTERNAL_STYLE", "NO");
+    /* a second lock on /vsicurl/ and the non-streaming cloud ones (measured:
+     * not on the _streaming ones nor /vsiswift/, hence the handlers below) */
+    CPLSetConfigOption("CPL_VSIL_CURL_ALLOWED_FILENAME", "/fusionmap/opens/no/network/resource");
     char **prefixes = VSIGetFileSystemsPrefixes();
+    size_t nrep = 0;
     for (char **p = prefixes; p && *p; p++) {
         int local = 0;
         for (const char *const *l = local_fs; *l; l++) local |= !strcmp(*p, *l);
         if (local || strncmp(*p, "/vsi", 4) != 0) continue;
+        if (nrep < sizeof replaced / sizeof *replaced)
+            replaced[nrep++] = _ZN14VSIFileManager10GetHandlerEPKc(*p);
+        /* the handler keeps this pointer as its prefix (it copies cb, not
+         * the prefix): it lives as long as the process, as the handler */
+        char *prefix = CPLStrdup(*p);
         VSIFilesystemPluginCallbacksStruct *cb = VSIAllocFilesystemPluginCallbacksStruct();
-        cb->pUserData = CPLStrdup(*p); /* kept for the process's life, as the handler */
+        cb->pUserData = prefix;
         cb->open = refuse_open;
         cb->stat = refuse_stat;
-        VSIInstallPluginHandler(*p, cb); /* copies cb */
+        VSIInstallPluginHandler(prefix, cb);
         VSIFreeFilesystemPluginCallbacksStruct(cb);
     }
     CSLDestroy(prefixes);
