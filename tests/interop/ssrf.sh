@@ -112,6 +112,21 @@ expect crs-name-url.geojson 400 'NETWORK_ACCESS=NO'
 expect prj-url.zip 400 'its .prj is not a coordinate reference system'
 expect prj-vsicurl.zip 400 'its .prj is not a coordinate reference system'
 expect prj-grid-url.zip 400 'grid from the network, and fusionmap never fetches|could not be read or reprojected'
+# past 8 MiB the pre-check does not parse the file (memory): GDAL meets the
+# switches instead, and the refusal names what the file asked for
+$PY - "$FM_TMP/big.geojson" "http://127.0.0.1:$OPEN/crs" <<'PYEOF'
+import sys
+f = open(sys.argv[1], "w")
+f.write('{"type":"FeatureCollection","crs":{"type":"link","properties":{"href":"%s"}},"features":[' % sys.argv[2])
+f.write(",".join('{"type":"Feature","geometry":{"type":"Point","coordinates":[35.1,32.1]},"properties":{"title":"p%06d","pad":"%s"}}' % (i, "x" * 60) for i in range(65000)))
+f.write("]}")
+PYEOF
+: >"$LOG"
+check "a 9 MB GeoJSON with a crs link through fusionmap import: no connection, exit 1 naming the resource" \
+    '[ "$(stat -c %s "$FM_TMP/big.geojson")" -gt 8388608 ] &&
+     ! "$FUSIONMAP" import "$FM_TMP/big.geojson" --collection incidents --party B --dry-run --max-features 100000 --db "$FM_DB" >/dev/null 2>"$FM_TMP/big.err" &&
+     grep -q "names a network resource (http://127.0.0.1:$OPEN/crs): fusionmap never fetches" "$FM_TMP/big.err" && sleep 0.1 && [ "$(connections)" = 0 ] ||
+     { echo "   connections: $(connections); $(grep -v "^20" "$FM_TMP/big.err")"; false; }'
 check "no connection reached the listener in the whole run" '[ "$(connections)" = 0 ]'
 check "the server is still up" '[ "$(req GET /conformance)" = 200 ]'
 kill "$LISTENER" 2>/dev/null
