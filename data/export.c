@@ -121,10 +121,33 @@ static void CPL_STDCALL collect_msg(CPLErr cls, CPLErrorNum no, const char *msg)
     if (m->count++ == 0) snprintf(m->first, sizeof m->first, "%s", msg ? msg : "?");
 }
 
-/* The FeatureCollection through GDAL into f's format. OUT bytes/len. */
-static fm_rc translate(const char *geojson, size_t glen, const struct fmt *f, const char *layer,
-                       char **bytes, size_t *len, struct fm_err *err)
+/* GPX keeps each kind of geometry in its own list, in this order (GPX 1.1
+ * wants every wpt before any rte before any trk), and GDAL's GPX writer
+ * takes one kind per layer: a selection that mixes them goes out as up
+ * to three layers, each picked from the items by OGR_GEOMETRY. */
+static const struct gpx_part {
+    int bit;
+    const char *layer, *type, *where;
+} gpx_parts[] = {
+    {G_POINT, "waypoints", "POINT", "OGR_GEOMETRY = 'POINT'"},
+    {G_LINE, "routes", "LINESTRING", "OGR_GEOMETRY = 'LINESTRING'"},
+    {G_MLINE, "tracks", "MULTILINESTRING", "OGR_GEOMETRY = 'MULTILINESTRING'"},
+};
+
+/* The geometry type of a Shapefile with no items: the collection's own,
+ * not the driver's guess (it made an empty zones file of lines). */
+static const char *empty_shp_type(enum data_coll coll)
 {
+    return coll == DATA_ZONES ? "MULTIPOLYGON" : coll == DATA_INCIDENTS ? "MULTIPOINT"
+                                                                        : "MULTILINESTRING";
+}
+
+/* The FeatureCollection through GDAL into f's format; kinds says which
+ * geometry types it holds (0: no items). OUT bytes/len. */
+static fm_rc translate(const char *geojson, size_t glen, const struct fmt *f, enum data_coll coll,
+                       int kinds, char **bytes, size_t *len, struct fm_err *err)
+{
+    const char *layer = data_coll_name(coll);
     unsigned char rnd[8];
     char hex[17], dir[64], in[96], out[96];
     fm_random(rnd, sizeof rnd);
@@ -153,34 +176,49 @@ static fm_rc translate(const char *geojson, size_t glen, const struct fmt *f, co
         rc = fm_fail(err, FM_EINTERNAL, NULL, "GDAL cannot read the items: %s", m.first);
         goto done;
     }
-    char *argv[16];
-    int n = 0;
-    argv[n++] = "-f";
-    argv[n++] = (char *)f->driver;
-    argv[n++] = "-nln";
-    argv[n++] = (char *)layer;
-    if (!strcmp(f->name, "kml")) {
-        argv[n++] = "-dsco";
-        argv[n++] = "NameField=title";
-        argv[n++] = "-dsco";
-        argv[n++] = "DescriptionField=description";
-    } else if (!strcmp(f->name, "gpx")) {
-        argv[n++] = "-dsco";
-        argv[n++] = "GPX_USE_EXTENSIONS=YES";
-    } else if (!strcmp(f->name, "shp")) {
-        argv[n++] = "-nlt";
-        argv[n++] = "PROMOTE_TO_MULTI";
-        argv[n++] = "-lco";
-        argv[n++] = "ENCODING=UTF-8";
-    } else if (!strcmp(f->name, "csv")) {
-        argv[n++] = "-lco";
-        argv[n++] = "GEOMETRY=AS_WKT";
-    }
-    argv[n] = NULL;
-    opts = GDALVectorTranslateOptionsNew(argv, NULL);
     int usage = 0;
-    dst = opts ? GDALVectorTranslate(out, NULL, 1, &src, opts, &usage) : NULL;
-    if (dst) GDALClose(dst);
+    if (!strcmp(f->name, "gpx")) {
+        GDALDriverH drv = GDALGetDriverByName("GPX");
+        char *dsco[] = {"GPX_USE_EXTENSIONS=YES", NULL};
+        dst = drv ? GDALCreate(drv, out, 0, 0, 0, GDT_Unknown, dsco) : NULL;
+        for (size_t i = 0; dst && i < sizeof gpx_parts / sizeof *gpx_parts; i++) {
+            const struct gpx_part *g = &gpx_parts[i];
+            if (!(kinds & g->bit)) continue;
+            char *argv[] = {"-nln", (char *)g->layer, "-nlt", (char *)g->type, "-where",
+                            (char *)g->where, NULL};
+            opts = GDALVectorTranslateOptionsNew(argv, NULL);
+            if ((!opts || !GDALVectorTranslate(NULL, dst, 1, &src, opts, &usage)) && !m.count++)
+                snprintf(m.first, sizeof m.first, "the %s layer failed", g->layer);
+            if (opts) GDALVectorTranslateOptionsFree(opts);
+            opts = NULL;
+        }
+        if (dst) GDALClose(dst); /* writes the file */
+    } else {
+        char *argv[16];
+        int n = 0;
+        argv[n++] = "-f";
+        argv[n++] = (char *)f->driver;
+        argv[n++] = "-nln";
+        argv[n++] = (char *)layer;
+        if (!strcmp(f->name, "kml")) {
+            argv[n++] = "-dsco";
+            argv[n++] = "NameField=title";
+            argv[n++] = "-dsco";
+            argv[n++] = "DescriptionField=description";
+        } else if (!strcmp(f->name, "shp")) {
+            argv[n++] = "-nlt";
+            argv[n++] = kinds ? "PROMOTE_TO_MULTI" : (char *)empty_shp_type(coll);
+            argv[n++] = "-lco";
+            argv[n++] = "ENCODING=UTF-8";
+        } else if (!strcmp(f->name, "csv")) {
+            argv[n++] = "-lco";
+            argv[n++] = "GEOMETRY=AS_WKT";
+        }
+        argv[n] = NULL;
+        opts = GDALVectorTranslateOptionsNew(argv, NULL);
+        dst = opts ? GDALVectorTranslate(out, NULL, 1, &src, opts, &usage) : NULL;
+        if (dst) GDALClose(dst);
+    }
     if (!dst || m.count) {
         rc = fm_fail(err, FM_EINTERNAL, NULL, "GDAL could not write %s: %s", f->name,
                      m.count ? m.first : "unknown error");
@@ -262,8 +300,13 @@ fm_rc data_export(struct data_db *db, const struct data_viewer *v, const struct 
     }
     if (!strcmp(f->name, "geojson")) {
         *bytes = fm_buf_take(&c.out, len);
+    } else if (!strcmp(f->name, "csv") && c.count == 0) {
+        /* GDAL writes "WKT," (a nameless second column) when there are no fields */
+        *bytes = fm_xmalloc(5);
+        memcpy(*bytes, "WKT\n", 5);
+        *len = 4;
     } else {
-        rc = translate(c.out.data, c.out.len, f, data_coll_name(q->coll), bytes, len, err);
+        rc = translate(c.out.data, c.out.len, f, q->coll, c.kinds, bytes, len, err);
         if (rc) goto done;
     }
     *ctype = f->ctype;

@@ -38,12 +38,15 @@
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <cpl_http.h>
+#include <cpl_string.h>
 #include <cpl_vsi.h>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -88,10 +91,111 @@ void data_import_opts_default(struct data_import_opts *o)
     o->max_zip_ratio = 100;
 }
 
+/* ---- no network, ever --------------------------------------------------
+ *
+ * An uploaded file can name network resources GDAL and PROJ would open
+ * while reading it: a GeoJSON "crs" of type url/link (fetched by
+ * OSRImportFromUrl through CPLHTTPFetch, 10 s timeout), a /vsicurl/ path
+ * in any field a driver opens, a PROJ grid given by URL. GDAL 3.6 has no
+ * configuration option that turns its network off, so the process turns
+ * off each way out, once, before any file is read:
+ *   - CPLHTTPSetFetchCallback: every CPLHTTPFetch in every thread comes
+ *     here and is refused with an error, no socket opened;
+ *   - every virtual file system that is not one of the local ones below
+ *     (/vsicurl/, /vsicurl_streaming/, /vsis3/, /vsigs/, /vsiaz/, /vsiadls/,
+ *     /vsioss/, /vsiswift/, /vsiwebhdfs/, /vsihdfs/, their _streaming
+ *     forms, /vsistdin/ ...) is replaced by a handler that opens nothing;
+ *   - PROJ's network (grids from a CDN or a URL) off for GDAL's contexts
+ *     (OSRSetPROJEnableNetwork) and, through PROJ_NETWORK=OFF set before
+ *     main, for every other PROJ context in the process.
+ * The GeoJSON check below (geojson_crs_check) refuses a url/link CRS with
+ * a clear message before GDAL sees the file; these switches are what
+ * holds if some other field reaches GDAL's network code. */
+
+__attribute__((constructor)) static void proj_network_off(void)
+{
+    setenv("PROJ_NETWORK", "OFF", 1); /* before main: no other thread yet */
+}
+
+static const char *const local_fs[] = {"/vsimem/",    "/vsizip/",    "/vsigzip/", "/vsitar/",
+                                       "/vsisubfile/", "/vsisparse/", "/vsicache/", NULL};
+
+static CPLHTTPResult *refuse_fetch(const char *url, CSLConstList opts, GDALProgressFunc prog,
+                                   void *prog_arg, CPLHTTPFetchWriteFunc wr, void *wr_arg,
+                                   void *user)
+{
+    (void)prog, (void)prog_arg, (void)wr, (void)wr_arg, (void)user;
+    CPLHTTPResult *res = CPLCalloc(1, sizeof *res);
+    if (CSLFetchNameValue(opts, "CLOSE_PERSISTENT")) return res; /* nothing to close */
+    res->nStatus = 1;
+    res->pszErrBuf = CPLStrdup("network access is disabled");
+    CPLError(CE_Failure, CPLE_AppDefined,
+             "it names a network resource (%.80s): fusionmap never fetches anything while "
+             "reading a file",
+             url ? url : "?");
+    return res;
+}
+
+static void *refuse_open(void *user, const char *name, const char *access)
+{
+    (void)access;
+    CPLError(CE_Failure, CPLE_AppDefined,
+             "it names a network or outside resource (%s%.80s): fusionmap never opens one "
+             "while reading a file",
+             (const char *)user, name ? name : "");
+    errno = EACCES;
+    return NULL;
+}
+
+static int refuse_stat(void *user, const char *name, VSIStatBufL *st, int flags)
+{
+    (void)user, (void)name, (void)st, (void)flags;
+    errno = ENOENT;
+    return -1;
+}
+
+/* GDAL keeps no pointer to a handler that InstallHandler replaces (its map
+ * entry is overwritten), so each original would be a leak LeakSanitizer
+ * reports at exit; they are kept here, reachable. VSIFileManager::GetHandler
+ * is a static C++ member exported by libgdal: no `this`, called as a C
+ * function under the Itanium C++ ABI (Linux). */
+extern void *_ZN14VSIFileManager10GetHandlerEPKc(const char *path);
+static void *replaced[64];
+
+static void network_off(void)
+{
+    CPLHTTPSetFetchCallback(refuse_fetch, NULL);
+    OSRSetPROJEnableNetwork(0);
+    CPLSetConfigOption("LIBKML_EXTERNAL_STYLE", "NO");
+    /* a second lock on /vsicurl/ and the non-streaming cloud ones (measured:
+     * not on the _streaming ones nor /vsiswift/, hence the handlers below) */
+    CPLSetConfigOption("CPL_VSIL_CURL_ALLOWED_FILENAME", "/fusionmap/opens/no/network/resource");
+    char **prefixes = VSIGetFileSystemsPrefixes();
+    size_t nrep = 0;
+    for (char **p = prefixes; p && *p; p++) {
+        int local = 0;
+        for (const char *const *l = local_fs; *l; l++) local |= !strcmp(*p, *l);
+        if (local || strncmp(*p, "/vsi", 4) != 0) continue;
+        if (nrep < sizeof replaced / sizeof *replaced)
+            replaced[nrep++] = _ZN14VSIFileManager10GetHandlerEPKc(*p);
+        /* the handler keeps this pointer as its prefix (it copies cb, not
+         * the prefix): it lives as long as the process, as the handler */
+        char *prefix = CPLStrdup(*p);
+        VSIFilesystemPluginCallbacksStruct *cb = VSIAllocFilesystemPluginCallbacksStruct();
+        cb->pUserData = prefix;
+        cb->open = refuse_open;
+        cb->stat = refuse_stat;
+        VSIInstallPluginHandler(prefix, cb);
+        VSIFreeFilesystemPluginCallbacksStruct(cb);
+    }
+    CSLDestroy(prefixes);
+}
+
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
 static void gdal_register(void)
 {
     GDALAllRegister();
+    network_off();
 }
 void data_gdal_init(void)
 {
@@ -110,6 +214,9 @@ static void CPL_STDCALL collect(CPLErr cls, CPLErrorNum no, const char *msg)
     (void)no;
     struct gdal_msgs *m = CPLGetErrorHandlerUserData();
     if (!m || cls < CE_Warning) return;
+    if (msg && strstr(msg, "remote resource not authorized")) /* PROJ would suggest turning it on */
+        msg = "its CRS needs a PROJ grid from the network, and fusionmap never fetches anything "
+              "while reading a file";
     if (m->count++ == 0) snprintf(m->first, sizeof m->first, "%s", msg ? msg : "?");
 }
 
@@ -422,6 +529,93 @@ static fm_rc csv_check(const char *path, struct fm_err *err)
     return FM_OK;
 }
 
+/* ---- GeoJSON: no CRS by URL or link ------------------------------------ */
+
+/* GDAL 3.6's GeoJSON driver fetches a "crs" whose type starts with "url"
+ * or "link" (any case), at the top or on any geometry, from the network.
+ * Refused here with a clear message before GDAL reads the file (the
+ * switches in network_off hold if this misses one). Keys are compared
+ * without case as GDAL does; "properties" values are data, not read. */
+static int starts_ci(const char *s, const char *prefix)
+{
+    return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static const char *linked_crs(json_t *crs)
+{
+    if (!json_is_object(crs)) return NULL;
+    const char *key, *link = NULL;
+    json_t *v;
+    int by_link = 0;
+    json_object_foreach(crs, key, v) {
+        if (!strcasecmp(key, "type") &&
+            (starts_ci(json_string_value(v), "url") || starts_ci(json_string_value(v), "link")))
+            by_link = 1;
+        if (!strcasecmp(key, "properties") && json_is_object(v)) {
+            const char *k2;
+            json_t *v2;
+            json_object_foreach(v, k2, v2)
+                if ((!strcasecmp(k2, "href") || !strcasecmp(k2, "url")) && json_is_string(v2))
+                    link = json_string_value(v2);
+        }
+    }
+    return by_link ? (link ? link : "") : NULL;
+}
+
+static const char *find_linked_crs(json_t *j, int depth)
+{
+    if (depth > 64) return NULL; /* GDAL's own nesting limit is lower */
+    const char *key, *found = NULL;
+    json_t *v;
+    size_t i;
+    if (json_is_object(j)) {
+        json_object_foreach(j, key, v) {
+            if (!strcasecmp(key, "crs")) found = linked_crs(v);
+            else if (strcasecmp(key, "properties") != 0) found = find_linked_crs(v, depth + 1);
+            if (found) return found;
+        }
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, v)
+            if ((found = find_linked_crs(v, depth + 1))) return found;
+    }
+    return NULL;
+}
+
+/* Parsed whole by jansson only up to this size (a tree of 4 to 5 times the
+ * text); past it GDAL's own reading meets the switches in network_off,
+ * whose error names the resource, with the same status. */
+#define CRS_CHECK_MAX_BYTES ((long)8 << 20)
+
+static fm_rc geojson_crs_check(const char *path, struct fm_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && (long)sb.st_size > CRS_CHECK_MAX_BYTES) return FM_OK;
+    FILE *f = fopen(path, "rb");
+    if (!f) return fm_fail(err, FM_EIO, NULL, "cannot read the uploaded file");
+    /* parse only a file that mentions a crs (or hides one behind \u escapes) */
+    int ch, match = 0, suspect = 0, prev = 0;
+    while (!suspect && (ch = fgetc(f)) != EOF) {
+        int lc = tolower(ch);
+        match = lc == "crs"[match] ? match + 1 : lc == 'c';
+        if (match == 3 || (prev == '\\' && ch == 'u')) suspect = 1;
+        prev = prev == '\\' ? 0 : ch;
+    }
+    fclose(f);
+    if (!suspect) return FM_OK;
+    json_t *doc = json_load_file(path, 0, NULL);
+    if (!doc) return FM_OK; /* not JSON to jansson: GDAL decides, the switches hold */
+    fm_rc rc = FM_OK;
+    const char *link = find_linked_crs(doc, 0);
+    if (link)
+        rc = fm_fail(err, FM_EINVAL, "",
+                     "the GeoJSON gives its CRS as a link (%.60s) and imports never fetch "
+                     "anything: name the CRS instead, "
+                     "e.g. \"crs\":{\"type\":\"name\",\"properties\":{\"name\":\"EPSG:32636\"}}",
+                     link);
+    json_decref(doc);
+    return rc;
+}
+
 /* ---- attributes -------------------------------------------------------- */
 
 enum kind { K_STRING, K_TIME, K_NUMBER, K_JSON };
@@ -648,8 +842,41 @@ fm_rc data_import_viewer(struct data_db *db, const char *party, const char *name
 struct source {
     char path[1100];
     const char *drivers[3];
-    int gpx;
+    int gpx, shp;
 };
+
+/* A Shapefile layer GDAL gives no CRS: when its .prj exists and holds
+ * anything, GDAL could not read it (the driver drops such a .prj without a
+ * word) and the layer would be taken as WGS84 in the wrong place. Only a
+ * Shapefile with no .prj, or an empty one, is WGS84. */
+static fm_rc prj_check(const char *shp, const char *lname, struct fm_err *err)
+{
+    char prj[sizeof ((struct source *)0)->path];
+    size_t n = strlen(shp);
+    if (n < 4 || n >= sizeof prj) return FM_OK;
+    for (int upper = 0; upper < 2; upper++) {
+        snprintf(prj, sizeof prj, "%.*s%s", (int)(n - 4), shp, upper ? ".PRJ" : ".prj");
+        VSILFILE *f = VSIFOpenL(prj, "rb");
+        if (!f) continue;
+        char head[48] = "";
+        size_t got = VSIFReadL(head, 1, sizeof head - 1, f);
+        VSIFCloseL(f);
+        head[got] = '\0';
+        const char *c = head;
+        while (*c && isspace((unsigned char)*c)) c++;
+        if (!*c) return FM_OK; /* empty: no CRS, as without a .prj */
+        char shown[41];
+        size_t k = 0;
+        for (; c[k] && k + 1 < sizeof shown; k++)
+            shown[k] = isprint((unsigned char)c[k]) ? c[k] : '?';
+        shown[k] = '\0';
+        return fm_fail(err, FM_EINVAL, "",
+                       "layer %.60s: its .prj is not a coordinate reference system GDAL and PROJ "
+                       "can read (it begins \"%s\"): fix it, or remove it for WGS84",
+                       lname, shown);
+    }
+    return FM_OK;
+}
 
 static fm_rc open_source(const struct source *s, int csv, GDALDatasetH *ds, struct gdal_msgs *m,
                          const char *format, struct fm_err *err)
@@ -690,8 +917,9 @@ static void refuse(struct run *r, const char *layer, const char *pointer, const 
 }
 
 /* One layer's features into the open transaction. */
-static fm_rc import_layer(struct run *r, OGRLayerH l, int gpx, struct fm_err *err)
+static fm_rc import_layer(struct run *r, OGRLayerH l, const struct source *s, struct fm_err *err)
 {
+    int gpx = s->gpx;
     const char *lname = OGR_L_GetName(l);
     OGRCoordinateTransformationH ct = NULL;
     OGRSpatialReferenceH src = NULL, dst = NULL;
@@ -702,6 +930,7 @@ static fm_rc import_layer(struct run *r, OGRLayerH l, int gpx, struct fm_err *er
                      r->m->first);
         goto done;
     }
+    if (!declared && s->shp && (rc = prj_check(s->path, lname, err))) goto done;
     if (declared) {
         src = OSRClone(declared);
         dst = OSRNewSpatialReference(NULL);
@@ -838,6 +1067,7 @@ fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_col
             return rc;
     }
     if (!strcmp(format, "csv") && (rc = csv_check(path, err))) return rc;
+    if (!strcmp(format, "geojson") && (rc = geojson_crs_check(path, err))) return rc;
     if (!strcmp(format, "geojson")) src[0].drivers[0] = "GeoJSON";
     if (!strcmp(format, "kml") || !strcmp(format, "kmz")) {
         src[0].drivers[0] = "LIBKML";
@@ -865,6 +1095,7 @@ fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_col
         for (int i = 0; i < nsrc; i++) {
             snprintf(src[i].path, sizeof src[i].path, "/vsizip/%s/%s", path, zi.member[i]);
             src[i].drivers[0] = "ESRI Shapefile";
+            src[i].shp = 1;
         }
     }
 
@@ -896,7 +1127,7 @@ fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_col
         for (int k = 0; k < GDALDatasetGetLayerCount(ds[i]); k++) {
             OGRLayerH l = GDALDatasetGetLayer(ds[i], k);
             if (skip_layer(src[i].gpx, l)) continue;
-            if ((rc = import_layer(&r, l, src[i].gpx, err))) goto done;
+            if ((rc = import_layer(&r, l, &src[i], err))) goto done;
         }
     if (r.index == 0) {
         rc = fm_fail(err, FM_EINVAL, "", "the file holds no features");

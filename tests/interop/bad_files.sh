@@ -21,11 +21,11 @@ unchanged() { [ "$(events)" = "$EV0" ] && [ "$(items)" = "$IT0" ]; }
 import() {
     req POST "/import?collection=$2${4:+&$4}" "${A[@]}" -H "Content-Type: $3" --data-binary @"$1"
 }
-# bad NAME STATUS 'detail regex' FILE COLLECTION CTYPE
+# bad NAME STATUS 'detail regex' FILE COLLECTION CTYPE [QUERY]
 bad() {
     local name=$1 want=$2 re=$3
     local got
-    got=$(import "$4" "$5" "$6")
+    got=$(import "$4" "$5" "$6" "${7:-}")
     check "$name: $want problem+json, nothing written" \
         '[ "$got" = "$want" ] && is_problem "$want" && jqb .detail | grep -Eqi -- "$re" && unchanged || { echo "   got $got: $(body)"; false; }'
 }
@@ -57,6 +57,21 @@ mkdir -p "$D/shp" && ogr2ogr -f "ESRI Shapefile" "$D/shp/z.shp" "$D/good.geojson
     echo 'PROJCS["nonsense",GEOGCS["nowhere",DATUM["none",SPHEROID["x",0,0]],UNIT["degree",0]],PROJECTION["No_Such_Projection"],UNIT["metre",1]]' >"$D/shp/z.prj" &&
     (cd "$D/shp" && zip -q "$D/badprj.zip" z.*)
 bad "a zipped Shapefile whose .prj PROJ cannot use" 400 "crs|proj|prj|not usable" "$D/badprj.zip" zones application/zip
+# a .prj GDAL cannot read at all (its driver drops it without a word): an
+# error naming the .prj, not WGS84; no .prj, or an empty one, is WGS84
+mkdir -p "$D/garbage" && cp "$D/shp/z.shp" "$D/shp/z.shx" "$D/shp/z.dbf" "$D/garbage/" &&
+    echo 'this is not a CRS at all' >"$D/garbage/z.prj" && (cd "$D/garbage" && zip -q "$D/garbageprj.zip" z.*) &&
+    : >"$D/garbage/z.prj" && (cd "$D/garbage" && zip -q "$D/emptyprj.zip" z.*) &&
+    rm "$D/garbage/z.prj" && (cd "$D/garbage" && zip -q "$D/noprj.zip" z.*)
+bad "a zipped Shapefile whose .prj is garbage" 400 "layer z: its .prj is not a coordinate reference system.*this is not a CRS" "$D/garbageprj.zip" zones application/zip
+bad "the same with dry_run=1" 400 "its .prj is not a coordinate reference system" "$D/garbageprj.zip" zones application/zip dry_run=1
+check "the command line refuses the garbage .prj too (exit 1), naming it, and writes nothing" \
+    'n=$(items); ! "$FUSIONMAP" import "$D/garbageprj.zip" --collection zones --party B --db "$FM_DB" >/dev/null 2>"$FM_TMP/cli.err" &&
+     grep -q "its .prj is not a coordinate reference system" "$FM_TMP/cli.err" && [ "$(items)" = "$n" ]'
+check "a zipped Shapefile with no .prj is read as WGS84 (dry run: 2 features, same coordinates)" \
+    '[ "$(import "$D/noprj.zip" zones application/zip dry_run=1)" = 200 ] && [ "$(jqb ".created|length")" = 2 ] && unchanged'
+check "one with an empty .prj too" \
+    '[ "$(import "$D/emptyprj.zip" zones application/zip dry_run=1)" = 200 ] && [ "$(jqb ".created|length")" = 2 ] && unchanged'
 
 # invalid geometries: a bow-tie, an open ring, a point for zones
 cat >"$D/invalid.geojson" <<'EOF'

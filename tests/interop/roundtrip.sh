@@ -116,4 +116,75 @@ gdal_case "GeoJSON" "$REF/zones.geojson" zones application/geo+json $ZF
 check "imports are drafts of the importer's party (B), invisible to A" \
     '[ "$(curl -s "${A[@]}" "$FM_URL/collections/zones/items?limit=10000" | jq "[.features[]|select(.properties.title==\"ref zone one\")]|length")" = 0 ] &&
      [ "$(curl -s "${B[@]}" "$FM_URL/collections/zones/items?limit=10000&party=B&status=draft" | jq "[.features[]|select(.properties.title==\"ref zone one\")]|length")" -ge 1 ]'
+# ---- empty and mixed selections (issue 17 item 10) -------------------------
+# Every format, over HTTP and through fusionmap export: a valid file GDAL
+# reads back with every feature (none for an empty selection), or a 4xx
+# (exit 1) that says why; never a 500. Mixed: movements of points, lines
+# and multi-lines; zones for GPX.
+post movements '{"type":"Feature","geometry":{"type":"Point","coordinates":[35.2,32.2]},"properties":{"title":"mx point","type":"ground","valid_from":"2026-11-25T06:00:00Z"}}'
+post movements '{"type":"Feature","geometry":{"type":"MultiLineString","coordinates":[[[35.2,32.2],[35.3,32.3]],[[35.4,32.2],[35.5,32.3]]]},"properties":{"title":"mx multi","type":"ground","valid_from":"2026-11-25T06:00:00Z"}}'
+# features FILE FORMAT: how many features GDAL reads in it (GPX's point lists aside)
+features() {
+    local src=$1
+    [ "$2" = shp ] && src="/vsizip/$1"
+    [ "$2" = csv ] && { cp "$1" "$1.csv" && src="$1.csv"; }
+    ogrinfo -ro -al -so "$src" 2>/dev/null | awk '/^Layer name:/ { skip = ($3 == "route_points" || $3 == "track_points") }
+        /^Feature Count:/ && !skip { n += $3 } END { print n + 0 }'
+}
+# gpx_in_order FILE: well-formed, and every wpt before any rte before any trk
+gpx_in_order() {
+    local order
+    order=$(grep -o '<wpt\|<rte>\|<trk>' "$1" | uniq | tr -d '<>' | tr '\n' ' ')
+    xmllint --noout "$1" && [[ "$order" =~ ^(wpt )?(rte )?(trk )?$ ]]
+}
+for c in zones incidents movements; do
+    n_all=$(curl -s "${A[@]}" "$FM_URL/collections/$c/items?limit=10000" | jq '.features|length')
+    for fmt in kml gpx gpkg shp csv; do
+        for sel in empty all; do
+            q="limit=10000" n=$n_all
+            [ $sel = empty ] && q="bbox=0,0,0.001,0.001" n=0
+            out="$FM_TMP/sel-$c-$sel.$fmt"
+            [ $fmt = shp ] && out="$out.zip"
+            code=$(curl -s -o "$out" -w '%{http_code}' "${A[@]}" "$FM_URL/collections/$c/items?f=$fmt&$q")
+            if { [ "$c" = zones ] && [ $fmt = gpx ]; } || { [ "$c" = movements ] && [ $fmt = shp ] && [ $sel = all ]; }; then
+                check "f=$fmt of $sel $c: 400 problem+json saying why" \
+                    '[ "$code" = 400 ] && jq -r .detail "$out" | grep -Eq "GPX holds|mix points, lines"'
+                continue
+            fi
+            check "f=$fmt of $sel $c ($n): 200 and GDAL reads back $n features" \
+                '[ "$code" = 200 ] && [ "$(features "$out" $fmt)" = "$n" ] || { echo "   got $code, $(features "$out" $fmt) features: $(head -c 300 "$out")"; false; }'
+            if [ $fmt = gpx ]; then
+                check "  ... the GPX is well-formed, waypoints before routes before tracks" 'gpx_in_order "$out"'
+            fi
+        done
+    done
+done
+check "the empty zones Shapefile is of polygons (not the driver's guess of lines)" \
+    'ogrinfo -ro -so "/vsizip/$FM_TMP/sel-zones-empty.shp.zip" zones | grep -q "^Geometry: Polygon"'
+check "the empty CSV is the WKT header alone (no nameless column)" '[ "$(cat "$FM_TMP/sel-zones-empty.csv")" = WKT ]'
+n_mov=$(curl -s "${A[@]}" "$FM_URL/collections/movements/items?limit=10000" | jq '.features|length')
+check "the mixed GPX of movements imports back whole (dry run: $n_mov created)" \
+    '"$FUSIONMAP" import "$FM_TMP/sel-movements-all.gpx" --collection movements --party A --dry-run --db "$FM_TMP/fresh-gpx.db" >"$FM_TMP/report.json" 2>/dev/null &&
+     [ "$(jq ".created|length" "$FM_TMP/report.json")" = "$n_mov" ]'
+# the command line: empty (--at before anything) and mixed (A's drafts with --party A)
+for fmt in kml gpx gpkg shp csv; do
+    for sel in empty mixed; do
+        args=(--party A) n=$n_mov
+        [ $sel = empty ] && args=(--at 2000-01-01T00:00:00Z) n=0
+        out="$FM_TMP/cli-$sel.$fmt"
+        [ $fmt = shp ] && out="$out.zip"
+        rm -f "$out"
+        "$FUSIONMAP" export --collection movements --format $fmt "${args[@]}" --db "$FM_DB" --out "$out" 2>"$FM_TMP/cli.err"
+        rc=$?
+        if [ $fmt = shp ] && [ $sel = mixed ]; then
+            check "fusionmap export --format shp of mixed movements: exit 1 saying why" \
+                '[ $rc = 1 ] && grep -q "mix points, lines" "$FM_TMP/cli.err"'
+        else
+            check "fusionmap export --format $fmt of $sel movements: exit 0, GDAL reads back $n features" \
+                '[ $rc = 0 ] && [ "$(features "$out" $fmt)" = "$n" ] || { echo "   exit $rc: $(grep -v "^20" "$FM_TMP/cli.err")"; false; }'
+        fi
+    done
+done
+check "fusionmap export --format gpx of zones: exit 1 saying why" \
+    '! "$FUSIONMAP" export --collection zones --format gpx --db "$FM_DB" --out "$FM_TMP/z.gpx" 2>"$FM_TMP/cli.err" && grep -q "GPX holds" "$FM_TMP/cli.err"'
 finish

@@ -4,12 +4,26 @@
  * widths), OGR's own time format, the attribute mapping, all-or-nothing,
  * and export -> import of every format leaving the features as they were.
  * Each case also checks that a refused file wrote nothing. */
+#define _LARGEFILE64_SOURCE 1 /* VSIStatBufL is a struct stat64 */
 #include "check.h"
 #include "data.h"
+#include "interop.h"
 
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_http.h>
+#include <cpl_vsi.h>
+#include <gdal.h>
+#include <ogr_srs_api.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -295,6 +309,123 @@ static void export_cases(void)
           "more than max_features refused");
 }
 
+/* Empty and mixed selections: GPX of nothing, of points, lines and a
+ * multi-line (issue 17: 500 "unknown geometry type" before). */
+static void export_selection_cases(void)
+{
+    struct fm_err err;
+    json_t *made = NULL;
+    json_t *f = json_loads("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+                           "[35.2,32.2]},\"properties\":{\"title\":\"mixed point\",\"type\":\"ground\"}}",
+                           0, NULL);
+    CHECK(data_item_create(db, &liaison, DATA_MOVEMENTS, f, &lim, &made, &err) == FM_OK,
+          "a Point movement: %s", err.msg);
+    json_decref(f);
+    json_decref(made);
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    q.coll = DATA_MOVEMENTS;
+    q.limit = 10000;
+    static const char *const formats[] = {"kml", "gpx", "gpkg", "csv"};
+    for (int empty = 0; empty < 2; empty++) {
+        q.has_bbox = empty;
+        q.bbox[2] = q.bbox[3] = 0.001;
+        for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+            char *bytes = NULL;
+            size_t len = 0;
+            const char *ctype, *ext;
+            fm_rc rc = data_export(db, &liaison, &q, formats[i], 1000, &bytes, &len, &ctype, &ext, &err);
+            CHECK(rc == FM_OK && len > 0, "%s movements as %s: rc %d %s",
+                  empty ? "no" : "mixed", formats[i], rc, rc ? err.msg : "");
+            if (!rc && !strcmp(formats[i], "gpx") && !empty) {
+                const char *w = strstr(bytes, "<wpt"), *r = strstr(bytes, "<rte>");
+                CHECK(w && r && w < r, "the GPX has its waypoint before its routes");
+            }
+            free(bytes);
+        }
+    }
+    char *bytes = NULL;
+    size_t len;
+    const char *ctype, *ext;
+    q.has_bbox = 0;
+    CHECK(data_export(db, &liaison, &q, "shp", 1000, &bytes, &len, &ctype, &ext, &err) == FM_EINVAL &&
+              strstr(err.msg, "mix points, lines"),
+          "mixed movements as a Shapefile: a bad request saying why (%s)", err.msg);
+    free(bytes);
+}
+
+/* No network (issue 17): after data_gdal_init, none of GDAL's network file
+ * systems, CPLHTTPFetch or PROJ's network reaches a listener on 127.0.0.1,
+ * even with every endpoint pointed at it. */
+static void no_network_cases(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    CHECK(s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && listen(s, 16) == 0 &&
+              getsockname(s, (struct sockaddr *)&a, &alen) == 0 &&
+              fcntl(s, F_SETFL, O_NONBLOCK) == 0,
+          "a listener: %s", strerror(errno));
+    int port = ntohs(a.sin_port);
+    char url[64], host[64], buf[160];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    snprintf(host, sizeof host, "127.0.0.1:%d", port);
+    data_gdal_init();
+    static const char *const cfg[][2] = {
+        {"AWS_HTTPS", "NO"},          {"AWS_VIRTUAL_HOSTING", "FALSE"}, {"AWS_NO_SIGN_REQUEST", "YES"},
+        {"GS_NO_SIGN_REQUEST", "YES"}, {"OSS_HTTPS", "NO"},              {"SWIFT_AUTH_TOKEN", "x"},
+        {"OSS_SECRET_ACCESS_KEY", "x"}, {"OSS_ACCESS_KEY_ID", "x"},      {"GDAL_HTTP_MAX_RETRY", "0"},
+        {"GDAL_HTTP_TIMEOUT", "1"}}; /* bounded, should the listener be reached */
+    for (size_t i = 0; i < sizeof cfg / sizeof *cfg; i++) CPLSetConfigOption(cfg[i][0], cfg[i][1]);
+    CPLSetConfigOption("AWS_S3_ENDPOINT", host);
+    CPLSetConfigOption("OSS_ENDPOINT", host);
+    CPLSetConfigOption("CPL_GS_ENDPOINT", url);
+    CPLSetConfigOption("SWIFT_STORAGE_URL", url);
+    snprintf(buf, sizeof buf, "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=eA==;"
+                              "BlobEndpoint=http://127.0.0.1:%d/a", port);
+    CPLSetConfigOption("AZURE_STORAGE_CONNECTION_STRING", buf);
+    static const char *const fs[] = {"/vsicurl/%s%s",        "/vsicurl_streaming/%s%s",
+                                     "/vsis3/bucket/%.0s%s",  "/vsis3_streaming/bucket/%.0s%s",
+                                     "/vsigs/bucket/%.0s%s",  "/vsigs_streaming/bucket/%.0s%s",
+                                     "/vsiaz/c/%.0s%s",       "/vsiaz_streaming/c/%.0s%s",
+                                     "/vsiadls/c/%.0s%s",     "/vsioss/bucket/%.0s%s",
+                                     "/vsiswift/c/%.0s%s",    "/vsiwebhdfs/%s%s"};
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    for (size_t i = 0; i < sizeof fs / sizeof *fs; i++) {
+        snprintf(buf, sizeof buf, fs[i], url, "x.geojson");
+        VSIStatBufL st;
+        VSILFILE *f = VSIFOpenL(buf, "rb");
+        CHECK(!f, "%s opened", buf);
+        if (f) VSIFCloseL(f);
+        CHECK(VSIStatL(buf, &st) != 0, "%s has a size", buf);
+        GDALDatasetH ds = GDALOpenEx(buf, GDAL_OF_VECTOR, NULL, NULL, NULL);
+        CHECK(!ds, "GDAL opened %s", buf);
+        if (ds) GDALClose(ds);
+    }
+    CPLHTTPResult *r = CPLHTTPFetch(url, NULL);
+    CHECK(r && r->nStatus != 0 && r->nDataLen == 0, "CPLHTTPFetch is refused");
+    CPLHTTPDestroyResult(r);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    CHECK(OSRImportFromUrl(srs, url) != OGRERR_NONE, "OSRImportFromUrl is refused");
+    OSRDestroySpatialReference(srs);
+    CPLPopErrorHandler();
+    CHECK(OSRGetPROJEnableNetwork() == 0, "PROJ's network is off for GDAL");
+    const char *pn = getenv("PROJ_NETWORK");
+    CHECK(pn && !strcmp(pn, "OFF"), "PROJ_NETWORK=OFF for every other PROJ context");
+    usleep(200 * 1000);
+    int c = accept(s, NULL, NULL);
+    CHECK(c < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "the listener was reached");
+    if (c >= 0) close(c);
+    close(s);
+    for (size_t i = 0; i < sizeof cfg / sizeof *cfg; i++) CPLSetConfigOption(cfg[i][0], NULL);
+    static const char *const more[] = {"AWS_S3_ENDPOINT", "OSS_ENDPOINT", "CPL_GS_ENDPOINT",
+                                       "SWIFT_STORAGE_URL", "AZURE_STORAGE_CONNECTION_STRING"};
+    for (size_t i = 0; i < sizeof more / sizeof *more; i++) CPLSetConfigOption(more[i], NULL);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/fm_import_XXXXXX");
@@ -318,6 +449,8 @@ int main(void)
     mapping_cases();
     all_or_nothing();
     export_cases();
+    export_selection_cases();
+    no_network_cases();
     data_close(db);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
