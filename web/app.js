@@ -231,14 +231,18 @@
   async function loadConflicts() {
     if (state.noConflicts) return;
     const t = state.asOf;
+    /* a server that knows the conflicts of now only (400 for t=, asked
+     * once): the conflicts of now are not shown as if they were of then */
+    if (t && state.conflictsNowOnly) return conflictsNowOnly();
     let fs;
     try {
       fs = await FM.features('conflicts', t);
     } catch (e) {
       if (e.status === 404) state.noConflicts = true;
-      /* a server that knows the conflicts of now only (400 for t=): the
-       * conflicts of now are not shown as if they were of that time */
-      if (e.status === 400 && t && t === state.asOf) conflictsNowOnly();
+      if (e.status === 400 && t) {
+        state.conflictsNowOnly = true;
+        if (t === state.asOf) conflictsNowOnly();
+      }
       return;
     }
     if (t !== state.asOf) return; /* the slider moved meanwhile */
@@ -300,6 +304,12 @@
     li.tabIndex = 0;
     li.setAttribute('role', 'button');
     li.addEventListener('keydown', (ev) => {
+      /* the arrows move along the list */
+      if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+        const next = ev.key === 'ArrowDown' ? li.nextElementSibling : li.previousElementSibling;
+        if (next && next.tabIndex === 0) { ev.preventDefault(); next.focus(); }
+        return;
+      }
       if (ev.key !== 'Enter' && ev.key !== ' ') return;
       ev.preventDefault();
       open(true);
@@ -590,10 +600,11 @@
   slider.min = FM.timeline.min;
   slider.max = FM.timeline.max;
   slider.value = 0;
+  $('time-track').style.setProperty('--now', String(-FM.timeline.min / (FM.timeline.max - FM.timeline.min)));
   function sliderTime() { return FM.timeline.at(Number(slider.value)); }
   function timeLabel(t) {
     if (!t) return 'now (live)';
-    const d = Date.parse(t) - Date.now();
+    const d = FM.timeline.offsetAt(Number(slider.value)) || Date.parse(t) - Date.now(); /* the step, not the seconds since */
     return d > 0 ? utc(t) + ' · in ' + FM.span(d) : 'as of ' + utc(t) + ' · ' + FM.span(d) + ' ago';
   }
   slider.addEventListener('input', () => { $('time-label').textContent = timeLabel(sliderTime()); });
@@ -609,7 +620,7 @@
     $('time-label').textContent = timeLabel(t);
     $('time-now').hidden = !t;
     $('banner').hidden = !t;
-    $('banner').textContent = !t ? '' : ahead ? `Planned situation at ${utc(t)} · read only · dotted: not yet in force`
+    $('banner').textContent = !t ? '' : ahead ? `Planned: ${utc(t)} · read only · dotted: not yet in force`
       : `Situation as of ${utc(t)} · read only`;
     if (baseLayer) baseLayer.setUrl('/tiles/basemap/{z}/{x}/{y}.png' + tq());
     if (allLayer) allLayer.setUrl('/tiles/all/{z}/{x}/{y}.png' + tq());
@@ -617,7 +628,7 @@
       if (t) { map.pm.disableDraw(); map.pm.removeControls(); } else map.pm.addControls();
     }
     if (!state.helpText) state.helpText = $('help').textContent;
-    $('help').textContent = t ? (ahead ? 'Looking ahead' : 'Looking back') + ': read only. Drag the slider to the middle mark, or press Back to now, to edit.' : state.helpText;
+    $('help').textContent = t ? (ahead ? 'Looking ahead' : 'Looking back') + ': read only. Drag the slider to the yellow mark (now), or press Back to now, to edit.' : state.helpText;
     reload();
   }
 

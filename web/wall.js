@@ -225,7 +225,7 @@
   function renderOpen() {
     const open = [...items.values()].filter((f) => FM.OPEN_STATUSES.has(f.properties.status));
     open.sort((a, b) => (a.properties.status === 'disputed' ? -1 : 0) - (b.properties.status === 'disputed' ? -1 : 0) ||
-      String(b.properties.updated_at).localeCompare(String(a.properties.updated_at)));
+      String(b.properties.updated_at).localeCompare(String(a.properties.updated_at)) || Number(b.id) - Number(a.id));
     $('open-count').textContent = open.length;
     $('open').innerHTML = open.slice(0, LIST_MAX).map((f) => {
       const p = f.properties;
