@@ -104,21 +104,24 @@
     if (old) { group.removeLayer(old); layers.delete(key); }
     if (!f) return;
     const p = f.properties, c = colour(p.party), disputed = p.status === 'disputed';
+    /* planned, not yet in force: dotted and light, as in the viewer */
+    const ahead = FM.phase(p, Date.now()) === 'ahead';
     let layer;
     if (f.coll === 'incidents') {
       const [lon, lat] = f.geometry.coordinates;
-      layer = L.circleMarker([lat, lon], { radius: 8 + 2 * (Number(p.severity) || 1), color: '#fff', weight: 3, fillColor: disputed ? '#ff4d4d' : c, fillOpacity: 1 });
+      layer = L.circleMarker([lat, lon], { radius: 8 + 2 * (Number(p.severity) || 1), color: '#fff', weight: 3, fillColor: disputed ? '#ff4d4d' : c, fillOpacity: ahead ? 0.4 : 1 });
     } else {
       /* the one Leaflet path for the geometry (a GeoJSON group would open
        * its permanent label once per child and leave some behind) */
-      const style = f.coll === 'movements' ? { color: disputed ? '#ff4d4d' : c, weight: disputed ? 8 : 6, dashArray: '14 8' }
-        : { color: disputed ? '#ff4d4d' : c, weight: disputed ? 5 : 3, fillColor: c, fillOpacity: 0.25 };
+      const style = f.coll === 'movements' ? { color: disputed ? '#ff4d4d' : c, weight: disputed ? 8 : 6, dashArray: ahead ? '3 10' : '14 8', opacity: ahead ? 0.6 : 1 }
+        : { color: disputed ? '#ff4d4d' : c, weight: disputed ? 5 : 3, fillColor: c, fillOpacity: ahead ? 0.06 : 0.25, dashArray: ahead ? '3 9' : null, opacity: ahead ? 0.7 : 1 };
       layer = L.geoJSON(f.geometry, { style }).getLayers()[0];
       if (!layer) return;
     }
     /* labels beside points, in the middle of areas; routes are named in the lists */
     if (f.coll === 'incidents') layer.bindTooltip(esc(p.title || ''), { permanent: true, direction: 'right', offset: [14, 0], className: 'lbl', opacity: 0.95 });
     else if (f.coll === 'zones') layer.bindTooltip(esc(p.title || ''), { permanent: true, direction: 'center', className: 'lbl zone', opacity: 0.9 });
+    layer.fmAhead = ahead;
     group.addLayer(layer);
     layers.set(key, layer);
   }
@@ -353,6 +356,10 @@
     initMap();
     /* the lists page by themselves; a person scrolling them stops that a while */
     setInterval(pager, PAGE_MS);
+    /* an item whose window opens is drawn anew (solid) */
+    setInterval(() => {
+      for (const [key, f] of items) { const l = layers.get(key); if (l && l.fmAhead !== (FM.phase(f.properties, Date.now()) === 'ahead')) draw(key, f); }
+    }, 60000);
     for (const id of ['conflicts', 'open']) {
       const ul = $(id);
       for (const ev of ['wheel', 'touchstart', 'pointerdown', 'keydown']) ul.addEventListener(ev, () => { ul.dataset.touched = Date.now(); }, { passive: true });
