@@ -20,7 +20,8 @@ static const struct demo_user demo_users[] = {
 struct demo_item {
     const char *user;
     enum data_coll coll;
-    const char *json; /* a Feature; %s marks valid_from then valid_to */
+    const char *json; /* a Feature; %s marks valid_from then valid_to, or
+                       * for an incident occurred_at then valid_from */
 };
 
 /* Geometry in lon/lat; times filled in from now. */
@@ -97,11 +98,17 @@ fm_rc data_demo_seed(struct data_db *db, int *created, struct fm_err *err)
     fm_time now = fm_time_now();
     fm_time_format(now - 6 * 3600, from);
     fm_time_format(now + 7 * 86400, to);
+    /* an incident is in force from when it happened: two hours ago,
+     * inside the windows of the zones and routes around it */
+    char happened[FM_TIME_STAMP_LEN];
+    fm_time_format(now - 2 * 3600, happened);
     struct data_limits lim;
     data_limits_default(&lim);
     for (size_t i = 0; i < sizeof demo_items / sizeof *demo_items; i++) {
         char text[2048];
-        snprintf(text, sizeof text, demo_items[i].json, from, to);
+        int incident = demo_items[i].coll == DATA_INCIDENTS;
+        snprintf(text, sizeof text, demo_items[i].json, incident ? happened : from,
+                 incident ? happened : to);
         json_error_t jerr;
         json_t *f = json_loads(text, 0, &jerr);
         json_t *out = NULL;

@@ -1,7 +1,12 @@
 /* app.js - the viewer: login, the map with its layers, the item list, the
  * forms to draw zones, report incidents and notify movements, editing with
  * If-Match (a 412 becomes a reload / compare choice, never an overwrite),
- * the situation as of a past time, and live updates from /events. */
+ * the situation as of a past or a planned time (an item not yet in force
+ * is drawn dotted and light), and live updates from /events. While a
+ * drawing tool is on, the items on the map take no clicks: a vertex lands
+ * where it is clicked, inside another zone too. Every row of the lists is
+ * reached with Tab and opened with Enter or Space; map shapes are not in
+ * the tab order. */
 'use strict';
 
 (function () {
@@ -14,7 +19,7 @@
     items: new Map(), /* "zones/3" -> Feature (with .coll) */
     layers: new Map(), /* "zones/3" -> Leaflet layer */
     conflictLayers: new Map(), /* open conflict id -> its Leaflet layer */
-    asOf: null, /* ISO time when looking at the past, else null (live) */
+    asOf: null, /* ISO time when looking at the past or ahead, else null (live) */
     missed: 0, /* live events while looking at the past */
     stream: null,
     selected: null,
@@ -135,6 +140,13 @@
     /* the area of interest */
     L.rectangle(FM.AREA, { color: '#5b6b7b', weight: 1, dashArray: '6 6', fill: false, interactive: false }).addTo(map);
 
+    /* a shape with a tooltip listens for focus, and Chromium then puts an
+     * SVG path in the tab order: the items are reached from the list, so
+     * their shapes are taken out (tabindex -1) */
+    map.on('layeradd', (e) => {
+      const el = e.layer.getElement && e.layer.getElement();
+      if (el && el.classList && el.classList.contains('fm-item')) el.setAttribute('tabindex', '-1');
+    });
     map.on('mousemove', (e) => { $('cursor').textContent = position(e.latlng); });
     map.on('zoomend', () => { for (const [key, layer] of state.layers) if (key.startsWith('movements/')) corridorWidth(layer); });
 
@@ -146,6 +158,12 @@
         cutPolygon: false, removalMode: false, rotateMode: false,
       });
       map.on('pm:create', (e) => onDrawn(e.layer, e.shape));
+      /* while a drawing tool is on, the items take no clicks (no popup, no
+       * button under the next click): a vertex lands where it is clicked */
+      map.on('pm:globaldrawmodetoggled', (e) => {
+        map.getContainer().classList.toggle('fm-drawing', !!e.enabled);
+        if (e.enabled) map.closePopup();
+      });
       $('help').textContent = 'Draw with the tools on the map: a polygon or rectangle is a zone, a marker an incident, a line a movement route.';
     } else {
       $('help').textContent = 'Read only: you can look, filter and go back in time.';
@@ -167,7 +185,8 @@
     return g;
   }
 
-  function tq() { return state.asOf ? '?t=' + encodeURIComponent(state.asOf) : ''; }
+  /* tiles as of a past time; ahead, today's record */
+  function tq() { return state.asOf && !isAhead() ? '?t=' + encodeURIComponent(state.asOf) : ''; }
 
   function position(ll) {
     const lat = ll.lat, lon = L.Util.wrapNum(ll.lng, [-180, 180], true);
@@ -184,10 +203,12 @@
 
   async function reload() {
     const t = state.asOf;
+    /* ahead of now the record is today's: what is planned is in it */
+    const rec = t && !isAhead() ? t : null;
     state.loading = true;
     let all;
     try {
-      all = await Promise.all(FM.COLLS.map((c) => FM.features(c, t).then((fs) => fs.map((f) => Object.assign(f, { coll: c })))));
+      all = await Promise.all(FM.COLLS.map((c) => FM.features(c, rec).then((fs) => fs.map((f) => Object.assign(f, { coll: c })))));
     } catch (e) {
       state.loading = false;
       if (e.status === 401) return showLogin('Your session has ended. Please log in again.');
@@ -200,7 +221,7 @@
     state.layers.clear();
     for (const fs of all) for (const f of fs) put(f, false);
     state.loading = false;
-    if (!state.asOf) for (const e of state.queue.splice(0)) apply(e, false);
+    if (!rec) for (const e of state.queue.splice(0)) apply(e, false);
     state.queue.length = 0;
     renderList();
     loadConflicts();
@@ -209,13 +230,24 @@
   /* Open conflicts in red, when the server finds them (absent: no layer). */
   async function loadConflicts() {
     if (state.noConflicts) return;
+    const t = state.asOf;
+    /* a server that knows the conflicts of now only (400 for t=, asked
+     * once): the conflicts of now are not shown as if they were of then */
+    if (t && state.conflictsNowOnly) return conflictsNowOnly();
     let fs;
     try {
-      fs = await FM.features('conflicts', state.asOf);
+      fs = await FM.features('conflicts', t);
     } catch (e) {
       if (e.status === 404) state.noConflicts = true;
+      if (e.status === 400 && t) {
+        state.conflictsNowOnly = true;
+        if (t === state.asOf) conflictsNowOnly();
+      }
       return;
     }
+    if (t !== state.asOf) return; /* the slider moved meanwhile */
+    $('conflicts-note').hidden = true;
+    $('conflict-list').hidden = false;
     if (!state.conflictsShown) {
       state.conflictsShown = true;
       groups.conflicts.addTo(map);
@@ -228,13 +260,14 @@
     open.sort((a, b) => (b.properties.severity || 0) - (a.properties.severity || 0) ||
       String(b.properties.opened_at).localeCompare(String(a.properties.opened_at)));
     const ul = $('conflict-list');
+    const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.id : null;
     ul.textContent = '';
     for (const f of open) {
       const p = f.properties;
       const names = FM.conflictNames(p, state.items).join(' × ');
       const layer = L.geoJSON(f.geometry, {
-        style: { color: '#c92a2a', weight: 3, fillColor: '#c92a2a', fillOpacity: 0.35, dashArray: '2 4' },
-        pointToLayer: (g, ll) => L.circleMarker(ll, { radius: 9, color: '#c92a2a', weight: 3 }),
+        style: { className: 'fm-item', color: '#c92a2a', weight: 3, fillColor: '#c92a2a', fillOpacity: 0.35, dashArray: '2 4' },
+        pointToLayer: (g, ll) => L.circleMarker(ll, { className: 'fm-item', radius: 9, color: '#c92a2a', weight: 3 }),
       }).bindTooltip(esc(words(p.kind || 'conflict') + ': ' + names), { sticky: true }).addTo(groups.conflicts);
       state.conflictLayers.set(String(f.id), layer);
       if (ul.children.length >= 100) continue;
@@ -243,6 +276,7 @@
       li.innerHTML = `<span class="t" title="${esc(names)}">${esc(names || 'conflict ' + f.id)}</span>` +
         `<span class="m">${esc(words(p.kind || 'conflict'))}${p.severity ? ' · severity ' + esc(p.severity) : ''} · since ${esc(ago(p.opened_at || p.updated_at))}</span>`;
       li.addEventListener('click', () => flyToConflict(String(f.id), li));
+      rowKeys(li, () => flyToConflict(String(f.id), li));
       ul.appendChild(li);
     }
     if (!open.length) {
@@ -251,9 +285,37 @@
       li.textContent = state.asOf ? 'None open at that time.' : 'None open.';
       ul.appendChild(li);
     }
+    if (focused) { const row = ul.querySelector(`li[data-id="${focused}"]`); if (row) row.focus(); }
     $('conflict-count').textContent = open.length;
     $('conflicts-box').hidden = false;
   }
+  function conflictsNowOnly() {
+    groups.conflicts.clearLayers();
+    state.conflictLayers.clear();
+    $('conflict-list').textContent = '';
+    $('conflict-list').hidden = true;
+    $('conflict-count').textContent = '–';
+    $('conflicts-note').hidden = false;
+    $('conflicts-box').hidden = false;
+  }
+
+  /* A list row reached with Tab and opened with Enter or Space. */
+  function rowKeys(li, open) {
+    li.tabIndex = 0;
+    li.setAttribute('role', 'button');
+    li.addEventListener('keydown', (ev) => {
+      /* the arrows move along the list */
+      if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+        const next = ev.key === 'ArrowDown' ? li.nextElementSibling : li.previousElementSibling;
+        if (next && next.tabIndex === 0) { ev.preventDefault(); next.focus(); }
+        return;
+      }
+      if (ev.key !== 'Enter' && ev.key !== ' ') return;
+      ev.preventDefault();
+      open(true);
+    });
+  }
+
   /* Flies to a listed conflict and names it on the map. */
   function flyToConflict(id, li) {
     const layer = state.conflictLayers.get(id);
@@ -293,37 +355,52 @@
     state.items.delete(key);
   }
 
+  /* the time the map shows: the slider's, or now */
+  function viewTime() { return state.asOf ? Date.parse(state.asOf) : Date.now(); }
+  function isAhead() { return !!state.asOf && Date.parse(state.asOf) > Date.now(); }
+
+  /* Items take the class fm-item (no clicks while drawing) and stay out of
+   * the tab order (the list reaches them). An item not yet in force at the
+   * time shown is dotted and light; one whose window is over, faded. */
   function makeLayer(f) {
     const p = f.properties, c = colour(p.party);
     const draft = p.status === 'draft', disputed = p.status === 'disputed';
+    const ph = FM.phase(p, viewTime()), ahead = ph === 'ahead', over = ph === 'over';
+    const cls = 'fm-item' + (ahead ? ' fm-ahead' : over ? ' fm-over' : '');
+    const dim = ahead ? 0.55 : over ? 0.35 : 1;
+    let layer;
     if (f.coll === 'incidents') {
       const sev = Number(p.severity) || 1, size = 18 + sev * 3;
       const [lon, lat] = f.geometry.type === 'Point' ? f.geometry.coordinates : [0, 0];
       const icon = L.divIcon({
-        className: '', iconSize: [size, size],
-        html: `<div class="inc-icon" style="width:${size}px;height:${size}px;background:${disputed ? '#c92a2a' : c};${draft ? 'opacity:.6;' : ''}">${sev}</div>`,
+        className: cls, iconSize: [size, size],
+        html: `<div class="inc-icon" style="width:${size}px;height:${size}px;background:${disputed ? '#c92a2a' : c};${draft || ahead || over ? 'opacity:' + (draft ? 0.6 : dim) + ';' : ''}">${sev}</div>`,
       });
-      const m = L.marker([lat, lon], { icon, title: p.title || 'incident' });
-      return m;
-    }
-    if (f.coll === 'movements') {
+      layer = L.marker([lat, lon], { icon, title: p.title || 'incident', keyboard: false });
+    } else if (f.coll === 'movements') {
+      /* a disputed movement in red, as disputed zones and incidents */
+      const lc = disputed ? '#c92a2a' : c;
       const g = L.featureGroup();
-      const route = L.geoJSON(f.geometry, { style: { color: c, weight: 3, dashArray: draft ? '4 6' : p.status === 'in_progress' ? null : '10 6' } });
-      const corridor = L.geoJSON(f.geometry, { style: { color: c, weight: 8, opacity: 0.18, lineCap: 'round' }, interactive: true });
+      const route = L.geoJSON(f.geometry, { style: { className: cls, color: lc, weight: disputed ? 4 : 3, opacity: dim,
+        dashArray: ahead ? '2 6' : draft ? '4 6' : p.status === 'in_progress' ? null : '10 6' } });
+      const corridor = L.geoJSON(f.geometry, { style: { className: cls, color: lc, weight: 8, opacity: (disputed ? 0.3 : 0.18) * dim, lineCap: 'round' }, interactive: true });
       g.addLayer(corridor).addLayer(route);
       g.fmCorridor = corridor;
       g.fmWidth = Number(p.corridor_width_m) || 0;
       corridorWidth(g);
-      route.bindTooltip(esc(p.title || 'movement'), { sticky: true });
-      return g;
+      route.bindTooltip(esc(p.title || 'movement') + (ahead ? ' (not yet in force)' : ''), { sticky: true });
+      layer = g;
+    } else {
+      layer = L.geoJSON(f.geometry, {
+        style: {
+          className: cls, color: disputed ? '#c92a2a' : c, weight: disputed ? 3 : 2, fillColor: c, opacity: dim,
+          fillOpacity: (draft || ahead ? 0.05 : p.type === 'no_fly' ? 0.22 : 0.14) * (over ? 0.5 : 1),
+          dashArray: ahead ? '2 6' : draft ? '6 5' : null,
+        },
+      });
+      layer.bindTooltip(esc(p.title || 'zone') + (ahead ? ' (not yet in force)' : ''), { sticky: true });
     }
-    const layer = L.geoJSON(f.geometry, {
-      style: {
-        color: disputed ? '#c92a2a' : c, weight: disputed ? 3 : 2, fillColor: c,
-        fillOpacity: draft ? 0.06 : p.type === 'no_fly' ? 0.22 : 0.14, dashArray: draft ? '6 5' : null,
-      },
-    });
-    layer.bindTooltip(esc(p.title || 'zone'), { sticky: true });
+    layer.fmPhase = ph;
     return layer;
   }
 
@@ -389,16 +466,33 @@
     return div;
   }
 
-  function select(key, fly) {
+  /* keyboard: the popup opened from a list row takes the focus, and
+   * Escape gives it back to the row */
+  function select(key, fly, keyboard) {
     state.selected = key;
     const layer = state.layers.get(key);
     if (!layer) return;
     if (fly) {
       if (layer.getLatLng) map.flyTo(layer.getLatLng(), Math.max(map.getZoom(), 12), { duration: 0.8 });
       else map.flyToBounds(layer.getBounds(), { maxZoom: 13, padding: [40, 40], duration: 0.8 });
-      map.once('moveend', () => layer.openPopup && (layer.getLatLng ? layer.openPopup() : layer.openPopup(layer.getBounds().getCenter())));
+      map.once('moveend', () => {
+        if (!layer.openPopup) return;
+        if (layer.getLatLng) layer.openPopup(); else layer.openPopup(layer.getBounds().getCenter());
+        const pop = keyboard && document.querySelector('.leaflet-popup-content .pop');
+        if (!pop) return;
+        const first = pop.querySelector('button') || pop;
+        if (first === pop) pop.tabIndex = -1;
+        first.focus();
+        pop.addEventListener('keydown', (ev) => {
+          if (ev.key !== 'Escape') return;
+          map.closePopup();
+          const row = document.querySelector(`#list li[data-key="${key}"]`);
+          if (row) row.focus();
+        });
+      });
     }
     renderList();
+    if (keyboard) { const row = document.querySelector(`#list li[data-key="${key}"]`); if (row) row.focus(); }
   }
 
   /* ---- the list ------------------------------------------------------------ */
@@ -429,6 +523,7 @@
       (!text || String(f.properties.title || '').toLowerCase().includes(text)));
     rows.sort((a, b) => String(b[1].properties.updated_at).localeCompare(String(a[1].properties.updated_at)));
     const ul = $('list');
+    const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.key : null;
     ul.textContent = '';
     for (const [key, f] of rows.slice(0, 500)) {
       const p = f.properties;
@@ -436,10 +531,15 @@
       li.dataset.key = key;
       if (key === state.selected) li.className = 'sel';
       if (key === state.flash) li.classList.add('flash');
+      const ph = FM.phase(p, viewTime());
+      if (ph !== 'in') li.classList.add(ph === 'ahead' ? 'ahead' : 'over');
+      const when = ph === 'ahead' ? ` · <span class="when">not yet in force: from ${esc(utc(p.valid_from || p.occurred_at))}</span>`
+        : ph === 'over' ? ` · <span class="when">ended ${esc(utc(p.valid_to))}</span>` : '';
       li.innerHTML = `<span class="ico ${f.coll}" style="border-color:${esc(colour(p.party))};background:${esc(colour(p.party))}33"></span>` +
         `<span class="t" title="${esc(p.title)}">${esc(p.title || '(untitled)')}</span><span>${chip(p.status)}</span>` +
-        `<span class="m">${esc(KIND[f.coll])}${p.type && f.coll !== 'incidents' ? ' · ' + esc(words(p.type)) : ''}${p.severity ? ' · severity ' + esc(p.severity) : ''} · ${partyChip(p.party)} · ${esc(ago(p.updated_at))}</span>`;
+        `<span class="m">${esc(KIND[f.coll])}${p.type && f.coll !== 'incidents' ? ' · ' + esc(words(p.type)) : ''}${p.severity ? ' · severity ' + esc(p.severity) : ''} · ${partyChip(p.party)} · ${esc(ago(p.updated_at))}${when}</span>`;
       li.addEventListener('click', () => select(key, true));
+      rowKeys(li, () => select(key, true, true));
       ul.appendChild(li);
     }
     if (!rows.length) {
@@ -449,6 +549,7 @@
       ul.appendChild(li);
     }
     state.flash = null;
+    if (focused) { const row = ul.querySelector(`li[data-key="${focused}"]`); if (row) row.focus(); }
     $('count').textContent = rows.length + ' of ' + state.items.size + ' items' + (state.asOf ? ' · as of ' + utc(state.asOf) : '');
   }
 
@@ -461,7 +562,7 @@
       if (state.queue.length < 10000) state.queue.push(e);
       return;
     }
-    if (state.asOf) {
+    if (state.asOf && !isAhead()) {
       state.missed++;
       $('banner').textContent = `Situation as of ${utc(state.asOf)} · read only · ${state.missed} change(s) since you looked back`;
       return;
@@ -491,35 +592,43 @@
 
   /* ---- the time slider ------------------------------------------------------ */
 
-  function sliderTime() {
-    const h = Number($('time-slider').value);
-    if (h >= 0) return null;
-    const t = new Date(Date.now() + h * 3600e3);
-    t.setUTCMinutes(0, 0, 0);
-    return t.toISOString().slice(0, 19) + 'Z';
+  /* Steps that fit the distance from now (FM.timeline: 5 min near now, days
+   * far away), 30 days back and 14 days ahead; position 0 is now. Back: the
+   * record as it was then. Ahead: today's record at that time, so what is
+   * planned shows, and what is not yet in force is drawn dotted. */
+  const slider = $('time-slider');
+  slider.min = FM.timeline.min;
+  slider.max = FM.timeline.max;
+  slider.value = 0;
+  $('time-track').style.setProperty('--now', String(-FM.timeline.min / (FM.timeline.max - FM.timeline.min)));
+  function sliderTime() { return FM.timeline.at(Number(slider.value)); }
+  function timeLabel(t) {
+    if (!t) return 'now (live)';
+    const d = FM.timeline.offsetAt(Number(slider.value)) || Date.parse(t) - Date.now(); /* the step, not the seconds since */
+    return d > 0 ? utc(t) + ' · in ' + FM.span(d) : 'as of ' + utc(t) + ' · ' + FM.span(d) + ' ago';
   }
-  $('time-slider').addEventListener('input', () => {
-    const t = sliderTime();
-    $('time-label').textContent = t ? 'as of ' + utc(t) : 'now (live)';
-  });
-  $('time-slider').addEventListener('change', () => setAsOf(sliderTime()));
-  $('time-now').addEventListener('click', () => { $('time-slider').value = 0; setAsOf(null); });
+  slider.addEventListener('input', () => { $('time-label').textContent = timeLabel(sliderTime()); });
+  slider.addEventListener('change', () => setAsOf(sliderTime()));
+  $('time-now').addEventListener('click', () => { slider.value = 0; setAsOf(null); });
 
   function setAsOf(t) {
     state.asOf = t;
     state.missed = 0;
-    $('asof').classList.toggle('past', !!t);
-    $('time-label').textContent = t ? 'as of ' + utc(t) : 'now (live)';
+    const ahead = isAhead();
+    $('asof').classList.toggle('past', !!t && !ahead);
+    $('asof').classList.toggle('ahead', ahead);
+    $('time-label').textContent = timeLabel(t);
     $('time-now').hidden = !t;
     $('banner').hidden = !t;
-    $('banner').textContent = t ? `Situation as of ${utc(t)} · read only` : '';
+    $('banner').textContent = !t ? '' : ahead ? `Planned: ${utc(t)} · read only · dotted: not yet in force`
+      : `Situation as of ${utc(t)} · read only`;
     if (baseLayer) baseLayer.setUrl('/tiles/basemap/{z}/{x}/{y}.png' + tq());
     if (allLayer) allLayer.setUrl('/tiles/all/{z}/{x}/{y}.png' + tq());
     if (map.pm && canDraw()) {
-      if (t) map.pm.removeControls(); else map.pm.addControls();
+      if (t) { map.pm.disableDraw(); map.pm.removeControls(); } else map.pm.addControls();
     }
     if (!state.helpText) state.helpText = $('help').textContent;
-    $('help').textContent = t ? 'Looking back: read only. Drag the slider to the right end, or press Back to now, to edit.' : state.helpText;
+    $('help').textContent = t ? (ahead ? 'Looking ahead' : 'Looking back') + ': read only. Drag the slider to the yellow mark (now), or press Back to now, to edit.' : state.helpText;
     reload();
   }
 
@@ -616,9 +725,24 @@
           label.querySelector('input,select,textarea').classList.toggle('invalid', !!m);
         }
       };
+      const box = body.querySelector('.problem');
+      const clearProblem = () => { box.hidden = true; box.textContent = ''; };
+      /* a changed field loses its message, and the server's last answer
+       * goes: it was about the values before this change */
+      const changed = (ev) => {
+        const label = ev.target.closest('label[data-field]');
+        if (label) {
+          label.querySelector('.msg').textContent = '';
+          ev.target.classList.remove('invalid');
+        }
+        clearProblem();
+      };
+      formEl.addEventListener('input', changed);
+      formEl.addEventListener('change', changed);
       const save = async () => {
         const v = read();
         const errs = validate(coll, v);
+        clearProblem();
         show(errs);
         if (Object.keys(errs).length) return;
         const btn = body.querySelector('[data-act=save]');
@@ -626,12 +750,11 @@
         const problem = await submit(toProps(coll, v, values));
         btn.disabled = false;
         if (!problem) return close(true);
-        const box = body.querySelector('.problem');
         box.hidden = false;
         box.textContent = problem.message;
         const ptr = problem.problem && problem.problem.pointer;
         const m = ptr && ptr.match(/^\/properties\/(\w+)/);
-        if (m) show({ [m[1]]: problem.message });
+        show(m ? { [m[1]]: problem.message } : {});
       };
       body.querySelector('[data-act=save]').addEventListener('click', save);
       formEl.addEventListener('submit', (ev) => { ev.preventDefault(); save(); });
@@ -666,6 +789,9 @@
   /* ---- creating ------------------------------------------------------------- */
 
   async function onDrawn(layer, shape) {
+    /* one drawing, one form: the tool goes off (the marker tool would
+     * otherwise stay on, and the next click start another report) */
+    map.pm.disableDraw();
     const coll = shape === 'Marker' ? 'incidents' : shape === 'Line' ? 'movements' : 'zones';
     const geometry = layer.toGeoJSON().geometry;
     const what = { zones: 'New zone', incidents: 'Report an incident', movements: 'Notify a movement' }[coll];
@@ -862,7 +988,17 @@
   }
 
   /* a tick so "5 min ago" stays true */
-  setInterval(() => { if (!$('app').hidden && !document.querySelector('.modal')) renderList(); }, 60000);
+  setInterval(() => {
+    if ($('app').hidden) return;
+    /* at now, an item whose window opened or closed is drawn anew */
+    if (!state.asOf && !state.loading) {
+      for (const [key, f] of state.items) {
+        const layer = state.layers.get(key);
+        if (layer && layer.fmPhase !== FM.phase(f.properties, Date.now()) && !(state.editing && state.editing.key === key) && !(layer.isPopupOpen && layer.isPopupOpen())) put(f, false);
+      }
+    }
+    if (!document.querySelector('.modal')) renderList();
+  }, 60000);
 
   window.fmState = state; /* for tests and the curious */
   start();

@@ -57,7 +57,8 @@ window.FM = (function () {
   /* The live stream. EventSource reconnects by itself (Last-Event-ID) after
    * a network drop; after an answer it will not retry (401, 503, a server
    * restarting) it is CLOSED, so we start a new one with backoff, from the
-   * last id we saw. handlers: {event(e), reset(), state(s), ended()} */
+   * last id we saw. handlers: {event(e), reset(), state(s), ended(),
+   * position(seq): the head of the log as this stream sees it (optional)} */
   function direct(handlers, since) {
     let es = null, lastId = since, backoff = 1000, timer = null, stopped = false;
     function setState(s) { if (handlers.state) handlers.state(s); }
@@ -73,7 +74,10 @@ window.FM = (function () {
         handlers.event(e);
       };
       /* "position" only moves our place in the log (past events we may not see) */
-      es.addEventListener('position', (m) => { if (m.lastEventId) lastId = m.lastEventId; });
+      es.addEventListener('position', (m) => {
+        if (m.lastEventId) lastId = m.lastEventId;
+        if (handlers.position && m.lastEventId) handlers.position(Number(m.lastEventId));
+      });
       es.addEventListener('reset', (m) => {
         if (m.lastEventId) lastId = m.lastEventId;
         handlers.reset(lastId);
@@ -126,6 +130,7 @@ window.FM = (function () {
       reset(id) { lastSeq = Number(id) || lastSeq; handlers.reset(); },
       state(s) { state = s; if (handlers.state) handlers.state(s); },
       ended() { if (handlers.ended) handlers.ended(); },
+      position(seq) { if (handlers.position) handlers.position(seq); },
     };
     if (!(navigator.locks && window.BroadcastChannel)) {
       leader = direct(local, null);
@@ -139,6 +144,7 @@ window.FM = (function () {
       else if (d.type === 'reset') local.reset(d.id);
       else if (d.type === 'state') local.state(d.state);
       else if (d.type === 'ended') local.ended();
+      else if (d.type === 'position') local.position(d.seq);
     };
     bc.postMessage({ type: 'hello' });
     navigator.locks.request('fm-events-leader', () => new Promise((resolve) => {
@@ -149,6 +155,7 @@ window.FM = (function () {
         reset(id) { bc.postMessage({ type: 'reset', id }); local.reset(id); },
         state(s) { bc.postMessage({ type: 'state', state: s }); local.state(s); },
         ended() { bc.postMessage({ type: 'ended' }); local.ended(); },
+        position(seq) { bc.postMessage({ type: 'position', seq }); local.position(seq); },
       }, lastSeq >= 0 ? lastSeq : null);
     }));
     return {
@@ -179,16 +186,108 @@ window.FM = (function () {
     if (s < 86400) return Math.round(s / 3600) + ' h ago';
     return Math.round(s / 86400) + ' d ago';
   }
-  /* The titles of a conflict's two items, as `items` ("zones/3" -> Feature) knows them. */
-  function conflictNames(p, items) {
-    return (p.items || []).map((it) => { const g = items.get(it.collection + '/' + it.id); return g ? g.properties.title : KIND[it.collection] + ' ' + it.id; });
+  /* "a zone", "an incident": an item named without its internal id */
+  function anItem(coll) { const k = KIND[coll] || 'item'; return (/^[aeiou]/.test(k) ? 'an ' : 'a ') + k; }
+  /* The titles of a conflict's two items, as `items` ("zones/3" -> Feature)
+   * knows them (or `titles`, "zones/3" -> title); never an internal id. */
+  function conflictNames(p, items, titles) {
+    return (p.items || []).map((it) => {
+      const key = it.collection + '/' + it.id, g = items.get(key);
+      return (g && g.properties.title) || (titles && titles.get(key)) || anItem(it.collection);
+    });
   }
-  function describe(e) {
+  function partyName(code, parties) {
+    return (parties && parties[code] && parties[code].name) || (code ? 'party ' + code : 'someone');
+  }
+  /* One record of the event log as a line people read, with the items'
+   * titles and the party's name, never an internal id: {who, text}, or
+   * null for a record that repeats the one before it (the status change
+   * that follows an acknowledgement or a dispute). A conflict is opened by
+   * the system on someone's write, so it names nobody. items: "zones/3" ->
+   * Feature; titles: "zones/3" -> title (items no longer on the map). */
+  function describe(e, items, parties, titles) {
     const f = e.after || e.before;
-    const title = f && f.properties && f.properties.title ? '“' + f.properties.title + '”' : '#' + e.item;
-    const verb = { create: 'created', update: 'changed', withdraw: 'withdrew', ack: 'acknowledged', dispute: 'disputed' }[e.action] || words(e.action);
-    return { who: e.user + ' (' + e.party + ')', verb, what: (KIND[e.collection] || e.collection || '') + ' ' + title };
+    const fp = (f && f.properties) || {};
+    if (e.collection === 'conflicts') {
+      const names = conflictNames(fp, items, titles);
+      const pair = names.length === 2 ? names[0] + ' and ' + names[1] : names.join(', ') || 'two items';
+      if (e.action === 'conflict_open') return { who: '', text: 'New conflict: ' + pair };
+      if (e.action === 'conflict_resolved') {
+        /* resolved by a person (the supervisor), or cleared by itself when the clash went */
+        if (fp.resolved_by) return { who: '', text: 'Conflict resolved by ' + partyName(e.party, parties) + ': ' + pair };
+        return { who: '', text: 'Conflict cleared: ' + pair };
+      }
+      return { who: '', text: 'Conflict ' + words(e.action).replace(/^conflict /, '') + ': ' + pair };
+    }
+    if (e.action === 'acknowledged' || e.action === 'disputed') return null;
+    const key = e.collection + '/' + e.item;
+    const have = items.get(key);
+    const title = (f && f.type === 'Feature' && fp.title) || (have && have.properties.title) || (titles && titles.get(key));
+    const what = title ? (KIND[e.collection] || 'item') + ' “' + title + '”' : anItem(e.collection);
+    const who = partyName(e.party, parties);
+    const bp = (e.before && e.before.properties) || {};
+    let text;
+    switch (e.action) {
+      case 'create':
+        text = (fp.status === 'draft' ? 'drafted ' : { zones: 'proposed ', incidents: 'reported ', movements: 'notified ' }[e.collection] || 'added ') + what;
+        break;
+      case 'replace': case 'patch': case 'update':
+        if (bp.status && fp.status && bp.status !== fp.status) text = 'set ' + what + ' to ' + words(fp.status);
+        else if (bp.title && fp.title && bp.title !== fp.title) text = 'renamed ' + (KIND[e.collection] || 'item') + ' “' + bp.title + '” to “' + fp.title + '”';
+        else text = 'changed ' + what;
+        break;
+      case 'withdraw': text = 'withdrew ' + what; break;
+      case 'ack': text = 'acknowledged ' + what; break;
+      case 'dispute': text = 'disputed ' + what + (fp.comment ? ': “' + fp.comment + '”' : ''); break;
+      default: text = words(e.action) + ' ' + what;
+    }
+    return { who, text };
   }
 
-  return { COLLS, KIND, STATUSES, ZONE_TYPES, CATEGORIES, OPEN_STATUSES, AREA, HttpError, api, features, stream, esc, words, utc, ago, conflictNames, describe };
+  /* The time slider's steps: fine near now, coarser further away (5 min
+   * up to an hour, 15 min up to 6 h, hours up to a day, 3 h up to 3 days,
+   * then days), 30 days back and 14 days ahead. Position 0 is now. */
+  const TIME_STEPS = [[3600e3, 300e3], [6 * 3600e3, 900e3], [86400e3, 3600e3], [3 * 86400e3, 3 * 3600e3], [Infinity, 86400e3]];
+  function offsets(reach) {
+    const out = [];
+    let t = 0;
+    for (const [upto, step] of TIME_STEPS) while (t + step <= Math.min(upto, reach)) { t += step; out.push(t); }
+    return out;
+  }
+  const PAST = offsets(30 * 86400e3), AHEAD = offsets(14 * 86400e3);
+  const timeline = {
+    min: -PAST.length, max: AHEAD.length,
+    /* ms from now at slider position i */
+    offsetAt(i) { i = Math.round(i); return i < 0 ? -PAST[Math.min(-i, PAST.length) - 1] : i > 0 ? AHEAD[Math.min(i, AHEAD.length) - 1] : 0; },
+    /* the position nearest to ms from now */
+    indexOf(ms) {
+      let best = 0;
+      for (let i = timeline.min; i <= timeline.max; i++) if (Math.abs(timeline.offsetAt(i) - ms) < Math.abs(timeline.offsetAt(best) - ms)) best = i;
+      return best;
+    },
+    /* the time at position i (ISO, whole minutes), or null for now */
+    at(i, now) {
+      if (!Math.round(i)) return null;
+      const t = new Date((now === undefined ? Date.now() : now) + timeline.offsetAt(i));
+      t.setUTCSeconds(0, 0);
+      return t.toISOString().slice(0, 19) + 'Z';
+    },
+  };
+  /* a duration in words: "5 min", "2 h 15 min", "3 d 4 h" */
+  function span(ms) {
+    const m = Math.round(Math.abs(ms) / 60000), d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), mm = m % 60;
+    if (d) return d + ' d' + (h ? ' ' + h + ' h' : '');
+    if (h) return h + ' h' + (mm ? ' ' + mm + ' min' : '');
+    return mm + ' min';
+  }
+  /* Where an item stands at time t (ms): 'ahead' before its window opens
+   * (planned, not yet in force), 'over' after it closes, else 'in'. */
+  function phase(p, t) {
+    const from = Date.parse(p.valid_from || p.occurred_at || ''), to = Date.parse(p.valid_to || '');
+    if (from > t) return 'ahead';
+    if (to <= t) return 'over';
+    return 'in';
+  }
+
+  return { COLLS, KIND, STATUSES, ZONE_TYPES, CATEGORIES, OPEN_STATUSES, AREA, HttpError, api, features, stream, esc, words, utc, ago, anItem, conflictNames, partyName, describe, timeline, span, phase };
 })();

@@ -42,7 +42,7 @@ try {
       await page.screenshot({ path: path.join(out, `viewer-form-${w}.png`) });
       await page.click('.modal [data-act=cancel]');
       // a stale edit: the conflict dialog
-      await page.click('#list li:has-text("Range North")');
+      await page.click('#list li[data-key="zones/1"]');
       await page.click('.leaflet-popup button:has-text("Edit details")');
       await page.waitForSelector('.modal form');
       const cur = await api(srv.url, a, 'GET', '/collections/zones/items/1');
@@ -54,9 +54,28 @@ try {
       await page.screenshot({ path: path.join(out, `viewer-conflict-${w}.png`) });
       await page.click('.modal [data-act=reload]');
       await page.waitForFunction(() => !document.querySelector('.modal'));
-      await page.$eval('#time-slider', (el) => { el.value = -1; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); });
+      const slide = (ms) => page.$eval('#time-slider', (el, ms) => { el.value = window.FM.timeline.indexOf(ms); el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); }, ms);
+      await slide(-3600e3);
       await page.waitForTimeout(800);
       await page.screenshot({ path: path.join(out, `viewer-past-${w}.png`) });
+      // ahead: a zone planned from 2 to 4 days on, drawn dotted at now and solid at +3 d
+      const p = zone('Planned closure P-1', 'proposed', 35.63, 32.9);
+      p.properties.valid_from = new Date(Date.now() + 2 * 86400e3).toISOString().slice(0, 19) + 'Z';
+      p.properties.valid_to = new Date(Date.now() + 4 * 86400e3).toISOString().slice(0, 19) + 'Z';
+      await api(srv.url, a, 'POST', '/collections/zones/items', p);
+      await page.click('#time-now');
+      await page.evaluate(() => window.fmMap.fitBounds(window.FM.AREA, { animate: false }));
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: path.join(out, `viewer-planned-now-${w}.png`) });
+      await slide(3 * 86400e3);
+      await page.waitForTimeout(800);
+      await page.screenshot({ path: path.join(out, `viewer-ahead-${w}.png`) });
+      await page.click('#time-now');
+      // the keyboard: a list row focused
+      await page.waitForTimeout(500);
+      await page.focus('#list li:nth-child(2)');
+      await page.keyboard.press('ArrowDown');
+      await page.screenshot({ path: path.join(out, `viewer-keyboard-${w}.png`) });
     }
     await page.close();
   }
@@ -65,9 +84,20 @@ try {
   wall.on('pageerror', (e) => console.log('pageerror:', e.message));
   await wall.goto(srv.url + '/wall?token=' + tok);
   await wall.waitForSelector('#open li');
+  // conflicts enough to page: zones of A and B overlapping
+  const b = await login(srv.url, 'liaison-b');
+  for (const [i, lon] of [35.62, 35.67, 35.72, 35.77, 36.0, 36.05].entries()) {
+    await api(srv.url, a, 'POST', '/collections/zones/items', zone(`Checkpoint ${i + 1} (A)`, 'proposed', lon, 33.36));
+    await api(srv.url, b, 'POST', '/collections/zones/items', zone(`Observation post ${i + 1} (B)`, 'proposed', lon + 0.01, 33.365));
+  }
   await api(srv.url, a, 'POST', '/collections/zones/items', zone('Evacuation corridor north', 'proposed', 35.7, 33.3));
   await waitFor(() => wall.evaluate(() => document.querySelectorAll('#ticker li').length > 0), 3000);
+  await wall.waitForTimeout(1500);
   await wall.screenshot({ path: path.join(out, 'wall-1920.png') });
+  await wall.reload();
+  await waitFor(() => wall.evaluate(() => document.querySelectorAll('#ticker li').length > 0), 5000);
+  await wall.waitForTimeout(1500);
+  await wall.screenshot({ path: path.join(out, 'wall-reloaded-1920.png') });
   console.log('wall url after load:', wall.url());
   console.log('screenshots in', out);
 } finally {

@@ -2,7 +2,9 @@
 // token (which leaves the address bar), it updates live, shows
 // "reconnecting" while the server is down, and keeps updating after the
 // server is killed and restarted on the same port and database; its lists
-// stay bounded.
+// show the newest first, scroll and page by themselves so every counted row
+// is reachable; the ticker speaks in titles and party names, never ids, and
+// is filled again from the event log after a reload; memory stays flat.
 import path from 'node:path';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -71,11 +73,53 @@ try {
   check('and keeps updating live', (await page.textContent('#open')).includes('After the restart'));
   check('the stale banner is gone', await page.$eval('#stale', (el) => el.hidden));
 
-  // ---- bounded: many events keep the ticker and the lists short ----------------
+  // ---- conflicts: the newest first, every one listed ---------------------------
+  // seven overlaps of an A zone and a B zone, one after another
+  const b = await login(srv.url, 'liaison-b');
+  const spots = [35.62, 35.67, 35.72, 35.77, 35.82, 36.0, 36.05];
+  for (let i = 0; i < spots.length; i++) {
+    await api(srv.url, a, 'POST', '/collections/zones/items', zone(`Pair ${i} west`, 'proposed', spots[i], 33.33));
+    const r = await api(srv.url, b, 'POST', '/collections/zones/items', zone(`Pair ${i} east`, 'proposed', spots[i] + 0.01, 33.335));
+    check(`B's zone ${i} is saved`, r.status === 201, r.text.slice(0, 200));
+  }
+  const last = spots.length - 1;
+  await page.waitForFunction((t) => (document.querySelector('#conflicts li')?.textContent || '').includes(t), `Pair ${last} `, { timeout: 5000 }).catch(() => {});
+  const cl = await page.evaluate(() => ({
+    count: Number(document.querySelector('#conflict-count').textContent),
+    rows: [...document.querySelectorAll('#conflicts li[data-i] .t')].map((e) => e.textContent),
+  }));
+  check(`the wall's conflict list starts with the newest (${cl.rows[0]})`, /Pair 6 (west|east) × Pair 6 (west|east)/.test(cl.rows[0] || ''), cl.rows.join(' | '));
+  check(`and lists every counted conflict (${cl.rows.length} of ${cl.count})`, cl.count >= 8 && cl.rows.length === cl.count);
+  const said = await page.evaluate(() => [...document.querySelectorAll('#ticker li')].map((li) => li.textContent));
+  check('the ticker says "New conflict: <title> and <title>"', said.some((t) => /New conflict: Pair 6 (west|east) and Pair 6 (west|east)/.test(t)), said.join(' | '));
+  check('and who did what by party name and title ("Side B proposed zone “Pair 6 east”")', said.some((t) => t.includes('Side B proposed zone “Pair 6 east”')), said.join(' | '));
+  const ids = said.filter((t) => /\b(zones?|incidents?|movements?|conflicts?|item) #?\d+\b|conflict_open|liaison-|\(A\)|\(B\)/i.test(t.replace(/^\d\d:\d\d/, '')));
+  check('no ticker line shows an internal id, a login or an action code', ids.length === 0, ids.join(' | '));
+
+  // ---- bounded: many events keep the ticker short; the lists scroll -------------
   for (let i = 0; i < 40; i++) await api(srv.url, a, 'POST', '/collections/zones/items', zone(`burst ${i}`, 'proposed'));
   await page.waitForFunction(tickerHas, 'burst 39', { timeout: 5000 });
-  const n = await page.evaluate(() => ({ ticker: document.querySelectorAll('#ticker li').length, open: document.querySelectorAll('#open li').length, mem: window.fmWall.ticker.length }));
-  check('the ticker and lists stay bounded', n.ticker <= 12 && n.open <= 14 && n.mem <= 12, JSON.stringify(n));
+  const n = await page.evaluate(() => ({ ticker: document.querySelectorAll('#ticker li').length, mem: window.fmWall.ticker.length,
+    open: document.querySelectorAll('#open li').length, counted: Number(document.querySelector('#open-count').textContent) }));
+  check('the ticker stays bounded', n.ticker <= 12 && n.mem <= 12, JSON.stringify(n));
+  check(`"waiting for acknowledgement" lists every counted row (${n.open} of ${n.counted})`, n.counted > 40 && n.open === n.counted, JSON.stringify(n));
+  // every row can be brought into view: the list's box is on screen and it scrolls to its last row
+  const reach = await page.evaluate(() => {
+    const ul = document.querySelector('#open'), box = ul.getBoundingClientRect(), ticker = document.querySelector('.ticker').getBoundingClientRect();
+    const saved = ul.scrollTop;
+    ul.scrollTop = ul.scrollHeight;
+    const lastRow = ul.lastElementChild.getBoundingClientRect(), after = ul.getBoundingClientRect();
+    ul.scrollTop = saved;
+    return { boxBottom: box.bottom, tickerTop: ticker.top, lastBottom: lastRow.bottom, listBottom: after.bottom,
+      scrolls: ul.scrollHeight > ul.clientHeight && /auto|scroll/.test(getComputedStyle(ul).overflowY) };
+  });
+  check('the list\'s box ends above the ticker and scrolls to its last row', reach.scrolls && reach.boxBottom <= reach.tickerTop + 1 &&
+    reach.lastBottom <= reach.listBottom + 1, JSON.stringify(reach));
+  // left alone, the list pages by itself
+  const top0 = await page.$eval('#open', (ul) => ul.scrollTop);
+  const paged = await page.waitForFunction((t0) => document.querySelector('#open').scrollTop !== t0, top0, { timeout: 15000 }).then(() => true, () => false);
+  const pageNote = await page.evaluate(() => document.querySelector('#open-page')?.textContent || '');
+  check('left alone, the waiting list pages by itself, and says which rows are shown', paged && /\d+–\d+ of \d+/.test(pageNote), pageNote);
 
   // ---- flat memory: the same item changed again and again ---------------------
   const cdp = await page.context().newCDPSession(page);
@@ -87,7 +131,9 @@ try {
         { 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${version}"` });
       version = r.json.properties.version;
     }
-    await page.waitForFunction(tickerHas, `${tag} ${n - 1}`, { timeout: 5000 });
+    await page.waitForFunction(tickerHas, `${tag} ${n - 1}`, { timeout: 5000 }).catch(async (e) => {
+      throw new Error(e.message + '\nticker: ' + (await page.evaluate(() => [...document.querySelectorAll('#ticker li')].map((li) => li.textContent).join(' | '))));
+    });
   };
   const measure = async () => {
     await cdp.send('HeapProfiler.collectGarbage');
@@ -108,6 +154,14 @@ try {
   check('200 more changes do not grow the DOM', m1.nodes - m0.nodes <= 5, `${m0.nodes} -> ${m1.nodes}`);
   check('and the JS heap flat (under 2 MB growth)', m1.heap - m0.heap < 2 * 1048576, `${m0.heap} -> ${m1.heap}`);
   check('one map layer and at most one label per item', m1.layers);
+
+  // ---- after a reload, the ticker is filled from the event log ------------------
+  await page.reload();
+  await page.waitForSelector('#conn.live');
+  await page.waitForFunction(tickerHas, 'churn 199', { timeout: 5000 }).catch(() => {});
+  const again = await page.evaluate(() => [...document.querySelectorAll('#ticker li')].map((li) => li.textContent));
+  check(`after a reload the ticker shows the latest records (${again.length} lines)`, again.length >= 5 && again[0].includes('“churn 199”') &&
+    again[0].includes('Side A'), again.slice(0, 3).join(' | '));
   check('no script errors on the wall', errors.length === 0, errors.join('\n'));
 } catch (e) {
   check('no exception', false, e.stack + '\n' + srv.log().slice(-2000));
