@@ -425,6 +425,13 @@ static void sqlite_setup(void)
 fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
 {
     *out = NULL;
+    /* the backend by the --db argument's scheme (store.h): a file path is
+     * SQLite; a URL names a server, and this build has no such backend yet
+     * (rather than a file called "postgresql:") */
+    if (strstr(path, "://"))
+        return fm_fail(err, FM_EINVAL, "db",
+                       "a URL, and this build stores in a SQLite file only (give a file"
+                       " path); the PostgreSQL backend is still to come");
     pthread_once(&sqlite_once, sqlite_setup);
     struct data_db *db = fm_xcalloc(1, sizeof *db);
     db->ops = &sqlite_store;

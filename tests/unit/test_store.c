@@ -369,5 +369,12 @@ int main(void)
     CHECK(data_login_allowed(&db, &lp, "liaison-a", "10.0.0.1", NULL, &wait, &err) == FM_OK,
           "the known address gets in while others guess at the account");
     CHECK(calls > 50, "the rules went through the store: %ld operations", calls);
+
+    /* the backend is chosen by the --db argument; a URL is not a file */
+    struct data_db *pg = NULL;
+    CHECK(data_open("postgresql://fm@127.0.0.1/cell", &pg, &err) == FM_EINVAL && !pg &&
+              strstr(err.msg, "URL") && strstr(err.msg, "SQLite file"),
+          "a postgresql:// URL is refused with a clear error, not created as a file: %s",
+          err.msg);
     return SUMMARY();
 }
