@@ -2,7 +2,7 @@
  * another party, in the same transaction as the step of the workflow it
  * causes; and the lists of what a party still has to acknowledge and of
  * open disputes. */
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <inttypes.h>
 #include <stdio.h>

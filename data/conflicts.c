@@ -41,7 +41,7 @@
  *   items changed but still clash is refreshed in place without one,
  *   unless it becomes visible to all (a draft proposed: conflict_open).
  */
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* db.c - opening a connection, SpatiaLite per connection, the schema and
  * its migrations, transactions. */
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <pthread.h>
 
@@ -425,8 +425,16 @@ static void sqlite_setup(void)
 fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
 {
     *out = NULL;
+    /* the backend by the --db argument's scheme (store.h): a file path is
+     * SQLite; a URL names a server, and this build has no such backend yet
+     * (rather than a file called "postgresql:") */
+    if (strstr(path, "://"))
+        return fm_fail(err, FM_EINVAL, "db",
+                       "a URL, and this build stores in a SQLite file only (give a file"
+                       " path); the PostgreSQL backend is still to come");
     pthread_once(&sqlite_once, sqlite_setup);
     struct data_db *db = fm_xcalloc(1, sizeof *db);
+    db->ops = &sqlite_store;
     fm_rc rc;
     if (sqlite3_open_v2(path, &db->h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -476,4 +484,9 @@ void data_limits_default(struct data_limits *l)
 {
     l->max_vertices = 20000;
     l->max_string_bytes = 16384;
+}
+
+const struct store_ops *store_of(const struct data_db *db)
+{
+    return db->ops;
 }

@@ -5,7 +5,7 @@
  * keys sorted. The first record's previous hash is 64 zeros. Triggers in
  * the schema refuse UPDATE and DELETE; the chain makes any edit of the
  * file itself detectable. */
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -33,7 +33,7 @@
  * GDAL's errors are caught per thread (CPLPushErrorHandlerEx): any GDAL
  * warning or error while opening or reading fails the whole import.
  */
-#include "internal.h"
+#include "sqlite/sqlite.h"
 #include "interop.h"
 
 #include <cpl_conv.h>

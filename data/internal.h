@@ -4,68 +4,9 @@
 
 #include "data.h"
 
-#include <sqlite3.h>
-
-/* A statement kept prepared for the life of the connection (db_cached). */
-struct db_kept {
-    const char *sql; /* the key: the address of a string literal */
-    sqlite3_stmt *st;
-};
-
-struct data_db {
-    sqlite3 *h;
-    void *splite;         /* SpatiaLite's per-connection cache */
-    struct db_kept *kept; /* db_cached's statements, finalized by data_close */
-    size_t nkept, akept;
-    /* conflicts.c's kept projections: owned by its SQL function
-     * fm_transform, which frees them when the connection closes */
-    void *projs;
-};
-
-/* Translate a SQLite failure once, here, into FM_EDB (or FM_EBUSY). */
-fm_rc db_fail(struct data_db *db, struct fm_err *err, const char *what);
-
-/* Test seam (tests/unit/test_faults.c): when set to N > 0, the Nth
- * db_prepare from then on fails as the database would. Always 0 in the
- * server; not for threads. */
-extern long db_fault_countdown;
-
-/* Prepare; on failure fills err. OUT *st. */
-fm_rc db_prepare(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err);
-/* The hot paths' statements, prepared once per connection
- * (SQLITE_PREPARE_PERSISTENT) and kept until data_close. sql must be a
- * string literal: its address is the key. OUT *st, borrowed, reset and
- * with no bindings. The caller hands it back with db_release after its
- * last step, on every path, error paths included; db_commit and
- * db_rollback reset any still in progress as a safety net. Counts as a
- * db_prepare for db_fault_countdown. Not re-entrant: one use of a given
- * sql at a time. */
-fm_rc db_cached(struct data_db *db, const char *sql, sqlite3_stmt **st, struct fm_err *err);
-/* Resets st and clears its bindings; NULL is allowed. */
-void db_release(sqlite3_stmt *st);
-/* Runs sql with no results. */
-fm_rc db_exec(struct data_db *db, const char *sql, struct fm_err *err);
-
-/* Hands the connection's checkpoints to the file's checkpointer, if any
- * (checkpoint.c); data_open calls it. */
-void db_wal_hook_install(struct data_db *db);
-/* Test seam (tests/unit/test_checkpoint.c): how many checkpoints writers
- * ran inline, in their commit, because no checkpointer ran. */
-extern _Atomic long db_inline_checkpoints;
-
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
-fm_rc db_begin(struct data_db *db, struct fm_err *err);
-fm_rc db_commit(struct data_db *db, struct fm_err *err);
-void db_rollback(struct data_db *db);
-
-/* Bind by parameter name (":id"); a name the statement lacks is skipped,
- * and so is a NULL text (the parameter stays NULL). */
-void db_bind_text(sqlite3_stmt *st, const char *name, const char *v);
-void db_bind_int(sqlite3_stmt *st, const char *name, int64_t v);
-void db_bind_double(sqlite3_stmt *st, const char *name, double v);
-
-/* Text column or "" for NULL. */
-const char *db_text(sqlite3_stmt *st, int col);
+/* The connection (struct data_db) is the backend's (data/sqlite/sqlite.h
+ * today); the files above the store see it only through the store
+ * interface (store.h). */
 
 /* ---- the picture of now, in memory (picture.c) ------------------------- */
 
@@ -81,40 +22,6 @@ int pic_now_conflicts(struct data_db *db, const struct data_viewer *v, const dou
 /* Test seam (tests/unit/test_picture.c): when set, no picture is kept in
  * memory, as with FUSIONMAP_PICTURE=sql. */
 extern int pic_memory_off;
-
-/* ---- conflicts: what the Feature and the picture both say --------------- */
-
-/* Who sees conflict c: everyone, or the owner of its draft (:vparty). */
-#define CONFLICT_VISIBLE_SQL "(c.vis_party IS NULL OR c.vis_party = :vparty)"
-/* A conflict's title, from its kind and the ids of its two items: the
- * formats serve both SQLite's printf (CONFLICT_TITLE_SQL) and C's
- * (conflicts.c, with long long arguments). */
-#define CONFLICT_TITLE_MZ "movement %lld crosses zone %lld"
-#define CONFLICT_TITLE_ZZ "zones %lld and %lld overlap"
-#define CONFLICT_TITLE_IZ "incident %lld inside zone %lld"
-#define CONFLICT_TITLE_IM "incident %lld near movement %lld"
-#define CONFLICT_TITLE_SQL                                                                        \
-    "CASE c.kind"                                                                                 \
-    "  WHEN 'movement_crosses_zone' THEN printf('" CONFLICT_TITLE_MZ "', c.a_id, c.b_id)"         \
-    "  WHEN 'zones_overlap' THEN printf('" CONFLICT_TITLE_ZZ "', c.a_id, c.b_id)"                 \
-    "  WHEN 'incident_in_zone' THEN printf('" CONFLICT_TITLE_IZ "', c.a_id, c.b_id)"              \
-    "  ELSE printf('" CONFLICT_TITLE_IM "', c.a_id, c.b_id) END"
-
-/* A conflict as a GeoJSON Feature, by SQLite's json_object over the row c;
- * conflicts.c writes the same bytes in C for its events. */
-#define CONFLICT_TS_SQL(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
-#define CONFLICT_FEATURE_SQL                                                                     \
-    "json_object('type', 'Feature', 'id', c.id, 'geometry', json(AsGeoJSON(c.geom)),"             \
-    " 'properties', json_object('kind', c.kind, 'title', " CONFLICT_TITLE_SQL ","                \
-    " 'items', json_array(json_object('collection', c.a_coll, 'id', c.a_id, 'version',"           \
-    "  c.a_version), json_object('collection', c.b_coll, 'id', c.b_id, 'version', c.b_version)),"  \
-    " 'interval', json_array(" CONFLICT_TS_SQL("c.t_from") ", " CONFLICT_TS_SQL("c.t_to") "),"    \
-    " 'altitude_band', json_array(c.alt_floor, c.alt_ceiling),"                                   \
-    " 'severity', c.severity, 'state', c.state,"                                                  \
-    " 'opened_at', " CONFLICT_TS_SQL("c.opened_at") ","                                           \
-    " 'updated_at', " CONFLICT_TS_SQL("c.updated_at") ","                                         \
-    " 'resolved_at', " CONFLICT_TS_SQL("c.resolved_at") ","                                       \
-    " 'resolved_by', c.resolved_by, 'comment', c.comment, 'revision', c.revision))"
 
 /* ---- validation (validate.c) ------------------------------------------ */
 

@@ -2,7 +2,7 @@
  * merge-patch, withdraw, history. Each write is one transaction that
  * closes the current version, opens the next and appends to the event
  * log; nothing is ever updated in place or deleted. */
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -29,7 +29,7 @@
  * copy stale takes it for writing to bring it up to date. Writes to the
  * store never take it. */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* query.c - the items of a collection that a viewer may see, filtered by
  * bbox (R*Tree first, then exact intersection), validity time, status,
  * party and type, now or as of a past time, paged in id order. */
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <math.h>
 #include <pthread.h>

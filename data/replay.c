@@ -25,7 +25,7 @@
  *
  * The first difference is named by table, row and column. Runs inside
  * the caller's read: a few full scans, one pass over the log. */
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <inttypes.h>
 #include <math.h>

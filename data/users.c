@@ -2,6 +2,7 @@
  * tokens. Session ids and tokens are random 256-bit values; only their
  * SHA-256 is stored, so a copy of the database logs nobody in. */
 #include "internal.h"
+#include "store.h"
 
 #include <arpa/inet.h>
 #include <argon2.h>
@@ -100,99 +101,90 @@ static fm_rc party_record(struct data_db *db, const char *action, const char *be
                             before != NULL, 1, at, err);
 }
 
+/* Collects record texts while the store is read, to write them after. */
+static int collect_party(void *ctx, const struct store_party *p)
+{
+    char *t = party_text(p->code, p->name, p->colour, p->kind, 1);
+    json_array_append_new(ctx, json_string(t));
+    free(t);
+    return 0;
+}
+
+static int collect_user(void *ctx, const struct store_user *u)
+{
+    char *t = user_text(u->id, u->name, u->party, u->role, u->created_at, 1);
+    json_array_append_new(ctx, json_pack("{s:I,s:s}", "id", (json_int_t)u->id, "text", t));
+    free(t);
+    return 0;
+}
+
 fm_rc accounts_record_existing(struct data_db *db, struct fm_err *err)
 {
-    sqlite3_stmt *st;
+    const struct store_ops *ops = store_of(db);
     fm_time now = fm_time_now();
-    fm_rc rc = db_prepare(db, "SELECT code, name, colour, kind FROM parties ORDER BY code", &st,
-                          err);
-    if (rc) return rc;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        char *t = party_text(db_text(st, 0), db_text(st, 1), db_text(st, 2), db_text(st, 3), 1);
-        rc = party_record(db, "party_add", NULL, t, now, err);
-        free(t);
-    }
-    sqlite3_finalize(st);
-    if (rc) return rc;
-    if ((rc = db_prepare(db, "SELECT id, name, party, role, created_at FROM users ORDER BY id", &st,
-                         err)))
-        return rc;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        char *t = user_text(sqlite3_column_int64(st, 0), db_text(st, 1), db_text(st, 2),
-                            db_text(st, 3), sqlite3_column_int64(st, 4), 1);
-        rc = user_record(db, "user_add", sqlite3_column_int64(st, 0), NULL, t, now, err);
-        free(t);
-    }
-    sqlite3_finalize(st);
+    json_t *parties = json_array(), *users = json_array();
+    fm_rc rc = ops->parties_each(db, collect_party, parties, err);
+    if (!rc) rc = ops->users_each(db, 1, collect_user, users, err);
+    size_t i;
+    json_t *e;
+    json_array_foreach(parties, i, e) if (!rc) rc =
+        party_record(db, "party_add", NULL, json_string_value(e), now, err);
+    json_array_foreach(users, i, e) if (!rc) rc =
+        user_record(db, "user_add", json_integer_value(json_object_get(e, "id")), NULL,
+                    json_string_value(json_object_get(e, "text")), now, err);
+    json_decref(parties);
+    json_decref(users);
     return rc;
+}
+
+static int party_before(void *ctx, const struct store_party *p)
+{
+    *(char **)ctx = party_text(p->code, p->name, p->colour, p->kind, 0);
+    return 1;
 }
 
 fm_rc data_party_add(struct data_db *db, const char *code, const char *name, const char *colour,
                      const char *kind, struct fm_err *err)
 {
-    sqlite3_stmt *st;
+    const struct store_ops *ops = store_of(db);
     char *before = NULL, *after = party_text(code, name, colour, kind, 0);
-    fm_rc rc = db_begin(db, err);
+    fm_rc rc = ops->begin(db, err);
     if (rc) goto done;
-    if ((rc = db_prepare(db, "SELECT name, colour, kind FROM parties WHERE code = ?", &st, err)))
-        goto fail;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        before = party_text(code, db_text(st, 0), db_text(st, 1), db_text(st, 2), 0);
-    sqlite3_finalize(st);
+    rc = ops->party_get(db, code, party_before, &before, err);
+    if (rc == FM_ENOTFOUND) rc = FM_OK;
+    if (rc) goto fail;
     if (before && !strcmp(before, after)) goto fail; /* unchanged: nothing to write */
-    if ((rc = db_prepare(db,
-                         "INSERT INTO parties (code, name, colour, kind) VALUES (?,?,?,?)"
-                         " ON CONFLICT (code) DO UPDATE SET name = excluded.name,"
-                         " colour = excluded.colour, kind = excluded.kind",
-                         &st, err)))
+    struct store_party p = {code, name, colour, kind};
+    if ((rc = ops->party_put(db, &p, err))) goto fail;
+    if ((rc = party_record(db, before ? "party_change" : "party_add", before, after,
+                           fm_time_now(), err)))
         goto fail;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, colour, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = sqlite3_errcode(db->h) == SQLITE_CONSTRAINT
-                 ? fm_fail(err, FM_EINVAL, "kind", "party %s: kind must be side or supervisor",
-                           code)
-                 : db_fail(db, err, "party add");
-    }
-    sqlite3_finalize(st);
-    if (!rc)
-        rc = party_record(db, before ? "party_change" : "party_add", before, after, fm_time_now(),
-                          err);
-    if (!rc) {
-        rc = db_commit(db, err);
-        goto done;
-    }
+    rc = ops->commit(db, err);
+    goto done;
 fail:
-    db_rollback(db);
+    ops->rollback(db);
 done:
     free(before);
     free(after);
     return rc;
 }
 
+static int party_json(void *ctx, const struct store_party *p)
+{
+    json_array_append_new(ctx, json_pack("{s:s,s:s,s:s,s:s}", "code", p->code, "name", p->name,
+                                         "colour", p->colour, "kind", p->kind));
+    return 0;
+}
+
 fm_rc data_parties(struct data_db *db, json_t **out, struct fm_err *err)
 {
-    *out = NULL;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT code, name, colour, kind FROM parties ORDER BY code", &st,
-                          err);
-    if (rc) return rc;
     json_t *arr = json_array();
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "code", db_text(st, 0), "name",
-                                             db_text(st, 1), "colour", db_text(st, 2), "kind",
-                                             db_text(st, 3)));
-    if (s != SQLITE_DONE) {
-        rc = db_fail(db, err, "parties");
+    fm_rc rc = store_of(db)->parties_each(db, party_json, arr, err);
+    if (rc) {
         json_decref(arr);
-    } else {
-        *out = arr;
+        arr = NULL;
     }
-    sqlite3_finalize(st);
+    *out = arr;
     return rc;
 }
 
@@ -218,48 +210,30 @@ fm_rc data_user_add(struct data_db *db, const char *name, const char *party, enu
     if (a != ARGON2_OK)
         return fm_fail(err, FM_EINTERNAL, NULL, "argon2: %s", argon2_error_message(a));
 
-    sqlite3_stmt *st;
-    fm_rc rc = db_begin(db, err);
+    const struct store_ops *ops = store_of(db);
+    fm_rc rc = ops->begin(db, err);
     if (rc) return rc;
-    if ((rc = db_prepare(db,
-                         "INSERT INTO users (name, party, role, pwhash, created_at)"
-                         " SELECT ?1, ?2, ?3, ?4, ?5"
-                         " WHERE EXISTS (SELECT 1 FROM parties WHERE code = ?2)",
-                         &st, err))) {
-        db_rollback(db);
-        return rc;
-    }
     fm_time now = fm_time_now();
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, data_role_name(role), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, encoded, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_CONSTRAINT)
-        rc = fm_fail(err, FM_ECONFLICT, "name", "user %s exists already", name);
-    else if (s != SQLITE_DONE)
-        rc = db_fail(db, err, "user add");
-    else if (sqlite3_changes(db->h) == 0)
-        rc = fm_fail(err, FM_EINVAL, "party", "no party %s", party);
-    sqlite3_finalize(st);
+    struct store_user u = {0, name, party, data_role_name(role), encoded, now};
+    int64_t id;
+    rc = ops->user_insert(db, &u, &id, err);
+    if (rc == FM_ENOTFOUND) rc = fm_fail(err, FM_EINVAL, "party", "no party %s", party);
     if (!rc) {
-        int64_t id = sqlite3_last_insert_rowid(db->h);
         char *after = user_text(id, name, party, data_role_name(role), now, 0);
         rc = user_record(db, "user_add", id, NULL, after, now, err);
         free(after);
     }
-    if (!rc) return db_commit(db, err);
-    db_rollback(db);
+    if (!rc) return ops->commit(db, err);
+    ops->rollback(db);
     return rc;
 }
 
-static void viewer_from_row(sqlite3_stmt *st, int first, struct data_viewer *out)
+static void viewer_from_user(const struct store_user *u, struct data_viewer *out)
 {
-    out->user_id = sqlite3_column_int64(st, first);
-    snprintf(out->user, sizeof out->user, "%s", db_text(st, first + 1));
-    snprintf(out->party, sizeof out->party, "%s", db_text(st, first + 2));
-    data_role_parse(db_text(st, first + 3), &out->role);
+    out->user_id = u->id;
+    snprintf(out->user, sizeof out->user, "%s", u->name);
+    snprintf(out->party, sizeof out->party, "%s", u->party);
+    data_role_parse(u->role, &out->role);
 }
 
 /* A real hash of nothing anyone knows, to verify against when the user is
@@ -276,71 +250,62 @@ static void make_dummy_hash(void)
                           PW_HASH, dummy, sizeof dummy);
 }
 
+struct user_found {
+    struct data_viewer v;
+    char pwhash[256];
+};
+
+static int user_found(void *ctx, const struct store_user *u)
+{
+    struct user_found *f = ctx;
+    viewer_from_user(u, &f->v);
+    snprintf(f->pwhash, sizeof f->pwhash, "%s", u->pwhash);
+    return 1;
+}
+
 fm_rc data_user_check(struct data_db *db, const char *name, const char *password,
                       struct data_viewer *out, struct fm_err *err)
 {
     pthread_once(&dummy_once, make_dummy_hash);
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT id, name, party, role, pwhash FROM users WHERE name = ?",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, name ? name : "", -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE) {
-        rc = db_fail(db, err, "user check");
-        goto done;
-    }
-    const char *hash = s == SQLITE_ROW ? db_text(st, 4) : dummy;
+    struct user_found f;
+    memset(&f, 0, sizeof f);
+    fm_rc rc = store_of(db)->user_get(db, name ? name : "", user_found, &f, err);
+    if (rc && rc != FM_ENOTFOUND) return rc;
+    int known = rc == FM_OK;
+    /* an unknown user is checked against a real hash too: the same time */
     const char *pw = password ? password : "";
-    int ok = argon2id_verify(hash, pw, strlen(pw)) == ARGON2_OK;
-    if (s == SQLITE_ROW && ok) {
-        viewer_from_row(st, 0, out);
-    } else {
-        rc = fm_fail(err, FM_EUNAUTH, NULL, "unknown user or wrong password");
+    int ok = argon2id_verify(known ? f.pwhash : dummy, pw, strlen(pw)) == ARGON2_OK;
+    if (known && ok) {
+        *out = f.v;
+        return FM_OK;
     }
-done:
-    sqlite3_finalize(st);
-    return rc;
+    return fm_fail(err, FM_EUNAUTH, NULL, "unknown user or wrong password");
 }
 
 fm_rc data_user_count(struct data_db *db, long *out, struct fm_err *err)
 {
-    *out = 0;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT count(*) FROM users", &st, err);
-    if (rc) return rc;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *out = (long)sqlite3_column_int64(st, 0);
-    else
-        rc = db_fail(db, err, "user count");
-    sqlite3_finalize(st);
-    return rc;
+    return store_of(db)->user_count(db, out, err);
+}
+
+static int user_json(void *ctx, const struct store_user *u)
+{
+    char at[FM_TIME_STAMP_LEN];
+    fm_time_format(u->created_at, at);
+    json_array_append_new(ctx, json_pack("{s:s,s:s,s:s,s:s}", "name", u->name, "party",
+                                         u->party, "role", u->role, "created_at", at));
+    return 0;
 }
 
 fm_rc data_users(struct data_db *db, json_t **out, struct fm_err *err)
 {
-    *out = NULL;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT name, party, role, created_at FROM users ORDER BY name", &st,
-                          err);
-    if (rc) return rc;
     json_t *arr = json_array();
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        char at[FM_TIME_STAMP_LEN];
-        fm_time_format(sqlite3_column_int64(st, 3), at);
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}", "name", db_text(st, 0), "party",
-                                             db_text(st, 1), "role", db_text(st, 2),
-                                             "created_at", at));
-    }
-    if (s != SQLITE_DONE) {
-        rc = db_fail(db, err, "users");
+    fm_rc rc = store_of(db)->users_each(db, 0, user_json, arr, err);
+    if (rc) {
         json_decref(arr);
-    } else {
-        *out = arr;
+        arr = NULL;
     }
-    sqlite3_finalize(st);
+    *out = arr;
     return rc;
 }
 
@@ -354,21 +319,6 @@ static fm_rc new_secret(char *hex)
     return FM_OK;
 }
 
-/* Runs a one-row INSERT/UPDATE/DELETE with (text hash, int64 a, int64 b). */
-static fm_rc write_secret(struct data_db *db, const char *sql, const char *hash, int64_t a,
-                          int64_t b, struct fm_err *err)
-{
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, sql, &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, a);
-    sqlite3_bind_int64(st, 3, b);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "session write");
-    sqlite3_finalize(st);
-    return rc;
-}
-
 fm_rc data_session_new(struct data_db *db, const struct data_viewer *v, char *id,
                        struct fm_err *err)
 {
@@ -376,13 +326,26 @@ fm_rc data_session_new(struct data_db *db, const struct data_viewer *v, char *id
     id[0] = '\0';
     if (new_secret(id)) return fm_fail(err, FM_EIO, NULL, "no randomness");
     sha256_hex(id, hash);
-    fm_time now = fm_time_now();
-    fm_rc rc = write_secret(db,
-                            "INSERT INTO sessions (idhash, user_id, created_at, used_at)"
-                            " VALUES (?1, ?2, ?3, ?3)",
-                            hash, v->user_id, now, err);
+    fm_rc rc = store_of(db)->secret_insert(db, STORE_SESSION, hash, v->user_id, fm_time_now(),
+                                           err);
     if (rc) id[0] = '\0';
     return rc;
+}
+
+struct secret_found {
+    struct data_viewer v;
+    char hash[65];
+    fm_time created_at, used_at;
+};
+
+static int secret_found(void *ctx, const struct store_secret *s)
+{
+    struct secret_found *f = ctx;
+    viewer_from_user(&s->user, &f->v);
+    snprintf(f->hash, sizeof f->hash, "%s", s->hash);
+    f->created_at = s->created_at;
+    f->used_at = s->used_at;
+    return 1;
 }
 
 static fm_rc session_lookup(struct data_db *db, const char *id, const struct data_session_policy *p,
@@ -393,38 +356,20 @@ static fm_rc session_lookup(struct data_db *db, const char *id, const struct dat
     char hash[65];
     sha256_hex(id, hash);
     fm_time now = fm_time_now();
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "SELECT u.id, u.name, u.party, u.role, s.created_at, s.used_at"
-                          " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.idhash = ?",
-                          &st, err);
+    const struct store_ops *ops = store_of(db);
+    struct secret_found f;
+    fm_rc rc = ops->secret_get(db, STORE_SESSION, hash, secret_found, &f, err);
+    if (rc == FM_ENOTFOUND) return fm_fail(err, FM_EUNAUTH, NULL, "no such session; log in again");
     if (rc) return rc;
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        int64_t created = sqlite3_column_int64(st, 4), used = sqlite3_column_int64(st, 5);
-        if (now - used > p->idle_seconds || now - created > p->absolute_seconds) {
-            rc = fm_fail(err, FM_EUNAUTH, NULL, "the session has expired; log in again");
-        } else {
-            viewer_from_row(st, 0, out);
-            /* mark it used now and then (a minute, or a quarter of the idle
-             * time if shorter), so that most reads stay read-only */
-            long mark = p->idle_seconds / 4 < 60 ? p->idle_seconds / 4 : 60;
-            if (touch && now - used >= mark) {
-                sqlite3_finalize(st);
-                st = NULL;
-                rc = write_secret(db, "UPDATE sessions SET used_at = ?2 WHERE idhash = ?1", hash,
-                                  now, 0, err);
-            }
-        }
-    } else if (s == SQLITE_DONE) {
-        rc = fm_fail(err, FM_EUNAUTH, NULL, "no such session; log in again");
-    } else {
-        rc = db_fail(db, err, "session get");
-    }
-    sqlite3_finalize(st);
-    if (rc) memset(out, 0, sizeof *out);
-    return rc;
+    if (now - f.used_at > p->idle_seconds || now - f.created_at > p->absolute_seconds)
+        return fm_fail(err, FM_EUNAUTH, NULL, "the session has expired; log in again");
+    /* mark it used now and then (a minute, or a quarter of the idle time
+     * if shorter), so that most reads stay read-only */
+    long mark = p->idle_seconds / 4 < 60 ? p->idle_seconds / 4 : 60;
+    if (touch && now - f.used_at >= mark && (rc = ops->session_touch(db, hash, now, err)))
+        return rc;
+    *out = f.v;
+    return FM_OK;
 }
 
 fm_rc data_session_get(struct data_db *db, const char *id, const struct data_session_policy *p,
@@ -443,7 +388,13 @@ fm_rc data_session_end(struct data_db *db, const char *id, struct fm_err *err)
 {
     char hash[65];
     sha256_hex(id ? id : "", hash);
-    return write_secret(db, "DELETE FROM sessions WHERE idhash = ?1 AND ?2 = ?3", hash, 0, 0, err);
+    return store_of(db)->session_delete(db, hash, err);
+}
+
+static int user_id_found(void *ctx, const struct store_user *u)
+{
+    *(int64_t *)ctx = u->id;
+    return 1;
 }
 
 fm_rc data_token_new(struct data_db *db, const char *user, char *token, struct fm_err *err)
@@ -453,20 +404,11 @@ fm_rc data_token_new(struct data_db *db, const char *user, char *token, struct f
     if (new_secret(secret)) return fm_fail(err, FM_EIO, NULL, "no randomness");
     snprintf(token, DATA_TOKEN_LEN, "fmt_%s", secret);
     sha256_hex(token, hash);
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "INSERT INTO tokens (hash, user_id, created_at)"
-                          " SELECT ?1, id, ?2 FROM users WHERE name = ?3",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, fm_time_now());
-    sqlite3_bind_text(st, 3, user, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = db_fail(db, err, "token add");
-    else if (sqlite3_changes(db->h) == 0)
-        rc = fm_fail(err, FM_ENOTFOUND, "user", "no user %s", user);
-    sqlite3_finalize(st);
+    const struct store_ops *ops = store_of(db);
+    int64_t id = 0;
+    fm_rc rc = ops->user_get(db, user, user_id_found, &id, err);
+    if (rc == FM_ENOTFOUND) rc = fm_fail(err, FM_ENOTFOUND, "user", "no user %s", user);
+    if (!rc) rc = ops->secret_insert(db, STORE_TOKEN, hash, id, fm_time_now(), err);
     if (rc) token[0] = '\0';
     return rc;
 }
@@ -479,23 +421,14 @@ fm_rc data_token_get(struct data_db *db, const char *token, struct data_viewer *
         return fm_fail(err, FM_EUNAUTH, NULL, "invalid token");
     char hash[65];
     sha256_hex(token, hash);
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db,
-                         "SELECT u.id, u.name, u.party, u.role, t.hash FROM tokens t"
-                         " JOIN users u ON u.id = t.user_id WHERE t.hash = ?",
-                         &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
+    struct secret_found f;
+    fm_rc rc = store_of(db)->secret_get(db, STORE_TOKEN, hash, secret_found, &f, err);
+    if (rc && rc != FM_ENOTFOUND) return rc;
     /* the lookup is by hash; compare the stored hash in constant time too */
-    if (s == SQLITE_ROW && strlen(db_text(st, 4)) == 64 && fm_ct_equal(db_text(st, 4), hash, 64))
-        viewer_from_row(st, 0, out);
-    else if (s == SQLITE_ROW || s == SQLITE_DONE)
-        rc = fm_fail(err, FM_EUNAUTH, NULL, "invalid token");
-    else
-        rc = db_fail(db, err, "token get");
-    db_release(st);
-    return rc;
+    if (rc || strlen(f.hash) != 64 || !fm_ct_equal(f.hash, hash, 64))
+        return fm_fail(err, FM_EUNAUTH, NULL, "invalid token");
+    *out = f.v;
+    return FM_OK;
 }
 
 /* ---- login throttling ------------------------------------------------- */
@@ -577,20 +510,12 @@ struct login_count {
 static fm_rc login_count_read(struct data_db *db, struct login_count *c, int64_t now,
                               int64_t forget_ms, struct fm_err *err)
 {
-    c->failures = 0;
-    c->last_ms = 0;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT failures, last_at FROM login_throttle WHERE key = ?", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, c->key, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW && now - sqlite3_column_int64(st, 1) <= forget_ms) {
-        c->failures = (long)sqlite3_column_int64(st, 0);
-        c->last_ms = sqlite3_column_int64(st, 1);
-    } else if (s != SQLITE_ROW && s != SQLITE_DONE) {
-        rc = db_fail(db, err, "login count");
-    }
-    sqlite3_finalize(st);
+    long failures;
+    int64_t last;
+    fm_rc rc = store_of(db)->count_get(db, c->key, &failures, &last, err);
+    int live = !rc && last && now - last <= forget_ms;
+    c->failures = live ? failures : 0;
+    c->last_ms = live ? last : 0;
     return rc;
 }
 
@@ -604,37 +529,28 @@ static int64_t login_count_until(const struct login_count *c, int64_t unit_ms)
     return c->last_ms + (d < c->cap_ms ? d : c->cap_ms);
 }
 
-/* Runs sql with key, a and b as its parameters in this order (key NULL:
- * a and b only); a statement with fewer takes the first ones. */
-static fm_rc login_exec(struct data_db *db, const char *sql, const char *key, int64_t a, int64_t b,
-                        struct fm_err *err)
+/* A count's last failure moved to at least at_ms (a failure restarts the
+ * waits at the end of its check); nothing for an absent count. */
+static fm_rc login_restart(struct data_db *db, const char *key, int64_t at_ms,
+                           struct fm_err *err)
 {
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, sql, &st, err);
-    if (rc) return rc;
-    int n = sqlite3_bind_parameter_count(st), i = 1;
-    if (key) sqlite3_bind_text(st, i++, key, -1, SQLITE_STATIC);
-    if (i <= n) sqlite3_bind_int64(st, i++, a);
-    if (i <= n) sqlite3_bind_int64(st, i, b);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "login throttling");
-    sqlite3_finalize(st);
-    return rc;
+    const struct store_ops *ops = store_of(db);
+    long failures;
+    int64_t last;
+    fm_rc rc = ops->count_get(db, key, &failures, &last, err);
+    if (rc || !last) return rc;
+    return ops->count_put(db, key, failures, last > at_ms ? last : at_ms, err);
 }
 
-static fm_rc login_known(struct data_db *db, const char *key, int64_t since, int *known,
-                         struct fm_err *err)
+/* A count's last failure taken back (a success): one fewer, never below 0. */
+static fm_rc login_take_back(struct data_db *db, const char *key, struct fm_err *err)
 {
-    *known = 0;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT 1 FROM login_known WHERE key = ? AND at >= ?", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, since);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) *known = 1;
-    else if (s != SQLITE_DONE) rc = db_fail(db, err, "login known");
-    sqlite3_finalize(st);
-    return rc;
+    const struct store_ops *ops = store_of(db);
+    long failures;
+    int64_t last;
+    fm_rc rc = ops->count_get(db, key, &failures, &last, err);
+    if (rc || !last) return rc;
+    return ops->count_put(db, key, failures > 0 ? failures - 1 : 0, last, err);
 }
 
 /* The counts of one attempt: its own (the pair's, or the device's), the
@@ -661,8 +577,9 @@ static fm_rc login_attempt(struct data_db *db, const struct login_policy *q, con
     t->device_known[0] = '\0';
     if (device) login_key('K', user, device, t->device_known);
     int a = 0, d = 0;
-    fm_rc rc = login_known(db, t->addr_known, now - q->known_ms, &a, err);
-    if (!rc && device) rc = login_known(db, t->device_known, now - q->known_ms, &d, err);
+    const struct store_ops *ops = store_of(db);
+    fm_rc rc = ops->known_get(db, t->addr_known, now - q->known_ms, &a, err);
+    if (!rc && device) rc = ops->known_get(db, t->device_known, now - q->known_ms, &d, err);
     if (rc) return rc;
     t->known = d ? 2 : a ? 1 : 0;
     struct login_count *c = t->c;
@@ -681,10 +598,6 @@ static fm_rc login_attempt(struct data_db *db, const struct login_policy *q, con
     return FM_OK;
 }
 
-#define LOGIN_UPSERT                                                                              \
-    "INSERT INTO login_throttle (key, failures, last_at) VALUES (?1, ?2, ?3)"                      \
-    " ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at"
-
 fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, const char *user,
                          const char *addr, const char *device, int64_t *retry_after_ms,
                          struct fm_err *err)
@@ -694,14 +607,12 @@ fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, 
     login_policy(p, &q);
     int64_t now = wall_ms();
     struct login_attempt t;
+    const struct store_ops *ops = store_of(db);
     /* read, decide and count in one write transaction: attempts in
      * parallel see each other's counts */
-    fm_rc rc = db_begin(db, err);
+    fm_rc rc = ops->begin(db, err);
     if (rc) return rc;
-    if ((rc = login_exec(db, "DELETE FROM login_throttle WHERE last_at < ?", NULL,
-                         now - q.forget_ms, 0, err)) ||
-        (rc = login_exec(db, "DELETE FROM login_known WHERE at < ?", NULL, now - q.known_ms, 0,
-                         err)) ||
+    if ((rc = ops->login_forget(db, now - q.forget_ms, now - q.known_ms, err)) ||
         (rc = login_attempt(db, &q, user, addr, device, now, &t, err)))
         goto fail;
     int64_t until = 0;
@@ -713,7 +624,7 @@ fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, 
         if (u > until) until = u;
     }
     if (until > now) {
-        db_rollback(db); /* a refusal counts nothing: waits end */
+        ops->rollback(db); /* a refusal counts nothing: waits end */
         *retry_after_ms = until - now;
         return fm_fail(err, FM_ELIMIT, NULL, "too many failed logins; try again in %.3f s",
                        (double)(until - now) / 1000.0);
@@ -722,11 +633,11 @@ fm_rc data_login_allowed(struct data_db *db, const struct data_login_policy *p, 
      * account's count is of its unknown addresses only */
     for (int i = 0; i < LC_N; i++)
         if (!(t.known && i == LC_ACCOUNT) &&
-            (rc = login_exec(db, LOGIN_UPSERT, t.c[i].key, t.c[i].failures + 1, now, err)))
+            (rc = ops->count_put(db, t.c[i].key, t.c[i].failures + 1, now, err)))
             goto fail;
-    return db_commit(db, err);
+    return ops->commit(db, err);
 fail:
-    db_rollback(db);
+    ops->rollback(db);
     return rc;
 }
 
@@ -737,18 +648,17 @@ fm_rc data_login_failed(struct data_db *db, const struct data_login_policy *p, c
     login_policy(p, &q);
     int64_t now = wall_ms();
     struct login_attempt t;
-    static const char restart[] =
-        "UPDATE login_throttle SET last_at = max(last_at, ?2) WHERE key = ?1";
-    fm_rc rc = db_begin(db, err);
+    const struct store_ops *ops = store_of(db);
+    fm_rc rc = ops->begin(db, err);
     if (rc) return rc;
     if ((rc = login_attempt(db, &q, user, addr, device, now, &t, err)) ||
-        (rc = login_exec(db, restart, t.c[LC_OWN].key, now, 0, err)) ||
-        (rc = login_exec(db, restart, t.c[LC_ADDRESS].key, now, 0, err)) ||
-        (!t.known && (rc = login_exec(db, restart, t.c[LC_ACCOUNT].key, now, 0, err))))
+        (rc = login_restart(db, t.c[LC_OWN].key, now, err)) ||
+        (rc = login_restart(db, t.c[LC_ADDRESS].key, now, err)) ||
+        (!t.known && (rc = login_restart(db, t.c[LC_ACCOUNT].key, now, err))))
         goto fail;
-    return db_commit(db, err);
+    return ops->commit(db, err);
 fail:
-    db_rollback(db);
+    ops->rollback(db);
     return rc;
 }
 
@@ -760,22 +670,18 @@ fm_rc data_login_succeeded(struct data_db *db, const struct data_login_policy *p
     login_policy(p, &q);
     int64_t now = wall_ms();
     struct login_attempt t;
-    static const char take_back[] =
-        "UPDATE login_throttle SET failures = max(failures - 1, 0) WHERE key = ?1";
-    static const char mark_known[] = "INSERT INTO login_known (key, at) VALUES (?1, ?2)"
-                                     " ON CONFLICT (key) DO UPDATE SET at = excluded.at";
-    fm_rc rc = db_begin(db, err);
+    const struct store_ops *ops = store_of(db);
+    fm_rc rc = ops->begin(db, err);
     if (rc) return rc;
     if ((rc = login_attempt(db, &q, user, addr, device, now, &t, err)) ||
-        (rc = login_exec(db, "DELETE FROM login_throttle WHERE key = ?1", t.c[LC_OWN].key, 0, 0,
-                         err)) ||
-        (rc = login_exec(db, take_back, t.c[LC_ADDRESS].key, 0, 0, err)) ||
-        (!t.known && (rc = login_exec(db, take_back, t.c[LC_ACCOUNT].key, 0, 0, err))) ||
-        (rc = login_exec(db, mark_known, t.addr_known, now, 0, err)) ||
-        (device && (rc = login_exec(db, mark_known, t.device_known, now, 0, err))))
+        (rc = ops->count_delete(db, t.c[LC_OWN].key, err)) ||
+        (rc = login_take_back(db, t.c[LC_ADDRESS].key, err)) ||
+        (!t.known && (rc = login_take_back(db, t.c[LC_ACCOUNT].key, err))) ||
+        (rc = ops->known_put(db, t.addr_known, now, err)) ||
+        (device && (rc = ops->known_put(db, t.device_known, now, err))))
         goto fail;
-    return db_commit(db, err);
+    return ops->commit(db, err);
 fail:
-    db_rollback(db);
+    ops->rollback(db);
     return rc;
 }

@@ -4,7 +4,7 @@
  * it stops, writers checkpoint inline again, as SQLite does by default;
  * the store reads back whole either way. */
 #include "check.h"
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <stdio.h>
 #include <stdlib.h>

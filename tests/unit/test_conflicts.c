@@ -22,7 +22,7 @@
  */
 #include "check.h"
 #include "data.h"
-#include "internal.h" /* the engine's connection, for fm_transform */
+#include "sqlite/sqlite.h" /* the engine's connection, for fm_transform */
 
 #include <math.h>
 #include <sqlite3.h> /* before spatialite.h, which needs its types */

@@ -6,7 +6,7 @@
  * then hold exactly the steps that succeeded: no half write (the event
  * log's cross-check against the item versions and answers says so). */
 #include "check.h"
-#include "internal.h"
+#include "sqlite/sqlite.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,0 +1,113 @@
+/* store.h - the storage under data/'s rules (DESIGN.md, "Beyond one
+ * machine").
+ *
+ * The rules of data/ are C above this interface: who sees what, the
+ * workflow, the conflict rules, the canonical event text, passwords,
+ * tokens and the login policy. A backend only keeps rows and finds them
+ * again. One implementation per backend, each in its folder of data/
+ * (data/sqlite/ today, data/pg/ to come), chosen by data_open from the
+ * --db argument, in the manner of SQLite's VFS.
+ *
+ * The interface grows a slice at a time, as the files of data/ move their
+ * SQL under it: the accounts first (parties, users, sessions, tokens and
+ * the login counts of users.c). Files whose SQL has not moved yet still
+ * include data/sqlite/sqlite.h.
+ *
+ * Rules for every operation: it runs on the caller's connection, inside
+ * the caller's transaction when one is open (begin .. commit/rollback), and
+ * is one statement's worth of work; it returns FM_OK, FM_ENOTFOUND where
+ * said, or the backend's failure translated once (FM_EDB, FM_EBUSY) with
+ * the reason in err. Rows handed to a callback are borrowed for the call;
+ * a callback returns nonzero to stop. Times are fm_time seconds unless the
+ * name says milliseconds (_ms).
+ */
+#ifndef DATA_STORE_H
+#define DATA_STORE_H
+
+#include "data.h"
+
+struct store_party {
+    const char *code, *name, *colour, *kind; /* kind: "side" or "supervisor" */
+};
+struct store_user {
+    int64_t id;
+    const char *name, *party, *role;
+    const char *pwhash; /* argon2id, encoded */
+    fm_time created_at;
+};
+/* A session's or token's row: its user, when it was made and last used. */
+struct store_secret {
+    struct store_user user;
+    const char *hash; /* hex SHA-256 of the secret, as stored */
+    fm_time created_at, used_at;
+};
+enum store_secret_kind { STORE_SESSION, STORE_TOKEN };
+
+typedef int (*store_party_cb)(void *ctx, const struct store_party *p);
+typedef int (*store_user_cb)(void *ctx, const struct store_user *u);
+typedef int (*store_secret_cb)(void *ctx, const struct store_secret *s);
+
+struct store_ops {
+    const char *name; /* "sqlite" */
+
+    /* ---- transactions: one writer at a time, from begin on ---- */
+    fm_rc (*begin)(struct data_db *db, struct fm_err *err);
+    fm_rc (*commit)(struct data_db *db, struct fm_err *err);
+    void (*rollback)(struct data_db *db);
+
+    /* ---- parties ---- */
+    /* Every party, by code. */
+    fm_rc (*parties_each)(struct data_db *db, store_party_cb cb, void *ctx, struct fm_err *err);
+    /* The party `code`; FM_ENOTFOUND when there is none. */
+    fm_rc (*party_get)(struct data_db *db, const char *code, store_party_cb cb, void *ctx,
+                       struct fm_err *err);
+    /* Adds the party, or changes the one of its code. FM_EINVAL for a kind
+     * the store refuses. */
+    fm_rc (*party_put)(struct data_db *db, const struct store_party *p, struct fm_err *err);
+
+    /* ---- users ---- */
+    /* Every user, by name (order_by_id: by id, the order they were made). */
+    fm_rc (*users_each)(struct data_db *db, int order_by_id, store_user_cb cb, void *ctx,
+                        struct fm_err *err);
+    /* The user `name`; FM_ENOTFOUND when there is none. */
+    fm_rc (*user_get)(struct data_db *db, const char *name, store_user_cb cb, void *ctx,
+                      struct fm_err *err);
+    /* Adds u (its id is ignored). OUT *id. FM_ECONFLICT when the name is
+     * taken, FM_ENOTFOUND when its party does not exist. */
+    fm_rc (*user_insert)(struct data_db *db, const struct store_user *u, int64_t *id,
+                         struct fm_err *err);
+    fm_rc (*user_count)(struct data_db *db, long *out, struct fm_err *err);
+
+    /* ---- sessions and bearer tokens, by the hash of the secret ---- */
+    fm_rc (*secret_insert)(struct data_db *db, enum store_secret_kind kind, const char *hash,
+                           int64_t user_id, fm_time at, struct fm_err *err);
+    /* The row and its user; FM_ENOTFOUND when there is none. */
+    fm_rc (*secret_get)(struct data_db *db, enum store_secret_kind kind, const char *hash,
+                        store_secret_cb cb, void *ctx, struct fm_err *err);
+    /* A session used at `at`; a session ended. Unknown hashes: FM_OK. */
+    fm_rc (*session_touch)(struct data_db *db, const char *hash, fm_time at, struct fm_err *err);
+    fm_rc (*session_delete)(struct data_db *db, const char *hash, struct fm_err *err);
+
+    /* ---- login throttling: counts and known pairs, by key ---- */
+    /* The count of key: *failures and *last_ms, both 0 when absent. */
+    fm_rc (*count_get)(struct data_db *db, const char *key, long *failures, int64_t *last_ms,
+                       struct fm_err *err);
+    /* Sets (adds) the count of key. */
+    fm_rc (*count_put)(struct data_db *db, const char *key, long failures, int64_t last_ms,
+                       struct fm_err *err);
+    fm_rc (*count_delete)(struct data_db *db, const char *key, struct fm_err *err);
+    /* Is key known since since_ms? OUT *known (0 or 1). */
+    fm_rc (*known_get)(struct data_db *db, const char *key, int64_t since_ms, int *known,
+                       struct fm_err *err);
+    /* Marks key known at at_ms. */
+    fm_rc (*known_put)(struct data_db *db, const char *key, int64_t at_ms, struct fm_err *err);
+    /* Forgets the counts last moved before counts_ms and the keys known
+     * last before known_ms. */
+    fm_rc (*login_forget)(struct data_db *db, int64_t counts_ms, int64_t known_ms,
+                          struct fm_err *err);
+};
+
+/* The store of db's connection. */
+const struct store_ops *store_of(const struct data_db *db);
+
+#endif
