@@ -6,6 +6,8 @@ import { state, canDraw, tq } from './state.js';
 import { $ } from './ui.js';
 import { corridorWidth } from './items.js';
 import { onDrawn } from './edit.js';
+import { addLegend } from './legend.js';
+import { addTools } from './tools.js';
 
 export function initMap() {
   state.map = L.map('map', { zoomControl: true, preferCanvas: false, worldCopyJump: true });
@@ -21,6 +23,9 @@ export function initMap() {
   state.groups.conflicts = L.featureGroup();
   state.layerControl = control;
   L.control.scale({ imperial: false, position: 'bottomright' }).addTo(state.map);
+  /* go to a position, measure; the legend */
+  addTools(state.map);
+  addLegend(state.map);
   /* the server's basemap when that route answers; else a plain background */
   fetch('/tiles/basemap.json', { credentials: 'same-origin' }).then((r) => {
     if (!r.ok) throw new Error('no basemap');
