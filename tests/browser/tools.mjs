@@ -141,7 +141,7 @@ try {
     marked.label === ref, JSON.stringify(marked));
   const cases = [['32.85, 35.9', [32.85, 35.9]], ['32.91234 35.70001', [32.91234, 35.70001]],
     ['32°51\'30"N 35°54\'12"E', [32 + 51 / 60 + 30 / 3600, 35 + 54 / 60 + 12 / 3600]], ['N33 05.5 E35 40.25', [33 + 5.5 / 60, 35 + 40.25 / 60]],
-    ['35°45′E 33°02′N', [33 + 2 / 60, 35.75]]];
+    ['35°45′E 33°02′N', [33 + 2 / 60, 35.75]], ['32.85n 35.9e', [32.85, 35.9]]];
   for (const [text, want] of cases) {
     c = await goTo(page, text);
     check(`"${text}" flies there (${metres(c, want).toFixed(1)} m off)`, metres(c, want) < 10, JSON.stringify(c));

@@ -32,17 +32,17 @@ function parseMgrs(raw, compact) {
 }
 
 /* one coordinate: [hemisphere] degrees [minutes [seconds]] [hemisphere] */
-const COORD = /^([NSEW])?\s*(-?\d+(?:\.\d+)?)\s*(?:°|\s|(?=[NSEW]|$))\s*(?:(\d+(?:\.\d+)?)\s*(?:'|\s|(?=[NSEW]|$))\s*(?:(\d+(?:\.\d+)?)\s*"?)?)?\s*([NSEW])?$/;
+const COORD = /^([NSEW])?\s*(-?\d+(?:\.\d+)?)\s*(?:°|\s|(?=[NSEW]|$))\s*(?:(\d+(?:\.\d+)?)\s*(?:'|\s|(?=[NSEW]|$))\s*(?:(\d+(?:\.\d+)?)\s*"?)?)?\s*([NSEW])?$/i;
 
 function parseLatLon(raw) {
   const bad = (why) => ({ error: `Cannot read “${raw}”${why ? ': ' + why : ''}. Type ${EXAMPLES}.` });
-  const s = raw.toUpperCase().replace(/[′’‘´`]/g, "'").replace(/[″“”]/g, '"').replace(/''/g, '"').replace(/º/g, '°').trim();
+  const s = raw.replace(/[′’‘´`]/g, "'").replace(/[″“”]/g, '"').replace(/''/g, '"').replace(/º/g, '°').trim();
   let halves = null;
   if (/[,;]/.test(s)) halves = s.split(/\s*[,;]\s*/);
   else {
     /* "32°51'N 35°54'E" (letter after) or "N32°51' E35°54'" (letter before) */
-    const after = s.match(/^(.+?[NS])\s*(.+[EW])$/) || s.match(/^(.+?[EW])\s*(.+[NS])$/);
-    const before = s.match(/^([NS][^EW]+?)\s*([EW].+)$/) || s.match(/^([EW][^NS]+?)\s*([NS].+)$/);
+    const after = s.match(/^(.+?[NS])\s*(.+[EW])$/i) || s.match(/^(.+?[EW])\s*(.+[NS])$/i);
+    const before = s.match(/^([NS][^EW]+?)\s*([EW].+)$/i) || s.match(/^([EW][^NS]+?)\s*([NS].+)$/i);
     if (after) halves = [after[1], after[2]];
     else if (before) halves = [before[1], before[2]];
     else {
@@ -58,7 +58,7 @@ function parseLatLon(raw) {
     const deg = Number(m[2]), min = m[3] === undefined ? 0 : Number(m[3]), sec = m[4] === undefined ? 0 : Number(m[4]);
     if (min >= 60 || sec >= 60) return bad('minutes and seconds are under 60');
     if ((m[3] !== undefined && !Number.isInteger(deg)) || (m[4] !== undefined && !Number.isInteger(min))) return bad('only the last part may have decimals');
-    const hemi = m[1] || m[5] || '';
+    const hemi = (m[1] || m[5] || '').toUpperCase();
     if (hemi && deg < 0) return bad('a minus sign and a hemisphere letter together');
     let v = Math.abs(deg) + min / 60 + sec / 3600;
     if (deg < 0 || /-/.test(m[2]) || hemi === 'S' || hemi === 'W') v = -v;
