@@ -155,7 +155,8 @@ export class Sse {
   }
 
   block(text) {
-    let id = null, event = 'message', data = [];
+    let id = null, event = 'message';
+    const data = [];
     for (const line of text.split('\n')) {
       if (line.startsWith(':')) { this.comments++; continue; }
       const c = line.indexOf(':');

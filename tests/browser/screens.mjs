@@ -76,6 +76,26 @@ try {
       await page.focus('#list li:nth-child(2)');
       await page.keyboard.press('ArrowDown');
       await page.screenshot({ path: path.join(out, `viewer-keyboard-${w}.png`) });
+      // the legend open, then the position tools: a grid reference gone to, a distance measured
+      await page.click('#legend-toggle');
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(out, `viewer-legend-${w}.png`) });
+      await page.$eval('#legend-body', (el) => { el.scrollTop = el.scrollHeight; });
+      await page.screenshot({ path: path.join(out, `viewer-legend-end-${w}.png`) });
+      await page.click('#legend-toggle');
+      await page.fill('#goto', '36S YB 71411 38385');
+      await page.press('#goto', 'Enter');
+      await page.waitForTimeout(1500);
+      await page.click('#measure');
+      await page.mouse.click(700, 300);
+      await page.mouse.click(1000, 500);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(out, `viewer-tools-${w}.png`) });
+      await page.keyboard.press('Escape');
+      await page.fill('#goto', '32°51 N 195 E');
+      await page.press('#goto', 'Enter');
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(out, `viewer-goto-error-${w}.png`) });
     }
     await page.close();
   }

@@ -16,7 +16,7 @@ const port = srv.port;
 
 try {
   let a = await login(srv.url, 'liaison-a');
-  let b = await login(srv.url, 'liaison-b');
+  const b = await login(srv.url, 'liaison-b');
   let sup = await login(srv.url, 'supervisor');
 
   // ---- a write reaches an open stream promptly -------------------------

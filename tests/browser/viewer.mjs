@@ -12,7 +12,7 @@
 // away from now hides the conflicts of now.
 import path from 'node:path';
 import fs from 'node:fs';
-import { startServer, tmpdir, login, api, zone, loadPlaywright, waitFor, check, finish } from './harness.mjs';
+import { startServer, tmpdir, login, api, zone, loadPlaywright, check, finish } from './harness.mjs';
 
 const { chromium } = await loadPlaywright();
 const dir = tmpdir();

@@ -1,0 +1,166 @@
+/* items.js - the items on the map: a layer per item (colour by party,
+ * dashes by status and time), its popup with the actions the user may
+ * take, and selecting one. */
+import * as FM from '../common.js';
+import { state, colour, canEdit, canAck, keyOf, viewTime } from './state.js';
+import { renderList } from './list.js';
+import { editDetails, editShape, withdraw, ack } from './edit.js';
+
+const { esc, words, utc, KIND } = FM;
+
+export function put(f, flash) {
+  const key = keyOf(f.coll, f.id);
+  const old = state.layers.get(key);
+  if (old) old.remove();
+  state.items.set(key, f);
+  const layer = makeLayer(f);
+  layer.fmKey = key;
+  layer.on('click', () => select(key, false));
+  layer.bindPopup(() => popup(key), { maxWidth: 360 });
+  state.groups[f.coll].addLayer(layer);
+  state.layers.set(key, layer);
+  if (flash) state.flash = key;
+}
+
+export function drop(key) {
+  const old = state.layers.get(key);
+  if (old) old.remove();
+  state.layers.delete(key);
+  state.items.delete(key);
+}
+
+/* Items take the class fm-item (no clicks while drawing) and stay out of
+ * the tab order (the list reaches them). An item not yet in force at the
+ * time shown is dotted and light; one whose window is over, faded. */
+export function makeLayer(f) {
+  const p = f.properties, c = colour(p.party);
+  const draft = p.status === 'draft', disputed = p.status === 'disputed';
+  const ph = FM.phase(p, viewTime()), ahead = ph === 'ahead', over = ph === 'over';
+  const cls = 'fm-item' + (ahead ? ' fm-ahead' : over ? ' fm-over' : '');
+  const dim = ahead ? 0.55 : over ? 0.35 : 1;
+  let layer;
+  if (f.coll === 'incidents') {
+    const sev = Number(p.severity) || 1, size = 18 + sev * 3;
+    const [lon, lat] = f.geometry.type === 'Point' ? f.geometry.coordinates : [0, 0];
+    const icon = L.divIcon({
+      className: cls, iconSize: [size, size],
+      html: `<div class="inc-icon" style="width:${size}px;height:${size}px;background:${disputed ? '#c92a2a' : c};${draft || ahead || over ? 'opacity:' + (draft ? 0.6 : dim) + ';' : ''}">${sev}</div>`,
+    });
+    layer = L.marker([lat, lon], { icon, title: p.title || 'incident', keyboard: false });
+  } else if (f.coll === 'movements') {
+    /* a disputed movement in red, as disputed zones and incidents */
+    const lc = disputed ? '#c92a2a' : c;
+    const g = L.featureGroup();
+    const route = L.geoJSON(f.geometry, { style: { className: cls, color: lc, weight: disputed ? 4 : 3, opacity: dim,
+      dashArray: ahead ? '2 6' : draft ? '4 6' : p.status === 'in_progress' ? null : '10 6' } });
+    const corridor = L.geoJSON(f.geometry, { style: { className: cls, color: lc, weight: 8, opacity: (disputed ? 0.3 : 0.18) * dim, lineCap: 'round' }, interactive: true });
+    g.addLayer(corridor).addLayer(route);
+    g.fmCorridor = corridor;
+    g.fmWidth = Number(p.corridor_width_m) || 0;
+    corridorWidth(g);
+    route.bindTooltip(esc(p.title || 'movement') + (ahead ? ' (not yet in force)' : ''), { sticky: true });
+    layer = g;
+  } else {
+    layer = L.geoJSON(f.geometry, {
+      style: {
+        className: cls, color: disputed ? '#c92a2a' : c, weight: disputed ? 3 : 2, fillColor: c, opacity: dim,
+        fillOpacity: (draft || ahead ? 0.05 : p.type === 'no_fly' ? 0.22 : 0.14) * (over ? 0.5 : 1),
+        dashArray: ahead ? '2 6' : draft ? '6 5' : null,
+      },
+    });
+    layer.bindTooltip(esc(p.title || 'zone') + (ahead ? ' (not yet in force)' : ''), { sticky: true });
+  }
+  layer.fmPhase = ph;
+  return layer;
+}
+
+export function corridorWidth(g) {
+  if (!g.fmCorridor || !state.map) return;
+  const lat = state.map.getCenter().lat;
+  const mpp = 40075016.686 * Math.cos(lat * Math.PI / 180) / Math.pow(2, state.map.getZoom() + 8);
+  const px = Math.max(6, Math.min(200, g.fmWidth / mpp));
+  g.fmCorridor.setStyle({ weight: px });
+}
+
+export function chip(status) { return `<span class="chip st-${esc(status)}">${esc(words(status))}</span>`; }
+export function partyChip(party) {
+  return `<span class="chip party" style="background:${esc(colour(party))}">${esc(party)}</span>`;
+}
+
+export function popup(key) {
+  const f = state.items.get(key);
+  if (!f) return 'gone';
+  const p = f.properties, rows = [];
+  const row = (k, v) => { if (v !== undefined && v !== null && v !== '') rows.push(`<tr><td>${esc(k)}</td><td>${v}</td></tr>`); };
+  row('kind', esc(KIND[f.coll]));
+  row('type', esc(words(p.type)));
+  row('category', esc(words(p.category)));
+  row('severity', p.severity !== undefined ? esc(p.severity) + ' / 5' : '');
+  row('occurred', esc(utc(p.occurred_at)));
+  row('valid from', esc(utc(p.valid_from)));
+  row('valid to', esc(utc(p.valid_to)));
+  if (p.altitude_floor_m !== undefined || p.altitude_ceiling_m !== undefined)
+    row('altitude', esc((p.altitude_floor_m ?? '…') + ' – ' + (p.altitude_ceiling_m ?? '…') + ' m AMSL'));
+  row('corridor', p.corridor_width_m !== undefined ? esc(p.corridor_width_m) + ' m wide' : '');
+  row('changed', esc(utc(p.updated_at)) + ' by ' + esc(p.updated_by) + ' (v' + esc(p.version) + ')');
+  const div = document.createElement('div');
+  div.className = 'pop';
+  div.innerHTML = `<h3>${esc(p.title || '(untitled)')}</h3><div>${partyChip(p.party)} ${chip(p.status)}</div>` +
+    (p.description ? `<p>${esc(p.description)}</p>` : '') + `<table>${rows.join('')}</table>`;
+  if (canEdit(f)) {
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    const b = (label, fn, cls) => {
+      const el = document.createElement('button');
+      el.textContent = label;
+      if (cls) el.className = cls;
+      el.addEventListener('click', () => { state.map.closePopup(); fn(); });
+      actions.appendChild(el);
+    };
+    b('Edit details', () => editDetails(key));
+    b('Edit shape', () => editShape(key));
+    b('Withdraw', () => withdraw(key), 'danger');
+    div.appendChild(actions);
+  } else if (canAck(f)) {
+    const actions = document.createElement('div');
+    actions.className = 'actions';
+    for (const [label, decision] of [['Acknowledge', 'ack'], ['Dispute…', 'dispute']]) {
+      const el = document.createElement('button');
+      el.textContent = label;
+      if (decision === 'dispute') el.className = 'danger';
+      el.addEventListener('click', () => { state.map.closePopup(); ack(key, decision); });
+      actions.appendChild(el);
+    }
+    div.appendChild(actions);
+  }
+  return div;
+}
+
+/* keyboard: the popup opened from a list row takes the focus, and
+ * Escape gives it back to the row */
+export function select(key, fly, keyboard) {
+  state.selected = key;
+  const layer = state.layers.get(key);
+  if (!layer) return;
+  if (fly) {
+    if (layer.getLatLng) state.map.flyTo(layer.getLatLng(), Math.max(state.map.getZoom(), 12), { duration: 0.8 });
+    else state.map.flyToBounds(layer.getBounds(), { maxZoom: 13, padding: [40, 40], duration: 0.8 });
+    state.map.once('moveend', () => {
+      if (!layer.openPopup) return;
+      if (layer.getLatLng) layer.openPopup(); else layer.openPopup(layer.getBounds().getCenter());
+      const pop = keyboard && document.querySelector('.leaflet-popup-content .pop');
+      if (!pop) return;
+      const first = pop.querySelector('button') || pop;
+      if (first === pop) pop.tabIndex = -1;
+      first.focus();
+      pop.addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Escape') return;
+        state.map.closePopup();
+        const row = document.querySelector(`#list li[data-key="${key}"]`);
+        if (row) row.focus();
+      });
+    });
+  }
+  renderList();
+  if (keyboard) { const row = document.querySelector(`#list li[data-key="${key}"]`); if (row) row.focus(); }
+}

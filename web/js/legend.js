@@ -1,0 +1,190 @@
+/* legend.js - the viewer's legend, a map control (bottom left, above the
+ * cursor's position) opened and closed with its button: what the colours
+ * (the parties, from GET /parties), the fill patterns (zone types), the
+ * line styles (statuses) and the symbols (incident categories) mean.
+ *
+ * The patterns, lines and symbols are those the server draws (the layer
+ * "Server rendering", the tiles and /map.png): the tables below copy
+ * tiles/style.c, row for row, and tests/browser/tools.mjs reads style.c
+ * and holds them equal. The shapes this page draws itself (party colour,
+ * dashes for a draft, dots for what is not yet in force) have their own
+ * section. */
+import * as FM from '../common.js';
+import { state, colour } from './state.js';
+
+const { esc, words } = FM;
+
+/* tiles/style.c: style_zone_types (type, pattern, fill alpha, legend); null: the default row */
+export const ZONE_STYLES = [
+  ['restricted', 'hatch', 0.55, 'restricted: diagonal hatch'],
+  ['no_fly', 'crosshatch', 0.55, 'no-fly: cross hatch'],
+  ['buffer', 'dots', 0.6, 'buffer: dots'],
+  ['humanitarian_corridor', 'stripes_wide', 0.35, 'humanitarian corridor: wide stripes'],
+  ['protected_site', 'solid', 0.35, 'protected site: solid'],
+  [null, 'solid', 0.18, 'other zone: light solid'],
+];
+/* tiles/style.c: style_statuses (status, line, alpha, disputed, draft, legend) */
+export const STATUS_STYLES = [
+  ['draft', 'dotted', 0.8, 0, 1, 'draft'],
+  ['proposed', 'dashed', 1.0, 0, 0, 'proposed'],
+  ['notified', 'dashed', 1.0, 0, 0, 'notified'],
+  ['reported', 'solid', 1.0, 0, 0, 'reported'],
+  ['active', 'solid', 1.0, 0, 0, 'active'],
+  ['acknowledged', 'solid', 1.0, 0, 0, 'acknowledged'],
+  ['in_progress', 'solid', 1.0, 0, 0, 'in progress'],
+  ['under_review', 'solid', 1.0, 0, 0, 'under review'],
+  ['disputed', 'solid', 1.0, 1, 0, 'disputed'],
+  ['expired', 'dotted', 0.35, 0, 0, 'expired'],
+  ['resolved', 'solid', 0.35, 0, 0, 'resolved'],
+  ['completed', 'solid', 0.35, 0, 0, 'completed'],
+  ['cancelled', 'dotted', 0.3, 0, 0, 'cancelled'],
+  ['withdrawn', 'dotted', 0.25, 0, 0, 'withdrawn'],
+];
+/* tiles/style.c: style_incidents (category, symbol, legend); a category
+ * without a legend of its own shares the row above it */
+export const INCIDENT_STYLES = [
+  ['shelling', 'star', 'shelling: star'],
+  ['gunfire', 'star', null],
+  ['airspace', 'triangle', 'airspace: triangle'],
+  ['uav', 'triangle', null],
+  ['mine', 'diamond', 'mine / UXO: diamond'],
+  ['uxo', 'diamond', null],
+  ['casualty', 'cross', 'casualty / medical: cross'],
+  ['medical', 'cross', null],
+  ['movement', 'square', 'unannounced movement: square'],
+  [null, 'circle', 'other incident: circle'],
+];
+
+const GREY = '#595966'; /* style.c's legend grey (0.35, 0.35, 0.4) */
+const RED = '#d90d0d'; /* style_disputed */
+
+/* SVG swatches, 32 x 20, drawn as render.c's legend_swatch draws them */
+const W = 32, H = 20;
+const svg = (inner, defs = '') => `<svg class="sw" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" aria-hidden="true">${defs ? '<defs>' + defs + '</defs>' : ''}${inner}</svg>`;
+let uid = 0;
+function zoneSwatch(pattern, alpha) {
+  const box = `x="1" y="1" width="${W - 2}" height="${H - 2}"`;
+  if (pattern === 'solid') return svg(`<rect ${box} fill="${GREY}" fill-opacity="${alpha * 0.7}" stroke="${GREY}"/>`);
+  const id = 'fm-pat-' + (++uid), n = pattern === 'stripes_wide' ? 16 : 10;
+  const lw = pattern === 'stripes_wide' ? 4 : 1.3;
+  const line = (x1, y1, x2, y2) => `<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${GREY}" stroke-opacity="${alpha}" stroke-width="${lw}"/>`;
+  const tile = pattern === 'dots' ? `<circle cx="${n / 2}" cy="${n / 2}" r="1.4" fill="${GREY}" fill-opacity="${alpha}"/>`
+    : pattern === 'crosshatch' ? line(0, n, n, 0) + line(0, 0, n, n)
+      : line(-n / 2, n / 2, n / 2, -n / 2) + line(0, n, n, 0) + line(n / 2, n * 1.5, n * 1.5, n / 2);
+  return svg(`<rect ${box} fill="url(#${id})" stroke="${GREY}"/>`,
+    `<pattern id="${id}" width="${n}" height="${n}" patternUnits="userSpaceOnUse">${tile}</pattern>`);
+}
+function lineSwatch(s) {
+  const [, line, alpha, disputed] = s;
+  const y = H / 2;
+  const dash = line === 'dotted' ? ' stroke-dasharray="0.1 4" stroke-linecap="round"' : line === 'dashed' ? ' stroke-dasharray="6 4"' : '';
+  return svg((disputed ? `<line x1="0" y1="${y}" x2="${W}" y2="${y}" stroke="${RED}" stroke-width="5"/>` : '') +
+    `<line x1="0" y1="${y}" x2="${W}" y2="${y}" stroke="${GREY}" stroke-opacity="${alpha}" stroke-width="2"${dash}/>`);
+}
+/* tiles/draw.c symbol_path, radius r about (cx, cy) */
+function symbolPath(shape, cx, cy, r) {
+  const pts = (list) => 'M' + list.map(([x, y]) => (cx + x).toFixed(2) + ',' + (cy + y).toFixed(2)).join('L') + 'Z';
+  switch (shape) {
+    case 'star': {
+      const p = [];
+      for (let i = 0; i < 16; i++) { const a = -Math.PI / 2 + i * Math.PI / 8, rr = i % 2 ? r * 0.55 : r * 1.15; p.push([rr * Math.cos(a), rr * Math.sin(a)]); }
+      return pts(p);
+    }
+    case 'triangle': return pts([[0, -r * 1.15], [r * 1.05, r * 0.75], [-r * 1.05, r * 0.75]]);
+    case 'square': return pts([[-r * 0.85, -r * 0.85], [r * 0.85, -r * 0.85], [r * 0.85, r * 0.85], [-r * 0.85, r * 0.85]]);
+    case 'diamond': return pts([[0, -r * 1.15], [r * 1.15, 0], [0, r * 1.15], [-r * 1.15, 0]]);
+    case 'cross': {
+      const t = r * 0.38;
+      return pts([[-t, -r], [t, -r], [t, -t], [r, -t], [r, t], [t, t], [t, r], [-t, r], [-t, t], [-r, t], [-r, -t], [-t, -t]]);
+    }
+    default: return `M${cx + r},${cy}A${r},${r} 0 1,1 ${cx - r},${cy}A${r},${r} 0 1,1 ${cx + r},${cy}Z`;
+  }
+}
+const symbolSwatch = (shape) => svg(`<path d="${symbolPath(shape, W / 2, H / 2, 7)}" fill="${GREY}" stroke="#fff" stroke-width="1.2"/>`);
+
+/* statuses drawn alike share a row, as in render.c's legend: "proposed / notified: dashed" */
+export function statusRows() {
+  const rows = [], done = new Set();
+  STATUS_STYLES.forEach((a, i) => {
+    if (done.has(i)) return;
+    const names = [a[0]];
+    let text = a[5];
+    for (let j = i + 1; j < STATUS_STYLES.length; j++) {
+      const b = STATUS_STYLES[j];
+      if (b[1] !== a[1] || b[3] !== a[3] || b[4] !== a[4] || (b[2] < 1) !== (a[2] < 1) || text.length >= 60) continue;
+      done.add(j);
+      names.push(b[0]);
+      text += ' / ' + b[5];
+    }
+    const how = a[4] ? 'dotted, own side only' : a[3] ? 'red hatched outline' : a[2] < 1 ? 'faded' : a[1] === 'dashed' ? 'dashed' : 'solid';
+    rows.push({ names, text: text + ': ' + how, swatch: lineSwatch(a) });
+  });
+  return rows;
+}
+
+/* this page's own drawing (items.js makeLayer, conflicts.js) */
+function viewerRows() {
+  const c = '#3b6ea5';
+  const zone = (attrs, stroke = c, width = 2) => svg(`<rect x="2" y="3" width="${W - 4}" height="${H - 6}" stroke="${stroke}" stroke-width="${width}" fill="${c}" ${attrs}/>`);
+  return [
+    [zone('fill-opacity="0.14"'), 'zone in force: its party\'s colour'],
+    [zone('fill-opacity="0.05" stroke-dasharray="6 5"'), 'draft: dashed (own side only)'],
+    [zone('fill-opacity="0.05" stroke-dasharray="2 6" stroke-opacity="0.55"'), 'not yet in force: dotted and light'],
+    [zone('fill-opacity="0.07" stroke-opacity="0.35"'), 'window over: faded'],
+    [zone('fill-opacity="0.14"', '#c92a2a', 3), 'disputed: red outline'],
+    [svg(`<circle cx="${W / 2}" cy="${H / 2}" r="8" fill="${c}"/><text x="${W / 2}" y="${H / 2 + 4}" text-anchor="middle" font-size="11" font-weight="700" fill="#fff">3</text>`), 'incident: severity 1 (low) to 5 (grave)'],
+    [svg(`<line x1="1" y1="${H / 2}" x2="${W - 1}" y2="${H / 2}" stroke="${c}" stroke-opacity="0.18" stroke-width="10" stroke-linecap="round"/>` +
+      `<line x1="1" y1="${H / 2}" x2="${W - 1}" y2="${H / 2}" stroke="${c}" stroke-width="3" stroke-dasharray="10 6"/>`), 'movement: route, corridor to scale (solid: in progress)'],
+    [svg(`<rect x="2" y="3" width="${W - 4}" height="${H - 6}" stroke="#c92a2a" stroke-width="3" fill="#c92a2a" fill-opacity="0.35" stroke-dasharray="2 4"/>`), 'conflict found by the server: red'],
+  ];
+}
+
+function html() {
+  const parties = Object.values(state.parties);
+  const row = (sw, text, attrs = '') => `<li${attrs}>${sw}<span>${esc(text)}</span></li>`;
+  const zoneOf = (t) => ZONE_STYLES.find((z) => z[0] === t) || ZONE_STYLES[ZONE_STYLES.length - 1];
+  const incidents = INCIDENT_STYLES.filter((s) => s[2]);
+  return `<h3>Parties <small>(colour)</small></h3><ul>` +
+    (parties.length ? parties.map((p) => row(`<span class="party-sw" style="background:${esc(colour(p.code))}"></span>`, p.name + ' (' + p.code + ')',
+      ` data-party="${esc(p.code)}" data-colour="${esc(colour(p.code))}"`)).join('') : '<li class="none">(the server named none)</li>') + '</ul>' +
+    `<h3>On this map</h3><ul>${viewerRows().map(([sw, t]) => row(sw, t)).join('')}</ul>` +
+    `<p class="note">Server rendering (layer “Server rendering”, briefing images):</p>` +
+    `<h3>Zone types <small>(fill pattern)</small></h3><ul>` +
+    FM.ZONE_TYPES.map((t) => {
+      const z = zoneOf(t);
+      const text = z[0] ? z[3] : words(t) + (t === 'other' ? '' : ' (other zone)') + ': light solid';
+      return row(zoneSwatch(z[1], z[2]), text, ` data-zone-type="${esc(t)}" data-pattern="${z[1]}"`);
+    }).join('') + '</ul>' +
+    `<h3>Status <small>(line style)</small></h3><ul>` +
+    statusRows().map((r) => row(r.swatch, r.text, ` data-statuses="${esc(r.names.join(' '))}"`)).join('') + '</ul>' +
+    `<h3>Incidents <small>(symbol; size: severity)</small></h3><ul>` +
+    incidents.map((s) => row(symbolSwatch(s[1]), s[2], ` data-symbol="${s[1]}"`)).join('') + '</ul>';
+}
+
+/* Adds the legend to the map, closed or as the user left it last. */
+export function addLegend(map) {
+  const Legend = L.Control.extend({
+    options: { position: 'bottomleft' },
+    onAdd() {
+      const div = L.DomUtil.create('div', 'fm-legend leaflet-bar');
+      div.innerHTML = '<button type="button" id="legend-toggle" class="toggle" aria-expanded="false" aria-controls="legend-body">Legend</button>' +
+        '<div id="legend-body" class="body" hidden></div>';
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      const body = div.querySelector('.body'), btn = div.querySelector('.toggle');
+      const show = (open) => {
+        if (open) body.innerHTML = html();
+        body.hidden = !open;
+        btn.setAttribute('aria-expanded', String(open));
+        btn.textContent = open ? 'Legend ▾' : 'Legend ▸';
+        try { localStorage.setItem('fm_legend', open ? '1' : '0'); } catch (e) { /* private mode */ }
+      };
+      btn.addEventListener('click', () => show(body.hidden));
+      let open = false;
+      try { open = localStorage.getItem('fm_legend') === '1'; } catch (e) { /* closed */ }
+      show(open);
+      return div;
+    },
+  });
+  new Legend().addTo(map);
+}

@@ -1,0 +1,63 @@
+/* list.js - the side list of items and its filters. */
+import * as FM from '../common.js';
+import { state, colour, viewTime } from './state.js';
+import { $, rowKeys } from './ui.js';
+import { select, chip, partyChip } from './items.js';
+
+const { esc, words, utc, ago, KIND } = FM;
+
+export function fillFilters() {
+  const party = $('f-party');
+  party.length = 1;
+  for (const p of Object.values(state.parties)) party.add(new Option(p.name + ' (' + p.code + ')', p.code));
+  fillStatuses();
+  for (const id of ['f-kind', 'f-party', 'f-status']) $(id).onchange = () => { if (id === 'f-kind') fillStatuses(); renderList(); };
+  $('f-text').oninput = renderList;
+}
+
+export function fillStatuses() {
+  const kind = $('f-kind').value, sel = $('f-status'), keep = sel.value;
+  const list = kind ? FM.STATUSES[kind] : [...new Set(Object.values(FM.STATUSES).flat())];
+  sel.length = 1;
+  for (const s of list) if (s !== 'withdrawn') sel.add(new Option(words(s), s));
+  sel.value = list.includes(keep) ? keep : '';
+}
+
+export function renderList() {
+  const kind = $('f-kind').value, party = $('f-party').value, status = $('f-status').value;
+  const text = $('f-text').value.trim().toLowerCase();
+  const rows = [...state.items.entries()].filter(([, f]) =>
+    (!kind || f.coll === kind) && (!party || f.properties.party === party) &&
+    (!status || f.properties.status === status) &&
+    (!text || String(f.properties.title || '').toLowerCase().includes(text)));
+  rows.sort((a, b) => String(b[1].properties.updated_at).localeCompare(String(a[1].properties.updated_at)));
+  const ul = $('list');
+  const focused = ul.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+  ul.textContent = '';
+  for (const [key, f] of rows.slice(0, 500)) {
+    const p = f.properties;
+    const li = document.createElement('li');
+    li.dataset.key = key;
+    if (key === state.selected) li.className = 'sel';
+    if (key === state.flash) li.classList.add('flash');
+    const ph = FM.phase(p, viewTime());
+    if (ph !== 'in') li.classList.add(ph === 'ahead' ? 'ahead' : 'over');
+    const when = ph === 'ahead' ? ` · <span class="when">not yet in force: from ${esc(utc(p.valid_from || p.occurred_at))}</span>`
+      : ph === 'over' ? ` · <span class="when">ended ${esc(utc(p.valid_to))}</span>` : '';
+    li.innerHTML = `<span class="ico ${f.coll}" style="border-color:${esc(colour(p.party))};background:${esc(colour(p.party))}33"></span>` +
+      `<span class="t" title="${esc(p.title)}">${esc(p.title || '(untitled)')}</span><span>${chip(p.status)}</span>` +
+      `<span class="m">${esc(KIND[f.coll])}${p.type && f.coll !== 'incidents' ? ' · ' + esc(words(p.type)) : ''}${p.severity ? ' · severity ' + esc(p.severity) : ''} · ${partyChip(p.party)} · ${esc(ago(p.updated_at))}${when}</span>`;
+    li.addEventListener('click', () => select(key, true));
+    rowKeys(li, () => select(key, true, true));
+    ul.appendChild(li);
+  }
+  if (!rows.length) {
+    const li = document.createElement('li');
+    li.className = 'none';
+    li.textContent = state.items.size ? 'Nothing matches these filters.' : state.asOf ? 'Nothing existed at that time.' : 'No items yet.';
+    ul.appendChild(li);
+  }
+  state.flash = null;
+  if (focused) { const row = ul.querySelector(`li[data-key="${focused}"]`); if (row) row.focus(); }
+  $('count').textContent = rows.length + ' of ' + state.items.size + ' items' + (state.asOf ? ' · as of ' + utc(state.asOf) : '');
+}

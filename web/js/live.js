@@ -1,0 +1,72 @@
+/* live.js - the snapshot of the items (as of the time shown) and the
+ * live events applied over it. */
+import * as FM from '../common.js';
+import { state, isAhead, keyOf } from './state.js';
+import { $, toast } from './ui.js';
+import { showLogin } from './session.js';
+import { put, drop } from './items.js';
+import { renderList } from './list.js';
+import { loadConflicts, scheduleConflicts } from './conflicts.js';
+
+const { utc } = FM;
+
+export async function reload() {
+  const t = state.asOf;
+  /* ahead of now the record is today's: what is planned is in it */
+  const rec = t && !isAhead() ? t : null;
+  state.loading = true;
+  let all;
+  try {
+    all = await Promise.all(FM.COLLS.map((c) => FM.features(c, rec).then((fs) => fs.map((f) => Object.assign(f, { coll: c })))));
+  } catch (e) {
+    state.loading = false;
+    if (e.status === 401) return showLogin('Your session has ended. Please log in again.');
+    toast('Cannot load the items: ' + e.message);
+    return;
+  }
+  if (t !== state.asOf) return; /* the slider moved meanwhile */
+  for (const layer of state.layers.values()) layer.remove();
+  state.items.clear();
+  state.layers.clear();
+  for (const fs of all) for (const f of fs) put(f, false);
+  state.loading = false;
+  if (!rec) for (const e of state.queue.splice(0)) apply(e, false);
+  state.queue.length = 0;
+  renderList();
+  loadConflicts();
+}
+
+export function onEvent(e) {
+  if (e.collection === 'conflicts') { scheduleConflicts(); return; }
+  if (!e.collection || !FM.COLLS.includes(e.collection)) return;
+  if (state.loading) {
+    if (state.queue.length < 10000) state.queue.push(e);
+    return;
+  }
+  if (state.asOf && !isAhead()) {
+    state.missed++;
+    $('banner').textContent = `Situation as of ${utc(state.asOf)} · read only · ${state.missed} change(s) since you looked back`;
+    return;
+  }
+  apply(e, true);
+  renderList();
+  scheduleConflicts();
+}
+
+/* One event onto the map; an older version never replaces a newer one. */
+export function apply(e, flash) {
+  const key = keyOf(e.collection, e.item);
+  const f = e.after;
+  const have = state.items.get(key);
+  if (have && have.properties.version > e.version) return;
+  if (f && f.properties && f.properties.status !== 'withdrawn') {
+    if (state.editing && state.editing.key === key) {
+      toast(`${e.user} just changed “${f.properties.title}” while you edit its shape.`);
+      state.items.set(key, Object.assign(f, { coll: e.collection }));
+      return;
+    }
+    put(Object.assign(f, { coll: e.collection }), flash);
+  } else {
+    drop(key);
+  }
+}
