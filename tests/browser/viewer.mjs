@@ -281,8 +281,8 @@ try {
   await pageB.waitForFunction((id) => {
     const l = window.fmState.conflictLayers.get(id), m = window.fmMap;
     return l && !m._animatingZoom && m.getBounds().contains(l.getBounds()) && m.getBounds().pad(-0.1).intersects(l.getBounds()) &&
-      document.querySelector('.leaflet-tooltip') !== null;
-  }, first, { timeout: 5000 }).catch(() => {});
+      (document.querySelector('.leaflet-tooltip')?.textContent || '') !== '';
+  }, first, { timeout: 15000 }).catch(() => {}); /* under ASan on a loaded machine the flight and tooltip took over 5 s */
   const after = await pageB.evaluate((id) => {
     const l = window.fmState.conflictLayers.get(id), m = window.fmMap;
     return { zoom: m.getZoom(), inView: m.getBounds().contains(l.getBounds()), tip: document.querySelector('.leaflet-tooltip')?.textContent || '' };
