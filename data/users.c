@@ -529,28 +529,19 @@ static int64_t login_count_until(const struct login_count *c, int64_t unit_ms)
     return c->last_ms + (d < c->cap_ms ? d : c->cap_ms);
 }
 
-/* A count's last failure moved to at least at_ms (a failure restarts the
- * waits at the end of its check); nothing for an absent count. */
-static fm_rc login_restart(struct data_db *db, const char *key, int64_t at_ms,
-                           struct fm_err *err)
+/* Moves a count that exists: its failures by delta (never below 0), its
+ * last failure to at least at_ms. A failure restarts the waits at the end
+ * of its check (0, now); a success takes its counting back (-1, 0). */
+static fm_rc login_count_move(struct data_db *db, const char *key, long delta, int64_t at_ms,
+                              struct fm_err *err)
 {
     const struct store_ops *ops = store_of(db);
     long failures;
     int64_t last;
     fm_rc rc = ops->count_get(db, key, &failures, &last, err);
     if (rc || !last) return rc;
+    failures = failures + delta > 0 ? failures + delta : 0;
     return ops->count_put(db, key, failures, last > at_ms ? last : at_ms, err);
-}
-
-/* A count's last failure taken back (a success): one fewer, never below 0. */
-static fm_rc login_take_back(struct data_db *db, const char *key, struct fm_err *err)
-{
-    const struct store_ops *ops = store_of(db);
-    long failures;
-    int64_t last;
-    fm_rc rc = ops->count_get(db, key, &failures, &last, err);
-    if (rc || !last) return rc;
-    return ops->count_put(db, key, failures > 0 ? failures - 1 : 0, last, err);
 }
 
 /* The counts of one attempt: its own (the pair's, or the device's), the
@@ -652,9 +643,9 @@ fm_rc data_login_failed(struct data_db *db, const struct data_login_policy *p, c
     fm_rc rc = ops->begin(db, err);
     if (rc) return rc;
     if ((rc = login_attempt(db, &q, user, addr, device, now, &t, err)) ||
-        (rc = login_restart(db, t.c[LC_OWN].key, now, err)) ||
-        (rc = login_restart(db, t.c[LC_ADDRESS].key, now, err)) ||
-        (!t.known && (rc = login_restart(db, t.c[LC_ACCOUNT].key, now, err))))
+        (rc = login_count_move(db, t.c[LC_OWN].key, 0, now, err)) ||
+        (rc = login_count_move(db, t.c[LC_ADDRESS].key, 0, now, err)) ||
+        (!t.known && (rc = login_count_move(db, t.c[LC_ACCOUNT].key, 0, now, err))))
         goto fail;
     return ops->commit(db, err);
 fail:
@@ -675,8 +666,8 @@ fm_rc data_login_succeeded(struct data_db *db, const struct data_login_policy *p
     if (rc) return rc;
     if ((rc = login_attempt(db, &q, user, addr, device, now, &t, err)) ||
         (rc = ops->count_delete(db, t.c[LC_OWN].key, err)) ||
-        (rc = login_take_back(db, t.c[LC_ADDRESS].key, err)) ||
-        (!t.known && (rc = login_take_back(db, t.c[LC_ACCOUNT].key, err))) ||
+        (rc = login_count_move(db, t.c[LC_ADDRESS].key, -1, 0, err)) ||
+        (!t.known && (rc = login_count_move(db, t.c[LC_ACCOUNT].key, -1, 0, err))) ||
         (rc = ops->known_put(db, t.addr_known, now, err)) ||
         (device && (rc = ops->known_put(db, t.device_known, now, err))))
         goto fail;
