@@ -210,7 +210,7 @@ static const char *const migrations[] = {
     "  INSERT INTO idx_conflicts_geom (pkid, xmin, xmax, ymin, ymax) VALUES (NEW.ROWID,"
     "   MbrMinX(NEW.geom), MbrMaxX(NEW.geom), MbrMinY(NEW.geom), MbrMaxY(NEW.geom));"
     " END;",
-    /* 8: the visibility rule kept with each version (items.c,
+    /* 8: the visibility rule kept with each version (visibility.c,
      * vis_owner_only): a version is its owner party's alone when it is a
      * draft, or a withdrawal of a version that was. Older logs marked a
      * withdrawn draft's record as seen by all (issue 17): the flags are

@@ -64,7 +64,7 @@ struct item_current {
     json_t *feature;
 };
 
-/* ---- the visibility rule (items.c) ------------------------------------ */
+/* ---- the visibility rule (visibility.c) ------------------------------- */
 
 /* The party whose drafts v may see: its own, or NULL for a viewer (and
  * for nobody), who sees no draft at all. */

@@ -16,24 +16,6 @@ static int may_write(const struct data_viewer *v)
     return v->role == DATA_ROLE_LIAISON || v->role == DATA_ROLE_SUPERVISOR;
 }
 
-const char *viewer_draft_party(const struct data_viewer *v)
-{
-    return v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? NULL : v->party;
-}
-
-int vis_owner_only(const char *status, int prev_owner_only)
-{
-    if (!strcmp(status, "draft")) return 1;
-    return !strcmp(status, "withdrawn") && prev_owner_only;
-}
-
-int vis_may_see(const struct data_viewer *v, const char *party, int owner_only)
-{
-    if (!owner_only) return 1;
-    const char *vp = viewer_draft_party(v);
-    return vp && strcmp(vp, party) == 0;
-}
-
 static int is_initial_status(enum data_coll c, const char *status)
 {
     return strcmp(status, "draft") == 0 || strcmp(status, coll_default_status(c)) == 0 ||

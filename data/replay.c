@@ -9,7 +9,7 @@
  *   action, by_user, the version numbers), and items (created_at, by);
  * - the visibility the server reads: item_versions.owner_only and the
  *   events' flags (before_draft, after_draft), which are not hashed, by
- *   the rule (vis_owner_only, items.c);
+ *   the rule (vis_owner_only, visibility.c);
  * - acks: each row has its record, with the same decision, comment,
  *   party, user, version and time, and each record its row;
  * - conflicts: each row equals its last record's Feature; a row refreshed
@@ -241,7 +241,7 @@ static int version_row(struct replay *r, sqlite3_stmt *st, int64_t expect_versio
     if (!res && sqlite3_column_int(st, V_GEOM_SAME) != 1)
         res = differ(r, seq, "%s: column geom is not the recorded Feature's geometry", row);
 
-    /* ===== the visibility rule (vis_owner_only, items.c): the version's
+    /* ===== the visibility rule (vis_owner_only, visibility.c): the version's
      * own answer and its record's flags ===== */
     int own = vis_owner_only(status ? status : "", prev_own);
     if (!res && !int_same(st, V_OWNER_ONLY, 1, own))

@@ -1,0 +1,24 @@
+/* visibility.c - who sees what (DESIGN.md, "Visibility rule"), the one
+ * place of that rule, above the store: no SQL. internal.h says the rule in
+ * words; SQL reads the answers kept with each version and record. */
+#include "internal.h"
+
+#include <string.h>
+
+const char *viewer_draft_party(const struct data_viewer *v)
+{
+    return v->role == DATA_ROLE_VIEWER || v->role == DATA_ROLE_NONE ? NULL : v->party;
+}
+
+int vis_owner_only(const char *status, int prev_owner_only)
+{
+    if (!strcmp(status, "draft")) return 1;
+    return !strcmp(status, "withdrawn") && prev_owner_only;
+}
+
+int vis_may_see(const struct data_viewer *v, const char *party, int owner_only)
+{
+    if (!owner_only) return 1;
+    const char *vp = viewer_draft_party(v);
+    return vp && strcmp(vp, party) == 0;
+}
