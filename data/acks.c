@@ -188,8 +188,8 @@ fm_rc data_pending(struct data_db *db, const struct data_viewer *v, const char *
         db,
         "SELECT v.collection, v.item_id, v.version, v.party, v.status, coalesce(v.title, '')"
         " FROM item_versions v WHERE v.sys_to IS NULL AND v.party <> ?1"
-        " AND v.status NOT IN ('draft', 'withdrawn', 'expired', 'resolved', 'completed',"
-        " 'cancelled') AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.item_id = v.item_id"
+        " AND v.status <> 'draft' AND v.status NOT IN " ENDED_STATUSES_SQL
+        " AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.item_id = v.item_id"
         " AND a.version = v.version AND a.party = ?1) ORDER BY v.item_id",
         &st, err);
     if (rc) return rc;

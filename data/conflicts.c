@@ -57,7 +57,6 @@ enum kind { K_MCZ, K_ZO, K_IZ, K_INM, K_COUNT };
 static const char *const kind_names[K_COUNT] = {"movement_crosses_zone", "zones_overlap",
                                                 "incident_in_zone", "incident_near_movement"};
 
-#define LIVE_STATUS "('withdrawn','expired','resolved','completed','cancelled')"
 
 /* One item version as the engine needs it. */
 struct it {
@@ -105,11 +104,7 @@ static void read_item(sqlite3_stmt *st, struct it *x)
 
 static int is_live(const struct it *x)
 {
-    static const char *const dead[] = {"withdrawn", "expired", "resolved", "completed",
-                                       "cancelled", NULL};
-    for (const char *const *d = dead; *d; d++)
-        if (strcmp(x->status, *d) == 0) return 0;
-    return 1;
+    return item_status_live(x->status);
 }
 
 /* ---- projections kept per pair of CRSs ------------------------------- */
@@ -274,7 +269,7 @@ struct ctx {
     "SELECT " ITEM_COLS " FROM pic_" coll " r CROSS JOIN item_versions v"                       \
     " ON v.vid = r.vid WHERE r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy"            \
     " AND r.ymax >= :miny AND v.collection = '" coll "' AND v.sys_to IS NULL"                   \
-    " AND v.status NOT IN " LIVE_STATUS " AND v.item_id <> :self AND v.item_id >= :minid"        \
+    " AND v.status NOT IN " ENDED_STATUSES_SQL " AND v.item_id <> :self AND v.item_id >= :minid"        \
     " AND (v.valid_to IS NULL OR v.valid_to > :now)"                                             \
     " AND (v.valid_to IS NULL OR :from IS NULL OR v.valid_to > :from)"                           \
     " AND (v.valid_from IS NULL OR :to IS NULL OR v.valid_from < :to)"                           \
@@ -1368,7 +1363,7 @@ fm_rc data_conflicts_recheck(struct data_db *db, fm_time at, struct data_recheck
     if ((rc = ctx_init(&cx, db, &system_viewer, at, stats, err))) goto fail;
     if ((rc = db_prepare(db,
                          "SELECT " ITEM_COLS " FROM item_versions v WHERE v.sys_to IS NULL"
-                         " AND v.status NOT IN " LIVE_STATUS " ORDER BY v.item_id",
+                         " AND v.status NOT IN " ENDED_STATUSES_SQL " ORDER BY v.item_id",
                          &st, err)))
         goto fail;
     int s;

@@ -83,6 +83,17 @@ int vis_owner_only(const char *status, int prev_owner_only);
 /* May v see a version of party's marked owner_only? The one place. */
 int vis_may_see(const struct data_viewer *v, const char *party, int owner_only);
 
+/* The statuses in which an item has ended: in no conflict, waiting for no
+ * answer. The one list, handed to X with SEP between: as C strings
+ * (item_status_live) and as SQL's ('withdrawn', ...) (ENDED_STATUSES_SQL). */
+#define ITEM_ENDED_STATUSES(X, SEP)                                                               \
+    X("withdrawn") SEP X("expired") SEP X("resolved") SEP X("completed") SEP X("cancelled")
+#define ENDED_SQL_QUOTED_(s) "'" s "'"
+#define ENDED_SQL_COMMA_ ","
+#define ENDED_STATUSES_SQL "(" ITEM_ENDED_STATUSES(ENDED_SQL_QUOTED_, ENDED_SQL_COMMA_) ")"
+/* Is an item in status live (not ended)? */
+int item_status_live(const char *status);
+
 /* Loads the current version of (c, id) as v may see it (FM_ENOTFOUND for a
  * withdrawn item or another party's draft). */
 fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum data_coll c,

@@ -36,7 +36,6 @@
 
 /* The actions whose `after` is a version of an item (as events.c). */
 #define REPLAY_VERSION_ACTIONS "('create','replace','patch','withdraw','acknowledged','disputed')"
-#define REPLAY_LIVE_STATUS "('withdrawn','expired','resolved','completed','cancelled')"
 
 /* ---- what the replay knows of each item -------------------------------- */
 
@@ -865,7 +864,7 @@ static fm_rc check_caches(struct replay *r)
                           " '$.properties.corridor_width_m'), 0) / 2.0 FROM item_versions v"
                           " LEFT JOIN conflict_reach c ON c.item_id = v.item_id"
                           " WHERE v.collection = 'movements' AND v.sys_to IS NULL"
-                          " AND v.status NOT IN " REPLAY_LIVE_STATUS " ORDER BY v.item_id",
+                          " AND v.status NOT IN " ENDED_STATUSES_SQL " ORDER BY v.item_id",
                           "conflict_reach", "item", reach_cols, 1, "missing for this live movement")) ||
          *r->bad))
         return rc;

@@ -1,5 +1,5 @@
 /* visibility.c - who sees what (DESIGN.md, "Visibility rule"), the one
- * place of that rule, above the store: no SQL. internal.h says the rule in
+ * place of that rule, and which items are live, above the store: no SQL. internal.h says the rule in
  * words; SQL reads the answers kept with each version and record. */
 #include "internal.h"
 
@@ -21,4 +21,15 @@ int vis_may_see(const struct data_viewer *v, const char *party, int owner_only)
     if (!owner_only) return 1;
     const char *vp = viewer_draft_party(v);
     return vp && strcmp(vp, party) == 0;
+}
+
+#define ENDED_C_STR_(s) s
+#define ENDED_C_COMMA_ ,
+
+int item_status_live(const char *status)
+{
+    static const char *const ended[] = {ITEM_ENDED_STATUSES(ENDED_C_STR_, ENDED_C_COMMA_), NULL};
+    for (const char *const *e = ended; *e; e++)
+        if (!strcmp(status, *e)) return 0;
+    return 1;
 }

@@ -10,6 +10,7 @@
  * item is still seen by the other side and by a viewer. */
 #include "check.h"
 #include "data.h"
+#include "internal.h" /* the list of ended statuses */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,6 +287,17 @@ int main(void)
     }
     CHECK(legal_seen == (int)NLEGAL, "every legal step was tried: %d of %zu", legal_seen, NLEGAL);
     printf("workflow: %d (from, to) pairs tried, %d legal\n", pairs, legal_seen);
+    /* the ended statuses are one list, for C and for SQL alike */
+    CHECK(!strcmp(ENDED_STATUSES_SQL, "('withdrawn','expired','resolved','completed','cancelled')"),
+          "ENDED_STATUSES_SQL is the list: %s", ENDED_STATUSES_SQL);
+    static const char *const ended[] = {"withdrawn", "expired", "resolved", "completed",
+                                        "cancelled"};
+    for (size_t i = 0; i < sizeof ended / sizeof *ended; i++)
+        CHECK(!item_status_live(ended[i]), "%s is an ended status", ended[i]);
+    static const char *const live[] = {"draft", "proposed", "active", "disputed", "reported",
+                                       "acknowledged", "under_review", "notified", "in_progress"};
+    for (size_t i = 0; i < sizeof live / sizeof *live; i++)
+        CHECK(item_status_live(live[i]), "%s is a live status", live[i]);
     int sup_rows = supervisor_table();
     CHECK(sup_rows == (int)NSUP, "every row of the supervisor's table was tried: %d of %zu",
           sup_rows, NSUP);
