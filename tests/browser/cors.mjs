@@ -121,6 +121,18 @@ try {
   check('a credentialed (cookie) fetch from a listed origin is refused by the browser (no Allow-Credentials)',
     withCookie === 'refused', withCookie);
 
+  // the viewer's own page, not logged in: its fetch gets 401 offering no
+  // Basic, so Chromium pops up no login box (Sec-Fetch-Mode: cors)
+  const own = await ctx.newPage();
+  await own.goto(FM + '/login');
+  const challenge = await own.evaluate(async () => {
+    const r = await fetch('/collections', { credentials: 'omit' });
+    return r.status + ' ' + r.headers.get('WWW-Authenticate');
+  });
+  check('a script on this server\'s own page gets 401 without a Basic challenge (no browser login box)',
+    /^401 /.test(challenge) && /Bearer/.test(challenge) && !/Basic/.test(challenge), challenge);
+  await own.close();
+
   const bad = await ctx.newPage();
   bad.on('pageerror', (e) => errors.push(e.message));
   await bad.goto(UNLISTED + '/');
