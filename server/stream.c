@@ -120,7 +120,8 @@ struct srv_streams {
     size_t event_bytes; /* a rendered event's size, a running mean (hub only) */
     struct stream *head;
     long ticket_ms;                   /* a ticket's lifetime */
-    struct ticket tickets[TICKET_MAX]; /* under lock */
+    pthread_mutex_t ticket_lock;      /* the tickets' own, never held with lock */
+    struct ticket tickets[TICKET_MAX];
 };
 
 /* ---- time ------------------------------------------------------------- */
@@ -543,6 +544,7 @@ fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, stru
     pthread_cond_init(&h->wake, &ca);
     pthread_condattr_destroy(&ca);
     h->db_path = fm_xstrdup(c->db_path);
+    pthread_mutex_init(&h->ticket_lock, NULL);
     h->session = c->session;
     /* three quarters of the connections, so that streams never starve requests */
     h->max_streams = c->max_connections > 4 ? c->max_connections / 4 * 3 : 1;
@@ -566,6 +568,7 @@ fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, stru
         free(h->db_path);
         pthread_cond_destroy(&h->wake);
         pthread_mutex_destroy(&h->lock);
+        pthread_mutex_destroy(&h->ticket_lock);
         free(h);
         return fm_fail(err, FM_EINTERNAL, "", "cannot start the event stream thread");
     }
@@ -643,6 +646,8 @@ void srv_streams_free(struct srv_streams *h)
     free(h->db_path);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);
+    explicit_bzero(h->tickets, sizeof h->tickets);
+    pthread_mutex_destroy(&h->ticket_lock);
     free(h);
 }
 
@@ -776,7 +781,7 @@ int h_events_ticket(struct req *r, const char *const *p, int n)
     fm_hex(raw, sizeof raw, id);
     int64_t now = fm_monotonic_ms();
     int slot = -1;
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->ticket_lock);
     for (int i = 0; i < TICKET_MAX; i++) {
         struct ticket *t = &h->tickets[i];
         if (t->id[0] && t->expires <= now) memset(t, 0, sizeof *t);
@@ -789,7 +794,7 @@ int h_events_ticket(struct req *r, const char *const *p, int n)
         t->expires = now + h->ticket_ms;
     }
     long ms = h->ticket_ms;
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->ticket_lock);
     if (slot < 0) {
         srv_add_header(r, "Retry-After", "5");
         return srv_problem_status(r, 429, "too many unused stream tickets; try again soon", NULL);
@@ -808,7 +813,7 @@ int srv_streams_ticket_take(struct srv_streams *h, const char *ticket, char *tok
     if (!h || !ticket || strlen(ticket) != DATA_SECRET_LEN - 1) return 0;
     int64_t now = fm_monotonic_ms();
     int found = 0;
-    pthread_mutex_lock(&h->lock);
+    pthread_mutex_lock(&h->ticket_lock);
     for (int i = 0; i < TICKET_MAX; i++) {
         struct ticket *t = &h->tickets[i];
         if (!t->id[0] || !fm_ct_equal(t->id, ticket, DATA_SECRET_LEN - 1)) continue;
@@ -817,6 +822,6 @@ int srv_streams_ticket_take(struct srv_streams *h, const char *ticket, char *tok
         memset(t, 0, sizeof *t); /* used, or expired: gone either way */
         break;
     }
-    pthread_mutex_unlock(&h->lock);
+    pthread_mutex_unlock(&h->ticket_lock);
     return found;
 }
