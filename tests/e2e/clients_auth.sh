@@ -122,6 +122,18 @@ check "a ticket is for GET /events only: elsewhere it authenticates nothing" \
      [ "$(code -X POST "$FM_URL/events/ticket?ticket=$T3")" = 401 ]'
 check "... and is still good there afterwards (Basic-issued: the user is liaison-b)" \
     '[ "$(stream "$FM_URL/events?ticket=$T3")" = 200 ] && grep -q "for liaison-b (B)" "$FM_TMP/sbody"'
+T4=$(ticket -u "liaison-b:$TOKEN_B")
+curl -s -N --max-time 8 -o "$FM_TMP/t4" "$FM_URL/events?ticket=$T4" &
+T4PID=$!
+sleep 0.5
+sqlite3 "$FM_DB" "DELETE FROM tokens WHERE user_id = (SELECT id FROM users WHERE name = 'liaison-b')"
+started=$(date +%s.%N)
+check "a stream opened with a ticket ends once its token is withdrawn (within 3 s)" \
+    'grep -q "for liaison-b" "$FM_TMP/t4" && for i in $(seq 1 30); do kill -0 $T4PID 2>/dev/null || break; sleep 0.1; done;
+     ! kill -0 $T4PID 2>/dev/null'
+kill $T4PID 2>/dev/null
+wait $T4PID 2>/dev/null
+check "... and the withdrawn token no longer works as a Basic password" '[ "$(code -u "liaison-b:$TOKEN_B" "$FM_URL/me")" = 401 ]'
 check "a made-up ticket gets 401, and no cookie sent with it rescues it" \
     '[ "$(stream "$FM_URL/events?ticket=$(printf %064d 7)")" = 401 ] &&
      [ "$(curl -s -o /dev/null -w "%{http_code}" -b "$FM_TMP/liaison-a.jar" "$FM_URL/events?ticket=x")" = 401 ]'
