@@ -355,17 +355,7 @@ int srv_problem_status(struct req *r, unsigned status, const char *detail, const
         json_object_set_new(p, pointer[0] == '/' || pointer[0] == '\0' ? "pointer" : "parameter",
                             json_string(pointer));
     }
-    if (status == 401) {
-        srv_add_header(r, "WWW-Authenticate", "Bearer realm=\"fusionmap\"");
-        /* Basic too, so that GDAL and QGIS send their user name and token;
-         * not to a script in a browser page (Sec-Fetch-Mode other than
-         * navigate), where the browser would pop up its own login box */
-        const char *auth = srv_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-        const char *mode = srv_header(r, "Sec-Fetch-Mode");
-        if ((!r->sent_credentials || (auth && strncasecmp(auth, "Basic ", 6) == 0)) &&
-            (!mode || strcasecmp(mode, "navigate") == 0))
-            srv_add_header(r, "WWW-Authenticate", "Basic realm=\"fusionmap\", charset=\"UTF-8\"");
-    }
+    if (status == 401) srv_add_header(r, "WWW-Authenticate", "Bearer realm=\"fusionmap\"");
     if (status == 503) srv_add_header(r, "Retry-After", "1");
     if (status >= 500) fm_log(FM_LOG_ERROR, "%s %s: %u %s", r->method, r->url, status, detail);
     return srv_reply_json(r, status, "application/problem+json", p);

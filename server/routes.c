@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_PARTS 8
 
@@ -106,6 +107,19 @@ static int is_safe(const char *method)
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 }
 
+/* Does a 401 for a route that needs a login offer HTTP Basic too? So that
+ * GDAL and QGIS send their user name and token: to a request without
+ * credentials, or with Basic ones. Not to a script in a browser page
+ * (Sec-Fetch-Mode other than navigate), whose browser would pop up its own
+ * login box; and never for a failed POST /login (that 401 is not here). */
+static int offer_basic(struct req *r)
+{
+    const char *auth = srv_header(r, "Authorization");
+    const char *mode = srv_header(r, "Sec-Fetch-Mode");
+    return (!r->sent_credentials || (auth && strncasecmp(auth, "Basic ", 6) == 0)) &&
+           (!mode || strcasecmp(mode, "navigate") == 0);
+}
+
 /* Adds method to the comma-separated list allow, once. */
 static void allow_add(char *allow, size_t n, const char *method)
 {
@@ -139,7 +153,9 @@ int srv_route(struct req *r)
             if (strcmp(rt->method, "GET") == 0) allow_add(allow, sizeof allow, "HEAD");
             continue;
         }
-        if (rt->access == LOGGED_IN && !r->authed)
+        if (rt->access == LOGGED_IN && !r->authed) {
+            if (offer_basic(r))
+                srv_add_header(r, "WWW-Authenticate", "Basic realm=\"fusionmap\", charset=\"UTF-8\"");
             return srv_problem_status(r, 401,
                                       r->auth_refused ? r->auth_refused
                                                       : "log in (POST /login) or send a token:"
@@ -147,6 +163,7 @@ int srv_route(struct req *r)
                                                         " Basic with your user name and the"
                                                         " token as the password",
                                       NULL);
+        }
         if (!is_safe(method) && r->by_cookie && rt->access != PUBLIC_NOCSRF && !srv_csrf_ok(r))
             return srv_problem_status(
                 r, 403,

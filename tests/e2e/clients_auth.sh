@@ -21,6 +21,13 @@ check "a request without credentials gets 401 with a Bearer and a Basic challeng
 check "a script in a browser page (Sec-Fetch-Mode: cors) is not offered Basic (no login box pops up)" \
     '[ "$(code -H "Sec-Fetch-Mode: cors" "$FM_URL/me")" = 401 ] &&
      challenges | grep -q Bearer && ! challenges | grep -q Basic'
+check "a failed login is not offered Basic (a form login in a browser would pop up a login box)" \
+    '[ "$(code -H "Origin: $FM_URL" -H "Sec-Fetch-Mode: navigate" --data "user=liaison-a&password=nope" "$FM_URL/login")" = 401 ] &&
+     ! challenges | grep -q Basic &&
+     [ "$(code -H "Content-Type: application/json" -d "{\"user\":\"liaison-a\",\"password\":\"nope\"}" "$FM_URL/login")" = 401 ] &&
+     ! challenges | grep -q Basic'
+check "a browser navigating to a page that needs a login is offered Basic (it may send user and token)" \
+    '[ "$(code -H "Sec-Fetch-Mode: navigate" "$FM_URL/collections")" = 401 ] && challenges | grep -q Basic'
 check "a wrong bearer token is not offered Basic either" \
     '[ "$(code -H "Authorization: Bearer fmt_nope" "$FM_URL/me")" = 401 ] && ! challenges | grep -q Basic'
 
