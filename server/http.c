@@ -355,7 +355,11 @@ int srv_problem_status(struct req *r, unsigned status, const char *detail, const
         json_object_set_new(p, pointer[0] == '/' || pointer[0] == '\0' ? "pointer" : "parameter",
                             json_string(pointer));
     }
-    if (status == 401) srv_add_header(r, "WWW-Authenticate", "Bearer realm=\"fusionmap\"");
+    if (status == 401) {
+        srv_add_header(r, "WWW-Authenticate", "Bearer realm=\"fusionmap\"");
+        if (r->offer_basic) /* routes.c says when */
+            srv_add_header(r, "WWW-Authenticate", "Basic realm=\"fusionmap\", charset=\"UTF-8\"");
+    }
     if (status == 503) srv_add_header(r, "Retry-After", "1");
     if (status >= 500) fm_log(FM_LOG_ERROR, "%s %s: %u %s", r->method, r->url, status, detail);
     return srv_reply_json(r, status, "application/problem+json", p);

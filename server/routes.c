@@ -154,8 +154,7 @@ int srv_route(struct req *r)
             continue;
         }
         if (rt->access == LOGGED_IN && !r->authed) {
-            if (offer_basic(r))
-                srv_add_header(r, "WWW-Authenticate", "Basic realm=\"fusionmap\", charset=\"UTF-8\"");
+            r->offer_basic = offer_basic(r);
             return srv_problem_status(r, 401,
                                       r->auth_refused ? r->auth_refused
                                                       : "log in (POST /login) or send a token:"
