@@ -1,5 +1,7 @@
-/* auth.c - who is asking: bearer tokens for scripts, a session cookie for
- * browsers; login, logout, /me and tokens; the cross-site check. */
+/* auth.c - who is asking: bearer tokens for scripts (also as the password
+ * of HTTP Basic, for GIS clients), a session cookie for browsers, a
+ * single-use ticket for a browser's event stream; login, logout, /me and
+ * tokens; the cross-site check. */
 #include "srv.h"
 
 #include <gnutls/crypto.h>
@@ -50,19 +52,97 @@ static int token_get(struct req *r, const char *token)
     return 1;
 }
 
+/* HTTP Basic, for GIS clients that have no other way to send a token
+ * (QGIS 3.22): the user name and a bearer token as the password. Never
+ * the login password: it would sit in every project file that names the
+ * server, and a check here would bypass the login throttling (README,
+ * "QGIS and GDAL"). */
+static void basic(struct req *r)
+{
+    char *pass = NULL;
+    char *user = MHD_basic_auth_get_username_password(r->conn, &pass);
+    if (!user || !pass) {
+        r->auth_refused = "HTTP Basic needs a user name and, as the password, a token";
+    } else if (strncmp(pass, "fmt_", 4) != 0 || strlen(pass) >= sizeof r->token) {
+        r->auth_refused = "HTTP Basic takes a bearer token as the password, never the login"
+                          " password: make one with `fusionmap token add NAME` or POST /me/tokens";
+    } else if (!token_get(r, pass)) {
+        r->auth_refused = "the token given as the Basic password is not valid (revoked, or"
+                          " mistyped)";
+    } else if (strcmp(r->viewer.user, user) != 0) {
+        r->auth_refused = "the Basic user name is not the token's user";
+    } else {
+        r->authed = 1;
+        r->by_basic = 1;
+        snprintf(r->token, sizeof r->token, "%s", pass);
+    }
+    if (pass) {
+        memset(pass, 0, strlen(pass));
+        MHD_free(pass);
+    }
+    if (user) MHD_free(user);
+}
+
+/* GET /events?ticket=T (POST /events/ticket): the ticket is used up here,
+ * and stands for the token it was issued for, checked again now. */
+static void ticket(struct req *r, const char *t)
+{
+    char token[DATA_TOKEN_LEN + 8];
+    if (srv_streams_ticket_take(srv_streams_of(r), t, token, sizeof token) &&
+        token_get(r, token)) {
+        r->authed = 1;
+        snprintf(r->token, sizeof r->token, "%s", token);
+    } else {
+        r->auth_refused = "the stream ticket is not valid: a ticket opens GET /events once,"
+                          " within its lifetime (POST /events/ticket for another)";
+    }
+    memset(token, 0, sizeof token);
+}
+
+static int is_events_get(const struct req *r)
+{
+    return strcmp(r->method, "GET") == 0 &&
+           (strcmp(r->url, "/events") == 0 || strcmp(r->url, "/events/") == 0);
+}
+
 void srv_authenticate(struct req *r)
 {
     struct fm_err err;
     r->authed = 0;
     r->by_cookie = 0;
+    r->by_basic = 0;
+    r->sent_credentials = 0;
+    r->auth_refused = NULL;
+    r->token[0] = '\0';
     memset(&r->viewer, 0, sizeof r->viewer);
     const char *auth = srv_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
     if (auth) {
-        if (strncasecmp(auth, "Bearer ", 7) == 0 && token_get(r, auth + 7)) r->authed = 1;
-        else memset(&r->viewer, 0, sizeof r->viewer);
-        return; /* a wrong token is not rescued by a cookie */
+        r->sent_credentials = 1;
+        if (strncasecmp(auth, "Bearer ", 7) == 0) {
+            if (strlen(auth + 7) < sizeof r->token && token_get(r, auth + 7)) {
+                r->authed = 1;
+                snprintf(r->token, sizeof r->token, "%s", auth + 7);
+            } else {
+                r->auth_refused = "the bearer token is not valid (revoked, or mistyped)";
+            }
+        } else if (strncasecmp(auth, "Basic ", 6) == 0) {
+            basic(r);
+        } else {
+            r->auth_refused = "send Authorization: Bearer TOKEN, or HTTP Basic with your user"
+                              " name and a token as the password";
+        }
+        if (!r->authed) memset(&r->viewer, 0, sizeof r->viewer);
+        return; /* wrong credentials are not rescued by a cookie */
+    }
+    const char *t = is_events_get(r) ? srv_arg(r, "ticket") : NULL;
+    if (t) {
+        r->sent_credentials = 1;
+        ticket(r, t);
+        if (!r->authed) memset(&r->viewer, 0, sizeof r->viewer);
+        return;
     }
     const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
+    if (sid) r->sent_credentials = 1;
     if (sid && data_session_get(r->db, sid, &srv_cfg(r)->session, &r->viewer,
                                 &err) == FM_OK) {
         r->authed = 1;
@@ -75,10 +155,7 @@ int srv_csrf_ok(struct req *r)
     const char *xrw = srv_header(r, "X-Requested-With");
     if (!xrw || strcasecmp(xrw, "fusionmap") != 0) return 0;
     const char *origin = srv_header(r, "Origin");
-    if (!origin) return 1;
-    char base[256];
-    srv_base_url(r, base, sizeof base);
-    return strcmp(origin, base) == 0;
+    return !origin || srv_origin_is_self(r, origin);
 }
 
 static json_t *viewer_json(const struct data_viewer *v)

@@ -198,6 +198,35 @@ void srv_base_url(struct req *r, char *buf, size_t n)
     snprintf(buf, n, "%s://%s:%d", scheme, host, r->srv->port);
 }
 
+int srv_origin_is_self(struct req *r, const char *origin)
+{
+    char base[256];
+    srv_base_url(r, base, sizeof base);
+    return strcmp(origin, base) == 0;
+}
+
+/* The request's Origin when the admin listed it, else NULL. */
+static const char *cors_origin(struct req *r)
+{
+    const char *origin = srv_header(r, "Origin");
+    if (!origin) return NULL;
+    for (int i = 0; i < r->srv->cfg.ncors_origins; i++)
+        if (strcmp(origin, r->srv->cfg.cors_origins[i]) == 0) return r->srv->cfg.cors_origins[i];
+    return NULL;
+}
+
+void srv_cors_headers(struct req *r, struct MHD_Response *resp)
+{
+    /* caches must keep apart the answers to different origins */
+    if (r->srv->cfg.ncors_origins) MHD_add_response_header(resp, "Vary", "Origin");
+    if (!r->cors_origin) return;
+    /* the exact origin, never "*", and no Allow-Credentials: a listed
+     * origin's pages send a bearer token; the cookie stays this server's */
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->cors_origin);
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "ETag, Location, Link, X-Tile-Cache, Retry-After");
+}
+
 int srv_tls(const struct req *r)
 {
     return r->srv->tls_key != NULL;
@@ -229,6 +258,7 @@ static int send_reply(struct req *r, unsigned status, const char *ctype,
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     for (int i = 0; i < r->nhdr; i++)
         MHD_add_response_header(resp, r->hdr_name[i], r->hdr_value[i]);
+    srv_cors_headers(r, resp);
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     r->replied = 1;
@@ -325,7 +355,11 @@ int srv_problem_status(struct req *r, unsigned status, const char *detail, const
         json_object_set_new(p, pointer[0] == '/' || pointer[0] == '\0' ? "pointer" : "parameter",
                             json_string(pointer));
     }
-    if (status == 401) srv_add_header(r, "WWW-Authenticate", "Bearer realm=\"fusionmap\"");
+    if (status == 401) {
+        srv_add_header(r, "WWW-Authenticate", "Bearer realm=\"fusionmap\"");
+        if (r->offer_basic) /* routes.c says when */
+            srv_add_header(r, "WWW-Authenticate", "Basic realm=\"fusionmap\", charset=\"UTF-8\"");
+    }
     if (status == 503) srv_add_header(r, "Retry-After", "1");
     if (status >= 500) fm_log(FM_LOG_ERROR, "%s %s: %u %s", r->method, r->url, status, detail);
     return srv_reply_json(r, status, "application/problem+json", p);
@@ -522,6 +556,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     fm_err_clear(&err);
     fm_rc rc = worker_db_get(s, &r->db, &err);
     if (rc) return (enum MHD_Result)srv_problem(r, rc, &err);
+    r->cors_origin = cors_origin(r);
     srv_authenticate(r);
     int ret = srv_route(r);
     if (!r->replied) {

@@ -16,6 +16,8 @@ static const char usage[] =
     "                   [--public-url URL] [--session-idle S] [--session-max S]\n"
     "                   [--login-failures N] [--login-delay-max S] [--login-delay-unit-ms MS]\n"
     "                   [--tls-cert PEM --tls-key PEM] [--max-import-features N]\n"
+    "                   [--cors-origin ORIGIN]... (pages of ORIGIN may call the API with a\n"
+    "                   token: scheme://host[:port], repeatable, up to 16)\n"
     "                   (logins: after N (5) failures of one account from one address,\n"
     "                   waits of 1, 2, 4, ... s; at most S (120) s for the account's new\n"
     "                   addresses together, S/4 for an address or browser it has logged\n"
@@ -45,6 +47,38 @@ static int bad_usage(const char *msg)
 {
     fprintf(stderr, "fusionmap: %s\n%s", msg, usage);
     return 2;
+}
+
+/* An origin as a browser sends it in Origin: "http" or "https", "://", a
+ * host of letters, digits, dots, hyphens (or an IPv6 address in
+ * brackets), and an optional ":port"; nothing after. */
+static int cors_origin_ok(const char *o)
+{
+    const char *h = strncmp(o, "http://", 7) == 0    ? o + 7
+                    : strncmp(o, "https://", 8) == 0 ? o + 8
+                                                     : NULL;
+    if (!h || !*h || strlen(o) > 200) return 0;
+    const char *c = h;
+    if (*c == '[') {
+        while (*++c && *c != ']')
+            if (!strchr("0123456789abcdefABCDEF:.", *c)) return 0;
+        if (*c++ != ']' || c == h + 2) return 0;
+    } else {
+        for (; *c && *c != ':'; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '.' || *c == '-'))
+                return 0;
+        if (c == h) return 0;
+    }
+    if (*c == '\0') return 1;
+    if (*c++ != ':' || !*c) return 0;
+    long port = 0;
+    for (; *c; c++) {
+        if (*c < '0' || *c > '9') return 0;
+        port = port * 10 + (*c - '0');
+        if (port > 65535) return 0;
+    }
+    return port > 0;
 }
 
 static int parse_num(const char *s, long min, long max, long *out, const char *flag)
@@ -85,6 +119,7 @@ static int cmd_serve(int argc, char **argv)
         {"login-delay-unit-ms", required_argument, 0, 'U'},
         {"tls-cert", required_argument, 0, 'c'},     {"tls-key", required_argument, 0, 'k'},
         {"max-import-features", required_argument, 0, 'F'},
+        {"cors-origin", required_argument, 0, 'O'},
         {0, 0, 0, 0}};
     int o;
     long v;
@@ -147,6 +182,18 @@ static int cmd_serve(int argc, char **argv)
         case 'F':
             if (!parse_num(optarg, 1, 10000000, &v, "--max-import-features")) return 2;
             cfg.import_max_features = v;
+            break;
+        case 'O':
+            if (!cors_origin_ok(optarg)) {
+                fprintf(stderr,
+                        "fusionmap: --cors-origin %s: give an origin as browsers send it,"
+                        " scheme://host[:port] (http or https, no path, no \"*\")\n",
+                        optarg);
+                return 2;
+            }
+            if (cfg.ncors_origins == SRV_MAX_CORS_ORIGINS)
+                return bad_usage("at most 16 --cors-origin");
+            cfg.cors_origins[cfg.ncors_origins++] = optarg;
             break;
         case 'c': cfg.tls_cert = optarg; break;
         case 'k': cfg.tls_key = optarg; break;

@@ -1,10 +1,13 @@
 /* routes.c - the table of method and path pattern to handler, and the
- * rules every route shares: who must be logged in, and the cross-site
- * check for state-changing requests authenticated by cookie. */
+ * rules every route shares: who must be logged in, the cross-site check
+ * for state-changing requests authenticated by cookie (or by a browser's
+ * cached Basic credentials), and OPTIONS (Allow, and the CORS preflight
+ * for origins listed with --cors-origin). */
 #include "srv.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_PARTS 8
 
@@ -61,6 +64,7 @@ static const struct route routes[] = {
     {"GET", "pending", LOGGED_IN, h_pending},
     {"GET", "disputes", LOGGED_IN, h_disputes},
     {"GET", "events", LOGGED_IN, h_events},
+    {"POST", "events/ticket", LOGGED_IN, h_events_ticket},
     {"GET", "events/log", LOGGED_IN, h_events_log},
     {"GET", "events/verify", LOGGED_IN, h_events_verify},
     {"POST", "import", LOGGED_IN, h_import},
@@ -103,6 +107,29 @@ static int is_safe(const char *method)
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 }
 
+/* Does a 401 for a route that needs a login offer HTTP Basic too? So that
+ * GDAL and QGIS send their user name and token: to a request without
+ * credentials, or with Basic ones. Not to a script in a browser page
+ * (Sec-Fetch-Mode other than navigate), whose browser would pop up its own
+ * login box; and never for a failed POST /login (that 401 is not here). */
+static int offer_basic(struct req *r)
+{
+    const char *auth = srv_header(r, "Authorization");
+    const char *mode = srv_header(r, "Sec-Fetch-Mode");
+    return (!r->sent_credentials || (auth && strncasecmp(auth, "Basic ", 6) == 0)) &&
+           (!mode || strcasecmp(mode, "navigate") == 0);
+}
+
+/* Adds method to the comma-separated list allow, once. */
+static void allow_add(char *allow, size_t n, const char *method)
+{
+    size_t mlen = strlen(method);
+    for (const char *p = allow; (p = strstr(p, method)) != NULL; p += mlen)
+        if ((p == allow || p[-1] == ' ') && (p[mlen] == ',' || p[mlen] == '\0')) return;
+    size_t len = strlen(allow);
+    snprintf(allow + len, n - len, "%s%s", len ? ", " : "", method);
+}
+
 int srv_route(struct req *r)
 {
     char buf[2048];
@@ -114,29 +141,59 @@ int srv_route(struct req *r)
     if (n < 0) return srv_problem_status(r, 404, "no such resource", NULL);
 
     const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+    int options = strcmp(method, "OPTIONS") == 0;
     int path_known = 0;
-    char allow[64] = "";
+    char allow[96] = "";
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
         const struct route *rt = &routes[i];
         if (!matches(rt->pattern, parts, n)) continue;
         path_known = 1;
-        if (strcmp(rt->method, method) != 0) {
-            size_t len = strlen(allow);
-            snprintf(allow + len, sizeof allow - len, "%s%s", len ? ", " : "", rt->method);
+        if (options || strcmp(rt->method, method) != 0) {
+            allow_add(allow, sizeof allow, rt->method);
+            if (strcmp(rt->method, "GET") == 0) allow_add(allow, sizeof allow, "HEAD");
             continue;
         }
-        if (rt->access == LOGGED_IN && !r->authed)
-            return srv_problem_status(r, 401, "log in (POST /login) or send a bearer token",
+        if (rt->access == LOGGED_IN && !r->authed) {
+            r->offer_basic = offer_basic(r);
+            return srv_problem_status(r, 401,
+                                      r->auth_refused ? r->auth_refused
+                                                      : "log in (POST /login) or send a token:"
+                                                        " Authorization: Bearer TOKEN, or HTTP"
+                                                        " Basic with your user name and the"
+                                                        " token as the password",
                                       NULL);
+        }
         if (!is_safe(method) && r->by_cookie && rt->access != PUBLIC_NOCSRF && !srv_csrf_ok(r))
             return srv_problem_status(
                 r, 403,
                 "a state-changing request with a session cookie needs the header"
                 " X-Requested-With: fusionmap and, if sent, an Origin of this server",
                 NULL);
+        /* a browser sends cached Basic credentials by itself, as it sends a
+         * cookie: from a page, only this server's or a listed origin's */
+        const char *origin = srv_header(r, "Origin");
+        if (!is_safe(method) && r->by_basic && origin && !r->cors_origin &&
+            !srv_origin_is_self(r, origin))
+            return srv_problem_status(r, 403,
+                                      "a state-changing request with HTTP Basic from a page of"
+                                      " another origin: send the token as Authorization: Bearer",
+                                      NULL);
         int ret = rt->handler(r, parts, n);
         if (!is_safe(method)) srv_tiles_after_write(r); /* the writer reads its own events */
         return ret;
+    }
+    if (path_known) allow_add(allow, sizeof allow, "OPTIONS");
+    if (path_known && options) {
+        srv_add_header(r, "Allow", allow);
+        /* a CORS preflight from a listed origin (http.c adds the origin) */
+        if (r->cors_origin) {
+            srv_add_header(r, "Access-Control-Allow-Methods", allow);
+            srv_add_header(r, "Access-Control-Allow-Headers",
+                           "Authorization, Content-Type, If-Match, If-None-Match,"
+                           " X-Requested-With, Last-Event-ID");
+            srv_add_header(r, "Access-Control-Max-Age", "600");
+        }
+        return srv_reply_empty(r, 204);
     }
     if (path_known) {
         srv_add_header(r, "Allow", allow);

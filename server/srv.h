@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SRV_MAX_CORS_ORIGINS 16
+
 struct srv_config {
     const char *db_path;
     const char *bind;     /* address to listen on; loopback unless told */
@@ -31,6 +33,10 @@ struct srv_config {
     struct data_login_policy login;
     const char *tls_cert, *tls_key; /* PEM files: HTTPS when both are set */
     long import_max_features; /* per POST /import; 0: data/'s default */
+    /* origins (scheme://host[:port]) whose pages may call the API with a
+     * bearer token (CORS); none: no CORS headers at all */
+    const char *cors_origins[SRV_MAX_CORS_ORIGINS];
+    int ncors_origins;
 };
 
 void srv_config_default(struct srv_config *c);
@@ -57,6 +63,13 @@ struct req {
     int body_too_big;
     int authed;       /* viewer holds a logged-in user */
     int by_cookie;    /* authenticated by the session cookie (CSRF rules apply) */
+    int by_basic;     /* authenticated by HTTP Basic (user name + token) */
+    int sent_credentials; /* Authorization, the session cookie or a stream ticket was sent */
+    const char *auth_refused; /* why the credentials sent were refused, or NULL */
+    int offer_basic;  /* a 401 also says WWW-Authenticate: Basic (routes.c) */
+    char token[DATA_TOKEN_LEN + 8]; /* the bearer token it was authenticated with
+                                       (Bearer, Basic or a stream ticket), or "" */
+    const char *cors_origin; /* its Origin, when the admin listed it (--cors-origin) */
     struct data_viewer viewer;
     struct data_db *db;
     /* response headers gathered before the reply */
@@ -86,6 +99,12 @@ void srv_add_header(struct req *r, const char *name, const char *value);
 void srv_base_url(struct req *r, char *buf, size_t n);
 /* The client's address as text ("127.0.0.1"). OUT into buf. */
 void srv_client_addr(struct req *r, char *buf, size_t n);
+/* The CORS headers of an actual (not preflight) response, when the
+ * request's Origin is listed; nothing otherwise. */
+struct MHD_Response;
+void srv_cors_headers(struct req *r, struct MHD_Response *resp);
+/* Is origin this server's own (its base URL)? */
+int srv_origin_is_self(struct req *r, const char *origin);
 /* Is the server speaking HTTPS? */
 int srv_tls(const struct req *r);
 
@@ -193,6 +212,13 @@ void srv_streams_free(struct srv_streams *h);
 /* The server's hub (http.c). Borrowed. */
 struct srv_streams *srv_streams_of(struct req *r);
 int h_events(struct req *r, const char *const *p, int n);
+/* POST /events/ticket: a single-use ticket, good for 60 s
+ * (FM_EVENTS_TICKET_MS), that opens GET /events?ticket=T as the token's
+ * user: EventSource sends no headers, and the token never goes in a URL. */
+int h_events_ticket(struct req *r, const char *const *p, int n);
+/* Takes (uses up) a ticket: OUT the token it was issued for (n bytes).
+ * Zero when unknown, used or expired. Any thread. */
+int srv_streams_ticket_take(struct srv_streams *h, const char *ticket, char *token, size_t n);
 
 /* wall.c */
 int h_login_token(struct req *r, const char *const *p, int n);

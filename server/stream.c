@@ -95,6 +95,16 @@ struct stream {
     atomic_int dead;                   /* MHD is done with it (free callback) */
 };
 
+/* A stream ticket (POST /events/ticket): single use, short-lived, kept
+ * in memory only; it stands for the token it was issued for. */
+#define TICKET_MAX 256
+#define TICKET_MS 60000
+struct ticket {
+    char id[DATA_SECRET_LEN]; /* 64 hex digits; "" when the slot is free */
+    char token[DATA_TOKEN_LEN + 8];
+    int64_t expires; /* monotonic ms */
+};
+
 struct srv_streams {
     pthread_mutex_t lock;
     pthread_cond_t wake;
@@ -109,6 +119,9 @@ struct srv_streams {
     long horizon;
     size_t event_bytes; /* a rendered event's size, a running mean (hub only) */
     struct stream *head;
+    long ticket_ms;                   /* a ticket's lifetime */
+    pthread_mutex_t ticket_lock;      /* the tickets' own, never held with lock */
+    struct ticket tickets[TICKET_MAX];
 };
 
 /* ---- time ------------------------------------------------------------- */
@@ -531,6 +544,7 @@ fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, stru
     pthread_cond_init(&h->wake, &ca);
     pthread_condattr_destroy(&ca);
     h->db_path = fm_xstrdup(c->db_path);
+    pthread_mutex_init(&h->ticket_lock, NULL);
     h->session = c->session;
     /* three quarters of the connections, so that streams never starve requests */
     h->max_streams = c->max_connections > 4 ? c->max_connections / 4 * 3 : 1;
@@ -544,6 +558,9 @@ fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, stru
     h->horizon = STREAM_HORIZON;
     env = getenv("FM_STREAM_HORIZON"); /* tests shorten it */
     if (env && fm_parse_long(env, 1, 100000000, &v) == FM_OK) h->horizon = v;
+    h->ticket_ms = TICKET_MS;
+    env = getenv("FM_EVENTS_TICKET_MS"); /* tests shorten it */
+    if (env && fm_parse_long(env, 1, 3600000, &v) == FM_OK) h->ticket_ms = v;
     h->stall_ms = STREAM_STALL_MS;
     env = getenv("FM_STREAM_STALL_MS");
     if (env && fm_parse_long(env, 100, 3600000, &v) == FM_OK) h->stall_ms = v;
@@ -551,6 +568,7 @@ fm_rc srv_streams_new(const struct srv_config *c, struct srv_streams **out, stru
         free(h->db_path);
         pthread_cond_destroy(&h->wake);
         pthread_mutex_destroy(&h->lock);
+        pthread_mutex_destroy(&h->ticket_lock);
         free(h);
         return fm_fail(err, FM_EINTERNAL, "", "cannot start the event stream thread");
     }
@@ -628,6 +646,8 @@ void srv_streams_free(struct srv_streams *h)
     free(h->db_path);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);
+    explicit_bzero(h->tickets, sizeof h->tickets);
+    pthread_mutex_destroy(&h->ticket_lock);
     free(h);
 }
 
@@ -664,9 +684,8 @@ int h_events(struct req *r, const char *const *p, int n)
     s->conn = r->conn;
     s->viewer = r->viewer;
     fm_buf_init(&s->out, STREAM_HARD_CAP);
-    const char *auth = srv_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
-        snprintf(s->token, sizeof s->token, "%s", auth + 7);
+    if (r->token[0]) /* Bearer, Basic or a ticket: the stream lives as long as the token */
+        snprintf(s->token, sizeof s->token, "%s", r->token);
     else if (r->by_cookie) {
         const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, "fm_session");
         snprintf(s->session, sizeof s->session, "%s", sid ? sid : "");
@@ -736,8 +755,73 @@ int h_events(struct req *r, const char *const *p, int n)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    srv_cors_headers(r, resp);
     enum MHD_Result ret = MHD_queue_response(r->conn, 200, resp);
     MHD_destroy_response(resp);
     r->replied = 1;
     return ret;
+}
+
+/* ---- stream tickets ----------------------------------------------------- */
+
+int h_events_ticket(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    struct srv_streams *h = srv_streams_of(r);
+    if (!r->token[0])
+        return srv_problem_status(r, 403,
+                                  "a stream ticket is for a token's holder (Authorization:"
+                                  " Bearer); a browser logged in here opens GET /events with"
+                                  " its cookie",
+                                  NULL);
+    unsigned char raw[(DATA_SECRET_LEN - 1) / 2];
+    char id[DATA_SECRET_LEN];
+    if (fm_random(raw, sizeof raw) != FM_OK)
+        return srv_problem_status(r, 500, "no randomness for a ticket", NULL);
+    fm_hex(raw, sizeof raw, id);
+    int64_t now = fm_monotonic_ms();
+    int slot = -1;
+    pthread_mutex_lock(&h->ticket_lock);
+    for (int i = 0; i < TICKET_MAX; i++) {
+        struct ticket *t = &h->tickets[i];
+        if (t->id[0] && t->expires <= now) memset(t, 0, sizeof *t);
+        if (!t->id[0] && slot < 0) slot = i;
+    }
+    if (slot >= 0) {
+        struct ticket *t = &h->tickets[slot];
+        memcpy(t->id, id, sizeof t->id);
+        snprintf(t->token, sizeof t->token, "%s", r->token);
+        t->expires = now + h->ticket_ms;
+    }
+    long ms = h->ticket_ms;
+    pthread_mutex_unlock(&h->ticket_lock);
+    if (slot < 0) {
+        srv_add_header(r, "Retry-After", "5");
+        return srv_problem_status(r, 429, "too many unused stream tickets; try again soon", NULL);
+    }
+    char base[256], url[400];
+    srv_base_url(r, base, sizeof base);
+    snprintf(url, sizeof url, "%s/events?ticket=%s", base, id);
+    srv_add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return srv_reply_json(r, 201, NULL,
+                          json_pack("{s:s,s:s,s:f}", "ticket", id, "url", url, "expires_in",
+                                    (double)ms / 1000.0));
+}
+
+int srv_streams_ticket_take(struct srv_streams *h, const char *ticket, char *token, size_t n)
+{
+    if (!h || !ticket || strlen(ticket) != DATA_SECRET_LEN - 1) return 0;
+    int64_t now = fm_monotonic_ms();
+    int found = 0;
+    pthread_mutex_lock(&h->ticket_lock);
+    for (int i = 0; i < TICKET_MAX; i++) {
+        struct ticket *t = &h->tickets[i];
+        if (!t->id[0] || !fm_ct_equal(t->id, ticket, DATA_SECRET_LEN - 1)) continue;
+        found = t->expires > now;
+        if (found) snprintf(token, n, "%s", t->token);
+        memset(t, 0, sizeof *t); /* used, or expired: gone either way */
+        break;
+    }
+    pthread_mutex_unlock(&h->ticket_lock);
+    return found;
 }

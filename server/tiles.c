@@ -519,10 +519,12 @@ int h_tilejson(struct req *r, const char *const *p, int n)
     srv_base_url(r, base, sizeof base);
     snprintf(url, sizeof url, "%s/tiles/%s/{z}/{x}/{y}.png", base, name);
     json_t *j = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:[s],s:i,s:i,s:[f,f,f,f],s:[f,f,i],s:s}", "tilejson", "3.0.0",
+        "{s:s,s:s,s:s,s:s,s:s,s:[s],s:i,s:i,s:i,s:[f,f,f,f],s:[f,f,i],s:s}", "tilejson", "3.0.0",
         "name", name, "description",
         "fusionmap situation tiles (Web Mercator, 256 px; {y}@2x.png for 512 px)", "version",
-        "1.0.0", "scheme", "xyz", "tiles", url, "minzoom", 0, "maxzoom", TILE_MAX_ZOOM, "bounds",
+        "1.0.0", "scheme", "xyz", "tiles", url,
+        /* the tiles' size: MapLibre assumes 512 and stretches them without it */
+        "tileSize", 256, "minzoom", 0, "maxzoom", TILE_MAX_ZOOM, "bounds",
         -180.0, -TILE_MAX_LAT, 180.0, TILE_MAX_LAT, "center", 35.9, 33.0, 9, "attribution",
         "Basemap: Natural Earth (public domain); situation: fusionmap");
     return srv_reply_json(r, 200, "application/json", j);
