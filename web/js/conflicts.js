@@ -32,6 +32,10 @@ export async function loadConflicts() {
     state.groups.conflicts.addTo(state.map);
     state.layerControl.addOverlay(state.groups.conflicts, 'Conflicts');
   }
+  /* a conflict named on the map stays named when the list is redrawn
+   * (a live change elsewhere redraws it while the person reads) */
+  const named = state.namedConflict && state.conflictLayers.get(state.namedConflict)?.isTooltipOpen()
+    ? state.namedConflict : null;
   state.groups.conflicts.clearLayers();
   state.conflictLayers.clear();
   /* the most severe first, then the newest */
@@ -65,6 +69,8 @@ export async function loadConflicts() {
     ul.appendChild(li);
   }
   if (focused) { const row = ul.querySelector(`li[data-id="${focused}"]`); if (row) row.focus(); }
+  const again = named && state.conflictLayers.get(named);
+  if (again) again.openTooltip(again.getBounds().getCenter());
   $('conflict-count').textContent = open.length;
   $('conflicts-box').hidden = false;
 }
@@ -86,7 +92,12 @@ export function flyToConflict(id, li) {
   const b = layer.getBounds();
   if (!b.isValid()) return;
   state.map.flyToBounds(b, { maxZoom: 14, padding: [60, 60], duration: 0.8 });
-  state.map.once('moveend', () => layer.openTooltip(b.getCenter()));
+  state.namedConflict = id;
+  state.map.once('moveend', () => {
+    /* the list may have been redrawn during the flight: name the layer of now */
+    const now = state.conflictLayers.get(id);
+    if (now && state.namedConflict === id) now.openTooltip(now.getBounds().getCenter());
+  });
 }
 let conflictTimer = null;
 export function scheduleConflicts() {

@@ -10,6 +10,7 @@ export const state = {
   items: new Map(), /* "zones/3" -> Feature (with .coll) */
   layers: new Map(), /* "zones/3" -> Leaflet layer */
   conflictLayers: new Map(), /* open conflict id -> its Leaflet layer */
+  namedConflict: null, /* the conflict last flown to, whose name is shown on the map */
   asOf: null, /* ISO time when looking at the past or ahead, else null (live) */
   missed: 0, /* live events while looking at the past */
   stream: null,
