@@ -147,11 +147,37 @@ int h_item_get(struct req *r, const char *const *p, int n)
     enum data_coll c;
     int64_t id;
     if (!collection_of(r, p[1], &c) || !parse_id(r, p[3], &id)) return MHD_YES;
+    /* one Feature takes f (json, geojson) and nothing else: a filter here
+     * would be ignored, so it is refused rather than silently dropped */
+    static const char *const one_params[] = {"f", NULL};
+    char unknown[64];
     struct fm_err err;
+    const char *fmt = srv_arg(r, "f");
+    if (srv_unknown_arg(r, one_params, unknown, sizeof unknown))
+        return srv_problem(r, fm_fail(&err, FM_EINVAL, unknown,
+                                      "unknown query parameter %s; one item takes only f=json",
+                                      unknown),
+                           &err);
+    if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "geojson") != 0)
+        return srv_problem(
+            r, fm_fail(&err, FM_EINVAL, "f", "one item is sent as GeoJSON only (f=json)"), &err);
     json_t *f;
     fm_rc rc = data_item_get(r->db, &r->viewer, c, id, &f, &err);
     if (rc) return srv_problem(r, rc, &err);
     set_etag(r, f);
+    /* OGC API - Features Part 1 (/req/core/f-links): self and collection */
+    char base[512], href[700];
+    srv_base_url(r, base, sizeof base);
+    json_t *links = json_array();
+    snprintf(href, sizeof href, "%s/collections/%s/items/%" PRId64, base, p[1], id);
+    json_array_append_new(links, json_pack("{s:s,s:s,s:s,s:s}", "href", href, "rel", "self",
+                                           "type", "application/geo+json", "title",
+                                           "this feature"));
+    snprintf(href, sizeof href, "%s/collections/%s", base, p[1]);
+    json_array_append_new(links, json_pack("{s:s,s:s,s:s,s:s}", "href", href, "rel",
+                                           "collection", "type", "application/json", "title",
+                                           "the collection"));
+    json_object_set_new(f, "links", links);
     const char *inm = srv_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (inm && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
         json_decref(f);

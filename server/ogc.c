@@ -64,11 +64,14 @@ int h_conformance(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     return srv_reply_json(
         r, 200, NULL,
-        json_pack("{s:[s,s,s,s]}", "conformsTo",
+        json_pack("{s:[s,s,s,s,s,s]}", "conformsTo",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-                  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete"));
+                  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+                  /* PATCH as a JSON merge patch; If-Match with 412 and 428 */
+                  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+                  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking"));
 }
 
 static json_t *collection_json(const char *base, enum data_coll c)

@@ -18,8 +18,9 @@ check "GET / in a browser is the viewer (HTML)" \
 check "GET /api is OpenAPI 3.0 with its own media type and declares the filters" \
     '[ "$(req GET /api)" = 200 ] && header Content-Type | grep -q "application/vnd.oai.openapi+json;version=3.0" &&
              jqb ".paths[\"/collections/zones/items\"].get.parameters[].name" | grep -qx status'
-check "GET /conformance lists core, geojson and Part 4" \
-    '[ "$(req GET /conformance)" = 200 ] && jqb ".conformsTo[]" | grep -q "features-4/1.0/conf/create-replace-delete"'
+check "GET /conformance lists core, geojson and Part 4 (create-replace-delete, update, optimistic locking)" \
+    '[ "$(req GET /conformance)" = 200 ] && jqb ".conformsTo[]" | grep -q "features-4/1.0/conf/create-replace-delete" &&
+     jqb ".conformsTo[]" | grep -q "features-4/1.0/conf/update$" && jqb ".conformsTo[]" | grep -q "features-4/1.0/conf/optimistic-locking"'
 check "reads without login are refused with 401 problem+json" \
     '[ "$(req GET /collections)" = 401 ] && is_problem 401 && header WWW-Authenticate | grep -q Bearer'
 check "GET /collections lists zones, incidents, movements and conflicts" \
@@ -40,6 +41,16 @@ check "times are normalised to UTC and free properties come back as sent" \
 check "GET the item has ETag = version and the geo+json type" \
     "[ \$(req GET /collections/zones/items/$ID \"\${B[@]}\") = 200 ] && [ \"\$(header ETag)\" = '\"1\"' ] &&
              header Content-Type | grep -q '^application/geo+json'"
+check "one Feature links to itself and to its collection (OGC API Part 1, absolute hrefs)" \
+    "[ \$(req GET /collections/zones/items/$ID \"\${B[@]}\") = 200 ] &&
+             [ \"\$(jqb '.links[] | select(.rel == \"self\") | .href')\" = '$FM_URL/collections/zones/items/$ID' ] &&
+             [ \"\$(jqb '.links[] | select(.rel == \"collection\") | .href')\" = '$FM_URL/collections/zones' ]"
+check "one Feature refuses a query parameter it would ignore (400 naming it)" \
+    "[ \$(req GET '/collections/zones/items/$ID?bbox=0,0,1,1' \"\${B[@]}\") = 400 ] && is_problem 400 &&
+             [ \"\$(jqb .parameter)\" = bbox ]"
+check "one Feature takes f=json, and refuses another format (400)" \
+    "[ \$(req GET '/collections/zones/items/$ID?f=json' \"\${B[@]}\") = 200 ] &&
+             [ \$(req GET '/collections/zones/items/$ID?f=kml' \"\${B[@]}\") = 400 ] && is_problem 400"
 check "If-None-Match with the current ETag gets 304" \
     "[ \$(req GET /collections/zones/items/$ID \"\${B[@]}\" -H 'If-None-Match: \"1\"') = 304 ]"
 check "a viewer may not create (403)" \
