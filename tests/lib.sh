@@ -66,6 +66,23 @@ fm_token() {
     "$FUSIONMAP" token add "$1" --db "$FM_DB"
 }
 
+# fm_tms_xml FILE: GDAL's description of the server's `all` tiles as XYZ
+# (the WMS driver's TMS minidriver, YOrigin top: see shared CLIENTS.md)
+fm_tms_xml() {
+    cat >"$1" <<XML
+<GDAL_WMS>
+  <Service name="TMS"><ServerUrl>$FM_URL/tiles/all/\${z}/\${x}/\${y}.png</ServerUrl></Service>
+  <DataWindow>
+    <UpperLeftX>-20037508.34</UpperLeftX><UpperLeftY>20037508.34</UpperLeftY>
+    <LowerRightX>20037508.34</LowerRightX><LowerRightY>-20037508.34</LowerRightY>
+    <TileLevel>18</TileLevel><TileCountX>1</TileCountX><TileCountY>1</TileCountY><YOrigin>top</YOrigin>
+  </DataWindow>
+  <Projection>EPSG:3857</Projection><BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY>
+  <BandsCount>4</BandsCount><ZeroBlockHttpCodes>204,404</ZeroBlockHttpCodes>
+</GDAL_WMS>
+XML
+}
+
 check() {
     local name=$1
     shift

@@ -77,18 +77,7 @@ check "ogrinfo with the login password as GDAL_HTTP_USERPWD gets nothing" \
 
 # ---- GDAL's TMS minidriver with Basic --------------------------------------
 export GDAL_ENABLE_WMS_CACHE=NO GDAL_DEFAULT_WMS_CACHE_PATH=$FM_TMP/wmscache
-cat >"$FM_TMP/xyz.xml" <<XML
-<GDAL_WMS>
-  <Service name="TMS"><ServerUrl>$FM_URL/tiles/all/\${z}/\${x}/\${y}.png</ServerUrl></Service>
-  <DataWindow>
-    <UpperLeftX>-20037508.34</UpperLeftX><UpperLeftY>20037508.34</UpperLeftY>
-    <LowerRightX>20037508.34</LowerRightX><LowerRightY>-20037508.34</LowerRightY>
-    <TileLevel>18</TileLevel><TileCountX>1</TileCountX><TileCountY>1</TileCountY><YOrigin>top</YOrigin>
-  </DataWindow>
-  <Projection>EPSG:3857</Projection><BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY>
-  <BandsCount>4</BandsCount><ZeroBlockHttpCodes>204,404</ZeroBlockHttpCodes>
-</GDAL_WMS>
-XML
+fm_tms_xml "$FM_TMP/xyz.xml"
 WIN=(-projwin 3975000 3925000 4020000 3870000) # the demo's area, several tiles at 512 px
 alpha_max() { gdalinfo -stats -json "$1" 2>/dev/null | jq '.bands[3].maximum'; }
 check "gdal_translate through the TMS minidriver with Basic draws the area (not blank)" \

@@ -9,18 +9,7 @@ fm_start --demo
 TOKEN=$(fm_token liaison-a)
 A=(-H "Authorization: Bearer $TOKEN")
 export GDAL_HTTP_HEADERS="Authorization: Bearer $TOKEN" GDAL_ENABLE_WMS_CACHE=NO GDAL_DEFAULT_WMS_CACHE_PATH=$FM_TMP/wmscache
-cat >"$FM_TMP/xyz.xml" <<XML
-<GDAL_WMS>
-  <Service name="TMS"><ServerUrl>$FM_URL/tiles/all/\${z}/\${x}/\${y}.png</ServerUrl></Service>
-  <DataWindow>
-    <UpperLeftX>-20037508.34</UpperLeftX><UpperLeftY>20037508.34</UpperLeftY>
-    <LowerRightX>20037508.34</LowerRightX><LowerRightY>-20037508.34</LowerRightY>
-    <TileLevel>18</TileLevel><TileCountX>1</TileCountX><TileCountY>1</TileCountY><YOrigin>top</YOrigin>
-  </DataWindow>
-  <Projection>EPSG:3857</Projection><BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY>
-  <BandsCount>4</BandsCount><ZeroBlockHttpCodes>204,404</ZeroBlockHttpCodes>
-</GDAL_WMS>
-XML
+fm_tms_xml "$FM_TMP/xyz.xml"
 # tile 12/X/Y in metres
 T=$(tile_of 35.79 33.08 12)
 read -r ULX ULY LRX LRY < <(/usr/bin/python3 -c 'import sys
