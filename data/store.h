@@ -94,6 +94,12 @@ struct store_ops {
     fm_rc (*begin)(struct data_db *db, struct fm_err *err);
     fm_rc (*commit)(struct data_db *db, struct fm_err *err);
     void (*rollback)(struct data_db *db);
+    /* Savepoints inside a transaction: a part that may be undone alone
+     * (an imported feature refused). One name at a time. */
+    fm_rc (*savepoint)(struct data_db *db, struct fm_err *err);
+    fm_rc (*savepoint_release)(struct data_db *db, struct fm_err *err);
+    /* Undoes the writes since the savepoint, and releases it. */
+    fm_rc (*savepoint_undo)(struct data_db *db, struct fm_err *err);
     /* A read of one state, for reads that must not see half of a write
      * committed meanwhile (verify); no write inside. */
     fm_rc (*snapshot_begin)(struct data_db *db, struct fm_err *err);

@@ -251,6 +251,21 @@ static void tx_rollback(struct data_db *db)
     if (PQtransactionStatus(CONN(db)) != PQTRANS_IDLE) exec(db, "ROLLBACK", NULL);
 }
 
+static fm_rc sp_begin(struct data_db *db, struct fm_err *err)
+{
+    return exec(db, "SAVEPOINT fm_part", err);
+}
+
+static fm_rc sp_release(struct data_db *db, struct fm_err *err)
+{
+    return exec(db, "RELEASE SAVEPOINT fm_part", err);
+}
+
+static fm_rc sp_undo(struct data_db *db, struct fm_err *err)
+{
+    return exec(db, "ROLLBACK TO SAVEPOINT fm_part; RELEASE SAVEPOINT fm_part", err);
+}
+
 static fm_rc snapshot_begin(struct data_db *db, struct fm_err *err)
 {
     return exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
@@ -770,6 +785,9 @@ static const struct store_ops pg_store = {
     .begin = tx_begin,
     .commit = tx_commit,
     .rollback = tx_rollback,
+    .savepoint = sp_begin,
+    .savepoint_release = sp_release,
+    .savepoint_undo = sp_undo,
     .snapshot_begin = snapshot_begin,
     .snapshot_end = snapshot_end,
     .parties_each = parties_each,

@@ -150,6 +150,7 @@ static void accounts(struct data_db *db, const char *name)
     CHECK(data_user_count(db, &users, &err) == FM_OK && users == 1, "%s: one user (%ld)", name,
           users);
 
+
     /* a transaction rolled back leaves nothing */
     const struct store_ops *ops = store_of(db);
     struct store_party p = {"T", "Temp", "#000000", "side"};
@@ -158,6 +159,27 @@ static void accounts(struct data_db *db, const char *name)
     ops->rollback(db);
     CHECK(ops->party_get(db, "T", (store_party_cb)count_cb, &(int){0}, &err) == FM_ENOTFOUND,
           "%s: rolled back, the party is not there", name);
+
+    /* a part undone alone inside a transaction (an imported feature) */
+    struct store_party p2 = {"U", "Undone", "#000000", "side"}, p3 = {"K", "Kept", "#000000", "side"};
+    CHECK(ops->begin(db, &err) == FM_OK && ops->savepoint(db, &err) == FM_OK &&
+              ops->party_put(db, &p2, &err) == FM_OK && ops->savepoint_undo(db, &err) == FM_OK &&
+              ops->savepoint(db, &err) == FM_OK && ops->party_put(db, &p3, &err) == FM_OK &&
+              ops->savepoint_release(db, &err) == FM_OK && ops->commit(db, &err) == FM_OK,
+          "%s: savepoints: %s", name, err.msg);
+    CHECK(ops->party_get(db, "U", (store_party_cb)count_cb, &(int){0}, &err) == FM_ENOTFOUND &&
+              ops->party_get(db, "K", (store_party_cb)count_cb, &(int){0}, &err) == FM_OK,
+          "%s: the undone part is gone, the kept one stays", name);
+
+    /* who imports for a party: its first liaison */
+    CHECK(data_user_add(db, "sup", "A", DATA_ROLE_SUPERVISOR, "xxxx", &err) == FM_OK &&
+              data_import_viewer(db, "A", NULL, &got, &err) == FM_OK && !strcmp(got.user, "anna"),
+          "%s: the importer of A is anna: %s", name, err.msg);
+    CHECK(data_import_viewer(db, "B", NULL, &got, &err) == FM_ENOTFOUND,
+          "%s: B has nobody to import as", name);
+    CHECK(data_import_viewer(db, "B", "sup", &got, &err) == FM_EINVAL &&
+              strstr(err.msg, "belongs to party A"),
+          "%s: a user of another party is refused: %s", name, err.msg);
 
     /* the login counts */
     long failures;
