@@ -434,7 +434,7 @@ fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
                        " path); the PostgreSQL backend is still to come");
     pthread_once(&sqlite_once, sqlite_setup);
     struct data_db *db = fm_xcalloc(1, sizeof *db);
-    db->ops = &sqlite_store;
+    db->ops = sqlite_store();
     fm_rc rc;
     if (sqlite3_open_v2(path, &db->h,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -472,7 +472,11 @@ fail:
 
 void data_close(struct data_db *db)
 {
-    if (!db) return;
+    if (db) store_of(db)->close(db);
+}
+
+void db_close(struct data_db *db)
+{
     for (size_t i = 0; i < db->nkept; i++) sqlite3_finalize(db->kept[i].st);
     free(db->kept);
     if (db->h) sqlite3_close_v2(db->h);
@@ -488,5 +492,7 @@ void data_limits_default(struct data_limits *l)
 
 const struct store_ops *store_of(const struct data_db *db)
 {
-    return db->ops;
+    /* every backend's connection starts with its table (C11 6.7.2.1p15:
+     * a struct's address is its first member's) */
+    return *(const struct store_ops *const *)(const void *)db;
 }

@@ -1,11 +1,13 @@
-/* events.c - the append-only event log and its hash chain.
+/* events.c - the append-only event log and its hash chain, above the
+ * store (store.h: the rows are the backend's, the text and chain here).
  *
  * Each record's hash is SHA-256(previous hash in hex || canonical record),
  * where the canonical record is the compact JSON object of its fields with
- * keys sorted. The first record's previous hash is 64 zeros. Triggers in
- * the schema refuse UPDATE and DELETE; the chain makes any edit of the
- * file itself detectable. */
-#include "sqlite/sqlite.h"
+ * keys sorted. The first record's previous hash is 64 zeros. The stores
+ * refuse to change a record; the chain makes any edit of the file itself
+ * detectable. */
+#include "internal.h"
+#include "store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,13 +17,8 @@
 static const char zero_hash[65] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-struct record {
-    int64_t seq;
-    fm_time at;
-    const char *user, *party, *action, *collection, *owner;
-    int64_t item, version;
-    const char *before, *after; /* may be NULL */
-};
+/* A record's hashed fields are those of store_event. */
+#define record store_event
 
 static json_t *text_or_null(const char *s)
 {
@@ -184,133 +181,84 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
                        const char *after, const char *owner, int before_owner_only,
                        int after_owner_only, fm_time at, struct fm_err *err)
 {
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err);
-    if (rc) return rc;
+    const struct store_ops *ops = store_of(db);
     char prev[65];
-    int64_t seq = 1;
-    memcpy(prev, zero_hash, sizeof prev);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        seq = sqlite3_column_int64(st, 0) + 1;
-        snprintf(prev, sizeof prev, "%s", db_text(st, 1));
-    }
-    db_release(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(db, err, "event head");
-
-    struct record r = {seq,   at,   v->user, v->party, action, collection,
-                       owner, item, version, before,   after};
+    int64_t seq;
+    fm_rc rc = ops->event_head(db, &seq, prev, err);
+    if (rc) return rc;
+    if (seq == 0) memcpy(prev, zero_hash, sizeof prev);
     char hash[65];
+    struct record r = {
+        .seq = seq + 1,
+        .at = at,
+        .user = v->user,
+        .party = v->party,
+        .action = action,
+        .collection = collection,
+        .owner = owner,
+        .item = item,
+        .version = version,
+        .before = before,
+        .after = after,
+        .before_owner_only = before_owner_only != 0,
+        .after_owner_only = after_owner_only != 0,
+        .prev_hash = prev,
+        .hash = hash,
+    };
     if (record_hash(prev, &r, hash))
         return fm_fail(err, FM_EINVAL, NULL, "the event has a text that is not UTF-8");
-
-    rc = db_cached(db,
-                   "INSERT INTO events (seq, at, user, party, action, collection, item_id,"
-                   " version, owner, before_draft, after_draft, before, after, prev_hash, hash)"
-                   " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                   &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, at);
-    sqlite3_bind_text(st, 3, v->user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, v->party, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, collection, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, item);
-    sqlite3_bind_int64(st, 8, version);
-    if (owner) sqlite3_bind_text(st, 9, owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 10, before_owner_only != 0);
-    sqlite3_bind_int(st, 11, after_owner_only != 0);
-    if (before) sqlite3_bind_text(st, 12, before, -1, SQLITE_STATIC);
-    if (after) sqlite3_bind_text(st, 13, after, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 14, prev, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 15, hash, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "append event");
-    db_release(st);
-    return rc;
+    return ops->event_insert(db, &r, err);
 }
 
 fm_rc data_events_last(struct data_db *db, int64_t *out, struct fm_err *err)
 {
-    *out = 0;
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db, "SELECT coalesce(max(seq), 0) FROM events", &st, err);
-    if (rc) return rc;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    else
-        rc = db_fail(db, err, "last event");
-    db_release(st);
-    return rc;
+    char hash[65];
+    return store_of(db)->event_head(db, out, hash, err);
 }
 
-#define EVENT_COLUMNS                                                                            \
-    "seq, at, user, party, action, collection, item_id, version, owner, before, after,"          \
-    " prev_hash, hash, before_draft, after_draft"
+struct scan {
+    const char *vp; /* the party whose drafts the viewer sees */
+    json_t *arr;
+    int64_t read_to; /* the last record read, seen or not */
+};
 
-static void record_from_row(sqlite3_stmt *st, struct record *r)
+static int scan_record(void *ctx, const struct record *r)
 {
-    r->seq = sqlite3_column_int64(st, 0);
-    r->at = sqlite3_column_int64(st, 1);
-    r->user = db_text(st, 2);
-    r->party = db_text(st, 3);
-    r->action = db_text(st, 4);
-    r->collection = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : db_text(st, 5);
-    r->item = sqlite3_column_int64(st, 6);
-    r->version = sqlite3_column_int64(st, 7);
-    r->owner = sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : db_text(st, 8);
-    r->before = sqlite3_column_type(st, 9) == SQLITE_NULL ? NULL : db_text(st, 9);
-    r->after = sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL : db_text(st, 10);
+    struct scan *sc = ctx;
+    sc->read_to = r->seq;
+    int own = r->owner && sc->vp && strcmp(r->owner, sc->vp) == 0;
+    if (r->after_owner_only && !own) return 0; /* a draft of another party */
+    const char *before = r->before_owner_only && !own ? NULL : r->before;
+    char at[FM_TIME_STAMP_LEN];
+    fm_time_format(r->at, at);
+    json_array_append_new(
+        sc->arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:s,s:o*,s:o*}", "seq",
+                           (json_int_t)r->seq, "at", at, "user", r->user, "party", r->party,
+                           "action", r->action, "collection", text_or_null(r->collection), "item",
+                           (json_int_t)r->item, "version", (json_int_t)r->version, "hash", r->hash,
+                           "before", before ? json_loads(before, 0, NULL) : json_null(), "after",
+                           r->after ? json_loads(r->after, 0, NULL) : json_null()));
+    return 0;
 }
 
-fm_rc data_events_scan(struct data_db *db, const struct data_viewer *v, int64_t since,
-                       long limit, json_t **out, int64_t *scanned, struct fm_err *err)
+fm_rc data_events_scan(struct data_db *db, const struct data_viewer *v, int64_t since, long limit,
+                       json_t **out, int64_t *scanned, struct fm_err *err)
 {
     *out = NULL;
     if (scanned) *scanned = since;
-    int64_t read_to = since; /* the last row read, seen or not */
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "SELECT " EVENT_COLUMNS " FROM events WHERE seq > ? ORDER BY seq"
-                          " LIMIT ?",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, since);
-    sqlite3_bind_int64(st, 2, limit);
-    const char *vp = viewer_draft_party(v);
-    json_t *arr = json_array();
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        struct record r;
-        record_from_row(st, &r);
-        read_to = r.seq;
-        int own = r.owner && vp && strcmp(r.owner, vp) == 0;
-        if (sqlite3_column_int(st, 14) && !own) continue; /* a draft of another party */
-        const char *before = sqlite3_column_int(st, 13) && !own ? NULL : r.before;
-        char at[FM_TIME_STAMP_LEN];
-        fm_time_format(r.at, at);
-        json_array_append_new(
-            arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:s,s:o*,s:o*}", "seq",
-                           (json_int_t)r.seq, "at", at, "user", r.user, "party", r.party,
-                           "action", r.action, "collection", text_or_null(r.collection), "item",
-                           (json_int_t)r.item, "version", (json_int_t)r.version, "hash",
-                           db_text(st, 12), "before",
-                           before ? json_loads(before, 0, NULL) : json_null(), "after",
-                           r.after ? json_loads(r.after, 0, NULL) : json_null()));
+    struct scan sc = {viewer_draft_party(v), json_array(), since};
+    fm_rc rc = store_of(db)->events_each(db, since, limit, scan_record, &sc, err);
+    if (rc) {
+        json_decref(sc.arr);
+        return rc;
     }
-    if (s != SQLITE_DONE) {
-        rc = db_fail(db, err, "events since");
-        json_decref(arr);
-    } else {
-        *out = arr;
-        if (scanned) *scanned = read_to;
-    }
-    sqlite3_finalize(st);
-    return rc;
+    *out = sc.arr;
+    if (scanned) *scanned = sc.read_to;
+    return FM_OK;
 }
 
-fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t since,
-                        long limit, json_t **out, struct fm_err *err)
+fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t since, long limit,
+                        json_t **out, struct fm_err *err)
 {
     return data_events_scan(db, v, since, limit, out, NULL, err);
 }
@@ -339,8 +287,9 @@ static int chain_step(struct chain *c, const struct record *r, const char *store
     int encodable = record_hash(c->prev, r, hash) == 0;
     if (r->seq != c->expect) {
         c->bad = c->expect;
-        fm_fail(err, FM_OK, NULL, "record %" PRId64 " is missing (record %" PRId64
-                " stands in its place)", c->expect, r->seq);
+        fm_fail(err, FM_OK, NULL,
+                "record %" PRId64 " is missing (record %" PRId64 " stands in its place)", c->expect,
+                r->seq);
     } else if (strcmp(stored_prev, c->prev) != 0) {
         c->bad = r->seq;
         fm_fail(err, FM_OK, NULL, "record %" PRId64 " does not follow its predecessor", r->seq);
@@ -354,92 +303,71 @@ static int chain_step(struct chain *c, const struct record *r, const char *store
     return 0;
 }
 
-/* The actions whose `after` is a version of an item. */
-#define VERSION_ACTIONS "('create','replace','patch','withdraw','acknowledged','disputed')"
-
 /* Each version record must hold exactly the stored version, and each
  * stored version must have its record: a re-hashed chain with edited
  * content, or a log cut short at its tail, shows here. */
 static fm_rc cross_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err *err)
 {
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "SELECT e.seq FROM events e LEFT JOIN item_versions v"
-                          " ON v.item_id = e.item_id AND v.version = e.version"
-                          " WHERE e.action IN " VERSION_ACTIONS
-                          " AND (v.feature IS NULL OR v.feature <> e.after) ORDER BY e.seq LIMIT 1",
-                          &st, err);
+    const struct store_ops *ops = store_of(db);
+    fm_rc rc = ops->event_version_mismatch(db, bad, err);
     if (rc) return rc;
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        *bad = sqlite3_column_int64(st, 0);
-        fm_fail(err, FM_OK, NULL,
-                "record %" PRId64 " does not hold the item version it records: rewritten", *bad);
-    }
-    sqlite3_finalize(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(db, err, "cross-check");
-    if (*bad) return FM_OK;
-    if ((rc = db_prepare(db,
-                         "SELECT v.item_id, v.version FROM item_versions v WHERE NOT EXISTS"
-                         " (SELECT 1 FROM events e WHERE e.item_id = v.item_id"
-                         " AND e.version = v.version AND e.action IN " VERSION_ACTIONS ")"
-                         " ORDER BY v.vid LIMIT 1",
-                         &st, err)))
-        return rc;
-    s = sqlite3_step(st);
+    if (*bad)
+        return fm_fail(err, FM_OK, NULL,
+                       "record %" PRId64 " does not hold the item version it records: rewritten",
+                       *bad);
+    int64_t item, version;
+    if ((rc = ops->version_unrecorded(db, &item, &version, err))) return rc;
     /* each answer (ack, dispute) and its record: replay.c, which names
      * the row and column */
-    if (s == SQLITE_ROW) {
+    if (item) {
         *bad = last + 1;
         fm_fail(err, FM_OK, NULL,
                 "record %" PRId64 " is missing: item %lld version %lld has a change or an"
                 " answer with no record"
                 " (the log was cut short or a record removed)",
-                last + 1, (long long)sqlite3_column_int64(st, 0),
-                (long long)sqlite3_column_int64(st, 1));
+                last + 1, (long long)item, (long long)version);
     }
-    sqlite3_finalize(st);
-    if (s != SQLITE_ROW && s != SQLITE_DONE) return db_fail(db, err, "cross-check");
     return FM_OK;
 }
 
+struct verify {
+    struct chain chain;
+    int64_t count;
+    struct fm_err *err;
+};
+
+static int verify_record(void *ctx, const struct record *r)
+{
+    struct verify *vf = ctx;
+    vf->count++;
+    return chain_step(&vf->chain, r, r->prev_hash, r->hash, vf->err);
+}
+
 static fm_rc verify_in_read(struct data_db *db, int64_t *bad_seq, int64_t *count,
-                            struct fm_err *err);
+                            struct fm_err *err)
+{
+    struct verify vf = {.err = err};
+    chain_init(&vf.chain);
+    fm_rc rc = store_of(db)->events_each(db, 0, -1, verify_record, &vf, err);
+    *count = vf.count;
+    if (rc) return rc;
+    *bad_seq = vf.chain.bad;
+    if (!vf.chain.bad) rc = cross_check(db, vf.chain.expect - 1, bad_seq, err);
+    /* and the state the server acts on says what the log says (replay.c) */
+    if (!rc && !*bad_seq) rc = replay_check(db, vf.chain.expect - 1, bad_seq, err);
+    return rc;
+}
 
 fm_rc data_events_verify(struct data_db *db, int64_t *bad_seq, int64_t *count, struct fm_err *err)
 {
     *bad_seq = 0;
     *count = 0;
     /* one read of one state: a write committed meanwhile is not half seen */
-    fm_rc rc = db_exec(db, "BEGIN", err);
+    const struct store_ops *ops = store_of(db);
+    fm_rc rc = ops->snapshot_begin(db, err);
     if (rc) return rc;
     rc = verify_in_read(db, bad_seq, count, err);
-    db_exec(db, "COMMIT", NULL);
-    return rc;
-}
-
-static fm_rc verify_in_read(struct data_db *db, int64_t *bad_seq, int64_t *count,
-                            struct fm_err *err)
-{
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT " EVENT_COLUMNS " FROM events ORDER BY seq", &st, err);
-    if (rc) return rc;
-    struct chain c;
-    chain_init(&c);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        struct record r;
-        record_from_row(st, &r);
-        (*count)++;
-        if (chain_step(&c, &r, db_text(st, 11), db_text(st, 12), err)) break;
-    }
-    if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "verify");
-    sqlite3_finalize(st);
-    if (rc) return rc;
-    *bad_seq = c.bad;
-    if (!c.bad) rc = cross_check(db, c.expect - 1, bad_seq, err);
-    /* and the state the server acts on says what the log says (replay.c) */
-    if (!rc && !*bad_seq) rc = replay_check(db, c.expect - 1, bad_seq, err);
+    ops->snapshot_end(db);
     return rc;
 }
 
@@ -455,35 +383,37 @@ static json_t *record_json(const struct record *r, const char *prev, const char 
                      text_or_null(r->after), "prev_hash", prev, "hash", hash);
 }
 
+struct export
+{
+    FILE *out;
+    int64_t count;
+    char head[65];
+    int failed;
+};
+
+static int export_record(void *ctx, const struct record *r)
+{
+    struct export *x = ctx;
+    json_t *j = record_json(r, r->prev_hash, r->hash);
+    x->failed = json_dumpf(j, x->out, JSON_COMPACT) != 0 || fputc('\n', x->out) == EOF;
+    json_decref(j);
+    if (x->failed) return 1;
+    snprintf(x->head, sizeof x->head, "%s", r->hash);
+    x->count++;
+    return 0;
+}
+
 fm_rc data_events_export(struct data_db *db, FILE *out, int64_t *count, struct fm_err *err)
 {
-    *count = 0;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT " EVENT_COLUMNS " FROM events ORDER BY seq", &st, err);
-    if (rc) return rc;
-    char head[65];
-    memcpy(head, zero_hash, sizeof head);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        struct record r;
-        record_from_row(st, &r);
-        json_t *j = record_json(&r, db_text(st, 11), db_text(st, 12));
-        if (json_dumpf(j, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF) {
-            json_decref(j);
-            rc = fm_fail(err, FM_EIO, NULL, "cannot write the export");
-            break;
-        }
-        json_decref(j);
-        snprintf(head, sizeof head, "%s", db_text(st, 12));
-        (*count)++;
-    }
-    if (!rc && s != SQLITE_DONE) rc = db_fail(db, err, "export");
-    sqlite3_finalize(st);
+    struct export x = {.out = out};
+    memcpy(x.head, zero_hash, sizeof x.head);
+    fm_rc rc = store_of(db)->events_each(db, 0, -1, export_record, &x, err);
+    *count = x.count;
+    if (!rc && x.failed) rc = fm_fail(err, FM_EIO, NULL, "cannot write the export");
     if (!rc) {
         /* the last line names the head, so that a file cut short shows */
-        json_t *end = json_pack("{s:I,s:s}", "records", (json_int_t)*count, "head", head);
-        if (json_dumpf(end, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF ||
-            fflush(out) != 0)
+        json_t *end = json_pack("{s:I,s:s}", "records", (json_int_t)x.count, "head", x.head);
+        if (json_dumpf(end, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF || fflush(out) != 0)
             rc = fm_fail(err, FM_EIO, NULL, "cannot write the export");
         json_decref(end);
     }
@@ -585,24 +515,29 @@ fm_rc data_events_verify_file(const char *path, int64_t *bad_seq, int64_t *count
 
 struct against {
     struct chain chain;
-    sqlite3_stmt *st; /* hash of seq ? in the database */
+    struct data_db *db;
 };
 
-static int64_t against_step(void *ctx, const struct record *r, const char *prev,
-                            const char *hash, struct fm_err *err)
+static int64_t against_step(void *ctx, const struct record *r, const char *prev, const char *hash,
+                            struct fm_err *err)
 {
     struct against *a = ctx;
     int64_t bad = file_chain_step(&a->chain, r, prev, hash, err);
     if (bad) return bad;
-    sqlite3_reset(a->st);
-    sqlite3_bind_int64(a->st, 1, r->seq);
-    if (sqlite3_step(a->st) != SQLITE_ROW) {
+    char stored[65];
+    struct fm_err e2 = {0};
+    fm_rc rc = store_of(a->db)->event_hash(a->db, r->seq, stored, &e2);
+    if (rc == FM_ENOTFOUND) {
         fm_fail(err, FM_OK, NULL,
                 "record %" PRId64 " of the export is not in the database: the log was cut short",
                 r->seq);
         return r->seq;
     }
-    if (strcmp((const char *)sqlite3_column_text(a->st, 0), hash) != 0) {
+    if (rc) {
+        fm_fail(err, FM_OK, NULL, "record %" PRId64 ": %s", r->seq, e2.msg);
+        return r->seq;
+    }
+    if (strcmp(stored, hash) != 0) {
         fm_fail(err, FM_OK, NULL,
                 "record %" PRId64 " differs from the export: the log was rewritten from here",
                 r->seq);
@@ -614,11 +549,7 @@ static int64_t against_step(void *ctx, const struct record *r, const char *prev,
 fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *bad_seq,
                                  int64_t *count, struct fm_err *err)
 {
-    struct against a;
+    struct against a = {.db = db};
     chain_init(&a.chain);
-    fm_rc rc = db_prepare(db, "SELECT hash FROM events WHERE seq = ?", &a.st, err);
-    if (rc) return rc;
-    rc = read_export(path, against_step, &a, count, bad_seq, err);
-    sqlite3_finalize(a.st);
-    return rc;
+    return read_export(path, against_step, &a, count, bad_seq, err);
 }

@@ -33,7 +33,8 @@
  * GDAL's errors are caught per thread (CPLPushErrorHandlerEx): any GDAL
  * warning or error while opening or reading fails the whole import.
  */
-#include "sqlite/sqlite.h"
+#include "internal.h"
+#include "store.h"
 #include "interop.h"
 
 #include <cpl_conv.h>
@@ -799,42 +800,65 @@ static json_t *geometry_json(OGRGeometryH g, OGRCoordinateTransformationH ct, ch
 
 /* ---- the importing user ------------------------------------------------ */
 
+/* The importing user: the one named, or the party's first liaison (by
+ * id), else its first supervisor. */
+struct importer {
+    const char *party;
+    struct store_user found; /* id 0: none yet */
+    int found_rank;          /* 1 liaison, 2 supervisor */
+    char name[64], found_party[16], role[16];
+};
+
+static void importer_keep(struct importer *im, const struct store_user *u, int rank)
+{
+    im->found = *u;
+    im->found_rank = rank;
+    snprintf(im->name, sizeof im->name, "%s", u->name);
+    snprintf(im->found_party, sizeof im->found_party, "%s", u->party);
+    snprintf(im->role, sizeof im->role, "%s", u->role);
+}
+
+static int importer_named(void *ctx, const struct store_user *u)
+{
+    importer_keep(ctx, u, 0);
+    return 1;
+}
+
+static int importer_of_party(void *ctx, const struct store_user *u)
+{
+    struct importer *im = ctx;
+    int rank = !strcmp(u->role, "liaison") ? 1 : !strcmp(u->role, "supervisor") ? 2 : 0;
+    if (strcmp(u->party, im->party) != 0 || !rank) return 0;
+    if (!im->found_rank || rank < im->found_rank) importer_keep(im, u, rank);
+    return 0; /* users come by id: the first of the best rank stays */
+}
+
 fm_rc data_import_viewer(struct data_db *db, const char *party, const char *name,
                          struct data_viewer *out, struct fm_err *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          name ? "SELECT id, name, party, role FROM users WHERE name = ?2"
-                               : "SELECT id, name, party, role FROM users WHERE party = ?1 AND"
-                                 " role IN ('liaison','supervisor')"
-                                 " ORDER BY role = 'supervisor', id LIMIT 1",
-                          &st, err);
+    struct importer im = {.party = party};
+    const struct store_ops *ops = store_of(db);
+    fm_rc rc = name ? ops->user_get(db, name, importer_named, &im, err)
+                    : ops->users_each(db, 1, importer_of_party, &im, err);
+    if (rc == FM_ENOTFOUND || (!rc && !im.found.id))
+        return name ? fm_fail(err, FM_ENOTFOUND, "--user", "no user %s", name)
+                    : fm_fail(err, FM_ENOTFOUND, "--party",
+                              "party %s has no liaison or supervisor to import as (or no such"
+                              " party)",
+                              party);
     if (rc) return rc;
-    sqlite3_bind_text(st, 1, party, -1, SQLITE_STATIC);
-    if (name) sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        out->user_id = sqlite3_column_int64(st, 0);
-        snprintf(out->user, sizeof out->user, "%s", db_text(st, 1));
-        snprintf(out->party, sizeof out->party, "%s", db_text(st, 2));
-        if (data_role_parse(db_text(st, 3), &out->role)) out->role = DATA_ROLE_NONE;
-        if (strcmp(out->party, party) != 0)
-            rc = fm_fail(err, FM_EINVAL, "--user", "user %s belongs to party %s, not %s", out->user,
-                         out->party, party);
-        else if (out->role != DATA_ROLE_LIAISON && out->role != DATA_ROLE_SUPERVISOR)
-            rc = fm_fail(err, FM_EFORBID, "--user", "user %s is a %s and may not import",
-                         out->user, data_role_name(out->role));
-    } else if (s == SQLITE_DONE) {
-        rc = name ? fm_fail(err, FM_ENOTFOUND, "--user", "no user %s", name)
-                  : fm_fail(err, FM_ENOTFOUND, "--party",
-                            "party %s has no liaison or supervisor to import as (or no such party)",
-                            party);
-    } else {
-        rc = db_fail(db, err, "import user");
-    }
-    sqlite3_finalize(st);
-    return rc;
+    out->user_id = im.found.id;
+    snprintf(out->user, sizeof out->user, "%s", im.name);
+    snprintf(out->party, sizeof out->party, "%s", im.found_party);
+    if (data_role_parse(im.role, &out->role)) out->role = DATA_ROLE_NONE;
+    if (strcmp(out->party, party) != 0)
+        return fm_fail(err, FM_EINVAL, "--user", "user %s belongs to party %s, not %s", out->user,
+                       out->party, party);
+    if (out->role != DATA_ROLE_LIAISON && out->role != DATA_ROLE_SUPERVISOR)
+        return fm_fail(err, FM_EFORBID, "--user", "user %s is a %s and may not import", out->user,
+                       data_role_name(out->role));
+    return FM_OK;
 }
 
 /* ---- the import -------------------------------------------------------- */
@@ -978,7 +1002,8 @@ static fm_rc import_layer(struct run *r, OGRLayerH l, const struct source *s, st
             json_t *created = NULL;
             struct fm_err ferr;
             fm_err_clear(&ferr);
-            if ((rc = db_exec(r->db, "SAVEPOINT import_feature", err))) {
+            const struct store_ops *ops = store_of(r->db);
+            if ((rc = ops->savepoint(r->db, err))) {
                 json_decref(feature);
                 OGR_F_Destroy(f);
                 goto done;
@@ -994,11 +1019,10 @@ static fm_rc import_layer(struct run *r, OGRLayerH l, const struct source *s, st
                               json_object_get(p, "title") ? json_object_get(p, "title")
                                                           : json_null()));
                 json_decref(created);
-                rc = db_exec(r->db, "RELEASE import_feature", err);
+                rc = ops->savepoint_release(r->db, err);
             } else if (frc == FM_EINVAL || frc == FM_ETOOBIG || frc == FM_ECONFLICT) {
                 refuse(r, lname, ferr.pointer, ferr.msg);
-                rc = db_exec(r->db, "ROLLBACK TO import_feature", err);
-                if (!rc) rc = db_exec(r->db, "RELEASE import_feature", err);
+                rc = ops->savepoint_undo(r->db, err);
             } else {
                 *err = ferr;
                 rc = frc;
@@ -1121,7 +1145,8 @@ fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_col
                      o->max_features);
         goto done;
     }
-    if ((rc = db_begin(db, err))) goto done;
+    const struct store_ops *ops = store_of(db);
+    if ((rc = ops->begin(db, err))) goto done;
     in_tx = 1;
     for (int i = 0; i < nsrc; i++)
         for (int k = 0; k < GDALDatasetGetLayerCount(ds[i]); k++) {
@@ -1136,9 +1161,9 @@ fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_col
     size_t nref = json_array_size(r.refused);
     int commit = !o->dry_run && (o->skip_bad || nref == 0);
     if (commit) {
-        if ((rc = db_commit(db, err))) goto done;
+        if ((rc = ops->commit(db, err))) goto done;
     } else {
-        db_rollback(db);
+        ops->rollback(db);
     }
     in_tx = 0;
     *report = json_pack("{s:s,s:s,s:I,s:b,s:b,s:b,s:O,s:O}", "collection", data_coll_name(c),
@@ -1146,7 +1171,7 @@ fm_rc data_import(struct data_db *db, const struct data_viewer *v, enum data_col
                         "skip_bad", o->skip_bad, "committed", commit, "created", r.created,
                         "refused", r.refused);
 done:
-    if (in_tx) db_rollback(db);
+    if (in_tx) store_of(db)->rollback(db);
     for (int i = 0; i < nsrc; i++)
         if (ds[i]) GDALClose(ds[i]);
     CPLPopErrorHandler();

@@ -88,9 +88,9 @@ int vis_may_see(const struct data_viewer *v, const char *party, int owner_only);
  * (item_status_live) and as SQL's ('withdrawn', ...) (ENDED_STATUSES_SQL). */
 #define ITEM_ENDED_STATUSES(X, SEP)                                                               \
     X("withdrawn") SEP X("expired") SEP X("resolved") SEP X("completed") SEP X("cancelled")
-#define ENDED_SQL_QUOTED_(s) "'" s "'"
-#define ENDED_SQL_COMMA_ ","
-#define ENDED_STATUSES_SQL "(" ITEM_ENDED_STATUSES(ENDED_SQL_QUOTED_, ENDED_SQL_COMMA_) ")"
+#define SQL_QUOTED_(s) "'" s "'"
+#define SQL_COMMA_ ","
+#define ENDED_STATUSES_SQL "(" ITEM_ENDED_STATUSES(SQL_QUOTED_, SQL_COMMA_) ")"
 /* Is an item in status live (not ended)? */
 int item_status_live(const char *status);
 
@@ -129,6 +129,13 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
                        const char *collection, int64_t item, int64_t version, const char *before,
                        const char *after, const char *owner, int before_owner_only,
                        int after_owner_only, fm_time at, struct fm_err *err);
+
+/* The actions whose record's after is a version of an item: the one list,
+ * as C strings and as SQL's ('create', ...) (EVENT_VERSION_ACTIONS_SQL). */
+#define EVENT_VERSION_ACTIONS(X, SEP)                                                             \
+    X("create") SEP X("replace") SEP X("patch") SEP X("withdraw") SEP X("acknowledged")          \
+        SEP X("disputed")
+#define EVENT_VERSION_ACTIONS_SQL "(" EVENT_VERSION_ACTIONS(SQL_QUOTED_, SQL_COMMA_) ")"
 
 /* ---- conflicts (conflicts.c) ------------------------------------------- */
 

@@ -1,8 +1,10 @@
 /* items.c - zones, incidents and movements: create, read, query, replace,
  * merge-patch, withdraw, history. Each write is one transaction that
  * closes the current version, opens the next and appends to the event
- * log; nothing is ever updated in place or deleted. */
-#include "sqlite/sqlite.h"
+ * log; nothing is ever updated in place or deleted. The rules are here;
+ * the rows are the store's (store.h). */
+#include "internal.h"
+#include "store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,29 +24,18 @@ static int is_initial_status(enum data_coll c, const char *status)
            (c == DATA_ZONES && strcmp(status, "proposed") == 0);
 }
 
-/* ---- geometry through SpatiaLite ------------------------------------- */
-
-#define GEOM_SQL "CastToXY(SetSRID(GeomFromGeoJSON(?), 4326))"
+/* ---- geometry --------------------------------------------------------- */
 
 /* Rejects what GEOS calls invalid, with its reason and location. */
 static fm_rc geometry_check(struct data_db *db, const char *geojson, struct fm_err *err)
 {
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db,
-                          "SELECT g IS NULL, ST_IsValid(g), ST_IsValidReason(g)"
-                          " FROM (SELECT " GEOM_SQL " AS g)",
-                          &st, err);
+    int readable, valid;
+    char reason[200];
+    fm_rc rc = store_of(db)->geometry_check(db, geojson, &readable, &valid, reason, err);
     if (rc) return rc;
-    sqlite3_bind_text(st, 1, geojson, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = db_fail(db, err, "geometry check");
-    } else if (sqlite3_column_int(st, 0)) {
-        rc = fm_fail(err, FM_EINVAL, "/geometry", "the geometry could not be read");
-    } else if (sqlite3_column_int(st, 1) != 1) {
-        rc = fm_fail(err, FM_EINVAL, "/geometry", "invalid geometry: %s", db_text(st, 2));
-    }
-    db_release(st);
-    return rc;
+    if (!readable) return fm_fail(err, FM_EINVAL, "/geometry", "the geometry could not be read");
+    if (!valid) return fm_fail(err, FM_EINVAL, "/geometry", "invalid geometry: %s", reason);
+    return FM_OK;
 }
 
 /* ---- the current version --------------------------------------------- */
@@ -55,39 +46,40 @@ void item_current_cleanup(struct item_current *cur)
     cur->feature = NULL;
 }
 
+struct load {
+    const struct data_viewer *v;
+    struct item_current *cur;
+    int seen;
+};
+
+static int load_row(void *ctx, const struct store_version *r)
+{
+    struct load *l = ctx;
+    struct item_current *cur = l->cur;
+    if (!strcmp(r->status, "withdrawn") || !vis_may_see(l->v, r->party, r->owner_only)) return 1;
+    l->seen = 1;
+    cur->owner_only = r->owner_only;
+    cur->vid = r->vid;
+    cur->version = r->version;
+    snprintf(cur->party, sizeof cur->party, "%s", r->party);
+    snprintf(cur->status, sizeof cur->status, "%s", r->status);
+    cur->created_at = r->created_at;
+    snprintf(cur->created_by, sizeof cur->created_by, "%s", r->created_by);
+    cur->feature = json_loads(r->feature, 0, NULL);
+    return 1;
+}
+
 fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                         int64_t id, struct item_current *cur, struct fm_err *err)
 {
     memset(cur, 0, sizeof *cur);
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db,
-                          "SELECT v.vid, v.version, v.party, v.status, v.feature,"
-                          " i.created_at, i.created_by, v.owner_only FROM item_versions v"
-                          " JOIN items i ON i.id = v.item_id"
-                          " WHERE v.item_id = ? AND v.collection = ? AND v.sys_to IS NULL",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, data_coll_name(c), -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW && strcmp(db_text(st, 3), "withdrawn") != 0 &&
-        vis_may_see(v, db_text(st, 2), sqlite3_column_int(st, 7))) {
-        cur->owner_only = sqlite3_column_int(st, 7);
-        cur->vid = sqlite3_column_int64(st, 0);
-        cur->version = sqlite3_column_int64(st, 1);
-        snprintf(cur->party, sizeof cur->party, "%s", db_text(st, 2));
-        snprintf(cur->status, sizeof cur->status, "%s", db_text(st, 3));
-        cur->created_at = sqlite3_column_int64(st, 5);
-        snprintf(cur->created_by, sizeof cur->created_by, "%s", db_text(st, 6));
-        cur->feature = json_loads(db_text(st, 4), 0, NULL);
-        if (!cur->feature) rc = fm_fail(err, FM_EINTERNAL, NULL, "stored feature unreadable");
-    } else if (s == SQLITE_ROW || s == SQLITE_DONE) {
-        rc = fm_fail(err, FM_ENOTFOUND, NULL, "no %s item %" PRId64, data_coll_name(c), id);
-    } else {
-        rc = db_fail(db, err, "load item");
-    }
-    db_release(st);
-    return rc;
+    struct load l = {v, cur, 0};
+    fm_rc rc = store_of(db)->version_current(db, data_coll_name(c), id, load_row, &l, err);
+    if (rc && rc != FM_ENOTFOUND) return rc;
+    if (!l.seen)
+        return fm_fail(err, FM_ENOTFOUND, NULL, "no %s item %" PRId64, data_coll_name(c), id);
+    if (!cur->feature) return fm_fail(err, FM_EINTERNAL, NULL, "stored feature unreadable");
+    return FM_OK;
 }
 
 /* ---- writing a version ------------------------------------------------ */
@@ -112,60 +104,36 @@ static json_t *build_feature(int64_t id, const struct item_fields *f, const char
                      f->geometry, "properties", props);
 }
 
-struct version_row {
-    int64_t id, version;
-    enum data_coll coll;
-    const char *party, *status, *action, *by;
-    int owner_only;
-    fm_time now;
-    const struct item_fields *f;
-    const char *feature_text;
-    const char *geometry_text;
-};
-
-static fm_rc insert_version(struct data_db *db, const struct version_row *r, struct fm_err *err)
+/* The row of a version from its validated fields. */
+static struct store_version version_row(int64_t id, int64_t version, enum data_coll c,
+                                        const char *party, const char *status, const char *action,
+                                        const char *by, int owner_only, fm_time now,
+                                        const struct item_fields *f, const char *feature_text,
+                                        const char *geometry_text)
 {
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db,
-                          "INSERT INTO item_versions (item_id, version, collection, party, status,"
-                          " type, title, valid_from, valid_to, alt_floor, alt_ceiling, sys_from,"
-                          " action, by_user, feature, owner_only, geom) VALUES"
-                          " (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?," GEOM_SQL ")",
-                          &st, err);
-    if (rc) return rc;
-    const struct item_fields *f = r->f;
-    sqlite3_bind_int64(st, 1, r->id);
-    sqlite3_bind_int64(st, 2, r->version);
-    sqlite3_bind_text(st, 3, data_coll_name(r->coll), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->party, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, r->status, -1, SQLITE_STATIC);
-    if (f->type) sqlite3_bind_text(st, 6, f->type, -1, SQLITE_STATIC);
-    if (f->title) sqlite3_bind_text(st, 7, f->title, -1, SQLITE_STATIC);
-    if (f->has_from) sqlite3_bind_int64(st, 8, f->valid_from);
-    if (f->has_to) sqlite3_bind_int64(st, 9, f->valid_to);
-    if (f->has_floor) sqlite3_bind_double(st, 10, f->alt_floor);
-    if (f->has_ceiling) sqlite3_bind_double(st, 11, f->alt_ceiling);
-    sqlite3_bind_int64(st, 12, r->now);
-    sqlite3_bind_text(st, 13, r->action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 14, r->by, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 15, r->feature_text, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 16, r->owner_only);
-    sqlite3_bind_text(st, 17, r->geometry_text, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "insert version");
-    db_release(st);
-    return rc;
-}
-
-static fm_rc close_version(struct data_db *db, int64_t vid, fm_time now, struct fm_err *err)
-{
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db, "UPDATE item_versions SET sys_to = ? WHERE vid = ?", &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, vid);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "close version");
-    db_release(st);
-    return rc;
+    return (struct store_version){
+        .item = id,
+        .version = version,
+        .collection = data_coll_name(c),
+        .party = party,
+        .status = status,
+        .type = f->type,
+        .title = f->title,
+        .has_from = f->has_from,
+        .has_to = f->has_to,
+        .has_floor = f->has_floor,
+        .has_ceiling = f->has_ceiling,
+        .valid_from = f->valid_from,
+        .valid_to = f->valid_to,
+        .alt_floor = f->alt_floor,
+        .alt_ceiling = f->alt_ceiling,
+        .sys_from = now,
+        .action = action,
+        .by = by,
+        .feature = feature_text,
+        .geometry = geometry_text,
+        .owner_only = owner_only,
+    };
 }
 
 static char *dump(const json_t *j)
@@ -174,25 +142,6 @@ static char *dump(const json_t *j)
 }
 
 /* ---- create ----------------------------------------------------------- */
-
-static fm_rc insert_item(struct data_db *db, enum data_coll c, const char *party, fm_time now,
-                         const char *by, int64_t *id, struct fm_err *err)
-{
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db,
-                          "INSERT INTO items (collection, party, created_at, created_by)"
-                          " VALUES (?,?,?,?)",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, data_coll_name(c), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_text(st, 4, by, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, err, "insert item");
-    *id = sqlite3_last_insert_rowid(db->h);
-    db_release(st);
-    return rc;
-}
 
 fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                         const json_t *feature, const struct data_limits *lim, json_t **created,
@@ -216,15 +165,16 @@ fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum da
     geom_text = dump(f.geometry);
     if ((rc = geometry_check(db, geom_text, err))) goto done;
 
+    const struct store_ops *ops = store_of(db);
     fm_time now = fm_time_now();
     int64_t id;
-    if ((rc = insert_item(db, c, v->party, now, v->user, &id, err))) goto done;
+    if ((rc = ops->item_insert(db, data_coll_name(c), v->party, now, v->user, &id, err))) goto done;
     out = build_feature(id, &f, v->party, status, 1, now, v->user, now, v->user);
     feature_text = dump(out);
     int owner_only = vis_owner_only(status, 0);
-    struct version_row r = {id,  1,          c,           v->party, status, "create", v->user,
-                            owner_only, now, &f,          feature_text, geom_text};
-    if ((rc = insert_version(db, &r, err))) goto done;
+    struct store_version r = version_row(id, 1, c, v->party, status, "create", v->user, owner_only,
+                                         now, &f, feature_text, geom_text);
+    if ((rc = ops->version_insert(db, &r, err))) goto done;
     if ((rc = events_append_ex(db, v, "create", data_coll_name(c), id, 1, NULL, feature_text,
                                v->party, 0, owner_only, now, err)))
         goto done;
@@ -246,12 +196,13 @@ fm_rc data_item_create(struct data_db *db, const struct data_viewer *v, enum dat
     *created = NULL;
     if (!may_write(v))
         return fm_fail(err, FM_EFORBID, NULL, "a %s may not create items", data_role_name(v->role));
-    fm_rc rc = db_begin(db, err);
+    const struct store_ops *ops = store_of(db);
+    fm_rc rc = ops->begin(db, err);
     if (rc) return rc;
     rc = item_create_in_tx(db, v, c, feature, lim, created, err);
-    if (!rc) rc = db_commit(db, err);
+    if (!rc) rc = ops->commit(db, err);
     if (rc) {
-        db_rollback(db);
+        ops->rollback(db);
         json_decref(*created);
         *created = NULL;
     }
@@ -300,32 +251,9 @@ static void transitions_from(enum data_coll c, const char *from, char *out, size
     for (const char *const *s = data_coll_statuses(c); *s; s++)
         if (strcmp(*s, from) != 0 && strcmp(*s, "withdrawn") != 0 &&
             coll_transition_ok(c, from, *s))
-            used += (size_t)snprintf(out + used, used < n ? n - used : 0, "%s%s",
-                                     used ? ", " : "", *s);
+            used +=
+                (size_t)snprintf(out + used, used < n ? n - used : 0, "%s%s", used ? ", " : "", *s);
     if (!used) snprintf(out, n, "none");
-}
-
-/* Has another party acknowledged version `version` of item id? */
-static fm_rc acked_by_other(struct data_db *db, int64_t id, int64_t version, const char *owner,
-                            int *yes, struct fm_err *err)
-{
-    sqlite3_stmt *st;
-    *yes = 0;
-    fm_rc rc = db_prepare(db,
-                          "SELECT 1 FROM acks WHERE item_id = ? AND version = ? AND party <> ?"
-                          " AND decision = 'ack'",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, version);
-    sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW)
-        *yes = 1;
-    else if (s != SQLITE_DONE)
-        rc = db_fail(db, err, "acks");
-    sqlite3_finalize(st);
-    return rc;
 }
 
 /* The rules of the workflow beyond the table of steps (DESIGN.md, issue 6).
@@ -347,7 +275,7 @@ static fm_rc workflow_rules(struct data_db *db, const struct data_viewer *v, enu
     if (c == DATA_ZONES && !strcmp(*status, "active") && strcmp(cur->status, "active") != 0 &&
         !arbiter) {
         int yes;
-        fm_rc rc = acked_by_other(db, id, cur->version, cur->party, &yes, err);
+        fm_rc rc = store_of(db)->ack_exists(db, id, cur->version, cur->party, &yes, err);
         if (rc) return rc;
         if (!yes)
             return fm_fail(err, FM_ECONFLICT, "/properties/status",
@@ -358,10 +286,10 @@ static fm_rc workflow_rules(struct data_db *db, const struct data_viewer *v, enu
     return FM_OK;
 }
 
-fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data_coll c,
-                      int64_t id, struct item_current *cur, int64_t if_match,
-                      const json_t *proposed, const char *action, const struct data_limits *lim,
-                      int flags, json_t **updated, struct fm_err *err)
+fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                      struct item_current *cur, int64_t if_match, const json_t *proposed,
+                      const char *action, const struct data_limits *lim, int flags,
+                      json_t **updated, struct fm_err *err)
 {
     if (updated) *updated = NULL;
     struct item_fields f;
@@ -411,15 +339,16 @@ fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data
 
     fm_time now = fm_time_now();
     int64_t version = cur->version + 1;
-    out = build_feature(id, &f, cur->party, status, version, cur->created_at, cur->created_by,
-                        now, v->user);
+    out = build_feature(id, &f, cur->party, status, version, cur->created_at, cur->created_by, now,
+                        v->user);
     feature_text = dump(out);
     before_text = dump(cur->feature);
-    if ((rc = close_version(db, cur->vid, now, err))) goto done;
+    const struct store_ops *ops = store_of(db);
+    if ((rc = ops->version_close(db, cur->vid, now, err))) goto done;
     int owner_only = vis_owner_only(status, cur->owner_only);
-    struct version_row r = {id,         version, c,   cur->party,   status,   action, v->user,
-                            owner_only, now,     &f,  feature_text, geom_text};
-    if ((rc = insert_version(db, &r, err))) goto done;
+    struct store_version r = version_row(id, version, c, cur->party, status, action, v->user,
+                                         owner_only, now, &f, feature_text, geom_text);
+    if ((rc = ops->version_insert(db, &r, err))) goto done;
     if ((rc = events_append_ex(db, v, action, data_coll_name(c), id, version, before_text,
                                feature_text, cur->party, cur->owner_only, owner_only, now, err)))
         goto done;
@@ -447,8 +376,9 @@ static fm_rc write_one(struct data_db *db, const struct data_viewer *v, enum dat
                        const char *action, const struct data_limits *lim, int flags,
                        json_t **updated, struct fm_err *err)
 {
+    const struct store_ops *ops = store_of(db);
     struct item_current cur;
-    fm_rc rc = db_begin(db, err);
+    fm_rc rc = ops->begin(db, err);
     if (rc) return rc;
     if ((rc = item_load_current(db, v, c, id, &cur, err))) goto fail;
     if (flags & ITEM_WITHDRAW && strcmp(v->party, cur.party) != 0) {
@@ -462,10 +392,10 @@ static fm_rc write_one(struct data_db *db, const struct data_viewer *v, enum dat
     }
     item_current_cleanup(&cur);
     if (rc) goto fail;
-    if ((rc = db_commit(db, err))) goto fail;
+    if ((rc = ops->commit(db, err))) goto fail;
     return FM_OK;
 fail:
-    db_rollback(db);
+    ops->rollback(db);
     if (updated) {
         json_decref(*updated);
         *updated = NULL;
@@ -514,9 +444,9 @@ static json_t *next_patch(const struct item_current *cur, const json_t *patch)
     return merge_patch(cur->feature, patch);
 }
 
-fm_rc data_item_patch(struct data_db *db, const struct data_viewer *v, enum data_coll c,
-                      int64_t id, int64_t if_match, const json_t *patch,
-                      const struct data_limits *lim, json_t **updated, struct fm_err *err)
+fm_rc data_item_patch(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                      int64_t if_match, const json_t *patch, const struct data_limits *lim,
+                      json_t **updated, struct fm_err *err)
 {
     *updated = NULL;
     if (!may_write(v))
@@ -548,39 +478,35 @@ fm_rc data_item_withdraw(struct data_db *db, const struct data_viewer *v, enum d
 
 /* ---- history ---------------------------------------------------------- */
 
+struct history {
+    const struct data_viewer *v;
+    json_t *arr;
+};
+
+static int history_row(void *ctx, const struct store_version *r)
+{
+    struct history *h = ctx;
+    if (!vis_may_see(h->v, r->party, r->owner_only)) return 0;
+    char at[FM_TIME_STAMP_LEN];
+    fm_time_format(r->sys_from, at);
+    json_array_append_new(h->arr,
+                          json_pack("{s:I,s:s,s:s,s:s,s:s,s:o*}", "version", (json_int_t)r->version,
+                                    "at", at, "by", r->by, "party", r->party, "action", r->action,
+                                    "feature", json_loads(r->feature, 0, NULL)));
+    return 0;
+}
+
 fm_rc data_item_history(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                         int64_t id, json_t **out, struct fm_err *err)
 {
     *out = NULL;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "SELECT version, sys_from, by_user, party, owner_only, action, feature"
-                          " FROM item_versions WHERE item_id = ? AND collection = ?"
-                          " ORDER BY version",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, data_coll_name(c), -1, SQLITE_STATIC);
-    json_t *arr = json_array();
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!vis_may_see(v, db_text(st, 3), sqlite3_column_int(st, 4))) continue;
-        char at[FM_TIME_STAMP_LEN];
-        fm_time_format(sqlite3_column_int64(st, 1), at);
-        json_t *feature = json_loads(db_text(st, 6), 0, NULL);
-        json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o*}", "version",
-                                             (json_int_t)sqlite3_column_int64(st, 0), "at", at,
-                                             "by", db_text(st, 2), "party", db_text(st, 3),
-                                             "action", db_text(st, 5), "feature", feature));
-    }
-    if (s != SQLITE_DONE)
-        rc = db_fail(db, err, "history");
-    else if (json_array_size(arr) == 0)
+    struct history h = {v, json_array()};
+    fm_rc rc = store_of(db)->versions_each(db, data_coll_name(c), id, history_row, &h, err);
+    if (!rc && json_array_size(h.arr) == 0)
         rc = fm_fail(err, FM_ENOTFOUND, NULL, "no %s item %" PRId64, data_coll_name(c), id);
-    sqlite3_finalize(st);
     if (rc)
-        json_decref(arr);
+        json_decref(h.arr);
     else
-        *out = arr;
+        *out = h.arr;
     return rc;
 }

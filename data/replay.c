@@ -35,7 +35,7 @@
 #include <string.h>
 
 /* The actions whose `after` is a version of an item (as events.c). */
-#define REPLAY_VERSION_ACTIONS "('create','replace','patch','withdraw','acknowledged','disputed')"
+#define REPLAY_VERSION_ACTIONS EVENT_VERSION_ACTIONS_SQL
 
 /* ---- what the replay knows of each item -------------------------------- */
 

@@ -9,9 +9,11 @@
  * --db argument, in the manner of SQLite's VFS.
  *
  * The interface grows a slice at a time, as the files of data/ move their
- * SQL under it: the accounts first (parties, users, sessions, tokens and
- * the login counts of users.c). Files whose SQL has not moved yet still
- * include data/sqlite/sqlite.h.
+ * SQL under it: the accounts (parties, users, sessions, tokens and the
+ * login counts of users.c), the event log (events.c: the canonical text
+ * and the chain are its, the rows are the store's), items and their
+ * versions (items.c). Files whose SQL has not moved yet still include
+ * data/sqlite/sqlite.h.
  *
  * Rules for every operation: it runs on the caller's connection, inside
  * the caller's transaction when one is open (begin .. commit/rollback), and
@@ -43,17 +45,65 @@ struct store_secret {
 };
 enum store_secret_kind { STORE_SESSION, STORE_TOKEN };
 
+/* An event record as kept: the fields the chain hashes (events.c writes
+ * their canonical text), the visibility of its two sides (vis_owner_only)
+ * and the chain's two hashes (hex). */
+struct store_event {
+    int64_t seq;
+    fm_time at;
+    const char *user, *party, *action;
+    const char *collection, *owner; /* may be NULL */
+    int64_t item, version;
+    const char *before, *after; /* may be NULL */
+    int before_owner_only, after_owner_only;
+    const char *prev_hash, *hash;
+};
+
+/* A version of an item as kept. On insert: every field but vid, sys_from
+ * is `at`, and geometry is the GeoJSON text of the feature's geometry.
+ * Read back (version_current, versions_each): created_at and created_by
+ * are the item's, geometry is NULL. */
+struct store_version {
+    int64_t vid, item, version;
+    const char *collection, *party, *status;
+    const char *type, *title; /* may be NULL */
+    int has_from, has_to, has_floor, has_ceiling;
+    fm_time valid_from, valid_to;
+    double alt_floor, alt_ceiling;
+    fm_time sys_from;
+    const char *action, *by;
+    const char *feature; /* the Feature's JSON text */
+    const char *geometry;
+    int owner_only; /* vis_owner_only */
+    fm_time created_at;
+    const char *created_by;
+};
+
 typedef int (*store_party_cb)(void *ctx, const struct store_party *p);
 typedef int (*store_user_cb)(void *ctx, const struct store_user *u);
 typedef int (*store_secret_cb)(void *ctx, const struct store_secret *s);
+typedef int (*store_event_cb)(void *ctx, const struct store_event *e);
+typedef int (*store_version_cb)(void *ctx, const struct store_version *r);
 
 struct store_ops {
-    const char *name; /* "sqlite" */
+    const char *name; /* "sqlite", "postgresql" */
+    /* Closes the connection and frees it (data_close). */
+    void (*close)(struct data_db *db);
 
     /* ---- transactions: one writer at a time, from begin on ---- */
     fm_rc (*begin)(struct data_db *db, struct fm_err *err);
     fm_rc (*commit)(struct data_db *db, struct fm_err *err);
     void (*rollback)(struct data_db *db);
+    /* Savepoints inside a transaction: a part that may be undone alone
+     * (an imported feature refused). One name at a time. */
+    fm_rc (*savepoint)(struct data_db *db, struct fm_err *err);
+    fm_rc (*savepoint_release)(struct data_db *db, struct fm_err *err);
+    /* Undoes the writes since the savepoint, and releases it. */
+    fm_rc (*savepoint_undo)(struct data_db *db, struct fm_err *err);
+    /* A read of one state, for reads that must not see half of a write
+     * committed meanwhile (verify); no write inside. */
+    fm_rc (*snapshot_begin)(struct data_db *db, struct fm_err *err);
+    void (*snapshot_end)(struct data_db *db);
 
     /* ---- parties ---- */
     /* Every party, by code. */
@@ -105,6 +155,47 @@ struct store_ops {
      * last before known_ms. */
     fm_rc (*login_forget)(struct data_db *db, int64_t counts_ms, int64_t known_ms,
                           struct fm_err *err);
+
+    /* ---- the event log: append-only, by seq from 1 ---- */
+    /* The last record's seq and hash: 0 and "" when the log is empty. */
+    fm_rc (*event_head)(struct data_db *db, int64_t *seq, char hash[65], struct fm_err *err);
+    /* Keeps e as it is (the caller made its seq and hashes). */
+    fm_rc (*event_insert)(struct data_db *db, const struct store_event *e, struct fm_err *err);
+    /* The records after since, in order of seq; at most limit (< 0: all). */
+    fm_rc (*events_each)(struct data_db *db, int64_t since, long limit, store_event_cb cb,
+                         void *ctx, struct fm_err *err);
+    /* The hash of record seq; FM_ENOTFOUND when there is none. */
+    fm_rc (*event_hash)(struct data_db *db, int64_t seq, char hash[65], struct fm_err *err);
+    /* verify's cross-check of the log and the item versions: the first
+     * record of a version (EVENT_VERSION_ACTIONS) whose after is not the
+     * kept version's text (*seq, 0 when none); and the first kept version
+     * with no such record (*item and *version, 0 when none). */
+    fm_rc (*event_version_mismatch)(struct data_db *db, int64_t *seq, struct fm_err *err);
+    fm_rc (*version_unrecorded)(struct data_db *db, int64_t *item, int64_t *version,
+                                struct fm_err *err);
+
+    /* ---- items and their versions: a version is never changed but closed ---- */
+    /* Is the GeoJSON geometry readable (*readable) and valid by GEOS's rules
+     * (*valid; reason: why not, with where)? */
+    fm_rc (*geometry_check)(struct data_db *db, const char *geojson, int *readable, int *valid,
+                            char reason[200], struct fm_err *err);
+    /* A new item of collection, owned by party. OUT *id. */
+    fm_rc (*item_insert)(struct data_db *db, const char *collection, const char *party, fm_time at,
+                         const char *by, int64_t *id, struct fm_err *err);
+    fm_rc (*version_insert)(struct data_db *db, const struct store_version *r, struct fm_err *err);
+    /* Closes version vid at `at` (its sys_to). */
+    fm_rc (*version_close)(struct data_db *db, int64_t vid, fm_time at, struct fm_err *err);
+    /* The open version of item id of collection; FM_ENOTFOUND when none. */
+    fm_rc (*version_current)(struct data_db *db, const char *collection, int64_t id,
+                             store_version_cb cb, void *ctx, struct fm_err *err);
+    /* Every version of item id of collection, by version. */
+    fm_rc (*versions_each)(struct data_db *db, const char *collection, int64_t id,
+                           store_version_cb cb, void *ctx, struct fm_err *err);
+
+    /* ---- answers (acknowledgements, disputes) ---- */
+    /* Has a party other than `except` acknowledged version of item id? */
+    fm_rc (*ack_exists)(struct data_db *db, int64_t id, int64_t version, const char *except,
+                        int *yes, struct fm_err *err);
 };
 
 /* The store of db's connection. */

@@ -6,6 +6,7 @@
 #   fm_login USER                          # prints nothing; sets cookie jar $FM_TMP/USER.jar
 #   fm_token USER                          # prints a bearer token for USER
 #   fm_stop
+#   fm_pg_start                            # a PostgreSQL 15 + PostGIS of its own: sets FM_PG_URL
 #   check "sentence" 'shell code'          # evaluated here; counts passes and failures
 #   check "sentence" command args...       # or a command
 #   finish                                 # prints "N passed, N failed", exits non-zero on failure
@@ -103,6 +104,7 @@ check() {
 
 finish() {
     fm_stop
+    fm_pg_stop
     if [ "$FM_FAILED" -gt 0 ]; then
         echo "--- server log:"
         tail -n 30 "$FM_TMP/serve.err"
@@ -111,7 +113,44 @@ finish() {
     echo "$FM_PASSED passed, $FM_FAILED failed"
     [ "$FM_FAILED" -eq 0 ]
 }
-trap fm_stop EXIT
+# fm_pg_start: a PostgreSQL 15 server of this test's own, on loopback at a
+# free port, its files in $FM_TMP/pg, stopped at exit (fm_pg_stop). initdb
+# and postgres refuse to run as root (CI is root): then they run as the
+# unprivileged user `nobody`, owner of those files. Sets FM_PG_URL (a
+# database "fusionmap" with PostGIS available). Fails loudly if it cannot.
+FM_PG_DIR=
+FM_PG_URL=
+fm_pg_start() {
+    local bin=/usr/lib/postgresql/15/bin
+    [ -x "$bin/initdb" ] || { echo "no PostgreSQL 15 in $bin (scripts/setup.sh installs it)" >&2; return 1; }
+    FM_PG_DIR="$FM_TMP/pg"
+    mkdir -p "$FM_PG_DIR"
+    local as=()
+    if [ "$(id -u)" = 0 ]; then
+        chmod 755 "$FM_TMP"
+        chown nobody "$FM_PG_DIR"
+        as=(runuser -u nobody --)
+    fi
+    "${as[@]}" "$bin/initdb" -D "$FM_PG_DIR/data" -U fusionmap --auth=trust -E UTF8 \
+        --locale=C.UTF-8 >"$FM_TMP/pg.initdb" 2>&1 || { cat "$FM_TMP/pg.initdb" >&2; return 1; }
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "${as[@]}" "$bin/pg_ctl" -D "$FM_PG_DIR/data" -l "$FM_PG_DIR/log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $FM_PG_DIR -c fsync=off" start \
+        >"$FM_TMP/pg.start" 2>&1 || { cat "$FM_TMP/pg.start" "$FM_PG_DIR/log" >&2; return 1; }
+    "${as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U fusionmap fusionmap \
+        2>"$FM_TMP/pg.createdb" || { cat "$FM_TMP/pg.createdb" >&2; return 1; }
+    FM_PG_URL="postgresql://fusionmap@127.0.0.1:$port/fusionmap"
+}
+fm_pg_stop() {
+    if [ -n "$FM_PG_DIR" ] && [ -f "$FM_PG_DIR/data/postmaster.pid" ]; then
+        local as=()
+        [ "$(id -u)" = 0 ] && as=(runuser -u nobody --)
+        "${as[@]}" /usr/lib/postgresql/15/bin/pg_ctl -D "$FM_PG_DIR/data" -m immediate -w stop \
+            >/dev/null 2>&1
+    fi
+}
+trap 'fm_stop; fm_pg_stop' EXIT
 
 # req METHOD PATH [curl args...]: the response body in $FM_TMP/body, headers
 # in $FM_TMP/headers, and the status code printed.

@@ -1,26 +1,9 @@
-/* accounts.c - the store interface (store.h) on SQLite: transactions, and
- * the rows of the accounts (parties, users, sessions, tokens, login counts
- * and known pairs). No rule here: users.c decides, this keeps and finds. */
+/* accounts.c - the store interface (store.h) on SQLite: the rows of the
+ * accounts (parties, users, sessions, tokens, login counts and known
+ * pairs). No rule here: users.c decides, this keeps and finds. */
 #include "sqlite.h"
 
 #include <string.h>
-
-/* ---- transactions ------------------------------------------------------ */
-
-static fm_rc tx_begin(struct data_db *db, struct fm_err *err)
-{
-    return db_begin(db, err);
-}
-
-static fm_rc tx_commit(struct data_db *db, struct fm_err *err)
-{
-    return db_commit(db, err);
-}
-
-static void tx_rollback(struct data_db *db)
-{
-    db_rollback(db);
-}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -363,26 +346,23 @@ static fm_rc login_forget(struct data_db *db, int64_t counts_ms, int64_t known_m
     return run(db, st, NULL, "login known", err);
 }
 
-const struct store_ops sqlite_store = {
-    .name = "sqlite",
-    .begin = tx_begin,
-    .commit = tx_commit,
-    .rollback = tx_rollback,
-    .parties_each = parties_each,
-    .party_get = party_get,
-    .party_put = party_put,
-    .users_each = users_each,
-    .user_get = user_get,
-    .user_insert = user_insert,
-    .user_count = user_count,
-    .secret_insert = secret_insert,
-    .secret_get = secret_get,
-    .session_touch = session_touch,
-    .session_delete = session_delete,
-    .count_get = count_get,
-    .count_put = count_put,
-    .count_delete = count_delete,
-    .known_get = known_get,
-    .known_put = known_put,
-    .login_forget = login_forget,
-};
+void sqlite_accounts_ops(struct store_ops *o)
+{
+    o->parties_each = parties_each;
+    o->party_get = party_get;
+    o->party_put = party_put;
+    o->users_each = users_each;
+    o->user_get = user_get;
+    o->user_insert = user_insert;
+    o->user_count = user_count;
+    o->secret_insert = secret_insert;
+    o->secret_get = secret_get;
+    o->session_touch = session_touch;
+    o->session_delete = session_delete;
+    o->count_get = count_get;
+    o->count_put = count_put;
+    o->count_delete = count_delete;
+    o->known_get = known_get;
+    o->known_put = known_put;
+    o->login_forget = login_forget;
+}

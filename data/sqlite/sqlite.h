@@ -28,6 +28,9 @@ struct data_db {
     void *projs;
 };
 
+/* Closes the connection and frees it (the store's close). */
+void db_close(struct data_db *db);
+
 /* Translate a SQLite failure once, here, into FM_EDB (or FM_EBUSY). */
 fm_rc db_fail(struct data_db *db, struct fm_err *err, const char *what);
 
@@ -107,7 +110,12 @@ const char *db_text(sqlite3_stmt *st, int col);
     " 'resolved_at', " CONFLICT_TS_SQL("c.resolved_at") ","                                       \
     " 'resolved_by', c.resolved_by, 'comment', c.comment, 'revision', c.revision))"
 
-/* The SQLite implementation of the store interface (accounts.c, growing). */
-extern const struct store_ops sqlite_store;
+/* The SQLite implementation of the store interface (store.h): each file of
+ * data/sqlite/ sets the members of its slice, and store.c puts the table
+ * together once. */
+void sqlite_accounts_ops(struct store_ops *o); /* accounts.c */
+void sqlite_events_ops(struct store_ops *o);   /* events.c */
+void sqlite_items_ops(struct store_ops *o);    /* items.c */
+const struct store_ops *sqlite_store(void);
 
 #endif

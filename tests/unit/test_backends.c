@@ -1,0 +1,362 @@
+/* test_backends.c - the store interface (data/store.h) on each backend:
+ * the same steps through the rules above the store (users.c, events.c,
+ * items.c) on SQLite and, when FM_PG_URL names a PostgreSQL database
+ * (tests/e2e/store_pg.sh starts one of its own), on PostgreSQL/PostGIS;
+ * then the two are compared: the same event log, byte for byte, from the
+ * same appends, and the same answers about geometries.
+ *
+ * Only the slices that have moved under the store are exercised on
+ * PostgreSQL (accounts, events, items and versions); the rest of data/
+ * still speaks SQLite, which is why data_open refuses a URL. */
+#include "check.h"
+
+#include "../../data/internal.h"
+#include "../../data/pg/pg.h"
+#include "../../data/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* What each backend answered, to compare. */
+struct answers {
+    char reason_bowtie[200], reason_ok[200];
+    int readable_garbage;
+    char *log; /* the export of the fixed records */
+};
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
+    if (s) s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+static const struct data_viewer anna = {1, "anna", "A", DATA_ROLE_LIAISON};
+static const struct data_viewer bert = {2, "bert", "B", DATA_ROLE_LIAISON};
+
+static int count_cb(void *ctx, const struct store_event *e)
+{
+    (void)e;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Records with fixed times and texts: both backends must keep and give
+ * back exactly these (NULLs, owner-only flags, UTF-8 of several scripts). */
+static void fixed_records(struct data_db *db, const char *name)
+{
+    const struct store_ops *ops = store_of(db);
+    struct fm_err err;
+    fm_err_clear(&err);
+    CHECK(ops->begin(db, &err) == FM_OK, "%s: begin: %s", name, err.msg);
+    CHECK(events_append_ex(db, &anna, "create", "zones", 99, 1, NULL,
+                           "{\"title\":\"Range North\"}", "A", 0, 1, 1764800000, &err) == FM_OK,
+          "%s: a draft's record: %s", name, err.msg);
+    CHECK(events_append_ex(db, &anna, "patch", "zones", 99, 2, "{\"title\":\"Range North\"}",
+                           "{\"title\":\"\xd7\x98\xd7\x95\xd7\x95\xd7\x97 \xd8\xb5\\n\\\"x\\\"\"}",
+                           "A", 1, 0, 1764800060, &err) == FM_OK,
+          "%s: its proposal, Hebrew and Arabic: %s", name, err.msg);
+    CHECK(events_append_ex(db, &bert, "party_add", NULL, 0, 0, NULL, NULL, NULL, 0, 0,
+                           1764800120, &err) == FM_OK,
+          "%s: a record with NULLs: %s", name, err.msg);
+    CHECK(ops->commit(db, &err) == FM_OK, "%s: commit: %s", name, err.msg);
+
+    /* the other side sees neither the draft nor the draft as the before */
+    json_t *seen = NULL;
+    int64_t scanned = 0;
+    CHECK(data_events_scan(db, &bert, 0, 100, &seen, &scanned, &err) == FM_OK &&
+              json_array_size(seen) == 2 && scanned == 3 &&
+              json_is_null(json_object_get(json_array_get(seen, 0), "before")),
+          "%s: B sees 2 of 3 records, without the draft before (%zu, scanned %lld)", name,
+          json_array_size(seen), (long long)scanned);
+    json_decref(seen);
+    CHECK(data_events_scan(db, &anna, 1, 1, &seen, &scanned, &err) == FM_OK &&
+              json_array_size(seen) == 1 && scanned == 2 &&
+              json_is_object(json_object_get(json_array_get(seen, 0), "before")),
+          "%s: A sees its own draft before, one record after 1", name);
+    json_decref(seen);
+    int n = 0;
+    CHECK(ops->events_each(db, 1, -1, count_cb, &n, &err) == FM_OK && n == 2,
+          "%s: every record after 1: %d", name, n);
+}
+
+static void export_and_verify(struct data_db *db, const char *name, struct answers *a)
+{
+    struct fm_err err;
+    fm_err_clear(&err);
+    char path[] = "/tmp/test_backends_XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    int64_t count = 0, bad = 0;
+    CHECK(data_events_export(db, f, &count, &err) == FM_OK && count == 3, "%s: export: %s", name,
+          err.msg);
+    fclose(f);
+    a->log = slurp(path);
+    CHECK(data_events_verify_file(path, &bad, &count, &err) == FM_OK && bad == 0 && count == 3,
+          "%s: the export verifies offline: %s", name, err.msg);
+    CHECK(data_events_verify_against(db, path, &bad, &count, &err) == FM_OK && bad == 0,
+          "%s: the export verifies against the database: %s", name, err.msg);
+    unlink(path);
+}
+
+static void accounts(struct data_db *db, const char *name)
+{
+    struct fm_err err;
+    fm_err_clear(&err);
+    CHECK(data_party_add(db, "A", "Side A", "#112233", "side", &err) == FM_OK, "%s: party: %s",
+          name, err.msg);
+    CHECK(data_party_add(db, "B", "Side B", "#332211", "side", &err) == FM_OK, "%s: party B",
+          name);
+    CHECK(data_party_add(db, "X", "X", "#000000", "nonsense", &err) == FM_EINVAL,
+          "%s: a party of no kind is refused", name);
+    CHECK(data_user_add(db, "anna", "A", DATA_ROLE_LIAISON, "secret-anna", &err) == FM_OK,
+          "%s: user: %s", name, err.msg);
+    fm_rc rc = data_user_add(db, "anna", "A", DATA_ROLE_ADMIN, "xxxx", &err);
+    CHECK(rc == FM_ECONFLICT, "%s: a taken name is a conflict: %s %s", name, fm_rc_str(rc),
+          err.msg);
+    rc = data_user_add(db, "zed", "Q", DATA_ROLE_LIAISON, "xxxx", &err);
+    CHECK(rc == FM_EINVAL && strstr(err.msg, "no party Q"), "%s: a user of no party: %s %s", name,
+          fm_rc_str(rc), err.msg);
+    struct data_viewer v;
+    CHECK(data_user_check(db, "anna", "secret-anna", &v, &err) == FM_OK &&
+              !strcmp(v.party, "A") && v.role == DATA_ROLE_LIAISON,
+          "%s: the password checks: %s", name, err.msg);
+    CHECK(data_user_check(db, "anna", "wrong", &v, &err) != FM_OK, "%s: a wrong one does not",
+          name);
+    char sid[DATA_SECRET_LEN];
+    struct data_session_policy pol = {3600, 86400};
+    CHECK(data_user_check(db, "anna", "secret-anna", &v, &err) == FM_OK &&
+              data_session_new(db, &v, sid, &err) == FM_OK,
+          "%s: a session: %s", name, err.msg);
+    struct data_viewer got;
+    CHECK(data_session_get(db, sid, &pol, &got, &err) == FM_OK && !strcmp(got.user, "anna"),
+          "%s: the session is anna's", name);
+    CHECK(data_session_end(db, sid, &err) == FM_OK &&
+              data_session_get(db, sid, &pol, &got, &err) == FM_EUNAUTH,
+          "%s: an ended session is gone", name);
+    char tok[DATA_TOKEN_LEN];
+    CHECK(data_token_new(db, "anna", tok, &err) == FM_OK &&
+              data_token_get(db, tok, &got, &err) == FM_OK && !strcmp(got.user, "anna"),
+          "%s: a token: %s", name, err.msg);
+    long users = 0;
+    CHECK(data_user_count(db, &users, &err) == FM_OK && users == 1, "%s: one user (%ld)", name,
+          users);
+
+
+    /* a transaction rolled back leaves nothing */
+    const struct store_ops *ops = store_of(db);
+    struct store_party p = {"T", "Temp", "#000000", "side"};
+    CHECK(ops->begin(db, &err) == FM_OK && ops->party_put(db, &p, &err) == FM_OK, "%s: in a tx",
+          name);
+    ops->rollback(db);
+    CHECK(ops->party_get(db, "T", (store_party_cb)count_cb, &(int){0}, &err) == FM_ENOTFOUND,
+          "%s: rolled back, the party is not there", name);
+
+    /* a part undone alone inside a transaction (an imported feature) */
+    struct store_party p2 = {"U", "Undone", "#000000", "side"}, p3 = {"K", "Kept", "#000000", "side"};
+    CHECK(ops->begin(db, &err) == FM_OK && ops->savepoint(db, &err) == FM_OK &&
+              ops->party_put(db, &p2, &err) == FM_OK && ops->savepoint_undo(db, &err) == FM_OK &&
+              ops->savepoint(db, &err) == FM_OK && ops->party_put(db, &p3, &err) == FM_OK &&
+              ops->savepoint_release(db, &err) == FM_OK && ops->commit(db, &err) == FM_OK,
+          "%s: savepoints: %s", name, err.msg);
+    CHECK(ops->party_get(db, "U", (store_party_cb)count_cb, &(int){0}, &err) == FM_ENOTFOUND &&
+              ops->party_get(db, "K", (store_party_cb)count_cb, &(int){0}, &err) == FM_OK,
+          "%s: the undone part is gone, the kept one stays", name);
+
+    /* who imports for a party: its first liaison */
+    CHECK(data_user_add(db, "sup", "A", DATA_ROLE_SUPERVISOR, "xxxx", &err) == FM_OK &&
+              data_import_viewer(db, "A", NULL, &got, &err) == FM_OK && !strcmp(got.user, "anna"),
+          "%s: the importer of A is anna: %s", name, err.msg);
+    CHECK(data_import_viewer(db, "B", NULL, &got, &err) == FM_ENOTFOUND,
+          "%s: B has nobody to import as", name);
+    CHECK(data_import_viewer(db, "B", "sup", &got, &err) == FM_EINVAL &&
+              strstr(err.msg, "belongs to party A"),
+          "%s: a user of another party is refused: %s", name, err.msg);
+
+    /* the login counts */
+    long failures;
+    int64_t last;
+    int known;
+    CHECK(ops->count_put(db, "k1", 3, 1000, &err) == FM_OK &&
+              ops->count_put(db, "k1", 4, 2000, &err) == FM_OK &&
+              ops->count_get(db, "k1", &failures, &last, &err) == FM_OK && failures == 4 &&
+              last == 2000,
+          "%s: a count set twice holds the second", name);
+    CHECK(ops->known_put(db, "k2", 5000, &err) == FM_OK &&
+              ops->known_get(db, "k2", 4000, &known, &err) == FM_OK && known &&
+              ops->known_get(db, "k2", 6000, &known, &err) == FM_OK && !known,
+          "%s: a known key, since", name);
+    CHECK(ops->login_forget(db, 3000, 6000, &err) == FM_OK &&
+              ops->count_get(db, "k1", &failures, &last, &err) == FM_OK && failures == 0 &&
+              ops->known_get(db, "k2", 0, &known, &err) == FM_OK && !known,
+          "%s: forgotten", name);
+}
+
+static void items(struct data_db *db, const char *name, struct answers *a)
+{
+    const struct store_ops *ops = store_of(db);
+    struct fm_err err;
+    fm_err_clear(&err);
+    int readable, valid;
+    CHECK(ops->geometry_check(db,
+                              "{\"type\":\"Polygon\",\"coordinates\":[[[35,32],[36,32],[36,33],"
+                              "[35,33],[35,32]]]}",
+                              &readable, &valid, a->reason_ok, &err) == FM_OK &&
+              readable && valid,
+          "%s: a square is valid (%s)", name, a->reason_ok);
+    CHECK(ops->geometry_check(db,
+                              "{\"type\":\"Polygon\",\"coordinates\":[[[35,32],[36,33],[36,32],"
+                              "[35,33],[35,32]]]}",
+                              &readable, &valid, a->reason_bowtie, &err) == FM_OK &&
+              readable && !valid && strstr(a->reason_bowtie, "Self-intersection"),
+          "%s: a bow-tie is not: %s", name, a->reason_bowtie);
+    char reason[200];
+    CHECK(ops->geometry_check(db, "{\"type\":\"Polygon\",\"coordinates\":7}", &readable, &valid,
+                              reason, &err) == FM_OK,
+          "%s: garbage is an answer, not a failure: %s", name, err.msg);
+    a->readable_garbage = readable;
+
+    /* an item, a draft of A, then proposed, through the store and read
+     * back through items.c's rules */
+    int64_t id = 0;
+    const char *geom = "{\"type\":\"Point\",\"coordinates\":[35.5,32.5]}";
+    struct store_version v = {.version = 1,
+                              .collection = "incidents",
+                              .party = "A",
+                              .status = "draft",
+                              .title = "shelling",
+                              .has_from = 1,
+                              .valid_from = 1764800000,
+                              .has_floor = 1,
+                              .alt_floor = 12.5,
+                              .sys_from = 1764800000,
+                              .action = "create",
+                              .by = "anna",
+                              .feature = "{\"type\":\"Feature\",\"id\":1}",
+                              .geometry = geom,
+                              .owner_only = 1};
+    CHECK(ops->begin(db, &err) == FM_OK &&
+              ops->item_insert(db, "incidents", "A", 1764800000, "anna", &id, &err) == FM_OK &&
+              id > 0,
+          "%s: an item: %s", name, err.msg);
+    v.item = id;
+    CHECK(ops->version_insert(db, &v, &err) == FM_OK && ops->commit(db, &err) == FM_OK,
+          "%s: its first version: %s", name, err.msg);
+    struct item_current cur;
+    CHECK(item_load_current(db, &anna, DATA_INCIDENTS, id, &cur, &err) == FM_OK &&
+              cur.version == 1 && cur.owner_only && !strcmp(cur.status, "draft") &&
+              !strcmp(cur.created_by, "anna"),
+          "%s: A loads its draft: %s", name, err.msg);
+    int64_t vid = cur.vid;
+    item_current_cleanup(&cur);
+    CHECK(item_load_current(db, &bert, DATA_INCIDENTS, id, &cur, &err) == FM_ENOTFOUND,
+          "%s: B does not", name);
+    item_current_cleanup(&cur);
+    CHECK(item_load_current(db, &anna, DATA_ZONES, id, &cur, &err) == FM_ENOTFOUND,
+          "%s: not in another collection", name);
+    item_current_cleanup(&cur);
+    v.version = 2;
+    v.status = "proposed";
+    v.owner_only = 0;
+    v.has_floor = 0;
+    v.sys_from = 1764800060;
+    v.action = "patch";
+    v.feature = "{\"type\":\"Feature\",\"id\":1,\"v\":2}";
+    int yes = 1;
+    CHECK(ops->begin(db, &err) == FM_OK && ops->version_close(db, vid, 1764800060, &err) == FM_OK &&
+              ops->version_insert(db, &v, &err) == FM_OK && ops->commit(db, &err) == FM_OK,
+          "%s: the next version: %s", name, err.msg);
+    CHECK(item_load_current(db, &bert, DATA_INCIDENTS, id, &cur, &err) == FM_OK &&
+              cur.version == 2 && !cur.owner_only,
+          "%s: B loads the proposal", name);
+    item_current_cleanup(&cur);
+    json_t *h = NULL;
+    CHECK(data_item_history(db, &bert, DATA_INCIDENTS, id, &h, &err) == FM_OK &&
+              json_array_size(h) == 1 &&
+              json_integer_value(json_object_get(json_array_get(h, 0), "version")) == 2,
+          "%s: B's history has the proposal only", name);
+    json_decref(h);
+    CHECK(data_item_history(db, &anna, DATA_INCIDENTS, id, &h, &err) == FM_OK &&
+              json_array_size(h) == 2,
+          "%s: A's has both", name);
+    json_decref(h);
+    CHECK(ops->ack_exists(db, id, 2, "A", &yes, &err) == FM_OK && !yes,
+          "%s: no acknowledgement yet", name);
+    int64_t item = -1, version = -1;
+    CHECK(ops->version_unrecorded(db, &item, &version, &err) == FM_OK && item == id &&
+              version == 1,
+          "%s: verify's cross-check finds the versions with no record", name);
+}
+
+static void exercise(struct data_db *db, const char *name, struct answers *a)
+{
+    printf("# %s\n", name);
+    fixed_records(db, name);
+    export_and_verify(db, name, a);
+    accounts(db, name);
+    items(db, name, a);
+}
+
+int main(void)
+{
+    struct answers lite, pg;
+    memset(&lite, 0, sizeof lite);
+    memset(&pg, 0, sizeof pg);
+    struct fm_err err;
+    fm_err_clear(&err);
+    char path[] = "/tmp/test_backends_db_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    struct data_db *db;
+    CHECK(data_open(path, &db, &err) == FM_OK, "sqlite: open: %s", err.msg);
+    exercise(db, "sqlite", &lite);
+    data_close(db);
+    unlink(path);
+
+    CHECK(data_open("postgresql://127.0.0.1/x", &db, &err) == FM_EINVAL &&
+              strstr(err.msg, "PostgreSQL"),
+          "data_open refuses a URL while data/ still speaks SQLite: %s", err.msg);
+
+    const char *url = getenv("FM_PG_URL");
+    if (!url) {
+        printf("# FM_PG_URL unset: SQLite only (e2e_store_pg runs both)\n");
+        free(lite.log);
+        return SUMMARY();
+    }
+    CHECK(pg_store_open("postgresql://nobody@127.0.0.1:1/none", &db, &err) == FM_EIO &&
+              strstr(err.msg, "cannot connect"),
+          "an unreachable server is a clear error: %s", err.msg);
+    if (pg_store_open(url, &db, &err) != FM_OK) {
+        CHECK(0, "postgresql: open %s: %s", url, err.msg);
+        free(lite.log);
+        return SUMMARY();
+    }
+    CHECK(!strcmp(store_of(db)->name, "postgresql"), "the PostgreSQL store");
+    exercise(db, "postgresql", &pg);
+    data_close(db);
+    CHECK(pg_store_open(url, &db, &err) == FM_OK, "reopened, the schema is not made again: %s",
+          err.msg);
+    int64_t last = 0;
+    CHECK(data_events_last(db, &last, &err) == FM_OK && last > 3, "the log is still there (%lld)",
+          (long long)last);
+    data_close(db);
+
+    CHECK(lite.log && pg.log && !strcmp(lite.log, pg.log),
+          "the same appends give the same log, byte for byte:\n%s\n%s", lite.log, pg.log);
+    CHECK(!strcmp(lite.reason_bowtie, pg.reason_bowtie), "the same reason: '%s' and '%s'",
+          lite.reason_bowtie, pg.reason_bowtie);
+    CHECK(lite.readable_garbage == pg.readable_garbage, "garbage: %d and %d",
+          lite.readable_garbage, pg.readable_garbage);
+    free(lite.log);
+    free(pg.log);
+    return SUMMARY();
+}
