@@ -385,4 +385,8 @@ const struct store_ops sqlite_store = {
     .known_get = known_get,
     .known_put = known_put,
     .login_forget = login_forget,
+    .key_insert = sqlite_key_insert,
+    .key_get = sqlite_key_get,
+    .keys_each = sqlite_keys_each,
+    .key_revoke = sqlite_key_revoke,
 };

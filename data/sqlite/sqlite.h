@@ -107,6 +107,15 @@ const char *db_text(sqlite3_stmt *st, int col);
     " 'resolved_at', " CONFLICT_TS_SQL("c.resolved_at") ","                                       \
     " 'resolved_by', c.resolved_by, 'comment', c.comment, 'revision', c.revision))"
 
+/* The keys' members of sqlite_store (keys.c). */
+fm_rc sqlite_key_insert(struct data_db *db, const struct store_key *k, struct fm_err *err);
+fm_rc sqlite_key_get(struct data_db *db, const char *fingerprint, store_key_cb cb, void *ctx,
+                     struct fm_err *err);
+fm_rc sqlite_keys_each(struct data_db *db, const char *user, store_key_cb cb, void *ctx,
+                       struct fm_err *err);
+fm_rc sqlite_key_revoke(struct data_db *db, const char *fingerprint, fm_time at,
+                        struct fm_err *err);
+
 /* The SQLite implementation of the store interface (accounts.c, growing). */
 extern const struct store_ops sqlite_store;
 
