@@ -46,11 +46,33 @@ static fm_rc insert_ack(struct data_db *db, const struct data_viewer *v, int64_t
     return rc;
 }
 
-fm_rc data_item_ack(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
-                    int64_t if_match, const char *decision, const char *comment,
-                    json_t **updated, struct fm_err *err)
+/* The Feature text of version `version` of item id as stored (and as its
+ * record holds it: events verify's cross-check). OUT *out (free). */
+static fm_rc version_text(struct data_db *db, int64_t id, int64_t version, char **out,
+                          struct fm_err *err)
 {
-    *updated = NULL;
+    *out = NULL;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, "SELECT feature FROM item_versions WHERE item_id = ? AND version = ?",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, version);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        *out = fm_xstrdup(db_text(st, 0));
+    else if (s == SQLITE_DONE)
+        rc = fm_fail(err, FM_ENOTFOUND, NULL, "no version %" PRId64 " of item %" PRId64, version,
+                     id);
+    else
+        rc = db_fail(db, err, "version text");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static fm_rc answer_input_check(const struct data_viewer *v, const char *decision,
+                                const char *comment, struct fm_err *err)
+{
     if (v->role != DATA_ROLE_LIAISON && v->role != DATA_ROLE_SUPERVISOR)
         return fm_fail(err, FM_EFORBID, NULL, "a %s does not acknowledge items",
                        data_role_name(v->role));
@@ -60,9 +82,53 @@ fm_rc data_item_ack(struct data_db *db, const struct data_viewer *v, enum data_c
         return fm_fail(err, FM_ETOOBIG, "/comment", "a comment holds at most 4000 bytes");
     if (!strcmp(decision, "dispute") && (!comment || !*comment))
         return fm_fail(err, FM_EINVAL, "/comment", "a dispute needs a comment saying why");
+    return FM_OK;
+}
+
+fm_rc data_item_statement(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                          int64_t id, int64_t version, const char *decision,
+                          const char *comment, fm_time at, char **out, struct fm_err *err)
+{
+    *out = NULL;
+    fm_rc rc = answer_input_check(v, decision, comment, err);
+    if (rc) return rc;
+    struct item_current cur;
+    if ((rc = item_load_current(db, v, c, id, &cur, err))) return rc;
+    if (!strcmp(cur.party, v->party))
+        rc = fm_fail(err, FM_EFORBID, NULL, "a party does not acknowledge its own item");
+    else if (version != cur.version)
+        rc = fm_fail(err, FM_ESTALE, "version",
+                     "item %" PRId64 " is at version %" PRId64 ", not %" PRId64
+                     ": an answer is of the current version",
+                     id, cur.version, version);
+    item_current_cleanup(&cur);
+    char *text = NULL;
+    if (!rc) rc = version_text(db, id, version, &text, err);
+    if (!rc)
+        rc = sig_statement(data_coll_name(c), id, version, text, decision, comment, at, v->user,
+                           v->party, out, err);
+    free(text);
+    return rc;
+}
+
+fm_rc data_item_ack(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                    int64_t if_match, const char *decision, const char *comment,
+                    json_t **updated, struct fm_err *err)
+{
+    return data_item_ack_signed(db, v, c, id, if_match, decision, comment, NULL, updated, err);
+}
+
+fm_rc data_item_ack_signed(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                           int64_t id, int64_t if_match, const char *decision,
+                           const char *comment, const struct data_signature *sig,
+                           json_t **updated, struct fm_err *err)
+{
+    *updated = NULL;
+    fm_rc rc = answer_input_check(v, decision, comment, err);
+    if (rc) return rc;
 
     struct item_current cur;
-    fm_rc rc = db_begin(db, err);
+    rc = db_begin(db, err);
     if (rc) return rc;
     if ((rc = item_load_current(db, v, c, id, &cur, err))) goto fail;
     if (!strcmp(cur.party, v->party)) {
@@ -74,6 +140,15 @@ fm_rc data_item_ack(struct data_db *db, const struct data_viewer *v, enum data_c
                      id, cur.version, if_match);
     } else {
         fm_time now = fm_time_now();
+        /* the signature, over the statement of exactly this version */
+        char *text = NULL, *statement = NULL;
+        if (sig && !(rc = version_text(db, id, cur.version, &text, err)))
+            rc = sig_statement(data_coll_name(c), id, cur.version, text, decision, comment,
+                               sig->at, v->user, v->party, &statement, err);
+        if (!rc) rc = sig_answer_check(db, v, statement, sig, now, err);
+        free(text);
+        free(statement);
+        if (rc) goto done;
         int dispute = !strcmp(decision, "dispute");
         const char *next = dispute ? (coll_transition_ok(c, cur.status, "disputed") &&
                                               strcmp(cur.status, "disputed") != 0
@@ -84,6 +159,10 @@ fm_rc data_item_ack(struct data_db *db, const struct data_viewer *v, enum data_c
                                 "collection", data_coll_name(c), "item", (json_int_t)id,
                                 "version", (json_int_t)cur.version, "party", v->party, "decision",
                                 decision, "comment", comment);
+        if (sig)
+            json_object_set_new(ack, "signature",
+                                json_pack("{s:s,s:I,s:s}", "key", sig->key, "at",
+                                          (json_int_t)sig->at, "value", sig->value));
         char *ack_text = json_dumps(ack, JSON_COMPACT);
         json_decref(ack);
         if (!(rc = insert_ack(db, v, id, cur.version, decision, comment, now, err)) &&
@@ -104,6 +183,7 @@ fm_rc data_item_ack(struct data_db *db, const struct data_viewer *v, enum data_c
         }
         free(ack_text);
     }
+done:
     item_current_cleanup(&cur);
     if (rc) goto fail;
     if ((rc = db_commit(db, err))) goto fail;

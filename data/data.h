@@ -266,6 +266,14 @@ fm_rc data_item_history(struct data_db *db, const struct data_viewer *v, enum da
 
 /* ---- acknowledgement -------------------------------------------------- */
 
+/* A signature sent with an answer: the key's fingerprint, the time the
+ * statement names, the base64 Ed25519 signature over its JCS text. */
+struct data_signature {
+    const char *key, *value;
+    fm_time at;
+};
+
+
 /* Another party answers version if_match of item id: decision "ack" or
  * "dispute" (a dispute needs a comment). An ack moves a proposed zone to
  * active, a reported incident or a notified movement to acknowledged; a
@@ -275,6 +283,15 @@ fm_rc data_item_history(struct data_db *db, const struct data_viewer *v, enum da
 fm_rc data_item_ack(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
                     int64_t if_match, const char *decision, const char *comment,
                     json_t **updated, struct fm_err *err);
+/* The same with a signature (NULL: unsigned) over the statement
+ * data_item_statement gives. Refused: a user who has ever registered a
+ * key and does not sign (FM_ECONFLICT); a key not theirs or revoked (FM_EFORBID); a
+ * malformed signature, a statement time more than 15 minutes old or 1
+ * minute ahead, a signature that does not verify (FM_EINVAL). */
+fm_rc data_item_ack_signed(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                           int64_t id, int64_t if_match, const char *decision,
+                           const char *comment, const struct data_signature *sig,
+                           json_t **updated, struct fm_err *err);
 /* Every answer to item id, oldest first. OUT *out. */
 fm_rc data_item_acks(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                      int64_t id, json_t **out, struct fm_err *err);
@@ -382,6 +399,51 @@ fm_rc data_conflicts_set_near(struct data_db *db, double metres, struct fm_err *
  * the name), and a handful of items in the demo area. FM_OK and nothing
  * done when users exist. *created is 1 when it did the work. */
 fm_rc data_demo_seed(struct data_db *db, int *created, struct fm_err *err);
+
+/* ---- keys and signed answers (keys.c, jcs.c) ------------------------- */
+
+/* The RFC 8785 (JCS) text of v. Restricted to objects, arrays, strings,
+ * integers within +-(2^53 - 1), true, false, null: a real is FM_EINVAL.
+ * OUT *out (free), *len (may be NULL). */
+fm_rc data_jcs(const json_t *v, char **out, size_t *len, struct fm_err *err);
+
+/* A key file (README, "Keys and signed answers"): makes a new Ed25519 key
+ * pair into path (mode 0600, never over an existing file). OUT the
+ * public key in base64 (45 bytes) and its fingerprint (65: hex SHA-256
+ * of the 32 raw bytes). */
+fm_rc data_keyfile_new(const char *path, char pub_b64[45], char fingerprint[65],
+                       struct fm_err *err);
+/* Reads a key file's public half. */
+fm_rc data_keyfile_public(const char *path, char pub_b64[45], char fingerprint[65],
+                          struct fm_err *err);
+/* Signs n bytes with the key file's key: OUT the base64 signature (89). */
+fm_rc data_keyfile_sign(const char *path, const void *msg, size_t n, char sig_b64[89],
+                        struct fm_err *err);
+
+/* Registers public key pub_b64 (32 raw bytes in base64) for v's user, a
+ * record in the log; from: where the request came from (address, agent).
+ * FM_ECONFLICT when that key is registered already (to anyone, or
+ * revoked). OUT *out: {fingerprint, public_key, created, from}. */
+fm_rc data_key_add(struct data_db *db, const struct data_viewer *v, const char *pub_b64,
+                   const char *from, json_t **out, struct fm_err *err);
+/* v's own keys, oldest first, revoked ones included. OUT *out. */
+fm_rc data_keys(struct data_db *db, const struct data_viewer *v, json_t **out,
+                struct fm_err *err);
+/* Revokes v's key `fingerprint` (a record): answers signed before stay
+ * valid. FM_ENOTFOUND when v has no such key (another user's key too). */
+fm_rc data_key_revoke(struct data_db *db, const struct data_viewer *v, const char *fingerprint,
+                      struct fm_err *err);
+
+/* The exact statement v signs to answer version `version` of item id
+ * with decision and comment at time `at` (JCS text). OUT *out (free). */
+fm_rc data_item_statement(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                          int64_t id, int64_t version, const char *decision,
+                          const char *comment, fm_time at, char **out, struct fm_err *err);
+/* Checks every signed answer of an export (events export) against the
+ * keys its records register, with no database; run after the chain
+ * verified. OUT *bad_seq (0: all good), *nsigned. */
+fm_rc data_signatures_verify_file(const char *path, int64_t *bad_seq, int64_t *nsigned,
+                                  struct fm_err *err);
 
 /* ---- import, export, Cursor-on-Target (import.c, export.c, cot.c) ---- */
 

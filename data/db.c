@@ -245,6 +245,14 @@ static const char *const migrations[] = {
      * those that exist already get theirs at this upgrade, marked
      * found_at_upgrade (accounts_record_existing, called by migrate) */
     "SELECT 1;",
+    /* 12 (issue 20; appended after 10 on its branch, renumbered at merge):
+     * users' public signing keys (keys.c), each added and revoked by a
+     * record in the log (key_add, key_revoke) */
+    "CREATE TABLE user_keys ("
+    "  fingerprint TEXT PRIMARY KEY, user TEXT NOT NULL, party TEXT NOT NULL,"
+    "  public_key TEXT NOT NULL, created_from TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER);"
+    "CREATE INDEX user_keys_user ON user_keys (user);",
 };
 #define SCHEMA_ACCOUNTS_RECORDED 10
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

@@ -162,6 +162,38 @@ void sha256_hex(const char *s, char out[65]);
  * schema 8, inside its transaction). */
 fm_rc accounts_record_existing(struct data_db *db, struct fm_err *err);
 
+/* ---- signed answers (keys.c) ------------------------------------------ */
+
+/* The JCS text of the statement an answer signs (keys.c's head comment).
+ * version_text: the answered version's Feature as its record holds it.
+ * OUT *out (free). */
+fm_rc sig_statement(const char *collection, int64_t item, int64_t version,
+                    const char *version_text, const char *decision, const char *comment,
+                    fm_time at, const char *user, const char *party, char **out,
+                    struct fm_err *err);
+/* Checks an answer's signature (NULL: unsigned, refused once v's user has
+ * registered a key) over statement, against v's user's current keys. */
+fm_rc sig_answer_check(struct data_db *db, const struct data_viewer *v, const char *statement,
+                       const struct data_signature *sig, fm_time now, struct fm_err *err);
+
+/* The signatures of a log, replayed record by record in order: the keys
+ * its records register and revoke, the versions' digests, and each signed
+ * answer checked against them (verify; the database's log by replay.c, an
+ * export's by data_signatures_verify_file). */
+struct sig_record {
+    int64_t seq;
+    const char *user, *party, *action, *collection;
+    int64_t item, version;
+    const char *after;
+};
+struct sig_replay;
+struct sig_replay *sig_replay_new(void);
+/* 1 and err (naming the record) when r is bad. */
+int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct fm_err *err);
+/* The signed answers that verified. */
+int64_t sig_replay_count(const struct sig_replay *s);
+void sig_replay_free(struct sig_replay *s);
+
 /* ---- replaying the log against the state (replay.c) --------------------- */
 
 /* Replays the log and compares every table the server acts on with what

@@ -20,6 +20,9 @@
  *   engine's and not re-derived here);
  * - parties and users: as their records (party_add, party_change,
  *   user_add, user_role) leave them;
+ * - user_keys: as their records (key_add, key_revoke) leave them, through
+ *   the store (data/sqlite/keys.c); and every signed answer's signature
+ *   against the keys the log registers (keys.c), with no table's word;
  * - the caches the server draws and searches by (pic_* R*Trees, the
  *   corridor reach, the spatial indexes): checked, not rebuilt.
  *
@@ -54,6 +57,7 @@ struct replay {
     struct item_st *slot;
     size_t cap, n;
     json_t *parties, *users; /* code / name -> the last record's after, with "_seq" */
+    json_t *keys;            /* fingerprint -> key_add's after (+ revoked_at), with "_seq" */
 };
 
 static struct item_st *item_get(struct replay *r, int64_t id, int create)
@@ -442,6 +446,22 @@ static fm_rc check_flags(struct replay *r)
             json_t *a = after ? json_loads(after, 0, NULL) : NULL;
             account_set(user ? r->users : r->parties, jstr(a, user ? "name" : "code"), after, seq);
             json_decref(a);
+        } else if (!strcmp(coll, "keys")) {
+            /* a user's key: its party's records (keys.c) */
+            want_before = 0;
+            want_after = 1;
+            json_t *a = after ? json_loads(after, 0, NULL) : NULL;
+            const char *fp = jstr(a, "fingerprint");
+            if (!strcmp(action, "key_add")) {
+                account_set(r->keys, fp, after, seq);
+            } else if (fp && json_object_get(r->keys, fp)) {
+                fm_time t = 0;
+                if (jstr(a, "revoked_at")) fm_time_parse(jstr(a, "revoked_at"), &t);
+                json_t *k = json_object_get(r->keys, fp);
+                json_object_set_new(k, "revoked_at", json_integer(t));
+                json_object_set_new(k, "_seq", json_integer(seq));
+            }
+            json_decref(a);
         } else if (!strcmp(action, "ack") || !strcmp(action, "dispute")) {
             /* an answer is as the version it answers (acks.c) */
             want_before = 0;
@@ -774,6 +794,105 @@ static fm_rc check_accounts(struct replay *r, const char *table, const char *sql
     return rc;
 }
 
+/* ---- users' keys and the answers' signatures ------------------------------ */
+
+struct key_cmp {
+    struct replay *r;
+    json_t *seen;
+    int found;
+};
+
+static int key_row(void *ctx, const struct store_key *k)
+{
+    struct key_cmp *c = ctx;
+    struct replay *r = c->r;
+    char a[48], b[48];
+    json_t *rec = json_object_get(r->keys, k->fingerprint);
+    if (!rec) {
+        c->found = differ(r, 0, "user_keys row %s: no record of it in the log",
+                          show(k->fingerprint, a));
+        return 1;
+    }
+    json_object_set_new(c->seen, k->fingerprint, json_true());
+    int64_t seq = json_integer_value(json_object_get(rec, "_seq"));
+    char at[FM_TIME_STAMP_LEN];
+    fm_time_format(k->created_at, at);
+    struct {
+        const char *col, *have, *want;
+    } texts[] = {
+        {"user", k->user, jstr(rec, "user")},
+        {"party", k->party, jstr(rec, "party")},
+        {"public_key", k->public_key, jstr(rec, "public_key")},
+        {"created_from", k->created_from, jstr(rec, "created_from")},
+        {"created_at", at, jstr(rec, "created_at")},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        if (!texts[i].want || strcmp(texts[i].have, texts[i].want) != 0) {
+            c->found = differ(r, seq, "user_keys row %s: column %s is %s, the log says %s",
+                              show(k->fingerprint, b), texts[i].col, show(texts[i].have, a),
+                              show(texts[i].want, b));
+            return 1;
+        }
+    int64_t want = json_integer_value(json_object_get(rec, "revoked_at"));
+    if (k->revoked_at != want) {
+        c->found = differ(r, seq,
+                          "user_keys row %s: column revoked_at is %" PRId64 ", the log says %" PRId64,
+                          show(k->fingerprint, b), (int64_t)k->revoked_at, want);
+        return 1;
+    }
+    return 0;
+}
+
+static fm_rc check_keys(struct replay *r)
+{
+    struct key_cmp c = {r, json_object(), 0};
+    fm_rc rc = store_of(r->db)->keys_each(r->db, NULL, key_row, &c, r->err);
+    if (!rc && !c.found) {
+        const char *fp;
+        json_t *rec;
+        char a[48];
+        json_object_foreach(r->keys, fp, rec)
+        {
+            if (json_object_get(c.seen, fp)) continue;
+            differ(r, json_integer_value(json_object_get(rec, "_seq")),
+                   "user_keys row %s: missing (the log adds it)", show(fp, a));
+            break;
+        }
+    }
+    json_decref(c.seen);
+    return rc;
+}
+
+/* Every signed answer against the keys the log itself registers (keys.c):
+ * a signature proves what its key's holder said, whoever keeps the file. */
+static fm_rc check_signatures(struct replay *r)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(r->db,
+                          "SELECT seq, user, party, action, collection, item_id, version, after"
+                          " FROM events WHERE action IN " REPLAY_VERSION_ACTIONS
+                          " OR action IN ('key_add', 'key_revoke', 'ack', 'dispute') ORDER BY seq",
+                          &st, r->err);
+    if (rc) return rc;
+    struct sig_replay *sr = sig_replay_new();
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sig_record rec = {sqlite3_column_int64(st, 0), db_text(st, 1), db_text(st, 2),
+                                 db_text(st, 3), col_or_null(st, 4), sqlite3_column_int64(st, 5),
+                                 sqlite3_column_int64(st, 6), col_or_null(st, 7)};
+        if (sig_replay_record(sr, &rec, r->err)) {
+            *r->bad = rec.seq;
+            snprintf(r->err->pointer, sizeof r->err->pointer, "signature of record %" PRId64,
+                     rec.seq);
+            break;
+        }
+    }
+    if (!*r->bad && s != SQLITE_DONE) rc = db_fail(r->db, r->err, "replay signatures");
+    sqlite3_finalize(st);
+    sig_replay_free(sr);
+    return rc;
+}
+
 /* ---- caches ------------------------------------------------------------- */
 
 static int table_exists(struct replay *r, const char *name)
@@ -896,6 +1015,7 @@ fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err
     struct replay r = {.db = db, .err = err, .last = last, .bad = bad};
     r.parties = json_object();
     r.users = json_object();
+    r.keys = json_object();
     static const char *const party_cols[] = {"code", "name", "colour", "kind"};
     static const char *const user_cols[] = {"name", "id", "party", "role", "created_at"};
     fm_rc rc;
@@ -913,11 +1033,14 @@ fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err
                              r.users, user_cols, 5)) ||
         *bad)
         goto done;
+    if ((rc = check_keys(&r)) || *bad) goto done;
+    if ((rc = check_signatures(&r)) || *bad) goto done;
     rc = check_caches(&r);
 done:
     for (size_t i = 0; i < r.cap; i++) free(r.slot[i].own);
     free(r.slot);
     json_decref(r.parties);
     json_decref(r.users);
+    json_decref(r.keys);
     return rc;
 }

@@ -79,11 +79,22 @@ struct store_version {
     const char *created_by;
 };
 
+/* A user's public signing key (keys.c). */
+struct store_key {
+    const char *fingerprint; /* hex SHA-256 of the raw key */
+    const char *user, *party;
+    const char *public_key; /* base64 of the 32 raw bytes */
+    const char *created_from;
+    fm_time created_at;
+    fm_time revoked_at; /* 0: current */
+};
+
 typedef int (*store_party_cb)(void *ctx, const struct store_party *p);
 typedef int (*store_user_cb)(void *ctx, const struct store_user *u);
 typedef int (*store_secret_cb)(void *ctx, const struct store_secret *s);
 typedef int (*store_event_cb)(void *ctx, const struct store_event *e);
 typedef int (*store_version_cb)(void *ctx, const struct store_version *r);
+typedef int (*store_key_cb)(void *ctx, const struct store_key *k);
 
 struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
@@ -196,6 +207,20 @@ struct store_ops {
     /* Has a party other than `except` acknowledged version of item id? */
     fm_rc (*ack_exists)(struct data_db *db, int64_t id, int64_t version, const char *except,
                         int *yes, struct fm_err *err);
+    /* ---- users' public signing keys (data/sqlite/keys.c) ---- */
+    /* Adds k (revoked_at ignored). FM_ECONFLICT when its fingerprint is
+     * there already. */
+    fm_rc (*key_insert)(struct data_db *db, const struct store_key *k, struct fm_err *err);
+    /* The key `fingerprint`; FM_ENOTFOUND when there is none. */
+    fm_rc (*key_get)(struct data_db *db, const char *fingerprint, store_key_cb cb, void *ctx,
+                     struct fm_err *err);
+    /* The keys of user (NULL: everyone's), in the order they were added. */
+    fm_rc (*keys_each)(struct data_db *db, const char *user, store_key_cb cb, void *ctx,
+                       struct fm_err *err);
+    /* Marks a current key revoked at `at`; FM_ENOTFOUND when there is no
+     * current key of that fingerprint. */
+    fm_rc (*key_revoke)(struct data_db *db, const char *fingerprint, fm_time at,
+                        struct fm_err *err);
 };
 
 /* The store of db's connection. */

@@ -285,18 +285,65 @@ int h_item_ack(struct req *r, const char *const *p, int n)
     if (!body) return MHD_YES;
     const json_t *decision = json_object_get(body, "decision");
     const json_t *comment = json_object_get(body, "comment");
+    const json_t *sig = json_object_get(body, "signature");
     json_t *updated = NULL;
+    struct data_signature ds = {0};
     if (!json_is_object(body))
         rc = fm_fail(&err, FM_EINVAL, "", "send {\"decision\": \"ack\"|\"dispute\", \"comment\": ...}");
     else if (comment && !json_is_string(comment) && !json_is_null(comment))
         rc = fm_fail(&err, FM_EINVAL, "/comment", "comment must be a string");
-    else
-        rc = data_item_ack(r->db, &r->viewer, c, id, version, json_string_value(decision),
-                           json_string_value(comment), &updated, &err);
+    else if (sig && !json_is_null(sig) &&
+             (!json_is_object(sig) || json_object_size(sig) != 3 ||
+              !json_is_string(json_object_get(sig, "key")) ||
+              !json_is_integer(json_object_get(sig, "at")) ||
+              !json_is_string(json_object_get(sig, "value"))))
+        rc = fm_fail(&err, FM_EINVAL, "/signature",
+                     "signature is {\"key\": fingerprint, \"at\": the statement's time (seconds),"
+                     " \"value\": base64 Ed25519 signature} (GET .../statement gives what to sign)");
+    else {
+        if (sig && !json_is_null(sig)) {
+            ds.key = json_string_value(json_object_get(sig, "key"));
+            ds.value = json_string_value(json_object_get(sig, "value"));
+            ds.at = json_integer_value(json_object_get(sig, "at"));
+        }
+        rc = data_item_ack_signed(r->db, &r->viewer, c, id, version, json_string_value(decision),
+                                  json_string_value(comment), ds.key ? &ds : NULL, &updated,
+                                  &err);
+    }
     json_decref(body);
     if (rc) return srv_problem(r, rc, &err);
     set_etag(r, updated);
     return srv_reply_json(r, 200, GEOJSON, updated);
+}
+
+/* GET .../items/{id}/statement?version=N&decision=ack|dispute[&comment=...]:
+ * the exact bytes (RFC 8785 JSON) the caller signs to answer, timed now. */
+int h_item_statement(struct req *r, const char *const *p, int n)
+{
+    (void)n;
+    enum data_coll c;
+    int64_t id;
+    if (!collection_of(r, p[1], &c) || !parse_id(r, p[3], &id)) return MHD_YES;
+    static const char *const known[] = {"version", "decision", "comment", NULL};
+    char unknown[64];
+    if (srv_unknown_arg(r, known, unknown, sizeof unknown)) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "unknown parameter %s (version, decision, comment)",
+                 unknown);
+        return srv_problem_status(r, 400, detail, unknown);
+    }
+    long version;
+    const char *vs = srv_arg(r, "version");
+    if (!vs || fm_parse_long(vs, 1, INT64_MAX, &version))
+        return srv_problem_status(r, 400, "version is the item's current version (its ETag)",
+                                  "version");
+    struct fm_err err;
+    char *text;
+    fm_rc rc = data_item_statement(r->db, &r->viewer, c, id, version, srv_arg(r, "decision"),
+                                   srv_arg(r, "comment"), fm_time_now(), &text, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    srv_add_header(r, "Cache-Control", "no-store");
+    return srv_reply(r, 200, "application/json", text, strlen(text));
 }
 
 int h_item_acks(struct req *r, const char *const *p, int n)

@@ -29,6 +29,10 @@ static const char usage[] =
     "  fusionmap events verify [--db FILE] [--against EXPORT]   (the database's log)\n"
     "  fusionmap events verify --file EXPORT                    (an export, offline)\n"
     "  fusionmap events export [--db FILE] [--out EXPORT]\n"
+    "  fusionmap key new --out FILE     (an Ed25519 signing key, mode 0600; prints its\n"
+    "                   public half as {\"public_key\", \"fingerprint\"}, for POST /keys)\n"
+    "  fusionmap key show --key FILE    (the same for an existing key file)\n"
+    "  fusionmap sign --key FILE        (signs the statement on stdin: base64 signature)\n"
     "  fusionmap import FILE --collection C --party P [--user NAME] [--format F]\n"
     "                   [--dry-run] [--skip-bad] [--max-features N] [--db FILE]\n"
     "                   (as --user, else the party's first liaison; drafts of P)\n"
@@ -384,7 +388,12 @@ static int cmd_events(int argc, char **argv)
     int64_t bad = 0, count = 0;
     if (!strcmp(argv[1], "verify") && file) { /* an export, offline: no database */
         fm_rc rc = data_events_verify_file(file, &bad, &count, &err);
-        return report_verify(rc, bad, count, &err);
+        int64_t nsigned = 0;
+        /* and every signed answer against the keys its records register */
+        if (!rc && !bad) rc = data_signatures_verify_file(file, &bad, &nsigned, &err);
+        int ret = report_verify(rc, bad, count, &err);
+        if (!ret) printf("ok: %lld signed answers verify\n", (long long)nsigned);
+        return ret;
     }
 
     struct data_db *db;
@@ -411,6 +420,60 @@ static int cmd_events(int argc, char **argv)
     }
     data_close(db);
     return ret;
+}
+
+/* ---- keys and signatures -------------------------------------------------- */
+
+static int cmd_key(int argc, char **argv)
+{
+    const char *path = NULL;
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"key", required_argument, 0, 'k'},
+                                         {0, 0, 0, 0}};
+    if (argc < 2 || (strcmp(argv[1], "new") != 0 && strcmp(argv[1], "show") != 0))
+        return bad_usage("key new --out FILE | key show --key FILE");
+    int is_new = !strcmp(argv[1], "new"), o;
+    optind = 2;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if ((o == 'o' && is_new) || (o == 'k' && !is_new)) path = optarg;
+        else return bad_usage(is_new ? "key new takes --out FILE" : "key show takes --key FILE");
+    }
+    if (!path || optind != argc)
+        return bad_usage(is_new ? "key new takes --out FILE" : "key show takes --key FILE");
+    struct fm_err err;
+    fm_err_clear(&err);
+    char pub[45], fp[65];
+    fm_rc rc = is_new ? data_keyfile_new(path, pub, fp, &err) : data_keyfile_public(path, pub, fp, &err);
+    if (rc) return die(is_new ? "key new" : "key show", &err);
+    printf("{\"public_key\":\"%s\",\"fingerprint\":\"%s\"}\n", pub, fp);
+    return 0;
+}
+
+static int cmd_sign(int argc, char **argv)
+{
+    const char *path = NULL;
+    static const struct option opts[] = {{"key", required_argument, 0, 'k'}, {0, 0, 0, 0}};
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'k') path = optarg;
+        else return bad_usage("sign takes --key FILE");
+    }
+    if (!path || optind != argc) return bad_usage("sign --key FILE < STATEMENT");
+    /* the statement, byte for byte (at most 64 KiB) */
+    static char msg[65536 + 1];
+    size_t n = fread(msg, 1, sizeof msg, stdin);
+    if (n == sizeof msg) {
+        fprintf(stderr, "fusionmap: sign: the statement is longer than 64 KiB\n");
+        return 1;
+    }
+    if (n == 0) return bad_usage("sign: no statement on stdin");
+    struct fm_err err;
+    fm_err_clear(&err);
+    char sig[89];
+    if (data_keyfile_sign(path, msg, n, sig, &err)) return die("sign", &err);
+    printf("%s\n", sig);
+    return 0;
 }
 
 /* ---- import, export ------------------------------------------------------ */
@@ -554,6 +617,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "token")) return cmd_token(argc - 1, argv + 1);
     if (!strcmp(cmd, "events")) return cmd_events(argc - 1, argv + 1);
     if (!strcmp(cmd, "import")) return cmd_import(argc - 1, argv + 1);
+    if (!strcmp(cmd, "key")) return cmd_key(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sign")) return cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         fputs(usage, stdout);

@@ -170,6 +170,12 @@ int h_item_delete(struct req *r, const char *const *p, int n);
 int h_item_history(struct req *r, const char *const *p, int n);
 int h_item_ack(struct req *r, const char *const *p, int n);
 int h_item_acks(struct req *r, const char *const *p, int n);
+int h_item_statement(struct req *r, const char *const *p, int n);
+
+/* keys.c: a user's own public signing keys */
+int h_keys_get(struct req *r, const char *const *p, int n);
+int h_keys_post(struct req *r, const char *const *p, int n);
+int h_key_revoke(struct req *r, const char *const *p, int n);
 int h_pending(struct req *r, const char *const *p, int n);
 int h_disputes(struct req *r, const char *const *p, int n);
 

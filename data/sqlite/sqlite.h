@@ -116,6 +116,7 @@ const char *db_text(sqlite3_stmt *st, int col);
 void sqlite_accounts_ops(struct store_ops *o); /* accounts.c */
 void sqlite_events_ops(struct store_ops *o);   /* events.c */
 void sqlite_items_ops(struct store_ops *o);    /* items.c */
+void sqlite_keys_ops(struct store_ops *o);     /* keys.c */
 const struct store_ops *sqlite_store(void);
 
 #endif

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
+import crypto from 'node:crypto';
 
 export const SRC = process.env.FM_SOURCE_DIR || path.resolve(new URL('../..', import.meta.url).pathname);
 export const BIN = process.env.FUSIONMAP || path.join(SRC, 'build/server/fusionmap');
@@ -105,6 +106,31 @@ export async function api(url, cookie, method, p, body, headers = {}) {
   let json = null;
   try { json = JSON.parse(text); } catch { /* not JSON */ }
   return { status: res.status, json, headers: res.headers, text };
+}
+
+// A signed answer as a script makes one (issue 20): a node Ed25519 key per
+// session, registered with POST /keys the first time; the statement from
+// GET .../statement, signed byte for byte. Resolves as api().
+const nodeKeys = new Map();
+export async function signedAck(url, cookie, coll, id, version, decision, comment) {
+  const J = { 'Content-Type': 'application/json' };
+  let k = nodeKeys.get(cookie);
+  if (!k) {
+    const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
+    const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+    const reg = await api(url, cookie, 'POST', '/keys', { public_key: raw.toString('base64') }, J);
+    if (reg.status !== 201) throw new Error('POST /keys: ' + reg.status + ' ' + reg.text);
+    k = { fingerprint: reg.json.fingerprint, privateKey };
+    nodeKeys.set(cookie, k);
+  }
+  const q = new URLSearchParams({ version: String(version), decision, ...(comment ? { comment } : {}) });
+  const st = await fetch(`${url}/collections/${coll}/items/${id}/statement?${q}`, { headers: { Cookie: cookie } });
+  const bytes = Buffer.from(await st.arrayBuffer());
+  if (st.status !== 200) return { status: st.status, json: null, text: bytes.toString() };
+  const value = crypto.sign(null, bytes, k.privateKey).toString('base64');
+  return api(url, cookie, 'POST', `/collections/${coll}/items/${id}/ack`,
+    { decision, comment, signature: { key: k.fingerprint, at: JSON.parse(bytes).at, value } },
+    { ...J, 'If-Match': `"${version}"` });
 }
 
 export function zone(title, status = 'proposed', lon = 35.8, lat = 33.0) {

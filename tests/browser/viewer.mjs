@@ -12,7 +12,7 @@
 // away from now hides the conflicts of now.
 import path from 'node:path';
 import fs from 'node:fs';
-import { startServer, tmpdir, login, api, zone, loadPlaywright, check, finish } from './harness.mjs';
+import { startServer, tmpdir, login, api, signedAck, zone, loadPlaywright, check, finish } from './harness.mjs';
 
 const { chromium } = await loadPlaywright();
 const dir = tmpdir();
@@ -264,7 +264,9 @@ try {
   await pageB.click(`#list li[data-key="${key}"]`);
   await pageB.waitForSelector('.leaflet-popup button:has-text("Acknowledge")');
   await pageB.click('.leaflet-popup button:has-text("Acknowledge")');
+  await pageB.click('.modal button:has-text("Sign and send")'); /* the statement, confirmed (signing.js) */
   await pageB.waitForSelector('#toast:has-text("Acknowledged")', { timeout: 3000 });
+  await pageB.mouse.move(700, 20); /* off the map, where the closed dialog left the pointer */
   const acks = await api(srv.url, cookieA2, 'GET', `/collections/zones/items/${id}/acks`);
   check('B acknowledges A\'s zone from the map', acks.status === 200 && JSON.stringify(acks.json).includes('"B"'), acks.text.slice(0, 300));
 
@@ -293,8 +295,8 @@ try {
   // ---- a disputed movement is drawn red ------------------------------------------
   const medevac = await pageA.evaluate(() => { for (const [k, f] of window.fmState.items) if (f.properties.title === 'Medical evacuation flight') return { k, v: f.properties.version }; return null; });
   const mid = Number(medevac.k.split('/')[1]);
-  const disp = await api(srv.url, cookieB, 'POST', `/collections/movements/items/${mid}/ack`, { decision: 'dispute', comment: 'not at that altitude' },
-    { 'Content-Type': 'application/json', 'If-Match': `"${medevac.v}"` });
+  /* B has a key now (its browser's): its answers are signed */
+  const disp = await signedAck(srv.url, cookieB, 'movements', mid, medevac.v, 'dispute', 'not at that altitude');
   check('B disputes A\'s medical evacuation flight', disp.status === 200, disp.text.slice(0, 200));
   await pageA.waitForFunction((k) => window.fmState.items.get(k)?.properties.status === 'disputed', medevac.k, { timeout: 3000 }).catch(() => {});
   const strokes = await pageA.evaluate((k) => {

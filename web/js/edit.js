@@ -8,6 +8,7 @@ import { put, drop } from './items.js';
 import { renderList } from './list.js';
 import { form, fieldsFor, defaults } from './forms.js';
 import { reload } from './live.js';
+import { signedAnswer } from './signing.js';
 
 const { api, esc, words, utc } = FM;
 
@@ -166,8 +167,10 @@ export async function ack(key, decision) {
     if (comment === null || comment === false) return;
   }
   try {
-    const { json } = await api('POST', `/collections/${f.coll}/items/${f.id}/ack`, { decision, comment },
-      { 'If-Match': '"' + f.properties.version + '"' });
+    /* signed, after the statement is shown and confirmed (signing.js) */
+    const sent = await signedAnswer(f, decision, comment);
+    if (!sent) return;
+    const { json } = sent;
     if (json && json.type === 'Feature') put(Object.assign(json, { coll: f.coll }), true);
     renderList();
     toast(decision === 'ack' ? 'Acknowledged version ' + f.properties.version + '.' : 'Disputed.');

@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""verify_export.py EXPORT - checks the signed answers of a fusionmap log
+export (`fusionmap events export`) with nothing of fusionmap's: RFC 8785
+(JCS) and Ed25519 (Debian's python3-nacl) only. It shows that a third
+party can check what each side signed without trusting the server or its
+code.
+
+For each record, in order:
+- key_add: the key (its fingerprint must be the SHA-256 of its 32 bytes,
+  registered by its own user); key_revoke: the key is revoked from there;
+- a record that writes a version of an item (create, replace, patch,
+  withdraw, acknowledged, disputed): the SHA-256 of its Feature text;
+- ack or dispute: when it holds a signature, the statement is rebuilt from
+  the records alone (README, "Keys and signed answers") and the signature
+  checked with the key, which must be its user's and not revoked before.
+  An unsigned answer by a user who registered a key before is refused.
+It also follows the hash chain (SHA-256 of the previous hash and the
+record's sorted compact JSON) and the closing line.
+
+JCS here is json.dumps(sort_keys, compact, ensure_ascii=False): for a
+statement, whose member names are ASCII and whose values are strings and
+integers below 2^53, that is RFC 8785's form exactly (Python sorts by code
+point, JCS by UTF-16 unit: the same for ASCII names; both escape control
+characters as \\u00xx in lower case). The chain's record text is
+jansson's, which writes a control character's escape in upper case: an
+export whose texts hold control characters other than \\b\\f\\n\\r\\t is
+beyond this script's chain check (not its signature check).
+
+Prints "ok: N records, M signed answers" and exits 0, or names the first
+bad record and exits 1.
+"""
+import base64
+import hashlib
+import json
+import sys
+
+import nacl.exceptions
+import nacl.signing
+
+VERSION_ACTIONS = {"create", "replace", "patch", "withdraw", "acknowledged", "disputed"}
+
+
+def jcs(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256_hex(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def chain_hash(prev, r):
+    rec = {k: r[k] for k in ("seq", "at", "user", "party", "action", "collection", "owner",
+                             "item", "version", "before", "after")}
+    return sha256_hex(prev + json.dumps(rec, sort_keys=True, separators=(",", ":"),
+                                        ensure_ascii=False))
+
+
+def main(path):
+    keys, versions, holders = {}, {}, set()
+    prev, count, nsigned, closed = "0" * 64, 0, 0, False
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        r = json.loads(line)
+        if "seq" not in r:
+            if r.get("records") != count or r.get("head") != prev:
+                return "the closing line does not match the records"
+            closed = True
+            continue
+        count += 1
+        seq = r["seq"]
+        if r["prev_hash"] != prev or chain_hash(prev, r) != r["hash"]:
+            return "record %d: the chain breaks here" % seq
+        prev = r["hash"]
+        action, after = r["action"], r["after"]
+        if action in VERSION_ACTIONS and r["collection"]:
+            versions[(r["collection"], r["item"], r["version"])] = sha256_hex(after or "")
+        elif action == "key_add":
+            a = json.loads(after)
+            raw = base64.b64decode(a["public_key"], validate=True)
+            if hashlib.sha256(raw).hexdigest() != a["fingerprint"] or a["user"] != r["user"]:
+                return "record %d: a key whose fingerprint or user is wrong" % seq
+            keys[a["fingerprint"]] = {"user": a["user"], "key": raw, "revoked": False}
+            holders.add(a["user"])
+        elif action == "key_revoke":
+            a = json.loads(after)
+            k = keys.get(a["fingerprint"])
+            if not k or k["user"] != r["user"]:
+                return "record %d: revokes an unknown key" % seq
+            k["revoked"] = True
+        elif action in ("ack", "dispute"):
+            a = json.loads(after)
+            sig = a.get("signature")
+            if not sig:
+                if r["user"] in holders:
+                    return "record %d: an unsigned answer by %s, who has a key" % (seq, r["user"])
+                continue
+            k = keys.get(sig["key"])
+            if not k or k["user"] != r["user"] or k["revoked"]:
+                return "record %d: signed with a key that is not its user's current key" % seq
+            vh = versions.get((r["collection"], r["item"], r["version"]))
+            if vh is None:
+                return "record %d: answers a version no earlier record holds" % seq
+            statement = jcs({
+                "at": sig["at"], "collection": r["collection"],
+                "comment_sha256": sha256_hex(a.get("comment") or ""),
+                "decision": action, "item": r["item"], "party": r["party"],
+                "purpose": "fusionmap answer", "user": r["user"], "version": r["version"],
+                "version_sha256": vh,
+            })
+            try:
+                nacl.signing.VerifyKey(k["key"]).verify(statement.encode(),
+                                                        base64.b64decode(sig["value"], validate=True))
+            except (nacl.exceptions.BadSignatureError, ValueError):
+                return "record %d: the signature does not verify" % seq
+            nsigned += 1
+    if not closed:
+        return "the export has no closing line"
+    print("ok: %d records, %d signed answers verify" % (count, nsigned))
+    return None
+
+
+if __name__ == "__main__":
+    bad = main(sys.argv[1])
+    if bad:
+        print("BROKEN: " + bad)
+        sys.exit(1)
