@@ -197,6 +197,12 @@ static const char *const migrations[] = {
     "  valid := readable AND ST_IsValid(g);"
     "  reason := CASE WHEN readable THEN ST_IsValidReason(g) END;"
     " END $$;",
+    /* 2: users' public signing keys (issue 20), in order of registration */
+    "CREATE TABLE user_keys ("
+    "  n bigserial UNIQUE, fingerprint text PRIMARY KEY, \"user\" text NOT NULL,"
+    "  party text NOT NULL, public_key text NOT NULL, created_from text NOT NULL,"
+    "  created_at bigint NOT NULL, revoked_at bigint);"
+    "CREATE INDEX user_keys_user ON user_keys (\"user\");",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -771,6 +777,72 @@ static fm_rc ack_exists(struct data_db *db, int64_t id, int64_t version, const c
     return rc;
 }
 
+/* ---- users' public signing keys --------------------------------------- */
+
+#define KEY_COLUMNS                                                                               \
+    "fingerprint, \"user\", party, public_key, created_from, created_at,"                         \
+    " coalesce(revoked_at, 0)"
+
+static fm_rc keys_out(PGresult *r, int want_one, store_key_cb cb, void *ctx, struct fm_err *err)
+{
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        struct store_key k = {col_s(r, i, 0), col_s(r, i, 1), col_s(r, i, 2), col_s(r, i, 3),
+                              col_s(r, i, 4), col_i(r, i, 5), col_i(r, i, 6)};
+        if (cb(ctx, &k)) break;
+    }
+    PQclear(r);
+    return want_one && !n ? fm_fail(err, FM_ENOTFOUND, NULL, "no such key") : FM_OK;
+}
+
+static fm_rc key_insert(struct data_db *db, const struct store_key *k, struct fm_err *err)
+{
+    char state[6];
+    fm_rc rc = run(db, NULL, state, "insert key", err,
+                   "INSERT INTO user_keys (fingerprint, \"user\", party, public_key,"
+                   " created_from, created_at) VALUES ($1, $2, $3, $4, $5, $6::bigint)",
+                   6, k->fingerprint, k->user, k->party, k->public_key, k->created_from,
+                   I64(k->created_at));
+    if (rc && !strcmp(state, "23505"))
+        return fm_fail(err, FM_ECONFLICT, NULL, "that key is registered already");
+    return rc;
+}
+
+static fm_rc key_get(struct data_db *db, const char *fingerprint, store_key_cb cb, void *ctx,
+                     struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "keys", err,
+                   "SELECT " KEY_COLUMNS " FROM user_keys WHERE fingerprint = $1", 1, fingerprint);
+    return rc ? rc : keys_out(r, 1, cb, ctx, err);
+}
+
+static fm_rc keys_each(struct data_db *db, const char *user, store_key_cb cb, void *ctx,
+                       struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "keys", err,
+                   "SELECT " KEY_COLUMNS " FROM user_keys WHERE $1::text IS NULL"
+                   " OR \"user\" = $1 ORDER BY n",
+                   1, user);
+    return rc ? rc : keys_out(r, 0, cb, ctx, err);
+}
+
+static fm_rc key_revoke(struct data_db *db, const char *fingerprint, fm_time at,
+                        struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "revoke key", err,
+                   "UPDATE user_keys SET revoked_at = $1::bigint WHERE fingerprint = $2"
+                   " AND revoked_at IS NULL",
+                   2, I64(at), fingerprint);
+    if (rc) return rc;
+    if (!strcmp(PQcmdTuples(r), "0"))
+        rc = fm_fail(err, FM_ENOTFOUND, NULL, "no current key %s", fingerprint);
+    PQclear(r);
+    return rc;
+}
+
 /* ---- the connection ---------------------------------------------------- */
 
 static void pg_close(struct data_db *db)
@@ -820,6 +892,10 @@ static const struct store_ops pg_store = {
     .version_current = version_current,
     .versions_each = versions_each,
     .ack_exists = ack_exists,
+    .key_insert = key_insert,
+    .key_get = key_get,
+    .keys_each = keys_each,
+    .key_revoke = key_revoke,
 };
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

@@ -107,6 +107,12 @@ static void export_and_verify(struct data_db *db, const char *name, struct answe
     unlink(path);
 }
 
+static int revoked_cb(void *ctx, const struct store_key *k)
+{
+    *(fm_time *)ctx = k->revoked_at;
+    return 0;
+}
+
 static void accounts(struct data_db *db, const char *name)
 {
     struct fm_err err;
@@ -180,6 +186,25 @@ static void accounts(struct data_db *db, const char *name)
     CHECK(data_import_viewer(db, "B", "sup", &got, &err) == FM_EINVAL &&
               strstr(err.msg, "belongs to party A"),
           "%s: a user of another party is refused: %s", name, err.msg);
+
+    /* users' public keys: in order, one of a fingerprint, revoked once */
+    struct store_key k1 = {"f1", "anna", "A", "cHViMQ==", "127.0.0.1", 100, 0},
+                     k2 = {"f2", "anna", "A", "cHViMg==", "127.0.0.1", 200, 0};
+    int nkeys = 0;
+    CHECK(ops->key_insert(db, &k1, &err) == FM_OK && ops->key_insert(db, &k2, &err) == FM_OK &&
+              ops->key_insert(db, &k1, &err) == FM_ECONFLICT,
+          "%s: keys, a fingerprint once: %s", name, err.msg);
+    CHECK(ops->key_revoke(db, "f1", 300, &err) == FM_OK &&
+              ops->key_revoke(db, "f1", 400, &err) == FM_ENOTFOUND &&
+              ops->key_revoke(db, "nope", 400, &err) == FM_ENOTFOUND,
+          "%s: a key revoked once", name);
+    CHECK(ops->keys_each(db, "anna", (store_key_cb)count_cb, &nkeys, &err) == FM_OK && nkeys == 2 &&
+              ops->keys_each(db, "bert", (store_key_cb)count_cb, &(int){0}, &err) == FM_OK,
+          "%s: anna's keys: %d", name, nkeys);
+    fm_time revoked = 0;
+    CHECK(ops->key_get(db, "f1", revoked_cb, &revoked, &err) == FM_OK && revoked == 300 &&
+              ops->key_get(db, "f2", revoked_cb, &revoked, &err) == FM_OK && revoked == 0,
+          "%s: revoked at 300, and the other current", name);
 
     /* the login counts */
     long failures;
