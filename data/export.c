@@ -294,8 +294,9 @@ fm_rc data_export(struct data_db *db, const struct data_viewer *v, const struct 
     if (!strcmp(f->name, "shp") && families > 1) {
         rc = fm_fail(err, FM_EINVAL, "f",
                      "a Shapefile holds one kind of geometry and these %s mix points, lines or "
-                     "polygons: use gpkg, kml or geojson (or filter by type)",
-                     data_coll_name(q->coll));
+                     "polygons: use gpkg, kml or geojson, or one view of one geometry type "
+                     "(/collections/%s-points, -lines or -areas)",
+                     data_coll_name(q->coll), data_coll_name(q->coll));
         goto done;
     }
     if (!strcmp(f->name, "geojson")) {

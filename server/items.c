@@ -3,6 +3,7 @@
  * ETag/If-Match versions. */
 #include "params.h"
 #include "srv.h"
+#include "views.h"
 
 #include <microhttpd.h>
 #include <inttypes.h>
@@ -79,9 +80,19 @@ static int add_feature(void *ctx, const struct data_item_row *row)
     return srv_page_add(ctx, row->feature);
 }
 
+/* The collection a write names: a view is read only. */
 static int collection_of(struct req *r, const char *name, enum data_coll *c)
 {
     if (data_coll_parse(name, c) == FM_OK) return 1;
+    const struct srv_coll *k = srv_coll_find(name);
+    if (k && !k->conflicts) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s is a read-only view of one geometry type; write to"
+                 " /collections/%s", name, data_coll_name(k->coll));
+        srv_add_header(r, "Allow", "GET");
+        srv_problem_status(r, 405, msg, NULL);
+        return 0;
+    }
     srv_problem_status(r, 404, "no such collection; there are zones, incidents and movements",
                        NULL);
     return 0;
@@ -90,12 +101,17 @@ static int collection_of(struct req *r, const char *name, enum data_coll *c)
 int h_items_get(struct req *r, const char *const *p, int n)
 {
     (void)n;
-    enum data_coll c;
-    if (!collection_of(r, p[1], &c)) return MHD_YES;
+    const struct srv_coll *k = srv_coll_find(p[1]);
+    if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
+    char path[96];
+    snprintf(path, sizeof path, "/collections/%s/items", k->id);
+    if (k->conflicts) return srv_conflicts_items(r, k->geom, path);
+    enum data_coll c = k->coll;
     struct fm_err err;
     struct data_query q;
     fm_rc rc = parse_query(r, c, &q, &err);
     if (rc) return srv_problem(r, rc, &err);
+    q.geom = k->geom;
     if (srv_export_format(srv_arg(r, "f"))) return srv_items_export(r, c, &q, srv_arg(r, "f"));
 
     struct srv_page pg;
@@ -106,8 +122,6 @@ int h_items_get(struct req *r, const char *const *p, int n)
         srv_page_cleanup(&pg);
         return srv_problem(r, rc, &err);
     }
-    char path[64];
-    snprintf(path, sizeof path, "/collections/%s/items", data_coll_name(c));
     return srv_reply_page(r, &pg, path, item_params, q.offset, q.limit, matched);
 }
 
@@ -144,9 +158,11 @@ static fm_rc if_match(struct req *r, int64_t *version, struct fm_err *err)
 int h_item_get(struct req *r, const char *const *p, int n)
 {
     (void)n;
-    enum data_coll c;
+    const struct srv_coll *k = srv_coll_find(p[1]);
     int64_t id;
-    if (!collection_of(r, p[1], &c) || !parse_id(r, p[3], &id)) return MHD_YES;
+    if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
+    if (!parse_id(r, p[3], &id)) return MHD_YES;
+    enum data_coll c = k->coll;
     /* one Feature takes f (json, geojson) and nothing else: a filter here
      * would be ignored, so it is refused rather than silently dropped */
     static const char *const one_params[] = {"f", NULL};
@@ -162,9 +178,18 @@ int h_item_get(struct req *r, const char *const *p, int n)
         return srv_problem(
             r, fm_fail(&err, FM_EINVAL, "f", "one item is sent as GeoJSON only (f=json)"), &err);
     json_t *f;
-    fm_rc rc = data_item_get(r->db, &r->viewer, c, id, &f, &err);
+    fm_rc rc = k->conflicts ? data_conflict_get(r->db, &r->viewer, id, &f, &err)
+                            : data_item_get(r->db, &r->viewer, c, id, &f, &err);
     if (rc) return srv_problem(r, rc, &err);
-    set_etag(r, f);
+    /* a view holds only its family: another item is not found there */
+    if (k->geom != DATA_GEOM_ANY &&
+        srv_geom_family(json_string_value(json_object_get(json_object_get(f, "geometry"), "type"))) !=
+            k->geom) {
+        json_decref(f);
+        return srv_problem_status(r, 404, "no such item in this view (another geometry type)",
+                                  NULL);
+    }
+    if (!k->conflicts) set_etag(r, f);
     /* OGC API - Features Part 1 (/req/core/f-links): self and collection */
     char base[512], href[700];
     srv_base_url(r, base, sizeof base);
@@ -179,7 +204,7 @@ int h_item_get(struct req *r, const char *const *p, int n)
                                            "the collection"));
     json_object_set_new(f, "links", links);
     const char *inm = srv_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
+    if (inm && !k->conflicts && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
         json_decref(f);
         return srv_reply_empty(r, 304);
     }

@@ -2,6 +2,7 @@
  * OpenAPI document (declaring every query parameter, so that GDAL and
  * QGIS send their filters to the server), collections; and /parties. */
 #include "srv.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -74,21 +75,103 @@ int h_conformance(struct req *r, const char *const *p, int n)
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking"));
 }
 
-static json_t *collection_json(const char *base, enum data_coll c)
+/* ---- collections and views ---------------------------------------------- */
+
+static const struct srv_coll colls[] = {
+    {"zones", 0, DATA_ZONES, DATA_GEOM_ANY},
+    {"incidents", 0, DATA_INCIDENTS, DATA_GEOM_ANY},
+    {"movements", 0, DATA_MOVEMENTS, DATA_GEOM_ANY},
+    {"conflicts", 1, DATA_ZONES, DATA_GEOM_ANY},
+    /* one family of geometries each, for clients that type a layer by one
+     * (zones are all areas: no view) */
+    {"incidents-points", 0, DATA_INCIDENTS, DATA_GEOM_POINTS},
+    {"incidents-areas", 0, DATA_INCIDENTS, DATA_GEOM_AREAS},
+    {"movements-points", 0, DATA_MOVEMENTS, DATA_GEOM_POINTS},
+    {"movements-lines", 0, DATA_MOVEMENTS, DATA_GEOM_LINES},
+    {"conflicts-points", 1, DATA_ZONES, DATA_GEOM_POINTS},
+    {"conflicts-lines", 1, DATA_ZONES, DATA_GEOM_LINES},
+    {"conflicts-areas", 1, DATA_ZONES, DATA_GEOM_AREAS},
+};
+#define NCOLLS (sizeof colls / sizeof *colls)
+
+const struct srv_coll *srv_coll_find(const char *id)
 {
-    const char *name = data_coll_name(c);
-    char path[128];
+    for (size_t i = 0; id && i < NCOLLS; i++)
+        if (!strcmp(colls[i].id, id)) return &colls[i];
+    return NULL;
+}
+
+enum data_geom srv_geom_family(const char *t)
+{
+    if (!t) return DATA_GEOM_ANY;
+    if (!strcmp(t, "Point") || !strcmp(t, "MultiPoint")) return DATA_GEOM_POINTS;
+    if (!strcmp(t, "LineString") || !strcmp(t, "MultiLineString")) return DATA_GEOM_LINES;
+    if (!strcmp(t, "Polygon") || !strcmp(t, "MultiPolygon")) return DATA_GEOM_AREAS;
+    return DATA_GEOM_ANY;
+}
+
+static const char *const family_names[] = {"", "points (Point, MultiPoint)",
+                                           "lines (LineString, MultiLineString)",
+                                           "areas (Polygon, MultiPolygon)"};
+
+/* The extent of what this viewer may see of k: never of a draft it may
+ * not see (data_*_extent apply the visibility rule). NULL when it sees
+ * nothing there, or on error (the extent is optional). */
+static json_t *extent_json(struct req *r, const struct srv_coll *k)
+{
+    struct data_extent e;
+    struct fm_err err;
+    fm_rc rc = k->conflicts ? data_conflicts_extent(r->db, &r->viewer, k->geom, &e, &err)
+                            : data_items_extent(r->db, &r->viewer, k->coll, k->geom, &e, &err);
+    if (rc || e.count == 0) return NULL;
+    char a[FM_TIME_STAMP_LEN], b[FM_TIME_STAMP_LEN];
+    if (e.has_t0) fm_time_format(e.t0, a);
+    if (e.has_t1) fm_time_format(e.t1, b);
+    return json_pack("{s:{s:[[f,f,f,f]],s:s},s:{s:[[o,o]],s:s}}", "spatial", "bbox", e.bbox[0],
+                     e.bbox[1], e.bbox[2], e.bbox[3], "crs",
+                     "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "temporal", "interval",
+                     e.has_t0 ? json_string(a) : json_null(), e.has_t1 ? json_string(b) : json_null(),
+                     "trs", "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian");
+}
+
+static json_t *collection_json(struct req *r, const char *base, const struct srv_coll *k)
+{
+    char path[128], title[160], desc[400];
     json_t *links = json_array();
-    snprintf(path, sizeof path, "/collections/%s", name);
+    snprintf(path, sizeof path, "/collections/%s", k->id);
     json_array_append_new(links, link(base, path, "self", "application/json", NULL));
-    snprintf(path, sizeof path, "/collections/%s/items", name);
+    snprintf(path, sizeof path, "/collections/%s/items", k->id);
     json_array_append_new(links, link(base, path, "items", "application/geo+json", "the items"));
-    return json_pack("{s:s,s:s,s:s,s:s,s:{s:{s:[[i,i,i,i]],s:s},s:{s:[[n,n]]}},s:[s],s:o}", "id",
-                     name, "title", collection_titles[c][0], "description",
-                     collection_titles[c][1], "itemType", "feature", "extent", "spatial", "bbox",
-                     -180, -90, 180, 90, "crs", "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-                     "temporal", "interval", "crs",
-                     "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "links", links);
+    if (!k->conflicts) {
+        snprintf(path, sizeof path, "/collections/%s/queryables", k->id);
+        json_array_append_new(links, link(base, path, "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                                          "application/schema+json", "the queryables"));
+    }
+    json_t *coll;
+    if (k->conflicts && k->geom == DATA_GEOM_ANY) {
+        coll = srv_conflicts_collection(base);
+        json_object_set_new(coll, "links", links);
+    } else {
+        const char *t = k->conflicts ? "Conflicts" : collection_titles[k->coll][0];
+        const char *d = k->conflicts ? "Conflicts the server found." : collection_titles[k->coll][1];
+        if (k->geom == DATA_GEOM_ANY) {
+            snprintf(title, sizeof title, "%s", t);
+            snprintf(desc, sizeof desc, "%s", d);
+        } else {
+            snprintf(title, sizeof title, "%s: %s", t, family_names[k->geom]);
+            snprintf(desc, sizeof desc,
+                     "%s Only the %s of /collections/%s (read only): one geometry type per layer,"
+                     " for GDAL and QGIS.", d, family_names[k->geom],
+                     k->conflicts ? "conflicts" : data_coll_name(k->coll));
+        }
+        coll = json_pack("{s:s,s:s,s:s,s:s,s:[s],s:o}", "id", k->id, "title", title,
+                         "description", desc, "itemType", "feature", "crs",
+                         "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "links", links);
+    }
+    json_t *ext = extent_json(r, k);
+    if (ext) json_object_set_new(coll, "extent", ext);
+    else json_object_del(coll, "extent");
+    return coll;
 }
 
 int h_collections(struct req *r, const char *const *p, int n)
@@ -96,24 +179,21 @@ int h_collections(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     char base[256];
     srv_base_url(r, base, sizeof base);
-    json_t *colls = json_array();
-    for (int c = 0; c < DATA_COLL_COUNT; c++)
-        json_array_append_new(colls, collection_json(base, (enum data_coll)c));
-    json_array_append_new(colls, srv_conflicts_collection(base));
+    json_t *cs = json_array();
+    for (size_t i = 0; i < NCOLLS; i++) json_array_append_new(cs, collection_json(r, base, &colls[i]));
     json_t *links = json_array();
     json_array_append_new(links, link(base, "/collections", "self", "application/json", NULL));
-    return srv_reply_json(r, 200, NULL,
-                          json_pack("{s:o,s:o}", "links", links, "collections", colls));
+    return srv_reply_json(r, 200, NULL, json_pack("{s:o,s:o}", "links", links, "collections", cs));
 }
 
 int h_collection(struct req *r, const char *const *p, int n)
 {
     (void)n;
-    enum data_coll c;
-    if (data_coll_parse(p[1], &c)) return srv_problem_status(r, 404, "no such collection", NULL);
+    const struct srv_coll *k = srv_coll_find(p[1]);
+    if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
     char base[256];
     srv_base_url(r, base, sizeof base);
-    return srv_reply_json(r, 200, NULL, collection_json(base, c));
+    return srv_reply_json(r, 200, NULL, collection_json(r, base, k));
 }
 
 int h_parties(struct req *r, const char *const *p, int n)

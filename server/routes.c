@@ -43,7 +43,6 @@ static const struct route routes[] = {
     {"GET", "tiles/*/*/*/*", LOGGED_IN, h_tile},
     {"GET", "map.png", LOGGED_IN, h_map_png},
     {"GET", "collections", LOGGED_IN, h_collections},
-    {"GET", "collections/conflicts", LOGGED_IN, h_conflicts_meta},
     {"GET", "collections/conflicts/items", LOGGED_IN, h_conflicts_items},
     {"POST", "collections/conflicts/items", LOGGED_IN, h_conflicts_read_only},
     {"GET", "collections/conflicts/items/*", LOGGED_IN, h_conflict_get},
