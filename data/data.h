@@ -181,9 +181,28 @@ struct data_filter {
         int kind; /* 'i' integer (and times), 'd' double, 't' text */
         int64_t i;
         double d;
-        const char *t; /* borrowed */
+        const char *t; /* into text below */
     } values[DATA_FILTER_MAX_VALUES];
+    char text[4096]; /* the text values, NUL-separated */
+    size_t text_len;
 };
+
+/* What a filter or a sort may name in a collection (OGC API - Features
+ * Part 3 queryables): its name, type ('s' string, 'i' integer, 'n'
+ * number, 't' date-time, 'g' geometry) and the SQL expression it stands
+ * for (a timestamp is seconds since the epoch; NULL when absent, and for
+ * valid_from/valid_to an open end). For the geometry, index is an SQL
+ * condition of a query geometry %1$s (the same text four times, as %s)
+ * that lets the spatial index narrow the rows first. */
+struct data_queryable {
+    const char *name;
+    char type;
+    const char *sql;
+    const char *title;
+    const char *index;
+};
+/* The queryables of c, ended by a NULL name. */
+const struct data_queryable *data_queryables(enum data_coll c);
 
 struct data_query {
     enum data_coll coll;

@@ -114,11 +114,13 @@ fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const st
     }
     if (!cb) return FM_OK;
 
-    snprintf(sql, sizeof sql,
+    int n = snprintf(sql, sizeof sql,
              "SELECT v.item_id, v.version, v.party, v.status, v.type, v.feature, %s"
-             " FROM %s WHERE %s ORDER BY %s LIMIT :limit OFFSET :offset",
+             " FROM %s WHERE %s ORDER BY %s%sv.item_id LIMIT :limit OFFSET :offset",
              q->want_wkb ? "AsBinary(v.geom)" : "NULL", from(q), w.sql,
-             q->order ? q->order : "v.item_id");
+             q->order ? q->order : "", q->order ? ", " : ""); /* the id last: stable paging */
+    if (n < 0 || (size_t)n >= sizeof sql)
+        return fm_fail(err, FM_EINVAL, "filter", "the filter and sortby are too long together");
     if ((rc = db_prepare(db, sql, &st, err))) return rc;
     bind_query(st, v, q);
     db_bind_int(st, ":limit", q->limit);
@@ -141,6 +143,47 @@ fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const st
     if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "query items");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- queryables ------------------------------------------------------------ */
+
+#define Q_PROP(name) "json_extract(v.feature, '$.properties." name "')"
+#define Q_COMMON                                                                                   \
+    {"id", 'i', "v.item_id", "the item's id", NULL},                                               \
+        {"version", 'i', "v.version", "the current version", NULL},                                \
+        {"status", 's', "v.status", "the workflow status", NULL},                                  \
+        {"party", 's', "v.party", "the owner party", NULL},                                        \
+        {"type", 's', "v.type", "the item's type", NULL},                                          \
+        {"title", 's', "v.title", "the title", NULL},                                              \
+        {"valid_from", 't', "v.valid_from", "start of validity (absent: open)", NULL},             \
+        {"valid_to", 't', "v.valid_to", "end of validity (absent: open)", NULL},                   \
+        {"updated_at", 't', "v.sys_from", "when the current version was written", NULL},           \
+        {"geometry", 'g', "v.geom", "the geometry (CRS84)",                                        \
+         "v.vid IN (SELECT pkid FROM idx_item_versions_geom WHERE xmin <= MbrMaxX(%s)"              \
+         " AND xmax >= MbrMinX(%s) AND ymin <= MbrMaxY(%s) AND ymax >= MbrMinY(%s))"}
+#define Q_ALTITUDES                                                                                \
+    {"altitude_floor_m", 'n', "v.alt_floor", "lowest altitude (metres)", NULL},                    \
+        {"altitude_ceiling_m", 'n', "v.alt_ceiling", "highest altitude (metres)", NULL}
+
+static const struct data_queryable q_zones[] = {Q_COMMON, Q_ALTITUDES, {NULL, 0, NULL, NULL, NULL}};
+static const struct data_queryable q_incidents[] = {
+    Q_COMMON,
+    {"category", 's', Q_PROP("category"), "the incident's category", NULL},
+    {"severity", 'i', Q_PROP("severity"), "severity, 1 to 5", NULL},
+    {"occurred_at", 't', "CAST(strftime('%s', " Q_PROP("occurred_at") ") AS INTEGER)",
+     "when it happened", NULL},
+    {NULL, 0, NULL, NULL, NULL}};
+static const struct data_queryable q_movements[] = {
+    Q_COMMON, Q_ALTITUDES,
+    {"corridor_width_m", 'n', Q_PROP("corridor_width_m"), "the corridor's width (metres)", NULL},
+    {NULL, 0, NULL, NULL, NULL}};
+
+const struct data_queryable *data_queryables(enum data_coll c)
+{
+    static const struct data_queryable none[] = {{NULL, 0, NULL, NULL, NULL}};
+    return c == DATA_ZONES ? q_zones : c == DATA_INCIDENTS ? q_incidents
+                                   : c == DATA_MOVEMENTS   ? q_movements
+                                                           : none;
 }
 
 /* ---- extents ------------------------------------------------------------- */

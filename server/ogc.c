@@ -67,14 +67,23 @@ int h_conformance(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     return srv_reply_json(
         r, 200, NULL,
-        json_pack("{s:[s,s,s,s,s,s]}", "conformsTo",
+        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
                   /* PATCH as a JSON merge patch; If-Match with 412 and 428 */
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
-                  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking"));
+                  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking",
+                  /* Part 3 and CQL2 text: what server/cql2.c does; not basic-cql2 (a
+                   * property on the right of a comparison) nor the full spatial or
+                   * temporal function sets */
+                  "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+                  "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+                  "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions"));
 }
 
 /* ---- collections and views ---------------------------------------------- */
@@ -148,6 +157,9 @@ static json_t *collection_json(struct req *r, const char *base, const struct srv
         snprintf(path, sizeof path, "/collections/%s/queryables", k->id);
         json_array_append_new(links, link(base, path, "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                                           "application/schema+json", "the queryables"));
+        /* the relation GDAL 3.6 looks for (it reads "queryables":[{"id"}]) */
+        json_array_append_new(links, link(base, path, "queryables", "application/json",
+                                          "the queryables"));
     }
     json_t *coll;
     if (k->conflicts && k->geom == DATA_GEOM_ANY) {
@@ -198,6 +210,56 @@ int h_collection(struct req *r, const char *const *p, int n)
     return srv_reply_json(r, 200, NULL, collection_json(r, base, k));
 }
 
+static const char *schema_type(char t)
+{
+    return t == 'i' ? "integer" : t == 'n' ? "number" : "string";
+}
+
+/* GET /collections/{c}/queryables: a JSON Schema (Part 3) of what filter
+ * and sortby may name; "queryables" repeats the names in the form of the
+ * Part 3 draft that GDAL 3.6 reads. */
+int h_queryables(struct req *r, const char *const *p, int n)
+{
+    (void)n;
+    const struct srv_coll *k = srv_coll_find(p[1]);
+    if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
+    if (k->conflicts)
+        return srv_problem_status(r, 404, "the conflicts take no filter: they have no queryables",
+                                  NULL);
+    char base[256], id[400];
+    srv_base_url(r, base, sizeof base);
+    snprintf(id, sizeof id, "%s/collections/%s/queryables", base, k->id);
+    json_t *props = json_object(), *list = json_array();
+    for (const struct data_queryable *q = data_queryables(k->coll); q->name; q++) {
+        json_t *o;
+        if (q->type == 'g')
+            o = json_pack("{s:s,s:s}", "title", q->title, "format", "geometry-any");
+        else
+            o = json_pack("{s:s,s:s}", "title", q->title, "type", schema_type(q->type));
+        if (q->type == 't') json_object_set_new(o, "format", json_string("date-time"));
+        json_object_set_new(props, q->name, o);
+        json_array_append_new(list, json_pack("{s:s,s:s}", "id", q->name, "type",
+                                              q->type == 'g' ? "geometry"
+                                              : q->type == 't' ? "dateTime"
+                                                               : schema_type(q->type)));
+    }
+    char title[160];
+    snprintf(title, sizeof title, "The queryables of %s", k->id);
+    /* application/schema+json unless the client asks only for JSON (GDAL
+     * 3.6 refuses any other type) */
+    const char *accept = srv_header(r, "Accept");
+    const char *ctype = accept && !strstr(accept, "application/schema+json") &&
+                                strstr(accept, "application/json")
+                            ? "application/json"
+                            : "application/schema+json";
+    return srv_reply_json(
+        r, 200, ctype,
+        json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:o}", "$schema",
+                  "https://json-schema.org/draft/2020-12/schema", "$id", id, "type", "object",
+                  "title", title, "properties", props, "additionalProperties", 0, "queryables",
+                  list));
+}
+
 int h_parties(struct req *r, const char *const *p, int n)
 {
     (void)p, (void)n;
@@ -243,6 +305,23 @@ static json_t *items_params(int with_collection)
     json_array_append_new(ps, param("f", "query", "string",
                                     "json or geojson: this page; kml, gpx, gpkg, shp (zipped) or"
                                     " csv: everything selected, as a download"));
+    json_array_append_new(ps, param("filter", "query", "string",
+                                    "a CQL2 text filter over the collection's queryables"
+                                    " (/collections/{c}/queryables); see the README for the"
+                                    " subset"));
+    /* cql-text: the name GDAL 3.6 looks for before it sends a filter */
+    json_array_append_new(ps, json_pack("{s:s,s:s,s:b,s:s,s:{s:s,s:[s,s],s:s}}", "name",
+                                        "filter-lang", "in", "query", "required", 0,
+                                        "description", "cql2-text (cql-text: the same)",
+                                        "schema", "type", "string", "enum", "cql2-text",
+                                        "cql-text", "default", "cql2-text"));
+    json_array_append_new(ps, param("filter-crs", "query", "string", "CRS84 only"));
+    json_array_append_new(ps, param("sortby", "query", "string",
+                                    "comma-separated [+|-]queryable (not the geometry); the id"
+                                    " breaks ties"));
+    json_array_append_new(ps, param("properties", "query", "string",
+                                    "comma-separated names: only these properties in each"
+                                    " feature (f=json)"));
     return ps;
 }
 

@@ -51,6 +51,7 @@ static const struct route routes[] = {
     {"DELETE", "collections/conflicts/items/*", LOGGED_IN, h_conflicts_read_only},
     {"POST", "collections/conflicts/items/*/resolve", LOGGED_IN, h_conflict_resolve},
     {"GET", "collections/*", LOGGED_IN, h_collection},
+    {"GET", "collections/*/queryables", LOGGED_IN, h_queryables},
     {"GET", "collections/*/items", LOGGED_IN, h_items_get},
     {"POST", "collections/*/items", LOGGED_IN, h_items_post},
     {"GET", "collections/*/items/*", LOGGED_IN, h_item_get},

@@ -2,7 +2,9 @@
 # OGC API - Features as GDAL's OGCAPI driver sees it (issue 22): views of
 # one geometry type per layer for the collections that mix them, exports
 # of a point movement, and extents computed from what the asking party
-# may see (never from the other party's drafts).
+# may see (never from the other party's drafts); Part 3 (queryables, CQL2
+# text filter, sortby, properties), and GDAL's time filters answered
+# right because GDAL sends them as CQL2 instead of datetime=.
 . "$(dirname "$0")/../lib.sh"
 fm_start --demo
 TA=$(fm_token liaison-a)
@@ -84,4 +86,82 @@ check "GDAL reports B's extent of zones (not the world, not A's draft)" \
     'gdal_as "$GB" ogrinfo -ro -so "$OAPIF" zones | grep "^Extent" | grep -qv "(-180\|(10\."'
 check "a view where B sees nothing has no extent (A's draft incident is A's alone)" \
     'curl -s "${B[@]}" "$FM_URL/collections/incidents-areas" | jq -e "has(\"extent\") | not" >/dev/null'
+# ---- Part 3: queryables, filter, sortby, properties --------------------------
+# incidents whose occurrence and validity differ: occurred before the
+# cut-off but valid long after it (GDAL's datetime= mapping counted them)
+CUT=2026-01-10T00:00:00Z
+for i in 1 2 3 4 5 6; do
+    if [ $i -le 4 ]; then occ=2026-01-0${i}T12:00:00Z; else occ=2026-01-2${i}T12:00:00Z; fi
+    req POST /collections/incidents/items "${B[@]}" "${JSON[@]}" \
+        -d "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[35.$i,32.$i]},\"properties\":{\"title\":\"timed $i\",\"category\":\"timed\",\"severity\":$(( (i % 5) + 1 )),\"occurred_at\":\"$occ\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"status\":\"reported\"}}" >/dev/null
+done
+# A's draft incident that a filter on B's side must never reveal
+req POST /collections/incidents/items "${A[@]}" "${JSON[@]}" \
+    -d '{"type":"Feature","geometry":{"type":"Point","coordinates":[35.5,32.5]},"properties":{"title":"A-hidden-draft","category":"timed","severity":5,"occurred_at":"2026-01-25T00:00:00Z","status":"draft"}}' >/dev/null
+# items FILTER [more curl args] as B: the whole answer in $FM_TMP/body
+fq() { local c=$1 f=$2; shift 2; curl -s -G -o "$FM_TMP/body" -D "$FM_TMP/headers" -w '%{http_code}' "${B[@]}" "$FM_URL/collections/$c/items" --data-urlencode "filter=$f" --data-urlencode limit=10000 "$@"; }
+ALLI="$FM_TMP/all-incidents.json"
+curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=10000" >"$ALLI"
+# the same selection computed by jq over every incident B may see
+expect() { jq "[.features[] | select($1)] | length" "$ALLI"; }
+
+check "GET /collections/incidents/queryables is a JSON Schema naming the queryables" \
+    '[ "$(req GET /collections/incidents/queryables "${B[@]}")" = 200 ] && header Content-Type | grep -q "^application/schema+json" &&
+     jqb ".properties.occurred_at.format, .properties.severity.type, .properties.geometry.format" | tr "\n" " " | grep -q "date-time integer geometry-any" &&
+     jqb "[.queryables[].id] | index(\"category\")" | grep -q "[0-9]"'
+check "the collection links its queryables; /conformance lists filter and cql2-text" \
+    'curl -s "${B[@]}" "$FM_URL/collections/incidents" | jq -e "[.links[].rel] | index(\"http://www.opengis.net/def/rel/ogc/1.0/queryables\")" >/dev/null &&
+     curl -s "$FM_URL/conformance" | jq -e "[.conformsTo[]] | (index(\"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter\") and index(\"http://www.opengis.net/spec/cql2/1.0/conf/cql2-text\"))" >/dev/null'
+check "filter: comparison, AND/OR/NOT match what jq finds in the same items" \
+    '[ "$(fq incidents "severity >= 3 AND NOT (category = '\''timed'\'' OR severity = 5)")" = 200 ] &&
+     [ "$(jqb .numberMatched)" = "$(expect ".properties.severity >= 3 and ((.properties.category == \"timed\" or .properties.severity == 5) | not)")" ]'
+check "filter: LIKE (case-sensitive), IN, BETWEEN" \
+    '[ "$(fq incidents "title LIKE '\''timed %'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 6 ] &&
+     [ "$(fq incidents "title LIKE '\''TIMED %'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 0 ] &&
+     [ "$(fq incidents "severity IN (2, 3) OR severity BETWEEN 5 AND 5")" = 200 ] &&
+     [ "$(jqb .numberMatched)" = "$(expect ".properties.severity == 2 or .properties.severity == 3 or .properties.severity == 5")" ]'
+check "filter: S_INTERSECTS with a BBOX and a POLYGON" \
+    '[ "$(fq incidents "S_INTERSECTS(geometry, BBOX(35.05, 32.05, 35.25, 32.25))")" = 200 ] && [ "$(jqb "[.features[].properties.title] | sort | join(\",\")")" = "timed 1,timed 2" ] &&
+     [ "$(fq incidents "S_INTERSECTS(geometry, POLYGON((35.05 32.05, 35.25 32.05, 35.25 32.25, 35.05 32.25, 35.05 32.05)))")" = 200 ] && [ "$(jqb .numberMatched)" = 2 ]'
+check "filter: occurred_at against a time, and T_INTERSECTS of the validity" \
+    '[ "$(fq incidents "occurred_at >= '\''$CUT'\'' AND category = '\''timed'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 2 ] &&
+     [ "$(fq incidents "T_INTERSECTS(INTERVAL(valid_from, valid_to), INTERVAL('\''2025-01-01'\'', '\''2025-12-31'\''))")" = 200 ] &&
+     [ "$(jqb .numberMatched)" = "$(expect "(.properties.valid_from // \"0000\") <= \"2025-12-31\" and (.properties.valid_to // \"9999\") >= \"2025-01-01\"")" ]'
+check "filter never reveals A's draft to B (and A finds it)" \
+    '[ "$(fq incidents "title = '\''A-hidden-draft'\'' OR severity = 5")" = 200 ] && ! jq .features "$FM_TMP/body" | grep -q A-hidden-draft &&
+     curl -s -G "${A[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "filter=title = '\''A-hidden-draft'\''" | jq -e ".numberMatched == 1" >/dev/null'
+check "an injection attempt is a value: no match, nothing changed" \
+    'n=$(count "${B[@]}" incidents) && [ "$(fq incidents "title = '\''x'\'''\'' OR 1=1; DROP TABLE items; --'\''")" = 200 ] &&
+     [ "$(jqb .numberMatched)" = 0 ] && [ "$(count "${B[@]}" incidents)" = "$n" ]'
+check "an unknown queryable is a 400 problem naming it" \
+    '[ "$(fq incidents "colour = '\''red'\''")" = 400 ] && is_problem 400 && jqb .detail | grep -q "colour is not a queryable" && [ "$(jqb .parameter)" = filter ]'
+check "a syntax error is a 400 naming the position" \
+    '[ "$(fq incidents "severity >= ")" = 400 ] && jqb .detail | grep -q "at character 13"'
+check "filter-lang other than cql2-text is 400; the conflicts take no filter (400)" \
+    '[ "$(fq incidents "severity = 1" --data-urlencode filter-lang=cql2-json)" = 400 ] &&
+     [ "$(fq conflicts "severity = 1")" = 400 ] && [ "$(req GET /collections/conflicts/queryables "${B[@]}")" = 404 ]'
+check "a filter applies to the views and to exports" \
+    '[ "$(fq incidents-points "category = '\''timed'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 6 ] &&
+     [ "$(fq incidents "category = '\''timed'\''" --data-urlencode f=csv)" = 200 ] && [ "$(grep -c "timed " "$FM_TMP/body")" = 6 ]'
+check "sortby=-severity,title orders the page (ids break ties)" \
+    '[ "$(fq incidents "category = '\''timed'\''" --data-urlencode "sortby=-severity,title")" = 200 ] &&
+     [ "$(jqb "[.features[] | [.properties.severity, .properties.title]]")" = "$(jqb "[.features[] | [.properties.severity, .properties.title]] | sort_by(-.[0], .[1])")" ] &&
+     [ "$(jqb ".features[0].properties.severity")" = 5 ]'
+check "sortby on the geometry or a non-queryable is a 400" \
+    '[ "$(req GET "/collections/incidents/items?sortby=geometry" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(req GET "/collections/incidents/items?sortby=colour" "${B[@]}")" = 400 ]'
+check "properties=title,severity returns only those (f=json); with an export it is a 400" \
+    '[ "$(req GET "/collections/incidents/items?properties=title,severity&limit=3" "${B[@]}")" = 200 ] &&
+     [ "$(jqb "[.features[].properties | keys | join(\",\")] | unique | join(\";\")")" = "severity,title" ] &&
+     [ "$(req GET "/collections/incidents/items?properties=title&f=csv" "${B[@]}")" = 400 ]'
+
+# ---- GDAL's time filters -------------------------------------------------------
+RIGHT=$(expect ".properties.occurred_at >= \"$CUT\"")
+check "ogrinfo -where on occurred_at: GDAL sends it as a CQL2 filter (debug), and counts right" \
+    'gdal_as "$GB" ogrinfo -ro -q --debug on "$OAPIF" incidents -where "occurred_at >= '\''$CUT'\''" >"$FM_TMP/gdal.out" 2>&1 &&
+     grep -q "filter=occurred_at" "$FM_TMP/gdal.out" && ! grep -q "datetime=" "$FM_TMP/gdal.out" &&
+     [ "$(grep -c "^OGRFeature" "$FM_TMP/gdal.out")" = "$RIGHT" ] && [ "$RIGHT" -ge 2 ] || { grep -E "Fetch|OAPIF" "$FM_TMP/gdal.out"; false; }'
+check "ogr2ogr with the same -where copies the same count" \
+    'gdal_as "$GB" ogr2ogr -f GPKG "$FM_TMP/t.gpkg" "$OAPIF" incidents -where "occurred_at >= '\''$CUT'\''" 2>/dev/null &&
+     ogrinfo -ro -so "$FM_TMP/t.gpkg" incidents | grep -q "Feature Count: $RIGHT"'
 finish
