@@ -164,4 +164,43 @@ check "ogrinfo -where on occurred_at: GDAL sends it as a CQL2 filter (debug), an
 check "ogr2ogr with the same -where copies the same count" \
     'gdal_as "$GB" ogr2ogr -f GPKG "$FM_TMP/t.gpkg" "$OAPIF" incidents -where "occurred_at >= '\''$CUT'\''" 2>/dev/null &&
      ogrinfo -ro -so "$FM_TMP/t.gpkg" incidents | grep -q "Feature Count: $RIGHT"'
+# ---- Cursor-on-Target and exports ----------------------------------------------
+XSD="$(cd "$(dirname "$0")" && pwd)/cot-event.xsd"
+req POST /collections/zones/items "${A[@]}" "${JSON[@]}" \
+    -d '{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[[[[36.5,33.5],[36.6,33.5],[36.6,33.6],[36.5,33.5]]],[[[36.8,33.8],[36.9,33.8],[36.9,33.9],[36.8,33.8]]]]},"properties":{"title":"two parts","status":"proposed"}}' >/dev/null
+MULTI=$(jqb .id)
+req POST /collections/zones/items "${B[@]}" "${JSON[@]}" \
+    -d '{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[36.5,31.5],[36.6,31.5],[36.6,31.6],[36.5,31.5]]]},"properties":{"title":"from next week","status":"proposed","valid_from":"2099-01-01T00:00:00Z"}}' >/dev/null
+LATER=$(jqb .id)
+curl -s "${B[@]}" "$FM_URL/cot" >"$FM_TMP/cot.xml"
+ev() { xmllint --xpath "$1" "$FM_TMP/cot.xml" 2>/dev/null | head -c 4000; }
+argb() { python3 -c "import sys; v=0xff000000|int(sys.argv[1].lstrip('#'),16); print(v-(1<<32) if v>=1<<31 else v)" "$1"; }
+colour_of() { curl -s "${B[@]}" "$FM_URL/parties" | jq -r ".[] | select(.code == \"$1\") | .colour"; }
+check "CoT is still valid against the CoT Event schema (xmllint)" \
+    'xmllint --noout --schema "$XSD" "$FM_TMP/cot.xml" 2>"$FM_TMP/xsd.err" || { head -5 "$FM_TMP/xsd.err"; false; }'
+check "a MultiPolygon zone goes whole: one shape per polygon, the second with its own uid and ring" \
+    '[ "$(ev "count(/events/event[@uid=\"fusionmap-zones-$MULTI\"])" )" = 1 ] &&
+     [ "$(ev "count(/events/event[@uid=\"fusionmap-zones-$MULTI-part2\"])")" = 1 ] &&
+     ev "/events/event[@uid=\"fusionmap-zones-$MULTI-part2\"]/detail/link[1]/@point" | grep -q "33.8"'
+check "stale is never before start (an item valid from 2099 with no end)" \
+    'python3 -c "
+import sys, xml.etree.ElementTree as E
+bad = [e.get(\"uid\") for e in E.parse(sys.argv[1]).getroot() if e.get(\"stale\") <= e.get(\"start\")]
+print(bad) if bad else None
+sys.exit(1 if bad else 0)" "$FM_TMP/cot.xml" &&
+     ev "string(/events/event[@uid=\"fusionmap-zones-$LATER\"]/@stale)" | grep -q "^2099-01-02"'
+check "zones are drawn in their party's colour, not all red" \
+    'a=$(argb "$(colour_of A)") && b=$(argb "$(colour_of B)") && [ "$a" != "$b" ] &&
+     [ "$(ev "string(/events/event[@uid=\"fusionmap-zones-$MULTI\"]/detail/strokeColor/@value)")" = "$a" ] &&
+     [ "$(ev "string(/events/event[@uid=\"fusionmap-zones-$LATER\"]/detail/strokeColor/@value)")" = "$b" ]'
+check "incidents carry category and severity (remarks and the fusionmap element)" \
+    'ev "/events/event[detail/contact/@callsign=\"timed 2\"]/detail" >"$FM_TMP/inc.xml" &&
+     grep -q "<remarks>Incident: timed, severity 3/5" "$FM_TMP/inc.xml" && grep -q "category=\"timed\" severity=\"3\"" "$FM_TMP/inc.xml"'
+check "every exported feature carries the server id (fm_id) and version: CSV, GeoPackage, KML" \
+    'curl -s "${B[@]}" "$FM_URL/collections/zones/items?f=csv" >"$FM_TMP/z.csv" &&
+     ids=$(curl -s "${B[@]}" "$FM_URL/collections/zones/items?limit=10000" | jq -r "[.features[] | \"\(.id):\(.properties.version)\"] | sort | join(\",\")") &&
+     [ "$(python3 -c "import csv,sys; print(\",\".join(sorted(r[\"fm_id\"] + \":\" + r[\"version\"] for r in csv.DictReader(open(sys.argv[1])))))" "$FM_TMP/z.csv")" = "$ids" ] &&
+     curl -s "${B[@]}" "$FM_URL/collections/zones/items?f=gpkg" >"$FM_TMP/z.gpkg" &&
+     [ "$(sqlite3 "$FM_TMP/z.gpkg" "SELECT group_concat(fm_id || \":\" || version, \",\") FROM (SELECT fm_id, version FROM zones ORDER BY fm_id || \":\" || version)")" = "$ids" ] &&
+     curl -s "${B[@]}" "$FM_URL/collections/zones/items?f=kml" | grep -q "<SimpleData name=\"fm_id\">$MULTI</SimpleData>"'
 finish
