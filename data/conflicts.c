@@ -1415,10 +1415,13 @@ fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
         return fm_fail(err, FM_EINVAL, "state", "state is open or resolved");
     if (q->limit < 1 || q->limit > 10000 || q->offset < 0)
         return fm_fail(err, FM_EINVAL, "limit", "limit is 1 to 10000 and offset 0 or more");
-    char where[600];
+    static const char *const family[] = GEOM_FAMILY_SQL("c.geom");
+    if ((unsigned)q->geom > DATA_GEOM_AREAS)
+        return fm_fail(err, FM_EINVAL, NULL, "no such geometry family");
+    char where[800];
     snprintf(where, sizeof where,
-             CONFLICT_VISIBLE_SQL " AND (:state IS NULL OR c.state = :state)%s",
-             q->has_bbox ? " AND c.id IN (SELECT pkid FROM idx_conflicts_geom WHERE xmin <= :maxx"
+             CONFLICT_VISIBLE_SQL " AND (:state IS NULL OR c.state = :state) AND %s%s",
+             family[q->geom], q->has_bbox ? " AND c.id IN (SELECT pkid FROM idx_conflicts_geom WHERE xmin <= :maxx"
                            " AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny)"
                            " AND ST_Intersects(c.geom, BuildMbr(:minx, :miny, :maxx, :maxy,"
                            " 4326)) = 1"

@@ -3,9 +3,13 @@
  * One <event version="2.0"> per visible item, inside an <events> list
  * (the list is fusionmap's; each event is CoT's base Event). The uid is
  * "fusionmap-<collection>-<id>", the same for every version, so a TAK
- * client replaces the old event with the new one. time is the item's
- * updated_at, start its valid_from (else updated_at), stale its valid_to
- * (else 24 hours from now). how is "h-e" (entered by a person).
+ * client replaces the old event with the new one. A MultiPolygon (or a
+ * MultiLineString route) goes whole, as one event per part: the first
+ * keeps the item's uid, the others add "-part<N>" (CoT's shapes have one
+ * ring; holes are not drawn). time is the item's updated_at, start its
+ * valid_from (else updated_at), stale its valid_to (else 24 hours from
+ * now), and never before start (then start + 24 hours, or + 1 s for a
+ * validity that ends as it starts). how is "h-e" (entered by a person).
  *
  * Type codes (affiliation "u", unknown, for every party: the cell is
  * impartial and names no side hostile or friendly):
@@ -18,8 +22,10 @@
  * The event's point is the geometry's own (a Point) or its centroid; hae
  * is altitude_floor_m if known, else 9999999 (CoT's "unknown"), as are
  * ce and le. <detail> holds <contact callsign> (the title), <remarks>
- * (the description), the links, and <fusionmap .../> with collection,
- * id, version, status, party and type.
+ * (an incident's category and severity, then the description), the
+ * links, a shape's stroke and fill in its party's colour, and
+ * <fusionmap .../> with collection, id, version, status, party, type,
+ * and an incident's category and severity.
  */
 #include "internal.h"
 #include "interop.h"
@@ -63,15 +69,14 @@ static void time_prop(const json_t *props, const char *key, fm_time fallback, ch
     fm_time_format(t, out);
 }
 
-/* The vertices of the outer ring of the first polygon, or of the first
- * line, as <link> elements. */
+/* The vertices of the outer ring of a polygon, or of a line, as <link>
+ * elements (one part: add_event splits the multi geometries). */
 static void links(struct fm_buf *b, const json_t *geom, const char *uid, int route)
 {
     const char *t = json_string_value(json_object_get(geom, "type"));
     const json_t *c = json_object_get(geom, "coordinates");
     if (!t || !c) return;
-    if (!strcmp(t, "MultiPolygon")) c = json_array_get(json_array_get(c, 0), 0);
-    else if (!strcmp(t, "Polygon") || !strcmp(t, "MultiLineString")) c = json_array_get(c, 0);
+    if (!strcmp(t, "Polygon")) c = json_array_get(c, 0);
     else if (strcmp(t, "LineString") != 0) return;
     size_t n = json_array_size(c);
     for (size_t i = 0; i < n && i < MAX_LINKS; i++) {
@@ -92,16 +97,61 @@ struct cot_run {
     struct fm_buf *b;
     fm_time now;
     int failed;
+    const json_t *parties; /* data_parties: code, colour */
 };
+
+/* A party's colour as CoT's signed ARGB with alpha a; red if unknown. */
+static long party_argb(const json_t *parties, const char *code, unsigned a)
+{
+    unsigned rgb = 0xff0000;
+    size_t i;
+    const json_t *p;
+    json_array_foreach(parties, i, p) {
+        const char *c = json_string_value(json_object_get(p, "code"));
+        const char *col = json_string_value(json_object_get(p, "colour"));
+        unsigned v;
+        if (c && code && !strcmp(c, code) && col && col[0] == '#' && strlen(col) == 7 &&
+            sscanf(col + 1, "%6x", &v) == 1)
+            rgb = v;
+    }
+    return (long)(int32_t)(((uint32_t)a << 24) | rgb);
+}
+
+static void add_part(struct cot_run *r, const struct data_item_row *row, const json_t *props,
+                     const json_t *geom, int part);
 
 static int add_event(void *ctx, const struct data_item_row *row)
 {
     struct cot_run *r = ctx;
-    struct fm_buf *b = r->b;
     json_t *feat = json_loads(row->feature, 0, NULL);
     if (!feat) return 0;
     const json_t *geom = json_object_get(feat, "geometry");
     const json_t *props = json_object_get(feat, "properties");
+    const char *gt = json_string_value(json_object_get(geom, "type"));
+    const char *single = gt && !strcmp(gt, "MultiPolygon")      ? "Polygon"
+                         : gt && !strcmp(gt, "MultiLineString") ? "LineString"
+                                                                : NULL;
+    if (single) { /* every part, each its own shape */
+        const json_t *parts = json_object_get(geom, "coordinates");
+        size_t i;
+        const json_t *c;
+        json_array_foreach(parts, i, c) {
+            json_t *g = json_pack("{s:s,s:O}", "type", single, "coordinates", c);
+            if (g) add_part(r, row, props, g, (int)i + 1);
+            json_decref(g);
+            if (r->failed) break;
+        }
+    } else {
+        add_part(r, row, props, geom, 1);
+    }
+    json_decref(feat);
+    return r->failed;
+}
+
+static void add_part(struct cot_run *r, const struct data_item_row *row, const json_t *props,
+                     const json_t *geom, int part)
+{
+    struct fm_buf *b = r->b;
     const char *gt = json_string_value(json_object_get(geom, "type"));
     if (!gt) gt = "";
     int polygon = !strcmp(gt, "Polygon") || !strcmp(gt, "MultiPolygon");
@@ -127,12 +177,21 @@ static int add_event(void *ctx, const struct data_item_row *row)
         OGR_G_DestroyGeometry(g);
     }
     char uid[96], t_time[FM_TIME_STAMP_LEN], t_start[FM_TIME_STAMP_LEN], t_stale[FM_TIME_STAMP_LEN];
-    snprintf(uid, sizeof uid, "fusionmap-%s-%" PRId64, data_coll_name(row->coll), row->id);
+    if (part > 1)
+        snprintf(uid, sizeof uid, "fusionmap-%s-%" PRId64 "-part%d", data_coll_name(row->coll),
+                 row->id, part);
+    else
+        snprintf(uid, sizeof uid, "fusionmap-%s-%" PRId64, data_coll_name(row->coll), row->id);
     time_prop(props, "updated_at", r->now, t_time);
-    fm_time updated;
+    fm_time updated, start, stale;
     if (fm_time_parse(t_time, &updated)) updated = r->now;
     time_prop(props, "valid_from", updated, t_start);
+    int open_end = !json_is_string(json_object_get(props, "valid_to"));
     time_prop(props, "valid_to", r->now + DEFAULT_STALE_S, t_stale);
+    /* stale never before start (CoT): an item valid from tomorrow with no
+     * end, or a validity that ends as it starts */
+    if (!fm_time_parse(t_start, &start) && !fm_time_parse(t_stale, &stale) && stale <= start)
+        fm_time_format(start + (open_end ? DEFAULT_STALE_S : 1), t_stale);
     const json_t *floor = json_object_get(props, "altitude_floor_m");
     double hae = json_is_number(floor) ? json_number_value(floor) : UNKNOWN_ERR;
 
@@ -146,15 +205,28 @@ static int add_event(void *ctx, const struct data_item_row *row)
     xml_esc(b, title ? title : uid);
     fm_buf_adds(b, "\"/>");
     const char *desc = json_string_value(json_object_get(props, "description"));
-    if (desc) {
+    const char *category = json_string_value(json_object_get(props, "category"));
+    const json_t *sev = json_object_get(props, "severity");
+    int incident = row->coll == DATA_INCIDENTS && (category || json_is_integer(sev));
+    if (desc || incident) {
         fm_buf_adds(b, "<remarks>");
+        if (incident) {
+            fm_buf_adds(b, "Incident: ");
+            xml_esc(b, category ? category : "uncategorised");
+            if (json_is_integer(sev))
+                fm_buf_printf(b, ", severity %" JSON_INTEGER_FORMAT "/5", json_integer_value(sev));
+            if (desc) fm_buf_adds(b, ". ");
+        }
         xml_esc(b, desc);
         fm_buf_adds(b, "</remarks>");
     }
     if (polygon || line) links(b, geom, uid, !polygon && row->coll == DATA_MOVEMENTS);
-    if (polygon)
-        fm_buf_adds(b, "<strokeColor value=\"-65536\"/><strokeWeight value=\"3.0\"/>"
-                       "<fillColor value=\"1358888960\"/><labels_on value=\"true\"/>");
+    if (polygon || line) /* the owner party's colour, as the map draws it */
+        fm_buf_printf(b,
+                      "<strokeColor value=\"%ld\"/><strokeWeight value=\"3.0\"/>"
+                      "<fillColor value=\"%ld\"/><labels_on value=\"true\"/>",
+                      party_argb(r->parties, row->party, 0xff),
+                      party_argb(r->parties, row->party, polygon ? 0x50 : 0));
     fm_buf_printf(b, "<fusionmap collection=\"%s\" id=\"%" PRId64 "\" version=\"%" PRId64 "\"",
                   data_coll_name(row->coll), row->id, row->version);
     fm_buf_adds(b, " status=\"");
@@ -167,13 +239,15 @@ static int add_event(void *ctx, const struct data_item_row *row)
         xml_esc(b, row->type);
         fm_buf_adds(b, "\"");
     }
-    fm_buf_adds(b, "/></detail></event>\n");
-    json_decref(feat);
-    if (b->len + 4096 >= b->cap) {
-        r->failed = 1;
-        return 1;
+    if (category) {
+        fm_buf_adds(b, " category=\"");
+        xml_esc(b, category);
+        fm_buf_adds(b, "\"");
     }
-    return 0;
+    if (json_is_integer(sev))
+        fm_buf_printf(b, " severity=\"%" JSON_INTEGER_FORMAT "\"", json_integer_value(sev));
+    fm_buf_adds(b, "/></detail></event>\n");
+    if (b->len + 4096 >= b->cap) r->failed = 1;
 }
 
 fm_rc data_cot(struct data_db *db, const struct data_viewer *v, int has_asof, fm_time asof,
@@ -184,8 +258,14 @@ fm_rc data_cot(struct data_db *db, const struct data_viewer *v, int has_asof, fm
     data_gdal_init();
     struct fm_buf b;
     fm_buf_init(&b, MAX_COT_BYTES);
-    struct cot_run r = {&b, fm_time_now(), 0};
-    fm_rc rc = fm_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<events>\n");
+    json_t *parties = NULL;
+    fm_rc rc = data_parties(db, &parties, err);
+    if (rc) {
+        fm_buf_cleanup(&b);
+        return rc;
+    }
+    struct cot_run r = {&b, fm_time_now(), 0, parties};
+    rc = fm_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<events>\n");
     for (int c = 0; c < DATA_COLL_COUNT && !rc; c++) {
         struct data_query q;
         memset(&q, 0, sizeof q);
@@ -207,5 +287,6 @@ fm_rc data_cot(struct data_db *db, const struct data_viewer *v, int has_asof, fm
     if (!rc) rc = fm_buf_adds(&b, "</events>\n");
     if (!rc) *xml = fm_buf_take(&b, len);
     fm_buf_cleanup(&b);
+    json_decref(parties);
     return rc;
 }

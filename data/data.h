@@ -165,6 +165,45 @@ fm_rc data_coll_parse(const char *s, enum data_coll *out);
 /* The JSON array of statuses an item of c may have, in workflow order. */
 const char *const *data_coll_statuses(enum data_coll c);
 
+/* A family of geometry types, for clients that type a layer by one
+ * (GDAL, QGIS): points are Point and MultiPoint, lines LineString and
+ * MultiLineString, areas Polygon and MultiPolygon. */
+enum data_geom { DATA_GEOM_ANY, DATA_GEOM_POINTS, DATA_GEOM_LINES, DATA_GEOM_AREAS };
+
+/* A compiled filter (CQL2, server/cql2.c): SQL text the server wrote
+ * itself from a whitelist (never the client's text), with :f0, :f1, ...
+ * bound to the values, in order. */
+#define DATA_FILTER_MAX_VALUES 64
+struct data_filter {
+    char sql[4096];
+    int nvalues;
+    struct {
+        int kind; /* 'i' integer (and times), 'd' double, 't' text */
+        int64_t i;
+        double d;
+        const char *t; /* into text below */
+    } values[DATA_FILTER_MAX_VALUES];
+    char text[4096]; /* the text values, NUL-separated */
+    size_t text_len;
+};
+
+/* What a filter or a sort may name in a collection (OGC API - Features
+ * Part 3 queryables): its name, type ('s' string, 'i' integer, 'n'
+ * number, 't' date-time, 'g' geometry) and the SQL expression it stands
+ * for (a timestamp is seconds since the epoch; NULL when absent, and for
+ * valid_from/valid_to an open end). For the geometry, index is an SQL
+ * condition of a query geometry %1$s (the same text four times, as %s)
+ * that lets the spatial index narrow the rows first. */
+struct data_queryable {
+    const char *name;
+    char type;
+    const char *sql;
+    const char *title;
+    const char *index;
+};
+/* The queryables of c, ended by a NULL name. */
+const struct data_queryable *data_queryables(enum data_coll c);
+
 struct data_query {
     enum data_coll coll;
     int has_bbox;
@@ -180,6 +219,9 @@ struct data_query {
     long offset; /* >= 0 */
     int want_wkb; /* fill data_item_row.wkb */
     int bbox_loose; /* bbox matches bounding boxes only (no exact test) */
+    enum data_geom geom; /* only this family of geometries (0: any) */
+    const struct data_filter *filter; /* NULL: none */
+    const char *order; /* NULL: id order; else an ORDER BY the server wrote */
 };
 
 struct data_item_row {
@@ -199,6 +241,21 @@ typedef int (*data_item_cb)(void *ctx, const struct data_item_row *row);
  * counted). *matched is the count without limit/offset. */
 fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
                        data_item_cb cb, void *ctx, long *matched, struct fm_err *err);
+
+/* What v may see now of a collection (or of one family of its
+ * geometries): how many, the bounding box, and the validity's earliest
+ * start and latest end (has_t0/has_t1 0: some item has an open end). */
+struct data_extent {
+    long count; /* 0: the rest is unset */
+    double bbox[4];
+    int has_t0, has_t1;
+    fm_time t0, t1;
+};
+fm_rc data_items_extent(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        enum data_geom g, struct data_extent *out, struct fm_err *err);
+/* The same for the conflicts v may see (open and resolved; their interval). */
+fm_rc data_conflicts_extent(struct data_db *db, const struct data_viewer *v, enum data_geom g,
+                            struct data_extent *out, struct fm_err *err);
 
 /* ---- pictures (map tiles, briefing images) ------------------------------ */
 
@@ -359,6 +416,7 @@ struct data_conflict_query {
     double bbox[4]; /* minlon, minlat, maxlon, maxlat */
     long limit;     /* 1..10000 */
     long offset;    /* >= 0 */
+    enum data_geom geom; /* only this family of geometries (0: any) */
 };
 
 /* Called once per conflict in id order with borrowed Feature text;

@@ -18,6 +18,7 @@
  *            geometry family only (Shapefile's rule), so mixed movements
  *            are refused; field names cut to 10 characters by the driver
  *   csv      a WKT column first, then the properties
+ * Every feature carries fm_id (the server's id) and version as properties.
  * Times travel as RFC 3339 strings except in GeoPackage.
  */
 #include "internal.h"
@@ -86,6 +87,10 @@ static int add_row(void *ctx, const struct data_item_row *row)
     int bit = geom_bit(gt);
     c->kinds |= bit;
     json_t *props = json_object_get(feat, "properties");
+    /* the server's id and version on every exported feature, so that a
+     * file can be joined back (a format's own feature id is not kept) */
+    json_object_set_new(props, "fm_id", json_integer(row->id));
+    json_object_set_new(props, "version", json_integer(row->version));
     if (!strcmp(c->f->name, "gpx")) {
         if (bit & (G_POLY | G_MPOLY | G_MPOINT)) {
             fm_fail(&c->bad, FM_EINVAL, "f",
@@ -294,8 +299,9 @@ fm_rc data_export(struct data_db *db, const struct data_viewer *v, const struct 
     if (!strcmp(f->name, "shp") && families > 1) {
         rc = fm_fail(err, FM_EINVAL, "f",
                      "a Shapefile holds one kind of geometry and these %s mix points, lines or "
-                     "polygons: use gpkg, kml or geojson (or filter by type)",
-                     data_coll_name(q->coll));
+                     "polygons: use gpkg, kml or geojson, or one view of one geometry type "
+                     "(/collections/%s-points, -lines or -areas)",
+                     data_coll_name(q->coll), data_coll_name(q->coll));
         goto done;
     }
     if (!strcmp(f->name, "geojson")) {

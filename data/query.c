@@ -1,6 +1,8 @@
 /* query.c - the items of a collection that a viewer may see, filtered by
  * bbox (R*Tree first, then exact intersection), validity time, status,
- * party and type, now or as of a past time, paged in id order. */
+ * party, type, geometry family and a compiled CQL2 filter, now or as of
+ * a past time, paged in id order or a sort the server wrote; and the
+ * extents of what a viewer may see. */
 #include "sqlite/sqlite.h"
 
 #include <math.h>
@@ -10,7 +12,7 @@
 
 /* The WHERE clause and its bindings, built once for the count and the page. */
 struct where {
-    char sql[1024];
+    char sql[6144];
     size_t len;
 };
 
@@ -37,6 +39,19 @@ static void build_where(const struct data_query *q, struct where *w)
         add(w, "r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy AND r.ymax >= :miny");
     if (q->has_bbox && !q->bbox_loose)
         add(w, "ST_Intersects(v.geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326)) = 1");
+    static const char *const family[] = GEOM_FAMILY_SQL("v.geom");
+    if (q->geom > DATA_GEOM_ANY && q->geom <= DATA_GEOM_AREAS) add(w, family[q->geom]);
+    if (q->filter) {
+        add(w, "(");
+        w->len += (size_t)snprintf(w->sql + w->len, sizeof w->sql - w->len, "%s)", q->filter->sql);
+    }
+}
+
+/* Does the WHERE clause fit? (a filter is bounded by its own size, but
+ * the sum is checked rather than cut) */
+static int where_fits(const struct where *w)
+{
+    return w->len < sizeof w->sql - 1;
 }
 
 /* With a bbox the R*Tree drives the join, so the cost follows the size of
@@ -66,6 +81,13 @@ static void bind_query(sqlite3_stmt *st, const struct data_viewer *v, const stru
         db_bind_double(st, ":maxx", q->bbox[2]);
         db_bind_double(st, ":maxy", q->bbox[3]);
     }
+    for (int i = 0; q->filter && i < q->filter->nvalues; i++) {
+        char name[16];
+        snprintf(name, sizeof name, ":f%d", i);
+        if (q->filter->values[i].kind == 'i') db_bind_int(st, name, q->filter->values[i].i);
+        else if (q->filter->values[i].kind == 'd') db_bind_double(st, name, q->filter->values[i].d);
+        else db_bind_text(st, name, q->filter->values[i].t);
+    }
 }
 
 fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
@@ -74,7 +96,8 @@ fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const st
     if (matched) *matched = 0;
     struct where w;
     build_where(q, &w);
-    char sql[1400];
+    if (!where_fits(&w)) return fm_fail(err, FM_EINVAL, "filter", "the filter is too long");
+    char sql[8192];
     sqlite3_stmt *st;
     fm_rc rc;
 
@@ -91,10 +114,13 @@ fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const st
     }
     if (!cb) return FM_OK;
 
-    snprintf(sql, sizeof sql,
+    int n = snprintf(sql, sizeof sql,
              "SELECT v.item_id, v.version, v.party, v.status, v.type, v.feature, %s"
-             " FROM %s WHERE %s ORDER BY v.item_id LIMIT :limit OFFSET :offset",
-             q->want_wkb ? "AsBinary(v.geom)" : "NULL", from(q), w.sql);
+             " FROM %s WHERE %s ORDER BY %s%sv.item_id LIMIT :limit OFFSET :offset",
+             q->want_wkb ? "AsBinary(v.geom)" : "NULL", from(q), w.sql,
+             q->order ? q->order : "", q->order ? ", " : ""); /* the id last: stable paging */
+    if (n < 0 || (size_t)n >= sizeof sql)
+        return fm_fail(err, FM_EINVAL, "filter", "the filter and sortby are too long together");
     if ((rc = db_prepare(db, sql, &st, err))) return rc;
     bind_query(st, v, q);
     db_bind_int(st, ":limit", q->limit);
@@ -115,6 +141,113 @@ fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const st
         if (cb(ctx, &row)) break;
     }
     if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "query items");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- queryables ------------------------------------------------------------ */
+
+#define Q_PROP(name) "json_extract(v.feature, '$.properties." name "')"
+#define Q_COMMON                                                                                   \
+    {"id", 'i', "v.item_id", "the item's id", NULL},                                               \
+        {"version", 'i', "v.version", "the current version", NULL},                                \
+        {"status", 's', "v.status", "the workflow status", NULL},                                  \
+        {"party", 's', "v.party", "the owner party", NULL},                                        \
+        {"type", 's', "v.type", "the item's type", NULL},                                          \
+        {"title", 's', "v.title", "the title", NULL},                                              \
+        {"valid_from", 't', "v.valid_from", "start of validity (absent: open)", NULL},             \
+        {"valid_to", 't', "v.valid_to", "end of validity (absent: open)", NULL},                   \
+        {"updated_at", 't', "v.sys_from", "when the current version was written", NULL},           \
+        {"geometry", 'g', "v.geom", "the geometry (CRS84)",                                        \
+         "v.vid IN (SELECT pkid FROM idx_item_versions_geom WHERE xmin <= MbrMaxX(%s)"              \
+         " AND xmax >= MbrMinX(%s) AND ymin <= MbrMaxY(%s) AND ymax >= MbrMinY(%s))"}
+#define Q_ALTITUDES                                                                                \
+    {"altitude_floor_m", 'n', "v.alt_floor", "lowest altitude (metres)", NULL},                    \
+        {"altitude_ceiling_m", 'n', "v.alt_ceiling", "highest altitude (metres)", NULL}
+
+static const struct data_queryable q_zones[] = {Q_COMMON, Q_ALTITUDES, {NULL, 0, NULL, NULL, NULL}};
+static const struct data_queryable q_incidents[] = {
+    Q_COMMON,
+    {"category", 's', Q_PROP("category"), "the incident's category", NULL},
+    {"severity", 'i', Q_PROP("severity"), "severity, 1 to 5", NULL},
+    {"occurred_at", 't', "CAST(strftime('%s', " Q_PROP("occurred_at") ") AS INTEGER)",
+     "when it happened", NULL},
+    {NULL, 0, NULL, NULL, NULL}};
+static const struct data_queryable q_movements[] = {
+    Q_COMMON, Q_ALTITUDES,
+    {"corridor_width_m", 'n', Q_PROP("corridor_width_m"), "the corridor's width (metres)", NULL},
+    {NULL, 0, NULL, NULL, NULL}};
+
+const struct data_queryable *data_queryables(enum data_coll c)
+{
+    static const struct data_queryable none[] = {{NULL, 0, NULL, NULL, NULL}};
+    return c == DATA_ZONES ? q_zones : c == DATA_INCIDENTS ? q_incidents
+                                   : c == DATA_MOVEMENTS   ? q_movements
+                                                           : none;
+}
+
+/* ---- extents ------------------------------------------------------------- */
+
+/* Five columns: count, the bbox (four), then from-count, from-min,
+ * to-count, to-max; an open end when some row has no bound. */
+static void extent_row(sqlite3_stmt *st, struct data_extent *out)
+{
+    memset(out, 0, sizeof *out);
+    out->count = (long)sqlite3_column_int64(st, 0);
+    if (out->count == 0) return;
+    for (int i = 0; i < 4; i++) out->bbox[i] = sqlite3_column_double(st, 1 + i);
+    out->has_t0 = sqlite3_column_int64(st, 5) == out->count;
+    out->t0 = sqlite3_column_int64(st, 6);
+    out->has_t1 = sqlite3_column_int64(st, 7) == out->count;
+    out->t1 = sqlite3_column_int64(st, 8);
+}
+
+fm_rc data_items_extent(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        enum data_geom g, struct data_extent *out, struct fm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if ((unsigned)c >= DATA_COLL_COUNT || (unsigned)g > DATA_GEOM_AREAS)
+        return fm_fail(err, FM_EINVAL, NULL, "no such collection");
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    q.coll = c;
+    q.geom = g;
+    struct where w;
+    build_where(&q, &w); /* what a query with no filter would match, as this viewer */
+    char sql[8192];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), min(MbrMinX(v.geom)), min(MbrMinY(v.geom)), max(MbrMaxX(v.geom)),"
+             " max(MbrMaxY(v.geom)), count(v.valid_from), min(v.valid_from), count(v.valid_to),"
+             " max(v.valid_to) FROM %s WHERE %s",
+             from(&q), w.sql);
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, sql, &st, err);
+    if (rc) return rc;
+    bind_query(st, v, &q);
+    if (sqlite3_step(st) == SQLITE_ROW) extent_row(st, out);
+    else rc = db_fail(db, err, "extent of items");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+fm_rc data_conflicts_extent(struct data_db *db, const struct data_viewer *v, enum data_geom g,
+                            struct data_extent *out, struct fm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if ((unsigned)g > DATA_GEOM_AREAS) return fm_fail(err, FM_EINVAL, NULL, "no such family");
+    static const char *const family[] = GEOM_FAMILY_SQL("c.geom");
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), min(MbrMinX(c.geom)), min(MbrMinY(c.geom)), max(MbrMaxX(c.geom)),"
+             " max(MbrMaxY(c.geom)), count(c.t_from), min(c.t_from), count(c.t_to), max(c.t_to)"
+             " FROM conflicts c WHERE " CONFLICT_VISIBLE_SQL " AND c.geom IS NOT NULL AND %s",
+             family[g]);
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db, sql, &st, err);
+    if (rc) return rc;
+    db_bind_text(st, ":vparty", viewer_draft_party(v)); /* unbound NULL: no drafts */
+    if (sqlite3_step(st) == SQLITE_ROW) extent_row(st, out);
+    else rc = db_fail(db, err, "extent of conflicts");
     sqlite3_finalize(st);
     return rc;
 }
@@ -167,7 +300,7 @@ static fm_rc pic_run_box(struct data_db *db, sqlite3_stmt *st, const struct data
 /* The statements of pictures of the past, one per collection, made once
  * (pictures of now read the picture R*Trees): db_cached keys statements by
  * the address of their text. */
-static char pic_sql[DATA_COLL_COUNT][1600];
+static char pic_sql[DATA_COLL_COUNT][8192];
 static pthread_once_t pic_once = PTHREAD_ONCE_INIT;
 
 static void pic_sql_init(void)

@@ -5,6 +5,7 @@
  * depend on time windows open and close without a write. */
 #include "params.h"
 #include "srv.h"
+#include "views.h"
 
 #include <microhttpd.h>
 #include <errno.h>
@@ -136,10 +137,16 @@ static int add_feature(void *ctx, int64_t id, const char *feature)
 int h_conflicts_items(struct req *r, const char *const *p, int n)
 {
     (void)p, (void)n;
+    return srv_conflicts_items(r, DATA_GEOM_ANY, "/collections/conflicts/items");
+}
+
+int srv_conflicts_items(struct req *r, enum data_geom g, const char *path)
+{
     struct fm_err err;
     struct data_conflict_query q;
     fm_rc rc = parse_query(r, &q, &err);
     if (rc) return srv_problem(r, rc, &err);
+    q.geom = g;
     struct srv_page pg;
     srv_page_init(&pg);
     long matched;
@@ -148,8 +155,7 @@ int h_conflicts_items(struct req *r, const char *const *p, int n)
         srv_page_cleanup(&pg);
         return srv_problem(r, rc, &err);
     }
-    return srv_reply_page(r, &pg, "/collections/conflicts/items", params, q.offset, q.limit,
-                          matched);
+    return srv_reply_page(r, &pg, path, params, q.offset, q.limit, matched);
 }
 
 static int parse_id(struct req *r, const char *s, int64_t *id)

