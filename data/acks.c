@@ -1,8 +1,9 @@
 /* acks.c - acknowledgement and dispute of one version of an item by
  * another party, in the same transaction as the step of the workflow it
  * causes; and the lists of what a party still has to acknowledge and of
- * open disputes. */
-#include "sqlite/sqlite.h"
+ * open disputes. The rules are here; the rows are the store's (store.h). */
+#include "internal.h"
+#include "store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,51 +23,26 @@ static fm_rc insert_ack(struct data_db *db, const struct data_viewer *v, int64_t
                         int64_t version, const char *decision, const char *comment, fm_time now,
                         struct fm_err *err)
 {
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "INSERT INTO acks (item_id, version, party, user, at, decision, comment)"
-                          " VALUES (?,?,?,?,?,?,?)",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, version);
-    sqlite3_bind_text(st, 3, v->party, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, v->user, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
-    sqlite3_bind_text(st, 6, decision, -1, SQLITE_STATIC);
-    if (comment) sqlite3_bind_text(st, 7, comment, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_CONSTRAINT)
-        rc = fm_fail(err, FM_ECONFLICT, NULL,
-                     "party %s has already answered version %" PRId64 " of item %" PRId64,
-                     v->party, version, id);
-    else if (s != SQLITE_DONE)
-        rc = db_fail(db, err, "insert ack");
-    sqlite3_finalize(st);
-    return rc;
+    struct store_ack a = {id, version, v->party, v->user, now, decision, comment};
+    return store_of(db)->ack_insert(db, &a, err);
 }
 
 /* The Feature text of version `version` of item id as stored (and as its
  * record holds it: events verify's cross-check). OUT *out (free). */
+static int text_of(void *ctx, const struct store_version *r)
+{
+    *(char **)ctx = fm_xstrdup(r->feature);
+    return 1;
+}
+
 static fm_rc version_text(struct data_db *db, int64_t id, int64_t version, char **out,
                           struct fm_err *err)
 {
     *out = NULL;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, "SELECT feature FROM item_versions WHERE item_id = ? AND version = ?",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, version);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW)
-        *out = fm_xstrdup(db_text(st, 0));
-    else if (s == SQLITE_DONE)
+    fm_rc rc = store_of(db)->version_get(db, id, version, text_of, out, err);
+    if (rc == FM_ENOTFOUND)
         rc = fm_fail(err, FM_ENOTFOUND, NULL, "no version %" PRId64 " of item %" PRId64, version,
                      id);
-    else
-        rc = db_fail(db, err, "version text");
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -127,8 +103,9 @@ fm_rc data_item_ack_signed(struct data_db *db, const struct data_viewer *v, enum
     fm_rc rc = answer_input_check(v, decision, comment, err);
     if (rc) return rc;
 
+    const struct store_ops *ops = store_of(db);
     struct item_current cur;
-    rc = db_begin(db, err);
+    rc = ops->begin(db, err);
     if (rc) return rc;
     if ((rc = item_load_current(db, v, c, id, &cur, err))) goto fail;
     if (!strcmp(cur.party, v->party)) {
@@ -186,13 +163,24 @@ fm_rc data_item_ack_signed(struct data_db *db, const struct data_viewer *v, enum
 done:
     item_current_cleanup(&cur);
     if (rc) goto fail;
-    if ((rc = db_commit(db, err))) goto fail;
+    if ((rc = ops->commit(db, err))) goto fail;
     return FM_OK;
 fail:
-    db_rollback(db);
+    ops->rollback(db);
     json_decref(*updated);
     *updated = NULL;
     return rc;
+}
+
+static int ack_json(void *ctx, const struct store_ack *a)
+{
+    char at[FM_TIME_STAMP_LEN];
+    fm_time_format(a->at, at);
+    json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?}", "version",
+                                         (json_int_t)a->version, "party", a->party, "by", a->user,
+                                         "at", at, "decision", a->decision, "comment",
+                                         a->comment));
+    return 0;
 }
 
 fm_rc data_item_acks(struct data_db *db, const struct data_viewer *v, enum data_coll c,
@@ -203,53 +191,42 @@ fm_rc data_item_acks(struct data_db *db, const struct data_viewer *v, enum data_
     fm_rc rc = item_load_current(db, v, c, id, &cur, err);
     if (rc) return rc;
     item_current_cleanup(&cur);
-    sqlite3_stmt *st;
-    if ((rc = db_prepare(db,
-                         "SELECT version, party, user, at, decision, comment FROM acks"
-                         " WHERE item_id = ? ORDER BY id",
-                         &st, err)))
-        return rc;
-    sqlite3_bind_int64(st, 1, id);
     json_t *arr = json_array();
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        char at[FM_TIME_STAMP_LEN];
-        fm_time_format(sqlite3_column_int64(st, 3), at);
-        json_array_append_new(
-            arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?}", "version",
-                           (json_int_t)sqlite3_column_int64(st, 0), "party", db_text(st, 1), "by",
-                           db_text(st, 2), "at", at, "decision", db_text(st, 4), "comment",
-                           sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : db_text(st, 5)));
-    }
-    if (s != SQLITE_DONE) rc = db_fail(db, err, "acks");
-    sqlite3_finalize(st);
-    if (rc)
+    if ((rc = store_of(db)->acks_each(db, id, ack_json, arr, err)))
         json_decref(arr);
     else
         *out = arr;
     return rc;
 }
 
-/* Rows of (collection, id, version, party, status, title) as a JSON array. */
-static fm_rc item_list(struct data_db *db, sqlite3_stmt *st, json_t **out, struct fm_err *err)
+/* A list of items as (collection, id, version, party, status, title):
+ * every row, or those a party may still answer (pending: live, not a
+ * draft). */
+struct list {
+    json_t *arr;
+    int pending;
+};
+
+static int list_row(void *ctx, const struct store_version *r)
 {
-    json_t *arr = json_array();
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:s,s:s,s:s}", "collection",
-                                             db_text(st, 0), "id",
-                                             (json_int_t)sqlite3_column_int64(st, 1), "version",
-                                             (json_int_t)sqlite3_column_int64(st, 2), "party",
-                                             db_text(st, 3), "status", db_text(st, 4), "title",
-                                             db_text(st, 5)));
-    fm_rc rc = FM_OK;
-    if (s != SQLITE_DONE) {
-        rc = db_fail(db, err, "list");
-        json_decref(arr);
-    } else {
-        *out = arr;
-    }
-    sqlite3_finalize(st);
+    struct list *l = ctx;
+    if (l->pending && (!strcmp(r->status, "draft") || !item_status_live(r->status))) return 0;
+    json_array_append_new(l->arr, json_pack("{s:s,s:I,s:I,s:s,s:s,s:s}", "collection",
+                                            r->collection, "id", (json_int_t)r->item, "version",
+                                            (json_int_t)r->version, "party", r->party, "status",
+                                            r->status, "title", r->title ? r->title : ""));
+    return 0;
+}
+
+static fm_rc item_list(struct data_db *db, const char *status, const char *unanswered_by,
+                       json_t **out, struct fm_err *err)
+{
+    struct list l = {json_array(), unanswered_by != NULL};
+    fm_rc rc = store_of(db)->current_each(db, status, unanswered_by, list_row, &l, err);
+    if (rc)
+        json_decref(l.arr);
+    else
+        *out = l.arr;
     return rc;
 }
 
@@ -263,18 +240,7 @@ fm_rc data_pending(struct data_db *db, const struct data_viewer *v, const char *
     if (!party) party = v->party;
     if (strcmp(party, v->party) != 0 && v->role != DATA_ROLE_SUPERVISOR)
         return fm_fail(err, FM_EFORBID, "party", "only the supervisor sees another party's list");
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(
-        db,
-        "SELECT v.collection, v.item_id, v.version, v.party, v.status, coalesce(v.title, '')"
-        " FROM item_versions v WHERE v.sys_to IS NULL AND v.party <> ?1"
-        " AND v.status <> 'draft' AND v.status NOT IN " ENDED_STATUSES_SQL
-        " AND NOT EXISTS (SELECT 1 FROM acks a WHERE a.item_id = v.item_id"
-        " AND a.version = v.version AND a.party = ?1) ORDER BY v.item_id",
-        &st, err);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, party, -1, SQLITE_TRANSIENT);
-    return item_list(db, st, out, err);
+    return item_list(db, NULL, party, out, err);
 }
 
 fm_rc data_disputes(struct data_db *db, const struct data_viewer *v, json_t **out,
@@ -282,12 +248,5 @@ fm_rc data_disputes(struct data_db *db, const struct data_viewer *v, json_t **ou
 {
     (void)v; /* a disputed item is never a draft: everyone sees the list */
     *out = NULL;
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "SELECT v.collection, v.item_id, v.version, v.party, v.status,"
-                          " coalesce(v.title, '') FROM item_versions v"
-                          " WHERE v.sys_to IS NULL AND v.status = 'disputed' ORDER BY v.item_id",
-                          &st, err);
-    if (rc) return rc;
-    return item_list(db, st, out, err);
+    return item_list(db, "disputed", NULL, out, err);
 }

@@ -12,7 +12,8 @@
  * SQL under it: the accounts (parties, users, sessions, tokens and the
  * login counts of users.c), the event log (events.c: the canonical text
  * and the chain are its, the rows are the store's), items and their
- * versions (items.c). Files whose SQL has not moved yet still include
+ * versions (items.c), imports (import.c), answers (acks.c), users'
+ * signing keys (keys.c). Files whose SQL has not moved yet still include
  * data/sqlite/sqlite.h.
  *
  * Rules for every operation: it runs on the caller's connection, inside
@@ -89,11 +90,21 @@ struct store_key {
     fm_time revoked_at; /* 0: current */
 };
 
+/* An answer (acknowledgement or dispute) of one party to one version. */
+struct store_ack {
+    int64_t item, version;
+    const char *party, *user;
+    fm_time at;
+    const char *decision; /* "ack" or "dispute" */
+    const char *comment;  /* may be NULL */
+};
+
 typedef int (*store_party_cb)(void *ctx, const struct store_party *p);
 typedef int (*store_user_cb)(void *ctx, const struct store_user *u);
 typedef int (*store_secret_cb)(void *ctx, const struct store_secret *s);
 typedef int (*store_event_cb)(void *ctx, const struct store_event *e);
 typedef int (*store_version_cb)(void *ctx, const struct store_version *r);
+typedef int (*store_ack_cb)(void *ctx, const struct store_ack *a);
 typedef int (*store_key_cb)(void *ctx, const struct store_key *k);
 
 struct store_ops {
@@ -203,7 +214,22 @@ struct store_ops {
     fm_rc (*versions_each)(struct data_db *db, const char *collection, int64_t id,
                            store_version_cb cb, void *ctx, struct fm_err *err);
 
+    /* Version `version` of item id, whatever its state; FM_ENOTFOUND when
+     * there is none. */
+    fm_rc (*version_get)(struct data_db *db, int64_t id, int64_t version, store_version_cb cb,
+                         void *ctx, struct fm_err *err);
+    /* The open versions of every item, by item id: of status `status`
+     * only (NULL: any); with unanswered_by, only other parties' items
+     * that party has not answered (NULL: all). */
+    fm_rc (*current_each)(struct data_db *db, const char *status, const char *unanswered_by,
+                          store_version_cb cb, void *ctx, struct fm_err *err);
+
     /* ---- answers (acknowledgements, disputes) ---- */
+    /* Keeps a; FM_ECONFLICT when that party has answered that version. */
+    fm_rc (*ack_insert)(struct data_db *db, const struct store_ack *a, struct fm_err *err);
+    /* The answers to item id, in the order they were given. */
+    fm_rc (*acks_each)(struct data_db *db, int64_t id, store_ack_cb cb, void *ctx,
+                       struct fm_err *err);
     /* Has a party other than `except` acknowledged version of item id? */
     fm_rc (*ack_exists)(struct data_db *db, int64_t id, int64_t version, const char *except,
                         int *yes, struct fm_err *err);

@@ -764,6 +764,66 @@ static fm_rc versions_each(struct data_db *db, const char *collection, int64_t i
     return rc ? rc : versions_out(r, 0, cb, ctx, "history", err);
 }
 
+static fm_rc version_get(struct data_db *db, int64_t id, int64_t version, store_version_cb cb,
+                         void *ctx, struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "version", err,
+                   "SELECT " VERSION_COLUMNS " FROM item_versions v"
+                   " JOIN items i ON i.id = v.item_id"
+                   " WHERE v.item_id = $1::bigint AND v.version = $2::bigint",
+                   2, I64(id), I64(version));
+    return rc ? rc : versions_out(r, 1, cb, ctx, "version", err);
+}
+
+static fm_rc current_each(struct data_db *db, const char *status, const char *unanswered_by,
+                          store_version_cb cb, void *ctx, struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "items", err,
+                   "SELECT " VERSION_COLUMNS " FROM item_versions v"
+                   " JOIN items i ON i.id = v.item_id WHERE v.sys_to IS NULL"
+                   " AND ($1::text IS NULL OR v.status = $1)"
+                   " AND ($2::text IS NULL OR (v.party <> $2 AND NOT EXISTS (SELECT 1 FROM acks a"
+                   " WHERE a.item_id = v.item_id AND a.version = v.version AND a.party = $2)))"
+                   " ORDER BY v.item_id",
+                   2, status, unanswered_by);
+    return rc ? rc : versions_out(r, 0, cb, ctx, "items", err);
+}
+
+static fm_rc ack_insert(struct data_db *db, const struct store_ack *a, struct fm_err *err)
+{
+    char state[6];
+    fm_rc rc = run(db, NULL, state, "insert ack", err,
+                   "INSERT INTO acks (item_id, version, party, \"user\", at, decision, comment)"
+                   " VALUES ($1::bigint, $2::bigint, $3, $4, $5::bigint, $6, $7)",
+                   7, I64(a->item), I64(a->version), a->party, a->user, I64(a->at), a->decision,
+                   a->comment);
+    if (rc && !strcmp(state, "23505"))
+        return fm_fail(err, FM_ECONFLICT, NULL,
+                       "party %s has already answered version %" PRId64 " of item %" PRId64,
+                       a->party, a->version, a->item);
+    return rc;
+}
+
+static fm_rc acks_each(struct data_db *db, int64_t id, store_ack_cb cb, void *ctx,
+                       struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "acks", err,
+                   "SELECT item_id, version, party, \"user\", at, decision, comment FROM acks"
+                   " WHERE item_id = $1::bigint ORDER BY id",
+                   1, I64(id));
+    if (rc) return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        struct store_ack a = {col_i(r, i, 0), col_i(r, i, 1), col_s(r, i, 2), col_s(r, i, 3),
+                              col_i(r, i, 4), col_s(r, i, 5), col(r, i, 6)};
+        if (cb(ctx, &a)) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
 static fm_rc ack_exists(struct data_db *db, int64_t id, int64_t version, const char *except,
                         int *yes, struct fm_err *err)
 {
@@ -891,6 +951,10 @@ static const struct store_ops pg_store = {
     .version_close = version_close,
     .version_current = version_current,
     .versions_each = versions_each,
+    .version_get = version_get,
+    .current_each = current_each,
+    .ack_insert = ack_insert,
+    .acks_each = acks_each,
     .ack_exists = ack_exists,
     .key_insert = key_insert,
     .key_get = key_get,

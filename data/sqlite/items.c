@@ -186,24 +186,39 @@ static fm_rc versions_each(struct data_db *db, const char *collection, int64_t i
     return rc;
 }
 
-static fm_rc ack_exists(struct data_db *db, int64_t id, int64_t version, const char *except,
-                        int *yes, struct fm_err *err)
+static fm_rc version_get(struct data_db *db, int64_t id, int64_t version, store_version_cb cb,
+                         void *ctx, struct fm_err *err)
 {
-    *yes = 0;
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(db,
-                          "SELECT 1 FROM acks WHERE item_id = ? AND version = ? AND party <> ?"
-                          " AND decision = 'ack'",
+                          "SELECT " VERSION_COLUMNS " FROM item_versions v"
+                          " JOIN items i ON i.id = v.item_id"
+                          " WHERE v.item_id = ? AND v.version = ?",
                           &st, err);
     if (rc) return rc;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, version);
-    sqlite3_bind_text(st, 3, except, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW)
-        *yes = 1;
-    else if (s != SQLITE_DONE)
-        rc = db_fail(db, err, "acks");
+    rc = versions_out(db, st, 1, cb, ctx, "version", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static fm_rc current_each(struct data_db *db, const char *status, const char *unanswered_by,
+                          store_version_cb cb, void *ctx, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT " VERSION_COLUMNS " FROM item_versions v"
+                          " JOIN items i ON i.id = v.item_id WHERE v.sys_to IS NULL"
+                          " AND (?1 IS NULL OR v.status = ?1)"
+                          " AND (?2 IS NULL OR (v.party <> ?2 AND NOT EXISTS (SELECT 1 FROM acks a"
+                          " WHERE a.item_id = v.item_id AND a.version = v.version"
+                          " AND a.party = ?2))) ORDER BY v.item_id",
+                          &st, err);
+    if (rc) return rc;
+    if (status) sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+    if (unanswered_by) sqlite3_bind_text(st, 2, unanswered_by, -1, SQLITE_STATIC);
+    rc = versions_out(db, st, 0, cb, ctx, "items", err);
     sqlite3_finalize(st);
     return rc;
 }
@@ -216,5 +231,6 @@ void sqlite_items_ops(struct store_ops *o)
     o->version_close = version_close;
     o->version_current = version_current;
     o->versions_each = versions_each;
-    o->ack_exists = ack_exists;
+    o->version_get = version_get;
+    o->current_each = current_each;
 }

@@ -124,6 +124,7 @@ void sqlite_accounts_ops(struct store_ops *o); /* accounts.c */
 void sqlite_events_ops(struct store_ops *o);   /* events.c */
 void sqlite_items_ops(struct store_ops *o);    /* items.c */
 void sqlite_keys_ops(struct store_ops *o);     /* keys.c */
+void sqlite_acks_ops(struct store_ops *o);     /* acks.c */
 const struct store_ops *sqlite_store(void);
 
 #endif

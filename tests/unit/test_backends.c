@@ -315,6 +315,34 @@ static void items(struct data_db *db, const char *name, struct answers *a)
     json_decref(h);
     CHECK(ops->ack_exists(db, id, 2, "A", &yes, &err) == FM_OK && !yes,
           "%s: no acknowledgement yet", name);
+    /* answers through acks.c: B acknowledges the proposal; lists */
+    json_t *list = NULL, *updated = NULL;
+    CHECK(data_pending(db, &bert, NULL, &list, &err) == FM_OK && json_array_size(list) == 1 &&
+              json_integer_value(json_object_get(json_array_get(list, 0), "version")) == 2,
+          "%s: B has A's proposal to answer: %s", name, err.msg);
+    json_decref(list);
+    CHECK(data_pending(db, &anna, NULL, &list, &err) == FM_OK && json_array_size(list) == 0,
+          "%s: A has nothing to answer", name);
+    json_decref(list);
+    fm_rc arc = data_item_ack(db, &bert, DATA_INCIDENTS, id, 2, "dispute", "too close", &updated,
+                              &err);
+    /* (proposed is no incident status: the dispute moves nothing, so the
+     * conflict check, still SQLite's, is not reached on PostgreSQL) */
+    CHECK(arc == FM_OK, "%s: B disputes: %s %s", name, fm_rc_str(arc), err.msg);
+    json_decref(updated);
+    CHECK(data_item_acks(db, &anna, DATA_INCIDENTS, id, &list, &err) == FM_OK &&
+              json_array_size(list) == (arc == FM_OK ? 1 : 0),
+          "%s: the answers of the item: %s", name, err.msg);
+    CHECK(json_array_size(list) == 1 &&
+              !strcmp(json_string_value(json_object_get(json_array_get(list, 0), "comment")),
+                      "too close") &&
+                  !strcmp(json_string_value(json_object_get(json_array_get(list, 0), "by")),
+                          "bert"),
+              "%s: B's dispute with its comment", name);
+    json_decref(list);
+    struct store_ack again = {id, 2, "B", "bert", 1764800100, "ack", NULL};
+    CHECK(ops->ack_insert(db, &again, &err) == FM_ECONFLICT,
+          "%s: a party answers a version once", name);
     int64_t item = -1, version = -1;
     CHECK(ops->version_unrecorded(db, &item, &version, &err) == FM_OK && item == id &&
               version == 1,
