@@ -284,7 +284,7 @@ fm_rc data_events_scan(struct data_db *db, const struct data_viewer *v, int64_t 
         struct record r;
         record_from_row(st, &r);
         read_to = r.seq;
-        int own = r.owner && vp && strcmp(r.owner, vp) == 0;
+        int own = r.owner && vis_owner_has(r.owner, vp); /* a list: messages.c */
         if (sqlite3_column_int(st, 14) && !own) continue; /* a draft of another party */
         const char *before = sqlite3_column_int(st, 13) && !own ? NULL : r.before;
         char at[FM_TIME_STAMP_LEN];

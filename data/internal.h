@@ -4,6 +4,8 @@
 
 #include "data.h"
 
+struct store_message;
+
 /* The connection (struct data_db) is the backend's (data/sqlite/sqlite.h
  * today); the files above the store see it only through the store
  * interface (store.h). */
@@ -83,6 +85,13 @@ int vis_owner_only(const char *status, int prev_owner_only);
 /* May v see a version of party's marked owner_only? The one place. */
 int vis_may_see(const struct data_viewer *v, const char *party, int owner_only);
 
+/* Is party one of owner's? owner is a record's owner: one party's code,
+ * or a list of them joined with "," (a channel between two parties,
+ * messages.c); a code holding a comma is never one of a list's. */
+int vis_owner_has(const char *owner, const char *party);
+/* May v read what is for readers (NULL: everyone; else as vis_owner_has)? */
+int vis_may_read(const struct data_viewer *v, const char *readers);
+
 /* The statuses in which an item has ended: in no conflict, waiting for no
  * answer. The one list, handed to X with SEP between: as C strings
  * (item_status_live) and as SQL's ('withdrawn', ...) (ENDED_STATUSES_SQL). */
@@ -154,6 +163,12 @@ void sha256_hex(const char *s, char out[65]);
  * before accounts were recorded (db.c calls it once, in the migration to
  * schema 8, inside its transaction). */
 fm_rc accounts_record_existing(struct data_db *db, struct fm_err *err);
+
+/* ---- messages (messages.c) --------------------------------------------- */
+
+/* A message or a receipt (m->text NULL) as the JSON its record holds and
+ * the API shows. OUT a new reference. */
+json_t *message_json(const struct store_message *m);
 
 /* ---- replaying the log against the state (replay.c) --------------------- */
 

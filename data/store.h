@@ -43,9 +43,29 @@ struct store_secret {
 };
 enum store_secret_kind { STORE_SESSION, STORE_TOKEN };
 
+/* A message of a thread, or a "seen" receipt (text NULL, upto set). */
+struct store_message {
+    int64_t id;
+    const char *thread;  /* "zones/12", "channel/all" */
+    const char *readers; /* NULL: everyone who reads the thread; else "A" or "A,SUP" */
+    const char *party, *user;
+    fm_time at;
+    const char *text;                 /* messages */
+    const char *quote_coll;           /* NULL: no quote */
+    int64_t quote_id, quote_version;
+    int64_t upto;                     /* receipts: seen up to this message id */
+};
+/* The newest version of an item, withdrawn or not. */
+struct store_item_head {
+    char coll[16], party[16], status[24];
+    int64_t version;
+    int owner_only;
+};
+
 typedef int (*store_party_cb)(void *ctx, const struct store_party *p);
 typedef int (*store_user_cb)(void *ctx, const struct store_user *u);
 typedef int (*store_secret_cb)(void *ctx, const struct store_secret *s);
+typedef int (*store_message_cb)(void *ctx, const struct store_message *m);
 
 struct store_ops {
     const char *name; /* "sqlite" */
@@ -105,6 +125,23 @@ struct store_ops {
      * last before known_ms. */
     fm_rc (*login_forget)(struct data_db *db, int64_t counts_ms, int64_t known_ms,
                           struct fm_err *err);
+
+    /* ---- messages and "seen" receipts (sqlite/messages.c) ---- */
+    /* The newest version of item id (any status); version > 0: that
+     * version instead. FM_ENOTFOUND when there is none. */
+    fm_rc (*item_head)(struct data_db *db, int64_t id, int64_t version,
+                       struct store_item_head *out, struct fm_err *err);
+    /* Adds m (its id is ignored). OUT *id. */
+    fm_rc (*message_insert)(struct data_db *db, const struct store_message *m, int64_t *id,
+                            struct fm_err *err);
+    fm_rc (*receipt_insert)(struct data_db *db, const struct store_message *m, int64_t *id,
+                            struct fm_err *err);
+    /* The messages (receipts) of thread (NULL: every thread) with an id
+     * above since, by id. */
+    fm_rc (*messages_each)(struct data_db *db, const char *thread, int64_t since,
+                           store_message_cb cb, void *ctx, struct fm_err *err);
+    fm_rc (*receipts_each)(struct data_db *db, const char *thread, store_message_cb cb,
+                           void *ctx, struct fm_err *err);
 };
 
 /* The store of db's connection. */

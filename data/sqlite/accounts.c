@@ -385,4 +385,9 @@ const struct store_ops sqlite_store = {
     .known_get = known_get,
     .known_put = known_put,
     .login_forget = login_forget,
+    .item_head = sqlite_item_head,
+    .message_insert = sqlite_message_insert,
+    .receipt_insert = sqlite_receipt_insert,
+    .messages_each = sqlite_messages_each,
+    .receipts_each = sqlite_receipts_each,
 };

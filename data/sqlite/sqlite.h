@@ -110,4 +110,16 @@ const char *db_text(sqlite3_stmt *st, int col);
 /* The SQLite implementation of the store interface (accounts.c, growing). */
 extern const struct store_ops sqlite_store;
 
+/* Its members for messages, receipts and rulings (messages.c). */
+fm_rc sqlite_item_head(struct data_db *db, int64_t id, int64_t version,
+                       struct store_item_head *out, struct fm_err *err);
+fm_rc sqlite_message_insert(struct data_db *db, const struct store_message *m, int64_t *id,
+                            struct fm_err *err);
+fm_rc sqlite_receipt_insert(struct data_db *db, const struct store_message *m, int64_t *id,
+                            struct fm_err *err);
+fm_rc sqlite_messages_each(struct data_db *db, const char *thread, int64_t since,
+                           store_message_cb cb, void *ctx, struct fm_err *err);
+fm_rc sqlite_receipts_each(struct data_db *db, const char *thread, store_message_cb cb,
+                           void *ctx, struct fm_err *err);
+
 #endif
