@@ -32,6 +32,8 @@ check "the viewer's channels: all only" \
     '[ "$(get VIEW /channels)" = 200 ] && [ "$(jqb "[.channels[].name] | join(\",\")")" = all ]'
 check "no channels without a login (401)" '[ "$(req GET /channels)" = 401 ] && is_problem 401'
 
+check "a party code with a comma is refused (a record's owner lists parties with commas)" \
+    '[ "$(post ADMIN /parties "{\"code\":\"A,SUP\",\"name\":\"x\",\"colour\":\"#123456\",\"kind\":\"side\"}")" = 400 ] && is_problem 400'
 TEXT='Route crosses our closed airspace; re-route south of 32.80N. المسار يعبر — המסלול חוצה'
 check "B posts to the channel of all parties in three scripts (201)" \
     '[ "$(post B /channels/all/messages "$(jq -cn --arg t "$TEXT" "{text:\$t}")")" = 201 ] &&
