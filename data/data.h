@@ -285,6 +285,25 @@ fm_rc data_pending(struct data_db *db, const struct data_viewer *v, const char *
 fm_rc data_disputes(struct data_db *db, const struct data_viewer *v, json_t **out,
                     struct fm_err *err);
 
+/* ---- rulings (rulings.c) ------------------------------------------------ */
+
+/* The supervisor rules on a disputed item (its current version; if_match
+ * > 0: only if that is it, FM_ESTALE otherwise) with decision "uphold"
+ * (the item must change: it stays disputed and its owner is told through
+ * the log) or "overrule" (the item stands: it goes back to the status the
+ * workflow gives it, the one it would have had had the answer been an
+ * acknowledgement, when the supervisor's steps allow it), and a reason
+ * (text as a message's). FM_EFORBID for anyone but a supervisor,
+ * FM_ECONFLICT for an item not disputed or a version already ruled on.
+ * OUT *updated: the item after; *ruling: the ruling. */
+fm_rc data_item_rule(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                     int64_t if_match, const char *decision, const char *reason,
+                     json_t **updated, json_t **ruling, struct fm_err *err);
+/* Every ruling on item id, oldest first, as a JSON array of {version,
+ * decision, reason, party, by, at, status}. OUT *out. */
+fm_rc data_item_rulings(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, json_t **out, struct fm_err *err);
+
 /* ---- messages (messages.c) -------------------------------------------- */
 
 /* The cell's conversation: a thread on every item, and channels (one for

@@ -169,6 +169,18 @@ fm_rc accounts_record_existing(struct data_db *db, struct fm_err *err);
 /* A message or a receipt (m->text NULL) as the JSON its record holds and
  * the API shows. OUT a new reference. */
 json_t *message_json(const struct store_message *m);
+/* Is text a message's (or a ruling's reason): UTF-8, no control character
+ * but newline, 1 to DATA_MESSAGE_MAX_CHARS characters, not all blank?
+ * FM_EINVAL / FM_ETOOBIG with pointer. */
+fm_rc message_text_check(const char *text, const char *pointer, struct fm_err *err);
+
+/* ---- acknowledgement (acks.c) and rulings (rulings.c) ------------------- */
+
+/* The status an acknowledgement moves an item of c in status to, or NULL. */
+const char *ack_next_status(enum data_coll c, const char *status);
+struct store_ruling;
+/* A ruling as the JSON its record holds; status: the item's after it. */
+json_t *ruling_json(const char *coll, const struct store_ruling *r, const char *status);
 
 /* ---- replaying the log against the state (replay.c) --------------------- */
 

@@ -169,26 +169,26 @@ static long utf8_next(const unsigned char *s, size_t *n)
     return cp;
 }
 
-static fm_rc text_check(const char *text, struct fm_err *err)
+fm_rc message_text_check(const char *text, const char *pointer, struct fm_err *err)
 {
-    if (!text) return fm_fail(err, FM_EINVAL, "/text", "send {\"text\": \"...\"}: the message");
+    if (!text) return fm_fail(err, FM_EINVAL, pointer, "send the text (%s)", pointer + 1);
     long chars = 0;
     int visible = 0;
     for (const unsigned char *p = (const unsigned char *)text; *p;) {
         size_t n;
         long cp = utf8_next(p, &n);
-        if (cp < 0) return fm_fail(err, FM_EINVAL, "/text", "a message is UTF-8 text");
+        if (cp < 0) return fm_fail(err, FM_EINVAL, pointer, "the text is UTF-8");
         if ((cp < 0x20 && cp != '\n') || (cp >= 0x7F && cp <= 0x9F))
-            return fm_fail(err, FM_EINVAL, "/text",
-                           "a message holds no control character but newline (found U+%04lX)",
+            return fm_fail(err, FM_EINVAL, pointer,
+                           "the text holds no control character but newline (found U+%04lX)",
                            cp);
         if (cp != ' ' && cp != '\n') visible = 1;
         if (++chars > DATA_MESSAGE_MAX_CHARS)
-            return fm_fail(err, FM_ETOOBIG, "/text", "a message holds at most %d characters",
+            return fm_fail(err, FM_ETOOBIG, pointer, "the text holds at most %d characters",
                            DATA_MESSAGE_MAX_CHARS);
         p += n;
     }
-    if (!visible) return fm_fail(err, FM_EINVAL, "/text", "a message says something");
+    if (!visible) return fm_fail(err, FM_EINVAL, pointer, "the text says something (not only blanks)");
     return FM_OK;
 }
 
@@ -284,7 +284,7 @@ fm_rc data_message_post(struct data_db *db, const struct data_viewer *v,
     if (!may_speak(v))
         return fm_fail(err, FM_EFORBID, NULL, "a %s does not post messages",
                        data_role_name(v->role));
-    fm_rc rc = text_check(text, err);
+    fm_rc rc = message_text_check(text, "/text", err);
     if (rc) return rc;
     const struct store_ops *ops = store_of(db);
     if ((rc = ops->begin(db, err))) return rc;

@@ -23,6 +23,7 @@
  * - messages and their "seen" receipts: each row equals its record, and
  *   each record has its row; the records' visibility flags and owner are
  *   those of their thread (messages.c);
+ * - rulings: each row equals its record, each record has its row;
  * - the caches the server draws and searches by (pic_* R*Trees, the
  *   corridor reach, the spatial indexes): checked, not rebuilt.
  *
@@ -58,6 +59,7 @@ struct replay {
     size_t cap, n;
     json_t *parties, *users; /* code / name -> the last record's after, with "_seq" */
     json_t *messages, *receipts; /* id -> the record's after, with "_seq" */
+    json_t *rulings;             /* "item/version" -> the record's after, with "_seq" */
 };
 
 static struct item_st *item_get(struct replay *r, int64_t id, int create)
@@ -450,6 +452,28 @@ static fm_rc check_flags(struct replay *r)
             /* an answer is as the version it answers (acks.c) */
             want_before = 0;
             want_after = item_own(r, sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 8));
+        } else if (!strcmp(action, "ruling")) {
+            /* as the version it rules on, told to its owner (rulings.c) */
+            int64_t item = sqlite3_column_int64(st, 3);
+            struct item_st *it = item_get(r, item, 0);
+            char a48[48], b48[48];
+            want_before = 0;
+            want_after = item_own(r, item, sqlite3_column_int64(st, 8));
+            if (!text_same(st, 9, it ? it->party : "")) {
+                found = differ(r, seq, "events row %" PRId64 ": column owner is %s, the log says %s",
+                               seq, col_show(st, 9, a48), show(it ? it->party : "", b48));
+                break;
+            }
+            json_t *a = after ? json_loads(after, 0, NULL) : NULL;
+            char key[48];
+            snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_object_get(a, "item")),
+                     json_integer_value(json_object_get(a, "version")));
+            if (json_is_object(a)) {
+                json_object_set_new(a, "_seq", json_integer(seq));
+                json_object_set(r->rulings, key, a);
+            }
+            json_decref(a);
         } else if (!strcmp(action, "message") || !strcmp(action, "seen")) {
             /* as its thread was when written (messages.c): an item's as
              * that version of it, a channel's as its readers, who are
@@ -812,6 +836,61 @@ static fm_rc check_messages(struct replay *r, const char *table, json_t *map, in
     return FM_OK;
 }
 
+struct ruling_check {
+    struct replay *r;
+    int found;
+};
+
+static int ruling_row(void *ctx, const struct store_ruling *row)
+{
+    struct ruling_check *c = ctx;
+    char key[48], a[48], b[48];
+    snprintf(key, sizeof key, "%" PRId64 "/%" PRId64, row->item, row->version);
+    json_t *logged = json_object_get(c->r->rulings, key);
+    if (!logged) {
+        c->found = differ(c->r, 0, "rulings row %" PRId64 " (item %" PRId64 " version %" PRId64
+                          "): no record of it in the log", row->id, row->item, row->version);
+        return 1;
+    }
+    int64_t seq = json_integer_value(json_object_get(logged, "_seq"));
+    json_t *j = ruling_json(jstr(logged, "collection") ? jstr(logged, "collection") : "", row,
+                            jstr(logged, "status") ? jstr(logged, "status") : "");
+    const char *k;
+    json_t *want;
+    json_object_foreach(logged, k, want)
+    {
+        if (!strcmp(k, "_seq")) continue;
+        json_t *got = json_object_get(j, k);
+        if (got && json_equal(got, want)) continue;
+        char *gs = got ? json_dumps(got, JSON_ENCODE_ANY) : NULL;
+        char *ws = json_dumps(want, JSON_ENCODE_ANY);
+        c->found = differ(c->r, seq, "rulings row %" PRId64 ": column %s is %s, the log says %s",
+                          row->id, k, show(gs, a), show(ws, b));
+        free(gs);
+        free(ws);
+        break;
+    }
+    json_decref(j);
+    json_object_del(c->r->rulings, key);
+    return c->found;
+}
+
+static fm_rc check_rulings(struct replay *r)
+{
+    struct ruling_check c = {.r = r};
+    fm_rc rc = store_of(r->db)->rulings_each(r->db, 0, ruling_row, &c, r->err);
+    if (rc || c.found) return rc;
+    const char *k;
+    json_t *rec;
+    json_object_foreach(r->rulings, k, rec)
+    {
+        differ(r, json_integer_value(json_object_get(rec, "_seq")),
+               "rulings row of item/version %s: missing (the log rules)", k);
+        break;
+    }
+    return FM_OK;
+}
+
 /* ---- parties and users -------------------------------------------------- */
 
 /* Compares a table's rows with map (key -> record), column by column:
@@ -998,6 +1077,7 @@ fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err
     r.users = json_object();
     r.messages = json_object();
     r.receipts = json_object();
+    r.rulings = json_object();
     static const char *const party_cols[] = {"code", "name", "colour", "kind"};
     static const char *const user_cols[] = {"name", "id", "party", "role", "created_at"};
     fm_rc rc;
@@ -1008,6 +1088,7 @@ fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err
     if ((rc = check_conflicts(&r)) || *bad) goto done;
     if ((rc = check_messages(&r, "messages", r.messages, 0)) || *bad) goto done;
     if ((rc = check_messages(&r, "message_receipts", r.receipts, 1)) || *bad) goto done;
+    if ((rc = check_rulings(&r)) || *bad) goto done;
     if ((rc = check_accounts(&r, "parties", "SELECT code, name, colour, kind FROM parties ORDER BY code",
                              r.parties, party_cols, 4)) ||
         *bad)
@@ -1025,5 +1106,6 @@ done:
     json_decref(r.users);
     json_decref(r.messages);
     json_decref(r.receipts);
+    json_decref(r.rulings);
     return rc;
 }

@@ -55,6 +55,12 @@ struct store_message {
     int64_t quote_id, quote_version;
     int64_t upto;                     /* receipts: seen up to this message id */
 };
+/* A ruling of the supervisor on one version of an item. */
+struct store_ruling {
+    int64_t id, item, version;
+    const char *party, *user, *decision, *reason;
+    fm_time at;
+};
 /* The newest version of an item, withdrawn or not. */
 struct store_item_head {
     char coll[16], party[16], status[24];
@@ -66,6 +72,7 @@ typedef int (*store_party_cb)(void *ctx, const struct store_party *p);
 typedef int (*store_user_cb)(void *ctx, const struct store_user *u);
 typedef int (*store_secret_cb)(void *ctx, const struct store_secret *s);
 typedef int (*store_message_cb)(void *ctx, const struct store_message *m);
+typedef int (*store_ruling_cb)(void *ctx, const struct store_ruling *r);
 
 struct store_ops {
     const char *name; /* "sqlite" */
@@ -142,6 +149,15 @@ struct store_ops {
                            store_message_cb cb, void *ctx, struct fm_err *err);
     fm_rc (*receipts_each)(struct data_db *db, const char *thread, store_message_cb cb,
                            void *ctx, struct fm_err *err);
+
+    /* ---- rulings (sqlite/messages.c) ---- */
+    /* Adds r (its id is ignored). OUT *id. FM_ECONFLICT when that version
+     * has its ruling already. */
+    fm_rc (*ruling_insert)(struct data_db *db, const struct store_ruling *r, int64_t *id,
+                           struct fm_err *err);
+    /* The rulings on item (0: every item), by id. */
+    fm_rc (*rulings_each)(struct data_db *db, int64_t item, store_ruling_cb cb, void *ctx,
+                          struct fm_err *err);
 };
 
 /* The store of db's connection. */

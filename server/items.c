@@ -307,11 +307,14 @@ int h_item_acks(struct req *r, const char *const *p, int n)
     if (!collection_of(r, p[1], &c) || !parse_id(r, p[3], &id)) return MHD_YES;
     struct fm_err err;
     json_t *acks;
+    json_t *rulings = NULL;
     fm_rc rc = data_item_acks(r->db, &r->viewer, c, id, &acks, &err);
+    if (!rc && (rc = data_item_rulings(r->db, &r->viewer, c, id, &rulings, &err)))
+        json_decref(acks);
     if (rc) return srv_problem(r, rc, &err);
-    return srv_reply_json(r, 200, NULL, json_pack("{s:s,s:I,s:o}", "collection",
+    return srv_reply_json(r, 200, NULL, json_pack("{s:s,s:I,s:o,s:o}", "collection",
                                                   data_coll_name(c), "id", (json_int_t)id,
-                                                  "acks", acks));
+                                                  "acks", acks, "rulings", rulings));
 }
 
 int h_pending(struct req *r, const char *const *p, int n)

@@ -195,3 +195,53 @@ int h_messages_seen(struct req *r, const char *const *p, int n)
     if (rc) return srv_problem(r, rc, &err);
     return srv_reply_json(r, 200, NULL, out);
 }
+
+/* ---- rulings ------------------------------------------------------------------ */
+
+int h_item_ruling(struct req *r, const char *const *p, int n)
+{
+    (void)n;
+    struct data_thread t;
+    if (!thread_of(r, p, &t)) return MHD_YES;
+    int64_t if_match = 0;
+    const char *im = srv_header(r, "If-Match");
+    if (im) {
+        long v;
+        char buf[32];
+        size_t len = strlen(im);
+        if (len >= 3 && len < sizeof buf && im[0] == '"' && im[len - 1] == '"') {
+            memcpy(buf, im + 1, len - 2);
+            buf[len - 2] = '\0';
+        } else {
+            buf[0] = '\0';
+        }
+        if (fm_parse_long(buf, 1, INT64_MAX, &v) != FM_OK)
+            return srv_problem_status(r, 400, "If-Match is a version in quotes: \"3\"", NULL);
+        if_match = v;
+    }
+    json_t *body = srv_body_json(r, json_types);
+    if (!body) return MHD_YES;
+    struct fm_err err;
+    fm_rc rc = FM_OK;
+    const char *k;
+    json_t *val;
+    if (!json_is_object(body))
+        rc = fm_fail(&err, FM_EINVAL, "", "send {\"decision\": \"uphold\"|\"overrule\", \"reason\": \"...\"}");
+    json_object_foreach(body, k, val) if (!rc && strcmp(k, "decision") != 0 && strcmp(k, "reason") != 0)
+        rc = fm_fail(&err, FM_EINVAL, "", "a ruling has a decision and a reason, no %.40s", k);
+    const json_t *reason = json_object_get(body, "reason");
+    if (!rc && reason && !json_is_string(reason))
+        rc = fm_fail(&err, FM_EINVAL, "/reason", "reason is a string");
+    json_t *updated = NULL, *ruling = NULL;
+    if (!rc)
+        rc = data_item_rule(r->db, &r->viewer, t.coll, t.item, if_match,
+                            json_string_value(json_object_get(body, "decision")),
+                            json_string_value(reason), &updated, &ruling, &err);
+    json_decref(body);
+    if (rc) return srv_problem(r, rc, &err);
+    char etag[32];
+    snprintf(etag, sizeof etag, "\"%" JSON_INTEGER_FORMAT "\"",
+             json_integer_value(json_object_get(json_object_get(updated, "properties"), "version")));
+    srv_add_header(r, "ETag", etag);
+    return srv_reply_json(r, 200, NULL, json_pack("{s:o,s:o}", "ruling", ruling, "item", updated));
+}

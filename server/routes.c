@@ -61,6 +61,7 @@ static const struct route routes[] = {
     {"GET", "collections/*/items/*/history", LOGGED_IN, h_item_history},
     {"POST", "collections/*/items/*/ack", LOGGED_IN, h_item_ack},
     {"GET", "collections/*/items/*/acks", LOGGED_IN, h_item_acks},
+    {"POST", "collections/*/items/*/ruling", LOGGED_IN, h_item_ruling},
     {"GET", "collections/*/items/*/messages", LOGGED_IN, h_messages_get},
     {"POST", "collections/*/items/*/messages", LOGGED_IN, h_messages_post},
     {"POST", "collections/*/items/*/messages/seen", LOGGED_IN, h_messages_seen},

@@ -390,4 +390,6 @@ const struct store_ops sqlite_store = {
     .receipt_insert = sqlite_receipt_insert,
     .messages_each = sqlite_messages_each,
     .receipts_each = sqlite_receipts_each,
+    .ruling_insert = sqlite_ruling_insert,
+    .rulings_each = sqlite_rulings_each,
 };

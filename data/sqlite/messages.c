@@ -142,3 +142,61 @@ fm_rc sqlite_receipts_each(struct data_db *db, const char *thread, store_message
     return each(db, st, 1, cb, ctx, err);
 }
 
+
+/* ---- rulings ---------------------------------------------------------------- */
+
+fm_rc sqlite_ruling_insert(struct data_db *db, const struct store_ruling *r, int64_t *id,
+                           struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "INSERT INTO rulings (item_id, version, party, user, at, decision, reason)"
+                          " VALUES (?,?,?,?,?,?,?)",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, r->item);
+    sqlite3_bind_int64(st, 2, r->version);
+    sqlite3_bind_text(st, 3, r->party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->user, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, r->at);
+    sqlite3_bind_text(st, 6, r->decision, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->reason, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE)
+        *id = sqlite3_last_insert_rowid(db->h);
+    else if (sqlite3_extended_errcode(db->h) == SQLITE_CONSTRAINT_UNIQUE)
+        rc = fm_fail(err, FM_ECONFLICT, NULL, "that version has its ruling already");
+    else
+        rc = db_fail(db, err, "insert ruling");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+fm_rc sqlite_rulings_each(struct data_db *db, int64_t item, store_ruling_cb cb, void *ctx,
+                          struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT id, item_id, version, party, user, at, decision, reason FROM"
+                          " rulings WHERE ?1 = 0 OR item_id = ?1 ORDER BY id",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, item);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_ruling r = {
+            .id = sqlite3_column_int64(st, 0),
+            .item = sqlite3_column_int64(st, 1),
+            .version = sqlite3_column_int64(st, 2),
+            .party = db_text(st, 3),
+            .user = db_text(st, 4),
+            .at = sqlite3_column_int64(st, 5),
+            .decision = db_text(st, 6),
+            .reason = db_text(st, 7),
+        };
+        if (cb(ctx, &r)) break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "rulings");
+    sqlite3_finalize(st);
+    return rc;
+}

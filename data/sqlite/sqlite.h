@@ -121,5 +121,9 @@ fm_rc sqlite_messages_each(struct data_db *db, const char *thread, int64_t since
                            store_message_cb cb, void *ctx, struct fm_err *err);
 fm_rc sqlite_receipts_each(struct data_db *db, const char *thread, store_message_cb cb,
                            void *ctx, struct fm_err *err);
+fm_rc sqlite_ruling_insert(struct data_db *db, const struct store_ruling *r, int64_t *id,
+                           struct fm_err *err);
+fm_rc sqlite_rulings_each(struct data_db *db, int64_t item, store_ruling_cb cb, void *ctx,
+                          struct fm_err *err);
 
 #endif
