@@ -304,6 +304,13 @@ fm_rc data_item_rule(struct data_db *db, const struct data_viewer *v, enum data_
 fm_rc data_item_rulings(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                         int64_t id, json_t **out, struct fm_err *err);
 
+/* The latest dispute of item id (the newest answer "dispute": {version,
+ * party, by, at, reason}) and the latest ruling on it ({version, decision,
+ * reason, party, by, at}), each null when there is none: {dispute,
+ * ruling}. FM_ENOTFOUND as data_item_get. OUT *out. */
+fm_rc data_item_dispute(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, json_t **out, struct fm_err *err);
+
 /* ---- messages (messages.c) -------------------------------------------- */
 
 /* The cell's conversation: a thread on every item, and channels (one for

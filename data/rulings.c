@@ -146,3 +146,32 @@ fm_rc data_item_rulings(struct data_db *db, const struct data_viewer *v, enum da
     *out = l.out;
     return FM_OK;
 }
+
+fm_rc data_item_dispute(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, json_t **out, struct fm_err *err)
+{
+    *out = NULL;
+    json_t *acks = NULL, *rulings = NULL;
+    fm_rc rc = data_item_acks(db, v, c, id, &acks, err);
+    if (!rc) rc = data_item_rulings(db, v, c, id, &rulings, err);
+    if (rc) {
+        json_decref(acks);
+        return rc;
+    }
+    json_t *dispute = json_null();
+    for (size_t i = json_array_size(acks); i-- > 0;) {
+        json_t *a = json_array_get(acks, i);
+        if (strcmp(json_string_value(json_object_get(a, "decision")), "dispute") != 0) continue;
+        dispute = json_pack("{s:O,s:O,s:O,s:O,s:O}", "version", json_object_get(a, "version"),
+                            "party", json_object_get(a, "party"), "by", json_object_get(a, "by"),
+                            "at", json_object_get(a, "at"), "reason",
+                            json_object_get(a, "comment"));
+        break;
+    }
+    size_t n = json_array_size(rulings);
+    json_t *ruling = n ? json_incref(json_array_get(rulings, n - 1)) : json_null();
+    *out = json_pack("{s:o,s:o}", "dispute", dispute, "ruling", ruling);
+    json_decref(acks);
+    json_decref(rulings);
+    return FM_OK;
+}

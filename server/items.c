@@ -165,6 +165,17 @@ int h_item_get(struct req *r, const char *const *p, int n)
     fm_rc rc = data_item_get(r->db, &r->viewer, c, id, &f, &err);
     if (rc) return srv_problem(r, rc, &err);
     set_etag(r, f);
+    /* the latest dispute and ruling, shown with the item (never stored:
+     * they change without a new version, so no 304 while there are any) */
+    json_t *dr = NULL;
+    int decorated = 0;
+    if (data_item_dispute(r->db, &r->viewer, c, id, &dr, &err) == FM_OK) {
+        json_t *props = json_object_get(f, "properties");
+        decorated = !json_is_null(json_object_get(dr, "dispute")) ||
+                    !json_is_null(json_object_get(dr, "ruling"));
+        if (decorated) json_object_update(props, dr);
+        json_decref(dr);
+    }
     /* OGC API - Features Part 1 (/req/core/f-links): self and collection */
     char base[512], href[700];
     srv_base_url(r, base, sizeof base);
@@ -179,7 +190,7 @@ int h_item_get(struct req *r, const char *const *p, int n)
                                            "the collection"));
     json_object_set_new(f, "links", links);
     const char *inm = srv_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
+    if (inm && !decorated && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
         json_decref(f);
         return srv_reply_empty(r, 304);
     }

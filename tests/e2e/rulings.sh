@@ -62,6 +62,15 @@ check "the ruling is with the item's answers, with its reason" \
 check "A, the owner, is told: the ruling is a record on A's log" \
     '[ "$(req GET "/events/log?limit=10000" -H "${AUTH[A]}")" = 200 ] &&
      [ "$(jqb "[.events[] | select(.action == \"ruling\" and .item == $M)][0].after.reason")" = "$UPHOLD" ]'
+check "the item carries its latest dispute reason and ruling (A and B alike)" \
+    'for w in A B; do [ "$(req GET /collections/movements/items/$M -H "${AUTH[$w]}")" = 200 ] &&
+        [ "$(jqb .properties.dispute.reason)" = "$REASON" ] && [ "$(jqb .properties.dispute.party)" = B ] &&
+        [ "$(jqb .properties.ruling.decision)" = uphold ] && [ "$(jqb .properties.ruling.reason)" = "$UPHOLD" ] || exit 1; done'
+check "and answers 200, not 304, to its ETag: the ruling came without a new version" \
+    '[ "$(req GET /collections/movements/items/$M -H "${AUTH[A]}" -H "If-None-Match: \"$V\"")" = 200 ]'
+check "the list's Features (the stored versions) carry neither" \
+    '[ "$(req GET "/collections/movements/items?limit=1000" -H "${AUTH[A]}")" = 200 ] &&
+     [ "$(jqb "[.features[] | select(.id == $M)][0].properties | has(\"dispute\") or has(\"ruling\")")" = false ]'
 check "a version is ruled on once: a second ruling is 409" \
     '[ "$(rule SUP movements $M "{\"decision\":\"overrule\",\"reason\":\"changed my mind\"}")" = 409 ] && is_problem 409'
 
@@ -75,6 +84,11 @@ check "B disputes A's zone; the supervisor overrules: the zone is active (as if 
 check "the zone's history shows the supervisor's step after the ruling" \
     '[ "$(req GET /collections/zones/items/$Z/history -H "${AUTH[B]}")" = 200 ] &&
      [ "$(jqb ".versions[-1].by")" = supervisor ] && [ "$(jqb ".versions[-1].feature.properties.status")" = active ]'
+check "a client cannot store a dispute or a ruling of its own: they are dropped" \
+    '[ "$(req PATCH /collections/zones/items/$Z -H "${AUTH[A]}" -H "Content-Type: application/merge-patch+json" -H "If-Match: \"$(version zones $Z)\"" \
+        --data-binary "{\"properties\":{\"description\":\"x\",\"dispute\":{\"reason\":\"forged\"},\"ruling\":{\"decision\":\"overrule\"}}}")" = 200 ] &&
+     [ "$(sqlite3 "$FM_DB" "SELECT count(*) FROM item_versions WHERE feature LIKE '"'%forged%'"'")" = 0 ] &&
+     [ "$(req GET /collections/zones/items/$Z -H "${AUTH[B]}")" = 200 ] && [ "$(jqb .properties.dispute.reason)" = "too wide" ]'
 I=$(mk A incidents "$PT" '{"title":"Shots reported","category":"security","severity":3,"status":"reported"}')
 check "an incident overruled: under review (the supervisor's step from disputed that keeps it open)" \
     '[ "$(dispute B incidents $I "not ours")" = 200 ] &&
