@@ -72,6 +72,15 @@ try {
   await waitFor(async () => (await pa.$$('.leaflet-popup .ruling')).length > 0, 20000, 'the ruling at A, live');
   check((await pa.textContent('.leaflet-popup .ruling')).includes('must change'), 'A, the owner, sees the ruling live');
   await shot(pa, 'thread-owner-ruled.png');
+  // an answer that moves no status (the supervisor disputes the disputed
+  // version too): the flight stays on A's map, and its popup shows it live
+  const sup = await login(srv.url, 'supervisor');
+  const d2 = await api(srv.url, sup, 'POST', `/collections/movements/items/${id}/ack`, { decision: 'dispute', comment: 'Also too low over the city' },
+    { 'Content-Type': 'application/json', 'If-Match': '"2"' });
+  check(d2.status === 200, 'the supervisor disputes the same version (no new version)');
+  await waitFor(async () => (await pa.textContent('.leaflet-popup .dispute').catch(() => '')).includes('too low over the city'), 20000, 'the second dispute at A, live');
+  check(true, 'A sees the newest dispute reason live');
+  check(await pa.evaluate((k) => !!document.querySelector(`#list li[data-key="${k}"]`), key), 'the flight is still in A\'s list (an answer is no version)');
   const item = await api(srv.url, a, 'GET', `/collections/movements/items/${id}`);
   check(item.json.properties.status === 'disputed' && item.json.properties.ruling.decision === 'uphold', 'the flight stays disputed, its ruling with it');
   check(errors.length === 0, 'no page errors' + (errors.length ? ': ' + errors.join('; ') : ''));

@@ -38,7 +38,7 @@ export async function reload() {
 }
 
 export function onEvent(e) {
-  if (THREAD_ACTIONS.has(e.action)) { threadEvent(e); return; } /* no item version (thread.js) */
+  if (THREAD_ACTIONS.has(e.action)) { threadEvent(e); return; } /* no item version: an answer, a message, a ruling (thread.js) */
   if (e.collection === 'conflicts') { scheduleConflicts(); return; }
   if (!e.collection || !FM.COLLS.includes(e.collection)) return;
   if (state.loading) {
