@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The status an acknowledgement moves an item to, or NULL for none. */
-static const char *after_ack(enum data_coll c, const char *status)
+/* The status an acknowledgement moves an item to, or NULL for none
+ * (internal.h: rulings.c reads it too). */
+const char *ack_next_status(enum data_coll c, const char *status)
 {
     if (c == DATA_ZONES && !strcmp(status, "proposed")) return "active";
     if (c == DATA_INCIDENTS && !strcmp(status, "reported")) return "acknowledged";
@@ -131,7 +132,7 @@ fm_rc data_item_ack_signed(struct data_db *db, const struct data_viewer *v, enum
                                               strcmp(cur.status, "disputed") != 0
                                           ? "disputed"
                                           : NULL)
-                                   : after_ack(c, cur.status);
+                                   : ack_next_status(c, cur.status);
         json_t *ack = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s?}", "type", "Acknowledgement",
                                 "collection", data_coll_name(c), "item", (json_int_t)id,
                                 "version", (json_int_t)cur.version, "party", v->party, "decision",

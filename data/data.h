@@ -359,6 +359,75 @@ fm_rc data_pending(struct data_db *db, const struct data_viewer *v, const char *
 fm_rc data_disputes(struct data_db *db, const struct data_viewer *v, json_t **out,
                     struct fm_err *err);
 
+/* ---- rulings (rulings.c) ------------------------------------------------ */
+
+/* The supervisor rules on a disputed item (its current version; if_match
+ * > 0: only if that is it, FM_ESTALE otherwise) with decision "uphold"
+ * (the item must change: it stays disputed and its owner is told through
+ * the log) or "overrule" (the item stands: it goes back to the status the
+ * workflow gives it, the one it would have had had the answer been an
+ * acknowledgement, when the supervisor's steps allow it), and a reason
+ * (text as a message's). FM_EFORBID for anyone but a supervisor,
+ * FM_ECONFLICT for an item not disputed or a version already ruled on.
+ * OUT *updated: the item after; *ruling: the ruling. */
+fm_rc data_item_rule(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                     int64_t if_match, const char *decision, const char *reason,
+                     json_t **updated, json_t **ruling, struct fm_err *err);
+/* Every ruling on item id, oldest first, as a JSON array of {version,
+ * decision, reason, party, by, at, status}. OUT *out. */
+fm_rc data_item_rulings(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, json_t **out, struct fm_err *err);
+
+/* The latest dispute of item id (the newest answer "dispute": {version,
+ * party, by, at, reason}) and the latest ruling on it ({version, decision,
+ * reason, party, by, at}), each null when there is none: {dispute,
+ * ruling}. FM_ENOTFOUND as data_item_get. OUT *out. */
+fm_rc data_item_dispute(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                        int64_t id, json_t **out, struct fm_err *err);
+
+/* ---- messages (messages.c) -------------------------------------------- */
+
+/* The cell's conversation: a thread on every item, and channels (one for
+ * all parties, "all"; one between each side and the supervisor,
+ * "sup-CODE"). A message is plain UTF-8 text, 1 to DATA_MESSAGE_MAX_CHARS
+ * characters, no control character but newline; it may quote a version
+ * of an item {collection, id, version}. Each message and each "seen"
+ * receipt is a record in the log (actions "message" and "seen"); none is
+ * ever edited or deleted. Who reads a message is who may read its thread
+ * as it stood when it was written: an item's thread is its owner party's
+ * alone while the item's version is owner-only (vis_owner_only), and its
+ * messages of then stay so; a channel is its parties'. A thread the
+ * viewer may not read answers FM_ENOTFOUND, as a missing item does. */
+#define DATA_MESSAGE_MAX_CHARS 4000
+
+struct data_thread {
+    const char *channel; /* a channel's name, or NULL: the thread of item (coll, item) */
+    enum data_coll coll;
+    int64_t item;
+};
+
+/* The channels v may read, as a JSON array of {name, title, parties}. */
+fm_rc data_channels(struct data_db *db, const struct data_viewer *v, json_t **out,
+                    struct fm_err *err);
+/* The thread's messages v may read, oldest first, after message id
+ * `since` (0: all), and the latest "seen" receipt of each party:
+ * {thread, messages: [{id, at, by, party, text, quote}], seen: [{party, by,
+ * at, upto}]}. OUT *out. */
+fm_rc data_messages(struct data_db *db, const struct data_viewer *v, const struct data_thread *t,
+                    int64_t since, json_t **out, struct fm_err *err);
+/* Posts text (and quote, a JSON object or NULL) by v (a liaison or the
+ * supervisor). FM_ETOOBIG past the length, FM_EINVAL for bad text or a
+ * quote it cannot hold, FM_ENOTFOUND for a quoted version v may not see.
+ * OUT *out: the message. */
+fm_rc data_message_post(struct data_db *db, const struct data_viewer *v,
+                        const struct data_thread *t, const char *text, const json_t *quote,
+                        json_t **out, struct fm_err *err);
+/* v's party has seen the thread up to message `upto` (0: the newest it
+ * may read). OUT *out: the receipt {party, by, at, upto}. */
+fm_rc data_messages_seen(struct data_db *db, const struct data_viewer *v,
+                         const struct data_thread *t, int64_t upto, json_t **out,
+                         struct fm_err *err);
+
 /* ---- event log -------------------------------------------------------- */
 
 /* The newest sequence number (0 when empty). */

@@ -245,6 +245,37 @@ static const char *const migrations[] = {
      * those that exist already get theirs at this upgrade, marked
      * found_at_upgrade (accounts_record_existing, called by migrate) */
     "SELECT 1;",
+    /* 11: the cell's conversation (messages.c): messages of item threads
+     * and channels, and "seen" receipts, each told by its record in the
+     * log; never changed (no edit, no delete). readers: NULL for all who
+     * read the thread, else the parties ("A", "A,SUP"). The supervisor's
+     * rulings on disputes (rulings.c). */
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY, thread TEXT NOT NULL, readers TEXT,"
+    "  party TEXT NOT NULL, user TEXT NOT NULL, at INTEGER NOT NULL, text TEXT NOT NULL,"
+    "  quote_coll TEXT, quote_id INTEGER, quote_version INTEGER);"
+    "CREATE INDEX messages_thread ON messages (thread, id);"
+    "CREATE TABLE message_receipts ("
+    "  id INTEGER PRIMARY KEY, thread TEXT NOT NULL, readers TEXT,"
+    "  party TEXT NOT NULL, user TEXT NOT NULL, at INTEGER NOT NULL, upto INTEGER NOT NULL);"
+    "CREATE INDEX message_receipts_thread ON message_receipts (thread, id);"
+    "CREATE TABLE rulings ("
+    "  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL REFERENCES items(id),"
+    "  version INTEGER NOT NULL, party TEXT NOT NULL, user TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  decision TEXT NOT NULL CHECK (decision IN ('uphold','overrule')), reason TEXT NOT NULL,"
+    "  UNIQUE (item_id, version));"
+    "CREATE TRIGGER messages_no_update BEFORE UPDATE ON messages"
+    "  BEGIN SELECT RAISE(ABORT, 'messages are never changed'); END;"
+    "CREATE TRIGGER messages_no_delete BEFORE DELETE ON messages"
+    "  BEGIN SELECT RAISE(ABORT, 'messages are never changed'); END;"
+    "CREATE TRIGGER message_receipts_no_update BEFORE UPDATE ON message_receipts"
+    "  BEGIN SELECT RAISE(ABORT, 'receipts are never changed'); END;"
+    "CREATE TRIGGER message_receipts_no_delete BEFORE DELETE ON message_receipts"
+    "  BEGIN SELECT RAISE(ABORT, 'receipts are never changed'); END;"
+    "CREATE TRIGGER rulings_no_update BEFORE UPDATE ON rulings"
+    "  BEGIN SELECT RAISE(ABORT, 'rulings are never changed'); END;"
+    "CREATE TRIGGER rulings_no_delete BEFORE DELETE ON rulings"
+    "  BEGIN SELECT RAISE(ABORT, 'rulings are never changed'); END;",
     /* 12 (issue 20; appended after 10 on its branch, renumbered at merge):
      * users' public signing keys (keys.c), each added and revoked by a
      * record in the log (key_add, key_revoke) */

@@ -226,7 +226,7 @@ static int scan_record(void *ctx, const struct record *r)
 {
     struct scan *sc = ctx;
     sc->read_to = r->seq;
-    int own = r->owner && sc->vp && strcmp(r->owner, sc->vp) == 0;
+    int own = r->owner && vis_owner_has(r->owner, sc->vp); /* a list: messages.c */
     if (r->after_owner_only && !own) return 0; /* a draft of another party */
     const char *before = r->before_owner_only && !own ? NULL : r->before;
     char at[FM_TIME_STAMP_LEN];

@@ -4,6 +4,8 @@
 
 #include "data.h"
 
+struct store_message;
+
 /* The connection (struct data_db) is the backend's (data/sqlite/sqlite.h
  * today); the files above the store see it only through the store
  * interface (store.h). */
@@ -82,6 +84,13 @@ const char *viewer_draft_party(const struct data_viewer *v);
 int vis_owner_only(const char *status, int prev_owner_only);
 /* May v see a version of party's marked owner_only? The one place. */
 int vis_may_see(const struct data_viewer *v, const char *party, int owner_only);
+
+/* Is party one of owner's? owner is a record's owner: one party's code,
+ * or a list of them joined with "," (a channel between two parties,
+ * messages.c); a code holding a comma is never one of a list's. */
+int vis_owner_has(const char *owner, const char *party);
+/* May v read what is for readers (NULL: everyone; else as vis_owner_has)? */
+int vis_may_read(const struct data_viewer *v, const char *readers);
 
 /* The statuses in which an item has ended: in no conflict, waiting for no
  * answer. The one list, handed to X with SEP between: as C strings
@@ -193,6 +202,24 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
 /* The signed answers that verified. */
 int64_t sig_replay_count(const struct sig_replay *s);
 void sig_replay_free(struct sig_replay *s);
+
+/* ---- messages (messages.c) --------------------------------------------- */
+
+/* A message or a receipt (m->text NULL) as the JSON its record holds and
+ * the API shows. OUT a new reference. */
+json_t *message_json(const struct store_message *m);
+/* Is text a message's (or a ruling's reason): UTF-8, no control character
+ * but newline, 1 to DATA_MESSAGE_MAX_CHARS characters, not all blank?
+ * FM_EINVAL / FM_ETOOBIG with pointer. */
+fm_rc message_text_check(const char *text, const char *pointer, struct fm_err *err);
+
+/* ---- acknowledgement (acks.c) and rulings (rulings.c) ------------------- */
+
+/* The status an acknowledgement moves an item of c in status to, or NULL. */
+const char *ack_next_status(enum data_coll c, const char *status);
+struct store_ruling;
+/* A ruling as the JSON its record holds; status: the item's after it. */
+json_t *ruling_json(const char *coll, const struct store_ruling *r, const char *status);
 
 /* ---- replaying the log against the state (replay.c) --------------------- */
 

@@ -23,6 +23,10 @@
  * - user_keys: as their records (key_add, key_revoke) leave them, through
  *   the store (data/sqlite/keys.c); and every signed answer's signature
  *   against the keys the log registers (keys.c), with no table's word;
+ * - messages and their "seen" receipts: each row equals its record, and
+ *   each record has its row; the records' visibility flags and owner are
+ *   those of their thread (messages.c);
+ * - rulings: each row equals its record, each record has its row;
  * - the caches the server draws and searches by (pic_* R*Trees, the
  *   corridor reach, the spatial indexes): checked, not rebuilt.
  *
@@ -58,6 +62,8 @@ struct replay {
     size_t cap, n;
     json_t *parties, *users; /* code / name -> the last record's after, with "_seq" */
     json_t *keys;            /* fingerprint -> key_add's after (+ revoked_at), with "_seq" */
+    json_t *messages, *receipts; /* id -> the record's after, with "_seq" */
+    json_t *rulings;             /* "item/version" -> the record's after, with "_seq" */
 };
 
 static struct item_st *item_get(struct replay *r, int64_t id, int create)
@@ -419,7 +425,7 @@ static fm_rc check_flags(struct replay *r)
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(r->db,
                           "SELECT seq, action, collection, item_id, before, after, before_draft,"
-                          " after_draft, version FROM events WHERE action NOT IN "
+                          " after_draft, version, owner FROM events WHERE action NOT IN "
                           REPLAY_VERSION_ACTIONS
                           " ORDER BY seq",
                           &st, r->err);
@@ -466,6 +472,61 @@ static fm_rc check_flags(struct replay *r)
             /* an answer is as the version it answers (acks.c) */
             want_before = 0;
             want_after = item_own(r, sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 8));
+        } else if (!strcmp(action, "ruling")) {
+            /* as the version it rules on, told to its owner (rulings.c) */
+            int64_t item = sqlite3_column_int64(st, 3);
+            struct item_st *it = item_get(r, item, 0);
+            char a48[48], b48[48];
+            want_before = 0;
+            want_after = item_own(r, item, sqlite3_column_int64(st, 8));
+            if (!text_same(st, 9, it ? it->party : "")) {
+                found = differ(r, seq, "events row %" PRId64 ": column owner is %s, the log says %s",
+                               seq, col_show(st, 9, a48), show(it ? it->party : "", b48));
+                break;
+            }
+            json_t *a = after ? json_loads(after, 0, NULL) : NULL;
+            char key[48];
+            snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_object_get(a, "item")),
+                     json_integer_value(json_object_get(a, "version")));
+            if (json_is_object(a)) {
+                json_object_set_new(a, "_seq", json_integer(seq));
+                json_object_set(r->rulings, key, a);
+            }
+            json_decref(a);
+        } else if (!strcmp(action, "message") || !strcmp(action, "seen")) {
+            /* as its thread was when written (messages.c): an item's as
+             * that version of it, a channel's as its readers, who are
+             * also its owner */
+            json_t *a = after ? json_loads(after, 0, NULL) : NULL;
+            int chan = !strcmp(coll, "channels");
+            int64_t item = sqlite3_column_int64(st, 3);
+            want_before = 0;
+            want_after = chan ? json_is_array(json_object_get(a, "readers"))
+                              : item_own(r, item, sqlite3_column_int64(st, 8));
+            char owner[160] = "", a48[48], b48[48];
+            struct item_st *it = chan ? NULL : item_get(r, item, 0);
+            json_t *rd = json_object_get(a, "readers");
+            for (size_t i = 0; chan && i < json_array_size(rd); i++) {
+                size_t n = strlen(owner);
+                snprintf(owner + n, sizeof owner - n, "%s%s", i ? "," : "",
+                         json_string_value(json_array_get(rd, i)));
+            }
+            const char *want_owner = chan ? (owner[0] ? owner : NULL) : it ? it->party : "";
+            if (!text_same(st, 9, want_owner)) {
+                found = differ(r, seq, "events row %" PRId64 ": column owner is %s, the log says %s",
+                               seq, col_show(st, 9, a48), show(want_owner, b48));
+                json_decref(a);
+                break;
+            }
+            json_t *id = json_object_get(a, "id");
+            if (json_is_integer(id)) {
+                char key[32];
+                snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+                json_object_set_new(a, "_seq", json_integer(seq));
+                json_object_set(action[0] == 'm' ? r->messages : r->receipts, key, a);
+            }
+            json_decref(a);
         } else {
             continue; /* an action this build does not write */
         }
@@ -730,6 +791,124 @@ static fm_rc check_conflicts(struct replay *r)
         rc = db_fail(r->db, r->err, "replay conflicts");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- messages and receipts ------------------------------------------------ */
+
+struct msg_check {
+    struct replay *r;
+    const char *table;
+    json_t *map; /* id -> the record's after; each row found is taken out */
+    int found;
+};
+
+static int msg_row(void *ctx, const struct store_message *m)
+{
+    struct msg_check *c = ctx;
+    char key[32], a[48], b[48];
+    snprintf(key, sizeof key, "%" PRId64, m->id);
+    json_t *logged = json_object_get(c->map, key);
+    if (!logged) {
+        c->found = differ(c->r, 0, "%s row %" PRId64 ": no record of it in the log", c->table,
+                          m->id);
+        return 1;
+    }
+    int64_t seq = json_integer_value(json_object_get(logged, "_seq"));
+    json_t *row = message_json(m);
+    const char *k;
+    json_t *want;
+    json_object_foreach(logged, k, want)
+    {
+        if (!strcmp(k, "_seq")) continue;
+        json_t *got = json_object_get(row, k);
+        if (got && json_equal(got, want)) continue;
+        char *gs = got ? json_dumps(got, JSON_ENCODE_ANY) : NULL;
+        char *ws = json_dumps(want, JSON_ENCODE_ANY);
+        c->found = differ(c->r, seq, "%s row %" PRId64 ": column %s is %s, the log says %s",
+                          c->table, m->id, k, show(gs, a), show(ws, b));
+        free(gs);
+        free(ws);
+        break;
+    }
+    if (!c->found && json_object_size(row) + 1 != json_object_size(logged))
+        c->found = differ(c->r, seq, "%s row %" PRId64 ": differs from its record", c->table,
+                          m->id);
+    json_decref(row);
+    json_object_del(c->map, key);
+    return c->found;
+}
+
+static fm_rc check_messages(struct replay *r, const char *table, json_t *map, int receipts)
+{
+    const struct store_ops *ops = store_of(r->db);
+    struct msg_check c = {.r = r, .table = table, .map = map};
+    fm_rc rc = receipts ? ops->receipts_each(r->db, NULL, msg_row, &c, r->err)
+                        : ops->messages_each(r->db, NULL, 0, msg_row, &c, r->err);
+    if (rc || c.found) return rc;
+    const char *k;
+    json_t *rec;
+    json_object_foreach(map, k, rec)
+    {
+        differ(r, json_integer_value(json_object_get(rec, "_seq")),
+               "%s row %s: missing (the log adds it)", table, k);
+        break;
+    }
+    return FM_OK;
+}
+
+struct ruling_check {
+    struct replay *r;
+    int found;
+};
+
+static int ruling_row(void *ctx, const struct store_ruling *row)
+{
+    struct ruling_check *c = ctx;
+    char key[48], a[48], b[48];
+    snprintf(key, sizeof key, "%" PRId64 "/%" PRId64, row->item, row->version);
+    json_t *logged = json_object_get(c->r->rulings, key);
+    if (!logged) {
+        c->found = differ(c->r, 0, "rulings row %" PRId64 " (item %" PRId64 " version %" PRId64
+                          "): no record of it in the log", row->id, row->item, row->version);
+        return 1;
+    }
+    int64_t seq = json_integer_value(json_object_get(logged, "_seq"));
+    json_t *j = ruling_json(jstr(logged, "collection") ? jstr(logged, "collection") : "", row,
+                            jstr(logged, "status") ? jstr(logged, "status") : "");
+    const char *k;
+    json_t *want;
+    json_object_foreach(logged, k, want)
+    {
+        if (!strcmp(k, "_seq")) continue;
+        json_t *got = json_object_get(j, k);
+        if (got && json_equal(got, want)) continue;
+        char *gs = got ? json_dumps(got, JSON_ENCODE_ANY) : NULL;
+        char *ws = json_dumps(want, JSON_ENCODE_ANY);
+        c->found = differ(c->r, seq, "rulings row %" PRId64 ": column %s is %s, the log says %s",
+                          row->id, k, show(gs, a), show(ws, b));
+        free(gs);
+        free(ws);
+        break;
+    }
+    json_decref(j);
+    json_object_del(c->r->rulings, key);
+    return c->found;
+}
+
+static fm_rc check_rulings(struct replay *r)
+{
+    struct ruling_check c = {.r = r};
+    fm_rc rc = store_of(r->db)->rulings_each(r->db, 0, ruling_row, &c, r->err);
+    if (rc || c.found) return rc;
+    const char *k;
+    json_t *rec;
+    json_object_foreach(r->rulings, k, rec)
+    {
+        differ(r, json_integer_value(json_object_get(rec, "_seq")),
+               "rulings row of item/version %s: missing (the log rules)", k);
+        break;
+    }
+    return FM_OK;
 }
 
 /* ---- parties and users -------------------------------------------------- */
@@ -1016,6 +1195,9 @@ fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err
     r.parties = json_object();
     r.users = json_object();
     r.keys = json_object();
+    r.messages = json_object();
+    r.receipts = json_object();
+    r.rulings = json_object();
     static const char *const party_cols[] = {"code", "name", "colour", "kind"};
     static const char *const user_cols[] = {"name", "id", "party", "role", "created_at"};
     fm_rc rc;
@@ -1024,6 +1206,9 @@ fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err
     if ((rc = check_flags(&r)) || *bad) goto done;
     if ((rc = check_acks(&r)) || *bad) goto done;
     if ((rc = check_conflicts(&r)) || *bad) goto done;
+    if ((rc = check_messages(&r, "messages", r.messages, 0)) || *bad) goto done;
+    if ((rc = check_messages(&r, "message_receipts", r.receipts, 1)) || *bad) goto done;
+    if ((rc = check_rulings(&r)) || *bad) goto done;
     if ((rc = check_accounts(&r, "parties", "SELECT code, name, colour, kind FROM parties ORDER BY code",
                              r.parties, party_cols, 4)) ||
         *bad)
@@ -1042,5 +1227,8 @@ done:
     json_decref(r.parties);
     json_decref(r.users);
     json_decref(r.keys);
+    json_decref(r.messages);
+    json_decref(r.receipts);
+    json_decref(r.rulings);
     return rc;
 }

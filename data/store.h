@@ -99,6 +99,31 @@ struct store_ack {
     const char *comment;  /* may be NULL */
 };
 
+/* A message of a thread, or a "seen" receipt (text NULL, upto set). */
+struct store_message {
+    int64_t id;
+    const char *thread;  /* "zones/12", "channel/all" */
+    const char *readers; /* NULL: everyone who reads the thread; else "A" or "A,SUP" */
+    const char *party, *user;
+    fm_time at;
+    const char *text;                 /* messages */
+    const char *quote_coll;           /* NULL: no quote */
+    int64_t quote_id, quote_version;
+    int64_t upto;                     /* receipts: seen up to this message id */
+};
+/* A ruling of the supervisor on one version of an item. */
+struct store_ruling {
+    int64_t id, item, version;
+    const char *party, *user, *decision, *reason;
+    fm_time at;
+};
+/* The newest version of an item, withdrawn or not. */
+struct store_item_head {
+    char coll[16], party[16], status[24];
+    int64_t version;
+    int owner_only;
+};
+
 typedef int (*store_party_cb)(void *ctx, const struct store_party *p);
 typedef int (*store_user_cb)(void *ctx, const struct store_user *u);
 typedef int (*store_secret_cb)(void *ctx, const struct store_secret *s);
@@ -106,6 +131,8 @@ typedef int (*store_event_cb)(void *ctx, const struct store_event *e);
 typedef int (*store_version_cb)(void *ctx, const struct store_version *r);
 typedef int (*store_ack_cb)(void *ctx, const struct store_ack *a);
 typedef int (*store_key_cb)(void *ctx, const struct store_key *k);
+typedef int (*store_message_cb)(void *ctx, const struct store_message *m);
+typedef int (*store_ruling_cb)(void *ctx, const struct store_ruling *r);
 
 struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
@@ -247,6 +274,31 @@ struct store_ops {
      * current key of that fingerprint. */
     fm_rc (*key_revoke)(struct data_db *db, const char *fingerprint, fm_time at,
                         struct fm_err *err);
+    /* ---- messages and "seen" receipts (sqlite/messages.c) ---- */
+    /* The newest version of item id (any status); version > 0: that
+     * version instead. FM_ENOTFOUND when there is none. */
+    fm_rc (*item_head)(struct data_db *db, int64_t id, int64_t version,
+                       struct store_item_head *out, struct fm_err *err);
+    /* Adds m (its id is ignored). OUT *id. */
+    fm_rc (*message_insert)(struct data_db *db, const struct store_message *m, int64_t *id,
+                            struct fm_err *err);
+    fm_rc (*receipt_insert)(struct data_db *db, const struct store_message *m, int64_t *id,
+                            struct fm_err *err);
+    /* The messages (receipts) of thread (NULL: every thread) with an id
+     * above since, by id. */
+    fm_rc (*messages_each)(struct data_db *db, const char *thread, int64_t since,
+                           store_message_cb cb, void *ctx, struct fm_err *err);
+    fm_rc (*receipts_each)(struct data_db *db, const char *thread, store_message_cb cb,
+                           void *ctx, struct fm_err *err);
+
+    /* ---- rulings (sqlite/messages.c) ---- */
+    /* Adds r (its id is ignored). OUT *id. FM_ECONFLICT when that version
+     * has its ruling already. */
+    fm_rc (*ruling_insert)(struct data_db *db, const struct store_ruling *r, int64_t *id,
+                           struct fm_err *err);
+    /* The rulings on item (0: every item), by id. */
+    fm_rc (*rulings_each)(struct data_db *db, int64_t item, store_ruling_cb cb, void *ctx,
+                          struct fm_err *err);
 };
 
 /* The store of db's connection. */

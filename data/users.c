@@ -146,6 +146,9 @@ static int party_before(void *ctx, const struct store_party *p)
 fm_rc data_party_add(struct data_db *db, const char *code, const char *name, const char *colour,
                      const char *kind, struct fm_err *err)
 {
+    /* a record's owner may list parties with "," (vis_owner_has) */
+    if (strchr(code, ','))
+        return fm_fail(err, FM_EINVAL, "/code", "a party code holds no comma");
     const struct store_ops *ops = store_of(db);
     char *before = NULL, *after = party_text(code, name, colour, kind, 0);
     fm_rc rc = ops->begin(db, err);

@@ -251,9 +251,11 @@ static fm_rc check_geometry(enum data_coll c, const json_t *g, const struct data
 
 /* ---- properties ------------------------------------------------------- */
 
-/* Set by the server; what a client sends for them is dropped. */
+/* Set by the server; what a client sends for them is dropped. dispute and
+ * ruling: shown with one item (data_item_dispute), never stored. */
 static const char *const server_owned[] = {"party",      "version",    "created_at", "created_by",
-                                           "updated_at", "updated_by", NULL};
+                                           "updated_at", "updated_by", "dispute",    "ruling",
+                                           NULL};
 
 static fm_rc opt_string(json_t *props, const char *key, const struct data_limits *lim,
                         const char **out, struct fm_err *err)

@@ -23,6 +23,27 @@ int vis_may_see(const struct data_viewer *v, const char *party, int owner_only)
     return vp && strcmp(vp, party) == 0;
 }
 
+int vis_owner_has(const char *owner, const char *party)
+{
+    if (!owner || !party || !*party) return 0;
+    if (!strchr(owner, ',')) return strcmp(owner, party) == 0;
+    /* a list: a party whose code holds a comma is never one of its names */
+    if (strchr(party, ',')) return 0;
+    size_t n = strlen(party);
+    for (const char *p = owner;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && !strncmp(p, party, n)) return 1;
+        if (!end) return 0;
+        p = end + 1;
+    }
+}
+
+int vis_may_read(const struct data_viewer *v, const char *readers)
+{
+    return !readers || vis_owner_has(readers, viewer_draft_party(v));
+}
+
 #define ENDED_C_STR_(s) s
 #define ENDED_C_COMMA_ ,
 

@@ -293,6 +293,17 @@ int h_item_get(struct req *r, const char *const *p, int n)
                                   NULL);
     }
     if (!k->conflicts) set_etag(r, f);
+    /* the latest dispute and ruling, shown with the item (never stored:
+     * they change without a new version, so no 304 while there are any) */
+    json_t *dr = NULL;
+    int decorated = 0;
+    if (!k->conflicts && data_item_dispute(r->db, &r->viewer, c, id, &dr, &err) == FM_OK) {
+        json_t *props = json_object_get(f, "properties");
+        decorated = !json_is_null(json_object_get(dr, "dispute")) ||
+                    !json_is_null(json_object_get(dr, "ruling"));
+        if (decorated) json_object_update(props, dr);
+        json_decref(dr);
+    }
     /* OGC API - Features Part 1 (/req/core/f-links): self and collection */
     char base[512], href[700];
     srv_base_url(r, base, sizeof base);
@@ -307,7 +318,7 @@ int h_item_get(struct req *r, const char *const *p, int n)
                                            "the collection"));
     json_object_set_new(f, "links", links);
     const char *inm = srv_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && !k->conflicts && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
+    if (inm && !k->conflicts && !decorated && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
         json_decref(f);
         return srv_reply_empty(r, 304);
     }
@@ -482,11 +493,14 @@ int h_item_acks(struct req *r, const char *const *p, int n)
     if (!collection_of(r, p[1], &c) || !parse_id(r, p[3], &id)) return MHD_YES;
     struct fm_err err;
     json_t *acks;
+    json_t *rulings = NULL;
     fm_rc rc = data_item_acks(r->db, &r->viewer, c, id, &acks, &err);
+    if (!rc && (rc = data_item_rulings(r->db, &r->viewer, c, id, &rulings, &err)))
+        json_decref(acks);
     if (rc) return srv_problem(r, rc, &err);
-    return srv_reply_json(r, 200, NULL, json_pack("{s:s,s:I,s:o}", "collection",
+    return srv_reply_json(r, 200, NULL, json_pack("{s:s,s:I,s:o,s:o}", "collection",
                                                   data_coll_name(c), "id", (json_int_t)id,
-                                                  "acks", acks));
+                                                  "acks", acks, "rulings", rulings));
 }
 
 int h_pending(struct req *r, const char *const *p, int n)

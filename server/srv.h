@@ -179,6 +179,12 @@ int h_key_revoke(struct req *r, const char *const *p, int n);
 int h_pending(struct req *r, const char *const *p, int n);
 int h_disputes(struct req *r, const char *const *p, int n);
 
+/* messages.c: item threads, channels, receipts (data.h, "messages") */
+int h_channels(struct req *r, const char *const *p, int n);
+int h_messages_get(struct req *r, const char *const *p, int n);
+int h_messages_post(struct req *r, const char *const *p, int n);
+int h_messages_seen(struct req *r, const char *const *p, int n);
+int h_item_ruling(struct req *r, const char *const *p, int n);
 /* admin.c */
 int h_users_get(struct req *r, const char *const *p, int n);
 int h_users_post(struct req *r, const char *const *p, int n);

@@ -82,6 +82,21 @@ row "GET its answers" GET /collections/zones/items/@T/acks "" "" \
                                                 200 404 404 404 404 401 401 \
                                                 200 200 200 200 200 401 401 \
                                                 404 200 404 404 404 401 401
+row "GET its thread (issue 19)" GET /collections/zones/items/@T/messages "" "" \
+                                                200 200 200 200 200 401 401 \
+                                                200 404 404 404 404 401 401 \
+                                                200 200 200 200 200 401 401 \
+                                                404 200 404 404 404 401 401
+row "POST a message on its thread" POST /collections/zones/items/@T/messages '{"text":"hello"}' "" \
+                                                201 201 201 403 403 401 401 \
+                                                201 404 404 403 403 401 401 \
+                                                201 201 201 403 403 401 401 \
+                                                404 201 404 403 403 401 401
+row "mark its thread seen" POST /collections/zones/items/@T/messages/seen "" "" \
+                                                200 200 200 403 403 401 401 \
+                                                200 404 404 404 404 401 401 \
+                                                200 200 200 403 403 401 401 \
+                                                404 200 404 404 404 401 401
 row "PATCH its title (stale If-Match: the owner gets 412, nobody writes)" PATCH /collections/zones/items/@T \
     '{"properties":{"title":"changed"}}' "$IM" \
                                                 412 403 403 403 403 401 401 \
@@ -130,6 +145,12 @@ line "the users (admin only)" GET /users "" 403 403 403 403 200 401 401
 line "add a user (admin only)" POST /users '{"name":"new-b","party":"B","role":"viewer","password":"secret-pw"}' 403 403 403 403 201 401 401
 line "add a party (admin only)" POST /parties '{"code":"C","name":"Side C","colour":"#336699","kind":"side"}' 403 403 403 403 201 401 401
 line "verify the chain" GET /events/verify "" 200 200 200 200 200 401 401
+line "the channels" GET /channels "" 200 200 200 200 200 401 401
+line "the channel of all parties" GET /channels/all/messages "" 200 200 200 200 200 401 401
+line "post to the channel of all parties" POST /channels/all/messages '{"text":"hello all"}' 201 201 201 403 403 401 401
+line "A's channel with the supervisor (the admin is of SUP)" GET /channels/sup-A/messages "" 200 404 200 404 200 401 401
+line "post to A's channel with the supervisor" POST /channels/sup-A/messages '{"text":"hello A"}' 201 404 201 403 403 401 401
+line "B's channel with the supervisor" GET /channels/sup-B/messages "" 404 200 200 404 200 401 401
 line "the landing page, conformance and API need no login" GET "/?f=json" "" 200 200 200 200 200 200 200
 check "counts do not reveal other parties' drafts: B counts 1 draft (its own)" \
     'req GET "/collections/zones/items?status=draft" -H "${AUTH[B]}" >/dev/null && [ "$(jqb .numberMatched)" = 1 ]'

@@ -13,6 +13,7 @@ for u in liaison-a:A:liaison liaison-b:B:liaison supervisor:SUP:supervisor viewe
     echo "$name-password" | "$FUSIONMAP" user add "$name" --party "$party" --role "$role" \
         --password-stdin --db "$FM_DB" >/dev/null
 done
+export FM_MESSAGE_RATE=100000 # the model writes as fast as it can
 fm_start --max-connections 256
 tokens=()
 for u in liaison-a liaison-b supervisor viewer; do tokens+=("$(fm_token "$u")"); done

@@ -4,14 +4,15 @@ a reference model (issue 17).
 
 Random steps (seeded; the seed is printed, FM_SEED repeats it) of creates,
 edits, status changes, withdrawals, answers (ack, dispute), the supervisor's
-status steps and conflict resolutions, by liaisons of A and B and the
+status steps, conflict resolutions and messages on items' threads, by liaisons of A and B and the
 supervisor, against the real server. The model learns each item's statuses
 from its owner's history (the owner sees every version) and says, by its own
 copy of the rule, what each of four users (A, B, the supervisor, a viewer)
 may see: a version is its owner party's alone when it is a draft, or the
 withdrawal of such a version; a viewer sees none of those.
 
-After each step, for every user: the item and its history, the answers, the
+After each step, for every user: the item and its history, the answers, its
+thread (messages on an owner-only version are secrets too), the
 event log since the last look (and the live stream, compared with the log),
 each held to the model. Every text an owner-only version carries is a fresh
 secret token, and no answer to a user may hold a token of a version that user
@@ -243,7 +244,7 @@ def step_create():
     check(code == 201, f"{who.name} creates a {status} {coll[:-1]}: {code} {data[:200]}")
     if code == 201:
         item = json.loads(data)["id"]
-        items[item] = {"coll": coll, "party": who.party, "statuses": []}
+        items[item] = {"coll": coll, "party": who.party, "statuses": [], "msgs": []}
         sync(item, n)
         return item
     return None
@@ -365,9 +366,37 @@ def step_resolve():
     return None
 
 
+def step_message():
+    """A writer says something on an item's thread (issue 19): the thread is
+    who may see the item's newest version (withdrawn or not), and a message
+    stays as that version was: a secret while it is owner-only."""
+    if not items:
+        return None
+    # most often a draft's thread, by its owner: what is said there must stay
+    # the owner's after the draft is published or withdrawn
+    drafts = [i for i, it in items.items() if owner_only(it["statuses"])[-1]]
+    item = rng.choice(drafts if drafts and rng.random() < 0.6 else list(items))
+    it = items[item]
+    who = users[OWNER_OF_PARTY[it["party"]] if rng.random() < 0.6 else rng.choice(WRITERS)]
+    version, _ = current(item)
+    oo = owner_only(it["statuses"])[-1]
+    n, text = title_for(f"the thread of {item}", oo)
+    code, data, _ = who.request("POST", f"/collections/{it['coll']}/items/{item}/messages",
+                                {"text": text})
+    may = who.sees(it["party"], oo)
+    check(code == (201 if may else 404),
+          f"{who.name} writes on the thread of {item} (owner-only {oo}): {code} {data[:160]}")
+    if code == 201:
+        it["msgs"].append(oo)
+        if oo:
+            secrets[n] = (item, version)
+    return item
+
+
 STEPS_BY_WEIGHT = [(step_create, 26), (lambda: step_owner_patch("edit"), 14),
                    (lambda: step_owner_patch("status"), 20), (step_supervisor, 10),
-                   (step_withdraw, 8), (step_answer, 14), (step_intruder, 3), (step_resolve, 5)]
+                   (step_withdraw, 8), (step_answer, 14), (step_intruder, 3), (step_resolve, 5),
+                   (step_message, 14)]
 
 
 def random_step():
@@ -406,6 +435,15 @@ def check_item(user, item):
           f"{user.name} history of {item} {statuses}: got {got} ({code}), the model says {want}")
     code, _ = user.get(f"/collections/{coll}/items/{item}/acks")
     check(code == (200 if live else 404), f"{user.name} GET acks of {item}: {code}")
+    # the thread: read by who may see the newest version, withdrawn or not;
+    # each message as the version it was written on
+    code, th = user.json(f"/collections/{coll}/items/{item}/messages")
+    reads = user.sees(it["party"], oo[-1])
+    want_n = sum(1 for m in it["msgs"] if user.sees(it["party"], m))
+    got_n = len(th["messages"]) if code == 200 else 0
+    check(code == (200 if reads else 404) and got_n == (want_n if reads else 0),
+          f"{user.name} reads the thread of {item} (owner-only {oo[-1]}): {code},"
+          f" {got_n} messages, the model says {want_n if reads else 'none'}")
 
 
 def check_event(user, ev):
@@ -413,7 +451,7 @@ def check_event(user, ev):
     if coll in COLLS:
         check(version_visible(user, item, version),
               f"{user.name} is told of {coll}/{item} v{version} ({ev['action']}, seq {ev['seq']})")
-        if ev["action"] not in ("ack", "dispute"):
+        if ev["action"] not in ("ack", "dispute", "message", "seen", "ruling"):
             user.item_versions.add((item, version))
             if ev.get("before") is not None:
                 check(version_visible(user, item, version - 1),

@@ -5,6 +5,7 @@ import * as FM from '../common.js';
 import { state, colour, canEdit, canAck, keyOf, viewTime } from './state.js';
 import { renderList } from './list.js';
 import { editDetails, editShape, withdraw, ack } from './edit.js';
+import { threadPanel } from './thread.js';
 
 const { esc, words, utc, KIND } = FM;
 
@@ -107,6 +108,7 @@ export function popup(key) {
   div.className = 'pop';
   div.innerHTML = `<h3>${esc(p.title || '(untitled)')}</h3><div>${partyChip(p.party)} ${chip(p.status)}</div>` +
     (p.description ? `<p>${esc(p.description)}</p>` : '') + `<table>${rows.join('')}</table>`;
+  if (!state.asOf) div.appendChild(threadPanel(f)); /* the dispute, ruling and thread (thread.js) */
   if (canEdit(f)) {
     const actions = document.createElement('div');
     actions.className = 'actions';

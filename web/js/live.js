@@ -7,6 +7,7 @@ import { showLogin } from './session.js';
 import { put, drop } from './items.js';
 import { renderList } from './list.js';
 import { loadConflicts, scheduleConflicts } from './conflicts.js';
+import { THREAD_ACTIONS, threadEvent } from './thread.js';
 
 const { utc } = FM;
 
@@ -37,6 +38,7 @@ export async function reload() {
 }
 
 export function onEvent(e) {
+  if (THREAD_ACTIONS.has(e.action)) { threadEvent(e); return; } /* no item version: an answer, a message, a ruling (thread.js) */
   if (e.collection === 'conflicts') { scheduleConflicts(); return; }
   if (!e.collection || !FM.COLLS.includes(e.collection)) return;
   if (state.loading) {

@@ -1,0 +1,139 @@
+/* thread.js - an item's dispute, ruling and thread in its popup (issue 19):
+ * the latest dispute's reason and the supervisor's ruling (the item's
+ * properties dispute and ruling, GET .../items/{id}), the messages (any
+ * script, each shown in its own direction), who has seen them, a box to
+ * write one, and for the supervisor on a disputed item, Uphold and
+ * Overrule with a reason. Live: a message, receipt or ruling on the open
+ * item's thread (live.js hands them here) redraws it. */
+import * as FM from '../common.js';
+import { state } from './state.js';
+import { toast } from './ui.js';
+
+const { api, esc, utc } = FM;
+/* records that are no version of an item: an answer (ack, dispute), a
+ * message, a receipt, a ruling; they redraw the open panel, never the map */
+export const THREAD_ACTIONS = new Set(['ack', 'dispute', 'message', 'seen', 'ruling']);
+
+const CSS = `
+.pop .thread { border-top: 1px solid #dee2e6; margin-top: 8px; padding-top: 6px; max-width: 340px; }
+.pop .dispute, .pop .ruling { margin: 6px 0; padding: 4px 6px; border-radius: 4px; font-size: 12px; }
+.pop .dispute { background: #fff5f5; border-left: 3px solid #c92a2a; }
+.pop .ruling { background: #f1f3f5; border-left: 3px solid #2b8a3e; }
+.pop .msgs { max-height: 160px; overflow-y: auto; font-size: 12px; margin: 4px 0; }
+.pop .msg { margin: 3px 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.pop .msg .who { color: #6c757d; font-size: 11px; }
+.pop .seen { color: #6c757d; font-size: 11px; }
+.pop .compose { display: flex; gap: 4px; margin-top: 4px; }
+.pop .compose textarea { flex: 1; font: inherit; font-size: 12px; min-height: 2.4em; }
+.pop .rule { display: flex; gap: 6px; margin-top: 6px; }
+`;
+let styled = false;
+function style() {
+  if (styled) return;
+  const el = document.createElement('style');
+  el.textContent = CSS;
+  document.head.appendChild(el);
+  styled = true;
+}
+
+/* the open panel: {key, el} */
+let open = null;
+
+const mayWrite = () => !state.asOf && state.me && (state.me.role === 'liaison' || state.me.role === 'supervisor');
+
+/* The panel for Feature f: filled when the answers arrive. */
+export function threadPanel(f) {
+  style();
+  const el = document.createElement('div');
+  el.className = 'thread';
+  el.innerHTML = '<div class="seen">Loading the conversation…</div>';
+  open = { key: f.coll + '/' + f.id, f, el };
+  fill(open);
+  return el;
+}
+
+function who(by, party) { return `${esc(by)} (${esc(party)})`; }
+
+async function fill(p) {
+  const base = `/collections/${p.f.coll}/items/${p.f.id}`;
+  let item, thread;
+  try {
+    item = (await api('GET', base)).json;
+    thread = (await api('GET', base + '/messages')).json;
+  } catch (e) {
+    p.el.innerHTML = '';
+    return;
+  }
+  if (open !== p) return;
+  const props = item.properties || {};
+  const parts = [];
+  if (props.dispute) {
+    const d = props.dispute;
+    parts.push(`<div class="dispute"><b>Disputed</b> by ${who(d.by, d.party)}, ${esc(utc(d.at))} (v${esc(d.version)}):<div dir="auto">${esc(d.reason || '')}</div></div>`);
+  }
+  if (props.ruling) {
+    const r = props.ruling;
+    const what = r.decision === 'uphold' ? 'Dispute upheld: the item must change' : 'Dispute overruled: the item stands';
+    parts.push(`<div class="ruling"><b>${esc(what)}</b> (${who(r.by, r.party)}, ${esc(utc(r.at))}):<div dir="auto">${esc(r.reason)}</div></div>`);
+  }
+  const msgs = thread.messages || [];
+  parts.push(`<div class="msgs" aria-label="messages">${msgs.length ? msgs.map((m) =>
+    `<div class="msg"><div class="who">${who(m.by, m.party)} · ${esc(utc(m.at))}${m.quote ? ` · quotes ${esc(m.quote.collection)} ${esc(m.quote.id)} v${esc(m.quote.version)}` : ''}</div><div dir="auto">${esc(m.text)}</div></div>`).join('') : '<div class="seen">No message yet.</div>'}</div>`);
+  const seen = (thread.seen || []).filter((s) => !state.me || s.party !== state.me.party);
+  if (seen.length) parts.push(`<div class="seen">${seen.map((s) => `Seen by ${esc(s.party)} at ${esc(utc(s.at))}`).join(' · ')}</div>`);
+  p.el.innerHTML = parts.join('');
+  const box = p.el.querySelector('.msgs');
+  box.scrollTop = box.scrollHeight;
+  if (mayWrite()) compose(p, base);
+  if (state.me && state.me.role === 'supervisor' && props.status === 'disputed' && props.party !== state.me.party &&
+      !(props.ruling && props.ruling.version === props.version)) rule(p, base, props.version);
+  /* this party has seen them now */
+  const mine = (thread.seen || []).find((s) => state.me && s.party === state.me.party);
+  if (mayWrite() && msgs.length && (!mine || mine.upto < msgs[msgs.length - 1].id))
+    api('POST', base + '/messages/seen').catch(() => {});
+}
+
+function compose(p, base) {
+  const c = document.createElement('div');
+  c.className = 'compose';
+  c.innerHTML = '<textarea dir="auto" maxlength="4000" aria-label="Write a message" placeholder="Write a message…"></textarea><button>Send</button>';
+  const ta = c.querySelector('textarea');
+  c.querySelector('button').addEventListener('click', async () => {
+    const text = ta.value.trim();
+    if (!text) return;
+    try {
+      await api('POST', base + '/messages', { text });
+      ta.value = '';
+      fill(p);
+    } catch (e) {
+      toast(e.status === 429 ? 'Too many messages: wait a little.' : 'Not sent: ' + e.message);
+    }
+  });
+  p.el.appendChild(c);
+}
+
+function rule(p, base, version) {
+  const r = document.createElement('div');
+  r.className = 'rule';
+  r.innerHTML = '<input aria-label="Reason of the ruling" placeholder="Reason of the ruling…" dir="auto"><button data-d="uphold" class="danger">Uphold</button><button data-d="overrule">Overrule</button>';
+  for (const b of r.querySelectorAll('button')) {
+    b.addEventListener('click', async () => {
+      const reason = r.querySelector('input').value.trim();
+      if (!reason) { toast('A ruling says why.'); r.querySelector('input').focus(); return; }
+      try {
+        await api('POST', base + '/ruling', { decision: b.dataset.d, reason }, { 'If-Match': '"' + version + '"' });
+        toast(b.dataset.d === 'uphold' ? 'Dispute upheld.' : 'Dispute overruled.');
+        fill(p);
+      } catch (e) {
+        toast('Not ruled: ' + e.message);
+      }
+    });
+  }
+  p.el.appendChild(r);
+}
+
+/* A record of a thread (live.js): redraw the open panel it concerns. */
+export function threadEvent(e) {
+  if (!open || !open.el.isConnected) { open = null; return; }
+  if (e.collection + '/' + e.item === open.key) fill(open);
+}
