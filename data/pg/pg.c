@@ -203,6 +203,30 @@ static const char *const migrations[] = {
     "  party text NOT NULL, public_key text NOT NULL, created_from text NOT NULL,"
     "  created_at bigint NOT NULL, revoked_at bigint);"
     "CREATE INDEX user_keys_user ON user_keys (\"user\");",
+    /* 3: the cell's messages, their "seen" receipts and the supervisor's
+     * rulings (issue 19), never changed */
+    "CREATE TABLE messages ("
+    "  id bigserial PRIMARY KEY, thread text NOT NULL, readers text,"
+    "  party text NOT NULL, \"user\" text NOT NULL, at bigint NOT NULL, text text NOT NULL,"
+    "  quote_coll text, quote_id bigint, quote_version bigint);"
+    "CREATE INDEX messages_thread ON messages (thread, id);"
+    "CREATE TABLE message_receipts ("
+    "  id bigserial PRIMARY KEY, thread text NOT NULL, readers text,"
+    "  party text NOT NULL, \"user\" text NOT NULL, at bigint NOT NULL, upto bigint NOT NULL);"
+    "CREATE INDEX message_receipts_thread ON message_receipts (thread, id);"
+    "CREATE TABLE rulings ("
+    "  id bigserial PRIMARY KEY, item_id bigint NOT NULL REFERENCES items(id),"
+    "  version bigint NOT NULL, party text NOT NULL, \"user\" text NOT NULL, at bigint NOT NULL,"
+    "  decision text NOT NULL CHECK (decision IN ('uphold','overrule')), reason text NOT NULL,"
+    "  UNIQUE (item_id, version));"
+    "CREATE FUNCTION fm_never_changed() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN RAISE EXCEPTION '% rows are never changed', TG_TABLE_NAME; END $$;"
+    "CREATE TRIGGER messages_never_changed BEFORE UPDATE OR DELETE ON messages"
+    "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();"
+    "CREATE TRIGGER message_receipts_never_changed BEFORE UPDATE OR DELETE ON message_receipts"
+    "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();"
+    "CREATE TRIGGER rulings_never_changed BEFORE UPDATE OR DELETE ON rulings"
+    "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -903,6 +927,153 @@ static fm_rc key_revoke(struct data_db *db, const char *fingerprint, fm_time at,
     return rc;
 }
 
+/* ---- messages, receipts, rulings --------------------------------------- */
+
+static fm_rc item_head(struct data_db *db, int64_t id, int64_t version,
+                       struct store_item_head *out, struct fm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "item head", err,
+                   "SELECT collection, party, status, version, owner_only FROM item_versions"
+                   " WHERE item_id = $1::bigint AND ($2::bigint > 0 AND version = $2::bigint"
+                   " OR $2::bigint <= 0 AND sys_to IS NULL)",
+                   2, I64(id), I64(version));
+    if (rc) return rc;
+    if (PQntuples(r)) {
+        snprintf(out->coll, sizeof out->coll, "%s", col_s(r, 0, 0));
+        snprintf(out->party, sizeof out->party, "%s", col_s(r, 0, 1));
+        snprintf(out->status, sizeof out->status, "%s", col_s(r, 0, 2));
+        out->version = col_i(r, 0, 3);
+        out->owner_only = col_b(r, 0, 4);
+    } else {
+        rc = fm_fail(err, FM_ENOTFOUND, NULL, "no such item");
+    }
+    PQclear(r);
+    return rc;
+}
+
+static fm_rc returning_id(fm_rc rc, PGresult *r, int64_t *id)
+{
+    *id = rc ? 0 : col_i(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
+static fm_rc message_insert(struct data_db *db, const struct store_message *m, int64_t *id,
+                            struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "insert message", err,
+                   "INSERT INTO messages (thread, readers, party, \"user\", at, text, quote_coll,"
+                   " quote_id, quote_version) VALUES ($1, $2, $3, $4, $5::bigint, $6, $7,"
+                   " $8::bigint, $9::bigint) RETURNING id",
+                   9, m->thread, m->readers, m->party, m->user, I64(m->at), m->text,
+                   m->quote_coll, m->quote_coll ? I64(m->quote_id) : NULL,
+                   m->quote_coll ? I64(m->quote_version) : NULL);
+    return returning_id(rc, r, id);
+}
+
+static fm_rc receipt_insert(struct data_db *db, const struct store_message *m, int64_t *id,
+                            struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "insert receipt", err,
+                   "INSERT INTO message_receipts (thread, readers, party, \"user\", at, upto)"
+                   " VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint) RETURNING id",
+                   6, m->thread, m->readers, m->party, m->user, I64(m->at), I64(m->upto));
+    return returning_id(rc, r, id);
+}
+
+static fm_rc messages_out(PGresult *r, int receipts, store_message_cb cb, void *ctx)
+{
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        struct store_message m = {
+            .id = col_i(r, i, 0),
+            .thread = col_s(r, i, 1),
+            .readers = col(r, i, 2),
+            .party = col_s(r, i, 3),
+            .user = col_s(r, i, 4),
+            .at = col_i(r, i, 5),
+        };
+        if (receipts) {
+            m.upto = col_i(r, i, 6);
+        } else {
+            m.text = col_s(r, i, 6);
+            m.quote_coll = col(r, i, 7);
+            m.quote_id = col_i(r, i, 8);
+            m.quote_version = col_i(r, i, 9);
+        }
+        if (cb(ctx, &m)) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
+static fm_rc messages_each(struct data_db *db, const char *thread, int64_t since,
+                           store_message_cb cb, void *ctx, struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "messages", err,
+                   "SELECT id, thread, readers, party, \"user\", at, text, quote_coll, quote_id,"
+                   " quote_version FROM messages WHERE ($1::text IS NULL OR thread = $1)"
+                   " AND id > $2::bigint ORDER BY id",
+                   2, thread, I64(since));
+    return rc ? rc : messages_out(r, 0, cb, ctx);
+}
+
+static fm_rc receipts_each(struct data_db *db, const char *thread, store_message_cb cb,
+                           void *ctx, struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "receipts", err,
+                   "SELECT id, thread, readers, party, \"user\", at, upto FROM message_receipts"
+                   " WHERE $1::text IS NULL OR thread = $1 ORDER BY id",
+                   1, thread);
+    return rc ? rc : messages_out(r, 1, cb, ctx);
+}
+
+static fm_rc ruling_insert(struct data_db *db, const struct store_ruling *g, int64_t *id,
+                           struct fm_err *err)
+{
+    PGresult *r;
+    char state[6];
+    fm_rc rc = run(db, &r, state, "insert ruling", err,
+                   "INSERT INTO rulings (item_id, version, party, \"user\", at, decision, reason)"
+                   " VALUES ($1::bigint, $2::bigint, $3, $4, $5::bigint, $6, $7) RETURNING id",
+                   7, I64(g->item), I64(g->version), g->party, g->user, I64(g->at), g->decision,
+                   g->reason);
+    if (rc && !strcmp(state, "23505"))
+        return fm_fail(err, FM_ECONFLICT, NULL, "that version has its ruling already");
+    return returning_id(rc, r, id);
+}
+
+static fm_rc rulings_each(struct data_db *db, int64_t item, store_ruling_cb cb, void *ctx,
+                          struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "rulings", err,
+                   "SELECT id, item_id, version, party, \"user\", at, decision, reason FROM"
+                   " rulings WHERE $1::bigint = 0 OR item_id = $1::bigint ORDER BY id",
+                   1, I64(item));
+    if (rc) return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        struct store_ruling g = {
+            .id = col_i(r, i, 0),
+            .item = col_i(r, i, 1),
+            .version = col_i(r, i, 2),
+            .party = col_s(r, i, 3),
+            .user = col_s(r, i, 4),
+            .at = col_i(r, i, 5),
+            .decision = col_s(r, i, 6),
+            .reason = col_s(r, i, 7),
+        };
+        if (cb(ctx, &g)) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
 /* ---- the connection ---------------------------------------------------- */
 
 static void pg_close(struct data_db *db)
@@ -960,6 +1131,13 @@ static const struct store_ops pg_store = {
     .key_get = key_get,
     .keys_each = keys_each,
     .key_revoke = key_revoke,
+    .item_head = item_head,
+    .message_insert = message_insert,
+    .receipt_insert = receipt_insert,
+    .messages_each = messages_each,
+    .receipts_each = receipts_each,
+    .ruling_insert = ruling_insert,
+    .rulings_each = rulings_each,
 };
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

@@ -1,8 +1,8 @@
 /* pg.h - the PostgreSQL/PostGIS backend of data/ (store.h), by libpq.
  *
  * It implements the slices of the store interface that have moved out of
- * SQL files (the accounts, the event log, items and their versions, users'
- * signing keys), and
+ * SQL files (the accounts, the event log, items and their versions, imports,
+ * answers, users' signing keys, messages and rulings), and
  * is reached only through pg_store_open until every file of data/ has
  * moved: data_open still refuses a postgresql:// URL, since the files
  * whose SQL is SQLite's would be handed this connection. */

@@ -62,8 +62,13 @@ try {
   check(true, 'the supervisor writes on the thread from the page');
   await waitFor(async () => (await pa.$$(`.leaflet-popup .msg:has-text("re-route as B asks")`)).length > 0, 20000, 'the message at A, live');
   check(true, 'A sees the message arrive live, without reloading');
-  const dirAuto = await pa.$eval('.leaflet-popup .msg div[dir=auto]', (el) => getComputedStyle(el).direction);
-  check(dirAuto === 'rtl', 'a message starting in Hebrew is shown right to left (dir=auto)');
+  /* polled: a live redraw may replace the popup's thread between two reads */
+  let dirAuto = '';
+  await waitFor(async () => {
+    dirAuto = await pa.$eval('.leaflet-popup .msg div[dir=auto]', (el) => getComputedStyle(el).direction).catch(() => '');
+    return dirAuto === 'rtl';
+  }, 5000, 'the Hebrew message right to left').catch(() => {});
+  check(dirAuto === 'rtl', `a message starting in Hebrew is shown right to left (dir=auto): ${dirAuto}`);
 
   await ps.fill('.leaflet-popup .rule input', 'The airspace was closed at 14:00: the route must change');
   await ps.click('.leaflet-popup .rule button[data-d=uphold]');

@@ -343,6 +343,29 @@ static void items(struct data_db *db, const char *name, struct answers *a)
     struct store_ack again = {id, 2, "B", "bert", 1764800100, "ack", NULL};
     CHECK(ops->ack_insert(db, &again, &err) == FM_ECONFLICT,
           "%s: a party answers a version once", name);
+    /* messages through messages.c: the channel is everyone's; a thread
+     * written while the item was A's draft stays A's */
+    struct data_thread all = {"all", DATA_ZONES, 0}, thread = {NULL, DATA_INCIDENTS, id};
+    json_t *m = NULL;
+    CHECK(data_message_post(db, &anna, &all, "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d, hello", NULL, &m,
+                            &err) == FM_OK,
+          "%s: a message on the channel: %s", name, err.msg);
+    json_decref(m);
+    CHECK(data_messages(db, &bert, &all, 0, &m, &err) == FM_OK &&
+              json_array_size(json_object_get(m, "messages")) == 1,
+          "%s: B reads the channel: %s", name, err.msg);
+    json_decref(m);
+    CHECK(data_message_post(db, &bert, &thread, "noted", NULL, &m, &err) == FM_OK,
+          "%s: B writes on the proposal's thread: %s", name, err.msg);
+    json_decref(m);
+    CHECK(data_messages_seen(db, &anna, &thread, 0, &m, &err) == FM_OK, "%s: A has seen it: %s",
+          name, err.msg);
+    json_decref(m);
+    CHECK(data_messages(db, &bert, &thread, 0, &m, &err) == FM_OK &&
+              json_array_size(json_object_get(m, "messages")) == 1 &&
+              json_array_size(json_object_get(m, "seen")) == 1,
+          "%s: B reads the thread and A's receipt: %s", name, err.msg);
+    json_decref(m);
     int64_t item = -1, version = -1;
     CHECK(ops->version_unrecorded(db, &item, &version, &err) == FM_OK && item == id &&
               version == 1,
