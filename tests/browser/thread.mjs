@@ -54,6 +54,8 @@ try {
   await ps.waitForSelector('.leaflet-popup .pop .dispute');
   check((await ps.textContent('.leaflet-popup .dispute')).includes(reason), 'the supervisor\'s popup shows the reason in full');
   check(await ps.isVisible('.leaflet-popup .rule button[data-d=uphold]'), 'the supervisor is offered Uphold and Overrule');
+  check((await ps.$$('.leaflet-popup .actions button:has-text("Acknowledge")')).length === 0,
+    'and not Acknowledge, which would leave the item disputed (issue 19)');
   await shot(ps, 'thread-supervisor-disputed.png');
   const note = 'שלום: please re-route as B asks';
   await ps.fill('.leaflet-popup .compose textarea', note);

@@ -29,9 +29,12 @@ export function canEdit(f) {
   return !state.asOf && state.me && state.me.role !== 'viewer' && f.properties.party === state.me.party;
 }
 /* another party's item that waits for an answer */
+// A party's answer to another's item. The supervisor does not answer a
+// disputed item: it rules on it (Uphold/Overrule, thread.js).
 export function canAck(f) {
   return !state.asOf && state.me && (state.me.role === 'liaison' || state.me.role === 'supervisor') &&
-    f.properties.party !== state.me.party && FM.OPEN_STATUSES.has(f.properties.status);
+    f.properties.party !== state.me.party && FM.OPEN_STATUSES.has(f.properties.status) &&
+    !(state.me.role === 'supervisor' && f.properties.status === 'disputed');
 }
 export function canDraw() {
   return state.me && (state.me.role === 'liaison' || state.me.role === 'admin' || state.me.role === 'supervisor');
