@@ -157,9 +157,12 @@ fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum da
     char *geom_text = NULL, *feature_text = NULL;
     const char *status = f.status ? f.status : coll_default_status(c);
     if (!is_initial_status(c, status)) {
+        /* the initial statuses in words: "draft or proposed" (zones, whose
+         * default is draft), "draft or reported", "draft or notified" */
+        const char *other = c == DATA_ZONES ? "proposed" : coll_default_status(c);
         rc = fm_fail(err, FM_EINVAL, "/properties/status",
-                     "a new item of %s starts as draft or %s%s, not %s", data_coll_name(c),
-                     coll_default_status(c), c == DATA_ZONES ? " (or proposed)" : "", status);
+                     "a new item of %s starts as draft or %s, not %s", data_coll_name(c), other,
+                     status);
         goto done;
     }
     geom_text = dump(f.geometry);

@@ -17,6 +17,10 @@ req POST /collections/zones/items "${A[@]}" -H 'Content-Type: application/geo+js
 Z=$(jqb .id)
 ack() { req POST "/collections/zones/items/$Z/ack" "$@"; }
 
+check "a zone created active is refused, naming the statuses it may start in (once each)" \
+    '[ "$(req POST /collections/zones/items "${A[@]}" -H "Content-Type: application/geo+json" -d "${ZONE/\"proposed\"/\"active\"}")" = 400 ] &&
+     [ "$(jqb .detail)" = "a new item of zones starts as draft or proposed, not active" ]'
+
 check "the new zone is on B's pending list, not on A's" \
     '[ "$(req GET /pending "${B[@]}")" = 200 ] && jqb ".items[].id" | grep -qx "$Z" &&
      req GET /pending "${A[@]}" >/dev/null && ! jqb ".items[].id" | grep -qx "$Z"'
