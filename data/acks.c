@@ -188,10 +188,8 @@ fm_rc data_item_acks(struct data_db *db, const struct data_viewer *v, enum data_
                      int64_t id, json_t **out, struct fm_err *err)
 {
     *out = NULL;
-    struct item_current cur;
-    fm_rc rc = item_load_current(db, v, c, id, &cur, err);
+    fm_rc rc = item_visible(db, v, c, id, err);
     if (rc) return rc;
-    item_current_cleanup(&cur);
     json_t *arr = json_array();
     if ((rc = store_of(db)->acks_each(db, id, ack_json, arr, err)))
         json_decref(arr);

@@ -108,6 +108,9 @@ int item_status_live(const char *status);
 fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                         int64_t id, struct item_current *cur, struct fm_err *err);
 void item_current_cleanup(struct item_current *cur);
+/* FM_OK when v may see item (c, id) now, else as item_load_current. */
+fm_rc item_visible(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                   struct fm_err *err);
 
 /* Validates `feature` exactly as data_item_create does and writes it as a
  * new item inside the caller's transaction (event and conflicts included).

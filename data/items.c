@@ -82,6 +82,15 @@ fm_rc item_load_current(struct data_db *db, const struct data_viewer *v, enum da
     return FM_OK;
 }
 
+fm_rc item_visible(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                   struct fm_err *err)
+{
+    struct item_current cur;
+    fm_rc rc = item_load_current(db, v, c, id, &cur, err);
+    item_current_cleanup(&cur);
+    return rc;
+}
+
 /* ---- writing a version ------------------------------------------------ */
 
 /* Builds the stored Feature from validated fields and server-owned ones. */

@@ -134,10 +134,8 @@ fm_rc data_item_rulings(struct data_db *db, const struct data_viewer *v, enum da
                         int64_t id, json_t **out, struct fm_err *err)
 {
     *out = NULL;
-    struct item_current cur;
-    fm_rc rc = item_load_current(db, v, c, id, &cur, err);
+    fm_rc rc = item_visible(db, v, c, id, err);
     if (rc) return rc;
-    item_current_cleanup(&cur);
     struct list_ctx l = {data_coll_name(c), json_array()};
     if ((rc = store_of(db)->rulings_each(db, id, list_one, &l, err))) {
         json_decref(l.out);
