@@ -458,6 +458,93 @@ static void add_writes(json_t *paths)
     }
 }
 
+/* The rest of the HTTP API beside OGC API - Features: the cell's work
+ * (answers, rulings, messages), keys, the log, accounts, tiles. Path
+ * parameters come from the path's {names}; README.md says more of each. */
+static const struct {
+    const char *method, *path, *summary, *type;
+} other_ops[] = {
+    {"get", "/collections/{collectionId}/queryables",
+     "what filter and sortby may name (OGC API - Features Part 3)", "application/schema+json"},
+    {"get", "/collections/{collectionId}/items/{featureId}/history",
+     "every version of the item the caller may see", "application/json"},
+    {"post", "/collections/{collectionId}/items/{featureId}/ack",
+     "another party answers the current version (If-Match): {decision: ack|dispute, comment,"
+     " signature}", "application/geo+json"},
+    {"get", "/collections/{collectionId}/items/{featureId}/acks",
+     "every answer to the item, per version, and the rulings on it", "application/json"},
+    {"get", "/collections/{collectionId}/items/{featureId}/statement",
+     "the exact statement a signed answer signs (version, decision, comment)", "application/json"},
+    {"post", "/collections/{collectionId}/items/{featureId}/ruling",
+     "the supervisor rules on a disputed item: {decision: uphold|overrule, reason}",
+     "application/json"},
+    {"get", "/collections/{collectionId}/items/{featureId}/messages",
+     "the item's thread (since=ID) and who has seen it", "application/json"},
+    {"post", "/collections/{collectionId}/items/{featureId}/messages",
+     "a message on the item's thread: {text, quote}", "application/json"},
+    {"post", "/collections/{collectionId}/items/{featureId}/messages/seen",
+     "the caller's party has seen the thread (upto)", "application/json"},
+    {"get", "/channels", "the channels the caller reads", "application/json"},
+    {"get", "/channels/{channelId}/messages", "a channel's messages (since=ID) and who has seen them",
+     "application/json"},
+    {"post", "/channels/{channelId}/messages", "a message on a channel: {text, quote}",
+     "application/json"},
+    {"post", "/channels/{channelId}/messages/seen", "the caller's party has seen the channel",
+     "application/json"},
+    {"get", "/pending", "what the caller's party has still to answer (party=: the supervisor)",
+     "application/json"},
+    {"get", "/disputes", "the items in dispute", "application/json"},
+    {"get", "/keys", "the caller's signing keys", "application/json"},
+    {"post", "/keys", "registers a signing key of the caller: {public_key}", "application/json"},
+    {"delete", "/keys/{fingerprint}", "revokes one of the caller's keys", "application/json"},
+    {"post", "/keys/{fingerprint}/revoke", "revokes one of the caller's keys", "application/json"},
+    {"get", "/events", "the live event stream (Server-Sent Events; ticket= for a browser)",
+     "text/event-stream"},
+    {"post", "/events/ticket", "a single-use ticket for the stream, valid 60 s", "application/json"},
+    {"get", "/events/log", "the log records the caller may see (since=SEQ, limit)",
+     "application/json"},
+    {"get", "/events/verify", "verifies the log's chain and the state against it",
+     "application/json"},
+    {"post", "/login", "a session cookie for {user, password}", "application/json"},
+    {"post", "/login/token", "a session cookie for a bearer token (the wall's link)",
+     "application/json"},
+    {"post", "/logout", "ends the session (and its streams)", "application/json"},
+    {"get", "/me", "who the caller is", "application/json"},
+    {"post", "/me/tokens", "a new bearer token of the caller", "application/json"},
+    {"get", "/parties", "the parties and their colours", "application/json"},
+    {"post", "/parties", "the admin adds or changes a party", "application/json"},
+    {"get", "/users", "the users (the admin)", "application/json"},
+    {"post", "/users", "the admin adds a user", "application/json"},
+    {"get", "/tiles/{layer}", "TileJSON of a tile layer", "application/json"},
+    {"get", "/tiles/{layer}/{z}/{x}/{tile}",
+     "one map tile of the layer as the caller may see it (tile: y.png, or y@2x.png)",
+     "image/png"},
+    {"get", "/map.png", "a briefing image of a box (bbox, width, height, t)", "image/png"},
+};
+
+static void add_other_ops(json_t *paths)
+{
+    for (size_t i = 0; i < sizeof other_ops / sizeof other_ops[0]; i++) {
+        json_t *ps = json_array();
+        for (const char *p = strchr(other_ops[i].path, '{'); p; p = strchr(p + 1, '{')) {
+            char name[32];
+            size_t n = strcspn(p + 1, "}");
+            snprintf(name, sizeof name, "%.*s", (int)n, p + 1);
+            int number = !strcmp(name, "featureId") || !strcmp(name, "z") || !strcmp(name, "x");
+            json_array_append_new(ps, param(name, "path", number ? "integer" : "string", name));
+        }
+        json_t *item = json_object_get(paths, other_ops[i].path);
+        if (!item) {
+            item = json_object();
+            json_object_set_new(paths, other_ops[i].path, item);
+        }
+        json_object_set_new(item, other_ops[i].method,
+                            op(other_ops[i].summary, json_array_size(ps) ? ps : NULL,
+                               other_ops[i].type));
+        if (!json_array_size(ps)) json_decref(ps);
+    }
+}
+
 static json_t *api_doc(const char *base)
 {
     json_t *paths = json_object();
@@ -502,6 +589,7 @@ static json_t *api_doc(const char *base)
                                                param("featureId", "path", "integer", "item id")),
                                      "application/geo+json")));
     add_writes(paths);
+    add_other_ops(paths);
     add_problems(paths);
     return json_pack("{s:s,s:{s:s,s:s,s:s},s:[{s:s}],s:o,s:o,s:[{s:[]},{s:[]},{s:[]}]}", "openapi",
                      "3.0.3", "info", "title", "fusionmap", "version", "1", "description",

@@ -32,8 +32,13 @@ check "a real 400 is the documented Problem (type, title, status, detail)" \
     '[ "$(req GET "/collections/zones/items?nonsense=1" "${A[@]}")" = 400 ] && is_problem 400 &&
      jqb .title | grep -q . && jq -e ".paths[\"/collections/zones/items\"].get.responses | has(\"400\")" "$FM_TMP/api.json" >/dev/null'
 check "every documented GET path without parameters exists (no 404/405 for a logged-in user)" \
-    'ok=1; for p in $(jq -r ".paths | to_entries[] | select(.value.get) | .key | select(test(\"[{]\") | not)" "$FM_TMP/api.json"); do
+    'ok=1; for p in $(jq -r ".paths | to_entries[] | select(.value.get) | select(.value.get.responses[\"200\"].content | has(\"text/event-stream\") | not) | .key | select(test(\"[{]\") | not)" "$FM_TMP/api.json"); do
          c=$(req GET "$p" "${A[@]}"); case $c in 404|405|500) echo "$p: $c"; ok=0;; esac; done; [ $ok = 1 ]'
+check "every route of the server is in /api with its method (the pages aside)" \
+    'python3 "$HERE/openapi_routes.py" "$FM_SOURCE_DIR/server/routes.c" "$FM_TMP/api.json"'
+check "that check fails for a document without the rulings" \
+    'jq "del(.paths[\"/collections/{collectionId}/items/{featureId}/ruling\"])" "$FM_TMP/api.json" >"$FM_TMP/bad3.json" &&
+     python3 "$HERE/openapi_routes.py" "$FM_SOURCE_DIR/server/routes.c" "$FM_TMP/bad3.json" | grep -q "undocumented: POST /collections/\*/items/\*/ruling"'
 check "the views and the writes of Part 4 are documented" \
     'jq -e ".paths | has(\"/collections/movements-points/items\") and has(\"/collections/conflicts-areas/items\") and (.[\"/collections/{collectionId}/items\"] | has(\"post\"))" "$FM_TMP/api.json" >/dev/null'
 check "the landing page links an HTML service-doc, and it is HTML listing the paths" \
