@@ -27,6 +27,7 @@ static const struct route routes[] = {
     {"GET", "", PUBLIC, h_landing},
     {"GET", "api", PUBLIC, h_api},
     {"GET", "conformance", PUBLIC, h_conformance},
+    {"GET", "vocabulary", PUBLIC, h_vocabulary},
     {"GET", "static/**", PUBLIC, h_static},
     {"GET", "login", PUBLIC, h_viewer},
     {"POST", "login", PUBLIC_NOCSRF, h_login},

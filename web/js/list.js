@@ -19,7 +19,7 @@ export function fillStatuses() {
   const kind = $('f-kind').value, sel = $('f-status'), keep = sel.value;
   const list = kind ? FM.STATUSES[kind] : [...new Set(Object.values(FM.STATUSES).flat())];
   sel.length = 1;
-  for (const s of list) if (s !== 'withdrawn') sel.add(new Option(words(s), s));
+  for (const s of list) if (s !== 'withdrawn') sel.add(new Option(FM.label('statuses', s), s));
   sel.value = list.includes(keep) ? keep : '';
 }
 
