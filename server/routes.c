@@ -43,6 +43,7 @@ static const struct route routes[] = {
     {"GET", "tiles/*", LOGGED_IN, h_tilejson},
     {"GET", "tiles/*/*/*/*", LOGGED_IN, h_tile},
     {"GET", "map.png", LOGGED_IN, h_map_png},
+    {"GET", "map.pdf", LOGGED_IN, h_map_pdf},
     {"GET", "collections", LOGGED_IN, h_collections},
     {"GET", "collections/conflicts", LOGGED_IN, h_conflicts_meta},
     {"GET", "collections/conflicts/items", LOGGED_IN, h_conflicts_items},

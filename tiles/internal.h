@@ -165,6 +165,8 @@ struct view {
     /* Mercator y near the centre's latitude lat0 (radians) as a Taylor
      * series, for points within `reach` of it (view_px) */
     double lat0, reach, y0, c[4];
+    double label_px; /* a label's widest line at scale 1, and every place tried
+                      * (briefing images); 0: 150, five places (tiles) */
 };
 
 void view_init(struct view *v, const double merc_bounds[4], int width, int height, double scale);
