@@ -133,6 +133,28 @@ try {
   await page.click('#legend-toggle');
   check('and closes again', await page.evaluate(() => document.querySelector('#legend-body').hidden));
 
+  // ---- the Brief button --------------------------------------------------------------
+  const brief = await page.evaluate(async () => {
+    const a = document.querySelector('#brief');
+    a.focus();
+    const b = window.fmMap.getBounds();
+    const href = a.getAttribute('href');
+    const res = await fetch(href, { credentials: 'same-origin' });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { href, target: a.target, focused: document.activeElement === a, text: a.textContent,
+      bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], status: res.status, type: res.headers.get('Content-Type'),
+      magic: String.fromCharCode(...bytes.slice(0, 5)), size: bytes.length };
+  });
+  const bb = (new URL(brief.href, srv.url).searchParams.get('bbox') || '').split(',').map(Number);
+  check(`a Brief link in the bar, focusable, opens /map.pdf of the view in a new tab (${brief.href})`,
+    brief.text === 'Brief' && brief.focused && brief.target === '_blank' && /^\/map\.pdf\?bbox=/.test(brief.href) &&
+    bb.length === 4 && bb.every((x, i) => Math.abs(x - brief.bounds[i]) < 1e-4), JSON.stringify(brief));
+  check(`and the server answers it with a PDF (${brief.status} ${brief.type}, ${brief.size} bytes)`,
+    brief.status === 200 && brief.type === 'application/pdf' && brief.magic === '%PDF-' && brief.size > 10000, JSON.stringify(brief));
+  await page.evaluate(() => window.fmMap.panBy([300, 0], { animate: false }));
+  const moved = await page.evaluate(() => document.querySelector('#brief').getAttribute('href'));
+  check('its address follows the view', moved !== brief.href && /^\/map\.pdf\?bbox=/.test(moved), moved);
+
   // ---- go to a position ------------------------------------------------------------
   const pt = [33.01234, 35.84567];
   const ref = mgrs.forward([pt[1], pt[0]], 5).replace(/^(\d+[A-Z])([A-Z]{2})(\d{5})(\d{5})$/, '$1 $2 $3 $4');
