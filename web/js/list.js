@@ -4,7 +4,7 @@ import { state, colour, viewTime } from './state.js';
 import { $, rowKeys } from './ui.js';
 import { select, chip, partyChip } from './items.js';
 
-const { esc, words, utc, ago, KIND } = FM;
+const { esc, utc, ago, KIND } = FM;
 
 export function fillFilters() {
   const party = $('f-party');
