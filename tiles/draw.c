@@ -95,7 +95,15 @@ void labels_queue(struct labels *l, const char *text, double px, double py, doub
         if (!l->pending) abort();
     }
     l->pending[l->npending++] = (struct pending_label){text ? fm_xstrdup(text) : NULL, px, py,
-                                                       size_pt, bold, priority};
+                                                       size_pt, bold, priority, 0};
+}
+
+void labels_queue_at(struct labels *l, const char *text, double px, double py, double size_pt,
+                     int priority)
+{
+    size_t n = l->npending;
+    labels_queue(l, text, px, py, size_pt, 0, priority);
+    if (l->npending > n) l->pending[n].at_anchor = 1;
 }
 
 static int by_priority(const void *a, const void *b)
@@ -148,8 +156,20 @@ static double label_width(const struct view *v)
     return (v->label_px > 0 ? v->label_px : 150) * v->scale;
 }
 
+static int draw_label_n(cairo_t *cr, const struct view *v, struct labels *labels,
+                        const char *text, double px, double py, double size_pt, int bold,
+                        size_t places);
+
 int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const char *text,
                double px, double py, double size_pt, int bold)
+{
+    return draw_label_n(cr, v, labels, text, px, py, size_pt, bold, label_places(v));
+}
+
+/* draw_label, trying the first `places` places only. */
+static int draw_label_n(cairo_t *cr, const struct view *v, struct labels *labels,
+                        const char *text, double px, double py, double size_pt, int bold,
+                        size_t places)
 {
     PangoLayout *layout = pango_cairo_create_layout(cr);
     PangoFontDescription *fd = pango_font_description_new();
@@ -172,7 +192,7 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
     double ox = px - (logical.x + w / 2.0), oy = py - h / 2.0;
     struct label_box b = {px - w / 2 - pad, oy - pad, px + w / 2 + pad, oy + h + pad};
     int drawn = 0;
-    for (size_t i = 0, np = label_places(v); i < np && !drawn; i++) {
+    for (size_t i = 0; i < places && !drawn; i++) {
         double dx = label_shifts[i][0] * (w + 2 * pad), dy = label_shifts[i][1] * (h + 2 * pad);
         struct label_box c = {b.x0 + dx, b.y0 + dy, b.x1 + dx, b.y1 + dy};
         if (c.x0 < 0 || c.y0 < 0 || c.x1 > v->width || c.y1 > v->height || clashes(labels, &c))
@@ -228,7 +248,7 @@ void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels)
                    h = em * 0.6;
             double step = em * 1.4 + 4 * v->scale; /* a line of text and its padding */
             int covered = attempts >= max_attempts;
-            size_t np = label_places(v);
+            size_t np = p->at_anchor ? 1 : label_places(v);
             for (size_t s = 0; !covered && s < np; s++) {
                 double dx = label_shifts[s][0] * 2 * w, dy = label_shifts[s][1] * step;
                 struct label_box e = {p->px + dx - w, p->py + dy - h, p->px + dx + w,
@@ -247,7 +267,8 @@ void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels)
                                                p->px + p->size_pt, p->py + p->size_pt});
             continue;
         }
-        draw_label(cr, v, labels, p->text, p->px, p->py, p->size_pt, p->bold);
+        draw_label_n(cr, v, labels, p->text, p->px, p->py, p->size_pt, p->bold,
+                     p->at_anchor ? 1 : label_places(v));
         free(p->text);
     }
     labels->npending = 0;

@@ -85,6 +85,28 @@ int main(void)
                                  {440, 330, 460, 350}};
     n = place(1, 900, 700, 1, blocks, 4, 200, 450, 340, 350, "200 labels around furniture");
     CHECK(n >= 20, "200 labels around the furniture: %zu placed", n);
+    /* a town's name goes at its anchor or nowhere (never beside another
+     * town's dot); any other label moves out of the way */
+    for (int at = 0; at < 2; at++) {
+        cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 600, 400);
+        cairo_t *cr = cairo_create(s);
+        struct view v;
+        double m[4];
+        tile_bounds_merc(12, 2453, 1650, m);
+        view_init(&v, m, 600, 400, 1);
+        v.label_px = 230;
+        struct labels l;
+        labels_init(&l);
+        labels_block(&l, (struct label_box){280, 190, 320, 210}); /* over the anchor */
+        if (at) labels_queue_at(&l, "Quneitra", 300, 200, 8.5, 3);
+        else labels_queue(&l, "Quneitra", 300, 200, 8.5, 0, 3);
+        labels_flush(cr, &v, &l);
+        if (at) CHECK(l.n == 1, "a town's name with its anchor taken is left out (%zu boxes)", l.n);
+        else CHECK(l.n == 2, "another label with its anchor taken moves (%zu boxes)", l.n);
+        labels_cleanup(&l);
+        cairo_destroy(cr);
+        cairo_surface_destroy(s);
+    }
     /* random crowds, many seeds */
     for (int k = 0; k < 30; k++) {
         char what[64];
