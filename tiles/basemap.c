@@ -2,7 +2,8 @@
  * (any vector file; set-up builds a GeoPackage from Natural Earth), kept in
  * memory in Web Mercator, drawn as sea, land, borders and country names;
  * and the towns of its layer "places" (points with name and rank), drawn
- * as dots with their names from zoom 9 on, the bigger first. */
+ * as dots with their names (from zoom 9 on briefing images, 11 on tiles),
+ * the bigger first. */
 #include "internal.h"
 
 #include <gdal.h>
@@ -330,9 +331,12 @@ void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *
     }
     free(px);
     path_free(&path);
-    /* towns: a dot, and the name beside it where it fits (after the
-     * situation's own labels: theirs come first) */
-    for (size_t i = 0; with_names && v->zoom >= 9 && i < b->np; i++) {
+    /* towns: a dot, and the name above it where it fits (after the
+     * situation's own labels: theirs come first); from zoom 9 on briefing
+     * images, from 11 on tiles (the wall, at 10, labels the situation
+     * itself and nothing under its labels) */
+    double from_zoom = v->label_px > 0 ? 9 : 11;
+    for (size_t i = 0; with_names && v->zoom >= from_zoom && i < b->np; i++) {
         const struct place *pl = &b->p[i];
         double x = (pl->x - v->minx) * v->ppm, y = (v->maxy - pl->y) * v->ppm;
         if (x < -20 || y < -20 || x > v->width + 20 || y > v->height + 20) continue;
