@@ -273,6 +273,7 @@ struct data_pic_row {
     double corridor_width_m; /* movements; 0 when absent */
     const unsigned char *wkb; /* little-endian WKB, lon/lat */
     size_t wkb_len;
+    int64_t a_id, b_id; /* conflicts: their two items (as the kind orders them); else 0 */
 };
 typedef int (*data_pic_cb)(void *ctx, const struct data_pic_row *row);
 

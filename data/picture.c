@@ -157,8 +157,8 @@ static struct ent *ent_from(sqlite3_stmt *st, float box[4])
         .wkb = (const unsigned char *)e->text,
         .wkb_len = wkb_len,
     };
-    e->a = sqlite3_column_int64(st, 13);
-    e->b = sqlite3_column_int64(st, 14);
+    e->a = e->row.a_id = sqlite3_column_int64(st, 13);
+    e->b = e->row.b_id = sqlite3_column_int64(st, 14);
     e->vis = put(&at, st, 15);
     for (int i = 0; i < 4; i++) box[i] = (float)sqlite3_column_double(st, 9 + i);
     return e;

@@ -269,6 +269,8 @@ static struct data_pic_row pic_row(sqlite3_stmt *st)
         .wkb = sqlite3_column_blob(st, 8),
     };
     row.wkb_len = (size_t)sqlite3_column_bytes(st, 8);
+    if (sqlite3_column_count(st) > 10) /* conflicts: their items */
+        row.a_id = sqlite3_column_int64(st, 9), row.b_id = sqlite3_column_int64(st, 10);
     return row;
 }
 
@@ -377,7 +379,7 @@ fm_rc data_picture_conflicts(struct data_db *db, const struct data_viewer *v,
     rc = db_cached(
         db,
         "SELECT c.id, NULL, c.state, c.kind, " CONFLICT_TITLE_SQL ", NULL, c.severity, NULL,"
-        " AsBinary(c.geom)"
+        " AsBinary(c.geom), c.a_id, c.b_id"
         " FROM idx_conflicts_geom AS r CROSS JOIN conflicts AS c ON c.id = r.pkid"
         " WHERE r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy AND r.ymax >= :miny"
         " AND c.state = 'open' AND " CONFLICT_VISIBLE_SQL " ORDER BY c.id",

@@ -3,22 +3,15 @@
  * names the JSON pointer of the field. Geometry validity (self-
  * intersection and the like) is SpatiaLite's to judge, in items.c. */
 #include "internal.h"
+#include "vocabulary.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char *const zone_statuses[] = {"draft",   "proposed",  "active", "expired",
-                                            "withdrawn", "disputed", NULL};
-static const char *const incident_statuses[] = {"draft",    "reported", "acknowledged",
-                                                "under_review", "resolved", "disputed",
-                                                "withdrawn", NULL};
-static const char *const movement_statuses[] = {"draft",     "notified",  "acknowledged",
-                                                "in_progress", "completed", "cancelled",
-                                                "disputed",  "withdrawn", NULL};
-static const char *const zone_types[] = {"restricted",     "no_fly",         "buffer",
-                                         "humanitarian_corridor", "protected_site",
-                                         "demilitarised",  "safe_area",      "other", NULL};
+/* Statuses, zone types, categories, severities and movement kinds are
+ * common/vocabulary.def's, the one list the tiles and the viewer read too. */
+static const unsigned coll_bits[DATA_COLL_COUNT] = {VOCAB_ZONES, VOCAB_INCIDENTS, VOCAB_MOVEMENTS};
 
 static const char *const coll_names[] = {"zones", "incidents", "movements"};
 
@@ -39,11 +32,7 @@ fm_rc data_coll_parse(const char *s, enum data_coll *out)
 
 const char *const *data_coll_statuses(enum data_coll c)
 {
-    switch (c) {
-    case DATA_ZONES: return zone_statuses;
-    case DATA_INCIDENTS: return incident_statuses;
-    default: return movement_statuses;
-    }
+    return vocab_statuses(coll_bits[(unsigned)c < DATA_COLL_COUNT ? c : DATA_MOVEMENTS]);
 }
 
 static int in_list(const char *const *list, const char *s)
@@ -339,6 +328,18 @@ static fm_rc check_observed(json_t *props, struct fm_err *err)
     return FM_OK;
 }
 
+/* value must be a name of vocabulary list l; the error names the field
+ * and the words it takes. */
+static fm_rc check_term(enum vocab_list l, const char *key, const char *what, const char *value,
+                        struct fm_err *err)
+{
+    if (vocab_find(l, value)) return FM_OK;
+    char ptr[64], allowed[200];
+    snprintf(ptr, sizeof ptr, "/properties/%s", key);
+    vocab_join(l, 0, allowed, sizeof allowed);
+    return fm_fail(err, FM_EINVAL, ptr, "%s %s is not one of %s", what, value, allowed);
+}
+
 void feature_fields_cleanup(struct item_fields *f)
 {
     json_decref(f->geometry);
@@ -387,14 +388,12 @@ fm_rc feature_validate(enum data_coll c, const json_t *feature, const struct dat
         if (!out->type) {
             json_object_set_new(out->props, "type", json_string("restricted"));
             out->type = "restricted";
-        } else if (!in_list(zone_types, out->type)) {
-            char allowed[200];
-            list_join(zone_types, allowed, sizeof allowed);
-            rc = fm_fail(err, FM_EINVAL, "/properties/type", "zone type %s is not one of %s",
-                         out->type, allowed);
+        } else if ((rc = check_term(VOCAB_ZONE_TYPES, "type", "zone type", out->type, err)))
             goto fail;
-        }
     }
+    if (c == DATA_MOVEMENTS && out->type &&
+        (rc = check_term(VOCAB_MOVEMENT_KINDS, "type", "movement type", out->type, err)))
+        goto fail;
 
     if ((rc = opt_time(out->props, "valid_from", &out->has_from, &out->valid_from, err))) goto fail;
     if ((rc = opt_time(out->props, "valid_to", &out->has_to, &out->valid_to, err))) goto fail;
@@ -420,10 +419,14 @@ fm_rc feature_validate(enum data_coll c, const json_t *feature, const struct dat
         double sev;
         if ((rc = opt_time(out->props, "occurred_at", &has, &t, err))) goto fail;
         if ((rc = opt_string(out->props, "category", lim, &category, err))) goto fail;
-        if ((rc = opt_number(out->props, "severity", 1, 5, &has, &sev, err))) goto fail;
+        if (category && (rc = check_term(VOCAB_CATEGORIES, "category", "category", category, err)))
+            goto fail;
+        size_t nsev;
+        vocab_terms(VOCAB_SEVERITIES, &nsev);
+        if ((rc = opt_number(out->props, "severity", 1, (double)nsev, &has, &sev, err))) goto fail;
         if (has && sev != floor(sev)) {
             rc = fm_fail(err, FM_EINVAL, "/properties/severity",
-                         "severity is a whole number from 1 to 5");
+                         "severity is a whole number from 1 to %zu", nsev);
             goto fail;
         }
     }

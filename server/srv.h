@@ -206,6 +206,8 @@ void srv_tiles_after_write(struct req *r);
 int h_tile(struct req *r, const char *const *p, int n);
 int h_tilejson(struct req *r, const char *const *p, int n);
 int h_map_png(struct req *r, const char *const *p, int n);
+int h_map_pdf(struct req *r, const char *const *p, int n);
+int h_vocabulary(struct req *r, const char *const *p, int n);
 
 /* stream.c: GET /events (Server-Sent Events) and the hub that feeds it */
 struct srv_streams;

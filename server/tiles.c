@@ -2,7 +2,8 @@
  *
  *   GET /tiles/{layer}/{z}/{x}/{y}.png, .../{y}@2x.png   ?t= as-of
  *   GET /tiles/{layer}.json                              TileJSON 3.0
- *   GET /map.png?bbox=&width=&height=&layers=&t=&title=
+ *   GET /map.png?bbox=&width=&height=&layers=&t=&title=   (no bbox: what the viewer sees)
+ *   GET /map.pdf, the same parameters                     one A4 page
  *
  * tiles/ draws; this file wires its feature source to data/ for the
  * requesting viewer (so drafts stay with their party), keeps one tile
@@ -296,6 +297,7 @@ struct source_ctx {
     struct req *r;
     int has_asof;
     fm_time asof;
+    int names; /* conflicts named by their items' titles (briefing images) */
     json_t *parties; /* loaded on first use */
     struct {
         char code[16];
@@ -310,13 +312,69 @@ struct each_ctx {
     enum tile_coll coll;
     tile_feature_cb cb;
     void *cb_ctx;
+    struct source_ctx *s;
 };
+
+/* A conflict's kind: its two items' collections and the words between them. */
+static const struct {
+    const char *kind;
+    enum data_coll a, b;
+    const char *verb;
+} conflict_kinds[] = {
+    {"movement_crosses_zone", DATA_MOVEMENTS, DATA_ZONES, "crosses"},
+    {"zones_overlap", DATA_ZONES, DATA_ZONES, "overlaps"},
+    {"incident_in_zone", DATA_INCIDENTS, DATA_ZONES, "inside"},
+    {"incident_near_movement", DATA_INCIDENTS, DATA_MOVEMENTS, "near"},
+};
+
+/* The title of an item as the viewer may see it, or "a zone" (never an id). */
+static void item_title(struct source_ctx *s, enum data_coll c, int64_t id, char *out, size_t n)
+{
+    static const char *const a[] = {"a zone", "an incident", "a movement"};
+    json_t *f = NULL;
+    struct fm_err err;
+    const char *t = NULL;
+    if (id > 0 && data_item_get(s->r->db, &s->r->viewer, c, id, &f, &err) == FM_OK)
+        t = json_string_value(json_object_get(json_object_get(f, "properties"), "title"));
+    snprintf(out, n, "%s", t && *t ? t : a[c]);
+    json_decref(f);
+}
+
+/* A conflict's label in words people read: "Supply convoy C-7 crosses
+ * Range North exercise area" on briefing images (the items' titles, as
+ * this viewer may see them), "movement crosses zone" on tiles (no lookup
+ * per tile); never the internal ids of the stored title. */
+static void conflict_title(struct source_ctx *s, const struct data_pic_row *row, char *out,
+                           size_t n)
+{
+    for (size_t i = 0; i < sizeof conflict_kinds / sizeof *conflict_kinds; i++) {
+        if (!row->type || strcmp(row->type, conflict_kinds[i].kind)) continue;
+        if (!s || !s->names) {
+            static const char *const w[] = {"zone", "incident", "movement"};
+            snprintf(out, n, "%s %s %s", w[conflict_kinds[i].a], conflict_kinds[i].verb,
+                     w[conflict_kinds[i].b]);
+            return;
+        }
+        char ta[200], tb[200];
+        item_title(s, conflict_kinds[i].a, row->a_id, ta, sizeof ta);
+        item_title(s, conflict_kinds[i].b, row->b_id, tb, sizeof tb);
+        snprintf(out, n, "%s %s %s", ta, conflict_kinds[i].verb, tb);
+        return;
+    }
+    snprintf(out, n, "two items");
+}
 
 static int on_row(void *ctx, const struct data_pic_row *row)
 {
     struct each_ctx *e = ctx;
+    char named[420];
+    const char *title = row->title;
+    if (e->coll == TILE_CONFLICT) {
+        conflict_title(e->s, row, named, sizeof named);
+        title = named;
+    }
     struct tile_feature tf = {e->coll,     row->id,       row->party,    row->status,
-                              row->type,   row->title,    row->category, row->severity,
+                              row->type,   title,         row->category, row->severity,
                               row->corridor_width_m, row->wkb, row->wkb_len};
     return e->cb(e->cb_ctx, &tf);
 }
@@ -330,7 +388,7 @@ static fm_rc src_each(void *ctx, enum tile_coll coll, const double bbox[4], tile
     /* the store wants a bbox within the world */
     double q[4] = {fmax(bbox[0], -180), fmax(bbox[1], -90), fmin(bbox[2], 180),
                    fmin(bbox[3], 90)};
-    struct each_ctx e = {coll, cb, cb_ctx};
+    struct each_ctx e = {coll, cb, cb_ctx, s};
     if (coll != TILE_CONFLICT)
         return data_picture_items(s->r->db, &s->r->viewer, map[coll], q, s->has_asof, s->asof,
                                   on_row, &e, err);
@@ -580,17 +638,60 @@ static fm_rc parse_layers(const char *s, unsigned *out, struct fm_err *err)
     return FM_OK;
 }
 
-int h_map_png(struct req *r, const char *const *p, int n)
+/* The extent of every item the viewer may see (now, or as of asof), for
+ * a map asked for without a bbox: another party's drafts never move it. */
+struct extent_ctx {
+    double b[4];
+    int any;
+};
+
+static int extent_row(void *ctx, const struct data_pic_row *row)
 {
-    (void)p, (void)n;
+    struct extent_ctx *x = ctx;
+    double b[4];
+    if (tile_wkb_bbox(row->wkb, row->wkb_len, b) != FM_OK) return 0;
+    if (!x->any) memcpy(x->b, b, sizeof b);
+    x->b[0] = fmin(x->b[0], b[0]), x->b[1] = fmin(x->b[1], b[1]);
+    x->b[2] = fmax(x->b[2], b[2]), x->b[3] = fmax(x->b[3], b[3]);
+    x->any = 1;
+    return 0;
+}
+
+static fm_rc visible_extent(struct req *r, int has_asof, fm_time asof, double out[4],
+                            struct fm_err *err)
+{
+    static const double world[4] = {-180, -90, 180, 90};
+    struct extent_ctx x = {{0, 0, 0, 0}, 0};
+    for (int c = 0; c < DATA_COLL_COUNT; c++) {
+        fm_rc rc = data_picture_items(r->db, &r->viewer, (enum data_coll)c, world, has_asof,
+                                      asof, extent_row, &x, err);
+        if (rc) return rc;
+    }
+    if (!x.any)
+        return fm_fail(err, FM_EINVAL, "bbox",
+                       "there is nothing on the map to frame: give bbox=minlon,minlat,maxlon,maxlat");
+    /* a margin of a tenth, and at least about a kilometre across */
+    double w = fmax(x.b[2] - x.b[0], 0.01), h = fmax(x.b[3] - x.b[1], 0.01);
+    double cx = (x.b[0] + x.b[2]) / 2, cy = (x.b[1] + x.b[3]) / 2;
+    out[0] = fmax(-180, cx - w * 0.6), out[2] = fmin(180, cx + w * 0.6);
+    out[1] = fmax(-TILE_MAX_LAT, cy - h * 0.6), out[3] = fmin(TILE_MAX_LAT, cy + h * 0.6);
+    return FM_OK;
+}
+
+/* GET /map.png and /map.pdf: the same request, the same drawing. */
+static int map_image(struct req *r, int pdf)
+{
     pthread_once(&T.once, tiles_init);
     struct fm_err err;
     fm_err_clear(&err);
     struct tile_map_request m;
     memset(&m, 0, sizeof m);
-    fm_rc rc = parse_bbox(srv_arg(r, "bbox"), m.bbox, &err);
-    if (!rc) rc = parse_size(r, "width", 1280, &m.width, &err);
-    if (!rc) rc = parse_size(r, "height", 720, &m.height, &err);
+    fm_rc rc = FM_OK;
+    const char *bbox = srv_arg(r, "bbox");
+    if (bbox) rc = parse_bbox(bbox, m.bbox, &err);
+    /* the PDF: A4's proportions, wide enough for the legend's side panel */
+    if (!rc) rc = parse_size(r, "width", pdf ? 1400 : 1280, &m.width, &err);
+    if (!rc) rc = parse_size(r, "height", pdf ? 990 : 720, &m.height, &err);
     if (!rc && (long)m.width * m.height > MAP_MAX_PIXELS)
         rc = fm_fail(&err, FM_EINVAL, "width", "at most %ld pixels in all", MAP_MAX_PIXELS);
     if (!rc) rc = parse_layers(srv_arg(r, "layers"), &m.layers, &err);
@@ -601,18 +702,33 @@ int h_map_png(struct req *r, const char *const *p, int n)
     fm_time asof = 0;
     int a = parse_asof(r, &asof);
     if (a < 0) return bad_asof(r);
+    if (!bbox && (rc = visible_extent(r, a, asof, m.bbox, &err))) return srv_problem(r, rc, &err);
     m.title = title;
     m.at = a ? asof : fm_time_now();
     m.as_of = a;
     struct source_ctx s;
     memset(&s, 0, sizeof s);
-    s.r = r, s.has_asof = a, s.asof = asof;
+    s.r = r, s.has_asof = a, s.asof = asof, s.names = 1;
     struct tile_source src = source_for(&s);
-    unsigned char *png;
+    unsigned char *out;
     size_t len;
-    rc = tile_map_render(&src, T.basemap, &m, &png, &len, &err);
+    rc = pdf ? tile_map_render_pdf(&src, T.basemap, &m, &out, &len, &err)
+             : tile_map_render(&src, T.basemap, &m, &out, &len, &err);
     json_decref(s.parties);
     if (rc) return srv_problem(r, rc, &err);
     srv_add_header(r, "Cache-Control", "private, no-store");
-    return srv_reply(r, 200, "image/png", (char *)png, len);
+    if (pdf) srv_add_header(r, "Content-Disposition", "inline; filename=\"briefing.pdf\"");
+    return srv_reply(r, 200, pdf ? "application/pdf" : "image/png", (char *)out, len);
+}
+
+int h_map_png(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    return map_image(r, 0);
+}
+
+int h_map_pdf(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    return map_image(r, 1);
 }

@@ -1,6 +1,9 @@
 /* basemap.c - the offline basemap: country polygons read once with GDAL
  * (any vector file; set-up builds a GeoPackage from Natural Earth), kept in
- * memory in Web Mercator, drawn as sea, land, borders and country names. */
+ * memory in Web Mercator, drawn as sea, land, borders and country names;
+ * and the towns of its layer "places" (points with name and rank), drawn
+ * as dots with their names (from zoom 9 on briefing images, 11 on tiles),
+ * the bigger first. */
 #include "internal.h"
 
 #include <gdal.h>
@@ -26,6 +29,12 @@ struct ring {
     size_t start, n;
 };
 
+struct place {
+    double x, y; /* mercator */
+    char *name;
+    int rank; /* 1 village .. 4 city: the bigger claim label space first */
+};
+
 struct tile_basemap {
     /* a raster source (any GDAL raster), warped to Web Mercator; GDAL
      * datasets are not thread-safe, so reads take the lock */
@@ -40,6 +49,8 @@ struct tile_basemap {
     size_t nr, capr;
     double *xy;
     size_t npts, cappts;
+    struct place *p;
+    size_t np, capp;
 };
 
 static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
@@ -127,6 +138,30 @@ static fm_rc load_raster(struct tile_basemap *b, GDALDatasetH ds, const char *pa
     return FM_OK;
 }
 
+/* The towns of layer "places" (lon/lat points with "name" and "rank");
+ * none when the layer is absent. */
+static void load_places(struct tile_basemap *b, OGRLayerH layer)
+{
+    if (!layer) return;
+    OGRFeatureDefnH d = OGR_L_GetLayerDefn(layer);
+    int name_field = OGR_FD_GetFieldIndex(d, "name"), rank_field = OGR_FD_GetFieldIndex(d, "rank");
+    if (name_field < 0) return;
+    OGR_L_ResetReading(layer);
+    OGRFeatureH f;
+    while ((f = OGR_L_GetNextFeature(layer)) != NULL) {
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        if (g && wkbFlatten(OGR_G_GetGeometryType(g)) == wkbPoint &&
+            OGR_F_IsFieldSetAndNotNull(f, name_field)) {
+            grow((void **)&b->p, &b->capp, b->np + 1, sizeof *b->p);
+            struct place *pl = &b->p[b->np++];
+            tile_lonlat_to_merc(OGR_G_GetX(g, 0), OGR_G_GetY(g, 0), &pl->x, &pl->y);
+            pl->name = fm_xstrdup(OGR_F_GetFieldAsString(f, name_field));
+            pl->rank = rank_field >= 0 ? OGR_F_GetFieldAsInteger(f, rank_field) : 1;
+        }
+        OGR_F_Destroy(f);
+    }
+}
+
 fm_rc tile_basemap_load(const char *path, struct tile_basemap **out, struct fm_err *err)
 {
     *out = NULL;
@@ -169,6 +204,7 @@ fm_rc tile_basemap_load(const char *path, struct tile_basemap **out, struct fm_e
         else free(c->name);
     }
     if (b->nc == 0) rc = fm_fail(err, FM_EINVAL, "basemap", "%s holds no polygons", path);
+    if (!rc) load_places(b, GDALDatasetGetLayerByName(ds, "places"));
 done:
     GDALClose(ds);
     if (rc) tile_basemap_free(b);
@@ -184,6 +220,8 @@ void tile_basemap_free(struct tile_basemap *b)
     pthread_mutex_destroy(&b->lock);
     for (size_t i = 0; i < b->nc; i++) free(b->c[i].name);
     free(b->c);
+    for (size_t i = 0; i < b->np; i++) free(b->p[i].name);
+    free(b->p);
     free(b->r);
     free(b->xy);
     free(b);
@@ -293,5 +331,22 @@ void draw_basemap(cairo_t *cr, const struct view *v, const struct tile_basemap *
     }
     free(px);
     path_free(&path);
+    /* towns: a dot, and the name above it where it fits (after the
+     * situation's own labels: theirs come first); from zoom 9 on briefing
+     * images, from 11 on tiles (the wall, at 10, labels the situation
+     * itself and nothing under its labels) */
+    double from_zoom = v->label_px > 0 ? 9 : 11;
+    for (size_t i = 0; with_names && v->zoom >= from_zoom && i < b->np; i++) {
+        const struct place *pl = &b->p[i];
+        double x = (pl->x - v->minx) * v->ppm, y = (v->maxy - pl->y) * v->ppm;
+        if (x < -20 || y < -20 || x > v->width + 20 || y > v->height + 20) continue;
+        double r = (1.6 + 0.4 * pl->rank) * v->scale;
+        cairo_new_path(cr);
+        cairo_arc(cr, x, y, r, 0, 2 * M_PI);
+        cairo_set_source_rgba(cr, 0.25, 0.25, 0.3, 0.85);
+        cairo_fill(cr);
+        labels_queue_at(labels, pl->name, x, y - r - 7 * v->scale, 7.5 + 0.5 * pl->rank,
+                        1 + pl->rank);
+    }
     cairo_restore(cr);
 }

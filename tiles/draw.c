@@ -27,6 +27,7 @@ void view_init(struct view *v, const double m[4], int width, int height, double 
     v->width = width;
     v->height = height;
     v->scale = scale;
+    v->label_px = 0;
     v->zoom = log2(v->ppm / scale * 2.0 * TILE_MERC_MAX / TILE_SIZE);
     /* y = R ln tan(pi/4 + lat/2) has derivatives R sec, R sec tan,
      * R sec (2 tan^2 + 1), R sec tan (6 tan^2 + 5); the fifth is below
@@ -94,7 +95,15 @@ void labels_queue(struct labels *l, const char *text, double px, double py, doub
         if (!l->pending) abort();
     }
     l->pending[l->npending++] = (struct pending_label){text ? fm_xstrdup(text) : NULL, px, py,
-                                                       size_pt, bold, priority};
+                                                       size_pt, bold, priority, 0};
+}
+
+void labels_queue_at(struct labels *l, const char *text, double px, double py, double size_pt,
+                     int priority)
+{
+    size_t n = l->npending;
+    labels_queue(l, text, px, py, size_pt, 0, priority);
+    if (l->npending > n) l->pending[n].at_anchor = 1;
 }
 
 static int by_priority(const void *a, const void *b)
@@ -122,12 +131,45 @@ void labels_block(struct labels *l, struct label_box b)
     l->boxes[l->n++] = b;
 }
 
-/* Where a label may go, in label heights from its anchor: the anchor
- * first, then just above and below, then further. */
-static const double label_shifts[] = {0, -1.1, 1.1, -2.2, 2.2};
+/* Where a label may go, from its anchor, in label widths (x) and heights
+ * (y): the anchor first, then just above and below, then further; then
+ * beside it, left and right (a zone's name beside a conflict's label at
+ * its centre), and further up and down. Each place is a box tested
+ * against every box placed before (clashes): a label that fits nowhere
+ * is left out, never drawn over another. */
+static const double label_shifts[][2] = {
+    {0, 0},       {0, -1.1},   {0, 1.1},     {0, -2.2},   {0, 2.2},  {-0.55, 0},
+    {0.55, 0},    {-0.55, -1.1}, {0.55, -1.1}, {-0.55, 1.1}, {0.55, 1.1}, {-1.05, 0},
+    {1.05, 0},    {0, -3.3},   {0, 3.3}};
+/* Tiles try the first five only: a label moved sideways near a tile's
+ * edge could meet its twin drawn by the next tile. */
+#define NSHIFTS_TILE 5
+static size_t label_places(const struct view *v)
+{
+    return v->label_px > 0 ? sizeof label_shifts / sizeof *label_shifts : NSHIFTS_TILE;
+}
+
+/* The widest a label's line may be, in pixels: wider on briefing images
+ * (label_px set), where a conflict's label names both its items. */
+static double label_width(const struct view *v)
+{
+    return (v->label_px > 0 ? v->label_px : 150) * v->scale;
+}
+
+static int draw_label_n(cairo_t *cr, const struct view *v, struct labels *labels,
+                        const char *text, double px, double py, double size_pt, int bold,
+                        size_t places);
 
 int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const char *text,
                double px, double py, double size_pt, int bold)
+{
+    return draw_label_n(cr, v, labels, text, px, py, size_pt, bold, label_places(v));
+}
+
+/* draw_label, trying the first `places` places only. */
+static int draw_label_n(cairo_t *cr, const struct view *v, struct labels *labels,
+                        const char *text, double px, double py, double size_pt, int bold,
+                        size_t places)
 {
     PangoLayout *layout = pango_cairo_create_layout(cr);
     PangoFontDescription *fd = pango_font_description_new();
@@ -137,7 +179,7 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
     pango_layout_set_font_description(layout, fd);
     pango_font_description_free(fd);
     pango_layout_set_auto_dir(layout, TRUE); /* Arabic and Hebrew run right to left */
-    pango_layout_set_width(layout, (int)(150 * v->scale * PANGO_SCALE));
+    pango_layout_set_width(layout, (int)(label_width(v) * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD);
     pango_layout_set_height(layout, -2); /* at most two lines */
     pango_layout_set_ellipsize(layout, PANGO_ELLIPSIZE_END);
@@ -150,21 +192,31 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
     double ox = px - (logical.x + w / 2.0), oy = py - h / 2.0;
     struct label_box b = {px - w / 2 - pad, oy - pad, px + w / 2 + pad, oy + h + pad};
     int drawn = 0;
-    for (size_t i = 0; i < sizeof label_shifts / sizeof *label_shifts && !drawn; i++) {
-        double dy = label_shifts[i] * (h + 2 * pad);
-        struct label_box c = {b.x0, b.y0 + dy, b.x1, b.y1 + dy};
+    for (size_t i = 0; i < places && !drawn; i++) {
+        double dx = label_shifts[i][0] * (w + 2 * pad), dy = label_shifts[i][1] * (h + 2 * pad);
+        struct label_box c = {b.x0 + dx, b.y0 + dy, b.x1 + dx, b.y1 + dy};
         if (c.x0 < 0 || c.y0 < 0 || c.x1 > v->width || c.y1 > v->height || clashes(labels, &c))
             continue;
         cairo_save(cr);
         /* the halo: the text in white shifted eight ways (glyphs come from
          * Cairo's cache; stroking their outlines cost ten times more) */
         set_rgba(cr, style_label_halo, 1.0);
-        for (int k = 0; k < 8; k++) {
-            double a = k * M_PI / 4, hr = 1.5 * v->scale;
-            cairo_move_to(cr, ox + hr * cos(a), oy + dy + hr * sin(a));
-            pango_cairo_show_layout(cr, layout);
+        if (cairo_surface_get_type(cairo_get_target(cr)) != CAIRO_SURFACE_TYPE_IMAGE) {
+            /* a PDF: the outline stroked, so that the text is there once
+             * (to select, search and read aloud) */
+            cairo_move_to(cr, ox + dx, oy + dy);
+            pango_cairo_layout_path(cr, layout);
+            cairo_set_line_width(cr, 3 * v->scale);
+            cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+            cairo_stroke(cr);
+        } else {
+            for (int k = 0; k < 8; k++) {
+                double a = k * M_PI / 4, hr = 1.5 * v->scale;
+                cairo_move_to(cr, ox + dx + hr * cos(a), oy + dy + hr * sin(a));
+                pango_cairo_show_layout(cr, layout);
+            }
         }
-        cairo_move_to(cr, ox, oy + dy);
+        cairo_move_to(cr, ox + dx, oy + dy);
         set_rgba(cr, style_label_text, 1.0);
         pango_cairo_show_layout(cr, layout);
         cairo_restore(cr);
@@ -192,14 +244,17 @@ void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels)
             /* cheap tests first (a Pango layout costs far more): a box a
              * little smaller than the text clashes at every place it may go */
             double em = p->size_pt * 96.0 / 72.0 * v->scale;
-            double w = fmin((double)strlen(p->text) * em * 0.25, 70 * v->scale), h = em * 0.6;
+            double w = fmin((double)strlen(p->text) * em * 0.25, label_width(v) * 0.47),
+                   h = em * 0.6;
             double step = em * 1.4 + 4 * v->scale; /* a line of text and its padding */
             int covered = attempts >= max_attempts;
-            for (size_t s = 0; !covered && s < sizeof label_shifts / sizeof *label_shifts; s++) {
-                double dy = label_shifts[s] * step;
-                struct label_box e = {p->px - w, p->py + dy - h, p->px + w, p->py + dy + h};
+            size_t np = p->at_anchor ? 1 : label_places(v);
+            for (size_t s = 0; !covered && s < np; s++) {
+                double dx = label_shifts[s][0] * 2 * w, dy = label_shifts[s][1] * step;
+                struct label_box e = {p->px + dx - w, p->py + dy - h, p->px + dx + w,
+                                      p->py + dy + h};
                 if (!clashes(labels, &e)) break;
-                if (s + 1 == sizeof label_shifts / sizeof *label_shifts) covered = 1;
+                if (s + 1 == np) covered = 1;
             }
             attempts++;
             if (covered || p->px < 0 || p->py < 0 || p->px > v->width || p->py > v->height) {
@@ -212,7 +267,8 @@ void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels)
                                                p->px + p->size_pt, p->py + p->size_pt});
             continue;
         }
-        draw_label(cr, v, labels, p->text, p->px, p->py, p->size_pt, p->bold);
+        draw_label_n(cr, v, labels, p->text, p->px, p->py, p->size_pt, p->bold,
+                     p->at_anchor ? 1 : label_places(v));
         free(p->text);
     }
     labels->npending = 0;

@@ -165,6 +165,8 @@ struct view {
     /* Mercator y near the centre's latitude lat0 (radians) as a Taylor
      * series, for points within `reach` of it (view_px) */
     double lat0, reach, y0, c[4];
+    double label_px; /* a label's widest line at scale 1, and every place tried
+                      * (briefing images); 0: 150, five places (tiles) */
 };
 
 void view_init(struct view *v, const double merc_bounds[4], int width, int height, double scale);
@@ -178,6 +180,7 @@ struct pending_label {
     char *text; /* NULL: an obstacle (a symbol) of radius size_pt */
     double px, py, size_pt;
     int bold, priority;
+    int at_anchor; /* only at its anchor (a town's name: never moved off its dot) */
 };
 struct labels {
     struct label_box *boxes; /* placed */
@@ -211,6 +214,9 @@ struct legend_seen {
  * labels are queued. seen may be NULL. */
 fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *src, unsigned colls,
                  struct labels *labels, struct legend_seen *seen, struct fm_err *err);
+/* As labels_queue, for a label drawn at its anchor or not at all. */
+void labels_queue_at(struct labels *l, const char *text, double px, double py, double size_pt,
+                     int priority);
 /* Keeps labels out of b (furniture drawn later). */
 void labels_block(struct labels *l, struct label_box b);
 /* Draws the queued labels, avoiding each other; labels_cleanup drops any left. */

@@ -2,7 +2,9 @@
  * UTC time, scale bar, north arrow, legend, coordinate grid). */
 #include "internal.h"
 
+#include <cairo-pdf.h>
 #include <math.h>
+#include <stdlib.h>
 #include <pango/pangocairo.h>
 #include <stdio.h>
 #include <string.h>
@@ -405,12 +407,8 @@ static void draw_legend(cairo_t *cr, const struct view *v, const struct tile_sou
     }
 }
 
-fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *basemap,
-                      const struct tile_map_request *req, unsigned char **png, size_t *len,
-                      struct fm_err *err)
+static fm_rc map_check(const struct tile_map_request *req, struct fm_err *err)
 {
-    *png = NULL;
-    *len = 0;
     const double *b = req->bbox;
     for (int i = 0; i < 4; i++)
         if (!isfinite(b[i])) return fm_fail(err, FM_EINVAL, "bbox", "bbox numbers must be finite");
@@ -423,6 +421,16 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
         req->height < TILE_MAP_MIN_PX || req->height > TILE_MAP_MAX_PX)
         return fm_fail(err, FM_EINVAL, "width", "width and height are %d to %d pixels",
                        TILE_MAP_MIN_PX, TILE_MAP_MAX_PX);
+    return FM_OK;
+}
+
+/* Draws the briefing map of req on cr, req->width x req->height units
+ * from (0, 0): the same drawing for the PNG and the PDF. */
+static fm_rc map_paint(cairo_t *cr, const struct tile_source *src,
+                       const struct tile_basemap *basemap, const struct tile_map_request *req,
+                       struct fm_err *err)
+{
+    const double *b = req->bbox;
     /* fit the bbox into the image without distortion: widen the short side */
     double m[4];
     tile_lonlat_to_merc(b[0], b[1], &m[0], &m[1]);
@@ -438,10 +446,9 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
     tile_merc_to_lonlat(vm[0], vm[1], &ll[0], &ll[1]);
     tile_merc_to_lonlat(vm[2], vm[3], &ll[2], &ll[3]);
 
-    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, req->width, req->height);
-    cairo_t *cr = cairo_create(s);
     struct view v;
     view_init(&v, vm, map_w, req->height, fmax(1.0, fmin(req->width, req->height) / 700.0));
+    v.label_px = 230;
     cairo_rectangle(cr, 0, 0, map_w, req->height);
     cairo_clip(cr);
     struct labels labels;
@@ -512,11 +519,80 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
         cairo_set_line_width(cr, 1);
         cairo_stroke(cr);
     }
-    if (!rc) rc = cairo_rc(cr, err);
-    if (!rc) rc = surface_png(s, png, len, err);
     labels_cleanup(&labels);
     free(seen.items);
+    if (!rc) rc = cairo_rc(cr, err);
+    return rc;
+}
+
+fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *basemap,
+                      const struct tile_map_request *req, unsigned char **png, size_t *len,
+                      struct fm_err *err)
+{
+    *png = NULL;
+    *len = 0;
+    fm_rc rc = map_check(req, err);
+    if (rc) return rc;
+    cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, req->width, req->height);
+    cairo_t *cr = cairo_create(s);
+    rc = map_paint(cr, src, basemap, req, err);
+    if (!rc) rc = surface_png(s, png, len, err);
     cairo_destroy(cr);
     cairo_surface_destroy(s);
     return rc;
+}
+
+/* The PDF's bytes, gathered as Cairo writes them. */
+struct pdf_buf {
+    unsigned char *d;
+    size_t n, cap;
+};
+
+static cairo_status_t pdf_write(void *ctx, const unsigned char *data, unsigned int len)
+{
+    struct pdf_buf *b = ctx;
+    if (b->n + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        while (cap < b->n + len) cap *= 2;
+        unsigned char *d = realloc(b->d, cap);
+        if (!d) return CAIRO_STATUS_NO_MEMORY;
+        b->d = d, b->cap = cap;
+    }
+    memcpy(b->d + b->n, data, len);
+    b->n += len;
+    return CAIRO_STATUS_SUCCESS;
+}
+
+fm_rc tile_map_render_pdf(const struct tile_source *src, const struct tile_basemap *basemap,
+                          const struct tile_map_request *req, unsigned char **pdf, size_t *len,
+                          struct fm_err *err)
+{
+    *pdf = NULL;
+    *len = 0;
+    fm_rc rc = map_check(req, err);
+    if (rc) return rc;
+    /* A4 landscape, the drawing scaled to fit its width */
+    const double page_w = 842, page_h = 595;
+    double k = fmin(page_w / req->width, page_h / req->height);
+    struct pdf_buf buf = {NULL, 0, 0};
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(pdf_write, &buf, page_w, page_h);
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE,
+                                   req->title && *req->title ? req->title : "Situation map");
+    cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "fusionmap");
+    cairo_t *cr = cairo_create(s);
+    cairo_translate(cr, (page_w - req->width * k) / 2, (page_h - req->height * k) / 2);
+    cairo_scale(cr, k, k);
+    rc = map_paint(cr, src, basemap, req, err);
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    if (!rc && cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
+        rc = fm_fail(err, FM_EINTERNAL, NULL, "PDF failed: %s",
+                     cairo_status_to_string(cairo_surface_status(s)));
+    cairo_surface_destroy(s);
+    if (rc) {
+        free(buf.d);
+        return rc;
+    }
+    *pdf = buf.d, *len = buf.n;
+    return FM_OK;
 }

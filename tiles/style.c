@@ -8,47 +8,31 @@
 
 #include <string.h>
 
+/* The rows come from common/vocabulary.def, the one list of the words
+ * (what validation accepts and the viewer offers); each table ends with
+ * the default row, for values written before the vocabulary was checked. */
+
 /* Zones: pattern by type. */
 const struct zone_type_style style_zone_types[] = {
-    {"restricted", FILL_HATCH, 0.55, "restricted: diagonal hatch"},
-    {"no_fly", FILL_CROSSHATCH, 0.55, "no-fly: cross hatch"},
-    {"buffer", FILL_DOTS, 0.6, "buffer: dots"},
-    {"humanitarian_corridor", FILL_STRIPES_WIDE, 0.35, "humanitarian corridor: wide stripes"},
-    {"protected_site", FILL_SOLID, 0.35, "protected site: solid"},
+#define ZONE_TYPE(name, label, fill, fill_alpha, look) \
+    {#name, FILL_##fill, fill_alpha, label ": " look},
+#include "vocabulary.def"
     {NULL, FILL_SOLID, 0.18, "other zone: light solid"},
 };
 
 /* Line style and strength by status (zones, incidents and movements); the
  * legend groups statuses drawn alike under one swatch. */
 const struct status_style style_statuses[] = {
-    {"draft", LINE_DOTTED, 0.8, 0, 1, "draft"},
-    {"proposed", LINE_DASHED, 1.0, 0, 0, "proposed"},
-    {"notified", LINE_DASHED, 1.0, 0, 0, "notified"},
-    {"reported", LINE_SOLID, 1.0, 0, 0, "reported"},
-    {"active", LINE_SOLID, 1.0, 0, 0, "active"},
-    {"acknowledged", LINE_SOLID, 1.0, 0, 0, "acknowledged"},
-    {"in_progress", LINE_SOLID, 1.0, 0, 0, "in progress"},
-    {"under_review", LINE_SOLID, 1.0, 0, 0, "under review"},
-    {"disputed", LINE_SOLID, 1.0, 1, 0, "disputed"},
-    {"expired", LINE_DOTTED, 0.35, 0, 0, "expired"},
-    {"resolved", LINE_SOLID, 0.35, 0, 0, "resolved"},
-    {"completed", LINE_SOLID, 0.35, 0, 0, "completed"},
-    {"cancelled", LINE_DOTTED, 0.3, 0, 0, "cancelled"},
-    {"withdrawn", LINE_DOTTED, 0.25, 0, 0, "withdrawn"},
+#define STATUS(name, label, colour, line, alpha, disputed, draft, colls) \
+    {#name, LINE_##line, alpha, disputed, draft, label},
+#include "vocabulary.def"
     {NULL, LINE_SOLID, 1.0, 0, 0, NULL},
 };
 
 /* Incidents: shape by category; radius by severity (render code). */
 const struct incident_style style_incidents[] = {
-    {"shelling", SYM_STAR, "shelling: star"},
-    {"gunfire", SYM_STAR, NULL},
-    {"airspace", SYM_TRIANGLE, "airspace: triangle"},
-    {"uav", SYM_TRIANGLE, NULL},
-    {"mine", SYM_DIAMOND, "mine / UXO: diamond"},
-    {"uxo", SYM_DIAMOND, NULL},
-    {"casualty", SYM_CROSS, "casualty / medical: cross"},
-    {"medical", SYM_CROSS, NULL},
-    {"movement", SYM_SQUARE, "unannounced movement: square"},
+#define CATEGORY(name, label, symbol, look) {#name, SYM_##symbol, label ": " look},
+#include "vocabulary.def"
     {NULL, SYM_CIRCLE, "other incident: circle"},
 };
 

@@ -138,6 +138,13 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
                       const struct tile_map_request *req, unsigned char **png, size_t *len,
                       struct fm_err *err);
 
+/* The same briefing as a one-page PDF (A4 landscape, vector, fonts
+ * embedded), the drawing of req->width x req->height scaled onto the
+ * page. OUT *pdf, *len (free()). */
+fm_rc tile_map_render_pdf(const struct tile_source *src, const struct tile_basemap *basemap,
+                          const struct tile_map_request *req, unsigned char **pdf, size_t *len,
+                          struct fm_err *err);
+
 /* ---- cache ------------------------------------------------------------- */
 
 #define TILE_ETAG_LEN 24 /* "\"" + 16 hex + "\"" + NUL, rounded */

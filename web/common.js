@@ -5,13 +5,33 @@
 
 export const COLLS = ['zones', 'incidents', 'movements'];
 export const KIND = { zones: 'zone', incidents: 'incident', movements: 'movement' };
-export const STATUSES = {
-  zones: ['draft', 'proposed', 'active', 'expired', 'disputed', 'withdrawn'],
-  incidents: ['draft', 'reported', 'acknowledged', 'under_review', 'resolved', 'disputed', 'withdrawn'],
-  movements: ['draft', 'notified', 'acknowledged', 'in_progress', 'completed', 'cancelled', 'disputed', 'withdrawn'],
-};
-export const ZONE_TYPES = ['restricted', 'no_fly', 'buffer', 'humanitarian_corridor', 'protected_site', 'demilitarised', 'safe_area', 'other'];
-export const CATEGORIES = ['shelling', 'airspace', 'ground_incursion', 'small_arms', 'explosion', 'civilian_harm', 'infrastructure', 'other'];
+/* The vocabulary (GET /vocabulary): statuses, zone types, incident
+ * categories and severities, movement kinds, with labels, colours and how
+ * the server draws them; the one list the server validates and draws
+ * with (common/vocabulary.def). loadVocabulary() fills these in place
+ * before a page uses them; nothing here repeats the words. */
+export const vocab = { statuses: [], zone_types: [], categories: [], severities: [], movement_kinds: [] };
+export const STATUSES = { zones: [], incidents: [], movements: [] };
+export const ZONE_TYPES = [];
+export const CATEGORIES = [];
+export async function loadVocabulary() {
+  if (vocab.statuses.length) return vocab;
+  const { json } = await api('GET', '/vocabulary');
+  Object.assign(vocab, json);
+  for (const c of COLLS) STATUSES[c] = json.statuses.filter((s) => s.collections.includes(c)).map((s) => s.name);
+  ZONE_TYPES.splice(0, ZONE_TYPES.length, ...json.zone_types.map((t) => t.name));
+  CATEGORIES.splice(0, CATEGORIES.length, ...json.categories.map((t) => t.name));
+  return vocab;
+}
+/* The label of a word of list ('statuses', 'zone_types'...), or the word itself in words */
+export function label(list, name) {
+  const t = (vocab[list] || []).find((x) => x.name === name || x.value === Number(name));
+  return t ? t.label : words(name);
+}
+/* {value, label} options of a list, for a <select> */
+export function options(list) {
+  return (vocab[list] || []).map((t) => ({ value: String(t.name === undefined ? t.value : t.name), label: t.label }));
+}
 /* items that wait for the other side: not yet acknowledged, or disputed */
 export const OPEN_STATUSES = new Set(['proposed', 'reported', 'notified', 'disputed']);
 export const AREA = [[32.6, 35.6], [33.4, 36.2]]; /* the area of interest (lat, lon) */

@@ -16,7 +16,7 @@ STATUS = ["active", "planned", "disputed", "archived"]
 PARTY = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
 ZONE_TYPE = {"residential": "protected_site", "commercial": "buffer", "industrial": "restricted",
              "agricultural": "buffer", "park": "humanitarian_corridor", "water": "no_fly"}
-CATEGORY = ["shelling", "airspace", "mine", "casualty", "movement", "other"]
+CATEGORY = ["shelling", "airspace", "mine", "civilian_harm", "movement", "other"]
 
 def attrs():
     return rnd.choice(TYPES), rnd.choice(STATUS), rnd.choice(PARTY)

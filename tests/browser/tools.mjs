@@ -1,7 +1,8 @@
 // tools.mjs - the viewer's legend and position tools in headless Chromium
 // against the real server (issue 21). The legend lists every party with
 // its colour from GET /parties, every zone type, and the patterns, line
-// styles and symbols of tiles/style.c (read here, so the two cannot drift);
+// styles and symbols of GET /vocabulary (the list the tile styles are
+// built from, common/vocabulary.def); the forms offer exactly its words;
 // it opens and closes and covers none of the map's controls. The go-to box
 // flies the map's centre to within 10 m of an MGRS reference, a decimal
 // latitude, longitude and a DMS one, marks the place, and answers a string
@@ -29,18 +30,6 @@ const errors = [];
 function metres([a, b], [c, d]) {
   const r = Math.PI / 180, h = Math.sin((c - a) * r / 2) ** 2 + Math.cos(a * r) * Math.cos(c * r) * Math.sin((d - b) * r / 2) ** 2;
   return 2 * 6371008.8 * Math.asin(Math.sqrt(h));
-}
-
-// tiles/style.c's tables: {zones: [[type|null, pattern]], statuses: [...], incidents: [[category|null, shape, legend|null]]}
-function styleC() {
-  const c = fs.readFileSync(path.join(SRC, 'tiles/style.c'), 'utf8');
-  const table = (name) => c.slice(c.indexOf(name), c.indexOf('};', c.indexOf(name)));
-  const rows = (t) => [...t.matchAll(/\{(NULL|"[^"]*"),\s*(\w+),\s*([^}]*)\}/g)].map((m) => [m[1] === 'NULL' ? null : JSON.parse(m[1]), m[2], m[3]]);
-  return {
-    zones: rows(table('style_zone_types[]')).map(([t, p, rest]) => [t, p.replace('FILL_', '').toLowerCase(), JSON.parse(rest.split(',').slice(1).join(',').trim())]),
-    statuses: rows(table('style_statuses[]')).filter((r) => r[0]).map(([s]) => s),
-    incidents: rows(table('style_incidents[]')).map(([cat, shape, rest]) => [cat, shape.replace('SYM_', '').toLowerCase(), rest.trim() === 'NULL' ? null : JSON.parse(rest.trim())]),
-  };
 }
 
 async function openAs(user) {
@@ -91,7 +80,6 @@ try {
     zones: [...document.querySelectorAll('.fm-legend [data-zone-type]')].map((li) => ({ type: li.dataset.zoneType, pattern: li.dataset.pattern, text: li.textContent })),
     statuses: [...document.querySelectorAll('.fm-legend [data-statuses]')].map((li) => ({ names: li.dataset.statuses.split(' '), text: li.textContent })),
     symbols: [...document.querySelectorAll('.fm-legend [data-symbol]')].map((li) => ({ shape: li.dataset.symbol, text: li.textContent })),
-    zoneTypes: window.FM.ZONE_TYPES,
   }));
   check('the legend starts closed and opens with its button', closed && legend.open);
   const parties = (await api(srv.url, cookie, 'GET', '/parties')).json;
@@ -99,21 +87,36 @@ try {
   check(`the legend lists every party of /parties with its colour (${parties.map((p) => p.code + ' ' + p.colour).join(', ')})`,
     parties.length >= 2 && legend.parties.length === parties.length && parties.every((p) => legend.parties.some((l) =>
       l.code === p.code && l.colour === p.colour && l.shown === rgb(p.colour) && l.text.includes(p.name))), JSON.stringify(legend.parties));
-  const sc = styleC();
-  const def = sc.zones.find((z) => z[0] === null);
-  const zoneOk = legend.zoneTypes.length >= 6 && legend.zoneTypes.every((t) => {
-    const row = legend.zones.find((z) => z.type === t), s = sc.zones.find((z) => z[0] === t) || def;
-    return row && row.pattern === s[1] && (s[0] ? row.text.includes(s[2]) : /light solid/.test(row.text));
+  const voc = (await api(srv.url, cookie, 'GET', '/vocabulary')).json;
+  const zoneOk = voc.zone_types.length >= 6 && voc.zone_types.every((t) => {
+    const row = legend.zones.find((z) => z.type === t.name);
+    return row && row.pattern === t.pattern && row.text.includes(t.legend);
   });
-  check(`the legend lists every zone type (${legend.zoneTypes.length}) with tiles/style.c's fill pattern`, zoneOk && legend.zones.length === legend.zoneTypes.length,
-    JSON.stringify(legend.zones) + ' vs ' + JSON.stringify(sc.zones));
-  check(`every status of tiles/style.c (${sc.statuses.length}) has its line style in the legend`,
-    sc.statuses.every((s) => legend.statuses.filter((r) => r.names.includes(s)).length === 1) &&
+  check(`the legend lists every zone type of /vocabulary (${voc.zone_types.length}) with its fill pattern`, zoneOk && legend.zones.length === voc.zone_types.length,
+    JSON.stringify(legend.zones));
+  check(`every status of /vocabulary (${voc.statuses.length}) has its line style in the legend`,
+    voc.statuses.every((s) => legend.statuses.filter((r) => r.names.includes(s.name)).length === 1) &&
     legend.statuses.some((r) => r.names.includes('disputed') && /red/.test(r.text)) && legend.statuses.some((r) => r.names.includes('proposed') && /dashed/.test(r.text)),
     JSON.stringify(legend.statuses));
-  const withLegend = sc.incidents.filter((i) => i[2]);
-  check(`every incident symbol of tiles/style.c (${withLegend.length}) is in the legend`, legend.symbols.length === withLegend.length &&
-    withLegend.every(([, shape, text]) => legend.symbols.some((s) => s.shape === shape && s.text === text)), JSON.stringify(legend.symbols));
+  const shapes = [...new Set(voc.categories.map((c) => c.symbol))];
+  check(`every incident symbol of /vocabulary (${shapes.length}) is in the legend, naming its categories`, legend.symbols.length === shapes.length &&
+    voc.categories.every((c) => legend.symbols.some((s) => s.shape === c.symbol && s.text.includes(c.label))), JSON.stringify(legend.symbols));
+  // the forms offer the words of /vocabulary, with their labels, and no others
+  const offered = {};
+  for (const coll of ['incidents', 'zones', 'movements']) {
+    offered[coll] = await page.evaluate(async (coll) => {
+      const { fieldsFor } = await import('/static/js/forms.js');
+      return Object.fromEntries(fieldsFor(coll).filter((f) => f.options).map((f) => [f.name, f.options.map((o) => o.value + '=' + o.label)]));
+    }, coll);
+  }
+  const pairs = (list) => list.map((t) => String(t.name ?? t.value) + '=' + t.label);
+  const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  check('the incident form offers /vocabulary\'s categories and severities with their labels',
+    same(offered.incidents.category, pairs(voc.categories)) && same(offered.incidents.severity, pairs(voc.severities)), JSON.stringify(offered.incidents));
+  check('the zone form offers its zone types, the movement form its kinds, each form only its collection\'s statuses',
+    same(offered.zones.type, pairs(voc.zone_types)) && same(offered.movements.type, pairs(voc.movement_kinds)) &&
+    same(offered.zones.status, pairs(voc.statuses.filter((s) => s.collections.includes('zones') && s.name !== 'withdrawn'))) &&
+    same(offered.incidents.status, pairs(voc.statuses.filter((s) => s.collections.includes('incidents') && s.name !== 'withdrawn'))), JSON.stringify(offered));
   // it covers none of the map's controls (zoom, drawing tools, layers, go to, scale)
   const overlap = await page.evaluate(() => {
     const box = document.querySelector('.fm-legend').getBoundingClientRect();
@@ -129,6 +132,28 @@ try {
   check(`the open legend covers no map control (${Math.round(overlap.h)} px high, inside the map)`, overlap.hit.length === 0 && overlap.inside, JSON.stringify(overlap));
   await page.click('#legend-toggle');
   check('and closes again', await page.evaluate(() => document.querySelector('#legend-body').hidden));
+
+  // ---- the Brief button --------------------------------------------------------------
+  const brief = await page.evaluate(async () => {
+    const a = document.querySelector('#brief');
+    a.focus();
+    const b = window.fmMap.getBounds();
+    const href = a.getAttribute('href');
+    const res = await fetch(href, { credentials: 'same-origin' });
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { href, target: a.target, focused: document.activeElement === a, text: a.textContent,
+      bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], status: res.status, type: res.headers.get('Content-Type'),
+      magic: String.fromCharCode(...bytes.slice(0, 5)), size: bytes.length };
+  });
+  const bb = (new URL(brief.href, srv.url).searchParams.get('bbox') || '').split(',').map(Number);
+  check(`a Brief link in the bar, focusable, opens /map.pdf of the view in a new tab (${brief.href})`,
+    brief.text === 'Brief' && brief.focused && brief.target === '_blank' && /^\/map\.pdf\?bbox=/.test(brief.href) &&
+    bb.length === 4 && bb.every((x, i) => Math.abs(x - brief.bounds[i]) < 1e-4), JSON.stringify(brief));
+  check(`and the server answers it with a PDF (${brief.status} ${brief.type}, ${brief.size} bytes)`,
+    brief.status === 200 && brief.type === 'application/pdf' && brief.magic === '%PDF-' && brief.size > 10000, JSON.stringify(brief));
+  await page.evaluate(() => window.fmMap.panBy([300, 0], { animate: false }));
+  const moved = await page.evaluate(() => document.querySelector('#brief').getAttribute('href'));
+  check('its address follows the view', moved !== brief.href && /^\/map\.pdf\?bbox=/.test(moved), moved);
 
   // ---- go to a position ------------------------------------------------------------
   const pt = [33.01234, 35.84567];

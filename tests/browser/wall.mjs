@@ -56,6 +56,52 @@ try {
   check('a new zone reaches the wall\'s ticker within 2 s', true);
   check('and its open list', (await page.textContent('#open')).includes('Wall sees this'));
 
+  // ---- labels that never overlap, lists in a stable order --------------------------
+  // a crowd at the top of the area: six pairs of zones of A and B side by side
+  const b0 = await login(srv.url, 'liaison-b');
+  for (const [i, lon] of [35.62, 35.67, 35.72, 35.77, 36.0, 36.05].entries()) {
+    await api(srv.url, a, 'POST', '/collections/zones/items', zone(`Checkpoint ${i + 1} (A)`, 'proposed', lon, 33.36));
+    await api(srv.url, b0, 'POST', '/collections/zones/items', zone(`Observation post ${i + 1} (B)`, 'proposed', lon + 0.01, 33.365));
+  }
+  await page.waitForFunction(() => document.querySelector('#open').textContent.includes('Observation post 6 (B)'), null, { timeout: 5000 }).catch(() => {});
+  // the whole area again (the click above flew to a conflict)
+  await page.evaluate(() => window.fmWall.map.fitBounds(window.FM.AREA, { padding: [20, 20], animate: false }));
+  await page.waitForTimeout(500);
+  const lbl = await page.evaluate(() => {
+    const box = document.querySelector('#map').getBoundingClientRect();
+    const all = [...document.querySelectorAll('.leaflet-tooltip.lbl')];
+    const shown = all.filter((el) => getComputedStyle(el).visibility !== 'hidden').map((el) => {
+      const r = el.getBoundingClientRect();
+      return { t: el.textContent, l: r.left, t0: r.top, r: r.right, b: r.bottom, px: parseFloat(getComputedStyle(el).fontSize) };
+    });
+    let overlaps = 0, outside = 0;
+    for (let i = 0; i < shown.length; i++) {
+      const p = shown[i];
+      if (p.l < box.left || p.t0 < box.top || p.r > box.right || p.b > box.bottom) outside++;
+      for (let j = i + 1; j < shown.length; j++) {
+        const q = shown[j];
+        if (p.l < q.r && p.r > q.l && p.t0 < q.b && p.b > q.t0) overlaps++;
+      }
+    }
+    return { total: all.length, shown: shown.length, overlaps, outside, minPx: Math.min(...shown.map((x) => x.px)), names: shown.map((x) => x.t) };
+  });
+  check(`no two wall labels overlap (${lbl.shown} of ${lbl.total} shown, the rest hidden until there is room)`,
+    lbl.overlaps === 0 && lbl.outside === 0 && lbl.shown >= 4 && lbl.shown < lbl.total, JSON.stringify(lbl));
+  check(`wall labels are readable across a room: at least 24 px at 1920 px wide (${lbl.minPx} px)`, lbl.minPx >= 24, JSON.stringify(lbl));
+  // both lists: newest first, ties (the same second) by collection and id, both descending
+  const order = await page.evaluate(() => {
+    const keys = [...document.querySelectorAll('#open li[data-key]')].map((li) => li.dataset.key);
+    const fs = keys.map((k) => window.fmWall.items.get(k));
+    const want = [...fs].sort((x, y) => ((x.properties.status === 'disputed' ? -1 : 0) - (y.properties.status === 'disputed' ? -1 : 0)) ||
+      String(y.properties.updated_at).localeCompare(String(x.properties.updated_at)) || y.coll.localeCompare(x.coll) || Number(y.id) - Number(x.id));
+    const ties = fs.filter((f, i) => i && f.properties.updated_at === fs[i - 1].properties.updated_at).length;
+    const conflicts = [...document.querySelectorAll('#conflicts li[data-id]')].map((li) => Number(li.dataset.id));
+    return { same: keys.join() === want.map((f) => f.coll + '/' + f.id).join(), ties, n: keys.length, conflicts };
+  });
+  check(`the waiting list is newest first, ties by collection and id (${order.n} rows, ${order.ties} ties)`, order.same && order.ties > 0, JSON.stringify(order));
+  check(`the conflict list is newest first (${order.conflicts.length} rows: ids ${order.conflicts.slice(0, 6).join(', ')}...)`,
+    order.conflicts.length >= 6 && order.conflicts.every((id, i) => !i || id < order.conflicts[i - 1]), JSON.stringify(order.conflicts));
+
   // ---- the server dies and comes back on the same port and database ----------
   await srv.kill();
   await page.waitForSelector('#conn.reconnecting', { timeout: 10000 });

@@ -13,7 +13,7 @@ AUTH=(-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/geo+json')
 for i in $(seq 0 39); do
     x=$(awk "BEGIN{printf \"%.4f\", 35.60 + ($i % 8) * 0.07}")
     y=$(awk "BEGIN{printf \"%.4f\", 32.65 + int($i / 8) * 0.13}")
-    curl -sf -o /dev/null "${AUTH[@]}" -d "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[$x,$y]},\"properties\":{\"title\":\"grid $i\",\"category\":\"test\",\"severity\":$((i % 5 + 1))}}" \
+    curl -sf -o /dev/null "${AUTH[@]}" -d "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[$x,$y]},\"properties\":{\"title\":\"grid $i\",\"category\":\"other\",\"severity\":$((i % 5 + 1))}}" \
         "$FM_URL/collections/incidents/items" || echo "create $i failed"
 done
 TOTAL=$(curl -s "${AUTH[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tiles_basemap.sh - the basemap: the offline countries file built by
-# scripts/build-basemap.sh when it is there, and any GDAL raster instead
-# (here a GeoTIFF made on the spot), drawn under the items.
+# scripts/build-basemap.sh when it is there (with the demo area's towns),
+# and any GDAL raster instead (here a GeoTIFF made on the spot), drawn
+# under the items.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 gdal_create -q -of GTiff -outsize 100 100 -bands 3 -burn 200 -burn 30 -burn 30 \
@@ -27,5 +28,11 @@ if [ -f "$FM_SOURCE_DIR/build/basemap/countries.gpkg" ]; then
     fetch sea "/tiles/basemap/8/$(tile_of 34.0 33.0 8).png" "${A[@]}"
     check "the countries basemap has land inland and sea offshore" \
         '[ "$(pixel land 128 128)" != "$(pixel sea 128 128)" ] && [ "$(pixels land sea)" -gt 10000 ]'
+    if command -v pdftotext >/dev/null; then
+        get "/map.pdf?bbox=35.45,32.6,36.3,33.4&layers=basemap" "${A[@]}" >/dev/null
+        pdftotext "$FM_TMP/body" - | tr -s ' \n' ' ' >"$FM_TMP/places.txt"
+        check "the basemap names the demo area's towns (Quneitra, Tiberias, Daraa, Majdal Shams)" \
+            'for t in Quneitra Tiberias Daraa "Majdal Shams"; do grep -q "$t" "$FM_TMP/places.txt" || { echo "  missing: $t"; exit 1; }; done'
+    fi
 fi
 finish

@@ -246,7 +246,7 @@ static void query_invariants(void)
         char text[256];
         snprintf(text, sizeof text,
                  "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.7f,"
-                 "%.7f]},\"properties\":{\"category\":\"rnd\"}}",
+                 "%.7f]},\"properties\":{\"category\":\"other\"}}",
                  px[i], py[i]);
         CHECK(create(i % 2 ? &a : &b, DATA_INCIDENTS, text, &ids[i], &err) == FM_OK, "%s", err.msg);
     }
@@ -257,7 +257,7 @@ static void query_invariants(void)
                                .type = NULL, .limit = 10000};
         struct collect got = {.n = 0};
         long matched;
-        /* only the random points: they carry no type, but all have category rnd;
+        /* only the random points: they carry no type, but all have category other;
          * filter the demo ones out by id range below */
         CHECK(data_items_query(db, &a, &q, collect_cb, &got, &matched, &err) == FM_OK, "%s",
               err.msg);

@@ -139,7 +139,7 @@ static void random_feature(enum data_coll c, double x0, double y0, int draft, ch
                  geom, types[rnd(4)], rnd(1000), draft ? "draft" : "proposed");
     } else if (c == DATA_INCIDENTS) {
         snprintf(geom, sizeof geom, "{\"type\":\"Point\",\"coordinates\":[%.6f,%.6f]}", x, y);
-        static const char *const cats[] = {"shelling", "crossing", "other"};
+        static const char *const cats[] = {"shelling", "ground_incursion", "other"};
         snprintf(out, n,
                  "{\"type\":\"Feature\",\"geometry\":%s,\"properties\":{\"severity\":%u,"
                  "\"category\":\"%s\",\"status\":\"%s\"}}",

@@ -13,20 +13,20 @@ export function fieldsFor(coll) {
   const common = [
     { name: 'title', label: 'Title', wide: true, required: true, maxlength: 200 },
   ];
-  const status = { name: 'status', label: 'Status', options: FM.STATUSES[coll].filter((s) => s !== 'withdrawn') };
+  const status = { name: 'status', label: 'Status', options: FM.options('statuses').filter((o) => FM.STATUSES[coll].includes(o.value) && o.value !== 'withdrawn') };
   const desc = { name: 'description', label: 'Description', wide: true, textarea: true };
   if (coll === 'zones') return [...common,
-    { name: 'type', label: 'Zone type', options: FM.ZONE_TYPES, required: true }, status,
+    { name: 'type', label: 'Zone type', options: FM.options('zone_types'), required: true }, status,
     { name: 'valid_from', label: 'Valid from (UTC)', time: true, required: true },
     { name: 'valid_to', label: 'Valid to (UTC)', time: true, required: true },
     { name: 'altitude_floor_m', label: 'Altitude floor (m AMSL)', number: true, min: -1000, max: 100000 },
     { name: 'altitude_ceiling_m', label: 'Altitude ceiling (m AMSL)', number: true, min: -1000, max: 100000 }, desc];
   if (coll === 'incidents') return [...common,
-    { name: 'category', label: 'Category', options: FM.CATEGORIES, required: true },
-    { name: 'severity', label: 'Severity (1 low – 5 grave)', options: ['1', '2', '3', '4', '5'], required: true },
+    { name: 'category', label: 'Category', options: FM.options('categories'), required: true },
+    { name: 'severity', label: 'Severity', options: FM.options('severities'), required: true },
     { name: 'occurred_at', label: 'Occurred at (UTC)', time: true, required: true }, status, desc];
   return [...common,
-    { name: 'type', label: 'Movement', options: ['ground', 'air', 'sea', 'other'] }, status,
+    { name: 'type', label: 'Movement', options: FM.options('movement_kinds') }, status,
     { name: 'valid_from', label: 'Window from (UTC)', time: true, required: true },
     { name: 'valid_to', label: 'Window to (UTC)', time: true, required: true },
     { name: 'corridor_width_m', label: 'Corridor width (m)', number: true, min: 1, max: 100000, required: true },
@@ -79,7 +79,7 @@ export function form(title, coll, values, submit) {
   const html = fields.map((f) => {
     const v = values[f.name] === undefined ? '' : values[f.name];
     let input;
-    if (f.options) input = `<select name="${f.name}">${(f.required ? '' : '<option value=""></option>') + f.options.map((o) => `<option value="${esc(o)}"${String(v) === o ? ' selected' : ''}>${esc(words(o))}</option>`).join('')}</select>`;
+    if (f.options) input = `<select name="${f.name}">${(f.required ? '' : '<option value=""></option>') + f.options.map((o) => (typeof o === 'string' ? { value: o, label: words(o) } : o)).map((o) => `<option value="${esc(o.value)}"${String(v) === o.value ? ' selected' : ''}>${esc(o.label)}</option>`).join('')}</select>`;
     else if (f.textarea) input = `<textarea name="${f.name}" rows="3">${esc(v)}</textarea>`;
     else input = `<input name="${f.name}" ${f.time ? 'type="datetime-local"' : f.number ? 'type="number" step="any"' : 'type="text"'} value="${esc(f.time ? isoLocal(String(v)) || v : v)}"${f.maxlength ? ` maxlength="${f.maxlength}"` : ''}>`;
     return `<label class="${f.wide ? 'wide' : ''}" data-field="${f.name}">${esc(f.label)}${f.required ? ' *' : ''}${input}<span class="msg"></span></label>`;

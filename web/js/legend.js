@@ -4,9 +4,8 @@
  * line styles (statuses) and the symbols (incident categories) mean.
  *
  * The patterns, lines and symbols are those the server draws (the layer
- * "Server rendering", the tiles and /map.png): the tables below copy
- * tiles/style.c, row for row, and tests/browser/tools.mjs reads style.c
- * and holds them equal. The shapes this page draws itself (party colour,
+ * "Server rendering", the tiles and /map.png), as GET /vocabulary serves
+ * them (tests/browser/tools.mjs holds the legend to it). The shapes this page draws itself (party colour,
  * dashes for a draft, dots for what is not yet in force) have their own
  * section. */
 import * as FM from '../common.js';
@@ -14,46 +13,12 @@ import { state, colour } from './state.js';
 
 const { esc, words } = FM;
 
-/* tiles/style.c: style_zone_types (type, pattern, fill alpha, legend); null: the default row */
-export const ZONE_STYLES = [
-  ['restricted', 'hatch', 0.55, 'restricted: diagonal hatch'],
-  ['no_fly', 'crosshatch', 0.55, 'no-fly: cross hatch'],
-  ['buffer', 'dots', 0.6, 'buffer: dots'],
-  ['humanitarian_corridor', 'stripes_wide', 0.35, 'humanitarian corridor: wide stripes'],
-  ['protected_site', 'solid', 0.35, 'protected site: solid'],
-  [null, 'solid', 0.18, 'other zone: light solid'],
-];
-/* tiles/style.c: style_statuses (status, line, alpha, disputed, draft, legend) */
-export const STATUS_STYLES = [
-  ['draft', 'dotted', 0.8, 0, 1, 'draft'],
-  ['proposed', 'dashed', 1.0, 0, 0, 'proposed'],
-  ['notified', 'dashed', 1.0, 0, 0, 'notified'],
-  ['reported', 'solid', 1.0, 0, 0, 'reported'],
-  ['active', 'solid', 1.0, 0, 0, 'active'],
-  ['acknowledged', 'solid', 1.0, 0, 0, 'acknowledged'],
-  ['in_progress', 'solid', 1.0, 0, 0, 'in progress'],
-  ['under_review', 'solid', 1.0, 0, 0, 'under review'],
-  ['disputed', 'solid', 1.0, 1, 0, 'disputed'],
-  ['expired', 'dotted', 0.35, 0, 0, 'expired'],
-  ['resolved', 'solid', 0.35, 0, 0, 'resolved'],
-  ['completed', 'solid', 0.35, 0, 0, 'completed'],
-  ['cancelled', 'dotted', 0.3, 0, 0, 'cancelled'],
-  ['withdrawn', 'dotted', 0.25, 0, 0, 'withdrawn'],
-];
-/* tiles/style.c: style_incidents (category, symbol, legend); a category
- * without a legend of its own shares the row above it */
-export const INCIDENT_STYLES = [
-  ['shelling', 'star', 'shelling: star'],
-  ['gunfire', 'star', null],
-  ['airspace', 'triangle', 'airspace: triangle'],
-  ['uav', 'triangle', null],
-  ['mine', 'diamond', 'mine / UXO: diamond'],
-  ['uxo', 'diamond', null],
-  ['casualty', 'cross', 'casualty / medical: cross'],
-  ['medical', 'cross', null],
-  ['movement', 'square', 'unannounced movement: square'],
-  [null, 'circle', 'other incident: circle'],
-];
+/* The looks come from GET /vocabulary (FM.vocab), built from the list the
+ * tile styles are built from (common/vocabulary.def): zone types with
+ * their fill pattern, statuses with their line, categories with their
+ * symbol. A value outside the vocabulary (written before it was checked)
+ * is drawn as the default rows below, as tiles/style.c draws it. */
+const DEFAULT_ZONE = { pattern: 'solid', fill_alpha: 0.18 };
 
 const GREY = '#595966'; /* style.c's legend grey (0.35, 0.35, 0.4) */
 const RED = '#d90d0d'; /* style_disputed */
@@ -104,20 +69,20 @@ const symbolSwatch = (shape) => svg(`<path d="${symbolPath(shape, W / 2, H / 2, 
 
 /* statuses drawn alike share a row, as in render.c's legend: "proposed / notified: dashed" */
 export function statusRows() {
-  const rows = [], done = new Set();
-  STATUS_STYLES.forEach((a, i) => {
+  const rows = [], done = new Set(), st = FM.vocab.statuses;
+  st.forEach((a, i) => {
     if (done.has(i)) return;
-    const names = [a[0]];
-    let text = a[5];
-    for (let j = i + 1; j < STATUS_STYLES.length; j++) {
-      const b = STATUS_STYLES[j];
-      if (b[1] !== a[1] || b[3] !== a[3] || b[4] !== a[4] || (b[2] < 1) !== (a[2] < 1) || text.length >= 60) continue;
+    const names = [a.name];
+    let text = a.label;
+    for (let j = i + 1; j < st.length; j++) {
+      const b = st[j];
+      if (b.line !== a.line || b.disputed !== a.disputed || b.draft !== a.draft || (b.alpha < 1) !== (a.alpha < 1) || text.length >= 60) continue;
       done.add(j);
-      names.push(b[0]);
-      text += ' / ' + b[5];
+      names.push(b.name);
+      text += ' / ' + b.label;
     }
-    const how = a[4] ? 'dotted, own side only' : a[3] ? 'red hatched outline' : a[2] < 1 ? 'faded' : a[1] === 'dashed' ? 'dashed' : 'solid';
-    rows.push({ names, text: text + ': ' + how, swatch: lineSwatch(a) });
+    const how = a.draft ? 'dotted, own side only' : a.disputed ? 'red hatched outline' : a.alpha < 1 ? 'faded' : a.line === 'dashed' ? 'dashed' : 'solid';
+    rows.push({ names, text: text + ': ' + how, swatch: lineSwatch([a.name, a.line, a.alpha, a.disputed]) });
   });
   return rows;
 }
@@ -142,23 +107,25 @@ function viewerRows() {
 function html() {
   const parties = Object.values(state.parties);
   const row = (sw, text, attrs = '') => `<li${attrs}>${sw}<span>${esc(text)}</span></li>`;
-  const zoneOf = (t) => ZONE_STYLES.find((z) => z[0] === t) || ZONE_STYLES[ZONE_STYLES.length - 1];
-  const incidents = INCIDENT_STYLES.filter((s) => s[2]);
+  /* categories drawn alike share a row: "shelling / artillery / small-arms fire: star" */
+  const symbols = [];
+  for (const c of FM.vocab.categories) {
+    const row = symbols.find((r) => r.symbol === c.symbol);
+    if (row) row.labels.push(c.label), row.names.push(c.name);
+    else symbols.push({ symbol: c.symbol, labels: [c.label], names: [c.name] });
+  }
   return `<h3>Parties <small>(colour)</small></h3><ul>` +
     (parties.length ? parties.map((p) => row(`<span class="party-sw" style="background:${esc(colour(p.code))}"></span>`, p.name + ' (' + p.code + ')',
       ` data-party="${esc(p.code)}" data-colour="${esc(colour(p.code))}"`)).join('') : '<li class="none">(the server named none)</li>') + '</ul>' +
     `<h3>On this map</h3><ul>${viewerRows().map(([sw, t]) => row(sw, t)).join('')}</ul>` +
     `<p class="note">Server rendering (layer “Server rendering”, briefing images):</p>` +
     `<h3>Zone types <small>(fill pattern)</small></h3><ul>` +
-    FM.ZONE_TYPES.map((t) => {
-      const z = zoneOf(t);
-      const text = z[0] ? z[3] : words(t) + (t === 'other' ? '' : ' (other zone)') + ': light solid';
-      return row(zoneSwatch(z[1], z[2]), text, ` data-zone-type="${esc(t)}" data-pattern="${z[1]}"`);
-    }).join('') + '</ul>' +
+    FM.vocab.zone_types.map((z) => row(zoneSwatch(z.pattern || DEFAULT_ZONE.pattern, z.fill_alpha || DEFAULT_ZONE.fill_alpha), z.legend || words(z.name),
+      ` data-zone-type="${esc(z.name)}" data-pattern="${esc(z.pattern)}"`)).join('') + '</ul>' +
     `<h3>Status <small>(line style)</small></h3><ul>` +
     statusRows().map((r) => row(r.swatch, r.text, ` data-statuses="${esc(r.names.join(' '))}"`)).join('') + '</ul>' +
     `<h3>Incidents <small>(symbol; size: severity)</small></h3><ul>` +
-    incidents.map((s) => row(symbolSwatch(s[1]), s[2], ` data-symbol="${s[1]}"`)).join('') + '</ul>';
+    symbols.map((r) => row(symbolSwatch(r.symbol), r.labels.join(' / ') + ': ' + r.symbol, ` data-symbol="${esc(r.symbol)}" data-categories="${esc(r.names.join(' '))}"`)).join('') + '</ul>';
 }
 
 /* Adds the legend to the map, closed or as the user left it last. */

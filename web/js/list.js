@@ -4,7 +4,7 @@ import { state, colour, viewTime } from './state.js';
 import { $, rowKeys } from './ui.js';
 import { select, chip, partyChip } from './items.js';
 
-const { esc, words, utc, ago, KIND } = FM;
+const { esc, utc, ago, KIND } = FM;
 
 export function fillFilters() {
   const party = $('f-party');
@@ -19,7 +19,7 @@ export function fillStatuses() {
   const kind = $('f-kind').value, sel = $('f-status'), keep = sel.value;
   const list = kind ? FM.STATUSES[kind] : [...new Set(Object.values(FM.STATUSES).flat())];
   sel.length = 1;
-  for (const s of list) if (s !== 'withdrawn') sel.add(new Option(words(s), s));
+  for (const s of list) if (s !== 'withdrawn') sel.add(new Option(FM.label('statuses', s), s));
   sel.value = list.includes(keep) ? keep : '';
 }
 
@@ -46,7 +46,7 @@ export function renderList() {
       : ph === 'over' ? ` · <span class="when">ended ${esc(utc(p.valid_to))}</span>` : '';
     li.innerHTML = `<span class="ico ${f.coll}" style="border-color:${esc(colour(p.party))};background:${esc(colour(p.party))}33"></span>` +
       `<span class="t" title="${esc(p.title)}">${esc(p.title || '(untitled)')}</span><span>${chip(p.status)}</span>` +
-      `<span class="m">${esc(KIND[f.coll])}${p.type && f.coll !== 'incidents' ? ' · ' + esc(words(p.type)) : ''}${p.severity ? ' · severity ' + esc(p.severity) : ''} · ${partyChip(p.party)} · ${esc(ago(p.updated_at))}${when}</span>`;
+      `<span class="m">${esc(KIND[f.coll])}${p.type && f.coll !== 'incidents' ? ' · ' + esc(FM.label(f.coll === 'zones' ? 'zone_types' : 'movement_kinds', p.type)) : ''}${p.severity ? ' · severity ' + esc(p.severity) : ''} · ${partyChip(p.party)} · ${esc(ago(p.updated_at))}${when}</span>`;
     li.addEventListener('click', () => select(key, true));
     rowKeys(li, () => select(key, true, true));
     ul.appendChild(li);

@@ -8,6 +8,7 @@ import { corridorWidth } from './items.js';
 import { onDrawn } from './edit.js';
 import { addLegend } from './legend.js';
 import { addTools } from './tools.js';
+import { initBrief } from './brief.js';
 
 export function initMap() {
   state.map = L.map('map', { zoomControl: true, preferCanvas: false, worldCopyJump: true });
@@ -26,6 +27,7 @@ export function initMap() {
   /* go to a position, measure; the legend */
   addTools(state.map);
   addLegend(state.map);
+  initBrief();
   /* the server's basemap when that route answers; else a plain background */
   fetch('/tiles/basemap.json', { credentials: 'same-origin' }).then((r) => {
     if (!r.ok) throw new Error('no basemap');

@@ -50,6 +50,12 @@ export async function start() {
   try {
     for (const p of (await api('GET', '/parties')).json) state.parties[p.code] = p;
   } catch (e) { /* colours fall back */ }
+  try {
+    await FM.loadVocabulary();
+  } catch (e) {
+    showLogin('The server cannot be reached: ' + e.message);
+    return;
+  }
   fillFilters();
   if (!state.map) initMap();
   /* the stream first, then the snapshot: events that arrive meanwhile

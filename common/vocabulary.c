@@ -1,0 +1,106 @@
+/* vocabulary.c - the lists of vocabulary.def as tables (see vocabulary.h). */
+#include "vocabulary.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#define Z VOCAB_ZONES
+#define I VOCAB_INCIDENTS
+#define M VOCAB_MOVEMENTS
+
+static const struct vocab_term statuses[] = {
+#define STATUS(n, label, colour, line, alpha, disputed, draft, colls) \
+    {#n, label, colour, #line, NULL, alpha, colls, disputed, draft},
+#include "vocabulary.def"
+};
+static const struct vocab_term zone_types[] = {
+#define ZONE_TYPE(n, label, fill, fill_alpha, look) {#n, label, NULL, #fill, look, fill_alpha, 0, 0, 0},
+#include "vocabulary.def"
+};
+static const struct vocab_term categories[] = {
+#define CATEGORY(n, label, symbol, look) {#n, label, NULL, #symbol, look, 0, 0, 0, 0},
+#include "vocabulary.def"
+};
+static const struct vocab_term severities[] = {
+#define SEVERITY(value, label, colour) {#value, label, colour, NULL, NULL, 0, 0, 0, 0},
+#include "vocabulary.def"
+};
+static const struct vocab_term movement_kinds[] = {
+#define MOVEMENT_KIND(n, label) {#n, label, NULL, NULL, NULL, 0, 0, 0, 0},
+#include "vocabulary.def"
+};
+
+static const struct {
+    const struct vocab_term *terms;
+    size_t n;
+    const char *name;
+} lists[VOCAB_LIST_COUNT] = {
+    [VOCAB_STATUSES] = {statuses, sizeof statuses / sizeof *statuses, "statuses"},
+    [VOCAB_ZONE_TYPES] = {zone_types, sizeof zone_types / sizeof *zone_types, "zone_types"},
+    [VOCAB_CATEGORIES] = {categories, sizeof categories / sizeof *categories, "categories"},
+    [VOCAB_SEVERITIES] = {severities, sizeof severities / sizeof *severities, "severities"},
+    [VOCAB_MOVEMENT_KINDS] = {movement_kinds, sizeof movement_kinds / sizeof *movement_kinds,
+                              "movement_kinds"},
+};
+
+const struct vocab_term *vocab_terms(enum vocab_list l, size_t *n)
+{
+    if ((unsigned)l >= VOCAB_LIST_COUNT) {
+        *n = 0;
+        return NULL;
+    }
+    *n = lists[l].n;
+    return lists[l].terms;
+}
+
+const char *vocab_list_name(enum vocab_list l)
+{
+    return (unsigned)l < VOCAB_LIST_COUNT ? lists[l].name : "?";
+}
+
+const struct vocab_term *vocab_find(enum vocab_list l, const char *name)
+{
+    size_t n;
+    const struct vocab_term *t = vocab_terms(l, &n);
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(t[i].name, name) == 0) return &t[i];
+    return NULL;
+}
+
+/* The statuses of each collection, NULL-terminated: the .def's order,
+ * those whose collection bit is set (filled once, under pthread_once). */
+#define NSTATUS (sizeof statuses / sizeof *statuses)
+static const char *coll_statuses[3][NSTATUS + 1];
+static pthread_once_t coll_once = PTHREAD_ONCE_INIT;
+
+static void fill_coll_statuses(void)
+{
+    for (unsigned c = 0; c < 3; c++) {
+        size_t k = 0;
+        for (size_t i = 0; i < NSTATUS; i++)
+            if (statuses[i].colls & (1u << c)) coll_statuses[c][k++] = statuses[i].name;
+        coll_statuses[c][k] = NULL;
+    }
+}
+
+const char *const *vocab_statuses(unsigned coll_bit)
+{
+    pthread_once(&coll_once, fill_coll_statuses);
+    unsigned c = coll_bit == VOCAB_ZONES ? 0 : coll_bit == VOCAB_INCIDENTS ? 1 : 2;
+    return coll_statuses[c];
+}
+
+void vocab_join(enum vocab_list l, unsigned coll_bit, char *out, size_t n)
+{
+    size_t used = 0, count;
+    out[0] = '\0';
+    if (l == VOCAB_STATUSES) {
+        for (const char *const *s = vocab_statuses(coll_bit); *s && used < n; s++)
+            used += (size_t)snprintf(out + used, n - used, "%s%s", used ? ", " : "", *s);
+        return;
+    }
+    const struct vocab_term *t = vocab_terms(l, &count);
+    for (size_t i = 0; i < count && used < n; i++)
+        used += (size_t)snprintf(out + used, n - used, "%s%s", used ? ", " : "", t[i].name);
+}

@@ -1,0 +1,89 @@
+/* lists.js - the wall's two lists: open conflicts and what waits for
+ * acknowledgement, each the newest first with ties broken by collection
+ * and id (so two rows of the same second never swap between redraws);
+ * disputed items head the second list. Longer than their box, they scroll
+ * and, left alone, page by themselves ("5–8 of 11" beside the heading),
+ * so every counted row is seen. */
+import * as FM from '../common.js';
+import { $, items, wall, colour, LIST_MAX, IDLE_MS } from './state.js';
+import { declutter } from './map.js';
+
+const { esc } = FM;
+
+/* newest first by the time field, then by collection and id (both descending) */
+export function byNewest(field) {
+  return (a, b) => String((b.properties || {})[field] || '').localeCompare(String((a.properties || {})[field] || '')) ||
+    String(b.coll || '').localeCompare(String(a.coll || '')) || Number(b.id) - Number(a.id);
+}
+
+export async function loadConflicts() {
+  if (!wall.conflictsAvailable) return;
+  try {
+    const fs = await FM.features('conflicts', null);
+    const open = fs.filter((f) => (f.properties.state || 'open') === 'open');
+    /* the newest first: the one just opened is the one the room asks about */
+    open.sort(byNewest('opened_at'));
+    $('conflict-count').textContent = open.length;
+    $('conflict-count').classList.toggle('hot', open.length > 0);
+    $('conflicts').innerHTML = open.slice(0, LIST_MAX).map((f, i) => {
+      const p = f.properties;
+      const names = FM.conflictNames(p, items);
+      return `<li data-i="${i}" data-id="${esc(f.id)}" style="border-left-color:#ff4d4d;cursor:pointer"><div class="t">${esc(names.join(' × ') || 'conflict')}</div>` +
+        `<div class="m"><span class="st disputed">${esc(FM.words(p.kind || 'conflict'))}</span>since ${esc(FM.ago(p.opened_at || p.updated_at))}</div></li>`;
+    }).join('') || '<li class="none">None</li>';
+    wall.conflictsShown = open;
+    pages();
+    /* the clash areas in red, replaced wholesale (never accumulated) */
+    wall.conflictLayer.clearLayers();
+    for (const f of open.slice(0, 200)) if (f.geometry) wall.conflictLayer.addLayer(L.geoJSON(f.geometry, { style: { color: '#ff4d4d', weight: 4, fillColor: '#ff4d4d', fillOpacity: 0.45 }, pointToLayer: (g, ll) => L.circleMarker(ll, { radius: 12, color: '#ff4d4d', weight: 4 }) }));
+    declutter();
+  } catch (e) {
+    if (e.status === 404) { wall.conflictsAvailable = false; $('conflicts-box').hidden = true; }
+  }
+}
+
+export function renderOpen() {
+  const open = [...items.values()].filter((f) => FM.OPEN_STATUSES.has(f.properties.status));
+  const newest = byNewest('updated_at');
+  open.sort((a, b) => (a.properties.status === 'disputed' ? -1 : 0) - (b.properties.status === 'disputed' ? -1 : 0) || newest(a, b));
+  $('open-count').textContent = open.length;
+  $('open').innerHTML = open.slice(0, LIST_MAX).map((f) => {
+    const p = f.properties;
+    return `<li data-key="${esc(f.coll + '/' + f.id)}" style="border-left-color:${esc(colour(p.party))}"><div class="t">${esc(p.title || '(untitled)')}</div>` +
+      `<div class="m"><span class="st ${esc(p.status)}">${esc(FM.label('statuses', p.status))}</span>${esc(FM.KIND[f.coll])} · ${esc(p.party)} · ${esc(FM.ago(p.updated_at))}</div></li>`;
+  }).join('') || '<li class="none">Nothing waiting</li>';
+  pages();
+}
+
+/* "5–8 of 11" beside a list's heading while it is longer than its box */
+function pageNote(ul, note) {
+  const rows = [...ul.children].filter((li) => !li.classList.contains('none'));
+  if (ul.scrollHeight <= ul.clientHeight + 2 || !rows.length) { note.textContent = ''; return; }
+  const top = ul.scrollTop, bottom = top + ul.clientHeight;
+  let first = -1, last = -1;
+  rows.forEach((li, i) => {
+    const a = li.offsetTop - ul.offsetTop, b = a + li.offsetHeight;
+    if (a >= top - 2 && b <= bottom + 2) { if (first < 0) first = i; last = i; }
+  });
+  if (first < 0) { note.textContent = ''; return; }
+  note.textContent = `${first + 1}–${last + 1} of ${rows.length}` + (last + 1 < rows.length ? ' ▾' : '');
+}
+export function pages() {
+  pageNote($('conflicts'), $('conflicts-page'));
+  pageNote($('open'), $('open-page'));
+}
+/* one page on (the last whole row stays in view), back to the top at the end */
+function pageOn(ul) {
+  if (ul.scrollHeight <= ul.clientHeight + 2) return;
+  const end = ul.scrollTop + ul.clientHeight >= ul.scrollHeight - 2;
+  let next = 0;
+  if (!end) {
+    const bottom = ul.scrollTop + ul.clientHeight;
+    const cut = [...ul.children].find((li) => li.offsetTop - ul.offsetTop + li.offsetHeight > bottom + 2);
+    next = cut ? cut.offsetTop - ul.offsetTop : ul.scrollTop + ul.clientHeight;
+  }
+  ul.scrollTo({ top: next, behavior: 'smooth' });
+}
+export function pager() {
+  for (const ul of [$('conflicts'), $('open')]) if (!(Date.now() - Number(ul.dataset.touched || 0) < IDLE_MS)) pageOn(ul);
+}
