@@ -519,7 +519,13 @@ static const struct {
     {"get", "/tiles/{layer}/{z}/{x}/{tile}",
      "one map tile of the layer as the caller may see it (tile: y.png, or y@2x.png)",
      "image/png"},
-    {"get", "/map.png", "a briefing image of a box (bbox, width, height, t)", "image/png"},
+    {"get", "/map.png",
+     "a briefing image (bbox, else what the caller may see; width, height, t)", "image/png"},
+    {"get", "/map.pdf", "the same briefing as one A4 page", "application/pdf"},
+    {"get", "/vocabulary",
+     "the words of the domain: statuses, zone types, incident categories and severities,"
+     " movement kinds, with labels and colours",
+     "application/json"},
 };
 
 static void add_other_ops(json_t *paths)

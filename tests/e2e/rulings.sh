@@ -89,7 +89,7 @@ check "a client cannot store a dispute or a ruling of its own: they are dropped"
         --data-binary "{\"properties\":{\"description\":\"x\",\"dispute\":{\"reason\":\"forged\"},\"ruling\":{\"decision\":\"overrule\"}}}")" = 200 ] &&
      [ "$(sqlite3 "$FM_DB" "SELECT count(*) FROM item_versions WHERE feature LIKE '"'%forged%'"'")" = 0 ] &&
      [ "$(req GET /collections/zones/items/$Z -H "${AUTH[B]}")" = 200 ] && [ "$(jqb .properties.dispute.reason)" = "too wide" ]'
-I=$(mk A incidents "$PT" '{"title":"Shots reported","category":"security","severity":3,"status":"reported"}')
+I=$(mk A incidents "$PT" '{"title":"Shots reported","category":"small_arms","severity":3,"status":"reported"}')
 check "an incident overruled: under review (the supervisor's step from disputed that keeps it open)" \
     '[ "$(dispute B incidents $I "not ours")" = 200 ] &&
      [ "$(rule SUP incidents $I "{\"decision\":\"overrule\",\"reason\":\"confirmed by two sources\"}")" = 200 ] &&

@@ -93,11 +93,11 @@ CUT=2026-01-10T00:00:00Z
 for i in 1 2 3 4 5 6; do
     if [ $i -le 4 ]; then occ=2026-01-0${i}T12:00:00Z; else occ=2026-01-2${i}T12:00:00Z; fi
     req POST /collections/incidents/items "${B[@]}" "${JSON[@]}" \
-        -d "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[35.$i,32.$i]},\"properties\":{\"title\":\"timed $i\",\"category\":\"timed\",\"severity\":$(( (i % 5) + 1 )),\"occurred_at\":\"$occ\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"status\":\"reported\"}}" >/dev/null
+        -d "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[35.$i,32.$i]},\"properties\":{\"title\":\"timed $i\",\"category\":\"explosion\",\"severity\":$(( (i % 5) + 1 )),\"occurred_at\":\"$occ\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"status\":\"reported\"}}" >/dev/null
 done
 # A's draft incident that a filter on B's side must never reveal
 req POST /collections/incidents/items "${A[@]}" "${JSON[@]}" \
-    -d '{"type":"Feature","geometry":{"type":"Point","coordinates":[35.5,32.5]},"properties":{"title":"A-hidden-draft","category":"timed","severity":5,"occurred_at":"2026-01-25T00:00:00Z","status":"draft"}}' >/dev/null
+    -d '{"type":"Feature","geometry":{"type":"Point","coordinates":[35.5,32.5]},"properties":{"title":"A-hidden-draft","category":"explosion","severity":5,"occurred_at":"2026-01-25T00:00:00Z","status":"draft"}}' >/dev/null
 # items FILTER [more curl args] as B: the whole answer in $FM_TMP/body
 fq() { local c=$1 f=$2; shift 2; curl -s -G -o "$FM_TMP/body" -D "$FM_TMP/headers" -w '%{http_code}' "${B[@]}" "$FM_URL/collections/$c/items" --data-urlencode "filter=$f" --data-urlencode limit=10000 "$@"; }
 ALLI="$FM_TMP/all-incidents.json"
@@ -113,8 +113,8 @@ check "the collection links its queryables; /conformance lists filter and cql2-t
     'curl -s "${B[@]}" "$FM_URL/collections/incidents" | jq -e "[.links[].rel] | index(\"http://www.opengis.net/def/rel/ogc/1.0/queryables\")" >/dev/null &&
      curl -s "$FM_URL/conformance" | jq -e "[.conformsTo[]] | (index(\"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter\") and index(\"http://www.opengis.net/spec/cql2/1.0/conf/cql2-text\"))" >/dev/null'
 check "filter: comparison, AND/OR/NOT match what jq finds in the same items" \
-    '[ "$(fq incidents "severity >= 3 AND NOT (category = '\''timed'\'' OR severity = 5)")" = 200 ] &&
-     [ "$(jqb .numberMatched)" = "$(expect ".properties.severity >= 3 and ((.properties.category == \"timed\" or .properties.severity == 5) | not)")" ]'
+    '[ "$(fq incidents "severity >= 3 AND NOT (category = '\''explosion'\'' OR severity = 5)")" = 200 ] &&
+     [ "$(jqb .numberMatched)" = "$(expect ".properties.severity >= 3 and ((.properties.category == \"explosion\" or .properties.severity == 5) | not)")" ]'
 check "filter: LIKE (case-sensitive), IN, BETWEEN" \
     '[ "$(fq incidents "title LIKE '\''timed %'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 6 ] &&
      [ "$(fq incidents "title LIKE '\''TIMED %'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 0 ] &&
@@ -124,7 +124,7 @@ check "filter: S_INTERSECTS with a BBOX and a POLYGON" \
     '[ "$(fq incidents "S_INTERSECTS(geometry, BBOX(35.05, 32.05, 35.25, 32.25))")" = 200 ] && [ "$(jqb "[.features[].properties.title] | sort | join(\",\")")" = "timed 1,timed 2" ] &&
      [ "$(fq incidents "S_INTERSECTS(geometry, POLYGON((35.05 32.05, 35.25 32.05, 35.25 32.25, 35.05 32.25, 35.05 32.05)))")" = 200 ] && [ "$(jqb .numberMatched)" = 2 ]'
 check "filter: occurred_at against a time, and T_INTERSECTS of the validity" \
-    '[ "$(fq incidents "occurred_at >= '\''$CUT'\'' AND category = '\''timed'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 2 ] &&
+    '[ "$(fq incidents "occurred_at >= '\''$CUT'\'' AND category = '\''explosion'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 2 ] &&
      [ "$(fq incidents "T_INTERSECTS(INTERVAL(valid_from, valid_to), INTERVAL('\''2025-01-01'\'', '\''2025-12-31'\''))")" = 200 ] &&
      [ "$(jqb .numberMatched)" = "$(expect "(.properties.valid_from // \"0000\") <= \"2025-12-31\" and (.properties.valid_to // \"9999\") >= \"2025-01-01\"")" ]'
 check "filter never reveals A's draft to B (and A finds it)" \
@@ -141,10 +141,10 @@ check "filter-lang other than cql2-text is 400; the conflicts take no filter (40
     '[ "$(fq incidents "severity = 1" --data-urlencode filter-lang=cql2-json)" = 400 ] &&
      [ "$(fq conflicts "severity = 1")" = 400 ] && [ "$(req GET /collections/conflicts/queryables "${B[@]}")" = 404 ]'
 check "a filter applies to the views and to exports" \
-    '[ "$(fq incidents-points "category = '\''timed'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 6 ] &&
-     [ "$(fq incidents "category = '\''timed'\''" --data-urlencode f=csv)" = 200 ] && [ "$(grep -c "timed " "$FM_TMP/body")" = 6 ]'
+    '[ "$(fq incidents-points "category = '\''explosion'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 6 ] &&
+     [ "$(fq incidents "category = '\''explosion'\''" --data-urlencode f=csv)" = 200 ] && [ "$(grep -c "timed " "$FM_TMP/body")" = 6 ]'
 check "sortby=-severity,title orders the page (ids break ties)" \
-    '[ "$(fq incidents "category = '\''timed'\''" --data-urlencode "sortby=-severity,title")" = 200 ] &&
+    '[ "$(fq incidents "category = '\''explosion'\''" --data-urlencode "sortby=-severity,title")" = 200 ] &&
      [ "$(jqb "[.features[] | [.properties.severity, .properties.title]]")" = "$(jqb "[.features[] | [.properties.severity, .properties.title]] | sort_by(-.[0], .[1])")" ] &&
      [ "$(jqb ".features[0].properties.severity")" = 5 ]'
 check "sortby on the geometry or a non-queryable is a 400" \
@@ -195,7 +195,7 @@ check "zones are drawn in their party's colour, not all red" \
      [ "$(ev "string(/events/event[@uid=\"fusionmap-zones-$LATER\"]/detail/strokeColor/@value)")" = "$b" ]'
 check "incidents carry category and severity (remarks and the fusionmap element)" \
     'ev "/events/event[detail/contact/@callsign=\"timed 2\"]/detail" >"$FM_TMP/inc.xml" &&
-     grep -q "<remarks>Incident: timed, severity 3/5" "$FM_TMP/inc.xml" && grep -q "category=\"timed\" severity=\"3\"" "$FM_TMP/inc.xml"'
+     grep -q "<remarks>Incident: explosion, severity 3/5" "$FM_TMP/inc.xml" && grep -q "category=\"explosion\" severity=\"3\"" "$FM_TMP/inc.xml"'
 check "every exported feature carries the server id (fm_id) and version: CSV, GeoPackage, KML" \
     'curl -s "${B[@]}" "$FM_URL/collections/zones/items?f=csv" >"$FM_TMP/z.csv" &&
      ids=$(curl -s "${B[@]}" "$FM_URL/collections/zones/items?limit=10000" | jq -r "[.features[] | \"\(.id):\(.properties.version)\"] | sort | join(\",\")") &&
