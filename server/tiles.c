@@ -90,6 +90,11 @@ static void tiles_init(void)
     T.cache = cache;
 }
 
+void srv_tiles_warm(void)
+{
+    pthread_once(&T.once, tiles_init);
+}
+
 /* ---- keeping the cache honest ----------------------------------------- */
 
 static void coords_bbox(const json_t *c, double b[4], int *any)

@@ -84,6 +84,7 @@ wait_idle() {
         sleep 1
     done
 }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/{print $2}' "/proc/$1/status"; }
 rss_line() { echo "$1: RSS $(( $(rss_kb "$2") / 1024 )) MB, peak $(( $(hwm_kb "$2") / 1024 )) MB"; }
@@ -164,14 +165,19 @@ for z in $ZOOMS; do
     until [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/")" != 000 ]; do sleep 0.02; done
     up=$(echo "$(date +%s.%N) - $t0" | bc)
     pid=${PIDS[-1]}
-    idle=$(rss_kb "$pid")
+    idle=$(rss_kb "$pid") cpu0=$(cpu_ticks "$pid")
     /usr/bin/python3 "$HERE/sweep.py" fm "$URL" "$z" "$CONNS" >"$RES/restart_fm_z$z.txt"
     echo "fm z$z up_s=$up rss_idle_kb=$idle rss_after_kb=$(rss_kb "$pid") rss_peak_kb=$(hwm_kb "$pid")" \
-        >>"$RES/restart.txt"
+        "anon_kb=$(awk '/^RssAnon/{print $2}' /proc/$pid/status) file_kb=$(awk '/^RssFile/{print $2}' /proc/$pid/status)" \
+        "cpu_ticks=$(( $(cpu_ticks "$pid") - cpu0 ))" >>"$RES/restart.txt"
     stop_fm
     if [ $HAVE_PEER = 1 ]; then
         start_ms
+        kids=$(pgrep -P "$MSPID" | tr '\n' ' ')
+        cpu0=0; for k in $kids; do cpu0=$((cpu0 + $(cpu_ticks "$k"))); done
         /usr/bin/python3 "$HERE/sweep.py" ms "$MSURL" "$z" "$CONNS" >"$RES/restart_ms_z$z.txt"
+        cpu=0; for k in $kids; do cpu=$((cpu + $(cpu_ticks "$k"))); done
+        echo "ms z$z cpu_ticks=$((cpu - cpu0))" >>"$RES/restart.txt"
         stop_ms
     else
         echo "RESULT" >"$RES/restart_ms_z$z.txt"
@@ -186,7 +192,8 @@ def kv(path):
 mem = {}
 for l in open(os.path.join(res, "restart.txt")):
     w = l.split()
-    mem[w[1]] = dict(x.split("=") for x in w[2:])
+    mem[w[0] + w[1]] = dict(x.split("=") for x in w[2:])
+hz = os.sysconf("SC_CLK_TCK")
 print()
 print("%-6s %6s %-28s %-28s %7s   %s" % ("zoom", "tiles", "fusionmap tiles/s p50 p99",
                                            "MapServer tiles/s p50 p99", "ratio", "goal: >= 2x, p99 below MapServer's"))
@@ -199,6 +206,12 @@ for z in zooms:
     print("z%-5s %6s %6.0f %8s %8s ms %6.0f %8s %8s ms %6.2fx   %s" % (
         z, a["tiles"], ra, a["p50_ms"], a["p99_ms"], rb, b.get("p50_ms", "-"), b.get("p99_ms", "-"),
         ra / rb if rb else 0, "met" if ok else "not met" if rb else "(no peer)"))
+print("%-6s %6s %-28s %-28s" % ("", "", "CPU ms/tile: fusionmap", "MapServer (the servers' own)"))
+for z in zooms:
+    a, b = kv(os.path.join(res, "restart_fm_z%s.txt" % z)), mem.get("msz" + z)
+    n = int(a["tiles"])
+    print("z%-5s %6s %28.1f %28s" % (z, "", 1000.0 * int(mem["fmz" + z]["cpu_ticks"]) / hz / n,
+          "%.1f" % (1000.0 * int(b["cpu_ticks"]) / hz / n) if b else "-"))
 print("%-6s %6s %-28s %-28s" % ("", "", "bytes/tile: fusionmap", "MapServer (goal: at or below)"))
 for z in zooms:
     a, b = kv(os.path.join(res, "restart_fm_z%s.txt" % z)), kv(os.path.join(res, "restart_ms_z%s.txt" % z))
@@ -209,10 +222,11 @@ print("fusionmap memory (RSS, MB; goal: idle <= 100, peak <= 200, the tile cache
 if os.path.exists(rssf):
     print("  " + open(rssf).read().strip())
 for z in zooms:
-    m = mem["z" + z]
-    print("  z%s sweep: up in %.2f s, idle after the restart %.0f, after the sweep %.0f, peak %.0f" % (
+    m = mem["fmz" + z]
+    print("  z%s sweep: up in %.2f s, idle after the restart %.0f, after the sweep %.0f (anon %.0f,"
+          " file %.0f), peak %.0f" % (
         z, float(m["up_s"]), int(m["rss_idle_kb"]) / 1024, int(m["rss_after_kb"]) / 1024,
-        int(m["rss_peak_kb"]) / 1024))
+        int(m["anon_kb"]) / 1024, int(m["file_kb"]) / 1024, int(m["rss_peak_kb"]) / 1024))
 print("bad responses: %d" % fails)
 sys.exit(1 if fails else 0)
 PY
