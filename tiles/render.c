@@ -57,7 +57,7 @@ fm_rc tile_render(const struct tile_source *src, const struct tile_basemap *base
     if (colls && src) rc = draw_items(cr, &v, src, colls, &labels, NULL, err);
     if (!rc) labels_flush(cr, &v, &labels);
     if (!rc) rc = cairo_rc(cr, err);
-    if (!rc) rc = surface_png(s, png, len, err);
+    if (!rc) rc = surface_png(s, 1, png, len, err);
     labels_cleanup(&labels);
     cairo_destroy(cr);
     cairo_surface_destroy(s);
@@ -513,7 +513,7 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
         cairo_stroke(cr);
     }
     if (!rc) rc = cairo_rc(cr, err);
-    if (!rc) rc = surface_png(s, png, len, err);
+    if (!rc) rc = surface_png(s, 0, png, len, err);
     labels_cleanup(&labels);
     free(seen.items);
     cairo_destroy(cr);

@@ -20,6 +20,7 @@
 # Env: CONNS (16) DUR (10s) WARMUP (3s) THREADS (2) PEER (peer directory)
 #      FM (the fusionmap binary) WORK (scratch directory, default build/bench)
 #      MODE (all | restart) SMOKE (1: small and short, for CI) ZOOMS (10 12 14)
+#      SKIP_PEER (1: MODE=restart without MapServer, for an A/B of fusionmap alone)
 # Needs: wrk, lighttpd, mapserver-bin, cgi-mapserver (scripts/apt-packages.txt);
 # without MapServer or the peer folder (SMOKE only) the peer's columns stay empty.
 set -euo pipefail
@@ -51,8 +52,9 @@ for tool in wrk lighttpd mapserv; do
     [ "$MODE" = restart ] && [ $tool = wrk ] && continue
     echo "missing $tool (scripts/apt-packages.txt)" >&2; exit 1
 done
+[ "${SKIP_PEER:-0}" = 1 ] && HAVE_PEER=0
 if [ $HAVE_PEER = 0 ]; then
-    [ "$SMOKE" = 1 ] || { echo "no peer set-up: give PEER=dir (../shared/peer-mapserver)" >&2; exit 1; }
+    [ "$SMOKE" = 1 ] || [ "${SKIP_PEER:-0}" = 1 ] || { echo "no peer set-up: give PEER=dir (../shared/peer-mapserver)" >&2; exit 1; }
     echo "(no MapServer peer here: fusionmap only)"
 fi
 
