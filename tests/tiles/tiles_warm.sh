@@ -5,7 +5,7 @@
 # once, at start-up (its log line is there as soon as the port is), and
 # the first tiles of a burst do not load it again; they come back 200
 # with the items drawn. After a write, the picture follows the log (no
-# second full load either).
+# second full load either). No connection maps the database file.
 . "$(dirname "$0")/../lib.sh"
 export FUSIONMAP_BASEMAP=none
 fm_start --demo
@@ -30,6 +30,9 @@ wait "${pids[@]}"
 check "the burst's 16 tiles are 200" '[ "$(cat "$FM_TMP"/code_* | sort -u)" = 200 ]'
 check "and PNGs" '[ "$(for f in "$FM_TMP"/t_*.png; do head -c 4 "$f" | tail -c 3; echo; done | sort -u)" = PNG ]'
 check "the burst did not load the picture again" '[ "$(loaded)" = 1 ]'
+# memory (issue 23): no connection maps the database file (each mmap
+# counted the pages it touched in the RSS again); the WAL index may
+check "no connection maps the database file" '! grep -q "test\.db$" /proc/$FM_PID/maps'
 # a write: the picture follows the log, one item at a time
 TA=$(fm_token liaison-a)
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TA" \
