@@ -11,9 +11,11 @@
  * more than HIST_MAX colours, or that it cannot bring to
  * PALETTE_MIN_QUALITY (of 100), is sent as RGB(A) instead. Alpha goes in
  * tRNS. Tiles only: a tile's palette comes from its own pixels, which are
- * what its viewer may see; a briefing map keeps RGB(A). On the
- * benchmark's tiles (no basemap) this halves the bytes at z12 and z14 and
- * costs about 4 ms of CPU a tile; FUSIONMAP_PNG_PALETTE=0 turns it off.
+ * what its viewer may see; a briefing map keeps RGB(A). Off unless
+ * FUSIONMAP_PNG_PALETTE=1: on the benchmark's tiles (no basemap) it
+ * halves the bytes at z12 and z14 (below MapServer's), but costs 4-7 ms
+ * of CPU a tile, which took the cold-render ratio to MapServer below 2x
+ * at z12 and z14 (tests/bench/tiles_bench.sh, issue 23).
  *
  * The pixels are compressed with libdeflate, not zlib through libpng:
  * whole-buffer compression at level 3 took about a quarter of zlib level
@@ -30,6 +32,7 @@
 
 #include <libdeflate.h>
 #include <libimagequant.h>
+#include <omp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,12 +42,12 @@
 #define PALETTE_MIN_QUALITY 70
 
 static pthread_once_t palette_once = PTHREAD_ONCE_INIT;
-static int palette_off; /* FUSIONMAP_PNG_PALETTE=0 */
+static int palette_on; /* FUSIONMAP_PNG_PALETTE=1 */
 
 static void palette_init(void)
 {
     const char *env = getenv("FUSIONMAP_PNG_PALETTE");
-    palette_off = env && strcmp(env, "0") == 0;
+    palette_on = env && strcmp(env, "1") == 0;
 }
 
 static pthread_key_t compressor_key;
@@ -67,6 +70,10 @@ static struct libdeflate_compressor *thread_compressor(void)
     if (!c) {
         c = libdeflate_alloc_compressor(PNG_DEFLATE_LEVEL);
         if (!c || pthread_setspecific(compressor_key, c) != 0) abort();
+        /* libimagequant parallelizes with OpenMP, whose threads spin
+         * waiting for work: inside a server whose workers already fill
+         * the cores that was a quarter of its time. One thread each. */
+        omp_set_num_threads(1);
     }
     return c;
 }
@@ -334,7 +341,8 @@ fm_rc surface_png(cairo_surface_t *s, int palette, unsigned char **png, size_t *
     const unsigned char *data = cairo_image_surface_get_data(s);
     int stride = cairo_image_surface_get_stride(s);
     pthread_once(&palette_once, palette_init);
-    if (palette && !palette_off && palette_png(data, w, h, stride, png, len)) return FM_OK;
+    (void)thread_compressor(); /* this thread's, and its OpenMP setting */
+    if (palette && palette_on && palette_png(data, w, h, stride, png, len)) return FM_OK;
     int channels = opaque(data, w, h, stride) ? 3 : 4;
     size_t raw_len = ((size_t)w * (size_t)channels + 1) * (size_t)h;
     unsigned char *raw = fm_xmalloc(raw_len);
