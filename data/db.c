@@ -461,6 +461,24 @@ static void sqlite_setup(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Memory per connection (issue 23). A server has a connection per worker
+ * thread (8 on 2 cores) and two more (the re-check, the checkpointer).
+ * Each connection's mmap of the file counted the pages it had touched in
+ * the process's RSS again: 200 MB of it for a 104 MB file of 22,000
+ * items, once the workers and the re-check had read it. Tiles of now are
+ * drawn from the in-memory picture (data/picture.c), not SQLite, so the
+ * mmap no longer pays: off by default (FUSIONMAP_SQLITE_MMAP_MB gives it
+ * back). The page cache per connection stays SQLite's default, 2 MiB. */
+static pthread_once_t mmap_once = PTHREAD_ONCE_INIT;
+static long mmap_mb;
+
+static void mmap_init(void)
+{
+    const char *env = getenv("FUSIONMAP_SQLITE_MMAP_MB");
+    long v;
+    if (env && fm_parse_long(env, 0, 1L << 20, &v) == FM_OK) mmap_mb = v;
+}
+
 fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
 {
     *out = NULL;
@@ -486,20 +504,24 @@ fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
     spatialite_init_ex(db->h, db->splite, 0);
     sqlite3_busy_timeout(db->h, 10000);
     sqlite3_extended_result_codes(db->h, 0);
-    /* mmap: readers take pages straight from the page cache, without a
-     * pread and a copy per page (a tenth of a cold tile's time).
+    /* mmap (FUSIONMAP_SQLITE_MMAP_MB, off by default: see mmap_init):
+     * readers take pages straight from the page cache, without a pread
+     * and a copy per page; that was a tenth of a cold tile's time before
+     * tiles of now came from the in-memory picture.
      * temp_store=MEMORY: a statement that may fail halfway inside a
      * transaction (an insert whose trigger writes an R*Tree) keeps the
      * pages it changes in a statement journal, which past 64 KiB spilled
      * to a new file in /var/tmp: some 260 writes for each movement the
      * bench created. That journal only undoes its statement; recovery
      * after a crash is the WAL's, so keeping it in memory loses nothing. */
-    if ((rc = db_exec(db,
-                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                      "PRAGMA foreign_keys=ON; PRAGMA mmap_size=1073741824;"
-                      "PRAGMA temp_store=MEMORY;",
-                      err)))
-        goto fail;
+    pthread_once(&mmap_once, mmap_init);
+    char pragmas[200];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+             "PRAGMA foreign_keys=ON; PRAGMA mmap_size=%lld;"
+             "PRAGMA temp_store=MEMORY;",
+             (long long)mmap_mb << 20);
+    if ((rc = db_exec(db, pragmas, err))) goto fail;
     if ((rc = migrate(db, err))) goto fail;
     db_wal_hook_install(db);
     *out = db;

@@ -294,6 +294,7 @@ static const char *const all_sql[NSETS] = {
 
 static fm_rc load_all(struct data_db *db, struct picture *p, struct fm_err *err)
 {
+    int64_t t0 = fm_monotonic_ms();
     fm_rc rc = FM_OK;
     for (int c = 0; c < NSETS && !rc; c++) {
         set_clear(&p->sets[c]);
@@ -302,6 +303,10 @@ static fm_rc load_all(struct data_db *db, struct picture *p, struct fm_err *err)
         if (!(rc = db_cached(db, all_sql[c], &st, err))) rc = batch_rows(db, st, &b, err);
         set_merge(&p->sets[c], &b);
     }
+    if (!rc)
+        fm_log(FM_LOG_INFO, "picture: %zu items and %zu open conflicts in memory (%lld ms)",
+               p->sets[DATA_ZONES].n + p->sets[DATA_INCIDENTS].n + p->sets[DATA_MOVEMENTS].n,
+               p->sets[CONFLICTS].n, (long long)(fm_monotonic_ms() - t0));
     return rc;
 }
 

@@ -20,6 +20,8 @@ struct srv {
     pthread_mutex_t dbs_lock;
     struct data_db **dbs; /* every worker's connection, closed at stop */
     size_t ndbs;
+    struct data_db **spare; /* of those, opened at start and not yet taken */
+    size_t nspare;
     struct srv_streams *streams; /* the live event streams (stream.c) */
     struct srv_recheck *recheck; /* conflicts re-checked on time (conflicts.c) */
     struct data_checkpointer *checkpointer; /* WAL checkpoints off the write path */
@@ -88,17 +90,56 @@ static fm_rc worker_db_get(struct srv *s, struct data_db **out, struct fm_err *e
 {
     *out = NULL;
     if (!worker_db) {
-        struct data_db *db;
-        fm_rc rc = data_open(s->cfg.db_path, &db, err);
-        if (rc) return rc;
+        struct data_db *db = NULL;
         pthread_mutex_lock(&s->dbs_lock);
-        s->dbs = realloc(s->dbs, (s->ndbs + 1) * sizeof *s->dbs);
-        if (!s->dbs) abort();
-        s->dbs[s->ndbs++] = db;
+        if (s->nspare) db = s->spare[--s->nspare];
         pthread_mutex_unlock(&s->dbs_lock);
+        if (!db) {
+            fm_rc rc = data_open(s->cfg.db_path, &db, err);
+            if (rc) return rc;
+            pthread_mutex_lock(&s->dbs_lock);
+            s->dbs = realloc(s->dbs, (s->ndbs + 1) * sizeof *s->dbs);
+            if (!s->dbs) abort();
+            s->dbs[s->ndbs++] = db;
+            pthread_mutex_unlock(&s->dbs_lock);
+        }
         worker_db = db;
     }
     *out = worker_db;
+    return FM_OK;
+}
+
+static int no_row(void *ctx, const struct data_pic_row *row)
+{
+    (void)ctx, (void)row;
+    return 0;
+}
+
+/* What the first burst of requests after a start would otherwise wait
+ * for (issue 23: every browser of a wall reconnects at once), done before
+ * the daemon listens: a connection for each worker thread (SQLite and
+ * SpatiaLite set up, the schema checked), the in-memory picture tiles are
+ * drawn from (data/picture.c: a second for 22,000 items, which every
+ * request of the burst waited for), and the tiles' basemap and cache. */
+static fm_rc warm_up(struct srv *s, struct fm_err *err)
+{
+    int n = s->cfg.threads > 0 ? s->cfg.threads : 1;
+    s->dbs = fm_xcalloc((size_t)n, sizeof *s->dbs);
+    s->spare = fm_xcalloc((size_t)n, sizeof *s->spare);
+    for (int i = 0; i < n; i++) {
+        struct data_db *db;
+        fm_rc rc = data_open(s->cfg.db_path, &db, err);
+        if (rc) return rc;
+        s->dbs[s->ndbs++] = db;
+        s->spare[s->nspare++] = db;
+    }
+    struct data_viewer v;
+    memset(&v, 0, sizeof v);
+    v.role = DATA_ROLE_VIEWER;
+    static const double nowhere[4] = {0, 0, 0, 0};
+    fm_rc rc = data_picture_items(s->dbs[0], &v, DATA_ZONES, nowhere, 0, 0, no_row, NULL, err);
+    if (rc) return rc;
+    srv_tiles_warm();
     return FM_OK;
 }
 
@@ -631,6 +672,18 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         free(s);
         return src;
     }
+    fm_rc wrc = warm_up(s, err);
+    if (wrc) {
+        for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
+        free(s->dbs);
+        free(s->spare);
+        srv_streams_free(s->streams);
+        free(s->tls_cert);
+        free(s->tls_key);
+        pthread_mutex_destroy(&s->dbs_lock);
+        free(s);
+        return wrc;
+    }
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)c->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -640,6 +693,9 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         (size_t)32 * 1024, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER,
         on_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!s->daemon) {
+        for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
+        free(s->dbs);
+        free(s->spare);
         srv_streams_free(s->streams);
         free(s->tls_cert);
         free(s->tls_key);
@@ -682,6 +738,7 @@ void srv_stop(struct srv *s)
     free(s->tls_cert);
     free(s->tls_key);
     free(s->dbs);
+    free(s->spare);
     pthread_mutex_destroy(&s->dbs_lock);
     free(s);
 }

@@ -198,8 +198,11 @@ int h_events_verify(struct req *r, const char *const *p, int n);
  * The tile cache follows the event log by itself; call
  * srv_tiles_configure before srv_start to pick the basemap (any vector
  * file GDAL opens; NULL: $FUSIONMAP_BASEMAP or the built one) and the
- * cache size in bytes (0: 256 MiB). */
+ * cache size in bytes (0: 64 MiB). */
 void srv_tiles_configure(const char *basemap_path, size_t cache_bytes);
+/* Loads the basemap and makes the tile cache now (srv_start, before the
+ * first request) rather than in the first tile request. */
+void srv_tiles_warm(void);
 /* After a write (routes.c): drops the cached tiles the writer's events
  * touch, class by class, in the writer's request, not the next reader's. */
 void srv_tiles_after_write(struct req *r);

@@ -35,7 +35,7 @@
 #define FM_BASEMAP_DEFAULT "basemap/countries.gpkg"
 #endif
 
-#define DEFAULT_CACHE_BYTES ((size_t)256 << 20)
+#define DEFAULT_CACHE_BYTES ((size_t)64 << 20) /* within the 200 MB peak (issue 23) */
 #define SYNC_INTERVAL_MS 200
 #define MAP_MAX_PIXELS (4096L * 4096L)
 
@@ -89,6 +89,11 @@ static void tiles_init(void)
     struct tile_cache *cache;
     tile_cache_new(bytes, &cache, &err);
     T.cache = cache;
+}
+
+void srv_tiles_warm(void)
+{
+    pthread_once(&T.once, tiles_init);
 }
 
 /* ---- keeping the cache honest ----------------------------------------- */

@@ -229,7 +229,11 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
 void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, double radius,
                  struct rgba fill, int severe);
 
-/* PNG of a surface. OUT *png (malloc), *len. */
-fm_rc surface_png(cairo_surface_t *s, unsigned char **png, size_t *len, struct fm_err *err);
+/* PNG of a surface: with palette, an 8-bit palette where the picture
+ * allows (tiles; a briefing map keeps RGB(A): one palette for the whole
+ * picture would let its title's time stamp shift the colours below it).
+ * OUT *png (malloc), *len. */
+fm_rc surface_png(cairo_surface_t *s, int palette, unsigned char **png, size_t *len,
+                  struct fm_err *err);
 
 #endif

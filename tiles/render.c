@@ -59,7 +59,7 @@ fm_rc tile_render(const struct tile_source *src, const struct tile_basemap *base
     if (colls && src) rc = draw_items(cr, &v, src, colls, &labels, NULL, err);
     if (!rc) labels_flush(cr, &v, &labels);
     if (!rc) rc = cairo_rc(cr, err);
-    if (!rc) rc = surface_png(s, png, len, err);
+    if (!rc) rc = surface_png(s, 1, png, len, err);
     labels_cleanup(&labels);
     cairo_destroy(cr);
     cairo_surface_destroy(s);
@@ -536,7 +536,9 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, req->width, req->height);
     cairo_t *cr = cairo_create(s);
     rc = map_paint(cr, src, basemap, req, err);
-    if (!rc) rc = surface_png(s, png, len, err);
+    /* RGB, never a palette: one palette let the title's time stamp move
+     * pixels below it (tiles_visibility) */
+    if (!rc) rc = surface_png(s, 0, png, len, err);
     cairo_destroy(cr);
     cairo_surface_destroy(s);
     return rc;

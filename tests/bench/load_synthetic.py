@@ -2,8 +2,8 @@
 """load_synthetic.py URL TOKEN_A TOKEN_B TOKEN_SUP [SCALE]
 
 Builds the peer benchmark's synthetic data set (the same generator and seed
-as /work/shared/peer-mapserver/gen.sh: 10,000 star-shaped polygons, 10,000
-points, 2,000 random-walk lines in lon 35.5-36.5, lat 32.5-33.5) and posts
+as the peer set-up's gen.sh, ../shared/peer-mapserver beside the checkout:
+10,000 star-shaped polygons, 10,000 points, 2,000 random-walk lines in lon 35.5-36.5, lat 32.5-33.5) and posts
 it into a running fusionmap as zones, incidents and movements over HTTP,
 spread over the three parties. SCALE (default 1) divides the counts."""
 import http.client, json, math, random, sys, threading, time, urllib.parse

@@ -1,30 +1,62 @@
 #!/usr/bin/env bash
 # tiles_bench.sh - tile rendering, fusionmap against MapServer 8, in one run.
 #
-#   tests/bench/tiles_bench.sh            (about 8 minutes the first time, 3 after)
+#   tests/bench/tiles_bench.sh                 (about 8 minutes the first time, 4 after)
+#   MODE=restart tests/bench/tiles_bench.sh    (only the sweeps after a restart, and memory)
+#   SMOKE=1 tests/bench/tiles_bench.sh         (CI: a 1/20 data set, z10 only, under a minute)
 #
 # Builds the peer's synthetic data set (10,000 zones, 10,000 incidents, 2,000
 # movements, seed 42: tests/bench/load_synthetic.py mirrors the peer's gen.sh)
 # into fusionmap over HTTP once (kept in build/bench/synthetic.db), runs the
-# peer's MapServer set-up (/work/shared/peer-mapserver, copied, FastCGI under
-# lighttpd, plus a static lighttpd) and then the same wrk load against
-# fusionmap: cold renders at z10, z12, z14 (every request another tile; the
-# tile cache off), and one cached tile against the static file server.
+# peer's MapServer set-up (../shared/peer-mapserver beside the checkout,
+# copied, FastCGI under lighttpd, plus a static lighttpd) and then the same
+# load against fusionmap:
+#   - after a restart: every tile of z10, z12, z14 exactly once, shuffled,
+#     16 at a time (tests/bench/sweep.py), on a freshly started fusionmap
+#     and a freshly started MapServer FastCGI pool, with fusionmap's RSS
+#     idle after the restart, after the sweep and at its peak
+#   - cold renders at z10, z12, z14 with wrk (every request another tile;
+#     the tile cache off), and one cached tile against the static file server.
 # Env: CONNS (16) DUR (10s) WARMUP (3s) THREADS (2) PEER (peer directory)
 #      FM (the fusionmap binary) WORK (scratch directory, default build/bench)
-# Needs: wrk, lighttpd, mapserver-bin, cgi-mapserver (scripts/apt-packages.txt).
+#      MODE (all | restart) SMOKE (1: small and short, for CI) ZOOMS (10 12 14)
+#      SKIP_PEER (1: MODE=restart without MapServer, for an A/B of fusionmap alone)
+# Needs: wrk, lighttpd, mapserver-bin, cgi-mapserver (scripts/apt-packages.txt);
+# without MapServer or the peer folder (SMOKE only) the peer's columns stay empty.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/tests/bench"
-PEER_SRC=${PEER:-/work/shared/peer-mapserver}
+# the peer set-up: ../shared/peer-mapserver beside this checkout, or beside
+# the main checkout when this one is a git worktree elsewhere
+find_peer() {
+    local main
+    [ -d "$ROOT/../shared/peer-mapserver" ] && { (cd "$ROOT/../shared/peer-mapserver" && pwd); return; }
+    main=$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null) || return 0
+    [ -d "$main/../../shared/peer-mapserver" ] && (cd "$main/../../shared/peer-mapserver" && pwd)
+    return 0
+}
+PEER_SRC=${PEER:-$(find_peer)}
+SMOKE=${SMOKE:-0} MODE=${MODE:-all}
 WORK=${WORK:-$ROOT/build/bench}
 FM=${FM:-$ROOT/build/server/fusionmap}
 CONNS=${CONNS:-16} DUR=${DUR:-10s} WARMUP=${WARMUP:-3s} THREADS=${THREADS:-2}
+SCALE=1 ZOOMS=${ZOOMS:-10 12 14}
+if [ "$SMOKE" = 1 ]; then SCALE=20 ZOOMS=10 MODE=restart; fi
 mkdir -p "$WORK"
 [ -x "$FM" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
+HAVE_PEER=1
+[ -n "$PEER_SRC" ] && [ -d "$PEER_SRC" ] || HAVE_PEER=0
 for tool in wrk lighttpd mapserv; do
-    command -v $tool >/dev/null || { echo "missing $tool (scripts/apt-packages.txt)" >&2; exit 1; }
+    command -v $tool >/dev/null && continue
+    [ "$SMOKE" = 1 ] && [ $tool != wrk ] && { HAVE_PEER=0; continue; }
+    [ "$MODE" = restart ] && [ $tool = wrk ] && continue
+    echo "missing $tool (scripts/apt-packages.txt)" >&2; exit 1
 done
+[ "${SKIP_PEER:-0}" = 1 ] && HAVE_PEER=0
+if [ $HAVE_PEER = 0 ]; then
+    [ "$SMOKE" = 1 ] || [ "${SKIP_PEER:-0}" = 1 ] || { echo "no peer set-up: give PEER=dir (../shared/peer-mapserver)" >&2; exit 1; }
+    echo "(no MapServer peer here: fusionmap only)"
+fi
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done; return 0; }
@@ -54,33 +86,156 @@ wait_idle() {
         sleep 1
     done
 }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/{print $2}' "/proc/$1/status"; }
+rss_line() { echo "$1: RSS $(( $(rss_kb "$2") / 1024 )) MB, peak $(( $(hwm_kb "$2") / 1024 )) MB"; }
 stop_fm() { kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true; unset 'PIDS[-1]'; }
 
 # ---- the data set in fusionmap (once) -------------------------------------------------------
 DB="$WORK/synthetic.db"
+[ "$SCALE" = 1 ] || DB="$WORK/synthetic-1in$SCALE.db"
 if [ ! -f "$DB" ]; then
     echo "==> loading the synthetic data set into fusionmap (a few minutes, once)"
     rm -f "$DB.tmp"*
     FM_ARGS=--demo start_fm "$DB.tmp" "$WORK/load" FUSIONMAP_BASEMAP=none
     TOKENS=$(for u in liaison-a liaison-b supervisor; do "$FM" token add $u --db "$DB.tmp"; done)
-    /usr/bin/python3 "$HERE/load_synthetic.py" "$URL" $TOKENS
+    /usr/bin/python3 "$HERE/load_synthetic.py" "$URL" $TOKENS $SCALE
+    sleep 1
+    rss_line "the server that loaded them" "${PIDS[-1]}" | tee "$DB.rss"
     stop_fm
     mv "$DB.tmp" "$DB"
     rm -f "$DB.tmp"*
 fi
 [ -n "$(sqlite3 "$DB" 'select 1 from users limit 1' 2>/dev/null)" ] || { echo "bad $DB" >&2; exit 1; }
+export FM_TOKEN=$("$FM" token add liaison-a --db "$DB")
 
-# ---- MapServer: the peer's own run, in a copy -----------------------------------------------
+# ---- MapServer: the peer's set-up, in a copy ------------------------------------------------
 PEERDIR="$WORK/peer"
-if [ ! -d "$PEERDIR" ]; then cp -r "$PEER_SRC" "$PEERDIR"; fi
-echo "==> MapServer 8 (peer run.sh: static, fcgi_tiles)"
-(cd "$PEERDIR" && RES="$WORK/peer-results" CONNS=$CONNS DUR=$DUR WARMUP=$WARMUP THREADS=$THREADS \
-    CASES="static fcgi_tiles" ./run.sh >"$WORK/peer.log" 2>&1) || { tail -20 "$WORK/peer.log"; exit 1; }
+if [ $HAVE_PEER = 1 ]; then
+    if [ ! -d "$PEERDIR" ]; then cp -r "$PEER_SRC" "$PEERDIR"; fi
+    if [ "$MODE" = all ]; then
+        echo "==> MapServer 8 (peer run.sh: static, fcgi_tiles)"
+        (cd "$PEERDIR" && RES="$WORK/peer-results" CONNS=$CONNS DUR=$DUR WARMUP=$WARMUP \
+            THREADS=$THREADS CASES="static fcgi_tiles" ./run.sh >"$WORK/peer.log" 2>&1) ||
+            { tail -20 "$WORK/peer.log"; exit 1; }
+    fi
+    # its FastCGI pool on a port of its own, started and stopped per sweep
+    (cd "$PEERDIR" && { [ -f data/peer.sqlite ] || ./gen.sh >/dev/null; } && mkdir -p run www &&
+        sed "s|@HERE@|$PEERDIR|g" conf/mapserver.conf.in >run/mapserver.conf &&
+        sed "s|@HERE@|$PEERDIR|g; s|@ONLINE@|http://127.0.0.1/|g" peer.map >run/peer.map)
+fi
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+start_ms() { # sets MSURL, MSPID: lighttpd (setsid) and its FastCGI mapserv pool
+    local port
+    port=$(free_port)
+    sed "s|@HERE@|$PEERDIR|g; s|@PORT@|$port|g; s|@FCGI_PROCS@|$(nproc)|g" \
+        "$PEERDIR/conf/lighttpd.conf.in" >"$PEERDIR/run/lighttpd-sweep.conf"
+    setsid lighttpd -D -f "$PEERDIR/run/lighttpd-sweep.conf" &
+    MSPID=$!
+    MSURL="http://127.0.0.1:$port"
+    for _ in $(seq 100); do curl -s -o /dev/null "$MSURL/" && return 0; sleep 0.1; done
+    echo "MapServer's lighttpd did not start" >&2
+    exit 1
+}
+stop_ms() { # lighttpd, then its FastCGI children, by pid
+    local kids
+    kids=$(pgrep -P "$MSPID" 2>/dev/null | tr '\n' ' ')
+    kill "$MSPID" 2>/dev/null || true
+    wait "$MSPID" 2>/dev/null || true
+    for k in $kids; do kill "$k" 2>/dev/null || true; done
+    for _ in $(seq 20); do
+        local alive=0
+        for k in $kids; do if kill -0 "$k" 2>/dev/null; then alive=1; fi; done
+        if [ $alive = 0 ]; then break; fi
+        sleep 0.1
+    done
+    for k in $kids; do kill -9 "$k" 2>/dev/null || true; done
+    return 0
+}
+
+# ---- every tile of a zoom once, right after a restart ----------------------------------------
+RES="$WORK/fm-results"
+mkdir -p "$RES"
+sweep_field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" "$1"; }
+echo "==> every tile of a zoom once, shuffled, $CONNS at a time, right after a restart"
+: >"$RES/restart.txt"
+for z in $ZOOMS; do
+    # fusionmap: from the exec to the first answered request
+    t0=$(date +%s.%N)
+    start_fm "$DB" "$WORK/fm-restart" FUSIONMAP_BASEMAP=none
+    until [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/")" != 000 ]; do sleep 0.02; done
+    up=$(echo "$(date +%s.%N) - $t0" | bc)
+    pid=${PIDS[-1]}
+    idle=$(rss_kb "$pid") cpu0=$(cpu_ticks "$pid")
+    /usr/bin/python3 "$HERE/sweep.py" fm "$URL" "$z" "$CONNS" >"$RES/restart_fm_z$z.txt"
+    echo "fm z$z up_s=$up rss_idle_kb=$idle rss_after_kb=$(rss_kb "$pid") rss_peak_kb=$(hwm_kb "$pid")" \
+        "anon_kb=$(awk '/^RssAnon/{print $2}' /proc/$pid/status) file_kb=$(awk '/^RssFile/{print $2}' /proc/$pid/status)" \
+        "cpu_ticks=$(( $(cpu_ticks "$pid") - cpu0 ))" >>"$RES/restart.txt"
+    stop_fm
+    if [ $HAVE_PEER = 1 ]; then
+        start_ms
+        kids=$(pgrep -P "$MSPID" | tr '\n' ' ')
+        cpu0=0; for k in $kids; do cpu0=$((cpu0 + $(cpu_ticks "$k"))); done
+        /usr/bin/python3 "$HERE/sweep.py" ms "$MSURL" "$z" "$CONNS" >"$RES/restart_ms_z$z.txt"
+        cpu=0; for k in $kids; do cpu=$((cpu + $(cpu_ticks "$k"))); done
+        echo "ms z$z cpu_ticks=$((cpu - cpu0))" >>"$RES/restart.txt"
+        stop_ms
+    else
+        echo "RESULT" >"$RES/restart_ms_z$z.txt"
+    fi
+done
+/usr/bin/python3 - "$RES" "$ZOOMS" "$DB.rss" <<'PY'
+import os, sys
+res, zooms, rssf = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+def kv(path):
+    line = [l for l in open(path) if l.startswith("RESULT")][-1]
+    return dict(x.split("=") for x in line.split()[1:])
+mem = {}
+for l in open(os.path.join(res, "restart.txt")):
+    w = l.split()
+    mem[w[0] + w[1]] = dict(x.split("=") for x in w[2:])
+hz = os.sysconf("SC_CLK_TCK")
+print()
+print("%-6s %6s %-28s %-28s %7s   %s" % ("zoom", "tiles", "fusionmap tiles/s p50 p99",
+                                           "MapServer tiles/s p50 p99", "ratio", "goal: >= 2x, p99 below MapServer's"))
+fails = 0
+for z in zooms:
+    a, b = kv(os.path.join(res, "restart_fm_z%s.txt" % z)), kv(os.path.join(res, "restart_ms_z%s.txt" % z))
+    ra, rb = float(a["rps"]), float(b.get("rps", 0))
+    ok = rb and ra >= 2 * rb and float(a["p99_ms"]) < float(b["p99_ms"])
+    fails += int(a["bad"]) + int(b.get("bad", 0))
+    print("z%-5s %6s %6.0f %8s %8s ms %6.0f %8s %8s ms %6.2fx   %s" % (
+        z, a["tiles"], ra, a["p50_ms"], a["p99_ms"], rb, b.get("p50_ms", "-"), b.get("p99_ms", "-"),
+        ra / rb if rb else 0, "met" if ok else "not met" if rb else "(no peer)"))
+print("%-6s %6s %-28s %-28s" % ("", "", "CPU ms/tile: fusionmap", "MapServer (the servers' own)"))
+for z in zooms:
+    a, b = kv(os.path.join(res, "restart_fm_z%s.txt" % z)), mem.get("msz" + z)
+    n = int(a["tiles"])
+    print("z%-5s %6s %28.1f %28s" % (z, "", 1000.0 * int(mem["fmz" + z]["cpu_ticks"]) / hz / n,
+          "%.1f" % (1000.0 * int(b["cpu_ticks"]) / hz / n) if b else "-"))
+print("%-6s %6s %-28s %-28s" % ("", "", "bytes/tile: fusionmap", "MapServer (goal: at or below)"))
+for z in zooms:
+    a, b = kv(os.path.join(res, "restart_fm_z%s.txt" % z)), kv(os.path.join(res, "restart_ms_z%s.txt" % z))
+    print("z%-5s %6s %28s %28s   %s" % (z, "", a["avg_body"], b.get("avg_body", "-"),
+          "met" if b and int(a["avg_body"]) <= int(b.get("avg_body", 0)) else "not met" if b else ""))
+print()
+print("fusionmap memory (RSS, MB; goal: idle <= 100, peak <= 200, the tile cache counted)")
+if os.path.exists(rssf):
+    print("  " + open(rssf).read().strip())
+for z in zooms:
+    m = mem["fmz" + z]
+    print("  z%s sweep: up in %.2f s, idle after the restart %.0f, after the sweep %.0f (anon %.0f,"
+          " file %.0f), peak %.0f" % (
+        z, float(m["up_s"]), int(m["rss_idle_kb"]) / 1024, int(m["rss_after_kb"]) / 1024,
+        int(m["anon_kb"]) / 1024, int(m["file_kb"]) / 1024, int(m["rss_peak_kb"]) / 1024))
+print("bad responses: %d" % fails)
+sys.exit(1 if fails else 0)
+PY
+[ "$MODE" = restart ] && exit 0
 
 # ---- fusionmap --------------------------------------------------------------------------------
 export PEER_LUA="$PEERDIR/lua"
-RES="$WORK/fm-results"
-mkdir -p "$RES"
 run_wrk() { # NAME SCRIPT URL [-- args]
     local name=$1 script=$2 url=$3
     shift 3
@@ -88,7 +243,6 @@ run_wrk() { # NAME SCRIPT URL [-- args]
     wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --timeout 30s --latency -s "$script" "$url" "$@" >"$RES/$name.txt" 2>&1
     grep '^RESULT' "$RES/$name.txt" | tail -1 || { cat "$RES/$name.txt"; echo "RESULT rps=0"; }
 }
-export FM_TOKEN=$("$FM" token add liaison-a --db "$DB")
 echo "==> fusionmap, cold renders (tile cache off)"
 start_fm "$DB" "$WORK/fm-cold" FUSIONMAP_BASEMAP=none FUSIONMAP_TILE_CACHE_MB=0
 wait_idle
@@ -109,7 +263,7 @@ stop_fm
 # The peer's static figure is for its own 54.5 KB tile; this one serves the
 # bytes of fusionmap's cached tile (same lighttpd settings: nproc workers).
 SAME="$WORK/same-png"
-SPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SPORT=$(free_port)
 sed "s|@HERE@|$SAME|g; s|@PORT@|$SPORT|g; s|@WORKERS@|$(nproc)|g" \
     "$PEERDIR/conf/lighttpd-static.conf.in" >"$SAME/run/lighttpd.conf"
 setsid lighttpd -D -f "$SAME/run/lighttpd.conf" &
