@@ -26,7 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 [ -f "$build/data/libfm_data.a" ] || { echo "build first: cmake -S . -B build && cmake --build build" >&2; exit 1; }
 cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$root/common" -I"$root/data" \
     "$here/bench_conflicts.c" "$build/data/libfm_data.a" "$build/common/libfm_common.a" \
-    $(pkg-config --cflags --libs sqlite3 spatialite jansson libargon2 gnutls) -lpthread -lm \
+    $(pkg-config --cflags --libs sqlite3 spatialite jansson libargon2 gnutls libsodium libpq gdal) -lpthread -lm \
     -o "$tmp/bench_conflicts"
 echo "# $(nproc) cores, $(uname -m); $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 "$tmp/bench_conflicts" "$tmp/bench.db" "$seed" "$n"
