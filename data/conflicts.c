@@ -1505,6 +1505,84 @@ fm_rc data_conflicts_recheck(struct data_db *db, fm_time at, struct data_recheck
 
 /* The party whose owner-only conflicts v may see, or NULL (none). */
 
+/* ---- as of a time: the conflicts as the log told them then ---------- */
+
+/* Grows box (minx, miny, maxx, maxy) by a GeoJSON coordinates array. */
+static void coords_box(const json_t *c, double box[4])
+{
+    if (!json_is_array(c)) return;
+    if (json_array_size(c) >= 2 && json_is_number(json_array_get(c, 0))) {
+        double x = json_number_value(json_array_get(c, 0));
+        double y = json_number_value(json_array_get(c, 1));
+        box[0] = fmin(box[0], x), box[1] = fmin(box[1], y);
+        box[2] = fmax(box[2], x), box[3] = fmax(box[3], y);
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(c, i, e) coords_box(e, box);
+}
+
+static enum data_geom family_of(const char *type)
+{
+    if (!type) return DATA_GEOM_ANY;
+    if (!strcmp(type, "Point") || !strcmp(type, "MultiPoint")) return DATA_GEOM_POINTS;
+    if (!strcmp(type, "LineString") || !strcmp(type, "MultiLineString")) return DATA_GEOM_LINES;
+    if (!strcmp(type, "Polygon") || !strcmp(type, "MultiPolygon")) return DATA_GEOM_AREAS;
+    return DATA_GEOM_ANY; /* a collection: in no view */
+}
+
+struct asof {
+    const char *vp; /* the party whose owner-only records the viewer sees */
+    const struct data_conflict_query *q;
+    data_conflict_cb cb;
+    void *ctx;
+    long matched, given;
+    int stop;
+};
+
+static int asof_record(void *ctx, const struct store_event *e)
+{
+    struct asof *a = ctx;
+    const struct data_conflict_query *q = a->q;
+    if (!e->after || (e->after_owner_only && !(e->owner && vis_owner_has(e->owner, a->vp))))
+        return 0;
+    json_t *f = json_loads(e->after, 0, NULL);
+    const json_t *g = json_object_get(f, "geometry");
+    const char *state = json_string_value(json_object_get(json_object_get(f, "properties"), "state"));
+    int keep = f && (!q->state || (state && !strcmp(state, q->state)));
+    if (keep && q->geom != DATA_GEOM_ANY)
+        keep = family_of(json_string_value(json_object_get(g, "type"))) == q->geom;
+    if (keep && q->has_bbox) {
+        double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+        coords_box(json_object_get(g, "coordinates"), box);
+        keep = box[0] <= q->bbox[2] && box[2] >= q->bbox[0] && box[1] <= q->bbox[3] &&
+               box[3] >= q->bbox[1];
+    }
+    json_decref(f);
+    if (!keep) return 0;
+    a->matched++;
+    if (a->matched > q->offset && a->given < q->limit && !a->stop && a->cb) {
+        a->given++;
+        a->stop = a->cb(a->ctx, e->item, e->after);
+    }
+    return 0; /* on: the count is of all that match */
+}
+
+/* The conflicts as of q->t: each conflict's latest record at or before
+ * it, as the viewer may see it (a conflict with a draft is its owner's,
+ * and stays so in the log). A conflict refreshed in place without a
+ * record shows as its last record told it. */
+static fm_rc conflicts_as_of(struct data_db *db, const struct data_viewer *v,
+                             const struct data_conflict_query *q, data_conflict_cb cb,
+                             void *ctx, long *matched, struct fm_err *err)
+{
+    struct asof a = {viewer_draft_party(v), q, cb, ctx, 0, 0, 0};
+    fm_rc rc = store_of(db)->events_latest(db, "conflicts", q->t, asof_record, &a, err);
+    if (!rc && matched) *matched = a.matched;
+    return rc;
+}
+
 fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
                            const struct data_conflict_query *q, data_conflict_cb cb, void *ctx,
                            long *matched, struct fm_err *err)
@@ -1517,6 +1595,7 @@ fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
     static const char *const family[] = GEOM_FAMILY_SQL("c.geom");
     if ((unsigned)q->geom > DATA_GEOM_AREAS)
         return fm_fail(err, FM_EINVAL, NULL, "no such geometry family");
+    if (q->has_t) return conflicts_as_of(db, v, q, cb, ctx, matched, err);
     char where[800];
     snprintf(where, sizeof where,
              CONFLICT_VISIBLE_SQL " AND (:state IS NULL OR c.state = :state) AND %s%s",

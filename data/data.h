@@ -487,6 +487,8 @@ struct data_conflict_query {
     long limit;     /* 1..10000 */
     long offset;    /* >= 0 */
     enum data_geom geom; /* only this family of geometries (0: any) */
+    int has_t;           /* as of t: the conflicts as their records said then */
+    fm_time t;
 };
 
 /* Called once per conflict in id order with borrowed Feature text;

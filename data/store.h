@@ -213,6 +213,10 @@ struct store_ops {
     /* The records after since, in order of seq; at most limit (< 0: all). */
     fm_rc (*events_each)(struct data_db *db, int64_t since, long limit, store_event_cb cb,
                          void *ctx, struct fm_err *err);
+    /* For each item of collection with a record at or before `until`, its
+     * latest such record, by item id (the conflicts as of a time). */
+    fm_rc (*events_latest)(struct data_db *db, const char *collection, fm_time until,
+                           store_event_cb cb, void *ctx, struct fm_err *err);
     /* The hash of record seq; FM_ENOTFOUND when there is none. */
     fm_rc (*event_hash)(struct data_db *db, int64_t seq, char hash[65], struct fm_err *err);
     /* verify's cross-check of the log and the item versions: the first

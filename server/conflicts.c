@@ -21,7 +21,7 @@
 
 #define GEOJSON "application/geo+json"
 
-static const char *const params[] = {"state", "bbox", "limit", "offset", "f", NULL};
+static const char *const params[] = {"state", "bbox", "limit", "offset", "t", "f", NULL};
 
 /* ---- metadata ----------------------------------------------------------- */
 
@@ -103,7 +103,7 @@ static fm_rc parse_query(struct req *r, struct data_conflict_query *q, struct fm
     if (srv_unknown_arg(r, params, unknown, sizeof unknown))
         return fm_fail(err, FM_EINVAL, unknown,
                        "unknown query parameter %s; this endpoint takes state, bbox, limit,"
-                       " offset and f",
+                       " offset, t and f",
                        unknown);
     const char *s;
     fm_rc rc;
@@ -125,6 +125,11 @@ static fm_rc parse_query(struct req *r, struct data_conflict_query *q, struct fm
     }
     if ((s = srv_arg(r, "offset")) && fm_parse_long(s, 0, INT32_MAX, &q->offset))
         return fm_fail(err, FM_EINVAL, "offset", "offset is a whole number, 0 or more");
+    if ((s = srv_arg(r, "t"))) {
+        if (fm_time_parse(s, &q->t))
+            return fm_fail(err, FM_EINVAL, "t", "t (as of) must be an RFC 3339 date-time");
+        q->has_t = 1;
+    }
     return FM_OK;
 }
 

@@ -582,6 +582,40 @@ static fm_rc event_insert(struct data_db *db, const struct store_event *e, struc
  * result in memory. */
 #define EVENTS_PAGE 5000
 
+#define EVENT_COLUMNS                                                                             \
+    "seq, at, \"user\", party, action, collection, item_id, version, owner, before, after,"        \
+    " prev_hash, hash, before_draft, after_draft"
+
+/* Hands each row of r (EVENT_COLUMNS) to cb; *last: the last seq read;
+ * returns 1 when cb stopped. Clears r. */
+static int events_out(PGresult *r, store_event_cb cb, void *ctx, int64_t *last)
+{
+    int n = PQntuples(r), stop = 0;
+    for (int i = 0; i < n && !stop; i++) {
+        struct store_event e = {
+            .seq = col_i(r, i, 0),
+            .at = col_i(r, i, 1),
+            .user = col_s(r, i, 2),
+            .party = col_s(r, i, 3),
+            .action = col_s(r, i, 4),
+            .collection = col(r, i, 5),
+            .item = col_i(r, i, 6),
+            .version = col_i(r, i, 7),
+            .owner = col(r, i, 8),
+            .before = col(r, i, 9),
+            .after = col(r, i, 10),
+            .prev_hash = col_s(r, i, 11),
+            .hash = col_s(r, i, 12),
+            .before_owner_only = col_b(r, i, 13),
+            .after_owner_only = col_b(r, i, 14),
+        };
+        if (last) *last = e.seq;
+        stop = cb(ctx, &e);
+    }
+    PQclear(r);
+    return stop;
+}
+
 static fm_rc events_each(struct data_db *db, int64_t since, long limit, store_event_cb cb,
                          void *ctx, struct fm_err *err)
 {
@@ -592,37 +626,27 @@ static fm_rc events_each(struct data_db *db, int64_t since, long limit, store_ev
         if (want == 0) return FM_OK;
         PGresult *r;
         fm_rc rc = run(db, &r, NULL, "events", err,
-                       "SELECT seq, at, \"user\", party, action, collection, item_id, version,"
-                       " owner, before, after, prev_hash, hash, before_draft, after_draft"
-                       " FROM events WHERE seq > $1::bigint ORDER BY seq LIMIT $2::bigint",
+                       "SELECT " EVENT_COLUMNS " FROM events WHERE seq > $1::bigint ORDER BY seq"
+                       " LIMIT $2::bigint",
                        2, I64(after), I64(want));
         if (rc) return rc;
-        int n = PQntuples(r), stop = 0;
-        for (int i = 0; i < n && !stop; i++) {
-            struct store_event e = {
-                .seq = col_i(r, i, 0),
-                .at = col_i(r, i, 1),
-                .user = col_s(r, i, 2),
-                .party = col_s(r, i, 3),
-                .action = col_s(r, i, 4),
-                .collection = col(r, i, 5),
-                .item = col_i(r, i, 6),
-                .version = col_i(r, i, 7),
-                .owner = col(r, i, 8),
-                .before = col(r, i, 9),
-                .after = col(r, i, 10),
-                .prev_hash = col_s(r, i, 11),
-                .hash = col_s(r, i, 12),
-                .before_owner_only = col_b(r, i, 13),
-                .after_owner_only = col_b(r, i, 14),
-            };
-            after = e.seq;
-            stop = cb(ctx, &e);
-        }
-        PQclear(r);
-        if (stop || n < want) return FM_OK;
+        int n = PQntuples(r);
+        if (events_out(r, cb, ctx, &after) || n < want) return FM_OK;
         if (left > 0) left -= n;
     }
+}
+
+static fm_rc events_latest(struct data_db *db, const char *collection, fm_time until,
+                           store_event_cb cb, void *ctx, struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "events", err,
+                   "SELECT DISTINCT ON (item_id) " EVENT_COLUMNS " FROM events"
+                   " WHERE collection = $1 AND at <= $2::bigint ORDER BY item_id, seq DESC",
+                   2, collection, I64(until));
+    if (rc) return rc;
+    events_out(r, cb, ctx, NULL);
+    return FM_OK;
 }
 
 static fm_rc event_hash(struct data_db *db, int64_t seq, char hash[65], struct fm_err *err)
@@ -1113,6 +1137,7 @@ static const struct store_ops pg_store = {
     .event_head = event_head,
     .event_insert = event_insert,
     .events_each = events_each,
+    .events_latest = events_latest,
     .event_hash = event_hash,
     .event_version_mismatch = event_version_mismatch,
     .version_unrecorded = version_unrecorded,

@@ -72,18 +72,15 @@ static const char *text_or_null(sqlite3_stmt *st, int col)
     return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL : db_text(st, col);
 }
 
-static fm_rc events_each(struct data_db *db, int64_t since, long limit, store_event_cb cb,
-                         void *ctx, struct fm_err *err)
+#define EVENT_COLUMNS                                                                             \
+    "seq, at, user, party, action, collection, item_id, version, owner, before, after,"            \
+    " prev_hash, hash, before_draft, after_draft"
+
+/* Hands each row of st (EVENT_COLUMNS) to cb; finalizes st. */
+static fm_rc rows_out(struct data_db *db, sqlite3_stmt *st, store_event_cb cb, void *ctx,
+                      struct fm_err *err)
 {
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db,
-                          "SELECT seq, at, user, party, action, collection, item_id, version,"
-                          " owner, before, after, prev_hash, hash, before_draft, after_draft"
-                          " FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                          &st, err);
-    if (rc) return rc;
-    sqlite3_bind_int64(st, 1, since);
-    sqlite3_bind_int64(st, 2, limit < 0 ? -1 : limit);
+    fm_rc rc = FM_OK;
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_event e = {
@@ -111,6 +108,35 @@ static fm_rc events_each(struct data_db *db, int64_t since, long limit, store_ev
     if (s != SQLITE_DONE) rc = db_fail(db, err, "events");
     sqlite3_finalize(st);
     return rc;
+}
+
+static fm_rc events_each(struct data_db *db, int64_t since, long limit, store_event_cb cb,
+                         void *ctx, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT " EVENT_COLUMNS " FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int64(st, 2, limit < 0 ? -1 : limit);
+    return rows_out(db, st, cb, ctx, err);
+}
+
+static fm_rc events_latest(struct data_db *db, const char *collection, fm_time until,
+                           store_event_cb cb, void *ctx, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT " EVENT_COLUMNS " FROM events e WHERE e.collection = ?1"
+                          " AND e.at <= ?2 AND e.seq = (SELECT max(x.seq) FROM events x"
+                          " WHERE x.item_id = e.item_id AND x.collection = ?1 AND x.at <= ?2)"
+                          " ORDER BY e.item_id",
+                          &st, err);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, until);
+    return rows_out(db, st, cb, ctx, err);
 }
 
 static fm_rc event_hash(struct data_db *db, int64_t seq, char hash[65], struct fm_err *err)
@@ -178,6 +204,7 @@ void sqlite_events_ops(struct store_ops *o)
     o->event_head = event_head;
     o->event_insert = event_insert;
     o->events_each = events_each;
+    o->events_latest = events_latest;
     o->event_hash = event_hash;
     o->event_version_mismatch = event_version_mismatch;
     o->version_unrecorded = version_unrecorded;

@@ -49,6 +49,12 @@ static int count_cb(void *ctx, const struct store_event *e)
     return 0;
 }
 
+static int latest_cb(void *ctx, const struct store_event *e)
+{
+    *(int64_t *)ctx = e->version;
+    return 0;
+}
+
 /* Records with fixed times and texts: both backends must keep and give
  * back exactly these (NULLs, owner-only flags, UTF-8 of several scripts). */
 static void fixed_records(struct data_db *db, const char *name)
@@ -86,6 +92,12 @@ static void fixed_records(struct data_db *db, const char *name)
     int n = 0;
     CHECK(ops->events_each(db, 1, -1, count_cb, &n, &err) == FM_OK && n == 2,
           "%s: every record after 1: %d", name, n);
+    int64_t latest = 0;
+    CHECK(ops->events_latest(db, "zones", 1764800059, latest_cb, &latest, &err) == FM_OK &&
+              latest == 1 &&
+              ops->events_latest(db, "zones", 1764800060, latest_cb, &latest, &err) == FM_OK &&
+              latest == 2,
+          "%s: an item's latest record as of a time: version %lld", name, (long long)latest);
 }
 
 static void export_and_verify(struct data_db *db, const char *name, struct answers *a)

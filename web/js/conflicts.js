@@ -10,9 +10,11 @@ const { esc, words, ago } = FM;
 export async function loadConflicts() {
   if (state.noConflicts) return;
   const t = state.asOf;
-  /* a server that knows the conflicts of now only (400 for t=, asked
-   * once): the conflicts of now are not shown as if they were of then */
-  if (t && state.conflictsNowOnly) return conflictsNowOnly();
+  /* the past: the conflicts as their records told them then (t=). Ahead
+   * of now nothing is recorded yet: the conflicts of now are not shown as
+   * if they were of then. A server that knows the conflicts of now only
+   * (400 for t=, asked once): the same. */
+  if (t && (state.conflictsNowOnly || Date.parse(t) > Date.now())) return conflictsNowOnly();
   let fs;
   try {
     fs = await FM.features('conflicts', t);
