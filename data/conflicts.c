@@ -1367,9 +1367,6 @@ static const struct data_viewer system_viewer = {0, "system", "", DATA_ROLE_ADMI
  * longer live. */
 #define RECHECK_CHUNK 256
 
-/* The driver of a conflict: the item its pair is checked from. */
-#define DRIVER_SQL "CASE kind WHEN 'incident_near_movement' THEN b_id ELSE a_id END"
-
 static fm_rc recheck_one(struct ctx *cx, const struct it *x)
 {
     fm_rc rc;
@@ -1393,8 +1390,14 @@ static fm_rc resolve_undriven(struct ctx *cx, int64_t item, const char *why)
     if (cx->nseen) qsort(cx->seen, cx->nseen, sizeof *cx->seen, cmp_id);
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(cx->db,
-                          item ? "SELECT id FROM conflicts WHERE state = 'open'"
-                                 " AND (a_id = :i OR b_id = :i) AND " DRIVER_SQL " = :i"
+                          /* through the pair's index (kind, a_id, b_id) and
+                           * conflicts_b, as S_OPEN_OF_ITEM: an OR over a_id
+                           * and b_id scans the table once per item */
+                          item ? "SELECT id FROM conflicts WHERE kind IN"
+                                 " ('movement_crosses_zone', 'zones_overlap',"
+                                 " 'incident_in_zone') AND a_id = :i AND +state = 'open'"
+                                 " UNION ALL SELECT id FROM conflicts WHERE state = 'open'"
+                                 " AND b_id = :i AND kind = 'incident_near_movement'"
                                : "SELECT c.id FROM conflicts c WHERE c.state = 'open' AND NOT"
                                  " EXISTS (SELECT 1 FROM item_versions v WHERE v.item_id ="
                                  " (CASE c.kind WHEN 'incident_near_movement' THEN c.b_id"
