@@ -1264,15 +1264,13 @@ static fm_rc resolve_one(struct ctx *cx, int64_t id, const char *why)
     return rc;
 }
 
-/* Resolves the open conflicts of item (a or b) the pass did not see. */
-static fm_rc resolve_unseen(struct ctx *cx, int64_t item, const char *why)
+/* Resolves the conflicts st's rows name (their ids) that the pass did not
+ * see hold. Gathers first: resolving changes the rows the cursor walks.
+ * The caller releases st. */
+static fm_rc resolve_rows_unseen(struct ctx *cx, sqlite3_stmt *st, const char *why)
 {
     if (cx->nseen) qsort(cx->seen, cx->nseen, sizeof *cx->seen, cmp_id);
-    sqlite3_stmt *st = stmt(cx, S_OPEN_OF_ITEM);
-    if (!st) return FM_EDB;
     fm_rc rc = FM_OK;
-    db_bind_int(st, ":i", item);
-    /* gather first: resolving changes the rows the cursor walks */
     int64_t *ids = NULL;
     size_t n = 0, alloc = 0;
     int s;
@@ -1288,9 +1286,19 @@ static fm_rc resolve_unseen(struct ctx *cx, int64_t item, const char *why)
         ids[n++] = id;
     }
     if (s != SQLITE_DONE) rc = db_fail(cx->db, cx->err, "open conflicts");
-    db_release(st);
     for (size_t i = 0; !rc && i < n; i++) rc = resolve_one(cx, ids[i], why);
     free(ids);
+    return rc;
+}
+
+/* Resolves the open conflicts of item (a or b) the pass did not see. */
+static fm_rc resolve_unseen(struct ctx *cx, int64_t item, const char *why)
+{
+    sqlite3_stmt *st = stmt(cx, S_OPEN_OF_ITEM);
+    if (!st) return FM_EDB;
+    db_bind_int(st, ":i", item);
+    fm_rc rc = resolve_rows_unseen(cx, st, why);
+    db_release(st);
     return rc;
 }
 
@@ -1387,7 +1395,6 @@ static fm_rc recheck_one(struct ctx *cx, const struct it *x)
  * (item 0) those whose driver is no longer a live current item. */
 static fm_rc resolve_undriven(struct ctx *cx, int64_t item, const char *why)
 {
-    if (cx->nseen) qsort(cx->seen, cx->nseen, sizeof *cx->seen, cmp_id);
     sqlite3_stmt *st;
     fm_rc rc = db_prepare(cx->db,
                           /* through the pair's index (kind, a_id, b_id) and
@@ -1406,24 +1413,8 @@ static fm_rc resolve_undriven(struct ctx *cx, int64_t item, const char *why)
                           &st, cx->err);
     if (rc) return rc;
     db_bind_int(st, ":i", item);
-    int64_t *ids = NULL;
-    size_t n = 0, alloc = 0;
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        if (cx->nseen && bsearch(&id, cx->seen, cx->nseen, sizeof *cx->seen, cmp_id)) continue;
-        if (n == alloc) {
-            alloc = alloc ? alloc * 2 : 16;
-            int64_t *p = realloc(ids, alloc * sizeof *p);
-            if (!p) abort();
-            ids = p;
-        }
-        ids[n++] = id;
-    }
-    if (s != SQLITE_DONE) rc = db_fail(cx->db, cx->err, "open conflicts");
+    rc = resolve_rows_unseen(cx, st, why);
     sqlite3_finalize(st);
-    for (size_t i = 0; !rc && i < n; i++) rc = resolve_one(cx, ids[i], why);
-    free(ids);
     return rc;
 }
 
