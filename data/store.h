@@ -5,7 +5,7 @@
  * workflow, the conflict rules, the canonical event text, passwords,
  * tokens and the login policy. A backend only keeps rows and finds them
  * again. One implementation per backend, each in its folder of data/
- * (data/sqlite/ today, data/pg/ to come), chosen by data_open from the
+ * (data/sqlite/, data/pg/), chosen by data_open from the
  * --db argument, in the manner of SQLite's VFS.
  *
  * The interface grows a slice at a time, as the files of data/ move their
@@ -307,5 +307,13 @@ struct store_ops {
 
 /* The store of db's connection. */
 const struct store_ops *store_of(const struct data_db *db);
+
+/* Each backend's commit calls it after the commit: it bumps
+ * data_write_generation, which the caches above watch. */
+void store_committed(void);
+
+/* The SQLite backend's connection to the file at path, created and
+ * migrated when needed (sqlite/db.c); data_open calls it. */
+fm_rc sqlite_store_open(const char *path, struct data_db **out, struct fm_err *err);
 
 #endif

@@ -261,6 +261,7 @@ static fm_rc tx_commit(struct data_db *db, struct fm_err *err)
 {
     fm_rc rc = pg_exec(db, "COMMIT", err);
     if (rc) pg_exec(db, "ROLLBACK", NULL);
+    else store_committed();
     return rc;
 }
 
