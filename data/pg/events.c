@@ -120,6 +120,21 @@ static fm_rc event_hash(struct data_db *db, int64_t seq, char hash[65], struct f
     return rc;
 }
 
+static fm_rc events_named(struct data_db *db, int64_t from, int64_t to, store_named_cb cb,
+                          void *ctx, struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = pg_run(db, &r, NULL, "events named", err,
+                      "SELECT collection, item_id FROM events WHERE seq > $1::bigint"
+                      " AND seq <= $2::bigint AND item_id IS NOT NULL ORDER BY seq",
+                      2, I64(from), I64(to));
+    if (rc) return rc;
+    for (int i = 0; i < PQntuples(r); i++)
+        if (cb(ctx, pg_col_s(r, i, 0), pg_col_i(r, i, 1))) break;
+    PQclear(r);
+    return FM_OK;
+}
+
 static fm_rc event_version_mismatch(struct data_db *db, int64_t *seq, struct fm_err *err)
 {
     PGresult *r;
@@ -157,6 +172,7 @@ void pg_events_ops(struct store_ops *ops)
     ops->events_each = events_each;
     ops->events_latest = events_latest;
     ops->event_hash = event_hash;
+    ops->events_named = events_named;
     ops->event_version_mismatch = event_version_mismatch;
     ops->version_unrecorded = version_unrecorded;
 }

@@ -215,6 +215,10 @@ static const char *const migrations[] = {
     "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();"
     "CREATE TRIGGER rulings_never_changed BEFORE UPDATE OR DELETE ON rulings"
     "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();",
+    /* 4: a name for the database, the same on every connection (the
+     * picture of now is kept per database: store.h, database_name) */
+    "CREATE TABLE fm_identity (id text NOT NULL);"
+    "INSERT INTO fm_identity VALUES (gen_random_uuid()::text);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -324,6 +328,7 @@ static void pg_store_fill(void)
     pg_acks_ops(&pg_store);
     pg_keys_ops(&pg_store);
     pg_messages_ops(&pg_store);
+    pg_picture_ops(&pg_store);
 }
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

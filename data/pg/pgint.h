@@ -57,5 +57,6 @@ void pg_items_ops(struct store_ops *ops);
 void pg_acks_ops(struct store_ops *ops);
 void pg_keys_ops(struct store_ops *ops);
 void pg_messages_ops(struct store_ops *ops);
+void pg_picture_ops(struct store_ops *ops);
 
 #endif

@@ -14,6 +14,7 @@
 #include "../../data/pg/pg.h"
 #include "../../data/store.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@ struct answers {
     char reason_bowtie[200], reason_ok[200];
     int readable_garbage;
     char *log; /* the export of the fixed records */
+    char pic[2048]; /* the picture's rows, as text */
 };
 
 static char *slurp(const char *path)
@@ -384,6 +386,86 @@ static void items(struct data_db *db, const char *name, struct answers *a)
           "%s: verify's cross-check finds the versions with no record", name);
 }
 
+/* A store callback: the picture row as a line of text appended to ctx. */
+static int pic_line(void *ctx, const struct store_pic_row *r)
+{
+    char *out = ctx, wkb[200] = "";
+    for (size_t i = 0; i < r->row.wkb_len && 2 * i + 2 < sizeof wkb; i++)
+        snprintf(wkb + 2 * i, 3, "%02x", r->row.wkb[i]);
+    size_t n = strlen(out);
+    snprintf(out + n, 2048 - n, "%s %s %s %s %s %d %g %.4f %.4f %.4f %.4f %s\n", r->row.party,
+             r->row.status, r->row.type ? r->row.type : "-", r->row.title,
+             r->row.category ? r->row.category : "-", r->row.severity, r->row.corridor_width_m,
+             r->box[0], r->box[1], r->box[2], r->box[3], wkb);
+    return 0;
+}
+
+static int named_count(void *ctx, const char *collection, int64_t id)
+{
+    (void)collection;
+    if (id > 0) ++*(int *)ctx;
+    return 0;
+}
+
+/* The picture of now's rows: a movement with a corridor (its box widened
+ * by half of it) and an incident with its style; the records naming them. */
+static void picture(struct data_db *db, const char *name, struct answers *a)
+{
+    const struct store_ops *ops = store_of(db);
+    struct fm_err err;
+    fm_err_clear(&err);
+    char dbname[256];
+    ops->database_name(db, dbname, sizeof dbname);
+    CHECK(dbname[0], "%s: the database has a name (%s)", name, dbname);
+    int64_t mv = 0, inc = 0, seq0 = 0;
+    char hash[65];
+    struct store_version v = {.version = 1,
+                              .collection = "movements",
+                              .party = "B",
+                              .status = "proposed",
+                              .type = "convoy",
+                              .title = "supply run",
+                              .sys_from = 1764800200,
+                              .action = "create",
+                              .by = "bert",
+                              .feature = "{\"type\":\"Feature\",\"properties\":"
+                                         "{\"corridor_width_m\":2200}}",
+                              .geometry = "{\"type\":\"LineString\",\"coordinates\":"
+                                          "[[35.1,32.1],[35.3,32.4]]}"};
+    CHECK(ops->event_head(db, &seq0, hash, &err) == FM_OK && ops->begin(db, &err) == FM_OK &&
+              ops->item_insert(db, "movements", "B", 1764800200, "bert", &mv, &err) == FM_OK,
+          "%s: a movement: %s", name, err.msg);
+    v.item = mv;
+    CHECK(ops->version_insert(db, &v, &err) == FM_OK, "%s: its version: %s", name, err.msg);
+    v.collection = "incidents", v.type = NULL, v.title = "mortar";
+    v.feature = "{\"type\":\"Feature\",\"properties\":{\"category\":\"shelling\","
+                "\"severity\":4,\"corridor_width_m\":9}}";
+    v.geometry = "{\"type\":\"Point\",\"coordinates\":[35.25,32.25]}";
+    CHECK(ops->item_insert(db, "incidents", "B", 1764800200, "bert", &inc, &err) == FM_OK &&
+              (v.item = inc, ops->version_insert(db, &v, &err)) == FM_OK &&
+              ops->commit(db, &err) == FM_OK,
+          "%s: an incident: %s", name, err.msg);
+    a->pic[0] = 0;
+    CHECK(ops->pic_items(db, DATA_MOVEMENTS, 0, pic_line, a->pic, &err) == FM_OK &&
+              ops->pic_items(db, DATA_INCIDENTS, inc, pic_line, a->pic, &err) == FM_OK,
+          "%s: the picture's rows: %s", name, err.msg);
+    printf("# %s", a->pic);
+    double box[4];
+    CHECK(sscanf(a->pic, "B proposed convoy supply run - 0 2200 %lf %lf %lf %lf", &box[0],
+                 &box[1], &box[2], &box[3]) == 4 &&
+              fabs(box[2] - (32.1 - 0.01)) < 1e-4 && fabs(box[3] - (32.4 + 0.01)) < 1e-4 &&
+              fabs(box[0] - (35.1 - 0.01 / cos(32.4 * 3.14159265358979 / 180))) < 1e-4,
+          "%s: the movement's box is widened by half its corridor", name);
+    CHECK(strstr(a->pic, "\nB proposed - mortar shelling 4 0 35.2500 35.2500 32.2500"),
+          "%s: the incident's row has its style, no corridor", name);
+    CHECK(ops->pic_items(db, DATA_ZONES, 0, pic_line, a->pic, &err) == FM_OK &&
+              !strstr(a->pic, "zones"),
+          "%s: no zones", name);
+    int named = 0;
+    CHECK(ops->events_named(db, 0, seq0, named_count, &named, &err) == FM_OK && named > 0,
+          "%s: the records naming items (%d)", name, named);
+}
+
 static void exercise(struct data_db *db, const char *name, struct answers *a)
 {
     printf("# %s\n", name);
@@ -391,6 +473,7 @@ static void exercise(struct data_db *db, const char *name, struct answers *a)
     export_and_verify(db, name, a);
     accounts(db, name);
     items(db, name, a);
+    picture(db, name, a);
 }
 
 int main(void)
@@ -442,6 +525,8 @@ int main(void)
           "the same appends give the same log, byte for byte:\n%s\n%s", lite.log, pg.log);
     CHECK(!strcmp(lite.reason_bowtie, pg.reason_bowtie), "the same reason: '%s' and '%s'",
           lite.reason_bowtie, pg.reason_bowtie);
+    CHECK(!strcmp(lite.pic, pg.pic), "the same picture rows, byte for byte:\n%s\n%s", lite.pic,
+          pg.pic);
     CHECK(lite.readable_garbage == pg.readable_garbage, "garbage: %d and %d",
           lite.readable_garbage, pg.readable_garbage);
     free(lite.log);
