@@ -14,8 +14,8 @@
  * and the chain are its, the rows are the store's), items and their
  * versions (items.c), imports (import.c), answers (acks.c), users'
  * signing keys (keys.c), messages, receipts and rulings (messages.c,
- * rulings.c), the picture of now's rows (picture.c). Files whose SQL has
- * not moved yet (conflicts.c, query.c, replay.c) still include
+ * rulings.c), the picture of now's rows (picture.c), queries (query.c).
+ * Files whose SQL has not moved yet (conflicts.c, replay.c) still include
  * data/sqlite/sqlite.h.
  *
  * Rules for every operation: it runs on the caller's connection, inside
@@ -324,6 +324,31 @@ struct store_ops {
     /* The rulings on item (0: every item), by id. */
     fm_rc (*rulings_each)(struct data_db *db, int64_t item, store_ruling_cb cb, void *ctx,
                           struct fm_err *err);
+
+    /* ---- queries (sqlite/query.c) ----
+     * vparty: the party whose drafts the viewer sees (NULL: no drafts);
+     * every other rule (checks, the picture of now, reach) is query.c's. */
+    /* The versions q asks for (data_query, whose filter and order are SQL
+     * of SQLite's dialect, made by server/cql2.c), in its order then by
+     * id, limit/offset applied; *matched (if not NULL): how many without
+     * them; cb may be NULL (the count only). */
+    fm_rc (*items_query)(struct data_db *db, const struct data_query *q, const char *vparty,
+                         data_item_cb cb, void *ctx, long *matched, struct fm_err *err);
+    /* The extent of the current versions of collection c (one family g,
+     * or DATA_GEOM_ANY) that a query with no filter would match. */
+    fm_rc (*items_extent)(struct data_db *db, enum data_coll c, enum data_geom g,
+                          const char *vparty, struct data_extent *out, struct fm_err *err);
+    /* The same for the conflicts (open and resolved). */
+    fm_rc (*conflicts_extent)(struct data_db *db, enum data_geom g, const char *vparty,
+                              struct data_extent *out, struct fm_err *err);
+    /* The rows of collection c whose boxes meet bbox, now or as of asof,
+     * by id (data_picture_items without the picture of now). */
+    fm_rc (*pic_items_box)(struct data_db *db, enum data_coll c, const double bbox[4],
+                           int has_asof, fm_time asof, const char *vparty, data_pic_cb cb,
+                           void *ctx, struct fm_err *err);
+    /* The open conflicts whose boxes meet bbox, by id. */
+    fm_rc (*pic_conflicts_box)(struct data_db *db, const double bbox[4], const char *vparty,
+                               data_pic_cb cb, void *ctx, struct fm_err *err);
 
     /* ---- the picture of now (sqlite/picture.c) ---- */
     /* A name of the database behind db, the same on every connection to
