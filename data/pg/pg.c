@@ -329,6 +329,7 @@ static void pg_store_fill(void)
     pg_keys_ops(&pg_store);
     pg_messages_ops(&pg_store);
     pg_picture_ops(&pg_store);
+    pg_query_ops(&pg_store);
 }
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

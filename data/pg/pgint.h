@@ -50,6 +50,26 @@ int64_t pg_col_i(PGresult *r, int i, int c);
 double pg_col_d(PGresult *r, int i, int c);
 int pg_col_b(PGresult *r, int i, int c);
 
+/* The picture's SQL over a version v (picture.c, query.c): its style
+ * columns (category, severity, corridor width: where the collection has
+ * them), and the half-widths its box is widened by, as migration 6's
+ * R*Trees on SQLite (half a movement's corridor, capped at
+ * DATA_PIC_MAX_CORRIDOR_M, in degrees of latitude; longitude divided by the
+ * cosine of the latitude furthest from the equator, at most 85). */
+#define PG_PIC_STYLE                                                                              \
+    "CASE WHEN v.collection = 'incidents' THEN v.feature::jsonb #>> '{properties,category}' END," \
+    " CASE WHEN v.collection = 'incidents'"                                                      \
+    "  THEN (v.feature::jsonb #>> '{properties,severity}')::float8 END,"                         \
+    " CASE WHEN v.collection = 'movements'"                                                      \
+    "  THEN (v.feature::jsonb #>> '{properties,corridor_width_m}')::float8 END"
+#define PG_PIC_HALF_LAT                                                                           \
+    "(CASE WHEN v.collection = 'movements' THEN least(greatest(coalesce("                       \
+    "(v.feature::jsonb #>> '{properties,corridor_width_m}')::float8, 0), 0), 10000.0)"           \
+    " / 2.0 / 110000.0 ELSE 0 END)"
+#define PG_PIC_HALF_LON                                                                           \
+    "(" PG_PIC_HALF_LAT " / cos(radians(least(85.0, greatest(abs(ST_YMin(v.geom)),"              \
+    " abs(ST_YMax(v.geom)))))))"
+
 /* Each slice's operations into the store's table. */
 void pg_accounts_ops(struct store_ops *ops);
 void pg_events_ops(struct store_ops *ops);
@@ -58,5 +78,6 @@ void pg_acks_ops(struct store_ops *ops);
 void pg_keys_ops(struct store_ops *ops);
 void pg_messages_ops(struct store_ops *ops);
 void pg_picture_ops(struct store_ops *ops);
+void pg_query_ops(struct store_ops *ops);
 
 #endif

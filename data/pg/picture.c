@@ -25,30 +25,16 @@ static void database_name(struct data_db *db, char *buf, size_t size)
     PQclear(r);
 }
 
-#define HALF_LAT                                                                                  \
-    "CASE WHEN v.collection = 'movements' THEN least(greatest(coalesce("                        \
-    "(v.feature::jsonb #>> '{properties,corridor_width_m}')::float8, 0), 0), 10000.0)"           \
-    " / 2.0 / 110000.0 ELSE 0 END"
-#define HALF_LON                                                                                  \
-    "(" HALF_LAT ") / cos(radians(least(85.0, greatest(abs(ST_YMin(v.geom)),"                    \
-    " abs(ST_YMax(v.geom))))))"
-
 static fm_rc pic_items(struct data_db *db, enum data_coll c, int64_t id, store_pic_cb cb,
                        void *ctx, struct fm_err *err)
 {
     PGresult *r;
     fm_rc rc = pg_run(
         db, &r, NULL, "picture rows", err,
-        "SELECT v.item_id, v.party, v.status, v.type, v.title,"
-        " CASE WHEN v.collection = 'incidents'"
-        "  THEN v.feature::jsonb #>> '{properties,category}' END,"
-        " CASE WHEN v.collection = 'incidents'"
-        "  THEN (v.feature::jsonb #>> '{properties,severity}')::float8 END,"
-        " CASE WHEN v.collection = 'movements'"
-        "  THEN (v.feature::jsonb #>> '{properties,corridor_width_m}')::float8 END,"
+        "SELECT v.item_id, v.party, v.status, v.type, v.title, " PG_PIC_STYLE ","
         " ST_AsBinary(v.geom, 'NDR'),"
-        " ST_XMin(v.geom) - " HALF_LON ", ST_XMax(v.geom) + " HALF_LON ","
-        " ST_YMin(v.geom) - (" HALF_LAT "), ST_YMax(v.geom) + (" HALF_LAT ")"
+        " ST_XMin(v.geom) - " PG_PIC_HALF_LON ", ST_XMax(v.geom) + " PG_PIC_HALF_LON ","
+        " ST_YMin(v.geom) - " PG_PIC_HALF_LAT ", ST_YMax(v.geom) + " PG_PIC_HALF_LAT
         " FROM item_versions v WHERE v.collection = $1 AND v.sys_to IS NULL"
         " AND v.status <> 'withdrawn' AND ($2::bigint = 0 OR v.item_id = $2::bigint)"
         " ORDER BY v.item_id",

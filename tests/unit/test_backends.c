@@ -15,6 +15,8 @@
 #include "../../data/store.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,7 +26,8 @@ struct answers {
     char reason_bowtie[200], reason_ok[200];
     int readable_garbage;
     char *log; /* the export of the fixed records */
-    char pic[2048]; /* the picture's rows, as text */
+    char pic[2048];   /* the picture's rows, as text */
+    char query[2048]; /* the queries' answers, as text */
 };
 
 static char *slurp(const char *path)
@@ -466,6 +469,105 @@ static void picture(struct data_db *db, const char *name, struct answers *a)
           "%s: the records naming items (%d)", name, named);
 }
 
+/* Callbacks appending a line of text to ctx (of 2048 bytes). */
+static void line(char *out, const char *fmt, ...)
+{
+    size_t n = strlen(out);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out + n, 2048 - n, fmt, ap);
+    va_end(ap);
+}
+
+static int item_line(void *ctx, const struct data_item_row *r)
+{
+    line(ctx, "item %s %s %s %zu\n", r->party, r->status, r->type, r->wkb_len);
+    return 0;
+}
+
+static int pic_row_line(void *ctx, const struct data_pic_row *r)
+{
+    line(ctx, "pic %s %s %s %s %zu\n", r->party, r->status, r->title, r->category ? r->category : "-",
+         r->wkb_len);
+    return 0;
+}
+
+/* Queries through query.c's rules: what each party sees by bbox, time
+ * and as of a past time, the extents, the rows of pictures. */
+static void queries(struct data_db *db, const char *name, struct answers *a)
+{
+    struct fm_err err;
+    fm_err_clear(&err);
+    char *out = a->query;
+    out[0] = 0;
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    q.coll = DATA_INCIDENTS;
+    q.limit = 100;
+    q.want_wkb = 1;
+    long matched = -1;
+    CHECK(data_items_query(db, &bert, &q, item_line, out, &matched, &err) == FM_OK &&
+              matched == 2,
+          "%s: B's incidents (%ld): %s", name, matched, err.msg);
+    line(out, "matched %ld\n", matched);
+    q.has_bbox = 1;
+    double box[4] = {35.2, 32.2, 35.3, 32.3};
+    memcpy(q.bbox, box, sizeof box);
+    q.coll = DATA_MOVEMENTS;
+    CHECK(data_items_query(db, &anna, &q, item_line, out, &matched, &err) == FM_OK &&
+              matched == 1,
+          "%s: A's movements in a box (%ld): %s", name, matched, err.msg);
+    q.bbox[0] = 35.0, q.bbox[2] = 35.05; /* beside the route: its box only */
+    CHECK(data_items_query(db, &anna, &q, NULL, NULL, &matched, &err) == FM_OK && matched == 0,
+          "%s: the exact test leaves a box that misses the route (%ld)", name, matched);
+    memset(&q, 0, sizeof q);
+    q.coll = DATA_INCIDENTS;
+    q.limit = 100;
+    q.has_asof = 1, q.asof = 1764800030; /* A's draft, before the proposal */
+    CHECK(data_items_query(db, &anna, &q, item_line, out, &matched, &err) == FM_OK &&
+              matched == 1 && data_items_query(db, &bert, &q, NULL, NULL, &matched, &err) == FM_OK &&
+              matched == 0,
+          "%s: as of a past time, A sees its draft, B nothing (%ld)", name, matched);
+    memset(&q, 0, sizeof q);
+    q.coll = DATA_MOVEMENTS;
+    q.limit = 100;
+    q.has_time = 1, q.t0 = 0, q.t1 = INT64_MAX;
+    q.status = "proposed";
+    CHECK(data_items_query(db, &bert, &q, NULL, NULL, &matched, &err) == FM_OK && matched == 1,
+          "%s: by status and time (%ld)", name, matched);
+    struct data_extent e;
+    CHECK(data_items_extent(db, &bert, DATA_INCIDENTS, DATA_GEOM_POINTS, &e, &err) == FM_OK &&
+              e.count == 2,
+          "%s: B's extent of incidents (%ld): %s", name, e.count, err.msg);
+    line(out, "extent %ld %.6f %.6f %.6f %.6f %d %lld %d\n", e.count, e.bbox[0], e.bbox[1],
+         e.bbox[2], e.bbox[3], e.has_t0, (long long)e.t0, e.has_t1);
+    CHECK(data_items_extent(db, &bert, DATA_INCIDENTS, DATA_GEOM_AREAS, &e, &err) == FM_OK &&
+              e.count == 0,
+          "%s: no areas among them", name);
+    double near[4] = {35.0, 32.0, 35.2, 32.2};
+    CHECK(store_of(db)->pic_items_box(db, DATA_MOVEMENTS, near, 0, 0, NULL, pic_row_line, out,
+                                      &err) == FM_OK,
+          "%s: the picture's movements near the route's start: %s", name, err.msg);
+    double draft[4] = {35.4, 32.4, 35.6, 32.6};
+    CHECK(data_picture_items(db, &anna, DATA_INCIDENTS, draft, 1, 1764800030, pic_row_line, out,
+                             &err) == FM_OK &&
+              data_picture_items(db, &bert, DATA_INCIDENTS, draft, 1, 1764800030, pic_row_line,
+                                 out, &err) == FM_OK,
+          "%s: A's and B's pictures of the past: %s", name, err.msg);
+    CHECK(strstr(out, "pic B proposed supply run - ") && strstr(out, "pic A draft shelling - ") &&
+              !strstr(strstr(out, "pic A draft shelling - ") + 1, "pic A draft"),
+          "%s: the pictures have their rows, A's draft in A's only:\n%s", name, out);
+    if (!strcmp(name, "postgresql")) {
+        static struct data_filter f = {.sql = "1 = 1"};
+        memset(&q, 0, sizeof q);
+        q.coll = DATA_ZONES, q.limit = 10, q.filter = &f;
+        CHECK(data_items_query(db, &anna, &q, NULL, NULL, &matched, &err) == FM_EINVAL &&
+                  strstr(err.msg, "not on PostgreSQL yet"),
+              "%s: a CQL2 filter (SQLite's SQL) is refused, not run: %s", name, err.msg);
+    }
+    printf("# %s: queries\n%s", name, out);
+}
+
 static void exercise(struct data_db *db, const char *name, struct answers *a)
 {
     printf("# %s\n", name);
@@ -474,6 +576,7 @@ static void exercise(struct data_db *db, const char *name, struct answers *a)
     accounts(db, name);
     items(db, name, a);
     picture(db, name, a);
+    queries(db, name, a);
 }
 
 int main(void)
@@ -525,6 +628,8 @@ int main(void)
           "the same appends give the same log, byte for byte:\n%s\n%s", lite.log, pg.log);
     CHECK(!strcmp(lite.reason_bowtie, pg.reason_bowtie), "the same reason: '%s' and '%s'",
           lite.reason_bowtie, pg.reason_bowtie);
+    CHECK(!strcmp(lite.query, pg.query), "the same answers to queries:\n%s\n%s", lite.query,
+          pg.query);
     CHECK(!strcmp(lite.pic, pg.pic), "the same picture rows, byte for byte:\n%s\n%s", lite.pic,
           pg.pic);
     CHECK(lite.readable_garbage == pg.readable_garbage, "garbage: %d and %d",
