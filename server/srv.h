@@ -200,6 +200,10 @@ int h_events_verify(struct req *r, const char *const *p, int n);
  * file GDAL opens; NULL: $FUSIONMAP_BASEMAP or the built one) and the
  * cache size in bytes (0: 64 MiB). */
 void srv_tiles_configure(const char *basemap_path, size_t cache_bytes);
+/* The classification or release line printed at the top and bottom of
+ * every briefing sheet (/map.pdf); the server adds to whom the page may
+ * go. NULL or "": "FOR THE DECONFLICTION CELL". Before srv_start. */
+void srv_tiles_set_marking(const char *marking);
 /* Loads the basemap and makes the tile cache now (srv_start, before the
  * first request) rather than in the first tile request. */
 void srv_tiles_warm(void);

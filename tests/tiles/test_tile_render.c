@@ -229,7 +229,9 @@ static void script_label(const char *golden_name, int item, const double bbox[4]
                                    1u << TILE_LAYER_ZONES,
                                    "Labels",
                                    1795000000,
-                                   0};
+                                   0,
+                                   TILE_GRID_DEGREES,
+                                   NULL};
     unsigned char *with, *without;
     size_t wl, wol;
     struct fm_err err;
@@ -249,7 +251,7 @@ static void maps(void)
     fx_scene(&fx);
     struct tile_source src = fx_source_of(&fx);
     struct tile_map_request req = {{35.55, 32.6, 36.25, 33.35}, 800, 600, 1u << TILE_LAYER_ALL,
-                                   "Fixture: every style", 1795000000, 0};
+                                   "Fixture: every style", 1795000000, 0, TILE_GRID_DEGREES, NULL};
     unsigned char *png;
     size_t len;
     struct fm_err err;
