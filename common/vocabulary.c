@@ -31,6 +31,22 @@ static const struct vocab_term movement_kinds[] = {
 #include "vocabulary.def"
 };
 
+#define OWNER VOCAB_BY_OWNER
+#define ANSWER VOCAB_BY_ANSWER
+#define DISPUTE VOCAB_BY_DISPUTE
+#define SUPERVISOR VOCAB_BY_SUPERVISOR
+static const struct vocab_step steps[] = {
+#define STEP(coll, from, to, by, note) {coll, #from, #to, by, note},
+#include "vocabulary.def"
+};
+static const struct {
+    unsigned coll;
+    const char *status;
+} starts[] = {
+#define START(coll, status) {coll, #status},
+#include "vocabulary.def"
+};
+
 static const struct {
     const struct vocab_term *terms;
     size_t n;
@@ -103,4 +119,39 @@ void vocab_join(enum vocab_list l, unsigned coll_bit, char *out, size_t n)
     const struct vocab_term *t = vocab_terms(l, &count);
     for (size_t i = 0; i < count && used < n; i++)
         used += (size_t)snprintf(out + used, n - used, "%s%s", used ? ", " : "", t[i].name);
+}
+
+const struct vocab_step *vocab_steps(size_t *n)
+{
+    *n = sizeof steps / sizeof *steps;
+    return steps;
+}
+
+const struct vocab_step *vocab_step_find(unsigned coll_bit, const char *from, const char *to)
+{
+    for (size_t i = 0; from && to && i < sizeof steps / sizeof *steps; i++)
+        if (steps[i].coll == coll_bit && !strcmp(steps[i].from, from) && !strcmp(steps[i].to, to))
+            return &steps[i];
+    return NULL;
+}
+
+#define NSTART (sizeof starts / sizeof *starts)
+static const char *coll_starts[3][NSTART + 1];
+static pthread_once_t starts_once = PTHREAD_ONCE_INIT;
+
+static void fill_starts(void)
+{
+    for (unsigned c = 0; c < 3; c++) {
+        size_t k = 0;
+        for (size_t i = 0; i < NSTART; i++)
+            if (starts[i].coll == 1u << c) coll_starts[c][k++] = starts[i].status;
+        coll_starts[c][k] = NULL;
+    }
+}
+
+const char *const *vocab_starts(unsigned coll_bit)
+{
+    pthread_once(&starts_once, fill_starts);
+    unsigned c = coll_bit == VOCAB_ZONES ? 0 : coll_bit == VOCAB_INCIDENTS ? 1 : 2;
+    return coll_starts[c];
 }

@@ -215,6 +215,9 @@ int h_tilejson(struct req *r, const char *const *p, int n);
 int h_map_png(struct req *r, const char *const *p, int n);
 int h_map_pdf(struct req *r, const char *const *p, int n);
 int h_vocabulary(struct req *r, const char *const *p, int n);
+/* The vocabulary's enums as JSON Schema (Status, ZoneType, ...,
+ * ZoneProperties, Feature), added to /api's components.schemas. */
+void srv_vocabulary_schemas(json_t *schemas);
 
 /* stream.c: GET /events (Server-Sent Events) and the hub that feeds it */
 struct srv_streams;
