@@ -35,6 +35,31 @@ static const struct vocab_term movement_kinds[] = {
 #define ANSWER VOCAB_BY_ANSWER
 #define DISPUTE VOCAB_BY_DISPUTE
 #define SUPERVISOR VOCAB_BY_SUPERVISOR
+/* in SYMBOL rows, C and M name lists, not collections */
+#define C VOCAB_CATEGORIES
+#undef M
+#define M VOCAB_MOVEMENT_KINDS
+static const struct {
+    enum vocab_list list;
+    const char *name, *set, *entity;
+} symbols[] = {
+#define SYMBOL(list, name, set, entity) {list, #name, set, entity},
+#include "vocabulary.def"
+};
+#undef C
+#undef M
+#define M VOCAB_MOVEMENTS
+
+int vocab_symbol(enum vocab_list l, const char *name, const char **set, const char **entity)
+{
+    for (size_t i = 0; name && i < sizeof symbols / sizeof *symbols; i++)
+        if (symbols[i].list == l && !strcmp(symbols[i].name, name)) {
+            *set = symbols[i].set, *entity = symbols[i].entity;
+            return 1;
+        }
+    return 0;
+}
+
 static const struct vocab_step steps[] = {
 #define STEP(coll, from, to, by, note) {coll, #from, #to, by, note},
 #include "vocabulary.def"

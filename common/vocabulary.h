@@ -45,6 +45,11 @@ const struct vocab_term *vocab_find(enum vocab_list l, const char *name);
 /* The statuses of one collection (a VOCAB_ZONES... bit), NULL-terminated,
  * in the workflow's order. */
 const char *const *vocab_statuses(unsigned coll_bit);
+/* The 2525D symbol set and entity of a category (VOCAB_CATEGORIES) or a
+ * movement kind (VOCAB_MOVEMENT_KINDS) name: 1 and OUT set, entity (static
+ * strings), or 0 when it has none. */
+int vocab_symbol(enum vocab_list l, const char *name, const char **set, const char **entity);
+
 /* ---- the workflow ---------------------------------------------------- */
 
 /* Who takes a step (bits): the item's party; another party's

@@ -218,6 +218,10 @@ int h_vocabulary(struct req *r, const char *const *p, int n);
 /* The vocabulary's enums as JSON Schema (Status, ZoneType, ...,
  * ZoneProperties, Feature), added to /api's components.schemas. */
 void srv_vocabulary_schemas(json_t *schemas);
+/* The symbol frame of items the viewer's party does not own: unknown,
+ * friend, neutral (the default), suspect or hostile. -1 for another word.
+ * Before srv_start. */
+int srv_vocabulary_set_frame_other(const char *name);
 
 /* stream.c: GET /events (Server-Sent Events) and the hub that feeds it */
 struct srv_streams;

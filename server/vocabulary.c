@@ -45,6 +45,9 @@ static json_t *term_json(enum vocab_list l, const struct vocab_term *t)
         json_object_set_new(o, "draft", json_boolean(t->draft));
     }
     if (l == VOCAB_ZONE_TYPES) json_object_set_new(o, "fill_alpha", json_real(t->alpha));
+    const char *set, *entity;
+    if (vocab_symbol(l, t->name, &set, &entity))
+        json_object_set_new(o, "symbol_2525d", json_pack("{s:s,s:s}", "set", set, "entity", entity));
     return o;
 }
 
@@ -126,6 +129,32 @@ static json_t *workflow_json(void)
     return wf;
 }
 
+/* The symbol frames (2525D standard identity) of what the viewer does
+ * not own: neutral unless the admin says otherwise (serve --frame-other).
+ * The cell is not at war with itself: no hostile frame by default. */
+static const struct {
+    const char *name, *digit;
+} identities[] = {{"unknown", "1"}, {"friend", "3"}, {"neutral", "4"}, {"suspect", "5"},
+                  {"hostile", "6"}};
+static int frame_other = 2; /* neutral */
+
+int srv_vocabulary_set_frame_other(const char *name)
+{
+    for (size_t i = 0; i < sizeof identities / sizeof *identities; i++)
+        if (!strcmp(identities[i].name, name)) {
+            frame_other = (int)i;
+            return 0;
+        }
+    return -1;
+}
+
+static json_t *frames_json(void)
+{
+    return json_pack("{s:{s:s,s:s},s:{s:s,s:s}}", "own", "identity", "friend", "code", "3",
+                     "others", "identity", identities[frame_other].name, "code",
+                     identities[frame_other].digit);
+}
+
 int h_vocabulary(struct req *r, const char *const *p, int n)
 {
     (void)p, (void)n;
@@ -139,6 +168,7 @@ int h_vocabulary(struct req *r, const char *const *p, int n)
         json_object_set_new(doc, vocab_list_name((enum vocab_list)l), arr);
     }
     json_object_set_new(doc, "workflow", workflow_json());
+    json_object_set_new(doc, "frames", frames_json());
     return srv_reply_json(r, 200, NULL, doc);
 }
 

@@ -17,7 +17,7 @@ check "GET /vocabulary answers 200 JSON without a login" '[ "$code" = 200 ] && j
 check "it lists statuses, zone types, categories, severities and movement kinds" \
     'jq -e "(.statuses|length) >= 10 and (.zone_types|length) >= 5 and (.categories|length) >= 8 and (.severities|length) == 5 and (.movement_kinds|length) >= 3" "$FM_TMP/vocab.json" >/dev/null'
 check "every term has a label; statuses a colour, a line and their collections; categories a symbol; zone types a pattern" \
-    'jq -e "all(del(.workflow)[][]; .label|type == \"string\") and all(.statuses[]; (.colour|test(\"^#[0-9a-f]{6}$\")) and .line and (.collections|length) > 0) and all(.categories[]; .symbol) and all(.zone_types[]; .pattern)" "$FM_TMP/vocab.json" >/dev/null'
+    'jq -e "all(del(.workflow, .frames)[][]; .label|type == \"string\") and all(.statuses[]; (.colour|test(\"^#[0-9a-f]{6}$\")) and .line and (.collections|length) > 0) and all(.categories[]; .symbol) and all(.zone_types[]; .pattern)" "$FM_TMP/vocab.json" >/dev/null'
 check "the statuses of zones are the ones validation takes (draft, proposed, active, ...)" \
     '[ "$(jq -r "[.statuses[] | select(.collections|index(\"zones\")) | .name] | join(\",\")" "$FM_TMP/vocab.json")" = "draft,proposed,active,disputed,expired,withdrawn" ]'
 
@@ -137,4 +137,12 @@ for c in zones incidents movements; do
     done
 done
 check "every step the document gives a liaison from a draft of its own is taken (PATCH 200, DELETE 204)" '[ -z "$bad" ] || { echo "  $bad"; false; }'
+check "every category and movement kind has a 2525D symbol (set, entity); the others' frame is neutral by default, never hostile" \
+    'jq -e "all(.categories[], .movement_kinds[]; (.symbol_2525d.set|test(\"^[0-9]{2}$\")) and (.symbol_2525d.entity|test(\"^[0-9]{6}$\"))) and .frames.own.code == \"3\" and .frames.others.identity == \"neutral\" and .frames.others.code == \"4\"" "$V" >/dev/null'
+fm_stop
+fm_start --frame-other hostile
+check "serve --frame-other hostile gives the others a hostile frame (6) in /vocabulary" \
+    '[ "$(req GET /vocabulary)" = 200 ] && [ "$(jqb .frames.others.code)" = 6 ] && [ "$(jqb .frames.own.code)" = 3 ]'
+check "serve --frame-other enemy is refused at the start (exit 2)" \
+    '"$FUSIONMAP" serve --db "$FM_TMP/x.db" --port 0 --frame-other enemy >/dev/null 2>&1; [ $? = 2 ]'
 finish
