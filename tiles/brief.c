@@ -162,7 +162,8 @@ void draw_mgrs_grid(cairo_t *cr, const struct view *v, const double ll[4], doubl
         int zone = tile_utm_zone(fmin(lon, 179.999), clat);
         double a = fmax(ll[0], tile_utm_central_lon(zone) - 3);
         double b = fmin(ll[2], tile_utm_central_lon(zone) + 3);
-        if (b <= a) break;
+        /* (an exception's zone may lie behind lon: then stop, not loop) */
+        if (b <= a || b <= lon) break;
         struct zone_clip *z = &zs[nz++];
         z->zone = zone, z->south = clat < 0;
         double y;
@@ -177,7 +178,12 @@ void draw_mgrs_grid(cairo_t *cr, const struct view *v, const double ll[4], doubl
     tile_utm_forward(czone, clon, clat, &ce, &cn);
     struct zone_clip whole = {czone, clat < 0, 0, 0, 0, 0, 0, 0};
     zone_extent(&whole, ll[0], ll[2], ll[1], ll[3]);
-    double step = grid_spacing(fmax(whole.e1 - whole.e0, whole.n1 - whole.n0));
+    double span = fmax(whole.e1 - whole.e0, whole.n1 - whole.n0);
+    if (span > 2400e3 || !isfinite(span)) {
+        snprintf(note, nnote, "no MGRS grid at this scale (a view over 2,400 km)");
+        return;
+    }
+    double step = grid_spacing(span);
     for (int i = 0; i < nz; i++) grid_zone(cr, v, &zs[i], step, fs);
     /* the zones' meeting lines, solid and named */
     for (int i = 1; i < nz; i++) {
