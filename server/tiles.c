@@ -736,7 +736,7 @@ struct brief_words {
     struct tile_brief b;
     char rows[2][BRIEF_MAX_ROWS][BRIEF_ROW_LEN];
     const char *ptr[2][BRIEF_MAX_ROWS];
-    char marking[400], footer[300], headings[2][96];
+    char marking[400], footer[300], headings[2][128];
 };
 
 struct conflict_rows {
@@ -791,8 +791,9 @@ static fm_rc brief_compose(struct req *r, struct source_ctx *s, const double bbo
     memset(&w->b, 0, sizeof w->b);
     w->b.nlists = 2;
     struct tile_brief_list *cl = &w->b.lists[0], *dl = &w->b.lists[1];
+    /* a map of the past draws no conflict (src_each): the list says so */
     snprintf(w->headings[0], sizeof w->headings[0], "Open conflicts in this frame%s",
-             has_asof ? " (as of the map's time)" : "");
+             has_asof ? " as of the map's time (not drawn on a map of the past)" : "");
     cl->heading = w->headings[0], cl->rows = w->ptr[0];
     cl->empty = "none";
     struct data_conflict_query q;
