@@ -217,8 +217,8 @@ static const char *const migrations[] = {
     "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();",
     /* 4: a name for the database, the same on every connection (the
      * picture of now is kept per database: store.h, database_name) */
-    "CREATE TABLE fm_identity (id text NOT NULL);"
-    "INSERT INTO fm_identity VALUES (gen_random_uuid()::text);",
+    ("CREATE TABLE fm_identity (id text NOT NULL);"
+     "INSERT INTO fm_identity VALUES (gen_random_uuid()::text);"),
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
