@@ -41,14 +41,16 @@ static fm_rc parse_part3(struct req *r, enum data_coll c, struct data_query *q, 
 {
     const char *s;
     fm_rc rc;
-    if ((s = srv_arg(r, "filter-lang")) && strcmp(s, "cql2-text") != 0 && strcmp(s, "cql-text") != 0)
-        return fm_fail(err, FM_EINVAL, "filter-lang",
-                       "filter-lang is cql2-text (cql2-json is not supported)");
+    int json = 0;
+    if ((s = srv_arg(r, "filter-lang")) && !(json = !strcmp(s, "cql2-json")) &&
+        strcmp(s, "cql2-text") != 0 && strcmp(s, "cql-text") != 0)
+        return fm_fail(err, FM_EINVAL, "filter-lang", "filter-lang is cql2-text or cql2-json");
     if ((s = srv_arg(r, "filter-crs")) &&
         strcmp(s, "http://www.opengis.net/def/crs/OGC/1.3/CRS84") != 0)
         return fm_fail(err, FM_EINVAL, "filter-crs", "filter-crs must be CRS84");
     if ((s = srv_arg(r, "filter"))) {
-        if ((rc = cql2_compile(s, data_queryables(c), &x->filter, err))) return rc;
+        if ((rc = (json ? cql2_compile_json : cql2_compile)(s, data_queryables(c), &x->filter, err)))
+            return rc;
         q->filter = &x->filter;
     }
     if ((s = srv_arg(r, "sortby"))) {
