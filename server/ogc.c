@@ -67,7 +67,7 @@ int h_conformance(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     return srv_reply_json(
         r, 200, NULL,
-        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
+        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -75,13 +75,14 @@ int h_conformance(struct req *r, const char *const *p, int n)
                   /* PATCH as a JSON merge patch; If-Match with 412 and 428 */
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking",
-                  /* Part 3 and CQL2 text: what server/cql2.c does; not basic-cql2 (a
-                   * property on the right of a comparison) nor the full spatial or
-                   * temporal function sets */
+                  /* Part 3 and CQL2 text and JSON: what server/cql2.c does; not
+                   * basic-cql2 (a property on the right of a comparison) nor the
+                   * full spatial or temporal function sets */
                   "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
                   "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
                   "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
                   "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
                   "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
                   "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions"));
 }
@@ -306,15 +307,17 @@ static json_t *items_params(int with_collection)
                                     "json or geojson: this page; kml, gpx, gpkg, shp (zipped) or"
                                     " csv: everything selected, as a download"));
     json_array_append_new(ps, param("filter", "query", "string",
-                                    "a CQL2 text filter over the collection's queryables"
+                                    "a CQL2 filter (text, or JSON with filter-lang=cql2-json)"
+                                    " over the collection's queryables"
                                     " (/collections/{c}/queryables); see the README for the"
                                     " subset"));
     /* cql-text: the name GDAL 3.6 looks for before it sends a filter */
-    json_array_append_new(ps, json_pack("{s:s,s:s,s:b,s:s,s:{s:s,s:[s,s],s:s}}", "name",
+    json_array_append_new(ps, json_pack("{s:s,s:s,s:b,s:s,s:{s:s,s:[s,s,s],s:s}}", "name",
                                         "filter-lang", "in", "query", "required", 0,
-                                        "description", "cql2-text (cql-text: the same)",
+                                        "description",
+                                        "cql2-text (cql-text: the same) or cql2-json",
                                         "schema", "type", "string", "enum", "cql2-text",
-                                        "cql-text", "default", "cql2-text"));
+                                        "cql-text", "cql2-json", "default", "cql2-text"));
     json_array_append_new(ps, param("filter-crs", "query", "string", "CRS84 only"));
     json_array_append_new(ps, param("sortby", "query", "string",
                                     "comma-separated [+|-]queryable (not the geometry); the id"
