@@ -145,9 +145,10 @@ static int node_time(struct p *p, fm_time t)
 static int node_number(struct p *p, const struct data_queryable *q, double v, int integral)
 {
     if (integral && fabs(v) > 9007199254740992.0) integral = 0;
-    int i = node_new(p, q->type == 'i' && integral ? L_INT : L_DBL);
+    int kind = q->type == 'i' && integral ? L_INT : L_DBL;
+    int i = node_new(p, kind);
     if (i < 0) return -1;
-    p->ast->n[i].i = (int64_t)v;
+    if (kind == L_INT) p->ast->n[i].i = (int64_t)v; /* |v| <= 2^53: exact */
     p->ast->n[i].d[0] = v;
     return i;
 }
