@@ -527,6 +527,10 @@ static const struct {
     {"get", "/events", "the live event stream (Server-Sent Events; ticket= for a browser)",
      "text/event-stream"},
     {"post", "/events/ticket", "a single-use ticket for the stream, valid 60 s", "application/json"},
+    {"get", "/cot/stream",
+     "Cursor-on-Target for TAK, live: the visible items' events now, then each change (a"
+     " withdrawal as a t-x-d-d delete), a t-x-c-t ping as the heartbeat",
+     "application/xml"},
     {"get", "/events/log", "the log records the caller may see (since=SEQ, limit)",
      "application/json"},
     {"get", "/events/verify", "verifies the log's chain and the state against it",
