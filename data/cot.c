@@ -290,3 +290,73 @@ fm_rc data_cot(struct data_db *db, const struct data_viewer *v, int has_asof, fm
     json_decref(parties);
     return rc;
 }
+
+/* ---- one record of the log, for the live CoT stream ------------------------ */
+
+/* A TAK delete (t-x-d-d) of the event uid of type, forced. */
+static void add_delete(struct fm_buf *b, const char *uid, const char *type, fm_time now)
+{
+    char t[FM_TIME_STAMP_LEN], stale[FM_TIME_STAMP_LEN];
+    fm_time_format(now, t);
+    fm_time_format(now + 60, stale);
+    fm_buf_printf(b,
+                  "<event version=\"2.0\" uid=\"%s-delete\" type=\"t-x-d-d\" time=\"%s\""
+                  " start=\"%s\" stale=\"%s\" how=\"h-g-i-g-o\"><point lat=\"0\" lon=\"0\""
+                  " hae=\"%.1f\" ce=\"%.1f\" le=\"%.1f\"/><detail><link uid=\"%s\""
+                  " relation=\"none\" type=\"%s\"/><__forcedelete/></detail></event>\n",
+                  uid, t, t, stale, UNKNOWN_ERR, UNKNOWN_ERR, UNKNOWN_ERR, uid, type);
+}
+
+fm_rc data_cot_record(const json_t *parties, const json_t *event, struct fm_buf *out)
+{
+    enum data_coll c;
+    const char *coll = json_string_value(json_object_get(event, "collection"));
+    const json_t *after = json_object_get(event, "after");
+    const json_t *before = json_object_get(event, "before");
+    json_int_t id = json_integer_value(json_object_get(event, "item"));
+    if (!coll || data_coll_parse(coll, &c) != FM_OK || id <= 0) return FM_OK; /* not an item */
+    const json_t *feat = json_is_object(after) ? after : before;
+    const json_t *props = json_object_get(feat, "properties");
+    const char *status = json_string_value(json_object_get(props, "status"));
+    const char *action = json_string_value(json_object_get(event, "action"));
+    if (!json_is_object(feat)) return FM_OK;
+    data_gdal_init();
+    struct cot_run r = {out, fm_time_now(), 0, parties};
+    if (!json_is_object(after) || (status && !strcmp(status, "withdrawn")) ||
+        (action && !strcmp(action, "withdraw"))) {
+        /* gone: every uid it was sent under (the parts of a multi geometry) */
+        const json_t *g = json_object_get(feat, "geometry");
+        const char *gt = json_string_value(json_object_get(g, "type"));
+        int polygon = gt && strstr(gt, "Polygon");
+        const char *type = c == DATA_ZONES || polygon ? "u-d-f"
+                           : c == DATA_MOVEMENTS      ? (gt && strstr(gt, "LineString") ? "b-m-r"
+                                                                                        : "a-u-G-U")
+                                                      : "a-u-G";
+        size_t parts = gt && (!strcmp(gt, "MultiPolygon") || !strcmp(gt, "MultiLineString"))
+                           ? json_array_size(json_object_get(g, "coordinates"))
+                           : 1;
+        for (size_t i = 1; i <= parts && i <= MAX_LINKS; i++) {
+            char uid[96];
+            if (i > 1)
+                snprintf(uid, sizeof uid, "fusionmap-%s-%" JSON_INTEGER_FORMAT "-part%zu", coll, id, i);
+            else
+                snprintf(uid, sizeof uid, "fusionmap-%s-%" JSON_INTEGER_FORMAT, coll, id);
+            add_delete(out, uid, type, r.now);
+        }
+        return out->len + 4096 >= out->cap ? FM_ETOOBIG : FM_OK;
+    }
+    char *text = json_dumps(after, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (!text) return FM_EINTERNAL;
+    struct data_item_row row;
+    memset(&row, 0, sizeof row);
+    row.id = id;
+    row.version = json_integer_value(json_object_get(event, "version"));
+    row.coll = c;
+    row.party = json_string_value(json_object_get(props, "party"));
+    row.status = status ? status : "";
+    row.type = json_string_value(json_object_get(props, "type"));
+    row.feature = text;
+    add_event(&r, &row);
+    free(text);
+    return r.failed ? FM_ETOOBIG : FM_OK;
+}

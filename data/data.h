@@ -644,5 +644,11 @@ fm_rc data_export(struct data_db *db, const struct data_viewer *v, const struct 
  * type codes). OUT *xml (free()), *len. */
 fm_rc data_cot(struct data_db *db, const struct data_viewer *v, int has_asof, fm_time asof,
                char **xml, size_t *len, struct fm_err *err);
+/* One record of the log (an element of data_events_scan's answer, so
+ * already what its viewer may see) as CoT, appended to out: the item's
+ * events after the change, or a forced delete (t-x-d-d) of each of its
+ * uids when it was withdrawn; nothing for a record that is not an item's.
+ * parties: data_parties' answer (the colours). */
+fm_rc data_cot_record(const json_t *parties, const json_t *event, struct fm_buf *out);
 
 #endif

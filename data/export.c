@@ -14,10 +14,15 @@
  *            as tracks; name and desc from title and description, every
  *            property as an extension; zones and polygons are refused
  *   gpkg     one layer named after the collection, DateTime fields
- *   shp      a zipped Shapefile (.shp.zip), multi geometries; one
- *            geometry family only (Shapefile's rule), so mixed movements
- *            are refused; field names cut to 10 characters by the driver
- *   csv      a WKT column first, then the properties
+ *   shp      a zipped Shapefile (.shp.zip); one geometry family only
+ *            (Shapefile's rule), so mixed movements are refused; points
+ *            as Point when every item is a Point (MultiPoint only when
+ *            some item is one: a Shapefile holds one or the other), lines
+ *            and areas as their multi types (the same Shapefile types);
+ *            field names cut to 10 characters by the driver
+ *   csv      a WKT column first, then the properties; numbers bare,
+ *            texts quoted when they could be read as numbers (GDAL 3.6
+ *            quotes Integer fields, so they go out as Real: "4" is 4)
  * Every feature carries fm_id (the server's id) and version as properties.
  * Times travel as RFC 3339 strings except in GeoPackage.
  */
@@ -139,12 +144,14 @@ static const struct gpx_part {
     {G_MLINE, "tracks", "MULTILINESTRING", "OGR_GEOMETRY = 'MULTILINESTRING'"},
 };
 
-/* The geometry type of a Shapefile with no items: the collection's own,
- * not the driver's guess (it made an empty zones file of lines). */
-static const char *empty_shp_type(enum data_coll coll)
+/* The geometry type of a Shapefile: with no items the collection's own,
+ * not the driver's guess (it made an empty zones file of lines); points
+ * stay points unless some item is a MultiPoint. */
+static const char *shp_type(enum data_coll coll, int kinds)
 {
-    return coll == DATA_ZONES ? "MULTIPOLYGON" : coll == DATA_INCIDENTS ? "MULTIPOINT"
-                                                                        : "MULTILINESTRING";
+    if (kinds == G_POINT || (!kinds && coll == DATA_INCIDENTS)) return "POINT";
+    if (kinds) return "PROMOTE_TO_MULTI";
+    return coll == DATA_ZONES ? "MULTIPOLYGON" : "MULTILINESTRING";
 }
 
 /* The FeatureCollection through GDAL into f's format; kinds says which
@@ -212,12 +219,14 @@ static fm_rc translate(const char *geojson, size_t glen, const struct fmt *f, en
             argv[n++] = "DescriptionField=description";
         } else if (!strcmp(f->name, "shp")) {
             argv[n++] = "-nlt";
-            argv[n++] = kinds ? "PROMOTE_TO_MULTI" : (char *)empty_shp_type(coll);
+            argv[n++] = (char *)shp_type(coll, kinds);
             argv[n++] = "-lco";
             argv[n++] = "ENCODING=UTF-8";
         } else if (!strcmp(f->name, "csv")) {
             argv[n++] = "-lco";
             argv[n++] = "GEOMETRY=AS_WKT";
+            argv[n++] = "-mapFieldType";
+            argv[n++] = "Integer=Real,Integer64=Real";
         }
         argv[n] = NULL;
         opts = GDALVectorTranslateOptionsNew(argv, NULL);

@@ -1,10 +1,15 @@
-/* cql2.c - CQL2 text to SQL the server writes (see cql2.h): a recursive
- * descent parser that emits SQL as it goes, from the queryables' own
- * expressions and fixed operator texts, with the client's values bound
- * as :f0, :f1, ... */
+/* cql2.c - CQL2 filters to SQL the server writes (see cql2.h). Two front
+ * ends build one typed syntax tree (struct ast): the text encoding through
+ * a recursive descent parser, the JSON encoding by walking jansson's tree.
+ * Each resolves properties against the queryables and types the literals
+ * by them as it reads. One back end (emit) walks the tree and writes SQL
+ * from the queryables' own expressions and fixed operator texts, with the
+ * client's values bound as :f0, :f1, ... So both encodings of a filter
+ * give the same SQL and values (tests/unit/test_cql2.c checks pairs). */
 #include "cql2.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,9 +17,60 @@
 #include <string.h>
 #include <strings.h>
 
+/* ---- the syntax tree ----------------------------------------------------- */
+
+#define MAX_NODES 320
+
+enum kind {
+    K_AND, K_OR,   /* a: the first operand, the others chained by next */
+    K_NOT,         /* a */
+    K_CMP,         /* q op a: op indexes cmp_ops */
+    K_LIKE,        /* q [NOT] LIKE a (L_TEXT); ci: ILIKE */
+    K_BETWEEN,     /* q [NOT] BETWEEN a AND b */
+    K_IN,          /* q [NOT] IN (a, a->next, ...) */
+    K_ISNULL,      /* q IS [NOT] NULL */
+    K_SPATIAL,     /* op (S_*) of q and a (L_BBOX or L_WKT) */
+    K_TEMPORAL,    /* op (T_*) of a and b (L_TIME, L_PROP or L_INTERVAL) */
+    L_INT, L_DBL, L_TEXT, L_TIME, /* i, d[0], t/tlen, i (seconds) */
+    L_OPEN,        /* '..' in an interval */
+    L_BBOX,        /* d[0..3]: west, south, east, north */
+    L_WKT,         /* t/tlen: WKT the server wrote from the numbers */
+    L_PROP,        /* q: a date-time property in a temporal operand */
+    L_INTERVAL     /* a, b: each L_TIME, L_OPEN or L_PROP */
+};
+
+static const char *const cmp_ops[] = {"<>", "<=", ">=", "=", "<", ">", NULL};
+enum { S_INTERSECTS, S_WITHIN, S_DISJOINT };
+static const char *const spatial_fns[] = {"S_INTERSECTS", "S_WITHIN", "S_DISJOINT", NULL};
+enum { T_INTERSECTS, T_BEFORE, T_AFTER };
+static const char *const temporal_fns[] = {"T_INTERSECTS", "T_BEFORE", "T_AFTER", NULL};
+
+struct node {
+    unsigned char kind, op, neg, ci;
+    int loc; /* text: the offset it starts at; JSON: the index of its path */
+    int a, b, next; /* nodes, -1 for none */
+    const struct data_queryable *q;
+    int64_t i;
+    double d[4];
+    const char *t; /* into ast.text */
+    size_t tlen;
+};
+
+struct ast {
+    struct node n[MAX_NODES];
+    int count;
+    char text[8192]; /* the text literals, NUL-separated */
+    size_t text_len;
+    char path[MAX_NODES][96]; /* JSON: each node's JSON pointer */
+};
+
 struct p {
-    const char *s, *at; /* the text, the current position */
+    const char *s, *at; /* text: the text, the current position */
+    int json;
+    char jpath[96]; /* JSON: the JSON pointer of the current value */
+    int node; /* the back end: the node being written (for errors), else -1 */
     const struct data_queryable *qs;
+    struct ast *ast;
     struct data_filter *f;
     struct fm_err *err;
     int depth;
@@ -32,62 +88,140 @@ static int fail(struct p *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fm_fail(p->err, FM_EINVAL, "filter", "filter: at character %d: %s", (int)(p->at - p->s) + 1,
-            msg);
+    if (p->json) {
+        const char *where = p->node >= 0 ? p->ast->path[p->ast->n[p->node].loc] : p->jpath;
+        fm_fail(p->err, FM_EINVAL, "filter", "filter: at %s: %s", *where ? where : "the top", msg);
+    } else {
+        int at = p->node >= 0 ? p->ast->n[p->node].loc : (int)(p->at - p->s);
+        fm_fail(p->err, FM_EINVAL, "filter", "filter: at character %d: %s", at + 1, msg);
+    }
     return -1;
 }
 
-static void emit(struct p *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void emit(struct p *p, const char *fmt, ...)
+/* A new node of kind k at the current position; -1 when the tree is full. */
+static int node_new(struct p *p, int k)
 {
-    if (p->failed) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(p->f->sql + p->len, sizeof p->f->sql - p->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof p->f->sql - p->len) {
-        fail(p, "the filter is too long");
-        return;
+    struct ast *a = p->ast;
+    if (a->count >= MAX_NODES) return fail(p, "the filter has more than %d terms", MAX_NODES);
+    int i = a->count++;
+    struct node *n = &a->n[i];
+    memset(n, 0, sizeof *n);
+    n->kind = (unsigned char)k;
+    n->a = n->b = n->next = -1;
+    if (p->json) {
+        snprintf(a->path[i], sizeof a->path[i], "%s", p->jpath);
+        n->loc = i;
+    } else {
+        n->loc = (int)(p->at - p->s);
     }
-    p->len += (size_t)n;
-}
-
-/* ---- values ---------------------------------------------------------- */
-
-static int value_int(struct p *p, int64_t v)
-{
-    if (p->f->nvalues >= DATA_FILTER_MAX_VALUES) return fail(p, "more than %d values", DATA_FILTER_MAX_VALUES);
-    int i = p->f->nvalues++;
-    p->f->values[i].kind = 'i';
-    p->f->values[i].i = v;
     return i;
 }
 
-static int value_double(struct p *p, double v)
+/* A text literal of len bytes at t; -1 when the texts are too long. */
+static int node_text(struct p *p, int k, const char *t, size_t len)
 {
-    if (p->f->nvalues >= DATA_FILTER_MAX_VALUES) return fail(p, "more than %d values", DATA_FILTER_MAX_VALUES);
-    int i = p->f->nvalues++;
-    p->f->values[i].kind = 'd';
-    p->f->values[i].d = v;
+    struct ast *a = p->ast;
+    if (a->text_len + len + 1 > sizeof a->text) return fail(p, "the filter's texts are too long");
+    int i = node_new(p, k);
+    if (i < 0) return -1;
+    char *dst = a->text + a->text_len;
+    memcpy(dst, t, len);
+    dst[len] = '\0';
+    a->text_len += len + 1;
+    a->n[i].t = dst;
+    a->n[i].tlen = len;
     return i;
 }
 
-/* A text value of n bytes at t (copied into the filter). */
-static int value_text(struct p *p, const char *t, size_t n)
+static int node_time(struct p *p, fm_time t)
 {
-    if (p->f->nvalues >= DATA_FILTER_MAX_VALUES) return fail(p, "more than %d values", DATA_FILTER_MAX_VALUES);
-    if (p->f->text_len + n + 1 > sizeof p->f->text) return fail(p, "the filter's texts are too long");
-    char *dst = p->f->text + p->f->text_len;
-    memcpy(dst, t, n);
-    dst[n] = '\0';
-    p->f->text_len += n + 1;
-    int i = p->f->nvalues++;
-    p->f->values[i].kind = 't';
-    p->f->values[i].t = dst;
+    int i = node_new(p, L_TIME);
+    if (i >= 0) p->ast->n[i].i = t;
     return i;
 }
 
-/* ---- tokens ---------------------------------------------------------- */
+/* A number for queryable q: an integer for an integer property when it is
+ * one (exactly), else a double. */
+static int node_number(struct p *p, const struct data_queryable *q, double v, int integral)
+{
+    if (integral && fabs(v) > 9007199254740992.0) integral = 0;
+    int kind = q->type == 'i' && integral ? L_INT : L_DBL;
+    int i = node_new(p, kind);
+    if (i < 0) return -1;
+    if (kind == L_INT) p->ast->n[i].i = (int64_t)v; /* |v| <= 2^53: exact */
+    p->ast->n[i].d[0] = v;
+    return i;
+}
+
+/* ---- checks shared by both front ends ------------------------------------ */
+
+static int check_lonlat(struct p *p, double x, double y)
+{
+    if (x < -180 || x > 180 || y < -90 || y > 90)
+        return fail(p, "coordinates are longitude, latitude in CRS84");
+    return 0;
+}
+
+static int bbox_node(struct p *p, const double v[4])
+{
+    if (v[0] > v[2] || v[1] > v[3] || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90)
+        return fail(p, "BBOX is west, south, east, north in CRS84, west <= east");
+    int i = node_new(p, L_BBOX);
+    if (i >= 0) memcpy(p->ast->n[i].d, v, sizeof p->ast->n[i].d);
+    return i;
+}
+
+/* Appends "x y" (", x y" after the first) to wkt. */
+static int wkt_pos(struct p *p, char *wkt, size_t cap, size_t *n, double x, double y, int first)
+{
+    if (check_lonlat(p, x, y)) return -1;
+    int w = snprintf(wkt + *n, cap - *n, "%s%.17g %.17g", first ? "" : ", ", x, y);
+    if (w < 0 || (size_t)w >= cap - *n) return fail(p, "the geometry is too large");
+    *n += (size_t)w;
+    return 0;
+}
+
+static int wkt_put(struct p *p, char *wkt, size_t cap, size_t *n, const char *s)
+{
+    size_t l = strlen(s);
+    if (*n + l + 1 > cap) return fail(p, "the geometry is too large");
+    memcpy(wkt + *n, s, l + 1);
+    *n += l;
+    return 0;
+}
+
+/* An RFC 3339 date or date-time; for intervals, '..' is an open end. */
+static int time_text(struct p *p, const char *s, int allow_open)
+{
+    if (allow_open && !strcmp(s, "..")) return node_new(p, L_OPEN);
+    fm_time t;
+    if (fm_time_parse(s, &t)) return fail(p, "'%.64s' is not an RFC 3339 date or date-time", s);
+    return node_time(p, t);
+}
+
+static const struct data_queryable *lookup(struct p *p, const char *name)
+{
+    for (const struct data_queryable *q = p->qs; q->name; q++)
+        if (!strcmp(q->name, name)) return q;
+    char list[400];
+    size_t l = 0;
+    list[0] = '\0';
+    for (const struct data_queryable *q = p->qs; q->name && l < sizeof list - 70; q++)
+        l += (size_t)snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", q->name);
+    fail(p, "%.64s is not a queryable of this collection (GET .../queryables): %s", name, list);
+    return NULL;
+}
+
+/* A date-time property as a temporal operand (or an interval's end). */
+static int time_prop(struct p *p, const struct data_queryable *q)
+{
+    if (q->type != 't') return fail(p, "%s is not a date-time", q->name);
+    int i = node_new(p, L_PROP);
+    if (i >= 0) p->ast->n[i].q = q;
+    return i;
+}
+
+/* ---- the text encoding ----------------------------------------------------- */
 
 static void skip(struct p *p)
 {
@@ -188,7 +322,6 @@ static int number_lit(struct p *p, double *v, int *integral)
     char *end;
     *v = strtod(buf, &end);
     if (*end || !isfinite(*v)) return fail(p, "not a finite number");
-    if (*integral && fabs(*v) > 9007199254740992.0) *integral = 0;
     p->at = c;
     return 0;
 }
@@ -228,65 +361,678 @@ static const struct data_queryable *property(struct p *p)
         }
     }
     name[n] = '\0';
-    for (const struct data_queryable *q = p->qs; q->name; q++)
-        if (!strcmp(q->name, name)) return q;
+    const char *end = p->at;
     p->at = start;
-    char list[400];
-    size_t l = 0;
-    list[0] = '\0';
-    for (const struct data_queryable *q = p->qs; q->name && l < sizeof list - 70; q++)
-        l += (size_t)snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", q->name);
-    fail(p, "%s is not a queryable of this collection (GET .../queryables): %s", name, list);
-    return NULL;
+    const struct data_queryable *q = lookup(p, name);
+    if (q) p->at = end;
+    return q;
 }
 
 /* A time: TIMESTAMP('...'), DATE('...') or, for a date-time property, a
- * quoted RFC 3339 string. OUT *t. open: '..' allowed (sets *is_open). */
-static int time_lit(struct p *p, fm_time *t, int allow_open, int *is_open)
+ * quoted RFC 3339 string; '..' too in an interval. */
+static int time_lit(struct p *p, int allow_open)
 {
     char buf[64];
     size_t n;
     int wrapped = keyword(p, "TIMESTAMP") || keyword(p, "DATE");
     if (wrapped && expect(p, "(")) return -1;
+    skip(p);
     const char *at = p->at;
     if (string_lit(p, buf, sizeof buf, &n)) return -1;
     if (wrapped && expect(p, ")")) return -1;
-    if (is_open) *is_open = 0;
-    if (allow_open && !strcmp(buf, "..")) {
-        *is_open = 1;
-        return 0;
-    }
-    if (fm_time_parse(buf, t)) {
-        p->at = at;
-        return fail(p, "'%s' is not an RFC 3339 date or date-time", buf);
-    }
-    return 0;
+    const char *after = p->at;
+    p->at = at;
+    int i = time_text(p, buf, allow_open);
+    if (i >= 0) p->at = after;
+    return i;
 }
 
-/* ---- predicates -------------------------------------------------------- */
-
-/* A literal of the queryable's type, bound; returns the value's index. */
+/* A literal of the queryable's type. */
 static int scalar(struct p *p, const struct data_queryable *q)
 {
     if (q->type == 's') {
         char buf[1024];
         size_t n;
+        skip(p);
         if (string_lit(p, buf, sizeof buf, &n)) return -1;
-        return value_text(p, buf, n);
+        return node_text(p, L_TEXT, buf, n);
     }
-    if (q->type == 't') {
-        fm_time t;
-        if (time_lit(p, &t, 0, NULL)) return -1;
-        return value_int(p, t);
-    }
+    if (q->type == 't') return time_lit(p, 0);
     if (q->type == 'i' || q->type == 'n') {
         double v;
         int integral;
+        skip(p);
+        const char *at = p->at;
         if (number_lit(p, &v, &integral)) return -1;
-        if (q->type == 'i' && integral) return value_int(p, (int64_t)v);
-        return value_double(p, v);
+        const char *after = p->at;
+        p->at = at;
+        int i = node_number(p, q, v, integral);
+        p->at = after;
+        return i;
     }
     return fail(p, "%s takes no scalar comparison (use S_INTERSECTS)", q->name);
+}
+
+static int coords(struct p *p, char *wkt, size_t cap, size_t *n, int pairs_min)
+{
+    int count = 0;
+    do {
+        double x, y;
+        int integral;
+        if (number_lit(p, &x, &integral) || number_lit(p, &y, &integral) ||
+            wkt_pos(p, wkt, cap, n, x, y, count == 0))
+            return -1;
+        count++;
+    } while (punct(p, ","));
+    if (count < pairs_min) return fail(p, "expected at least %d positions", pairs_min);
+    return 0;
+}
+
+/* BBOX, POINT, LINESTRING or POLYGON, rewritten as WKT from the numbers. */
+static int geometry_lit(struct p *p)
+{
+    char wkt[3000];
+    size_t n = 0;
+    skip(p);
+    const char *start = p->at;
+    if (keyword(p, "BBOX") || keyword(p, "ENVELOPE")) {
+        double v[4];
+        int integral;
+        if (expect(p, "(")) return -1;
+        for (int i = 0; i < 4; i++)
+            if ((i && expect(p, ",")) || number_lit(p, &v[i], &integral)) return -1;
+        if (expect(p, ")")) return -1;
+        return bbox_node(p, v);
+    }
+    if (keyword(p, "POINT")) {
+        double x, y;
+        int integral;
+        if (wkt_put(p, wkt, sizeof wkt, &n, "POINT(") || expect(p, "(") ||
+            number_lit(p, &x, &integral) || number_lit(p, &y, &integral) || expect(p, ")") ||
+            wkt_pos(p, wkt, sizeof wkt, &n, x, y, 1))
+            return -1;
+    } else if (keyword(p, "LINESTRING")) {
+        if (wkt_put(p, wkt, sizeof wkt, &n, "LINESTRING(") || expect(p, "(") ||
+            coords(p, wkt, sizeof wkt, &n, 2) || expect(p, ")"))
+            return -1;
+    } else if (keyword(p, "POLYGON")) {
+        if (wkt_put(p, wkt, sizeof wkt, &n, "POLYGON(") || expect(p, "(")) return -1;
+        int ring = 0;
+        do {
+            if (wkt_put(p, wkt, sizeof wkt, &n, ring++ ? ", (" : "(") || expect(p, "(") ||
+                coords(p, wkt, sizeof wkt, &n, 4) || expect(p, ")") ||
+                wkt_put(p, wkt, sizeof wkt, &n, ")"))
+                return -1;
+        } while (punct(p, ","));
+        if (expect(p, ")")) return -1;
+    } else {
+        return fail(p, "expected a geometry: BBOX(w,s,e,n), POINT, LINESTRING or POLYGON");
+    }
+    if (wkt_put(p, wkt, sizeof wkt, &n, ")")) return -1;
+    const char *after = p->at;
+    p->at = start;
+    int i = node_text(p, L_WKT, wkt, n);
+    p->at = after;
+    return i;
+}
+
+static int spatial(struct p *p, int i, int fn)
+{
+    if (expect(p, "(")) return -1;
+    const struct data_queryable *q = property(p);
+    if (!q) return -1;
+    if (q->type != 'g') return fail(p, "%s takes the geometry property first", spatial_fns[fn]);
+    if (expect(p, ",")) return -1;
+    int g = geometry_lit(p);
+    if (g < 0 || expect(p, ")")) return -1;
+    struct node *n = &p->ast->n[i];
+    n->op = (unsigned char)fn;
+    n->q = q;
+    n->a = g;
+    return i;
+}
+
+static int temporal_operand(struct p *p)
+{
+    skip(p);
+    if (keyword(p, "INTERVAL")) {
+        int i = node_new(p, L_INTERVAL);
+        if (i < 0 || expect(p, "(")) return -1;
+        skip(p);
+        for (int k = 0; k < 2; k++) {
+            if (k && expect(p, ",")) return -1;
+            int e;
+            if (time_next(p)) {
+                e = time_lit(p, 1);
+            } else {
+                const struct data_queryable *q = property(p);
+                e = q ? time_prop(p, q) : -1;
+            }
+            if (e < 0) return -1;
+            if (k) p->ast->n[i].b = e;
+            else p->ast->n[i].a = e;
+        }
+        return expect(p, ")") ? -1 : i;
+    }
+    if (time_next(p)) return time_lit(p, 0);
+    const struct data_queryable *q = property(p);
+    return q ? time_prop(p, q) : -1;
+}
+
+static int temporal(struct p *p, int i, int fn)
+{
+    int a, b;
+    if (expect(p, "(") || (a = temporal_operand(p)) < 0 || expect(p, ",") ||
+        (b = temporal_operand(p)) < 0 || expect(p, ")"))
+        return -1;
+    struct node *n = &p->ast->n[i];
+    n->op = (unsigned char)fn;
+    n->a = a;
+    n->b = b;
+    return i;
+}
+
+static int predicate(struct p *p)
+{
+    skip(p);
+    /* the node starts at the function's name */
+    for (int i = 0; spatial_fns[i]; i++)
+        if (peek_keyword(p, spatial_fns[i])) {
+            int n = node_new(p, K_SPATIAL);
+            keyword(p, spatial_fns[i]);
+            return n < 0 ? -1 : spatial(p, n, i);
+        }
+    for (int i = 0; temporal_fns[i]; i++)
+        if (peek_keyword(p, temporal_fns[i])) {
+            int n = node_new(p, K_TEMPORAL);
+            keyword(p, temporal_fns[i]);
+            return n < 0 ? -1 : temporal(p, n, i);
+        }
+    if (!strncasecmp(p->at, "S_", 2) || !strncasecmp(p->at, "T_", 2) ||
+        !strncasecmp(p->at, "A_", 2))
+        return fail(p, "this function is not supported: S_INTERSECTS, S_WITHIN, S_DISJOINT,"
+                       " T_INTERSECTS, T_BEFORE and T_AFTER are");
+    int i = node_new(p, K_CMP);
+    if (i < 0) return -1;
+    const struct data_queryable *q = property(p);
+    if (!q) return -1;
+    struct node *n = &p->ast->n[i];
+    n->q = q;
+    if (keyword(p, "IS")) {
+        n->kind = K_ISNULL;
+        n->neg = (unsigned char)keyword(p, "NOT");
+        if (!keyword(p, "NULL")) return fail(p, "expected NULL");
+        return i;
+    }
+    n->neg = (unsigned char)keyword(p, "NOT");
+    int ci = 0;
+    if (keyword(p, "LIKE") || (ci = keyword(p, "ILIKE"))) {
+        if (q->type != 's') return fail(p, "LIKE takes a text property; %s is not", q->name);
+        n->kind = K_LIKE;
+        n->ci = (unsigned char)ci;
+        return (p->ast->n[i].a = scalar(p, q)) < 0 ? -1 : i;
+    }
+    if (keyword(p, "BETWEEN")) {
+        if (q->type == 's' || q->type == 'g') return fail(p, "BETWEEN takes a number or a date-time");
+        n->kind = K_BETWEEN;
+        if ((p->ast->n[i].a = scalar(p, q)) < 0) return -1;
+        if (!keyword(p, "AND")) return fail(p, "expected AND");
+        return (p->ast->n[i].b = scalar(p, q)) < 0 ? -1 : i;
+    }
+    if (keyword(p, "IN")) {
+        n->kind = K_IN;
+        if (expect(p, "(")) return -1;
+        int *link = &p->ast->n[i].a;
+        do {
+            int v = scalar(p, q);
+            if (v < 0) return -1;
+            *link = v;
+            link = &p->ast->n[v].next;
+        } while (punct(p, ","));
+        return expect(p, ")") ? -1 : i;
+    }
+    if (n->neg) return fail(p, "expected LIKE, BETWEEN or IN after NOT");
+    skip(p);
+    for (int k = 0; cmp_ops[k]; k++) {
+        if (punct(p, cmp_ops[k])) {
+            if (q->type == 'g') return fail(p, "compare the geometry with S_INTERSECTS");
+            n->op = (unsigned char)k;
+            return (p->ast->n[i].a = scalar(p, q)) < 0 ? -1 : i;
+        }
+    }
+    return fail(p, "expected a comparison (= <> < <= > >=), LIKE, BETWEEN, IN or IS NULL");
+}
+
+static int or_expr(struct p *p);
+
+static int primary(struct p *p)
+{
+    if (++p->depth > CQL2_MAX_DEPTH) return fail(p, "nested more than %d deep", CQL2_MAX_DEPTH);
+    int i;
+    skip(p);
+    if (peek_keyword(p, "NOT")) {
+        i = node_new(p, K_NOT);
+        keyword(p, "NOT");
+        if (i >= 0 && (p->ast->n[i].a = primary(p)) < 0) i = -1;
+    } else if (punct(p, "(")) {
+        i = or_expr(p);
+        if (i >= 0 && expect(p, ")")) i = -1;
+    } else {
+        i = predicate(p);
+    }
+    p->depth--;
+    return i;
+}
+
+/* operand (KEYWORD operand)*: one node of kind k when there are several. */
+static int chain(struct p *p, int k, const char *kw, int (*operand)(struct p *))
+{
+    skip(p);
+    const char *start = p->at;
+    int first = operand(p);
+    if (first < 0 || !peek_keyword(p, kw)) return first;
+    const char *here = p->at;
+    p->at = start;
+    int i = node_new(p, k);
+    p->at = here;
+    if (i < 0) return -1;
+    p->ast->n[i].a = first;
+    int last = first;
+    while (keyword(p, kw)) {
+        int next = operand(p);
+        if (next < 0) return -1;
+        p->ast->n[last].next = next;
+        last = next;
+    }
+    return i;
+}
+
+static int and_expr(struct p *p)
+{
+    return chain(p, K_AND, "AND", primary);
+}
+
+static int or_expr(struct p *p)
+{
+    return chain(p, K_OR, "OR", and_expr);
+}
+
+/* ---- the JSON encoding ----------------------------------------------------- */
+
+/* Enters member or element seg of the current value; returns the old length. */
+static size_t jpush(struct p *p, const char *seg, int index)
+{
+    size_t len = strlen(p->jpath);
+    if (seg)
+        snprintf(p->jpath + len, sizeof p->jpath - len, "/%s", seg);
+    else
+        snprintf(p->jpath + len, sizeof p->jpath - len, "/%d", index);
+    return len;
+}
+
+static void jpop(struct p *p, size_t len)
+{
+    p->jpath[len] = '\0';
+}
+
+/* {"property": "name"} */
+static const struct data_queryable *jproperty(struct p *p, json_t *j)
+{
+    json_t *name = json_object_get(j, "property");
+    if (!json_is_object(j) || json_object_size(j) != 1 || !json_is_string(name)) {
+        fail(p, "expected {\"property\": \"name\"} (a property first, a literal after)");
+        return NULL;
+    }
+    return lookup(p, json_string_value(name));
+}
+
+/* A time: "...", {"timestamp": "..."} or {"date": "..."}; ".." for an open end. */
+static int jtime(struct p *p, json_t *j, int allow_open)
+{
+    json_t *s = j;
+    if (json_is_object(j) && json_object_size(j) == 1) {
+        s = json_object_get(j, "timestamp");
+        if (!s) s = json_object_get(j, "date");
+    }
+    if (!json_is_string(s))
+        return fail(p, "expected a time: {\"timestamp\": \"...\"}, {\"date\": \"...\"}%s",
+                    allow_open ? " or \"..\"" : "");
+    return time_text(p, json_string_value(s), allow_open);
+}
+
+static int jscalar(struct p *p, const struct data_queryable *q, json_t *j)
+{
+    if (q->type == 's') {
+        if (!json_is_string(j)) return fail(p, "expected a string");
+        if (json_string_length(j) >= 1024) return fail(p, "the string is too long");
+        return node_text(p, L_TEXT, json_string_value(j), json_string_length(j));
+    }
+    if (q->type == 't') return jtime(p, j, 0);
+    if (q->type == 'i' || q->type == 'n') {
+        if (!json_is_number(j)) return fail(p, "expected a number");
+        double v = json_number_value(j);
+        if (!isfinite(v)) return fail(p, "not a finite number");
+        return node_number(p, q, v, json_is_integer(j));
+    }
+    return fail(p, "%s takes no scalar comparison (use s_intersects)", q->name);
+}
+
+/* A GeoJSON position [x, y] into wkt. */
+static int jpos(struct p *p, json_t *j, char *wkt, size_t cap, size_t *n, int first)
+{
+    json_t *x = json_array_get(j, 0), *y = json_array_get(j, 1);
+    if (!json_is_array(j) || json_array_size(j) < 2 || json_array_size(j) > 3 ||
+        !json_is_number(x) || !json_is_number(y))
+        return fail(p, "expected a position [longitude, latitude]");
+    return wkt_pos(p, wkt, cap, n, json_number_value(x), json_number_value(y), first);
+}
+
+static int jpositions(struct p *p, json_t *j, char *wkt, size_t cap, size_t *n, size_t min)
+{
+    if (!json_is_array(j) || json_array_size(j) < min)
+        return fail(p, "expected an array of at least %zu positions", min);
+    size_t k;
+    json_t *v;
+    json_array_foreach(j, k, v)
+    {
+        size_t at = jpush(p, NULL, (int)k);
+        if (jpos(p, v, wkt, cap, n, k == 0)) return -1;
+        jpop(p, at);
+    }
+    return 0;
+}
+
+/* {"bbox": [w, s, e, n]} or a GeoJSON Point, LineString or Polygon. */
+static int jgeometry(struct p *p, json_t *j)
+{
+    json_t *bbox = json_object_get(j, "bbox");
+    if (json_is_object(j) && json_object_size(j) == 1 && bbox) {
+        double v[4];
+        if (!json_is_array(bbox) || json_array_size(bbox) != 4)
+            return fail(p, "bbox is [west, south, east, north] in CRS84");
+        for (int i = 0; i < 4; i++) {
+            json_t *x = json_array_get(bbox, (size_t)i);
+            if (!json_is_number(x)) return fail(p, "bbox is [west, south, east, north] in CRS84");
+            v[i] = json_number_value(x);
+        }
+        return bbox_node(p, v);
+    }
+    const char *type = json_string_value(json_object_get(j, "type"));
+    json_t *c = json_object_get(j, "coordinates");
+    char wkt[3000];
+    size_t n = 0;
+    if (!type || !c)
+        return fail(p, "expected {\"bbox\": [w, s, e, n]} or a GeoJSON Point, LineString or"
+                       " Polygon");
+    if (strcmp(type, "Point") && strcmp(type, "LineString") && strcmp(type, "Polygon"))
+        return fail(p, "%.32s is not supported: Point, LineString, Polygon and bbox are", type);
+    size_t at = jpush(p, "coordinates", 0);
+    int rc = 0;
+    if (!strcmp(type, "Point")) {
+        rc = wkt_put(p, wkt, sizeof wkt, &n, "POINT(") || jpos(p, c, wkt, sizeof wkt, &n, 1);
+    } else if (!strcmp(type, "LineString")) {
+        rc = wkt_put(p, wkt, sizeof wkt, &n, "LINESTRING(") ||
+             jpositions(p, c, wkt, sizeof wkt, &n, 2);
+    } else if (!strcmp(type, "Polygon")) {
+        rc = wkt_put(p, wkt, sizeof wkt, &n, "POLYGON(");
+        if (!rc && (!json_is_array(c) || json_array_size(c) == 0))
+            rc = fail(p, "expected an array of rings");
+        size_t k;
+        json_t *ring;
+        json_array_foreach(c, k, ring)
+        {
+            if (rc) break;
+            size_t r = jpush(p, NULL, (int)k);
+            rc = wkt_put(p, wkt, sizeof wkt, &n, k ? ", (" : "(") ||
+                 jpositions(p, ring, wkt, sizeof wkt, &n, 4) || wkt_put(p, wkt, sizeof wkt, &n, ")");
+            if (!rc) jpop(p, r);
+        }
+    }
+    if (rc || wkt_put(p, wkt, sizeof wkt, &n, ")")) return -1;
+    jpop(p, at);
+    return node_text(p, L_WKT, wkt, n);
+}
+
+static int jtemporal_operand(struct p *p, json_t *j)
+{
+    json_t *iv = json_object_get(j, "interval");
+    if (json_is_object(j) && json_object_size(j) == 1 && iv) {
+        int i = node_new(p, L_INTERVAL);
+        if (i < 0) return -1;
+        size_t at = jpush(p, "interval", 0);
+        if (!json_is_array(iv) || json_array_size(iv) != 2)
+            return fail(p, "an interval is [start, end]");
+        for (int k = 0; k < 2; k++) {
+            json_t *e = json_array_get(iv, (size_t)k);
+            size_t a = jpush(p, NULL, k);
+            const struct data_queryable *q;
+            int n = json_object_get(e, "property")
+                        ? ((q = jproperty(p, e)) ? time_prop(p, q) : -1)
+                        : jtime(p, e, 1);
+            if (n < 0) return -1;
+            jpop(p, a);
+            if (k) p->ast->n[i].b = n;
+            else p->ast->n[i].a = n;
+        }
+        jpop(p, at);
+        return i;
+    }
+    if (json_object_get(j, "property")) {
+        const struct data_queryable *q = jproperty(p, j);
+        return q ? time_prop(p, q) : -1;
+    }
+    return jtime(p, j, 0);
+}
+
+static int jexpr(struct p *p, json_t *j);
+
+static int jop(struct p *p, const char *op, json_t *args)
+{
+    size_t nargs = json_array_size(args);
+    int i;
+#define NARGS(want)                                                                                \
+    do {                                                                                           \
+        if (nargs != (size_t)(want)) return fail(p, "%s takes %d arguments", op, (want));               \
+    } while (0)
+    if (!strcasecmp(op, "and") || !strcasecmp(op, "or")) {
+        if (nargs < 2) return fail(p, "%s takes 2 or more arguments", op);
+        if ((i = node_new(p, !strcasecmp(op, "and") ? K_AND : K_OR)) < 0) return -1;
+        size_t at = jpush(p, "args", 0);
+        int *link = &p->ast->n[i].a;
+        for (size_t k = 0; k < nargs; k++) {
+            size_t a = jpush(p, NULL, (int)k);
+            int c = jexpr(p, json_array_get(args, k));
+            if (c < 0) return -1;
+            jpop(p, a);
+            *link = c;
+            link = &p->ast->n[c].next;
+        }
+        jpop(p, at);
+        return i;
+    }
+    if (!strcasecmp(op, "not")) {
+        NARGS(1);
+        if ((i = node_new(p, K_NOT)) < 0) return -1;
+        size_t at = jpush(p, "args", 0);
+        size_t a = jpush(p, NULL, 0);
+        if ((p->ast->n[i].a = jexpr(p, json_array_get(args, 0))) < 0) return -1;
+        jpop(p, a);
+        jpop(p, at);
+        return i;
+    }
+    for (int k = 0; spatial_fns[k]; k++) {
+        if (strcasecmp(op, spatial_fns[k]) != 0) continue;
+        NARGS(2);
+        if ((i = node_new(p, K_SPATIAL)) < 0) return -1;
+        size_t at = jpush(p, "args", 0);
+        size_t a = jpush(p, NULL, 0);
+        const struct data_queryable *q = jproperty(p, json_array_get(args, 0));
+        if (!q) return -1;
+        if (q->type != 'g') return fail(p, "%s takes the geometry property first", op);
+        jpop(p, a);
+        a = jpush(p, NULL, 1);
+        int g = jgeometry(p, json_array_get(args, 1));
+        if (g < 0) return -1;
+        jpop(p, a);
+        jpop(p, at);
+        p->ast->n[i].op = (unsigned char)k;
+        p->ast->n[i].q = q;
+        p->ast->n[i].a = g;
+        return i;
+    }
+    for (int k = 0; temporal_fns[k]; k++) {
+        if (strcasecmp(op, temporal_fns[k]) != 0) continue;
+        NARGS(2);
+        if ((i = node_new(p, K_TEMPORAL)) < 0) return -1;
+        p->ast->n[i].op = (unsigned char)k;
+        size_t at = jpush(p, "args", 0);
+        for (int m = 0; m < 2; m++) {
+            size_t a = jpush(p, NULL, m);
+            int o = jtemporal_operand(p, json_array_get(args, (size_t)m));
+            if (o < 0) return -1;
+            jpop(p, a);
+            if (m) p->ast->n[i].b = o;
+            else p->ast->n[i].a = o;
+        }
+        jpop(p, at);
+        return i;
+    }
+    int kind = -1, cmp = -1;
+    size_t want = 2;
+    for (int k = 0; cmp_ops[k]; k++)
+        if (!strcmp(op, cmp_ops[k])) kind = K_CMP, cmp = k;
+    if (!strcasecmp(op, "like")) kind = K_LIKE;
+    if (!strcasecmp(op, "between")) kind = K_BETWEEN, want = 3;
+    if (!strcasecmp(op, "in")) kind = K_IN;
+    if (!strcasecmp(op, "isNull")) kind = K_ISNULL, want = 1;
+    if (kind < 0)
+        return fail(p, "%.32s is not supported: and, or, not, = <> < <= > >=, like, between, in,"
+                       " isNull, s_intersects, s_within, s_disjoint, t_intersects, t_before,"
+                       " t_after are",
+                    op);
+    NARGS((int)want);
+    if ((i = node_new(p, kind)) < 0) return -1;
+    size_t at = jpush(p, "args", 0);
+    size_t a = jpush(p, NULL, 0);
+    const struct data_queryable *q = jproperty(p, json_array_get(args, 0));
+    if (!q) return -1;
+    jpop(p, a);
+    struct node *n = &p->ast->n[i];
+    n->q = q;
+    if (kind == K_ISNULL) {
+        jpop(p, at);
+        return i;
+    }
+    a = jpush(p, NULL, 1);
+    json_t *v = json_array_get(args, 1);
+    int lit = -1;
+    if (kind == K_CMP) {
+        if (q->type == 'g') return fail(p, "compare the geometry with s_intersects");
+        n->op = (unsigned char)cmp;
+        lit = jscalar(p, q, v);
+    } else if (kind == K_LIKE) {
+        if (q->type != 's') return fail(p, "like takes a text property; %s is not", q->name);
+        lit = jscalar(p, q, v);
+    } else if (kind == K_BETWEEN) {
+        if (q->type == 's' || q->type == 'g') return fail(p, "between takes a number or a date-time");
+        lit = jscalar(p, q, v);
+        if (lit >= 0) {
+            jpop(p, a);
+            a = jpush(p, NULL, 2);
+            if ((p->ast->n[i].b = jscalar(p, q, json_array_get(args, 2))) < 0) return -1;
+        }
+    } else { /* K_IN */
+        if (!json_is_array(v) || json_array_size(v) == 0)
+            return fail(p, "in takes a property and an array of values");
+        int *link = &lit;
+        size_t k;
+        json_t *e;
+        json_array_foreach(v, k, e)
+        {
+            size_t b = jpush(p, NULL, (int)k);
+            int l = jscalar(p, q, e);
+            if (l < 0) return -1;
+            jpop(p, b);
+            *link = l;
+            link = &p->ast->n[l].next;
+        }
+    }
+    if (lit < 0) return -1;
+    p->ast->n[i].a = lit;
+    jpop(p, a);
+    jpop(p, at);
+    return i;
+#undef NARGS
+}
+
+static int jexpr(struct p *p, json_t *j)
+{
+    if (++p->depth > CQL2_MAX_DEPTH) return fail(p, "nested more than %d deep", CQL2_MAX_DEPTH);
+    json_t *op = json_object_get(j, "op"), *args = json_object_get(j, "args");
+    int i;
+    if (!json_is_object(j) || !json_is_string(op) || !json_is_array(args) ||
+        json_object_size(j) != 2)
+        i = fail(p, "expected {\"op\": ..., \"args\": [...]}");
+    else
+        i = jop(p, json_string_value(op), args);
+    p->depth--;
+    return i;
+}
+
+/* ---- the back end: the tree to SQL --------------------------------------- */
+
+static void emit(struct p *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(struct p *p, const char *fmt, ...)
+{
+    if (p->failed) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(p->f->sql + p->len, sizeof p->f->sql - p->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof p->f->sql - p->len) {
+        fail(p, "the filter is too long");
+        return;
+    }
+    p->len += (size_t)n;
+}
+
+static int value_slot(struct p *p, int kind)
+{
+    if (p->f->nvalues >= DATA_FILTER_MAX_VALUES)
+        return fail(p, "more than %d values", DATA_FILTER_MAX_VALUES);
+    int i = p->f->nvalues++;
+    p->f->values[i].kind = kind;
+    return i;
+}
+
+static int value_text(struct p *p, const char *t, size_t n)
+{
+    if (p->f->text_len + n + 1 > sizeof p->f->text) return fail(p, "the filter's texts are too long");
+    int i = value_slot(p, 't');
+    if (i < 0) return -1;
+    char *dst = p->f->text + p->f->text_len;
+    memcpy(dst, t, n);
+    dst[n] = '\0';
+    p->f->text_len += n + 1;
+    p->f->values[i].t = dst;
+    return i;
+}
+
+/* Binds literal node i; returns the value's index. */
+static int bind(struct p *p, int i)
+{
+    const struct node *n = &p->ast->n[i];
+    int saved = p->node, v;
+    p->node = i;
+    if (n->kind == L_INT || n->kind == L_TIME) {
+        if ((v = value_slot(p, 'i')) >= 0) p->f->values[v].i = n->i;
+    } else if (n->kind == L_DBL) {
+        if ((v = value_slot(p, 'd')) >= 0) p->f->values[v].d = n->d[0];
+    } else {
+        v = value_text(p, n->t, n->tlen);
+    }
+    p->node = saved;
+    return v;
 }
 
 /* CQL2 LIKE (% _ and \ escapes, case-sensitive) as a GLOB pattern. */
@@ -323,113 +1069,6 @@ static int like_to_glob(struct p *p, const char *in, char *out, size_t cap)
     return 0;
 }
 
-/* A geometry literal, bound as WKT the server wrote from the parsed
- * numbers (or BuildMbr of four), into expr. */
-static int coords(struct p *p, char *wkt, size_t cap, size_t *n, int pairs_min)
-{
-    int count = 0;
-    do {
-        double x, y;
-        int integral;
-        if (number_lit(p, &x, &integral) || number_lit(p, &y, &integral)) return -1;
-        if (x < -180 || x > 180 || y < -90 || y > 90)
-            return fail(p, "coordinates are longitude, latitude in CRS84");
-        int w = snprintf(wkt + *n, cap - *n, "%s%.17g %.17g", count ? ", " : "", x, y);
-        if (w < 0 || (size_t)w >= cap - *n) return fail(p, "the geometry is too large");
-        *n += (size_t)w;
-        count++;
-    } while (punct(p, ","));
-    if (count < pairs_min) return fail(p, "expected at least %d positions", pairs_min);
-    return 0;
-}
-
-static int geometry_lit(struct p *p, char *expr, size_t cap)
-{
-    char wkt[3000];
-    size_t n = 0;
-    if (keyword(p, "BBOX") || keyword(p, "ENVELOPE")) {
-        double v[4];
-        int integral;
-        if (expect(p, "(")) return -1;
-        for (int i = 0; i < 4; i++)
-            if ((i && expect(p, ",")) || number_lit(p, &v[i], &integral)) return -1;
-        if (expect(p, ")")) return -1;
-        if (v[0] > v[2] || v[1] > v[3] || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90)
-            return fail(p, "BBOX is west, south, east, north in CRS84, west <= east");
-        int a = value_double(p, v[0]), b = value_double(p, v[1]), c = value_double(p, v[2]),
-            d = value_double(p, v[3]);
-        if (a < 0 || b < 0 || c < 0 || d < 0) return -1;
-        snprintf(expr, cap, "BuildMbr(:f%d, :f%d, :f%d, :f%d, 4326)", a, b, c, d);
-        return 0;
-    }
-    if (keyword(p, "POINT")) {
-        n = (size_t)snprintf(wkt, sizeof wkt, "POINT(");
-        if (expect(p, "(")) return -1;
-        double x, y;
-        int integral;
-        if (number_lit(p, &x, &integral) || number_lit(p, &y, &integral) || expect(p, ")"))
-            return -1;
-        if (x < -180 || x > 180 || y < -90 || y > 90)
-            return fail(p, "coordinates are longitude, latitude in CRS84");
-        n += (size_t)snprintf(wkt + n, sizeof wkt - n, "%.17g %.17g)", x, y);
-    } else if (keyword(p, "LINESTRING")) {
-        n = (size_t)snprintf(wkt, sizeof wkt, "LINESTRING(");
-        if (expect(p, "(") || coords(p, wkt, sizeof wkt, &n, 2) || expect(p, ")")) return -1;
-        if (n + 2 > sizeof wkt) return fail(p, "the geometry is too large");
-        wkt[n++] = ')';
-        wkt[n] = '\0';
-    } else if (keyword(p, "POLYGON")) {
-        n = (size_t)snprintf(wkt, sizeof wkt, "POLYGON(");
-        if (expect(p, "(")) return -1;
-        int ring = 0;
-        do {
-            if (n + 4 > sizeof wkt) return fail(p, "the geometry is too large");
-            n += (size_t)snprintf(wkt + n, sizeof wkt - n, "%s(", ring++ ? ", " : "");
-            if (expect(p, "(") || coords(p, wkt, sizeof wkt, &n, 4) || expect(p, ")")) return -1;
-            if (n + 2 > sizeof wkt) return fail(p, "the geometry is too large");
-            wkt[n++] = ')';
-            wkt[n] = '\0';
-        } while (punct(p, ","));
-        if (expect(p, ")")) return -1;
-        if (n + 2 > sizeof wkt) return fail(p, "the geometry is too large");
-        wkt[n++] = ')';
-        wkt[n] = '\0';
-    } else {
-        return fail(p, "expected a geometry: BBOX(w,s,e,n), POINT, LINESTRING or POLYGON");
-    }
-    int i = value_text(p, wkt, n);
-    if (i < 0) return -1;
-    /* an invalid ring (not closed) makes GeomFromText NULL: no match */
-    snprintf(expr, cap, "GeomFromText(:f%d, 4326)", i);
-    return 0;
-}
-
-static int spatial(struct p *p, const char *fn)
-{
-    if (expect(p, "(")) return -1;
-    const struct data_queryable *q = property(p);
-    if (!q) return -1;
-    if (q->type != 'g') return fail(p, "%s takes the geometry property first", fn);
-    if (expect(p, ",")) return -1;
-    char g[128];
-    if (geometry_lit(p, g, sizeof g) || expect(p, ")")) return -1;
-    if (!strcmp(fn, "S_DISJOINT")) {
-        emit(p, "ST_Disjoint(%s, %s) = 1", q->sql, g);
-        return 0;
-    }
-    emit(p, "(");
-    if (q->index) {
-        /* the format is the queryable table's, not the client's */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-        emit(p, q->index, g, g, g, g);
-#pragma GCC diagnostic pop
-        emit(p, " AND ");
-    }
-    emit(p, "%s(%s, %s) = 1)", !strcmp(fn, "S_WITHIN") ? "ST_Within" : "ST_Intersects", q->sql, g);
-    return 0;
-}
-
 /* One end of a temporal operand: an SQL expression (a queryable's, NULL
  * meaning open or unknown), a bound value, or an open end. */
 struct tend {
@@ -439,53 +1078,32 @@ struct tend {
     int null_is_open; /* NULL means an open end (validity), else unknown: false */
 };
 
-static int temporal_operand(struct p *p, struct tend *lo, struct tend *hi)
+/* A time, a property or '..' as one end. */
+static int tend_of(struct p *p, int i, struct tend *e, int is_hi)
 {
-    memset(lo, 0, sizeof *lo);
-    memset(hi, 0, sizeof *hi);
-    if (keyword(p, "INTERVAL")) {
-        if (expect(p, "(")) return -1;
-        skip(p);
-        for (int i = 0; i < 2; i++) {
-            struct tend *e = i ? hi : lo;
-            if (i && expect(p, ",")) return -1;
-            if (time_next(p)) {
-                fm_time t;
-                int is_open;
-                if (time_lit(p, &t, 1, &is_open)) return -1;
-                if (is_open) {
-                    e->open = i ? 1 : -1;
-                } else {
-                    int v = value_int(p, t);
-                    if (v < 0) return -1;
-                    snprintf(e->sql, sizeof e->sql, ":f%d", v);
-                }
-            } else {
-                const struct data_queryable *q = property(p);
-                if (!q) return -1;
-                if (q->type != 't') return fail(p, "%s is not a date-time", q->name);
-                snprintf(e->sql, sizeof e->sql, "%s", q->sql);
-                e->nullable = 1;
-                /* validity's ends: absent is open */
-                e->null_is_open = !strcmp(q->name, "valid_from") || !strcmp(q->name, "valid_to");
-            }
-        }
-        return expect(p, ")");
-    }
-    if (time_next(p)) {
-        fm_time t;
-        if (time_lit(p, &t, 0, NULL)) return -1;
-        int v = value_int(p, t);
+    const struct node *n = &p->ast->n[i];
+    memset(e, 0, sizeof *e);
+    if (n->kind == L_OPEN) {
+        e->open = is_hi ? 1 : -1;
+    } else if (n->kind == L_PROP) {
+        snprintf(e->sql, sizeof e->sql, "%s", n->q->sql);
+        e->nullable = 1;
+        /* validity's ends: absent is open */
+        e->null_is_open = !strcmp(n->q->name, "valid_from") || !strcmp(n->q->name, "valid_to");
+    } else {
+        int v = bind(p, i);
         if (v < 0) return -1;
-        snprintf(lo->sql, sizeof lo->sql, ":f%d", v);
-        *hi = *lo;
-        return 0;
+        snprintf(e->sql, sizeof e->sql, ":f%d", v);
     }
-    const struct data_queryable *q = property(p);
-    if (!q) return -1;
-    if (q->type != 't') return fail(p, "%s is not a date-time", q->name);
-    snprintf(lo->sql, sizeof lo->sql, "%s", q->sql);
-    lo->nullable = 1;
+    return 0;
+}
+
+static int temporal_ends(struct p *p, int i, struct tend *lo, struct tend *hi)
+{
+    const struct node *n = &p->ast->n[i];
+    if (n->kind == L_INTERVAL) return tend_of(p, n->a, lo, 0) || tend_of(p, n->b, hi, 1) ? -1 : 0;
+    if (tend_of(p, i, lo, 0)) return -1;
+    if (n->kind == L_PROP) lo->null_is_open = 0; /* an instant property: NULL is unknown */
     *hi = *lo;
     return 0;
 }
@@ -512,168 +1130,177 @@ static void t_le(struct p *p, const struct tend *a, int a_is_lo, const struct te
     emit(p, "%s %s %s)", a->sql, strict ? "<" : "<=", b->sql);
 }
 
-static int temporal(struct p *p, const char *fn)
+static int emit_node(struct p *p, int i)
 {
-    struct tend alo, ahi, blo, bhi;
-    if (expect(p, "(") || temporal_operand(p, &alo, &ahi) || expect(p, ",") ||
-        temporal_operand(p, &blo, &bhi) || expect(p, ")"))
-        return -1;
-    emit(p, "(");
-    if (!strcmp(fn, "T_INTERSECTS")) {
-        t_le(p, &alo, 1, &bhi, 0, 0);
-        emit(p, " AND ");
-        t_le(p, &blo, 1, &ahi, 0, 0);
-    } else if (!strcmp(fn, "T_BEFORE")) {
-        t_le(p, &ahi, 0, &blo, 1, 1);
-    } else { /* T_AFTER */
-        t_le(p, &bhi, 0, &alo, 1, 1);
-    }
-    emit(p, ")");
-    return 0;
-}
-
-static int predicate(struct p *p)
-{
-    skip(p);
-    static const char *const spatial_fns[] = {"S_INTERSECTS", "S_WITHIN", "S_DISJOINT", NULL};
-    static const char *const temporal_fns[] = {"T_INTERSECTS", "T_BEFORE", "T_AFTER", NULL};
-    for (int i = 0; spatial_fns[i]; i++)
-        if (keyword(p, spatial_fns[i])) return spatial(p, spatial_fns[i]);
-    for (int i = 0; temporal_fns[i]; i++)
-        if (keyword(p, temporal_fns[i])) return temporal(p, temporal_fns[i]);
-    if (!strncasecmp(p->at, "S_", 2) || !strncasecmp(p->at, "T_", 2) ||
-        !strncasecmp(p->at, "A_", 2))
-        return fail(p, "this function is not supported: S_INTERSECTS, S_WITHIN, S_DISJOINT,"
-                       " T_INTERSECTS, T_BEFORE and T_AFTER are");
-    const struct data_queryable *q = property(p);
-    if (!q) return -1;
-    if (keyword(p, "IS")) {
-        int neg = keyword(p, "NOT");
-        if (!keyword(p, "NULL")) return fail(p, "expected NULL");
-        emit(p, "%s IS %sNULL", q->sql, neg ? "NOT " : "");
-        return 0;
-    }
-    int neg = keyword(p, "NOT");
-    int ci = 0;
-    if (keyword(p, "LIKE") || (ci = keyword(p, "ILIKE"))) {
-        if (q->type != 's') return fail(p, "LIKE takes a text property; %s is not", q->name);
-        char pat[1024], glob[3100];
-        size_t n;
-        if (string_lit(p, pat, sizeof pat, &n)) return -1;
-        int v;
-        if (ci) {
-            v = value_text(p, pat, n);
-            if (v < 0) return -1;
-            emit(p, "%s%s LIKE :f%d ESCAPE '\\'", neg ? "NOT " : "", q->sql, v);
-        } else {
-            if (like_to_glob(p, pat, glob, sizeof glob)) return -1;
-            v = value_text(p, glob, strlen(glob));
-            if (v < 0) return -1;
-            emit(p, "%s%s GLOB :f%d", neg ? "NOT " : "", q->sql, v);
+    if (p->failed) return -1;
+    const struct node *n = &p->ast->n[i];
+    p->node = i;
+    switch (n->kind) {
+    case K_AND:
+    case K_OR:
+        for (int c = n->a; c >= 0; c = p->ast->n[c].next) {
+            int group = p->ast->n[c].kind == K_AND || p->ast->n[c].kind == K_OR;
+            if (c != n->a) emit(p, n->kind == K_AND ? " AND " : " OR ");
+            if (group) emit(p, "(");
+            if (emit_node(p, c)) return -1;
+            if (group) emit(p, ")");
         }
-        return 0;
-    }
-    if (keyword(p, "BETWEEN")) {
-        if (q->type == 's' || q->type == 'g') return fail(p, "BETWEEN takes a number or a date-time");
-        int a = scalar(p, q);
-        if (a < 0) return -1;
-        if (!keyword(p, "AND")) return fail(p, "expected AND");
-        int b = scalar(p, q);
-        if (b < 0) return -1;
-        emit(p, "%s%s BETWEEN :f%d AND :f%d", neg ? "NOT " : "", q->sql, a, b);
-        return 0;
-    }
-    if (keyword(p, "IN")) {
-        if (expect(p, "(")) return -1;
-        emit(p, "%s%s IN (", neg ? "NOT " : "", q->sql);
-        int first = 1;
-        do {
-            int v = scalar(p, q);
-            if (v < 0) return -1;
-            emit(p, "%s:f%d", first ? "" : ", ", v);
-            first = 0;
-        } while (punct(p, ","));
-        if (expect(p, ")")) return -1;
-        emit(p, ")");
-        return 0;
-    }
-    if (neg) return fail(p, "expected LIKE, BETWEEN or IN after NOT");
-    static const char *const ops[] = {"<>", "<=", ">=", "=", "<", ">", NULL};
-    skip(p);
-    for (int i = 0; ops[i]; i++) {
-        if (punct(p, ops[i])) {
-            if (q->type == 'g') return fail(p, "compare the geometry with S_INTERSECTS");
-            int v = scalar(p, q);
-            if (v < 0) return -1;
-            emit(p, "%s %s :f%d", q->sql, ops[i], v);
-            return 0;
-        }
-    }
-    return fail(p, "expected a comparison (= <> < <= > >=), LIKE, BETWEEN, IN or IS NULL");
-}
-
-static int or_expr(struct p *p);
-
-static int primary(struct p *p)
-{
-    if (++p->depth > CQL2_MAX_DEPTH) return fail(p, "nested more than %d deep", CQL2_MAX_DEPTH);
-    int rc;
-    if (keyword(p, "NOT")) {
+        break;
+    case K_NOT:
         emit(p, "NOT (");
-        rc = primary(p);
+        if (emit_node(p, n->a)) return -1;
         emit(p, ")");
-    } else if (punct(p, "(")) {
+        break;
+    case K_CMP: {
+        int v = bind(p, n->a);
+        if (v < 0) return -1;
+        emit(p, "%s %s :f%d", n->q->sql, cmp_ops[n->op], v);
+        break;
+    }
+    case K_LIKE: {
+        const struct node *pat = &p->ast->n[n->a];
+        int v;
+        if (n->ci) {
+            if ((v = bind(p, n->a)) < 0) return -1;
+            emit(p, "%s%s LIKE :f%d ESCAPE '\\'", n->neg ? "NOT " : "", n->q->sql, v);
+        } else {
+            char glob[3100];
+            if (like_to_glob(p, pat->t, glob, sizeof glob) ||
+                (v = value_text(p, glob, strlen(glob))) < 0)
+                return -1;
+            emit(p, "%s%s GLOB :f%d", n->neg ? "NOT " : "", n->q->sql, v);
+        }
+        break;
+    }
+    case K_BETWEEN: {
+        int a = bind(p, n->a), b = a < 0 ? -1 : bind(p, n->b);
+        if (b < 0) return -1;
+        emit(p, "%s%s BETWEEN :f%d AND :f%d", n->neg ? "NOT " : "", n->q->sql, a, b);
+        break;
+    }
+    case K_IN:
+        emit(p, "%s%s IN (", n->neg ? "NOT " : "", n->q->sql);
+        for (int c = n->a; c >= 0; c = p->ast->n[c].next) {
+            int v = bind(p, c);
+            if (v < 0) return -1;
+            emit(p, "%s:f%d", c == n->a ? "" : ", ", v);
+        }
+        emit(p, ")");
+        break;
+    case K_ISNULL:
+        emit(p, "%s IS %sNULL", n->q->sql, n->neg ? "NOT " : "");
+        break;
+    case K_SPATIAL: {
+        const struct node *g = &p->ast->n[n->a];
+        char expr[128];
+        if (g->kind == L_BBOX) {
+            int v[4];
+            for (int k = 0; k < 4; k++) {
+                if ((v[k] = value_slot(p, 'd')) < 0) return -1;
+                p->f->values[v[k]].d = g->d[k];
+            }
+            snprintf(expr, sizeof expr, "BuildMbr(:f%d, :f%d, :f%d, :f%d, 4326)", v[0], v[1],
+                     v[2], v[3]);
+        } else {
+            int v = bind(p, n->a);
+            if (v < 0) return -1;
+            /* an invalid ring (not closed) makes GeomFromText NULL: no match */
+            snprintf(expr, sizeof expr, "GeomFromText(:f%d, 4326)", v);
+        }
+        if (n->op == S_DISJOINT) {
+            emit(p, "ST_Disjoint(%s, %s) = 1", n->q->sql, expr);
+            break;
+        }
         emit(p, "(");
-        rc = or_expr(p);
-        if (!rc) rc = expect(p, ")");
+        if (n->q->index) {
+            /* the format is the queryable table's, not the client's */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+            emit(p, n->q->index, expr, expr, expr, expr);
+#pragma GCC diagnostic pop
+            emit(p, " AND ");
+        }
+        emit(p, "%s(%s, %s) = 1)", n->op == S_WITHIN ? "ST_Within" : "ST_Intersects", n->q->sql,
+             expr);
+        break;
+    }
+    case K_TEMPORAL: {
+        struct tend alo, ahi, blo, bhi;
+        if (temporal_ends(p, n->a, &alo, &ahi) || temporal_ends(p, n->b, &blo, &bhi)) return -1;
+        emit(p, "(");
+        if (n->op == T_INTERSECTS) {
+            t_le(p, &alo, 1, &bhi, 0, 0);
+            emit(p, " AND ");
+            t_le(p, &blo, 1, &ahi, 0, 0);
+        } else if (n->op == T_BEFORE) {
+            t_le(p, &ahi, 0, &blo, 1, 1);
+        } else {
+            t_le(p, &bhi, 0, &alo, 1, 1);
+        }
         emit(p, ")");
-    } else {
-        rc = predicate(p);
+        break;
     }
-    p->depth--;
-    return rc;
+    default:
+        return fail(p, "internal: a literal where a condition belongs");
+    }
+    return p->failed ? -1 : 0;
 }
 
-static int and_expr(struct p *p)
-{
-    if (primary(p)) return -1;
-    while (keyword(p, "AND")) {
-        emit(p, " AND ");
-        if (primary(p)) return -1;
-    }
-    return 0;
-}
+/* ---- entry points ------------------------------------------------------------ */
 
-static int or_expr(struct p *p)
+static fm_rc finish(struct p *p, int root)
 {
-    if (and_expr(p)) return -1;
-    while (keyword(p, "OR")) {
-        emit(p, " OR ");
-        if (and_expr(p)) return -1;
+    if (root >= 0 && !p->failed) emit_node(p, root);
+    free(p->ast);
+    if (p->failed) {
+        memset(p->f->sql, 0, sizeof p->f->sql);
+        p->f->nvalues = 0;
+        p->f->text_len = 0;
+        return FM_EINVAL;
     }
-    return 0;
+    return FM_OK;
 }
 
 fm_rc cql2_compile(const char *s, const struct data_queryable *qs, struct data_filter *f,
                    struct fm_err *err)
 {
     memset(f, 0, sizeof *f);
-    struct p p = {.s = s, .at = s, .qs = qs, .f = f, .err = err};
+    struct p p = {.s = s, .at = s, .qs = qs, .f = f, .err = err, .node = -1};
+    p.ast = malloc(sizeof *p.ast);
+    if (!p.ast) return fm_fail(err, FM_EINTERNAL, "filter", "out of memory");
+    p.ast->count = 0;
+    p.ast->text_len = 0;
     skip(&p);
+    int root = -1;
     if (!*p.at) {
         fail(&p, "the filter is empty");
-        return FM_EINVAL;
-    }
-    if (or_expr(&p) == 0) {
+    } else if ((root = or_expr(&p)) >= 0) {
         skip(&p);
         if (*p.at) fail(&p, "unexpected text after the expression (AND, OR or the end)");
     }
-    if (p.failed) {
-        memset(f->sql, 0, sizeof f->sql);
-        f->nvalues = 0;
-        return FM_EINVAL;
+    return finish(&p, root);
+}
+
+fm_rc cql2_compile_json(const char *s, const struct data_queryable *qs, struct data_filter *f,
+                        struct fm_err *err)
+{
+    memset(f, 0, sizeof *f);
+    struct p p = {.s = s, .at = s, .json = 1, .qs = qs, .f = f, .err = err, .node = -1};
+    json_error_t jerr;
+    json_t *j = json_loads(s, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j)
+        return fm_fail(err, FM_EINVAL, "filter", "filter: at character %d: not CQL2 JSON: %.120s",
+                       jerr.position + 1, jerr.text);
+    p.ast = malloc(sizeof *p.ast);
+    if (!p.ast) {
+        json_decref(j);
+        return fm_fail(err, FM_EINTERNAL, "filter", "out of memory");
     }
-    return FM_OK;
+    p.ast->count = 0;
+    p.ast->text_len = 0;
+    int root = jexpr(&p, j);
+    json_decref(j);
+    return finish(&p, root);
 }
 
 fm_rc cql2_sortby(const char *s, const struct data_queryable *qs, char *out, size_t n,

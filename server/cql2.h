@@ -1,4 +1,5 @@
-/* cql2.h - CQL2 text filters (OGC API - Features Part 3) compiled to SQL
+/* cql2.h - CQL2 filters (OGC API - Features Part 3), text and JSON
+ * encodings, compiled to SQL
  * the server writes itself: every property is looked up in the
  * collection's queryables (data_queryables) and stands for the SQL
  * expression given there, every operator is one of a fixed list, and
@@ -14,7 +15,15 @@
  * property or INTERVAL(p, q) of two with TIMESTAMP('...'), DATE('...')
  * or INTERVAL('a', 'b') ('..' for an open end). A date-time property
  * compared with a quoted RFC 3339 string takes it as a time (GDAL sends
- * them so). Property names are case-sensitive, keywords are not. */
+ * them so). Property names are case-sensitive, keywords are not.
+ *
+ * The JSON encoding (filter-lang=cql2-json) says the same with {"op": ...,
+ * "args": [...]}: and, or, not, = <> < <= > >=, like, between, in,
+ * isNull, s_intersects, s_within, s_disjoint, t_intersects, t_before,
+ * t_after; {"property": "name"} first, then literals: strings, numbers,
+ * {"timestamp": ...}, {"date": ...}, {"interval": [a, b]}, {"bbox": [w, s,
+ * e, n]} and GeoJSON Point, LineString, Polygon. Both encodings are read
+ * into one syntax tree that one back end writes as SQL. */
 #ifndef SRV_CQL2_H
 #define SRV_CQL2_H
 
@@ -28,6 +37,12 @@
  * "filter" as the parameter; an unknown property is named. */
 fm_rc cql2_compile(const char *s, const struct data_queryable *qs, struct data_filter *f,
                    struct fm_err *err);
+
+/* The same for the CQL2 JSON s; errors name the JSON pointer of the
+ * value at fault ("filter: at /args/1: ..."), or the character position
+ * when s is not JSON. */
+fm_rc cql2_compile_json(const char *s, const struct data_queryable *qs, struct data_filter *f,
+                        struct fm_err *err);
 
 /* A sortby value: comma-separated [+|-]property, each a queryable that is
  * not the geometry; OUT out: an ORDER BY list of the queryables' SQL

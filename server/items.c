@@ -2,6 +2,7 @@
  * Part 4 writes): query parameters checked strictly, paging links,
  * ETag/If-Match versions. */
 #include "cql2.h"
+#include "ogc_crs.h"
 #include "params.h"
 #include "srv.h"
 #include "views.h"
@@ -17,7 +18,7 @@
 static const char *const item_params[] = {"bbox",   "bbox-crs",   "datetime",   "limit",
                                           "offset", "status",     "party",      "type",
                                           "t",      "f",          "filter",     "filter-lang",
-                                          "filter-crs", "sortby", "properties", NULL};
+                                          "filter-crs", "sortby", "properties", "crs", NULL};
 
 /* What a query keeps besides struct data_query: the compiled filter, the
  * sort, and the properties to return. */
@@ -25,6 +26,7 @@ struct extra {
     struct data_filter filter;
     char order[1400];
     char props[512]; /* "a,b,c" as sent, checked */
+    enum srv_crs crs; /* of the answer's geometries (Part 2) */
 };
 
 static fm_rc short_arg(struct req *r, const char *name, const char **out, struct fm_err *err)
@@ -41,20 +43,23 @@ static fm_rc parse_part3(struct req *r, enum data_coll c, struct data_query *q, 
 {
     const char *s;
     fm_rc rc;
-    if ((s = srv_arg(r, "filter-lang")) && strcmp(s, "cql2-text") != 0 && strcmp(s, "cql-text") != 0)
-        return fm_fail(err, FM_EINVAL, "filter-lang",
-                       "filter-lang is cql2-text (cql2-json is not supported)");
+    int json = 0;
+    if ((s = srv_arg(r, "filter-lang")) && !(json = !strcmp(s, "cql2-json")) &&
+        strcmp(s, "cql2-text") != 0 && strcmp(s, "cql-text") != 0)
+        return fm_fail(err, FM_EINVAL, "filter-lang", "filter-lang is cql2-text or cql2-json");
     if ((s = srv_arg(r, "filter-crs")) &&
         strcmp(s, "http://www.opengis.net/def/crs/OGC/1.3/CRS84") != 0)
         return fm_fail(err, FM_EINVAL, "filter-crs", "filter-crs must be CRS84");
     if ((s = srv_arg(r, "filter"))) {
-        if ((rc = cql2_compile(s, data_queryables(c), &x->filter, err))) return rc;
+        if ((rc = (json ? cql2_compile_json : cql2_compile)(s, data_queryables(c), &x->filter, err)))
+            return rc;
         q->filter = &x->filter;
     }
     if ((s = srv_arg(r, "sortby"))) {
         if ((rc = cql2_sortby(s, data_queryables(c), x->order, sizeof x->order, err))) return rc;
         q->order = x->order;
     }
+    if ((s = srv_arg(r, "crs")) && (rc = srv_crs_parse(s, "crs", &x->crs, err))) return rc;
     if ((s = srv_arg(r, "properties"))) {
         size_t n = strlen(s);
         int names = 1;
@@ -85,16 +90,16 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
         return fm_fail(err, FM_EINVAL, unknown,
                        "unknown query parameter %s; this endpoint takes bbox, bbox-crs, datetime,"
                        " limit, offset, status, party, type, t, f, filter, filter-lang,"
-                       " filter-crs, sortby and properties",
+                       " filter-crs, sortby, properties and crs",
                        unknown);
     const char *s;
     fm_rc rc;
     if ((s = srv_arg(r, "f")) && strcmp(s, "json") != 0 && strcmp(s, "geojson") != 0 &&
         !srv_export_format(s))
         return fm_fail(err, FM_EINVAL, "f", "f must be json, geojson, kml, gpx, gpkg, shp or csv");
-    if ((s = srv_arg(r, "bbox-crs")) &&
-        strcmp(s, "http://www.opengis.net/def/crs/OGC/1.3/CRS84") != 0)
-        return fm_fail(err, FM_EINVAL, "bbox-crs", "bbox-crs must be CRS84");
+    enum srv_crs bbox_crs = SRV_CRS84;
+    if ((s = srv_arg(r, "bbox-crs")) && (rc = srv_crs_parse(s, "bbox-crs", &bbox_crs, err)))
+        return rc;
     if ((s = srv_arg(r, "limit"))) {
         if (fm_parse_long(s, 1, INT32_MAX, &q->limit))
             return fm_fail(err, FM_EINVAL, "limit", "limit must be a whole number from 1 to 10000");
@@ -103,7 +108,9 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
     if ((s = srv_arg(r, "offset")) && fm_parse_long(s, 0, INT32_MAX, &q->offset))
         return fm_fail(err, FM_EINVAL, "offset", "offset must be a whole number from 0");
     if ((s = srv_arg(r, "bbox"))) {
-        if ((rc = srv_parse_bbox(s, q->bbox, err))) return rc;
+        if ((rc = bbox_crs == SRV_CRS84 ? srv_parse_bbox(s, q->bbox, err)
+                                        : srv_crs_bbox(s, bbox_crs, q->bbox, err)))
+            return rc;
         q->has_bbox = 1;
     }
     if ((s = srv_arg(r, "datetime"))) {
@@ -130,6 +137,7 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
 struct page_ctx {
     struct srv_page *pg;
     const char *props; /* NULL: every property */
+    enum srv_crs crs;
 };
 
 /* Keeps only the properties named in list ("a,b,c") of feature f. */
@@ -155,11 +163,14 @@ static void keep_properties(json_t *f, const char *list)
 static int add_feature(void *ctx, const struct data_item_row *row)
 {
     struct page_ctx *pc = ctx;
-    if (!pc->props) return srv_page_add(pc->pg, row->feature);
+    if (!pc->props && pc->crs == SRV_CRS84) return srv_page_add(pc->pg, row->feature);
     json_t *f = json_loads(row->feature, 0, NULL);
-    if (!f) return srv_page_add(pc->pg, row->feature);
-    keep_properties(f, pc->props);
-    char *text = json_dumps(f, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (!f) return 1; /* never the untransformed text under another CRS's name */
+    if (pc->props) keep_properties(f, pc->props);
+    srv_crs_feature(f, pc->crs);
+    /* 17 digits keep CRS84's doubles exact; 15 print a projected
+     * millimetre without the binary tail (3907314.127, not ...1270000001) */
+    char *text = json_dumps(f, JSON_COMPACT | JSON_REAL_PRECISION(pc->crs == SRV_CRS84 ? 17 : 15));
     json_decref(f);
     int stop = text ? srv_page_add(pc->pg, text) : 1;
     free(text);
@@ -182,6 +193,14 @@ static int collection_of(struct req *r, const char *name, enum data_coll *c)
     srv_problem_status(r, 404, "no such collection; there are zones, incidents and movements",
                        NULL);
     return 0;
+}
+
+/* Part 2: the CRS of the geometries, as <URI> */
+static void content_crs(struct req *r, enum srv_crs c)
+{
+    char v[96];
+    snprintf(v, sizeof v, "<%s>", srv_crs_uri(c));
+    srv_add_header(r, "Content-Crs", v);
 }
 
 int h_items_get(struct req *r, const char *const *p, int n)
@@ -209,6 +228,12 @@ int h_items_get(struct req *r, const char *const *p, int n)
                                       "properties applies to f=json; exports carry every property"),
                            &err);
     }
+    if (srv_export_format(srv_arg(r, "f")) && x->crs != SRV_CRS84) {
+        free(x);
+        return srv_problem(r, fm_fail(&err, FM_EINVAL, "crs",
+                                      "crs applies to f=json; exports are in CRS84"),
+                           &err);
+    }
     if (srv_export_format(srv_arg(r, "f"))) {
         int ret = srv_items_export(r, c, &q, srv_arg(r, "f"));
         free(x);
@@ -218,13 +243,15 @@ int h_items_get(struct req *r, const char *const *p, int n)
     struct srv_page pg;
     srv_page_init(&pg);
     long matched;
-    struct page_ctx pc = {&pg, x->props[0] ? x->props : NULL};
+    struct page_ctx pc = {&pg, x->props[0] ? x->props : NULL, x->crs};
     rc = data_items_query(r->db, &r->viewer, &q, add_feature, &pc, &matched, &err);
-    free(x);
     if (rc) {
+        free(x);
         srv_page_cleanup(&pg);
         return srv_problem(r, rc, &err);
     }
+    content_crs(r, x->crs);
+    free(x);
     return srv_reply_page(r, &pg, path, item_params, q.offset, q.limit, matched);
 }
 
@@ -268,18 +295,25 @@ int h_item_get(struct req *r, const char *const *p, int n)
     enum data_coll c = k->coll;
     /* one Feature takes f (json, geojson) and nothing else: a filter here
      * would be ignored, so it is refused rather than silently dropped */
-    static const char *const one_params[] = {"f", NULL};
+    static const char *const one_params[] = {"f", "crs", NULL};
     char unknown[64];
     struct fm_err err;
     const char *fmt = srv_arg(r, "f");
     if (srv_unknown_arg(r, one_params, unknown, sizeof unknown))
         return srv_problem(r, fm_fail(&err, FM_EINVAL, unknown,
-                                      "unknown query parameter %s; one item takes only f=json",
+                                      "unknown query parameter %s; one item takes only f=json"
+                                      " and crs",
                                       unknown),
                            &err);
     if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "geojson") != 0)
         return srv_problem(
             r, fm_fail(&err, FM_EINVAL, "f", "one item is sent as GeoJSON only (f=json)"), &err);
+    enum srv_crs crs = SRV_CRS84;
+    const char *cs = srv_arg(r, "crs");
+    fm_rc rc0 = cs ? srv_crs_parse(cs, "crs", &crs, &err) : FM_OK;
+    if (rc0 == FM_OK && crs != SRV_CRS84 && k->conflicts)
+        rc0 = fm_fail(&err, FM_EINVAL, "crs", "conflicts are given in CRS84 only");
+    if (rc0) return srv_problem(r, rc0, &err);
     json_t *f;
     fm_rc rc = k->conflicts ? data_conflict_get(r->db, &r->viewer, id, &f, &err)
                             : data_item_get(r->db, &r->viewer, c, id, &f, &err);
@@ -293,6 +327,7 @@ int h_item_get(struct req *r, const char *const *p, int n)
                                   NULL);
     }
     if (!k->conflicts) set_etag(r, f);
+    srv_crs_feature(f, crs);
     /* the latest dispute and ruling, shown with the item (never stored:
      * they change without a new version, so no 304 while there are any) */
     json_t *dr = NULL;
@@ -318,10 +353,12 @@ int h_item_get(struct req *r, const char *const *p, int n)
                                            "the collection"));
     json_object_set_new(f, "links", links);
     const char *inm = srv_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (inm && !k->conflicts && !decorated && strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
+    if (inm && !k->conflicts && !decorated && crs == SRV_CRS84 &&
+        strcmp(inm, r->hdr_value[r->nhdr - 1]) == 0) {
         json_decref(f);
         return srv_reply_empty(r, 304);
     }
+    content_crs(r, crs); /* after the ETag, which the check above reads as the last header */
     return srv_reply_json(r, 200, GEOJSON, f);
 }
 

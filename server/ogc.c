@@ -1,6 +1,7 @@
 /* ogc.c - OGC API - Features metadata: landing page, conformance, the
  * OpenAPI document (declaring every query parameter, so that GDAL and
  * QGIS send their filters to the server), collections; and /parties. */
+#include "ogc_crs.h"
 #include "srv.h"
 #include "views.h"
 
@@ -67,21 +68,24 @@ int h_conformance(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     return srv_reply_json(
         r, 200, NULL,
-        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
+        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+                  /* crs and bbox-crs: CRS84, EPSG:4326, EPSG:3857 (server/ogc_crs.c) */
+                  "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
                   /* PATCH as a JSON merge patch; If-Match with 412 and 428 */
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking",
-                  /* Part 3 and CQL2 text: what server/cql2.c does; not basic-cql2 (a
-                   * property on the right of a comparison) nor the full spatial or
-                   * temporal function sets */
+                  /* Part 3 and CQL2 text and JSON: what server/cql2.c does; not
+                   * basic-cql2 (a property on the right of a comparison) nor the
+                   * full spatial or temporal function sets */
                   "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
                   "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
                   "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
                   "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+                  "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
                   "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
                   "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions"));
 }
@@ -181,6 +185,11 @@ static json_t *collection_json(struct req *r, const char *base, const struct srv
         coll = json_pack("{s:s,s:s,s:s,s:s,s:[s],s:o}", "id", k->id, "title", title,
                          "description", desc, "itemType", "feature", "crs",
                          "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "links", links);
+        /* Part 2: the items (not the conflicts) in every CRS offered */
+        if (!k->conflicts) {
+            json_object_set_new(coll, "crs", srv_crs_list());
+            json_object_set_new(coll, "storageCrs", json_string(srv_crs_uri(SRV_CRS84)));
+        }
     }
     json_t *ext = extent_json(r, k);
     if (ext) json_object_set_new(coll, "extent", ext);
@@ -278,6 +287,16 @@ static json_t *param(const char *name, const char *in, const char *type, const c
                      strcmp(in, "path") == 0, "description", desc, "schema", "type", type);
 }
 
+/* crs or bbox-crs: the URIs of server/ogc_crs.c */
+static json_t *crs_param(const char *name, const char *desc)
+{
+    json_t *p = param(name, "query", "string", desc);
+    json_t *schema = json_object_get(p, "schema");
+    json_object_set_new(schema, "enum", srv_crs_list());
+    json_object_set_new(schema, "default", json_string(srv_crs_uri(SRV_CRS84)));
+    return p;
+}
+
 static json_t *items_params(int with_collection)
 {
     json_t *ps = json_array();
@@ -306,16 +325,23 @@ static json_t *items_params(int with_collection)
                                     "json or geojson: this page; kml, gpx, gpkg, shp (zipped) or"
                                     " csv: everything selected, as a download"));
     json_array_append_new(ps, param("filter", "query", "string",
-                                    "a CQL2 text filter over the collection's queryables"
+                                    "a CQL2 filter (text, or JSON with filter-lang=cql2-json)"
+                                    " over the collection's queryables"
                                     " (/collections/{c}/queryables); see the README for the"
                                     " subset"));
     /* cql-text: the name GDAL 3.6 looks for before it sends a filter */
-    json_array_append_new(ps, json_pack("{s:s,s:s,s:b,s:s,s:{s:s,s:[s,s],s:s}}", "name",
+    json_array_append_new(ps, json_pack("{s:s,s:s,s:b,s:s,s:{s:s,s:[s,s,s],s:s}}", "name",
                                         "filter-lang", "in", "query", "required", 0,
-                                        "description", "cql2-text (cql-text: the same)",
+                                        "description",
+                                        "cql2-text (cql-text: the same) or cql2-json",
                                         "schema", "type", "string", "enum", "cql2-text",
-                                        "cql-text", "default", "cql2-text"));
+                                        "cql-text", "cql2-json", "default", "cql2-text"));
     json_array_append_new(ps, param("filter-crs", "query", "string", "CRS84 only"));
+    json_array_append_new(ps, crs_param("crs", "the CRS of the answer's geometries (Part 2);"
+                                               " Content-Crs names it"));
+    json_array_append_new(ps, crs_param("bbox-crs", "the CRS of bbox, in its axis order"
+                                                    " (EPSG:4326: minlat,minlon,maxlat,maxlon;"
+                                                    " EPSG:3857: metres)"));
     json_array_append_new(ps, param("sortby", "query", "string",
                                     "comma-separated [+|-]queryable (not the geometry); the id"
                                     " breaks ties"));
@@ -507,6 +533,10 @@ static const struct {
     {"get", "/events", "the live event stream (Server-Sent Events; ticket= for a browser)",
      "text/event-stream"},
     {"post", "/events/ticket", "a single-use ticket for the stream, valid 60 s", "application/json"},
+    {"get", "/cot/stream",
+     "Cursor-on-Target for TAK, live: the visible items' events now, then each change (a"
+     " withdrawal as a t-x-d-d delete), a t-x-c-t ping as the heartbeat",
+     "application/xml"},
     {"get", "/events/log", "the log records the caller may see (since=SEQ, limit)",
      "application/json"},
     {"get", "/events/verify", "verifies the log's chain and the state against it",
@@ -596,9 +626,11 @@ static json_t *api_doc(const char *base)
     json_object_set_new(paths, "/collections/{collectionId}/items/{featureId}",
                         json_pack("{s:o}", "get",
                                   op("one item",
-                                     json_pack("[o,o]",
+                                     json_pack("[o,o,o]",
                                                param("collectionId", "path", "string", "collection"),
-                                               param("featureId", "path", "integer", "item id")),
+                                               param("featureId", "path", "integer", "item id"),
+                                               crs_param("crs", "the CRS of the geometry (Part 2;"
+                                                                " not for conflicts)")),
                                      "application/geo+json")));
     add_writes(paths);
     add_other_ops(paths);

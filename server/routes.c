@@ -84,6 +84,7 @@ static const struct route routes[] = {
     {"GET", "events/verify", LOGGED_IN, h_events_verify},
     {"POST", "import", LOGGED_IN, h_import},
     {"GET", "cot", LOGGED_IN, h_cot},
+    {"GET", "cot/stream", LOGGED_IN, h_cot_stream},
 };
 
 /* Splits "/a/b/c" into parts in buf. Returns the count, or -1 if too many. */

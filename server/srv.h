@@ -240,6 +240,8 @@ void srv_streams_free(struct srv_streams *h);
 /* The server's hub (http.c). Borrowed. */
 struct srv_streams *srv_streams_of(struct req *r);
 int h_events(struct req *r, const char *const *p, int n);
+/* GET /cot/stream: the same stream as CoT events for TAK */
+int h_cot_stream(struct req *r, const char *const *p, int n);
 /* POST /events/ticket: a single-use ticket, good for 60 s
  * (FM_EVENTS_TICKET_MS), that opens GET /events?ticket=T as the token's
  * user: EventSource sends no headers, and the token never goes in a URL. */

@@ -92,6 +92,7 @@ struct stream {
     int revoked;                       /* its session was ended (logout) */
     int behind;                        /* the hub has more for it once the queue drains */
     int counted;                       /* counts in hub->live */
+    int cot;                           /* GET /cot/stream: CoT events, not SSE */
     atomic_int dead;                   /* MHD is done with it (free callback) */
 };
 
@@ -247,7 +248,7 @@ static void reader_free(void *cls)
 /* One query and one rendering per (visibility, since) per pass: streams
  * that see the same and are level share the text. */
 struct memo {
-    char key[32];
+    char key[48];
     int64_t since;
     int64_t end;     /* the stream moves on to here */
     int64_t last_id; /* the last event in text, or 0 */
@@ -272,8 +273,10 @@ static void memo_free(struct memo *m)
 static const struct memo *chunk_for(struct data_db *db, struct stream *s, struct memo *memo,
                                     int *nmemo)
 {
-    char key[32];
+    char key[48];
     vis_key(&s->viewer, key, sizeof key);
+    size_t kl = strlen(key);
+    if (s->cot) snprintf(key + kl, sizeof key - kl, "/cot"); /* rendered otherwise */
     for (int i = 0; i < *nmemo; i++)
         if (memo[i].since == s->since && strcmp(memo[i].key, key) == 0) return &memo[i];
     struct fm_err err;
@@ -294,6 +297,12 @@ static const struct memo *chunk_for(struct data_db *db, struct stream *s, struct
         memmove(memo, memo + 1, sizeof *memo * (MEMO_MAX - 1));
         (*nmemo)--;
     }
+    json_t *parties = NULL;
+    if (s->cot && data_parties(db, &parties, &err) != FM_OK) {
+        fm_log(FM_LOG_ERROR, "cot stream: %s", err.msg);
+        json_decref(events);
+        return NULL;
+    }
     struct memo *m = &memo[(*nmemo)++];
     snprintf(m->key, sizeof m->key, "%s", key);
     m->since = s->since;
@@ -303,8 +312,15 @@ static const struct memo *chunk_for(struct data_db *db, struct stream *s, struct
     size_t i, n = json_array_size(events);
     json_t *e;
     json_array_foreach(events, i, e) {
-        char *text = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(15));
         json_int_t seq = json_integer_value(json_object_get(e, "seq"));
+        if (s->cot) { /* the item's events as they are now, or its deletion */
+            size_t before = m->text.len;
+            data_cot_record(parties, e, &m->text);
+            m->last_id = seq;
+            if (m->text.len > before)
+                h->event_bytes = (h->event_bytes * 7 + (m->text.len - before)) / 8;
+        }
+        char *text = s->cot ? NULL : json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(15));
         if (text) {
             size_t before = m->text.len;
             FM_BUF_LIT(&m->text, "id: ");
@@ -323,6 +339,7 @@ static const struct memo *chunk_for(struct data_db *db, struct stream *s, struct
         }
     }
     json_decref(events);
+    json_decref(parties);
     return m;
 }
 
@@ -370,7 +387,7 @@ static const char bye_line[] = "event: bye\ndata: {\"reason\":\"the session has 
 /* Ends s after what it already has (hub->lock held). */
 static void say_bye(struct stream *s)
 {
-    put(s, bye_line);
+    if (!s->cot) put(s, bye_line); /* a CoT stream just ends */
     s->ending = 1;
     wake_reader(s);
 }
@@ -435,7 +452,19 @@ static void serve(struct data_db *db, struct srv_streams *h, struct stream *s, i
 
     pthread_mutex_lock(&h->lock);
     s->behind = s->since < last;
-    if (beat && pending(s) == 0) {
+    if (beat && pending(s) == 0 && s->cot) {
+        /* TAK's keep-alive: a ping event (t-x-c-t), stale in a minute */
+        char line[400], t[FM_TIME_STAMP_LEN], st[FM_TIME_STAMP_LEN];
+        fm_time now_t = fm_time_now();
+        fm_time_format(now_t, t);
+        fm_time_format(now_t + 60, st);
+        snprintf(line, sizeof line,
+                 "<event version=\"2.0\" uid=\"fusionmap-ping\" type=\"t-x-c-t\" time=\"%s\""
+                 " start=\"%s\" stale=\"%s\" how=\"h-g-i-g-o\"><point lat=\"0\" lon=\"0\""
+                 " hae=\"9999999.0\" ce=\"9999999.0\" le=\"9999999.0\"/><detail/></event>\n",
+                 t, t, st);
+        put(s, line);
+    } else if (beat && pending(s) == 0) {
         char line[96];
         /* a "position" event moves the client's Last-Event-ID past events
          * it may not see */
@@ -665,12 +694,12 @@ static int parse_since(struct req *r, int64_t *out)
     return 1;
 }
 
-int h_events(struct req *r, const char *const *p, int n)
+/* Opens a stream for r: the SSE event stream, or (cot) the CoT stream. */
+static int open_stream(struct req *r, int cot)
 {
-    (void)p, (void)n;
     struct srv_streams *h = srv_streams_of(r);
-    int64_t since;
-    if (!parse_since(r, &since))
+    int64_t since = -1;
+    if (!cot && !parse_since(r, &since))
         return srv_problem_status(r, 400, "Last-Event-ID (or since) must be a sequence number",
                                   "since");
     struct fm_err err;
@@ -681,6 +710,7 @@ int h_events(struct req *r, const char *const *p, int n)
 
     struct stream *s = fm_xcalloc(1, sizeof *s);
     s->hub = h;
+    s->cot = cot;
     s->conn = r->conn;
     s->viewer = r->viewer;
     fm_buf_init(&s->out, STREAM_HARD_CAP);
@@ -691,10 +721,30 @@ int h_events(struct req *r, const char *const *p, int n)
         snprintf(s->session, sizeof s->session, "%s", sid ? sid : "");
     }
     char line[160];
-    snprintf(line, sizeof line, "retry: %d\n: fusionmap events for %s (%s)\n\n", STREAM_RETRY_MS,
-             r->viewer.user, r->viewer.party);
-    fm_buf_adds(&s->out, line);
-    if (since < 0) {
+    if (cot) {
+        /* the picture as the viewer may see it now (GET /cot's events,
+         * without their <events> list), then every change after `last` */
+        char *xml = NULL;
+        size_t len = 0;
+        rc = data_cot(r->db, &r->viewer, 0, 0, &xml, &len, &err);
+        if (rc) {
+            fm_buf_cleanup(&s->out);
+            free(s);
+            return srv_problem(r, rc, &err);
+        }
+        const char *from = strstr(xml, "<events>\n"), *to = strstr(xml, "</events>");
+        if (from && to && to >= from + 9) fm_buf_add(&s->out, from + 9, (size_t)(to - from - 9));
+        free(xml);
+        s->since = last;
+        s->id_sent = last;
+    } else {
+        snprintf(line, sizeof line, "retry: %d\n: fusionmap events for %s (%s)\n\n",
+                 STREAM_RETRY_MS, r->viewer.user, r->viewer.party);
+        fm_buf_adds(&s->out, line);
+    }
+    if (cot) {
+        /* from now on (above) */
+    } else if (since < 0) {
         /* a new client: from now on; a "position" event gives it the place
          * to resume from, should it reconnect before any event (browsers
          * keep the id only of an event with data) */
@@ -751,7 +801,9 @@ int h_events(struct req *r, const char *const *p, int n)
         r->replied = 1;
         return MHD_NO;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            cot ? "application/xml; charset=utf-8"
+                                : "text/event-stream; charset=utf-8");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -760,6 +812,20 @@ int h_events(struct req *r, const char *const *p, int n)
     MHD_destroy_response(resp);
     r->replied = 1;
     return ret;
+}
+
+int h_events(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    return open_stream(r, 0);
+}
+
+/* GET /cot/stream: CoT for TAK, live, each change as its events (what the
+ * viewer may see of it, as for /events), a ping as the heartbeat */
+int h_cot_stream(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    return open_stream(r, 1);
 }
 
 /* ---- stream tickets ----------------------------------------------------- */

@@ -137,8 +137,8 @@ check "an unknown queryable is a 400 problem naming it" \
     '[ "$(fq incidents "colour = '\''red'\''")" = 400 ] && is_problem 400 && jqb .detail | grep -q "colour is not a queryable" && [ "$(jqb .parameter)" = filter ]'
 check "a syntax error is a 400 naming the position" \
     '[ "$(fq incidents "severity >= ")" = 400 ] && jqb .detail | grep -q "at character 13"'
-check "filter-lang other than cql2-text is 400; the conflicts take no filter (400)" \
-    '[ "$(fq incidents "severity = 1" --data-urlencode filter-lang=cql2-json)" = 400 ] &&
+check "filter-lang other than cql2-text or cql2-json is 400; the conflicts take no filter (400)" \
+    '[ "$(fq incidents "severity = 1" --data-urlencode filter-lang=sql)" = 400 ] && is_problem 400 && [ "$(jqb .parameter)" = filter-lang ] &&
      [ "$(fq conflicts "severity = 1")" = 400 ] && [ "$(req GET /collections/conflicts/queryables "${B[@]}")" = 404 ]'
 check "a filter applies to the views and to exports" \
     '[ "$(fq incidents-points "category = '\''explosion'\''")" = 200 ] && [ "$(jqb .numberMatched)" = 6 ] &&

@@ -38,6 +38,35 @@ static int quotes_are_ours(void)
     return strchr(sql, '\'') == NULL;
 }
 
+/* The text and JSON encodings of one filter give the same SQL and values. */
+static int same(const char *text, const char *json)
+{
+    static struct data_filter g;
+    enum data_coll c = DATA_INCIDENTS;
+    if (strstr(text, "corridor")) c = DATA_MOVEMENTS;
+    fm_rc a = cql2_compile(text, data_queryables(c), &f, &err);
+    fm_rc b = cql2_compile_json(json, data_queryables(c), &g, &err);
+    int good = a == FM_OK && b == FM_OK && !strcmp(f.sql, g.sql) && f.nvalues == g.nvalues;
+    for (int i = 0; good && i < f.nvalues; i++) {
+        good = f.values[i].kind == g.values[i].kind;
+        if (f.values[i].kind == 'i') good = good && f.values[i].i == g.values[i].i;
+        if (f.values[i].kind == 'd') good = good && f.values[i].d == g.values[i].d;
+        if (f.values[i].kind == 't') good = good && !strcmp(f.values[i].t, g.values[i].t);
+    }
+    if (!good) printf("  %s -> %s\n  %s -> %s (%s)\n", text, a ? "refused" : f.sql, json,
+                      b ? "refused" : g.sql, err.msg);
+    return good;
+}
+
+static int bad_json(const char *s, const char *detail_has)
+{
+    fm_rc rc = cql2_compile_json(s, data_queryables(DATA_INCIDENTS), &f, &err);
+    int good = rc == FM_EINVAL && strstr(err.msg, detail_has) && !strcmp(err.pointer, "filter") &&
+               f.sql[0] == '\0' && f.nvalues == 0;
+    if (!good) printf("  %s -> %d: %s\n", s, rc, rc ? err.msg : f.sql);
+    return good;
+}
+
 int main(void)
 {
     CHECK(ok("severity >= 3") && strstr(f.sql, "json_extract(v.feature, '$.properties.severity') >= :f0") &&
@@ -106,6 +135,99 @@ int main(void)
     CHECK(cql2_compile("corridor_width_m > 5", data_queryables(DATA_INCIDENTS), &f, &err) == FM_EINVAL &&
               cql2_compile("corridor_width_m > 5", data_queryables(DATA_MOVEMENTS), &f, &err) == FM_OK,
           "queryables are per collection");
+
+    /* CQL2 JSON: the same tree, so the same SQL and values as the text */
+    CHECK(same("severity >= 3", "{\"op\": \">=\", \"args\": [{\"property\": \"severity\"}, 3]}"),
+          "JSON: a comparison");
+    CHECK(same("status = 'reported' AND (party = 'A' OR NOT party = 'B')",
+               "{\"op\":\"and\",\"args\":[{\"op\":\"=\",\"args\":[{\"property\":\"status\"},\"reported\"]},"
+               "{\"op\":\"or\",\"args\":[{\"op\":\"=\",\"args\":[{\"property\":\"party\"},\"A\"]},"
+               "{\"op\":\"not\",\"args\":[{\"op\":\"=\",\"args\":[{\"property\":\"party\"},\"B\"]}]}]}]}"),
+          "JSON: and, or, not");
+    CHECK(same("title = 'x'' OR 1=1 --'",
+               "{\"op\":\"=\",\"args\":[{\"property\":\"title\"},\"x' OR 1=1 --\"]}") &&
+              quotes_are_ours(),
+          "JSON: a quote in a value stays in the value");
+    CHECK(same("category IN ('shelling', 'airspace') AND severity BETWEEN 1 AND 2",
+               "{\"op\":\"and\",\"args\":[{\"op\":\"in\",\"args\":[{\"property\":\"category\"},"
+               "[\"shelling\",\"airspace\"]]},{\"op\":\"between\",\"args\":"
+               "[{\"property\":\"severity\"},1,2]}]}"),
+          "JSON: in and between");
+    CHECK(same("NOT severity BETWEEN 1 AND 2",
+               "{\"op\":\"not\",\"args\":[{\"op\":\"between\",\"args\":[{\"property\":\"severity\"},1,2]}]}"),
+          "JSON: not between");
+    CHECK(same("title LIKE 'a%b_c*d\\%'", "{\"op\":\"like\",\"args\":[{\"property\":\"title\"},\"a%b_c*d\\\\%\"]}"),
+          "JSON: like");
+    CHECK(same("title IS NULL", "{\"op\":\"isNull\",\"args\":[{\"property\":\"title\"}]}"), "JSON: isNull");
+    CHECK(same("occurred_at >= '2026-12-05T00:00:00Z'",
+               "{\"op\":\">=\",\"args\":[{\"property\":\"occurred_at\"},{\"timestamp\":\"2026-12-05T00:00:00Z\"}]}"),
+          "JSON: a timestamp");
+    CHECK(same("updated_at > DATE('2026-12-01')",
+               "{\"op\":\">\",\"args\":[{\"property\":\"updated_at\"},{\"date\":\"2026-12-01\"}]}"),
+          "JSON: a date");
+    CHECK(same("S_INTERSECTS(geometry, BBOX(35, 32, 36, 33))",
+               "{\"op\":\"s_intersects\",\"args\":[{\"property\":\"geometry\"},{\"bbox\":[35,32,36,33]}]}"),
+          "JSON: s_intersects with a bbox");
+    CHECK(same("S_WITHIN(geometry, POLYGON((35 32, 36 32, 36 33, 35 32)))",
+               "{\"op\":\"s_within\",\"args\":[{\"property\":\"geometry\"},{\"type\":\"Polygon\","
+               "\"coordinates\":[[[35,32],[36,32],[36,33],[35,32]]]}]}"),
+          "JSON: s_within a GeoJSON Polygon");
+    CHECK(same("S_DISJOINT(geometry, LINESTRING(35 32, 36 33)) OR S_INTERSECTS(geometry, POINT(35.5 32.5))",
+               "{\"op\":\"or\",\"args\":[{\"op\":\"s_disjoint\",\"args\":[{\"property\":\"geometry\"},"
+               "{\"type\":\"LineString\",\"coordinates\":[[35,32],[36,33]]}]},{\"op\":\"s_intersects\","
+               "\"args\":[{\"property\":\"geometry\"},{\"type\":\"Point\",\"coordinates\":[35.5,32.5]}]}]}"),
+          "JSON: LineString and Point");
+    CHECK(same("T_INTERSECTS(INTERVAL(valid_from, valid_to), INTERVAL('2026-12-01T00:00:00Z', '..'))",
+               "{\"op\":\"t_intersects\",\"args\":[{\"interval\":[{\"property\":\"valid_from\"},"
+               "{\"property\":\"valid_to\"}]},{\"interval\":[\"2026-12-01T00:00:00Z\",\"..\"]}]}"),
+          "JSON: t_intersects of intervals");
+    CHECK(same("T_BEFORE(occurred_at, TIMESTAMP('2026-12-05T00:00:00Z')) AND T_AFTER(updated_at, '2026-01-01')",
+               "{\"op\":\"and\",\"args\":[{\"op\":\"t_before\",\"args\":[{\"property\":\"occurred_at\"},"
+               "{\"timestamp\":\"2026-12-05T00:00:00Z\"}]},{\"op\":\"t_after\",\"args\":["
+               "{\"property\":\"updated_at\"},{\"date\":\"2026-01-01\"}]}]}"),
+          "JSON: t_before and t_after");
+    CHECK(same("corridor_width_m > 5.5", "{\"op\":\">\",\"args\":[{\"property\":\"corridor_width_m\"},5.5]}"),
+          "JSON: a number with a fraction");
+    CHECK(bad_json("{\"op\":\"=\",\"args\":[{\"property\":\"nonsense\"},1]}", "at /args/0: nonsense is not a queryable"),
+          "JSON: an unknown property is named with its JSON pointer: %s", err.msg);
+    CHECK(bad_json("{\"op\":\"and\",\"args\":[{\"op\":\"=\",\"args\":[{\"property\":\"severity\"},1]},"
+                   "{\"op\":\"=\",\"args\":[{\"property\":\"severity\"},\"high\"]}]}",
+                   "at /args/1/args/1: expected a number"),
+          "JSON: a type mismatch deep down: %s", err.msg);
+    CHECK(bad_json("{\"op\":\"=\",\"args\":[{\"property\":\"title\"}", "at character"),
+          "JSON: not JSON: %s", err.msg);
+    CHECK(bad_json("{\"op\":\"s_crosses\",\"args\":[]}", "not supported"), "JSON: an unknown op");
+    CHECK(bad_json("{\"op\":\"=\",\"args\":[1,{\"property\":\"severity\"}]}", "a property first"),
+          "JSON: a literal first is refused (basic-cql2 is not declared)");
+    CHECK(bad_json("{\"op\":\"s_intersects\",\"args\":[{\"property\":\"geometry\"},{\"bbox\":[36,32,35,33]}]}",
+                   "west <= east"),
+          "JSON: a bbox across");
+    CHECK(bad_json("{\"op\":\"s_intersects\",\"args\":[{\"property\":\"geometry\"},{\"type\":\"Point\","
+                   "\"coordinates\":[500,1]}]}",
+                   "at /args/1/coordinates: coordinates are longitude"),
+          "JSON: a point out of range: %s", err.msg);
+    CHECK(bad_json("{\"op\":\"t_intersects\",\"args\":[{\"property\":\"occurred_at\"},{\"interval\":[\"x\",\"..\"]}]}",
+                   "at /args/1/interval/0: 'x' is not an RFC 3339"),
+          "JSON: a bad time in an interval: %s", err.msg);
+    CHECK(bad_json("{\"op\":\"=\",\"args\":[{\"property\":\"title\"},\"a\"],\"op\":\"<\"}", "at character"),
+          "JSON: duplicate members are refused");
+    CHECK(bad_json("[]", "expected {\"op\""), "JSON: not an operation");
+    CHECK(bad_json("{\"op\":\"and\",\"args\":[{\"op\":\"isNull\",\"args\":[{\"property\":\"title\"}]}]}",
+                   "2 or more"),
+          "JSON: and of one");
+    {
+        static char deepj[4000];
+        deepj[0] = '\0';
+        for (int i = 0; i < 40; i++) strcat(deepj, "{\"op\":\"not\",\"args\":[");
+        strcat(deepj, "{\"op\":\"isNull\",\"args\":[{\"property\":\"title\"}]}");
+        for (int i = 0; i < 40; i++) strcat(deepj, "]}");
+        CHECK(bad_json(deepj, "nested more than"), "JSON: nesting is bounded");
+        static char manyj[4000];
+        strcpy(manyj, "{\"op\":\"in\",\"args\":[{\"property\":\"severity\"},[1");
+        for (int i = 0; i < 70; i++) strcat(manyj, ",1");
+        strcat(manyj, "]]}");
+        CHECK(bad_json(manyj, "more than 64 values"), "JSON: values are bounded: %s", err.msg);
+    }
 
     char order[600];
     CHECK(cql2_sortby("-severity,+title,id", data_queryables(DATA_INCIDENTS), order, sizeof order, &err) == FM_OK &&

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# OGC API - Features Part 2 (issue 22): crs= and bbox-crs= for CRS84,
+# EPSG:4326 and EPSG:3857, with Content-Crs; the server's Web Mercator
+# compared with PROJ's (ogr2ogr -t_srs EPSG:3857 of the CRS84 answer, and
+# gdaltransform for the bbox), GDAL reading the answers; another party's
+# draft never seen through any CRS; bad CRSs a 400 that changes nothing.
+. "$(dirname "$0")/../lib.sh"
+fm_start --demo
+TA=$(fm_token liaison-a)
+TB=$(fm_token liaison-b)
+A=(-H "Authorization: Bearer $TA")
+B=(-H "Authorization: Bearer $TB")
+JSON=(-H 'Content-Type: application/geo+json')
+GB="liaison-b:$TB"
+CRS84=http://www.opengis.net/def/crs/OGC/1.3/CRS84
+E4326=http://www.opengis.net/def/crs/EPSG/0/4326
+E3857=http://www.opengis.net/def/crs/EPSG/0/3857
+# A's draft at a place of its own, and a line and a polygon of B's
+req POST /collections/incidents/items "${A[@]}" "${JSON[@]}" \
+    -d '{"type":"Feature","geometry":{"type":"Point","coordinates":[34.6,31.6]},"properties":{"title":"A-hidden-draft","category":"other","severity":2,"status":"draft"}}' >/dev/null
+DRAFT=$(jqb .id)
+req POST /collections/movements/items "${B[@]}" "${JSON[@]}" \
+    -d '{"type":"Feature","geometry":{"type":"LineString","coordinates":[[35.1,32.1],[35.3,32.4],[35.6,32.2]]},"properties":{"title":"B route","status":"notified"}}' >/dev/null
+ROUTE=$(jqb .id)
+
+items() { curl -s -G -D "$FM_TMP/h" "$@"; }
+crs_header() { grep -i "^Content-Crs:" "$FM_TMP/h" | tr -d '\r' | cut -d' ' -f2-; }
+# GDAL's GeoJSON driver reads an answer (Basic: user name and token)
+gdal_get() { GDAL_HTTP_USERPWD="$GB" ogr2ogr -f GeoJSON "$FM_TMP/$1" "$2" "${@:3}" 2>>"$FM_TMP/gdal.err"; }
+# max distance between the positions of the same ids in two GeoJSON files
+maxdiff() {
+    python3 - "$FM_TMP/$1" "$FM_TMP/$2" <<'PY'
+import json, sys
+def pos(path):
+    out = {}
+    for f in json.load(open(path))["features"]:
+        key = f["properties"].get("fm_id", f.get("id"))
+        flat = []
+        def walk(c):
+            if isinstance(c[0], (int, float)): flat.append(c[:2])
+            else: [walk(x) for x in c]
+        walk(f["geometry"]["coordinates"])
+        out[key] = flat
+    return out
+a, b = pos(sys.argv[1]), pos(sys.argv[2])
+if sorted(a) != sorted(b) or not a:
+    print("ids differ", sorted(a)[:5], sorted(b)[:5]); sys.exit(1)
+print(max(abs(p[i] - q[i]) for k in a for p, q in zip(a[k], b[k]) for i in (0, 1)))
+PY
+}
+
+check "/conformance declares Part 2 crs; an items collection lists its CRSs and storageCrs, the conflicts CRS84" \
+    'curl -s "$FM_URL/conformance" | jq -e "[.conformsTo[]] | index(\"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs\")" >/dev/null &&
+     [ "$(curl -s "${B[@]}" "$FM_URL/collections/incidents" | jq -c "[.crs, .storageCrs]")" = "[[\"$CRS84\",\"$E4326\",\"$E3857\"],\"$CRS84\"]" ] &&
+     [ "$(curl -s "${B[@]}" "$FM_URL/collections/conflicts" | jq -c .crs)" = "[\"$CRS84\"]" ]'
+check "items answer Content-Crs: CRS84 by default, the crs asked for otherwise" \
+    'items "${B[@]}" "$FM_URL/collections/zones/items" -o /dev/null && [ "$(crs_header)" = "<$CRS84>" ] &&
+     items "${B[@]}" "$FM_URL/collections/zones/items" --data-urlencode "crs=$E3857" -o /dev/null && [ "$(crs_header)" = "<$E3857>" ] &&
+     items "${B[@]}" "$FM_URL/collections/zones/items" --data-urlencode "crs=[EPSG:4326]" -o /dev/null && [ "$(crs_header)" = "<$E4326>" ]'
+for c in incidents movements zones; do
+    check "$c in EPSG:3857 match PROJ's transform of the CRS84 answer within 1 cm (ogr2ogr)" \
+        'd=none; gdal_get "$c-84.json" "$FM_URL/collections/$c/items?limit=10000" -t_srs EPSG:3857 &&
+         gdal_get "$c-3857.json" "$FM_URL/collections/$c/items?limit=10000&crs=$E3857" -a_srs EPSG:3857 &&
+         d=$(maxdiff "$c-84.json" "$c-3857.json") && python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.01 else 1)" "$d" ||
+         { echo "max difference: $d"; tail -3 "$FM_TMP/gdal.err"; false; }'
+done
+check "EPSG:4326 puts the latitude first: the same numbers as CRS84, swapped" \
+    '[ "$(items "${B[@]}" "$FM_URL/collections/movements/items/$ROUTE" --data-urlencode "crs=$E4326" | jq -c .geometry.coordinates)" = "[[32.1,35.1],[32.4,35.3],[32.2,35.6]]" ] &&
+     [ "$(crs_header)" = "<$E4326>" ]'
+check "one item in EPSG:3857 is the same as in the items answer, with Content-Crs" \
+    'one=$(items "${B[@]}" "$FM_URL/collections/movements/items/$ROUTE" --data-urlencode "crs=$E3857" | jq -c .geometry.coordinates) && [ "$(crs_header)" = "<$E3857>" ] &&
+     [ "$one" = "$(curl -s -G "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "crs=$E3857" --data-urlencode limit=10000 | jq -c ".features[] | select(.id == $ROUTE) | .geometry.coordinates")" ] &&
+     echo "$one" | grep -q "^\[\[3907314.127,3776444.351\]"'
+check "the next link keeps crs (GDAL follows it)" \
+    'items "${B[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "crs=$E3857" --data-urlencode limit=1 -o "$FM_TMP/p1" &&
+     jq -r ".links[] | select(.rel == \"next\") | .href" "$FM_TMP/p1" | grep -q "crs=http"'
+# a box around the route's first position (and nothing else of B's), in each CRS
+BOX84="35.09,32.09,35.11,32.11"
+BOX3857=$(printf "35.09 32.09\n35.11 32.11\n" | gdaltransform -s_srs OGC:CRS84 -t_srs EPSG:3857 -output_xy | paste -sd' ' | tr ' ' ,)
+ids_in() { curl -s -G "$@" --data-urlencode limit=10000 | jq -c "[.features[].id] | sort"; }
+check "bbox-crs=EPSG:3857 (PROJ's metres) and EPSG:4326 (latitude first) select what the CRS84 bbox does" \
+    'want=$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "bbox=$BOX84") && [ "$want" != "[]" ] &&
+     [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "bbox=$BOX3857" --data-urlencode "bbox-crs=$E3857")" = "$want" ] &&
+     [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "bbox=32.09,35.09,32.11,35.11" --data-urlencode "bbox-crs=$E4326")" = "$want" ]'
+check "GDAL (OGCAPI driver) still reads every layer with the CRS lists in /collections" \
+    'GDAL_HTTP_USERPWD="$GB" ogrinfo -ro -so "OAPIF:$FM_URL" incidents 2>&1 | grep -q "Feature Count: $(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched)"'
+# ---- visibility ----------------------------------------------------------------
+DBOX=$(printf "34.59 31.59\n34.61 31.61\n" | gdaltransform -s_srs OGC:CRS84 -t_srs EPSG:3857 -output_xy | paste -sd' ' | tr ' ' ,)
+check "B never sees A's draft in another CRS: not counted, not in a box around it, not by id; A does" \
+    'n84=$(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched) &&
+     items "${B[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "crs=$E3857" --data-urlencode limit=10000 -o "$FM_TMP/b3857" &&
+     [ "$(jq .numberMatched "$FM_TMP/b3857")" = "$n84" ] && ! grep -q A-hidden-draft "$FM_TMP/b3857" &&
+     [ "$(curl -s -G "${B[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "bbox=$DBOX" --data-urlencode "bbox-crs=$E3857" --data-urlencode "crs=$E3857" | jq .numberMatched)" = 0 ] &&
+     [ "$(curl -s -G "${B[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "bbox=31.59,34.59,31.61,34.61" --data-urlencode "bbox-crs=$E4326" | jq .numberMatched)" = 0 ] &&
+     [ "$(req GET "/collections/incidents/items/$DRAFT?crs=$E3857" "${B[@]}")" = 404 ] &&
+     [ "$(curl -s -G "${A[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "bbox=$DBOX" --data-urlencode "bbox-crs=$E3857" | jq .numberMatched)" = 1 ]'
+# ---- bad input -------------------------------------------------------------------
+check "an unknown crs is a 400 problem naming crs and the CRSs offered" \
+    '[ "$(req GET "/collections/incidents/items?crs=http://www.opengis.net/def/crs/EPSG/0/9999" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(jqb .parameter)" = crs ] && jqb .detail | grep -q "EPSG/0/3857" &&
+     [ "$(req GET "/collections/incidents/items/$ROUTE?crs=EPSG:2039" "${B[@]}")" = 400 ] && is_problem 400'
+check "a bbox outside EPSG:3857, upside down, or of 6 numbers in it: 400 naming bbox" \
+    '[ "$(req GET "/collections/incidents/items?bbox=0,0,30000000,1&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = bbox ] &&
+     [ "$(req GET "/collections/incidents/items?bbox=10,10,0,0&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(req GET "/collections/incidents/items?bbox=0,0,0,1,1,1&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(req GET "/collections/incidents/items?bbox-crs=EPSG:9" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = bbox-crs ]'
+check "crs with an export format, and crs on the conflicts: 400; nothing changed" \
+    'n=$(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched) &&
+     [ "$(req GET "/collections/incidents/items?f=csv&crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(req GET "/collections/conflicts/items?crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched)" = "$n" ]'
+finish
