@@ -70,6 +70,11 @@ int pg_col_b(PGresult *r, int i, int c);
     "(" PG_PIC_HALF_LAT " / cos(radians(least(85.0, greatest(abs(ST_YMin(v.geom)),"              \
     " abs(ST_YMax(v.geom)))))))"
 
+/* Row i of a picture statement (id, party, status, type, title, the
+ * PG_PIC_STYLE columns, WKB as bytea) into row, whose wkb the caller
+ * frees with PQfreemem; 0 when its WKB cannot be read (out of memory). */
+int pg_pic_row(PGresult *r, int i, struct data_pic_row *row);
+
 /* Each slice's operations into the store's table. */
 void pg_accounts_ops(struct store_ops *ops);
 void pg_events_ops(struct store_ops *ops);

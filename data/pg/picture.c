@@ -25,6 +25,26 @@ static void database_name(struct data_db *db, char *buf, size_t size)
     PQclear(r);
 }
 
+int pg_pic_row(PGresult *r, int i, struct data_pic_row *row)
+{
+    size_t wkb_len = 0;
+    unsigned char *wkb = PQunescapeBytea((const unsigned char *)pg_col_s(r, i, 8), &wkb_len);
+    if (!wkb) return 0;
+    *row = (struct data_pic_row){
+        .id = pg_col_i(r, i, 0),
+        .party = pg_col(r, i, 1),
+        .status = pg_col(r, i, 2),
+        .type = pg_col(r, i, 3),
+        .title = pg_col(r, i, 4),
+        .category = pg_col(r, i, 5),
+        .severity = (int)pg_col_d(r, i, 6),
+        .corridor_width_m = pg_col_d(r, i, 7),
+        .wkb = wkb,
+        .wkb_len = wkb_len,
+    };
+    return 1;
+}
+
 static fm_rc pic_items(struct data_db *db, enum data_coll c, int64_t id, store_pic_cb cb,
                        void *ctx, struct fm_err *err)
 {
@@ -41,29 +61,11 @@ static fm_rc pic_items(struct data_db *db, enum data_coll c, int64_t id, store_p
         2, data_coll_name(c), I64(id));
     if (rc) return rc;
     for (int i = 0; i < PQntuples(r); i++) {
-        size_t wkb_len = 0;
-        unsigned char *wkb = PQunescapeBytea((const unsigned char *)pg_col_s(r, i, 8), &wkb_len);
-        if (!wkb) {
-            PQclear(r);
-            return fm_fail(err, FM_EINTERNAL, NULL, "picture rows: out of memory");
-        }
-        struct store_pic_row p = {
-            .row = {
-                .id = pg_col_i(r, i, 0),
-                .party = pg_col(r, i, 1),
-                .status = pg_col(r, i, 2),
-                .type = pg_col(r, i, 3),
-                .title = pg_col(r, i, 4),
-                .category = pg_col(r, i, 5),
-                .severity = (int)pg_col_d(r, i, 6),
-                .corridor_width_m = pg_col_d(r, i, 7),
-                .wkb = wkb,
-                .wkb_len = wkb_len,
-            },
-        };
+        struct store_pic_row p = {.vis = NULL};
+        if (!pg_pic_row(r, i, &p.row)) continue;
         for (int k = 0; k < 4; k++) p.box[k] = pg_col_d(r, i, 9 + k);
         int stop = cb(ctx, &p);
-        PQfreemem(wkb);
+        PQfreemem((void *)p.row.wkb);
         if (stop) break;
     }
     PQclear(r);

@@ -234,23 +234,10 @@ static fm_rc pic_items_box(struct data_db *db, enum data_coll c, const double bb
     PGresult *r;
     if ((rc = run_where(db, &r, "picture query", sql, &w, err))) return rc;
     for (int i = 0; i < PQntuples(r); i++) {
-        size_t wkb_len = 0;
-        unsigned char *wkb = PQunescapeBytea((const unsigned char *)pg_col_s(r, i, 8), &wkb_len);
-        if (!wkb) continue;
-        struct data_pic_row row = {
-            .id = pg_col_i(r, i, 0),
-            .party = pg_col(r, i, 1),
-            .status = pg_col(r, i, 2),
-            .type = pg_col(r, i, 3),
-            .title = pg_col(r, i, 4),
-            .category = pg_col(r, i, 5),
-            .severity = (int)pg_col_d(r, i, 6),
-            .corridor_width_m = pg_col_d(r, i, 7),
-            .wkb = wkb,
-            .wkb_len = wkb_len,
-        };
+        struct data_pic_row row;
+        if (!pg_pic_row(r, i, &row)) continue;
         int stop = cb(ctx, &row);
-        PQfreemem(wkb);
+        PQfreemem((void *)row.wkb);
         if (stop) break;
     }
     PQclear(r);

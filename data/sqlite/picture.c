@@ -31,25 +31,11 @@ static fm_rc rows(struct data_db *db, sqlite3_stmt *st, store_pic_cb cb, void *c
 {
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *wkb = sqlite3_column_blob(st, 8);
-        if (!wkb) continue;
-        struct store_pic_row r = {
-            .row = {
-                .id = sqlite3_column_int64(st, 0),
-                .party = (const char *)sqlite3_column_text(st, 1),
-                .status = (const char *)sqlite3_column_text(st, 2),
-                .type = (const char *)sqlite3_column_text(st, 3),
-                .title = (const char *)sqlite3_column_text(st, 4),
-                .category = (const char *)sqlite3_column_text(st, 5),
-                .severity = sqlite3_column_int(st, 6),
-                .corridor_width_m = sqlite3_column_double(st, 7),
-                .wkb = wkb,
-                .wkb_len = (size_t)sqlite3_column_bytes(st, 8),
-                .a_id = sqlite3_column_int64(st, 13),
-                .b_id = sqlite3_column_int64(st, 14),
-            },
-            .vis = (const char *)sqlite3_column_text(st, 15),
-        };
+        struct store_pic_row r = {.vis = (const char *)sqlite3_column_text(st, 15)};
+        sqlite_pic_row(st, &r.row);
+        if (!r.row.wkb) continue;
+        r.row.a_id = sqlite3_column_int64(st, 13);
+        r.row.b_id = sqlite3_column_int64(st, 14);
         for (int i = 0; i < 4; i++) r.box[i] = sqlite3_column_double(st, 9 + i);
         if (cb(ctx, &r)) break;
     }

@@ -212,10 +212,9 @@ static fm_rc conflicts_extent(struct data_db *db, enum data_geom g, const char *
 
 /* ---- pictures ------------------------------------------------------------ */
 
-static struct data_pic_row pic_row(sqlite3_stmt *st)
+void sqlite_pic_row(sqlite3_stmt *st, struct data_pic_row *row)
 {
-    /* id, party, status, type, title, category, severity, width, wkb */
-    struct data_pic_row row = {
+    *row = (struct data_pic_row){
         .id = sqlite3_column_int64(st, 0),
         .party = (const char *)sqlite3_column_text(st, 1),
         .status = (const char *)sqlite3_column_text(st, 2),
@@ -226,10 +225,7 @@ static struct data_pic_row pic_row(sqlite3_stmt *st)
         .corridor_width_m = sqlite3_column_double(st, 7),
         .wkb = sqlite3_column_blob(st, 8),
     };
-    row.wkb_len = (size_t)sqlite3_column_bytes(st, 8);
-    if (sqlite3_column_count(st) > 10) /* conflicts: their items */
-        row.a_id = sqlite3_column_int64(st, 9), row.b_id = sqlite3_column_int64(st, 10);
-    return row;
+    row->wkb_len = (size_t)sqlite3_column_bytes(st, 8);
 }
 
 static fm_rc pic_run(struct data_db *db, sqlite3_stmt *st, data_pic_cb cb, void *ctx,
@@ -237,7 +233,10 @@ static fm_rc pic_run(struct data_db *db, sqlite3_stmt *st, data_pic_cb cb, void 
 {
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        struct data_pic_row row = pic_row(st);
+        struct data_pic_row row;
+        sqlite_pic_row(st, &row);
+        if (sqlite3_column_count(st) > 10) /* conflicts: their items */
+            row.a_id = sqlite3_column_int64(st, 9), row.b_id = sqlite3_column_int64(st, 10);
         if (row.wkb && cb(ctx, &row)) break;
     }
     fm_rc rc = s == SQLITE_ROW || s == SQLITE_DONE ? FM_OK : db_fail(db, err, "picture query");

@@ -117,6 +117,11 @@ const char *db_text(sqlite3_stmt *st, int col);
     " 'resolved_at', " CONFLICT_TS_SQL("c.resolved_at") ","                                       \
     " 'resolved_by', c.resolved_by, 'comment', c.comment, 'revision', c.revision))"
 
+/* The first nine columns of a picture statement (id, party, status, type,
+ * title, category, severity, width, WKB) as a row, borrowed from st
+ * (query.c). */
+void sqlite_pic_row(sqlite3_stmt *st, struct data_pic_row *row);
+
 /* The SQLite implementation of the store interface (store.h): each file of
  * data/sqlite/ sets the members of its slice, and store.c puts the table
  * together once. */
