@@ -60,9 +60,10 @@ export async function api(method, path, body, headers) {
   return { json, etag: res.headers.get('ETag'), status: res.status };
 }
 
-/* Every feature of a collection (follows next links). t: as-of (ISO) or null */
-export async function features(coll, t) {
-  let url = '/collections/' + coll + '/items?limit=1000' + (t ? '&t=' + encodeURIComponent(t) : '');
+/* Every feature of a collection (follows next links). t: as-of (ISO) or
+ * null; extra: more of the query ("bbox=..."), or nothing */
+export async function features(coll, t, extra) {
+  let url = '/collections/' + coll + '/items?limit=1000' + (t ? '&t=' + encodeURIComponent(t) : '') + (extra ? '&' + extra : '');
   const out = [];
   for (let pages = 0; url && pages < 50; pages++) {
     const { json } = await api('GET', url);

@@ -6,6 +6,7 @@ import { state, colour, canEdit, canAck, keyOf, viewTime } from './state.js';
 import { renderList } from './list.js';
 import { editDetails, editShape, withdraw, ack } from './edit.js';
 import { threadPanel } from './thread.js';
+import { openPanel, panelKey } from './panel.js';
 
 const { esc, words, utc, KIND } = FM;
 
@@ -108,7 +109,17 @@ export function popup(key) {
   div.className = 'pop';
   div.innerHTML = `<h3>${esc(p.title || '(untitled)')}</h3><div>${partyChip(p.party)} ${chip(p.status)}</div>` +
     (p.description ? `<p>${esc(p.description)}</p>` : '') + `<table>${rows.join('')}</table>`;
-  if (!state.asOf) div.appendChild(threadPanel(f)); /* the dispute, ruling and thread (thread.js) */
+  /* the dispute, ruling and thread (thread.js); the conversation in the
+   * item panel when it shows this item */
+  if (!state.asOf) div.appendChild(threadPanel(f, panelKey() === key));
+  const more = document.createElement('div');
+  more.className = 'actions';
+  const details = document.createElement('button');
+  details.className = 'details';
+  details.textContent = 'Details: versions, answers, conflicts';
+  details.addEventListener('click', () => { state.map.closePopup(); openPanel(key); });
+  more.appendChild(details);
+  div.appendChild(more);
   if (canEdit(f)) {
     const actions = document.createElement('div');
     actions.className = 'actions';
@@ -142,6 +153,7 @@ export function popup(key) {
  * Escape gives it back to the row */
 export function select(key, fly, keyboard) {
   state.selected = key;
+  if (panelKey() && panelKey() !== key) openPanel(key); /* the open panel follows the selection */
   const layer = state.layers.get(key);
   if (!layer) return;
   if (fly) {
