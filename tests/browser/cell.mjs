@@ -5,19 +5,24 @@
 // panel's history) and answers in the thread; the supervisor, whose popup
 // offers the ruling and not Acknowledge, overrules from the item panel and
 // resolves the flight's conflict with a comment; all three see the outcome
-// without reloading. The panel names items and parties, never internal
-// ids. Screenshots into $1 when given. FM_WEB_DIR serves another web
+// without reloading. The wall (a fourth page, a viewer's token) lists the
+// dispute with its reason and who disputed whose item, keeps the flight on
+// its map while the thread talks, shows the cell's message to all in its
+// ticker, and drops the dispute once it is overruled. The panel and the
+// wall name items and parties, never internal ids. Screenshots into $1 when given. FM_WEB_DIR serves another web
 // folder (to see these checks fail against an older viewer).
 import path from 'node:path';
 import fs from 'node:fs';
-import { startServer, tmpdir, login, api, loadPlaywright, check, finish } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, tmpdir, login, api, loadPlaywright, check, finish, BIN } from './harness.mjs';
 
 const { chromium } = await loadPlaywright();
 const out = process.argv[2];
 if (out) fs.mkdirSync(out, { recursive: true });
 const shot = (page, name) => (out ? page.screenshot({ path: path.join(out, name) }) : null);
 const dir = tmpdir();
-const srv = await startServer({ db: path.join(dir, 'cell.db'), args: process.env.FM_WEB_DIR ? ['--web', process.env.FM_WEB_DIR] : [] });
+const db = path.join(dir, 'cell.db');
+const srv = await startServer({ db, args: process.env.FM_WEB_DIR ? ['--web', process.env.FM_WEB_DIR] : [] });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
 const errors = [];
 
@@ -51,6 +56,14 @@ try {
   check('B proposes its closed airspace', z.status === 201, z.text.slice(0, 200));
 
   const [pa, pb, ps] = [await open('liaison-a'), await open('liaison-b'), await open('supervisor')];
+  // the wall, as the room sees it
+  const tok = execFileSync(BIN, ['token', 'add', 'viewer', '--db', db]).toString().trim();
+  const pw = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  pw.on('pageerror', (e) => errors.push('wall: ' + e.message));
+  await pw.addInitScript(() => { window.fmHas = (s, t) => [...document.querySelectorAll(s)].some((e) => e.textContent.includes(t)); });
+  await pw.goto(`${srv.url}/wall?token=${tok}`);
+  await pw.waitForSelector('#conn.live');
+  await pw.evaluate(() => { window.fmNoReload = true; });
 
   // ---- A notifies; the others see it live ------------------------------------
   const made = await api(srv.url, a, 'POST', '/collections/movements/items', {
@@ -101,6 +114,12 @@ try {
   }, null), await text(pa, '#panel .ver[data-version="2"]'));
   check('the panel\'s status follows live: disputed', await within(pa, () => /disputed/i.test(document.querySelector('#panel .sub').textContent), null));
   await shot(pa, 'cell-owner-disputed.png');
+  check('the wall lists the dispute with its reason, live', await within(pw, (r) => window.fmHas('#disputes li', 'Relief flight R-12') && window.fmHas('#disputes li .why', r), reason),
+    await text(pw, '#disputes'));
+  check('and says who disputed whose item, by party name', (await text(pw, '#disputes li')).includes('by Side B · Side A\'s movement'), await text(pw, '#disputes li'));
+  check('the wall\'s waiting list no longer holds the disputed flight', !(await text(pw, '#open')).includes('Relief flight R-12'));
+  check('the wall\'s ticker tells the dispute and its reason', await within(pw, (r) => window.fmHas('#ticker li', 'disputed movement “Relief flight R-12”: “' + r), reason),
+    await text(pw, '#ticker li'));
 
   // ---- A answers in the thread, from the panel -------------------------------
   const answer = 'We will re-route south of 32.75N after 16:00; the first leg stays.';
@@ -109,7 +128,15 @@ try {
   check('A\'s answer is on the thread', await within(pa, (t) => window.fmHas('#panel .msg', t), answer));
   check('B sees A\'s answer live in its panel', await within(pb, (t) => window.fmHas('#panel .msg', t), answer));
   check('the supervisor sees it live too', await within(ps, (t) => window.fmHas('#panel .msg', t), answer));
-  check('and it says who wrote, by party name', (await text(ps, '#panel .msg .who')).includes('liaison-a (Side A)'), await text(ps, '#panel .msg .who'));
+  check('the flight stays on the wall\'s map while its thread talks', await pw.evaluate((k) => window.fmWall.layers.has(k) && window.fmWall.items.has(k), key));
+  const hello = 'Cell: the relief flight is under review, decision by 16:00';
+  const m = await api(srv.url, a, 'POST', '/channels/all/messages', { text: hello }, { 'Content-Type': 'application/json' });
+  check('A writes to all parties', m.status === 201, m.text.slice(0, 200));
+  check('the wall shows the cell\'s message in its ticker, live, by party name', await within(pw, (t) => window.fmHas('#cell li', 'Side A') && window.fmHas('#cell li', t), hello),
+    await text(pw, '#cell'));
+  await shot(pw, 'cell-wall-disputed.png');
+  check('and not a message of an item\'s thread', !(await text(pw, '.ticker')).includes('re-route south of 32.75N after 16:00'), await text(pw, '.ticker'));
+  check('and it said who wrote, by party name', (await text(ps, '#panel .msg .who')).includes('liaison-a (Side A)'), await text(ps, '#panel .msg .who'));
 
   // ---- the supervisor: the ruling, not Acknowledge ---------------------------
   await ps.click(row);
@@ -138,6 +165,9 @@ try {
       return v && v.textContent.includes('Supervisor overruled the dispute');
     }, null), await text(p, '#panel .ver[data-version="2"]'));
   }
+  check('the wall drops the dispute once it is overruled', await within(pw, () => !window.fmHas('#disputes', 'Relief flight R-12') && window.fmHas('#open', 'Relief flight R-12'), null),
+    await text(pw, '#disputes'));
+  check('the wall\'s ticker tells the ruling', await within(pw, () => window.fmHas('#ticker li', 'overruled the dispute of movement “Relief flight R-12”'), null), await text(pw, '#ticker li'));
   check('the list no longer shows a reason once the item is not disputed', await within(pa, (s) => !document.querySelector(s + ' .why'), row));
   await shot(ps, 'cell-supervisor-ruled.png');
 
@@ -160,12 +190,14 @@ try {
     JSON.stringify(item.json.properties).slice(0, 300));
   const acks = await api(srv.url, b, 'GET', `/collections/movements/items/${id}/acks`);
   check('B\'s dispute was signed and is on version 1', acks.json.acks.length === 1 && acks.json.acks[0].version === 1 && acks.json.acks[0].party === 'B');
-  for (const [p, who] of [[pa, 'A'], [pb, 'B'], [ps, 'the supervisor']])
+  for (const [p, who] of [[pa, 'A'], [pb, 'B'], [ps, 'the supervisor'], [pw, 'the wall']])
     check(`${who}'s page was never reloaded`, await p.evaluate(() => window.fmNoReload === true));
   const shown = await text(pa, '#panel');
   check('the panel shows no internal id of another item', !/\b(zones?|incidents?|movements?|conflicts?)[ /#]\d+\b/.test(shown), shown.slice(0, 400));
   check('a version\'s change list reads the geometry as changed or not', /geometry (un)?changed/.test(shown));
   await shot(pa, 'cell-owner-outcome.png');
+  const said = await text(pw, '.ticker li, #disputes li, #open li');
+  check('the wall shows no internal id, login or action code', !/\b(zones?|incidents?|movements?|conflicts?)[ /#]\d+\b|liaison-|conflict_open|\(A\)|\(B\)/.test(said), said.slice(0, 400));
   check('no page errors', errors.length === 0, errors.join('; '));
 } catch (e) {
   check('the run ends without an exception', false, e.stack || e.message);

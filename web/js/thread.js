@@ -12,9 +12,9 @@ import { state } from './state.js';
 import { toast } from './ui.js';
 
 const { api, esc, utc } = FM;
-/* records that are no version of an item: an answer (ack, dispute), a
- * message, a receipt, a ruling; they redraw the open panel, never the map */
-export const THREAD_ACTIONS = new Set(['ack', 'dispute', 'message', 'seen', 'ruling']);
+/* records that are no version of an item (common.js): they redraw the
+ * open threads, never the map */
+export const THREAD_ACTIONS = FM.THREAD_ACTIONS;
 
 const CSS = `
 .pop .thread { border-top: 1px solid #dee2e6; margin-top: 8px; padding-top: 6px; max-width: 340px; }
