@@ -86,6 +86,7 @@ function onEvent(e) {
 /* one event onto the map; an older version never replaces a newer one */
 function apply(e) {
   const key = e.collection + '/' + e.item, f = e.after;
+  if (f && f.type !== 'Feature') return; /* a record about the item that is no version of it */
   const have = items.get(key);
   if (have && have.properties.version > e.version) return;
   if (f && f.properties && f.properties.status !== 'withdrawn') {

@@ -111,7 +111,7 @@ export function popup(key) {
     (p.description ? `<p>${esc(p.description)}</p>` : '') + `<table>${rows.join('')}</table>`;
   /* the dispute, ruling and thread (thread.js); the conversation in the
    * item panel when it shows this item */
-  if (!state.asOf) div.appendChild(threadPanel(f, panelKey() === key));
+  if (!state.asOf) div.appendChild(threadPanel(f, panelKey() === key, () => inView(div)));
   const more = document.createElement('div');
   more.className = 'actions';
   const details = document.createElement('button');
@@ -147,6 +147,15 @@ export function popup(key) {
     div.appendChild(actions);
   }
   return div;
+}
+
+/* A popup that grew when its thread arrived: the map moves so that its top
+ * is in view (the popup caps its height, app.css). */
+function inView(div) {
+  const box = div.closest('.leaflet-popup');
+  if (!box || !state.map) return;
+  const r = box.getBoundingClientRect(), m = state.map.getContainer().getBoundingClientRect();
+  if (r.top < m.top + 8) state.map.panBy([0, r.top - m.top - 8], { animate: false });
 }
 
 /* keyboard: the popup opened from a list row takes the focus, and

@@ -65,6 +65,8 @@ export function onEvent(e) {
 export function apply(e, flash) {
   const key = keyOf(e.collection, e.item);
   const f = e.after;
+  /* a record about the item that is no version of it (an "overdue" mark, say) */
+  if (f && f.type !== 'Feature') return;
   const have = state.items.get(key);
   if (have && have.properties.version > e.version) return;
   if (f && f.properties && f.properties.status !== 'withdrawn') {

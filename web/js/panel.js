@@ -196,7 +196,8 @@ async function conflicts(c, vs) {
     return `<li class="cf ${open ? 'open' : 'resolved'}" data-id="${esc(f.id)}"><div><b>${esc(words(p.kind || 'conflict'))}</b> with <span dir="auto">${esc(name)}</span>` +
       `${og ? ' of ' + esc(partyName(og.properties.party)) : ''}${p.severity ? ' · severity ' + esc(p.severity) : ''}</div>` +
       `<div class="m">${open ? 'open since ' + esc(utc(p.opened_at)) : p.resolved_by ? `resolved by ${esc(p.resolved_by)} at ${esc(utc(p.resolved_at))}` : `cleared at ${esc(utc(p.resolved_at || p.updated_at))}`}</div>` +
-      (p.comment ? `<div class="why" dir="auto">${esc(p.comment)}</div>` : '') +
+      /* a person's comment; a conflict cleared by itself has the server's note, which names ids */
+      (p.comment && p.resolved_by ? `<div class="why" dir="auto">${esc(p.comment)}</div>` : '') +
       (open && sup ? '<div class="resolve"><input dir="auto" aria-label="How it was settled" placeholder="How it was settled…"><button class="small">Resolve</button></div>' : '') + '</li>';
   }).join('') || '<li class="none">None.</li>';
   $('panel').querySelector('.cfl h3').textContent = `Conflicts (${mine.filter((f) => (f.properties.state || 'open') === 'open').length} open of ${mine.length})`;

@@ -44,14 +44,15 @@ const open = new Set();
 
 const mayWrite = () => !state.asOf && state.me && (state.me.role === 'liaison' || state.me.role === 'supervisor');
 
-/* The thread of Feature f: filled when the answers arrive. compact: the
- * dispute and ruling only (the conversation is in the item panel). */
-export function threadPanel(f, compact) {
+/* The thread of Feature f: filled when the answers arrive, then
+ * onFill() if given. compact: the dispute and ruling only (the
+ * conversation is in the item panel). */
+export function threadPanel(f, compact, onFill) {
   style();
   const el = document.createElement('div');
   el.className = 'thread';
   el.innerHTML = '<div class="seen">Loading the conversation…</div>';
-  const p = { key: f.coll + '/' + f.id, f, el, compact: !!compact };
+  const p = { key: f.coll + '/' + f.id, f, el, compact: !!compact, onFill };
   for (const q of open) if (!q.el.isConnected && q.filled) open.delete(q);
   open.add(p);
   fill(p);
@@ -94,6 +95,7 @@ async function fill(p) {
   if (p.compact) {
     parts.push('<div class="seen">The conversation is in the item panel.</div>');
     p.el.innerHTML = parts.join('');
+    if (p.onFill) p.onFill();
     return;
   }
   const msgs = thread.messages || [];
@@ -107,6 +109,7 @@ async function fill(p) {
   if (mayWrite()) compose(p, base);
   if (state.me && state.me.role === 'supervisor' && props.status === 'disputed' && props.party !== state.me.party &&
       !(props.ruling && props.ruling.version === props.version)) rule(p, base, props.version);
+  if (p.onFill) p.onFill();
   /* this party has seen them now */
   const mine = (thread.seen || []).find((s) => state.me && s.party === state.me.party);
   if (mayWrite() && msgs.length && (!mine || mine.upto < msgs[msgs.length - 1].id))
