@@ -14,7 +14,7 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { startServer, tmpdir, login, api, loadPlaywright, check, finish, BIN } from './harness.mjs';
+import { startServer, tmpdir, login, api, loadPlaywright, check, finish, viewerPage, BIN } from './harness.mjs';
 
 const { chromium } = await loadPlaywright();
 const out = process.argv[2];
@@ -26,17 +26,11 @@ const srv = await startServer({ db, args: process.env.FM_WEB_DIR ? ['--web', pro
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
 const errors = [];
 
+/* in the page: does an element of selector s hold text t */
+const fmHas = () => { window.fmHas = (s, t) => [...document.querySelectorAll(s)].some((e) => e.textContent.includes(t)); };
 async function open(user) {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
-  /* in the page: does an element of selector s hold text t */
-  await page.addInitScript(() => { window.fmHas = (s, t) => [...document.querySelectorAll(s)].some((e) => e.textContent.includes(t)); });
-  page.on('pageerror', (e) => errors.push(user + ': ' + e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/the server responded with a status of 4/.test(m.text())) errors.push(user + ': ' + m.text()); });
-  await page.goto(srv.url + '/login');
-  await page.fill('#login-user', user);
-  await page.fill('#login-password', user);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#list li');
+  const page = await viewerPage(browser, srv.url, user, errors, { width: 1366, height: 900 });
+  await page.evaluate(fmHas);
   await page.waitForSelector('#conn.live');
   /* gone if the page reloads: "without reloading" is checked by it */
   await page.evaluate(() => { window.fmNoReload = true; });
@@ -60,7 +54,7 @@ try {
   const tok = execFileSync(BIN, ['token', 'add', 'viewer', '--db', db]).toString().trim();
   const pw = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
   pw.on('pageerror', (e) => errors.push('wall: ' + e.message));
-  await pw.addInitScript(() => { window.fmHas = (s, t) => [...document.querySelectorAll(s)].some((e) => e.textContent.includes(t)); });
+  await pw.addInitScript(fmHas);
   await pw.goto(`${srv.url}/wall?token=${tok}`);
   await pw.waitForSelector('#conn.live');
   await pw.evaluate(() => { window.fmNoReload = true; });
