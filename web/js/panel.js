@@ -86,7 +86,13 @@ export function panelEvent(e) {
   if (!['ack', 'dispute', 'ruling'].includes(e.action)) threadEvent(e); /* a new version: the thread's dispute, ruling, buttons */
   schedule();
 }
-export function refreshPanel() { if (cur) schedule(); }
+/* A new snapshot (live.js: a reconnect, the time slider): all of it again,
+ * the thread too (looking back, it takes no message). */
+export function refreshPanel() {
+  if (!cur) return;
+  threadEvent({ collection: cur.coll, item: cur.id });
+  schedule();
+}
 function schedule() {
   clearTimeout(timer);
   timer = setTimeout(() => { timer = null; refresh(); }, 200);
