@@ -32,6 +32,9 @@ export function label(list, name) {
 export function options(list) {
   return (vocab[list] || []).map((t) => ({ value: String(t.name === undefined ? t.value : t.name), label: t.label }));
 }
+/* records that are no version of an item: an answer (ack, dispute), a
+ * message, a "seen" receipt, a ruling; their `after` is no Feature */
+export const THREAD_ACTIONS = new Set(['ack', 'dispute', 'message', 'seen', 'ruling']);
 /* items that wait for the other side: not yet acknowledged, or disputed */
 export const OPEN_STATUSES = new Set(['proposed', 'reported', 'notified', 'disputed']);
 export const AREA = [[32.6, 35.6], [33.4, 36.2]]; /* the area of interest (lat, lon) */
@@ -60,9 +63,10 @@ export async function api(method, path, body, headers) {
   return { json, etag: res.headers.get('ETag'), status: res.status };
 }
 
-/* Every feature of a collection (follows next links). t: as-of (ISO) or null */
-export async function features(coll, t) {
-  let url = '/collections/' + coll + '/items?limit=1000' + (t ? '&t=' + encodeURIComponent(t) : '');
+/* Every feature of a collection (follows next links). t: as-of (ISO) or
+ * null; extra: more of the query ("bbox=..."), or nothing */
+export async function features(coll, t, extra) {
+  let url = '/collections/' + coll + '/items?limit=1000' + (t ? '&t=' + encodeURIComponent(t) : '') + (extra ? '&' + extra : '');
   const out = [];
   for (let pages = 0; url && pages < 50; pages++) {
     const { json } = await api('GET', url);
@@ -238,13 +242,21 @@ export function describe(e, items, parties, titles) {
     }
     return { who: '', text: 'Conflict ' + words(e.action).replace(/^conflict /, '') + ': ' + pair };
   }
-  if (e.action === 'acknowledged' || e.action === 'disputed') return null;
+  if (e.action === 'acknowledged' || e.action === 'disputed' || e.action === 'seen') return null;
+  if (e.action === 'message') {
+    /* the cell's channel to all parties; an item's thread or a side's
+     * channel with the supervisor is not for a room */
+    if (!e.after || e.after.thread !== 'channel/all') return null;
+    return { who: partyName(e.party, parties), text: 'to all: “' + e.after.text + '”', message: true };
+  }
   const key = e.collection + '/' + e.item;
   const have = items.get(key);
   const title = (f && f.type === 'Feature' && fp.title) || (have && have.properties.title) || (titles && titles.get(key));
   const what = title ? (KIND[e.collection] || 'item') + ' “' + title + '”' : anItem(e.collection);
   const who = partyName(e.party, parties);
   const bp = (e.before && e.before.properties) || {};
+  /* an answer's or a ruling's record (no Feature): its comment, decision, reason */
+  const rec = (e.after && e.after.type !== 'Feature' && e.after) || {};
   let text;
   switch (e.action) {
     case 'create':
@@ -257,7 +269,8 @@ export function describe(e, items, parties, titles) {
       break;
     case 'withdraw': text = 'withdrew ' + what; break;
     case 'ack': text = 'acknowledged ' + what; break;
-    case 'dispute': text = 'disputed ' + what + (fp.comment ? ': “' + fp.comment + '”' : ''); break;
+    case 'dispute': text = 'disputed ' + what + (rec.comment ? ': “' + rec.comment + '”' : ''); break;
+    case 'ruling': text = (rec.decision === 'uphold' ? 'upheld the dispute of ' : 'overruled the dispute of ') + what + (rec.reason ? ': “' + rec.reason + '”' : ''); break;
     default: text = words(e.action) + ' ' + what;
   }
   return { who, text };

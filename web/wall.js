@@ -2,17 +2,19 @@
  * module starts it and keeps the picture (snapshot, then events); wall/
  * holds the rest, one concern each: state (what they share), signin (the
  * token), clock, map (drawing, labels that never overlap, fly-to), lists
- * (conflicts and what waits, newest first, paging), ticker.
+ * (conflicts, disputes with their reasons and what waits, newest first,
+ * paging), ticker (what happened, and the cell's messages to all).
  *
  * Memory stays flat: the map's layers are replaced, never accumulated; the
  * ticker and lists are bounded; no listener is added after start-up. */
 import * as FM from './common.js';
-import { $, items, layers, ticker, parties, wall, PAGE_MS } from './wall/state.js';
+import { $, items, layers, ticker, cell, parties, wall, PAGE_MS } from './wall/state.js';
 import { takeTokenFromUrl, signIn, gate } from './wall/signin.js';
 import { tick } from './wall/clock.js';
 import { initMap, draw, flyTo } from './wall/map.js';
 import { loadConflicts, renderOpen, pages, pager } from './wall/lists.js';
 import { renderTicker, addTicker, line, backfill } from './wall/ticker.js';
+import { reasonEvent, clearReasons, onLearn } from './js/reasons.js';
 
 const { api } = FM;
 const queue = [];
@@ -47,6 +49,7 @@ async function reload() {
   items.clear();
   for (const fs of all) for (const f of fs) { const k = f.coll + '/' + f.id; items.set(k, f); draw(k, f); }
   for (const e of queue.splice(0)) apply(e);
+  clearReasons();
   renderOpen();
   await loadConflicts();
   wall.lastUpdate = new Date();
@@ -55,6 +58,15 @@ async function reload() {
 
 function onEvent(e) {
   wall.lastUpdate = new Date();
+  reasonEvent(e);
+  /* an answer, a message, a receipt, a ruling: a line, never a version
+   * (drawn as one, it took the item off the map) */
+  if (FM.THREAD_ACTIONS.has(e.action)) {
+    const l = line(e, null, Date.now());
+    if (l) addTicker([l], tickerChanged);
+    if (e.action === 'dispute') scheduleOpen();
+    return;
+  }
   if (e.collection === 'conflicts') {
     const l = line(e, null, Date.now());
     if (l) addTicker([l], tickerChanged);
@@ -74,6 +86,7 @@ function onEvent(e) {
 /* one event onto the map; an older version never replaces a newer one */
 function apply(e) {
   const key = e.collection + '/' + e.item, f = e.after;
+  if (f && f.type !== 'Feature') return; /* a record about the item that is no version of it */
   const have = items.get(key);
   if (have && have.properties.version > e.version) return;
   if (f && f.properties && f.properties.status !== 'withdrawn') {
@@ -124,7 +137,8 @@ async function start() {
   setInterval(() => {
     for (const [key, f] of items) { const l = layers.get(key); if (l && l.fmAhead !== (FM.phase(f.properties, Date.now()) === 'ahead')) draw(key, f); }
   }, 60000);
-  for (const id of ['conflicts', 'open']) {
+  onLearn(scheduleOpen); /* a dispute's reason arrived */
+  for (const id of ['conflicts', 'disputes', 'open']) {
     const ul = $(id);
     for (const ev of ['wheel', 'touchstart', 'pointerdown', 'keydown']) ul.addEventListener(ev, () => { ul.dataset.touched = Date.now(); }, { passive: true });
     ul.addEventListener('scroll', pages, { passive: true });
@@ -159,5 +173,5 @@ async function start() {
 }
 
 window.FM = FM; /* for tests */
-window.fmWall = { items, layers, ticker, get map() { return wall.map; } };
+window.fmWall = { items, layers, ticker, cell, get map() { return wall.map; } };
 start();

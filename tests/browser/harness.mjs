@@ -147,6 +147,21 @@ export function zone(title, status = 'proposed', lon = 35.8, lat = 33.0) {
   };
 }
 
+// A page of the viewer logged in as user (whose password is the user name)
+// through the login form, its list drawn; page errors and console errors
+// (but the 4xx answers a test provokes) are pushed to errors.
+export async function viewerPage(browser, url, user, errors, viewport = { width: 1366, height: 768 }) {
+  const page = await browser.newPage({ viewport });
+  page.on('pageerror', (e) => errors.push(user + ': ' + e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !/the server responded with a status of 4/.test(m.text())) errors.push(user + ': ' + m.text()); });
+  await page.goto(url + '/login');
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', user);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#list li');
+  return page;
+}
+
 // A Server-Sent Events client over node's http: parses id/event/data
 // blocks into this.events; resolves `opened` with the status.
 export class Sse {

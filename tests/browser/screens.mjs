@@ -1,5 +1,6 @@
-// screens.mjs - screenshots of the viewer (1366x768, 1920x1080) and the
-// wall (1920x1080) in headless Chromium, into tests/out/ (or $1), for a
+// screens.mjs - screenshots of the viewer (1366x768, 1920x1080), its item
+// panel (a disputed, amended, answered item) and the wall (1920x1080, with
+// disputes and the cell's message) in headless Chromium, into tests/out/ (or $1), for a
 // person to look at. Not a test: run it by hand after changing web/.
 import path from 'node:path';
 import fs from 'node:fs';
@@ -99,13 +100,51 @@ try {
     }
     await page.close();
   }
+  // the item panel: B's convoy changed (route and window), disputed by A with a
+  // long reason, answered in the thread (one message in Arabic), a ruling upheld
+  const J = { 'Content-Type': 'application/json' };
+  const b = await login(srv.url, 'liaison-b'), sup = await login(srv.url, 'supervisor');
+  const convoy = (await api(srv.url, b, 'GET', '/collections/movements/items?limit=100')).json.features.find((f) => f.properties.party === 'B');
+  const cid = convoy.id;
+  await api(srv.url, b, 'PATCH', `/collections/movements/items/${cid}`, {
+    geometry: { type: 'LineString', coordinates: [[35.64, 33.2], [35.8, 33.12], [35.9, 33.0], [36.1, 32.92]] },
+    properties: { title: convoy.properties.title + ' (re-routed)', valid_to: new Date(Date.now() + 5 * 86400e3).toISOString().slice(0, 19) + 'Z' },
+  }, { 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${convoy.properties.version}"` });
+  const why = 'The new route still runs through Range North while the exercise is live (live firing until 18:00 daily); hold at the checkpoint or take the southern road.';
+  await api(srv.url, a, 'POST', `/collections/movements/items/${cid}/ack`, { decision: 'dispute', comment: why }, { ...J, 'If-Match': `"${convoy.properties.version + 1}"` });
+  await api(srv.url, b, 'POST', `/collections/movements/items/${cid}/messages`, { text: 'The southern road is mined since Tuesday; we can hold until 18:00 and pass after.' }, J);
+  await api(srv.url, a, 'POST', `/collections/movements/items/${cid}/messages`, { text: 'موافق: المرور بعد الساعة 18:00' }, J);
+  await api(srv.url, sup, 'POST', `/collections/movements/items/${cid}/ruling`, { decision: 'uphold', reason: 'The convoy passes after 18:00 only: B sends a new window.' }, J);
+  await api(srv.url, a, 'POST', '/channels/all/messages', { text: 'Range North live firing ends 18:00 today; convoy C-7 passes after.' }, J);
+  for (const [w, h] of [[1366, 768], [1920, 1080]]) {
+    for (const user of ['liaison-a', 'supervisor']) {
+      const page = await browser.newPage({ viewport: { width: w, height: h } });
+      page.on('pageerror', (e) => console.log('pageerror:', e.message));
+      await page.goto(srv.url + '/login');
+      await page.fill('#login-user', user);
+      await page.fill('#login-password', user);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#list li');
+      await page.click(`#list li[data-key="movements/${cid}"]`);
+      await page.waitForSelector('.leaflet-popup button.details');
+      await page.waitForTimeout(800);
+      if (user === 'liaison-a' && w === 1366) await page.screenshot({ path: path.join(out, `viewer-popup-disputed-${w}.png`) });
+      await page.click('.leaflet-popup button.details');
+      await page.waitForSelector('#panel .ver');
+      await page.waitForTimeout(1200);
+      await page.screenshot({ path: path.join(out, `panel-${user}-${w}.png`) });
+      await page.$eval('#panel', (el) => { el.scrollTop = el.scrollHeight; });
+      await page.screenshot({ path: path.join(out, `panel-${user}-end-${w}.png`) });
+      await page.close();
+    }
+  }
+
   const tok = execFileSync(process.env.FUSIONMAP || path.join(SRC, 'build/server/fusionmap'), ['token', 'add', 'viewer', '--db', db]).toString().trim();
   const wall = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
   wall.on('pageerror', (e) => console.log('pageerror:', e.message));
   await wall.goto(srv.url + '/wall?token=' + tok);
   await wall.waitForSelector('#open li');
   // conflicts enough to page: zones of A and B overlapping
-  const b = await login(srv.url, 'liaison-b');
   for (const [i, lon] of [35.62, 35.67, 35.72, 35.77, 36.0, 36.05].entries()) {
     await api(srv.url, a, 'POST', '/collections/zones/items', zone(`Checkpoint ${i + 1} (A)`, 'proposed', lon, 33.36));
     await api(srv.url, b, 'POST', '/collections/zones/items', zone(`Observation post ${i + 1} (B)`, 'proposed', lon + 0.01, 33.365));

@@ -6,7 +6,7 @@
 // text in its own direction. Screenshots into $1 when given.
 import path from 'node:path';
 import fs from 'node:fs';
-import { startServer, tmpdir, login, api, loadPlaywright, waitFor } from './harness.mjs';
+import { startServer, tmpdir, login, api, loadPlaywright, waitFor, viewerPage } from './harness.mjs';
 
 const { chromium } = await loadPlaywright();
 const out = process.argv[2];
@@ -19,17 +19,7 @@ let failed = 0;
 const check = (ok, what) => { console.log((ok ? 'ok - ' : 'FAIL - ') + what); if (!ok) failed++; };
 const errors = [];
 
-async function open(user) {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  page.on('pageerror', (e) => errors.push(user + ': ' + e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/the server responded with a status of 4/.test(m.text())) errors.push(user + ': ' + m.text()); });
-  await page.goto(srv.url + '/login');
-  await page.fill('#login-user', user);
-  await page.fill('#login-password', user);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#list li');
-  return page;
-}
+const open = (user) => viewerPage(browser, srv.url, user, errors);
 
 try {
   const a = await login(srv.url, 'liaison-a');

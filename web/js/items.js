@@ -6,6 +6,7 @@ import { state, colour, canEdit, canAck, keyOf, viewTime } from './state.js';
 import { renderList } from './list.js';
 import { editDetails, editShape, withdraw, ack } from './edit.js';
 import { threadPanel } from './thread.js';
+import { openPanel, panelKey } from './panel.js';
 import { symbolIcon } from './symbols.js';
 
 const { esc, words, utc, KIND } = FM;
@@ -120,7 +121,17 @@ export function popup(key) {
   div.className = 'pop';
   div.innerHTML = `<h3>${esc(p.title || '(untitled)')}</h3><div>${partyChip(p.party)} ${chip(p.status)}</div>` +
     (p.description ? `<p>${esc(p.description)}</p>` : '') + `<table>${rows.join('')}</table>`;
-  if (!state.asOf) div.appendChild(threadPanel(f)); /* the dispute, ruling and thread (thread.js) */
+  /* the dispute, ruling and thread (thread.js); the conversation in the
+   * item panel when it shows this item */
+  if (!state.asOf) div.appendChild(threadPanel(f, panelKey() === key, () => inView(div)));
+  const more = document.createElement('div');
+  more.className = 'actions';
+  const details = document.createElement('button');
+  details.className = 'details';
+  details.textContent = 'Details: versions, answers, conflicts';
+  details.addEventListener('click', () => { state.map.closePopup(); openPanel(key); });
+  more.appendChild(details);
+  div.appendChild(more);
   if (canEdit(f)) {
     const actions = document.createElement('div');
     actions.className = 'actions';
@@ -150,10 +161,20 @@ export function popup(key) {
   return div;
 }
 
+/* A popup that grew when its thread arrived: the map moves so that its top
+ * is in view (the popup caps its height, app.css). */
+function inView(div) {
+  const box = div.closest('.leaflet-popup');
+  if (!box || !state.map) return;
+  const r = box.getBoundingClientRect(), m = state.map.getContainer().getBoundingClientRect();
+  if (r.top < m.top + 8) state.map.panBy([0, r.top - m.top - 8], { animate: false });
+}
+
 /* keyboard: the popup opened from a list row takes the focus, and
  * Escape gives it back to the row */
 export function select(key, fly, keyboard) {
   state.selected = key;
+  if (panelKey() && panelKey() !== key) openPanel(key); /* the open panel follows the selection */
   const layer = state.layers.get(key);
   if (!layer) return;
   if (fly) {

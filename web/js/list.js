@@ -3,6 +3,7 @@ import * as FM from '../common.js';
 import { state, colour, viewTime } from './state.js';
 import { $, rowKeys } from './ui.js';
 import { select, chip, partyChip } from './items.js';
+import { reasonOf, onLearn } from './reasons.js';
 
 const { esc, utc, ago, KIND } = FM;
 
@@ -22,6 +23,8 @@ export function fillStatuses() {
   for (const s of list) if (s !== 'withdrawn') sel.add(new Option(FM.label('statuses', s), s));
   sel.value = list.includes(keep) ? keep : '';
 }
+
+onLearn(() => renderList());
 
 export function renderList() {
   const kind = $('f-kind').value, party = $('f-party').value, status = $('f-status').value;
@@ -47,6 +50,9 @@ export function renderList() {
     li.innerHTML = `<span class="ico ${f.coll}" style="border-color:${esc(colour(p.party))};background:${esc(colour(p.party))}33"></span>` +
       `<span class="t" title="${esc(p.title)}">${esc(p.title || '(untitled)')}</span><span>${chip(p.status)}</span>` +
       `<span class="m">${esc(KIND[f.coll])}${p.type && f.coll !== 'incidents' ? ' · ' + esc(FM.label(f.coll === 'zones' ? 'zone_types' : 'movement_kinds', p.type)) : ''}${p.severity ? ' · severity ' + esc(p.severity) : ''} · ${partyChip(p.party)} · ${esc(ago(p.updated_at))}${when}</span>`;
+    /* a disputed item says why, in the other side's words (reasons.js) */
+    const why = !state.asOf && reasonOf(f);
+    if (why) li.insertAdjacentHTML('beforeend', `<span class="why" dir="auto" title="${esc(why.reason)}">${esc(FM.partyName(why.party, state.parties))}: ${esc(why.reason)}</span>`);
     li.addEventListener('click', () => select(key, true));
     rowKeys(li, () => select(key, true, true));
     ul.appendChild(li);

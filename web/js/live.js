@@ -8,6 +8,8 @@ import { put, drop } from './items.js';
 import { renderList } from './list.js';
 import { loadConflicts, scheduleConflicts } from './conflicts.js';
 import { THREAD_ACTIONS, threadEvent } from './thread.js';
+import { panelEvent, refreshPanel } from './panel.js';
+import { reasonEvent, clearReasons } from './reasons.js';
 
 const { utc } = FM;
 
@@ -33,11 +35,15 @@ export async function reload() {
   state.loading = false;
   if (!rec) for (const e of state.queue.splice(0)) apply(e, false);
   state.queue.length = 0;
+  clearReasons();
   renderList();
   loadConflicts();
+  refreshPanel();
 }
 
 export function onEvent(e) {
+  reasonEvent(e); /* a dispute's reason, for the lists (reasons.js) */
+  if (!state.loading) panelEvent(e); /* the item panel redraws what concerns it (panel.js) */
   if (THREAD_ACTIONS.has(e.action)) { threadEvent(e); return; } /* no item version: an answer, a message, a ruling (thread.js) */
   if (e.collection === 'conflicts') { scheduleConflicts(); return; }
   if (!e.collection || !FM.COLLS.includes(e.collection)) return;
@@ -59,6 +65,8 @@ export function onEvent(e) {
 export function apply(e, flash) {
   const key = keyOf(e.collection, e.item);
   const f = e.after;
+  /* a record about the item that is no version of it (an "overdue" mark, say) */
+  if (f && f.type !== 'Feature') return;
   const have = state.items.get(key);
   if (have && have.properties.version > e.version) return;
   if (f && f.properties && f.properties.status !== 'withdrawn') {

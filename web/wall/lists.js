@@ -1,12 +1,15 @@
-/* lists.js - the wall's two lists: open conflicts and what waits for
+/* lists.js - the wall's lists: open conflicts, open disputes (each with
+ * its reason, who disputed whose item: reasons.js) and what waits for
  * acknowledgement, each the newest first with ties broken by collection
- * and id (so two rows of the same second never swap between redraws);
- * disputed items head the second list. Longer than their box, they scroll
- * and, left alone, page by themselves ("5–8 of 11" beside the heading),
- * so every counted row is seen. */
+ * and id (so two rows of the same second never swap between redraws).
+ * Longer than their box, they scroll and, left alone, page by themselves
+ * ("5–8 of 11" beside the heading), so every counted row is seen. */
 import * as FM from '../common.js';
-import { $, items, wall, colour, LIST_MAX, IDLE_MS } from './state.js';
+import { $, items, wall, colour, parties, LIST_MAX, IDLE_MS } from './state.js';
 import { declutter } from './map.js';
+import { reasonOf } from '../js/reasons.js';
+
+const LISTS = ['conflicts', 'disputes', 'open'];
 
 const { esc } = FM;
 
@@ -42,17 +45,35 @@ export async function loadConflicts() {
   }
 }
 
+/* what waits for the other side's answer; the disputed ones are in renderDisputes */
 export function renderOpen() {
-  const open = [...items.values()].filter((f) => FM.OPEN_STATUSES.has(f.properties.status));
-  const newest = byNewest('updated_at');
-  open.sort((a, b) => (a.properties.status === 'disputed' ? -1 : 0) - (b.properties.status === 'disputed' ? -1 : 0) || newest(a, b));
+  renderDisputes();
+  const open = [...items.values()].filter((f) => FM.OPEN_STATUSES.has(f.properties.status) && f.properties.status !== 'disputed');
+  open.sort(byNewest('updated_at'));
   $('open-count').textContent = open.length;
   $('open').innerHTML = open.slice(0, LIST_MAX).map((f) => {
     const p = f.properties;
     return `<li data-key="${esc(f.coll + '/' + f.id)}" style="border-left-color:${esc(colour(p.party))}"><div class="t">${esc(p.title || '(untitled)')}</div>` +
-      `<div class="m"><span class="st ${esc(p.status)}">${esc(FM.label('statuses', p.status))}</span>${esc(FM.KIND[f.coll])} · ${esc(p.party)} · ${esc(FM.ago(p.updated_at))}</div></li>`;
+      `<div class="m"><span class="st ${esc(p.status)}">${esc(FM.label('statuses', p.status))}</span>${esc(FM.partyName(p.party, parties))}'s ${esc(FM.KIND[f.coll])} · ${esc(FM.ago(p.updated_at))}</div></li>`;
   }).join('') || '<li class="none">Nothing waiting</li>';
   pages();
+}
+
+/* The disputed items, the newest dispute first, each with its reason in
+ * the disputing side's words (asked for once, then live: reasons.js). */
+export function renderDisputes() {
+  const rows = [...items.values()].filter((f) => f.properties.status === 'disputed').map((f) => ({ f, why: reasonOf(f) }));
+  const newest = byNewest('updated_at');
+  rows.sort((a, b) => String((b.why && b.why.at) || b.f.properties.updated_at).localeCompare(String((a.why && a.why.at) || a.f.properties.updated_at)) || newest(a.f, b.f));
+  $('dispute-count').textContent = rows.length;
+  $('dispute-count').classList.toggle('hot', rows.length > 0);
+  $('disputes').innerHTML = rows.slice(0, LIST_MAX).map(({ f, why }) => {
+    const p = f.properties;
+    return `<li data-key="${esc(f.coll + '/' + f.id)}" style="border-left-color:${esc(colour(p.party))}"><div class="t">${esc(p.title || '(untitled)')}</div>` +
+      `<div class="why" dir="auto">${why ? '“' + esc(why.reason) + '”' : '…'}</div>` +
+      `<div class="m"><span class="st disputed">disputed</span>${why ? 'by ' + esc(FM.partyName(why.party, parties)) + ' · ' : ''}` +
+      `${esc(FM.partyName(p.party, parties))}'s ${esc(FM.KIND[f.coll])} · ${esc(FM.ago((why && why.at) || p.updated_at))}</div></li>`;
+  }).join('') || '<li class="none">None</li>';
 }
 
 /* "5–8 of 11" beside a list's heading while it is longer than its box */
@@ -69,8 +90,7 @@ function pageNote(ul, note) {
   note.textContent = `${first + 1}–${last + 1} of ${rows.length}` + (last + 1 < rows.length ? ' ▾' : '');
 }
 export function pages() {
-  pageNote($('conflicts'), $('conflicts-page'));
-  pageNote($('open'), $('open-page'));
+  for (const id of LISTS) pageNote($(id), $(id + '-page'));
 }
 /* one page on (the last whole row stays in view), back to the top at the end */
 function pageOn(ul) {
@@ -85,5 +105,5 @@ function pageOn(ul) {
   ul.scrollTo({ top: next, behavior: 'smooth' });
 }
 export function pager() {
-  for (const ul of [$('conflicts'), $('open')]) if (!(Date.now() - Number(ul.dataset.touched || 0) < IDLE_MS)) pageOn(ul);
+  for (const ul of LISTS.map($)) if (!(Date.now() - Number(ul.dataset.touched || 0) < IDLE_MS)) pageOn(ul);
 }

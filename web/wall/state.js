@@ -8,6 +8,8 @@ export const $ = (id) => document.getElementById(id);
 export const items = new Map(); /* "zones/3" -> Feature */
 export const layers = new Map(); /* "zones/3" -> layer */
 export const ticker = []; /* {seq, at, when, text, who}: newest first, at most TICKER_MAX */
+export const cell = []; /* the cell's messages to all, as ticker lines: newest first, at most CELL_MAX */
+export const CELL_MAX = 3;
 export const parties = {};
 export const wall = {
   map: null, group: null, conflictLayer: null, stream: null,
