@@ -374,6 +374,14 @@ fm_rc data_disputes(struct data_db *db, const struct data_viewer *v, json_t **ou
 fm_rc data_item_rule(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
                      int64_t if_match, const char *decision, const char *reason,
                      json_t **updated, json_t **ruling, struct fm_err *err);
+/* The same with the supervisor's signature (NULL: unsigned, refused once
+ * the supervisor has registered a key) over the statement
+ * data_item_statement gives for decision "uphold"/"overrule" and the
+ * reason as comment; refused as data_item_ack_signed refuses. */
+fm_rc data_item_rule_signed(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                            int64_t id, int64_t if_match, const char *decision,
+                            const char *reason, const struct data_signature *sig,
+                            json_t **updated, json_t **ruling, struct fm_err *err);
 /* Every ruling on item id, oldest first, as a JSON array of {version,
  * decision, reason, party, by, at, status}. OUT *out. */
 fm_rc data_item_rulings(struct data_db *db, const struct data_viewer *v, enum data_coll c,

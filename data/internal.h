@@ -218,6 +218,15 @@ fm_rc message_text_check(const char *text, const char *pointer, struct fm_err *e
 
 /* ---- acknowledgement (acks.c) and rulings (rulings.c) ------------------- */
 
+/* The Feature text of version `version` of item id as stored and as its
+ * record holds it (what a signed statement digests). OUT *out (free). */
+fm_rc item_version_text(struct data_db *db, int64_t id, int64_t version, char **out,
+                        struct fm_err *err);
+/* Is this a ruling v may make: a supervisor, "uphold" or "overrule", a
+ * reason as a message's text? */
+fm_rc ruling_input_check(const struct data_viewer *v, const char *decision, const char *reason,
+                         struct fm_err *err);
+
 /* The status an acknowledgement moves an item of c in status to, or NULL. */
 const char *ack_next_status(enum data_coll c, const char *status);
 struct store_ruling;

@@ -16,7 +16,12 @@
  *   "signature": {"key": FINGERPRINT, "at": T, "value": BASE64}
  * so that anyone holding the log (or an export) can rebuild the statement
  * from the records alone and check it with any JCS and Ed25519 library
- * (tests/verify_export.py does, in Python). */
+ * (tests/verify_export.py does, in Python).
+ *
+ * A supervisor's ruling signs the same statement with "decision":
+ * "uphold"|"overrule", "purpose": "fusionmap ruling" and the reason's
+ * digest as comment_sha256; its record (action ruling) holds the
+ * signature the same way. */
 #include "internal.h"
 #include "store.h"
 
@@ -32,10 +37,20 @@
 
 #define KEYFILE_FORMAT "fusionmap-ed25519-1"
 #define STATEMENT_PURPOSE "fusionmap answer"
+#define RULING_PURPOSE "fusionmap ruling"
 /* how far a statement's time may lie from the server's clock: the
  * minutes a person takes to read it and confirm, and a little skew */
 #define STATEMENT_PAST_S 900
 #define STATEMENT_AHEAD_S 60
+
+/* The purpose a statement of this decision names: an answer's or a
+ * ruling's, so that neither can stand for the other. */
+static const char *purpose_of(const char *decision)
+{
+    return decision && (!strcmp(decision, "uphold") || !strcmp(decision, "overrule"))
+               ? RULING_PURPOSE
+               : STATEMENT_PURPOSE;
+}
 
 static int sodium_ready(void)
 {
@@ -337,7 +352,7 @@ fm_rc sig_statement(const char *collection, int64_t item, int64_t version,
     sha256_hex(comment ? comment : "", ch);
     json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:s}", "at", (json_int_t)at,
                           "collection", collection, "comment_sha256", ch, "decision", decision,
-                          "item", (json_int_t)item, "party", party, "purpose", STATEMENT_PURPOSE,
+                          "item", (json_int_t)item, "party", party, "purpose", purpose_of(decision),
                           "user", user, "version", (json_int_t)version, "version_sha256", vh);
     if (!j) return fm_fail(err, FM_EINVAL, NULL, "a statement needs text that is UTF-8");
     fm_rc rc = data_jcs(j, out, NULL, err);
@@ -480,7 +495,8 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
         return 0;
     }
     int add = !strcmp(r->action, "key_add"), revoke = !strcmp(r->action, "key_revoke");
-    int answer = !strcmp(r->action, "ack") || !strcmp(r->action, "dispute");
+    int answer = !strcmp(r->action, "ack") || !strcmp(r->action, "dispute") ||
+                 !strcmp(r->action, "ruling");
     if (!add && !revoke && !answer) return 0;
     json_t *a = r->after ? json_loads(r->after, 0, NULL) : NULL;
     int bad = 0;
@@ -520,8 +536,9 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
             /* the transition rule: who has registered a key signs */
             if (json_integer_value(json_object_get(s->holders, r->user)) > 0)
                 bad = bad_at(r, err,
-                             "an unsigned answer by %s, who had registered a key by then (the"
-                             " server refuses those: inserted, or its signature stripped)",
+                             "an unsigned answer or ruling by %s, who had registered a key by"
+                             " then (the server refuses those: inserted, or its signature"
+                             " stripped)",
                              r->user);
         } else {
             const char *kfp = json_string_value(json_object_get(sg, "key"));
@@ -546,14 +563,20 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
                                       sizeof pk))
                 bad = bad_at(r, err, "a malformed signature%s", "");
             else {
-                /* the statement again, from the records alone */
+                /* the statement again, from the records alone; a ruling's
+                 * decision and reason are in its record's after */
+                int ruling = !strcmp(r->action, "ruling");
+                const char *decision =
+                    ruling ? json_string_value(json_object_get(a, "decision")) : r->action;
                 json_t *j = json_pack(
                     "{s:O,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:s}", "at", atj, "collection",
-                    r->collection, "comment_sha256", "", "decision", r->action, "item",
-                    (json_int_t)r->item, "party", r->party, "purpose", STATEMENT_PURPOSE, "user",
-                    r->user, "version", (json_int_t)r->version, "version_sha256", vh);
+                    r->collection ? r->collection : "", "comment_sha256", "", "decision",
+                    decision ? decision : "", "item", (json_int_t)r->item, "party", r->party,
+                    "purpose", purpose_of(decision), "user", r->user, "version",
+                    (json_int_t)r->version, "version_sha256", vh);
                 char ch[65];
-                const char *comment = json_string_value(json_object_get(a, "comment"));
+                const char *comment =
+                    json_string_value(json_object_get(a, ruling ? "reason" : "comment"));
                 sha256_hex(comment ? comment : "", ch);
                 json_object_set_new(j, "comment_sha256", json_string(ch));
                 char *text = NULL;

@@ -10,10 +10,12 @@ For each record, in order:
   registered by its own user); key_revoke: the key is revoked from there;
 - a record that writes a version of an item (create, replace, patch,
   withdraw, acknowledged, disputed): the SHA-256 of its Feature text;
-- ack or dispute: when it holds a signature, the statement is rebuilt from
+- ack, dispute or ruling: when it holds a signature, the statement is rebuilt from
   the records alone (README, "Keys and signed answers") and the signature
   checked with the key, which must be its user's and not revoked before.
   An unsigned answer by a user who registered a key before is refused.
+  A ruling's statement names its decision (uphold/overrule), the reason's
+  digest and "purpose": "fusionmap ruling".
 It also follows the hash chain (SHA-256 of the previous hash and the
 record's sorted compact JSON) and the closing line.
 
@@ -86,8 +88,9 @@ def main(path):
             if not k or k["user"] != r["user"]:
                 return "record %d: revokes an unknown key" % seq
             k["revoked"] = True
-        elif action in ("ack", "dispute"):
+        elif action in ("ack", "dispute", "ruling"):
             a = json.loads(after)
+            ruling = action == "ruling"
             sig = a.get("signature")
             if not sig:
                 if r["user"] in holders:
@@ -101,10 +104,11 @@ def main(path):
                 return "record %d: answers a version no earlier record holds" % seq
             statement = jcs({
                 "at": sig["at"], "collection": r["collection"],
-                "comment_sha256": sha256_hex(a.get("comment") or ""),
-                "decision": action, "item": r["item"], "party": r["party"],
-                "purpose": "fusionmap answer", "user": r["user"], "version": r["version"],
-                "version_sha256": vh,
+                "comment_sha256": sha256_hex(a.get("reason" if ruling else "comment") or ""),
+                "decision": a["decision"] if ruling else action, "item": r["item"],
+                "party": r["party"],
+                "purpose": "fusionmap ruling" if ruling else "fusionmap answer",
+                "user": r["user"], "version": r["version"], "version_sha256": vh,
             })
             try:
                 nacl.signing.VerifyKey(k["key"]).verify(statement.encode(),
