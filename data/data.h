@@ -471,6 +471,18 @@ fm_rc data_events_export(struct data_db *db, FILE *out, int64_t *count, struct f
 /* Checks an export's own chain, with no database. */
 fm_rc data_events_verify_file(const char *path, int64_t *bad_seq, int64_t *count,
                               struct fm_err *err);
+/* The same, and OUT *heads: the cosigned heads the chain passes through
+ * (heads.c), each checked against the record it names. */
+fm_rc data_events_verify_heads(struct data_db *db, int64_t *bad_seq, int64_t *count,
+                               int64_t *heads, struct fm_err *err);
+fm_rc data_events_verify_file_heads(const char *path, int64_t *bad_seq, int64_t *count,
+                                    int64_t *heads, struct fm_err *err);
+/* Checks a party's own copy of heads it cosigned (a JSON file: POST
+ * /heads' answer, or GET /heads' list) against the database's log: each
+ * record must be there with the hash signed. For a rewrite that removed
+ * the cosign records too. *bad_seq: the first that fails; *checked. */
+fm_rc data_events_check_head(struct data_db *db, const char *path, int64_t *bad_seq,
+                             int64_t *checked, struct fm_err *err);
 /* Checks that an earlier export is still the start of the database's log
  * (nothing cut short or rewritten since). */
 fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *bad_seq,
@@ -582,6 +594,26 @@ fm_rc data_item_statement(struct data_db *db, const struct data_viewer *v, enum 
  * verified. OUT *bad_seq (0: all good), *nsigned. */
 fm_rc data_signatures_verify_file(const char *path, int64_t *bad_seq, int64_t *nsigned,
                                   struct fm_err *err);
+
+/* ---- cosigned heads (heads.c): a history both sides witness ----------- */
+
+/* The log's record seq (0: the last) as v would cosign it: {seq, hash,
+ * statement}, the statement being the JCS text to sign, timed now. Only a
+ * liaison or the supervisor cosigns (FM_EFORBID); FM_ENOTFOUND past the
+ * head. */
+fm_rc data_head(struct data_db *db, const struct data_viewer *v, int64_t seq, json_t **out,
+                struct fm_err *err);
+/* v cosigns record seq's hash with sig (required): refused when hash is
+ * not the server's own record's (FM_ECONFLICT: a fork), when v cosigned
+ * that seq already (FM_ECONFLICT), and as a signed answer's signature is
+ * refused. A record of the log (action cosign). OUT *out: the head. */
+fm_rc data_head_cosign(struct data_db *db, const struct data_viewer *v, int64_t seq,
+                       const char *hash, const struct data_signature *sig, json_t **out,
+                       struct fm_err *err);
+/* Every cosigned head, oldest first: {seq, hash, user, party, signature,
+ * recorded}. */
+fm_rc data_heads(struct data_db *db, const struct data_viewer *v, json_t **out,
+                 struct fm_err *err);
 
 /* ---- import, export, Cursor-on-Target (import.c, export.c, cot.c) ---- */
 

@@ -188,6 +188,10 @@ fm_rc sig_statement(const char *collection, int64_t item, int64_t version,
 fm_rc sig_answer_check(struct data_db *db, const struct data_viewer *v, const char *statement,
                        const struct data_signature *sig, fm_time now, struct fm_err *err);
 
+/* The JCS text of the statement a cosigned head signs (heads.c). */
+fm_rc head_statement(int64_t seq, const char *hash, fm_time at, const char *user,
+                     const char *party, char **out, struct fm_err *err);
+
 /* The signatures of a log, replayed record by record in order: the keys
  * its records register and revoke, the versions' digests, and each signed
  * answer checked against them (verify; the database's log by replay.c, an

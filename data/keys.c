@@ -417,10 +417,11 @@ fm_rc sig_answer_check(struct data_db *db, const struct data_viewer *v, const ch
         else if (crypto_sign_verify_detached(raw, (const unsigned char *)statement,
                                              strlen(statement), pk) != 0)
             rc = fm_fail(err, FM_EINVAL, "/signature/value",
-                         "the signature does not verify with key %s over this answer's"
-                         " statement (collection, item, version and its digest, decision,"
-                         " comment, time, user, party): signed with another key, or over"
-                         " another statement or version",
+                         "the signature does not verify with key %s over this statement"
+                         " (an answer's or ruling's: collection, item, version and its digest,"
+                         " decision, comment, time, user, party; a head's: seq, hash, time,"
+                         " user, party): signed with another key, or over another statement"
+                         " or version",
                          sig->key);
     }
     key_cleanup(&k);
@@ -497,11 +498,45 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
     int add = !strcmp(r->action, "key_add"), revoke = !strcmp(r->action, "key_revoke");
     int answer = !strcmp(r->action, "ack") || !strcmp(r->action, "dispute") ||
                  !strcmp(r->action, "ruling");
-    if (!add && !revoke && !answer) return 0;
+    int cosign = !strcmp(r->action, "cosign");
+    if (!add && !revoke && !answer && !cosign) return 0;
     json_t *a = r->after ? json_loads(r->after, 0, NULL) : NULL;
     int bad = 0;
     const char *fp = json_string_value(json_object_get(a, "fingerprint"));
-    if (add) {
+    if (cosign) {
+        /* a cosigned head (heads.c): its signature over its statement;
+         * that the chain passes through it is events.c's check */
+        json_t *sg = json_object_get(a, "signature");
+        const char *kfp = json_string_value(json_object_get(sg, "key"));
+        const char *value = json_string_value(json_object_get(sg, "value"));
+        const char *hash = json_string_value(json_object_get(a, "hash"));
+        json_t *atj = json_object_get(sg, "at"), *seqj = json_object_get(a, "seq");
+        json_t *k = kfp ? json_object_get(s->keys, kfp) : NULL;
+        unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
+        char *text = NULL;
+        struct fm_err e2;
+        if (!json_is_integer(atj) || !json_is_integer(seqj) || !hash ||
+            b64_decode_exact(value, sig, sizeof sig))
+            bad = bad_at(r, err, "a cosigned head without its seq, hash or signature%s", "");
+        else if (!k)
+            bad = bad_at(r, err, "a head cosigned with key %s, which no earlier record registers",
+                         kfp ? kfp : "(none)");
+        else if (strcmp(json_string_value(json_object_get(k, "user")), r->user) != 0)
+            bad = bad_at(r, err, "a head cosigned with key %s, another user's", kfp);
+        else if (json_object_get(k, "revoked"))
+            bad = bad_at(r, err, "a head cosigned with key %s after its revocation", kfp);
+        else if (b64_decode_exact(json_string_value(json_object_get(k, "public_key")), pk,
+                                  sizeof pk) ||
+                 head_statement(json_integer_value(seqj), hash, json_integer_value(atj), r->user,
+                                r->party, &text, &e2) ||
+                 crypto_sign_verify_detached(sig, (const unsigned char *)text, strlen(text),
+                                             pk) != 0)
+            bad = bad_at(r, err,
+                         "the cosigned head's signature does not verify with key %s (its seq,"
+                         " hash, user or party was changed)",
+                         kfp);
+        free(text);
+    } else if (add) {
         const char *pub = json_string_value(json_object_get(a, "public_key"));
         const char *user = json_string_value(json_object_get(a, "user"));
         unsigned char pk[crypto_sign_PUBLICKEYBYTES];

@@ -29,6 +29,7 @@ static const char usage[] =
     "  fusionmap token add NAME [--db FILE]              (prints a bearer token)\n"
     "  fusionmap events verify [--db FILE] [--against EXPORT]   (the database's log)\n"
     "  fusionmap events verify --file EXPORT                    (an export, offline)\n"
+    "  fusionmap events verify --db FILE --head HEADS.json      (against heads you cosigned)\n"
     "  fusionmap events export [--db FILE] [--out EXPORT]\n"
     "  fusionmap key new --out FILE     (an Ed25519 signing key, mode 0600; prints its\n"
     "                   public half as {\"public_key\", \"fingerprint\"}, for POST /keys)\n"
@@ -382,11 +383,12 @@ static int report_verify(fm_rc rc, int64_t bad, int64_t count, const struct fm_e
 
 static int cmd_events(int argc, char **argv)
 {
-    const char *file = NULL, *against = NULL, *out_path = NULL;
+    const char *file = NULL, *against = NULL, *out_path = NULL, *head = NULL;
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                          {"file", required_argument, 0, 'f'},
                                          {"against", required_argument, 0, 'a'},
                                          {"out", required_argument, 0, 'o'},
+                                         {"head", required_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     if (argc < 2) return bad_usage("events verify|export");
     int o;
@@ -395,18 +397,20 @@ static int cmd_events(int argc, char **argv)
         if (o == 'f') file = optarg;
         else if (o == 'a') against = optarg;
         else if (o == 'o') out_path = optarg;
+        else if (o == 'h') head = optarg;
         else if (o != 'd') return bad_usage("unknown option for events");
     }
     struct fm_err err;
     fm_err_clear(&err);
     int64_t bad = 0, count = 0;
     if (!strcmp(argv[1], "verify") && file) { /* an export, offline: no database */
-        fm_rc rc = data_events_verify_file(file, &bad, &count, &err);
-        int64_t nsigned = 0;
+        int64_t nsigned = 0, heads = 0;
+        fm_rc rc = data_events_verify_file_heads(file, &bad, &count, &heads, &err);
         /* and every signed answer against the keys its records register */
         if (!rc && !bad) rc = data_signatures_verify_file(file, &bad, &nsigned, &err);
         int ret = report_verify(rc, bad, count, &err);
         if (!ret) printf("ok: %lld signed answers verify\n", (long long)nsigned);
+        if (!ret && heads) printf("ok: the chain passes through %lld cosigned heads\n", (long long)heads);
         return ret;
     }
 
@@ -414,9 +418,13 @@ static int cmd_events(int argc, char **argv)
     if (open_db(argc, argv, &db)) return 1;
     int ret;
     if (!strcmp(argv[1], "verify")) {
-        fm_rc rc = data_events_verify(db, &bad, &count, &err);
+        int64_t heads = 0, mine = 0;
+        fm_rc rc = data_events_verify_heads(db, &bad, &count, &heads, &err);
         if (!rc && !bad && against) rc = data_events_verify_against(db, against, &bad, &count, &err);
+        if (!rc && !bad && head) rc = data_events_check_head(db, head, &bad, &mine, &err);
         ret = report_verify(rc, bad, count, &err);
+        if (!ret && heads) printf("ok: the chain passes through %lld cosigned heads\n", (long long)heads);
+        if (!ret && head) printf("ok: %lld heads of %s hold\n", (long long)mine, head);
     } else if (!strcmp(argv[1], "export")) {
         FILE *out = out_path ? fopen(out_path, "w") : stdout;
         if (!out) {

@@ -16,6 +16,10 @@ For each record, in order:
   An unsigned answer by a user who registered a key before is refused.
   A ruling's statement names its decision (uphold/overrule), the reason's
   digest and "purpose": "fusionmap ruling".
+- cosign (a cosigned head): the hash it signs must be the chain's at the
+  record it names, and its signature (statement {"at", "hash", "party",
+  "purpose": "fusionmap head", "seq", "user"}) must verify with its user's
+  current key.
 It also follows the hash chain (SHA-256 of the previous hash and the
 record's sorted compact JSON) and the closing line.
 
@@ -58,7 +62,8 @@ def chain_hash(prev, r):
 
 
 def main(path):
-    keys, versions, holders = {}, {}, set()
+    keys, versions, holders, hashes = {}, {}, set(), {}
+    nheads = 0
     prev, count, nsigned, closed = "0" * 64, 0, 0, False
     for n, line in enumerate(open(path, encoding="utf-8"), 1):
         r = json.loads(line)
@@ -72,9 +77,27 @@ def main(path):
         if r["prev_hash"] != prev or chain_hash(prev, r) != r["hash"]:
             return "record %d: the chain breaks here" % seq
         prev = r["hash"]
+        hashes[seq] = prev
         action, after = r["action"], r["after"]
         if action in VERSION_ACTIONS and r["collection"]:
             versions[(r["collection"], r["item"], r["version"])] = sha256_hex(after or "")
+        elif action == "cosign" and r["collection"] == "heads":
+            a = json.loads(after)
+            if hashes.get(a["seq"]) != a["hash"] or a["seq"] >= seq:
+                return "record %d: a head cosigned by %s says record %d has another hash" \
+                    " (the log was rewritten up to there, or a fork)" % (seq, r["user"], a["seq"])
+            sig = a["signature"]
+            k = keys.get(sig["key"])
+            if not k or k["user"] != r["user"] or k["revoked"]:
+                return "record %d: a head cosigned with a key that is not its user's" % seq
+            statement = jcs({"at": sig["at"], "hash": a["hash"], "party": r["party"],
+                             "purpose": "fusionmap head", "seq": a["seq"], "user": r["user"]})
+            try:
+                nacl.signing.VerifyKey(k["key"]).verify(statement.encode(),
+                                                        base64.b64decode(sig["value"], validate=True))
+            except (nacl.exceptions.BadSignatureError, ValueError):
+                return "record %d: the cosigned head's signature does not verify" % seq
+            nheads += 1
         elif action == "key_add":
             a = json.loads(after)
             raw = base64.b64decode(a["public_key"], validate=True)
@@ -118,7 +141,8 @@ def main(path):
             nsigned += 1
     if not closed:
         return "the export has no closing line"
-    print("ok: %d records, %d signed answers verify" % (count, nsigned))
+    print("ok: %d records, %d signed answers verify, %d cosigned heads hold"
+          % (count, nsigned, nheads))
     return None
 
 

@@ -227,6 +227,13 @@ static const char *const migrations[] = {
     "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();"
     "CREATE TRIGGER rulings_never_changed BEFORE UPDATE OR DELETE ON rulings"
     "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();",
+    /* 4: cosigned heads of the log (issue 20; SQLite's migration 14) */
+    "CREATE TABLE cosigned_heads ("
+    "  id bigserial PRIMARY KEY, seq bigint NOT NULL, hash text NOT NULL,"
+    "  \"user\" text NOT NULL, party text NOT NULL, key text NOT NULL, at bigint NOT NULL,"
+    "  signature text NOT NULL, recorded_at bigint NOT NULL, UNIQUE (\"user\", seq));"
+    "CREATE TRIGGER cosigned_heads_never_changed BEFORE UPDATE OR DELETE ON cosigned_heads"
+    "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1098,6 +1105,51 @@ static fm_rc rulings_each(struct data_db *db, int64_t item, store_ruling_cb cb, 
     return FM_OK;
 }
 
+/* ---- cosigned heads ---------------------------------------------------- */
+
+static fm_rc head_insert(struct data_db *db, const struct store_head *h, int64_t *id,
+                         struct fm_err *err)
+{
+    PGresult *r;
+    char state[6];
+    fm_rc rc = run(db, &r, state, "insert head", err,
+                   "INSERT INTO cosigned_heads (seq, hash, \"user\", party, key, at, signature,"
+                   " recorded_at) VALUES ($1::bigint, $2, $3, $4, $5, $6::bigint, $7, $8::bigint)"
+                   " RETURNING id",
+                   8, I64(h->seq), h->hash, h->user, h->party, h->key, I64(h->at), h->signature,
+                   I64(h->recorded_at));
+    if (rc && !strcmp(state, "23505"))
+        return fm_fail(err, FM_ECONFLICT, NULL, "that head is cosigned by that user already");
+    return returning_id(rc, r, id);
+}
+
+static fm_rc heads_each(struct data_db *db, int64_t since, store_head_cb cb, void *ctx,
+                        struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "heads", err,
+                   "SELECT id, seq, hash, \"user\", party, key, at, signature, recorded_at FROM"
+                   " cosigned_heads WHERE id > $1::bigint ORDER BY id",
+                   1, I64(since));
+    if (rc) return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        struct store_head h = {
+            .id = col_i(r, i, 0),
+            .seq = col_i(r, i, 1),
+            .hash = col_s(r, i, 2),
+            .user = col_s(r, i, 3),
+            .party = col_s(r, i, 4),
+            .key = col_s(r, i, 5),
+            .at = col_i(r, i, 6),
+            .signature = col_s(r, i, 7),
+            .recorded_at = col_i(r, i, 8),
+        };
+        if (cb(ctx, &h)) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
 /* ---- the connection ---------------------------------------------------- */
 
 static void pg_close(struct data_db *db)
@@ -1163,6 +1215,8 @@ static const struct store_ops pg_store = {
     .receipts_each = receipts_each,
     .ruling_insert = ruling_insert,
     .rulings_each = rulings_each,
+    .head_insert = head_insert,
+    .heads_each = heads_each,
 };
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

@@ -146,4 +146,148 @@ check "a signed ruling rewritten (uphold -> overrule) and re-hashed is caught at
 [ $HAVE_NACL = 1 ] && check "and by tests/verify_export.py" \
     'out=$(pyverify "$FM_TMP/forged.jsonl"); echo "# $out"; [[ $out == "BROKEN: record $SEQR:"* ]]'
 
+# ======================= cosigned heads =======================
+VW=(-H "Authorization: Bearer $(fm_token viewer)")
+req POST /keys "${B[@]}" "${J[@]}" -d "{\"public_key\":\"$(pub "$KB")\"}" >/dev/null
+# gethead WHO...: GET /events/head into $FM_TMP/head, status printed
+gethead() { curl -s -o "$FM_TMP/head" -w '%{http_code}' "$@" "$FM_URL/events/head"; }
+# cosign KEYFILE FP SEQ HASH WHO...: signs the head statement of WHO for SEQ/HASH and posts it
+cosign() {
+    local kf=$1 kfp=$2 seq=$3 hash=$4 st at sig
+    shift 4
+    st=$(jq -cS --argjson s "$seq" --arg h "$hash" '.statement | fromjson | .seq = $s | .hash = $h' "$FM_TMP/head")
+    at=$(jq -r .at <<<"$st")
+    sig=$(printf %s "$st" | "$FUSIONMAP" sign --key "$kf")
+    req POST /heads "$@" "${J[@]}" -d "$(jq -cn --argjson s "$seq" --arg h "$hash" --arg k "$kfp" --argjson at "$at" --arg v "$sig" \
+        '{seq: $s, hash: $h, signature: {key: $k, at: $at, value: $v}}')"
+}
+nheads() { req GET /heads "${B[@]}" >/dev/null; jqb '.heads | length'; }
+LAST=$(sqlite3 "$FM_DB" "SELECT max(seq) FROM events")
+LASTH=$(sqlite3 "$FM_DB" "SELECT hash FROM events WHERE seq = $LAST")
+check "GET /events/head (A): the last record's seq and hash, and the RFC 8785 statement to sign" \
+    '[ "$(gethead "${A[@]}")" = 200 ] && [ "$(jq -r .seq "$FM_TMP/head")" = "$LAST" ] && [ "$(jq -r .hash "$FM_TMP/head")" = "$LASTH" ] &&
+     st=$(jq -r .statement "$FM_TMP/head") && [ "$st" = "$(jq -cS . <<<"$st")" ] &&
+     [ "$(jq -r "[.purpose,.seq,.hash,.user,.party] | join(\" \")" <<<"$st")" = "fusionmap head $LAST $LASTH liaison-a A" ]'
+check "GET /events/head?seq=3 names record 3; past the end 404; the viewer may not cosign (403)" \
+    '[ "$(curl -s -o "$FM_TMP/body" -w "%{http_code}" "${A[@]}" "$FM_URL/events/head?seq=3")" = 200 ] &&
+     [ "$(jqb .hash)" = "$(sqlite3 "$FM_DB" "SELECT hash FROM events WHERE seq = 3")" ] &&
+     [ "$(curl -s -o "$FM_TMP/body" -w "%{http_code}" "${A[@]}" "$FM_URL/events/head?seq=$((LAST + 100))")" = 404 ] && [ "$(jqb .status)" = 404 ] &&
+     [ "$(gethead "${VW[@]}")" = 403 ]'
+gethead "${A[@]}" >/dev/null
+check "an unsigned head, a signature not an object, a hash not hex, a seq not a number: 400 problems" \
+    '[ "$(req POST /heads "${A[@]}" "${J[@]}" -d "{\"seq\":$LAST,\"hash\":\"$LASTH\"}")" = 400 ] && is_problem 400 && [ "$(jqb .pointer)" = /signature ] &&
+     [ "$(req POST /heads "${A[@]}" "${J[@]}" -d "{\"seq\":$LAST,\"hash\":\"$LASTH\",\"signature\":\"x\"}")" = 400 ] &&
+     [ "$(cosign "$KA" "$FPA" $LAST "${LASTH^^}" "${A[@]}")" = 400 ] && [ "$(jqb .pointer)" = /hash ] &&
+     [ "$(req POST /heads "${A[@]}" "${J[@]}" -d "{\"seq\":\"$LAST\",\"hash\":\"$LASTH\",\"signature\":{}}")" = 400 ]'
+check "A cannot cosign for B: B's key named by A is 403; A's signature sent as B's is 403" \
+    '[ "$(cosign "$KB" "$FPB" $LAST "$LASTH" "${A[@]}")" = 403 ] && is_problem 403 &&
+     [ "$(cosign "$KA" "$FPA" $LAST "$LASTH" "${B[@]}")" = 403 ]'
+check "a signature over another seq than the one sent does not verify (400)" \
+    'st=$(jq -cS ".statement | fromjson | .seq = 2" "$FM_TMP/head"); sig=$(printf %s "$st" | "$FUSIONMAP" sign --key "$KA");
+     [ "$(req POST /heads "${A[@]}" "${J[@]}" -d "{\"seq\":$LAST,\"hash\":\"$LASTH\",\"signature\":{\"key\":\"$FPA\",\"at\":$(jq .at <<<"$st"),\"value\":\"$sig\"}}")" = 400 ] &&
+     jqb .detail | grep -q "does not verify"'
+OTHER=$(sqlite3 "$FM_DB" "SELECT hash FROM events WHERE seq = 2")
+check "a fork: a head whose hash is not this server's record's is 409 at /hash, naming the server's" \
+    '[ "$(cosign "$KA" "$FPA" $LAST "$OTHER" "${A[@]}")" = 409 ] && is_problem 409 && [ "$(jqb .pointer)" = /hash ] &&
+     jqb .detail | grep -q "fork" && jqb .detail | grep -q "$LASTH"'
+check "none of the refused heads was kept or recorded" \
+    '[ "$(nheads)" = 0 ] && [ "$(sqlite3 "$FM_DB" "SELECT count(*) FROM events WHERE action = '"'"'cosign'"'"'")" = 0 ]'
+check "A cosigns the head: 201 with its seq, hash, signature; again is 409" \
+    '[ "$(cosign "$KA" "$FPA" $LAST "$LASTH" "${A[@]}")" = 201 ] && [ "$(jqb .seq)" = "$LAST" ] && [ "$(jqb .party)" = A ] &&
+     cp "$FM_TMP/body" "$FM_TMP/a-head.json" &&
+     [ "$(cosign "$KA" "$FPA" $LAST "$LASTH" "${A[@]}")" = 409 ]'
+check "B and the supervisor cosign the same head (201 each)" \
+    'gethead "${B[@]}" >/dev/null && [ "$(cosign "$KB" "$FPB" $LAST "$LASTH" "${B[@]}")" = 201 ] &&
+     gethead "${S[@]}" >/dev/null && [ "$(cosign "$KS" "$FPS" $LAST "$LASTH" "${S[@]}")" = 201 ]'
+check "GET /heads: each side sees the three cosigned heads; B's log shows A's cosign record" \
+    '[ "$(nheads)" = 3 ] && [ "$(jqb "[.heads[].party] | join(\",\")")" = "A,B,SUP" ] &&
+     req GET "/events/log?since=$LAST" "${B[@]}" >/dev/null && [ "$(jqb "[.events[] | select(.action == \"cosign\") | .party] | join(\",\")")" = "A,B,SUP" ]'
+# a new record after the heads: A cosigns the newer head too
+req POST /collections/zones/items "${A[@]}" -H 'Content-Type: application/geo+json' \
+    -d '{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[35.8,32.8],[35.81,32.8],[35.81,32.81],[35.8,32.8]]]},"properties":{"title":"after the heads","type":"restricted","status":"proposed"}}' >/dev/null
+gethead "${A[@]}" >/dev/null
+LAST2=$(jq -r .seq "$FM_TMP/head") LASTH2=$(jq -r .hash "$FM_TMP/head")
+check "A cosigns the newer head ($LAST2)" '[ "$(cosign "$KA" "$FPA" $LAST2 "$LASTH2" "${A[@]}")" = 201 ]'
+check "events verify: the chain passes through the 4 cosigned heads, and A's own copy of its head holds" \
+    'out=$("$FUSIONMAP" events verify --db "$FM_DB" --head "$FM_TMP/a-head.json"); echo "# ${out//$'"'"'\n'"'"'/ / }";
+     grep -q "^ok: .* the chain is intact" <<<"$out" && grep -qx "ok: the chain passes through 4 cosigned heads" <<<"$out" && grep -q "^ok: 1 heads of" <<<"$out"'
+"$FUSIONMAP" events export --db "$FM_DB" --out "$FM_TMP/export2.jsonl" 2>/dev/null
+check "events verify --file: the export's chain passes through the 4 heads" \
+    'out=$("$FUSIONMAP" events verify --file "$FM_TMP/export2.jsonl"); echo "# ${out//$'"'"'\n'"'"'/ / }"; grep -qx "ok: the chain passes through 4 cosigned heads" <<<"$out"'
+[ $HAVE_NACL = 1 ] && check "tests/verify_export.py checks the 4 heads and their signatures" \
+    'out=$(pyverify "$FM_TMP/export2.jsonl"); echo "# $out"; grep -q "4 cosigned heads hold" <<<"$out"'
+
+# A rewrite of a copy of the database file, as an operator holding it could: record 5's user and
+# party changed from liaison-a/A to liaison-b/B, every record after re-hashed (chain v1, the
+# forger's pick; the same for v2)
+sqlite3 "$FM_DB" ".backup '$FM_TMP/rewritten.db'"
+rehash() { # DB PYTHON-EDIT [FIX]: edits rows (a list) in place, then re-hashes the whole chain;
+    # with FIX, every cosign record's hash is made the new chain's (as a forger would try)
+/usr/bin/python3 - "$1" "$2" "${3:-}" <<'PY'
+import hashlib, json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for t in ("events_no_update", "events_no_delete", "cosigned_heads_no_delete"):
+    c.execute("DROP TRIGGER IF EXISTS " + t)
+cols = "seq, at, user, party, action, collection, owner, item_id, version, before, after, before_draft, after_draft"
+rows = [list(r) for r in c.execute("SELECT " + cols + " FROM events ORDER BY seq")]
+exec(sys.argv[2])
+c.execute("DELETE FROM events")
+prev, hashes = "0" * 64, {}
+for r in rows:
+    if sys.argv[3] and r[4] == "cosign":
+        a = json.loads(r[10]); a["hash"] = hashes[a["seq"]]; r[10] = json.dumps(a, sort_keys=True, separators=(",", ":"))
+    rec = dict(seq=r[0], at=r[1], user=r[2], party=r[3], action=r[4], collection=r[5], owner=r[6], item=r[7], version=r[8], before=r[9], after=r[10])
+    h = hashlib.sha256((prev + json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)).encode()).hexdigest()
+    c.execute("INSERT INTO events (" + cols + ", prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", r + [prev, h])
+    hashes[r[0]] = prev = h
+if sys.argv[3]:
+    c.execute("DROP TRIGGER IF EXISTS cosigned_heads_no_update")
+    for seq, h in hashes.items():
+        c.execute("UPDATE cosigned_heads SET hash = ? WHERE seq = ?", (h, seq))
+c.commit()
+PY
+}
+FIVE=$(sqlite3 "$FM_DB" "SELECT min(seq) FROM events WHERE user = 'liaison-a'")
+rehash "$FM_TMP/rewritten.db" "rows[$FIVE - 1][2], rows[$FIVE - 1][3] = 'liaison-b', 'B'"
+check "the rewritten copy: record $FIVE was liaison-a's, now liaison-b B; its chain alone is intact" \
+    '[ "$(sqlite3 "$FM_TMP/rewritten.db" "SELECT user || '"'"' '"'"' || party FROM events WHERE seq = $FIVE")" = "liaison-b B" ] &&
+     [ "$(sqlite3 "$FM_TMP/rewritten.db" "SELECT count(*) FROM events")" = "$(sqlite3 "$FM_DB" "SELECT count(*) FROM events")" ]'
+check "events verify catches the rewrite through the cosigned heads, at or before record $LAST" \
+    'out=$("$FUSIONMAP" events verify --db "$FM_TMP/rewritten.db"); echo "# $out"; [[ $out == "BROKEN at record $LAST "* ]] && grep -q "cosigned" <<<"$out"'
+"$FUSIONMAP" events export --db "$FM_TMP/rewritten.db" --out "$FM_TMP/rewritten.jsonl" 2>/dev/null
+check "and in its export, offline" \
+    'out=$("$FUSIONMAP" events verify --file "$FM_TMP/rewritten.jsonl"); echo "# $out"; [[ $out == "BROKEN at record $LAST "* ]]'
+[ $HAVE_NACL = 1 ] && check "and by tests/verify_export.py" \
+    'out=$(pyverify "$FM_TMP/rewritten.jsonl"); echo "# $out"; [[ $out == BROKEN*"rewritten"* ]]'
+# a quieter rewrite the replay of the tables cannot see (issue 20's second example): the key
+# records' times moved back a day, re-hashed; and the heads the records hold edited to the new
+# hashes: their signatures fail
+MOVE="
+for r in rows:
+    if r[4] == 'key_add': r[1] -= 86400
+"
+sqlite3 "$FM_DB" ".backup '$FM_TMP/rewritten2.db'"
+cp "$FM_TMP/rewritten2.db" "$FM_TMP/moved.db"
+rehash "$FM_TMP/moved.db" "$MOVE"
+check "the key records' times moved back a day and re-hashed: caught through the heads" \
+    'out=$("$FUSIONMAP" events verify --db "$FM_TMP/moved.db"); echo "# $out"; [[ $out == "BROKEN at record $LAST "* ]] && grep -q "cosigned" <<<"$out"'
+rehash "$FM_TMP/rewritten2.db" "$MOVE" fix
+check "a rewrite that also changes the cosigned hashes is caught by their signatures" \
+    'out=$("$FUSIONMAP" events verify --db "$FM_TMP/rewritten2.db"); echo "# $out"; [[ $out == BROKEN* ]] && grep -q "cosigned head.s signature does not verify" <<<"$out"'
+# the forger drops every cosign record and row (the last records) and re-hashes: the database alone
+# cannot tell, A's own copy of its head can
+sqlite3 "$FM_DB" ".backup '$FM_TMP/dropped.db'"
+sqlite3 "$FM_TMP/dropped.db" "DROP TRIGGER IF EXISTS cosigned_heads_no_delete; DELETE FROM cosigned_heads"
+rehash "$FM_TMP/dropped.db" "
+drop = [r[0] for r in rows if r[4] == 'cosign']
+rows = [r for r in rows if r[4] != 'cosign']
+for i, r in enumerate(rows): r[0] = i + 1
+$MOVE"
+check "with the heads dropped, the database alone verifies (the limit: nothing in it is left to compare)" \
+    'out=$("$FUSIONMAP" events verify --db "$FM_TMP/dropped.db"); echo "# $out"; [[ $out == "ok: "* ]]'
+check "with the heads dropped too, A's own copy of its cosigned head catches it (--head)" \
+    'out=$("$FUSIONMAP" events verify --db "$FM_TMP/dropped.db" --head "$FM_TMP/a-head.json"); echo "# $out"; [[ $out == "BROKEN at record $LAST "* ]] && grep -q "not the one you cosigned" <<<"$out"'
+check "an untouched database and an untouched export still verify" \
+    '"$FUSIONMAP" events verify --db "$FM_DB" >/dev/null && "$FUSIONMAP" events verify --file "$FM_TMP/export2.jsonl" >/dev/null'
+
 finish
