@@ -477,6 +477,12 @@ fm_rc data_events_verify_heads(struct data_db *db, int64_t *bad_seq, int64_t *co
                                int64_t *heads, struct fm_err *err);
 fm_rc data_events_verify_file_heads(const char *path, int64_t *bad_seq, int64_t *count,
                                     int64_t *heads, struct fm_err *err);
+/* A record's digest (chain v2, events.c): hex SHA-256 of its canonical
+ * text; FM_EINVAL for a text that is not UTF-8. */
+struct store_event;
+fm_rc data_event_digest(const struct store_event *r, char out[65]);
+/* v2's link: hex SHA-256(prev || digest). */
+void data_event_link(const char *prev, const char *digest, char out[65]);
 /* Checks a party's own copy of heads it cosigned (a JSON file: POST
  * /heads' answer, or GET /heads' list) against the database's log: each
  * record must be there with the hash signed. For a rewrite that removed

@@ -1,11 +1,20 @@
 /* events.c - the append-only event log and its hash chain, above the
  * store (store.h: the rows are the backend's, the text and chain here).
  *
- * Each record's hash is SHA-256(previous hash in hex || canonical record),
+ * Chain v1 (every record a server before issue 20's witness work wrote):
+ * a record's hash is SHA-256(previous hash in hex || canonical record),
  * where the canonical record is the compact JSON object of its fields with
- * keys sorted. The first record's previous hash is 64 zeros. The stores
- * refuse to change a record; the chain makes any edit of the file itself
- * detectable. */
+ * keys sorted. Chain v2 (every record written since): SHA-256(previous
+ * hash in hex || digest in hex), the digest being SHA-256(canonical
+ * record): so a record a party may not read can be handed to it as its
+ * digest alone and the chain still checked through it (evidence bundles,
+ * a party's own witness pass). The first record's previous hash is 64
+ * zeros. A log is v1 up to some record and v2 from there on, never back:
+ * verify takes a record's hash by either rule until the first v2 record,
+ * by v2 alone after it (a database made before keeps its v1 records and
+ * goes on in v2, with no marker: the first v2 record is its own). The
+ * stores refuse to change a record; the chain makes any edit of the file
+ * itself detectable. */
 #include "internal.h"
 #include "store.h"
 
@@ -159,6 +168,57 @@ static int canon_record(struct fm_buf *b, const struct record *r)
 /* hash = hex(SHA-256(prev || canonical(r))) */
 /* 0, or -1 when the record has no canonical JSON (a text that is not
  * UTF-8, which only an edit of the database file can put there). */
+static int record_hash(const char *prev, const struct record *r, char out[65]);
+
+/* The record's digest: hex(SHA-256(canonical(r))); -1 as record_hash. */
+static int record_digest(const struct record *r, char out[65])
+{
+    struct fm_buf b;
+    fm_buf_init(&b, FM_BUF_UNCAPPED);
+    int rc = canon_record(&b, r);
+    if (rc) {
+        memset(out, 0, 65);
+    } else {
+        unsigned char d[32];
+        sha256(b.data, b.len, d);
+        fm_hex(d, 32, out);
+    }
+    fm_buf_cleanup(&b);
+    return rc;
+}
+
+/* v2: hash = hex(SHA-256(prev || digest)) */
+static void link_hash(const char *prev, const char *digest, char out[65])
+{
+    char msg[128];
+    memcpy(msg, prev, 64);
+    memcpy(msg + 64, digest, 64);
+    unsigned char d[32];
+    sha256(msg, sizeof msg, d);
+    fm_hex(d, 32, out);
+}
+
+static int record_hash_v2(const char *prev, const struct record *r, char out[65])
+{
+    char digest[65];
+    if (record_digest(r, digest)) {
+        memset(out, 0, 65);
+        return -1;
+    }
+    link_hash(prev, digest, out);
+    return 0;
+}
+
+fm_rc data_event_digest(const struct store_event *r, char out[65])
+{
+    return record_digest(r, out) ? FM_EINVAL : FM_OK;
+}
+
+void data_event_link(const char *prev, const char *digest, char out[65])
+{
+    link_hash(prev, digest, out);
+}
+
 static int record_hash(const char *prev, const struct record *r, char out[65])
 {
     struct fm_buf b;
@@ -205,7 +265,7 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
         .prev_hash = prev,
         .hash = hash,
     };
-    if (record_hash(prev, &r, hash))
+    if (record_hash_v2(prev, &r, hash))
         return fm_fail(err, FM_EINVAL, NULL, "the event has a text that is not UTF-8");
     return ops->event_insert(db, &r, err);
 }
@@ -276,6 +336,7 @@ struct chain {
     unsigned char (*hashes)[32];
     size_t cap;
     int64_t heads, held; /* cosigned heads checked; the newest seq one held */
+    int v2;              /* a v2 record was seen: v2 only from here */
 };
 
 static void chain_init(struct chain *c)
@@ -347,7 +408,10 @@ static int chain_step(struct chain *c, const struct record *r, const char *store
                       const char *stored_hash, struct fm_err *err)
 {
     char hash[65];
-    int encodable = record_hash(c->prev, r, hash) == 0;
+    int encodable = (c->v2 ? record_hash_v2 : record_hash)(c->prev, r, hash) == 0;
+    if (encodable && !c->v2 && strcmp(stored_hash, hash) != 0 &&
+        record_hash_v2(c->prev, r, hash) == 0 && !strcmp(stored_hash, hash))
+        c->v2 = 1; /* the first v2 record */
     if (r->seq != c->expect) {
         c->bad = c->expect;
         fm_fail(err, FM_OK, NULL,

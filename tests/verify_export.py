@@ -20,8 +20,10 @@ For each record, in order:
   record it names, and its signature (statement {"at", "hash", "party",
   "purpose": "fusionmap head", "seq", "user"}) must verify with its user's
   current key.
-It also follows the hash chain (SHA-256 of the previous hash and the
-record's sorted compact JSON) and the closing line.
+It also follows the hash chain and the closing line: chain v1, SHA-256 of
+the previous hash and the record's sorted compact JSON; chain v2 (records
+written since the witness work), SHA-256 of the previous hash and the
+SHA-256 of that JSON (its digest); v1 up to a record, v2 from there on.
 
 JCS here is json.dumps(sort_keys, compact, ensure_ascii=False): for a
 statement, whose member names are ASCII and whose values are strings and
@@ -54,16 +56,20 @@ def sha256_hex(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def chain_hash(prev, r):
+def canonical(r):
     rec = {k: r[k] for k in ("seq", "at", "user", "party", "action", "collection", "owner",
                              "item", "version", "before", "after")}
-    return sha256_hex(prev + json.dumps(rec, sort_keys=True, separators=(",", ":"),
-                                        ensure_ascii=False))
+    return json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev, r, v2):
+    """v1: SHA-256(prev || canonical record); v2: SHA-256(prev || SHA-256(canonical))."""
+    return sha256_hex(prev + (sha256_hex(canonical(r)) if v2 else canonical(r)))
 
 
 def main(path):
     keys, versions, holders, hashes = {}, {}, set(), {}
-    nheads = 0
+    nheads, v2 = 0, False
     prev, count, nsigned, closed = "0" * 64, 0, 0, False
     for n, line in enumerate(open(path, encoding="utf-8"), 1):
         r = json.loads(line)
@@ -74,7 +80,11 @@ def main(path):
             continue
         count += 1
         seq = r["seq"]
-        if r["prev_hash"] != prev or chain_hash(prev, r) != r["hash"]:
+        # a log is v1 up to a record and v2 from there on, never back
+        if not v2 and r["prev_hash"] == prev and chain_hash(prev, r, False) != r["hash"] \
+                and chain_hash(prev, r, True) == r["hash"]:
+            v2 = True
+        if r["prev_hash"] != prev or chain_hash(prev, r, v2) != r["hash"]:
             return "record %d: the chain breaks here" % seq
         prev = r["hash"]
         hashes[seq] = prev

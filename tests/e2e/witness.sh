@@ -147,6 +147,7 @@ check "a signed ruling rewritten (uphold -> overrule) and re-hashed is caught at
     'out=$(pyverify "$FM_TMP/forged.jsonl"); echo "# $out"; [[ $out == "BROKEN: record $SEQR:"* ]]'
 
 # ======================= cosigned heads =======================
+sqlite3 "$FM_DB" ".backup '$FM_TMP/before-heads.db'"
 VW=(-H "Authorization: Bearer $(fm_token viewer)")
 req POST /keys "${B[@]}" "${J[@]}" -d "{\"public_key\":\"$(pub "$KB")\"}" >/dev/null
 # gethead WHO...: GET /events/head into $FM_TMP/head, status printed
@@ -287,6 +288,44 @@ check "with the heads dropped, the database alone verifies (the limit: nothing i
     'out=$("$FUSIONMAP" events verify --db "$FM_TMP/dropped.db"); echo "# $out"; [[ $out == "ok: "* ]]'
 check "with the heads dropped too, A's own copy of its cosigned head catches it (--head)" \
     'out=$("$FUSIONMAP" events verify --db "$FM_TMP/dropped.db" --head "$FM_TMP/a-head.json"); echo "# $out"; [[ $out == "BROKEN at record $LAST "* ]] && grep -q "not the one you cosigned" <<<"$out"'
+# ======================= chain v2 =======================
+check "this server writes chain v2: each hash is SHA-256(prev || SHA-256(canonical record))" \
+    '/usr/bin/python3 - "$FM_TMP/export2.jsonl" <<'"'"'PY'"'"'
+import hashlib, json, sys
+prev = "0" * 64
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if "seq" not in r: break
+    canon = json.dumps({k: r[k] for k in ("seq", "at", "user", "party", "action", "collection", "owner", "item", "version", "before", "after")}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert r["hash"] == hashlib.sha256((prev + hashlib.sha256(canon.encode()).hexdigest()).encode()).hexdigest(), r["seq"]
+    prev = r["hash"]
+PY'
+# a database whose log a server before chain v2 wrote (all v1: re-hashed so), then written on
+cp "$FM_TMP/before-heads.db" "$FM_TMP/v1.db"
+rehash "$FM_TMP/v1.db" "pass"
+check "a v1 log verifies; written on by this build (v2 from there), it still verifies" \
+    '"$FUSIONMAP" events verify --db "$FM_TMP/v1.db" | grep -q "^ok" &&
+     "$FUSIONMAP" party add V2 --name "After v2" --colour "#123456" --kind side --db "$FM_TMP/v1.db" >/dev/null 2>&1 &&
+     "$FUSIONMAP" user add v2user --party V2 --role viewer --db "$FM_TMP/v1.db" >/dev/null 2>&1 &&
+     out=$("$FUSIONMAP" events verify --db "$FM_TMP/v1.db"); echo "# ${out//$'"'"'\n'"'"'/ / }"; [[ $out == "ok: "* ]] &&
+     "$FUSIONMAP" events export --db "$FM_TMP/v1.db" --out "$FM_TMP/v1.jsonl" 2>/dev/null &&
+     "$FUSIONMAP" events verify --file "$FM_TMP/v1.jsonl" | grep -q "^ok" &&
+     { [ $HAVE_NACL = 0 ] || pyverify "$FM_TMP/v1.jsonl" | grep -q "^ok"; }'
+N1=$(sqlite3 "$FM_TMP/v1.db" "SELECT max(seq) FROM events")
+sqlite3 "$FM_TMP/v1.db" ".backup '$FM_TMP/back.db'"
+/usr/bin/python3 - "$FM_TMP/back.db" <<'PY'
+# the last record (v2) re-hashed by v1: a chain may not go back
+import hashlib, json, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("DROP TRIGGER IF EXISTS events_no_update")
+r = c.execute("SELECT seq, at, user, party, action, collection, owner, item_id, version, before, after, prev_hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+rec = dict(seq=r[0], at=r[1], user=r[2], party=r[3], action=r[4], collection=r[5], owner=r[6], item=r[7], version=r[8], before=r[9], after=r[10])
+h = hashlib.sha256((r[11] + json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)).encode()).hexdigest()
+c.execute("UPDATE events SET hash = ? WHERE seq = ?", (h, r[0]))
+c.commit()
+PY
+check "a v1 record after a v2 one is refused (the chain never goes back), at its record ($N1)" \
+    'out=$("$FUSIONMAP" events verify --db "$FM_TMP/back.db"); echo "# $out"; [[ $out == "BROKEN at record $N1 "* ]]'
 check "an untouched database and an untouched export still verify" \
     '"$FUSIONMAP" events verify --db "$FM_DB" >/dev/null && "$FUSIONMAP" events verify --file "$FM_TMP/export2.jsonl" >/dev/null'
 
