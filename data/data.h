@@ -621,6 +621,15 @@ fm_rc data_head_cosign(struct data_db *db, const struct data_viewer *v, int64_t 
 fm_rc data_heads(struct data_db *db, const struct data_viewer *v, json_t **out,
                  struct fm_err *err);
 
+/* ---- evidence bundles (evidence.c) -------------------------------------- */
+
+/* The evidence bundle of item (c, id) for v (evidence.c's head comment):
+ * its records in full, every other record as its digest, the cosigned
+ * heads, the signers' keys. FM_ENOTFOUND when v may not see the item (a
+ * draft of another party). OUT *out. */
+fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                    json_t **out, struct fm_err *err);
+
 /* ---- import, export, Cursor-on-Target (import.c, export.c, cot.c) ---- */
 
 /* Files go through GDAL/OGR; the live database is never opened by GDAL.

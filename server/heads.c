@@ -80,3 +80,25 @@ int h_heads_post(struct req *r, const char *const *p, int n)
     if (rc) return srv_problem(r, rc, &err);
     return srv_reply_json(r, 201, NULL, out);
 }
+
+/* GET /collections/{c}/items/{id}/evidence: the item's evidence bundle as
+ * the caller may see it (data/evidence.c), as a file to keep. */
+int h_item_evidence(struct req *r, const char *const *p, int n)
+{
+    (void)n;
+    enum data_coll c;
+    long id;
+    if (data_coll_parse(p[1], &c) != FM_OK || !strcmp(p[1], "conflicts"))
+        return srv_problem_status(r, 404, "no such collection", NULL);
+    if (fm_parse_long(p[3], 1, INT64_MAX, &id) != FM_OK)
+        return srv_problem_status(r, 404, "no such item", NULL);
+    struct fm_err err;
+    json_t *out;
+    fm_rc rc = data_evidence(r->db, &r->viewer, c, id, &out, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    char disp[96];
+    snprintf(disp, sizeof disp, "attachment; filename=\"evidence-%s-%ld.json\"", p[1], id);
+    srv_add_header(r, "Content-Disposition", disp);
+    srv_add_header(r, "Cache-Control", "no-store");
+    return srv_reply_json(r, 200, NULL, out);
+}

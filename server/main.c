@@ -31,6 +31,9 @@ static const char usage[] =
     "  fusionmap events verify --file EXPORT                    (an export, offline)\n"
     "  fusionmap events verify --db FILE --head HEADS.json      (against heads you cosigned)\n"
     "  fusionmap events export [--db FILE] [--out EXPORT]\n"
+    "  fusionmap evidence export --item COLL/ID --party P [--user NAME] [--out FILE] [--db FILE]\n"
+    "                   (the item's evidence bundle as that user sees it; check it with\n"
+    "                   tests/verify_export.py, anywhere)\n"
     "  fusionmap key new --out FILE     (an Ed25519 signing key, mode 0600; prints its\n"
     "                   public half as {\"public_key\", \"fingerprint\"}, for POST /keys)\n"
     "  fusionmap key show --key FILE    (the same for an existing key file)\n"
@@ -444,6 +447,59 @@ static int cmd_events(int argc, char **argv)
     return ret;
 }
 
+/* ---- evidence bundles ------------------------------------------------------ */
+
+static int cmd_evidence(int argc, char **argv)
+{
+    const char *item = NULL, *party = NULL, *user = NULL, *out_path = NULL;
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"item", required_argument, 0, 'i'},
+                                         {"party", required_argument, 0, 'p'},
+                                         {"user", required_argument, 0, 'u'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {0, 0, 0, 0}};
+    if (argc < 2 || strcmp(argv[1], "export") != 0) return bad_usage("evidence export");
+    int o;
+    optind = 2;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'i') item = optarg;
+        else if (o == 'p') party = optarg;
+        else if (o == 'u') user = optarg;
+        else if (o == 'o') out_path = optarg;
+        else if (o != 'd') return bad_usage("unknown option for evidence");
+    }
+    char coll[32];
+    long id = 0;
+    const char *slash = item ? strchr(item, '/') : NULL;
+    enum data_coll c;
+    if (!slash || (size_t)(slash - item) >= sizeof coll || !party)
+        return bad_usage("evidence export --item COLL/ID --party P");
+    memcpy(coll, item, (size_t)(slash - item));
+    coll[slash - item] = '\0';
+    if (data_coll_parse(coll, &c) != FM_OK || fm_parse_long(slash + 1, 1, INT64_MAX, &id) != FM_OK)
+        return bad_usage("--item is COLLECTION/ID, as zones/12");
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) return 1;
+    struct fm_err err;
+    struct data_viewer v;
+    json_t *bundle = NULL;
+    fm_rc rc = data_import_viewer(db, party, user, &v, &err);
+    if (!rc) rc = data_evidence(db, &v, c, id, &bundle, &err);
+    data_close(db);
+    if (rc) return die("evidence export", &err);
+    FILE *out = out_path ? fopen(out_path, "wx") : stdout;
+    if (!out) {
+        json_decref(bundle);
+        fprintf(stderr, "fusionmap: cannot create %s (never overwritten)\n", out_path);
+        return 1;
+    }
+    int bad = json_dumpf(bundle, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF;
+    if (out != stdout) bad |= fclose(out) != 0;
+    json_decref(bundle);
+    if (bad) fprintf(stderr, "fusionmap: cannot write the bundle\n");
+    return bad;
+}
+
 /* ---- keys and signatures -------------------------------------------------- */
 
 static int cmd_key(int argc, char **argv)
@@ -640,6 +696,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "events")) return cmd_events(argc - 1, argv + 1);
     if (!strcmp(cmd, "import")) return cmd_import(argc - 1, argv + 1);
     if (!strcmp(cmd, "key")) return cmd_key(argc - 1, argv + 1);
+    if (!strcmp(cmd, "evidence")) return cmd_evidence(argc - 1, argv + 1);
     if (!strcmp(cmd, "sign")) return cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "help")) {

@@ -506,6 +506,8 @@ static const struct {
     {"get", "/events/head", "the log's head (or seq=N) and the statement to cosign it",
      "application/json"},
     {"get", "/heads", "every party's cosigned heads of the log", "application/json"},
+    {"get", "/collections/{collectionId}/items/{featureId}/evidence",
+     "the item's evidence bundle as the caller may see it (checkable offline)", "application/json"},
     {"post", "/heads", "cosigns a head: {seq, hash, signature}", "application/json"},
     {"get", "/events/verify", "verifies the log's chain and the state against it",
      "application/json"},

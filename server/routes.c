@@ -64,6 +64,7 @@ static const struct route routes[] = {
     {"POST", "collections/*/items/*/ack", LOGGED_IN, h_item_ack},
     {"GET", "collections/*/items/*/acks", LOGGED_IN, h_item_acks},
     {"GET", "collections/*/items/*/statement", LOGGED_IN, h_item_statement},
+    {"GET", "collections/*/items/*/evidence", LOGGED_IN, h_item_evidence},
     {"GET", "keys", LOGGED_IN, h_keys_get},
     {"POST", "keys", LOGGED_IN, h_keys_post},
     {"DELETE", "keys/*", LOGGED_IN, h_key_revoke},

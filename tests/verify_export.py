@@ -34,6 +34,13 @@ jansson's, which writes a control character's escape in upper case: an
 export whose texts hold control characters other than \\b\\f\\n\\r\\t is
 beyond this script's chain check (not its signature check).
 
+An evidence bundle (`fusionmap evidence export`, GET .../evidence: one
+JSON object) is checked the same way: its records in full as above, every
+other record as its digest (chain v2: SHA-256(prev || digest)) or, before
+the upgrade to v2, its hash as given; its head must be its last record's;
+the keys of signers whose key records the party may not read are the
+bundle's "keys" (the fingerprint checked against the key).
+
 Prints "ok: N records, M signed answers" and exits 0, or names the first
 bad record and exits 1.
 """
@@ -69,10 +76,43 @@ def chain_hash(prev, r, v2):
 
 def main(path):
     keys, versions, holders, hashes = {}, {}, set(), {}
-    nheads, v2 = 0, False
+    nheads, v2, given = 0, False, 0
     prev, count, nsigned, closed = "0" * 64, 0, 0, False
-    for n, line in enumerate(open(path, encoding="utf-8"), 1):
-        r = json.loads(line)
+    text = open(path, encoding="utf-8").read()
+    bundle = None
+    if text.startswith("{") and "\n" not in text.rstrip("\n"):
+        bundle = json.loads(text)
+        if bundle.get("type") != "fusionmap evidence" or bundle.get("format") != 1:
+            bundle = None
+    if bundle:
+        # an evidence bundle: every record of the log, the item's in full, the others as
+        # their digest (chain v2) or hash (v1, taken as given); the keys of signers whose
+        # key records this party may not read, as the server says (fingerprint checked)
+        lines = bundle["records"]
+        for fp, k in bundle["keys"].items():
+            raw = base64.b64decode(k["public_key"], validate=True)
+            if hashlib.sha256(raw).hexdigest() != fp:
+                return "the bundle's key %s is not its fingerprint's" % fp
+            keys[fp] = {"user": k["user"], "key": raw, "revoked": False}
+    else:
+        lines = [json.loads(line) for line in text.splitlines()]
+    for r in lines:
+        if bundle and r.get("seq") != count + 1:
+            return "the bundle's records are not the log's in order (at %d)" % (count + 1)
+        if bundle and "action" not in r:
+            count += 1
+            if "digest" in r:
+                v2 = True
+                if sha256_hex(prev + r["digest"]) != r["hash"]:
+                    return "record %d: the chain breaks here (its digest)" % r["seq"]
+            elif v2:
+                return "record %d: a record of chain v1 after v2" % r["seq"]
+            else:
+                given += 1
+            prev = hashes[r["seq"]] = r["hash"]
+            continue
+        if bundle:
+            r["prev_hash"] = prev
         if "seq" not in r:
             if r.get("records") != count or r.get("head") != prev:
                 return "the closing line does not match the records"
@@ -149,6 +189,15 @@ def main(path):
             except (nacl.exceptions.BadSignatureError, ValueError):
                 return "record %d: the signature does not verify" % seq
             nsigned += 1
+    if bundle:
+        if bundle["head"] != {"seq": count, "hash": prev}:
+            return "the bundle's head is not its last record's"
+        full = sum(1 for r in lines if "action" in r)
+        print("ok: evidence of %s/%d for %s (%s): %d records (%d in full, %d of chain v1 as"
+              " given), %d signed answers verify, %d cosigned heads hold"
+              % (bundle["collection"], bundle["item"], bundle["for"]["user"],
+                 bundle["for"]["party"], count, full, given, nsigned, nheads))
+        return None
     if not closed:
         return "the export has no closing line"
     print("ok: %d records, %d signed answers verify, %d cosigned heads hold"

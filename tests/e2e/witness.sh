@@ -326,6 +326,88 @@ c.commit()
 PY
 check "a v1 record after a v2 one is refused (the chain never goes back), at its record ($N1)" \
     'out=$("$FUSIONMAP" events verify --db "$FM_TMP/back.db"); echo "# $out"; [[ $out == "BROKEN at record $N1 "* ]]'
+# ======================= evidence bundles =======================
+mkzone() { # WHO TITLE STATUS: the id
+    req POST /collections/zones/items "${@:4}" -H 'Content-Type: application/geo+json' \
+        -d '{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[35.9,32.9],[35.91,32.9],[35.91,32.91],[35.9,32.9]]]},"properties":{"title":"'"$2"'","type":"restricted","status":"'"$3"'"}}' >/dev/null
+    jqb .id
+}
+BD=$(mkzone B "B secret draft Qx" draft "${B[@]}")
+AD=$(mkzone A "A draft Wy" draft "${A[@]}")
+# B writes on Z's thread; a message is the item's record too
+req POST "/collections/zones/items/$Z/messages" "${B[@]}" "${J[@]}" -d '{"text":"we read the ruling"}' >/dev/null
+# the last records are covered by a head both sides cosign
+gethead "${A[@]}" >/dev/null; H3=$(jq -r .seq "$FM_TMP/head"); H3H=$(jq -r .hash "$FM_TMP/head")
+cosign "$KA" "$FPA" $H3 "$H3H" "${A[@]}" >/dev/null
+gethead "${B[@]}" >/dev/null; cosign "$KB" "$FPB" $H3 "$H3H" "${B[@]}" >/dev/null
+evid() { curl -s -o "$2" -w '%{http_code}' "${@:3}" "$FM_URL/collections/zones/items/$1/evidence"; }
+check "A's evidence bundle of zone $Z: 200, as a file to keep" \
+    '[ "$(evid $Z "$FM_TMP/bundle-a.json" "${A[@]}")" = 200 ] && [ "$(jq -r .type "$FM_TMP/bundle-a.json")" = "fusionmap evidence" ] &&
+     [ "$(jq -r ".head.seq" "$FM_TMP/bundle-a.json")" = "$(sqlite3 "$FM_DB" "SELECT max(seq) FROM events")" ]'
+check "it holds zone $Z's versions, B's dispute, the signed ruling, the message, and the cosigned heads in full" \
+    '[ "$(jq -r "[.records[] | select(.action and .item == $Z) | .action] | unique | join(\",\")" "$FM_TMP/bundle-a.json")" = "create,dispute,disputed,message,ruling" ] &&
+     [ "$(jq "[.records[] | select(.action == \"cosign\")] | length" "$FM_TMP/bundle-a.json")" = 6 ]'
+if [ $HAVE_NACL = 1 ]; then
+    check "tests/verify_export.py verifies the bundle offline: chain through every digest, the signed ruling, 6 heads" \
+        'out=$(pyverify "$FM_TMP/bundle-a.json"); echo "# $out"; [[ $out == "ok: evidence of zones/$Z for liaison-a (A): "* ]] &&
+         grep -q "1 signed answers verify, 6 cosigned heads hold" <<<"$out" && grep -q "0 of chain v1" <<<"$out"'
+    check "on a clean directory, with no database and no server: the script and the file alone" \
+        'd=$(mktemp -d) && cp "$FM_SOURCE_DIR/tests/verify_export.py" "$FM_TMP/bundle-a.json" "$d/" &&
+         (cd "$d" && env -i PATH=/usr/bin:/bin /usr/bin/python3 verify_export.py bundle-a.json) | grep -q "^ok: evidence"; r=$?; rm -rf "$d"; [ $r = 0 ]'
+    # any byte of its records changed: 40 positions picked at random, each its own copy
+    check "a byte changed anywhere in its records or head is caught (40 random bytes, each alone)" \
+        '/usr/bin/python3 - "$FM_TMP/bundle-a.json" "$FM_SOURCE_DIR/tests/verify_export.py" <<'"'"'PY'"'"'
+import random, subprocess, sys, tempfile
+data = open(sys.argv[1], "rb").read()
+lo = data.index(b"\"records\":")
+hi = data.index(b"\"keys\":")
+survived = []
+for pos in random.Random(20).sample(range(lo + 11, hi), 40):
+    b = bytearray(data)
+    b[pos] = ord("7") if b[pos] != ord("7") else ord("8")
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        f.write(bytes(b)); f.flush()
+        if subprocess.run(["/usr/bin/python3", sys.argv[2], f.name], capture_output=True).returncode == 0:
+            survived.append(pos)
+print("# survived:", survived)
+sys.exit(1 if survived else 0)
+PY'
+    # a forger re-links the whole chain after changing the ruling's reason: only the heads catch it
+    /usr/bin/python3 - "$FM_TMP/bundle-a.json" "$FM_TMP/bundle-forged.json" <<'PY'
+import hashlib, json, sys
+b = json.load(open(sys.argv[1]))
+sha = lambda t: hashlib.sha256(t.encode()).hexdigest()
+prev = "0" * 64
+for r in b["records"]:
+    if r.get("action") == "ruling" and "Too close" in r["after"]:
+        a = json.loads(r["after"]); a["decision"] = "overrule"; r["after"] = json.dumps(a, sort_keys=True, separators=(",", ":"))
+    if "action" in r:
+        canon = json.dumps({k: r[k] for k in ("seq", "at", "user", "party", "action", "collection", "owner", "item", "version", "before", "after")}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        r["hash"] = sha(prev + sha(canon))
+    else:
+        r["hash"] = sha(prev + r["digest"])
+    prev = r["hash"]
+b["head"]["hash"] = prev
+json.dump(b, open(sys.argv[2], "w"), separators=(",", ":"))
+PY
+    check "a bundle re-linked by a forger after a change is caught by the cosigned heads (and the signature)" \
+        'out=$(pyverify "$FM_TMP/bundle-forged.json"); echo "# $out"; [[ $out == BROKEN* ]]'
+fi
+check "nothing A may not see is in A's bundle: B's draft not at all, B's key record as its digest" \
+    '! grep -q "Qx" "$FM_TMP/bundle-a.json" &&
+     KB_SEQ=$(sqlite3 "$FM_DB" "SELECT seq FROM events WHERE action = '"'"'key_add'"'"' AND user = '"'"'liaison-b'"'"'") &&
+     [ "$(jq -c ".records[] | select(.seq == $KB_SEQ) | keys" "$FM_TMP/bundle-a.json")" = "[\"digest\",\"hash\",\"seq\"]" ]'
+check "B may not have the bundle of A's draft (404, as for no item); A may (200); nor of no item (404)" \
+    '[ "$(evid $AD "$FM_TMP/body" "${B[@]}")" = 404 ] && [ "$(jqb .status)" = 404 ] && ! grep -q Wy "$FM_TMP/body" &&
+     [ "$(evid $AD "$FM_TMP/bundle-ad.json" "${A[@]}")" = 200 ] && grep -q "Wy" "$FM_TMP/bundle-ad.json" &&
+     [ "$(evid 99999 "$FM_TMP/body" "${A[@]}")" = 404 ]'
+check "B's bundle of zone $Z holds nothing of A's draft" \
+    '[ "$(evid $Z "$FM_TMP/bundle-b.json" "${B[@]}")" = 200 ] && ! grep -q "Wy" "$FM_TMP/bundle-b.json" &&
+     { [ $HAVE_NACL = 0 ] || pyverify "$FM_TMP/bundle-b.json" | grep -q "^ok: evidence of zones/$Z for liaison-b"; }'
+check "fusionmap evidence export gives A's bundle from the database (the same records)" \
+    '"$FUSIONMAP" evidence export --db "$FM_DB" --item zones/$Z --party A --user liaison-a --out "$FM_TMP/bundle-cli.json" &&
+     [ "$(jq -c "del(.made)" "$FM_TMP/bundle-cli.json")" = "$(jq -c "del(.made)" "$FM_TMP/bundle-a.json")" ] &&
+     ! "$FUSIONMAP" evidence export --db "$FM_DB" --item zones/$Z --party A --out "$FM_TMP/bundle-cli.json" 2>/dev/null'
 check "an untouched database and an untouched export still verify" \
     '"$FUSIONMAP" events verify --db "$FM_DB" >/dev/null && "$FUSIONMAP" events verify --file "$FM_TMP/export2.jsonl" >/dev/null'
 
