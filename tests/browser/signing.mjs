@@ -75,6 +75,18 @@ try {
   check('the signed acknowledgement is taken: the zone is active', acks.json.acks.length === 1 && now.json.properties.status === 'active',
     acks.text + ' ' + now.json.properties.status);
 
+  // ---- the page then witnesses the log: B's head, cosigned with the same browser key ----
+  let heads = null;
+  for (const end = Date.now() + 15000; Date.now() < end;) {
+    heads = await api(srv.url, cookieB, 'GET', '/heads');
+    if (heads.json.heads.some((h) => h.party === 'B')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const ackSeq = (await api(srv.url, cookieB, 'GET', '/events/log?limit=10000')).json.events.filter((e) => e.action === 'ack').pop();
+  const headB = heads.json.heads.find((h) => h.party === 'B');
+  check('after the signed answer the page cosigns the log\'s head (B), which covers the answer',
+    !!headB && headB.user === 'liaison-b' && ackSeq && headB.seq >= ackSeq.seq, heads.text);
+
   // ---- the key: registered, kept in IndexedDB, its private half unreadable ----
   const keys = await api(srv.url, cookieB, 'GET', '/keys');
   const kept = await page.evaluate(async () => {
@@ -117,6 +129,7 @@ try {
   const run = (args) => { try { return execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }); } catch (e) { return 'FAILED ' + e.stdout + e.stderr; } };
   const vdb = run(['events', 'verify', '--db', db]);
   check('events verify on the database: the browser\'s signatures verify', /^ok: /.test(vdb), vdb);
+  check('and the chain passes through the heads the browser cosigned', /ok: the chain passes through [1-9]\d* cosigned heads/.test(vdb), vdb);
   const exp = path.join(dir, 'export.jsonl');
   run(['events', 'export', '--db', db, '--out', exp]);
   const vfile = run(['events', 'verify', '--file', exp]);
