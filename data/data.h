@@ -585,6 +585,10 @@ fm_rc data_key_add(struct data_db *db, const struct data_viewer *v, const char *
 /* v's own keys, oldest first, revoked ones included. OUT *out. */
 fm_rc data_keys(struct data_db *db, const struct data_viewer *v, json_t **out,
                 struct fm_err *err);
+/* Every key of v's party, every member's, oldest first (a new-key notice:
+ * the page tells its user of one it has not seen). OUT *out. */
+fm_rc data_keys_party(struct data_db *db, const struct data_viewer *v, json_t **out,
+                      struct fm_err *err);
 /* Revokes v's key `fingerprint` (a record): answers signed before stay
  * valid. FM_ENOTFOUND when v has no such key (another user's key too). */
 fm_rc data_key_revoke(struct data_db *db, const struct data_viewer *v, const char *fingerprint,

@@ -195,8 +195,8 @@ static json_t *key_json(const struct store_key *k)
 {
     char at[FM_TIME_STAMP_LEN], rv[FM_TIME_STAMP_LEN];
     fm_time_format(k->created_at, at);
-    json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "fingerprint", k->fingerprint, "public_key",
-                          k->public_key, "created", at, "from", k->created_from);
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "fingerprint", k->fingerprint, "public_key",
+                          k->public_key, "created", at, "from", k->created_from, "user", k->user);
     if (k->revoked_at) {
         fm_time_format(k->revoked_at, rv);
         json_object_set_new(j, "revoked", json_string(rv));
@@ -303,6 +303,33 @@ fm_rc data_keys(struct data_db *db, const struct data_viewer *v, json_t **out,
         arr = NULL;
     }
     *out = arr;
+    return rc;
+}
+
+struct party_keys {
+    const char *party;
+    json_t *arr;
+};
+
+static int collect_party_key(void *ctx, const struct store_key *k)
+{
+    struct party_keys *p = ctx;
+    if (!strcmp(k->party, p->party)) json_array_append_new(p->arr, key_json(k));
+    return 0;
+}
+
+fm_rc data_keys_party(struct data_db *db, const struct data_viewer *v, json_t **out,
+                      struct fm_err *err)
+{
+    /* the party's key records are the party's own (key_record): its
+     * members read them in the log already */
+    struct party_keys p = {v->party, json_array()};
+    fm_rc rc = store_of(db)->keys_each(db, NULL, collect_party_key, &p, err);
+    if (rc) {
+        json_decref(p.arr);
+        p.arr = NULL;
+    }
+    *out = p.arr;
     return rc;
 }
 

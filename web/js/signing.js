@@ -149,3 +149,27 @@ export async function witness() {
   localStorage.setItem(mine, JSON.stringify(body));
   return body;
 }
+
+/* ---- the new-key notice: on login the page lists every signing key of
+ * its user's party and tells the user of any this browser has not seen
+ * before, other than its own (a key the user does not know may be
+ * someone signing as them or their party). ---- */
+export async function keyNotice() {
+  const user = state.me.user;
+  let keys;
+  try { keys = (await api('GET', '/keys?party=1')).json.keys; } catch (e) { return []; }
+  const seenKey = `fusionmap-known-keys-${user}`;
+  const seen = JSON.parse(localStorage.getItem(seenKey) || 'null');
+  const mine = canSign() ? await idbDo('readonly', (s) => s.get(user)).catch(() => null) : null;
+  localStorage.setItem(seenKey, JSON.stringify(keys.map((k) => k.fingerprint)));
+  if (!seen) return []; /* the first time in this browser: nothing to compare with */
+  const fresh = keys.filter((k) => !seen.includes(k.fingerprint) && !(mine && mine.fingerprint === k.fingerprint));
+  if (!fresh.length) return [];
+  await dialog(fresh.length === 1 ? 'A new signing key' : `${fresh.length} new signing keys`,
+    `<p>Registered for your party since this browser last looked:</p><ul class="new-keys">${fresh.map((k) =>
+      `<li><b>${esc(k.user)}</b>: key <code>${esc(k.fingerprint.slice(0, 16))}…</code>, ${esc(utc(k.created))}, from ${esc(k.from)}${k.revoked ? ' (revoked)' : ''}</li>`).join('')}</ul>
+    <p class="small">If you do not know one of yours, revoke it (DELETE /keys/…) and tell the supervisor; if it is a colleague's, ask them.</p>
+    <div class="buttons"><button class="primary" data-act="ok">I have read this</button></div>`,
+  (b, close) => b.querySelector('[data-act=ok]').addEventListener('click', () => close(true)));
+  return fresh;
+}
