@@ -26,8 +26,8 @@ static int text_of(void *ctx, const struct store_version *r)
     return 1;
 }
 
-static fm_rc version_text(struct data_db *db, int64_t id, int64_t version, char **out,
-                          struct fm_err *err)
+fm_rc item_version_text(struct data_db *db, int64_t id, int64_t version, char **out,
+                        struct fm_err *err)
 {
     *out = NULL;
     fm_rc rc = store_of(db)->version_get(db, id, version, text_of, out, err);
@@ -57,20 +57,26 @@ fm_rc data_item_statement(struct data_db *db, const struct data_viewer *v, enum 
                           const char *comment, fm_time at, char **out, struct fm_err *err)
 {
     *out = NULL;
-    fm_rc rc = answer_input_check(v, decision, comment, err);
+    int ruling = decision && (!strcmp(decision, "uphold") || !strcmp(decision, "overrule"));
+    fm_rc rc = ruling ? ruling_input_check(v, decision, comment, err)
+                      : answer_input_check(v, decision, comment, err);
     if (rc) return rc;
     struct item_current cur;
     if ((rc = item_load_current(db, v, c, id, &cur, err))) return rc;
-    if (!strcmp(cur.party, v->party))
+    if (ruling && strcmp(cur.status, "disputed") != 0)
+        rc = fm_fail(err, FM_ECONFLICT, NULL,
+                     "item %" PRId64 " is %s, not disputed: there is nothing to rule on", id,
+                     cur.status);
+    else if (!ruling && !strcmp(cur.party, v->party)) /* a ruling: on any party's item */
         rc = fm_fail(err, FM_EFORBID, NULL, "a party does not acknowledge its own item");
     else if (version != cur.version)
         rc = fm_fail(err, FM_ESTALE, "version",
                      "item %" PRId64 " is at version %" PRId64 ", not %" PRId64
-                     ": an answer is of the current version",
+                     ": an answer or a ruling is of the current version",
                      id, cur.version, version);
     item_current_cleanup(&cur);
     char *text = NULL;
-    if (!rc) rc = version_text(db, id, version, &text, err);
+    if (!rc) rc = item_version_text(db, id, version, &text, err);
     if (!rc)
         rc = sig_statement(data_coll_name(c), id, version, text, decision, comment, at, v->user,
                            v->party, out, err);
@@ -110,7 +116,7 @@ fm_rc data_item_ack_signed(struct data_db *db, const struct data_viewer *v, enum
         fm_time now = fm_time_now();
         /* the signature, over the statement of exactly this version */
         char *text = NULL, *statement = NULL;
-        if (sig && !(rc = version_text(db, id, cur.version, &text, err)))
+        if (sig && !(rc = item_version_text(db, id, cur.version, &text, err)))
             rc = sig_statement(data_coll_name(c), id, cur.version, text, decision, comment,
                                sig->at, v->user, v->party, &statement, err);
         if (!rc) rc = sig_answer_check(db, v, statement, sig, now, err);

@@ -374,6 +374,14 @@ fm_rc data_disputes(struct data_db *db, const struct data_viewer *v, json_t **ou
 fm_rc data_item_rule(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
                      int64_t if_match, const char *decision, const char *reason,
                      json_t **updated, json_t **ruling, struct fm_err *err);
+/* The same with the supervisor's signature (NULL: unsigned, refused once
+ * the supervisor has registered a key) over the statement
+ * data_item_statement gives for decision "uphold"/"overrule" and the
+ * reason as comment; refused as data_item_ack_signed refuses. */
+fm_rc data_item_rule_signed(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                            int64_t id, int64_t if_match, const char *decision,
+                            const char *reason, const struct data_signature *sig,
+                            json_t **updated, json_t **ruling, struct fm_err *err);
 /* Every ruling on item id, oldest first, as a JSON array of {version,
  * decision, reason, party, by, at, status}. OUT *out. */
 fm_rc data_item_rulings(struct data_db *db, const struct data_viewer *v, enum data_coll c,
@@ -469,6 +477,24 @@ fm_rc data_events_export(struct data_db *db, FILE *out, int64_t *count, struct f
 /* Checks an export's own chain, with no database. */
 fm_rc data_events_verify_file(const char *path, int64_t *bad_seq, int64_t *count,
                               struct fm_err *err);
+/* The same, and OUT *heads: the cosigned heads the chain passes through
+ * (heads.c), each checked against the record it names. */
+fm_rc data_events_verify_heads(struct data_db *db, int64_t *bad_seq, int64_t *count,
+                               int64_t *heads, struct fm_err *err);
+fm_rc data_events_verify_file_heads(const char *path, int64_t *bad_seq, int64_t *count,
+                                    int64_t *heads, struct fm_err *err);
+/* A record's digest (chain v2, events.c): hex SHA-256 of its canonical
+ * text; FM_EINVAL for a text that is not UTF-8. */
+struct store_event;
+fm_rc data_event_digest(const struct store_event *r, char out[65]);
+/* v2's link: hex SHA-256(prev || digest). */
+void data_event_link(const char *prev, const char *digest, char out[65]);
+/* Checks a party's own copy of heads it cosigned (a JSON file: POST
+ * /heads' answer, or GET /heads' list) against the database's log: each
+ * record must be there with the hash signed. For a rewrite that removed
+ * the cosign records too. *bad_seq: the first that fails; *checked. */
+fm_rc data_events_check_head(struct data_db *db, const char *path, int64_t *bad_seq,
+                             int64_t *checked, struct fm_err *err);
 /* Checks that an earlier export is still the start of the database's log
  * (nothing cut short or rewritten since). */
 fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *bad_seq,
@@ -565,6 +591,10 @@ fm_rc data_key_add(struct data_db *db, const struct data_viewer *v, const char *
 /* v's own keys, oldest first, revoked ones included. OUT *out. */
 fm_rc data_keys(struct data_db *db, const struct data_viewer *v, json_t **out,
                 struct fm_err *err);
+/* Every key of v's party, every member's, oldest first (a new-key notice:
+ * the page tells its user of one it has not seen). OUT *out. */
+fm_rc data_keys_party(struct data_db *db, const struct data_viewer *v, json_t **out,
+                      struct fm_err *err);
 /* Revokes v's key `fingerprint` (a record): answers signed before stay
  * valid. FM_ENOTFOUND when v has no such key (another user's key too). */
 fm_rc data_key_revoke(struct data_db *db, const struct data_viewer *v, const char *fingerprint,
@@ -580,6 +610,35 @@ fm_rc data_item_statement(struct data_db *db, const struct data_viewer *v, enum 
  * verified. OUT *bad_seq (0: all good), *nsigned. */
 fm_rc data_signatures_verify_file(const char *path, int64_t *bad_seq, int64_t *nsigned,
                                   struct fm_err *err);
+
+/* ---- cosigned heads (heads.c): a history both sides witness ----------- */
+
+/* The log's record seq (0: the last) as v would cosign it: {seq, hash,
+ * statement}, the statement being the JCS text to sign, timed now. Only a
+ * liaison or the supervisor cosigns (FM_EFORBID); FM_ENOTFOUND past the
+ * head. */
+fm_rc data_head(struct data_db *db, const struct data_viewer *v, int64_t seq, json_t **out,
+                struct fm_err *err);
+/* v cosigns record seq's hash with sig (required): refused when hash is
+ * not the server's own record's (FM_ECONFLICT: a fork), when v cosigned
+ * that seq already (FM_ECONFLICT), and as a signed answer's signature is
+ * refused. A record of the log (action cosign). OUT *out: the head. */
+fm_rc data_head_cosign(struct data_db *db, const struct data_viewer *v, int64_t seq,
+                       const char *hash, const struct data_signature *sig, json_t **out,
+                       struct fm_err *err);
+/* Every cosigned head, oldest first: {seq, hash, user, party, signature,
+ * recorded}. */
+fm_rc data_heads(struct data_db *db, const struct data_viewer *v, json_t **out,
+                 struct fm_err *err);
+
+/* ---- evidence bundles (evidence.c) -------------------------------------- */
+
+/* The evidence bundle of item (c, id) for v (evidence.c's head comment):
+ * its records in full, every other record as its digest, the cosigned
+ * heads, the signers' keys. FM_ENOTFOUND when v may not see the item (a
+ * draft of another party). OUT *out. */
+fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                    json_t **out, struct fm_err *err);
 
 /* ---- import, export, Cursor-on-Target (import.c, export.c, cot.c) ---- */
 

@@ -1,11 +1,20 @@
 /* events.c - the append-only event log and its hash chain, above the
  * store (store.h: the rows are the backend's, the text and chain here).
  *
- * Each record's hash is SHA-256(previous hash in hex || canonical record),
+ * Chain v1 (every record a server before issue 20's witness work wrote):
+ * a record's hash is SHA-256(previous hash in hex || canonical record),
  * where the canonical record is the compact JSON object of its fields with
- * keys sorted. The first record's previous hash is 64 zeros. The stores
- * refuse to change a record; the chain makes any edit of the file itself
- * detectable. */
+ * keys sorted. Chain v2 (every record written since): SHA-256(previous
+ * hash in hex || digest in hex), the digest being SHA-256(canonical
+ * record): so a record a party may not read can be handed to it as its
+ * digest alone and the chain still checked through it (evidence bundles,
+ * a party's own witness pass). The first record's previous hash is 64
+ * zeros. A log is v1 up to some record and v2 from there on, never back:
+ * verify takes a record's hash by either rule until the first v2 record,
+ * by v2 alone after it (a database made before keeps its v1 records and
+ * goes on in v2, with no marker: the first v2 record is its own). The
+ * stores refuse to change a record; the chain makes any edit of the file
+ * itself detectable. */
 #include "internal.h"
 #include "store.h"
 
@@ -159,6 +168,57 @@ static int canon_record(struct fm_buf *b, const struct record *r)
 /* hash = hex(SHA-256(prev || canonical(r))) */
 /* 0, or -1 when the record has no canonical JSON (a text that is not
  * UTF-8, which only an edit of the database file can put there). */
+static int record_hash(const char *prev, const struct record *r, char out[65]);
+
+/* The record's digest: hex(SHA-256(canonical(r))); -1 as record_hash. */
+static int record_digest(const struct record *r, char out[65])
+{
+    struct fm_buf b;
+    fm_buf_init(&b, FM_BUF_UNCAPPED);
+    int rc = canon_record(&b, r);
+    if (rc) {
+        memset(out, 0, 65);
+    } else {
+        unsigned char d[32];
+        sha256(b.data, b.len, d);
+        fm_hex(d, 32, out);
+    }
+    fm_buf_cleanup(&b);
+    return rc;
+}
+
+/* v2: hash = hex(SHA-256(prev || digest)) */
+static void link_hash(const char *prev, const char *digest, char out[65])
+{
+    char msg[128];
+    memcpy(msg, prev, 64);
+    memcpy(msg + 64, digest, 64);
+    unsigned char d[32];
+    sha256(msg, sizeof msg, d);
+    fm_hex(d, 32, out);
+}
+
+static int record_hash_v2(const char *prev, const struct record *r, char out[65])
+{
+    char digest[65];
+    if (record_digest(r, digest)) {
+        memset(out, 0, 65);
+        return -1;
+    }
+    link_hash(prev, digest, out);
+    return 0;
+}
+
+fm_rc data_event_digest(const struct store_event *r, char out[65])
+{
+    return record_digest(r, out) ? FM_EINVAL : FM_OK;
+}
+
+void data_event_link(const char *prev, const char *digest, char out[65])
+{
+    link_hash(prev, digest, out);
+}
+
 static int record_hash(const char *prev, const struct record *r, char out[65])
 {
     struct fm_buf b;
@@ -205,7 +265,7 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
         .prev_hash = prev,
         .hash = hash,
     };
-    if (record_hash(prev, &r, hash))
+    if (record_hash_v2(prev, &r, hash))
         return fm_fail(err, FM_EINVAL, NULL, "the event has a text that is not UTF-8");
     return ops->event_insert(db, &r, err);
 }
@@ -291,18 +351,82 @@ fm_rc data_events_since(struct data_db *db, const struct data_viewer *v, int64_t
 
 /* ---- verification ----------------------------------------------------- */
 
-/* Follows a chain record by record; shared by the database and the file. */
+/* Follows a chain record by record; shared by the database and the file.
+ * It keeps every record's hash (32 bytes each: 3.2 MB for 100,000
+ * records) to check each cosigned head (heads.c) against the record it
+ * names. */
 struct chain {
     char prev[65];
     int64_t expect;
     int64_t bad;
+    unsigned char (*hashes)[32];
+    size_t cap;
+    int64_t heads, held; /* cosigned heads checked; the newest seq one held */
+    int v2;              /* a v2 record was seen: v2 only from here */
 };
 
 static void chain_init(struct chain *c)
 {
+    memset(c, 0, sizeof *c);
     memcpy(c->prev, zero_hash, sizeof c->prev);
     c->expect = 1;
-    c->bad = 0;
+}
+
+static void chain_cleanup(struct chain *c)
+{
+    free(c->hashes);
+    c->hashes = NULL;
+}
+
+static int unhex32(const char *h, unsigned char out[32])
+{
+    for (int i = 0; i < 32; i++) {
+        unsigned v = 0;
+        for (int j = 0; j < 2; j++) {
+            char ch = h[2 * i + j];
+            v = v * 16 + (unsigned)(ch >= '0' && ch <= '9'   ? ch - '0'
+                                    : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                                             : 99);
+        }
+        if (v > 255) return -1;
+        out[i] = (unsigned char)v;
+    }
+    return h[64] == '\0' ? 0 : -1;
+}
+
+/* A cosigned head (action cosign, heads.c) must name a record before it
+ * whose hash is the one it signs: else the log was rewritten up to there
+ * (even re-hashed), or a second history was signed. 1 and c->bad when not.
+ * Its signature is keys.c's check. */
+static int chain_head(struct chain *c, const struct record *r, struct fm_err *err)
+{
+    json_t *a = r->after ? json_loads(r->after, 0, NULL) : NULL;
+    json_t *sj = json_object_get(a, "seq");
+    const char *h = json_string_value(json_object_get(a, "hash"));
+    int64_t s = json_is_integer(sj) ? json_integer_value(sj) : 0;
+    unsigned char want[32];
+    int bad = 0;
+    if (s < 1 || s >= r->seq || !h || unhex32(h, want)) {
+        c->bad = r->seq;
+        fm_fail(err, FM_OK, NULL,
+                "record %" PRId64 " is a cosigned head that names no record before it", r->seq);
+        bad = 1;
+    } else if (memcmp(c->hashes[s - 1], want, 32) != 0) {
+        char have[65];
+        fm_hex(c->hashes[s - 1], 32, have);
+        c->bad = s;
+        fm_fail(err, FM_OK, NULL,
+                "record %" PRId64 " is not what %s (%s) cosigned in record %" PRId64
+                ": hash %.12s... signed, %.12s... now: rewritten at or before record %" PRId64
+                " (even re-hashed), or a fork",
+                s, r->user, r->party, r->seq, h, have, s);
+        bad = 1;
+    } else {
+        c->heads++;
+        if (s > c->held) c->held = s;
+    }
+    json_decref(a);
+    return bad;
 }
 
 /* Returns 1 and sets c->bad (and err) at the first bad record. */
@@ -310,7 +434,10 @@ static int chain_step(struct chain *c, const struct record *r, const char *store
                       const char *stored_hash, struct fm_err *err)
 {
     char hash[65];
-    int encodable = record_hash(c->prev, r, hash) == 0;
+    int encodable = (c->v2 ? record_hash_v2 : record_hash)(c->prev, r, hash) == 0;
+    if (encodable && !c->v2 && strcmp(stored_hash, hash) != 0 &&
+        record_hash_v2(c->prev, r, hash) == 0 && !strcmp(stored_hash, hash))
+        c->v2 = 1; /* the first v2 record */
     if (r->seq != c->expect) {
         c->bad = c->expect;
         fm_fail(err, FM_OK, NULL,
@@ -324,6 +451,14 @@ static int chain_step(struct chain *c, const struct record *r, const char *store
         fm_fail(err, FM_OK, NULL, "record %" PRId64 " was changed after it was written", r->seq);
     }
     if (c->bad) return 1;
+    if ((size_t)r->seq > c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 4096;
+        c->hashes = fm_xrealloc(c->hashes, c->cap * sizeof *c->hashes);
+    }
+    unhex32(hash, c->hashes[r->seq - 1]);
+    if (r->action && !strcmp(r->action, "cosign") && r->collection &&
+        !strcmp(r->collection, "heads") && chain_head(c, r, err))
+        return 1;
     memcpy(c->prev, hash, sizeof c->prev);
     c->expect++;
     return 0;
@@ -370,12 +505,14 @@ static int verify_record(void *ctx, const struct record *r)
 }
 
 static fm_rc verify_in_read(struct data_db *db, int64_t *bad_seq, int64_t *count,
-                            struct fm_err *err)
+                            int64_t *heads, struct fm_err *err)
 {
     struct verify vf = {.err = err};
     chain_init(&vf.chain);
     fm_rc rc = store_of(db)->events_each(db, 0, -1, verify_record, &vf, err);
     *count = vf.count;
+    *heads = vf.chain.heads;
+    chain_cleanup(&vf.chain);
     if (rc) return rc;
     *bad_seq = vf.chain.bad;
     if (!vf.chain.bad) rc = cross_check(db, vf.chain.expect - 1, bad_seq, err);
@@ -386,13 +523,21 @@ static fm_rc verify_in_read(struct data_db *db, int64_t *bad_seq, int64_t *count
 
 fm_rc data_events_verify(struct data_db *db, int64_t *bad_seq, int64_t *count, struct fm_err *err)
 {
+    int64_t heads;
+    return data_events_verify_heads(db, bad_seq, count, &heads, err);
+}
+
+fm_rc data_events_verify_heads(struct data_db *db, int64_t *bad_seq, int64_t *count,
+                               int64_t *heads, struct fm_err *err)
+{
+    *heads = 0;
     *bad_seq = 0;
     *count = 0;
     /* one read of one state: a write committed meanwhile is not half seen */
     const struct store_ops *ops = store_of(db);
     fm_rc rc = ops->snapshot_begin(db, err);
     if (rc) return rc;
-    rc = verify_in_read(db, bad_seq, count, err);
+    rc = verify_in_read(db, bad_seq, count, heads, err);
     ops->snapshot_end(db);
     return rc;
 }
@@ -534,9 +679,67 @@ static int64_t file_chain_step(void *ctx, const struct record *r, const char *pr
 fm_rc data_events_verify_file(const char *path, int64_t *bad_seq, int64_t *count,
                               struct fm_err *err)
 {
+    int64_t heads;
+    return data_events_verify_file_heads(path, bad_seq, count, &heads, err);
+}
+
+fm_rc data_events_verify_file_heads(const char *path, int64_t *bad_seq, int64_t *count,
+                                    int64_t *heads, struct fm_err *err)
+{
     struct chain c;
     chain_init(&c);
-    return read_export(path, file_chain_step, &c, count, bad_seq, err);
+    fm_rc rc = read_export(path, file_chain_step, &c, count, bad_seq, err);
+    *heads = c.heads;
+    chain_cleanup(&c);
+    return rc;
+}
+
+fm_rc data_events_check_head(struct data_db *db, const char *path, int64_t *bad_seq,
+                             int64_t *checked, struct fm_err *err)
+{
+    *bad_seq = 0;
+    *checked = 0;
+    json_error_t je;
+    json_t *j = json_load_file(path, JSON_DECODE_ANY, &je);
+    if (!j) return fm_fail(err, FM_EINVAL, NULL, "%s is not JSON: %s", path, je.text);
+    /* one head ({seq, hash, ...}: POST /heads' answer), or a list (GET /heads) */
+    json_t *list = json_is_array(j) ? j : json_is_array(json_object_get(j, "heads"))
+                                              ? json_object_get(j, "heads")
+                                              : NULL;
+    size_t n = list ? json_array_size(list) : 1;
+    fm_rc rc = FM_OK;
+    for (size_t i = 0; !rc && !*bad_seq && i < n; i++) {
+        json_t *h = list ? json_array_get(list, i) : j;
+        json_t *sj = json_object_get(h, "seq");
+        const char *want = json_string_value(json_object_get(h, "hash"));
+        if (!json_is_integer(sj) || !want) {
+            rc = fm_fail(err, FM_EINVAL, NULL, "%s: head %zu has no seq and hash", path, i + 1);
+            break;
+        }
+        int64_t seq = json_integer_value(sj);
+        char have[65];
+        struct fm_err e2;
+        fm_rc hr = store_of(db)->event_hash(db, seq, have, &e2);
+        if (hr && hr != FM_ENOTFOUND) {
+            rc = hr;
+            *err = e2;
+        } else if (hr == FM_ENOTFOUND) {
+            *bad_seq = seq;
+            fm_fail(err, FM_OK, NULL,
+                    "record %" PRId64 ", which you cosigned, is not in this log: cut short", seq);
+        } else if (strcmp(have, want) != 0) {
+            *bad_seq = seq;
+            fm_fail(err, FM_OK, NULL,
+                    "record %" PRId64 " is not the one you cosigned (hash %.12s... signed,"
+                    " %.12s... now): this log was rewritten at or before it, or is another"
+                    " history (a fork)",
+                    seq, want, have);
+        } else {
+            ++*checked;
+        }
+    }
+    json_decref(j);
+    return rc;
 }
 
 struct against {
@@ -577,5 +780,7 @@ fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *
 {
     struct against a = {.db = db};
     chain_init(&a.chain);
-    return read_export(path, against_step, &a, count, bad_seq, err);
+    fm_rc rc = read_export(path, against_step, &a, count, bad_seq, err);
+    chain_cleanup(&a.chain);
+    return rc;
 }

@@ -190,6 +190,10 @@ fm_rc sig_statement(const char *collection, int64_t item, int64_t version,
 fm_rc sig_answer_check(struct data_db *db, const struct data_viewer *v, const char *statement,
                        const struct data_signature *sig, fm_time now, struct fm_err *err);
 
+/* The JCS text of the statement a cosigned head signs (heads.c). */
+fm_rc head_statement(int64_t seq, const char *hash, fm_time at, const char *user,
+                     const char *party, char **out, struct fm_err *err);
+
 /* The signatures of a log, replayed record by record in order: the keys
  * its records register and revoke, the versions' digests, and each signed
  * answer checked against them (verify; the database's log by replay.c, an
@@ -219,6 +223,15 @@ json_t *message_json(const struct store_message *m);
 fm_rc message_text_check(const char *text, const char *pointer, struct fm_err *err);
 
 /* ---- acknowledgement (acks.c) and rulings (rulings.c) ------------------- */
+
+/* The Feature text of version `version` of item id as stored and as its
+ * record holds it (what a signed statement digests). OUT *out (free). */
+fm_rc item_version_text(struct data_db *db, int64_t id, int64_t version, char **out,
+                        struct fm_err *err);
+/* Is this a ruling v may make: a supervisor, "uphold" or "overrule", a
+ * reason as a message's text? */
+fm_rc ruling_input_check(const struct data_viewer *v, const char *decision, const char *reason,
+                         struct fm_err *err);
 
 /* The status an acknowledgement moves an item of c in status to, or NULL
  * (validate.c, from vocabulary.def's ANSWER steps). */

@@ -16,7 +16,12 @@
  *   "signature": {"key": FINGERPRINT, "at": T, "value": BASE64}
  * so that anyone holding the log (or an export) can rebuild the statement
  * from the records alone and check it with any JCS and Ed25519 library
- * (tests/verify_export.py does, in Python). */
+ * (tests/verify_export.py does, in Python).
+ *
+ * A supervisor's ruling signs the same statement with "decision":
+ * "uphold"|"overrule", "purpose": "fusionmap ruling" and the reason's
+ * digest as comment_sha256; its record (action ruling) holds the
+ * signature the same way. */
 #include "internal.h"
 #include "store.h"
 
@@ -32,10 +37,20 @@
 
 #define KEYFILE_FORMAT "fusionmap-ed25519-1"
 #define STATEMENT_PURPOSE "fusionmap answer"
+#define RULING_PURPOSE "fusionmap ruling"
 /* how far a statement's time may lie from the server's clock: the
  * minutes a person takes to read it and confirm, and a little skew */
 #define STATEMENT_PAST_S 900
 #define STATEMENT_AHEAD_S 60
+
+/* The purpose a statement of this decision names: an answer's or a
+ * ruling's, so that neither can stand for the other. */
+static const char *purpose_of(const char *decision)
+{
+    return decision && (!strcmp(decision, "uphold") || !strcmp(decision, "overrule"))
+               ? RULING_PURPOSE
+               : STATEMENT_PURPOSE;
+}
 
 static int sodium_ready(void)
 {
@@ -180,8 +195,8 @@ static json_t *key_json(const struct store_key *k)
 {
     char at[FM_TIME_STAMP_LEN], rv[FM_TIME_STAMP_LEN];
     fm_time_format(k->created_at, at);
-    json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "fingerprint", k->fingerprint, "public_key",
-                          k->public_key, "created", at, "from", k->created_from);
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "fingerprint", k->fingerprint, "public_key",
+                          k->public_key, "created", at, "from", k->created_from, "user", k->user);
     if (k->revoked_at) {
         fm_time_format(k->revoked_at, rv);
         json_object_set_new(j, "revoked", json_string(rv));
@@ -291,6 +306,33 @@ fm_rc data_keys(struct data_db *db, const struct data_viewer *v, json_t **out,
     return rc;
 }
 
+struct party_keys {
+    const char *party;
+    json_t *arr;
+};
+
+static int collect_party_key(void *ctx, const struct store_key *k)
+{
+    struct party_keys *p = ctx;
+    if (!strcmp(k->party, p->party)) json_array_append_new(p->arr, key_json(k));
+    return 0;
+}
+
+fm_rc data_keys_party(struct data_db *db, const struct data_viewer *v, json_t **out,
+                      struct fm_err *err)
+{
+    /* the party's key records are the party's own (key_record): its
+     * members read them in the log already */
+    struct party_keys p = {v->party, json_array()};
+    fm_rc rc = store_of(db)->keys_each(db, NULL, collect_party_key, &p, err);
+    if (rc) {
+        json_decref(p.arr);
+        p.arr = NULL;
+    }
+    *out = p.arr;
+    return rc;
+}
+
 fm_rc data_key_revoke(struct data_db *db, const struct data_viewer *v, const char *fingerprint,
                       struct fm_err *err)
 {
@@ -337,7 +379,7 @@ fm_rc sig_statement(const char *collection, int64_t item, int64_t version,
     sha256_hex(comment ? comment : "", ch);
     json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:s}", "at", (json_int_t)at,
                           "collection", collection, "comment_sha256", ch, "decision", decision,
-                          "item", (json_int_t)item, "party", party, "purpose", STATEMENT_PURPOSE,
+                          "item", (json_int_t)item, "party", party, "purpose", purpose_of(decision),
                           "user", user, "version", (json_int_t)version, "version_sha256", vh);
     if (!j) return fm_fail(err, FM_EINVAL, NULL, "a statement needs text that is UTF-8");
     fm_rc rc = data_jcs(j, out, NULL, err);
@@ -402,10 +444,11 @@ fm_rc sig_answer_check(struct data_db *db, const struct data_viewer *v, const ch
         else if (crypto_sign_verify_detached(raw, (const unsigned char *)statement,
                                              strlen(statement), pk) != 0)
             rc = fm_fail(err, FM_EINVAL, "/signature/value",
-                         "the signature does not verify with key %s over this answer's"
-                         " statement (collection, item, version and its digest, decision,"
-                         " comment, time, user, party): signed with another key, or over"
-                         " another statement or version",
+                         "the signature does not verify with key %s over this statement"
+                         " (an answer's or ruling's: collection, item, version and its digest,"
+                         " decision, comment, time, user, party; a head's: seq, hash, time,"
+                         " user, party): signed with another key, or over another statement"
+                         " or version",
                          sig->key);
     }
     key_cleanup(&k);
@@ -480,12 +523,47 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
         return 0;
     }
     int add = !strcmp(r->action, "key_add"), revoke = !strcmp(r->action, "key_revoke");
-    int answer = !strcmp(r->action, "ack") || !strcmp(r->action, "dispute");
-    if (!add && !revoke && !answer) return 0;
+    int answer = !strcmp(r->action, "ack") || !strcmp(r->action, "dispute") ||
+                 !strcmp(r->action, "ruling");
+    int cosign = !strcmp(r->action, "cosign");
+    if (!add && !revoke && !answer && !cosign) return 0;
     json_t *a = r->after ? json_loads(r->after, 0, NULL) : NULL;
     int bad = 0;
     const char *fp = json_string_value(json_object_get(a, "fingerprint"));
-    if (add) {
+    if (cosign) {
+        /* a cosigned head (heads.c): its signature over its statement;
+         * that the chain passes through it is events.c's check */
+        json_t *sg = json_object_get(a, "signature");
+        const char *kfp = json_string_value(json_object_get(sg, "key"));
+        const char *value = json_string_value(json_object_get(sg, "value"));
+        const char *hash = json_string_value(json_object_get(a, "hash"));
+        json_t *atj = json_object_get(sg, "at"), *seqj = json_object_get(a, "seq");
+        json_t *k = kfp ? json_object_get(s->keys, kfp) : NULL;
+        unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
+        char *text = NULL;
+        struct fm_err e2;
+        if (!json_is_integer(atj) || !json_is_integer(seqj) || !hash ||
+            b64_decode_exact(value, sig, sizeof sig))
+            bad = bad_at(r, err, "a cosigned head without its seq, hash or signature%s", "");
+        else if (!k)
+            bad = bad_at(r, err, "a head cosigned with key %s, which no earlier record registers",
+                         kfp ? kfp : "(none)");
+        else if (strcmp(json_string_value(json_object_get(k, "user")), r->user) != 0)
+            bad = bad_at(r, err, "a head cosigned with key %s, another user's", kfp);
+        else if (json_object_get(k, "revoked"))
+            bad = bad_at(r, err, "a head cosigned with key %s after its revocation", kfp);
+        else if (b64_decode_exact(json_string_value(json_object_get(k, "public_key")), pk,
+                                  sizeof pk) ||
+                 head_statement(json_integer_value(seqj), hash, json_integer_value(atj), r->user,
+                                r->party, &text, &e2) ||
+                 crypto_sign_verify_detached(sig, (const unsigned char *)text, strlen(text),
+                                             pk) != 0)
+            bad = bad_at(r, err,
+                         "the cosigned head's signature does not verify with key %s (its seq,"
+                         " hash, user or party was changed)",
+                         kfp);
+        free(text);
+    } else if (add) {
         const char *pub = json_string_value(json_object_get(a, "public_key"));
         const char *user = json_string_value(json_object_get(a, "user"));
         unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -520,8 +598,9 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
             /* the transition rule: who has registered a key signs */
             if (json_integer_value(json_object_get(s->holders, r->user)) > 0)
                 bad = bad_at(r, err,
-                             "an unsigned answer by %s, who had registered a key by then (the"
-                             " server refuses those: inserted, or its signature stripped)",
+                             "an unsigned answer or ruling by %s, who had registered a key by"
+                             " then (the server refuses those: inserted, or its signature"
+                             " stripped)",
                              r->user);
         } else {
             const char *kfp = json_string_value(json_object_get(sg, "key"));
@@ -546,14 +625,20 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
                                       sizeof pk))
                 bad = bad_at(r, err, "a malformed signature%s", "");
             else {
-                /* the statement again, from the records alone */
+                /* the statement again, from the records alone; a ruling's
+                 * decision and reason are in its record's after */
+                int ruling = !strcmp(r->action, "ruling");
+                const char *decision =
+                    ruling ? json_string_value(json_object_get(a, "decision")) : r->action;
                 json_t *j = json_pack(
                     "{s:O,s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:I,s:s}", "at", atj, "collection",
-                    r->collection, "comment_sha256", "", "decision", r->action, "item",
-                    (json_int_t)r->item, "party", r->party, "purpose", STATEMENT_PURPOSE, "user",
-                    r->user, "version", (json_int_t)r->version, "version_sha256", vh);
+                    r->collection ? r->collection : "", "comment_sha256", "", "decision",
+                    decision ? decision : "", "item", (json_int_t)r->item, "party", r->party,
+                    "purpose", purpose_of(decision), "user", r->user, "version",
+                    (json_int_t)r->version, "version_sha256", vh);
                 char ch[65];
-                const char *comment = json_string_value(json_object_get(a, "comment"));
+                const char *comment =
+                    json_string_value(json_object_get(a, ruling ? "reason" : "comment"));
                 sha256_hex(comment ? comment : "", ch);
                 json_object_set_new(j, "comment_sha256", json_string(ch));
                 char *text = NULL;

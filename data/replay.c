@@ -27,6 +27,8 @@
  *   each record has its row; the records' visibility flags and owner are
  *   those of their thread (messages.c);
  * - rulings: each row equals its record, each record has its row;
+ * - cosigned_heads: each row equals its record (cosign), each record has
+ *   its row (the chain's passing through each head: events.c);
  * - the caches the server draws and searches by (pic_* R*Trees, the
  *   corridor reach, the spatial indexes): checked, not rebuilt.
  *
@@ -64,6 +66,7 @@ struct replay {
     json_t *keys;            /* fingerprint -> key_add's after (+ revoked_at), with "_seq" */
     json_t *messages, *receipts; /* id -> the record's after, with "_seq" */
     json_t *rulings;             /* "item/version" -> the record's after, with "_seq" */
+    json_t *heads;               /* "user/seq" -> the cosign record's after, with "_seq" */
 };
 
 static struct item_st *item_get(struct replay *r, int64_t id, int create)
@@ -494,6 +497,18 @@ static fm_rc check_flags(struct replay *r)
                 json_object_set(r->rulings, key, a);
             }
             json_decref(a);
+        } else if (!strcmp(action, "cosign") && !strcmp(coll, "heads")) {
+            /* a cosigned head: read by everyone (heads.c) */
+            want_before = want_after = 0;
+            json_t *a = after ? json_loads(after, 0, NULL) : NULL;
+            char key[96];
+            snprintf(key, sizeof key, "%s/%" JSON_INTEGER_FORMAT, jstr(a, "user") ? jstr(a, "user") : "",
+                     json_integer_value(json_object_get(a, "seq")));
+            if (json_is_object(a)) {
+                json_object_set_new(a, "_seq", json_integer(seq));
+                json_object_set(r->heads, key, a);
+            }
+            json_decref(a);
         } else if (!strcmp(action, "message") || !strcmp(action, "seen")) {
             /* as its thread was when written (messages.c): an item's as
              * that version of it, a channel's as its readers, who are
@@ -879,7 +894,7 @@ static int ruling_row(void *ctx, const struct store_ruling *row)
     json_t *want;
     json_object_foreach(logged, k, want)
     {
-        if (!strcmp(k, "_seq")) continue;
+        if (!strcmp(k, "_seq") || !strcmp(k, "signature")) continue; /* keys.c checks it */
         json_t *got = json_object_get(j, k);
         if (got && json_equal(got, want)) continue;
         char *gs = got ? json_dumps(got, JSON_ENCODE_ANY) : NULL;
@@ -906,6 +921,49 @@ static fm_rc check_rulings(struct replay *r)
     {
         differ(r, json_integer_value(json_object_get(rec, "_seq")),
                "rulings row of item/version %s: missing (the log rules)", k);
+        break;
+    }
+    return FM_OK;
+}
+
+/* ---- cosigned heads (heads.c) ---------------------------------------------- */
+
+static int head_row(void *ctx, const struct store_head *h)
+{
+    struct ruling_check *c = ctx;
+    char key[96], a[48], b[48];
+    snprintf(key, sizeof key, "%s/%" PRId64, h->user, h->seq);
+    json_t *logged = json_object_get(c->r->heads, key);
+    if (!logged) {
+        c->found = differ(c->r, 0, "cosigned_heads row %" PRId64 " (%s): no record of it in the log",
+                          h->id, key);
+        return 1;
+    }
+    json_t *sg = json_object_get(logged, "signature");
+    const char *col = strcmp(h->hash, jstr(logged, "hash") ? jstr(logged, "hash") : "") ? "hash"
+                      : strcmp(h->party, jstr(logged, "party") ? jstr(logged, "party") : "") ? "party"
+                      : strcmp(h->key, jstr(sg, "key") ? jstr(sg, "key") : "") ? "key"
+                      : strcmp(h->signature, jstr(sg, "value") ? jstr(sg, "value") : "") ? "signature"
+                      : h->at != json_integer_value(json_object_get(sg, "at")) ? "at" : NULL;
+    if (col)
+        c->found = differ(c->r, json_integer_value(json_object_get(logged, "_seq")),
+                          "cosigned_heads row %" PRId64 ": column %s differs from its record (%s, %s)",
+                          h->id, col, show(h->hash, a), show(jstr(logged, "hash"), b));
+    json_object_del(c->r->heads, key);
+    return c->found;
+}
+
+static fm_rc check_heads(struct replay *r)
+{
+    struct ruling_check c = {.r = r};
+    fm_rc rc = store_of(r->db)->heads_each(r->db, 0, head_row, &c, r->err);
+    if (rc || c.found) return rc;
+    const char *k;
+    json_t *rec;
+    json_object_foreach(r->heads, k, rec)
+    {
+        differ(r, json_integer_value(json_object_get(rec, "_seq")),
+               "cosigned_heads row of %s: missing (the log cosigns)", k);
         break;
     }
     return FM_OK;
@@ -1050,7 +1108,9 @@ static fm_rc check_signatures(struct replay *r)
     fm_rc rc = db_prepare(r->db,
                           "SELECT seq, user, party, action, collection, item_id, version, after"
                           " FROM events WHERE action IN " REPLAY_VERSION_ACTIONS
-                          " OR action IN ('key_add', 'key_revoke', 'ack', 'dispute') ORDER BY seq",
+                          " OR action IN ('key_add', 'key_revoke', 'ack', 'dispute', 'ruling',"
+                          " 'cosign')"
+                          " ORDER BY seq",
                           &st, r->err);
     if (rc) return rc;
     struct sig_replay *sr = sig_replay_new();
@@ -1198,6 +1258,7 @@ fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err
     r.messages = json_object();
     r.receipts = json_object();
     r.rulings = json_object();
+    r.heads = json_object();
     static const char *const party_cols[] = {"code", "name", "colour", "kind"};
     static const char *const user_cols[] = {"name", "id", "party", "role", "created_at"};
     fm_rc rc;
@@ -1209,6 +1270,7 @@ fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err
     if ((rc = check_messages(&r, "messages", r.messages, 0)) || *bad) goto done;
     if ((rc = check_messages(&r, "message_receipts", r.receipts, 1)) || *bad) goto done;
     if ((rc = check_rulings(&r)) || *bad) goto done;
+    if ((rc = check_heads(&r)) || *bad) goto done;
     if ((rc = check_accounts(&r, "parties", "SELECT code, name, colour, kind FROM parties ORDER BY code",
                              r.parties, party_cols, 4)) ||
         *bad)
@@ -1230,5 +1292,6 @@ done:
     json_decref(r.messages);
     json_decref(r.receipts);
     json_decref(r.rulings);
+    json_decref(r.heads);
     return rc;
 }

@@ -37,17 +37,32 @@ static const char *overruled_status(enum data_coll c, const char *before)
     return NULL;
 }
 
-fm_rc data_item_rule(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
-                     int64_t if_match, const char *decision, const char *reason,
-                     json_t **updated, json_t **ruling, struct fm_err *err)
+fm_rc ruling_input_check(const struct data_viewer *v, const char *decision, const char *reason,
+                         struct fm_err *err)
 {
-    *updated = NULL;
-    *ruling = NULL;
     if (v->role != DATA_ROLE_SUPERVISOR)
         return fm_fail(err, FM_EFORBID, NULL, "only the supervisor rules on a dispute");
     if (!decision || (strcmp(decision, "uphold") != 0 && strcmp(decision, "overrule") != 0))
         return fm_fail(err, FM_EINVAL, "/decision", "decision is \"uphold\" or \"overrule\"");
-    fm_rc rc = message_text_check(reason, "/reason", err);
+    return message_text_check(reason, "/reason", err);
+}
+
+fm_rc data_item_rule(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                     int64_t if_match, const char *decision, const char *reason,
+                     json_t **updated, json_t **ruling, struct fm_err *err)
+{
+    return data_item_rule_signed(db, v, c, id, if_match, decision, reason, NULL, updated, ruling,
+                                 err);
+}
+
+fm_rc data_item_rule_signed(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                            int64_t id, int64_t if_match, const char *decision,
+                            const char *reason, const struct data_signature *sig,
+                            json_t **updated, json_t **ruling, struct fm_err *err)
+{
+    *updated = NULL;
+    *ruling = NULL;
+    fm_rc rc = ruling_input_check(v, decision, reason, err);
     if (rc) return rc;
     const struct store_ops *ops = store_of(db);
     struct item_current cur;
@@ -73,14 +88,29 @@ fm_rc data_item_rule(struct data_db *db, const struct data_viewer *v, enum data_
         if (!rc && !(status = overruled_status(c, hr ? NULL : before.status)))
             rc = fm_fail(err, FM_ECONFLICT, NULL, "no step of the workflow overrules this dispute");
     }
+    fm_time now = fm_time_now();
+    if (!rc) {
+        /* the signature, over the statement of exactly this version */
+        char *text = NULL, *statement = NULL;
+        if (sig && !(rc = item_version_text(db, id, cur.version, &text, err)))
+            rc = sig_statement(data_coll_name(c), id, cur.version, text, decision, reason,
+                               sig->at, v->user, v->party, &statement, err);
+        if (!rc) rc = sig_answer_check(db, v, statement, sig, now, err);
+        free(text);
+        free(statement);
+    }
     if (!rc) {
         struct store_ruling r = {.item = id, .version = cur.version, .party = v->party,
                                  .user = v->user, .decision = decision, .reason = reason,
-                                 .at = fm_time_now()};
+                                 .at = now};
         json_t *j = NULL;
         char *after = NULL;
         if (!(rc = ops->ruling_insert(db, &r, &r.id, err))) {
             j = ruling_json(data_coll_name(c), &r, status);
+            if (sig)
+                json_object_set_new(j, "signature",
+                                    json_pack("{s:s,s:I,s:s}", "key", sig->key, "at",
+                                              (json_int_t)sig->at, "value", sig->value));
             after = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
             /* the owner is told: the record is the item's, seen as its version is */
             rc = events_append_ex(db, v, "ruling", data_coll_name(c), id, cur.version, NULL, after,

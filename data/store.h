@@ -119,6 +119,13 @@ struct store_ruling {
     const char *party, *user, *decision, *reason;
     fm_time at;
 };
+/* A cosigned head (heads.c): user of party signed that the log's record
+ * seq has hash `hash`, with key at `at` (the statement's time). */
+struct store_head {
+    int64_t id, seq;
+    const char *hash, *user, *party, *key, *signature;
+    fm_time at, recorded_at;
+};
 /* The newest version of an item, withdrawn or not. */
 struct store_item_head {
     char coll[16], party[16], status[24];
@@ -135,6 +142,7 @@ typedef int (*store_ack_cb)(void *ctx, const struct store_ack *a);
 typedef int (*store_key_cb)(void *ctx, const struct store_key *k);
 typedef int (*store_message_cb)(void *ctx, const struct store_message *m);
 typedef int (*store_ruling_cb)(void *ctx, const struct store_ruling *r);
+typedef int (*store_head_cb)(void *ctx, const struct store_head *h);
 
 /* A row of the picture of now (picture.c): what a tile draws of an item
  * or an open conflict (data_pic_row, borrowed), its box as the picture
@@ -364,6 +372,15 @@ struct store_ops {
      * of_item 0), conflict id's, or those of item of_item; no order. */
     fm_rc (*pic_conflicts)(struct data_db *db, int64_t id, int64_t of_item, store_pic_cb cb,
                            void *ctx, struct fm_err *err);
+
+    /* ---- cosigned heads of the log (sqlite/heads.c) ---- */
+    /* Keeps h (its id is ignored). OUT *id. FM_ECONFLICT when that user
+     * has cosigned that seq already. */
+    fm_rc (*head_insert)(struct data_db *db, const struct store_head *h, int64_t *id,
+                         struct fm_err *err);
+    /* The cosigned heads with an id above since, by id. */
+    fm_rc (*heads_each)(struct data_db *db, int64_t since, store_head_cb cb, void *ctx,
+                        struct fm_err *err);
 };
 
 /* The store of db's connection. */

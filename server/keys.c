@@ -1,5 +1,6 @@
 /* keys.c - a user's own public signing keys over HTTP (issue 20):
- * GET /keys, POST /keys {"public_key": base64}, DELETE /keys/{fingerprint}
+ * GET /keys (?party=1: every key of the caller's party, for the new-key
+ * notice), POST /keys {"public_key": base64}, DELETE /keys/{fingerprint}
  * (or POST /keys/{fingerprint}/revoke). Each user sees and changes only
  * their own keys, whatever their role: the rules are data/keys.c's. */
 #include "srv.h"
@@ -13,7 +14,11 @@ int h_keys_get(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     struct fm_err err;
     json_t *keys;
-    fm_rc rc = data_keys(r->db, &r->viewer, &keys, &err);
+    const char *party = srv_arg(r, "party");
+    if (party && strcmp(party, "1") != 0)
+        return srv_problem_status(r, 400, "party=1 lists every key of the caller's party", "party");
+    fm_rc rc = party ? data_keys_party(r->db, &r->viewer, &keys, &err)
+                     : data_keys(r->db, &r->viewer, &keys, &err);
     if (rc) return srv_problem(r, rc, &err);
     return srv_reply_json(r, 200, NULL,
                           json_pack("{s:s,s:o}", "user", r->viewer.user, "keys", keys));

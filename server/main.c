@@ -33,7 +33,11 @@ static const char usage[] =
     "  fusionmap token add NAME [--db FILE]              (prints a bearer token)\n"
     "  fusionmap events verify [--db FILE] [--against EXPORT]   (the database's log)\n"
     "  fusionmap events verify --file EXPORT                    (an export, offline)\n"
+    "  fusionmap events verify --db FILE --head HEADS.json      (against heads you cosigned)\n"
     "  fusionmap events export [--db FILE] [--out EXPORT]\n"
+    "  fusionmap evidence export --item COLL/ID --party P [--user NAME] [--out FILE] [--db FILE]\n"
+    "                   (the item's evidence bundle as that user sees it; check it with\n"
+    "                   tests/verify_export.py, anywhere)\n"
     "  fusionmap key new --out FILE     (an Ed25519 signing key, mode 0600; prints its\n"
     "                   public half as {\"public_key\", \"fingerprint\"}, for POST /keys)\n"
     "  fusionmap key show --key FILE    (the same for an existing key file)\n"
@@ -398,11 +402,12 @@ static int report_verify(fm_rc rc, int64_t bad, int64_t count, const struct fm_e
 
 static int cmd_events(int argc, char **argv)
 {
-    const char *file = NULL, *against = NULL, *out_path = NULL;
+    const char *file = NULL, *against = NULL, *out_path = NULL, *head = NULL;
     static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                          {"file", required_argument, 0, 'f'},
                                          {"against", required_argument, 0, 'a'},
                                          {"out", required_argument, 0, 'o'},
+                                         {"head", required_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     if (argc < 2) return bad_usage("events verify|export");
     int o;
@@ -411,18 +416,20 @@ static int cmd_events(int argc, char **argv)
         if (o == 'f') file = optarg;
         else if (o == 'a') against = optarg;
         else if (o == 'o') out_path = optarg;
+        else if (o == 'h') head = optarg;
         else if (o != 'd') return bad_usage("unknown option for events");
     }
     struct fm_err err;
     fm_err_clear(&err);
     int64_t bad = 0, count = 0;
     if (!strcmp(argv[1], "verify") && file) { /* an export, offline: no database */
-        fm_rc rc = data_events_verify_file(file, &bad, &count, &err);
-        int64_t nsigned = 0;
+        int64_t nsigned = 0, heads = 0;
+        fm_rc rc = data_events_verify_file_heads(file, &bad, &count, &heads, &err);
         /* and every signed answer against the keys its records register */
         if (!rc && !bad) rc = data_signatures_verify_file(file, &bad, &nsigned, &err);
         int ret = report_verify(rc, bad, count, &err);
         if (!ret) printf("ok: %lld signed answers verify\n", (long long)nsigned);
+        if (!ret && heads) printf("ok: the chain passes through %lld cosigned heads\n", (long long)heads);
         return ret;
     }
 
@@ -430,9 +437,13 @@ static int cmd_events(int argc, char **argv)
     if (open_db(argc, argv, &db)) return 1;
     int ret;
     if (!strcmp(argv[1], "verify")) {
-        fm_rc rc = data_events_verify(db, &bad, &count, &err);
+        int64_t heads = 0, mine = 0;
+        fm_rc rc = data_events_verify_heads(db, &bad, &count, &heads, &err);
         if (!rc && !bad && against) rc = data_events_verify_against(db, against, &bad, &count, &err);
+        if (!rc && !bad && head) rc = data_events_check_head(db, head, &bad, &mine, &err);
         ret = report_verify(rc, bad, count, &err);
+        if (!ret && heads) printf("ok: the chain passes through %lld cosigned heads\n", (long long)heads);
+        if (!ret && head) printf("ok: %lld heads of %s hold\n", (long long)mine, head);
     } else if (!strcmp(argv[1], "export")) {
         FILE *out = out_path ? fopen(out_path, "w") : stdout;
         if (!out) {
@@ -450,6 +461,59 @@ static int cmd_events(int argc, char **argv)
     }
     data_close(db);
     return ret;
+}
+
+/* ---- evidence bundles ------------------------------------------------------ */
+
+static int cmd_evidence(int argc, char **argv)
+{
+    const char *item = NULL, *party = NULL, *user = NULL, *out_path = NULL;
+    static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                         {"item", required_argument, 0, 'i'},
+                                         {"party", required_argument, 0, 'p'},
+                                         {"user", required_argument, 0, 'u'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {0, 0, 0, 0}};
+    if (argc < 2 || strcmp(argv[1], "export") != 0) return bad_usage("evidence export");
+    int o;
+    optind = 2;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'i') item = optarg;
+        else if (o == 'p') party = optarg;
+        else if (o == 'u') user = optarg;
+        else if (o == 'o') out_path = optarg;
+        else if (o != 'd') return bad_usage("unknown option for evidence");
+    }
+    char coll[32];
+    long id = 0;
+    const char *slash = item ? strchr(item, '/') : NULL;
+    enum data_coll c;
+    if (!slash || (size_t)(slash - item) >= sizeof coll || !party)
+        return bad_usage("evidence export --item COLL/ID --party P");
+    memcpy(coll, item, (size_t)(slash - item));
+    coll[slash - item] = '\0';
+    if (data_coll_parse(coll, &c) != FM_OK || fm_parse_long(slash + 1, 1, INT64_MAX, &id) != FM_OK)
+        return bad_usage("--item is COLLECTION/ID, as zones/12");
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) return 1;
+    struct fm_err err;
+    struct data_viewer v;
+    json_t *bundle = NULL;
+    fm_rc rc = data_import_viewer(db, party, user, &v, &err);
+    if (!rc) rc = data_evidence(db, &v, c, id, &bundle, &err);
+    data_close(db);
+    if (rc) return die("evidence export", &err);
+    FILE *out = out_path ? fopen(out_path, "wx") : stdout;
+    if (!out) {
+        json_decref(bundle);
+        fprintf(stderr, "fusionmap: cannot create %s (never overwritten)\n", out_path);
+        return 1;
+    }
+    int bad = json_dumpf(bundle, out, JSON_COMPACT) != 0 || fputc('\n', out) == EOF;
+    if (out != stdout) bad |= fclose(out) != 0;
+    json_decref(bundle);
+    if (bad) fprintf(stderr, "fusionmap: cannot write the bundle\n");
+    return bad;
 }
 
 /* ---- keys and signatures -------------------------------------------------- */
@@ -648,6 +712,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "events")) return cmd_events(argc - 1, argv + 1);
     if (!strcmp(cmd, "import")) return cmd_import(argc - 1, argv + 1);
     if (!strcmp(cmd, "key")) return cmd_key(argc - 1, argv + 1);
+    if (!strcmp(cmd, "evidence")) return cmd_evidence(argc - 1, argv + 1);
     if (!strcmp(cmd, "sign")) return cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "help")) {

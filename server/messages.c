@@ -227,16 +227,33 @@ int h_item_ruling(struct req *r, const char *const *p, int n)
     json_t *val;
     if (!json_is_object(body))
         rc = fm_fail(&err, FM_EINVAL, "", "send {\"decision\": \"uphold\"|\"overrule\", \"reason\": \"...\"}");
-    json_object_foreach(body, k, val) if (!rc && strcmp(k, "decision") != 0 && strcmp(k, "reason") != 0)
-        rc = fm_fail(&err, FM_EINVAL, "", "a ruling has a decision and a reason, no %.40s", k);
+    json_object_foreach(body, k, val) if (!rc && strcmp(k, "decision") != 0 && strcmp(k, "reason") != 0 &&
+                                          strcmp(k, "signature") != 0)
+        rc = fm_fail(&err, FM_EINVAL, "", "a ruling has a decision, a reason and a signature, no %.40s", k);
     const json_t *reason = json_object_get(body, "reason");
+    const json_t *sig = json_object_get(body, "signature");
+    struct data_signature ds = {0};
     if (!rc && reason && !json_is_string(reason))
         rc = fm_fail(&err, FM_EINVAL, "/reason", "reason is a string");
+    if (!rc && sig && !json_is_null(sig)) {
+        if (!json_is_object(sig) || json_object_size(sig) != 3 ||
+            !json_is_string(json_object_get(sig, "key")) ||
+            !json_is_integer(json_object_get(sig, "at")) ||
+            !json_is_string(json_object_get(sig, "value")))
+            rc = fm_fail(&err, FM_EINVAL, "/signature",
+                         "signature is {\"key\": fingerprint, \"at\": the statement's time (seconds),"
+                         " \"value\": base64 Ed25519 signature} (GET .../statement?decision=uphold"
+                         "|overrule&comment=REASON gives what to sign)");
+        ds.key = json_string_value(json_object_get(sig, "key"));
+        ds.value = json_string_value(json_object_get(sig, "value"));
+        ds.at = json_integer_value(json_object_get(sig, "at"));
+    }
     json_t *updated = NULL, *ruling = NULL;
     if (!rc)
-        rc = data_item_rule(r->db, &r->viewer, t.coll, t.item, if_match,
-                            json_string_value(json_object_get(body, "decision")),
-                            json_string_value(reason), &updated, &ruling, &err);
+        rc = data_item_rule_signed(r->db, &r->viewer, t.coll, t.item, if_match,
+                                   json_string_value(json_object_get(body, "decision")),
+                                   json_string_value(reason), ds.key ? &ds : NULL, &updated,
+                                   &ruling, &err);
     json_decref(body);
     if (rc) return srv_problem(r, rc, &err);
     char etag[32];

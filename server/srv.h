@@ -176,6 +176,11 @@ int h_item_statement(struct req *r, const char *const *p, int n);
 int h_keys_get(struct req *r, const char *const *p, int n);
 int h_keys_post(struct req *r, const char *const *p, int n);
 int h_key_revoke(struct req *r, const char *const *p, int n);
+/* heads.c: cosigned heads of the log */
+int h_head_get(struct req *r, const char *const *p, int n);
+int h_heads_get(struct req *r, const char *const *p, int n);
+int h_heads_post(struct req *r, const char *const *p, int n);
+int h_item_evidence(struct req *r, const char *const *p, int n);
 int h_pending(struct req *r, const char *const *p, int n);
 int h_disputes(struct req *r, const char *const *p, int n);
 

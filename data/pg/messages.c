@@ -29,7 +29,7 @@ static fm_rc item_head(struct data_db *db, int64_t id, int64_t version, struct s
     return rc;
 }
 
-static fm_rc returning_id(fm_rc rc, PGresult *r, int64_t *id)
+fm_rc pg_returning_id(fm_rc rc, PGresult *r, int64_t *id)
 {
     *id = rc ? 0 : pg_col_i(r, 0, 0);
     PQclear(r);
@@ -47,7 +47,7 @@ static fm_rc message_insert(struct data_db *db, const struct store_message *m, i
         " $8::bigint, $9::bigint) RETURNING id",
         9, m->thread, m->readers, m->party, m->user, I64(m->at), m->text, m->quote_coll,
         m->quote_coll ? I64(m->quote_id) : NULL, m->quote_coll ? I64(m->quote_version) : NULL);
-    return returning_id(rc, r, id);
+    return pg_returning_id(rc, r, id);
 }
 
 static fm_rc receipt_insert(struct data_db *db, const struct store_message *m, int64_t *id,
@@ -58,7 +58,7 @@ static fm_rc receipt_insert(struct data_db *db, const struct store_message *m, i
                       "INSERT INTO message_receipts (thread, readers, party, \"user\", at, upto)"
                       " VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint) RETURNING id",
                       6, m->thread, m->readers, m->party, m->user, I64(m->at), I64(m->upto));
-    return returning_id(rc, r, id);
+    return pg_returning_id(rc, r, id);
 }
 
 static fm_rc messages_out(PGresult *r, int receipts, store_message_cb cb, void *ctx)
@@ -121,7 +121,7 @@ static fm_rc ruling_insert(struct data_db *db, const struct store_ruling *g, int
         7, I64(g->item), I64(g->version), g->party, g->user, I64(g->at), g->decision, g->reason);
     if (rc && !strcmp(state, "23505"))
         return fm_fail(err, FM_ECONFLICT, NULL, "that version has its ruling already");
-    return returning_id(rc, r, id);
+    return pg_returning_id(rc, r, id);
 }
 
 static fm_rc rulings_each(struct data_db *db, int64_t item, store_ruling_cb cb, void *ctx,

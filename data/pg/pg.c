@@ -219,6 +219,13 @@ static const char *const migrations[] = {
      * picture of now is kept per database: store.h, database_name) */
     ("CREATE TABLE fm_identity (id text NOT NULL);"
      "INSERT INTO fm_identity VALUES (gen_random_uuid()::text);"),
+    /* 5: cosigned heads of the log (issue 20; SQLite's migration 13) */
+    "CREATE TABLE cosigned_heads ("
+    "  id bigserial PRIMARY KEY, seq bigint NOT NULL, hash text NOT NULL,"
+    "  \"user\" text NOT NULL, party text NOT NULL, key text NOT NULL, at bigint NOT NULL,"
+    "  signature text NOT NULL, recorded_at bigint NOT NULL, UNIQUE (\"user\", seq));"
+    "CREATE TRIGGER cosigned_heads_never_changed BEFORE UPDATE OR DELETE ON cosigned_heads"
+    "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -330,6 +337,7 @@ static void pg_store_fill(void)
     pg_messages_ops(&pg_store);
     pg_picture_ops(&pg_store);
     pg_query_ops(&pg_store);
+    pg_heads_ops(&pg_store);
 }
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

@@ -42,6 +42,9 @@ fm_rc pg_run(struct data_db *db, PGresult **res, char state[6], const char *what
  * rows wanted (libpq's simple protocol: PQexecParams takes one). */
 fm_rc pg_exec(struct data_db *db, const char *sql, struct fm_err *err);
 
+/* The id a statement's RETURNING id gave, after rc (pg_run's); clears r. */
+fm_rc pg_returning_id(fm_rc rc, PGresult *r, int64_t *id);
+
 /* Column c of row i: text or NULL for SQL NULL (pg_col), "" for NULL
  * (pg_col_s), a number (0 for NULL), a boolean ('t' or nonzero). */
 const char *pg_col(PGresult *r, int i, int c);
@@ -84,5 +87,6 @@ void pg_keys_ops(struct store_ops *ops);
 void pg_messages_ops(struct store_ops *ops);
 void pg_picture_ops(struct store_ops *ops);
 void pg_query_ops(struct store_ops *ops);
+void pg_heads_ops(struct store_ops *ops);
 
 #endif

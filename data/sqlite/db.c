@@ -284,6 +284,17 @@ static const char *const migrations[] = {
     "  public_key TEXT NOT NULL, created_from TEXT NOT NULL, created_at INTEGER NOT NULL,"
     "  revoked_at INTEGER);"
     "CREATE INDEX user_keys_user ON user_keys (user);",
+    /* 14 (issue 20, cosigned heads; 13 is another branch's: renumbered at
+     * merge): each party's signature over the log's head (seq, hash),
+     * each a record in the log (cosign); never changed */
+    "CREATE TABLE cosigned_heads ("
+    "  id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL,"
+    "  user TEXT NOT NULL, party TEXT NOT NULL, key TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  signature TEXT NOT NULL, recorded_at INTEGER NOT NULL, UNIQUE (user, seq));"
+    "CREATE TRIGGER cosigned_heads_no_update BEFORE UPDATE ON cosigned_heads"
+    "  BEGIN SELECT RAISE(ABORT, 'cosigned heads are never changed'); END;"
+    "CREATE TRIGGER cosigned_heads_no_delete BEFORE DELETE ON cosigned_heads"
+    "  BEGIN SELECT RAISE(ABORT, 'cosigned heads are never changed'); END;",
 };
 #define SCHEMA_ACCOUNTS_RECORDED 10
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

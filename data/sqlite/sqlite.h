@@ -133,6 +133,7 @@ void sqlite_acks_ops(struct store_ops *o);     /* acks.c */
 void sqlite_messages_ops(struct store_ops *o); /* messages.c */
 void sqlite_picture_ops(struct store_ops *o);  /* picture.c */
 void sqlite_query_ops(struct store_ops *o);    /* query.c */
+void sqlite_heads_ops(struct store_ops *o);    /* heads.c */
 const struct store_ops *sqlite_store(void);
 
 #endif

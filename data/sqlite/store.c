@@ -56,6 +56,7 @@ static void ops_fill(void)
     sqlite_messages_ops(&ops);
     sqlite_picture_ops(&ops);
     sqlite_query_ops(&ops);
+    sqlite_heads_ops(&ops);
 }
 
 const struct store_ops *sqlite_store(void)

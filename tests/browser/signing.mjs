@@ -75,6 +75,18 @@ try {
   check('the signed acknowledgement is taken: the zone is active', acks.json.acks.length === 1 && now.json.properties.status === 'active',
     acks.text + ' ' + now.json.properties.status);
 
+  // ---- the page then witnesses the log: B's head, cosigned with the same browser key ----
+  let heads = null;
+  for (const end = Date.now() + 15000; Date.now() < end;) {
+    heads = await api(srv.url, cookieB, 'GET', '/heads');
+    if (heads.json.heads.some((h) => h.party === 'B')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const ackSeq = (await api(srv.url, cookieB, 'GET', '/events/log?limit=10000')).json.events.filter((e) => e.action === 'ack').pop();
+  const headB = heads.json.heads.find((h) => h.party === 'B');
+  check('after the signed answer the page cosigns the log\'s head (B), which covers the answer',
+    !!headB && headB.user === 'liaison-b' && ackSeq && headB.seq >= ackSeq.seq, heads.text);
+
   // ---- the key: registered, kept in IndexedDB, its private half unreadable ----
   const keys = await api(srv.url, cookieB, 'GET', '/keys');
   const kept = await page.evaluate(async () => {
@@ -117,6 +129,7 @@ try {
   const run = (args) => { try { return execFileSync(BIN, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }); } catch (e) { return 'FAILED ' + e.stdout + e.stderr; } };
   const vdb = run(['events', 'verify', '--db', db]);
   check('events verify on the database: the browser\'s signatures verify', /^ok: /.test(vdb), vdb);
+  check('and the chain passes through the heads the browser cosigned', /ok: the chain passes through [1-9]\d* cosigned heads/.test(vdb), vdb);
   const exp = path.join(dir, 'export.jsonl');
   run(['events', 'export', '--db', db, '--out', exp]);
   const vfile = run(['events', 'verify', '--file', exp]);
@@ -127,6 +140,30 @@ try {
   } catch (e) { py = 'FAILED ' + e.stdout + e.stderr; }
   if (/No module named 'nacl'/.test(py)) console.log('SKIP - python3-nacl is not installed');
   else check('tests/verify_export.py (JCS + Ed25519 in Python) verifies them too', /2 signed answers verify/.test(py), py);
+  // ---- the new-key notice: a key registered for B elsewhere is told at the next login ----
+  const kf = path.join(dir, 'elsewhere.key');
+  const pubOut = JSON.parse(execFileSync(BIN, ['key', 'new', '--out', kf], { encoding: 'utf8' }));
+  const regd = await api(srv.url, cookieB, 'POST', '/keys', { public_key: pubOut.public_key }, { 'Content-Type': 'application/json' });
+  await page.reload();
+  let notice = '';
+  try {
+    await page.waitForSelector('.modal .new-keys', { timeout: 15000 });
+    notice = await page.textContent('.modal');
+  } catch (e) { notice = 'no notice: ' + e.message; }
+  const nshot = path.join(dir, 'signing-newkey.png');
+  await page.screenshot({ path: nshot });
+  if (process.env.FM_SCREENSHOT_DIR) fs.copyFileSync(nshot, path.join(process.env.FM_SCREENSHOT_DIR, 'signing-newkey.png'));
+  check('a key registered for B elsewhere is told at the next login, and only that one (not the browser\'s own)',
+    regd.status === 201 && notice.includes(pubOut.fingerprint.slice(0, 16)) && notice.includes('liaison-b') &&
+    (notice.match(/key /g) || []).length === 1, notice);
+  await page.click('.modal button:has-text("I have read this")');
+  await page.reload();
+  await page.waitForSelector('#who', { timeout: 15000 });
+  await new Promise((r) => setTimeout(r, 1500));
+  check('it is told once: the next login shows no notice', !(await page.$('.modal .new-keys')));
+  const partyA = await api(srv.url, cookieA, 'GET', '/keys?party=1');
+  check('GET /keys?party=1 lists the caller\'s party\'s keys only (A sees none of B\'s)',
+    partyA.status === 200 && !partyA.text.includes(pubOut.fingerprint) && !partyA.text.includes('liaison-b'), partyA.text);
   check('no page errors', errors.length === 0, errors.join(' | '));
 } catch (e) {
   check('no exception', false, e.stack + '\n' + srv.log().slice(-2000));

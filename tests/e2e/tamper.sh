@@ -71,7 +71,9 @@ c = sqlite3.connect(db)
 rows = c.execute("SELECT seq, at, user, party, action, collection, owner, item_id, version, before, after, prev_hash, hash FROM events ORDER BY seq").fetchall()
 def h(prev, r):
     rec = dict(seq=r[0], at=r[1], user=r[2], party=r[3], action=r[4], collection=r[5], owner=r[6], item=r[7], version=r[8], before=r[9], after=r[10])
-    return hashlib.sha256((prev + json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)).encode()).hexdigest()
+    # chain v2 (events.c): SHA-256(prev || SHA-256(canonical record))
+    digest = hashlib.sha256(json.dumps(rec, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256((prev + digest).encode()).hexdigest()
 prev = "0" * 64
 for r in rows:
     if r[0] < k:

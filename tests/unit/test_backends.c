@@ -568,6 +568,68 @@ static void queries(struct data_db *db, const char *name, struct answers *a)
     printf("# %s: queries\n%s", name, out);
 }
 
+struct head_seen {
+    struct store_head bert; /* bert's head, copied */
+    int n;                  /* every head */
+};
+
+static int head_cb(void *ctx, const struct store_head *h)
+{
+    struct head_seen *out = ctx;
+    if (!strcmp(h->user, "bert")) {
+        out->bert = *h;
+        out->bert.hash = strdup(h->hash);
+        out->bert.signature = strdup(h->signature);
+        out->bert.party = "B";
+        out->bert.user = out->bert.key = NULL;
+        if (strcmp(h->party, "B") != 0) out->bert.party = "?";
+    }
+    out->n++;
+    return 0;
+}
+
+/* Cosigned heads (heads.c): kept as given, once per user and seq, in order;
+ * the head a party is offered is the log's last record. */
+static void heads(struct data_db *db, const char *name)
+{
+    const struct store_ops *ops = store_of(db);
+    struct fm_err err;
+    const char *h64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    struct store_head h1 = {0, 2, h64, "anna", "A", "f2", "c2lnMQ==", 1764800100, 1764800101},
+                      h2 = {0, 2, h64, "bert", "B", "f9", "c2lnMg==", 1764800200, 1764800202};
+    int64_t id1 = 0, id2 = 0;
+    CHECK(ops->begin(db, &err) == FM_OK && ops->head_insert(db, &h1, &id1, &err) == FM_OK &&
+              ops->head_insert(db, &h2, &id2, &err) == FM_OK && id2 > id1 &&
+              ops->head_insert(db, &h1, &(int64_t){0}, &err) == FM_ECONFLICT,
+          "%s: heads kept, once per user and seq: %s", name, err.msg);
+    ops->rollback(db);
+    CHECK(ops->begin(db, &err) == FM_OK && ops->head_insert(db, &h1, &id1, &err) == FM_OK &&
+              ops->head_insert(db, &h2, &id2, &err) == FM_OK && ops->commit(db, &err) == FM_OK,
+          "%s: heads committed: %s", name, err.msg);
+    struct head_seen seen = {0};
+    struct store_head *got = &seen.bert;
+    CHECK(ops->heads_each(db, 0, head_cb, &seen, &err) == FM_OK && seen.n == 2 && got->hash &&
+              !strcmp(got->hash, h64) && !strcmp(got->party, "B") && got->seq == 2 &&
+              !strcmp(got->signature, "c2lnMg==") && got->at == 1764800200 &&
+              got->recorded_at == 1764800202,
+          "%s: heads read back as kept (%d)", name, seen.n);
+    free((char *)got->hash);
+    free((char *)got->signature);
+    struct head_seen none = {0};
+    CHECK(ops->heads_each(db, id2, head_cb, &none, &err) == FM_OK && none.n == 0,
+          "%s: heads after the last: none", name);
+    json_t *hd = NULL;
+    int64_t last = 0;
+    char lasth[65];
+    CHECK(ops->event_head(db, &last, lasth, &err) == FM_OK &&
+              data_head(db, &anna, 0, &hd, &err) == FM_OK &&
+              json_integer_value(json_object_get(hd, "seq")) == last &&
+              !strcmp(json_string_value(json_object_get(hd, "hash")), lasth) &&
+              strstr(json_string_value(json_object_get(hd, "statement")), "\"fusionmap head\""),
+          "%s: the head offered is the last record's: %s", name, err.msg);
+    json_decref(hd);
+}
+
 static void exercise(struct data_db *db, const char *name, struct answers *a)
 {
     printf("# %s\n", name);
@@ -577,6 +639,7 @@ static void exercise(struct data_db *db, const char *name, struct answers *a)
     items(db, name, a);
     picture(db, name, a);
     queries(db, name, a);
+    heads(db, name);
 }
 
 int main(void)

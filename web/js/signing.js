@@ -8,7 +8,10 @@
  *
  * A browser without WebCrypto Ed25519 (or a page not in a secure context)
  * answers unsigned, which the server takes only from a user who never
- * registered a key (README, "Keys and signed answers"). */
+ * registered a key (README, "Keys and signed answers").
+ *
+ * With every signed answer, and every five minutes after, the page also
+ * cosigns the log's head (witness()). */
 import * as FM from '../common.js';
 import { state } from './state.js';
 import { dialog } from './ui.js';
@@ -101,5 +104,72 @@ export async function signedAnswer(f, decision, comment) {
     });
   if (!ok) return null;
   const sig = await crypto.subtle.sign({ name: 'Ed25519' }, key.privateKey, bytes);
-  return send({ key: key.fingerprint, at: st.at, value: b64(sig) });
+  const sent = await send({ key: key.fingerprint, at: st.at, value: b64(sig) });
+  /* and the head that now holds the answer, witnessed by this party */
+  witness().catch((e) => console.warn('witness:', e));
+  if (!witnessTimer) witnessTimer = setInterval(() => witness().catch((e) => console.warn('witness:', e)), WITNESS_EVERY_MS);
+  return sent;
+}
+
+/* ---- cosigned heads: this party witnesses the log (README, "A history
+ * both sides witness") ---- */
+const WITNESS_EVERY_MS = 5 * 60 * 1000;
+let witnessTimer = null;
+
+/* Signs the log's head with this browser's key (GET /events/head, POST
+ * /heads) and keeps it; a head the server refuses as not its own (409:
+ * another history than the one this party was shown) is told at once.
+ * Resolves to the head kept, or null when there was nothing new. */
+export async function witness() {
+  if (!canSign()) return null;
+  const key = await myKey();
+  const res = await fetch('/events/head', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+  if (!res.ok) return null;
+  const head = await res.json();
+  const mine = `fusionmap-head-${state.me.user}`;
+  const last = JSON.parse(localStorage.getItem(mine) || 'null');
+  if (last && last.seq === head.seq) return null;
+  const bytes = new TextEncoder().encode(head.statement);
+  const st = JSON.parse(head.statement);
+  const sig = await crypto.subtle.sign({ name: 'Ed25519' }, key.privateKey, bytes);
+  const r = await fetch('/heads', {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Requested-With': 'fusionmap' },
+    body: JSON.stringify({ seq: head.seq, hash: head.hash, signature: { key: key.fingerprint, at: st.at, value: b64(sig) } }),
+  });
+  const body = await r.json().catch(() => null);
+  if (r.status === 409 && body && body.pointer === '/hash') {
+    await dialog('The log is not the one you witnessed', `<p>${esc(body.detail)}</p>
+      <p>Keep this page and tell the other side and the supervisor.</p>
+      <div class="buttons"><button class="primary" data-act="ok">Close</button></div>`,
+    (b, close) => b.querySelector('[data-act=ok]').addEventListener('click', () => close(true)));
+    return null;
+  }
+  if (r.status !== 201) return null;
+  localStorage.setItem(mine, JSON.stringify(body));
+  return body;
+}
+
+/* ---- the new-key notice: on login the page lists every signing key of
+ * its user's party and tells the user of any this browser has not seen
+ * before, other than its own (a key the user does not know may be
+ * someone signing as them or their party). ---- */
+export async function keyNotice() {
+  const user = state.me.user;
+  let keys;
+  try { keys = (await api('GET', '/keys?party=1')).json.keys; } catch (e) { return []; }
+  const seenKey = `fusionmap-known-keys-${user}`;
+  const seen = JSON.parse(localStorage.getItem(seenKey) || 'null');
+  const mine = canSign() ? await idbDo('readonly', (s) => s.get(user)).catch(() => null) : null;
+  localStorage.setItem(seenKey, JSON.stringify(keys.map((k) => k.fingerprint)));
+  if (!seen) return []; /* the first time in this browser: nothing to compare with */
+  const fresh = keys.filter((k) => !seen.includes(k.fingerprint) && !(mine && mine.fingerprint === k.fingerprint));
+  if (!fresh.length) return [];
+  await dialog(fresh.length === 1 ? 'A new signing key' : `${fresh.length} new signing keys`,
+    `<p>Registered for your party since this browser last looked:</p><ul class="new-keys">${fresh.map((k) =>
+      `<li><b>${esc(k.user)}</b>: key <code>${esc(k.fingerprint.slice(0, 16))}…</code>, ${esc(utc(k.created))}, from ${esc(k.from)}${k.revoked ? ' (revoked)' : ''}</li>`).join('')}</ul>
+    <p class="small">If you do not know one of yours, revoke it (DELETE /keys/…) and tell the supervisor; if it is a colleague's, ask them.</p>
+    <div class="buttons"><button class="primary" data-act="ok">I have read this</button></div>`,
+  (b, close) => b.querySelector('[data-act=ok]').addEventListener('click', () => close(true)));
+  return fresh;
 }

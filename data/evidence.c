@@ -1,0 +1,131 @@
+/* evidence.c - an evidence bundle (issue 20): one item's whole record as
+ * one party may see it, checkable offline with no server (tests/
+ * verify_export.py does it in Python with JCS and Ed25519 only).
+ *
+ * The bundle is a JSON object {"type": "fusionmap evidence", "format": 1,
+ * "collection", "item", "for": {user, party}, "made", "records": [...],
+ * "head": {seq, hash}, "keys": {...}}. "records" walks the whole log from
+ * record 1 to the head, one entry a record, each with its "hash":
+ * - in full (the export's fields), when the record is the item's (its
+ *   versions, answers, rulings, thread) or a cosigned head or a key
+ *   record, and the party may read all of it;
+ * - else as {"seq", "digest", "hash"} (chain v2: the hash is SHA-256 of
+ *   the previous hash and the digest, so the chain is checked through it
+ *   and the party learns only that a record is there), or, for a record
+ *   of chain v1 (before the upgrade), {"seq", "hash"}, taken as given.
+ * The cosigned heads in it are checked against that chain: a head another
+ * party signed after the item's records binds them. "keys": the public
+ * keys of the signatures in it whose key records the party may not read
+ * (another party's): {fingerprint: {user, public_key}}, the server's word
+ * (the fingerprint is the key's SHA-256). Nothing a party may not see is
+ * in its bundle: the same rule as the log it reads (events.c's scan). The
+ * rules only: the records are the store's. */
+#include "internal.h"
+#include "store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bundle {
+    const char *vp; /* the party whose drafts the viewer sees */
+    const char *coll;
+    int64_t item;
+    json_t *records, *signers;
+    char head[65];
+    int64_t last;
+    int v2;
+    fm_rc rc;
+};
+
+static json_t *text_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static int bundle_record(void *ctx, const struct store_event *r)
+{
+    struct bundle *b = ctx;
+    char digest[65], link[65];
+    b->last = r->seq;
+    snprintf(b->head, sizeof b->head, "%s", r->hash);
+    if (data_event_digest(r, digest)) {
+        b->rc = FM_EINVAL;
+        return 1;
+    }
+    data_event_link(r->prev_hash, digest, link);
+    if (!strcmp(link, r->hash)) b->v2 = 1;
+    int own = r->owner && vis_owner_has(r->owner, b->vp);
+    int readable = (!r->after_owner_only || own) && (!r->before_owner_only || own);
+    int about = r->collection && !strcmp(r->collection, b->coll) && r->item == b->item;
+    int keyrec = r->collection && !strcmp(r->collection, "keys");
+    int head = !strcmp(r->action, "cosign");
+    json_t *e;
+    if (readable && (about || keyrec || head)) {
+        e = json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:s}", "seq",
+                      (json_int_t)r->seq, "at", (json_int_t)r->at, "user", r->user, "party",
+                      r->party, "action", r->action, "collection", text_or_null(r->collection),
+                      "owner", text_or_null(r->owner), "item", (json_int_t)r->item, "version",
+                      (json_int_t)r->version, "before", text_or_null(r->before), "after",
+                      text_or_null(r->after), "hash", r->hash);
+        /* the signers of what is in it */
+        json_t *a = (about || head) && r->after ? json_loads(r->after, 0, NULL) : NULL;
+        const char *fp = json_string_value(json_object_get(json_object_get(a, "signature"), "key"));
+        if (fp) json_object_set_new(b->signers, fp, json_true());
+        json_decref(a);
+    } else if (b->v2 && !strcmp(link, r->hash)) {
+        e = json_pack("{s:I,s:s,s:s}", "seq", (json_int_t)r->seq, "digest", digest, "hash",
+                      r->hash);
+    } else {
+        e = json_pack("{s:I,s:s}", "seq", (json_int_t)r->seq, "hash", r->hash);
+    }
+    json_array_append_new(b->records, e);
+    return 0;
+}
+
+static int key_of(void *ctx, const struct store_key *k)
+{
+    json_object_set_new(ctx, k->fingerprint,
+                        json_pack("{s:s,s:s,s:s}", "user", k->user, "party", k->party,
+                                  "public_key", k->public_key));
+    return 1;
+}
+
+fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
+                    json_t **out, struct fm_err *err)
+{
+    *out = NULL;
+    /* another party's draft (or no such item) has no bundle for v */
+    fm_rc rc = item_visible(db, v, c, id, err);
+    if (rc) return rc;
+    const struct store_ops *ops = store_of(db);
+    if ((rc = ops->snapshot_begin(db, err))) return rc;
+    struct bundle b = {viewer_draft_party(v), data_coll_name(c), id, json_array(), json_object(),
+                       "", 0, 0, FM_OK};
+    rc = ops->events_each(db, 0, -1, bundle_record, &b, err);
+    if (!rc && b.rc) rc = fm_fail(err, b.rc, NULL, "a record of the log is not UTF-8");
+    json_t *keys = json_object();
+    const char *fp;
+    json_t *yes;
+    json_object_foreach(b.signers, fp, yes)
+    {
+        if (!rc) rc = ops->key_get(db, fp, key_of, keys, err);
+        if (rc == FM_ENOTFOUND) rc = FM_OK;
+    }
+    ops->snapshot_end(db);
+    json_decref(b.signers);
+    if (rc) {
+        json_decref(b.records);
+        json_decref(keys);
+        return rc;
+    }
+    char made[FM_TIME_STAMP_LEN];
+    fm_time_format(fm_time_now(), made);
+    *out = json_pack("{s:s,s:i,s:s,s:I,s:{s:s,s:s},s:s,s:o,s:{s:I,s:s},s:o}", "type",
+                     "fusionmap evidence", "format", 1, "collection", data_coll_name(c), "item",
+                     (json_int_t)id, "for", "user", v->user, "party", v->party, "made", made,
+                     "records", b.records, "head", "seq", (json_int_t)b.last, "hash", b.head,
+                     "keys", keys);
+    return FM_OK;
+}
