@@ -284,8 +284,7 @@ static const char *const migrations[] = {
     "  public_key TEXT NOT NULL, created_from TEXT NOT NULL, created_at INTEGER NOT NULL,"
     "  revoked_at INTEGER);"
     "CREATE INDEX user_keys_user ON user_keys (user);",
-    /* 14 (issue 20, cosigned heads; 13 is another branch's: renumbered at
-     * merge): each party's signature over the log's head (seq, hash),
+    /* 13 (issue 20, cosigned heads): each party's signature over the log's head (seq, hash),
      * each a record in the log (cosign); never changed */
     "CREATE TABLE cosigned_heads ("
     "  id INTEGER PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL,"
