@@ -54,6 +54,7 @@ static void ops_fill(void)
     sqlite_keys_ops(&ops);
     sqlite_acks_ops(&ops);
     sqlite_messages_ops(&ops);
+    sqlite_rules_ops(&ops);
 }
 
 const struct store_ops *sqlite_store(void)
