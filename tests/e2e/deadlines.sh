@@ -32,11 +32,11 @@ check "GET /rules: the defaults (a movement: 48 h notice, 24 h urgent, 12 h to a
      [ "$(jqb "[.rules[] | select(.collection == \"movements\" and .type == \"*\")][0] | [.notice_s, .urgent_notice_s, .answer_s, .source] | join(\",\")")" = "172800,86400,43200,default" ]'
 BEFORE=$(rules)
 check "a liaison, the supervisor, the viewer may not set rules (403 problem)" \
-    'for w in liaison-a supervisor viewer; do [ "$(put_rules $w "{\"collection\":\"movements\",\"notice_s\":1}")" = 403 ] && is_problem 403 || exit 1; done'
+    '(for w in liaison-a supervisor viewer; do [ "$(put_rules $w "{\"collection\":\"movements\",\"notice_s\":1}")" = 403 ] && is_problem 403 || exit 1; done)'
 check "an unknown collection: 400 naming /collection" \
     '[ "$(put_rules admin "{\"collection\":\"boats\",\"notice_s\":1}")" = 400 ] && is_problem 400 && [ "$(jqb .pointer)" = /collection ]'
 check "a negative, a fractional, a too long notice: 400 naming /notice_s" \
-    'for v in -1 1.5 "\"48h\"" 99999999; do [ "$(put_rules admin "{\"collection\":\"movements\",\"notice_s\":$v}")" = 400 ] && [ "$(jqb .pointer)" = /notice_s ] || exit 1; done'
+    '(for v in -1 1.5 "\"48h\"" 99999999; do [ "$(put_rules admin "{\"collection\":\"movements\",\"notice_s\":$v}")" = 400 ] && [ "$(jqb .pointer)" = /notice_s ] || exit 1; done)'
 check "urgent notice above the notice: 400 naming /urgent_notice_s" \
     '[ "$(put_rules admin "{\"collection\":\"movements\",\"notice_s\":60,\"urgent_notice_s\":120}")" = 400 ] && [ "$(jqb .pointer)" = /urgent_notice_s ]'
 check "a movement type outside the vocabulary, an unknown field: 400" \
@@ -119,7 +119,7 @@ check "A (waiting) and B (owing) see it overdue too" \
     'inbox liaison-a && [ "$(jqb "[.overdue[] | select(.id == $LATE)] | length")" = 1 ] &&
      inbox liaison-b && [ "$(jqb "[.overdue[] | select(.id == $LATE)][0].waiting_for")" = you ]'
 check "the item says overdue on GET (A and B)" \
-    'for w in liaison-a liaison-b; do [ "$(req GET /collections/movements/items/$LATE -H "${AUTH[$w]}")" = 200 ] && [ "$(jqb .properties.overdue)" = true ] || exit 1; done'
+    '(for w in liaison-a liaison-b; do [ "$(req GET /collections/movements/items/$LATE -H "${AUTH[$w]}")" = 200 ] && [ "$(jqb .properties.overdue)" = true ] || exit 1; done)'
 check "overdue is a record on the stream's log, seen by B" \
     '[ "$(req GET "/events/log?limit=10000" -H "${AUTH[liaison-b]}")" = 200 ] &&
      [ "$(jqb "[.events[] | select(.action == \"overdue\" and .item == $LATE)][0].after.title")" = "Late convoy" ]'
