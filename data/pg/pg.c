@@ -227,6 +227,20 @@ static const char *const migrations[] = {
     "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();"
     "CREATE TRIGGER rulings_never_changed BEFORE UPDATE OR DELETE ON rulings"
     "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();",
+    /* 4: lead times and deadlines (issue 19; SQLite's 13): the admin's
+     * rules, and the deadline of each version waiting for an answer */
+    "CREATE TABLE deadline_rules ("
+    "  collection text NOT NULL, type text NOT NULL,"
+    "  notice_s bigint NOT NULL, urgent_notice_s bigint NOT NULL,"
+    "  answer_s bigint NOT NULL, answer_before_s bigint NOT NULL,"
+    "  at bigint NOT NULL, by_user text NOT NULL,"
+    "  PRIMARY KEY (collection, type));"
+    "CREATE TABLE deadlines ("
+    "  item_id bigint NOT NULL REFERENCES items(id), version bigint NOT NULL,"
+    "  collection text NOT NULL, party text NOT NULL,"
+    "  notified_at bigint NOT NULL, due_at bigint NOT NULL, overdue_at bigint,"
+    "  PRIMARY KEY (item_id, version));"
+    "CREATE INDEX deadlines_due ON deadlines (overdue_at, due_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1098,6 +1112,109 @@ static fm_rc rulings_each(struct data_db *db, int64_t item, store_ruling_cb cb, 
     return FM_OK;
 }
 
+/* ---- lead times and deadlines (rules.c) ---------------------------------- */
+
+static fm_rc rule_put(struct data_db *db, const struct store_rule *g, struct fm_err *err)
+{
+    char b1[24], b2[24], b3[24], b4[24], b5[24];
+    return run(db, NULL, NULL, "set rule", err,
+               "INSERT INTO deadline_rules (collection, type, notice_s, urgent_notice_s,"
+               " answer_s, answer_before_s, at, by_user) VALUES ($1, $2, $3::bigint,"
+               " $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8)"
+               " ON CONFLICT (collection, type) DO UPDATE SET notice_s = EXCLUDED.notice_s,"
+               " urgent_notice_s = EXCLUDED.urgent_notice_s, answer_s = EXCLUDED.answer_s,"
+               " answer_before_s = EXCLUDED.answer_before_s, at = EXCLUDED.at,"
+               " by_user = EXCLUDED.by_user",
+               8, g->collection, g->type, i64_text(b1, g->notice_s),
+               i64_text(b2, g->urgent_notice_s), i64_text(b3, g->answer_s),
+               i64_text(b4, g->answer_before_s), i64_text(b5, g->at), g->by);
+}
+
+static fm_rc rules_each(struct data_db *db, store_rule_cb cb, void *ctx, struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "rules", err,
+                   "SELECT collection, type, notice_s, urgent_notice_s, answer_s,"
+                   " answer_before_s, at, by_user FROM deadline_rules ORDER BY collection, type",
+                   0);
+    if (rc) return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        struct store_rule g = {
+            .collection = col_s(r, i, 0),
+            .type = col_s(r, i, 1),
+            .notice_s = col_i(r, i, 2),
+            .urgent_notice_s = col_i(r, i, 3),
+            .answer_s = col_i(r, i, 4),
+            .answer_before_s = col_i(r, i, 5),
+            .at = col_i(r, i, 6),
+            .by = col_s(r, i, 7),
+        };
+        if (cb(ctx, &g)) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
+static fm_rc deadline_insert(struct data_db *db, const struct store_deadline *d,
+                             struct fm_err *err)
+{
+    char b1[24], b2[24], b3[24], b4[24], state[6];
+    fm_rc rc = run(db, NULL, state, "insert deadline", err,
+                   "INSERT INTO deadlines (item_id, version, collection, party, notified_at,"
+                   " due_at) VALUES ($1::bigint, $2::bigint, $3, $4, $5::bigint, $6::bigint)",
+                   6, i64_text(b1, d->item), i64_text(b2, d->version), d->collection, d->party,
+                   i64_text(b3, d->notified_at), i64_text(b4, d->due_at));
+    if (rc && !strcmp(state, "23505"))
+        return fm_fail(err, FM_ECONFLICT, NULL, "that version has its deadline already");
+    return rc;
+}
+
+static fm_rc deadlines_each(struct data_db *db, int which, fm_time now, store_deadline_cb cb,
+                            void *ctx, struct fm_err *err)
+{
+    static const char *const sql[] = {
+        "SELECT d.item_id, d.version, d.collection, d.party, d.notified_at, d.due_at,"
+        " d.overdue_at FROM deadlines d JOIN item_versions v ON v.item_id = d.item_id AND"
+        " v.version = d.version AND v.sys_to IS NULL WHERE d.overdue_at IS NULL AND"
+        " d.due_at <= $1::bigint ORDER BY d.item_id, d.version",
+        "SELECT d.item_id, d.version, d.collection, d.party, d.notified_at, d.due_at,"
+        " d.overdue_at FROM deadlines d JOIN item_versions v ON v.item_id = d.item_id AND"
+        " v.version = d.version AND v.sys_to IS NULL WHERE d.overdue_at IS NOT NULL"
+        " AND $1::bigint IS NOT NULL ORDER BY d.item_id, d.version",
+        "SELECT item_id, version, collection, party, notified_at, due_at, overdue_at"
+        " FROM deadlines WHERE $1::bigint IS NOT NULL ORDER BY item_id, version",
+    };
+    if (which < 0 || which > 2) return fm_fail(err, FM_EINTERNAL, NULL, "deadlines: which");
+    char b1[24];
+    PGresult *r;
+    fm_rc rc = run(db, &r, NULL, "deadlines", err, sql[which], 1, i64_text(b1, now));
+    if (rc) return rc;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        struct store_deadline d = {
+            .item = col_i(r, i, 0),
+            .version = col_i(r, i, 1),
+            .collection = col_s(r, i, 2),
+            .party = col_s(r, i, 3),
+            .notified_at = col_i(r, i, 4),
+            .due_at = col_i(r, i, 5),
+            .overdue_at = col_i(r, i, 6),
+        };
+        if (cb(ctx, &d)) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
+static fm_rc deadline_overdue(struct data_db *db, int64_t item, int64_t version, fm_time at,
+                              struct fm_err *err)
+{
+    char b1[24], b2[24], b3[24];
+    return run(db, NULL, NULL, "deadline overdue", err,
+               "UPDATE deadlines SET overdue_at = $3::bigint WHERE item_id = $1::bigint AND"
+               " version = $2::bigint AND overdue_at IS NULL",
+               3, i64_text(b1, item), i64_text(b2, version), i64_text(b3, at));
+}
+
 /* ---- the connection ---------------------------------------------------- */
 
 static void pg_close(struct data_db *db)
@@ -1163,6 +1280,11 @@ static const struct store_ops pg_store = {
     .receipts_each = receipts_each,
     .ruling_insert = ruling_insert,
     .rulings_each = rulings_each,
+    .rule_put = rule_put,
+    .rules_each = rules_each,
+    .deadline_insert = deadline_insert,
+    .deadlines_each = deadlines_each,
+    .deadline_overdue = deadline_overdue,
 };
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */
