@@ -74,6 +74,8 @@ function onEvent(e) {
 /* one event onto the map; an older version never replaces a newer one */
 function apply(e) {
   const key = e.collection + '/' + e.item, f = e.after;
+  /* a record that is no version (an answer, a message, overdue) moves nothing */
+  if (f && f.type !== 'Feature') return;
   const have = items.get(key);
   if (have && have.properties.version > e.version) return;
   if (f && f.properties && f.properties.status !== 'withdrawn') {

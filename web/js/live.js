@@ -8,6 +8,7 @@ import { put, drop } from './items.js';
 import { renderList } from './list.js';
 import { loadConflicts, scheduleConflicts } from './conflicts.js';
 import { THREAD_ACTIONS, threadEvent } from './thread.js';
+import { inboxEvent } from './inbox.js';
 
 const { utc } = FM;
 
@@ -38,6 +39,8 @@ export async function reload() {
 }
 
 export function onEvent(e) {
+  inboxEvent(e); /* what waits for the user may have changed (inbox.js) */
+  if (e.action === 'overdue') return; /* no version: the inbox and the popup say it */
   if (THREAD_ACTIONS.has(e.action)) { threadEvent(e); return; } /* no item version: an answer, a message, a ruling (thread.js) */
   if (e.collection === 'conflicts') { scheduleConflicts(); return; }
   if (!e.collection || !FM.COLLS.includes(e.collection)) return;

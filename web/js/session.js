@@ -6,6 +6,7 @@ import { $ } from './ui.js';
 import { initMap } from './map.js';
 import { fillFilters } from './list.js';
 import { reload, onEvent } from './live.js';
+import { initInbox } from './inbox.js';
 
 const { api } = FM;
 
@@ -58,6 +59,7 @@ export async function start() {
   }
   fillFilters();
   if (!state.map) initMap();
+  initInbox();
   /* the stream first, then the snapshot: events that arrive meanwhile
    * wait in a queue and are applied over it (newer versions win) */
   state.loading = true;
