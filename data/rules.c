@@ -229,7 +229,7 @@ static fm_rc field_seconds(const json_t *o, const char *key, int64_t *v, const c
 static fm_rc rule_parse(const json_t *o, const char *base, const struct rules_set *rs,
                         struct rule *r, struct fm_err *err)
 {
-    char ptr[64];
+    char ptr[96];
     if (!json_is_object(o))
         return fm_fail(err, FM_EINVAL, base[0] ? base : "",
                        "a rule is an object {collection, type, notice_s, urgent_notice_s,"
@@ -306,7 +306,7 @@ fm_rc data_rules_set(struct data_db *db, const struct data_viewer *v, const json
     for (size_t i = 0; i < n && !rc; i++) {
         struct rules_set rs;
         if ((rc = rules_load(db, &rs, err))) break;
-        char base[16] = "";
+        char base[24] = "";
         if (json_is_array(body)) snprintf(base, sizeof base, "/%zu", i);
         const json_t *o = json_is_array(body) ? json_array_get(body, i) : body;
         struct rule r;
