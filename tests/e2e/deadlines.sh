@@ -163,4 +163,23 @@ check "a server without FUSIONMAP_TEST_CLOCK=1 refuses the clock (403), even to 
      T2=$(env -u FUSIONMAP_TEST_CLOCK "$FUSIONMAP" token add admin --db "$FM_TMP/other.db")
      code=$(curl -s -o "$FM_TMP/body" -D "$FM_TMP/headers" -w "%{http_code}" -X POST -H "Authorization: Bearer $T2" -H "$J" --data-binary "{\"advance_s\":60}" "$U2/rules/clock")
      kill $OP; wait $OP; [ "$code" = 403 ] && is_problem 403'
+
+# verify replays the two tables from the log: a changed row is caught
+fm_stop
+sqlite3 "$FM_DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+tampered() { # SQL PATTERN: verify of a copy with SQL applied fails, naming PATTERN
+    cp "$FM_DB" "$FM_TMP/t.db" && sqlite3 "$FM_TMP/t.db" "$1" && local out
+    out=$("$FUSIONMAP" events verify --db "$FM_TMP/t.db" 2>&1) && return 1
+    echo "# $out"
+    [[ $out =~ $2 ]]
+}
+check "the untouched database verifies" '"$FUSIONMAP" events verify --db "$FM_DB" | grep -q "^ok"'
+check "a deadline moved later: verify names the deadlines row" \
+    'tampered "UPDATE deadlines SET due_at = due_at + 3600 WHERE item_id = $LATE" "deadlines row"'
+check "an overdue mark removed: caught" \
+    'tampered "UPDATE deadlines SET overdue_at = NULL WHERE item_id = $ONTIME" "deadlines row"'
+check "a deadline deleted: caught (the log tells it, no row holds it)" \
+    'tampered "DELETE FROM deadlines WHERE item_id = $URGENT" "no row holds it"'
+check "a rule changed behind the log: caught" \
+    'tampered "UPDATE deadline_rules SET answer_s = 999 WHERE collection = '"'movements'"'" "deadline_rules row"'
 finish
