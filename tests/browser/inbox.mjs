@@ -60,13 +60,22 @@ try {
   const id = made.json.id, key = `movements/${id}`;
   await waitFor(async () => (await count(pa)) === before + 1, 20000, 'A\'s count up by one');
   check(true, `A's inbox count goes up by one when B notifies, live (${before} -> ${before + 1})`);
+  check(await pa.evaluate(() => window.fmInboxAlerts) === 1, 'A is alerted once (tone, notification where allowed) for the new item to answer');
 
   await pa.click('#inbox-btn');
   await pa.waitForSelector('#inbox-panel ul[data-kind=to_answer] li');
   const text = await pa.textContent('#inbox-panel ul[data-kind=to_answer]');
-  check(text.includes('Night convoy K-4') && text.includes('late notice') && !text.includes(`${id}`), 'the panel lists it by title, with late notice, no internal id');
+  check(text.includes('Night convoy K-4') && text.includes('late notice') && !new RegExp(`\\b${id}\\b`).test(text.replace(/\d{4}-\d\d-\d\d \d\d:\d\d/g, '')), 'the panel lists it by title, with late notice, no internal id');
   await shot(pa, 'inbox-a-panel.png');
+  await pa.click('#inbox-alerts');
+  check((await pa.textContent('#inbox-alerts')) === 'Alerts off' && await pa.evaluate(() => localStorage.getItem('fm-inbox-alerts')) === 'off', 'A turns the alerts off from the panel (kept)');
   await pa.click('#inbox-btn');
+  const quiet = await api(srv.url, b, 'POST', '/collections/movements/items', {
+    type: 'Feature', geometry: { type: 'LineString', coordinates: [[35.61, 32.71], [35.7, 32.73]] },
+    properties: { title: 'Water truck W-2', type: 'ground', status: 'notified' },
+  });
+  await waitFor(async () => (await count(pa)) === before + 2, 20000, 'A\'s count up again');
+  check(quiet.status === 201 && await pa.evaluate(() => window.fmInboxAlerts) === 1, 'with the alerts off, a new item to answer counts but rings nothing');
 
   // the test clock: past the 12 h to answer (and the start): overdue
   const adv = await api(srv.url, admin, 'POST', '/rules/clock', { advance_s: 13 * 3600 }, { 'Content-Type': 'application/json' });

@@ -5,7 +5,9 @@
  * open conflicts with them, unseen messages, overdue items. Live: every
  * event of the stream (live.js hands them here) asks for the inbox again,
  * at most one request at a time. A row of an item opens it on the map.
- * No sound or browser notification (yet). */
+ * A new entry that needs the user (to answer, to rule on, overdue) rings a
+ * short tone and, where the browser allows it, shows a notification; the
+ * panel's bell turns both off (kept in localStorage). */
 import * as FM from '../common.js';
 import { state, keyOf } from './state.js';
 import { select } from './items.js';
@@ -19,7 +21,8 @@ const CSS = `
 .inbox-btn .od { margin-left: 6px; padding: 0 6px; border-radius: 8px; background: #c92a2a; font-weight: 600; }
 .inbox-panel { position: fixed; top: 48px; right: 12px; width: 380px; max-height: calc(100vh - 70px); overflow-y: auto; z-index: 1200;
   background: #fff; color: #212529; border: 1px solid #ced4da; border-radius: 6px; box-shadow: 0 6px 24px rgba(0,0,0,.25); font-size: 13px; }
-.inbox-panel h3 { margin: 0; padding: 8px 12px; font-size: 14px; border-bottom: 1px solid #dee2e6; display: flex; justify-content: space-between; }
+.inbox-panel h3 { margin: 0; padding: 8px 12px; font-size: 14px; border-bottom: 1px solid #dee2e6; display: flex; justify-content: space-between; align-items: center; }
+.inbox-panel .bell { font-size: 11px; }
 .inbox-panel h4 { margin: 8px 12px 2px; font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: #495057; }
 .inbox-panel h4 .c { color: #868e96; font-weight: normal; }
 .inbox-panel ul { list-style: none; margin: 0; padding: 0 6px 4px; }
@@ -43,6 +46,31 @@ const SECTIONS = [
 ];
 
 let btn = null, panel = null, last = null, timer = null, busy = false, again = false;
+/* the entries that need the user, seen at the last answer (null: none yet) */
+let needs = null;
+const ALERT_KINDS = ['to_answer', 'to_rule', 'overdue'];
+const alertsOn = () => { try { return localStorage.getItem('fm-inbox-alerts') !== 'off'; } catch (e) { return true; } };
+window.fmInboxAlerts = 0; /* for tests: how many alerts were given */
+
+/* A tone and a notification for what is new and needs the user. */
+function alertNew(fresh) {
+  if (!fresh.length || !alertsOn()) return;
+  window.fmInboxAlerts++;
+  try {
+    const ctx = new (window.AudioContext || window.webkitAudioContext)();
+    const o = ctx.createOscillator(), g = ctx.createGain();
+    o.frequency.value = 880;
+    g.gain.value = 0.08;
+    o.connect(g).connect(ctx.destination);
+    o.start();
+    o.stop(ctx.currentTime + 0.15);
+    o.onended = () => ctx.close();
+  } catch (e) { /* no sound here */ }
+  if ('Notification' in window && Notification.permission === 'granted') {
+    const e = fresh[0];
+    try { new Notification('fusionmap: ' + (e.kind === 'overdue' ? 'overdue' : 'waiting for you'), { body: `${e.title} (${partyName(e.party)})` + (fresh.length > 1 ? ` and ${fresh.length - 1} more` : ''), tag: 'fm-inbox' }); } catch (err) { /* not allowed here */ }
+  }
+}
 
 const partyName = (code) => (state.parties[code] && state.parties[code].name) || code;
 const itemName = (e) => `<b>${esc(e.title)}</b> <span class="sub">${esc(KIND[e.collection] || 'item')} · ${esc(partyName(e.party))}</span>`;
@@ -100,6 +128,10 @@ function render() {
   od.textContent = c.overdue ? `${c.overdue} overdue` : '';
   btn.title = 'what waits for you: ' + SECTIONS.map(([k, t]) => `${t.toLowerCase()} ${c[k]}`).join(', ');
   state.overdue = new Set(last.overdue.map((e) => keyOf(e.collection, e.id)));
+  const now = new Map();
+  for (const k of ALERT_KINDS) for (const e of last[k] || []) now.set(`${k}:${e.collection}/${e.id}/${e.version}`, Object.assign({ kind: k }, e));
+  if (needs) alertNew([...now.keys()].filter((k) => !needs.has(k)).map((k) => now.get(k)));
+  needs = new Set(now.keys());
   if (panel) fill();
 }
 
@@ -143,7 +175,7 @@ function keyOfEntry(kind, e) {
 
 function fill() {
   const c = last.counts;
-  let html = `<h3><span>Waiting for you</span><span class="sub">${esc(c.total)}</span></h3>`;
+  let html = `<h3><span>Waiting for you <span class="sub">${esc(c.total)}</span></span><button class="small bell" id="inbox-alerts" aria-pressed="${alertsOn()}" title="a tone and a browser notification for a new item that needs you">${alertsOn() ? 'Alerts on' : 'Alerts off'}</button></h3>`;
   let any = false;
   for (const [k, title] of SECTIONS) {
     const list = last[k] || [];
@@ -154,6 +186,12 @@ function fill() {
   }
   if (!any) html += '<div class="empty">Nothing waits for you.</div>';
   panel.innerHTML = html;
+  panel.querySelector('#inbox-alerts').addEventListener('click', () => {
+    const on = !alertsOn();
+    try { localStorage.setItem('fm-inbox-alerts', on ? 'on' : 'off'); } catch (e) { /* this page only */ }
+    if (on && 'Notification' in window && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
+    fill();
+  });
   for (const ul of panel.querySelectorAll('ul')) {
     const kind = ul.dataset.kind;
     for (const li of ul.querySelectorAll('li')) {
