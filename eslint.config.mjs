@@ -17,6 +17,7 @@ export default [
         ...globals.browser,
         L: 'readonly', /* Leaflet (and geoman on it), from web/vendor, a classic script */
         mgrs: 'readonly', /* the mgrs package's browser build, from web/vendor */
+        ms: 'readonly', /* milsymbol (2525D / APP-6 symbols), from web/vendor */
       },
     },
   },

@@ -45,6 +45,36 @@ const struct vocab_term *vocab_find(enum vocab_list l, const char *name);
 /* The statuses of one collection (a VOCAB_ZONES... bit), NULL-terminated,
  * in the workflow's order. */
 const char *const *vocab_statuses(unsigned coll_bit);
+/* The 2525D symbol set and entity of a category (VOCAB_CATEGORIES) or a
+ * movement kind (VOCAB_MOVEMENT_KINDS) name: 1 and OUT set, entity (static
+ * strings), or 0 when it has none. */
+int vocab_symbol(enum vocab_list l, const char *name, const char **set, const char **entity);
+
+/* ---- the workflow ---------------------------------------------------- */
+
+/* Who takes a step (bits): the item's party; another party's
+ * acknowledgement; another party's dispute; the supervisor on another
+ * party's item. */
+#define VOCAB_BY_OWNER 1u
+#define VOCAB_BY_ANSWER 2u
+#define VOCAB_BY_DISPUTE 4u
+#define VOCAB_BY_SUPERVISOR 8u
+
+struct vocab_step {
+    unsigned coll;      /* one VOCAB_ZONES... bit */
+    const char *from, *to;
+    unsigned by;        /* VOCAB_BY_... bits */
+    const char *note;   /* a condition in words, or NULL */
+};
+
+/* Every step of every collection, in the .def's order; OUT *n. */
+const struct vocab_step *vocab_steps(size_t *n);
+/* The step from -> to of coll_bit's workflow, or NULL. */
+const struct vocab_step *vocab_step_find(unsigned coll_bit, const char *from, const char *to);
+/* The statuses a new item of coll_bit may have, default first,
+ * NULL-terminated. */
+const char *const *vocab_starts(unsigned coll_bit);
+
 /* Names of list l (or of coll_bit's statuses when l is VOCAB_STATUSES)
  * joined by ", " into out (truncated to n). */
 void vocab_join(enum vocab_list l, unsigned coll_bit, char *out, size_t n);

@@ -10,16 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The status an acknowledgement moves an item to, or NULL for none
- * (internal.h: rulings.c reads it too). */
-const char *ack_next_status(enum data_coll c, const char *status)
-{
-    if (c == DATA_ZONES && !strcmp(status, "proposed")) return "active";
-    if (c == DATA_INCIDENTS && !strcmp(status, "reported")) return "acknowledged";
-    if (c == DATA_MOVEMENTS && !strcmp(status, "notified")) return "acknowledged";
-    return NULL;
-}
-
 static fm_rc insert_ack(struct data_db *db, const struct data_viewer *v, int64_t id,
                         int64_t version, const char *decision, const char *comment, fm_time now,
                         struct fm_err *err)

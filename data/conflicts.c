@@ -41,6 +41,7 @@
  *   items changed but still clash is refreshed in place without one,
  *   unless it becomes visible to all (a draft proposed: conflict_open).
  */
+#include "geom.h"
 #include "sqlite/sqlite.h"
 
 #include <inttypes.h>
@@ -432,16 +433,6 @@ static int cmp_id(const void *x, const void *y)
 
 /* ---- geometry helpers ------------------------------------------------- */
 
-/* The WGS84 UTM zone of the centre of box. */
-static int utm_srid(const double box[4])
-{
-    double lon = (box[0] + box[2]) / 2, lat = (box[1] + box[3]) / 2;
-    int zone = (int)floor((lon + 180.0) / 6.0) + 1;
-    if (zone < 1) zone = 1;
-    if (zone > 60) zone = 60;
-    return (lat >= 0 ? 32600 : 32700) + zone;
-}
-
 /* box grown by r metres on the ground, generously (degrees only bound the
  * search; the exact test is in metres). Returns the larger of the two
  * degree margins: a circle of that many degrees holds r metres. */
@@ -478,7 +469,7 @@ static fm_rc route_of(struct ctx *cx, const struct it *m)
     free(cx->corridor);
     cx->route = cx->corridor = NULL;
     cx->utm_vid = -1;
-    cx->utm_srid = utm_srid(m->box);
+    cx->utm_srid = geo_utm_srid(m->box);
     snprintf(cx->utm_crs, sizeof cx->utm_crs, "EPSG:%d", cx->utm_srid);
     sqlite3_stmt *st = stmt(cx, S_UTM);
     if (!st) return FM_EDB;

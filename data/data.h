@@ -481,6 +481,12 @@ fm_rc data_inbox(struct data_db *db, const struct data_viewer *v, json_t **out,
 
 /* The newest sequence number (0 when empty). */
 fm_rc data_events_last(struct data_db *db, int64_t *out, struct fm_err *err);
+/* The log's head as v may check it: OUT *head, the newest sequence number
+ * (0 when empty), and *seen with hash, the newest record at or before it
+ * that v may read (0 and "" when none): a party learns that hidden
+ * records exist, never their hashes. */
+fm_rc data_events_head(struct data_db *db, const struct data_viewer *v, int64_t *head,
+                       int64_t *seen, char hash[65], struct fm_err *err);
 /* A number that grows after every commit made by this process (by any
  * connection): a reader that saw it unchanged since its last look at the
  * store knows that this process wrote nothing meanwhile. Other processes'

@@ -216,6 +216,32 @@ fm_rc data_events_last(struct data_db *db, int64_t *out, struct fm_err *err)
     return store_of(db)->event_head(db, out, hash, err);
 }
 
+fm_rc data_events_head(struct data_db *db, const struct data_viewer *v, int64_t *head,
+                       int64_t *seen, char hash[65], struct fm_err *err)
+{
+    *head = *seen = 0;
+    hash[0] = '\0';
+    char top[65];
+    fm_rc rc = store_of(db)->event_head(db, head, top, err);
+    if (rc || *head == 0) return rc;
+    /* back from the head in growing windows until a record v may read */
+    for (int64_t width = 64, to = *head; to > 0; to -= width, width *= 2) {
+        int64_t from = to > width ? to - width : 0;
+        json_t *part = NULL;
+        if ((rc = data_events_scan(db, v, from, to - from, &part, NULL, err))) return rc;
+        size_t i;
+        json_t *e;
+        json_array_foreach(part, i, e) {
+            int64_t seq = json_integer_value(json_object_get(e, "seq"));
+            const char *h = json_string_value(json_object_get(e, "hash"));
+            if (seq <= to && h && strlen(h) == 64) *seen = seq, memcpy(hash, h, 65);
+        }
+        json_decref(part);
+        if (*seen) break;
+    }
+    return FM_OK;
+}
+
 struct scan {
     const char *vp; /* the party whose drafts the viewer sees */
     json_t *arr;

@@ -45,6 +45,8 @@ fm_rc feature_validate(enum data_coll c, const json_t *feature, const struct dat
 void feature_fields_cleanup(struct item_fields *f);
 /* The status an item of c starts in when the client names none. */
 const char *coll_default_status(enum data_coll c);
+/* May a new item of c have status? (vocabulary.def's START rows) */
+int coll_initial_status(enum data_coll c, const char *status);
 int coll_has_status(enum data_coll c, const char *status);
 /* Is from -> to a legal step of c's workflow? */
 int coll_transition_ok(enum data_coll c, const char *from, const char *to);
@@ -218,7 +220,8 @@ fm_rc message_text_check(const char *text, const char *pointer, struct fm_err *e
 
 /* ---- acknowledgement (acks.c) and rulings (rulings.c) ------------------- */
 
-/* The status an acknowledgement moves an item of c in status to, or NULL. */
+/* The status an acknowledgement moves an item of c in status to, or NULL
+ * (validate.c, from vocabulary.def's ANSWER steps). */
 const char *ack_next_status(enum data_coll c, const char *status);
 struct store_ruling;
 /* A ruling as the JSON its record holds; status: the item's after it. */

@@ -18,12 +18,6 @@ static int may_write(const struct data_viewer *v)
     return v->role == DATA_ROLE_LIAISON || v->role == DATA_ROLE_SUPERVISOR;
 }
 
-static int is_initial_status(enum data_coll c, const char *status)
-{
-    return strcmp(status, "draft") == 0 || strcmp(status, coll_default_status(c)) == 0 ||
-           (c == DATA_ZONES && strcmp(status, "proposed") == 0);
-}
-
 /* ---- geometry --------------------------------------------------------- */
 
 /* Rejects what GEOS calls invalid, with its reason and location. */
@@ -165,7 +159,7 @@ fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum da
     json_t *out = NULL;
     char *geom_text = NULL, *feature_text = NULL;
     const char *status = f.status ? f.status : coll_default_status(c);
-    if (!is_initial_status(c, status)) {
+    if (!coll_initial_status(c, status)) {
         /* the initial statuses in words: "draft or proposed" (zones, whose
          * default is draft), "draft or reported", "draft or notified" */
         const char *other = c == DATA_ZONES ? "proposed" : coll_default_status(c);

@@ -20,7 +20,8 @@
  * than the event that named it is merely read again later. A long gap
  * (DELTA_MAX events) reloads everything.
  *
- * The rows match query.c's SQL exactly (tests/unit/test_picture.c
+ * The rows are the store's (pic_items, pic_conflicts: store.h); they
+ * match query.c's SQL exactly (tests/unit/test_picture.c
  * compares both on random boxes and viewers after random writes);
  * FUSIONMAP_PICTURE=sql turns the copy off.
  *
@@ -29,7 +30,8 @@
  * copy stale takes it for writing to bring it up to date. Writes to the
  * store never take it. */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
-#include "sqlite/sqlite.h"
+#include "internal.h"
+#include "store.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -86,8 +88,9 @@ static struct picture *picture_of(struct data_db *db)
 {
     pthread_once(&P.once, pictures_init);
     if (P.off || pic_memory_off) return NULL;
-    const char *path = sqlite3_db_filename(db->h, "main");
-    if (!path || !*path || strlen(path) >= sizeof P.p[0]->path) return NULL;
+    char path[sizeof P.p[0]->path];
+    store_of(db)->database_name(db, path, sizeof path);
+    if (!*path) return NULL;
     struct picture *found = NULL;
     pthread_mutex_lock(&P.lock);
     for (int i = 0; i < P.n && !found; i++)
@@ -108,59 +111,43 @@ static struct picture *picture_of(struct data_db *db)
 
 /* ---- rows ---------------------------------------------------------------- */
 
-/* Every statement below gives these columns, in this order. */
-#define ITEM_SELECT(c)                                                                            \
-    "SELECT item_id AS id, party, status, type, title, category, severity, width, wkb,"          \
-    " xmin, xmax, ymin, ymax, 0 AS a, 0 AS b, NULL AS vis FROM pic_" c
-#define CONFLICT_SELECT                                                                           \
-    "SELECT c.id, NULL, c.state, c.kind, " CONFLICT_TITLE_SQL ", NULL, c.severity, NULL,"        \
-    " AsBinary(c.geom), r.xmin, r.xmax, r.ymin, r.ymax, c.a_id, c.b_id, c.vis_party"            \
-    " FROM conflicts AS c CROSS JOIN idx_conflicts_geom AS r ON r.pkid = c.id"                   \
-    " WHERE c.state = 'open'"
-
-static char *put(char **at, sqlite3_stmt *st, int col)
+/* Text s copied to *at, which moves past it; NULL stays NULL. */
+static char *put(char **at, const char *s)
 {
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) return NULL;
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
-    char *out = *at;
-    memcpy(out, s, n);
-    out[n] = 0;
-    *at += n + 1;
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *out = memcpy(*at, s, n);
+    *at += n;
     return out;
 }
 
-/* The statement's current row as an ent (NULL without a geometry). */
-static struct ent *ent_from(sqlite3_stmt *st, float box[4])
+static size_t text_size(const char *s)
 {
-    const void *wkb = sqlite3_column_blob(st, 8);
-    if (!wkb) return NULL;
-    size_t wkb_len = (size_t)sqlite3_column_bytes(st, 8), size = wkb_len;
-    static const int texts[] = {1, 2, 3, 4, 5, 15};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        (void)sqlite3_column_text(st, texts[i]); /* converts first, then the size */
-        size += (size_t)sqlite3_column_bytes(st, texts[i]) + 1;
-    }
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* The store's row r as an ent, in one allocation, its box in box. */
+static struct ent *ent_from(const struct store_pic_row *r, float box[4])
+{
+    const struct data_pic_row *w = &r->row;
+    size_t size = w->wkb_len + text_size(w->party) + text_size(w->status) +
+                  text_size(w->type) + text_size(w->title) + text_size(w->category) +
+                  text_size(r->vis);
     struct ent *e = fm_xmalloc(sizeof *e + size);
     char *at = e->text;
-    memcpy(at, wkb, wkb_len);
-    at += wkb_len;
-    e->row = (struct data_pic_row){
-        .id = sqlite3_column_int64(st, 0),
-        .party = put(&at, st, 1),
-        .status = put(&at, st, 2),
-        .type = put(&at, st, 3),
-        .title = put(&at, st, 4),
-        .category = put(&at, st, 5),
-        .severity = sqlite3_column_int(st, 6),
-        .corridor_width_m = sqlite3_column_double(st, 7),
-        .wkb = (const unsigned char *)e->text,
-        .wkb_len = wkb_len,
-    };
-    e->a = e->row.a_id = sqlite3_column_int64(st, 13);
-    e->b = e->row.b_id = sqlite3_column_int64(st, 14);
-    e->vis = put(&at, st, 15);
-    for (int i = 0; i < 4; i++) box[i] = (float)sqlite3_column_double(st, 9 + i);
+    memcpy(at, w->wkb, w->wkb_len);
+    at += w->wkb_len;
+    e->row = *w;
+    e->row.wkb = (const unsigned char *)e->text;
+    e->row.party = put(&at, w->party);
+    e->row.status = put(&at, w->status);
+    e->row.type = put(&at, w->type);
+    e->row.title = put(&at, w->title);
+    e->row.category = put(&at, w->category);
+    e->vis = put(&at, r->vis);
+    e->a = w->a_id;
+    e->b = w->b_id;
+    for (int i = 0; i < 4; i++) box[i] = (float)r->box[i];
     return e;
 }
 
@@ -183,18 +170,13 @@ static void batch_add(struct batch *b, struct ent *e, const float box[4])
     b->n++;
 }
 
-/* Steps st (bound) to its end, adding each row to b. */
-static fm_rc batch_rows(struct data_db *db, sqlite3_stmt *st, struct batch *b, struct fm_err *err)
+/* A store callback: adds the row to the batch ctx. */
+static int batch_row(void *ctx, const struct store_pic_row *r)
 {
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        float box[4];
-        struct ent *e = ent_from(st, box);
-        if (e) batch_add(b, e, box);
-    }
-    fm_rc rc = s == SQLITE_DONE ? FM_OK : db_fail(db, err, "picture rows");
-    db_release(st);
-    return rc;
+    float box[4];
+    struct ent *e = ent_from(r, box);
+    batch_add(ctx, e, box);
+    return 0;
 }
 
 static int64_t id_at(struct ent *const *e, size_t i)
@@ -285,12 +267,15 @@ static void set_drop(struct set *s, int (*gone)(const void *ctx, const struct en
 
 /* ---- bringing a picture up to date -------------------------------------- */
 
-static const char *const all_sql[NSETS] = {
-    [DATA_ZONES] = ITEM_SELECT("zones"),
-    [DATA_INCIDENTS] = ITEM_SELECT("incidents"),
-    [DATA_MOVEMENTS] = ITEM_SELECT("movements"),
-    [CONFLICTS] = CONFLICT_SELECT,
-};
+/* The store's rows of set c: every one (id 0), that of id, or the open
+ * conflicts of item of_item (c == CONFLICTS). */
+static fm_rc set_rows(struct data_db *db, int c, int64_t id, int64_t of_item, struct batch *b,
+                      struct fm_err *err)
+{
+    const struct store_ops *ops = store_of(db);
+    return c == CONFLICTS ? ops->pic_conflicts(db, id, of_item, batch_row, b, err)
+                          : ops->pic_items(db, (enum data_coll)c, id, batch_row, b, err);
+}
 
 static fm_rc load_all(struct data_db *db, struct picture *p, struct fm_err *err)
 {
@@ -299,8 +284,7 @@ static fm_rc load_all(struct data_db *db, struct picture *p, struct fm_err *err)
     for (int c = 0; c < NSETS && !rc; c++) {
         set_clear(&p->sets[c]);
         struct batch b = {0};
-        sqlite3_stmt *st;
-        if (!(rc = db_cached(db, all_sql[c], &st, err))) rc = batch_rows(db, st, &b, err);
+        rc = set_rows(db, c, 0, 0, &b, err);
         set_merge(&p->sets[c], &b);
     }
     if (!rc)
@@ -360,61 +344,27 @@ static int conflict_gone(const void *ctx, const struct ent *e)
            ids_has(&n->items, e->b);
 }
 
+/* A store callback: files the item a record names under its set. */
+static int add_named(void *ctx, const char *coll, int64_t id)
+{
+    struct named *n = ctx;
+    enum data_coll c;
+    if (strcmp(coll, "conflicts") == 0) {
+        ids_add(&n->ids[CONFLICTS], id);
+    } else if (data_coll_parse(coll, &c) == FM_OK) {
+        ids_add(&n->ids[c], id);
+        ids_add(&n->items, id);
+    }
+    return 0;
+}
+
 static fm_rc read_named(struct data_db *db, int64_t from, int64_t to, struct named *n,
                         struct fm_err *err)
 {
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db,
-                         "SELECT collection, item_id FROM events"
-                         " WHERE seq > :from AND seq <= :to AND item_id IS NOT NULL",
-                         &st, err);
-    if (rc) return rc;
-    db_bind_int(st, ":from", from);
-    db_bind_int(st, ":to", to);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *coll = db_text(st, 0);
-        int64_t id = sqlite3_column_int64(st, 1);
-        enum data_coll c;
-        if (strcmp(coll, "conflicts") == 0) {
-            ids_add(&n->ids[CONFLICTS], id);
-        } else if (data_coll_parse(coll, &c) == FM_OK) {
-            ids_add(&n->ids[c], id);
-            ids_add(&n->items, id);
-        }
-    }
-    if (s != SQLITE_DONE) rc = db_fail(db, err, "picture events");
-    db_release(st);
+    fm_rc rc = store_of(db)->events_named(db, from, to, add_named, n, err);
     for (int c = 0; c < NSETS; c++) ids_sort(&n->ids[c]);
     ids_sort(&n->items);
     return rc;
-}
-
-static const char *const one_sql[NSETS] = {
-#define ITEM_NOW(c)                                                                               \
-    ITEM_SELECT(c) " WHERE vid IN (SELECT vid FROM item_versions"                                 \
-                   " WHERE item_id = :id AND sys_to IS NULL)"
-    [DATA_ZONES] = ITEM_NOW("zones"),
-    [DATA_INCIDENTS] = ITEM_NOW("incidents"),
-    [DATA_MOVEMENTS] = ITEM_NOW("movements"),
-#undef ITEM_NOW
-    [CONFLICTS] = CONFLICT_SELECT " AND c.id = :id",
-};
-/* the open conflicts of an item: as a through the pair's unique index
- * (kind, a_id, b_id), as b through conflicts_b */
-static const char *const item_conflicts_sql =
-    CONFLICT_SELECT " AND c.id IN (SELECT id FROM conflicts WHERE kind IN ('movement_crosses_zone',"
-                    " 'zones_overlap', 'incident_in_zone', 'incident_near_movement') AND a_id = :id"
-                    " UNION ALL SELECT id FROM conflicts WHERE b_id = :id AND state = 'open')";
-
-static fm_rc load_one(struct data_db *db, const char *sql, int64_t id, struct batch *b,
-                      struct fm_err *err)
-{
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db, sql, &st, err);
-    if (rc) return rc;
-    db_bind_int(st, ":id", id);
-    return batch_rows(db, st, b, err);
 }
 
 static fm_rc apply(struct data_db *db, struct picture *p, int64_t to, struct fm_err *err)
@@ -426,9 +376,9 @@ static fm_rc apply(struct data_db *db, struct picture *p, int64_t to, struct fm_
     memset(b, 0, sizeof b);
     for (int c = 0; c < NSETS && !rc; c++)
         for (size_t i = 0; i < n.ids[c].n && !rc; i++)
-            rc = load_one(db, one_sql[c], n.ids[c].v[i], &b[c], err);
+            rc = set_rows(db, c, n.ids[c].v[i], 0, &b[c], err);
     for (size_t i = 0; i < n.items.n && !rc; i++)
-        rc = load_one(db, item_conflicts_sql, n.items.v[i], &b[CONFLICTS], err);
+        rc = set_rows(db, CONFLICTS, 0, n.items.v[i], &b[CONFLICTS], err);
     for (int c = 0; c < NSETS; c++) {
         if (!rc)
             set_drop(&p->sets[c], c == CONFLICTS ? conflict_gone : named_gone,
@@ -440,35 +390,13 @@ static fm_rc apply(struct data_db *db, struct picture *p, int64_t to, struct fm_
     return rc;
 }
 
-/* Reads the last event's seq and hash (0 and "" for none). */
-static fm_rc last_event(struct data_db *db, int64_t *seq, char hash[65], struct fm_err *err)
-{
-    sqlite3_stmt *st;
-    fm_rc rc = db_cached(db, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err);
-    if (rc) return rc;
-    *seq = 0, hash[0] = 0;
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        *seq = sqlite3_column_int64(st, 0);
-        snprintf(hash, 65, "%s", db_text(st, 1));
-    } else if (s != SQLITE_DONE) {
-        rc = db_fail(db, err, "last event");
-    }
-    db_release(st);
-    return rc;
-}
-
 /* 1 when the store's event seq is still there with this hash. */
 static int event_is(struct data_db *db, int64_t seq, const char *hash)
 {
     if (seq == 0) return hash[0] == 0;
     struct fm_err err;
-    sqlite3_stmt *st;
-    if (db_cached(db, "SELECT hash FROM events WHERE seq = :seq", &st, &err)) return 0;
-    db_bind_int(st, ":seq", seq);
-    int same = sqlite3_step(st) == SQLITE_ROW && strcmp(db_text(st, 0), hash) == 0;
-    db_release(st);
-    return same;
+    char now[65];
+    return store_of(db)->event_hash(db, seq, now, &err) == FM_OK && strcmp(now, hash) == 0;
 }
 
 /* 1 when p shows the store as of its last event (seq, hash) or later. */
@@ -487,7 +415,7 @@ static fm_rc picture_read(struct data_db *db, struct picture *p, struct fm_err *
 {
     int64_t seq;
     char hash[65];
-    fm_rc rc = last_event(db, &seq, hash, err);
+    fm_rc rc = store_of(db)->event_head(db, &seq, hash, err);
     if (rc) return rc;
     pthread_rwlock_rdlock(&p->lock);
     if (up_to_date(db, p, seq, hash)) return FM_OK;

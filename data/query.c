@@ -1,152 +1,28 @@
-/* query.c - the items of a collection that a viewer may see, filtered by
- * bbox (R*Tree first, then exact intersection), validity time, status,
- * party, type, geometry family and a compiled CQL2 filter, now or as of
- * a past time, paged in id order or a sort the server wrote; and the
- * extents of what a viewer may see. */
-#include "sqlite/sqlite.h"
+/* query.c - what a viewer may see of a collection (store.h's queries):
+ * the checks of a query, the viewer's draft party handed to the store (a
+ * draft is seen by its party only: data/visibility.c), the picture of now
+ * tried first, a movement's corridor reach for pictures of the past; and
+ * the queryables of OGC API - Features Part 3. */
+#include "internal.h"
+#include "store.h"
 
 #include <math.h>
-#include <pthread.h>
-#include <stdio.h>
 #include <string.h>
-
-/* The WHERE clause and its bindings, built once for the count and the page. */
-struct where {
-    char sql[6144];
-    size_t len;
-};
-
-static void add(struct where *w, const char *clause)
-{
-    w->len += (size_t)snprintf(w->sql + w->len, sizeof w->sql - w->len, " AND %s", clause);
-}
-
-static void build_where(const struct data_query *q, struct where *w)
-{
-    w->len = (size_t)snprintf(w->sql, sizeof w->sql, "v.collection = :coll");
-    if (q->has_asof)
-        add(w, "v.sys_from <= :asof AND (v.sys_to IS NULL OR v.sys_to > :asof)");
-    else
-        add(w, "v.sys_to IS NULL");
-    add(w, "(v.owner_only = 0 OR v.party = :vparty)"); /* vis_may_see, in SQL */
-    add(w, q->status ? "v.status = :status" : "v.status <> 'withdrawn'");
-    if (q->party) add(w, "v.party = :party");
-    if (q->type) add(w, "v.type = :type");
-    if (q->has_time)
-        add(w, "(v.valid_from IS NULL OR v.valid_from <= :t1)"
-               " AND (v.valid_to IS NULL OR v.valid_to >= :t0)");
-    if (q->has_bbox)
-        add(w, "r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy AND r.ymax >= :miny");
-    if (q->has_bbox && !q->bbox_loose)
-        add(w, "ST_Intersects(v.geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326)) = 1");
-    static const char *const family[] = GEOM_FAMILY_SQL("v.geom");
-    if (q->geom > DATA_GEOM_ANY && q->geom <= DATA_GEOM_AREAS) add(w, family[q->geom]);
-    if (q->filter) {
-        add(w, "(");
-        w->len += (size_t)snprintf(w->sql + w->len, sizeof w->sql - w->len, "%s)", q->filter->sql);
-    }
-}
-
-/* Does the WHERE clause fit? (a filter is bounded by its own size, but
- * the sum is checked rather than cut) */
-static int where_fits(const struct where *w)
-{
-    return w->len < sizeof w->sql - 1;
-}
-
-/* With a bbox the R*Tree drives the join, so the cost follows the size of
- * the answer, not of the collection (an IN (subquery) made SQLite walk
- * every current item of the collection). */
-static const char *from(const struct data_query *q)
-{
-    return q->has_bbox ? "idx_item_versions_geom AS r CROSS JOIN item_versions AS v ON v.vid = r.pkid"
-                       : "item_versions AS v";
-}
-
-static void bind_query(sqlite3_stmt *st, const struct data_viewer *v, const struct data_query *q)
-{
-    db_bind_text(st, ":coll", data_coll_name(q->coll));
-    if (q->has_asof) db_bind_int(st, ":asof", q->asof);
-    db_bind_text(st, ":vparty", viewer_draft_party(v)); /* unbound NULL: no drafts */
-    if (q->status) db_bind_text(st, ":status", q->status);
-    if (q->party) db_bind_text(st, ":party", q->party);
-    if (q->type) db_bind_text(st, ":type", q->type);
-    if (q->has_time) {
-        db_bind_int(st, ":t0", q->t0);
-        db_bind_int(st, ":t1", q->t1);
-    }
-    if (q->has_bbox) {
-        db_bind_double(st, ":minx", q->bbox[0]);
-        db_bind_double(st, ":miny", q->bbox[1]);
-        db_bind_double(st, ":maxx", q->bbox[2]);
-        db_bind_double(st, ":maxy", q->bbox[3]);
-    }
-    for (int i = 0; q->filter && i < q->filter->nvalues; i++) {
-        char name[16];
-        snprintf(name, sizeof name, ":f%d", i);
-        if (q->filter->values[i].kind == 'i') db_bind_int(st, name, q->filter->values[i].i);
-        else if (q->filter->values[i].kind == 'd') db_bind_double(st, name, q->filter->values[i].d);
-        else db_bind_text(st, name, q->filter->values[i].t);
-    }
-}
 
 fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
                        data_item_cb cb, void *ctx, long *matched, struct fm_err *err)
 {
     if (matched) *matched = 0;
-    struct where w;
-    build_where(q, &w);
-    if (!where_fits(&w)) return fm_fail(err, FM_EINVAL, "filter", "the filter is too long");
-    char sql[8192];
-    sqlite3_stmt *st;
-    fm_rc rc;
-
-    if (matched) {
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s", from(q), w.sql);
-        if ((rc = db_prepare(db, sql, &st, err))) return rc;
-        bind_query(st, v, q);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            *matched = (long)sqlite3_column_int64(st, 0);
-        else
-            rc = db_fail(db, err, "count items");
-        sqlite3_finalize(st);
-        if (rc) return rc;
-    }
-    if (!cb) return FM_OK;
-
-    int n = snprintf(sql, sizeof sql,
-             "SELECT v.item_id, v.version, v.party, v.status, v.type, v.feature, %s"
-             " FROM %s WHERE %s ORDER BY %s%sv.item_id LIMIT :limit OFFSET :offset",
-             q->want_wkb ? "AsBinary(v.geom)" : "NULL", from(q), w.sql,
-             q->order ? q->order : "", q->order ? ", " : ""); /* the id last: stable paging */
-    if (n < 0 || (size_t)n >= sizeof sql)
-        return fm_fail(err, FM_EINVAL, "filter", "the filter and sortby are too long together");
-    if ((rc = db_prepare(db, sql, &st, err))) return rc;
-    bind_query(st, v, q);
-    db_bind_int(st, ":limit", q->limit);
-    db_bind_int(st, ":offset", q->offset);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        struct data_item_row row = {
-            .id = sqlite3_column_int64(st, 0),
-            .version = sqlite3_column_int64(st, 1),
-            .coll = q->coll,
-            .party = db_text(st, 2),
-            .status = db_text(st, 3),
-            .type = db_text(st, 4),
-            .feature = db_text(st, 5),
-            .wkb = sqlite3_column_blob(st, 6),
-            .wkb_len = (size_t)sqlite3_column_bytes(st, 6),
-        };
-        if (cb(ctx, &row)) break;
-    }
-    if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "query items");
-    sqlite3_finalize(st);
-    return rc;
+    if ((unsigned)q->coll >= DATA_COLL_COUNT)
+        return fm_fail(err, FM_EINVAL, NULL, "no such collection");
+    return store_of(db)->items_query(db, q, viewer_draft_party(v), cb, ctx, matched, err);
 }
 
 /* ---- queryables ------------------------------------------------------------ */
 
+/* The names, types and titles are the contract; the expressions are SQL
+ * in SQLite's dialect that server/cql2.c splices into a filter, until the
+ * filter is compiled per backend (issue 18). */
 #define Q_PROP(name) "json_extract(v.feature, '$.properties." name "')"
 #define Q_COMMON                                                                                   \
     {"id", 'i', "v.item_id", "the item's id", NULL},                                               \
@@ -188,46 +64,13 @@ const struct data_queryable *data_queryables(enum data_coll c)
 
 /* ---- extents ------------------------------------------------------------- */
 
-/* Five columns: count, the bbox (four), then from-count, from-min,
- * to-count, to-max; an open end when some row has no bound. */
-static void extent_row(sqlite3_stmt *st, struct data_extent *out)
-{
-    memset(out, 0, sizeof *out);
-    out->count = (long)sqlite3_column_int64(st, 0);
-    if (out->count == 0) return;
-    for (int i = 0; i < 4; i++) out->bbox[i] = sqlite3_column_double(st, 1 + i);
-    out->has_t0 = sqlite3_column_int64(st, 5) == out->count;
-    out->t0 = sqlite3_column_int64(st, 6);
-    out->has_t1 = sqlite3_column_int64(st, 7) == out->count;
-    out->t1 = sqlite3_column_int64(st, 8);
-}
-
 fm_rc data_items_extent(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                         enum data_geom g, struct data_extent *out, struct fm_err *err)
 {
     memset(out, 0, sizeof *out);
     if ((unsigned)c >= DATA_COLL_COUNT || (unsigned)g > DATA_GEOM_AREAS)
         return fm_fail(err, FM_EINVAL, NULL, "no such collection");
-    struct data_query q;
-    memset(&q, 0, sizeof q);
-    q.coll = c;
-    q.geom = g;
-    struct where w;
-    build_where(&q, &w); /* what a query with no filter would match, as this viewer */
-    char sql[8192];
-    snprintf(sql, sizeof sql,
-             "SELECT count(*), min(MbrMinX(v.geom)), min(MbrMinY(v.geom)), max(MbrMaxX(v.geom)),"
-             " max(MbrMaxY(v.geom)), count(v.valid_from), min(v.valid_from), count(v.valid_to),"
-             " max(v.valid_to) FROM %s WHERE %s",
-             from(&q), w.sql);
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, sql, &st, err);
-    if (rc) return rc;
-    bind_query(st, v, &q);
-    if (sqlite3_step(st) == SQLITE_ROW) extent_row(st, out);
-    else rc = db_fail(db, err, "extent of items");
-    sqlite3_finalize(st);
-    return rc;
+    return store_of(db)->items_extent(db, c, g, viewer_draft_party(v), out, err);
 }
 
 fm_rc data_conflicts_extent(struct data_db *db, const struct data_viewer *v, enum data_geom g,
@@ -235,97 +78,10 @@ fm_rc data_conflicts_extent(struct data_db *db, const struct data_viewer *v, enu
 {
     memset(out, 0, sizeof *out);
     if ((unsigned)g > DATA_GEOM_AREAS) return fm_fail(err, FM_EINVAL, NULL, "no such family");
-    static const char *const family[] = GEOM_FAMILY_SQL("c.geom");
-    char sql[1024];
-    snprintf(sql, sizeof sql,
-             "SELECT count(*), min(MbrMinX(c.geom)), min(MbrMinY(c.geom)), max(MbrMaxX(c.geom)),"
-             " max(MbrMaxY(c.geom)), count(c.t_from), min(c.t_from), count(c.t_to), max(c.t_to)"
-             " FROM conflicts c WHERE " CONFLICT_VISIBLE_SQL " AND c.geom IS NOT NULL AND %s",
-             family[g]);
-    sqlite3_stmt *st;
-    fm_rc rc = db_prepare(db, sql, &st, err);
-    if (rc) return rc;
-    db_bind_text(st, ":vparty", viewer_draft_party(v)); /* unbound NULL: no drafts */
-    if (sqlite3_step(st) == SQLITE_ROW) extent_row(st, out);
-    else rc = db_fail(db, err, "extent of conflicts");
-    sqlite3_finalize(st);
-    return rc;
+    return store_of(db)->conflicts_extent(db, g, viewer_draft_party(v), out, err);
 }
 
 /* ---- pictures ------------------------------------------------------------ */
-
-static struct data_pic_row pic_row(sqlite3_stmt *st)
-{
-    /* id, party, status, type, title, category, severity, width, wkb */
-    struct data_pic_row row = {
-        .id = sqlite3_column_int64(st, 0),
-        .party = (const char *)sqlite3_column_text(st, 1),
-        .status = (const char *)sqlite3_column_text(st, 2),
-        .type = (const char *)sqlite3_column_text(st, 3),
-        .title = (const char *)sqlite3_column_text(st, 4),
-        .category = (const char *)sqlite3_column_text(st, 5),
-        .severity = sqlite3_column_int(st, 6),
-        .corridor_width_m = sqlite3_column_double(st, 7),
-        .wkb = sqlite3_column_blob(st, 8),
-    };
-    row.wkb_len = (size_t)sqlite3_column_bytes(st, 8);
-    if (sqlite3_column_count(st) > 10) /* conflicts: their items */
-        row.a_id = sqlite3_column_int64(st, 9), row.b_id = sqlite3_column_int64(st, 10);
-    return row;
-}
-
-static fm_rc pic_run(struct data_db *db, sqlite3_stmt *st, data_pic_cb cb, void *ctx,
-                     struct fm_err *err)
-{
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        struct data_pic_row row = pic_row(st);
-        if (row.wkb && cb(ctx, &row)) break;
-    }
-    fm_rc rc = s == SQLITE_ROW || s == SQLITE_DONE ? FM_OK : db_fail(db, err, "picture query");
-    db_release(st);
-    return rc;
-}
-
-/* pic_run for a statement that takes the viewer's draft party and a box. */
-static fm_rc pic_run_box(struct data_db *db, sqlite3_stmt *st, const struct data_viewer *v,
-                         const double bbox[4], data_pic_cb cb, void *ctx, struct fm_err *err)
-{
-    db_bind_text(st, ":vparty", viewer_draft_party(v));
-    db_bind_double(st, ":minx", bbox[0]);
-    db_bind_double(st, ":miny", bbox[1]);
-    db_bind_double(st, ":maxx", bbox[2]);
-    db_bind_double(st, ":maxy", bbox[3]);
-    return pic_run(db, st, cb, ctx, err);
-}
-
-/* The statements of pictures of the past, one per collection, made once
- * (pictures of now read the picture R*Trees): db_cached keys statements by
- * the address of their text. */
-static char pic_sql[DATA_COLL_COUNT][8192];
-static pthread_once_t pic_once = PTHREAD_ONCE_INIT;
-
-static void pic_sql_init(void)
-{
-    /* only incidents and movements carry style in their properties */
-    static const char *const extra[DATA_COLL_COUNT] = {
-        [DATA_ZONES] = "NULL, NULL, NULL",
-        [DATA_INCIDENTS] = ("json_extract(v.feature, '$.properties.category'),"
-                            " json_extract(v.feature, '$.properties.severity'), NULL"),
-        [DATA_MOVEMENTS] = "NULL, NULL, json_extract(v.feature, '$.properties.corridor_width_m')",
-    };
-    for (int c = 0; c < DATA_COLL_COUNT; c++) {
-        struct data_query q;
-        memset(&q, 0, sizeof q);
-        q.has_bbox = 1, q.bbox_loose = 1, q.has_asof = 1;
-        struct where w;
-        build_where(&q, &w);
-        snprintf(pic_sql[c], sizeof pic_sql[c],
-                 "SELECT v.item_id, v.party, v.status, v.type, v.title, %s, AsBinary(v.geom)"
-                 " FROM %s WHERE %s ORDER BY v.item_id",
-                 extra[c], from(&q), w.sql);
-    }
-}
 
 fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                          const double bbox[4], int has_asof, fm_time asof, data_pic_cb cb,
@@ -333,40 +89,18 @@ fm_rc data_picture_items(struct data_db *db, const struct data_viewer *v, enum d
 {
     if ((unsigned)c >= DATA_COLL_COUNT)
         return fm_fail(err, FM_EINVAL, NULL, "no such collection");
-    pthread_once(&pic_once, pic_sql_init);
-    struct data_query q;
-    memset(&q, 0, sizeof q);
-    q.coll = c;
-    q.has_bbox = 1, q.bbox_loose = 1;
-    memcpy(q.bbox, bbox, sizeof q.bbox);
-    q.has_asof = has_asof != 0, q.asof = asof;
-    sqlite3_stmt *st;
     fm_rc rc;
-    if (!q.has_asof && pic_now_items(db, v, c, bbox, cb, ctx, &rc, err)) return rc;
-    if (!q.has_asof) { /* now: the collection's picture R*Tree (migration 6) */
-        static const char *const now_sql[DATA_COLL_COUNT] = {
-#define PIC_NOW(c)                                                                                 \
-    "SELECT item_id, party, status, type, title, category, severity, width, wkb FROM pic_" c      \
-    " WHERE xmin <= :maxx AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny"                   \
-    " AND (status <> 'draft' OR party = :vparty) /* live: vis_owner_only */ ORDER BY item_id"
-            [DATA_ZONES] = (PIC_NOW("zones")),
-            [DATA_INCIDENTS] = (PIC_NOW("incidents")),
-            [DATA_MOVEMENTS] = (PIC_NOW("movements")),
-#undef PIC_NOW
-        };
-        if ((rc = db_cached(db, now_sql[c], &st, err))) return rc;
-        return pic_run_box(db, st, v, bbox, cb, ctx, err);
-    }
+    if (!has_asof && pic_now_items(db, v, c, bbox, cb, ctx, &rc, err)) return rc;
+    double box[4] = {bbox[0], bbox[1], bbox[2], bbox[3]};
     /* the past: every version's index, and a movement's corridor may reach
      * as far as the widest one drawn */
-    if (c == DATA_MOVEMENTS) {
+    if (has_asof && c == DATA_MOVEMENTS) {
         double half = DATA_PIC_MAX_CORRIDOR_M / 2 / 110000.0;
         double lon = half / cos(fmin(85.0, fmax(fabs(bbox[1]), fabs(bbox[3]))) * M_PI / 180);
-        q.bbox[0] -= lon, q.bbox[2] += lon, q.bbox[1] -= half, q.bbox[3] += half;
+        box[0] -= lon, box[2] += lon, box[1] -= half, box[3] += half;
     }
-    if ((rc = db_cached(db, pic_sql[c], &st, err))) return rc;
-    bind_query(st, v, &q);
-    return pic_run(db, st, cb, ctx, err);
+    return store_of(db)->pic_items_box(db, c, box, has_asof, asof, viewer_draft_party(v), cb, ctx,
+                                       err);
 }
 
 fm_rc data_picture_conflicts(struct data_db *db, const struct data_viewer *v,
@@ -375,15 +109,5 @@ fm_rc data_picture_conflicts(struct data_db *db, const struct data_viewer *v,
 {
     fm_rc rc;
     if (pic_now_conflicts(db, v, bbox, cb, ctx, &rc, err)) return rc;
-    sqlite3_stmt *st;
-    rc = db_cached(
-        db,
-        "SELECT c.id, NULL, c.state, c.kind, " CONFLICT_TITLE_SQL ", NULL, c.severity, NULL,"
-        " AsBinary(c.geom), c.a_id, c.b_id"
-        " FROM idx_conflicts_geom AS r CROSS JOIN conflicts AS c ON c.id = r.pkid"
-        " WHERE r.xmin <= :maxx AND r.xmax >= :minx AND r.ymin <= :maxy AND r.ymax >= :miny"
-        " AND c.state = 'open' AND " CONFLICT_VISIBLE_SQL " ORDER BY c.id",
-        &st, err);
-    if (rc) return rc;
-    return pic_run_box(db, st, v, bbox, cb, ctx, err);
+    return store_of(db)->pic_conflicts_box(db, bbox, viewer_draft_party(v), cb, ctx, err);
 }

@@ -1117,7 +1117,7 @@ static fm_rc check_caches(struct replay *r)
     static const struct {
         const char *coll, *category, *severity, *width;
     } pics[] = {
-        /* as migration 6 (db.c) fills them */
+        /* as migration 6 (sqlite/db.c) fills them */
         {"zones", "NULL", "NULL", "NULL"},
         {"incidents", "json_extract(v.feature, '$.properties.category')",
          "json_extract(v.feature, '$.properties.severity')", "NULL"},

@@ -5,7 +5,7 @@
  * workflow, the conflict rules, the canonical event text, passwords,
  * tokens and the login policy. A backend only keeps rows and finds them
  * again. One implementation per backend, each in its folder of data/
- * (data/sqlite/ today, data/pg/ to come), chosen by data_open from the
+ * (data/sqlite/, data/pg/), chosen by data_open from the
  * --db argument, in the manner of SQLite's VFS.
  *
  * The interface grows a slice at a time, as the files of data/ move their
@@ -13,7 +13,9 @@
  * login counts of users.c), the event log (events.c: the canonical text
  * and the chain are its, the rows are the store's), items and their
  * versions (items.c), imports (import.c), answers (acks.c), users'
- * signing keys (keys.c). Files whose SQL has not moved yet still include
+ * signing keys (keys.c), messages, receipts and rulings (messages.c,
+ * rulings.c), the picture of now's rows (picture.c), queries (query.c).
+ * Files whose SQL has not moved yet (conflicts.c, replay.c) still include
  * data/sqlite/sqlite.h.
  *
  * Rules for every operation: it runs on the caller's connection, inside
@@ -152,6 +154,21 @@ typedef int (*store_ruling_cb)(void *ctx, const struct store_ruling *r);
 typedef int (*store_rule_cb)(void *ctx, const struct store_rule *r);
 typedef int (*store_deadline_cb)(void *ctx, const struct store_deadline *d);
 
+/* A row of the picture of now (picture.c): what a tile draws of an item
+ * or an open conflict (data_pic_row, borrowed), its box as the picture
+ * tests it (xmin, xmax, ymin, ymax: a movement's widened by half its
+ * corridor, capped at DATA_PIC_MAX_CORRIDOR_M, as migration 6's R*Trees
+ * keep it), and for a conflict the only party that sees it (NULL: every
+ * party). */
+struct store_pic_row {
+    struct data_pic_row row;
+    double box[4];
+    const char *vis;
+};
+typedef int (*store_pic_cb)(void *ctx, const struct store_pic_row *r);
+/* An item or conflict a log record names: its collection and id. */
+typedef int (*store_named_cb)(void *ctx, const char *collection, int64_t id);
+
 struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
     /* Closes the connection and frees it (data_close). */
@@ -237,6 +254,10 @@ struct store_ops {
                            store_event_cb cb, void *ctx, struct fm_err *err);
     /* The hash of record seq; FM_ENOTFOUND when there is none. */
     fm_rc (*event_hash)(struct data_db *db, int64_t seq, char hash[65], struct fm_err *err);
+    /* The collection and item id of each record in (from, to] that names
+     * one, in order of seq (the picture's updates). */
+    fm_rc (*events_named)(struct data_db *db, int64_t from, int64_t to, store_named_cb cb,
+                          void *ctx, struct fm_err *err);
     /* verify's cross-check of the log and the item versions: the first
      * record of a version (EVENT_VERSION_ACTIONS) whose after is not the
      * kept version's text (*seq, 0 when none); and the first kept version
@@ -322,6 +343,46 @@ struct store_ops {
     fm_rc (*rulings_each)(struct data_db *db, int64_t item, store_ruling_cb cb, void *ctx,
                           struct fm_err *err);
 
+    /* ---- queries (sqlite/query.c) ----
+     * vparty: the party whose drafts the viewer sees (NULL: no drafts);
+     * every other rule (checks, the picture of now, reach) is query.c's. */
+    /* The versions q asks for (data_query, whose filter and order are SQL
+     * of SQLite's dialect, made by server/cql2.c), in its order then by
+     * id, limit/offset applied; *matched (if not NULL): how many without
+     * them; cb may be NULL (the count only). */
+    fm_rc (*items_query)(struct data_db *db, const struct data_query *q, const char *vparty,
+                         data_item_cb cb, void *ctx, long *matched, struct fm_err *err);
+    /* The extent of the current versions of collection c (one family g,
+     * or DATA_GEOM_ANY) that a query with no filter would match. */
+    fm_rc (*items_extent)(struct data_db *db, enum data_coll c, enum data_geom g,
+                          const char *vparty, struct data_extent *out, struct fm_err *err);
+    /* The same for the conflicts (open and resolved). */
+    fm_rc (*conflicts_extent)(struct data_db *db, enum data_geom g, const char *vparty,
+                              struct data_extent *out, struct fm_err *err);
+    /* The rows of collection c whose boxes meet bbox, now or as of asof,
+     * by id (data_picture_items without the picture of now). */
+    fm_rc (*pic_items_box)(struct data_db *db, enum data_coll c, const double bbox[4],
+                           int has_asof, fm_time asof, const char *vparty, data_pic_cb cb,
+                           void *ctx, struct fm_err *err);
+    /* The open conflicts whose boxes meet bbox, by id. */
+    fm_rc (*pic_conflicts_box)(struct data_db *db, const double bbox[4], const char *vparty,
+                               data_pic_cb cb, void *ctx, struct fm_err *err);
+
+    /* ---- the picture of now (sqlite/picture.c) ---- */
+    /* A name of the database behind db, the same on every connection to
+     * it for as long as it exists (SQLite: the file's path), into buf of
+     * size bytes; "" when there is none to share (a database in memory,
+     * or a name longer than buf). */
+    void (*database_name)(struct data_db *db, char *buf, size_t size);
+    /* The current, not withdrawn versions of collection c as the picture
+     * draws them: every item's (id 0) or item id's, in id order. */
+    fm_rc (*pic_items)(struct data_db *db, enum data_coll c, int64_t id, store_pic_cb cb,
+                       void *ctx, struct fm_err *err);
+    /* The open conflicts as the picture draws them: every one (id and
+     * of_item 0), conflict id's, or those of item of_item; no order. */
+    fm_rc (*pic_conflicts)(struct data_db *db, int64_t id, int64_t of_item, store_pic_cb cb,
+                           void *ctx, struct fm_err *err);
+
     /* ---- lead times and deadlines (sqlite/rules.c) ---- */
     /* Sets the rule of (r->collection, r->type), adding or replacing it. */
     fm_rc (*rule_put)(struct data_db *db, const struct store_rule *r, struct fm_err *err);
@@ -342,5 +403,13 @@ struct store_ops {
 
 /* The store of db's connection. */
 const struct store_ops *store_of(const struct data_db *db);
+
+/* Each backend's commit calls it after the commit: it bumps
+ * data_write_generation, which the caches above watch. */
+void store_committed(void);
+
+/* The SQLite backend's connection to the file at path, created and
+ * migrated when needed (sqlite/db.c); data_open calls it. */
+fm_rc sqlite_store_open(const char *path, struct data_db **out, struct fm_err *err);
 
 #endif

@@ -50,13 +50,18 @@ static void list_join(const char *const *list, char *out, size_t n)
         used += (size_t)snprintf(out + used, n - used, "%s%s", used ? ", " : "", *list);
 }
 
+/* The workflow: the steps of common/vocabulary.def (STEP), each with who
+ * takes it; withdrawal is allowed from any status and handled by the
+ * caller. The defaults and first statuses are its START rows. */
 const char *coll_default_status(enum data_coll c)
 {
-    switch (c) {
-    case DATA_ZONES: return "draft";
-    case DATA_INCIDENTS: return "reported";
-    default: return "notified";
-    }
+    return vocab_starts(coll_bits[(unsigned)c < DATA_COLL_COUNT ? c : DATA_MOVEMENTS])[0];
+}
+
+int coll_initial_status(enum data_coll c, const char *status)
+{
+    return in_list(vocab_starts(coll_bits[(unsigned)c < DATA_COLL_COUNT ? c : DATA_MOVEMENTS]),
+                   status);
 }
 
 int coll_has_status(enum data_coll c, const char *status)
@@ -64,71 +69,50 @@ int coll_has_status(enum data_coll c, const char *status)
     return in_list(data_coll_statuses(c), status);
 }
 
-/* The workflow of DESIGN.md as (from, to) pairs per collection; withdrawal
- * is allowed from any live status and handled by the caller. */
-static const char *const zone_steps[][2] = {
-    {"draft", "proposed"},   {"proposed", "draft"},    {"proposed", "active"},
-    {"proposed", "disputed"}, {"active", "expired"},   {"active", "disputed"},
-    {"disputed", "proposed"}, {"disputed", "active"},  {"active", "proposed"},
-    {NULL, NULL}};
-static const char *const incident_steps[][2] = {
-    {"draft", "reported"},         {"reported", "acknowledged"}, {"reported", "disputed"},
-    {"acknowledged", "under_review"}, {"acknowledged", "resolved"},
-    {"under_review", "resolved"},  {"under_review", "disputed"},
-    {"acknowledged", "disputed"},  {"disputed", "under_review"}, {"disputed", "resolved"},
-    {NULL, NULL}};
-static const char *const movement_steps[][2] = {
-    {"draft", "notified"},           {"notified", "acknowledged"}, {"notified", "disputed"},
-    {"notified", "cancelled"},       {"acknowledged", "in_progress"},
-    {"acknowledged", "cancelled"},   {"acknowledged", "disputed"},
-    {"in_progress", "completed"},    {"in_progress", "disputed"},
-    {"in_progress", "cancelled"},    {"disputed", "notified"},   {"disputed", "cancelled"},
-    {NULL, NULL}};
+static const struct vocab_step *step_of(enum data_coll c, const char *from, const char *to)
+{
+    return vocab_step_find(coll_bits[(unsigned)c < DATA_COLL_COUNT ? c : DATA_MOVEMENTS], from,
+                           to);
+}
 
 int coll_transition_ok(enum data_coll c, const char *from, const char *to)
 {
-    if (strcmp(from, to) == 0) return 1;
-    const char *const(*steps)[2] = c == DATA_ZONES       ? zone_steps
-                                   : c == DATA_INCIDENTS ? incident_steps
-                                                         : movement_steps;
-    for (; steps[0][0]; steps++)
-        if (strcmp(steps[0][0], from) == 0 && strcmp(steps[0][1], to) == 0) return 1;
-    return 0;
+    return strcmp(from, to) == 0 || step_of(c, from, to) != NULL;
 }
 
-/* The supervisor's powers over another party's item, all of them: mark it
- * disputed, and settle a dispute (or arbitrate a proposal) to a status
- * every party sees. No row makes a published item invisible to anyone (no
- * draft, no withdrawal, no cancellation: those stay the owner's). Content
- * stays the owner's too (items.c). */
-static const char *const supervisor_steps[][3] = {
-    {"zones", "proposed", "disputed"},        {"zones", "active", "disputed"},
-    {"zones", "proposed", "active"},          {"zones", "disputed", "active"},
-    {"zones", "disputed", "proposed"},        {"incidents", "reported", "disputed"},
-    {"incidents", "acknowledged", "disputed"}, {"incidents", "under_review", "disputed"},
-    {"incidents", "disputed", "under_review"}, {"incidents", "disputed", "resolved"},
-    {"movements", "notified", "disputed"},    {"movements", "acknowledged", "disputed"},
-    {"movements", "in_progress", "disputed"}, {"movements", "disputed", "notified"},
-    {NULL, NULL, NULL}};
-
+/* The supervisor's powers over another party's item are the steps marked
+ * SUPERVISOR: mark it disputed, and settle a dispute (or arbitrate a
+ * proposal) to a status every party sees. No such step makes a published
+ * item invisible to anyone (no draft, no withdrawal, no cancellation:
+ * those stay the owner's). Content stays the owner's too (items.c). */
 int coll_supervisor_step_ok(enum data_coll c, const char *from, const char *to)
 {
-    for (const char *const(*r)[3] = supervisor_steps; r[0][0]; r++)
-        if (!strcmp(r[0][0], data_coll_name(c)) && !strcmp(r[0][1], from) &&
-            !strcmp(r[0][2], to))
-            return 1;
-    return 0;
+    const struct vocab_step *s = step_of(c, from, to);
+    return s && (s->by & VOCAB_BY_SUPERVISOR);
 }
 
 void coll_supervisor_steps_from(enum data_coll c, const char *from, char *out, size_t n)
 {
-    size_t used = 0;
+    size_t used = 0, count;
+    const struct vocab_step *s = vocab_steps(&count);
     out[0] = '\0';
-    for (const char *const(*r)[3] = supervisor_steps; r[0][0]; r++)
-        if (!strcmp(r[0][0], data_coll_name(c)) && !strcmp(r[0][1], from))
+    for (size_t i = 0; i < count; i++)
+        if (s[i].coll == coll_bits[c] && (s[i].by & VOCAB_BY_SUPERVISOR) && !strcmp(s[i].from, from))
             used += (size_t)snprintf(out + used, used < n ? n - used : 0, "%s%s",
-                                     used ? ", " : "", r[0][2]);
+                                     used ? ", " : "", s[i].to);
     if (!used) snprintf(out, n, "none");
+}
+
+/* The status an acknowledgement moves an item to (the ANSWER step from
+ * status), or NULL for none. */
+const char *ack_next_status(enum data_coll c, const char *status)
+{
+    size_t count;
+    const struct vocab_step *s = vocab_steps(&count);
+    for (size_t i = 0; i < count; i++)
+        if (s[i].coll == coll_bits[c] && (s[i].by & VOCAB_BY_ANSWER) && !strcmp(s[i].from, status))
+            return s[i].to;
+    return NULL;
 }
 
 /* ---- geometry --------------------------------------------------------- */

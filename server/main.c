@@ -18,6 +18,10 @@ static const char usage[] =
     "                   [--public-url URL] [--session-idle S] [--session-max S]\n"
     "                   [--login-failures N] [--login-delay-max S] [--login-delay-unit-ms MS]\n"
     "                   [--tls-cert PEM --tls-key PEM] [--max-import-features N]\n"
+    "                   [--marking TEXT] (the line atop and below each /map.pdf;\n"
+    "                   or FUSIONMAP_MARKING)\n"
+    "                   [--frame-other neutral|unknown|suspect|hostile|friend] (the symbol\n"
+    "                   frame of items not the viewer's own; neutral by default)\n"
     "                   [--cors-origin ORIGIN]... (pages of ORIGIN may call the API with a\n"
     "                   token: scheme://host[:port], repeatable, up to 16)\n"
     "                   (logins: after N (5) failures of one account from one address,\n"
@@ -143,9 +147,13 @@ static int cmd_serve(int argc, char **argv)
         {"tls-cert", required_argument, 0, 'c'},     {"tls-key", required_argument, 0, 'k'},
         {"max-import-features", required_argument, 0, 'F'},
         {"cors-origin", required_argument, 0, 'O'},
+        {"marking", required_argument, 0, 'K'},
+        {"frame-other", required_argument, 0, 'G'},
         {0, 0, 0, 0}};
     int o;
     long v;
+    const char *marking_env = getenv("FUSIONMAP_MARKING");
+    if (marking_env && strlen(marking_env) <= 200) srv_tiles_set_marking(marking_env);
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 'd': cfg.db_path = optarg; break;
@@ -217,6 +225,14 @@ static int cmd_serve(int argc, char **argv)
             if (cfg.ncors_origins == SRV_MAX_CORS_ORIGINS)
                 return bad_usage("at most 16 --cors-origin");
             cfg.cors_origins[cfg.ncors_origins++] = optarg;
+            break;
+        case 'G':
+            if (srv_vocabulary_set_frame_other(optarg) != 0)
+                return bad_usage("--frame-other is unknown, friend, neutral, suspect or hostile");
+            break;
+        case 'K':
+            if (strlen(optarg) > 200) return bad_usage("--marking is at most 200 bytes");
+            srv_tiles_set_marking(optarg);
             break;
         case 'c': cfg.tls_cert = optarg; break;
         case 'k': cfg.tls_key = optarg; break;

@@ -373,8 +373,10 @@ static json_t *components(void)
         "cookie", "type", "apiKey", "in", "cookie", "name", "fm_session", "description",
         "the session of POST /login; a state-changing request also sends X-Requested-With:"
         " fusionmap");
-    return json_pack("{s:o,s:o,s:{s:o}}", "securitySchemes", schemes, "responses", resp,
-                     "schemas", "Problem", problem);
+    json_t *schemas = json_pack("{s:o}", "Problem", problem);
+    srv_vocabulary_schemas(schemas); /* the enums of common/vocabulary.def */
+    return json_pack("{s:o,s:o,s:o}", "securitySchemes", schemes, "responses", resp, "schemas",
+                     schemas);
 }
 
 /* Adds the problem answers to every operation of paths: every one may be
@@ -413,8 +415,12 @@ static void add_problems(json_t *paths)
 
 static json_t *feature_body(const char *type)
 {
-    return json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", 1, "content", type, "schema", "type",
-                     "object");
+    /* a merge patch may leave out anything, "type" included */
+    if (strstr(type, "merge-patch"))
+        return json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", 1, "content", type, "schema",
+                         "type", "object");
+    return json_pack("{s:b,s:{s:{s:{s:s}}}}", "required", 1, "content", type, "schema", "$ref",
+                     "#/components/schemas/Feature");
 }
 
 static json_t *if_match_param(void)

@@ -200,6 +200,10 @@ int h_events_verify(struct req *r, const char *const *p, int n);
  * file GDAL opens; NULL: $FUSIONMAP_BASEMAP or the built one) and the
  * cache size in bytes (0: 64 MiB). */
 void srv_tiles_configure(const char *basemap_path, size_t cache_bytes);
+/* The classification or release line printed at the top and bottom of
+ * every briefing sheet (/map.pdf); the server adds to whom the page may
+ * go. NULL or "": "FOR THE DECONFLICTION CELL". Before srv_start. */
+void srv_tiles_set_marking(const char *marking);
 /* Loads the basemap and makes the tile cache now (srv_start, before the
  * first request) rather than in the first tile request. */
 void srv_tiles_warm(void);
@@ -211,6 +215,13 @@ int h_tilejson(struct req *r, const char *const *p, int n);
 int h_map_png(struct req *r, const char *const *p, int n);
 int h_map_pdf(struct req *r, const char *const *p, int n);
 int h_vocabulary(struct req *r, const char *const *p, int n);
+/* The vocabulary's enums as JSON Schema (Status, ZoneType, ...,
+ * ZoneProperties, Feature), added to /api's components.schemas. */
+void srv_vocabulary_schemas(json_t *schemas);
+/* The symbol frame of items the viewer's party does not own: unknown,
+ * friend, neutral (the default), suspect or hostile. -1 for another word.
+ * Before srv_start. */
+int srv_vocabulary_set_frame_other(const char *name);
 
 /* stream.c: GET /events (Server-Sent Events) and the hub that feeds it */
 struct srv_streams;

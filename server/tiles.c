@@ -24,7 +24,9 @@
  * without touching the database in between. */
 #include "srv.h"
 #include "tiles.h"
+#include "vocabulary.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -303,6 +305,7 @@ struct source_ctx {
     int has_asof;
     fm_time asof;
     int names; /* conflicts named by their items' titles (briefing images) */
+    int drafts; /* drafts drawn, or in a conflict drawn (the sheet's marking) */
     json_t *parties; /* loaded on first use */
     struct {
         char code[16];
@@ -311,6 +314,8 @@ struct source_ctx {
     } colours[16]; /* looked up once per party per picture */
     int ncolours;
 };
+
+static const char *src_party_name(struct source_ctx *s, const char *code);
 
 /* The rows of data/ as features of tiles/: the same fields by name. */
 struct each_ctx {
@@ -332,17 +337,39 @@ static const struct {
     {"incident_near_movement", DATA_INCIDENTS, DATA_MOVEMENTS, "near"},
 };
 
-/* The title of an item as the viewer may see it, or "a zone" (never an id). */
-static void item_title(struct source_ctx *s, enum data_coll c, int64_t id, char *out, size_t n)
+static int is_draft(const char *status)
+{
+    const struct vocab_term *t = vocab_find(VOCAB_STATUSES, status);
+    return t && t->draft;
+}
+
+/* The title of an item as the viewer may see it, or "a zone" (never an id);
+ * with party (may be NULL) the name of its party. A draft counts in
+ * s->drafts. */
+static void item_title_party(struct source_ctx *s, enum data_coll c, int64_t id, char *out,
+                             size_t n, char *party, size_t np)
 {
     static const char *const a[] = {"a zone", "an incident", "a movement"};
     json_t *f = NULL;
     struct fm_err err;
-    const char *t = NULL;
-    if (id > 0 && data_item_get(s->r->db, &s->r->viewer, c, id, &f, &err) == FM_OK)
-        t = json_string_value(json_object_get(json_object_get(f, "properties"), "title"));
+    const char *t = NULL, *code = NULL;
+    if (id > 0 && data_item_get(s->r->db, &s->r->viewer, c, id, &f, &err) == FM_OK) {
+        json_t *props = json_object_get(f, "properties");
+        t = json_string_value(json_object_get(props, "title"));
+        code = json_string_value(json_object_get(props, "party"));
+        if (is_draft(json_string_value(json_object_get(props, "status")))) s->drafts++;
+    }
     snprintf(out, n, "%s", t && *t ? t : a[c]);
+    if (party) {
+        const char *name = code ? src_party_name(s, code) : NULL;
+        snprintf(party, np, "%s", name ? name : code ? code : "?");
+    }
     json_decref(f);
+}
+
+static void item_title(struct source_ctx *s, enum data_coll c, int64_t id, char *out, size_t n)
+{
+    item_title_party(s, c, id, out, n, NULL, 0);
 }
 
 /* A conflict's label in words people read: "Supply convoy C-7 crosses
@@ -372,6 +399,7 @@ static void conflict_title(struct source_ctx *s, const struct data_pic_row *row,
 static int on_row(void *ctx, const struct data_pic_row *row)
 {
     struct each_ctx *e = ctx;
+    if (e->s && e->coll != TILE_CONFLICT && is_draft(row->status)) e->s->drafts++;
     char named[420];
     const char *title = row->title;
     if (e->coll == TILE_CONFLICT) {
@@ -441,9 +469,14 @@ static int src_colour(void *ctx, const char *party, double rgb[3])
     return ok;
 }
 
+static const char *src_party_name(struct source_ctx *s, const char *code)
+{
+    return json_string_value(json_object_get(party_of(s, code), "name"));
+}
+
 static const char *src_name(void *ctx, const char *party)
 {
-    return json_string_value(json_object_get(party_of(ctx, party), "name"));
+    return src_party_name(ctx, party);
 }
 
 static struct tile_source source_for(struct source_ctx *s)
@@ -683,6 +716,174 @@ static fm_rc visible_extent(struct req *r, int has_asof, fm_time asof, double ou
     return FM_OK;
 }
 
+/* ---- the briefing sheet's words (GET /map.pdf) -------------------------- */
+
+static char marking_cfg[256];
+
+void srv_tiles_set_marking(const char *marking)
+{
+    snprintf(marking_cfg, sizeof marking_cfg, "%s", marking ? marking : "");
+}
+
+#define BRIEF_MAX_ROWS 40
+#define BRIEF_ROW_LEN 360
+
+/* The lists, the marking and the footer of one sheet, as the viewer may
+ * see them: every string is built here, from the same calls the API
+ * answers with (conflicts as GET /collections/conflicts/items, items as
+ * GET .../items/{id}), so a draft of another party cannot reach it. */
+struct brief_words {
+    struct tile_brief b;
+    char rows[2][BRIEF_MAX_ROWS][BRIEF_ROW_LEN];
+    const char *ptr[2][BRIEF_MAX_ROWS];
+    char marking[400], footer[300], headings[2][128];
+};
+
+struct conflict_rows {
+    struct source_ctx *s;
+    struct brief_words *w;
+};
+
+static int conflict_row(void *ctx, int64_t id, const char *feature)
+{
+    (void)id;
+    struct conflict_rows *c = ctx;
+    struct tile_brief_list *l = &c->w->b.lists[0];
+    size_t k = l->total++;
+    json_t *f = json_loads(feature, 0, NULL);
+    json_t *props = json_object_get(f, "properties");
+    const char *kind = json_string_value(json_object_get(props, "kind"));
+    json_t *items = json_object_get(props, "items");
+    char t[2][160], p[2][64];
+    const char *verb = "and";
+    for (int i = 0; i < 2; i++) {
+        json_t *it = json_array_get(items, (size_t)i);
+        enum data_coll dc = DATA_ZONES;
+        if (data_coll_parse(json_string_value(json_object_get(it, "collection")), &dc) != FM_OK)
+            dc = DATA_ZONES;
+        item_title_party(c->s, dc, json_integer_value(json_object_get(it, "id")), t[i],
+                         sizeof t[i], p[i], sizeof p[i]);
+    }
+    /* in the kind's order: "<movement> crosses <zone>" */
+    int swap = 0;
+    for (size_t i = 0; kind && i < sizeof conflict_kinds / sizeof *conflict_kinds; i++)
+        if (!strcmp(kind, conflict_kinds[i].kind)) {
+            verb = conflict_kinds[i].verb;
+            const char *c0 = json_string_value(json_object_get(json_array_get(items, 0),
+                                                               "collection"));
+            swap = c0 && strcmp(c0, data_coll_name(conflict_kinds[i].a)) != 0;
+        }
+    int a = swap, b = !swap;
+    if (k < BRIEF_MAX_ROWS) {
+        snprintf(c->w->rows[0][k], BRIEF_ROW_LEN, "%s (%s) %s %s (%s), severity %d", t[a], p[a],
+                 verb, t[b], p[b], (int)json_integer_value(json_object_get(props, "severity")));
+        c->w->ptr[0][k] = c->w->rows[0][k];
+        l->nrows = k + 1;
+    }
+    json_decref(f);
+    return 0;
+}
+
+static fm_rc brief_compose(struct req *r, struct source_ctx *s, const double bbox[4],
+                           int has_asof, fm_time asof, struct brief_words *w,
+                           struct fm_err *err)
+{
+    memset(&w->b, 0, sizeof w->b);
+    w->b.nlists = 2;
+    struct tile_brief_list *cl = &w->b.lists[0], *dl = &w->b.lists[1];
+    /* a map of the past draws no conflict (src_each): the list says so */
+    snprintf(w->headings[0], sizeof w->headings[0], "Open conflicts in this frame%s",
+             has_asof ? " as of the map's time (not drawn on a map of the past)" : "");
+    cl->heading = w->headings[0], cl->rows = w->ptr[0];
+    cl->empty = "none";
+    struct data_conflict_query q;
+    memset(&q, 0, sizeof q);
+    q.state = "open", q.has_bbox = 1, q.limit = 10000, q.has_t = has_asof, q.t = asof;
+    memcpy(q.bbox, bbox, sizeof q.bbox);
+    long matched = 0;
+    struct conflict_rows cr = {s, w};
+    fm_rc rc = data_conflicts_query(r->db, &r->viewer, &q, conflict_row, &cr, &matched, err);
+    if (rc) return rc;
+    cl->total = (size_t)matched;
+
+    snprintf(w->headings[1], sizeof w->headings[1], "Disputed items, whole map, now");
+    dl->heading = w->headings[1], dl->rows = w->ptr[1];
+    dl->empty = "none";
+    json_t *disputes = NULL;
+    if ((rc = data_disputes(r->db, &r->viewer, &disputes, err))) return rc;
+    size_t i;
+    json_t *d;
+    json_array_foreach(disputes, i, d) {
+        dl->total++;
+        if (i >= BRIEF_MAX_ROWS) continue;
+        enum data_coll dc;
+        if (data_coll_parse(json_string_value(json_object_get(d, "collection")), &dc) != FM_OK)
+            continue;
+        int64_t id = json_integer_value(json_object_get(d, "id"));
+        char t[160], p[64];
+        item_title_party(s, dc, id, t, sizeof t, p, sizeof p);
+        json_t *why = NULL;
+        const char *reason = NULL;
+        if (data_item_dispute(r->db, &r->viewer, dc, id, &why, err) == FM_OK)
+            reason = json_string_value(
+                json_object_get(json_object_get(why, "dispute"), "reason"));
+        snprintf(w->rows[1][dl->nrows], BRIEF_ROW_LEN, "%s (%s)%s%.160s%s", t, p,
+                 reason ? ": \xe2\x80\x9c" : "", reason ? reason : "",
+                 reason ? "\xe2\x80\x9d" : "");
+        json_decref(why);
+        w->ptr[1][dl->nrows] = w->rows[1][dl->nrows];
+        dl->nrows++;
+    }
+    json_decref(disputes);
+    return FM_OK;
+}
+
+/* The marking: the configured line, and to whom this page may go: a page
+ * with the caller's own drafts on it goes to their party only. */
+static void brief_marking_words(struct req *r, struct source_ctx *s, struct brief_words *w)
+{
+    const char *base = marking_cfg[0] ? marking_cfg : "FOR THE DECONFLICTION CELL";
+    w->b.warn = s->drafts > 0;
+    if (s->drafts) {
+        const char *name = src_party_name(s, r->viewer.party);
+        snprintf(w->marking, sizeof w->marking,
+                 "%s \xe2\x80\x94 HOLDS DRAFTS OF %s: RELEASABLE TO %s ONLY", base,
+                 name ? name : r->viewer.party, name ? name : r->viewer.party);
+    } else {
+        snprintf(w->marking, sizeof w->marking, "%s \xe2\x80\x94 RELEASABLE TO ALL PARTIES", base);
+    }
+    w->b.marking = w->marking;
+}
+
+static void brief_footer_words(struct brief_words *w, int64_t head, int64_t seen,
+                               const char *hash)
+{
+    if (!head) snprintf(w->footer, sizeof w->footer, "Drawn from an empty log.");
+    else if (seen == head)
+        snprintf(w->footer, sizeof w->footer, "Drawn at log record %" PRId64 ", SHA-256 %s", head,
+                 hash);
+    else if (seen)
+        snprintf(w->footer, sizeof w->footer,
+                 "Drawn at log record %" PRId64 "; the last you may read: %" PRId64
+                 ", SHA-256 %s",
+                 head, seen, hash);
+    else
+        snprintf(w->footer, sizeof w->footer,
+                 "Drawn at log record %" PRId64 "; none of it is yours to read", head);
+    w->b.footer = w->footer;
+}
+
+static fm_rc parse_grid(const char *s, int pdf, enum tile_grid *out, struct fm_err *err)
+{
+    *out = pdf ? TILE_GRID_MGRS : TILE_GRID_DEGREES;
+    if (!s) return FM_OK;
+    if (!strcmp(s, "mgrs")) *out = TILE_GRID_MGRS;
+    else if (!strcmp(s, "degrees")) *out = TILE_GRID_DEGREES;
+    else if (!strcmp(s, "none")) *out = TILE_GRID_NONE;
+    else return fm_fail(err, FM_EINVAL, "grid", "grid is mgrs, degrees or none");
+    return FM_OK;
+}
+
 /* GET /map.png and /map.pdf: the same request, the same drawing. */
 static int map_image(struct req *r, int pdf)
 {
@@ -700,6 +901,7 @@ static int map_image(struct req *r, int pdf)
     if (!rc && (long)m.width * m.height > MAP_MAX_PIXELS)
         rc = fm_fail(&err, FM_EINVAL, "width", "at most %ld pixels in all", MAP_MAX_PIXELS);
     if (!rc) rc = parse_layers(srv_arg(r, "layers"), &m.layers, &err);
+    if (!rc) rc = parse_grid(srv_arg(r, "grid"), pdf, &m.grid, &err);
     const char *title = srv_arg(r, "title");
     if (!rc && title && strlen(title) > 200)
         rc = fm_fail(&err, FM_EINVAL, "title", "title is at most 200 bytes");
@@ -712,15 +914,55 @@ static int map_image(struct req *r, int pdf)
     m.at = a ? asof : fm_time_now();
     m.as_of = a;
     struct source_ctx s;
-    memset(&s, 0, sizeof s);
-    s.r = r, s.has_asof = a, s.asof = asof, s.names = 1;
-    struct tile_source src = source_for(&s);
-    unsigned char *out;
+    unsigned char *out = NULL;
     size_t len;
-    rc = pdf ? tile_map_render_pdf(&src, T.basemap, &m, &out, &len, &err)
-             : tile_map_render(&src, T.basemap, &m, &out, &len, &err);
-    json_decref(s.parties);
-    if (rc) return srv_problem(r, rc, &err);
+    if (!pdf) {
+        memset(&s, 0, sizeof s);
+        s.r = r, s.has_asof = a, s.asof = asof, s.names = 1;
+        struct tile_source src = source_for(&s);
+        rc = tile_map_render(&src, T.basemap, &m, &out, &len, &err);
+        json_decref(s.parties);
+        if (rc) return srv_problem(r, rc, &err);
+    }
+    /* the sheet names the log's head it was drawn at: read before and
+     * after, and drawn again (three times at most) when a write came
+     * between, so that the picture is of exactly that head */
+    struct brief_words *w = pdf ? fm_xmalloc(sizeof *w) : NULL;
+    for (int attempt = 0; pdf && attempt < 3; attempt++) {
+        int64_t head = 0, seen = 0, after = 0;
+        char hash[65];
+        free(out);
+        out = NULL;
+        memset(&s, 0, sizeof s);
+        s.r = r, s.has_asof = a, s.asof = asof, s.names = 1;
+        struct tile_source src = source_for(&s);
+        if (!(rc = data_events_head(r->db, &r->viewer, &head, &seen, hash, &err)) &&
+            !(rc = brief_compose(r, &s, m.bbox, a, asof, w, &err))) {
+            brief_footer_words(w, head, seen, hash);
+            m.brief = &w->b;
+            /* the marking says whether the page holds the caller's drafts:
+             * those of the lists are counted by now, those of the map
+             * while it is drawn, and a page found to hold some is drawn
+             * again with the marking that says so */
+            int listed = s.drafts;
+            brief_marking_words(r, &s, w);
+            rc = tile_map_render_pdf(&src, T.basemap, &m, &out, &len, &err);
+            if (!rc && !listed && s.drafts) {
+                brief_marking_words(r, &s, w);
+                free(out);
+                out = NULL;
+                rc = tile_map_render_pdf(&src, T.basemap, &m, &out, &len, &err);
+            }
+        }
+        if (!rc) rc = data_events_last(r->db, &after, &err);
+        json_decref(s.parties);
+        if (rc || after == head) break;
+    }
+    free(w);
+    if (rc) {
+        free(out);
+        return srv_problem(r, rc, &err);
+    }
     srv_add_header(r, "Cache-Control", "private, no-store");
     if (pdf) srv_add_header(r, "Content-Disposition", "inline; filename=\"briefing.pdf\"");
     return srv_reply(r, 200, pdf ? "application/pdf" : "image/png", (char *)out, len);

@@ -229,6 +229,26 @@ int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const c
 void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, double radius,
                  struct rgba fill, int severe);
 
+/* ---- briefing images (render.c, brief.c) -------------------------------- */
+
+/* One line of text, px high, its top left at (x, y) (right-aligned: its
+ * right end at x); x < -1e8 measures only. OUT *w_out, *h_out (may be NULL). */
+void text_at(cairo_t *cr, const char *text, double x, double y, double px, int bold,
+             int align_right, double *w_out, double *h_out);
+/* The MGRS grid of the view (ll: its lon/lat bounds), lines and labels;
+ * OUT note: the grid in words, and the centre's reference. */
+void draw_mgrs_grid(cairo_t *cr, const struct view *v, const double ll[4], double fs, char *note,
+                    size_t nnote);
+/* The marking bar, w x h at y. */
+void brief_marking(cairo_t *cr, const struct tile_brief *b, double y, double w, double h);
+/* The lists from (x, y), w wide, stopping before bottom ("... and N more");
+ * returns the y reached. */
+double brief_lists(cairo_t *cr, const struct tile_brief *b, double x, double y, double w,
+                   double bottom, double fs);
+/* Two lines at y: the grid in words, then footer in monospace. */
+void brief_footer(cairo_t *cr, const char *grid_note, const char *footer, double y, double w,
+                  double fs);
+
 /* PNG of a surface: with palette, an 8-bit palette where the picture
  * allows (tiles; a briefing map keeps RGB(A): one palette for the whole
  * picture would let its title's time stamp shift the colours below it).

@@ -68,8 +68,8 @@ fm_rc tile_render(const struct tile_source *src, const struct tile_basemap *base
 
 /* ---- briefing image ---------------------------------------------------- */
 
-static void text_at(cairo_t *cr, const char *text, double x, double y, double px, int bold,
-                    int align_right, double *w_out, double *h_out)
+void text_at(cairo_t *cr, const char *text, double x, double y, double px, int bold,
+             int align_right, double *w_out, double *h_out)
 {
     PangoLayout *l = pango_cairo_create_layout(cr);
     PangoFontDescription *fd = pango_font_description_new();
@@ -428,7 +428,7 @@ static fm_rc map_check(const struct tile_map_request *req, struct fm_err *err)
  * from (0, 0): the same drawing for the PNG and the PDF. */
 static fm_rc map_paint(cairo_t *cr, const struct tile_source *src,
                        const struct tile_basemap *basemap, const struct tile_map_request *req,
-                       struct fm_err *err)
+                       char *grid_note, size_t nnote, struct fm_err *err)
 {
     const double *b = req->bbox;
     /* fit the bbox into the image without distortion: widen the short side */
@@ -464,7 +464,8 @@ static fm_rc map_paint(cairo_t *cr, const struct tile_source *src,
         cairo_set_source_rgb(cr, 1, 1, 1);
         cairo_paint(cr);
     }
-    draw_grid(cr, &v, ll, fs * 0.85);
+    if (req->grid == TILE_GRID_MGRS) draw_mgrs_grid(cr, &v, ll, fs * 0.8, grid_note, nnote);
+    else if (req->grid == TILE_GRID_DEGREES) draw_grid(cr, &v, ll, fs * 0.85);
     /* the furniture's places are taken before any label is placed */
     double title_h = fs * 3.2;
     struct label_box top = {0, 0, map_w, title_h + 4};
@@ -514,6 +515,9 @@ static fm_rc map_paint(cairo_t *cr, const struct tile_source *src,
         draw_north(cr, map_w - fs * 2.2, title_h + fs * 2.4, fs * 1.4);
         draw_scale_bar(cr, &v, (ll[1] + ll[3]) / 2, fs);
         draw_legend(cr, &v, src, &seen, fs, 1, &legend_box, lx, ly, panel_w - 24);
+        if (panel_w && req->brief)
+            brief_lists(cr, req->brief, lx + 4, fmax(legend_box.y1, ly) + fs, panel_w - 32,
+                        req->height - fs, fs * 0.95);
         cairo_rectangle(cr, 0.5, 0.5, req->width - 1, req->height - 1);
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.25);
         cairo_set_line_width(cr, 1);
@@ -535,7 +539,8 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
     if (rc) return rc;
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, req->width, req->height);
     cairo_t *cr = cairo_create(s);
-    rc = map_paint(cr, src, basemap, req, err);
+    char note[8];
+    rc = map_paint(cr, src, basemap, req, note, sizeof note, err);
     /* RGB, never a palette: one palette let the title's time stamp move
      * pixels below it (tiles_visibility) */
     if (!rc) rc = surface_png(s, 0, png, len, err);
@@ -584,7 +589,26 @@ fm_rc tile_map_render_pdf(const struct tile_source *src, const struct tile_basem
     cairo_t *cr = cairo_create(s);
     cairo_translate(cr, (page_w - req->width * k) / 2, (page_h - req->height * k) / 2);
     cairo_scale(cr, k, k);
-    rc = map_paint(cr, src, basemap, req, err);
+    char note[400] = "";
+    const struct tile_brief *b = req->brief;
+    if (!b) {
+        rc = map_paint(cr, src, basemap, req, note, sizeof note, err);
+    } else {
+        /* the marking at top and bottom, the footer above the bottom one,
+         * the map between */
+        double fs = fmax(11.0, fmin(req->width, req->height) / 70.0);
+        double mark_h = fs * 1.9, foot_h = fs * 3.1;
+        struct tile_map_request inner = *req;
+        inner.height = (int)(req->height - 2 * mark_h - foot_h);
+        brief_marking(cr, b, 0, req->width, mark_h);
+        cairo_save(cr);
+        cairo_translate(cr, 0, mark_h);
+        rc = map_check(&inner, err);
+        if (!rc) rc = map_paint(cr, src, basemap, &inner, note, sizeof note, err);
+        cairo_restore(cr);
+        brief_footer(cr, note, b->footer, mark_h + inner.height, req->width, fs * 0.85);
+        brief_marking(cr, b, req->height - mark_h, req->width, mark_h);
+    }
     cairo_destroy(cr);
     cairo_surface_finish(s);
     if (!rc && cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)

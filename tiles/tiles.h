@@ -122,6 +122,27 @@ fm_rc tile_render(const struct tile_source *src, const struct tile_basemap *base
 #define TILE_MAP_MAX_PX 4096
 #define TILE_MAP_MIN_PX 64
 
+enum tile_grid { TILE_GRID_DEGREES, TILE_GRID_MGRS, TILE_GRID_NONE };
+
+/* What a briefing sheet says beside the map, composed by the caller (the
+ * server, for the viewer who asked: nothing here is looked up). Strings
+ * are borrowed for the call; any may be NULL. */
+struct tile_brief_list {
+    const char *heading;      /* "Open conflicts in this frame" */
+    const char *const *rows;  /* one line each (wrapped to the panel) */
+    size_t nrows;             /* rows given */
+    size_t total;             /* how many there are (>= nrows): the heading's count */
+    const char *empty;        /* said when total is 0 */
+};
+#define TILE_BRIEF_LISTS 4
+struct tile_brief {
+    const char *marking;  /* the classification or release line, top and bottom */
+    int warn;             /* 1: the marking on amber (the page holds drafts) */
+    struct tile_brief_list lists[TILE_BRIEF_LISTS];
+    int nlists;
+    const char *footer;   /* one line above the bottom marking (the log head) */
+};
+
 struct tile_map_request {
     double bbox[4];     /* minlon, minlat, maxlon, maxlat */
     int width, height;  /* pixels, TILE_MAP_MIN_PX..TILE_MAP_MAX_PX */
@@ -129,6 +150,8 @@ struct tile_map_request {
     const char *title;  /* NULL: "Situation map" */
     fm_time at;         /* the time stamp printed (UTC) */
     int as_of;          /* 1: the picture is of the past ("as of" in the caption) */
+    enum tile_grid grid; /* the coordinate grid drawn (0: degrees) */
+    const struct tile_brief *brief; /* PDF only: marking bars, lists, footer; NULL none */
 };
 
 /* A briefing image: the map with title, UTC time stamp, scale bar, north
@@ -144,6 +167,25 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
 fm_rc tile_map_render_pdf(const struct tile_source *src, const struct tile_basemap *basemap,
                           const struct tile_map_request *req, unsigned char **pdf, size_t *len,
                           struct fm_err *err);
+
+/* ---- UTM and MGRS (mgrs.c) --------------------------------------------- */
+
+/* The UTM zone of a position (1..60, with the Norway and Svalbard
+ * exceptions) and the central meridian of a zone. */
+int tile_utm_zone(double lon, double lat);
+double tile_utm_central_lon(int zone);
+/* WGS84 degrees <-> UTM metres in the given zone (north: false northing
+ * 0; lat < 0 / south: 10,000,000). Valid within some 3,000 km of the
+ * zone's meridian. */
+void tile_utm_forward(int zone, double lon, double lat, double *e, double *n);
+void tile_utm_inverse(int zone, int south, double e, double n, double *lon, double *lat);
+/* The MGRS 100 km square letters of UTM e, n in zone (AA scheme). */
+void tile_mgrs_square(int zone, double e, double n, char id[3]);
+/* The MGRS latitude band letter ('Z' outside -80..84). */
+char tile_mgrs_band(double lat);
+/* "36S YB 12345 67890" with `digits` (1..5) per coordinate, truncated as
+ * MGRS is. -1 (and "") outside -80..84 or for a bad argument. */
+int tile_mgrs_format(double lon, double lat, int digits, char *out, size_t n);
 
 /* ---- cache ------------------------------------------------------------- */
 

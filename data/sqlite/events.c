@@ -156,6 +156,25 @@ static fm_rc event_hash(struct data_db *db, int64_t seq, char hash[65], struct f
     return rc;
 }
 
+static fm_rc events_named(struct data_db *db, int64_t from, int64_t to, store_named_cb cb,
+                          void *ctx, struct fm_err *err)
+{
+    sqlite3_stmt *st;
+    fm_rc rc = db_cached(db,
+                         "SELECT collection, item_id FROM events"
+                         " WHERE seq > ? AND seq <= ? AND item_id IS NOT NULL ORDER BY seq",
+                         &st, err);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, from);
+    sqlite3_bind_int64(st, 2, to);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+        if (cb(ctx, db_text(st, 0), sqlite3_column_int64(st, 1))) break;
+    if (s != SQLITE_DONE && s != SQLITE_ROW) rc = db_fail(db, err, "events named");
+    db_release(st);
+    return rc;
+}
+
 /* Runs a query of at most one row of up to two integers into a and b
  * (0 when it has none). */
 static fm_rc first_row(struct data_db *db, const char *sql, int64_t *a, int64_t *b,
@@ -206,6 +225,7 @@ void sqlite_events_ops(struct store_ops *o)
     o->events_each = events_each;
     o->events_latest = events_latest;
     o->event_hash = event_hash;
+    o->events_named = events_named;
     o->event_version_mismatch = event_version_mismatch;
     o->version_unrecorded = version_unrecorded;
 }

@@ -126,6 +126,8 @@ void sqlite_items_ops(struct store_ops *o);    /* items.c */
 void sqlite_keys_ops(struct store_ops *o);     /* keys.c */
 void sqlite_acks_ops(struct store_ops *o);     /* acks.c */
 void sqlite_messages_ops(struct store_ops *o); /* messages.c */
+void sqlite_picture_ops(struct store_ops *o);  /* picture.c */
+void sqlite_query_ops(struct store_ops *o);    /* query.c */
 void sqlite_rules_ops(struct store_ops *o);    /* rules.c */
 const struct store_ops *sqlite_store(void);
 

@@ -54,6 +54,8 @@ static void ops_fill(void)
     sqlite_keys_ops(&ops);
     sqlite_acks_ops(&ops);
     sqlite_messages_ops(&ops);
+    sqlite_picture_ops(&ops);
+    sqlite_query_ops(&ops);
     sqlite_rules_ops(&ops);
 }
 

@@ -102,8 +102,14 @@ try {
   check('the zone form is validated before sending (title, altitude band)', msgs.length >= 2, msgs.join(' | '));
   await pageA.fill('.modal [name=title]', 'Drawn by A');
   await pageA.fill('.modal [name=altitude_ceiling_m]', '2500');
-  // the server refuses "active" for a new zone; that message goes when the
-  // next, unrelated error comes (here, the form's own: no title)
+  // the form offers only the statuses a new zone may start in (the
+  // workflow of GET /vocabulary): draft and proposed, never active
+  const offered = await pageA.$$eval('.modal [name=status] option', (os) => os.map((o) => o.value));
+  check('a new zone\'s form offers exactly the workflow\'s start statuses (draft, proposed)', offered.join() === 'draft,proposed', offered.join());
+  // the server refuses "active" for a new zone (as an old page, which
+  // offered it, would send it); that message goes when the next,
+  // unrelated error comes (here, the form's own: no title)
+  await pageA.evaluate(() => document.querySelector('.modal [name=status]').add(new Option('active', 'active')));
   await pageA.selectOption('.modal [name=status]', 'active');
   await pageA.click('.modal [data-act=save]');
   await pageA.waitForSelector('.modal .problem:not([hidden])', { timeout: 3000 });
@@ -190,6 +196,14 @@ try {
   await pageA.waitForSelector('.leaflet-popup button:has-text("Edit details")');
   await pageA.click('.leaflet-popup button:has-text("Edit details")');
   await pageA.waitForSelector('.modal form');
+  // the edit form offers the zone's status and the owner's steps from it
+  // (DESIGN.md: a proposed zone goes back to draft, or on to active once acknowledged)
+  const edit = await pageA.evaluate((k) => ({
+    status: window.fmState.items.get(k).properties.status,
+    offered: [...document.querySelectorAll('.modal [name=status] option')].map((o) => o.value).join(),
+  }), key);
+  const steps = { draft: 'draft,proposed', proposed: 'draft,proposed,active', active: 'proposed,active,expired' };
+  check('the edit form offers the status and only the owner\'s steps from it', steps[edit.status] === edit.offered, JSON.stringify(edit));
   // meanwhile the colleague saves version 2
   const cur = await api(srv.url, cookieA2, 'GET', `/collections/zones/items/${id}`);
   const v2 = await api(srv.url, cookieA2, 'PATCH', `/collections/zones/items/${id}`, { properties: { title: 'Colleague title' } },

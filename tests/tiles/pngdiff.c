@@ -1,6 +1,6 @@
 /* pngdiff.c - for the shell tests: how many pixels of two PNGs differ.
- *   tile_pngdiff A.png B.png [SKIP_TOP_ROWS]   prints the count, or -1 if
- * the sizes differ; exits 2 when a file cannot be read.
+ *   tile_pngdiff A.png B.png [SKIP_TOP_ROWS [SKIP_BOTTOM_ROWS]]   prints the
+ * count, or -1 if the sizes differ; exits 2 when a file cannot be read.
  *   tile_pngdiff --pixel A.png X Y             prints "R G B A" there. */
 #include <cairo.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@ int main(int argc, char **argv)
         return 0;
     }
     int skip = argc > 3 ? atoi(argv[3]) : 0; /* test tool: trusted input */
+    int skip_bottom = argc > 4 ? atoi(argv[4]) : 0;
     cairo_surface_t *a = cairo_image_surface_create_from_png(argv[1]);
     cairo_surface_t *b = cairo_image_surface_create_from_png(argv[2]);
     if (cairo_surface_status(a) || cairo_surface_status(b)) return 2;
@@ -36,7 +37,7 @@ int main(int argc, char **argv)
         const unsigned char *pa = cairo_image_surface_get_data(a);
         const unsigned char *pb = cairo_image_surface_get_data(b);
         int sa = cairo_image_surface_get_stride(a), sb = cairo_image_surface_get_stride(b);
-        for (int y = skip; y < h; y++)
+        for (int y = skip; y < h - skip_bottom; y++)
             for (int x = 0; x < w; x++)
                 for (int c = 0; c < 4; c++)
                     if (abs(pa[y * sa + 4 * x + c] - pb[y * sb + 4 * x + c]) > 8) {

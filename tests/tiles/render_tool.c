@@ -46,7 +46,7 @@ int main(int argc, char **argv)
         free(png);
     }
     struct tile_map_request req = {{35.55, 32.6, 36.25, 33.35}, 1200, 900, 1u << TILE_LAYER_ALL,
-                                   "Fixture: every style", 1795000000, 0};
+                                   "Fixture: every style", 1795000000, 0, TILE_GRID_DEGREES, NULL};
     unsigned char *png;
     size_t len;
     if (tile_map_render(&src, bm, &req, &png, &len, &err)) {

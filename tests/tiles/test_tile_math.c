@@ -136,6 +136,63 @@ static void against_proj(unsigned seed)
     proj_context_destroy(ctx);
 }
 
+/* UTM (Krüger's series, mgrs.c) against PROJ's etmerc, both ways, within
+ * the zone and 3 degrees beyond its edges; a point's own zone by the rule. */
+static void utm_against_proj(unsigned seed)
+{
+    PJ_CONTEXT *ctx = proj_context_create();
+    srand(seed);
+    double worst = 0, worst_back = 0;
+    for (int i = 0; i < 600; i++) {
+        int zone = 1 + rand() % 60;
+        double lat = rnd(-80, 84), lon = tile_utm_central_lon(zone) + rnd(-6, 6);
+        char crs[32];
+        snprintf(crs, sizeof crs, "EPSG:%d", (lat < 0 ? 32700 : 32600) + zone);
+        PJ *p = proj_create_crs_to_crs(ctx, "EPSG:4326", crs, NULL);
+        PJ *n = p ? proj_normalize_for_visualization(ctx, p) : NULL;
+        proj_destroy(p);
+        CHECK(n != NULL, "PROJ knows %s", crs);
+        if (!n) continue;
+        PJ_COORD m = proj_trans(n, PJ_FWD, proj_coord(lon, lat, 0, 0));
+        double e, no, blon, blat;
+        tile_utm_forward(zone, lon, lat, &e, &no);
+        worst = fmax(worst, fmax(fabs(e - m.xy.x), fabs(no - m.xy.y)));
+        tile_utm_inverse(zone, lat < 0, e, no, &blon, &blat);
+        worst_back = fmax(worst_back, fmax(fabs(blon - lon), fabs(blat - lat)));
+        proj_destroy(n);
+    }
+    CHECK(worst < 0.01, "seed %u: UTM differs from PROJ by %g m", seed, worst);
+    CHECK(worst_back < 1e-7, "seed %u: UTM there and back is %g degrees off", seed, worst_back);
+    printf("UTM vs PROJ: worst %.3g m, round trip %.3g deg over 600 points\n", worst, worst_back);
+    proj_context_destroy(ctx);
+    CHECK(tile_utm_zone(35.87, 32.98) == 36 && tile_utm_zone(36.01, 32.98) == 37,
+          "zones 36 and 37 meet at 36E");
+    CHECK(tile_utm_zone(5, 60) == 32 && tile_utm_zone(10, 78) == 33, "Norway and Svalbard");
+}
+
+/* MGRS references as the viewer's npm package mgrs 2.x writes them
+ * (forward([lon, lat], digits), run once to make these vectors). */
+static void mgrs_known(void)
+{
+    static const struct {
+        double lon, lat;
+        int digits;
+        const char *want;
+    } v[] = {
+        {35.87, 32.98, 4, "36S YB 6820 5272"}, {36.3, 33.2, 5, "37S BS 48310 76707"},
+        {-70.5, -33.4, 5, "19H CD 60505 03362"}, {10.5, 60.1, 5, "32V NM 83409 63494"},
+        {151.2, -33.86, 5, "56H LH 33491 51909"}, {-0.1, 51.5, 5, "30U YC 01277 09417"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        char got[40];
+        tile_mgrs_format(v[i].lon, v[i].lat, v[i].digits, got, sizeof got);
+        CHECK(!strcmp(got, v[i].want), "MGRS of %g,%g is %s, not %s", v[i].lon, v[i].lat,
+              v[i].want, got);
+    }
+    char got[40];
+    CHECK(tile_mgrs_format(0, 85, 5, got, sizeof got) < 0 && !got[0], "no MGRS beyond 84N");
+}
+
 /* view_px (a Taylor series near the view's centre latitude, the closed
  * form beyond) against the closed form, at every zoom and latitude, for
  * points near the centre and far from it. */
@@ -211,6 +268,8 @@ int main(void)
     known_tiles();
     properties(seed);
     against_proj(seed);
+    utm_against_proj(seed);
+    mgrs_known();
     view_pixels(seed);
     wkb();
     return SUMMARY();

@@ -229,7 +229,9 @@ static void script_label(const char *golden_name, int item, const double bbox[4]
                                    1u << TILE_LAYER_ZONES,
                                    "Labels",
                                    1795000000,
-                                   0};
+                                   0,
+                                   TILE_GRID_DEGREES,
+                                   NULL};
     unsigned char *with, *without;
     size_t wl, wol;
     struct fm_err err;
@@ -243,13 +245,46 @@ static void script_label(const char *golden_name, int item, const double bbox[4]
     free(without);
 }
 
+/* The MGRS grid ends, and in a bounded time, wherever the view is: the
+ * zones' exceptions (Norway, Svalbard), a zone's edge, a continent, the
+ * world; and a sheet with a brief draws its lists however long. */
+static void mgrs_grids(void)
+{
+    struct fx_source fx;
+    fx_scene(&fx);
+    struct tile_source src = fx_source_of(&fx);
+    static const double boxes[][4] = {
+        {35.55, 32.6, 36.25, 33.35}, {3, 58, 14, 63},   {5, 76, 30, 80},
+        {-10, 35, 40, 60},          {-180, -85, 180, 85}, {179.5, -20, 180, -19.5},
+    };
+    const char *rows[] = {"a (Side A) crosses b (Side B), severity 4", "c (Side B) inside d (Side A), severity 2"};
+    struct tile_brief b = {"TEST MARKING", 1, {{"Open conflicts", rows, 2, 5, "none"},
+                                                {"Disputed", NULL, 0, 0, "none"}}, 2, "footer"};
+    for (size_t i = 0; i < sizeof boxes / sizeof *boxes; i++) {
+        struct tile_map_request req = {{boxes[i][0], boxes[i][1], boxes[i][2], boxes[i][3]},
+                                       1400, 990, 1u << TILE_LAYER_ALL, "MGRS", 1795000000, 0,
+                                       TILE_GRID_MGRS, &b};
+        unsigned char *pdf;
+        size_t len;
+        struct fm_err err;
+        CHECK(tile_map_render_pdf(&src, NULL, &req, &pdf, &len, &err) == FM_OK && len > 1000,
+              "a sheet with an MGRS grid over %g,%g,%g,%g", boxes[i][0], boxes[i][1],
+              boxes[i][2], boxes[i][3]);
+        if (len > 1000) free(pdf);
+        req.brief = NULL;
+        unsigned char *png;
+        CHECK(tile_map_render(&src, NULL, &req, &png, &len, &err) == FM_OK, "an image with it");
+        free(png);
+    }
+}
+
 static void maps(void)
 {
     struct fx_source fx;
     fx_scene(&fx);
     struct tile_source src = fx_source_of(&fx);
     struct tile_map_request req = {{35.55, 32.6, 36.25, 33.35}, 800, 600, 1u << TILE_LAYER_ALL,
-                                   "Fixture: every style", 1795000000, 0};
+                                   "Fixture: every style", 1795000000, 0, TILE_GRID_DEGREES, NULL};
     unsigned char *png;
     size_t len;
     struct fm_err err;
@@ -486,5 +521,6 @@ int main(void)
     conflict_specks();
     long_titles();
     maps();
+    mgrs_grids();
     return SUMMARY();
 }

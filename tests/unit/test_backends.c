@@ -14,6 +14,9 @@
 #include "../../data/pg/pg.h"
 #include "../../data/store.h"
 
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +26,8 @@ struct answers {
     char reason_bowtie[200], reason_ok[200];
     int readable_garbage;
     char *log; /* the export of the fixed records */
+    char pic[2048];   /* the picture's rows, as text */
+    char query[2048]; /* the queries' answers, as text */
 };
 
 static char *slurp(const char *path)
@@ -384,6 +389,185 @@ static void items(struct data_db *db, const char *name, struct answers *a)
           "%s: verify's cross-check finds the versions with no record", name);
 }
 
+/* A store callback: the picture row as a line of text appended to ctx. */
+static int pic_line(void *ctx, const struct store_pic_row *r)
+{
+    char *out = ctx, wkb[200] = "";
+    for (size_t i = 0; i < r->row.wkb_len && 2 * i + 2 < sizeof wkb; i++)
+        snprintf(wkb + 2 * i, 3, "%02x", r->row.wkb[i]);
+    size_t n = strlen(out);
+    snprintf(out + n, 2048 - n, "%s %s %s %s %s %d %g %.4f %.4f %.4f %.4f %s\n", r->row.party,
+             r->row.status, r->row.type ? r->row.type : "-", r->row.title,
+             r->row.category ? r->row.category : "-", r->row.severity, r->row.corridor_width_m,
+             r->box[0], r->box[1], r->box[2], r->box[3], wkb);
+    return 0;
+}
+
+static int named_count(void *ctx, const char *collection, int64_t id)
+{
+    (void)collection;
+    if (id > 0) ++*(int *)ctx;
+    return 0;
+}
+
+/* The picture of now's rows: a movement with a corridor (its box widened
+ * by half of it) and an incident with its style; the records naming them. */
+static void picture(struct data_db *db, const char *name, struct answers *a)
+{
+    const struct store_ops *ops = store_of(db);
+    struct fm_err err;
+    fm_err_clear(&err);
+    char dbname[256];
+    ops->database_name(db, dbname, sizeof dbname);
+    CHECK(dbname[0], "%s: the database has a name (%s)", name, dbname);
+    int64_t mv = 0, inc = 0, seq0 = 0;
+    char hash[65];
+    struct store_version v = {.version = 1,
+                              .collection = "movements",
+                              .party = "B",
+                              .status = "proposed",
+                              .type = "convoy",
+                              .title = "supply run",
+                              .sys_from = 1764800200,
+                              .action = "create",
+                              .by = "bert",
+                              .feature = "{\"type\":\"Feature\",\"properties\":"
+                                         "{\"corridor_width_m\":2200}}",
+                              .geometry = "{\"type\":\"LineString\",\"coordinates\":"
+                                          "[[35.1,32.1],[35.3,32.4]]}"};
+    CHECK(ops->event_head(db, &seq0, hash, &err) == FM_OK && ops->begin(db, &err) == FM_OK &&
+              ops->item_insert(db, "movements", "B", 1764800200, "bert", &mv, &err) == FM_OK,
+          "%s: a movement: %s", name, err.msg);
+    v.item = mv;
+    CHECK(ops->version_insert(db, &v, &err) == FM_OK, "%s: its version: %s", name, err.msg);
+    v.collection = "incidents", v.type = NULL, v.title = "mortar";
+    v.feature = "{\"type\":\"Feature\",\"properties\":{\"category\":\"shelling\","
+                "\"severity\":4,\"corridor_width_m\":9}}";
+    v.geometry = "{\"type\":\"Point\",\"coordinates\":[35.25,32.25]}";
+    CHECK(ops->item_insert(db, "incidents", "B", 1764800200, "bert", &inc, &err) == FM_OK &&
+              (v.item = inc, ops->version_insert(db, &v, &err)) == FM_OK &&
+              ops->commit(db, &err) == FM_OK,
+          "%s: an incident: %s", name, err.msg);
+    a->pic[0] = 0;
+    CHECK(ops->pic_items(db, DATA_MOVEMENTS, 0, pic_line, a->pic, &err) == FM_OK &&
+              ops->pic_items(db, DATA_INCIDENTS, inc, pic_line, a->pic, &err) == FM_OK,
+          "%s: the picture's rows: %s", name, err.msg);
+    printf("# %s", a->pic);
+    double box[4];
+    CHECK(sscanf(a->pic, "B proposed convoy supply run - 0 2200 %lf %lf %lf %lf", &box[0],
+                 &box[1], &box[2], &box[3]) == 4 &&
+              fabs(box[2] - (32.1 - 0.01)) < 1e-4 && fabs(box[3] - (32.4 + 0.01)) < 1e-4 &&
+              fabs(box[0] - (35.1 - 0.01 / cos(32.4 * 3.14159265358979 / 180))) < 1e-4,
+          "%s: the movement's box is widened by half its corridor", name);
+    CHECK(strstr(a->pic, "\nB proposed - mortar shelling 4 0 35.2500 35.2500 32.2500"),
+          "%s: the incident's row has its style, no corridor", name);
+    CHECK(ops->pic_items(db, DATA_ZONES, 0, pic_line, a->pic, &err) == FM_OK &&
+              !strstr(a->pic, "zones"),
+          "%s: no zones", name);
+    int named = 0;
+    CHECK(ops->events_named(db, 0, seq0, named_count, &named, &err) == FM_OK && named > 0,
+          "%s: the records naming items (%d)", name, named);
+}
+
+/* Callbacks appending a line of text to ctx (of 2048 bytes). */
+static void line(char *out, const char *fmt, ...)
+{
+    size_t n = strlen(out);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out + n, 2048 - n, fmt, ap);
+    va_end(ap);
+}
+
+static int item_line(void *ctx, const struct data_item_row *r)
+{
+    line(ctx, "item %s %s %s %zu\n", r->party, r->status, r->type, r->wkb_len);
+    return 0;
+}
+
+static int pic_row_line(void *ctx, const struct data_pic_row *r)
+{
+    line(ctx, "pic %s %s %s %s %zu\n", r->party, r->status, r->title, r->category ? r->category : "-",
+         r->wkb_len);
+    return 0;
+}
+
+/* Queries through query.c's rules: what each party sees by bbox, time
+ * and as of a past time, the extents, the rows of pictures. */
+static void queries(struct data_db *db, const char *name, struct answers *a)
+{
+    struct fm_err err;
+    fm_err_clear(&err);
+    char *out = a->query;
+    out[0] = 0;
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    q.coll = DATA_INCIDENTS;
+    q.limit = 100;
+    q.want_wkb = 1;
+    long matched = -1;
+    CHECK(data_items_query(db, &bert, &q, item_line, out, &matched, &err) == FM_OK &&
+              matched == 2,
+          "%s: B's incidents (%ld): %s", name, matched, err.msg);
+    line(out, "matched %ld\n", matched);
+    q.has_bbox = 1;
+    double box[4] = {35.2, 32.2, 35.3, 32.3};
+    memcpy(q.bbox, box, sizeof box);
+    q.coll = DATA_MOVEMENTS;
+    CHECK(data_items_query(db, &anna, &q, item_line, out, &matched, &err) == FM_OK &&
+              matched == 1,
+          "%s: A's movements in a box (%ld): %s", name, matched, err.msg);
+    q.bbox[0] = 35.0, q.bbox[2] = 35.05; /* beside the route: its box only */
+    CHECK(data_items_query(db, &anna, &q, NULL, NULL, &matched, &err) == FM_OK && matched == 0,
+          "%s: the exact test leaves a box that misses the route (%ld)", name, matched);
+    memset(&q, 0, sizeof q);
+    q.coll = DATA_INCIDENTS;
+    q.limit = 100;
+    q.has_asof = 1, q.asof = 1764800030; /* A's draft, before the proposal */
+    CHECK(data_items_query(db, &anna, &q, item_line, out, &matched, &err) == FM_OK &&
+              matched == 1 && data_items_query(db, &bert, &q, NULL, NULL, &matched, &err) == FM_OK &&
+              matched == 0,
+          "%s: as of a past time, A sees its draft, B nothing (%ld)", name, matched);
+    memset(&q, 0, sizeof q);
+    q.coll = DATA_MOVEMENTS;
+    q.limit = 100;
+    q.has_time = 1, q.t0 = 0, q.t1 = INT64_MAX;
+    q.status = "proposed";
+    CHECK(data_items_query(db, &bert, &q, NULL, NULL, &matched, &err) == FM_OK && matched == 1,
+          "%s: by status and time (%ld)", name, matched);
+    struct data_extent e;
+    CHECK(data_items_extent(db, &bert, DATA_INCIDENTS, DATA_GEOM_POINTS, &e, &err) == FM_OK &&
+              e.count == 2,
+          "%s: B's extent of incidents (%ld): %s", name, e.count, err.msg);
+    line(out, "extent %ld %.6f %.6f %.6f %.6f %d %lld %d\n", e.count, e.bbox[0], e.bbox[1],
+         e.bbox[2], e.bbox[3], e.has_t0, (long long)e.t0, e.has_t1);
+    CHECK(data_items_extent(db, &bert, DATA_INCIDENTS, DATA_GEOM_AREAS, &e, &err) == FM_OK &&
+              e.count == 0,
+          "%s: no areas among them", name);
+    double near[4] = {35.0, 32.0, 35.2, 32.2};
+    CHECK(store_of(db)->pic_items_box(db, DATA_MOVEMENTS, near, 0, 0, NULL, pic_row_line, out,
+                                      &err) == FM_OK,
+          "%s: the picture's movements near the route's start: %s", name, err.msg);
+    double draft[4] = {35.4, 32.4, 35.6, 32.6};
+    CHECK(data_picture_items(db, &anna, DATA_INCIDENTS, draft, 1, 1764800030, pic_row_line, out,
+                             &err) == FM_OK &&
+              data_picture_items(db, &bert, DATA_INCIDENTS, draft, 1, 1764800030, pic_row_line,
+                                 out, &err) == FM_OK,
+          "%s: A's and B's pictures of the past: %s", name, err.msg);
+    CHECK(strstr(out, "pic B proposed supply run - ") && strstr(out, "pic A draft shelling - ") &&
+              !strstr(strstr(out, "pic A draft shelling - ") + 1, "pic A draft"),
+          "%s: the pictures have their rows, A's draft in A's only:\n%s", name, out);
+    if (!strcmp(name, "postgresql")) {
+        static struct data_filter f = {.sql = "1 = 1"};
+        memset(&q, 0, sizeof q);
+        q.coll = DATA_ZONES, q.limit = 10, q.filter = &f;
+        CHECK(data_items_query(db, &anna, &q, NULL, NULL, &matched, &err) == FM_EINVAL &&
+                  strstr(err.msg, "not on PostgreSQL yet"),
+              "%s: a CQL2 filter (SQLite's SQL) is refused, not run: %s", name, err.msg);
+    }
+    printf("# %s: queries\n%s", name, out);
+}
+
 /* Lead times and deadlines (rules.c): the rules through data_rules_set,
  * the deadlines' rows through the store (item 1's open version 2). */
 static int deadline_cb(void *ctx, const struct store_deadline *d)
@@ -461,6 +645,8 @@ static void exercise(struct data_db *db, const char *name, struct answers *a)
     accounts(db, name);
     items(db, name, a);
     deadlines(db, name);
+    picture(db, name, a);
+    queries(db, name, a);
 }
 
 int main(void)
@@ -512,6 +698,10 @@ int main(void)
           "the same appends give the same log, byte for byte:\n%s\n%s", lite.log, pg.log);
     CHECK(!strcmp(lite.reason_bowtie, pg.reason_bowtie), "the same reason: '%s' and '%s'",
           lite.reason_bowtie, pg.reason_bowtie);
+    CHECK(!strcmp(lite.query, pg.query), "the same answers to queries:\n%s\n%s", lite.query,
+          pg.query);
+    CHECK(!strcmp(lite.pic, pg.pic), "the same picture rows, byte for byte:\n%s\n%s", lite.pic,
+          pg.pic);
     CHECK(lite.readable_garbage == pg.readable_garbage, "garbage: %d and %d",
           lite.readable_garbage, pg.readable_garbage);
     free(lite.log);

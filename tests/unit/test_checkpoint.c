@@ -1,4 +1,4 @@
-/* test_checkpoint.c - WAL checkpoints off the write path (data/checkpoint.c):
+/* test_checkpoint.c - WAL checkpoints off the write path (data/sqlite/checkpoint.c):
  * while a checkpointer runs, writers that take the log past its mark leave
  * the copy to it and the database file still receives their pages; once
  * it stops, writers checkpoint inline again, as SQLite does by default;

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "data.h"
 #include "internal.h" /* the list of ended statuses */
+#include "vocabulary.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,8 +229,47 @@ static int supervisor_table(void)
     return rows;
 }
 
+/* The table served (GET /vocabulary, and taken by the write path) is
+ * vocabulary.def's STEP rows: it must be exactly this file's tables,
+ * which the loops below hold the write path to: every legal step a row,
+ * the supervisor's rows exactly sup_legal, the owner's every legal step
+ * but the dispute, the answers' the three acknowledgements. */
+static void served_table(void)
+{
+    static const char *const acked[][3] = {{"zones", "proposed", "active"},
+                                           {"incidents", "reported", "acknowledged"},
+                                           {"movements", "notified", "acknowledged"}};
+    size_t n;
+    const struct vocab_step *s = vocab_steps(&n);
+    CHECK(n == NLEGAL, "vocabulary.def has %zu steps, DESIGN.md's table %zu", n, NLEGAL);
+    for (size_t i = 0; i < n; i++) {
+        const char *coll = s[i].coll == VOCAB_ZONES       ? "zones"
+                           : s[i].coll == VOCAB_INCIDENTS ? "incidents"
+                                                          : "movements";
+        int to_disputed = !strcmp(s[i].to, "disputed"), ack = 0;
+        for (size_t k = 0; k < 3; k++)
+            ack |= !strcmp(acked[k][0], coll) && !strcmp(acked[k][1], s[i].from) &&
+                   !strcmp(acked[k][2], s[i].to);
+        CHECK(is_legal(coll, s[i].from, s[i].to), "the served step %s %s -> %s is legal", coll,
+              s[i].from, s[i].to);
+        CHECK(!!(s[i].by & VOCAB_BY_SUPERVISOR) == sup_may(coll, s[i].from, s[i].to),
+              "the served step %s %s -> %s is the supervisor's exactly when the table says",
+              coll, s[i].from, s[i].to);
+        CHECK(!!(s[i].by & VOCAB_BY_OWNER) == !to_disputed,
+              "the served step %s %s -> %s is the owner's exactly when it is no dispute", coll,
+              s[i].from, s[i].to);
+        CHECK(!!(s[i].by & VOCAB_BY_DISPUTE) == to_disputed,
+              "the served step %s %s -> %s is a dispute's exactly when it goes to disputed",
+              coll, s[i].from, s[i].to);
+        CHECK(!!(s[i].by & VOCAB_BY_ANSWER) == ack,
+              "the served step %s %s -> %s is an acknowledgement's exactly when it is one", coll,
+              s[i].from, s[i].to);
+    }
+}
+
 int main(void)
 {
+    served_table();
     char dir[] = "/tmp/fm-test-workflow-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     char file[64];

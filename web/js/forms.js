@@ -2,6 +2,7 @@
  * defaults, checks before sending, and the form dialog itself. */
 import * as FM from '../common.js';
 import { dialog } from './ui.js';
+import { state } from './state.js';
 
 const { esc, words } = FM;
 
@@ -9,11 +10,25 @@ export const isoLocal = (iso) => (iso ? iso.slice(0, 16) : '');
 export const fromLocal = (v) => (v ? v + ':00Z' : undefined);
 export const hoursFromNow = (h) => new Date(Date.now() + h * 3600e3).toISOString().slice(0, 16);
 
-export function fieldsFor(coll) {
+/* The statuses the form offers: those a new item may start in, or, for
+ * an item in status `from`, that status and the steps this user's role
+ * may take from it on its own item (GET /vocabulary's workflow; the
+ * server takes exactly those; withdrawal has its own button). */
+export function statusChoices(coll, from) {
+  const wf = FM.vocab.workflow;
+  if (!wf) return FM.STATUSES[coll].filter((s) => s !== 'withdrawn');
+  if (!from) return wf[coll].start.slice();
+  const role = state.me && wf.roles[state.me.role] ? state.me.role : 'liaison';
+  const steps = (wf.roles[role][coll][from] || { own: [] }).own.filter((s) => s !== 'withdrawn');
+  return [from, ...steps];
+}
+
+export function fieldsFor(coll, from) {
   const common = [
     { name: 'title', label: 'Title', wide: true, required: true, maxlength: 200 },
   ];
-  const status = { name: 'status', label: 'Status', options: FM.options('statuses').filter((o) => FM.STATUSES[coll].includes(o.value) && o.value !== 'withdrawn') };
+  const choices = statusChoices(coll, from);
+  const status = { name: 'status', label: 'Status', required: true, options: FM.options('statuses').filter((o) => choices.includes(o.value)) };
   const desc = { name: 'description', label: 'Description', wide: true, textarea: true };
   if (coll === 'zones') return [...common,
     { name: 'type', label: 'Zone type', options: FM.options('zone_types'), required: true }, status,
@@ -34,9 +49,10 @@ export function fieldsFor(coll) {
 }
 
 export function defaults(coll) {
-  if (coll === 'zones') return { type: 'restricted', status: 'draft', valid_from: hoursFromNow(0), valid_to: hoursFromNow(24), altitude_floor_m: 0, altitude_ceiling_m: 3000 };
-  if (coll === 'incidents') return { category: 'other', severity: '3', status: 'reported', occurred_at: hoursFromNow(0) };
-  return { type: 'ground', status: 'notified', valid_from: hoursFromNow(1), valid_to: hoursFromNow(5), corridor_width_m: 500 };
+  const start = statusChoices(coll)[0];
+  if (coll === 'zones') return { type: 'restricted', status: start, valid_from: hoursFromNow(0), valid_to: hoursFromNow(24), altitude_floor_m: 0, altitude_ceiling_m: 3000 };
+  if (coll === 'incidents') return { category: 'other', severity: '3', status: start, occurred_at: hoursFromNow(0) };
+  return { type: 'ground', status: start, valid_from: hoursFromNow(1), valid_to: hoursFromNow(5), corridor_width_m: 500 };
 }
 
 /* Checks a form's values; returns {field: message}. */
@@ -75,7 +91,8 @@ export function toProps(coll, v, orig) {
 /* Opens the form; resolves with the properties, or null when cancelled.
  * submit(props) returns null on success or a problem to show. */
 export function form(title, coll, values, submit) {
-  const fields = fieldsFor(coll);
+  /* an item being edited has a version: its status is where the steps start */
+  const fields = fieldsFor(coll, values.version ? values.status : undefined);
   const html = fields.map((f) => {
     const v = values[f.name] === undefined ? '' : values[f.name];
     let input;

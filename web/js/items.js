@@ -6,6 +6,7 @@ import { state, colour, canEdit, canAck, keyOf, viewTime } from './state.js';
 import { renderList } from './list.js';
 import { editDetails, editShape, withdraw, ack } from './edit.js';
 import { threadPanel } from './thread.js';
+import { symbolIcon } from './symbols.js';
 
 const { esc, words, utc, KIND } = FM;
 
@@ -40,14 +41,13 @@ export function makeLayer(f) {
   const cls = 'fm-item' + (ahead ? ' fm-ahead' : over ? ' fm-over' : '');
   const dim = ahead ? 0.55 : over ? 0.35 : 1;
   let layer;
+  const me = state.me && state.me.party;
   if (f.coll === 'incidents') {
-    const sev = Number(p.severity) || 1, size = 18 + sev * 3;
+    /* its 2525D symbol (symbols.js), bigger the more severe */
+    const sev = Number(p.severity) || 1;
     const [lon, lat] = f.geometry.type === 'Point' ? f.geometry.coordinates : [0, 0];
-    const icon = L.divIcon({
-      className: cls, iconSize: [size, size],
-      html: `<div class="inc-icon" style="width:${size}px;height:${size}px;background:${disputed ? '#c92a2a' : c};${draft || ahead || over ? 'opacity:' + (draft ? 0.6 : dim) + ';' : ''}">${sev}</div>`,
-    });
-    layer = L.marker([lat, lon], { icon, title: p.title || 'incident', keyboard: false });
+    layer = L.marker([lat, lon], { icon: symbolIcon(f, me, c, 16 + sev * 3, cls), title: p.title || 'incident', keyboard: false,
+      opacity: draft ? 0.6 : dim });
   } else if (f.coll === 'movements') {
     /* a disputed movement in red, as disputed zones and incidents */
     const lc = disputed ? '#c92a2a' : c;
@@ -56,6 +56,10 @@ export function makeLayer(f) {
       dashArray: ahead ? '2 6' : draft ? '4 6' : p.status === 'in_progress' ? null : '10 6' } });
     const corridor = L.geoJSON(f.geometry, { style: { className: cls, color: lc, weight: 8, opacity: (disputed ? 0.3 : 0.18) * dim, lineCap: 'round' }, interactive: true });
     g.addLayer(corridor).addLayer(route);
+    /* the unit's symbol where the route starts (planned: dashed frame) */
+    const start = firstPosition(f.geometry);
+    if (start) g.addLayer(L.marker([start[1], start[0]], { icon: symbolIcon(f, me, c, 26, cls), title: p.title || 'movement', keyboard: false,
+      opacity: draft ? 0.6 : dim }));
     g.fmCorridor = corridor;
     g.fmWidth = Number(p.corridor_width_m) || 0;
     corridorWidth(g);
@@ -73,6 +77,14 @@ export function makeLayer(f) {
   }
   layer.fmPhase = ph;
   return layer;
+}
+
+function firstPosition(g) {
+  if (!g) return null;
+  if (g.type === 'Point') return g.coordinates;
+  if (g.type === 'LineString') return g.coordinates[0];
+  if (g.type === 'MultiLineString') return g.coordinates[0] && g.coordinates[0][0];
+  return null;
 }
 
 export function corridorWidth(g) {

@@ -10,6 +10,7 @@
  * section. */
 import * as FM from '../common.js';
 import { state, colour } from './state.js';
+import { symbolSwatch as milSwatch } from './symbols.js';
 
 const { esc, words } = FM;
 
@@ -97,7 +98,7 @@ function viewerRows() {
     [zone('fill-opacity="0.05" stroke-dasharray="2 6" stroke-opacity="0.55"'), 'not yet in force: dotted and light'],
     [zone('fill-opacity="0.07" stroke-opacity="0.35"'), 'window over: faded'],
     [zone('fill-opacity="0.14"', '#c92a2a', 3), 'disputed: red outline'],
-    [svg(`<circle cx="${W / 2}" cy="${H / 2}" r="8" fill="${c}"/><text x="${W / 2}" y="${H / 2 + 4}" text-anchor="middle" font-size="11" font-weight="700" fill="#fff">3</text>`), 'incident: severity 1 (low) to 5 (grave)'],
+    [milSwatch('40', '110000', '3', false, c, 14), 'incident: its 2525D symbol, the bigger the more severe (1 to 5)'],
     [svg(`<line x1="1" y1="${H / 2}" x2="${W - 1}" y2="${H / 2}" stroke="${c}" stroke-opacity="0.18" stroke-width="10" stroke-linecap="round"/>` +
       `<line x1="1" y1="${H / 2}" x2="${W - 1}" y2="${H / 2}" stroke="${c}" stroke-width="3" stroke-dasharray="10 6"/>`), 'movement: route, corridor to scale (solid: in progress)'],
     [svg(`<rect x="2" y="3" width="${W - 4}" height="${H - 6}" stroke="#c92a2a" stroke-width="3" fill="#c92a2a" fill-opacity="0.35" stroke-dasharray="2 4"/>`), 'conflict found by the server: red'],
@@ -125,7 +126,22 @@ function html() {
     `<h3>Status <small>(line style)</small></h3><ul>` +
     statusRows().map((r) => row(r.swatch, r.text, ` data-statuses="${esc(r.names.join(' '))}"`)).join('') + '</ul>' +
     `<h3>Incidents <small>(symbol; size: severity)</small></h3><ul>` +
-    symbols.map((r) => row(symbolSwatch(r.symbol), r.labels.join(' / ') + ': ' + r.symbol, ` data-symbol="${esc(r.symbol)}" data-categories="${esc(r.names.join(' '))}"`)).join('') + '</ul>';
+    symbols.map((r) => row(symbolSwatch(r.symbol), r.labels.join(' / ') + ': ' + r.symbol, ` data-symbol="${esc(r.symbol)}" data-categories="${esc(r.names.join(' '))}"`)).join('') + '</ul>' +
+    militaryRows(row);
+}
+
+/* The viewer's MIL-STD-2525D symbols (symbols.js): what the frames mean,
+ * and each category's and movement kind's symbol. */
+function militaryRows(row) {
+  const f = FM.vocab.frames || { own: { identity: 'friend', code: '3' }, others: { identity: 'neutral', code: '4' } };
+  const c = '#3b6ea5', sw = (t, id, planned) => t.symbol_2525d ? milSwatch(t.symbol_2525d.set, t.symbol_2525d.entity, id, planned, c, 18) : '';
+  const land = { symbol_2525d: { set: '10', entity: '000000' } };
+  return `<h3>Military symbols <small>(MIL-STD-2525D / APP-6 on this map)</small></h3><ul>` +
+    row(sw(land, f.own.code, false), `${f.own.identity} frame: your own party's`, ' data-frame="own"') +
+    row(sw(land, f.others.code, false), `${f.others.identity} frame: every other party's (the supervisor's too)`, ' data-frame="others"') +
+    row(sw(land, f.own.code, true), 'dashed frame: a planned movement (solid once in progress)') +
+    FM.vocab.categories.map((t) => row(sw(t, f.own.code, false), t.label, ` data-sidc-category="${esc(t.name)}"`)).join('') +
+    FM.vocab.movement_kinds.map((t) => row(sw(t, f.own.code, false), 'movement: ' + t.label, ` data-sidc-kind="${esc(t.name)}"`)).join('') + '</ul>';
 }
 
 /* Adds the legend to the map, closed or as the user left it last. */

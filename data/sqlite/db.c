@@ -1,6 +1,6 @@
 /* db.c - opening a connection, SpatiaLite per connection, the schema and
  * its migrations, transactions. */
-#include "sqlite/sqlite.h"
+#include "sqlite.h"
 
 #include <pthread.h>
 
@@ -390,20 +390,12 @@ fm_rc db_begin(struct data_db *db, struct fm_err *err)
     return db_exec(db, "BEGIN IMMEDIATE", err);
 }
 
-/* Bumped after every commit in this process (data_write_generation). */
-static _Atomic uint64_t write_generation;
-
-uint64_t data_write_generation(void)
-{
-    return write_generation;
-}
-
 fm_rc db_commit(struct data_db *db, struct fm_err *err)
 {
     release_busy(db);
     fm_rc rc = db_exec(db, "COMMIT", err);
     if (rc) db_rollback(db);
-    else write_generation++; /* after the commit: whoever sees it sees the data */
+    else store_committed(); /* after the commit: whoever sees it sees the data */
     return rc;
 }
 
@@ -496,16 +488,9 @@ static void mmap_init(void)
     if (env && fm_parse_long(env, 0, 1L << 20, &v) == FM_OK) mmap_mb = v;
 }
 
-fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
+fm_rc sqlite_store_open(const char *path, struct data_db **out, struct fm_err *err)
 {
     *out = NULL;
-    /* the backend by the --db argument's scheme (store.h): a file path is
-     * SQLite; a URL names a server, and this build has no such backend yet
-     * (rather than a file called "postgresql:") */
-    if (strstr(path, "://"))
-        return fm_fail(err, FM_EINVAL, "db",
-                       "a URL, and this build stores in a SQLite file only (give a file"
-                       " path); the PostgreSQL backend is still to come");
     pthread_once(&sqlite_once, sqlite_setup);
     struct data_db *db = fm_xcalloc(1, sizeof *db);
     db->ops = sqlite_store();
@@ -544,13 +529,8 @@ fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
     *out = db;
     return FM_OK;
 fail:
-    data_close(db);
+    db_close(db);
     return rc;
-}
-
-void data_close(struct data_db *db)
-{
-    if (db) store_of(db)->close(db);
 }
 
 void db_close(struct data_db *db)
@@ -560,17 +540,4 @@ void db_close(struct data_db *db)
     if (db->h) sqlite3_close_v2(db->h);
     if (db->splite) spatialite_cleanup_ex(db->splite);
     free(db);
-}
-
-void data_limits_default(struct data_limits *l)
-{
-    l->max_vertices = 20000;
-    l->max_string_bytes = 16384;
-}
-
-const struct store_ops *store_of(const struct data_db *db)
-{
-    /* every backend's connection starts with its table (C11 6.7.2.1p15:
-     * a struct's address is its first member's) */
-    return *(const struct store_ops *const *)(const void *)db;
 }

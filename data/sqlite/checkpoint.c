@@ -10,7 +10,7 @@
  * checkpoints inline, as SQLite would (tools, tests, the CLI commands).
  * The checkpointer's thread has its own connection and runs PASSIVE
  * checkpoints, which never block a writer or a reader. */
-#include "sqlite/sqlite.h"
+#include "sqlite.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,0 +1,150 @@
+/* geom.c - the conflict rules' geometry by GEOS and PROJ (geom.h). */
+#include "geom.h"
+
+#include <geos_c.h>
+#include <math.h>
+#include <proj.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define ZONES_KEPT 8 /* transformations kept: a UTM zone each way */
+
+struct geo_ctx {
+    GEOSContextHandle_t h;
+    PJ_CONTEXT *pj;
+    struct {
+        int srid, back;
+        PJ *pj; /* WGS84 -> srid (back: srid -> WGS84), lon/lat order */
+    } zone[ZONES_KEPT];
+    unsigned next;
+};
+
+struct geo_ctx *geo_ctx_new(void)
+{
+    struct geo_ctx *g = fm_xcalloc(1, sizeof *g);
+    g->h = GEOS_init_r();
+    g->pj = proj_context_create();
+    /* no network: grids come from the machine or not at all */
+    proj_context_set_enable_network(g->pj, 0);
+    return g;
+}
+
+void geo_ctx_free(struct geo_ctx *g)
+{
+    if (!g) return;
+    for (int i = 0; i < ZONES_KEPT; i++)
+        if (g->zone[i].pj) proj_destroy(g->zone[i].pj);
+    proj_context_destroy(g->pj);
+    GEOS_finish_r(g->h);
+    free(g);
+}
+
+/* The geometry types are GEOS's own: struct geo is its opaque type. */
+#define G(x) ((const GEOSGeometry *)(const void *)(x))
+#define OUT(x) ((struct geo *)(void *)(x))
+
+fm_rc geo_from_wkb(struct geo_ctx *g, const unsigned char *wkb, size_t len, struct geo **out,
+                    struct fm_err *err)
+{
+    *out = OUT(GEOSGeomFromWKB_buf_r(g->h, wkb, len));
+    return *out ? FM_OK : fm_fail(err, FM_EINVAL, NULL, "not a WKB geometry");
+}
+
+unsigned char *geo_to_wkb(struct geo_ctx *g, const struct geo *x, size_t *len)
+{
+    GEOSWKBWriter *w = GEOSWKBWriter_create_r(g->h);
+    GEOSWKBWriter_setByteOrder_r(g->h, w, GEOS_WKB_NDR);
+    GEOSWKBWriter_setOutputDimension_r(g->h, w, 2);
+    unsigned char *buf = GEOSWKBWriter_write_r(g->h, w, G(x), len);
+    GEOSWKBWriter_destroy_r(g->h, w);
+    if (!buf) return NULL;
+    /* GEOS's allocation, handed back as the C library's */
+    unsigned char *copy = fm_xmalloc(*len ? *len : 1);
+    for (size_t i = 0; i < *len; i++) copy[i] = buf[i];
+    GEOSFree_r(g->h, buf);
+    return copy;
+}
+
+void geo_free(struct geo_ctx *g, struct geo *x)
+{
+    if (x) GEOSGeom_destroy_r(g->h, (GEOSGeometry *)(void *)x);
+}
+
+int geo_interiors_meet(struct geo_ctx *g, const struct geo *a, const struct geo *b)
+{
+    char r = GEOSRelatePattern_r(g->h, G(a), G(b), "T********");
+    return r == 2 ? -1 : r;
+}
+
+int geo_utm_srid(const double box[4])
+{
+    double lon = (box[0] + box[2]) / 2, lat = (box[1] + box[3]) / 2;
+    int zone = (int)floor((lon + 180.0) / 6.0) + 1;
+    if (zone < 1) zone = 1;
+    if (zone > 60) zone = 60;
+    return (lat >= 0 ? 32600 : 32700) + zone;
+}
+
+/* WGS84 -> srid, or back, made on first use and kept. Each direction is
+ * its own transformation from one CRS to the other, as SpatiaLite's
+ * ST_Transform makes them (not the inverse of the other: the last bits
+ * differ). */
+static PJ *zone_pj(struct geo_ctx *g, int srid, int back)
+{
+    for (int i = 0; i < ZONES_KEPT; i++)
+        if (g->zone[i].pj && g->zone[i].srid == srid && g->zone[i].back == back)
+            return g->zone[i].pj;
+    char utm[24];
+    snprintf(utm, sizeof utm, "EPSG:%d", srid);
+    PJ *raw = back ? proj_create_crs_to_crs(g->pj, utm, "EPSG:4326", NULL)
+                   : proj_create_crs_to_crs(g->pj, "EPSG:4326", utm, NULL);
+    if (!raw) return NULL;
+    PJ *pj = proj_normalize_for_visualization(g->pj, raw); /* lon/lat, as SpatiaLite */
+    proj_destroy(raw);
+    if (!pj) return NULL;
+    unsigned i = g->next++ % ZONES_KEPT;
+    if (g->zone[i].pj) proj_destroy(g->zone[i].pj);
+    g->zone[i].srid = srid;
+    g->zone[i].back = back;
+    g->zone[i].pj = pj;
+    return pj;
+}
+
+static int project_xy(double *x, double *y, void *ctx)
+{
+    PJ_COORD c = proj_trans(ctx, PJ_FWD, proj_coord(*x, *y, 0, 0));
+    if (!isfinite(c.xy.x) || !isfinite(c.xy.y)) return 0;
+    *x = c.xy.x;
+    *y = c.xy.y;
+    return 1;
+}
+
+fm_rc geo_project(struct geo_ctx *g, const struct geo *x, int srid, int to_wgs84,
+                   struct geo **out, struct fm_err *err)
+{
+    *out = NULL;
+    PJ *pj = zone_pj(g, srid, to_wgs84);
+    if (!pj) return fm_fail(err, FM_EINTERNAL, NULL, "no transformation to EPSG:%d", srid);
+    GEOSGeometry *p = GEOSGeom_transformXY_r(g->h, G(x), project_xy, pj);
+    if (!p) return fm_fail(err, FM_EINVAL, NULL, "the geometry cannot be projected to EPSG:%d",
+                           srid);
+    *out = OUT(p);
+    return FM_OK;
+}
+
+double geo_distance(struct geo_ctx *g, const struct geo *a, const struct geo *b)
+{
+    double d;
+    return GEOSDistance_r(g->h, G(a), G(b), &d) ? d : -1;
+}
+
+fm_rc geo_corridor(struct geo_ctx *g, const struct geo *route_utm, double half, int srid,
+                    struct geo **out, struct fm_err *err)
+{
+    *out = NULL;
+    GEOSGeometry *buf = GEOSBuffer_r(g->h, G(route_utm), half, 8);
+    if (!buf) return fm_fail(err, FM_EINVAL, NULL, "the corridor cannot be drawn");
+    fm_rc rc = geo_project(g, OUT(buf), srid, 1, out, err);
+    GEOSGeom_destroy_r(g->h, buf);
+    return rc;
+}

@@ -1,0 +1,86 @@
+/* picture.c - the picture of now's rows on PostgreSQL/PostGIS (store.h),
+ * from the current versions themselves: PostGIS's GiST index answers what
+ * SQLite's picture R*Trees do, so nothing is kept twice. The box is
+ * widened as migration 6's triggers widen it on SQLite (half a movement's
+ * corridor, capped at DATA_PIC_MAX_CORRIDOR_M, in degrees of latitude;
+ * longitude divided by the cosine of the latitude furthest from the
+ * equator, at most 85 degrees). The open conflicts are not kept on
+ * PostgreSQL until conflicts.c moves under the store. */
+#include "pgint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void database_name(struct data_db *db, char *buf, size_t size)
+{
+    /* a random name the schema's migration 4 drew: the same through any
+     * host of the URL (a standby promoted keeps it) */
+    PGresult *r;
+    struct fm_err err;
+    buf[0] = 0;
+    if (pg_run(db, &r, NULL, "database name", &err, "SELECT id FROM fm_identity", 0)) return;
+    if (PQntuples(r) == 1 && strlen(pg_col_s(r, 0, 0)) + 4 < size)
+        snprintf(buf, size, "pg:%s", pg_col_s(r, 0, 0));
+    PQclear(r);
+}
+
+static fm_rc pic_items(struct data_db *db, enum data_coll c, int64_t id, store_pic_cb cb,
+                       void *ctx, struct fm_err *err)
+{
+    PGresult *r;
+    fm_rc rc = pg_run(
+        db, &r, NULL, "picture rows", err,
+        "SELECT v.item_id, v.party, v.status, v.type, v.title, " PG_PIC_STYLE ","
+        " ST_AsBinary(v.geom, 'NDR'),"
+        " ST_XMin(v.geom) - " PG_PIC_HALF_LON ", ST_XMax(v.geom) + " PG_PIC_HALF_LON ","
+        " ST_YMin(v.geom) - " PG_PIC_HALF_LAT ", ST_YMax(v.geom) + " PG_PIC_HALF_LAT
+        " FROM item_versions v WHERE v.collection = $1 AND v.sys_to IS NULL"
+        " AND v.status <> 'withdrawn' AND ($2::bigint = 0 OR v.item_id = $2::bigint)"
+        " ORDER BY v.item_id",
+        2, data_coll_name(c), I64(id));
+    if (rc) return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t wkb_len = 0;
+        unsigned char *wkb = PQunescapeBytea((const unsigned char *)pg_col_s(r, i, 8), &wkb_len);
+        if (!wkb) {
+            PQclear(r);
+            return fm_fail(err, FM_EINTERNAL, NULL, "picture rows: out of memory");
+        }
+        struct store_pic_row p = {
+            .row = {
+                .id = pg_col_i(r, i, 0),
+                .party = pg_col(r, i, 1),
+                .status = pg_col(r, i, 2),
+                .type = pg_col(r, i, 3),
+                .title = pg_col(r, i, 4),
+                .category = pg_col(r, i, 5),
+                .severity = (int)pg_col_d(r, i, 6),
+                .corridor_width_m = pg_col_d(r, i, 7),
+                .wkb = wkb,
+                .wkb_len = wkb_len,
+            },
+        };
+        for (int k = 0; k < 4; k++) p.box[k] = pg_col_d(r, i, 9 + k);
+        int stop = cb(ctx, &p);
+        PQfreemem(wkb);
+        if (stop) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
+static fm_rc pic_conflicts(struct data_db *db, int64_t id, int64_t of_item, store_pic_cb cb,
+                           void *ctx, struct fm_err *err)
+{
+    (void)db, (void)id, (void)of_item, (void)cb, (void)ctx;
+    return fm_fail(err, FM_EINTERNAL, NULL,
+                   "the conflicts are not kept on PostgreSQL yet (issue 18)");
+}
+
+void pg_picture_ops(struct store_ops *ops)
+{
+    ops->database_name = database_name;
+    ops->pic_items = pic_items;
+    ops->pic_conflicts = pic_conflicts;
+}

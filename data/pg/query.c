@@ -1,0 +1,274 @@
+/* query.c - the store's queries on PostgreSQL/PostGIS (store.h), as
+ * data/sqlite/query.c: items by bbox (the GiST index, then the exact
+ * intersection), validity time, status, party, type, geometry family, now
+ * or as of a past time, paged in id order; extents; the rows of pictures.
+ * A CQL2 filter or a sort is SQL of SQLite's dialect (server/cql2.c) and
+ * is refused here until it is compiled per backend; the conflicts are not
+ * kept on PostgreSQL until conflicts.c moves under the store. */
+#include "pgint.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The WHERE clause of a query over item_versions v and its parameters,
+ * $1 onwards, in order. */
+struct where {
+    char sql[2048];
+    size_t len;
+    const char *vals[PARAMS_MAX];
+    char space[PARAMS_MAX][40]; /* the numbers' texts */
+    int n, nspace;
+};
+
+/* Appends " AND " clause (the first without), where "$?" stands for the
+ * next parameter, given as text. */
+static void add(struct where *w, const char *clause, ...)
+{
+    if (w->len) w->len += (size_t)snprintf(w->sql + w->len, sizeof w->sql - w->len, " AND ");
+    va_list ap;
+    va_start(ap, clause);
+    for (const char *c = clause; *c && w->len < sizeof w->sql - 8; c++) {
+        if (c[0] == '$' && c[1] == '?') {
+            const char *v = va_arg(ap, const char *);
+            w->vals[w->n] = v;
+            w->len += (size_t)snprintf(w->sql + w->len, sizeof w->sql - w->len, "$%d", ++w->n);
+            c++;
+        } else {
+            w->sql[w->len++] = *c;
+            w->sql[w->len] = 0;
+        }
+    }
+    va_end(ap);
+}
+
+static const char *num(struct where *w, double v)
+{
+    char *s = w->space[w->nspace++ % PARAMS_MAX];
+    snprintf(s, sizeof w->space[0], "%.17g", v);
+    return s;
+}
+
+static const char *i64(struct where *w, int64_t v)
+{
+    char *s = w->space[w->nspace++ % PARAMS_MAX];
+    snprintf(s, sizeof w->space[0], "%lld", (long long)v);
+    return s;
+}
+
+static const char *const family[] = {
+    "true", "GeometryType(v.geom) IN ('POINT', 'MULTIPOINT')",
+    "GeometryType(v.geom) IN ('LINESTRING', 'MULTILINESTRING')",
+    "GeometryType(v.geom) IN ('POLYGON', 'MULTIPOLYGON')"};
+
+static fm_rc build_where(const struct data_query *q, const char *vparty, struct where *w,
+                         struct fm_err *err)
+{
+    if (q->filter || q->order)
+        return fm_fail(err, FM_EINVAL, "filter",
+                       "filters and sorts are not on PostgreSQL yet (issue 18)");
+    memset(w, 0, sizeof *w);
+    add(w, "v.collection = $?", data_coll_name(q->coll));
+    if (q->has_asof)
+        add(w, "v.sys_from <= $?::bigint AND (v.sys_to IS NULL OR v.sys_to > $?::bigint)",
+            i64(w, q->asof), i64(w, q->asof));
+    else
+        add(w, "v.sys_to IS NULL");
+    add(w, "(NOT v.owner_only OR v.party = $?)", vparty); /* vis_may_see, in SQL */
+    if (q->status)
+        add(w, "v.status = $?", q->status);
+    else
+        add(w, "v.status <> 'withdrawn'");
+    if (q->party) add(w, "v.party = $?", q->party);
+    if (q->type) add(w, "v.type = $?", q->type);
+    if (q->has_time)
+        add(w, "(v.valid_from IS NULL OR v.valid_from <= $?::bigint)"
+               " AND (v.valid_to IS NULL OR v.valid_to >= $?::bigint)",
+            i64(w, q->t1), i64(w, q->t0));
+    if (q->has_bbox) {
+        add(w, "v.geom && ST_MakeEnvelope($?::float8, $?::float8, $?::float8, $?::float8, 4326)",
+            num(w, q->bbox[0]), num(w, q->bbox[1]), num(w, q->bbox[2]), num(w, q->bbox[3]));
+        if (!q->bbox_loose)
+            add(w, "ST_Intersects(v.geom, ST_MakeEnvelope($?::float8, $?::float8, $?::float8,"
+                   " $?::float8, 4326))",
+                num(w, q->bbox[0]), num(w, q->bbox[1]), num(w, q->bbox[2]), num(w, q->bbox[3]));
+    }
+    if (q->geom > DATA_GEOM_ANY && q->geom <= DATA_GEOM_AREAS) add(w, family[q->geom]);
+    if (w->len >= sizeof w->sql - 8)
+        return fm_fail(err, FM_EINTERNAL, NULL, "query: the clause is too long");
+    return FM_OK;
+}
+
+/* Runs sql with w's parameters. */
+static fm_rc run_where(struct data_db *db, PGresult **r, const char *what, const char *sql,
+                       const struct where *w, struct fm_err *err)
+{
+    *r = PQexecParams(CONN(db), sql, w->n, NULL, w->vals, NULL, NULL, 0);
+    ExecStatusType s = *r ? PQresultStatus(*r) : PGRES_FATAL_ERROR;
+    if (s == PGRES_TUPLES_OK) return FM_OK;
+    fm_rc rc = pg_fail(db, *r, what, err);
+    PQclear(*r);
+    *r = NULL;
+    return rc;
+}
+
+static fm_rc items_query(struct data_db *db, const struct data_query *q, const char *vparty,
+                         data_item_cb cb, void *ctx, long *matched, struct fm_err *err)
+{
+    struct where w;
+    fm_rc rc = build_where(q, vparty, &w, err);
+    if (rc) return rc;
+    char sql[4096];
+    PGresult *r;
+    if (matched) {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM item_versions v WHERE %s", w.sql);
+        if ((rc = run_where(db, &r, "count items", sql, &w, err))) return rc;
+        *matched = (long)pg_col_i(r, 0, 0);
+        PQclear(r);
+    }
+    if (!cb) return FM_OK;
+    snprintf(sql, sizeof sql,
+             "SELECT v.item_id, v.version, v.party, v.status, v.type, v.feature, %s"
+             " FROM item_versions v WHERE %s ORDER BY v.item_id LIMIT %ld OFFSET %ld",
+             q->want_wkb ? "ST_AsBinary(v.geom, 'NDR')" : "NULL", w.sql, q->limit, q->offset);
+    if ((rc = run_where(db, &r, "query items", sql, &w, err))) return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t wkb_len = 0;
+        unsigned char *wkb = NULL;
+        if (q->want_wkb && !PQgetisnull(r, i, 6))
+            wkb = PQunescapeBytea((const unsigned char *)pg_col_s(r, i, 6), &wkb_len);
+        struct data_item_row row = {
+            .id = pg_col_i(r, i, 0),
+            .version = pg_col_i(r, i, 1),
+            .coll = q->coll,
+            .party = pg_col_s(r, i, 2),
+            .status = pg_col_s(r, i, 3),
+            .type = pg_col_s(r, i, 4),
+            .feature = pg_col_s(r, i, 5),
+            .wkb = wkb,
+            .wkb_len = wkb_len,
+        };
+        int stop = cb(ctx, &row);
+        PQfreemem(wkb);
+        if (stop) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
+static fm_rc items_extent(struct data_db *db, enum data_coll c, enum data_geom g,
+                          const char *vparty, struct data_extent *out, struct fm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    q.coll = c;
+    q.geom = g;
+    struct where w;
+    fm_rc rc = build_where(&q, vparty, &w, err);
+    if (rc) return rc;
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), min(ST_XMin(v.geom)), min(ST_YMin(v.geom)), max(ST_XMax(v.geom)),"
+             " max(ST_YMax(v.geom)), count(v.valid_from), min(v.valid_from), count(v.valid_to),"
+             " max(v.valid_to) FROM item_versions v WHERE %s",
+             w.sql);
+    PGresult *r;
+    if ((rc = run_where(db, &r, "extent of items", sql, &w, err))) return rc;
+    out->count = (long)pg_col_i(r, 0, 0);
+    if (out->count) {
+        for (int i = 0; i < 4; i++) out->bbox[i] = pg_col_d(r, 0, 1 + i);
+        out->has_t0 = pg_col_i(r, 0, 5) == out->count;
+        out->t0 = pg_col_i(r, 0, 6);
+        out->has_t1 = pg_col_i(r, 0, 7) == out->count;
+        out->t1 = pg_col_i(r, 0, 8);
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
+static fm_rc no_conflicts(struct fm_err *err)
+{
+    return fm_fail(err, FM_EINTERNAL, NULL,
+                   "the conflicts are not kept on PostgreSQL yet (issue 18)");
+}
+
+static fm_rc conflicts_extent(struct data_db *db, enum data_geom g, const char *vparty,
+                              struct data_extent *out, struct fm_err *err)
+{
+    (void)db, (void)g, (void)vparty;
+    memset(out, 0, sizeof *out);
+    return no_conflicts(err);
+}
+
+static fm_rc pic_items_box(struct data_db *db, enum data_coll c, const double bbox[4],
+                           int has_asof, fm_time asof, const char *vparty, data_pic_cb cb,
+                           void *ctx, struct fm_err *err)
+{
+    /* now: the rows of pic_items (the box widened by half the corridor)
+     * that meet bbox; the past: every version, as SQLite's */
+    struct data_query q;
+    memset(&q, 0, sizeof q);
+    q.coll = c;
+    q.has_asof = has_asof != 0, q.asof = asof;
+    q.has_bbox = 1, q.bbox_loose = 1;
+    memcpy(q.bbox, bbox, sizeof q.bbox);
+    struct where w;
+    fm_rc rc = build_where(&q, vparty, &w, err);
+    if (rc) return rc;
+    if (!has_asof) { /* the widened box, as the picture's R*Trees on SQLite */
+        w.len = 0, w.n = 0, w.nspace = 0;
+        add(&w, "v.collection = $? AND v.sys_to IS NULL AND v.status <> 'withdrawn'"
+                " AND (v.status <> 'draft' OR v.party = $?)",
+            data_coll_name(c), vparty);
+        add(&w, "ST_Expand(v.geom, " PG_PIC_HALF_LON ", " PG_PIC_HALF_LAT ")"
+                " && ST_MakeEnvelope($?::float8, $?::float8, $?::float8, $?::float8, 4326)",
+            num(&w, bbox[0]), num(&w, bbox[1]), num(&w, bbox[2]), num(&w, bbox[3]));
+    }
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "SELECT v.item_id, v.party, v.status, v.type, v.title, " PG_PIC_STYLE ","
+             " ST_AsBinary(v.geom, 'NDR') FROM item_versions v WHERE %s ORDER BY v.item_id",
+             w.sql);
+    PGresult *r;
+    if ((rc = run_where(db, &r, "picture query", sql, &w, err))) return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t wkb_len = 0;
+        unsigned char *wkb = PQunescapeBytea((const unsigned char *)pg_col_s(r, i, 8), &wkb_len);
+        if (!wkb) continue;
+        struct data_pic_row row = {
+            .id = pg_col_i(r, i, 0),
+            .party = pg_col(r, i, 1),
+            .status = pg_col(r, i, 2),
+            .type = pg_col(r, i, 3),
+            .title = pg_col(r, i, 4),
+            .category = pg_col(r, i, 5),
+            .severity = (int)pg_col_d(r, i, 6),
+            .corridor_width_m = pg_col_d(r, i, 7),
+            .wkb = wkb,
+            .wkb_len = wkb_len,
+        };
+        int stop = cb(ctx, &row);
+        PQfreemem(wkb);
+        if (stop) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
+static fm_rc pic_conflicts_box(struct data_db *db, const double bbox[4], const char *vparty,
+                               data_pic_cb cb, void *ctx, struct fm_err *err)
+{
+    (void)db, (void)bbox, (void)vparty, (void)cb, (void)ctx;
+    return no_conflicts(err);
+}
+
+void pg_query_ops(struct store_ops *ops)
+{
+    ops->items_query = items_query;
+    ops->items_extent = items_extent;
+    ops->conflicts_extent = conflicts_extent;
+    ops->pic_items_box = pic_items_box;
+    ops->pic_conflicts_box = pic_conflicts_box;
+}
