@@ -437,6 +437,54 @@ fm_rc data_messages_seen(struct data_db *db, const struct data_viewer *v,
                          const struct data_thread *t, int64_t upto, json_t **out,
                          struct fm_err *err);
 
+/* ---- lead times, deadlines and the inbox (rules.c, inbox.c) ----------- */
+
+/* Rules per collection and item type ("*": every type of the collection),
+ * kept in the database and changed by the admin, each change a record in
+ * the log (action "rules_set"). Seconds:
+ *   notice_s        the least notice before valid_from (0: none asked);
+ *   urgent_notice_s the same for an item marked urgent (properties urgent:
+ *                   true with an urgent_reason);
+ *   answer_s        how long the other side has to answer a version that
+ *                   waits for its answer (0: no deadline);
+ *   answer_before_s and never later than this before valid_from.
+ * A rule of the type wins over the collection's "*"; without either the
+ * built-in defaults apply (rules.c). An item notified (its first version
+ * that is not a draft) with less notice than its rule asks is accepted and
+ * marked late_notice; a version that waits for an answer carries
+ * answer_due, and one not answered by then is overdue: a record in the
+ * log (action "overdue"), seen as the version is. */
+
+/* The rules in force for every collection, the defaults included, as a
+ * JSON array of {collection, type, notice_s, urgent_notice_s, answer_s,
+ * answer_before_s, source: "default"|"set", set_at, set_by}. OUT *out. */
+fm_rc data_rules(struct data_db *db, json_t **out, struct fm_err *err);
+/* The admin sets rules: body is one rule object {collection, type, and any
+ * of the four fields: the others keep their value} or an array of them;
+ * all or nothing, one record each. FM_EFORBID for anyone but an admin,
+ * FM_EINVAL (pointer) for a bad rule. OUT *out: the rules in force after. */
+fm_rc data_rules_set(struct data_db *db, const struct data_viewer *v, const json_t *body,
+                     json_t **out, struct fm_err *err);
+/* Marks overdue every version whose answer is due by data_clock_now() and
+ * has not come: a record each. OUT *marked (may be NULL). */
+fm_rc data_deadlines_check(struct data_db *db, long *marked, struct fm_err *err);
+/* The deadlines' clock: the time now, moved by a test's offset (seconds,
+ * process-wide; only the test hook of server/rules.c moves it). */
+fm_time data_clock_now(void);
+int64_t data_clock_offset(void);
+void data_clock_advance(int64_t seconds);
+/* The deadline of item id as v sees it: {answer_due, overdue, overdue_at}
+ * or NULL (no deadline, or none v may see). OUT *out. */
+fm_rc data_item_deadline(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         int64_t id, json_t **out, struct fm_err *err);
+
+/* What waits for v (a liaison or the supervisor; FM_EFORBID otherwise):
+ * {user, party, counts: {to_answer, to_rule, disputed, rulings, conflicts,
+ * messages, overdue, total}, and the same keys as lists}, every entry in
+ * names people read (titles, parties). OUT *out. */
+fm_rc data_inbox(struct data_db *db, const struct data_viewer *v, json_t **out,
+                 struct fm_err *err);
+
 /* ---- event log -------------------------------------------------------- */
 
 /* The newest sequence number (0 when empty). */

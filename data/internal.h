@@ -240,6 +240,26 @@ struct store_ruling;
 /* A ruling as the JSON its record holds; status: the item's after it. */
 json_t *ruling_json(const char *coll, const struct store_ruling *r, const char *status);
 
+/* ---- lead times and deadlines (rules.c) ---------------------------------- */
+
+/* Sets the server-owned properties of a new version's Feature `feature`
+ * (late_notice, notified_at, answer_due) from the rule of its collection
+ * and type, the version before (prev: its Feature, NULL for a first
+ * version) and the time of the write. A draft carries none. FM_EINVAL for
+ * urgent without a reason. */
+fm_rc deadline_mark(struct data_db *db, enum data_coll c, const json_t *prev,
+                    const struct item_fields *f, const char *status, int owner_only,
+                    json_t *feature, fm_time now, struct fm_err *err);
+/* After a version is written: keeps its deadline (when its Feature has
+ * answer_due) and marks what is due by data_clock_now() overdue, inside
+ * the caller's transaction. */
+fm_rc deadline_written(struct data_db *db, enum data_coll c, int64_t id, int64_t version,
+                       const char *party, const json_t *feature, fm_time now,
+                       struct fm_err *err);
+/* verify: the rules and deadlines tables against the log's records up to
+ * last (see replay_check). */
+fm_rc deadlines_replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err *err);
+
 /* ---- replaying the log against the state (replay.c) --------------------- */
 
 /* Replays the log and compares every table the server acts on with what

@@ -176,8 +176,9 @@ fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum da
     int64_t id;
     if ((rc = ops->item_insert(db, data_coll_name(c), v->party, now, v->user, &id, err))) goto done;
     out = build_feature(id, &f, v->party, status, 1, now, v->user, now, v->user);
-    feature_text = dump(out);
     int owner_only = vis_owner_only(status, 0);
+    if ((rc = deadline_mark(db, c, NULL, &f, status, owner_only, out, now, err))) goto done;
+    feature_text = dump(out);
     struct store_version r = version_row(id, 1, c, v->party, status, "create", v->user, owner_only,
                                          now, &f, feature_text, geom_text);
     if ((rc = ops->version_insert(db, &r, err))) goto done;
@@ -185,6 +186,7 @@ fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum da
                                v->party, 0, owner_only, now, err)))
         goto done;
     if ((rc = conflicts_check_item(db, v, c, id, 1, now, err))) goto done;
+    if ((rc = deadline_written(db, c, id, 1, v->party, out, now, err))) goto done;
     *created = out;
     out = NULL;
 done:
@@ -237,7 +239,10 @@ static int only_status_changed(const json_t *old_feature, const json_t *new_feat
     json_t *a = json_deep_copy(old_feature), *b = json_deep_copy(new_feature);
     json_t *pa = json_object_get(a, "properties"), *pb = json_object_get(b, "properties");
     static const char *const ignore[] = {"status",     "party",      "version",    "created_at",
-                                         "created_by", "updated_at", "updated_by", NULL};
+                                         "created_by", "updated_at", "updated_by",
+                                         /* rules.c's marks */
+                                         "late_notice", "notified_at", "notice_required_s",
+                                         "answer_due", NULL};
     for (const char *const *k = ignore; *k; k++) {
         json_object_del(pa, *k);
         json_object_del(pb, *k);
@@ -347,11 +352,12 @@ fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data
     int64_t version = cur->version + 1;
     out = build_feature(id, &f, cur->party, status, version, cur->created_at, cur->created_by, now,
                         v->user);
+    int owner_only = vis_owner_only(status, cur->owner_only);
+    if ((rc = deadline_mark(db, c, cur->feature, &f, status, owner_only, out, now, err))) goto done;
     feature_text = dump(out);
     before_text = dump(cur->feature);
     const struct store_ops *ops = store_of(db);
     if ((rc = ops->version_close(db, cur->vid, now, err))) goto done;
-    int owner_only = vis_owner_only(status, cur->owner_only);
     struct store_version r = version_row(id, version, c, cur->party, status, action, v->user,
                                          owner_only, now, &f, feature_text, geom_text);
     if ((rc = ops->version_insert(db, &r, err))) goto done;
@@ -359,6 +365,7 @@ fm_rc item_write_next(struct data_db *db, const struct data_viewer *v, enum data
                                feature_text, cur->party, cur->owner_only, owner_only, now, err)))
         goto done;
     if ((rc = conflicts_check_item(db, v, c, id, 0, now, err))) goto done;
+    if ((rc = deadline_written(db, c, id, version, cur->party, out, now, err))) goto done;
     if (updated) {
         *updated = out;
         out = NULL;

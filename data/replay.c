@@ -1282,6 +1282,8 @@ fm_rc replay_check(struct data_db *db, int64_t last, int64_t *bad, struct fm_err
         goto done;
     if ((rc = check_keys(&r)) || *bad) goto done;
     if ((rc = check_signatures(&r)) || *bad) goto done;
+    /* lead times and deadlines (rules.c) */
+    if ((rc = deadlines_replay_check(db, last, bad, err)) || *bad) goto done;
     rc = check_caches(&r);
 done:
     for (size_t i = 0; i < r.cap; i++) free(r.slot[i].own);

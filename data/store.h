@@ -133,6 +133,22 @@ struct store_item_head {
     int owner_only;
 };
 
+/* A rule of lead time and answer for the items of (collection, type)
+ * (rules.c); type "*": every type of the collection. Seconds. */
+struct store_rule {
+    const char *collection, *type;
+    int64_t notice_s, urgent_notice_s, answer_s, answer_before_s;
+    fm_time at;
+    const char *by;
+};
+/* A version that waits for the other side's answer, and its deadline
+ * (rules.c). overdue_at 0: not (yet) overdue. */
+struct store_deadline {
+    int64_t item, version;
+    const char *collection, *party;
+    fm_time notified_at, due_at, overdue_at;
+};
+
 typedef int (*store_party_cb)(void *ctx, const struct store_party *p);
 typedef int (*store_user_cb)(void *ctx, const struct store_user *u);
 typedef int (*store_secret_cb)(void *ctx, const struct store_secret *s);
@@ -143,6 +159,8 @@ typedef int (*store_key_cb)(void *ctx, const struct store_key *k);
 typedef int (*store_message_cb)(void *ctx, const struct store_message *m);
 typedef int (*store_ruling_cb)(void *ctx, const struct store_ruling *r);
 typedef int (*store_head_cb)(void *ctx, const struct store_head *h);
+typedef int (*store_rule_cb)(void *ctx, const struct store_rule *r);
+typedef int (*store_deadline_cb)(void *ctx, const struct store_deadline *d);
 
 /* A row of the picture of now (picture.c): what a tile draws of an item
  * or an open conflict (data_pic_row, borrowed), its box as the picture
@@ -381,6 +399,23 @@ struct store_ops {
     /* The cosigned heads with an id above since, by id. */
     fm_rc (*heads_each)(struct data_db *db, int64_t since, store_head_cb cb, void *ctx,
                         struct fm_err *err);
+
+    /* ---- lead times and deadlines (sqlite/rules.c) ---- */
+    /* Sets the rule of (r->collection, r->type), adding or replacing it. */
+    fm_rc (*rule_put)(struct data_db *db, const struct store_rule *r, struct fm_err *err);
+    /* The rules set, by collection and type. */
+    fm_rc (*rules_each)(struct data_db *db, store_rule_cb cb, void *ctx, struct fm_err *err);
+    /* Keeps d (overdue_at ignored); FM_ECONFLICT when that version has one. */
+    fm_rc (*deadline_insert)(struct data_db *db, const struct store_deadline *d,
+                             struct fm_err *err);
+    /* Deadlines of versions still open (current): which = 0, those not
+     * overdue whose due_at is at or before `now`; 1, those overdue; 2,
+     * every deadline, open or not (verify). By item and version. */
+    fm_rc (*deadlines_each)(struct data_db *db, int which, fm_time now, store_deadline_cb cb,
+                            void *ctx, struct fm_err *err);
+    /* Marks the deadline of (item, version) overdue at `at`. */
+    fm_rc (*deadline_overdue)(struct data_db *db, int64_t item, int64_t version, fm_time at,
+                              struct fm_err *err);
 };
 
 /* The store of db's connection. */

@@ -228,7 +228,9 @@ static fm_rc check_geometry(enum data_coll c, const json_t *g, const struct data
  * ruling: shown with one item (data_item_dispute), never stored. */
 static const char *const server_owned[] = {"party",      "version",    "created_at", "created_by",
                                            "updated_at", "updated_by", "dispute",    "ruling",
-                                           NULL};
+                                           /* lead times and deadlines (rules.c) */
+                                           "late_notice", "notified_at", "answer_due", "overdue_at",
+                                           "notice_required_s", "overdue", NULL};
 
 static fm_rc opt_string(json_t *props, const char *key, const struct data_limits *lim,
                         const char **out, struct fm_err *err)

@@ -24,6 +24,7 @@ struct srv {
     size_t nspare;
     struct srv_streams *streams; /* the live event streams (stream.c) */
     struct srv_recheck *recheck; /* conflicts re-checked on time (conflicts.c) */
+    struct srv_deadlines *deadlines; /* overdue answers marked on time (rules.c) */
     struct data_checkpointer *checkpointer; /* WAL checkpoints off the write path */
     char *tls_key, *tls_cert;    /* PEM text, when serving HTTPS */
     struct sockaddr_storage bound; /* the address listened on (port: s->port) */
@@ -708,6 +709,7 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
     s->port = info ? info->port : c->port;
     fm_rc rrc = data_checkpointer_start(c->db_path, &s->checkpointer, err);
     if (!rrc) rrc = srv_recheck_start(c, s->streams, &s->recheck, err);
+    if (!rrc) rrc = srv_deadlines_start(c, s->streams, &s->deadlines, err);
     if (rrc) {
         srv_stop(s);
         return rrc;
@@ -730,6 +732,7 @@ void srv_stop(struct srv *s)
 {
     if (!s) return;
     srv_recheck_stop(s->recheck);
+    srv_deadlines_stop(s->deadlines);
     srv_streams_shutdown(s->streams); /* resumes every suspended stream */
     MHD_stop_daemon(s->daemon);
     srv_streams_free(s->streams);

@@ -339,6 +339,15 @@ int h_item_get(struct req *r, const char *const *p, int n)
         if (decorated) json_object_update(props, dr);
         json_decref(dr);
     }
+    /* overdue (rules.c): a mark that comes without a new version, too */
+    json_t *od = NULL;
+    if (!k->conflicts && data_item_deadline(r->db, &r->viewer, c, id, &od, &err) == FM_OK && od) {
+        json_object_set(json_object_get(f, "properties"), "overdue", json_true());
+        json_object_set(json_object_get(f, "properties"), "overdue_at",
+                        json_object_get(od, "overdue_at"));
+        json_decref(od);
+        decorated = 1;
+    }
     /* OGC API - Features Part 1 (/req/core/f-links): self and collection */
     char base[512], href[700];
     srv_base_url(r, base, sizeof base);

@@ -1,6 +1,7 @@
 /* main.c - the fusionmap command line: serve, party, user, token, events. */
 #include "srv.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -48,6 +49,10 @@ static const char usage[] =
     "  fusionmap export --collection C --format geojson|kml|gpx|gpkg|shp|csv\n"
     "                   [--at TIME] [--party P] [--out FILE] [--db FILE]\n"
     "                   (no drafts; with --party, that party's own drafts too)\n"
+    "  fusionmap rules show [--db FILE]                 (the lead-time rules in force)\n"
+    "  fusionmap rules set --collection C [--type T] [--notice D] [--urgent-notice D]\n"
+    "                   [--answer D] [--answer-before D] [--db FILE]\n"
+    "                   (D: seconds, or 90s, 30m, 48h, 2d; type * (default): every type)\n"
     "Every command takes --db FILE; the default is fusionmap.db in the current folder.\n";
 
 static int die(const char *what, const struct fm_err *err)
@@ -700,6 +705,85 @@ static int cmd_export(int argc, char **argv)
     return ret;
 }
 
+/* ---- rules ---------------------------------------------------------------- */
+
+/* A duration: seconds, or a number with s, m, h or d. -1 when bad. */
+static long duration_s(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || v < 0) return -1;
+    long unit = 1;
+    if (*end == 'm') unit = 60;
+    else if (*end == 'h') unit = 3600;
+    else if (*end == 'd') unit = 86400;
+    else if (*end != 's' && *end != '\0') return -1;
+    if (*end && end[1]) return -1;
+    if (v > 90L * 86400L / unit) return -1;
+    return v * unit;
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+    if (argc < 2 || (strcmp(argv[1], "set") != 0 && strcmp(argv[1], "show") != 0))
+        return bad_usage("rules show | rules set --collection C ...");
+    int set = !strcmp(argv[1], "set");
+    static const struct option opts[] = {{"collection", required_argument, 0, 'c'},
+                                         {"type", required_argument, 0, 't'},
+                                         {"notice", required_argument, 0, 'n'},
+                                         {"urgent-notice", required_argument, 0, 'u'},
+                                         {"answer", required_argument, 0, 'a'},
+                                         {"answer-before", required_argument, 0, 'b'},
+                                         {"db", required_argument, 0, 'd'},
+                                         {0, 0, 0, 0}};
+    json_t *rule = json_object();
+    int o;
+    optind = 2;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        const char *key = o == 'n'   ? "notice_s"
+                          : o == 'u' ? "urgent_notice_s"
+                          : o == 'a' ? "answer_s"
+                          : o == 'b' ? "answer_before_s"
+                                     : NULL;
+        if (o == 'c' || o == 't') {
+            json_object_set_new(rule, o == 'c' ? "collection" : "type", json_string(optarg));
+        } else if (key) {
+            long v = duration_s(optarg);
+            if (v < 0) {
+                json_decref(rule);
+                return bad_usage("a duration is seconds, or N with s, m, h or d (at most 90 days)");
+            }
+            json_object_set_new(rule, key, json_integer(v));
+        } else if (o != 'd') {
+            json_decref(rule);
+            return bad_usage("unknown option for rules");
+        }
+    }
+    if (optind != argc || (set && !json_object_get(rule, "collection")) ||
+        (!set && json_object_size(rule))) {
+        json_decref(rule);
+        return bad_usage(set ? "rules set needs --collection" : "rules show takes only --db");
+    }
+    struct data_db *db;
+    if (open_db(argc, argv, &db)) {
+        json_decref(rule);
+        return 1;
+    }
+    struct fm_err err;
+    json_t *out = NULL;
+    struct data_viewer admin = {0, "cli", "", DATA_ROLE_ADMIN};
+    fm_rc rc = set ? data_rules_set(db, &admin, rule, &out, &err) : data_rules(db, &out, &err);
+    data_close(db);
+    json_decref(rule);
+    if (rc) return die(set ? "rules set" : "rules show", &err);
+    char *text = json_dumps(out, JSON_INDENT(2));
+    printf("%s\n", text);
+    free(text);
+    json_decref(out);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return bad_usage("no command");
@@ -715,6 +799,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "evidence")) return cmd_evidence(argc - 1, argv + 1);
     if (!strcmp(cmd, "sign")) return cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rules")) return cmd_rules(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         fputs(usage, stdout);
         return 0;

@@ -283,6 +283,19 @@ fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
                         struct srv_recheck **out, struct fm_err *err);
 void srv_recheck_stop(struct srv_recheck *h);
 
+/* rules.c: GET/PUT /rules, the test clock POST /rules/clock
+ * (FUSIONMAP_TEST_CLOCK=1 only), and a thread with its own connection that
+ * marks unanswered versions overdue every FM_DEADLINE_CHECK_S seconds
+ * (default 30) and wakes the streams when it did. inbox.c: GET /inbox. */
+int h_rules_get(struct req *r, const char *const *p, int n);
+int h_rules_put(struct req *r, const char *const *p, int n);
+int h_rules_clock(struct req *r, const char *const *p, int n);
+int h_inbox(struct req *r, const char *const *p, int n);
+struct srv_deadlines;
+fm_rc srv_deadlines_start(const struct srv_config *c, struct srv_streams *streams,
+                          struct srv_deadlines **out, struct fm_err *err);
+void srv_deadlines_stop(struct srv_deadlines *h);
+
 /* interop.c: POST /import, GET /cot, and the f= exports of the items */
 int h_import(struct req *r, const char *const *p, int n);
 int h_cot(struct req *r, const char *const *p, int n);

@@ -226,6 +226,20 @@ static const char *const migrations[] = {
     "  signature text NOT NULL, recorded_at bigint NOT NULL, UNIQUE (\"user\", seq));"
     "CREATE TRIGGER cosigned_heads_never_changed BEFORE UPDATE OR DELETE ON cosigned_heads"
     "  FOR EACH ROW EXECUTE FUNCTION fm_never_changed();",
+    /* 6: lead times and deadlines (issue 19; SQLite's 14): the admin's
+     * rules, and the deadline of each version waiting for an answer */
+    "CREATE TABLE deadline_rules ("
+    "  collection text NOT NULL, type text NOT NULL,"
+    "  notice_s bigint NOT NULL, urgent_notice_s bigint NOT NULL,"
+    "  answer_s bigint NOT NULL, answer_before_s bigint NOT NULL,"
+    "  at bigint NOT NULL, by_user text NOT NULL,"
+    "  PRIMARY KEY (collection, type));"
+    "CREATE TABLE deadlines ("
+    "  item_id bigint NOT NULL REFERENCES items(id), version bigint NOT NULL,"
+    "  collection text NOT NULL, party text NOT NULL,"
+    "  notified_at bigint NOT NULL, due_at bigint NOT NULL, overdue_at bigint,"
+    "  PRIMARY KEY (item_id, version));"
+    "CREATE INDEX deadlines_due ON deadlines (overdue_at, due_at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -338,6 +352,7 @@ static void pg_store_fill(void)
     pg_picture_ops(&pg_store);
     pg_query_ops(&pg_store);
     pg_heads_ops(&pg_store);
+    pg_rules_ops(&pg_store);
 }
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

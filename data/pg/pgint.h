@@ -88,5 +88,6 @@ void pg_messages_ops(struct store_ops *ops);
 void pg_picture_ops(struct store_ops *ops);
 void pg_query_ops(struct store_ops *ops);
 void pg_heads_ops(struct store_ops *ops);
+void pg_rules_ops(struct store_ops *ops);
 
 #endif

@@ -294,6 +294,23 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'cosigned heads are never changed'); END;"
     "CREATE TRIGGER cosigned_heads_no_delete BEFORE DELETE ON cosigned_heads"
     "  BEGIN SELECT RAISE(ABORT, 'cosigned heads are never changed'); END;",
+    /* 14 (issue 19): lead times and deadlines (rules.c): the admin's rules
+     * per collection and type, each set by a record (rules_set); the
+     * deadline of each version that waits for the other side's answer (its
+     * version's record holds answer_due), marked overdue by a record
+     * (overdue) */
+    "CREATE TABLE deadline_rules ("
+    "  collection TEXT NOT NULL, type TEXT NOT NULL,"
+    "  notice_s INTEGER NOT NULL, urgent_notice_s INTEGER NOT NULL,"
+    "  answer_s INTEGER NOT NULL, answer_before_s INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL, by_user TEXT NOT NULL,"
+    "  PRIMARY KEY (collection, type));"
+    "CREATE TABLE deadlines ("
+    "  item_id INTEGER NOT NULL REFERENCES items(id), version INTEGER NOT NULL,"
+    "  collection TEXT NOT NULL, party TEXT NOT NULL,"
+    "  notified_at INTEGER NOT NULL, due_at INTEGER NOT NULL, overdue_at INTEGER,"
+    "  PRIMARY KEY (item_id, version));"
+    "CREATE INDEX deadlines_due ON deadlines (overdue_at, due_at);",
 };
 #define SCHEMA_ACCOUNTS_RECORDED 10
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

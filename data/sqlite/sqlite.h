@@ -134,6 +134,7 @@ void sqlite_messages_ops(struct store_ops *o); /* messages.c */
 void sqlite_picture_ops(struct store_ops *o);  /* picture.c */
 void sqlite_query_ops(struct store_ops *o);    /* query.c */
 void sqlite_heads_ops(struct store_ops *o);    /* heads.c */
+void sqlite_rules_ops(struct store_ops *o);    /* rules.c */
 const struct store_ops *sqlite_store(void);
 
 #endif

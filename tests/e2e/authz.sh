@@ -151,6 +151,10 @@ line "post to the channel of all parties" POST /channels/all/messages '{"text":"
 line "A's channel with the supervisor (the admin is of SUP)" GET /channels/sup-A/messages "" 200 404 200 404 200 401 401
 line "post to A's channel with the supervisor" POST /channels/sup-A/messages '{"text":"hello A"}' 201 404 201 403 403 401 401
 line "B's channel with the supervisor" GET /channels/sup-B/messages "" 404 200 200 404 200 401 401
+line "the lead-time rules (issue 19)" GET /rules "" 200 200 200 200 200 401 401
+line "set a rule (the admin only)" PUT /rules '{"collection":"incidents","answer_s":21600}' 403 403 403 403 200 401 401
+line "the test clock: refused to all without FUSIONMAP_TEST_CLOCK=1" POST /rules/clock '{"advance_s":0}' 403 403 403 403 403 401 401
+line "the inbox (a liaison's, the supervisor's; never another party's draft)" GET /inbox "" 200 200 200 403 403 401 401
 line "the landing page, conformance and API need no login" GET "/?f=json" "" 200 200 200 200 200 200 200
 check "counts do not reveal other parties' drafts: B counts 1 draft (its own)" \
     'req GET "/collections/zones/items?status=draft" -H "${AUTH[B]}" >/dev/null && [ "$(jqb .numberMatched)" = 1 ]'

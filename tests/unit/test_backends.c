@@ -630,6 +630,75 @@ static void heads(struct data_db *db, const char *name)
     json_decref(hd);
 }
 
+/* Lead times and deadlines (rules.c): the rules through data_rules_set,
+ * the deadlines' rows through the store (item 1's open version 2). */
+static int deadline_cb(void *ctx, const struct store_deadline *d)
+{
+    struct store_deadline *out = ctx;
+    out->item = d->item;
+    out->version = d->version;
+    out->due_at = d->due_at;
+    out->overdue_at = d->overdue_at;
+    out->notified_at++; /* the count of rows */
+    return 0;
+}
+
+static void deadlines(struct data_db *db, const char *name)
+{
+    const struct store_ops *ops = store_of(db);
+    struct fm_err err;
+    fm_err_clear(&err);
+    const struct data_viewer admin = {9, "root", "", DATA_ROLE_ADMIN};
+    json_t *rules = NULL;
+    CHECK(data_rules(db, &rules, &err) == FM_OK && json_array_size(rules) == 3,
+          "%s: three default rules: %s", name, err.msg);
+    json_decref(rules);
+    json_t *bad = json_pack("{s:s,s:i}", "collection", "movements", "notice_s", -1);
+    CHECK(data_rules_set(db, &admin, bad, &rules, &err) == FM_EINVAL &&
+              !strcmp(err.pointer, "/notice_s"),
+          "%s: a bad rule is refused: %s", name, err.msg);
+    json_decref(bad);
+    CHECK(data_rules_set(db, &anna, bad, &rules, &err) == FM_EFORBID, "%s: only the admin",
+          name);
+    json_t *good = json_pack("{s:s,s:s,s:i,s:i,s:i}", "collection", "movements", "type", "air",
+                             "notice_s", 3600, "urgent_notice_s", 600, "answer_s", 60);
+    CHECK(data_rules_set(db, &admin, good, &rules, &err) == FM_OK && json_array_size(rules) == 4,
+          "%s: the admin sets a rule of one type: %s", name, err.msg);
+    json_decref(good);
+    json_decref(rules);
+    int64_t last = 0;
+    char hash[65];
+    CHECK(ops->event_head(db, &last, hash, &err) == FM_OK, "%s: head", name);
+    struct store_deadline d = {1, 2, "incidents", "A", 100, 200, 0}, got = {0};
+    CHECK(ops->begin(db, &err) == FM_OK && ops->deadline_insert(db, &d, &err) == FM_OK &&
+              ops->deadline_insert(db, &d, &err) == FM_ECONFLICT,
+          "%s: a version's deadline, once: %s", name, err.msg);
+    ops->rollback(db);
+    CHECK(ops->begin(db, &err) == FM_OK && ops->deadline_insert(db, &d, &err) == FM_OK &&
+              ops->commit(db, &err) == FM_OK,
+          "%s: kept: %s", name, err.msg);
+    CHECK(ops->deadlines_each(db, 0, 150, deadline_cb, &got, &err) == FM_OK &&
+              got.notified_at == 0,
+          "%s: not due at 150", name);
+    CHECK(ops->deadlines_each(db, 0, 250, deadline_cb, &got, &err) == FM_OK &&
+              got.notified_at == 1 && got.item == 1 && got.version == 2 && got.due_at == 200,
+          "%s: due at 250: %s", name, err.msg);
+    memset(&got, 0, sizeof got);
+    CHECK(ops->deadline_overdue(db, 1, 2, 300, &err) == FM_OK &&
+              ops->deadlines_each(db, 1, 0, deadline_cb, &got, &err) == FM_OK &&
+              got.notified_at == 1 && got.overdue_at == 300,
+          "%s: marked overdue at 300: %s", name, err.msg);
+    memset(&got, 0, sizeof got);
+    CHECK(ops->deadlines_each(db, 0, 1000, deadline_cb, &got, &err) == FM_OK &&
+              got.notified_at == 0 && ops->deadlines_each(db, 2, 0, deadline_cb, &got, &err) == FM_OK &&
+              got.notified_at == 1,
+          "%s: no longer due; one row in all", name);
+    long marked = -1;
+    CHECK(data_deadlines_check(db, &marked, &err) == FM_OK && marked == 0,
+          "%s: the check marks nothing more (the version waits for no answer): %s", name,
+          err.msg);
+}
+
 static void exercise(struct data_db *db, const char *name, struct answers *a)
 {
     printf("# %s\n", name);
@@ -637,6 +706,7 @@ static void exercise(struct data_db *db, const char *name, struct answers *a)
     export_and_verify(db, name, a);
     accounts(db, name);
     items(db, name, a);
+    deadlines(db, name);
     picture(db, name, a);
     queries(db, name, a);
     heads(db, name);

@@ -116,6 +116,10 @@ export function popup(key) {
   if (p.altitude_floor_m !== undefined || p.altitude_ceiling_m !== undefined)
     row('altitude', esc((p.altitude_floor_m ?? '…') + ' – ' + (p.altitude_ceiling_m ?? '…') + ' m AMSL'));
   row('corridor', p.corridor_width_m !== undefined ? esc(p.corridor_width_m) + ' m wide' : '');
+  /* lead times and deadlines (rules.c; inbox.js keeps state.overdue) */
+  const dur = (s) => (s >= 3600 ? Math.round(s / 3600) + ' h' : Math.round(s / 60) + ' min');
+  if (p.late_notice) row('notice', `<span class="chip late">late notice</span> ${esc(dur(p.notice_required_s || 0))} asked`);
+  if (p.answer_due) row('answer due', esc(utc(p.answer_due)) + (state.overdue && state.overdue.has(key) ? ' <span class="chip overdue">overdue</span>' : ''));
   row('changed', esc(utc(p.updated_at)) + ' by ' + esc(p.updated_by) + ' (v' + esc(p.version) + ')');
   const div = document.createElement('div');
   div.className = 'pop';

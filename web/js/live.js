@@ -10,6 +10,7 @@ import { loadConflicts, scheduleConflicts } from './conflicts.js';
 import { THREAD_ACTIONS, threadEvent } from './thread.js';
 import { panelEvent, refreshPanel } from './panel.js';
 import { reasonEvent, clearReasons } from './reasons.js';
+import { inboxEvent } from './inbox.js';
 
 const { utc } = FM;
 
@@ -44,6 +45,8 @@ export async function reload() {
 export function onEvent(e) {
   reasonEvent(e); /* a dispute's reason, for the lists (reasons.js) */
   if (!state.loading) panelEvent(e); /* the item panel redraws what concerns it (panel.js) */
+  inboxEvent(e); /* what waits for the user may have changed (inbox.js) */
+  if (e.action === 'overdue') return; /* no version: the inbox and the popup say it */
   if (THREAD_ACTIONS.has(e.action)) { threadEvent(e); return; } /* no item version: an answer, a message, a ruling (thread.js) */
   if (e.collection === 'conflicts') { scheduleConflicts(); return; }
   if (!e.collection || !FM.COLLS.includes(e.collection)) return;

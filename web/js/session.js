@@ -7,6 +7,7 @@ import { initMap } from './map.js';
 import { fillFilters } from './list.js';
 import { reload, onEvent } from './live.js';
 import { keyNotice } from './signing.js';
+import { initInbox } from './inbox.js';
 
 const { api } = FM;
 
@@ -61,6 +62,7 @@ export async function start() {
   if (!state.map) initMap();
   /* a signing key of this party this browser has not seen: told now */
   keyNotice().catch((e) => console.warn('keys:', e));
+  initInbox();
   /* the stream first, then the snapshot: events that arrive meanwhile
    * wait in a queue and are applied over it (newer versions win) */
   state.loading = true;

@@ -1,0 +1,126 @@
+// inbox.mjs - "waiting for me" in the page header (issue 19), live: A's
+// inbox count goes up when B notifies a movement A must answer, and down
+// when A answers it; the supervisor's header shows it overdue once the
+// test clock passes its deadline, and the panel names it by title and
+// party; the popup says late notice. Screenshots into $1 when given.
+import path from 'node:path';
+import fs from 'node:fs';
+import { startServer, tmpdir, login, api, loadPlaywright, waitFor } from './harness.mjs';
+
+const { chromium } = await loadPlaywright();
+const out = process.argv[2];
+if (out) fs.mkdirSync(out, { recursive: true });
+const shot = (page, name) => (out ? page.screenshot({ path: path.join(out, name) }) : null);
+const dir = tmpdir();
+const srv = await startServer({ db: path.join(dir, 'inbox.db'), env: { FUSIONMAP_TEST_CLOCK: '1' } });
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
+let failed = 0;
+const check = (ok, what) => { console.log((ok ? 'ok - ' : 'FAIL - ') + what); if (!ok) failed++; };
+const errors = [];
+
+async function open(user) {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  page.on('pageerror', (e) => errors.push(user + ': ' + e.message));
+  page.on('console', (m) => { if (m.type() === 'error' && !/the server responded with a status of 4/.test(m.text())) errors.push(user + ': ' + m.text()); });
+  await page.goto(srv.url + '/login');
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', user);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#list li');
+  await page.waitForFunction(() => /^\d+$/.test((document.getElementById('inbox-count') || {}).textContent || ''));
+  return page;
+}
+const count = (page) => page.$eval('#inbox-count', (el) => Number(el.textContent));
+
+try {
+  const b = await login(srv.url, 'liaison-b');
+  const a = await login(srv.url, 'liaison-a');
+  const admin = await login(srv.url, 'admin');
+  const pa = await open('liaison-a');
+  const ps = await open('supervisor');
+  const pv = await browser.newPage();
+  await pv.goto(srv.url + '/login');
+  await pv.fill('#login-user', 'viewer');
+  await pv.fill('#login-password', 'viewer');
+  await pv.click('button[type=submit]');
+  await pv.waitForSelector('#list li');
+  check((await pv.$$('#inbox-btn')).length === 0, 'the viewer has no inbox in its header (it answers nothing)');
+
+  const before = await count(pa);
+  const server = (await api(srv.url, a, 'GET', '/inbox')).json.counts.total;
+  check(before === server, `A's header shows the server's count (${before})`);
+
+  // B notifies a movement 10 minutes before it starts: late (the rule: 48 h)
+  const from = new Date(Date.now() + 10 * 60000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const made = await api(srv.url, b, 'POST', '/collections/movements/items', {
+    type: 'Feature', geometry: { type: 'LineString', coordinates: [[35.6, 32.7], [35.7, 32.72]] },
+    properties: { title: 'Night convoy K-4', type: 'ground', status: 'notified', valid_from: from },
+  });
+  check(made.status === 201 && made.json.properties.late_notice === true, 'B notifies a movement with late notice (API)');
+  const id = made.json.id, key = `movements/${id}`;
+  await waitFor(async () => (await count(pa)) === before + 1, 20000, 'A\'s count up by one');
+  check(true, `A's inbox count goes up by one when B notifies, live (${before} -> ${before + 1})`);
+  check(await pa.evaluate(() => window.fmInboxAlerts) === 1, 'A is alerted once (tone, notification where allowed) for the new item to answer');
+
+  await pa.click('#inbox-btn');
+  await pa.waitForSelector('#inbox-panel ul[data-kind=to_answer] li');
+  const text = await pa.textContent('#inbox-panel ul[data-kind=to_answer]');
+  check(text.includes('Night convoy K-4') && text.includes('late notice') && !new RegExp(`\\b${id}\\b`).test(text.replace(/\d{4}-\d\d-\d\d \d\d:\d\d/g, '')), 'the panel lists it by title, with late notice, no internal id');
+  await shot(pa, 'inbox-a-panel.png');
+  await pa.click('#inbox-alerts');
+  check((await pa.textContent('#inbox-alerts')) === 'Alerts off' && await pa.evaluate(() => localStorage.getItem('fm-inbox-alerts')) === 'off', 'A turns the alerts off from the panel (kept)');
+  await pa.click('#inbox-btn');
+  const quiet = await api(srv.url, b, 'POST', '/collections/movements/items', {
+    type: 'Feature', geometry: { type: 'LineString', coordinates: [[35.61, 32.71], [35.7, 32.73]] },
+    properties: { title: 'Water truck W-2', type: 'ground', status: 'notified' },
+  });
+  await waitFor(async () => (await count(pa)) === before + 2, 20000, 'A\'s count up again');
+  check(quiet.status === 201 && await pa.evaluate(() => window.fmInboxAlerts) === 1, 'with the alerts off, a new item to answer counts but rings nothing');
+
+  // the test clock: past the 12 h to answer (and the start): overdue
+  const adv = await api(srv.url, admin, 'POST', '/rules/clock', { advance_s: 13 * 3600 }, { 'Content-Type': 'application/json' });
+  check(adv.status === 200 && adv.json.overdue_marked >= 1, 'the admin moves the test clock 13 h ahead: overdue marked');
+  await waitFor(async () => (await ps.$eval('#inbox-overdue', (el) => el.hidden ? '' : el.textContent)).includes('overdue'), 20000, 'overdue at the supervisor');
+  check(true, 'the supervisor\'s header shows the overdue count, live');
+  await ps.click('#inbox-btn');
+  await ps.waitForSelector('#inbox-panel ul[data-kind=overdue] li');
+  const od = await ps.textContent('#inbox-panel ul[data-kind=overdue]');
+  check(od.includes('Night convoy K-4') && od.includes('Side B'), 'the supervisor\'s panel names the overdue convoy and its party');
+  await shot(ps, 'inbox-supervisor-overdue.png');
+  await ps.click('#inbox-btn');
+
+  // A opens the convoy: the popup says late notice and overdue
+  await pa.click(`#list li[data-key="${key}"]`);
+  await pa.waitForSelector('.leaflet-popup .pop');
+  const pop = await pa.textContent('.leaflet-popup .pop');
+  check(pop.includes('late notice') && pop.includes('overdue'), 'A\'s popup says late notice and overdue');
+  await shot(pa, 'inbox-a-popup.png');
+  const withOverdue = await count(pa);
+  const supOverdue = () => ps.$eval('#inbox-overdue', (el) => (el.hidden ? 0 : parseInt(el.textContent, 10)));
+  const supBefore = await supOverdue();
+
+  // A answers from the page: the count goes down
+  await pa.click('.leaflet-popup .actions button:has-text("Acknowledge")');
+  await pa.waitForSelector('.modal .statement', { timeout: 10000 });
+  await pa.click('.modal button:has-text("Sign and send")');
+  await pa.waitForSelector('#toast:has-text("Acknowledged")', { timeout: 10000 });
+  await waitFor(async () => (await count(pa)) < withOverdue, 20000, 'A\'s count down');
+  const after = await count(pa);
+  check(after <= withOverdue - 2, `A's count goes down when A answers (to answer and overdue: ${withOverdue} -> ${after})`);
+  await waitFor(async () => (await supOverdue()) === supBefore - 1, 20000, 'the supervisor\'s overdue down');
+  check(true, `the supervisor's overdue count goes down by one, live (${supBefore} -> ${supBefore - 1})`);
+  await ps.click('#inbox-btn');
+  await ps.waitForSelector('#inbox-panel');
+  check(!(await ps.textContent('#inbox-panel')).includes('Night convoy K-4'), 'and the convoy is off the supervisor\'s panel');
+  await shot(ps, 'inbox-supervisor-after.png');
+  await shot(pa, 'inbox-a-after.png');
+  check(errors.length === 0, 'no page errors' + (errors.length ? ': ' + errors.join('; ') : ''));
+} catch (e) {
+  console.log('FAIL - ' + e.message);
+  failed++;
+} finally {
+  await browser.close();
+  await srv.stop();
+}
+console.log(failed ? `${failed} failed` : 'all passed');
+process.exit(failed ? 1 : 0);
