@@ -455,6 +455,16 @@ fm_rc data_messages_seen(struct data_db *db, const struct data_viewer *v,
  * answer_due, and one not answered by then is overdue: a record in the
  * log (action "overdue"), seen as the version is. */
 
+/* The current versions of c marked overdue (rules.c), for lists: each
+ * item, version and when (malloc'd array, *n rows). Who may see a row is
+ * who may see its version (a draft is never overdue). */
+struct data_overdue {
+    int64_t item, version;
+    fm_time at;
+};
+fm_rc data_overdue_versions(struct data_db *db, enum data_coll c, struct data_overdue **out,
+                            size_t *n, struct fm_err *err);
+
 /* The rules in force for every collection, the defaults included, as a
  * JSON array of {collection, type, notice_s, urgent_notice_s, answer_s,
  * answer_before_s, source: "default"|"set", set_at, set_by}. OUT *out. */

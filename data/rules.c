@@ -566,6 +566,38 @@ fm_rc data_item_deadline(struct data_db *db, const struct data_viewer *v, enum d
     return FM_OK;
 }
 
+struct overdue_list {
+    const char *coll;
+    struct data_overdue *v;
+    size_t n, cap;
+};
+
+static int overdue_row(void *ctx, const struct store_deadline *d)
+{
+    struct overdue_list *l = ctx;
+    if (strcmp(d->collection, l->coll) != 0) return 0;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->v = fm_xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = (struct data_overdue){d->item, d->version, d->overdue_at};
+    return 0;
+}
+
+fm_rc data_overdue_versions(struct data_db *db, enum data_coll c, struct data_overdue **out,
+                            size_t *n, struct fm_err *err)
+{
+    struct overdue_list l = {data_coll_name(c), NULL, 0, 0};
+    fm_rc rc = store_of(db)->deadlines_each(db, 1, 0, overdue_row, &l, err);
+    if (rc) {
+        free(l.v);
+        l.v = NULL, l.n = 0;
+    }
+    *out = l.v;
+    *n = l.n;
+    return rc;
+}
+
 /* ---- verify ------------------------------------------------------------------- */
 
 struct replay_dl {

@@ -138,7 +138,20 @@ struct page_ctx {
     struct srv_page *pg;
     const char *props; /* NULL: every property */
     enum srv_crs crs;
+    const struct data_overdue *overdue; /* the collection's overdue versions */
+    size_t noverdue;
 };
+
+/* When version `version` of item id is overdue, *at; else 0. */
+static int overdue_at(const struct page_ctx *pc, int64_t id, int64_t version, fm_time *at)
+{
+    for (size_t i = 0; i < pc->noverdue; i++)
+        if (pc->overdue[i].item == id && pc->overdue[i].version == version) {
+            *at = pc->overdue[i].at;
+            return 1;
+        }
+    return 0;
+}
 
 /* Keeps only the properties named in list ("a,b,c") of feature f. */
 static void keep_properties(json_t *f, const char *list)
@@ -163,9 +176,18 @@ static void keep_properties(json_t *f, const char *list)
 static int add_feature(void *ctx, const struct data_item_row *row)
 {
     struct page_ctx *pc = ctx;
-    if (!pc->props && pc->crs == SRV_CRS84) return srv_page_add(pc->pg, row->feature);
+    fm_time late;
+    int overdue = overdue_at(pc, row->id, row->version, &late);
+    if (!pc->props && pc->crs == SRV_CRS84 && !overdue) return srv_page_add(pc->pg, row->feature);
     json_t *f = json_loads(row->feature, 0, NULL);
     if (!f) return 1; /* never the untransformed text under another CRS's name */
+    if (overdue) { /* a mark without a new version (rules.c), as GET of one item */
+        char at[FM_TIME_STAMP_LEN];
+        fm_time_format(late, at);
+        json_t *props = json_object_get(f, "properties");
+        json_object_set_new(props, "overdue", json_true());
+        json_object_set_new(props, "overdue_at", json_string(at));
+    }
     if (pc->props) keep_properties(f, pc->props);
     srv_crs_feature(f, pc->crs);
     /* 17 digits keep CRS84's doubles exact; 15 print a projected
@@ -243,8 +265,12 @@ int h_items_get(struct req *r, const char *const *p, int n)
     struct srv_page pg;
     srv_page_init(&pg);
     long matched;
-    struct page_ctx pc = {&pg, x->props[0] ? x->props : NULL, x->crs};
-    rc = data_items_query(r->db, &r->viewer, &q, add_feature, &pc, &matched, &err);
+    struct page_ctx pc = {&pg, x->props[0] ? x->props : NULL, x->crs, NULL, 0};
+    struct data_overdue *od = NULL;
+    rc = q.has_asof ? FM_OK : data_overdue_versions(r->db, c, &od, &pc.noverdue, &err);
+    pc.overdue = od;
+    if (!rc) rc = data_items_query(r->db, &r->viewer, &q, add_feature, &pc, &matched, &err);
+    free(od);
     if (rc) {
         free(x);
         srv_page_cleanup(&pg);

@@ -74,6 +74,13 @@ function onEvent(e) {
     return;
   }
   if (!FM.COLLS.includes(e.collection)) return;
+  /* overdue (rules.c): a mark on the version, no new version of it */
+  if (e.action === 'overdue') {
+    const f = items.get(e.collection + '/' + e.item);
+    if (f && f.properties.version === e.version) Object.assign(f.properties, { overdue: true, overdue_at: e.at });
+    scheduleOpen();
+    return;
+  }
   /* the line before the event is applied: a withdrawn item keeps its title */
   const l = line(e, null, Date.now());
   if (l) addTicker([l], tickerChanged);

@@ -2,17 +2,21 @@
 // inbox count goes up when B notifies a movement A must answer, and down
 // when A answers it; the supervisor's header shows it overdue once the
 // test clock passes its deadline, and the panel names it by title and
-// party; the popup says late notice. Screenshots into $1 when given.
+// party; the popup says late notice. The wall marks it overdue (first in
+// its list of what waits) and lets go once it is answered. Screenshots
+// into $1 when given.
 import path from 'node:path';
 import fs from 'node:fs';
-import { startServer, tmpdir, login, api, loadPlaywright, waitFor } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, tmpdir, login, api, loadPlaywright, waitFor, BIN } from './harness.mjs';
 
 const { chromium } = await loadPlaywright();
 const out = process.argv[2];
 if (out) fs.mkdirSync(out, { recursive: true });
 const shot = (page, name) => (out ? page.screenshot({ path: path.join(out, name) }) : null);
 const dir = tmpdir();
-const srv = await startServer({ db: path.join(dir, 'inbox.db'), env: { FUSIONMAP_TEST_CLOCK: '1' } });
+const db = path.join(dir, 'inbox.db');
+const srv = await startServer({ db, env: { FUSIONMAP_TEST_CLOCK: '1' } });
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
 let failed = 0;
 const check = (ok, what) => { console.log((ok ? 'ok - ' : 'FAIL - ') + what); if (!ok) failed++; };
@@ -45,6 +49,17 @@ try {
   await pv.click('button[type=submit]');
   await pv.waitForSelector('#list li');
   check((await pv.$$('#inbox-btn')).length === 0, 'the viewer has no inbox in its header (it answers nothing)');
+  const wallTok = execFileSync(BIN, ['token', 'add', 'viewer', '--db', db]).toString().trim();
+  const pw = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  pw.on('pageerror', (e) => errors.push('wall: ' + e.message));
+  await pw.goto(`${srv.url}/wall?token=${wallTok}`);
+  await pw.waitForSelector('#conn.live');
+  const wallRow = (title) => pw.evaluate((t) => {
+    const li = [...document.querySelectorAll('#open li')].find((x) => x.textContent.includes(t));
+    const rows = [...document.querySelectorAll('#open li')];
+    /* first: only overdue rows come before it */
+    return li ? { overdue: li.classList.contains('overdue'), text: li.textContent, first: rows.slice(0, rows.indexOf(li)).every((x) => x.classList.contains('overdue')) } : null;
+  }, title);
 
   const before = await count(pa);
   const server = (await api(srv.url, a, 'GET', '/inbox')).json.counts.total;
@@ -88,6 +103,11 @@ try {
   check(od.includes('Night convoy K-4') && od.includes('Side B'), 'the supervisor\'s panel names the overdue convoy and its party');
   await shot(ps, 'inbox-supervisor-overdue.png');
   await ps.click('#inbox-btn');
+  await waitFor(async () => ((await wallRow('Night convoy K-4')) || {}).overdue, 20000, 'overdue on the wall');
+  const wr = await wallRow('Night convoy K-4');
+  check(wr.overdue && wr.first && /overdue/i.test(wr.text) && /late notice/i.test(wr.text),
+    `the wall marks the convoy overdue and late, live, among the first of what waits (${wr.text})`);
+  await shot(pw, 'inbox-wall-overdue.png');
 
   // A opens the convoy: the popup says late notice and overdue
   await pa.click(`#list li[data-key="${key}"]`);
@@ -113,6 +133,14 @@ try {
   await ps.waitForSelector('#inbox-panel');
   check(!(await ps.textContent('#inbox-panel')).includes('Night convoy K-4'), 'and the convoy is off the supervisor\'s panel');
   await shot(ps, 'inbox-supervisor-after.png');
+  await waitFor(async () => !((await wallRow('Night convoy K-4')) || {}).overdue, 20000, 'the wall lets go');
+  check(true, 'the wall no longer marks the answered convoy overdue');
+  await pw.reload();
+  await pw.waitForSelector('#conn.live');
+  await waitFor(async () => (await pw.$$('#open li')).length > 0, 20000, 'the wall reloaded');
+  const marked = await pw.$$eval('#open li.overdue', (l) => l.length);
+  check(!((await wallRow('Night convoy K-4')) || {}).overdue && marked > 0,
+    `after a reload the convoy is not marked, and the items still overdue are (${marked}: the lists say it)`);
   await shot(pa, 'inbox-a-after.png');
   check(errors.length === 0, 'no page errors' + (errors.length ? ': ' + errors.join('; ') : ''));
 } catch (e) {

@@ -120,6 +120,15 @@ check "A (waiting) and B (owing) see it overdue too" \
      inbox liaison-b && [ "$(jqb "[.overdue[] | select(.id == $LATE)][0].waiting_for")" = you ]'
 check "the item says overdue on GET (A and B)" \
     '(for w in liaison-a liaison-b; do [ "$(req GET /collections/movements/items/$LATE -H "${AUTH[$w]}")" = 200 ] && [ "$(jqb .properties.overdue)" = true ] || exit 1; done)'
+check "the lists say it too (the wall and the side lists read them), with its time; the views as well" \
+    '(for w in liaison-a liaison-b supervisor; do [ "$(req GET "/collections/movements/items?limit=1000" -H "${AUTH[$w]}")" = 200 ] &&
+       [ "$(jqb "[.features[] | select(.id == $LATE)][0].properties | [.overdue, (.overdue_at | test(\"^20\"))] | @json")" = "[true,true]" ] || exit 1; done) &&
+     [ "$(req GET "/collections/movements/items?limit=1000&properties=title,overdue" -H "${AUTH[liaison-b]}")" = 200 ] &&
+     [ "$(jqb "[.features[] | select(.id == $LATE)][0].properties | keys | @json")" = "[\"overdue\",\"title\"]" ]'
+check "a list as of a past time (t=) marks nothing overdue" \
+    '[ "$(req GET "/collections/movements/items?limit=1000&t=$(date -u -d "+1 second" +%Y-%m-%dT%H:%M:%SZ)" -H "${AUTH[liaison-b]}")" = 200 ] &&
+     [ "$(jqb "[.features[] | select(.id == $LATE)] | length")" = 1 ] &&
+     [ "$(jqb "[.features[] | select(.properties.overdue)] | length")" = 0 ]'
 check "overdue is a record on the stream's log, seen by B" \
     '[ "$(req GET "/events/log?limit=10000" -H "${AUTH[liaison-b]}")" = 200 ] &&
      [ "$(jqb "[.events[] | select(.action == \"overdue\" and .item == $LATE)][0].after.title")" = "Late convoy" ]'
@@ -137,7 +146,9 @@ check "B's answer clears it: acknowledged, off every overdue list" \
      inbox liaison-b && [ "$(jqb "[.overdue[] | select(.id == $LATE)] | length")" = 0 ] && [ "$(jqb "[.to_answer[] | select(.id == $LATE)] | length")" = 0 ]'
 check "the answered item no longer says overdue, and keeps its late_notice" \
     '[ "$(req GET /collections/movements/items/$LATE -H "${AUTH[liaison-a]}")" = 200 ] && [ "$(jqb ".properties | has(\"overdue\")")" = false ] &&
-     [ "$(jqb .properties.late_notice)" = true ] && [ "$(jqb ".properties | has(\"answer_due\")")" = false ]'
+     [ "$(jqb .properties.late_notice)" = true ] && [ "$(jqb ".properties | has(\"answer_due\")")" = false ] &&
+     [ "$(req GET "/collections/movements/items?limit=1000" -H "${AUTH[liaison-a]}")" = 200 ] &&
+     [ "$(jqb "[.features[] | select(.id == $LATE)][0].properties | has(\"overdue\")")" = false ]'
 check "a withdrawal clears it too" \
     'V=$(curl -s -H "${AUTH[liaison-a]}" "$FM_URL/collections/movements/items/$SNEAKY" | jq .properties.version) &&
      [ "$(req DELETE /collections/movements/items/$SNEAKY -H "${AUTH[liaison-a]}" -H "If-Match: \"$V\"")" = 204 ] &&

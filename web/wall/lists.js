@@ -49,12 +49,20 @@ export async function loadConflicts() {
 export function renderOpen() {
   renderDisputes();
   const open = [...items.values()].filter((f) => FM.OPEN_STATUSES.has(f.properties.status) && f.properties.status !== 'disputed');
-  open.sort(byNewest('updated_at'));
+  /* the overdue first (their answer is late: the room should see them),
+   * each part the newest first */
+  const newest = byNewest('updated_at');
+  open.sort((a, b) => (b.properties.overdue ? 1 : 0) - (a.properties.overdue ? 1 : 0) || newest(a, b));
+  const late = open.filter((f) => f.properties.overdue).length;
   $('open-count').textContent = open.length;
+  $('open-count').classList.toggle('hot', late > 0);
+  $('open-count').title = late ? `${late} overdue` : '';
   $('open').innerHTML = open.slice(0, LIST_MAX).map((f) => {
     const p = f.properties;
-    return `<li data-key="${esc(f.coll + '/' + f.id)}" style="border-left-color:${esc(colour(p.party))}"><div class="t">${esc(p.title || '(untitled)')}</div>` +
-      `<div class="m"><span class="st ${esc(p.status)}">${esc(FM.label('statuses', p.status))}</span>${esc(FM.partyName(p.party, parties))}'s ${esc(FM.KIND[f.coll])} · ${esc(FM.ago(p.updated_at))}</div></li>`;
+    const tags = (p.overdue ? '<span class="st overdue">overdue</span>' : '') +
+      (p.late_notice ? '<span class="st late">late notice</span>' : '');
+    return `<li data-key="${esc(f.coll + '/' + f.id)}" class="${p.overdue ? 'overdue' : ''}" style="border-left-color:${esc(colour(p.party))}"><div class="t">${esc(p.title || '(untitled)')}</div>` +
+      `<div class="m">${tags}<span class="st ${esc(p.status)}">${esc(FM.label('statuses', p.status))}</span>${esc(FM.partyName(p.party, parties))}'s ${esc(FM.KIND[f.coll])} · ${esc(FM.ago(p.updated_at))}</div></li>`;
   }).join('') || '<li class="none">Nothing waiting</li>';
   pages();
 }
