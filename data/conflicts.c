@@ -245,7 +245,7 @@ struct ctx {
     int route_len, corridor_len;
     /* the conflicts that hold in this pass */
     int64_t *seen;
-    size_t nseen, aseen;
+    size_t nseen, aseen, nsorted; /* seen[0..nsorted) is sorted */
     struct data_recheck_stats *stats;
     int created; /* conflicts_check_item of an item created in this transaction */
     struct fm_err *err;
@@ -1269,7 +1269,9 @@ static fm_rc resolve_one(struct ctx *cx, int64_t id, const char *why)
  * The caller releases st. */
 static fm_rc resolve_rows_unseen(struct ctx *cx, sqlite3_stmt *st, const char *why)
 {
-    if (cx->nseen) qsort(cx->seen, cx->nseen, sizeof *cx->seen, cmp_id);
+    /* sorted again only when it grew: a chunk asks once per item */
+    if (cx->nseen != cx->nsorted) qsort(cx->seen, cx->nseen, sizeof *cx->seen, cmp_id);
+    cx->nsorted = cx->nseen;
     fm_rc rc = FM_OK;
     int64_t *ids = NULL;
     size_t n = 0, alloc = 0;
@@ -1396,25 +1398,26 @@ static fm_rc recheck_one(struct ctx *cx, const struct it *x)
 static fm_rc resolve_undriven(struct ctx *cx, int64_t item, const char *why)
 {
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(cx->db,
-                          /* through the pair's index (kind, a_id, b_id) and
-                           * conflicts_b, as S_OPEN_OF_ITEM: an OR over a_id
-                           * and b_id scans the table once per item */
-                          item ? "SELECT id FROM conflicts WHERE kind IN"
-                                 " ('movement_crosses_zone', 'zones_overlap',"
-                                 " 'incident_in_zone') AND a_id = :i AND +state = 'open'"
-                                 " UNION ALL SELECT id FROM conflicts WHERE state = 'open'"
-                                 " AND b_id = :i AND kind = 'incident_near_movement'"
-                               : "SELECT c.id FROM conflicts c WHERE c.state = 'open' AND NOT"
-                                 " EXISTS (SELECT 1 FROM item_versions v WHERE v.item_id ="
-                                 " (CASE c.kind WHEN 'incident_near_movement' THEN c.b_id"
-                                 " ELSE c.a_id END) AND v.sys_to IS NULL AND v.status NOT IN "
-                                 ENDED_STATUSES_SQL ")",
-                          &st, cx->err);
+    /* kept prepared: a chunk asks once per item */
+    fm_rc rc = db_cached(cx->db,
+                         /* through the pair's index (kind, a_id, b_id) and
+                          * conflicts_b, as S_OPEN_OF_ITEM: an OR over a_id
+                          * and b_id scans the table once per item */
+                         item ? "SELECT id FROM conflicts WHERE kind IN"
+                                " ('movement_crosses_zone', 'zones_overlap',"
+                                " 'incident_in_zone') AND a_id = :i AND +state = 'open'"
+                                " UNION ALL SELECT id FROM conflicts WHERE state = 'open'"
+                                " AND b_id = :i AND kind = 'incident_near_movement'"
+                              : "SELECT c.id FROM conflicts c WHERE c.state = 'open' AND NOT"
+                                " EXISTS (SELECT 1 FROM item_versions v WHERE v.item_id ="
+                                " (CASE c.kind WHEN 'incident_near_movement' THEN c.b_id"
+                                " ELSE c.a_id END) AND v.sys_to IS NULL AND v.status NOT IN "
+                                ENDED_STATUSES_SQL ")",
+                         &st, cx->err);
     if (rc) return rc;
     db_bind_int(st, ":i", item);
     rc = resolve_rows_unseen(cx, st, why);
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 
