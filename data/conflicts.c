@@ -1376,6 +1376,15 @@ static const struct data_viewer system_viewer = {0, "system", "", DATA_ROLE_ADMI
  * A last transaction resolves the open conflicts whose driver is no
  * longer live. */
 #define RECHECK_CHUNK 256
+/* A chunk ends after RECHECK_HOLD_MS too, and the next begins only
+ * RECHECK_GAP_MS later: a writer waiting on the lock polls (SQLite's busy
+ * handler, every 100 ms once it has waited a while) and found it taken
+ * again at once, chunk after chunk, up to its 10 s timeout ("database is
+ * locked": 5 of 22,000 creates while tests/bench/load_synthetic.py
+ * loaded, 19 of 4,000 in tests/bench/writes_bench.sh, on a loaded
+ * machine where a chunk of 256 movements held the lock 2-3 s). */
+#define RECHECK_HOLD_MS 50
+#define RECHECK_GAP_MS 100
 
 static fm_rc recheck_one(struct ctx *cx, const struct it *x)
 {
@@ -1421,15 +1430,19 @@ static fm_rc resolve_undriven(struct ctx *cx, int64_t item, const char *why)
     return rc;
 }
 
-/* One chunk of the pass: items ids[0..n), as they are now. */
+/* One chunk of the pass: items ids[0..n), as they are now, or the first
+ * *done of them when RECHECK_HOLD_MS ran out. */
 static fm_rc recheck_chunk(struct data_db *db, fm_time at, const int64_t *ids, size_t n,
-                           struct data_recheck_stats *stats, struct fm_err *err)
+                           size_t *done, struct data_recheck_stats *stats, struct fm_err *err)
 {
     struct ctx cx;
     fm_rc rc = db_begin(db, err);
     if (rc) return rc;
+    int64_t t0 = fm_monotonic_ms(); /* the lock's, not the wait for it */
     if ((rc = ctx_init(&cx, db, &system_viewer, at, stats, err))) goto done;
     for (size_t i = 0; !rc && i < n; i++) {
+        if (i && fm_monotonic_ms() - t0 >= RECHECK_HOLD_MS) n = i;
+        if (i == n) break;
         sqlite3_stmt *st = stmt(&cx, S_ITEM);
         if (!st) {
             rc = FM_EDB;
@@ -1448,6 +1461,7 @@ static fm_rc recheck_chunk(struct data_db *db, fm_time at, const int64_t *ids, s
         stats->items++;
         rc = recheck_one(&cx, &x);
     }
+    *done = n;
     for (size_t i = 0; !rc && i < n; i++)
         rc = resolve_undriven(&cx, ids[i], "the clash no longer holds at this time");
 done:
@@ -1482,9 +1496,11 @@ fm_rc data_conflicts_recheck(struct data_db *db, fm_time at, struct data_recheck
     }
     if (s != SQLITE_DONE) rc = db_fail(db, err, "recheck items");
     sqlite3_finalize(st);
-    for (size_t i = 0; !rc && i < n; i += RECHECK_CHUNK)
-        rc = recheck_chunk(db, at, ids + i, n - i < RECHECK_CHUNK ? n - i : RECHECK_CHUNK, stats,
-                           err);
+    for (size_t i = 0, done = 0; !rc && i < n; i += done) {
+        rc = recheck_chunk(db, at, ids + i, n - i < RECHECK_CHUNK ? n - i : RECHECK_CHUNK, &done,
+                           stats, err);
+        if (!rc && i + done < n) nanosleep(&(struct timespec){0, RECHECK_GAP_MS * 1000000L}, NULL);
+    }
     free(ids);
     if (rc) return rc;
     /* the open conflicts whose driver has ended or gone */
