@@ -1378,13 +1378,16 @@ static const struct data_viewer system_viewer = {0, "system", "", DATA_ROLE_ADMI
 #define RECHECK_CHUNK 256
 /* A chunk ends after RECHECK_HOLD_MS too, and the next begins only
  * RECHECK_GAP_MS later: a writer waiting on the lock polls (SQLite's busy
- * handler, every 100 ms once it has waited a while) and found it taken
- * again at once, chunk after chunk, up to its 10 s timeout ("database is
- * locked": 5 of 22,000 creates while tests/bench/load_synthetic.py
- * loaded, 19 of 4,000 in tests/bench/writes_bench.sh, on a loaded
- * machine where a chunk of 256 movements held the lock 2-3 s). */
-#define RECHECK_HOLD_MS 50
-#define RECHECK_GAP_MS 100
+ * handler: after 1, 2, 5, 10, 15, 20, 25 ms, then 25-100 ms apart), and
+ * without the gap found it taken again at once, chunk after chunk, up to
+ * its 10 s timeout: "database is locked" for 5 of 22,000 creates while
+ * tests/bench/load_synthetic.py loaded, 19 of 4,000 in
+ * tests/bench/writes_bench.sh, on a loaded machine where a chunk of 256
+ * movements held the lock 2-3 s. 50 ms of hold and 100 ms of gap
+ * stretched the six passes of conflicts.sh past 10 minutes there: the gap
+ * is a fifth of the time now. */
+#define RECHECK_HOLD_MS 200
+#define RECHECK_GAP_MS 50
 
 static fm_rc recheck_one(struct ctx *cx, const struct it *x)
 {
