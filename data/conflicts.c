@@ -246,7 +246,7 @@ struct ctx {
     int route_len, corridor_len;
     /* the conflicts that hold in this pass */
     int64_t *seen;
-    size_t nseen, aseen;
+    size_t nseen, aseen, nsorted; /* seen[0..nsorted) is sorted */
     struct data_recheck_stats *stats;
     int created; /* conflicts_check_item of an item created in this transaction */
     struct fm_err *err;
@@ -1260,7 +1260,9 @@ static fm_rc resolve_one(struct ctx *cx, int64_t id, const char *why)
  * The caller releases st. */
 static fm_rc resolve_rows_unseen(struct ctx *cx, sqlite3_stmt *st, const char *why)
 {
-    if (cx->nseen) qsort(cx->seen, cx->nseen, sizeof *cx->seen, cmp_id);
+    /* sorted again only when it grew: a chunk asks once per item */
+    if (cx->nseen != cx->nsorted) qsort(cx->seen, cx->nseen, sizeof *cx->seen, cmp_id);
+    cx->nsorted = cx->nseen;
     fm_rc rc = FM_OK;
     int64_t *ids = NULL;
     size_t n = 0, alloc = 0;
@@ -1365,6 +1367,18 @@ static const struct data_viewer system_viewer = {0, "system", "", DATA_ROLE_ADMI
  * A last transaction resolves the open conflicts whose driver is no
  * longer live. */
 #define RECHECK_CHUNK 256
+/* A chunk ends after RECHECK_HOLD_MS too, and the next begins only
+ * RECHECK_GAP_MS later: a writer waiting on the lock polls (SQLite's busy
+ * handler: after 1, 2, 5, 10, 15, 20, 25 ms, then 25-100 ms apart), and
+ * without the gap found it taken again at once, chunk after chunk, up to
+ * its 10 s timeout: "database is locked" for 5 of 22,000 creates while
+ * tests/bench/load_synthetic.py loaded, 19 of 4,000 in
+ * tests/bench/writes_bench.sh, on a loaded machine where a chunk of 256
+ * movements held the lock 2-3 s. 50 ms of hold and 100 ms of gap
+ * stretched the six passes of conflicts.sh past 10 minutes there: the gap
+ * is a fifth of the time now. */
+#define RECHECK_HOLD_MS 200
+#define RECHECK_GAP_MS 50
 
 static fm_rc recheck_one(struct ctx *cx, const struct it *x)
 {
@@ -1387,37 +1401,42 @@ static fm_rc recheck_one(struct ctx *cx, const struct it *x)
 static fm_rc resolve_undriven(struct ctx *cx, int64_t item, const char *why)
 {
     sqlite3_stmt *st;
-    fm_rc rc = db_prepare(cx->db,
-                          /* through the pair's index (kind, a_id, b_id) and
-                           * conflicts_b, as S_OPEN_OF_ITEM: an OR over a_id
-                           * and b_id scans the table once per item */
-                          item ? "SELECT id FROM conflicts WHERE kind IN"
-                                 " ('movement_crosses_zone', 'zones_overlap',"
-                                 " 'incident_in_zone') AND a_id = :i AND +state = 'open'"
-                                 " UNION ALL SELECT id FROM conflicts WHERE state = 'open'"
-                                 " AND b_id = :i AND kind = 'incident_near_movement'"
-                               : "SELECT c.id FROM conflicts c WHERE c.state = 'open' AND NOT"
-                                 " EXISTS (SELECT 1 FROM item_versions v WHERE v.item_id ="
-                                 " (CASE c.kind WHEN 'incident_near_movement' THEN c.b_id"
-                                 " ELSE c.a_id END) AND v.sys_to IS NULL AND v.status NOT IN "
-                                 ENDED_STATUSES_SQL ")",
-                          &st, cx->err);
+    /* kept prepared: a chunk asks once per item */
+    fm_rc rc = db_cached(cx->db,
+                         /* through the pair's index (kind, a_id, b_id) and
+                          * conflicts_b, as S_OPEN_OF_ITEM: an OR over a_id
+                          * and b_id scans the table once per item */
+                         item ? "SELECT id FROM conflicts WHERE kind IN"
+                                " ('movement_crosses_zone', 'zones_overlap',"
+                                " 'incident_in_zone') AND a_id = :i AND +state = 'open'"
+                                " UNION ALL SELECT id FROM conflicts WHERE state = 'open'"
+                                " AND b_id = :i AND kind = 'incident_near_movement'"
+                              : "SELECT c.id FROM conflicts c WHERE c.state = 'open' AND NOT"
+                                " EXISTS (SELECT 1 FROM item_versions v WHERE v.item_id ="
+                                " (CASE c.kind WHEN 'incident_near_movement' THEN c.b_id"
+                                " ELSE c.a_id END) AND v.sys_to IS NULL AND v.status NOT IN "
+                                ENDED_STATUSES_SQL ")",
+                         &st, cx->err);
     if (rc) return rc;
     db_bind_int(st, ":i", item);
     rc = resolve_rows_unseen(cx, st, why);
-    sqlite3_finalize(st);
+    db_release(st);
     return rc;
 }
 
-/* One chunk of the pass: items ids[0..n), as they are now. */
+/* One chunk of the pass: items ids[0..n), as they are now, or the first
+ * *done of them when RECHECK_HOLD_MS ran out. */
 static fm_rc recheck_chunk(struct data_db *db, fm_time at, const int64_t *ids, size_t n,
-                           struct data_recheck_stats *stats, struct fm_err *err)
+                           size_t *done, struct data_recheck_stats *stats, struct fm_err *err)
 {
     struct ctx cx;
     fm_rc rc = db_begin(db, err);
     if (rc) return rc;
+    int64_t t0 = fm_monotonic_ms(); /* the lock's, not the wait for it */
     if ((rc = ctx_init(&cx, db, &system_viewer, at, stats, err))) goto done;
     for (size_t i = 0; !rc && i < n; i++) {
+        if (i && fm_monotonic_ms() - t0 >= RECHECK_HOLD_MS) n = i;
+        if (i == n) break;
         sqlite3_stmt *st = stmt(&cx, S_ITEM);
         if (!st) {
             rc = FM_EDB;
@@ -1436,6 +1455,7 @@ static fm_rc recheck_chunk(struct data_db *db, fm_time at, const int64_t *ids, s
         stats->items++;
         rc = recheck_one(&cx, &x);
     }
+    *done = n;
     for (size_t i = 0; !rc && i < n; i++)
         rc = resolve_undriven(&cx, ids[i], "the clash no longer holds at this time");
 done:
@@ -1470,9 +1490,11 @@ fm_rc data_conflicts_recheck(struct data_db *db, fm_time at, struct data_recheck
     }
     if (s != SQLITE_DONE) rc = db_fail(db, err, "recheck items");
     sqlite3_finalize(st);
-    for (size_t i = 0; !rc && i < n; i += RECHECK_CHUNK)
-        rc = recheck_chunk(db, at, ids + i, n - i < RECHECK_CHUNK ? n - i : RECHECK_CHUNK, stats,
-                           err);
+    for (size_t i = 0, done = 0; !rc && i < n; i += done) {
+        rc = recheck_chunk(db, at, ids + i, n - i < RECHECK_CHUNK ? n - i : RECHECK_CHUNK, &done,
+                           stats, err);
+        if (!rc && i + done < n) nanosleep(&(struct timespec){0, RECHECK_GAP_MS * 1000000L}, NULL);
+    }
     free(ids);
     if (rc) return rc;
     /* the open conflicts whose driver has ended or gone */

@@ -233,8 +233,20 @@ static void *recheck_main(void *arg)
      * (Linux: a thread's own nice value; failure only costs that) */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RECHECK_NICE) != 0)
         fm_log(FM_LOG_DEBUG, "conflict re-check: could not lower its priority");
+    /* each pass one interval after the last, the first one interval after
+     * the start, not at once: every write checked its own item, and what
+     * a pass finds is only what time changed meanwhile. At once, its CPU
+     * (12 s over 22,000 items) went to the burst of tile requests that
+     * follows a restart (issue 23: half the process's perf samples during
+     * the z12 sweep after a restart) */
     pthread_mutex_lock(&h->lock);
     while (!h->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += h->interval_s;
+        while (!h->stop && pthread_cond_timedwait(&h->wake, &h->lock, &until) != ETIMEDOUT) {
+        }
+        if (h->stop) break;
         pthread_mutex_unlock(&h->lock);
         struct data_recheck_stats st;
         struct fm_err err;
@@ -247,11 +259,6 @@ static void *recheck_main(void *arg)
             srv_streams_notify(h->streams);
         }
         pthread_mutex_lock(&h->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += h->interval_s;
-        while (!h->stop && pthread_cond_timedwait(&h->wake, &h->lock, &until) != ETIMEDOUT) {
-        }
     }
     pthread_mutex_unlock(&h->lock);
     return NULL;

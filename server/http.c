@@ -26,6 +26,8 @@ struct srv {
     struct srv_recheck *recheck; /* conflicts re-checked on time (conflicts.c) */
     struct srv_deadlines *deadlines; /* overdue answers marked on time (rules.c) */
     struct data_checkpointer *checkpointer; /* WAL checkpoints off the write path */
+    struct srv_defer *defer;     /* the render threads (defer.c), or NULL */
+    int defer_threads;
     char *tls_key, *tls_cert;    /* PEM text, when serving HTTPS */
     struct sockaddr_storage bound; /* the address listened on (port: s->port) */
     int bound_any;               /* ... is 0.0.0.0 or :: */
@@ -87,7 +89,7 @@ const struct srv_config *srv_cfg(const struct req *r)
 
 static _Thread_local struct data_db *worker_db;
 
-static fm_rc worker_db_get(struct srv *s, struct data_db **out, struct fm_err *err)
+fm_rc srv_thread_db(struct srv *s, struct data_db **out, struct fm_err *err)
 {
     *out = NULL;
     if (!worker_db) {
@@ -124,7 +126,8 @@ static int no_row(void *ctx, const struct data_pic_row *row)
  * request of the burst waited for), and the tiles' basemap and cache. */
 static fm_rc warm_up(struct srv *s, struct fm_err *err)
 {
-    int n = s->cfg.threads > 0 ? s->cfg.threads : 1;
+    /* the workers' and the render threads' (defer.c) */
+    int n = (s->cfg.threads > 0 ? s->cfg.threads : 1) + s->defer_threads;
     s->dbs = fm_xcalloc((size_t)n, sizeof *s->dbs);
     s->spare = fm_xcalloc((size_t)n, sizeof *s->spare);
     for (int i = 0; i < n; i++) {
@@ -453,6 +456,7 @@ json_t *srv_body_json(struct req *r, const char *const *ctypes)
 static void req_free(struct req *r)
 {
     if (!r) return;
+    if (r->defer_release) r->defer_release(r->defer_arg);
     fm_buf_cleanup(&r->body);
     for (int i = 0; i < r->nhdr; i++) {
         free(r->hdr_name[i]);
@@ -593,15 +597,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return r->body_too_big ? MHD_NO : MHD_YES;
     }
     if (r->replied) return MHD_YES;
+    /* called again after a job of the render threads: its reply */
+    if (r->deferred) return (enum MHD_Result)srv_defer_finish(r);
 
     struct fm_err err;
     fm_err_clear(&err);
-    fm_rc rc = worker_db_get(s, &r->db, &err);
+    fm_rc rc = srv_thread_db(s, &r->db, &err);
     if (rc) return (enum MHD_Result)srv_problem(r, rc, &err);
     r->cors_origin = cors_origin(r);
     srv_authenticate(r);
     int ret = srv_route(r);
-    if (!r->replied) {
+    if (!r->replied && !r->deferred) {
         fm_log(FM_LOG_ERROR, "%s %s: handler gave no reply", method, url);
         ret = srv_problem_status(r, 500, "no reply", NULL);
     }
@@ -673,7 +679,9 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         free(s);
         return src;
     }
+    s->defer_threads = srv_defer_threads_wanted();
     fm_rc wrc = warm_up(s, err);
+    if (!wrc) wrc = srv_defer_new(s, s->defer_threads, &s->defer, err);
     if (wrc) {
         for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
         free(s->dbs);
@@ -694,6 +702,7 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         (size_t)32 * 1024, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER,
         on_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!s->daemon) {
+        srv_defer_free(s->defer);
         for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
         free(s->dbs);
         free(s->spare);
@@ -718,6 +727,11 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
     return FM_OK;
 }
 
+struct srv_defer *srv_defer_of(struct req *r)
+{
+    return r->srv->defer;
+}
+
 struct srv_streams *srv_streams_of(struct req *r)
 {
     return r->srv->streams;
@@ -734,7 +748,9 @@ void srv_stop(struct srv *s)
     srv_recheck_stop(s->recheck);
     srv_deadlines_stop(s->deadlines);
     srv_streams_shutdown(s->streams); /* resumes every suspended stream */
+    srv_defer_shutdown(s->defer);     /* and every connection waiting for a render */
     MHD_stop_daemon(s->daemon);
+    srv_defer_free(s->defer);
     srv_streams_free(s->streams);
     for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
     data_checkpointer_free(s->checkpointer);

@@ -82,6 +82,12 @@ struct req {
     char target_why[256];
     uintptr_t target_at; /* where the target was, and its length up to any NUL */
     size_t target_len;
+    /* work handed to the render threads (defer.c) */
+    int deferred;   /* a job is out: the connection is suspended */
+    int defer_done; /* its work ran (written by the pool thread before the resume) */
+    int (*defer_finish)(struct req *r, void *arg);
+    void (*defer_release)(void *arg);
+    void *defer_arg;
 };
 
 const struct srv_config *srv_cfg(const struct req *r);
@@ -121,6 +127,37 @@ int srv_problem(struct req *r, fm_rc rc, const struct fm_err *err);
 int srv_problem_status(struct req *r, unsigned status, const char *detail, const char *pointer);
 /* Parses the body as JSON (duplicate keys refused) or replies 400/415. */
 json_t *srv_body_json(struct req *r, const char *const *ctypes);
+
+/* ---- work off the connection's thread (defer.c) ------------------------ */
+
+/* A job's work, on a pool thread with that thread's own database
+ * connection (db; NULL when it could not be opened), and its finish, back
+ * on the connection's worker, which replies (and returns the MHD result). */
+typedef void (*srv_work_fn)(struct req *r, struct data_db *db, void *arg);
+typedef int (*srv_finish_fn)(struct req *r, void *arg);
+struct srv_defer;
+/* The pool threads wanted: FUSIONMAP_RENDER_THREADS, or one per core. */
+int srv_defer_threads_wanted(void);
+/* Starts nthreads pool threads; 0: none (*out NULL: work in place). */
+fm_rc srv_defer_new(struct srv *s, int nthreads, struct srv_defer **out, struct fm_err *err);
+/* Runs work off this connection's thread, first come first served, then
+ * finish on it; with d NULL (or no work) both at once, in place. release(arg) when the
+ * request is done with (req_free), finished or not. Returns the MHD
+ * result for the access handler. */
+int srv_defer(struct req *r, struct srv_defer *d, srv_work_fn work, srv_finish_fn finish,
+              void (*release)(void *arg), void *arg);
+/* The access handler called again after the resume (http.c): replies
+ * through the job's finish, or 503 when the job never ran (stopping). */
+int srv_defer_finish(struct req *r);
+/* The server's pool (http.c), or NULL. Borrowed. */
+struct srv_defer *srv_defer_of(struct req *r);
+/* The calling thread's database connection, opened on first use (http.c). */
+fm_rc srv_thread_db(struct srv *s, struct data_db **out, struct fm_err *err);
+/* Stops taking jobs: resumes the queued ones undone, joins the threads.
+ * Before MHD_stop_daemon. */
+void srv_defer_shutdown(struct srv_defer *d);
+/* After MHD_stop_daemon. Takes NULL. */
+void srv_defer_free(struct srv_defer *d);
 
 /* ---- handlers (one file each) ------------------------------------------ */
 

@@ -302,6 +302,7 @@ void srv_tiles_after_write(struct req *r)
 
 struct source_ctx {
     struct req *r;
+    struct data_db *db; /* the calling thread's (a render thread's: defer.c) */
     int has_asof;
     fm_time asof;
     int names; /* conflicts named by their items' titles (briefing images) */
@@ -353,7 +354,7 @@ static void item_title_party(struct source_ctx *s, enum data_coll c, int64_t id,
     json_t *f = NULL;
     struct fm_err err;
     const char *t = NULL, *code = NULL;
-    if (id > 0 && data_item_get(s->r->db, &s->r->viewer, c, id, &f, &err) == FM_OK) {
+    if (id > 0 && data_item_get(s->db, &s->r->viewer, c, id, &f, &err) == FM_OK) {
         json_t *props = json_object_get(f, "properties");
         t = json_string_value(json_object_get(props, "title"));
         code = json_string_value(json_object_get(props, "party"));
@@ -423,19 +424,19 @@ static fm_rc src_each(void *ctx, enum tile_coll coll, const double bbox[4], tile
                    fmin(bbox[3], 90)};
     struct each_ctx e = {coll, cb, cb_ctx, s};
     if (coll != TILE_CONFLICT)
-        return data_picture_items(s->r->db, &s->r->viewer, map[coll], q, s->has_asof, s->asof,
+        return data_picture_items(s->db, &s->r->viewer, map[coll], q, s->has_asof, s->asof,
                                   on_row, &e, err);
     /* the store keeps no history of conflicts, so a picture of the past
      * shows none */
     if (s->has_asof) return FM_OK;
-    return data_picture_conflicts(s->r->db, &s->r->viewer, q, on_row, &e, err);
+    return data_picture_conflicts(s->db, &s->r->viewer, q, on_row, &e, err);
 }
 
 static const json_t *party_of(struct source_ctx *s, const char *code)
 {
     if (!s->parties) {
         struct fm_err err;
-        if (data_parties(s->r->db, &s->parties, &err)) return NULL;
+        if (data_parties(s->db, &s->parties, &err)) return NULL;
     }
     size_t i;
     const json_t *p;
@@ -522,6 +523,74 @@ static void release_png(void *png)
     tile_png_release(png);
 }
 
+/* A tile to answer: its key and class, then (a miss) what the render
+ * made of it. */
+struct tile_job {
+    struct tile_key k;
+    struct vis_class *vc;
+    enum tile_layer layer;
+    struct tile_png *shared; /* a hit: the cache's bytes */
+    unsigned char *png;      /* a miss: the render's */
+    size_t plen;
+    char etag[TILE_ETAG_LEN];
+    int hit;
+    fm_rc rc;
+    struct fm_err err;
+};
+
+static void tile_job_free(void *arg)
+{
+    struct tile_job *j = arg;
+    if (!j) return;
+    free(j->png);
+    tile_png_release(j->shared);
+    free(j);
+}
+
+/* The render of a miss, on a render thread (defer.c) with its own
+ * connection, or in place. */
+static void tile_work(struct req *r, struct data_db *db, void *arg)
+{
+    struct tile_job *j = arg;
+    if (!db) {
+        j->rc = fm_fail(&j->err, FM_EDB, NULL, "no database connection for the render");
+        return;
+    }
+    uint64_t gen = tile_cache_generation(T.cache, j->k.vis);
+    struct source_ctx s;
+    memset(&s, 0, sizeof s);
+    s.r = r, s.db = db, s.has_asof = j->k.has_asof, s.asof = j->k.asof;
+    struct tile_source src = source_for(&s);
+    j->rc = tile_render(&src, T.basemap, j->layer, j->k.z, j->k.x, j->k.y, j->k.scale, &j->png,
+                        &j->plen, &j->err);
+    json_decref(s.parties);
+    if (j->rc) return;
+    if (j->vc) tile_cache_put(T.cache, &j->k, j->png, j->plen, gen, j->etag);
+    else tile_etag(j->png, j->plen, j->etag);
+}
+
+/* The reply, on the connection's own thread. */
+static int tile_finish(struct req *r, void *arg)
+{
+    struct tile_job *j = arg;
+    if (j->rc) return srv_problem(r, j->rc, &j->err);
+    srv_add_header(r, "ETag", j->etag);
+    srv_add_header(r, "Cache-Control", j->k.has_asof ? "private, max-age=3600" : "private, no-cache");
+    srv_add_header(r, "X-Tile-Cache", j->hit ? "hit" : "miss");
+    const char *inm = srv_header(r, "If-None-Match");
+    if (inm && (strstr(inm, j->etag) || strcmp(inm, "*") == 0))
+        return srv_reply_empty(r, 304); /* the job's bytes go with the request */
+    if (j->shared) { /* sent from the cache's own bytes, which it keeps until sent */
+        struct tile_png *shared = j->shared;
+        j->shared = NULL;
+        return srv_reply_shared(r, 200, "image/png", shared->data, shared->len, release_png,
+                                shared);
+    }
+    unsigned char *png = j->png;
+    j->png = NULL;
+    return srv_reply(r, 200, "image/png", (char *)png, j->plen);
+}
+
 int h_tile(struct req *r, const char *const *p, int n)
 {
     (void)n;
@@ -550,50 +619,31 @@ int h_tile(struct req *r, const char *const *p, int n)
     if (ez || ex || ey || !tile_valid((int)z, x, y))
         return srv_problem_status(r, 404, "no such tile: z is 0 to 22, x and y 0 to 2^z - 1",
                                   NULL);
-    struct tile_key k;
-    memset(&k, 0, sizeof k);
-    k.layer = layer, k.z = (int)z, k.x = x, k.y = y, k.scale = scale;
-    int a = parse_asof(r, &k.asof);
-    if (a < 0) return bad_asof(r);
-    k.has_asof = a;
-    if (layer != TILE_LAYER_BASEMAP) visibility_class(r, k.vis);
+    struct tile_job *j = fm_xcalloc(1, sizeof *j);
+    j->layer = layer;
+    j->k.layer = layer, j->k.z = (int)z, j->k.x = x, j->k.y = y, j->k.scale = scale;
+    int a = parse_asof(r, &j->k.asof);
+    if (a < 0) {
+        free(j);
+        return bad_asof(r);
+    }
+    j->k.has_asof = a;
+    if (layer != TILE_LAYER_BASEMAP) visibility_class(r, j->k.vis);
 
     struct fm_err err;
     fm_err_clear(&err);
     /* only the asker's class reads the log here */
-    struct vis_class *vc = class_of(k.vis);
-    fm_rc rc = vc ? sync_vis(r, vc, 0, &err) : FM_OK;
-    if (rc) return srv_problem(r, rc, &err);
-    struct tile_png *shared = NULL;
-    unsigned char *png = NULL;
-    size_t plen = 0;
-    char etag[TILE_ETAG_LEN];
-    int hit = vc && tile_cache_share(T.cache, &k, &shared, etag);
-    if (!hit) {
-        uint64_t gen = tile_cache_generation(T.cache, k.vis);
-        struct source_ctx s;
-        memset(&s, 0, sizeof s);
-        s.r = r, s.has_asof = k.has_asof, s.asof = k.asof;
-        struct tile_source src = source_for(&s);
-        rc = tile_render(&src, T.basemap, layer, k.z, k.x, k.y, scale, &png, &plen, &err);
-        json_decref(s.parties);
-        if (rc) return srv_problem(r, rc, &err);
-        if (vc) tile_cache_put(T.cache, &k, png, plen, gen, etag);
-        else tile_etag(png, plen, etag);
+    j->vc = class_of(j->k.vis);
+    fm_rc rc = j->vc ? sync_vis(r, j->vc, 0, &err) : FM_OK;
+    if (rc) {
+        free(j);
+        return srv_problem(r, rc, &err);
     }
-    srv_add_header(r, "ETag", etag);
-    srv_add_header(r, "Cache-Control", k.has_asof ? "private, max-age=3600" : "private, no-cache");
-    srv_add_header(r, "X-Tile-Cache", hit ? "hit" : "miss");
-    const char *inm = srv_header(r, "If-None-Match");
-    if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
-        free(png);
-        tile_png_release(shared);
-        return srv_reply_empty(r, 304);
-    }
-    if (shared) /* sent from the cache's own bytes, which it keeps until sent */
-        return srv_reply_shared(r, 200, "image/png", shared->data, shared->len, release_png,
-                                shared);
-    return srv_reply(r, 200, "image/png", (char *)png, plen);
+    j->hit = j->vc && tile_cache_share(T.cache, &j->k, &j->shared, j->etag);
+    /* a hit answers at once; a miss is drawn by the render threads, in
+     * the order asked (defer.c) */
+    return srv_defer(r, j->hit ? NULL : srv_defer_of(r), j->hit ? NULL : tile_work, tile_finish,
+                     tile_job_free, j);
 }
 
 /* ---- GET /tiles/{layer}.json ------------------------------------------- */
@@ -918,7 +968,7 @@ static int map_image(struct req *r, int pdf)
     size_t len;
     if (!pdf) {
         memset(&s, 0, sizeof s);
-        s.r = r, s.has_asof = a, s.asof = asof, s.names = 1;
+        s.r = r, s.db = r->db, s.has_asof = a, s.asof = asof, s.names = 1;
         struct tile_source src = source_for(&s);
         rc = tile_map_render(&src, T.basemap, &m, &out, &len, &err);
         json_decref(s.parties);
@@ -934,7 +984,7 @@ static int map_image(struct req *r, int pdf)
         free(out);
         out = NULL;
         memset(&s, 0, sizeof s);
-        s.r = r, s.has_asof = a, s.asof = asof, s.names = 1;
+        s.r = r, s.db = r->db, s.has_asof = a, s.asof = asof, s.names = 1;
         struct tile_source src = source_for(&s);
         if (!(rc = data_events_head(r->db, &r->viewer, &head, &seen, hash, &err)) &&
             !(rc = brief_compose(r, &s, m.bbox, a, asof, w, &err))) {
