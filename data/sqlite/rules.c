@@ -92,8 +92,8 @@ static fm_rc deadlines_each(struct data_db *db, int which, fm_time now, store_de
         " d.overdue_at FROM deadlines d JOIN item_versions v ON v.item_id = d.item_id AND"
         " v.version = d.version AND v.sys_to IS NULL WHERE d.overdue_at IS NOT NULL"
         " ORDER BY d.item_id, d.version",
-        "SELECT item_id, version, collection, party, notified_at, due_at, overdue_at"
-        " FROM deadlines ORDER BY item_id, version",
+        ("SELECT item_id, version, collection, party, notified_at, due_at, overdue_at"
+         " FROM deadlines ORDER BY item_id, version"),
     };
     if (which < 0 || which > 2) return fm_fail(err, FM_EINTERNAL, NULL, "deadlines: which");
     sqlite3_stmt *st;
