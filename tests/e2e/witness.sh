@@ -394,15 +394,15 @@ PY
         'out=$(pyverify "$FM_TMP/bundle-forged.json"); echo "# $out"; [[ $out == BROKEN* ]]'
 fi
 check "nothing A may not see is in A's bundle: B's draft not at all, B's key record as its digest" \
-    '! grep -q "Qx" "$FM_TMP/bundle-a.json" &&
+    '! grep -q "B secret draft Qx" "$FM_TMP/bundle-a.json" &&
      KB_SEQ=$(sqlite3 "$FM_DB" "SELECT seq FROM events WHERE action = '"'"'key_add'"'"' AND user = '"'"'liaison-b'"'"'") &&
      [ "$(jq -c ".records[] | select(.seq == $KB_SEQ) | keys" "$FM_TMP/bundle-a.json")" = "[\"digest\",\"hash\",\"seq\"]" ]'
 check "B may not have the bundle of A's draft (404, as for no item); A may (200); nor of no item (404)" \
-    '[ "$(evid $AD "$FM_TMP/body" "${B[@]}")" = 404 ] && [ "$(jqb .status)" = 404 ] && ! grep -q Wy "$FM_TMP/body" &&
-     [ "$(evid $AD "$FM_TMP/bundle-ad.json" "${A[@]}")" = 200 ] && grep -q "Wy" "$FM_TMP/bundle-ad.json" &&
+    '[ "$(evid $AD "$FM_TMP/body" "${B[@]}")" = 404 ] && [ "$(jqb .status)" = 404 ] && ! grep -q "A draft Wy" "$FM_TMP/body" &&
+     [ "$(evid $AD "$FM_TMP/bundle-ad.json" "${A[@]}")" = 200 ] && grep -q "A draft Wy" "$FM_TMP/bundle-ad.json" &&
      [ "$(evid 99999 "$FM_TMP/body" "${A[@]}")" = 404 ]'
 check "B's bundle of zone $Z holds nothing of A's draft" \
-    '[ "$(evid $Z "$FM_TMP/bundle-b.json" "${B[@]}")" = 200 ] && ! grep -q "Wy" "$FM_TMP/bundle-b.json" &&
+    '[ "$(evid $Z "$FM_TMP/bundle-b.json" "${B[@]}")" = 200 ] && ! grep -q "A draft Wy" "$FM_TMP/bundle-b.json" &&
      { [ $HAVE_NACL = 0 ] || pyverify "$FM_TMP/bundle-b.json" | grep -q "^ok: evidence of zones/$Z for liaison-b"; }'
 check "fusionmap evidence export gives A's bundle from the database (the same records)" \
     '"$FUSIONMAP" evidence export --db "$FM_DB" --item zones/$Z --party A --user liaison-a --out "$FM_TMP/bundle-cli.json" &&
