@@ -165,16 +165,14 @@ static int canon_record(struct fm_buf *b, const struct record *r)
     return bad ? -1 : 0;
 }
 
-/* hash = hex(SHA-256(prev || canonical(r))) */
-/* 0, or -1 when the record has no canonical JSON (a text that is not
+/* hex(SHA-256(prefix || canonical(r))), prefix (64 hex digits) or none:
+ * 0, or -1 when the record has no canonical JSON (a text that is not
  * UTF-8, which only an edit of the database file can put there). */
-static int record_hash(const char *prev, const struct record *r, char out[65]);
-
-/* The record's digest: hex(SHA-256(canonical(r))); -1 as record_hash. */
-static int record_digest(const struct record *r, char out[65])
+static int hash_canon(const char *prefix, const struct record *r, char out[65])
 {
     struct fm_buf b;
     fm_buf_init(&b, FM_BUF_UNCAPPED);
+    if (prefix) fm_buf_put(&b, prefix, 64);
     int rc = canon_record(&b, r);
     if (rc) {
         memset(out, 0, 65);
@@ -185,6 +183,18 @@ static int record_digest(const struct record *r, char out[65])
     }
     fm_buf_cleanup(&b);
     return rc;
+}
+
+/* v1: hash = hex(SHA-256(prev || canonical(r))) */
+static int record_hash(const char *prev, const struct record *r, char out[65])
+{
+    return hash_canon(prev, r, out);
+}
+
+/* The record's digest: hex(SHA-256(canonical(r))); -1 as record_hash. */
+static int record_digest(const struct record *r, char out[65])
+{
+    return hash_canon(NULL, r, out);
 }
 
 /* v2: hash = hex(SHA-256(prev || digest)) */
@@ -217,23 +227,6 @@ fm_rc data_event_digest(const struct store_event *r, char out[65])
 void data_event_link(const char *prev, const char *digest, char out[65])
 {
     link_hash(prev, digest, out);
-}
-
-static int record_hash(const char *prev, const struct record *r, char out[65])
-{
-    struct fm_buf b;
-    fm_buf_init(&b, FM_BUF_UNCAPPED);
-    fm_buf_put(&b, prev, 64);
-    int rc = canon_record(&b, r);
-    if (rc) {
-        memset(out, 0, 65);
-    } else {
-        unsigned char d[32];
-        sha256(b.data, b.len, d);
-        fm_hex(d, 32, out);
-    }
-    fm_buf_cleanup(&b);
-    return rc;
 }
 
 fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const char *action,
