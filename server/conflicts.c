@@ -5,19 +5,14 @@
  * depend on time windows open and close without a write. */
 #include "params.h"
 #include "srv.h"
+#include "timer.h"
 #include "views.h"
 
 #include <microhttpd.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 #define GEOJSON "application/geo+json"
 
@@ -217,51 +212,24 @@ int h_conflict_resolve(struct req *r, const char *const *p, int n)
 #define RECHECK_NICE 10
 
 struct srv_recheck {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int stop;
-    long interval_s;
+    struct srv_timer *timer;
     struct data_db *db;
     struct srv_streams *streams;
 };
 
-static void *recheck_main(void *arg)
+static void recheck_pass(void *arg)
 {
     struct srv_recheck *h = arg;
-    /* background work: on a busy machine the requests' threads go first
-     * (Linux: a thread's own nice value; failure only costs that) */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RECHECK_NICE) != 0)
-        fm_log(FM_LOG_DEBUG, "conflict re-check: could not lower its priority");
-    /* each pass one interval after the last, the first one interval after
-     * the start, not at once: every write checked its own item, and what
-     * a pass finds is only what time changed meanwhile. At once, its CPU
-     * (12 s over 22,000 items) went to the burst of tile requests that
-     * follows a restart (issue 23: half the process's perf samples during
-     * the z12 sweep after a restart) */
-    pthread_mutex_lock(&h->lock);
-    while (!h->stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += h->interval_s;
-        while (!h->stop && pthread_cond_timedwait(&h->wake, &h->lock, &until) != ETIMEDOUT) {
-        }
-        if (h->stop) break;
-        pthread_mutex_unlock(&h->lock);
-        struct data_recheck_stats st;
-        struct fm_err err;
-        fm_rc rc = data_conflicts_recheck(h->db, fm_time_now(), &st, &err);
-        if (rc)
-            fm_log(FM_LOG_WARN, "conflict re-check: %s", err.msg);
-        else if (st.opened || st.resolved) {
-            fm_log(FM_LOG_INFO, "conflict re-check: %ld opened, %ld resolved", st.opened,
-                   st.resolved);
-            srv_streams_notify(h->streams);
-        }
-        pthread_mutex_lock(&h->lock);
+    struct data_recheck_stats st;
+    struct fm_err err;
+    fm_rc rc = data_conflicts_recheck(h->db, fm_time_now(), &st, &err);
+    if (rc)
+        fm_log(FM_LOG_WARN, "conflict re-check: %s", err.msg);
+    else if (st.opened || st.resolved) {
+        fm_log(FM_LOG_INFO, "conflict re-check: %ld opened, %ld resolved", st.opened,
+               st.resolved);
+        srv_streams_notify(h->streams);
     }
-    pthread_mutex_unlock(&h->lock);
-    return NULL;
 }
 
 fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
@@ -286,20 +254,24 @@ fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
                        near);
     }
     struct srv_recheck *h = fm_xcalloc(1, sizeof *h);
-    h->interval_s = interval;
     h->db = db;
     h->streams = streams;
-    pthread_mutex_init(&h->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_cond_init(&h->wake, &ca);
-    pthread_condattr_destroy(&ca);
-    if (pthread_create(&h->thread, NULL, recheck_main, h) != 0) {
-        pthread_cond_destroy(&h->wake);
-        pthread_mutex_destroy(&h->lock);
+    /* each pass one interval after the last, the first one interval after
+     * the start, not at once: every write checked its own item, and what
+     * a pass finds is only what time changed meanwhile. At once, its CPU
+     * (12 s over 22,000 items) went to the burst of tile requests that
+     * follows a restart (issue 23: half the process's perf samples during
+     * the z12 sweep after a restart) */
+    struct srv_timer_spec spec = {.name = "conflict re-check",
+                                  .interval_ms = interval * 1000,
+                                  .first_at_once = 0,
+                                  .nice = RECHECK_NICE,
+                                  .pass = recheck_pass,
+                                  .ctx = h};
+    if ((rc = srv_timer_start(&spec, &h->timer, err))) {
         data_close(db);
         free(h);
-        return fm_fail(err, FM_EINTERNAL, NULL, "cannot start the conflict re-check thread");
+        return rc;
     }
     *out = h;
     return FM_OK;
@@ -308,13 +280,7 @@ fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
 void srv_recheck_stop(struct srv_recheck *h)
 {
     if (!h) return;
-    pthread_mutex_lock(&h->lock);
-    h->stop = 1;
-    pthread_cond_signal(&h->wake);
-    pthread_mutex_unlock(&h->lock);
-    pthread_join(h->thread, NULL);
-    pthread_cond_destroy(&h->wake);
-    pthread_mutex_destroy(&h->lock);
+    srv_timer_stop(h->timer);
     data_close(h->db);
     free(h);
 }

@@ -4,17 +4,12 @@
  * tests and demos), and the thread that marks unanswered versions overdue
  * on time. data/rules.c holds the rules; this parses and replies. */
 #include "srv.h"
+#include "timer.h"
 
-#include <errno.h>
 #include <microhttpd.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
 
 static const char *const json_types[] = {"application/json", NULL};
 
@@ -91,40 +86,22 @@ int h_rules_clock(struct req *r, const char *const *p, int n)
 /* ---- the check on time --------------------------------------------------- */
 
 struct srv_deadlines {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int stop;
-    long interval_s;
+    struct srv_timer *timer;
     struct data_db *db;
     struct srv_streams *streams;
 };
 
-static void *deadlines_main(void *arg)
+static void deadlines_pass(void *arg)
 {
     struct srv_deadlines *h = arg;
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
-        fm_log(FM_LOG_DEBUG, "deadlines: could not lower its priority");
-    pthread_mutex_lock(&h->lock);
-    while (!h->stop) {
-        pthread_mutex_unlock(&h->lock);
-        long marked = 0;
-        struct fm_err err;
-        if (data_deadlines_check(h->db, &marked, &err))
-            fm_log(FM_LOG_WARN, "deadlines: %s", err.msg);
-        else if (marked) {
-            fm_log(FM_LOG_INFO, "deadlines: %ld overdue", marked);
-            srv_streams_notify(h->streams);
-        }
-        pthread_mutex_lock(&h->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += h->interval_s;
-        while (!h->stop && pthread_cond_timedwait(&h->wake, &h->lock, &until) != ETIMEDOUT) {
-        }
+    long marked = 0;
+    struct fm_err err;
+    if (data_deadlines_check(h->db, &marked, &err))
+        fm_log(FM_LOG_WARN, "deadlines: %s", err.msg);
+    else if (marked) {
+        fm_log(FM_LOG_INFO, "deadlines: %ld overdue", marked);
+        srv_streams_notify(h->streams);
     }
-    pthread_mutex_unlock(&h->lock);
-    return NULL;
 }
 
 fm_rc srv_deadlines_start(const struct srv_config *c, struct srv_streams *streams,
@@ -140,17 +117,19 @@ fm_rc srv_deadlines_start(const struct srv_config *c, struct srv_streams *stream
     fm_rc rc = data_open(c->db_path, &db, err);
     if (rc) return rc;
     struct srv_deadlines *h = fm_xcalloc(1, sizeof *h);
-    h->interval_s = interval;
     h->db = db;
     h->streams = streams;
-    pthread_mutex_init(&h->lock, NULL);
-    pthread_cond_init(&h->wake, NULL);
-    if (pthread_create(&h->thread, NULL, deadlines_main, h) != 0) {
-        pthread_cond_destroy(&h->wake);
-        pthread_mutex_destroy(&h->lock);
+    /* the first check at once: what fell due while the server was down */
+    struct srv_timer_spec spec = {.name = "deadlines",
+                                  .interval_ms = interval * 1000,
+                                  .first_at_once = 1,
+                                  .nice = 10,
+                                  .pass = deadlines_pass,
+                                  .ctx = h};
+    if ((rc = srv_timer_start(&spec, &h->timer, err))) {
         data_close(db);
         free(h);
-        return fm_fail(err, FM_EINTERNAL, NULL, "cannot start the deadlines thread");
+        return rc;
     }
     *out = h;
     return FM_OK;
@@ -159,13 +138,7 @@ fm_rc srv_deadlines_start(const struct srv_config *c, struct srv_streams *stream
 void srv_deadlines_stop(struct srv_deadlines *h)
 {
     if (!h) return;
-    pthread_mutex_lock(&h->lock);
-    h->stop = 1;
-    pthread_cond_signal(&h->wake);
-    pthread_mutex_unlock(&h->lock);
-    pthread_join(h->thread, NULL);
-    pthread_cond_destroy(&h->wake);
-    pthread_mutex_destroy(&h->lock);
+    srv_timer_stop(h->timer);
     data_close(h->db);
     free(h);
 }

@@ -311,7 +311,7 @@ int h_conflicts_read_only(struct req *r, const char *const *p, int n);
 /* The collection's metadata (new reference), and its OpenAPI paths added to paths. */
 json_t *srv_conflicts_collection(const char *base);
 void srv_conflicts_openapi(json_t *paths);
-/* A thread with its own connection that re-checks every conflict every
+/* A thread (timer.c) with its own connection that re-checks every conflict every
  * FM_CONFLICT_RECHECK_S seconds (default 60) and wakes the streams when
  * something changed. FM_INCIDENT_NEAR_M, if set, is stored as the engine's
  * incident distance. OUT *out. Stop takes NULL. */
@@ -321,7 +321,7 @@ fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
 void srv_recheck_stop(struct srv_recheck *h);
 
 /* rules.c: GET/PUT /rules, the test clock POST /rules/clock
- * (FUSIONMAP_TEST_CLOCK=1 only), and a thread with its own connection that
+ * (FUSIONMAP_TEST_CLOCK=1 only), and a thread (timer.c) with its own connection that
  * marks unanswered versions overdue every FM_DEADLINE_CHECK_S seconds
  * (default 30) and wakes the streams when it did. inbox.c: GET /inbox. */
 int h_rules_get(struct req *r, const char *const *p, int n);
