@@ -405,9 +405,28 @@ static json_t *components(void)
                      schemas);
 }
 
+static int is_str(const json_t *j, const char *s)
+{
+    return json_is_string(j) && !strcmp(json_string_value(j), s);
+}
+
+/* Does operation o take an If-Match header? 1: optional, 2: required. */
+static int if_match_of(const json_t *o)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(o, "parameters"), i, p)
+        if (is_str(json_object_get(p, "name"), "If-Match") &&
+            is_str(json_object_get(p, "in"), "header"))
+            return json_is_true(json_object_get(p, "required")) ? 2 : 1;
+    return 0;
+}
+
 /* Adds the problem answers to every operation of paths: every one may be
- * 400, 404, 413 or 429; with credentials, 401 and 403; a change also 409,
- * and with If-Match 412 and 428. Public operations need no credentials. */
+ * 400, 404, 413 or 429; with credentials, 401 and 403; a change also 409;
+ * one that reads If-Match 412, and 428 when it requires it (as the
+ * parameter says: no other route answers them). Public operations need
+ * no credentials. */
 static void add_problems(json_t *paths)
 {
     const char *path;
@@ -421,14 +440,13 @@ static void add_problems(json_t *paths)
             json_t *resp = json_object_get(o, "responses");
             if (!resp) json_object_set_new(o, "responses", resp = json_object());
             int write = strcmp(method, "get") != 0;
-            int ifmatch = !strcmp(method, "put") || !strcmp(method, "patch") ||
-                          !strcmp(method, "delete");
+            int ifmatch = if_match_of(o);
             for (size_t i = 0; i < sizeof problems / sizeof *problems; i++) {
                 const char *st = problems[i].status;
                 if (public && (!strcmp(st, "401") || !strcmp(st, "403"))) continue;
-                if (!write && (!strcmp(st, "409") || !strcmp(st, "412") || !strcmp(st, "428")))
+                if (!write && !strcmp(st, "409")) continue;
+                if ((ifmatch < 1 && !strcmp(st, "412")) || (ifmatch < 2 && !strcmp(st, "428")))
                     continue;
-                if (write && !ifmatch && (!strcmp(st, "412") || !strcmp(st, "428"))) continue;
                 if (json_object_get(resp, st)) continue;
                 char ref[64];
                 snprintf(ref, sizeof ref, "#/components/responses/%s", st);
@@ -454,6 +472,15 @@ static json_t *if_match_param(void)
     return json_pack("{s:s,s:s,s:b,s:s,s:{s:s}}", "name", "If-Match", "in", "header", "required",
                      1, "description", "the ETag (version) being changed", "schema", "type",
                      "string");
+}
+
+/* The ruling's If-Match: optional (412 when it names another version). */
+static json_t *if_match_optional(void)
+{
+    json_t *p = if_match_param();
+    json_object_set_new(p, "required", json_false());
+    json_object_set_new(p, "description", json_string("the ETag (version) ruled on, if given"));
+    return p;
 }
 
 /* The writes of Part 4 on an item collection. */
@@ -595,6 +622,12 @@ static void add_other_ops(json_t *paths)
             int number = !strcmp(name, "featureId") || !strcmp(name, "z") || !strcmp(name, "x");
             json_array_append_new(ps, param(name, "path", number ? "integer" : "string", name));
         }
+        /* the answer and the ruling are of one version (If-Match) */
+        size_t pl = strlen(other_ops[i].path);
+        if (pl > 4 && !strcmp(other_ops[i].path + pl - 4, "/ack"))
+            json_array_append_new(ps, if_match_param());
+        else if (pl > 7 && !strcmp(other_ops[i].path + pl - 7, "/ruling"))
+            json_array_append_new(ps, if_match_optional());
         json_t *item = json_object_get(paths, other_ops[i].path);
         if (!item) {
             item = json_object();

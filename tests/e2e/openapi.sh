@@ -28,6 +28,22 @@ check "the problem answers 400 401 403 404 409 412 413 429 are documented as pro
     'for s in 400 401 403 404 409 412 413 429; do
          jq -e ".components.responses[\"$s\"].content[\"application/problem+json\"].schema[\"\$ref\"] == \"#/components/schemas/Problem\"" "$FM_TMP/api.json" >/dev/null || exit_code=1; done; [ -z "${exit_code:-}" ] &&
      jq -e ".paths[\"/collections/{collectionId}/items/{featureId}\"].put.responses | has(\"412\") and has(\"409\") and has(\"428\")" "$FM_TMP/api.json" >/dev/null'
+# 412 and 428 only where the route reads If-Match (issue 19: PUT /rules listed both)
+resp() { jq -c ".paths[\"$1\"].$2.responses | [has(\"412\"), has(\"428\")]" "$FM_TMP/api.json"; }
+check "412/428 where If-Match is read: an item's PUT/PATCH/DELETE and its ack both, a ruling 412 only" \
+    '[ "$(resp "/collections/{collectionId}/items/{featureId}" patch)" = "[true,true]" ] &&
+     [ "$(resp "/collections/{collectionId}/items/{featureId}" delete)" = "[true,true]" ] &&
+     [ "$(resp "/collections/{collectionId}/items/{featureId}/ack" post)" = "[true,true]" ] &&
+     [ "$(resp "/collections/{collectionId}/items/{featureId}/ruling" post)" = "[true,false]" ]'
+check "and nowhere else: PUT /rules, DELETE /keys/{fingerprint}, POST /login list neither" \
+    '[ "$(resp /rules put)" = "[false,false]" ] && [ "$(resp "/keys/{fingerprint}" delete)" = "[false,false]" ] &&
+     [ "$(resp /login post)" = "[false,false]" ] &&
+     [ "$(jq "[.paths[][] | select(type == \"object\") | select(.responses | has(\"428\"))] | length" "$FM_TMP/api.json")" = 4 ]'
+TAD=$(fm_token admin)
+check "as the server answers: PUT /rules with no If-Match, or a stale one, is 200 (never 428/412); an ack with none is 428" \
+    '[ "$(req PUT /rules -H "Authorization: Bearer $TAD" -H "Content-Type: application/json" -d "{\"collection\":\"zones\",\"notice_s\":86400}")" = 200 ] &&
+     [ "$(req PUT /rules -H "Authorization: Bearer $TAD" -H "If-Match: \"999\"" -H "Content-Type: application/json" -d "{\"collection\":\"zones\",\"notice_s\":86400}")" = 200 ] &&
+     [ "$(req POST /collections/zones/items/2/ack "${A[@]}" -H "Content-Type: application/json" -d "{\"decision\":\"ack\"}")" = 428 ]'
 check "a real 400 is the documented Problem (type, title, status, detail)" \
     '[ "$(req GET "/collections/zones/items?nonsense=1" "${A[@]}")" = 400 ] && is_problem 400 &&
      jqb .title | grep -q . && jq -e ".paths[\"/collections/zones/items\"].get.responses | has(\"400\")" "$FM_TMP/api.json" >/dev/null'

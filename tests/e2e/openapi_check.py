@@ -83,8 +83,16 @@ def structure(doc):
             need = {"400", "404"}
             if path not in PUBLIC:
                 need |= {"401", "403"}
-            if method in ("put", "patch", "delete"):
-                need |= {"409", "412", "428"}
+            if method != "get":
+                need |= {"409"}
+            # 412 where If-Match is read, 428 where it is required
+            im = [p for p in op.get("parameters", []) if p.get("name") == "If-Match" and p.get("in") == "header"]
+            if im:
+                need |= {"412"} | ({"428"} if im[0].get("required") else set())
+            for code in sorted({"412", "428"} - need):
+                if code in resp:
+                    bad.append("%s %s: %s is documented but the operation takes no%s If-Match" %
+                               (method, path, code, " required" if code == "428" else ""))
             for code in sorted(need - set(resp)):
                 bad.append("%s %s: the %s problem is not documented" % (method, path, code))
             declared = {(p.get("name"), p.get("in")) for p in op.get("parameters", [])}
