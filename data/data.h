@@ -455,15 +455,17 @@ fm_rc data_messages_seen(struct data_db *db, const struct data_viewer *v,
  * answer_due, and one not answered by then is overdue: a record in the
  * log (action "overdue"), seen as the version is. */
 
-/* The current versions of c marked overdue (rules.c), for lists: each
- * item, version and when (malloc'd array, *n rows). Who may see a row is
- * who may see its version (a draft is never overdue). */
+/* Of the n items (ids, a page's), the current versions of c marked
+ * overdue (rules.c): each item, version and when (malloc'd array, *nout
+ * rows, by item). One query, read in proportion to n, not to every
+ * overdue item. Who may see a row is who may see its version (a draft is
+ * never overdue). */
 struct data_overdue {
     int64_t item, version;
     fm_time at;
 };
-fm_rc data_overdue_versions(struct data_db *db, enum data_coll c, struct data_overdue **out,
-                            size_t *n, struct fm_err *err);
+fm_rc data_overdue_of(struct data_db *db, enum data_coll c, const int64_t *items, size_t n,
+                      struct data_overdue **out, size_t *nout, struct fm_err *err);
 
 /* The rules in force for every collection, the defaults included, as a
  * JSON array of {collection, type, notice_s, urgent_notice_s, answer_s,
@@ -483,8 +485,8 @@ fm_rc data_deadlines_check(struct data_db *db, long *marked, struct fm_err *err)
 fm_time data_clock_now(void);
 int64_t data_clock_offset(void);
 void data_clock_advance(int64_t seconds);
-/* The deadline of item id as v sees it: {answer_due, overdue, overdue_at}
- * or NULL (no deadline, or none v may see). OUT *out. */
+/* Item id's overdue mark as v sees it: {overdue: true, overdue_at} or
+ * NULL (not overdue, or none v may see). OUT *out. */
 fm_rc data_item_deadline(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                          int64_t id, json_t **out, struct fm_err *err);
 

@@ -531,41 +531,6 @@ fm_rc data_deadlines_check(struct data_db *db, long *marked, struct fm_err *err)
     return FM_OK;
 }
 
-struct find_one {
-    int64_t item, version;
-    struct store_deadline d;
-    int found;
-};
-
-static int find_row(void *ctx, const struct store_deadline *d)
-{
-    struct find_one *f = ctx;
-    if (d->item != f->item || d->version != f->version) return 0;
-    f->d = *d;
-    f->found = 1;
-    return 1;
-}
-
-fm_rc data_item_deadline(struct data_db *db, const struct data_viewer *v, enum data_coll c,
-                         int64_t id, json_t **out, struct fm_err *err)
-{
-    *out = NULL;
-    struct item_current cur;
-    fm_rc rc = item_load_current(db, v, c, id, &cur, err);
-    if (rc) return rc;
-    struct find_one f = {id, cur.version, {0}, 0};
-    int owner_only = cur.owner_only;
-    item_current_cleanup(&cur);
-    if (owner_only) return FM_OK;
-    rc = store_of(db)->deadlines_each(db, 1, 0, find_row, &f, err);
-    if (rc || !f.found) return rc;
-    char due[FM_TIME_STAMP_LEN], at[FM_TIME_STAMP_LEN];
-    fm_time_format(f.d.due_at, due);
-    fm_time_format(f.d.overdue_at, at);
-    *out = json_pack("{s:s,s:b,s:s}", "answer_due", due, "overdue", 1, "overdue_at", at);
-    return FM_OK;
-}
-
 struct overdue_list {
     const char *coll;
     struct data_overdue *v;
@@ -584,18 +549,42 @@ static int overdue_row(void *ctx, const struct store_deadline *d)
     return 0;
 }
 
-fm_rc data_overdue_versions(struct data_db *db, enum data_coll c, struct data_overdue **out,
-                            size_t *n, struct fm_err *err)
+fm_rc data_overdue_of(struct data_db *db, enum data_coll c, const int64_t *items, size_t n,
+                      struct data_overdue **out, size_t *nout, struct fm_err *err)
 {
     struct overdue_list l = {data_coll_name(c), NULL, 0, 0};
-    fm_rc rc = store_of(db)->deadlines_each(db, 1, 0, overdue_row, &l, err);
+    fm_rc rc = store_of(db)->deadlines_overdue_of(db, items, n, overdue_row, &l, err);
     if (rc) {
         free(l.v);
         l.v = NULL, l.n = 0;
     }
     *out = l.v;
-    *n = l.n;
+    *nout = l.n;
     return rc;
+}
+
+fm_rc data_item_deadline(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         int64_t id, json_t **out, struct fm_err *err)
+{
+    *out = NULL;
+    struct item_current cur;
+    fm_rc rc = item_load_current(db, v, c, id, &cur, err);
+    if (rc) return rc;
+    int64_t version = cur.version;
+    int owner_only = cur.owner_only;
+    item_current_cleanup(&cur);
+    if (owner_only) return FM_OK;
+    struct data_overdue *od;
+    size_t n;
+    if ((rc = data_overdue_of(db, c, &id, 1, &od, &n, err))) return rc;
+    for (size_t i = 0; i < n; i++)
+        if (od[i].version == version) {
+            char at[FM_TIME_STAMP_LEN];
+            fm_time_format(od[i].at, at);
+            *out = json_pack("{s:b,s:s}", "overdue", 1, "overdue_at", at);
+        }
+    free(od);
+    return FM_OK;
 }
 
 /* ---- verify ------------------------------------------------------------------- */

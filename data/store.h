@@ -413,6 +413,11 @@ struct store_ops {
      * every deadline, open or not (verify). By item and version. */
     fm_rc (*deadlines_each)(struct data_db *db, int which, fm_time now, store_deadline_cb cb,
                             void *ctx, struct fm_err *err);
+    /* The overdue deadlines of the current versions of the n items
+     * (ids; any order, repeats allowed), by item: a page's marks, read
+     * in proportion to the page (n at most 10000). */
+    fm_rc (*deadlines_overdue_of)(struct data_db *db, const int64_t *items, size_t n,
+                                  store_deadline_cb cb, void *ctx, struct fm_err *err);
     /* Marks the deadline of (item, version) overdue at `at`. */
     fm_rc (*deadline_overdue)(struct data_db *db, int64_t item, int64_t version, fm_time at,
                               struct fm_err *err);

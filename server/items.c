@@ -134,20 +134,38 @@ static fm_rc parse_query(struct req *r, enum data_coll c, struct data_query *q, 
     return FM_OK;
 }
 
+/* A page is read first (its rows kept), then the overdue marks of its
+ * items only (one query), then written: the marks cost what the page
+ * does, not what every overdue item of the collection does. */
+struct page_row {
+    int64_t id, version;
+    char *feature;
+};
+
 struct page_ctx {
     struct srv_page *pg;
     const char *props; /* NULL: every property */
     enum srv_crs crs;
-    const struct data_overdue *overdue; /* the collection's overdue versions */
+    struct page_row *rows;
+    size_t n, cap, bytes;
+    const struct data_overdue *overdue; /* the page's overdue versions, by item */
     size_t noverdue;
 };
 
 /* When version `version` of item id is overdue, *at; else 0. */
 static int overdue_at(const struct page_ctx *pc, int64_t id, int64_t version, fm_time *at)
 {
-    for (size_t i = 0; i < pc->noverdue; i++)
-        if (pc->overdue[i].item == id && pc->overdue[i].version == version) {
-            *at = pc->overdue[i].at;
+    size_t lo = 0, hi = pc->noverdue;
+    while (lo < hi) { /* by item (the store's order); one current version each */
+        size_t mid = lo + (hi - lo) / 2;
+        if (pc->overdue[mid].item < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < pc->noverdue && pc->overdue[lo].item == id; lo++)
+        if (pc->overdue[lo].version == version) {
+            *at = pc->overdue[lo].at;
             return 1;
         }
     return 0;
@@ -173,9 +191,9 @@ static void keep_properties(json_t *f, const char *list)
     }
 }
 
-static int add_feature(void *ctx, const struct data_item_row *row)
+/* Writes one kept row into the page; nonzero (stop) once it is full. */
+static int emit_feature(struct page_ctx *pc, const struct page_row *row)
 {
-    struct page_ctx *pc = ctx;
     fm_time late;
     int overdue = overdue_at(pc, row->id, row->version, &late);
     if (!pc->props && pc->crs == SRV_CRS84 && !overdue) return srv_page_add(pc->pg, row->feature);
@@ -197,6 +215,52 @@ static int add_feature(void *ctx, const struct data_item_row *row)
     int stop = text ? srv_page_add(pc->pg, text) : 1;
     free(text);
     return stop;
+}
+
+#define MAX_KEPT_BYTES ((size_t)512 << 20) /* as a page (pages.c) */
+
+/* Keeps one row of the query; nonzero (stop) past the page's bound. */
+static int keep_feature(void *ctx, const struct data_item_row *row)
+{
+    struct page_ctx *pc = ctx;
+    size_t len = strlen(row->feature);
+    if (pc->bytes + len > MAX_KEPT_BYTES) {
+        pc->pg->too_big = 1;
+        return 1;
+    }
+    if (pc->n == pc->cap) {
+        pc->cap = pc->cap ? 2 * pc->cap : 64;
+        pc->rows = fm_xrealloc(pc->rows, pc->cap * sizeof *pc->rows);
+    }
+    pc->rows[pc->n++] = (struct page_row){row->id, row->version, fm_xstrdup(row->feature)};
+    pc->bytes += len;
+    return 0;
+}
+
+/* The page's overdue marks (none as of a past time: t=), then its text. */
+static fm_rc page_write(struct req *r, enum data_coll c, int asof, struct page_ctx *pc,
+                        struct fm_err *err)
+{
+    struct data_overdue *od = NULL;
+    fm_rc rc = FM_OK;
+    if (!asof && pc->n) {
+        int64_t *ids = fm_xmalloc(pc->n * sizeof *ids);
+        for (size_t i = 0; i < pc->n; i++) ids[i] = pc->rows[i].id;
+        rc = data_overdue_of(r->db, c, ids, pc->n, &od, &pc->noverdue, err);
+        free(ids);
+    }
+    pc->overdue = od;
+    for (size_t i = 0; i < pc->n && !rc && !pc->pg->too_big; i++)
+        if (emit_feature(pc, &pc->rows[i])) break;
+    free(od);
+    pc->overdue = NULL;
+    return rc;
+}
+
+static void page_rows_free(struct page_ctx *pc)
+{
+    for (size_t i = 0; i < pc->n; i++) free(pc->rows[i].feature);
+    free(pc->rows);
 }
 
 /* The collection a write names: a view is read only. */
@@ -265,12 +329,10 @@ int h_items_get(struct req *r, const char *const *p, int n)
     struct srv_page pg;
     srv_page_init(&pg);
     long matched;
-    struct page_ctx pc = {&pg, x->props[0] ? x->props : NULL, x->crs, NULL, 0};
-    struct data_overdue *od = NULL;
-    rc = q.has_asof ? FM_OK : data_overdue_versions(r->db, c, &od, &pc.noverdue, &err);
-    pc.overdue = od;
-    if (!rc) rc = data_items_query(r->db, &r->viewer, &q, add_feature, &pc, &matched, &err);
-    free(od);
+    struct page_ctx pc = {.pg = &pg, .props = x->props[0] ? x->props : NULL, .crs = x->crs};
+    rc = data_items_query(r->db, &r->viewer, &q, keep_feature, &pc, &matched, &err);
+    if (!rc) rc = page_write(r, c, q.has_asof, &pc, &err);
+    page_rows_free(&pc);
     if (rc) {
         free(x);
         srv_page_cleanup(&pg);

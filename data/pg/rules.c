@@ -2,6 +2,9 @@
  * data/sqlite/rules.c. */
 #include "pgint.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static fm_rc rule_put(struct data_db *db, const struct store_rule *g, struct fm_err *err)
@@ -95,6 +98,47 @@ static fm_rc deadlines_each(struct data_db *db, int which, fm_time now, store_de
     return FM_OK;
 }
 
+/* The ids as an array literal {1,2,3}: one statement, whatever the page. */
+static fm_rc deadlines_overdue_of(struct data_db *db, const int64_t *items, size_t n,
+                                  store_deadline_cb cb, void *ctx, struct fm_err *err)
+{
+    if (n == 0) return FM_OK;
+    struct fm_buf b;
+    fm_buf_init(&b, FM_BUF_UNCAPPED);
+    FM_BUF_LIT(&b, "{");
+    for (size_t i = 0; i < n; i++) {
+        char one[32];
+        int l = snprintf(one, sizeof one, "%s%" PRId64, i ? "," : "", items[i]);
+        fm_buf_put(&b, one, (size_t)l);
+    }
+    FM_BUF_LIT(&b, "}");
+    fm_buf_put(&b, "", 1);
+    PGresult *r;
+    fm_rc rc = pg_run(db, &r, NULL, "overdue deadlines", err,
+                      "SELECT d.item_id, d.version, d.collection, d.party, d.notified_at,"
+                      " d.due_at, d.overdue_at FROM deadlines d JOIN item_versions v ON"
+                      " v.item_id = d.item_id AND v.version = d.version AND v.sys_to IS NULL"
+                      " WHERE d.overdue_at IS NOT NULL AND d.item_id = ANY($1::bigint[])"
+                      " ORDER BY d.item_id, d.version",
+                      1, b.data);
+    free(b.data);
+    if (rc) return rc;
+    for (int i = 0, nt = PQntuples(r); i < nt; i++) {
+        struct store_deadline d = {
+            .item = pg_col_i(r, i, 0),
+            .version = pg_col_i(r, i, 1),
+            .collection = pg_col_s(r, i, 2),
+            .party = pg_col_s(r, i, 3),
+            .notified_at = pg_col_i(r, i, 4),
+            .due_at = pg_col_i(r, i, 5),
+            .overdue_at = pg_col_i(r, i, 6),
+        };
+        if (cb(ctx, &d)) break;
+    }
+    PQclear(r);
+    return FM_OK;
+}
+
 static fm_rc deadline_overdue(struct data_db *db, int64_t item, int64_t version, fm_time at,
                               struct fm_err *err)
 {
@@ -112,4 +156,5 @@ void pg_rules_ops(struct store_ops *o)
     o->deadline_insert = deadline_insert;
     o->deadlines_each = deadlines_each;
     o->deadline_overdue = deadline_overdue;
+    o->deadlines_overdue_of = deadlines_overdue_of;
 }

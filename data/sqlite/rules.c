@@ -3,6 +3,9 @@
  * an answer. No rule here: data/rules.c decides, this keeps and finds. */
 #include "sqlite.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static fm_rc rule_put(struct data_db *db, const struct store_rule *r, struct fm_err *err)
@@ -118,6 +121,57 @@ static fm_rc deadlines_each(struct data_db *db, int which, fm_time now, store_de
     return rc;
 }
 
+/* The ids as a JSON array for json_each (SQLite's JSON functions are
+ * built in since 3.38): one statement, whatever the page's size. */
+static char *ids_json(const int64_t *items, size_t n)
+{
+    struct fm_buf b;
+    fm_buf_init(&b, FM_BUF_UNCAPPED);
+    FM_BUF_LIT(&b, "[");
+    for (size_t i = 0; i < n; i++) {
+        char one[32];
+        int l = snprintf(one, sizeof one, "%s%" PRId64, i ? "," : "", items[i]);
+        fm_buf_put(&b, one, (size_t)l);
+    }
+    FM_BUF_LIT(&b, "]");
+    fm_buf_put(&b, "", 1);
+    return b.data;
+}
+
+static fm_rc deadlines_overdue_of(struct data_db *db, const int64_t *items, size_t n,
+                                  store_deadline_cb cb, void *ctx, struct fm_err *err)
+{
+    if (n == 0) return FM_OK;
+    sqlite3_stmt *st;
+    fm_rc rc = db_prepare(db,
+                          "SELECT d.item_id, d.version, d.collection, d.party, d.notified_at,"
+                          " d.due_at, d.overdue_at FROM deadlines d JOIN item_versions v ON"
+                          " v.item_id = d.item_id AND v.version = d.version AND v.sys_to IS NULL"
+                          " WHERE d.overdue_at IS NOT NULL AND d.item_id IN"
+                          " (SELECT value FROM json_each(?1)) ORDER BY d.item_id, d.version",
+                          &st, err);
+    if (rc) return rc;
+    char *ids = ids_json(items, n);
+    sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_deadline d = {
+            .item = sqlite3_column_int64(st, 0),
+            .version = sqlite3_column_int64(st, 1),
+            .collection = db_text(st, 2),
+            .party = db_text(st, 3),
+            .notified_at = sqlite3_column_int64(st, 4),
+            .due_at = sqlite3_column_int64(st, 5),
+            .overdue_at = sqlite3_column_int64(st, 6),
+        };
+        if (cb(ctx, &d)) break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "overdue deadlines");
+    sqlite3_finalize(st);
+    free(ids);
+    return rc;
+}
+
 static fm_rc deadline_overdue(struct data_db *db, int64_t item, int64_t version, fm_time at,
                               struct fm_err *err)
 {
@@ -142,4 +196,5 @@ void sqlite_rules_ops(struct store_ops *o)
     o->deadline_insert = deadline_insert;
     o->deadlines_each = deadlines_each;
     o->deadline_overdue = deadline_overdue;
+    o->deadlines_overdue_of = deadlines_overdue_of;
 }

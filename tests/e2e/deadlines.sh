@@ -164,6 +164,42 @@ check "the timer marks an unanswered incident overdue by itself (polled, at most
      INC=$(jqb .id) && ok=0 && for i in $(seq 1 100); do
         inbox supervisor; [ "$(jqb "[.overdue[] | select(.collection == \"incidents\" and .id == $INC)] | length")" = 1 ] && { ok=1; break; }; sleep 0.2; done && [ $ok = 1 ]'
 
+# ---- lists with many overdue items: each page marks its own, right -----------------
+# 130 of B's movements, overdue at once (due in 60 s, the clock 120 s ahead);
+# A answers two, B withdraws one, B keeps two drafts; paged by 25
+for i in $(seq 1 130); do
+    mk liaison-b movements "$LINE" "{\"title\":\"Bulk $i\",\"status\":\"notified\",\"valid_from\":\"$(at "+3 hours")\"}" >/dev/null
+    BULK[$i]=$(jqb .id)
+done
+for i in 1 2; do mk liaison-b movements "$LINE" "{\"title\":\"Bulk draft $i\",\"status\":\"draft\",\"valid_from\":\"$(at "+3 hours")\"}" >/dev/null; done
+for i in 7 64; do
+    req POST "/collections/movements/items/${BULK[$i]}/ack" -H "${AUTH[liaison-a]}" -H "$J" -H 'If-Match: "1"' --data-binary '{"decision":"ack"}' >/dev/null
+done
+req DELETE "/collections/movements/items/${BULK[100]}" -H "${AUTH[liaison-b]}" -H 'If-Match: "1"' >/dev/null
+pages() { # WHO QUERY: every page's Bulk features, as [title, overdue, overdue_at set] lines
+    local off=0 n
+    while :; do
+        req GET "/collections/movements/items?limit=25&offset=$off$2" -H "${AUTH[$1]}" >/dev/null || return 1
+        jq -c '.features[] | select(.properties.title | startswith("Bulk")) | [.properties.title, (.properties.overdue // false), (.properties.overdue_at != null)]' "$FM_TMP/body"
+        n=$(jqb .numberReturned); off=$((off + 25)); [ "$n" = 25 ] || break
+    done
+}
+check "B's pages: the 127 still waiting are overdue with their time, the 2 answered and the withdrawn one are not" \
+    'pages liaison-b "" >"$FM_TMP/pb" && [ "$(grep -c "true,true" "$FM_TMP/pb")" = 127 ] &&
+     [ "$(grep -c "\"Bulk 7\",false,false\|\"Bulk 64\",false,false" "$FM_TMP/pb")" = 2 ] &&
+     ! grep -q "\"Bulk 100\"" "$FM_TMP/pb" && [ "$(grep -c "\"Bulk draft" "$FM_TMP/pb")" = 2 ] &&
+     ! grep -q "draft.*true" "$FM_TMP/pb"'
+check "A (the other side) and the supervisor see the same marks, and never B's drafts" \
+    'pages liaison-a "" >"$FM_TMP/pa" && pages supervisor "" >"$FM_TMP/ps" &&
+     grep -v draft "$FM_TMP/pb" | sort >"$FM_TMP/pb2" && sort "$FM_TMP/pa" | cmp -s - "$FM_TMP/pb2" && sort "$FM_TMP/ps" | cmp -s - "$FM_TMP/pb2" &&
+     ! grep -q draft "$FM_TMP/pa"'
+check "the same with properties= and crs= (the page is rewritten, the marks stay)" \
+    'pages liaison-a "&properties=title,overdue,overdue_at&crs=http://www.opengis.net/def/crs/EPSG/0/3857" >"$FM_TMP/pc" &&
+     sort "$FM_TMP/pc" | cmp -s - "$FM_TMP/pb2"'
+check "GET of one item agrees with its page" \
+    '[ "$(req GET /collections/movements/items/${BULK[5]} -H "${AUTH[liaison-a]}")" = 200 ] && [ "$(jqb .properties.overdue)" = true ] &&
+     [ "$(req GET /collections/movements/items/${BULK[7]} -H "${AUTH[liaison-a]}")" = 200 ] && [ "$(jqb ".properties | has(\"overdue\")")" = false ]'
+
 check "verify: the log and the state agree (the rules and deadlines tables replayed)" \
     '[ "$(req GET /events/verify -H "${AUTH[admin]}")" = 200 ] && [ "$(jqb .ok)" = true ]'
 

@@ -688,6 +688,19 @@ static void deadlines(struct data_db *db, const char *name)
               ops->deadlines_each(db, 1, 0, deadline_cb, &got, &err) == FM_OK &&
               got.notified_at == 1 && got.overdue_at == 300,
           "%s: marked overdue at 300: %s", name, err.msg);
+    /* a page's marks: only the items asked, by item */
+    int64_t ask[] = {5, 1, 1, 77};
+    memset(&got, 0, sizeof got);
+    CHECK(ops->deadlines_overdue_of(db, ask, 4, deadline_cb, &got, &err) == FM_OK &&
+              got.notified_at == 1 && got.item == 1 && got.version == 2 && got.overdue_at == 300,
+          "%s: the overdue of items {5, 1, 1, 77}: item 1's, once: %s", name, err.msg);
+    int64_t other[] = {2, 3};
+    memset(&got, 0, sizeof got);
+    CHECK(ops->deadlines_overdue_of(db, other, 2, deadline_cb, &got, &err) == FM_OK &&
+              got.notified_at == 0 &&
+              ops->deadlines_overdue_of(db, other, 0, deadline_cb, &got, &err) == FM_OK &&
+              got.notified_at == 0,
+          "%s: none for items {2, 3}, none for no items: %s", name, err.msg);
     memset(&got, 0, sizeof got);
     CHECK(ops->deadlines_each(db, 0, 1000, deadline_cb, &got, &err) == FM_OK &&
               got.notified_at == 0 && ops->deadlines_each(db, 2, 0, deadline_cb, &got, &err) == FM_OK &&
