@@ -490,12 +490,22 @@ void data_clock_advance(int64_t seconds);
 fm_rc data_item_deadline(struct data_db *db, const struct data_viewer *v, enum data_coll c,
                          int64_t id, json_t **out, struct fm_err *err);
 
+/* Which overdue entries the inbox lists, by how late the answer is on the
+ * deadlines' clock (now - answer_due, whole seconds): at least min_s (when
+ * has_min), at most max_s (when has_max). */
+struct data_inbox_filter {
+    int has_min, has_max;
+    int64_t min_s, max_s;
+};
 /* What waits for v (a liaison or the supervisor; FM_EFORBID otherwise):
- * {user, party, counts: {to_answer, to_rule, disputed, rulings, conflicts,
- * messages, overdue, total}, and the same keys as lists}, every entry in
- * names people read (titles, parties). OUT *out. */
-fm_rc data_inbox(struct data_db *db, const struct data_viewer *v, json_t **out,
-                 struct fm_err *err);
+ * {user, party, now (the deadlines' clock), counts: {to_answer, to_rule,
+ * disputed, rulings, conflicts, messages, overdue, total}, and the same
+ * keys as lists}, every entry in names people read (titles, parties); an
+ * overdue entry says overdue_by_s. With a filter f (NULL: none) only the
+ * overdue entries it keeps are listed and counted, and overdue_filter says
+ * {min_s, max_s, hidden}. OUT *out. */
+fm_rc data_inbox(struct data_db *db, const struct data_viewer *v,
+                 const struct data_inbox_filter *f, json_t **out, struct fm_err *err);
 
 /* ---- event log -------------------------------------------------------- */
 

@@ -21,6 +21,9 @@ struct inbox {
     json_t *to_answer, *to_rule, *disputed, *rulings, *conflicts, *messages, *overdue;
     json_t *ruled; /* "item/version" of every ruling */
     long unseen;   /* messages not seen, in all threads */
+    const struct data_inbox_filter *f; /* which overdue entries (NULL: all) */
+    fm_time now;                       /* the deadlines' clock */
+    long hidden;                       /* overdue entries the filter left out */
     struct fm_err *err;
     fm_rc rc;
 };
@@ -296,12 +299,19 @@ static int overdue_row(void *ctx, const struct store_deadline *d)
         return 0;
     enum data_coll c;
     if (data_coll_parse(d->collection, &c) != FM_OK || !ack_next_status(c, t.status)) return 0;
+    /* how late the answer is, on the clock that made it overdue */
+    int64_t by = b->now > d->due_at ? b->now - d->due_at : 0;
+    if (b->f && ((b->f->has_min && by < b->f->min_s) || (b->f->has_max && by > b->f->max_s))) {
+        b->hidden++;
+        return 0;
+    }
     json_t *e = item_entry(d->collection, d->item, d->version, d->party, t.status, t.title);
     char due[FM_TIME_STAMP_LEN], at[FM_TIME_STAMP_LEN];
     fm_time_format(d->due_at, due);
     fm_time_format(d->overdue_at, at);
     json_object_set_new(e, "answer_due", json_string(due));
     json_object_set_new(e, "overdue_at", json_string(at));
+    json_object_set_new(e, "overdue_by_s", json_integer(by));
     /* whose move it is: the owner waits, the other side owes the answer */
     json_object_set_new(e, "waiting_for",
                         json_string(!strcmp(d->party, b->v->party) ? "the other side"
@@ -311,7 +321,8 @@ static int overdue_row(void *ctx, const struct store_deadline *d)
     return 0;
 }
 
-fm_rc data_inbox(struct data_db *db, const struct data_viewer *v, json_t **out, struct fm_err *err)
+fm_rc data_inbox(struct data_db *db, const struct data_viewer *v,
+                 const struct data_inbox_filter *f, json_t **out, struct fm_err *err)
 {
     *out = NULL;
     if (v->role != DATA_ROLE_LIAISON && v->role != DATA_ROLE_SUPERVISOR)
@@ -323,7 +334,7 @@ fm_rc data_inbox(struct data_db *db, const struct data_viewer *v, json_t **out, 
         .db = db, .v = v, .sup = v->role == DATA_ROLE_SUPERVISOR, .err = err,
         .to_answer = json_array(), .to_rule = json_array(), .disputed = json_array(),
         .rulings = json_array(), .conflicts = json_array(), .messages = json_array(),
-        .overdue = json_array(), .ruled = json_object(),
+        .overdue = json_array(), .ruled = json_object(), .f = f, .now = data_clock_now(),
     };
     fm_rc rc = FM_OK;
     if (!b.sup) rc = ops->current_each(db, NULL, v->party, pending_row, &b, err);
@@ -371,6 +382,15 @@ fm_rc data_inbox(struct data_db *db, const struct data_viewer *v, json_t **out, 
                             "to_answer", b.to_answer, "to_rule", b.to_rule, "disputed", b.disputed,
                             "rulings", b.rulings, "conflicts", b.conflicts, "messages", b.messages,
                             "overdue", b.overdue);
+    char now[FM_TIME_STAMP_LEN];
+    fm_time_format(b.now, now);
+    json_object_set_new(res, "now", json_string(now));
+    if (f) {
+        json_t *of = json_pack("{s:n,s:n,s:I}", "min_s", "max_s", "hidden", (json_int_t)b.hidden);
+        if (f->has_min) json_object_set_new(of, "min_s", json_integer(f->min_s));
+        if (f->has_max) json_object_set_new(of, "max_s", json_integer(f->max_s));
+        json_object_set_new(res, "overdue_filter", of);
+    }
     if (rc) {
         json_decref(res);
         return rc;

@@ -628,6 +628,14 @@ static void add_other_ops(json_t *paths)
             json_array_append_new(ps, if_match_param());
         else if (pl > 7 && !strcmp(other_ops[i].path + pl - 7, "/ruling"))
             json_array_append_new(ps, if_match_optional());
+        if (!strcmp(other_ops[i].path, "/inbox")) {
+            json_array_append_new(ps, param("overdue_min_s", "query", "integer",
+                                            "only overdue entries late by at least this many"
+                                            " seconds"));
+            json_array_append_new(ps, param("overdue_max_s", "query", "integer",
+                                            "only overdue entries late by at most this many"
+                                            " seconds"));
+        }
         json_t *item = json_object_get(paths, other_ops[i].path);
         if (!item) {
             item = json_object();

@@ -3,12 +3,13 @@
 // when A answers it; the supervisor's header shows it overdue once the
 // test clock passes its deadline, and the panel names it by title and
 // party; the popup says late notice. The wall marks it overdue (first in
-// its list of what waits) and lets go once it is answered. Screenshots
-// into $1 when given.
+// its list of what waits) and lets go once it is answered. The supervisor
+// narrows the overdue entries by how late they are, as the API's
+// overdue_min_s/overdue_max_s do. Screenshots into $1 when given.
 import path from 'node:path';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { startServer, tmpdir, login, api, loadPlaywright, waitFor, BIN } from './harness.mjs';
+import { startServer, tmpdir, login, api, loadPlaywright, waitFor, viewerPage, BIN } from './harness.mjs';
 
 const { chromium } = await loadPlaywright();
 const out = process.argv[2];
@@ -22,15 +23,9 @@ let failed = 0;
 const check = (ok, what) => { console.log((ok ? 'ok - ' : 'FAIL - ') + what); if (!ok) failed++; };
 const errors = [];
 
+/* The viewer logged in (the harness), its inbox count drawn. */
 async function open(user) {
-  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-  page.on('pageerror', (e) => errors.push(user + ': ' + e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/the server responded with a status of 4/.test(m.text())) errors.push(user + ': ' + m.text()); });
-  await page.goto(srv.url + '/login');
-  await page.fill('#login-user', user);
-  await page.fill('#login-password', user);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('#list li');
+  const page = await viewerPage(browser, srv.url, user, errors);
   await page.waitForFunction(() => /^\d+$/.test((document.getElementById('inbox-count') || {}).textContent || ''));
   return page;
 }
@@ -42,12 +37,7 @@ try {
   const admin = await login(srv.url, 'admin');
   const pa = await open('liaison-a');
   const ps = await open('supervisor');
-  const pv = await browser.newPage();
-  await pv.goto(srv.url + '/login');
-  await pv.fill('#login-user', 'viewer');
-  await pv.fill('#login-password', 'viewer');
-  await pv.click('button[type=submit]');
-  await pv.waitForSelector('#list li');
+  const pv = await viewerPage(browser, srv.url, 'viewer', errors);
   check((await pv.$$('#inbox-btn')).length === 0, 'the viewer has no inbox in its header (it answers nothing)');
   const wallTok = execFileSync(BIN, ['token', 'add', 'viewer', '--db', db]).toString().trim();
   const pw = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
@@ -102,6 +92,32 @@ try {
   const od = await ps.textContent('#inbox-panel ul[data-kind=overdue]');
   check(od.includes('Night convoy K-4') && od.includes('Side B'), 'the supervisor\'s panel names the overdue convoy and its party');
   await shot(ps, 'inbox-supervisor-overdue.png');
+
+  // by how late: the convoy is late by about 12 h 50 min
+  const sup = await login(srv.url, 'supervisor');
+  const odList = () => ps.$$eval('#inbox-panel ul[data-kind=overdue] li', (l) => l.map((x) => x.textContent));
+  const choose = async (v) => { await ps.selectOption('#inbox-od-age', v); await ps.waitForFunction((val) => (document.getElementById('inbox-od-age') || {}).value === val, v); };
+  const convoyLine = (await odList()).find((t) => t.includes('Night convoy K-4')) || '';
+  check(/late 12 h 5\d min/.test(convoyLine), `an overdue row says how late it is (${convoyLine})`);
+  await choose('24h');
+  const l24 = await odList();
+  const api24 = (await api(srv.url, sup, 'GET', '/inbox?overdue_min_s=86400')).json;
+  check(!l24.some((t) => t.includes('Night convoy K-4')) && l24.length === api24.overdue.length &&
+    (await ps.textContent('#inbox-od-hidden')).includes(`${api24.overdue_filter.hidden} more overdue`),
+  `"late 24 h or more" hides the convoy; the page lists what /inbox?overdue_min_s=86400 does (${l24.length}, ${api24.overdue_filter.hidden} hidden)`);
+  check(await ps.evaluate(() => localStorage.getItem('fm-inbox-overdue-age')) === '24h' &&
+    (await ps.$eval('#inbox-overdue', (el) => parseInt(el.textContent, 10))) === (api24.counts.overdue + api24.overdue_filter.hidden),
+  'the choice is kept, and the header still counts every overdue item');
+  await shot(ps, 'inbox-supervisor-overdue-24h.png');
+  await choose('6h');
+  const l6 = await odList();
+  const api6 = (await api(srv.url, sup, 'GET', '/inbox?overdue_min_s=21600')).json;
+  check(l6.some((t) => t.includes('Night convoy K-4')) && l6.length === api6.overdue.length, `"late 6 h or more" lists it, as the API (${l6.length})`);
+  await choose('lt1h');
+  const api1 = (await api(srv.url, sup, 'GET', '/inbox?overdue_max_s=3599')).json;
+  check((await odList()).length === api1.overdue.length && !(await odList()).some((t) => t.includes('Night convoy K-4')), `"late under 1 h": as /inbox?overdue_max_s=3599 (${api1.overdue.length})`);
+  await choose('all');
+  check((await odList()).length === (await api(srv.url, sup, 'GET', '/inbox')).json.overdue.length, 'and "all" lists them all again');
   await ps.click('#inbox-btn');
   await waitFor(async () => ((await wallRow('Night convoy K-4')) || {}).overdue, 20000, 'overdue on the wall');
   const wr = await wallRow('Night convoy K-4');

@@ -196,6 +196,41 @@ check "A (the other side) and the supervisor see the same marks, and never B's d
 check "the same with properties= and crs= (the page is rewritten, the marks stay)" \
     'pages liaison-a "&properties=title,overdue,overdue_at&crs=http://www.opengis.net/def/crs/EPSG/0/3857" >"$FM_TMP/pc" &&
      sort "$FM_TMP/pc" | cmp -s - "$FM_TMP/pb2"'
+# ---- the inbox's overdue entries by age ---------------------------------------
+# the clock an hour further: the bulk movements late by an hour and more;
+# a new air movement with 3400 s to answer, late by about 320 s
+advance 3600 >/dev/null
+put_rules admin '{"collection":"movements","type":"air","notice_s":3600,"urgent_notice_s":600,"answer_s":3400,"answer_before_s":30}' >/dev/null
+mk liaison-b movements "$LINE" "{\"title\":\"Fresh overdue\",\"type\":\"air\",\"status\":\"notified\",\"valid_from\":\"$(at "+3 hours")\"}" >/dev/null
+FRESH=$(jqb .id)
+check "an overdue entry says how late (overdue_by_s), and the inbox its clock (now)" \
+    'inbox supervisor && [ "$(jqb "[.overdue[] | select(.id == $FRESH)][0].overdue_by_s")" -ge 200 ] &&
+     [ "$(jqb "[.overdue[] | select(.id == $FRESH)][0].overdue_by_s")" -lt 600 ] &&
+     [ "$(jqb "[.overdue[] | select(.id == ${BULK[5]})][0].overdue_by_s")" -ge 3600 ] && jqb .now | grep -q "^20.*Z$" &&
+     [ "$(jqb ".overdue_filter")" = null ]'
+ALL=$(jqb .counts.overdue)
+check "overdue_min_s=1800: the old ones only (the bulk, not the fresh one); counts agree, the rest hidden" \
+    '[ "$(req GET "/inbox?overdue_min_s=1800" -H "${AUTH[supervisor]}")" = 200 ] &&
+     [ "$(jqb "[.overdue[] | select(.id == $FRESH)] | length")" = 0 ] && [ "$(jqb "[.overdue[] | select(.title | startswith(\"Bulk \"))] | length")" = 127 ] &&
+     [ "$(jqb "[.overdue[] | select(.overdue_by_s < 1800)] | length")" = 0 ] &&
+     [ "$(jqb .counts.overdue)" = "$(jqb ".overdue | length")" ] && [ "$(jqb ".counts.overdue + .overdue_filter.hidden")" = "$ALL" ] &&
+     [ "$(jqb .overdue_filter.min_s)" = 1800 ] && [ "$(jqb .overdue_filter.max_s)" = null ]'
+check "overdue_max_s=600: the new ones only; the other lists unchanged" \
+    'inbox supervisor; jqb "[.to_rule, .conflicts] | @json" >"$FM_TMP/other" &&
+     [ "$(req GET "/inbox?overdue_max_s=600" -H "${AUTH[supervisor]}")" = 200 ] &&
+     [ "$(jqb "[.overdue[] | select(.id == $FRESH)] | length")" = 1 ] && [ "$(jqb "[.overdue[] | select(.overdue_by_s > 600)] | length")" = 0 ] &&
+     [ "$(jqb "[.overdue[] | select(.title | startswith(\"Bulk \"))] | length")" = 0 ] &&
+     [ "$(jqb "[.to_rule, .conflicts] | @json")" = "$(cat "$FM_TMP/other")" ]'
+check "both, a window, for A (who owes the answer): the fresh one, and never B's drafts" \
+    '[ "$(req GET "/inbox?overdue_min_s=200&overdue_max_s=600" -H "${AUTH[liaison-a]}")" = 200 ] &&
+     [ "$(jqb "[.overdue[] | select(.id == $FRESH)][0].waiting_for")" = you ] && [ "$(jqb ".overdue | length")" -ge 1 ] &&
+     ! jqb . | grep -q "Bulk draft"'
+check "bad ages: negative, fractional, words, min above max, unknown parameter: 400 naming it" \
+    '(for q in overdue_min_s=-1 overdue_max_s=1.5 overdue_min_s=hour overdue_min_s=99999999999; do
+         [ "$(req GET "/inbox?$q" -H "${AUTH[supervisor]}")" = 400 ] && is_problem 400 && [ "$(jqb .parameter)" = "${q%%=*}" ] || exit 1; done) &&
+     [ "$(req GET "/inbox?overdue_min_s=600&overdue_max_s=60" -H "${AUTH[supervisor]}")" = 400 ] && [ "$(jqb .parameter)" = overdue_min_s ] &&
+     [ "$(req GET "/inbox?overdue_since=60" -H "${AUTH[supervisor]}")" = 400 ] && [ "$(jqb .parameter)" = overdue_since ]'
+
 check "GET of one item agrees with its page" \
     '[ "$(req GET /collections/movements/items/${BULK[5]} -H "${AUTH[liaison-a]}")" = 200 ] && [ "$(jqb .properties.overdue)" = true ] &&
      [ "$(req GET /collections/movements/items/${BULK[7]} -H "${AUTH[liaison-a]}")" = 200 ] && [ "$(jqb ".properties | has(\"overdue\")")" = false ]'

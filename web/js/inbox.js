@@ -7,7 +7,10 @@
  * at most one request at a time. A row of an item opens it on the map.
  * A new entry that needs the user (to answer, to rule on, overdue) rings a
  * short tone and, where the browser allows it, shows a notification; the
- * panel's bell turns both off (kept in localStorage). */
+ * panel's bell turns both off (kept in localStorage). The overdue entries
+ * can be narrowed by how late they are (the server's overdue_by_s, aged
+ * since the answer; GET /inbox?overdue_min_s= does the same for other
+ * clients): the choice is kept, and the header's counts stay whole. */
 import * as FM from '../common.js';
 import { state, keyOf } from './state.js';
 import { select } from './items.js';
@@ -33,7 +36,21 @@ const CSS = `
 .inbox-panel .od li { border-left: 3px solid #c92a2a; }
 .chip.late { background: #fff3bf; color: #7a5b00; border: 1px solid #f0c419; }
 .chip.overdue { background: #c92a2a; color: #fff; }
+.inbox-panel h4 select { margin-left: 6px; font-size: 11px; text-transform: none; letter-spacing: 0; }
+.inbox-panel .hidden-n { padding: 2px 12px 6px; color: #6c757d; font-size: 12px; }
 `;
+
+/* How late an overdue entry must be to be listed: [value, label, min_s, max_s] */
+const AGES = [
+  ['all', 'all', null, null],
+  ['lt1h', 'late under 1 h', null, 3599],
+  ['1h', 'late 1 h or more', 3600, null],
+  ['6h', 'late 6 h or more', 6 * 3600, null],
+  ['24h', 'late 24 h or more', 24 * 3600, null],
+];
+const ageChoice = () => { try { return localStorage.getItem('fm-inbox-overdue-age') || 'all'; } catch (e) { return 'all'; } };
+const lateBy = (s) => (s >= 86400 ? `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`
+  : s >= 3600 ? `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min` : `${Math.max(1, Math.floor(s / 60))} min`);
 
 const SECTIONS = [
   ['overdue', 'Overdue'],
@@ -45,7 +62,7 @@ const SECTIONS = [
   ['messages', 'Unseen messages'],
 ];
 
-let btn = null, panel = null, last = null, timer = null, busy = false, again = false;
+let btn = null, panel = null, last = null, lastAt = 0, timer = null, busy = false, again = false;
 /* the entries that need the user, seen at the last answer (null: none yet) */
 let needs = null;
 const ALERT_KINDS = ['to_answer', 'to_rule', 'overdue'];
@@ -113,6 +130,7 @@ async function refresh() {
   try {
     const { json } = await api('GET', '/inbox');
     last = json;
+    lastAt = Date.now();
     render();
   } catch (e) { /* the next event asks again */ }
   busy = false;
@@ -153,7 +171,7 @@ function line(kind, e) {
   const late = e.late_notice ? ' <span class="chip late">late notice</span>' : '';
   switch (kind) {
     case 'overdue':
-      return `${itemName(e)}<div class="sub">was due ${esc(utc(e.answer_due))} · waiting for ${esc(e.waiting_for)}</div>`;
+      return `${itemName(e)}<div class="sub">was due ${esc(utc(e.answer_due))}${typeof e.overdue_by_s === 'number' ? ` · late ${esc(lateBy(ageOf(e)))}` : ''} · waiting for ${esc(e.waiting_for)}</div>`;
     case 'to_answer': return `${itemName(e)}${late}<div class="sub">${esc(e.status)}${due}</div>`;
     case 'to_rule': case 'disputed':
       return `${itemName(e)}<div class="sub">${e.dispute ? `disputed by ${esc(partyName(e.dispute.party))}: “${esc(e.dispute.reason)}”` : 'disputed'}</div>`;
@@ -167,6 +185,15 @@ function line(kind, e) {
   }
 }
 
+/* Seconds late now: the server's count at the answer, plus the time since. */
+const ageOf = (e) => (e.overdue_by_s || 0) + Math.max(0, Math.floor((Date.now() - lastAt) / 1000));
+
+/* The overdue entries the chosen age keeps. */
+function overdueShown() {
+  const [, , min, max] = AGES.find((a) => a[0] === ageChoice()) || AGES[0];
+  return (last.overdue || []).filter((e) => (min === null || ageOf(e) >= min) && (max === null || ageOf(e) <= max));
+}
+
 function keyOfEntry(kind, e) {
   if (kind === 'conflicts') return e.items[0] && keyOf(e.items[0].collection, e.items[0].id);
   if (kind === 'messages') return e.collection ? keyOf(e.collection, e.id) : null;
@@ -177,12 +204,22 @@ function fill() {
   const c = last.counts;
   let html = `<h3><span>Waiting for you <span class="sub">${esc(c.total)}</span></span><button class="small bell" id="inbox-alerts" aria-pressed="${alertsOn()}" title="a tone and a browser notification for a new item that needs you">${alertsOn() ? 'Alerts on' : 'Alerts off'}</button></h3>`;
   let any = false;
+  const shown = { overdue: overdueShown() };
   for (const [k, title] of SECTIONS) {
-    const list = last[k] || [];
-    if (!list.length) continue;
+    const all = last[k] || [];
+    if (!all.length) continue;
     any = true;
-    html += `<h4>${esc(title)} <span class="c">${esc(c[k])}</span></h4><ul class="${k === 'overdue' ? 'od' : ''}" data-kind="${k}">` +
-      list.map((e, i) => `<li tabindex="0" data-i="${i}">${line(k, e)}</li>`).join('') + '</ul>';
+    const list = shown[k] || all;
+    if (k === 'overdue') {
+      const choice = ageChoice();
+      html += `<h4>${esc(title)} <span class="c">${list.length === all.length ? esc(c[k]) : `${list.length} of ${esc(c[k])}`}</span>` +
+        `<select id="inbox-od-age" aria-label="overdue entries by how late">${AGES.map(([v, l]) => `<option value="${v}"${v === choice ? ' selected' : ''}>${esc(l)}</option>`).join('')}</select></h4>`;
+    } else {
+      html += `<h4>${esc(title)} <span class="c">${esc(c[k])}</span></h4>`;
+    }
+    html += `<ul class="${k === 'overdue' ? 'od' : ''}" data-kind="${k}">` +
+      list.map((e) => `<li tabindex="0" data-i="${all.indexOf(e)}">${line(k, e)}</li>`).join('') + '</ul>';
+    if (list.length < all.length) html += `<div class="hidden-n" id="inbox-od-hidden">${all.length - list.length} more overdue outside the chosen age</div>`;
   }
   if (!any) html += '<div class="empty">Nothing waits for you.</div>';
   panel.innerHTML = html;
@@ -191,6 +228,13 @@ function fill() {
     try { localStorage.setItem('fm-inbox-alerts', on ? 'on' : 'off'); } catch (e) { /* this page only */ }
     if (on && 'Notification' in window && Notification.permission === 'default') Notification.requestPermission().catch(() => {});
     fill();
+  });
+  const age = panel.querySelector('#inbox-od-age');
+  if (age) age.addEventListener('change', () => {
+    try { localStorage.setItem('fm-inbox-overdue-age', age.value); } catch (e) { /* this page only */ }
+    fill();
+    const again = panel.querySelector('#inbox-od-age');
+    if (again) again.focus();
   });
   for (const ul of panel.querySelectorAll('ul')) {
     const kind = ul.dataset.kind;
