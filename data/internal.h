@@ -250,6 +250,10 @@ json_t *ruling_json(const char *coll, const struct store_ruling *r, const char *
 fm_rc deadline_mark(struct data_db *db, enum data_coll c, const json_t *prev,
                     const struct item_fields *f, const char *status, int owner_only,
                     json_t *feature, fm_time now, struct fm_err *err);
+/* The demo's staging (demo.c): a first notification written by this
+ * thread from now on is dated `seconds` before the write (its
+ * notified_at, and the late notice measured from it); 0 ends it. */
+void deadline_stage_notice(int64_t seconds);
 /* After a version is written: keeps its deadline (when its Feature has
  * answer_due) and marks what is due by data_clock_now() overdue, inside
  * the caller's transaction. */

@@ -338,6 +338,15 @@ fm_rc data_rules_set(struct data_db *db, const struct data_viewer *v, const json
 
 /* ---- the marks of a version ---------------------------------------------- */
 
+/* The demo's staging (deadline_stage_notice): this thread's first
+ * notifications dated this many seconds before the write. */
+static _Thread_local int64_t staged_notice_s;
+
+void deadline_stage_notice(int64_t seconds)
+{
+    staged_notice_s = seconds > 0 ? seconds : 0;
+}
+
 static const char *prop_str(const json_t *props, const char *key)
 {
     return json_string_value(json_object_get(props, key));
@@ -377,7 +386,7 @@ fm_rc deadline_mark(struct data_db *db, enum data_coll c, const json_t *prev,
     fm_time notified = now;
     const char *pn = prop_str(pprops, "notified_at");
     int first = !pn || fm_time_parse(pn, &notified) != FM_OK;
-    if (first) notified = now;
+    if (first) notified = now - staged_notice_s;
     set_time(props, "notified_at", notified);
 
     /* late notice: decided at notification, and again when the start or

@@ -26,6 +26,23 @@ rules() { curl -s -H "${AUTH[liaison-a]}" "$FM_URL/rules"; }
 inbox() { req GET /inbox -H "${AUTH[$1]}" >/dev/null; }
 advance() { req POST /rules/clock -H "${AUTH[admin]}" -H "$J" --data-binary "{\"advance_s\":$1}"; }
 
+# ---- the demo: notified in good time, but for one example ----------------------
+demo_marks() { # every demo item the supervisor sees: [title, late_notice] lines
+    for c in zones incidents movements; do
+        curl -s -H "${AUTH[supervisor]}" "$FM_URL/collections/$c/items?limit=100" |
+            jq -c '.features[] | [.properties.title, (.properties.late_notice // false)]'
+    done
+}
+check "the demo: only the medical evacuation flight (urgent, with its reason) shows late notice" \
+    '[ "$(demo_marks | grep -c true)" = 1 ] && demo_marks | grep -q "\"Medical evacuation flight\",true" &&
+     [ "$(demo_marks | wc -l)" -ge 7 ] &&
+     curl -s -H "${AUTH[liaison-b]}" "$FM_URL/collections/movements/items?limit=100" |
+       jq -e "[.features[] | select(.properties.title == \"Medical evacuation flight\")][0].properties | .urgent == true and (.urgent_reason | length > 0)" >/dev/null'
+check "the demo's others were notified more than their notice before they start" \
+    '(for c in zones movements; do curl -s -H "${AUTH[supervisor]}" "$FM_URL/collections/$c/items?limit=100" |
+       jq -e "[.features[] | select(.properties.status != \"draft\" and .properties.title != \"Medical evacuation flight\") |
+               ((.properties.valid_from | fromdate) - (.properties.notified_at | fromdate)) >= .properties.notice_required_s] | (length >= 1) and all" >/dev/null || exit 1; done)'
+
 # ---- the rules --------------------------------------------------------------
 check "GET /rules: the defaults (a movement: 48 h notice, 24 h urgent, 12 h to answer)" \
     '[ "$(req GET /rules -H "${AUTH[viewer]}")" = 200 ] &&
