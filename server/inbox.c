@@ -16,8 +16,7 @@ static fm_rc age_arg(struct req *r, const char *name, int *has, int64_t *v, stru
     if (!s) return FM_OK;
     if (fm_parse_long(s, 0, AGE_MAX_S, &n))
         return fm_fail(err, FM_EINVAL, name,
-                       "%s is whole seconds past the answer's deadline, 0 to %ld", name,
-                       AGE_MAX_S);
+                       "%s is whole seconds past the answer's deadline, 0 to %ld", name, AGE_MAX_S);
     *has = 1;
     *v = n;
     return FM_OK;

@@ -32,7 +32,8 @@ static void wait_interval(struct srv_timer *t)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    while (!t->stop && !t->woken && pthread_cond_timedwait(&t->cond, &t->lock, &until) != ETIMEDOUT) {
+    while (!t->stop && !t->woken &&
+           pthread_cond_timedwait(&t->cond, &t->lock, &until) != ETIMEDOUT) {
     }
 }
 
@@ -60,8 +61,7 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
-fm_rc srv_timer_start(const struct srv_timer_spec *spec, struct srv_timer **out,
-                      struct fm_err *err)
+fm_rc srv_timer_start(const struct srv_timer_spec *spec, struct srv_timer **out, struct fm_err *err)
 {
     *out = NULL;
     if (!spec->pass || spec->interval_ms <= 0)

@@ -58,8 +58,8 @@ int main(void)
 
     /* the re-check's way: nothing at once, the first pass one interval on */
     struct ctx c1 = {0};
-    struct srv_timer_spec s1 = {.name = "test", .interval_ms = 400, .first_at_once = 0,
-                                .pass = pass, .ctx = &c1};
+    struct srv_timer_spec s1 = {
+        .name = "test", .interval_ms = 400, .first_at_once = 0, .pass = pass, .ctx = &c1};
     double t0 = now_s();
     CHECK(srv_timer_start(&s1, &t, &err) == FM_OK, "start");
     struct timespec ts = {0, 150000000};
@@ -73,8 +73,8 @@ int main(void)
 
     /* the deadlines' way: a pass at once, and a wake runs one early */
     struct ctx c2 = {0};
-    struct srv_timer_spec s2 = {.name = "test", .interval_ms = 3600 * 1000, .first_at_once = 1,
-                                .pass = pass, .ctx = &c2};
+    struct srv_timer_spec s2 = {
+        .name = "test", .interval_ms = 3600 * 1000, .first_at_once = 1, .pass = pass, .ctx = &c2};
     CHECK(srv_timer_start(&s2, &t, &err) == FM_OK, "start");
     CHECK(wait_for(&c2.passes, 1, 10) < 5, "the first pass at once");
     CHECK(wait_for(&c2.passes, 2, 0.3) >= 0.3 && atomic_load(&c2.passes) == 1,
@@ -91,8 +91,12 @@ int main(void)
 
     /* the one-node hook: a pass runs only when acquire says so */
     struct ctx c3 = {0};
-    struct srv_timer_spec s3 = {.name = "test", .interval_ms = 20, .first_at_once = 1,
-                                .pass = pass, .acquire = acquire, .release = release,
+    struct srv_timer_spec s3 = {.name = "test",
+                                .interval_ms = 20,
+                                .first_at_once = 1,
+                                .pass = pass,
+                                .acquire = acquire,
+                                .release = release,
                                 .ctx = &c3};
     CHECK(srv_timer_start(&s3, &t, &err) == FM_OK, "start");
     wait_for(&c3.acquired, 5, 10);
