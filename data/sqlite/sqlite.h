@@ -26,6 +26,11 @@ struct data_db {
     /* conflicts.c's kept projections: owned by its SQL function
      * fm_transform, which frees them when the connection closes */
     void *projs;
+    /* the write queue of this connection's file (db.c), NULL for a
+     * database in memory; held: this connection is in it, from db_begin
+     * to db_commit/db_rollback */
+    struct db_queue *queue;
+    int queue_held;
 };
 
 /* Closes the connection and frees it (the store's close). */
@@ -61,8 +66,18 @@ void db_wal_hook_install(struct data_db *db);
 /* Test seam (tests/unit/test_checkpoint.c): how many checkpoints writers
  * ran inline, in their commit, because no checkpointer ran. */
 extern _Atomic long db_inline_checkpoints;
+/* Test seam (tests/unit/test_db_queue.c): how many writers of this
+ * process wait in a write queue now, over all files. */
+extern _Atomic long db_queue_waiting;
+/* Test seam: how long a writer waits for its turn; DB_BUSY_MS. */
+extern _Atomic long db_queue_wait_ms;
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. The writers of one file in this
+ * process take their turns first come, first served (db.c, the write
+ * queue), from db_begin to db_commit or db_rollback; FM_EBUSY when the
+ * turn did not come in DB_BUSY_MS. Other processes (the CLI) still meet
+ * SQLite's busy handler. */
+#define DB_BUSY_MS 10000
 fm_rc db_begin(struct data_db *db, struct fm_err *err);
 fm_rc db_commit(struct data_db *db, struct fm_err *err);
 void db_rollback(struct data_db *db);
