@@ -31,6 +31,8 @@ struct data_db {
      * to db_commit/db_rollback */
     struct db_queue *queue;
     int queue_held;
+    /* in db_commit's COMMIT; it wrote (db_wal_committed saw it) */
+    int in_commit, wrote;
 };
 
 /* Closes the connection and frees it (the store's close). */
@@ -71,6 +73,13 @@ extern _Atomic long db_inline_checkpoints;
 extern _Atomic long db_queue_waiting;
 /* Test seam: how long a writer waits for its turn; DB_BUSY_MS. */
 extern _Atomic long db_queue_wait_ms;
+/* Test seam: how many times this process synced a write-ahead log to
+ * disk after commits (db.c: group sync). */
+extern _Atomic long db_wal_syncs;
+/* Called by the connection's WAL hook (checkpoint.c) after each commit
+ * that wrote: a commit outside db_begin (autocommit) is made durable
+ * here, before its statement returns; db_commit's, after its turn. */
+void db_wal_committed(struct data_db *db);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. The writers of one file in this
  * process take their turns first come, first served (db.c, the write

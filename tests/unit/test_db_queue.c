@@ -3,7 +3,10 @@
  * SQLite's polling; one whose turn does not come in time gets FM_EBUSY
  * and leaves the line without breaking it; a nested begin fails as it
  * did and frees the turn at its rollback; a file's queue is not another
- * file's. */
+ * file's. Group sync: a commit that wrote returns only after a sync of
+ * the write-ahead log began after it (counted by a seam), a read-only one
+ * syncs nothing, a write outside a transaction is synced too, and writers
+ * together share syncs. */
 #include "check.h"
 #include "sqlite/sqlite.h"
 
@@ -18,7 +21,7 @@
 
 static char path[96];
 static pthread_mutex_t order_lock = PTHREAD_MUTEX_INITIALIZER;
-static int order[WRITERS], norder;
+static int order[WRITERS], norder; /* the first section's */
 
 struct writer {
     int index;
@@ -39,7 +42,7 @@ static void *writer_main(void *arg)
         snprintf(sql, sizeof sql, "INSERT INTO q_test VALUES (%d)", w->index);
         w->rc = db_exec(w->db, sql, &err);
         pthread_mutex_lock(&order_lock);
-        order[norder++] = w->index;
+        if (norder < WRITERS) order[norder++] = w->index;
         pthread_mutex_unlock(&order_lock);
         if (w->rc == FM_OK) w->rc = db_commit(w->db, &err);
         else db_rollback(w->db);
@@ -167,6 +170,38 @@ int main(void)
           err.msg);
     CHECK(now_ms() - t3 < 2000, "at once");
     db_rollback(holder);
+
+    /* group sync */
+    long s0 = db_wal_syncs;
+    CHECK(db_begin(holder, &err) == FM_OK &&
+              db_exec(holder, "INSERT INTO q_test VALUES (200)", &err) == FM_OK &&
+              db_commit(holder, &err) == FM_OK,
+          "a write: %s", err.msg);
+    CHECK(db_wal_syncs == s0 + 1, "its commit synced the log before it returned (%ld syncs)",
+          db_wal_syncs - s0);
+    s0 = db_wal_syncs;
+    CHECK(db_begin(holder, &err) == FM_OK &&
+              db_exec(holder, "SELECT count(*) FROM q_test", &err) == FM_OK &&
+              db_commit(holder, &err) == FM_OK,
+          "a read in a transaction: %s", err.msg);
+    CHECK(db_wal_syncs == s0, "a commit that wrote nothing syncs nothing");
+    CHECK(db_exec(holder, "INSERT INTO q_test VALUES (201)", &err) == FM_OK, "autocommit");
+    CHECK(db_wal_syncs == s0 + 1, "a write outside a transaction is synced too (%ld)",
+          db_wal_syncs - s0);
+    s0 = db_wal_syncs;
+    enum { ROUNDS = 25 };
+    for (int r = 0; r < ROUNDS; r++) {
+        for (int i = 0; i < 4; i++) { /* w[3]'s connection is closed */
+            int k = i < 3 ? i : 4;
+            w[k] = (struct writer){.index = 1000 + r * 10 + i, .db = w[k].db};
+            pthread_create(&t[i], NULL, writer_main, &w[k]);
+        }
+        for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    }
+    long synced = db_wal_syncs - s0;
+    printf("# %d commits from 4 writers at once took %ld syncs\n", 4 * ROUNDS, synced);
+    CHECK(synced >= 1 && synced <= 4 * ROUNDS, "at most one sync a commit (%ld for %d)", synced,
+          4 * ROUNDS);
 
     for (int i = 0; i < WRITERS; i++) data_close(w[i].db);
     data_close(holder);
