@@ -4,19 +4,23 @@
 # chunks, each a write transaction; writers queue with it for the write
 # lock, first come first served (data/sqlite/db.c), instead of polling
 # SQLite's lock, which once let a waiting writer miss every window for
-# 10 s and answer 500 "database is locked". Here: some 2,000 items, a
-# re-check every second, and 8 clients creating 320 items meanwhile;
+# 10 s and answer 500 "database is locked". Here: some 2,000 items (800
+# under ASan), a re-check every second, and 8 clients creating 320 items
+# (160) meanwhile;
 # every create answers 201, and the re-check thread (nice 10: the only
 # one) worked during the writes. Loopback only, bounded in count and time.
 . "$(dirname "$0")/../lib.sh"
 export FUSIONMAP_BASEMAP=none
 WRITES=${WRITES:-320}
+ZONES=1700 MOVES=300
+# under ASan a create and a re-check pass take some 10 times longer
+[ "${FM_SANITIZED:-0}" = 1 ] && WRITES=${WRITES_SANITIZED:-160} ZONES=700 MOVES=120
 # the items, imported through the command line before the server starts
 # (one transaction per file): zones and movements in the area the writes
 # go to, so that the re-check and the writes' conflict checks meet them
 fm_start --demo
 fm_stop
-/usr/bin/python3 - "$FM_TMP" <<'PY'
+/usr/bin/python3 - "$FM_TMP" $ZONES $MOVES <<'PY'
 import json, math, random, sys
 rnd = random.Random(7)
 def ring(cx, cy, r, k):
@@ -27,9 +31,9 @@ def ring(cx, cy, r, k):
 P = {"valid_from": "2026-01-01T00:00:00Z", "valid_to": "2030-01-01T00:00:00Z"}
 zones = [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring(
     rnd.uniform(35.51, 36.49), rnd.uniform(32.51, 33.49), rnd.uniform(0.0005, 0.005), rnd.randint(5, 24))]},
-    "properties": dict(P, title="z%d" % i, type="restricted")} for i in range(1700)]
+    "properties": dict(P, title="z%d" % i, type="restricted")} for i in range(int(sys.argv[2]))]
 moves = []
-for i in range(300):
+for i in range(int(sys.argv[3])):
     x, y = rnd.uniform(35.52, 36.48), rnd.uniform(32.52, 33.48)
     pts = [[x, y]]
     for _ in range(rnd.randint(2, 12)):
@@ -44,7 +48,7 @@ for c in zones movements; do
     "$FUSIONMAP" import "$FM_TMP/$c.geojson" --collection $c --party A --db "$FM_DB" >"$FM_TMP/import-$c.out" 2>&1 || { cat "$FM_TMP/import-$c.out"; exit 1; }
 done
 LIVE=$(sqlite3 "$FM_DB" "SELECT count(*) FROM item_versions WHERE sys_to IS NULL")
-check "some 2,000 items to re-check ($LIVE)" '[ "$LIVE" -ge 2000 ]'
+check "the items to re-check are there ($LIVE)" '[ "$LIVE" -ge $((ZONES + MOVES)) ]'
 
 FM_CONFLICT_RECHECK_S=1 fm_start
 TA=$(fm_token liaison-a)
