@@ -55,7 +55,10 @@ struct ent {
 struct set {
     struct ent **e;
     float (*box)[4];
-    size_t n;
+    /* each row's id and its conflict's two items (0 for an item): what an
+     * update walks, in one array, without reading the rows themselves */
+    int64_t (*key)[3];
+    size_t n, cap; /* cap: what e, box and key hold */
 };
 
 struct picture {
@@ -214,27 +217,57 @@ static void batch_sort(struct batch *b)
     b->n = out;
 }
 
+static void key_of(const struct ent *e, int64_t k[3])
+{
+    k[0] = e->row.id, k[1] = e->a, k[2] = e->b;
+}
+
 /* s := s merged with b (sorted); b's rows win over s's of the same id. */
 static void set_merge(struct set *s, struct batch *b)
 {
     batch_sort(b);
+    /* a write's update (issue 23: every write brings the picture up to
+     * date, srv_tiles_after_write): nothing, or new ids past the last,
+     * added at the end, not the whole set copied into new arrays */
+    if (b->n == 0 || s->n == 0 || id_at(b->e, 0) > s->key[s->n - 1][0]) {
+        if (s->n + b->n > s->cap) {
+            s->cap = s->n + b->n > 2 * s->cap ? s->n + b->n : 2 * s->cap;
+            s->e = fm_xrealloc(s->e, s->cap * sizeof *s->e);
+            s->box = fm_xrealloc(s->box, s->cap * sizeof *s->box);
+            s->key = fm_xrealloc(s->key, s->cap * sizeof *s->key);
+        }
+        if (b->n) {
+            memcpy(s->e + s->n, b->e, b->n * sizeof *b->e);
+            memcpy(s->box + s->n, b->box, b->n * sizeof *b->box);
+            for (size_t j = 0; j < b->n; j++) key_of(b->e[j], s->key[s->n + j]);
+        }
+        s->n += b->n;
+        free(b->e);
+        free(b->box);
+        memset(b, 0, sizeof *b);
+        return;
+    }
     size_t n = s->n + b->n, i = 0, j = 0, k = 0;
     struct ent **e = fm_xmalloc((n ? n : 1) * sizeof *e);
     float(*box)[4] = fm_xmalloc((n ? n : 1) * sizeof *box);
+    int64_t(*key)[3] = fm_xmalloc((n ? n : 1) * sizeof *key);
     while (i < s->n || j < b->n) {
-        int from_b = j < b->n && (i == s->n || id_at(b->e, j) <= id_at(s->e, i));
-        if (from_b && i < s->n && id_at(b->e, j) == id_at(s->e, i)) free(s->e[i++]);
+        int from_b = j < b->n && (i == s->n || id_at(b->e, j) <= s->key[i][0]);
+        if (from_b && i < s->n && id_at(b->e, j) == s->key[i][0]) free(s->e[i++]);
         if (from_b) {
             e[k] = b->e[j];
+            key_of(b->e[j], key[k]);
             memcpy(box[k++], b->box[j++], sizeof box[0]);
         } else {
             e[k] = s->e[i];
+            memcpy(key[k], s->key[i], sizeof key[0]);
             memcpy(box[k++], s->box[i++], sizeof box[0]);
         }
     }
     free(s->e);
     free(s->box);
-    s->e = e, s->box = box, s->n = k;
+    free(s->key);
+    s->e = e, s->box = box, s->key = key, s->n = k, s->cap = n ? n : 1;
     free(b->e);
     free(b->box);
     memset(b, 0, sizeof *b);
@@ -245,21 +278,25 @@ static void set_clear(struct set *s)
     for (size_t i = 0; i < s->n; i++) free(s->e[i]);
     free(s->e);
     free(s->box);
+    free(s->key);
     memset(s, 0, sizeof *s);
 }
 
 /* Drops the rows of s for which gone(ctx, row) holds. */
-static void set_drop(struct set *s, int (*gone)(const void *ctx, const struct ent *e),
+static void set_drop(struct set *s, int (*gone)(const void *ctx, const int64_t key[3]),
                      const void *ctx)
 {
     size_t out = 0;
     for (size_t i = 0; i < s->n; i++) {
-        if (gone(ctx, s->e[i])) {
+        if (gone(ctx, s->key[i])) {
             free(s->e[i]);
             continue;
         }
-        s->e[out] = s->e[i];
-        memcpy(s->box[out], s->box[i], sizeof s->box[0]);
+        if (out != i) {
+            s->e[out] = s->e[i];
+            memcpy(s->box[out], s->box[i], sizeof s->box[0]);
+            memcpy(s->key[out], s->key[i], sizeof s->key[0]);
+        }
         out++;
     }
     s->n = out;
@@ -320,9 +357,16 @@ static void ids_sort(struct ids *s)
     if (s->n) qsort(s->v, s->n, sizeof *s->v, cmp_id);
 }
 
+/* By hand, not bsearch: asked for every row of a set at each update. */
 static int ids_has(const struct ids *s, int64_t id)
 {
-    return s->n && bsearch(&id, s->v, s->n, sizeof *s->v, cmp_id) != NULL;
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->v[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->n && s->v[lo] == id;
 }
 
 /* What the events since the picture's name: ids[c] for each set. */
@@ -331,17 +375,17 @@ struct named {
     struct ids items; /* every item named, whatever its collection */
 };
 
-static int named_gone(const void *ctx, const struct ent *e)
+static int named_gone(const void *ctx, const int64_t key[3])
 {
-    return ids_has(ctx, e->row.id);
+    return ids_has(ctx, key[0]);
 }
 
 /* A conflict goes when named or when either of its items is. */
-static int conflict_gone(const void *ctx, const struct ent *e)
+static int conflict_gone(const void *ctx, const int64_t key[3])
 {
     const struct named *n = ctx;
-    return ids_has(&n->ids[CONFLICTS], e->row.id) || ids_has(&n->items, e->a) ||
-           ids_has(&n->items, e->b);
+    return ids_has(&n->ids[CONFLICTS], key[0]) || ids_has(&n->items, key[1]) ||
+           ids_has(&n->items, key[2]);
 }
 
 /* A store callback: files the item a record names under its set. */
@@ -380,7 +424,8 @@ static fm_rc apply(struct data_db *db, struct picture *p, int64_t to, struct fm_
     for (size_t i = 0; i < n.items.n && !rc; i++)
         rc = set_rows(db, CONFLICTS, 0, n.items.v[i], &b[CONFLICTS], err);
     for (int c = 0; c < NSETS; c++) {
-        if (!rc)
+        /* a set nothing names keeps every row: not walked */
+        if (!rc && (n.ids[c].n || (c == CONFLICTS && n.items.n)))
             set_drop(&p->sets[c], c == CONFLICTS ? conflict_gone : named_gone,
                      c == CONFLICTS ? (const void *)&n : (const void *)&n.ids[c]);
         set_merge(&p->sets[c], &b[c]); /* on failure, merges what was read: reloaded next */

@@ -54,7 +54,7 @@ static int wake_checkpointer(const char *file)
 /* sqlite3_wal_hook: called after each commit with the log's size. */
 static int wal_hook(void *arg, sqlite3 *h, const char *schema, int frames)
 {
-    (void)arg;
+    db_wal_committed(arg); /* first: the commit on disk (db.c, group sync) */
     if (frames < CHECKPOINT_FRAMES) return SQLITE_OK;
     const char *file = sqlite3_db_filename(h, schema);
     if (file && file[0] && wake_checkpointer(file)) return SQLITE_OK;
@@ -66,7 +66,7 @@ static int wal_hook(void *arg, sqlite3 *h, const char *schema, int frames)
 
 void db_wal_hook_install(struct data_db *db)
 {
-    sqlite3_wal_hook(db->h, wal_hook, NULL);
+    sqlite3_wal_hook(db->h, wal_hook, db);
 }
 
 static void *checkpointer_main(void *arg)

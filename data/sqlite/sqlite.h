@@ -26,6 +26,13 @@ struct data_db {
     /* conflicts.c's kept projections: owned by its SQL function
      * fm_transform, which frees them when the connection closes */
     void *projs;
+    /* the write queue of this connection's file (db.c), NULL for a
+     * database in memory; held: this connection is in it, from db_begin
+     * to db_commit/db_rollback */
+    struct db_queue *queue;
+    int queue_held;
+    /* in db_commit's COMMIT; it wrote (db_wal_committed saw it) */
+    int in_commit, wrote;
 };
 
 /* Closes the connection and frees it (the store's close). */
@@ -61,8 +68,25 @@ void db_wal_hook_install(struct data_db *db);
 /* Test seam (tests/unit/test_checkpoint.c): how many checkpoints writers
  * ran inline, in their commit, because no checkpointer ran. */
 extern _Atomic long db_inline_checkpoints;
+/* Test seam (tests/unit/test_db_queue.c): how many writers of this
+ * process wait in a write queue now, over all files. */
+extern _Atomic long db_queue_waiting;
+/* Test seam: how long a writer waits for its turn; DB_BUSY_MS. */
+extern _Atomic long db_queue_wait_ms;
+/* Test seam: how many times this process synced a write-ahead log to
+ * disk after commits (db.c: group sync). */
+extern _Atomic long db_wal_syncs;
+/* Called by the connection's WAL hook (checkpoint.c) after each commit
+ * that wrote: a commit outside db_begin (autocommit) is made durable
+ * here, before its statement returns; db_commit's, after its turn. */
+void db_wal_committed(struct data_db *db);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. The writers of one file in this
+ * process take their turns first come, first served (db.c, the write
+ * queue), from db_begin to db_commit or db_rollback; FM_EBUSY when the
+ * turn did not come in DB_BUSY_MS. Other processes (the CLI) still meet
+ * SQLite's busy handler. */
+#define DB_BUSY_MS 10000
 fm_rc db_begin(struct data_db *db, struct fm_err *err);
 fm_rc db_commit(struct data_db *db, struct fm_err *err);
 void db_rollback(struct data_db *db);

@@ -8,8 +8,8 @@
  * re-check thread sees every minute), then times creating movements,
  * zones and incidents one by one through data_item_create: validation,
  * the version, the event, the conflict check and the commit (WAL,
- * synchronous=FULL), with WAL checkpoints in their own thread as the
- * server runs them (data_checkpointer_start). Prints p50/p90/p99/max (for
+ * synced before data_item_create returns: db.c's group sync), with WAL
+ * checkpoints in their own thread as the server runs them (data_checkpointer_start). Prints p50/p90/p99/max (for
  * movements also of the writer thread's CPU time and of the rest) and
  * the re-check times, and as a peer what the machine alone takes to write
  * and fdatasync one movement's WAL frames.

@@ -6,7 +6,7 @@ vertices) in the peer data set's area (lon 35.5..36.5, lat 32.5..33.5),
 in the proportions of load_synthetic.py (10:10:2), seed 99, each client
 on its own keep-alive connection, by liaisons of A and B in turn. Each
 create is one request: validation, the version, the event, the conflict
-check and the commit (synchronous=FULL). A good answer is 201.
+check and the commit (on disk before the answer). A good answer is 201.
 
 Prints one line: RESULT n secs rps p50_ms p99_ms max_ms bad"""
 import http.client, json, math, random, sys, threading, time, urllib.parse

@@ -9,7 +9,7 @@
 # it once), so that the writes change nothing the other benchmarks read.
 # tests/bench/writes.py makes the creates (zones, incidents, movements as
 # load_synthetic.py mixes them; each with its conflict check inside the
-# transaction, synchronous=FULL). The split (issue 23): the same creates
+# transaction, on disk before the answer: db.c's group sync). The split (issue 23): the same creates
 # (1) alone, (2) while tests/bench/sweep.py asks for every z12 and z14
 # tile, 16 at a time, over and over (each write drops the tiles it
 # touches, so the sweeps render). Prints creates/s, p50, p99 and max
