@@ -55,6 +55,13 @@ int h_landing(struct req *r, const char *const *p, int n)
                                       "conformance classes"));
     json_array_append_new(links, link(base, "/collections", "data", "application/json",
                                       "the collections"));
+    /* OGC API - Tiles (ogc_tiles.c) */
+    json_array_append_new(links, link(base, "/map/tiles",
+                                      "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map",
+                                      "application/json", "map tiles of the whole situation"));
+    json_array_append_new(links, link(base, "/tileMatrixSets",
+                                      "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                                      "application/json", "the tile matrix sets"));
     return srv_reply_json(r, 200, NULL,
                           json_pack("{s:s,s:s,s:o}", "title", "fusionmap",
                                     "description",
@@ -68,7 +75,7 @@ int h_conformance(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     return srv_reply_json(
         r, 200, NULL,
-        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
+        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -87,7 +94,19 @@ int h_conformance(struct req *r, const char *const *p, int n)
                   "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
                   "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
                   "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
-                  "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions"));
+                  "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+                  /* OGC API - Tiles Part 1 (ogc_tiles.c): PNG map tiles of the
+                   * dataset and of zones, incidents, movements and conflicts, in
+                   * WebMercatorQuad (2D TMS 2.0) */
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+                  "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+                  "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset"));
 }
 
 /* ---- collections and views ---------------------------------------------- */
@@ -164,6 +183,14 @@ static json_t *collection_json(struct req *r, const char *base, const struct srv
         /* the relation GDAL 3.6 looks for (it reads "queryables":[{"id"}]) */
         json_array_append_new(links, link(base, path, "queryables", "application/json",
                                           "the queryables"));
+    }
+    /* OGC API - Tiles: a collection with a tile layer of its own (not
+     * the views); GDAL's OGCAPI driver reads the tiles from here */
+    if (k->geom == DATA_GEOM_ANY) {
+        snprintf(path, sizeof path, "/collections/%s/map/tiles", k->id);
+        json_array_append_new(links, link(base, path,
+                                          "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map",
+                                          "application/json", "map tiles (PNG)"));
     }
     json_t *coll;
     if (k->conflicts && k->geom == DATA_GEOM_ANY) {
@@ -415,7 +442,8 @@ static void add_problems(json_t *paths)
     json_object_foreach(paths, path, item) {
         const char *method;
         json_t *o;
-        int public = !strcmp(path, "/") || !strcmp(path, "/api") || !strcmp(path, "/conformance");
+        int public = !strcmp(path, "/") || !strcmp(path, "/api") || !strcmp(path, "/conformance") ||
+                     !strncmp(path, "/tileMatrixSets", 15);
         json_object_foreach(item, method, o) {
             if (!json_is_object(o)) continue;
             json_t *resp = json_object_get(o, "responses");
@@ -575,6 +603,23 @@ static const struct {
     {"get", "/tiles/{layer}/{z}/{x}/{tile}",
      "one map tile of the layer as the caller may see it (tile: y.png, or y@2x.png)",
      "image/png"},
+    {"get", "/tileMatrixSets", "the tile matrix sets of the tiles (OGC API - Tiles)",
+     "application/json"},
+    {"get", "/tileMatrixSets/{tileMatrixSetId}", "a tile matrix set (2D TMS 2.0): WebMercatorQuad",
+     "application/json"},
+    {"get", "/map/tiles", "the tilesets of the whole situation map (OGC API - Tiles)",
+     "application/json"},
+    {"get", "/map/tiles/{tileMatrixSetId}", "a tileset: its tile matrix set and tile URL template",
+     "application/json"},
+    {"get", "/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+     "one PNG tile as the caller may see it: /tiles/all/{z}/{x}/{y}.png (t= as of)", "image/png"},
+    {"get", "/collections/{collectionId}/map/tiles",
+     "the tilesets of zones, incidents, movements or conflicts", "application/json"},
+    {"get", "/collections/{collectionId}/map/tiles/{tileMatrixSetId}", "a collection's tileset",
+     "application/json"},
+    {"get", "/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+     "one PNG tile of the collection's layer: /tiles/{collectionId}/{z}/{x}/{y}.png",
+     "image/png"},
     {"get", "/map.png",
      "a briefing image (bbox, else what the caller may see; width, height, t)", "image/png"},
     {"get", "/map.pdf", "the same briefing as one A4 page", "application/pdf"},
@@ -592,7 +637,9 @@ static void add_other_ops(json_t *paths)
             char name[32];
             size_t n = strcspn(p + 1, "}");
             snprintf(name, sizeof name, "%.*s", (int)n, p + 1);
-            int number = !strcmp(name, "featureId") || !strcmp(name, "z") || !strcmp(name, "x");
+            int number = !strcmp(name, "featureId") || !strcmp(name, "z") || !strcmp(name, "x") ||
+                         !strcmp(name, "tileMatrix") || !strcmp(name, "tileRow") ||
+                         !strcmp(name, "tileCol");
             json_array_append_new(ps, param(name, "path", number ? "integer" : "string", name));
         }
         json_t *item = json_object_get(paths, other_ops[i].path);

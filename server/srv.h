@@ -255,6 +255,12 @@ void srv_tiles_after_write(struct req *r);
 int h_tile(struct req *r, const char *const *p, int n);
 int h_tilejson(struct req *r, const char *const *p, int n);
 int h_map_png(struct req *r, const char *const *p, int n);
+/* ogc_tiles.c: OGC API - Tiles over h_tile */
+int h_tile_matrix_sets(struct req *r, const char *const *p, int n);
+int h_tile_matrix_set(struct req *r, const char *const *p, int n);
+int h_tilesets(struct req *r, const char *const *p, int n);
+int h_tileset(struct req *r, const char *const *p, int n);
+int h_ogc_tile(struct req *r, const char *const *p, int n);
 int h_map_pdf(struct req *r, const char *const *p, int n);
 int h_vocabulary(struct req *r, const char *const *p, int n);
 /* The vocabulary's enums as JSON Schema (Status, ZoneType, ...,
