@@ -442,8 +442,7 @@ static void add_problems(json_t *paths)
     json_object_foreach(paths, path, item) {
         const char *method;
         json_t *o;
-        int public = !strcmp(path, "/") || !strcmp(path, "/api") || !strcmp(path, "/conformance") ||
-                     !strncmp(path, "/tileMatrixSets", 15);
+        int public = !strcmp(path, "/") || !strcmp(path, "/api") || !strcmp(path, "/conformance");
         json_object_foreach(item, method, o) {
             if (!json_is_object(o)) continue;
             json_t *resp = json_object_get(o, "responses");
