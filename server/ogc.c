@@ -79,7 +79,8 @@ int h_conformance(struct req *r, const char *const *p, int n)
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-                  /* crs and bbox-crs: CRS84, EPSG:4326, EPSG:3857 (server/ogc_crs.c) */
+                  /* crs, bbox-crs and filter-crs: CRS84, EPSG:4326, EPSG:3857 and the
+                   * UTM zones of WGS 84 (server/ogc_crs.c) */
                   "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
                   /* PATCH as a JSON merge patch; If-Match with 412 and 428 */
@@ -168,7 +169,10 @@ static json_t *extent_json(struct req *r, const struct srv_coll *k)
                      "trs", "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian");
 }
 
-static json_t *collection_json(struct req *r, const char *base, const struct srv_coll *k)
+/* in_list: for /collections, whose "crs" lists the CRSs once; each
+ * collection refers to it with "#/crs" (Part 2) */
+static json_t *collection_json(struct req *r, const char *base, const struct srv_coll *k,
+                               int in_list)
 {
     char path[128], title[160], desc[400];
     json_t *links = json_array();
@@ -214,7 +218,7 @@ static json_t *collection_json(struct req *r, const char *base, const struct srv
                          "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "links", links);
         /* Part 2: the items (not the conflicts) in every CRS offered */
         if (!k->conflicts) {
-            json_object_set_new(coll, "crs", srv_crs_list());
+            json_object_set_new(coll, "crs", in_list ? json_pack("[s]", "#/crs") : srv_crs_list());
             json_object_set_new(coll, "storageCrs", json_string(srv_crs_uri(SRV_CRS84)));
         }
     }
@@ -230,10 +234,13 @@ int h_collections(struct req *r, const char *const *p, int n)
     char base[256];
     srv_base_url(r, base, sizeof base);
     json_t *cs = json_array();
-    for (size_t i = 0; i < NCOLLS; i++) json_array_append_new(cs, collection_json(r, base, &colls[i]));
+    for (size_t i = 0; i < NCOLLS; i++)
+        json_array_append_new(cs, collection_json(r, base, &colls[i], 1));
     json_t *links = json_array();
     json_array_append_new(links, link(base, "/collections", "self", "application/json", NULL));
-    return srv_reply_json(r, 200, NULL, json_pack("{s:o,s:o}", "links", links, "collections", cs));
+    return srv_reply_json(r, 200, NULL,
+                          json_pack("{s:o,s:o,s:o}", "links", links, "crs", srv_crs_list(),
+                                    "collections", cs));
 }
 
 int h_collection(struct req *r, const char *const *p, int n)
@@ -243,7 +250,7 @@ int h_collection(struct req *r, const char *const *p, int n)
     if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
     char base[256];
     srv_base_url(r, base, sizeof base);
-    return srv_reply_json(r, 200, NULL, collection_json(r, base, k));
+    return srv_reply_json(r, 200, NULL, collection_json(r, base, k, 0));
 }
 
 static const char *schema_type(char t)
@@ -363,12 +370,13 @@ static json_t *items_params(int with_collection)
                                         "cql2-text (cql-text: the same) or cql2-json",
                                         "schema", "type", "string", "enum", "cql2-text",
                                         "cql-text", "cql2-json", "default", "cql2-text"));
-    json_array_append_new(ps, param("filter-crs", "query", "string", "CRS84 only"));
+    json_array_append_new(ps, crs_param("filter-crs", "the CRS of the filter's geometry literals,"
+                                                      " in its axis order"));
     json_array_append_new(ps, crs_param("crs", "the CRS of the answer's geometries (Part 2);"
                                                " Content-Crs names it"));
     json_array_append_new(ps, crs_param("bbox-crs", "the CRS of bbox, in its axis order"
                                                     " (EPSG:4326: minlat,minlon,maxlat,maxlon;"
-                                                    " EPSG:3857: metres)"));
+                                                    " EPSG:3857 and UTM: metres)"));
     json_array_append_new(ps, param("sortby", "query", "string",
                                     "comma-separated [+|-]queryable (not the geometry); the id"
                                     " breaks ties"));
