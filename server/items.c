@@ -258,14 +258,9 @@ int h_items_get(struct req *r, const char *const *p, int n)
                                       "properties applies to f=json; exports carry every property"),
                            &err);
     }
-    if (srv_export_format(srv_arg(r, "f")) && x->crs != SRV_CRS84) {
-        free(x);
-        return srv_problem(r, fm_fail(&err, FM_EINVAL, "crs",
-                                      "crs applies to f=json; exports are in CRS84"),
-                           &err);
-    }
     if (srv_export_format(srv_arg(r, "f"))) {
-        int ret = srv_items_export(r, c, &q, srv_arg(r, "f"));
+        /* crs: the file's CRS (data_export_srs refuses it for KML and GPX) */
+        int ret = srv_items_export(r, c, &q, srv_arg(r, "f"), (int)x->crs);
         free(x);
         return ret;
     }

@@ -344,9 +344,10 @@ int h_import(struct req *r, const char *const *p, int n);
 int h_cot(struct req *r, const char *const *p, int n);
 /* Is f one of the export formats (kml, gpx, gpkg, shp, csv)? */
 int srv_export_format(const char *f);
-/* Replies with everything q matches (limit and offset ignored) in format. */
+/* Replies with everything q matches (limit and offset ignored) in format,
+ * in EPSG:srid (0: CRS84, as stored). */
 int srv_items_export(struct req *r, enum data_coll c, const struct data_query *q,
-                     const char *format);
+                     const char *format, int srid);
 /* Adds POST /import and GET /cot to an OpenAPI paths object. */
 void srv_interop_openapi(json_t *paths);
 

@@ -130,6 +130,46 @@ check "B never sees A's draft in another CRS: not counted, not in a box around i
      [ "$(curl -s -G "${B[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "bbox=31.59,34.59,31.61,34.61" --data-urlencode "bbox-crs=$E4326" | jq .numberMatched)" = 0 ] &&
      [ "$(req GET "/collections/incidents/items/$DRAFT?crs=$E3857" "${B[@]}")" = 404 ] &&
      [ "$(curl -s -G "${A[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "bbox=$DBOX" --data-urlencode "bbox-crs=$E3857" | jq .numberMatched)" = 1 ]'
+# ---- exports in a CRS ------------------------------------------------------------
+# an export as GeoJSON in its own coordinates (GDAL), for maxdiff
+native() { ogr2ogr -f GeoJSON -lco RFC7946=NO "$FM_TMP/$2" "$FM_TMP/$1" 2>>"$FM_TMP/gdal.err"; }
+# close_to A B: the same ids with the same positions within 1 cm, in any
+# order (a Shapefile turns rings clockwise)
+close_to() {
+    python3 - "$FM_TMP/$1" "$FM_TMP/$2" <<'PY'
+import json, sys
+def pos(path):
+    out = {}
+    for f in json.load(open(path))["features"]:
+        key = str(f["properties"].get("fm_id", f.get("id")))
+        flat = []
+        def walk(c):
+            if isinstance(c[0], (int, float)): flat.append(tuple(c[:2]))
+            else: [walk(x) for x in c]
+        walk(f["geometry"]["coordinates"])
+        out[key] = sorted(flat)
+    return out
+a, b = pos(sys.argv[1]), pos(sys.argv[2])
+if sorted(a) != sorted(b) or not a or any(len(a[k]) != len(b[k]) for k in a):
+    print("ids or sizes differ", sorted(a)[:5], sorted(b)[:5]); sys.exit(1)
+d = max(abs(p[i] - q[i]) for k in a for p, q in zip(a[k], b[k]) for i in (0, 1))
+print("max difference:", d) if d >= 0.01 else None
+sys.exit(0 if d < 0.01 else 1)
+PY
+}
+check "a GeoPackage export with crs=UTM 36N is in EPSG:32636 and matches PROJ's transform within 1 cm" \
+    'curl -sf "${B[@]}" "$FM_URL/collections/movements/items?f=gpkg&crs=$E32636" -o "$FM_TMP/m.gpkg" &&
+     ogrinfo -so "$FM_TMP/m.gpkg" movements | grep -q "UTM zone 36N" &&
+     gdal_get m-84u.json "$FM_URL/collections/movements/items?limit=10000" -t_srs EPSG:32636 &&
+     native m.gpkg m-gpkg.json && close_to m-84u.json m-gpkg.json'
+check "a zipped Shapefile export of zones in UTM 36N and a CSV of incidents in EPSG:3857 likewise" \
+    'curl -sf "${B[@]}" "$FM_URL/collections/zones/items?f=shp&crs=EPSG:32636" -o "$FM_TMP/z.zip" &&
+     ogrinfo -so "/vsizip/$FM_TMP/z.zip" zones | grep -q "UTM zone 36N" &&
+     gdal_get z-84u.json "$FM_URL/collections/zones/items?limit=10000" -t_srs EPSG:32636 &&
+     ogr2ogr -f GeoJSON -lco RFC7946=NO "$FM_TMP/z-shp.json" "/vsizip/$FM_TMP/z.zip" 2>>"$FM_TMP/gdal.err" && close_to z-84u.json z-shp.json &&
+     curl -sf "${B[@]}" "$FM_URL/collections/incidents/items?f=csv&crs=$E3857" -o "$FM_TMP/i.csv" &&
+     ogr2ogr -f GeoJSON -oo GEOM_POSSIBLE_NAMES=WKT "$FM_TMP/i-csv.json" "$FM_TMP/i.csv" 2>>"$FM_TMP/gdal.err" &&
+     gdal_get i-84m.json "$FM_URL/collections/incidents/items?limit=10000" -t_srs EPSG:3857 && close_to i-84m.json i-csv.json'
 # ---- bad input -------------------------------------------------------------------
 check "an unknown crs is a 400 problem naming crs and the CRSs offered" \
     '[ "$(req GET "/collections/incidents/items?crs=http://www.opengis.net/def/crs/EPSG/0/9999" "${B[@]}")" = 400 ] && is_problem 400 &&
@@ -146,9 +186,10 @@ check "a bbox outside EPSG:3857, upside down, or of 6 numbers in it: 400 naming 
      [ "$(req GET "/collections/incidents/items?bbox=10,10,0,0&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(req GET "/collections/incidents/items?bbox=0,0,0,1,1,1&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(req GET "/collections/incidents/items?bbox-crs=EPSG:9" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = bbox-crs ]'
-check "crs with an export format, and crs on the conflicts: 400; nothing changed" \
+check "crs on KML and GPX exports, and crs on the conflicts: 400 naming crs; nothing changed" \
     'n=$(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched) &&
-     [ "$(req GET "/collections/incidents/items?f=csv&crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(req GET "/collections/incidents/items?f=kml&crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 && [ "$(jqb .parameter)" = crs ] &&
+     [ "$(req GET "/collections/movements/items?f=gpx&crs=EPSG:32636" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(req GET "/collections/conflicts/items?crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched)" = "$n" ]'
 finish
