@@ -321,13 +321,12 @@ static json_t *param(const char *name, const char *in, const char *type, const c
                      strcmp(in, "path") == 0, "description", desc, "schema", "type", type);
 }
 
-/* crs or bbox-crs: the URIs of server/ogc_crs.c */
+/* crs, bbox-crs or filter-crs: the URIs of server/ogc_crs.c, listed once
+ * in components.schemas.Crs (123 of them); CRS84 when absent */
 static json_t *crs_param(const char *name, const char *desc)
 {
     json_t *p = param(name, "query", "string", desc);
-    json_t *schema = json_object_get(p, "schema");
-    json_object_set_new(schema, "enum", srv_crs_list());
-    json_object_set_new(schema, "default", json_string(srv_crs_uri(SRV_CRS84)));
+    json_object_set_new(p, "schema", json_pack("{s:s}", "$ref", "#/components/schemas/Crs"));
     return p;
 }
 
@@ -434,7 +433,9 @@ static json_t *components(void)
         "cookie", "type", "apiKey", "in", "cookie", "name", "fm_session", "description",
         "the session of POST /login; a state-changing request also sends X-Requested-With:"
         " fusionmap");
-    json_t *schemas = json_pack("{s:o}", "Problem", problem);
+    json_t *schemas = json_pack("{s:o,s:{s:s,s:o,s:s}}", "Problem", problem, "Crs", "type",
+                                "string", "enum", srv_crs_list(), "default",
+                                srv_crs_uri(SRV_CRS84));
     srv_vocabulary_schemas(schemas); /* the enums of common/vocabulary.def */
     return json_pack("{s:o,s:o,s:o}", "securitySchemes", schemes, "responses", resp, "schemas",
                      schemas);
