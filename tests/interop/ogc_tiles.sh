@@ -111,10 +111,11 @@ check "bad tile requests: out of the matrix 404, not a number 400, z past 22 404
 # ---- GDAL's OGCAPI driver -----------------------------------------------------------------
 # GDAL 3.6 reads a collection's bbox as if it were in the tile matrix
 # set's CRS (3.7 reprojects it): the area is given in EPSG:3857 with
-# -oo MINX..MAXY, and the level with -oo TILEMATRIX (README, GDAL).
+# -oo MINX..MAXY, and the level with -oo TILEMATRIX (README, GDAL); CACHE=NO:
+# no gdalwmscache folder left in the working directory.
 read -r GZ GX GY <<<"$(tile 35.9 33.0 11)"
 read -r MINX MINY MAXX MAXY <<<"$(bounds "$GZ" "$GX" "$GY")"
-OO=(-oo "TILEMATRIX=$GZ" -oo "MINX=$MINX" -oo "MINY=$MINY" -oo "MAXX=$MAXX" -oo "MAXY=$MAXY")
+OO=(-oo CACHE=NO -oo "TILEMATRIX=$GZ" -oo "MINX=$MINX" -oo "MINY=$MINY" -oo "MAXX=$MAXX" -oo "MAXY=$MAXY")
 check "gdalinfo OGCAPI:{collection} opens the zones' tiles (Bearer by GDAL_HTTP_HEADERS): 4 bands of 256 x 256, EPSG:3857" \
     'GDAL_HTTP_HEADERS="Authorization: Bearer $TB" gdalinfo "${OO[@]}" "OGCAPI:$FM_URL/collections/zones" >"$FM_TMP/gi" 2>&1 &&
      grep -q "^Driver: OGCAPI" "$FM_TMP/gi" && grep -q "Size is 256, 256" "$FM_TMP/gi" && grep -q "Band 4" "$FM_TMP/gi" &&
