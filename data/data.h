@@ -766,6 +766,12 @@ fm_rc data_import_viewer(struct data_db *db, const char *party, const char *name
 fm_rc data_export(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
                   const char *format, long max_features, char **bytes, size_t *len,
                   const char **ctype, const char **ext, struct fm_err *err);
+/* data_export with the geometries in EPSG:srid (0: as stored, CRS84), by
+ * GDAL's -t_srs; KML and GPX are WGS 84 by definition: FM_EINVAL naming
+ * "crs" for them with an srid (issue 22: crs on exports). */
+fm_rc data_export_srs(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
+                      const char *format, int srid, long max_features, char **bytes, size_t *len,
+                      const char **ctype, const char **ext, struct fm_err *err);
 
 /* Every item v may see (of every collection, as of asof if has_asof) as
  * Cursor-on-Target events in an <events> list: uid

@@ -157,7 +157,7 @@ static const char *shp_type(enum data_coll coll, int kinds)
 /* The FeatureCollection through GDAL into f's format; kinds says which
  * geometry types it holds (0: no items). OUT bytes/len. */
 static fm_rc translate(const char *geojson, size_t glen, const struct fmt *f, enum data_coll coll,
-                       int kinds, char **bytes, size_t *len, struct fm_err *err)
+                       int kinds, int srid, char **bytes, size_t *len, struct fm_err *err)
 {
     const char *layer = data_coll_name(coll);
     unsigned char rnd[8];
@@ -228,6 +228,12 @@ static fm_rc translate(const char *geojson, size_t glen, const struct fmt *f, en
             argv[n++] = "-mapFieldType";
             argv[n++] = "Integer=Real,Integer64=Real";
         }
+        char srs[24];
+        if (srid) { /* crs= on an export: PROJ's transform through GDAL */
+            snprintf(srs, sizeof srs, "EPSG:%d", srid);
+            argv[n++] = "-t_srs";
+            argv[n++] = srs;
+        }
         argv[n] = NULL;
         opts = GDALVectorTranslateOptionsNew(argv, NULL);
         dst = opts ? GDALVectorTranslate(out, NULL, 1, &src, opts, &usage) : NULL;
@@ -263,6 +269,13 @@ fm_rc data_export(struct data_db *db, const struct data_viewer *v, const struct 
                   const char *format, long max_features, char **bytes, size_t *len,
                   const char **ctype, const char **ext, struct fm_err *err)
 {
+    return data_export_srs(db, v, q, format, 0, max_features, bytes, len, ctype, ext, err);
+}
+
+fm_rc data_export_srs(struct data_db *db, const struct data_viewer *v, const struct data_query *q,
+                      const char *format, int srid, long max_features, char **bytes, size_t *len,
+                      const char **ctype, const char **ext, struct fm_err *err)
+{
     *bytes = NULL;
     *len = 0;
     *ctype = *ext = NULL;
@@ -272,6 +285,12 @@ fm_rc data_export(struct data_db *db, const struct data_viewer *v, const struct 
     if (!f)
         return fm_fail(err, FM_EINVAL, "f",
                        "unknown export format; use geojson, kml, gpx, gpkg, shp or csv");
+    if (srid && (!strcmp(f->name, "gpx") || !strcmp(f->name, "kml")))
+        return fm_fail(err, FM_EINVAL, "crs",
+                       "KML and GPX are WGS 84 longitude, latitude by definition: no crs there"
+                       " (gpkg, shp and csv take it)");
+    if (srid && !strcmp(f->name, "geojson"))
+        return fm_fail(err, FM_EINVAL, "crs", "crs applies to f=json and the file exports");
     if (!strcmp(f->name, "gpx") && q->coll == DATA_ZONES)
         return fm_fail(err, FM_EINVAL, "f",
                        "GPX holds waypoints, routes and tracks, not zones: use kml, gpkg or geojson");
@@ -321,7 +340,7 @@ fm_rc data_export(struct data_db *db, const struct data_viewer *v, const struct 
         memcpy(*bytes, "WKT\n", 5);
         *len = 4;
     } else {
-        rc = translate(c.out.data, c.out.len, f, q->coll, c.kinds, bytes, len, err);
+        rc = translate(c.out.data, c.out.len, f, q->coll, c.kinds, srid, bytes, len, err);
         if (rc) goto done;
     }
     *ctype = f->ctype;

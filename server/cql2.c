@@ -76,6 +76,7 @@ struct p {
     int depth;
     int failed;
     size_t len; /* of f->sql */
+    const struct cql2_crs *crs; /* the literals' CRS (filter-crs); NULL: CRS84 */
 };
 
 static int fail(struct p *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -162,8 +163,33 @@ static int check_lonlat(struct p *p, double x, double y)
     return 0;
 }
 
+static int wkt_pos(struct p *p, char *wkt, size_t cap, size_t *n, double x, double y, int first);
+static int wkt_put(struct p *p, char *wkt, size_t cap, size_t *n, const char *s);
+static int node_text(struct p *p, int k, const char *t, size_t len);
+
+/* A BBOX in filter-crs: the polygon of its edges, 8 points a side, each
+ * position turned into CRS84 by wkt_pos. */
+static int bbox_crs_node(struct p *p, const double v[4])
+{
+    if (v[0] > v[2] || v[1] > v[3]) return fail(p, "BBOX is min x, min y, max x, max y, min <= max");
+    const double cx[5] = {v[0], v[2], v[2], v[0], v[0]}, cy[5] = {v[1], v[1], v[3], v[3], v[1]};
+    char wkt[3000];
+    size_t n = 0;
+    if (wkt_put(p, wkt, sizeof wkt, &n, "POLYGON((")) return -1;
+    for (int side = 0; side < 4; side++)
+        for (int k = 0; k < 8 || (side == 3 && k == 8); k++) {
+            double t = k / 8.0;
+            double x = cx[side] + (cx[side + 1] - cx[side]) * t,
+                   y = cy[side] + (cy[side + 1] - cy[side]) * t;
+            if (wkt_pos(p, wkt, sizeof wkt, &n, x, y, side == 0 && k == 0)) return -1;
+        }
+    if (wkt_put(p, wkt, sizeof wkt, &n, "))")) return -1;
+    return node_text(p, L_WKT, wkt, n);
+}
+
 static int bbox_node(struct p *p, const double v[4])
 {
+    if (p->crs) return bbox_crs_node(p, v);
     if (v[0] > v[2] || v[1] > v[3] || v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90)
         return fail(p, "BBOX is west, south, east, north in CRS84, west <= east");
     int i = node_new(p, L_BBOX);
@@ -174,6 +200,8 @@ static int bbox_node(struct p *p, const double v[4])
 /* Appends "x y" (", x y" after the first) to wkt. */
 static int wkt_pos(struct p *p, char *wkt, size_t cap, size_t *n, double x, double y, int first)
 {
+    if (p->crs && p->crs->xy(p->crs->ctx, &x, &y))
+        return fail(p, "a position outside the area of filter-crs");
     if (check_lonlat(p, x, y)) return -1;
     int w = snprintf(wkt + *n, cap - *n, "%s%.17g %.17g", first ? "" : ", ", x, y);
     if (w < 0 || (size_t)w >= cap - *n) return fail(p, "the geometry is too large");
@@ -1261,11 +1289,38 @@ static fm_rc finish(struct p *p, int root)
     return FM_OK;
 }
 
+static fm_rc compile_text(const char *s, const struct cql2_crs *crs,
+                          const struct data_queryable *qs, struct data_filter *f,
+                          struct fm_err *err);
+static fm_rc compile_json(const char *s, const struct cql2_crs *crs,
+                          const struct data_queryable *qs, struct data_filter *f,
+                          struct fm_err *err);
+
+fm_rc cql2_compile_crs(const char *s, int json, const struct cql2_crs *crs,
+                       const struct data_queryable *qs, struct data_filter *f,
+                       struct fm_err *err)
+{
+    return json ? compile_json(s, crs, qs, f, err) : compile_text(s, crs, qs, f, err);
+}
+
 fm_rc cql2_compile(const char *s, const struct data_queryable *qs, struct data_filter *f,
                    struct fm_err *err)
 {
+    return compile_text(s, NULL, qs, f, err);
+}
+
+fm_rc cql2_compile_json(const char *s, const struct data_queryable *qs, struct data_filter *f,
+                        struct fm_err *err)
+{
+    return compile_json(s, NULL, qs, f, err);
+}
+
+static fm_rc compile_text(const char *s, const struct cql2_crs *crs,
+                          const struct data_queryable *qs, struct data_filter *f,
+                          struct fm_err *err)
+{
     memset(f, 0, sizeof *f);
-    struct p p = {.s = s, .at = s, .qs = qs, .f = f, .err = err, .node = -1};
+    struct p p = {.s = s, .at = s, .qs = qs, .f = f, .err = err, .node = -1, .crs = crs};
     p.ast = malloc(sizeof *p.ast);
     if (!p.ast) return fm_fail(err, FM_EINTERNAL, "filter", "out of memory");
     p.ast->count = 0;
@@ -1281,11 +1336,13 @@ fm_rc cql2_compile(const char *s, const struct data_queryable *qs, struct data_f
     return finish(&p, root);
 }
 
-fm_rc cql2_compile_json(const char *s, const struct data_queryable *qs, struct data_filter *f,
-                        struct fm_err *err)
+static fm_rc compile_json(const char *s, const struct cql2_crs *crs,
+                          const struct data_queryable *qs, struct data_filter *f,
+                          struct fm_err *err)
 {
     memset(f, 0, sizeof *f);
-    struct p p = {.s = s, .at = s, .json = 1, .qs = qs, .f = f, .err = err, .node = -1};
+    struct p p = {.s = s, .at = s, .json = 1, .qs = qs, .f = f, .err = err, .node = -1,
+                  .crs = crs};
     json_error_t jerr;
     json_t *j = json_loads(s, JSON_REJECT_DUPLICATES, &jerr);
     if (!j)

@@ -44,6 +44,21 @@ fm_rc cql2_compile(const char *s, const struct data_queryable *qs, struct data_f
 fm_rc cql2_compile_json(const char *s, const struct data_queryable *qs, struct data_filter *f,
                         struct fm_err *err);
 
+/* The CRS of a filter's geometry literals (filter-crs, Part 3 with Part
+ * 2): xy turns one position, in that CRS's axis order, into CRS84 lon,
+ * lat in place, returning 0, or -1 when it has none. A BBOX in it is
+ * taken as the polygon of its edges (8 points a side), each turned. */
+struct cql2_crs {
+    int (*xy)(void *ctx, double *x, double *y);
+    void *ctx;
+};
+
+/* cql2_compile (json 0) or cql2_compile_json (json 1) with the literals
+ * in crs (NULL: CRS84). */
+fm_rc cql2_compile_crs(const char *s, int json, const struct cql2_crs *crs,
+                       const struct data_queryable *qs, struct data_filter *f,
+                       struct fm_err *err);
+
 /* A sortby value: comma-separated [+|-]property, each a queryable that is
  * not the geometry; OUT out: an ORDER BY list of the queryables' SQL
  * (absent values last); the store adds the id after it. */

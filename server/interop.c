@@ -26,14 +26,14 @@ int srv_export_format(const char *f)
 }
 
 int srv_items_export(struct req *r, enum data_coll c, const struct data_query *q,
-                     const char *format)
+                     const char *format, int srid)
 {
     struct fm_err err;
     char *bytes;
     size_t len;
     const char *ctype, *ext;
-    fm_rc rc = data_export(r->db, &r->viewer, q, format, EXPORT_MAX_FEATURES, &bytes, &len, &ctype,
-                           &ext, &err);
+    fm_rc rc = data_export_srs(r->db, &r->viewer, q, format, srid, EXPORT_MAX_FEATURES, &bytes,
+                               &len, &ctype, &ext, &err);
     if (rc) return srv_problem(r, rc, &err);
     char disp[128];
     snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", data_coll_name(c), ext);

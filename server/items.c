@@ -27,6 +27,7 @@ struct extra {
     char order[1400];
     char props[512]; /* "a,b,c" as sent, checked */
     enum srv_crs crs; /* of the answer's geometries (Part 2) */
+    enum srv_crs filter_crs; /* of the filter's geometry literals */
 };
 
 static fm_rc short_arg(struct req *r, const char *name, const char **out, struct fm_err *err)
@@ -35,6 +36,11 @@ static fm_rc short_arg(struct req *r, const char *name, const char **out, struct
     if (*out && (strlen(*out) == 0 || strlen(*out) > 64))
         return fm_fail(err, FM_EINVAL, name, "%s must be 1 to 64 characters", name);
     return FM_OK;
+}
+
+static int filter_xy(void *ctx, double *x, double *y)
+{
+    return srv_crs_to_crs84(*(const enum srv_crs *)ctx, x, y);
 }
 
 /* filter (CQL2 text; GDAL 3.6 says cql-text), sortby and properties. */
@@ -47,11 +53,13 @@ static fm_rc parse_part3(struct req *r, enum data_coll c, struct data_query *q, 
     if ((s = srv_arg(r, "filter-lang")) && !(json = !strcmp(s, "cql2-json")) &&
         strcmp(s, "cql2-text") != 0 && strcmp(s, "cql-text") != 0)
         return fm_fail(err, FM_EINVAL, "filter-lang", "filter-lang is cql2-text or cql2-json");
-    if ((s = srv_arg(r, "filter-crs")) &&
-        strcmp(s, "http://www.opengis.net/def/crs/OGC/1.3/CRS84") != 0)
-        return fm_fail(err, FM_EINVAL, "filter-crs", "filter-crs must be CRS84");
+    /* filter-crs: the CRS of the filter's geometry literals (Part 2) */
+    if ((s = srv_arg(r, "filter-crs")) && (rc = srv_crs_parse(s, "filter-crs", &x->filter_crs, err)))
+        return rc;
     if ((s = srv_arg(r, "filter"))) {
-        if ((rc = (json ? cql2_compile_json : cql2_compile)(s, data_queryables(c), &x->filter, err)))
+        struct cql2_crs crs = {filter_xy, &x->filter_crs};
+        if ((rc = cql2_compile_crs(s, json, x->filter_crs == SRV_CRS84 ? NULL : &crs,
+                                   data_queryables(c), &x->filter, err)))
             return rc;
         q->filter = &x->filter;
     }
@@ -314,14 +322,9 @@ int h_items_get(struct req *r, const char *const *p, int n)
                                       "properties applies to f=json; exports carry every property"),
                            &err);
     }
-    if (srv_export_format(srv_arg(r, "f")) && x->crs != SRV_CRS84) {
-        free(x);
-        return srv_problem(r, fm_fail(&err, FM_EINVAL, "crs",
-                                      "crs applies to f=json; exports are in CRS84"),
-                           &err);
-    }
     if (srv_export_format(srv_arg(r, "f"))) {
-        int ret = srv_items_export(r, c, &q, srv_arg(r, "f"));
+        /* crs: the file's CRS (data_export_srs refuses it for KML and GPX) */
+        int ret = srv_items_export(r, c, &q, srv_arg(r, "f"), (int)x->crs);
         free(x);
         return ret;
     }

@@ -24,6 +24,9 @@ static const char usage[] =
     "                   frame of items not the viewer's own; neutral by default)\n"
     "                   [--cors-origin ORIGIN]... (pages of ORIGIN may call the API with a\n"
     "                   token: scheme://host[:port], repeatable, up to 16)\n"
+    "                   [--cot-port N [--cot-bind ADDR]] (Cursor-on-Target for TAK on plain\n"
+    "                   TCP, 127.0.0.1 by default: a client sends its token on the first\n"
+    "                   line and gets GET /cot/stream; not with --tls-*)\n"
     "                   (logins: after N (5) failures of one account from one address,\n"
     "                   waits of 1, 2, 4, ... s; at most S (120) s for the account's new\n"
     "                   addresses together, S/4 for an address or browser it has logged\n"
@@ -153,7 +156,11 @@ static int cmd_serve(int argc, char **argv)
         {"cors-origin", required_argument, 0, 'O'},
         {"marking", required_argument, 0, 'K'},
         {"frame-other", required_argument, 0, 'G'},
+        {"cot-port", required_argument, 0, 'P'},
+        {"cot-bind", required_argument, 0, 'A'},
         {0, 0, 0, 0}};
+    long cot_port = -1;
+    const char *cot_bind = "127.0.0.1";
     int o;
     long v;
     const char *marking_env = getenv("FUSIONMAP_MARKING");
@@ -238,6 +245,10 @@ static int cmd_serve(int argc, char **argv)
             if (strlen(optarg) > 200) return bad_usage("--marking is at most 200 bytes");
             srv_tiles_set_marking(optarg);
             break;
+        case 'P':
+            if (!parse_num(optarg, 0, 65535, &cot_port, "--cot-port")) return 2;
+            break;
+        case 'A': cot_bind = optarg; break;
         case 'c': cfg.tls_cert = optarg; break;
         case 'k': cfg.tls_key = optarg; break;
         case 'm':
@@ -251,6 +262,8 @@ static int cmd_serve(int argc, char **argv)
         }
     }
     if (optind < argc) return bad_usage("serve takes no positional arguments");
+    if (cot_port >= 0 && (cfg.tls_cert || cfg.tls_key))
+        return bad_usage("--cot-port is plain TCP and relays this server's HTTP: not with --tls-*");
 
     struct fm_err err;
     struct data_db *db;
@@ -288,10 +301,20 @@ static int cmd_serve(int argc, char **argv)
             data_close(db);
         }
     }
+    struct srv_cot_tcp *cot = NULL;
+    if (cot_port >= 0) {
+        if (srv_cot_tcp_start(cot_bind, (int)cot_port, cfg.bind, srv_port(s), &cot, &err)) {
+            srv_stop(s);
+            return die("serve", &err);
+        }
+        printf("CoT for TAK on tcp://%s:%d (send your token on the first line)\n", cot_bind,
+               srv_cot_tcp_port(cot));
+    }
     fflush(stdout);
     int sig;
     sigwait(&set, &sig);
     fm_log(FM_LOG_INFO, "signal %d: stopping", sig);
+    srv_cot_tcp_stop(cot);
     srv_stop(s);
     return 0;
 }

@@ -55,6 +55,13 @@ int h_landing(struct req *r, const char *const *p, int n)
                                       "conformance classes"));
     json_array_append_new(links, link(base, "/collections", "data", "application/json",
                                       "the collections"));
+    /* OGC API - Tiles (ogc_tiles.c) */
+    json_array_append_new(links, link(base, "/map/tiles",
+                                      "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map",
+                                      "application/json", "map tiles of the whole situation"));
+    json_array_append_new(links, link(base, "/tileMatrixSets",
+                                      "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                                      "application/json", "the tile matrix sets"));
     return srv_reply_json(r, 200, NULL,
                           json_pack("{s:s,s:s,s:o}", "title", "fusionmap",
                                     "description",
@@ -68,11 +75,12 @@ int h_conformance(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     return srv_reply_json(
         r, 200, NULL,
-        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
+        json_pack("{s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]}", "conformsTo",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-                  /* crs and bbox-crs: CRS84, EPSG:4326, EPSG:3857 (server/ogc_crs.c) */
+                  /* crs, bbox-crs and filter-crs: CRS84, EPSG:4326, EPSG:3857 and the
+                   * UTM zones of WGS 84 (server/ogc_crs.c) */
                   "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
                   "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
                   /* PATCH as a JSON merge patch; If-Match with 412 and 428 */
@@ -87,7 +95,19 @@ int h_conformance(struct req *r, const char *const *p, int n)
                   "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
                   "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
                   "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
-                  "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions"));
+                  "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+                  /* OGC API - Tiles Part 1 (ogc_tiles.c): PNG map tiles of the
+                   * dataset and of zones, incidents, movements and conflicts, in
+                   * WebMercatorQuad (2D TMS 2.0) */
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
+                  "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+                  "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+                  "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset"));
 }
 
 /* ---- collections and views ---------------------------------------------- */
@@ -149,7 +169,10 @@ static json_t *extent_json(struct req *r, const struct srv_coll *k)
                      "trs", "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian");
 }
 
-static json_t *collection_json(struct req *r, const char *base, const struct srv_coll *k)
+/* in_list: for /collections, whose "crs" lists the CRSs once; each
+ * collection refers to it with "#/crs" (Part 2) */
+static json_t *collection_json(struct req *r, const char *base, const struct srv_coll *k,
+                               int in_list)
 {
     char path[128], title[160], desc[400];
     json_t *links = json_array();
@@ -164,6 +187,14 @@ static json_t *collection_json(struct req *r, const char *base, const struct srv
         /* the relation GDAL 3.6 looks for (it reads "queryables":[{"id"}]) */
         json_array_append_new(links, link(base, path, "queryables", "application/json",
                                           "the queryables"));
+    }
+    /* OGC API - Tiles: a collection with a tile layer of its own (not
+     * the views); GDAL's OGCAPI driver reads the tiles from here */
+    if (k->geom == DATA_GEOM_ANY) {
+        snprintf(path, sizeof path, "/collections/%s/map/tiles", k->id);
+        json_array_append_new(links, link(base, path,
+                                          "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map",
+                                          "application/json", "map tiles (PNG)"));
     }
     json_t *coll;
     if (k->conflicts && k->geom == DATA_GEOM_ANY) {
@@ -187,7 +218,7 @@ static json_t *collection_json(struct req *r, const char *base, const struct srv
                          "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "links", links);
         /* Part 2: the items (not the conflicts) in every CRS offered */
         if (!k->conflicts) {
-            json_object_set_new(coll, "crs", srv_crs_list());
+            json_object_set_new(coll, "crs", in_list ? json_pack("[s]", "#/crs") : srv_crs_list());
             json_object_set_new(coll, "storageCrs", json_string(srv_crs_uri(SRV_CRS84)));
         }
     }
@@ -203,10 +234,13 @@ int h_collections(struct req *r, const char *const *p, int n)
     char base[256];
     srv_base_url(r, base, sizeof base);
     json_t *cs = json_array();
-    for (size_t i = 0; i < NCOLLS; i++) json_array_append_new(cs, collection_json(r, base, &colls[i]));
+    for (size_t i = 0; i < NCOLLS; i++)
+        json_array_append_new(cs, collection_json(r, base, &colls[i], 1));
     json_t *links = json_array();
     json_array_append_new(links, link(base, "/collections", "self", "application/json", NULL));
-    return srv_reply_json(r, 200, NULL, json_pack("{s:o,s:o}", "links", links, "collections", cs));
+    return srv_reply_json(r, 200, NULL,
+                          json_pack("{s:o,s:o,s:o}", "links", links, "crs", srv_crs_list(),
+                                    "collections", cs));
 }
 
 int h_collection(struct req *r, const char *const *p, int n)
@@ -216,7 +250,7 @@ int h_collection(struct req *r, const char *const *p, int n)
     if (!k) return srv_problem_status(r, 404, "no such collection", NULL);
     char base[256];
     srv_base_url(r, base, sizeof base);
-    return srv_reply_json(r, 200, NULL, collection_json(r, base, k));
+    return srv_reply_json(r, 200, NULL, collection_json(r, base, k, 0));
 }
 
 static const char *schema_type(char t)
@@ -287,13 +321,12 @@ static json_t *param(const char *name, const char *in, const char *type, const c
                      strcmp(in, "path") == 0, "description", desc, "schema", "type", type);
 }
 
-/* crs or bbox-crs: the URIs of server/ogc_crs.c */
+/* crs, bbox-crs or filter-crs: the URIs of server/ogc_crs.c, listed once
+ * in components.schemas.Crs (123 of them); CRS84 when absent */
 static json_t *crs_param(const char *name, const char *desc)
 {
     json_t *p = param(name, "query", "string", desc);
-    json_t *schema = json_object_get(p, "schema");
-    json_object_set_new(schema, "enum", srv_crs_list());
-    json_object_set_new(schema, "default", json_string(srv_crs_uri(SRV_CRS84)));
+    json_object_set_new(p, "schema", json_pack("{s:s}", "$ref", "#/components/schemas/Crs"));
     return p;
 }
 
@@ -336,12 +369,13 @@ static json_t *items_params(int with_collection)
                                         "cql2-text (cql-text: the same) or cql2-json",
                                         "schema", "type", "string", "enum", "cql2-text",
                                         "cql-text", "cql2-json", "default", "cql2-text"));
-    json_array_append_new(ps, param("filter-crs", "query", "string", "CRS84 only"));
+    json_array_append_new(ps, crs_param("filter-crs", "the CRS of the filter's geometry literals,"
+                                                      " in its axis order"));
     json_array_append_new(ps, crs_param("crs", "the CRS of the answer's geometries (Part 2);"
                                                " Content-Crs names it"));
     json_array_append_new(ps, crs_param("bbox-crs", "the CRS of bbox, in its axis order"
                                                     " (EPSG:4326: minlat,minlon,maxlat,maxlon;"
-                                                    " EPSG:3857: metres)"));
+                                                    " EPSG:3857 and UTM: metres)"));
     json_array_append_new(ps, param("sortby", "query", "string",
                                     "comma-separated [+|-]queryable (not the geometry); the id"
                                     " breaks ties"));
@@ -399,7 +433,9 @@ static json_t *components(void)
         "cookie", "type", "apiKey", "in", "cookie", "name", "fm_session", "description",
         "the session of POST /login; a state-changing request also sends X-Requested-With:"
         " fusionmap");
-    json_t *schemas = json_pack("{s:o}", "Problem", problem);
+    json_t *schemas = json_pack("{s:o,s:{s:s,s:o,s:s}}", "Problem", problem, "Crs", "type",
+                                "string", "enum", srv_crs_list(), "default",
+                                srv_crs_uri(SRV_CRS84));
     srv_vocabulary_schemas(schemas); /* the enums of common/vocabulary.def */
     return json_pack("{s:o,s:o,s:o}", "securitySchemes", schemes, "responses", resp, "schemas",
                      schemas);
@@ -602,6 +638,23 @@ static const struct {
     {"get", "/tiles/{layer}/{z}/{x}/{tile}",
      "one map tile of the layer as the caller may see it (tile: y.png, or y@2x.png)",
      "image/png"},
+    {"get", "/tileMatrixSets", "the tile matrix sets of the tiles (OGC API - Tiles)",
+     "application/json"},
+    {"get", "/tileMatrixSets/{tileMatrixSetId}", "a tile matrix set (2D TMS 2.0): WebMercatorQuad",
+     "application/json"},
+    {"get", "/map/tiles", "the tilesets of the whole situation map (OGC API - Tiles)",
+     "application/json"},
+    {"get", "/map/tiles/{tileMatrixSetId}", "a tileset: its tile matrix set and tile URL template",
+     "application/json"},
+    {"get", "/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+     "one PNG tile as the caller may see it: /tiles/all/{z}/{x}/{y}.png (t= as of)", "image/png"},
+    {"get", "/collections/{collectionId}/map/tiles",
+     "the tilesets of zones, incidents, movements or conflicts", "application/json"},
+    {"get", "/collections/{collectionId}/map/tiles/{tileMatrixSetId}", "a collection's tileset",
+     "application/json"},
+    {"get", "/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+     "one PNG tile of the collection's layer: /tiles/{collectionId}/{z}/{x}/{y}.png",
+     "image/png"},
     {"get", "/map.png",
      "a briefing image (bbox, else what the caller may see; width, height, t)", "image/png"},
     {"get", "/map.pdf", "the same briefing as one A4 page", "application/pdf"},
@@ -619,7 +672,9 @@ static void add_other_ops(json_t *paths)
             char name[32];
             size_t n = strcspn(p + 1, "}");
             snprintf(name, sizeof name, "%.*s", (int)n, p + 1);
-            int number = !strcmp(name, "featureId") || !strcmp(name, "z") || !strcmp(name, "x");
+            int number = !strcmp(name, "featureId") || !strcmp(name, "z") || !strcmp(name, "x") ||
+                         !strcmp(name, "tileMatrix") || !strcmp(name, "tileRow") ||
+                         !strcmp(name, "tileCol");
             json_array_append_new(ps, param(name, "path", number ? "integer" : "string", name));
         }
         /* the answer and the ruling are of one version (If-Match) */

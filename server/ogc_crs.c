@@ -1,11 +1,16 @@
-/* ogc_crs.c - CRS84, EPSG:4326 and EPSG:3857 for OGC API - Features
- * Part 2 (see ogc_crs.h). EPSG:3857 is the spherical Mercator of the
- * WGS 84 semi-major axis: x = R lon, y = R ln tan(pi/4 + lat/2), the
- * formula PROJ applies for it (tests/interop/crs.sh compares with
- * PROJ through ogr2ogr). Latitudes beyond +-85.06 are clamped there. */
+/* ogc_crs.c - CRS84, EPSG:4326, EPSG:3857 and the UTM zones for OGC API -
+ * Features Part 2 (see ogc_crs.h). EPSG:3857 is the spherical Mercator of
+ * the WGS 84 semi-major axis: x = R lon, y = R ln tan(pi/4 + lat/2), the
+ * formula PROJ applies for it; latitudes beyond +-85.06 are clamped
+ * there. The UTM zones are PROJ's (EPSG:4326 to EPSG:326xx/327xx,
+ * normalised to lon/lat in and easting/northing out), one PJ_CONTEXT per
+ * thread with the transformations it made, freed when the thread ends.
+ * tests/interop/crs.sh compares both with PROJ through ogr2ogr. */
 #include "ogc_crs.h"
 
 #include <math.h>
+#include <proj.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +19,19 @@
 #define R_WGS84 6378137.0
 #define MERC_MAX 20037508.342789244 /* R pi */
 #define MERC_LAT 85.0511287798066
+#define URI_EPSG "http://www.opengis.net/def/crs/EPSG/0/"
+#define URI_CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
-static const struct {
-    const char *uri, *code;
-} crss[SRV_CRS_COUNT] = {
-    {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", "OGC:CRS84"},
-    {"http://www.opengis.net/def/crs/EPSG/0/4326", "EPSG:4326"},
-    {"http://www.opengis.net/def/crs/EPSG/0/3857", "EPSG:3857"},
-};
+static int is_utm(int c)
+{
+    return (c > SRV_UTM_NORTH && c <= SRV_UTM_NORTH + 60) ||
+           (c > SRV_UTM_SOUTH && c <= SRV_UTM_SOUTH + 60);
+}
+
+static int offered(long c)
+{
+    return c == SRV_EPSG4326 || c == SRV_EPSG3857 || is_utm((int)c);
+}
 
 fm_rc srv_crs_parse(const char *s, const char *param, enum srv_crs *c, struct fm_err *err)
 {
@@ -34,28 +44,143 @@ fm_rc srv_crs_parse(const char *s, const char *param, enum srv_crs *c, struct fm
         code[n - 2] = '\0';
         s = code;
     }
-    for (int i = 0; i < SRV_CRS_COUNT; i++) {
-        if (!strcmp(s, crss[i].uri) || !strcasecmp(s, crss[i].code)) {
-            *c = (enum srv_crs)i;
-            return FM_OK;
-        }
+    if (!strcmp(s, URI_CRS84) || !strcasecmp(s, "OGC:CRS84")) return FM_OK;
+    const char *digits = !strncmp(s, URI_EPSG, strlen(URI_EPSG)) ? s + strlen(URI_EPSG)
+                         : !strncasecmp(s, "EPSG:", 5)           ? s + 5
+                                                                  : NULL;
+    long v = 0;
+    if (digits && *digits && strspn(digits, "0123456789") == strlen(digits) &&
+        strlen(digits) <= 5 && fm_parse_long(digits, 1, 99999, &v) == FM_OK && offered(v)) {
+        *c = (enum srv_crs)v;
+        return FM_OK;
     }
     return fm_fail(err, FM_EINVAL, param,
-                   "%s must be one of %s, %s, %s (or [EPSG:4326], [EPSG:3857], [OGC:CRS84])",
-                   param, crss[0].uri, crss[1].uri, crss[2].uri);
+                   "%s must be one of %s, " URI_EPSG "4326, " URI_EPSG "3857 or a UTM zone of"
+                   " WGS 84, " URI_EPSG "32601 to 32660 (north) and 32701 to 32760 (south); or"
+                   " [EPSG:3857], EPSG:32636 ...",
+                   param, URI_CRS84);
+}
+
+/* ---- URIs ------------------------------------------------------------------ */
+
+static char utm_uris[120][48];
+static pthread_once_t uris_once = PTHREAD_ONCE_INIT;
+
+static void uris_init(void)
+{
+    for (int i = 0; i < 120; i++)
+        snprintf(utm_uris[i], sizeof utm_uris[i], URI_EPSG "%d",
+                 (i < 60 ? SRV_UTM_NORTH : SRV_UTM_SOUTH) + i % 60 + 1);
 }
 
 const char *srv_crs_uri(enum srv_crs c)
 {
-    return crss[c].uri;
+    if (c == SRV_EPSG4326) return URI_EPSG "4326";
+    if (c == SRV_EPSG3857) return URI_EPSG "3857";
+    if (is_utm((int)c)) {
+        pthread_once(&uris_once, uris_init);
+        int i = (int)c - SRV_UTM_NORTH;
+        return utm_uris[i <= 60 ? i - 1 : 60 + (int)c - SRV_UTM_SOUTH - 1];
+    }
+    return URI_CRS84;
 }
 
 json_t *srv_crs_list(void)
 {
     json_t *a = json_array();
-    for (int i = 0; i < SRV_CRS_COUNT; i++) json_array_append_new(a, json_string(crss[i].uri));
+    json_array_append_new(a, json_string(URI_CRS84));
+    json_array_append_new(a, json_string(srv_crs_uri(SRV_EPSG4326)));
+    json_array_append_new(a, json_string(srv_crs_uri(SRV_EPSG3857)));
+    for (int base = SRV_UTM_NORTH; base <= SRV_UTM_SOUTH; base += SRV_UTM_SOUTH - SRV_UTM_NORTH)
+        for (int z = 1; z <= 60; z++)
+            json_array_append_new(a, json_string(srv_crs_uri((enum srv_crs)(base + z))));
     return a;
 }
+
+/* ---- PROJ, per thread ------------------------------------------------------- */
+
+#define KEPT 8 /* transformations kept per thread: a few zones, each way */
+
+struct pj_cache {
+    PJ_CONTEXT *ctx;
+    struct {
+        int code, inverse;
+        PJ *pj;
+    } t[KEPT];
+    unsigned next;
+};
+
+static pthread_key_t pj_key;
+static pthread_once_t pj_once = PTHREAD_ONCE_INIT;
+
+static void pj_cache_free(void *arg)
+{
+    struct pj_cache *c = arg;
+    if (!c) return;
+    for (int i = 0; i < KEPT; i++)
+        if (c->t[i].pj) proj_destroy(c->t[i].pj);
+    proj_context_destroy(c->ctx);
+    free(c);
+}
+
+static void pj_key_init(void)
+{
+    pthread_key_create(&pj_key, pj_cache_free);
+}
+
+/* EPSG:4326 (lon, lat) to the UTM zone code (easting, northing), or back
+ * (inverse), for this thread; NULL if PROJ cannot make it. */
+static PJ *utm_pj(int code, int inverse, PJ_CONTEXT **ctx_out)
+{
+    pthread_once(&pj_once, pj_key_init);
+    struct pj_cache *c = pthread_getspecific(pj_key);
+    if (!c) {
+        c = fm_xcalloc(1, sizeof *c);
+        c->ctx = proj_context_create();
+        proj_context_set_enable_network(c->ctx, 0); /* no grids from the network */
+        pthread_setspecific(pj_key, c);
+    }
+    *ctx_out = c->ctx;
+    for (int i = 0; i < KEPT; i++)
+        if (c->t[i].pj && c->t[i].code == code && c->t[i].inverse == inverse) return c->t[i].pj;
+    char utm[16];
+    snprintf(utm, sizeof utm, "EPSG:%d", code);
+    PJ *raw = inverse ? proj_create_crs_to_crs(c->ctx, utm, "EPSG:4326", NULL)
+                      : proj_create_crs_to_crs(c->ctx, "EPSG:4326", utm, NULL);
+    if (!raw) return NULL;
+    PJ *pj = proj_normalize_for_visualization(c->ctx, raw); /* lon/lat, easting/northing */
+    proj_destroy(raw);
+    if (!pj) return NULL;
+    unsigned i = c->next++ % KEPT;
+    if (c->t[i].pj) proj_destroy(c->t[i].pj);
+    c->t[i].code = code, c->t[i].inverse = inverse, c->t[i].pj = pj;
+    return pj;
+}
+
+/* Eastings and northings a UTM zone can hold: its own 6 degrees and far
+ * beyond, both hemispheres; nothing a client means lies outside */
+static int utm_plausible(double e, double n)
+{
+    return e >= -1e6 && e <= 2e6 && n >= -1e7 && n <= 2e7;
+}
+
+static int utm_xy(int code, int inverse, double *x, double *y)
+{
+    if (inverse && !utm_plausible(*x, *y)) return -1;
+    PJ_CONTEXT *ctx;
+    PJ *pj = utm_pj(code, inverse, &ctx);
+    if (!pj) return -1;
+    PJ_COORD in = proj_coord(*x, *y, 0, 0);
+    PJ_COORD out = proj_trans(pj, PJ_FWD, in);
+    proj_errno_reset(pj);
+    if (!isfinite(out.xy.x) || !isfinite(out.xy.y) || fabs(out.xy.x) > 1e8 ||
+        fabs(out.xy.y) > 1e8)
+        return -1;
+    *x = out.xy.x, *y = out.xy.y;
+    return 0;
+}
+
+/* ---- positions ----------------------------------------------------------------- */
 
 /* Rounds to 1/per: the nearest double to the decimal (a millimetre). */
 static double round_to(double v, double per)
@@ -63,60 +188,92 @@ static double round_to(double v, double per)
     return round(v * per) / per;
 }
 
-static void position(json_t *pos, enum srv_crs c)
+/* lon, lat into c; -1 when c has no such position */
+static int from_crs84(enum srv_crs c, double *x, double *y)
 {
-    json_t *jx = json_array_get(pos, 0), *jy = json_array_get(pos, 1);
-    if (!json_is_number(jx) || !json_is_number(jy)) return;
-    double lon = json_number_value(jx), lat = json_number_value(jy), x, y;
+    double lon = *x, lat = *y;
     if (c == SRV_EPSG4326) {
-        x = lat;
-        y = lon;
-    } else {
+        *x = lat, *y = lon;
+    } else if (c == SRV_EPSG3857) {
         if (lat > MERC_LAT) lat = MERC_LAT;
         if (lat < -MERC_LAT) lat = -MERC_LAT;
-        x = round_to(R_WGS84 * lon * M_PI / 180.0, 1000.0);
-        y = round_to(R_WGS84 * log(tan(M_PI / 4.0 + lat * M_PI / 360.0)), 1000.0);
+        *x = round_to(R_WGS84 * lon * M_PI / 180.0, 1000.0);
+        *y = round_to(R_WGS84 * log(tan(M_PI / 4.0 + lat * M_PI / 360.0)), 1000.0);
+    } else if (is_utm((int)c)) {
+        if (utm_xy((int)c, 0, x, y)) return -1;
+        *x = round_to(*x, 1000.0), *y = round_to(*y, 1000.0);
     }
+    return 0;
+}
+
+int srv_crs_to_crs84(enum srv_crs c, double *x, double *y)
+{
+    if (!isfinite(*x) || !isfinite(*y)) return -1;
+    if (c == SRV_EPSG4326) {
+        double t = *x;
+        *x = *y, *y = t;
+    } else if (c == SRV_EPSG3857) {
+        if (fabs(*x) > MERC_MAX + 1 || fabs(*y) > MERC_MAX + 1) return -1;
+        double lon = *x / R_WGS84 * 180.0 / M_PI;
+        *y = (2.0 * atan(exp(*y / R_WGS84)) - M_PI / 2.0) * 180.0 / M_PI;
+        *x = fmax(-180, fmin(180, lon));
+    } else if (is_utm((int)c)) {
+        if (utm_xy((int)c, 1, x, y)) return -1;
+    }
+    return *x >= -180 && *x <= 180 && *y >= -90 && *y <= 90 ? 0 : -1;
+}
+
+static int position(json_t *pos, enum srv_crs c)
+{
+    json_t *jx = json_array_get(pos, 0), *jy = json_array_get(pos, 1);
+    if (!json_is_number(jx) || !json_is_number(jy)) return 0;
+    double x = json_number_value(jx), y = json_number_value(jy);
+    if (from_crs84(c, &x, &y)) return -1;
     json_array_set_new(pos, 0, json_real(x));
     json_array_set_new(pos, 1, json_real(y));
+    return 0;
 }
 
 /* Every position under coordinates (nested arrays ending in numbers). */
-static void coordinates(json_t *a, enum srv_crs c, int depth)
+static int coordinates(json_t *a, enum srv_crs c, int depth)
 {
-    if (!json_is_array(a) || depth > 8) return;
-    if (json_is_number(json_array_get(a, 0))) {
-        position(a, c);
-        return;
-    }
+    if (!json_is_array(a) || depth > 8) return 0;
+    if (json_is_number(json_array_get(a, 0))) return position(a, c);
     size_t i;
     json_t *v;
-    json_array_foreach(a, i, v) coordinates(v, c, depth + 1);
+    int bad = 0;
+    json_array_foreach(a, i, v) bad |= coordinates(v, c, depth + 1);
+    return bad;
 }
 
-static void geometry(json_t *g, enum srv_crs c, int depth)
+static int geometry(json_t *g, enum srv_crs c, int depth)
 {
-    if (!json_is_object(g) || depth > 4) return;
-    coordinates(json_object_get(g, "coordinates"), c, 0);
+    if (!json_is_object(g) || depth > 4) return 0;
+    int bad = coordinates(json_object_get(g, "coordinates"), c, 0);
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(g, "geometries"), i, v) geometry(v, c, depth + 1);
+    json_array_foreach(json_object_get(g, "geometries"), i, v) bad |= geometry(v, c, depth + 1);
+    return bad;
 }
 
-void srv_crs_feature(json_t *feature, enum srv_crs c)
+int srv_crs_feature(json_t *feature, enum srv_crs c)
 {
-    if (c == SRV_CRS84) return;
-    geometry(json_object_get(feature, "geometry"), c, 0);
+    if (c == SRV_CRS84) return 0;
+    if (!geometry(json_object_get(feature, "geometry"), c, 0)) return 0;
+    json_object_set_new(feature, "geometry", json_null());
+    return -1;
 }
+
+/* ---- bbox ----------------------------------------------------------------------- */
 
 fm_rc srv_crs_bbox(const char *s, enum srv_crs c, double out[4], struct fm_err *err)
 {
     double v[4];
     int n = 0;
     const char *p = s;
-    static const char *const forms[SRV_CRS_COUNT] = {
-        "minlon,minlat,maxlon,maxlat", "minlat,minlon,maxlat,maxlon (EPSG:4326's axis order)",
-        "minx,miny,maxx,maxy in metres"};
+    const char *form = c == SRV_CRS84     ? "minlon,minlat,maxlon,maxlat"
+                       : c == SRV_EPSG4326 ? "minlat,minlon,maxlat,maxlon (EPSG:4326's axis order)"
+                                           : "minx,miny,maxx,maxy in metres";
     while (n < 5) {
         char *end;
         double d = strtod(p, &end);
@@ -127,11 +284,12 @@ fm_rc srv_crs_bbox(const char *s, enum srv_crs c, double out[4], struct fm_err *
         if (*p != ',') break;
         p++;
     }
+    const char *name = srv_crs_uri(c);
     if (n != 4 || *p)
-        return fm_fail(err, FM_EINVAL, "bbox", "with bbox-crs=%s, bbox is 4 numbers: %s",
-                       crss[c].code, forms[c]);
+        return fm_fail(err, FM_EINVAL, "bbox", "with bbox-crs=%s, bbox is 4 numbers: %s", name,
+                       form);
     if (v[0] > v[2] || v[1] > v[3])
-        return fm_fail(err, FM_EINVAL, "bbox", "bbox is upside down: %s", forms[c]);
+        return fm_fail(err, FM_EINVAL, "bbox", "bbox is upside down: %s", form);
     if (c == SRV_EPSG4326) {
         out[0] = v[1], out[1] = v[0], out[2] = v[3], out[3] = v[2];
     } else if (c == SRV_EPSG3857) {
@@ -140,16 +298,27 @@ fm_rc srv_crs_bbox(const char *s, enum srv_crs c, double out[4], struct fm_err *
                 return fm_fail(err, FM_EINVAL, "bbox", "bbox is outside EPSG:3857's +-%.0f m",
                                MERC_MAX);
         for (int i = 0; i < 4; i += 2) {
-            out[i] = v[i] / R_WGS84 * 180.0 / M_PI;
-            out[i + 1] = (2.0 * atan(exp(v[i + 1] / R_WGS84)) - M_PI / 2.0) * 180.0 / M_PI;
-            if (out[i] < -180) out[i] = -180;
-            if (out[i] > 180) out[i] = 180;
+            out[i] = v[i], out[i + 1] = v[i + 1];
+            srv_crs_to_crs84(c, &out[i], &out[i + 1]);
+        }
+    } else if (is_utm((int)c)) {
+        if (!utm_plausible(v[0], v[1]) || !utm_plausible(v[2], v[3]))
+            return fm_fail(err, FM_EINVAL, "bbox",
+                           "bbox is outside the area of %s (eastings -1000 km to 2000 km,"
+                           " northings -10000 km to 20000 km)", name);
+        PJ_CONTEXT *ctx;
+        PJ *pj = utm_pj((int)c, 1, &ctx);
+        /* the lon/lat box around the UTM box's edges, 21 points a side */
+        if (!pj || !proj_trans_bounds(ctx, pj, PJ_FWD, v[0], v[1], v[2], v[3], &out[0], &out[1],
+                                      &out[2], &out[3], 21) ||
+            !isfinite(out[0]) || !isfinite(out[1]) || !isfinite(out[2]) || !isfinite(out[3])) {
+            if (pj) proj_errno_reset(pj);
+            return fm_fail(err, FM_EINVAL, "bbox", "bbox is outside the area of %s", name);
         }
     } else {
         memcpy(out, v, sizeof v);
     }
-    if (out[0] < -180 || out[2] > 180 || out[1] < -90 || out[3] > 90)
-        return fm_fail(err, FM_EINVAL, "bbox", "bbox is outside -180..180, -90..90 (%s)",
-                       forms[c]);
+    if (out[0] < -180 || out[2] > 180 || out[1] < -90 || out[3] > 90 || out[0] > out[2])
+        return fm_fail(err, FM_EINVAL, "bbox", "bbox is outside -180..180, -90..90 (%s)", form);
     return FM_OK;
 }

@@ -255,6 +255,12 @@ void srv_tiles_after_write(struct req *r);
 int h_tile(struct req *r, const char *const *p, int n);
 int h_tilejson(struct req *r, const char *const *p, int n);
 int h_map_png(struct req *r, const char *const *p, int n);
+/* ogc_tiles.c: OGC API - Tiles over h_tile */
+int h_tile_matrix_sets(struct req *r, const char *const *p, int n);
+int h_tile_matrix_set(struct req *r, const char *const *p, int n);
+int h_tilesets(struct req *r, const char *const *p, int n);
+int h_tileset(struct req *r, const char *const *p, int n);
+int h_ogc_tile(struct req *r, const char *const *p, int n);
 int h_map_pdf(struct req *r, const char *const *p, int n);
 int h_vocabulary(struct req *r, const char *const *p, int n);
 /* The vocabulary's enums as JSON Schema (Status, ZoneType, ...,
@@ -284,6 +290,15 @@ struct srv_streams *srv_streams_of(struct req *r);
 int h_events(struct req *r, const char *const *p, int n);
 /* GET /cot/stream: the same stream as CoT events for TAK */
 int h_cot_stream(struct req *r, const char *const *p, int n);
+/* cot_tcp.c: the same CoT stream on a raw TCP port (serve --cot-port):
+ * a client sends its token on the first line. Listens on bind_addr:port
+ * (0: any free port) and reaches this server's HTTP at http_addr:http_port.
+ * OUT *out; srv_cot_tcp_stop (before srv_stop) joins its threads, takes NULL. */
+struct srv_cot_tcp;
+fm_rc srv_cot_tcp_start(const char *bind_addr, int port, const char *http_addr, int http_port,
+                        struct srv_cot_tcp **out, struct fm_err *err);
+int srv_cot_tcp_port(const struct srv_cot_tcp *t);
+void srv_cot_tcp_stop(struct srv_cot_tcp *t);
 /* POST /events/ticket: a single-use ticket, good for 60 s
  * (FM_EVENTS_TICKET_MS), that opens GET /events?ticket=T as the token's
  * user: EventSource sends no headers, and the token never goes in a URL. */
@@ -338,9 +353,10 @@ int h_import(struct req *r, const char *const *p, int n);
 int h_cot(struct req *r, const char *const *p, int n);
 /* Is f one of the export formats (kml, gpx, gpkg, shp, csv)? */
 int srv_export_format(const char *f);
-/* Replies with everything q matches (limit and offset ignored) in format. */
+/* Replies with everything q matches (limit and offset ignored) in format,
+ * in EPSG:srid (0: CRS84, as stored). */
 int srv_items_export(struct req *r, enum data_coll c, const struct data_query *q,
-                     const char *format);
+                     const char *format, int srid);
 /* Adds POST /import and GET /cot to an OpenAPI paths object. */
 void srv_interop_openapi(json_t *paths);
 

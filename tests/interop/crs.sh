@@ -49,10 +49,14 @@ print(max(abs(p[i] - q[i]) for k in a for p, q in zip(a[k], b[k]) for i in (0, 1
 PY
 }
 
-check "/conformance declares Part 2 crs; an items collection lists its CRSs and storageCrs, the conflicts CRS84" \
+UTM=http://www.opengis.net/def/crs/EPSG/0/326
+check "/conformance declares Part 2 crs; an items collection lists its CRSs (CRS84, 4326, 3857, 120 UTM zones) and storageCrs, the conflicts CRS84" \
     'curl -s "$FM_URL/conformance" | jq -e "[.conformsTo[]] | index(\"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs\")" >/dev/null &&
-     [ "$(curl -s "${B[@]}" "$FM_URL/collections/incidents" | jq -c "[.crs, .storageCrs]")" = "[[\"$CRS84\",\"$E4326\",\"$E3857\"],\"$CRS84\"]" ] &&
+     [ "$(curl -s "${B[@]}" "$FM_URL/collections/incidents" | jq -c "[.crs[0:3], (.crs | length), (.crs | index(\"${UTM}36\") > 0), (.crs | index(\"http://www.opengis.net/def/crs/EPSG/0/32760\") > 0), .storageCrs]")" = "[[\"$CRS84\",\"$E4326\",\"$E3857\"],123,true,true,\"$CRS84\"]" ] &&
      [ "$(curl -s "${B[@]}" "$FM_URL/collections/conflicts" | jq -c .crs)" = "[\"$CRS84\"]" ]'
+check "/collections lists the CRSs once (crs) and each items collection refers to it with #/crs" \
+    'curl -s "${B[@]}" "$FM_URL/collections" >"$FM_TMP/colls" &&
+     [ "$(jq -c "[(.crs | length), ([.collections[] | select(.id == \"zones\" or .id == \"incidents-points\") | .crs[0]])]" "$FM_TMP/colls")" = "[123,[\"#/crs\",\"#/crs\"]]" ]'
 check "items answer Content-Crs: CRS84 by default, the crs asked for otherwise" \
     'items "${B[@]}" "$FM_URL/collections/zones/items" -o /dev/null && [ "$(crs_header)" = "<$CRS84>" ] &&
      items "${B[@]}" "$FM_URL/collections/zones/items" --data-urlencode "crs=$E3857" -o /dev/null && [ "$(crs_header)" = "<$E3857>" ] &&
@@ -64,6 +68,27 @@ for c in incidents movements zones; do
          d=$(maxdiff "$c-84.json" "$c-3857.json") && python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.01 else 1)" "$d" ||
          { echo "max difference: $d"; tail -3 "$FM_TMP/gdal.err"; false; }'
 done
+# ---- UTM zones through PROJ ---------------------------------------------------------
+E32636=${UTM}36
+for c in incidents movements zones; do
+    check "$c in EPSG:32636 (UTM 36N) match PROJ's transform of the CRS84 answer within 1 cm (ogr2ogr)" \
+        'd=none; gdal_get "$c-84u.json" "$FM_URL/collections/$c/items?limit=10000" -t_srs EPSG:32636 &&
+         gdal_get "$c-utm.json" "$FM_URL/collections/$c/items?limit=10000&crs=$E32636" -a_srs EPSG:32636 &&
+         d=$(maxdiff "$c-84u.json" "$c-utm.json") && python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 0.01 else 1)" "$d" ||
+         { echo "max difference: $d"; tail -3 "$FM_TMP/gdal.err"; false; }'
+done
+check "one item in UTM 37N and 36S: Content-Crs says so, PROJ (gdaltransform) agrees within 1 cm" \
+    '( for code in 32637 32736; do
+         items "${B[@]}" "$FM_URL/collections/movements/items/$ROUTE" --data-urlencode "crs=EPSG:$code" -o "$FM_TMP/one$code" &&
+         [ "$(crs_header)" = "<http://www.opengis.net/def/crs/EPSG/0/$code>" ] &&
+         want=$(printf "35.1 32.1\n35.3 32.4\n35.6 32.2\n" | gdaltransform -s_srs OGC:CRS84 -t_srs EPSG:$code -output_xy) &&
+         python3 -c "
+import json, sys
+got = json.load(open(sys.argv[1]))[\"geometry\"][\"coordinates\"]
+want = [list(map(float, l.split())) for l in sys.argv[2].splitlines()]
+d = max(abs(a - b) for p, q in zip(got, want) for a, b in zip(p, q))
+sys.exit(0 if len(got) == 3 and d < 0.01 else 1)" "$FM_TMP/one$code" "$want" || exit 1
+     done )'
 check "EPSG:4326 puts the latitude first: the same numbers as CRS84, swapped" \
     '[ "$(items "${B[@]}" "$FM_URL/collections/movements/items/$ROUTE" --data-urlencode "crs=$E4326" | jq -c .geometry.coordinates)" = "[[32.1,35.1],[32.4,35.3],[32.2,35.6]]" ] &&
      [ "$(crs_header)" = "<$E4326>" ]'
@@ -82,6 +107,17 @@ check "bbox-crs=EPSG:3857 (PROJ's metres) and EPSG:4326 (latitude first) select 
     'want=$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "bbox=$BOX84") && [ "$want" != "[]" ] &&
      [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "bbox=$BOX3857" --data-urlencode "bbox-crs=$E3857")" = "$want" ] &&
      [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "bbox=32.09,35.09,32.11,35.11" --data-urlencode "bbox-crs=$E4326")" = "$want" ]'
+BOXUTM=$(printf "35.09 32.09\n35.11 32.11\n" | gdaltransform -s_srs OGC:CRS84 -t_srs EPSG:32636 -output_xy | paste -sd' ' | tr ' ' ,)
+check "bbox-crs=UTM 36N (metres) selects what the CRS84 bbox does" \
+    'want=$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "bbox=$BOX84") && [ "$want" != "[]" ] &&
+     [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "bbox=$BOXUTM" --data-urlencode "bbox-crs=$E32636")" = "$want" ]'
+check "filter-crs: S_INTERSECTS with a BBOX in UTM 36N (CQL2 text and JSON), and a BBOX in EPSG:4326, select what CRS84 does" \
+    'want=$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "bbox=$BOX84") && [ "$want" != "[]" ] &&
+     [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "filter=S_INTERSECTS(geometry,BBOX($BOXUTM))" --data-urlencode "filter-crs=$E32636")" = "$want" ] &&
+     [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "filter-lang=cql2-json" --data-urlencode "filter-crs=EPSG:32636" \
+          --data-urlencode "filter={\"op\":\"s_intersects\",\"args\":[{\"property\":\"geometry\"},{\"bbox\":[$BOXUTM]}]}")" = "$want" ] &&
+     [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "filter=S_INTERSECTS(geometry,BBOX(32.09,35.09,32.11,35.11))" --data-urlencode "filter-crs=$E4326")" = "$want" ] &&
+     [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "filter=S_DISJOINT(geometry,BBOX($BOXUTM))" --data-urlencode "filter-crs=$E32636")" != "$want" ]'
 check "GDAL (OGCAPI driver) still reads every layer with the CRS lists in /collections" \
     'GDAL_HTTP_USERPWD="$GB" ogrinfo -ro -so "OAPIF:$FM_URL" incidents 2>&1 | grep -q "Feature Count: $(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched)"'
 # ---- visibility ----------------------------------------------------------------
@@ -94,19 +130,66 @@ check "B never sees A's draft in another CRS: not counted, not in a box around i
      [ "$(curl -s -G "${B[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "bbox=31.59,34.59,31.61,34.61" --data-urlencode "bbox-crs=$E4326" | jq .numberMatched)" = 0 ] &&
      [ "$(req GET "/collections/incidents/items/$DRAFT?crs=$E3857" "${B[@]}")" = 404 ] &&
      [ "$(curl -s -G "${A[@]}" "$FM_URL/collections/incidents/items" --data-urlencode "bbox=$DBOX" --data-urlencode "bbox-crs=$E3857" | jq .numberMatched)" = 1 ]'
+# ---- exports in a CRS ------------------------------------------------------------
+# an export as GeoJSON in its own coordinates (GDAL), for maxdiff
+native() { ogr2ogr -f GeoJSON -lco RFC7946=NO "$FM_TMP/$2" "$FM_TMP/$1" 2>>"$FM_TMP/gdal.err"; }
+# close_to A B: the same ids with the same positions within 1 cm, in any
+# order (a Shapefile turns rings clockwise)
+close_to() {
+    python3 - "$FM_TMP/$1" "$FM_TMP/$2" <<'PY'
+import json, sys
+def pos(path):
+    out = {}
+    for f in json.load(open(path))["features"]:
+        key = str(f["properties"].get("fm_id", f.get("id")))
+        flat = []
+        def walk(c):
+            if isinstance(c[0], (int, float)): flat.append(tuple(c[:2]))
+            else: [walk(x) for x in c]
+        walk(f["geometry"]["coordinates"])
+        out[key] = sorted(flat)
+    return out
+a, b = pos(sys.argv[1]), pos(sys.argv[2])
+if sorted(a) != sorted(b) or not a or any(len(a[k]) != len(b[k]) for k in a):
+    print("ids or sizes differ", sorted(a)[:5], sorted(b)[:5]); sys.exit(1)
+d = max(abs(p[i] - q[i]) for k in a for p, q in zip(a[k], b[k]) for i in (0, 1))
+print("max difference:", d) if d >= 0.01 else None
+sys.exit(0 if d < 0.01 else 1)
+PY
+}
+check "a GeoPackage export with crs=UTM 36N is in EPSG:32636 and matches PROJ's transform within 1 cm" \
+    'curl -sf "${B[@]}" "$FM_URL/collections/movements/items?f=gpkg&crs=$E32636" -o "$FM_TMP/m.gpkg" &&
+     ogrinfo -so "$FM_TMP/m.gpkg" movements | grep -q "UTM zone 36N" &&
+     gdal_get m-84u.json "$FM_URL/collections/movements/items?limit=10000" -t_srs EPSG:32636 &&
+     native m.gpkg m-gpkg.json && close_to m-84u.json m-gpkg.json'
+check "a zipped Shapefile export of zones in UTM 36N and a CSV of incidents in EPSG:3857 likewise" \
+    'curl -sf "${B[@]}" "$FM_URL/collections/zones/items?f=shp&crs=EPSG:32636" -o "$FM_TMP/z.zip" &&
+     ogrinfo -so "/vsizip/$FM_TMP/z.zip" zones | grep -q "UTM zone 36N" &&
+     gdal_get z-84u.json "$FM_URL/collections/zones/items?limit=10000" -t_srs EPSG:32636 &&
+     ogr2ogr -f GeoJSON -lco RFC7946=NO "$FM_TMP/z-shp.json" "/vsizip/$FM_TMP/z.zip" 2>>"$FM_TMP/gdal.err" && close_to z-84u.json z-shp.json &&
+     curl -sf "${B[@]}" "$FM_URL/collections/incidents/items?f=csv&crs=$E3857" -o "$FM_TMP/i.csv" &&
+     ogr2ogr -f GeoJSON -oo GEOM_POSSIBLE_NAMES=WKT "$FM_TMP/i-csv.json" "$FM_TMP/i.csv" 2>>"$FM_TMP/gdal.err" &&
+     gdal_get i-84m.json "$FM_URL/collections/incidents/items?limit=10000" -t_srs EPSG:3857 && close_to i-84m.json i-csv.json'
 # ---- bad input -------------------------------------------------------------------
 check "an unknown crs is a 400 problem naming crs and the CRSs offered" \
     '[ "$(req GET "/collections/incidents/items?crs=http://www.opengis.net/def/crs/EPSG/0/9999" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(jqb .parameter)" = crs ] && jqb .detail | grep -q "EPSG/0/3857" &&
      [ "$(req GET "/collections/incidents/items/$ROUTE?crs=EPSG:2039" "${B[@]}")" = 400 ] && is_problem 400'
+check "bad UTM: zone 61, 32600, a bbox outside the zone, filter-crs unknown or a position outside: 400 naming the parameter" \
+    '[ "$(req GET "/collections/incidents/items?crs=EPSG:32661" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = crs ] &&
+     [ "$(req GET "/collections/incidents/items?crs=EPSG:32600" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(req GET "/collections/incidents/items?bbox=0,0,1e12,1e12&bbox-crs=EPSG:32636" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = bbox ] &&
+     [ "$(req GET "/collections/incidents/items?filter=S_INTERSECTS(geometry,POINT(1%202))&filter-crs=EPSG:9999" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = filter-crs ] &&
+     [ "$(req GET "/collections/incidents/items?filter=S_INTERSECTS(geometry,POINT(1e12%201e12))&filter-crs=EPSG:32636" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = filter ]'
 check "a bbox outside EPSG:3857, upside down, or of 6 numbers in it: 400 naming bbox" \
     '[ "$(req GET "/collections/incidents/items?bbox=0,0,30000000,1&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = bbox ] &&
      [ "$(req GET "/collections/incidents/items?bbox=10,10,0,0&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(req GET "/collections/incidents/items?bbox=0,0,0,1,1,1&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(req GET "/collections/incidents/items?bbox-crs=EPSG:9" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = bbox-crs ]'
-check "crs with an export format, and crs on the conflicts: 400; nothing changed" \
+check "crs on KML and GPX exports, and crs on the conflicts: 400 naming crs; nothing changed" \
     'n=$(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched) &&
-     [ "$(req GET "/collections/incidents/items?f=csv&crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(req GET "/collections/incidents/items?f=kml&crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 && [ "$(jqb .parameter)" = crs ] &&
+     [ "$(req GET "/collections/movements/items?f=gpx&crs=EPSG:32636" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(req GET "/collections/conflicts/items?crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched)" = "$n" ]'
 finish
