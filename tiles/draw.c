@@ -536,7 +536,7 @@ static void frame_path(cairo_t *cr, const struct frame_sym *fs, double px, doubl
         }
         break;
     case FRAME_UNKNOWN: { /* a quatrefoil: four lobes (air: the upper three) */
-        double q = h * 0.55;
+        double q = h * 0.62;
         int lobes = fs->dim == DIM_AIR ? 3 : 4;
         static const double at[4][3] = {{-1, 0, M_PI / 2}, {0, -1, M_PI}, {1, 0, 1.5 * M_PI},
                                         {0, 1, 0}};
