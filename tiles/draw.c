@@ -552,6 +552,47 @@ static void frame_path(cairo_t *cr, const struct frame_sym *fs, double px, doubl
     }
 }
 
+/* milsymbol's marks of an activity (symbol set 40): small black squares
+ * in the corners of a rectangle or square, small diamonds at a diamond's
+ * tips, squares at the quatrefoil's lobes; filled in the current colour. */
+static void activity_marks(cairo_t *cr, const struct frame_sym *fs, double px, double py, double h)
+{
+    double s = 0.28 * h;
+    switch ((enum frame_id)fs->frame) {
+    case FRAME_FRIEND:
+    case FRAME_NEUTRAL: {
+        double hw = fs->frame == FRAME_FRIEND ? 1.45 * h : h, hh = fs->frame == FRAME_FRIEND ? 0.95 * h : h;
+        for (int i = 0; i < 4; i++) {
+            double x = i & 1 ? px + hw - s : px - hw, y = i & 2 ? py + hh - s : py - hh;
+            cairo_rectangle(cr, x, y, s, s);
+        }
+        break;
+    }
+    case FRAME_HOSTILE: {
+        static const double tip[4][2] = {{0, -1}, {1, 0}, {0, 1}, {-1, 0}};
+        for (int i = 0; i < 4; i++) {
+            double tx = px + tip[i][0] * 1.35 * h, ty = py + tip[i][1] * 1.35 * h;
+            double cx = tx - tip[i][0] * s, cy = ty - tip[i][1] * s;
+            cairo_move_to(cr, cx, cy - s), cairo_line_to(cr, cx + s, cy);
+            cairo_line_to(cr, cx, cy + s), cairo_line_to(cr, cx - s, cy);
+            cairo_close_path(cr);
+        }
+        break;
+    }
+    case FRAME_UNKNOWN: {
+        double e = 1.24 * h;
+        static const double tip[4][2] = {{0, -1}, {1, 0}, {0, 1}, {-1, 0}};
+        for (int i = 0; i < 4; i++) {
+            double cx = px + tip[i][0] * (e - s * 0.55), cy = py + tip[i][1] * (e - s * 0.55);
+            cairo_rectangle(cr, cx - s / 2, cy - s / 2, s, s);
+        }
+        break;
+    }
+    case FRAME_NONE: break;
+    }
+    cairo_fill(cr);
+}
+
 void draw_framed(cairo_t *cr, const struct frame_sym *fs, double px, double py, double r,
                  struct rgba fill, int severe)
 {
@@ -586,6 +627,8 @@ void draw_framed(cairo_t *cr, const struct frame_sym *fs, double px, double py, 
     }
     cairo_stroke(cr);
     cairo_set_dash(cr, NULL, 0, 0);
+    if (fs->activity) /* an activity: a black mark in each corner, as milsymbol */
+        activity_marks(cr, fs, px, py, r);
     if (fs->glyph && *fs->glyph) {
         size_t n = strlen(fs->glyph);
         cairo_select_font_face(cr, STYLE_LABEL_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
@@ -711,7 +754,8 @@ static uint64_t sprite_hash(enum symbol_shape shape, const struct frame_sym *fs,
 {
     uint64_t h = 1469598103934665603u ^ (uint64_t)shape ^ (uint64_t)severe << 8 ^
                  (uint64_t)count << 16 ^ (uint64_t)fs->frame << 32 ^ (uint64_t)fs->dim << 36 ^
-                 (uint64_t)fs->planned << 40 ^ (uint64_t)(uintptr_t)fs->glyph << 44;
+                 (uint64_t)fs->planned << 40 ^ (uint64_t)fs->activity << 41 ^
+                 (uint64_t)(uintptr_t)fs->glyph << 44;
     for (int i = 0; i < 5; i++) {
         uint64_t u;
         memcpy(&u, &v[i], sizeof u);
@@ -726,7 +770,7 @@ static uint64_t sprite_hash(enum symbol_shape shape, const struct frame_sym *fs,
 static void sprite_symbol(struct draw_ctx *d, enum symbol_shape shape, const struct frame_sym *fs,
                           double px, double py, double r, struct rgba fill, int severe, int count)
 {
-    static const struct frame_sym plain = {FRAME_NONE, 0, 0, NULL};
+    static const struct frame_sym plain = {FRAME_NONE, 0, 0, NULL, 0};
     if (!fs) fs = &plain;
     struct sprite_cache *c = d->sprites;
     const double key[5] = {r, fill.r, fill.g, fill.b, fill.a};
@@ -737,6 +781,7 @@ static void sprite_symbol(struct draw_ctx *d, enum symbol_shape shape, const str
         if (!e->s || (e->shape == shape && e->r == r && e->severe == severe && e->count == count &&
                       e->fs.frame == fs->frame && e->fs.dim == fs->dim &&
                       e->fs.planned == fs->planned && e->fs.glyph == fs->glyph &&
+                      e->fs.activity == fs->activity &&
                       !memcmp(&e->fill, &fill, sizeof fill)))
             break;
     }
@@ -1207,7 +1252,7 @@ static void conflict_marker(struct draw_ctx *d, const struct status_style *st, d
     struct rgba red = style_disputed;
     red.a = st->alpha;
     struct marker m = {x, y, 5 * v->scale * style_symbol_zoom_factor(v->zoom), SYM_CIRCLE, red,
-                       1, 0, NULL, 0, 1, 40, {FRAME_NONE, 0, 0, NULL}, 0};
+                       1, 0, NULL, 0, 1, 40, {FRAME_NONE, 0, 0, NULL, 0}, 0};
     if (label) m.label = fm_xstrdup(label);
     put_marker(d, &m);
 }

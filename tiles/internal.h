@@ -79,6 +79,7 @@ struct frame_sym {
     unsigned char dim;     /* enum frame_dim */
     unsigned char planned; /* a dashed frame (a movement not under way) */
     const char *glyph;     /* letters inside ("" none): a static string */
+    unsigned char activity; /* set 40 (activities): milsymbol's black corner marks */
 };
 /* The symbol of an incident category (coll TILE_INCIDENT) or movement kind
  * (TILE_MOVEMENT), framed for party as src's viewer sees it. */

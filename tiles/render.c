@@ -253,7 +253,7 @@ static void legend_swatch(cairo_t *cr, const struct view *v, const struct legend
         break;
     }
     case 7: { /* a frame: friend (own side) or the others' */
-        struct frame_sym fs = {(unsigned char)r->index, DIM_LAND, 0, ""};
+        struct frame_sym fs = {(unsigned char)r->index, DIM_LAND, 0, "", 0};
         draw_framed(cr, &fs, x + s * 0.8, y + s / 2, s * 0.5, (struct rgba){0.8, 0.8, 0.82, 1}, 0);
         break;
     }

@@ -72,7 +72,7 @@ struct frame_sym style_frame_sym(const struct tile_source *src, enum tile_coll c
                 break;
             }
         }
-    struct frame_sym fs = {FRAME_NEUTRAL, DIM_LAND, 0, entity_glyph(set, entity)};
+    struct frame_sym fs = {FRAME_NEUTRAL, DIM_LAND, 0, entity_glyph(set, entity), !strcmp(set, "40")};
     fs.dim = !strcmp(set, "01") ? DIM_AIR : !strcmp(set, "30") ? DIM_SEA : DIM_LAND;
     char other = src && src->frame_other ? src->frame_other : '4';
     if (src && src->own_party && party && !strcmp(src->own_party, party)) other = '3';
