@@ -270,6 +270,8 @@ void srv_vocabulary_schemas(json_t *schemas);
  * friend, neutral (the default), suspect or hostile. -1 for another word.
  * Before srv_start. */
 int srv_vocabulary_set_frame_other(const char *name);
+/* Its 2525D standard identity digit ('4' neutral by default), for tiles. */
+char srv_vocabulary_frame_other(void);
 
 /* stream.c: GET /events (Server-Sent Events) and the hub that feeds it */
 struct srv_streams;

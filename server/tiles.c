@@ -166,6 +166,25 @@ static void public_to_draft(const json_t *ev)
         invalidate_feature(NULL, ev, before);
 }
 
+/* An overdue record (rules.c) carries no geometry: the item, as the class
+ * sees it now, has its tiles dropped (they draw it overdue from now on).
+ * The class sees the record exactly when it sees the version marked. */
+static void overdue_marked(struct req *r, const struct data_viewer *v, const char *vis,
+                           const json_t *ev)
+{
+    const char *action = json_string_value(json_object_get(ev, "action"));
+    enum data_coll c;
+    if (!action || strcmp(action, "overdue") != 0 ||
+        data_coll_parse(json_string_value(json_object_get(ev, "collection")), &c) != FM_OK)
+        return;
+    json_t *f = NULL;
+    struct fm_err err;
+    int64_t id = json_integer_value(json_object_get(ev, "item"));
+    if (id > 0 && data_item_get(r->db, v, c, id, &f, &err) == FM_OK)
+        invalidate_feature(vis, ev, f);
+    json_decref(f);
+}
+
 #define SYNC_PAGE 1000
 #define SYNC_MAX_EVENTS 5000 /* a class seeing more since the last look is cleared */
 
@@ -202,6 +221,7 @@ static fm_rc sync_class(struct req *r, const char *vis, int64_t since, int64_t l
             if (seen > SYNC_MAX_EVENTS) continue;
             invalidate_feature(vis, ev, json_object_get(ev, "before"));
             invalidate_feature(vis, ev, json_object_get(ev, "after"));
+            overdue_marked(r, &v, vis, ev);
         }
         json_decref(events);
         /* a full page ends at its last event; a short one (the events the
@@ -308,6 +328,11 @@ struct source_ctx {
     int names; /* conflicts named by their items' titles (briefing images) */
     int drafts; /* drafts drawn, or in a conflict drawn (the sheet's marking) */
     json_t *parties; /* loaded on first use */
+    /* the overdue versions of each collection, loaded on first use (a
+     * picture of now only); matched with the rows the viewer sees */
+    struct data_overdue *overdue[DATA_COLL_COUNT];
+    size_t noverdue[DATA_COLL_COUNT];
+    int overdue_loaded[DATA_COLL_COUNT];
     struct {
         char code[16];
         double rgb[3];
@@ -397,6 +422,41 @@ static void conflict_title(struct source_ctx *s, const struct data_pic_row *row,
     snprintf(out, n, "two items");
 }
 
+/* Whether the row of item id of c (a current version the viewer sees: the
+ * picture of now shows no other) is marked overdue. A draft never is. */
+static int row_overdue(struct source_ctx *s, enum data_coll c, const struct data_pic_row *row)
+{
+    if (!s || s->has_asof || (unsigned)c >= DATA_COLL_COUNT || is_draft(row->status)) return 0;
+    if (!s->overdue_loaded[c]) {
+        struct fm_err err;
+        s->overdue_loaded[c] = 1;
+        if (data_overdue_versions(s->db, c, &s->overdue[c], &s->noverdue[c], &err) != FM_OK)
+            s->overdue[c] = NULL, s->noverdue[c] = 0;
+    }
+    for (size_t i = 0; i < s->noverdue[c]; i++)
+        if (s->overdue[c][i].item == row->id) return 1;
+    return 0;
+}
+
+/* Late notice, on briefing images of now: the item as the viewer may see it. */
+static int row_late(struct source_ctx *s, enum data_coll c, const struct data_pic_row *row)
+{
+    if (!s || !s->names || s->has_asof || is_draft(row->status)) return 0;
+    json_t *f = NULL;
+    struct fm_err err;
+    int late = 0;
+    if (data_item_get(s->db, &s->r->viewer, c, row->id, &f, &err) == FM_OK)
+        late = json_is_true(json_object_get(json_object_get(f, "properties"), "late_notice"));
+    json_decref(f);
+    return late;
+}
+
+static void source_cleanup(struct source_ctx *s)
+{
+    json_decref(s->parties);
+    for (int c = 0; c < DATA_COLL_COUNT; c++) free(s->overdue[c]);
+}
+
 static int on_row(void *ctx, const struct data_pic_row *row)
 {
     struct each_ctx *e = ctx;
@@ -407,10 +467,151 @@ static int on_row(void *ctx, const struct data_pic_row *row)
         conflict_title(e->s, row, named, sizeof named);
         title = named;
     }
+    static const enum data_coll dc[TILE_COLL_COUNT] = {DATA_ZONES, DATA_INCIDENTS,
+                                                       DATA_MOVEMENTS, DATA_COLL_COUNT};
+    int item = e->coll != TILE_CONFLICT;
     struct tile_feature tf = {e->coll,     row->id,       row->party,    row->status,
                               row->type,   title,         row->category, row->severity,
-                              row->corridor_width_m, row->wkb, row->wkb_len};
+                              row->corridor_width_m, row->wkb, row->wkb_len,
+                              item && row_overdue(e->s, dc[e->coll], row),
+                              item && row_late(e->s, dc[e->coll], row)};
     return e->cb(e->cb_ctx, &tf);
+}
+
+/* ---- conflicts of the past: their records' Features, as WKB ------------ */
+
+struct wkb_buf {
+    unsigned char *d;
+    size_t n, cap;
+    int bad;
+};
+
+static void wkb_put(struct wkb_buf *b, const void *p, size_t len)
+{
+    if (b->n + len > b->cap) {
+        b->cap = (b->n + len) * 2 + 64;
+        b->d = fm_xrealloc(b->d, b->cap);
+    }
+    memcpy(b->d + b->n, p, len);
+    b->n += len;
+}
+
+static void wkb_u32(struct wkb_buf *b, uint32_t v)
+{
+    unsigned char le[4] = {v & 255, (v >> 8) & 255, (v >> 16) & 255, v >> 24};
+    wkb_put(b, le, 4);
+}
+
+static void wkb_xy(struct wkb_buf *b, const json_t *pos)
+{
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *c = json_array_get(pos, i);
+        if (!json_is_number(c)) b->bad = 1;
+        double v = json_number_value(c);
+        uint64_t u;
+        memcpy(&u, &v, sizeof u);
+        unsigned char le[8];
+        for (int k = 0; k < 8; k++) le[k] = (unsigned char)(u >> (8 * k));
+        wkb_put(b, le, 8);
+    }
+}
+
+static void wkb_points(struct wkb_buf *b, const json_t *arr)
+{
+    wkb_u32(b, (uint32_t)json_array_size(arr));
+    size_t i;
+    const json_t *p;
+    json_array_foreach(arr, i, p) wkb_xy(b, p);
+}
+
+static void wkb_rings(struct wkb_buf *b, const json_t *rings)
+{
+    wkb_u32(b, (uint32_t)json_array_size(rings));
+    size_t i;
+    const json_t *r;
+    json_array_foreach(rings, i, r) wkb_points(b, r);
+}
+
+/* A GeoJSON geometry as little-endian WKB, appended to b (b->bad when
+ * it is not one). */
+static void wkb_of(struct wkb_buf *b, const json_t *g, int depth)
+{
+    static const char *const types[] = {NULL,         "Point",           "LineString",
+                                        "Polygon",    "MultiPoint",      "MultiLineString",
+                                        "MultiPolygon", "GeometryCollection"};
+    const char *t = json_string_value(json_object_get(g, "type"));
+    const json_t *c = json_object_get(g, "coordinates");
+    uint32_t k = 0;
+    for (uint32_t i = 1; t && i < 8; i++)
+        if (!strcmp(t, types[i])) k = i;
+    if (!k || depth > 4) {
+        b->bad = 1;
+        return;
+    }
+    unsigned char order = 1;
+    wkb_put(b, &order, 1);
+    wkb_u32(b, k);
+    size_t i;
+    const json_t *e;
+    switch (k) {
+    case 1: wkb_xy(b, c); break;
+    case 2: wkb_points(b, c); break;
+    case 3: wkb_rings(b, c); break;
+    case 4: case 5: case 6:
+        wkb_u32(b, (uint32_t)json_array_size(c));
+        json_array_foreach(c, i, e) {
+            wkb_put(b, &order, 1);
+            wkb_u32(b, k - 3);
+            if (k == 4) wkb_xy(b, e);
+            else if (k == 5) wkb_points(b, e);
+            else wkb_rings(b, e);
+        }
+        break;
+    default: {
+        const json_t *gs = json_object_get(g, "geometries");
+        wkb_u32(b, (uint32_t)json_array_size(gs));
+        json_array_foreach(gs, i, e) wkb_of(b, e, depth + 1);
+    }
+    }
+}
+
+struct past_conflicts {
+    struct each_ctx *e;
+    struct wkb_buf wkb;
+};
+
+/* One conflict of the past (its record's Feature, as the viewer may see
+ * it: data_conflicts_query) handed on as a picture row. */
+static int past_conflict(void *ctx, int64_t id, const char *feature)
+{
+    struct past_conflicts *p = ctx;
+    json_t *f = json_loads(feature, 0, NULL);
+    const json_t *props = json_object_get(f, "properties");
+    const char *kind = json_string_value(json_object_get(props, "kind"));
+    const json_t *items = json_object_get(props, "items");
+    p->wkb.n = 0, p->wkb.bad = 0;
+    wkb_of(&p->wkb, json_object_get(f, "geometry"), 0);
+    int stop = 0;
+    if (f && !p->wkb.bad) {
+        struct data_pic_row row;
+        memset(&row, 0, sizeof row);
+        row.id = id, row.status = json_string_value(json_object_get(props, "state"));
+        row.type = kind, row.title = json_string_value(json_object_get(props, "title"));
+        row.severity = (int)json_integer_value(json_object_get(props, "severity"));
+        row.wkb = p->wkb.d, row.wkb_len = p->wkb.n;
+        /* the two items in the kind's order (conflict_title) */
+        for (size_t i = 0; kind && i < sizeof conflict_kinds / sizeof *conflict_kinds; i++) {
+            if (strcmp(kind, conflict_kinds[i].kind)) continue;
+            const json_t *i0 = json_array_get(items, 0), *i1 = json_array_get(items, 1);
+            const char *c0 = json_string_value(json_object_get(i0, "collection"));
+            int swap = c0 && strcmp(c0, data_coll_name(conflict_kinds[i].a)) != 0;
+            row.a_id = json_integer_value(json_object_get(swap ? i1 : i0, "id"));
+            row.b_id = json_integer_value(json_object_get(swap ? i0 : i1, "id"));
+        }
+        stop = on_row(p->e, &row);
+    }
+    json_decref(f);
+    return stop;
 }
 
 static fm_rc src_each(void *ctx, enum tile_coll coll, const double bbox[4], tile_feature_cb cb,
@@ -426,9 +627,19 @@ static fm_rc src_each(void *ctx, enum tile_coll coll, const double bbox[4], tile
     if (coll != TILE_CONFLICT)
         return data_picture_items(s->db, &s->r->viewer, map[coll], q, s->has_asof, s->asof,
                                   on_row, &e, err);
-    /* the store keeps no history of conflicts, so a picture of the past
-     * shows none */
-    if (s->has_asof) return FM_OK;
+    if (s->has_asof) {
+        /* the conflicts open then, from their records in the log, as
+         * GET /collections/conflicts/items?t= answers the viewer */
+        struct data_conflict_query cq;
+        memset(&cq, 0, sizeof cq);
+        cq.state = "open", cq.has_bbox = 1, cq.limit = 10000, cq.has_t = 1, cq.t = s->asof;
+        memcpy(cq.bbox, q, sizeof cq.bbox);
+        struct past_conflicts p = {&e, {NULL, 0, 0, 0}};
+        long matched = 0;
+        fm_rc rc = data_conflicts_query(s->db, &s->r->viewer, &cq, past_conflict, &p, &matched, err);
+        free(p.wkb.d);
+        return rc;
+    }
     return data_picture_conflicts(s->db, &s->r->viewer, q, on_row, &e, err);
 }
 
@@ -482,7 +693,11 @@ static const char *src_name(void *ctx, const char *party)
 
 static struct tile_source source_for(struct source_ctx *s)
 {
-    struct tile_source src = {s, src_each, src_colour, src_name};
+    /* the viewer's own party framed friend, as symbols.js */
+    const char *own = s->r->viewer.role != DATA_ROLE_NONE && s->r->viewer.party[0]
+                          ? s->r->viewer.party
+                          : NULL;
+    struct tile_source src = {s, src_each, src_colour, src_name, own, srv_vocabulary_frame_other()};
     return src;
 }
 
@@ -563,7 +778,7 @@ static void tile_work(struct req *r, struct data_db *db, void *arg)
     struct tile_source src = source_for(&s);
     j->rc = tile_render(&src, T.basemap, j->layer, j->k.z, j->k.x, j->k.y, j->k.scale, &j->png,
                         &j->plen, &j->err);
-    json_decref(s.parties);
+    source_cleanup(&s);
     if (j->rc) return;
     if (j->vc) tile_cache_put(T.cache, &j->k, j->png, j->plen, gen, j->etag);
     else tile_etag(j->png, j->plen, j->etag);
@@ -628,7 +843,14 @@ int h_tile(struct req *r, const char *const *p, int n)
         return bad_asof(r);
     }
     j->k.has_asof = a;
-    if (layer != TILE_LAYER_BASEMAP) visibility_class(r, j->k.vis);
+    if (layer != TILE_LAYER_BASEMAP) {
+        visibility_class(r, j->k.vis);
+        /* the symbols' frames depend on whose items are the viewer's own
+         * (source_for): a viewer of party A and one of B share the
+         * visibility class "" but not their tiles */
+        if (r->viewer.role != DATA_ROLE_NONE)
+            snprintf(j->k.own, sizeof j->k.own, "%s", r->viewer.party);
+    }
 
     struct fm_err err;
     fm_err_clear(&err);
@@ -784,9 +1006,9 @@ void srv_tiles_set_marking(const char *marking)
  * GET .../items/{id}), so a draft of another party cannot reach it. */
 struct brief_words {
     struct tile_brief b;
-    char rows[2][BRIEF_MAX_ROWS][BRIEF_ROW_LEN];
-    const char *ptr[2][BRIEF_MAX_ROWS];
-    char marking[400], footer[300], headings[2][128];
+    char rows[3][BRIEF_MAX_ROWS][BRIEF_ROW_LEN];
+    const char *ptr[3][BRIEF_MAX_ROWS];
+    char marking[400], footer[300], headings[3][128];
 };
 
 struct conflict_rows {
@@ -834,6 +1056,70 @@ static int conflict_row(void *ctx, int64_t id, const char *feature)
     return 0;
 }
 
+/* "HH:MM on 7 Dec" of an RFC 3339 time, UTC. */
+static void short_time(const char *rfc, char *out, size_t n)
+{
+    fm_time t;
+    if (!rfc || fm_time_parse(rfc, &t) != FM_OK) {
+        snprintf(out, n, "?");
+        return;
+    }
+    char ts[FM_TIME_STAMP_LEN];
+    fm_time_format(t, ts); /* 2026-12-07T23:30:00Z */
+    snprintf(out, n, "%.10s %.5sZ", ts, ts + 11);
+}
+
+/* The third list: the items whose answer is overdue, as the viewer may
+ * see them (each looked up as GET .../items/{id} answers the viewer, and
+ * listed only when the version it sees is the one marked), whole map,
+ * now; with "late notice" where the item was notified late. */
+static fm_rc brief_overdue(struct req *r, struct source_ctx *s, struct brief_words *w,
+                           struct fm_err *err)
+{
+    struct tile_brief_list *ol = &w->b.lists[2];
+    w->b.nlists = 3;
+    snprintf(w->headings[2], sizeof w->headings[2], "Overdue answers, whole map, now");
+    ol->heading = w->headings[2], ol->rows = w->ptr[2];
+    ol->empty = "none";
+    for (int c = 0; c < DATA_COLL_COUNT; c++) {
+        struct data_overdue *od = NULL;
+        size_t n = 0;
+        fm_rc rc = data_overdue_versions(r->db, (enum data_coll)c, &od, &n, err);
+        if (rc) return rc;
+        for (size_t i = 0; i < n; i++) {
+            json_t *f = NULL;
+            struct fm_err e2;
+            if (data_item_get(r->db, &r->viewer, (enum data_coll)c, od[i].item, &f, &e2) != FM_OK)
+                continue;
+            json_t *props = json_object_get(f, "properties");
+            if (json_integer_value(json_object_get(props, "version")) != od[i].version ||
+                is_draft(json_string_value(json_object_get(props, "status")))) {
+                json_decref(f);
+                continue;
+            }
+            size_t k = ol->total++;
+            if (k < BRIEF_MAX_ROWS) {
+                const char *title = json_string_value(json_object_get(props, "title"));
+                const char *code = json_string_value(json_object_get(props, "party"));
+                const char *name = code ? src_party_name(s, code) : NULL;
+                char due[40];
+                short_time(json_string_value(json_object_get(props, "answer_due")), due,
+                           sizeof due);
+                snprintf(w->rows[2][k], BRIEF_ROW_LEN, "%.160s (%s): answer was due %s%s",
+                         title && *title ? title : data_coll_name((enum data_coll)c),
+                         name ? name : code ? code : "?", due,
+                         json_is_true(json_object_get(props, "late_notice")) ? "; late notice"
+                                                                              : "");
+                w->ptr[2][k] = w->rows[2][k];
+                ol->nrows = k + 1;
+            }
+            json_decref(f);
+        }
+        free(od);
+    }
+    return FM_OK;
+}
+
 static fm_rc brief_compose(struct req *r, struct source_ctx *s, const double bbox[4],
                            int has_asof, fm_time asof, struct brief_words *w,
                            struct fm_err *err)
@@ -841,9 +1127,8 @@ static fm_rc brief_compose(struct req *r, struct source_ctx *s, const double bbo
     memset(&w->b, 0, sizeof w->b);
     w->b.nlists = 2;
     struct tile_brief_list *cl = &w->b.lists[0], *dl = &w->b.lists[1];
-    /* a map of the past draws no conflict (src_each): the list says so */
     snprintf(w->headings[0], sizeof w->headings[0], "Open conflicts in this frame%s",
-             has_asof ? " as of the map's time (not drawn on a map of the past)" : "");
+             has_asof ? " as of the map's time" : "");
     cl->heading = w->headings[0], cl->rows = w->ptr[0];
     cl->empty = "none";
     struct data_conflict_query q;
@@ -885,7 +1170,7 @@ static fm_rc brief_compose(struct req *r, struct source_ctx *s, const double bbo
         dl->nrows++;
     }
     json_decref(disputes);
-    return FM_OK;
+    return brief_overdue(r, s, w, err);
 }
 
 /* The marking: the configured line, and to whom this page may go: a page
@@ -967,12 +1252,29 @@ static int map_image(struct req *r, int pdf)
     unsigned char *out = NULL;
     size_t len;
     if (!pdf) {
+        /* the sheet's marking line, top and bottom; a picture found to
+         * hold the caller's drafts is drawn again with the marking that
+         * says so (the PNG has no lists: its map's drafts decide) */
+        struct brief_words *pw = fm_xcalloc(1, sizeof *pw);
         memset(&s, 0, sizeof s);
         s.r = r, s.db = r->db, s.has_asof = a, s.asof = asof, s.names = 1;
         struct tile_source src = source_for(&s);
+        brief_marking_words(r, &s, pw);
+        m.brief = &pw->b;
         rc = tile_map_render(&src, T.basemap, &m, &out, &len, &err);
-        json_decref(s.parties);
-        if (rc) return srv_problem(r, rc, &err);
+        if (!rc && s.drafts) {
+            brief_marking_words(r, &s, pw);
+            free(out);
+            out = NULL;
+            rc = tile_map_render(&src, T.basemap, &m, &out, &len, &err);
+        }
+        source_cleanup(&s);
+        m.brief = NULL;
+        free(pw);
+        if (rc) {
+            free(out);
+            return srv_problem(r, rc, &err);
+        }
     }
     /* the sheet names the log's head it was drawn at: read before and
      * after, and drawn again (three times at most) when a write came
@@ -1005,7 +1307,7 @@ static int map_image(struct req *r, int pdf)
             }
         }
         if (!rc) rc = data_events_last(r->db, &after, &err);
-        json_decref(s.parties);
+        source_cleanup(&s);
         if (rc || after == head) break;
     }
     free(w);

@@ -148,6 +148,11 @@ int srv_vocabulary_set_frame_other(const char *name)
     return -1;
 }
 
+char srv_vocabulary_frame_other(void)
+{
+    return identities[frame_other].digit[0];
+}
+
 static json_t *frames_json(void)
 {
     return json_pack("{s:{s:s,s:s},s:{s:s,s:s}}", "own", "identity", "friend", "code", "3",

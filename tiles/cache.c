@@ -71,6 +71,8 @@ static uint64_t key_hash(const struct tile_key *k)
     h = fnv(h, xy, sizeof xy);
     h = fnv(h, &k->scale, sizeof k->scale);
     h = fnv(h, k->vis, strnlen(k->vis, sizeof k->vis));
+    h = fnv(h, "/", 1);
+    h = fnv(h, k->own, strnlen(k->own, sizeof k->own));
     h = fnv(h, &k->has_asof, sizeof k->has_asof);
     if (k->has_asof) h = fnv(h, &k->asof, sizeof k->asof);
     return h;
@@ -80,7 +82,7 @@ static int key_eq(const struct tile_key *a, const struct tile_key *b)
 {
     return a->layer == b->layer && a->z == b->z && a->x == b->x && a->y == b->y &&
            a->scale == b->scale && strncmp(a->vis, b->vis, sizeof a->vis) == 0 &&
-           a->has_asof == b->has_asof && (!a->has_asof || a->asof == b->asof);
+           strncmp(a->own, b->own, sizeof a->own) == 0 && a->has_asof == b->has_asof && (!a->has_asof || a->asof == b->asof);
 }
 
 void tile_etag(const unsigned char *png, size_t len, char etag[TILE_ETAG_LEN])

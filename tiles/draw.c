@@ -492,6 +492,156 @@ void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, dou
     cairo_fill(cr);
 }
 
+/* The frame's outline for fs at (px, py), half height r: closed (the
+ * fill) or, for the air frames open at the bottom, only the drawn part. */
+static void frame_path(cairo_t *cr, const struct frame_sym *fs, double px, double py, double r,
+                       int open)
+{
+    double h = r;
+    switch ((enum frame_id)fs->frame) {
+    case FRAME_FRIEND:
+        if (fs->dim == DIM_SEA) {
+            cairo_new_sub_path(cr);
+            cairo_arc(cr, px, py, h * 1.1, 0, 2 * M_PI);
+        } else if (fs->dim == DIM_AIR) { /* a dome, open below */
+            cairo_move_to(cr, px - h * 1.25, py + h), cairo_line_to(cr, px - h * 1.25, py);
+            cairo_curve_to(cr, px - h * 1.25, py - h * 1.33, px + h * 1.25, py - h * 1.33,
+                           px + h * 1.25, py);
+            cairo_line_to(cr, px + h * 1.25, py + h);
+            if (!open) cairo_close_path(cr);
+        } else {
+            cairo_rectangle(cr, px - h * 1.45, py - h * 0.95, h * 2.9, h * 1.9);
+        }
+        break;
+    case FRAME_NEUTRAL:
+        if (fs->dim == DIM_AIR) {
+            cairo_move_to(cr, px - h * 1.0, py + h * 0.8);
+            cairo_line_to(cr, px - h * 1.0, py - h * 1.0), cairo_line_to(cr, px + h * 1.0, py - h * 1.0);
+            cairo_line_to(cr, px + h * 1.0, py + h * 0.8);
+            if (!open) cairo_close_path(cr);
+        } else {
+            cairo_rectangle(cr, px - h * 1.0, py - h * 1.0, h * 2.0, h * 2.0);
+        }
+        break;
+    case FRAME_HOSTILE:
+        if (fs->dim == DIM_AIR) {
+            cairo_move_to(cr, px - h * 1.0, py + h * 0.8), cairo_line_to(cr, px - h * 1.0, py - h * 0.2);
+            cairo_line_to(cr, px, py - h * 1.2), cairo_line_to(cr, px + h * 1.0, py - h * 0.2);
+            cairo_line_to(cr, px + h * 1.0, py + h * 0.8);
+            if (!open) cairo_close_path(cr);
+        } else {
+            cairo_move_to(cr, px, py - h * 1.35), cairo_line_to(cr, px + h * 1.35, py);
+            cairo_line_to(cr, px, py + h * 1.35), cairo_line_to(cr, px - h * 1.35, py);
+            cairo_close_path(cr);
+        }
+        break;
+    case FRAME_UNKNOWN: { /* a quatrefoil: four lobes (air: the upper three) */
+        double q = h * 0.62;
+        int lobes = fs->dim == DIM_AIR ? 3 : 4;
+        static const double at[4][3] = {{-1, 0, M_PI / 2}, {0, -1, M_PI}, {1, 0, 1.5 * M_PI},
+                                        {0, 1, 0}};
+        cairo_new_sub_path(cr);
+        if (lobes == 3) cairo_move_to(cr, px - q * 2, py + q);
+        for (int i = 0; i < lobes; i++)
+            cairo_arc(cr, px + at[i][0] * q, py + at[i][1] * q, q, at[i][2], at[i][2] + M_PI);
+        if (lobes == 3) cairo_line_to(cr, px + q * 2, py + q);
+        if (!open || lobes == 4) cairo_close_path(cr);
+        break;
+    }
+    case FRAME_NONE: break;
+    }
+}
+
+/* milsymbol's marks of an activity (symbol set 40): small black squares
+ * in the corners of a rectangle or square, small diamonds at a diamond's
+ * tips, squares at the quatrefoil's lobes; filled in the current colour. */
+static void activity_marks(cairo_t *cr, const struct frame_sym *fs, double px, double py, double h)
+{
+    double s = 0.28 * h;
+    switch ((enum frame_id)fs->frame) {
+    case FRAME_FRIEND:
+    case FRAME_NEUTRAL: {
+        double hw = fs->frame == FRAME_FRIEND ? 1.45 * h : h, hh = fs->frame == FRAME_FRIEND ? 0.95 * h : h;
+        for (int i = 0; i < 4; i++) {
+            double x = i & 1 ? px + hw - s : px - hw, y = i & 2 ? py + hh - s : py - hh;
+            cairo_rectangle(cr, x, y, s, s);
+        }
+        break;
+    }
+    case FRAME_HOSTILE: {
+        static const double tip[4][2] = {{0, -1}, {1, 0}, {0, 1}, {-1, 0}};
+        for (int i = 0; i < 4; i++) {
+            double tx = px + tip[i][0] * 1.35 * h, ty = py + tip[i][1] * 1.35 * h;
+            double cx = tx - tip[i][0] * s, cy = ty - tip[i][1] * s;
+            cairo_move_to(cr, cx, cy - s), cairo_line_to(cr, cx + s, cy);
+            cairo_line_to(cr, cx, cy + s), cairo_line_to(cr, cx - s, cy);
+            cairo_close_path(cr);
+        }
+        break;
+    }
+    case FRAME_UNKNOWN: {
+        double e = 1.24 * h;
+        static const double tip[4][2] = {{0, -1}, {1, 0}, {0, 1}, {-1, 0}};
+        for (int i = 0; i < 4; i++) {
+            double cx = px + tip[i][0] * (e - s * 0.55), cy = py + tip[i][1] * (e - s * 0.55);
+            cairo_rectangle(cr, cx - s / 2, cy - s / 2, s, s);
+        }
+        break;
+    }
+    case FRAME_NONE: break;
+    }
+    cairo_fill(cr);
+}
+
+void draw_framed(cairo_t *cr, const struct frame_sym *fs, double px, double py, double r,
+                 struct rgba fill, int severe)
+{
+    cairo_save(cr);
+    cairo_new_path(cr);
+    if (severe) { /* the severe incident's red ring, as draw_symbol */
+        cairo_new_sub_path(cr);
+        cairo_arc(cr, px, py, r * 1.9, 0, 2 * M_PI);
+        cairo_new_sub_path(cr);
+        cairo_arc(cr, px, py, r * 1.62, 0, 2 * M_PI);
+        cairo_set_fill_rule(cr, CAIRO_FILL_RULE_EVEN_ODD);
+        cairo_set_source_rgba(cr, style_disputed.r, style_disputed.g, style_disputed.b,
+                              0.9 * fill.a);
+        cairo_fill(cr);
+        cairo_set_fill_rule(cr, CAIRO_FILL_RULE_WINDING);
+    }
+    /* the fill (milsymbol's fillOpacity 0.85 over white), the frame in
+     * near black (its frameColor), dashed when planned */
+    frame_path(cr, fs, px, py, r, 0);
+    cairo_set_source_rgba(cr, 1, 1, 1, fill.a);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgba(cr, fill.r, fill.g, fill.b, 0.85 * fill.a);
+    cairo_fill(cr);
+    frame_path(cr, fs, px, py, r, 1);
+    cairo_set_source_rgba(cr, 0.106, 0.106, 0.106, fill.a);
+    double lw = fmax(1.0, r * 0.16);
+    cairo_set_line_width(cr, lw);
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
+    if (fs->planned) {
+        double dash[] = {lw * 2.2, lw * 1.4};
+        cairo_set_dash(cr, dash, 2, 0);
+    }
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+    if (fs->activity) /* an activity: a black mark in each corner, as milsymbol */
+        activity_marks(cr, fs, px, py, r);
+    if (fs->glyph && *fs->glyph) {
+        size_t n = strlen(fs->glyph);
+        cairo_select_font_face(cr, STYLE_LABEL_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+        cairo_set_font_size(cr, r * (n >= 3 ? 0.78 : 1.0));
+        cairo_text_extents_t te;
+        cairo_text_extents(cr, fs->glyph, &te);
+        cairo_move_to(cr, px - te.x_bearing - te.width / 2, py - te.y_bearing - te.height / 2);
+        cairo_set_source_rgba(cr, 0.106, 0.106, 0.106, fill.a);
+        cairo_show_text(cr, fs->glyph);
+    }
+    cairo_restore(cr);
+}
+
 /* ---- items ------------------------------------------------------------- */
 
 /* One point symbol as drawn: an incident, or a conflict at a point. */
@@ -503,13 +653,15 @@ struct marker {
     char *label;     /* malloc'd, or NULL */
     double label_dy; /* from the point to the label's centre */
     int label_bold, label_priority;
+    struct frame_sym fs; /* frame FRAME_NONE: the plain shape */
+    int overdue;         /* an amber dashed ring around it */
 };
 
 /* Points counted per cell of the world-anchored grid (low zooms). */
 struct cell {
     int count;
     struct marker first; /* drawn alone when count is 1 */
-    int severe, disputed, mixed;
+    int severe, disputed, mixed, overdue;
 };
 struct grid {
     int on;
@@ -530,6 +682,7 @@ struct sprite {
     cairo_surface_t *s; /* NULL: a free slot */
     pixman_image_t *px; /* the same pixels, for pixman */
     enum symbol_shape shape;
+    struct frame_sym fs;
     struct rgba fill;
     double r;
     int severe, count, half;
@@ -591,11 +744,18 @@ struct draw_ctx {
     cairo_surface_t *target;
     pixman_image_t *dst;
     struct grid grid;
+    /* the movements' symbols, drawn over their layer's lines */
+    struct marker *late;
+    size_t nlate, caplate;
 };
 
-static uint64_t sprite_hash(enum symbol_shape shape, const double v[5], int severe, int count)
+static uint64_t sprite_hash(enum symbol_shape shape, const struct frame_sym *fs, const double v[5],
+                            int severe, int count)
 {
-    uint64_t h = 1469598103934665603u ^ (uint64_t)shape ^ (uint64_t)severe << 8 ^ (uint64_t)count << 16;
+    uint64_t h = 1469598103934665603u ^ (uint64_t)shape ^ (uint64_t)severe << 8 ^
+                 (uint64_t)count << 16 ^ (uint64_t)fs->frame << 32 ^ (uint64_t)fs->dim << 36 ^
+                 (uint64_t)fs->planned << 40 ^ (uint64_t)fs->activity << 41 ^
+                 (uint64_t)(uintptr_t)fs->glyph << 44;
     for (int i = 0; i < 5; i++) {
         uint64_t u;
         memcpy(&u, &v[i], sizeof u);
@@ -607,29 +767,35 @@ static uint64_t sprite_hash(enum symbol_shape shape, const double v[5], int seve
 
 /* The symbol (count > 0: a cluster disc with that count in it) centred
  * near (px, py). */
-static void sprite_symbol(struct draw_ctx *d, enum symbol_shape shape, double px, double py,
-                          double r, struct rgba fill, int severe, int count)
+static void sprite_symbol(struct draw_ctx *d, enum symbol_shape shape, const struct frame_sym *fs,
+                          double px, double py, double r, struct rgba fill, int severe, int count)
 {
+    static const struct frame_sym plain = {FRAME_NONE, 0, 0, NULL, 0};
+    if (!fs) fs = &plain;
     struct sprite_cache *c = d->sprites;
     const double key[5] = {r, fill.r, fill.g, fill.b, fill.a};
-    size_t i = sprite_hash(shape, key, severe, count) & (SPRITE_SLOTS - 1);
+    size_t i = sprite_hash(shape, fs, key, severe, count) & (SPRITE_SLOTS - 1);
     struct sprite *e;
     for (;; i = (i + 1) & (SPRITE_SLOTS - 1)) {
         e = &c->e[i];
         if (!e->s || (e->shape == shape && e->r == r && e->severe == severe && e->count == count &&
+                      e->fs.frame == fs->frame && e->fs.dim == fs->dim &&
+                      e->fs.planned == fs->planned && e->fs.glyph == fs->glyph &&
+                      e->fs.activity == fs->activity &&
                       !memcmp(&e->fill, &fill, sizeof fill)))
             break;
     }
     if (!e->s) {
         if (c->n >= SPRITE_SLOTS * 3 / 4) { /* start afresh, then find the slot again */
             sprites_clear(c);
-            sprite_symbol(d, shape, px, py, r, fill, severe, count);
+            sprite_symbol(d, shape, fs, px, py, r, fill, severe, count);
             return;
         }
-        int half = (int)ceil(r * 1.7) + 2;
+        int half = (int)ceil(r * (fs->frame ? 2.0 : 1.7)) + 2;
         cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 2 * half, 2 * half);
         cairo_t *sc = cairo_create(s);
-        draw_symbol(sc, shape, half, half, r, fill, severe);
+        if (fs->frame) draw_framed(sc, fs, half, half, r, fill, severe);
+        else draw_symbol(sc, shape, half, half, r, fill, severe);
         if (count > 0) {
             char text[16];
             if (count > 99) memcpy(text, "99+", 4);
@@ -649,7 +815,7 @@ static void sprite_symbol(struct draw_ctx *d, enum symbol_shape shape, double px
             PIXMAN_a8r8g8b8, 2 * half, 2 * half, (uint32_t *)cairo_image_surface_get_data(s),
             cairo_image_surface_get_stride(s));
         if (!pxi) abort();
-        *e = (struct sprite){s, pxi, shape, fill, r, severe, count, half};
+        *e = (struct sprite){s, pxi, shape, *fs, fill, r, severe, count, half};
         c->n++;
     }
     double x = floor(px + 0.5) - e->half, y = floor(py + 0.5) - e->half;
@@ -671,8 +837,17 @@ static void draw_marker(struct draw_ctx *d, const struct marker *m)
 {
     cairo_t *cr = d->cr;
     const struct view *v = d->v;
-    sprite_symbol(d, m->shape, m->px, m->py, m->r, m->fill, m->severe, 0);
-    labels_queue(d->labels, NULL, m->px, m->py, m->r * (m->severe ? 1.7 : 1.2), 0, 1000);
+    sprite_symbol(d, m->shape, &m->fs, m->px, m->py, m->r, m->fill, m->severe, 0);
+    labels_queue(d->labels, NULL, m->px, m->py, m->r * (m->severe ? 1.9 : m->fs.frame ? 1.5 : 1.2), 0, 1000);
+    if (m->overdue) { /* amber, dashed, around the symbol (and its red ring) */
+        cairo_new_path(cr);
+        cairo_arc(cr, m->px, m->py, m->r * (m->severe ? 2.3 : 2.0), 0, 2 * M_PI);
+        set_rgba(cr, style_overdue, 1.0);
+        look_set_line(cr, LINE_DASHED, v->scale);
+        cairo_set_line_width(cr, 2.5 * v->scale);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+    }
     if (m->disputed) {
         cairo_rectangle(cr, m->px - m->r * 1.9, m->py - m->r * 1.9, m->r * 3.8, m->r * 3.8);
         set_rgba(cr, style_disputed, 1.0);
@@ -722,6 +897,7 @@ static void grid_add(struct grid *gr, struct marker *m)
     }
     c->severe |= m->severe;
     c->disputed |= m->disputed;
+    c->overdue |= m->overdue;
 }
 
 /* Several points in one cell: a disc with the count (conflicts: a smaller
@@ -737,13 +913,23 @@ static void draw_cluster(struct draw_ctx *d, const struct cell *c, double cx, do
     struct rgba fill = c->mixed ? style_unknown_party : c->first.fill;
     fill.a = 1;
     int count = c->count > 99 ? 100 : c->count;
-    sprite_symbol(d, SYM_CIRCLE, cx, cy, r, fill, c->severe && !conflicts && r * 1.68 < size / 2, count);
+    sprite_symbol(d, SYM_CIRCLE, NULL, cx, cy, r, fill, c->severe && !conflicts && r * 1.68 < size / 2,
+                  count);
     if (c->disputed) {
         cairo_new_path(cr);
         cairo_arc(cr, cx, cy, r * 1.25, 0, 2 * M_PI);
         set_rgba(cr, style_disputed, 1.0);
         look_set_line(cr, LINE_DASHED, v->scale);
         cairo_set_line_width(cr, 1.5 * v->scale);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+    }
+    if (c->overdue) {
+        cairo_new_path(cr);
+        cairo_arc(cr, cx, cy, r * (c->disputed ? 1.55 : 1.3), 0, 2 * M_PI);
+        set_rgba(cr, style_overdue, 1.0);
+        look_set_line(cr, LINE_DASHED, v->scale);
+        cairo_set_line_width(cr, 2 * v->scale);
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0);
     }
@@ -792,6 +978,7 @@ static void note_seen(struct legend_seen *s, const struct tile_feature *f)
         s->incidents |= 1u << (style_incident(f->category) - style_incidents);
     if (f->coll == TILE_MOVEMENT) s->movements = 1;
     if (f->coll == TILE_CONFLICT) s->conflicts = 1;
+    if (f->overdue) s->overdue = 1;
 }
 
 /* buf (n > 0 bytes) = prefix then text, cut to fit like snprintf's "%s%s":
@@ -814,7 +1001,12 @@ static void label_text(const struct tile_feature *f, const struct status_style *
     const char *t = f->title && *f->title ? f->title : "";
     if (st->draft && strncasecmp(t, "draft", 5) != 0) join_text(buf, n, "DRAFT: ", t);
     else if (st->disputed) join_text(buf, n, "DISPUTED: ", t);
+    else if (f->overdue) join_text(buf, n, "OVERDUE: ", t);
     else join_text(buf, n, "", t);
+    if (f->late_notice && !st->draft) {
+        size_t len = strlen(buf);
+        join_text(buf + len, n - len, "", " (LATE NOTICE)");
+    }
 }
 
 /* The area-weighted centroid of the biggest outer ring, in pixels. */
@@ -845,8 +1037,8 @@ static int ring_centroid(const struct geom *g, double *cx, double *cy)
 
 /* Stages of the zones, movements and conflicts layers: each layer's
  * batches are painted in this order (look.c). */
-enum { ZONE_FILL, ZONE_HATCH, ZONE_DISPUTED, ZONE_DOT, ZONE_OUTLINE };
-enum { ROUTE_CORRIDOR, ROUTE_DISPUTED, ROUTE_HALO, ROUTE_LINE, ROUTE_ARROWS };
+enum { ZONE_FILL, ZONE_HATCH, ZONE_DISPUTED, ZONE_DOT, ZONE_OUTLINE, ZONE_OVERDUE };
+enum { ROUTE_CORRIDOR, ROUTE_DISPUTED, ROUTE_OVERDUE, ROUTE_HALO, ROUTE_LINE, ROUTE_ARROWS };
 enum { CONFLICT_AREA, CONFLICT_OUTLINE, CONFLICT_LINE };
 
 /* c with its alpha times a, as set_rgba paints it. */
@@ -906,6 +1098,9 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
                                  (st->draft ? 1.5 : STYLE_ZONE_LINE_PX) * v->scale, st->line,
                                  CAIRO_LINE_CAP_BUTT, CAIRO_LINE_JOIN_BEVEL));
     }
+    if (f->overdue) /* amber, dashed, over the outline: its answer is overdue */
+        add_shape(d, look_stroke(ZONE_OVERDUE, style_overdue, 3.5 * v->scale, LINE_DASHED,
+                                 CAIRO_LINE_CAP_BUTT, CAIRO_LINE_JOIN_MITER));
     double cx, cy;
     char text[300];
     label_text(f, st, text, sizeof text);
@@ -967,6 +1162,9 @@ static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
     if (st->disputed)
         add_shape(d, look_stroke(ROUTE_DISPUTED, style_disputed, (STYLE_ROUTE_LINE_PX + 4) * v->scale,
                                  LINE_SOLID, CAIRO_LINE_CAP_BUTT, CAIRO_LINE_JOIN_ROUND));
+    if (f->overdue) /* amber, dashed, along the route: its answer is overdue */
+        add_shape(d, look_stroke(ROUTE_OVERDUE, style_overdue, (STYLE_ROUTE_LINE_PX + 7) * v->scale,
+                                 LINE_DASHED, CAIRO_LINE_CAP_BUTT, CAIRO_LINE_JOIN_ROUND));
     add_shape(d, look_stroke(ROUTE_HALO, faded(style_label_halo, 0.8 * st->alpha),
                              (STYLE_ROUTE_LINE_PX + 2) * v->scale, LINE_SOLID, CAIRO_LINE_CAP_BUTT,
                              CAIRO_LINE_JOIN_BEVEL));
@@ -976,6 +1174,29 @@ static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
     for (size_t k = 0; k < d->g.nparts; k++)
         if (d->g.parts[k].kind == GEOM_LINE) arrows(&d->shape, v, &d->g, &d->g.parts[k]);
     add_shape(d, look_fill(ROUTE_ARROWS, faded(c, st->alpha), FILL_SOLID, 0));
+    /* the unit's 2525D symbol where the route starts, as in the viewer
+     * (planned: a dashed frame); not counted in the incidents' cells */
+    for (size_t k = 0; k < d->g.nparts; k++) {
+        const struct geom_part *p = &d->g.parts[k];
+        if (p->kind != GEOM_LINE || p->n < 1) continue;
+        struct rgba sc = c;
+        sc.a = st->alpha;
+        /* the viewer's 26 px, halved */
+        double r = 13 * v->scale * fmax(0.75, style_symbol_zoom_factor(v->zoom));
+        struct marker m = {0, 0, r, SYM_CIRCLE, sc,
+                           0, 0, NULL, 0, 0, 0,
+                           style_frame_sym(d->src, TILE_MOVEMENT, f->type, f->party, f->status),
+                           f->overdue};
+        pt(&d->g, p->start, &m.px, &m.py);
+        if (d->seen) d->seen->frames |= 1u << m.fs.frame;
+        if (d->nlate == d->caplate) {
+            d->caplate = d->caplate ? 2 * d->caplate : 16;
+            d->late = realloc(d->late, d->caplate * sizeof *d->late);
+            if (!d->late) abort();
+        }
+        d->late[d->nlate++] = m;
+        break;
+    }
     /* label near the middle vertex of the first line */
     for (size_t k = 0; k < d->g.nparts && v->zoom >= 8; k++) {
         const struct geom_part *p = &d->g.parts[k];
@@ -1000,13 +1221,19 @@ static void draw_incident(struct draw_ctx *d, const struct tile_feature *f)
     struct rgba c = style_party_colour(d->src, f->party);
     c.a = st->alpha;
     int sev = f->severity < 0 ? 0 : f->severity > 5 ? 5 : f->severity;
-    double r = (STYLE_INCIDENT_BASE_PX + 1.5 * sev) * v->scale * style_symbol_zoom_factor(v->zoom);
-    double reach = r * (sev >= 4 ? 1.7 : 1.2);
+    /* the frame's half height: the viewer's milsymbol size (16 + 3 per
+     * level) halved; at low zooms not below three quarters of it */
+    double r = (STYLE_INCIDENT_BASE_PX + 1 + 1.5 * sev) * v->scale *
+               fmax(0.75, style_symbol_zoom_factor(v->zoom));
+    double reach = r * (sev >= 4 ? 1.9 : 1.4);
     for (size_t k = 0; k < d->g.nparts; k++) {
         const struct geom_part *p = &d->g.parts[k];
         if (p->n < 1) continue;
         struct marker m = {0, 0, r, is->shape, c, sev >= 4, st->disputed, NULL,
-                           reach + 9 * v->scale, 1, 30 + sev};
+                           reach + 9 * v->scale, 1, 30 + sev,
+                           style_frame_sym(d->src, TILE_INCIDENT, f->category, f->party, f->status),
+                           f->overdue};
+        if (d->seen) d->seen->frames |= 1u << m.fs.frame;
         pt(&d->g, p->start, &m.px, &m.py);
         if (k == 0 && v->zoom >= 8) {
             char text[300];
@@ -1025,7 +1252,7 @@ static void conflict_marker(struct draw_ctx *d, const struct status_style *st, d
     struct rgba red = style_disputed;
     red.a = st->alpha;
     struct marker m = {x, y, 5 * v->scale * style_symbol_zoom_factor(v->zoom), SYM_CIRCLE, red,
-                       1, 0, NULL, 0, 1, 40};
+                       1, 0, NULL, 0, 1, 40, {FRAME_NONE, 0, 0, NULL, 0}, 0};
     if (label) m.label = fm_xstrdup(label);
     put_marker(d, &m);
 }
@@ -1173,11 +1400,14 @@ fm_rc draw_items(cairo_t *cr, const struct view *v, const struct tile_source *sr
         if (!(colls & (1u << order[i]))) continue;
         rc = src->each(src->ctx, order[i], bbox, draw_one, &d, err);
         batches_paint(&d.batches, cr, v); /* the layer's lines and areas */
+        for (size_t k = 0; k < d.nlate; k++) draw_marker(&d, &d.late[k]);
+        d.nlate = 0;
         grid_flush(&d, order[i] == TILE_CONFLICT); /* its points, per cell */
     }
     cairo_restore(cr);
     geom_cleanup(&d.g);
     free(d.grid.cells);
+    free(d.late);
     batches_cleanup(&d.batches);
     path_free(&d.shape);
     if (d.dst) pixman_image_unref(d.dst);

@@ -63,7 +63,31 @@ struct incident_style {
     const char *category; /* NULL: the default row */
     enum symbol_shape shape;
     const char *legend;
+    const char *label; /* the category in words */
 };
+
+/* MIL-STD-2525D point symbols (incidents, the start of a movement), drawn
+ * as the viewer's milsymbol frames them: the frame's shape says who is
+ * looking (friend: the viewer's own party; the others: tile_source's
+ * frame_other), its dimension comes from the symbol set of the SYMBOL
+ * row in common/vocabulary.def, the fill is the party colour and the
+ * icon a few letters (the C renderer cannot run milsymbol). */
+enum frame_id { FRAME_NONE, FRAME_FRIEND, FRAME_NEUTRAL, FRAME_HOSTILE, FRAME_UNKNOWN };
+enum frame_dim { DIM_LAND, DIM_AIR, DIM_SEA };
+struct frame_sym {
+    unsigned char frame;   /* enum frame_id; FRAME_NONE: a plain shape (conflicts, clusters) */
+    unsigned char dim;     /* enum frame_dim */
+    unsigned char planned; /* a dashed frame (a movement not under way) */
+    const char *glyph;     /* letters inside ("" none): a static string */
+    unsigned char activity; /* set 40 (activities): milsymbol's black corner marks */
+};
+/* The symbol of an incident category (coll TILE_INCIDENT) or movement kind
+ * (TILE_MOVEMENT), framed for party as src's viewer sees it. */
+struct frame_sym style_frame_sym(const struct tile_source *src, enum tile_coll coll,
+                                 const char *key, const char *party, const char *status);
+/* A framed symbol centred at (px, py), r its half height, fill the party colour. */
+void draw_framed(cairo_t *cr, const struct frame_sym *fs, double px, double py, double r,
+                 struct rgba fill, int severe);
 
 const struct zone_type_style *style_zone_type(const char *type);
 const struct status_style *style_status(const char *status);
@@ -75,7 +99,7 @@ extern const struct incident_style style_incidents[];
 
 /* Fixed colours and sizes. */
 extern const struct rgba style_sea, style_land, style_border, style_disputed, style_unknown_party,
-    style_label_text, style_label_halo, style_grid;
+    style_label_text, style_label_halo, style_grid, style_overdue;
 #define STYLE_ZONE_LINE_PX 2.0
 #define STYLE_ROUTE_LINE_PX 2.5
 #define STYLE_ARROW_SPACING_PX 90.0
@@ -206,7 +230,8 @@ struct legend_seen {
     char parties[LEGEND_MAX_PARTIES][16];
     int nparties;
     unsigned zone_types, statuses, incidents; /* bits: row index in the style tables */
-    int movements, conflicts, clusters;
+    int movements, conflicts, clusters, overdue;
+    unsigned frames; /* bits: enum frame_id seen */
     struct label_box *items; /* pixel extents of what was drawn (legend placement) */
     size_t nitems, capitems;
 };

@@ -246,8 +246,26 @@ static void legend_swatch(cairo_t *cr, const struct view *v, const struct legend
         cairo_stroke(cr);
         break;
     }
-    case 3:
-        draw_symbol(cr, style_incidents[r->index].shape, x + s * 0.8, y + s / 2, s * 0.45, grey, 0);
+    case 3: { /* the category's 2525D symbol, as a neutral frame */
+        struct frame_sym fs =
+            style_frame_sym(NULL, TILE_INCIDENT, style_incidents[r->index].category, NULL, NULL);
+        draw_framed(cr, &fs, x + s * 0.8, y + s / 2, s * 0.5, (struct rgba){0.8, 0.8, 0.82, 1}, 0);
+        break;
+    }
+    case 7: { /* a frame: friend (own side) or the others' */
+        struct frame_sym fs = {(unsigned char)r->index, DIM_LAND, 0, "", 0};
+        draw_framed(cr, &fs, x + s * 0.8, y + s / 2, s * 0.5, (struct rgba){0.8, 0.8, 0.82, 1}, 0);
+        break;
+    }
+    case 8: /* overdue: amber, dashed */
+        cairo_move_to(cr, x, y + s / 2), cairo_line_to(cr, x + s * 1.6, y + s / 2);
+        cairo_set_source_rgba(cr, style_overdue.r, style_overdue.g, style_overdue.b, 1);
+        cairo_set_line_width(cr, 4);
+        {
+            double dash[] = {6, 4};
+            cairo_set_dash(cr, dash, 2, 0);
+        }
+        cairo_stroke(cr);
         break;
     case 5:
         cairo_rectangle(cr, x, y, s * 1.6, s);
@@ -339,10 +357,25 @@ static void draw_legend(cairo_t *cr, const struct view *v, const struct tile_sou
     for (int i = 0;; i++) {
         if ((seen->incidents & (1u << i)) && style_incidents[i].legend && n < 64) {
             rows[n].kind = 3, rows[n].index = i;
-            snprintf(rows[n].text, sizeof rows[n].text, "%s", style_incidents[i].legend);
+            snprintf(rows[n].text, sizeof rows[n].text, "%s", style_incidents[i].label);
             n++;
         }
         if (!style_incidents[i].category) break;
+    }
+    static const char *const frame_words[] = {NULL, "friend frame: own side's",
+                                              "neutral frame: other sides'",
+                                              "hostile frame: other sides'",
+                                              "unknown frame: other sides'"};
+    for (int i = FRAME_FRIEND; i <= FRAME_UNKNOWN; i++)
+        if ((seen->frames & (1u << i)) && n < 64) {
+            rows[n].kind = 7, rows[n].index = i;
+            snprintf(rows[n].text, sizeof rows[n].text, "%s", frame_words[i]);
+            n++;
+        }
+    if (seen->overdue && n < 64) {
+        rows[n].kind = 8;
+        snprintf(rows[n].text, sizeof rows[n].text, "OVERDUE: answer late, amber dashed");
+        n++;
     }
     if (seen->conflicts && n < 64) {
         rows[n].kind = 5;
@@ -540,7 +573,24 @@ fm_rc tile_map_render(const struct tile_source *src, const struct tile_basemap *
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, req->width, req->height);
     cairo_t *cr = cairo_create(s);
     char note[8];
-    rc = map_paint(cr, src, basemap, req, note, sizeof note, err);
+    const struct tile_brief *b = req->brief;
+    if (!b || !b->marking) {
+        rc = map_paint(cr, src, basemap, req, note, sizeof note, err);
+    } else {
+        /* the marking at top and bottom, as on the sheet, the map between
+         * (the sheet's lists and footer are the PDF's) */
+        double fs = fmax(11.0, fmin(req->width, req->height) / 70.0);
+        double mark_h = fmin(round(fs * 1.9), floor(req->height / 8.0));
+        struct tile_map_request inner = *req;
+        inner.height = (int)(req->height - 2 * mark_h);
+        inner.brief = NULL;
+        brief_marking(cr, b, 0, req->width, mark_h);
+        brief_marking(cr, b, req->height - mark_h, req->width, mark_h);
+        cairo_save(cr);
+        cairo_translate(cr, 0, mark_h);
+        rc = map_paint(cr, src, basemap, &inner, note, sizeof note, err);
+        cairo_restore(cr);
+    }
     /* RGB, never a palette: one palette let the title's time stamp move
      * pixels below it (tiles_visibility) */
     if (!rc) rc = surface_png(s, 0, png, len, err);

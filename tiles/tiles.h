@@ -78,6 +78,8 @@ struct tile_feature {
     double corridor_width_m; /* movements; 0 none */
     const unsigned char *wkb; /* geometry, WKB (either byte order), lon/lat */
     size_t wkb_len;
+    int overdue;     /* 1: its answer is overdue (drawn in amber, "OVERDUE" in its label) */
+    int late_notice; /* 1: notified with less notice than the rules ask (its label says so) */
 };
 
 /* Return nonzero to stop. */
@@ -94,6 +96,12 @@ struct tile_source {
     int (*party_colour)(void *ctx, const char *party, double rgb[3]);
     /* The display name of a party for legends, or NULL (may itself be NULL). */
     const char *(*party_name)(void *ctx, const char *party);
+    /* Whose items are framed friend (MIL-STD-2525D): the viewer's own
+     * party; NULL none. Every other party's items get frame_other, the
+     * 2525D standard identity digit ('1' unknown, '3' friend, '4' neutral,
+     * '5' suspect, '6' hostile; 0 neutral), as the viewer's symbols.js. */
+    const char *own_party;
+    char frame_other;
 };
 
 /* ---- basemap ----------------------------------------------------------- */
@@ -136,7 +144,8 @@ struct tile_brief_list {
 };
 #define TILE_BRIEF_LISTS 4
 struct tile_brief {
-    const char *marking;  /* the classification or release line, top and bottom */
+    const char *marking;  /* the classification or release line, top and bottom
+                           * (/map.png too: then only the marking is used) */
     int warn;             /* 1: the marking on amber (the page holds drafts) */
     struct tile_brief_list lists[TILE_BRIEF_LISTS];
     int nlists;
@@ -198,6 +207,7 @@ struct tile_key {
     long x, y;
     int scale;
     char vis[TILE_VIS_LEN]; /* visibility class: whose drafts the viewer sees ("" none) */
+    char own[TILE_VIS_LEN]; /* whose items are framed friend (the viewer's party; "" none) */
     int has_asof;
     fm_time asof;
 };

@@ -2,8 +2,9 @@
 # vocabulary.sh - one vocabulary, defined once (common/vocabulary.def) and
 # served: GET /vocabulary lists the statuses, zone types, incident
 # categories and severities and movement kinds with labels and looks;
-# every category it lists validates and draws with its own symbol (not
-# the catch-all circle), every zone type with its own pattern row; a word
+# every category it lists validates and draws on tiles with its own
+# 2525D symbol (those whose symbol is the catch-all's, a plain incident,
+# as the catch-all), every zone type with its own pattern row; a word
 # it does not list is refused with a problem naming the field.
 . "$(dirname "$0")/../lib.sh"
 export FUSIONMAP_BASEMAP=none
@@ -39,11 +40,16 @@ for cat in $(jq -r '.categories[].name' "$FM_TMP/vocab.json"); do
 done
 check "every category /vocabulary lists is accepted (201)" '[ $bad_post = 0 ]'
 same=0
+sym() { jq -c --arg n "$1" '.categories[] | select(.name == $n) | .symbol_2525d' "$FM_TMP/vocab.json"; }
 for cat in "${!SUM[@]}"; do
     [ "$cat" = other ] && continue
-    [ "${SUM[$cat]}" = "${SUM[other]}" ] && { same=$((same + 1)); echo "  $cat draws as the catch-all circle"; }
+    if [ "$(sym "$cat")" = "$(sym other)" ]; then
+        [ "${SUM[$cat]}" = "${SUM[other]}" ] || { same=$((same + 1)); echo "  $cat has the catch-all's 2525D symbol but draws otherwise"; }
+    else
+        [ "${SUM[$cat]}" = "${SUM[other]}" ] && { same=$((same + 1)); echo "  $cat draws as the catch-all"; }
+    fi
 done
-check "every category but other draws with its own symbol, not the catch-all circle (${#SUM[@]} tiles)" '[ $same = 0 ] && [ ${#SUM[@]} -ge 8 ]'
+check "every category draws with its own 2525D symbol; those whose symbol is the catch-all's draw as it (${#SUM[@]} tiles)" '[ $same = 0 ] && [ ${#SUM[@]} -ge 8 ]'
 check "a star, a triangle and a square differ" '[ "${SUM[shelling]}" != "${SUM[uav]}" ] && [ "${SUM[uav]}" != "${SUM[movement]}" ]'
 
 pt='"geometry":{"type":"Point","coordinates":[36.1,33.3]}'

@@ -171,7 +171,8 @@ static inline void fx_scene(struct fx_source *s)
 
 static inline struct tile_source fx_source_of(struct fx_source *s)
 {
-    struct tile_source src = {s, fx_each, fx_colour, fx_name};
+    /* Side A looks: A's symbols in friend frames, the others' neutral */
+    struct tile_source src = {s, fx_each, fx_colour, fx_name, "A", '4'};
     return src;
 }
 

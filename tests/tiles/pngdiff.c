@@ -1,7 +1,10 @@
 /* pngdiff.c - for the shell tests: how many pixels of two PNGs differ.
  *   tile_pngdiff A.png B.png [SKIP_TOP_ROWS [SKIP_BOTTOM_ROWS]]   prints the
  * count, or -1 if the sizes differ; exits 2 when a file cannot be read.
- *   tile_pngdiff --pixel A.png X Y             prints "R G B A" there. */
+ *   tile_pngdiff --pixel A.png X Y             prints "R G B A" there.
+ *   tile_pngdiff --count A.png R G B TOL [X0 Y0 X1 Y1]   prints how many
+ * opaque pixels (alpha > 200; in the box when given) are within TOL of
+ * R G B in each channel. */
 #include <cairo.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -11,6 +14,31 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) return 2;
+    if ((argc == 7 || argc == 11) && strcmp(argv[1], "--count") == 0) {
+        cairo_surface_t *s = cairo_image_surface_create_from_png(argv[2]);
+        if (cairo_surface_status(s)) return 2;
+        int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+        int want[3] = {atoi(argv[3]), atoi(argv[4]), atoi(argv[5])}, tol = atoi(argv[6]);
+        int x0 = 0, y0 = 0, x1 = w, y1 = h;
+        if (argc == 11) x0 = atoi(argv[7]), y0 = atoi(argv[8]), x1 = atoi(argv[9]), y1 = atoi(argv[10]);
+        const unsigned char *d = cairo_image_surface_get_data(s);
+        long n = 0;
+        for (int y = y0 < 0 ? 0 : y0; y < y1 && y < h; y++)
+            for (int x = x0 < 0 ? 0 : x0; x < x1 && x < w; x++) {
+                uint32_t px;
+                memcpy(&px, d + y * cairo_image_surface_get_stride(s) + 4 * x, 4);
+                unsigned a = px >> 24;
+                if (a <= 200) continue;
+                int c[3] = {(int)(((px >> 16) & 255) * 255 / a), (int)(((px >> 8) & 255) * 255 / a),
+                            (int)((px & 255) * 255 / a)};
+                int ok = 1;
+                for (int k = 0; k < 3; k++) ok &= abs(c[k] - want[k]) <= tol;
+                n += ok;
+            }
+        printf("%ld\n", n);
+        cairo_surface_destroy(s);
+        return 0;
+    }
     if (argc == 5 && strcmp(argv[1], "--pixel") == 0) {
         cairo_surface_t *s = cairo_image_surface_create_from_png(argv[2]);
         int x = atoi(argv[3]), y = atoi(argv[4]);

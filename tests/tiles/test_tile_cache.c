@@ -80,6 +80,17 @@ int main(void)
     k2 = k;
     k2.has_asof = 1, k2.asof = 1000;
     CHECK(!has(c, k2), "as-of is another tile");
+    /* the frames' party (whose items are framed friend) too: two viewers
+     * of one visibility class, of parties A and B, see other symbols */
+    k2 = k;
+    snprintf(k2.own, sizeof k2.own, "%s", "Z");
+    CHECK(!has(c, k2), "the same class framed for another party is another tile");
+    put(c, k2, "framed");
+    CHECK(has(c, k2) && has(c, k), "both are kept, side by side");
+    struct tile_key k3 = key(10, 613, 412, "AZ"), k4 = key(10, 613, 412, "A");
+    snprintf(k4.own, sizeof k4.own, "%s", "Z");
+    put(c, k4, "framed");
+    CHECK(!has(c, k3), "class AZ framed for nobody is not class A framed for Z");
 
     /* LRU within 1000 bytes: 100-byte tiles, touch the first, overflow */
     tile_cache_clear(c);
