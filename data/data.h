@@ -557,6 +557,19 @@ fm_rc data_events_check_head(struct data_db *db, const char *path, int64_t *bad_
  * (nothing cut short or rewritten since). */
 fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *bad_seq,
                                  int64_t *count, struct fm_err *err);
+/* An evidence bundle (evidence.c), checked offline as tests/verify_export.py
+ * does: data_bundle_read is 1 and OUT *out when path holds one JSON object
+ * of type "fusionmap evidence" (0: not a bundle, perhaps an export). Then
+ * data_bundle_verify: the chain from record 1 through every digest to the
+ * head, every signature (the bundle's keys checked against their
+ * fingerprints), every cosigned head; out->bad the first bad record (the
+ * reason in err->msg), 0 when it holds. */
+struct data_bundle_check {
+    int64_t bad;
+    int64_t records, full, given, nsigned, heads;
+};
+int data_bundle_read(const char *path, json_t **out);
+fm_rc data_bundle_verify(const json_t *bundle, struct data_bundle_check *out, struct fm_err *err);
 
 /* ---- conflicts (conflicts.c) ------------------------------------------ */
 

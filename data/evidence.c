@@ -7,8 +7,9 @@
  * "head": {seq, hash}, "keys": {...}}. "records" walks the whole log from
  * record 1 to the head, one entry a record, each with its "hash":
  * - in full (the export's fields), when the record is the item's (its
- *   versions, answers, rulings, thread) or a cosigned head or a key
- *   record, and the party may read all of it;
+ *   versions, answers, rulings, thread) or a conflict's that holds the
+ *   item, or a cosigned head or a key record, and the party may read all
+ *   of it;
  * - else as {"seq", "digest", "hash"} (chain v2: the hash is SHA-256 of
  *   the previous hash and the digest, so the chain is checked through it
  *   and the party learns only that a record is there), or, for a record
@@ -33,6 +34,7 @@ struct bundle {
     const char *coll;
     int64_t item;
     json_t *records, *signers;
+    json_t *conflicts; /* {"id": true}: the conflicts found to hold the item */
     char head[65];
     int64_t last;
     int v2;
@@ -42,6 +44,37 @@ struct bundle {
 static json_t *text_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
+}
+
+/* 1 if text (a conflict's Feature) names the item among its two. */
+static int names_item(const struct bundle *b, const char *text)
+{
+    json_t *f = text ? json_loads(text, 0, NULL) : NULL;
+    json_t *items = json_object_get(json_object_get(f, "properties"), "items");
+    int yes = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        const char *c = json_string_value(json_object_get(it, "collection"));
+        if (c && !strcmp(c, b->coll) && json_integer_value(json_object_get(it, "id")) == b->item)
+            yes = 1;
+    }
+    json_decref(f);
+    return yes;
+}
+
+/* A record of a conflict the item was in: its id once seen to hold the
+ * item (the conflict's two items never change), or its text naming it.
+ * Only records the party reads come here: a conflict with another party's
+ * draft is that party's alone, in full and in this set. */
+static int in_conflict(struct bundle *b, const struct store_event *r)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, r->item);
+    if (json_object_get(b->conflicts, id)) return 1;
+    if (!names_item(b, r->after) && !names_item(b, r->before)) return 0;
+    json_object_set_new(b->conflicts, id, json_true());
+    return 1;
 }
 
 static int bundle_record(void *ctx, const struct store_event *r)
@@ -59,6 +92,8 @@ static int bundle_record(void *ctx, const struct store_event *r)
     int own = r->owner && vis_owner_has(r->owner, b->vp);
     int readable = (!r->after_owner_only || own) && (!r->before_owner_only || own);
     int about = r->collection && !strcmp(r->collection, b->coll) && r->item == b->item;
+    if (readable && !about && r->collection && !strcmp(r->collection, "conflicts"))
+        about = in_conflict(b, r);
     int keyrec = r->collection && !strcmp(r->collection, "keys");
     int head = !strcmp(r->action, "cosign");
     json_t *e;
@@ -87,8 +122,7 @@ static int bundle_record(void *ctx, const struct store_event *r)
 static int key_of(void *ctx, const struct store_key *k)
 {
     json_object_set_new(ctx, k->fingerprint,
-                        json_pack("{s:s,s:s,s:s}", "user", k->user, "party", k->party,
-                                  "public_key", k->public_key));
+                        json_pack("{s:s,s:s}", "user", k->user, "public_key", k->public_key));
     return 1;
 }
 
@@ -102,7 +136,7 @@ fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_c
     const struct store_ops *ops = store_of(db);
     if ((rc = ops->snapshot_begin(db, err))) return rc;
     struct bundle b = {viewer_draft_party(v), data_coll_name(c), id, json_array(), json_object(),
-                       "", 0, 0, FM_OK};
+                       json_object(), "", 0, 0, FM_OK};
     rc = ops->events_each(db, 0, -1, bundle_record, &b, err);
     if (!rc && b.rc) rc = fm_fail(err, b.rc, NULL, "a record of the log is not UTF-8");
     json_t *keys = json_object();
@@ -115,6 +149,7 @@ fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_c
     }
     ops->snapshot_end(db);
     json_decref(b.signers);
+    json_decref(b.conflicts);
     if (rc) {
         json_decref(b.records);
         json_decref(keys);
