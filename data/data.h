@@ -710,6 +710,16 @@ fm_rc data_heads(struct data_db *db, const struct data_viewer *v, json_t **out,
  * draft of another party). OUT *out. */
 fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
                     json_t **out, struct fm_err *err);
+/* The area a bundle's picture shows: the item's extent (its current
+ * version, as v sees it) with a margin, at least some 2 km across. */
+fm_rc data_evidence_area(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         int64_t id, double bbox[4], struct fm_err *err);
+/* Puts the picture (PNG bytes) into bundle as "picture": {"png": base64,
+ * "bbox", "drawn": time, "sha256"}: the server's drawing, outside the
+ * chain (the verifiers check that it is a PNG and its digest, not what it
+ * shows). */
+void data_evidence_picture(json_t *bundle, const unsigned char *png, size_t len,
+                           const double bbox[4]);
 
 /* ---- import, export, Cursor-on-Target (import.c, export.c, cot.c) ---- */
 

@@ -796,6 +796,15 @@ fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *
  * link; a record given as its hash alone (chain v1, before the upgrade)
  * taken as given, never after a v2 record; the head the last record's. */
 
+static int is_version_record(const char *a)
+{
+    static const char *const acts[] = {"create",   "replace",      "patch",
+                                       "withdraw", "acknowledged", "disputed"};
+    for (size_t i = 0; i < sizeof acts / sizeof *acts; i++)
+        if (!strcmp(a, acts[i])) return 1;
+    return 0;
+}
+
 static int is_hex64(const char *s)
 {
     unsigned char d[32];
@@ -946,15 +955,36 @@ static void bundle_walk(const json_t *b, struct chain *c, struct sig_replay *s,
             return;
         }
     }
+    /* the bundle is of its item: a version of it is among its records */
+    const char *coll = json_string_value(json_object_get(b, "collection"));
+    json_int_t item = json_integer_value(json_object_get(b, "item"));
+    int found = 0;
+    json_array_foreach(records, i, j) {
+        const char *a = json_string_value(json_object_get(j, "action"));
+        const char *rc = json_string_value(json_object_get(j, "collection"));
+        if (a && rc && coll && !strcmp(rc, coll) && is_version_record(a) &&
+            json_integer_value(json_object_get(j, "item")) == item)
+            found = 1;
+    }
+    if (!found) {
+        bundle_bad(out, 1, err,
+                   "the bundle holds no version of the item it names (%s/%lld): its collection"
+                   " or item was changed",
+                   coll ? coll : "?", (long long)item);
+        return;
+    }
     json_t *hs = json_object_get(head, "seq");
     const char *hh = json_string_value(json_object_get(head, "hash"));
     int64_t last = c->expect - 1;
     if (!json_is_integer(hs) || json_integer_value(hs) != last || !hh ||
-        strcmp(hh, last ? c->prev : zero_hash) != 0)
+        strcmp(hh, last ? c->prev : zero_hash) != 0) {
         bundle_bad(out, last + 1, err,
                    "the bundle's head is not its last record's (record %" PRId64
                    "): records cut or added, or the head changed",
                    last);
+        return;
+    }
+    if (evidence_picture_bad(b, err)) out->bad = last + 1;
 }
 
 int data_bundle_read(const char *path, json_t **out)

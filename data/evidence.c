@@ -25,6 +25,8 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,4 +165,94 @@ fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_c
                      "records", b.records, "head", "seq", (json_int_t)b.last, "hash", b.head,
                      "keys", keys);
     return FM_OK;
+}
+
+/* ---- the picture ------------------------------------------------------- */
+
+static void extent_of(const json_t *coords, double b[4], int *any)
+{
+    if (json_is_array(coords) && json_array_size(coords) >= 2 &&
+        json_is_number(json_array_get(coords, 0)) && json_is_number(json_array_get(coords, 1))) {
+        double x = json_number_value(json_array_get(coords, 0));
+        double y = json_number_value(json_array_get(coords, 1));
+        if (!*any) b[0] = b[2] = x, b[1] = b[3] = y;
+        b[0] = fmin(b[0], x), b[1] = fmin(b[1], y), b[2] = fmax(b[2], x), b[3] = fmax(b[3], y);
+        *any = 1;
+        return;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(coords, i, e) extent_of(e, b, any);
+}
+
+fm_rc data_evidence_area(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         int64_t id, double bbox[4], struct fm_err *err)
+{
+    json_t *f = NULL;
+    fm_rc rc = data_item_get(db, v, c, id, &f, err);
+    if (rc) return rc;
+    double b[4] = {0, 0, 0, 0};
+    int any = 0;
+    json_t *g = json_object_get(f, "geometry");
+    extent_of(json_object_get(g, "coordinates"), b, &any);
+    json_t *gs = json_object_get(g, "geometries");
+    size_t i;
+    json_t *e;
+    json_array_foreach(gs, i, e) extent_of(json_object_get(e, "coordinates"), b, &any);
+    json_decref(f);
+    if (!any) return fm_fail(err, FM_EINVAL, NULL, "the item has no coordinates to frame");
+    /* half its size again around it, and at least about 2 km across */
+    double w = fmax((b[2] - b[0]) * 2, 0.02), h = fmax((b[3] - b[1]) * 2, 0.02);
+    double cx = (b[0] + b[2]) / 2, cy = (b[1] + b[3]) / 2;
+    bbox[0] = fmax(-180, cx - w / 2), bbox[2] = fmin(180, cx + w / 2);
+    bbox[1] = fmax(-85, cy - h / 2), bbox[3] = fmin(85, cy + h / 2);
+    return FM_OK;
+}
+
+void data_evidence_picture(json_t *bundle, const unsigned char *png, size_t len,
+                           const double bbox[4])
+{
+    size_t n = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = fm_xmalloc(n);
+    sodium_bin2base64(b64, n, png, len, sodium_base64_VARIANT_ORIGINAL);
+    unsigned char d[32];
+    char hex[65];
+    sha256(png, len, d);
+    fm_hex(d, 32, hex);
+    char drawn[FM_TIME_STAMP_LEN];
+    fm_time_format(fm_time_now(), drawn);
+    json_object_set_new(bundle, "picture",
+                        json_pack("{s:s,s:[f,f,f,f],s:s,s:s,s:s}", "note",
+                                  "the server's drawing of the item's area as the bundle's"
+                                  " party saw it when the bundle was made; outside the chain",
+                                  "bbox", bbox[0], bbox[1], bbox[2], bbox[3], "drawn", drawn,
+                                  "sha256", hex, "png", b64));
+    free(b64);
+}
+
+int evidence_picture_bad(const json_t *bundle, struct fm_err *err)
+{
+    json_t *pic = json_object_get(bundle, "picture");
+    if (!pic) return 0;
+    const char *b64 = json_string_value(json_object_get(pic, "png"));
+    const char *want = json_string_value(json_object_get(pic, "sha256"));
+    size_t n = b64 ? strlen(b64) : 0, got = 0;
+    unsigned char *png = fm_xmalloc(n / 4 * 3 + 3);
+    const char *end = NULL;
+    int bad = !b64 || !want ||
+              sodium_base642bin(png, n / 4 * 3 + 3, b64, n, NULL, &got, &end,
+                                sodium_base64_VARIANT_ORIGINAL) != 0 ||
+              end != b64 + n || got < 8 || memcmp(png, "\x89PNG\r\n\x1a\n", 8) != 0;
+    if (!bad) {
+        unsigned char d[32];
+        char hex[65];
+        sha256(png, got, d);
+        fm_hex(d, 32, hex);
+        bad = strcmp(hex, want) != 0;
+    }
+    free(png);
+    if (bad)
+        fm_fail(err, FM_OK, NULL,
+                "the bundle's picture is not the PNG its digest names (changed or cut)");
+    return bad;
 }

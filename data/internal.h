@@ -214,6 +214,9 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
  * record of the same key later replaces it. */
 int sig_replay_key(struct sig_replay *s, const char *fingerprint, const char *user,
                    const char *public_key, struct fm_err *err);
+/* 1 and err when an evidence bundle's picture is there but not the PNG
+ * its sha256 names (evidence.c); 0 when it is, or there is none. */
+int evidence_picture_bad(const json_t *bundle, struct fm_err *err);
 /* The signed answers that verified. */
 int64_t sig_replay_count(const struct sig_replay *s);
 void sig_replay_free(struct sig_replay *s);

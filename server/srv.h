@@ -255,6 +255,10 @@ void srv_tiles_after_write(struct req *r);
 int h_tile(struct req *r, const char *const *p, int n);
 int h_tilejson(struct req *r, const char *const *p, int n);
 int h_map_png(struct req *r, const char *const *p, int n);
+/* A picture of bbox (minlon, minlat, maxlon, maxlat) as r's viewer may see
+ * it now, drawn as GET /map.png draws it. OUT *png, *len (free()). */
+fm_rc srv_map_picture(struct req *r, const double bbox[4], int width, int height,
+                      const char *title, unsigned char **png, size_t *len, struct fm_err *err);
 int h_map_pdf(struct req *r, const char *const *p, int n);
 int h_vocabulary(struct req *r, const char *const *p, int n);
 /* The vocabulary's enums as JSON Schema (Status, ZoneType, ...,

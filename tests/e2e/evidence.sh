@@ -88,6 +88,62 @@ check "an export still verifies as an export (not taken for a bundle)" \
     '"$FUSIONMAP" events export --db "$FM_DB" --out "$FM_TMP/export.jsonl" 2>/dev/null &&
      cverify "$FM_TMP/export.jsonl" | grep -q "^ok: .* the chain is intact"'
 
+
+# ======================= what a bundle holds, and not =======================
+# fullc FILE: the ids of the conflicts whose records are in full in the bundle, sorted
+fullc() { jq -r '[.records[] | select(.collection == "conflicts") | .item] | unique | sort | join(",")' "$1"; }
+CA=$(req GET "/collections/conflicts/items?limit=100" "${A[@]}" >/dev/null; jqb "[.features[] | select(.properties.items | map(.id) | index($Z)) | .id] | sort | join(\",\")")
+check "A's bundle of zone $Z holds the records of the conflicts A sees it in ($CA), and no other conflict's" \
+    '[ -n "$CA" ] && [ "$(fullc "$FM_TMP/a.json")" = "$CA" ]'
+check "B's bundle of zone $ZB holds the conflicts B sees it in ($CZ), not the one with A's draft ($CD)" \
+    '[ -n "$CZ" ] && [ "$(fullc "$FM_TMP/b.json")" = "$CZ" ]'
+check "A's bundle of the same zone $ZB holds the conflicts with A's own draft too (the rule is the reader's)" \
+    '[[ ",$(fullc "$FM_TMP/ab.json")," == *",${CD##*,},"* ]] && [ "$(fullc "$FM_TMP/ab.json")" != "$CZ" ]'
+check "B's bundle holds the zone's thread (both sides' messages), not the draft's thread" \
+    'grep -q "B words on the camp Tz" "$FM_TMP/b.json" && grep -q "A words on the camp Pw" "$FM_TMP/b.json" &&
+     ! grep -q "A words on the draft Hq" "$FM_TMP/b.json" && grep -q "A words on the draft Hq" "$FM_TMP/export.jsonl"'
+check "nothing of A's draft in B's bundle: not its title, not a record of it, not its conflicts' records" \
+    '! grep -q "A hidden draft Jx" "$FM_TMP/b.json" &&
+     [ "$(jq "[.records[] | select(.action and .collection == \"zones\" and .item == $AD)] | length" "$FM_TMP/b.json")" = 0 ] &&
+     [ "$(jq "[.records[] | select(.action and (.after // \"\" | test(\"\\\"id\\\":$AD[,}]\")))] | length" "$FM_TMP/b.json")" = 0 ]'
+check "every record B's bundle holds in full is one B reads in its own log (GET /events/log)" \
+    'req GET "/events/log?since=0&limit=10000" "${B[@]}" >/dev/null &&
+     jqb "[.events[].seq] | sort" >"$FM_TMP/bseen" &&
+     [ "$(jq -c "[.records[] | select(.action) | .seq] - $(jq -c . "$FM_TMP/bseen") | length" "$FM_TMP/b.json")" = 0 ]'
+check "every other record is its seq, digest and hash alone (no time, user, party or size of it)" \
+    '[ "$(jq -c "[.records[] | select(.action | not) | keys] | unique" "$FM_TMP/b.json")" = "[[\"digest\",\"hash\",\"seq\"]]" ]'
+# A works on its draft (a message on its thread, a new version of it, near ZB): B's bundle of ZB
+# gains records as digests only; what it held in full is the same, byte for byte
+post_msg "$AD" "A more draft words Ny" "${A[@]}" >/dev/null
+req PUT "/collections/zones/items/$AD" "${A[@]}" -H 'Content-Type: application/geo+json' -H 'If-Match: "1"' \
+    -d '{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[35.92,32.92],[35.94,32.92],[35.94,32.94],[35.92,32.94],[35.92,32.92]]]},"properties":{"title":"A hidden draft Jx","type":"restricted","status":"draft"}}' >"$FM_TMP/put.status"
+evid "$ZB" "$FM_TMP/b2.json" "${B[@]}" >/dev/null
+check "A's draft work after B's bundle: B's next bundle only gains digests (the draft's $(cat "$FM_TMP/put.status") PUT)" \
+    '[ "$(cat "$FM_TMP/put.status")" = 200 ] &&
+     [ "$(jq .head.seq "$FM_TMP/b2.json")" -gt "$(jq .head.seq "$FM_TMP/b.json")" ] &&
+     [ "$(jq -c "[.records[] | select(.action)]" "$FM_TMP/b2.json")" = "$(jq -c "[.records[] | select(.action)]" "$FM_TMP/b.json")" ] &&
+     ! grep -q "A more draft words Ny\|A hidden draft Jx" "$FM_TMP/b2.json" &&
+     cverify "$FM_TMP/b2.json" | grep -q "^ok: evidence"'
+check "the bundle's picture: a PNG of the zone's area, drawn for B, with its digest" \
+    'jq -r .picture.png "$FM_TMP/b.json" | base64 -d >"$FM_TMP/b.png" && file "$FM_TMP/b.png" | grep -q "PNG image data, 800 x 600" &&
+     [ "$(sha256sum <"$FM_TMP/b.png" | cut -d" " -f1)" = "$(jq -r .picture.sha256 "$FM_TMP/b.json")" ] &&
+     [ "$(jq -c ".picture.bbox | map(. * 1000 | round)" "$FM_TMP/b.json")" = "[35900,32900,35940,32940]" ]'
+# the picture is /map.png's drawing for its reader: B's is B's map of that area (the same pixels
+# below the title bar, which holds the time), and A's, with A's draft on it, is not
+mappng() { curl -s -o "$2" "${@:3}" -G --data-urlencode "bbox=$(jq -r ".picture.bbox | join(\",\")" "$1")" \
+    --data-urlencode width=800 --data-urlencode height=600 "$FM_URL/map.png"; }
+check "B's picture is the map B itself gets of that area (/map.png, as B); A's, with its draft, differs there" \
+    'mappng "$FM_TMP/b.json" "$FM_TMP/b-map.png" "${B[@]}" && jq -r .picture.png "$FM_TMP/ab.json" | base64 -d >"$FM_TMP/ab.png" &&
+     /usr/bin/python3 - "$FM_TMP/b.png" "$FM_TMP/b-map.png" "$FM_TMP/ab.png" <<'"'"'PY'"'"'
+import sys
+from PIL import Image, ImageChops
+body = lambda p: Image.open(p).convert("RGB").crop((0, 40, 800, 600))
+b, bmap, ab = (body(p) for p in sys.argv[1:4])
+same = ImageChops.difference(b, bmap).getbbox() is None
+differs = ImageChops.difference(b, ab).getbbox() is not None
+print("# the same as the map of B:", same, "; the one of A differs:", differs)
+sys.exit(0 if same and differs else 1)
+PY'
 # tamper NAME PYTHON: a copy of A's bundle, changed by the python lines (b: the bundle;
 # relink(): the chain re-hashed after the change, as a forger would); into $FM_TMP/t-NAME.json
 tamper() {
@@ -121,6 +177,8 @@ tamper relinked 'r = full("ack")[0]; r["at"] += 86400; relink()'
 tamper cut 'del b["records"][7]'
 tamper key 'k = next(iter(b["keys"])); b["keys"][k]["public_key"] = json.loads(full("key_add")[0]["after"])["public_key"]'
 tamper user 'r = full("create")[0]; r["user"], r["party"] = "liaison-b", "B"'
+tamper item 'b["item"] = '"$ZB"
+tamper picture 'import base64; p = bytearray(base64.b64decode(b["picture"]["png"])); p[100] ^= 1; b["picture"]["png"] = base64.b64encode(bytes(p)).decode()'
 # refused NAME WANT...: both verifiers exit 1, saying BROKEN and each WANT
 refused() {
     local f="$FM_TMP/t-$1.json"
@@ -154,13 +212,17 @@ check "a given key replaced by another: both refuse (its fingerprint)" \
     'refused key "not its fingerprint"'
 check "a record's user and party changed: both refuse" \
     'refused user "BROKEN"'
+check "the bundle made to name another item (zone $ZB): both refuse" \
+    'refused item "no version of the item"'
+check "a byte of the picture changed: both refuse (its digest; the picture is outside the chain)" \
+    'refused picture "picture"'
 # any byte of the records, the head or the keys: 30 positions at random, each alone
 check "a byte changed anywhere from the records to the end: both refuse (30 random bytes, each alone)" \
     '/usr/bin/python3 - "$FM_TMP/a.json" "$FUSIONMAP" "$FM_SOURCE_DIR/tests/verify_export.py" $HAVE_NACL <<'"'"'PY'"'"'
 import random, subprocess, sys, tempfile
 data = open(sys.argv[1], "rb").read()
 lo = data.index(b"\"records\":")
-hi = data.rindex(b"}")
+hi = data.index(b"\"picture\":")
 survived = []
 for pos in random.Random(21).sample(range(lo + 11, hi), 30):
     b = bytearray(data)
