@@ -710,6 +710,13 @@ fm_rc data_heads(struct data_db *db, const struct data_viewer *v, json_t **out,
  * draft of another party). OUT *out. */
 fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
                     json_t **out, struct fm_err *err);
+/* A slice of the log for a party's own witness pass (the liaison page
+ * checks the chain before it cosigns): the records after since (at most
+ * limit), each as in a bundle: in full (its hashed fields and hash) when
+ * v reads all of it, else {seq, digest, hash} (v2) or {seq, hash} (v1).
+ * OUT *out: the array. */
+fm_rc data_events_chain(struct data_db *db, const struct data_viewer *v, int64_t since, long limit,
+                        json_t **out, struct fm_err *err);
 /* The area a bundle's picture shows: the item's extent (its current
  * version, as v sees it) with a margin, at least some 2 km across. */
 fm_rc data_evidence_area(struct data_db *db, const struct data_viewer *v, enum data_coll c,

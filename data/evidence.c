@@ -41,6 +41,7 @@ struct bundle {
     int64_t last;
     int v2;
     fm_rc rc;
+    int all; /* every record the party reads in full (a witness pass), not the item's */
 };
 
 static json_t *text_or_null(const char *s)
@@ -94,12 +95,12 @@ static int bundle_record(void *ctx, const struct store_event *r)
     int own = r->owner && vis_owner_has(r->owner, b->vp);
     int readable = (!r->after_owner_only || own) && (!r->before_owner_only || own);
     int about = r->collection && !strcmp(r->collection, b->coll) && r->item == b->item;
-    if (readable && !about && r->collection && !strcmp(r->collection, "conflicts"))
+    if (readable && !about && !b->all && r->collection && !strcmp(r->collection, "conflicts"))
         about = in_conflict(b, r);
     int keyrec = r->collection && !strcmp(r->collection, "keys");
     int head = !strcmp(r->action, "cosign");
     json_t *e;
-    if (readable && (about || keyrec || head)) {
+    if (readable && (about || keyrec || head || b->all)) {
         e = json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:s}", "seq",
                       (json_int_t)r->seq, "at", (json_int_t)r->at, "user", r->user, "party",
                       r->party, "action", r->action, "collection", text_or_null(r->collection),
@@ -107,7 +108,7 @@ static int bundle_record(void *ctx, const struct store_event *r)
                       (json_int_t)r->version, "before", text_or_null(r->before), "after",
                       text_or_null(r->after), "hash", r->hash);
         /* the signers of what is in it */
-        json_t *a = (about || head) && r->after ? json_loads(r->after, 0, NULL) : NULL;
+        json_t *a = !b->all && (about || head) && r->after ? json_loads(r->after, 0, NULL) : NULL;
         const char *fp = json_string_value(json_object_get(json_object_get(a, "signature"), "key"));
         if (fp) json_object_set_new(b->signers, fp, json_true());
         json_decref(a);
@@ -138,7 +139,7 @@ fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_c
     const struct store_ops *ops = store_of(db);
     if ((rc = ops->snapshot_begin(db, err))) return rc;
     struct bundle b = {viewer_draft_party(v), data_coll_name(c), id, json_array(), json_object(),
-                       json_object(), "", 0, 0, FM_OK};
+                       json_object(), "", 0, 0, FM_OK, 0};
     rc = ops->events_each(db, 0, -1, bundle_record, &b, err);
     if (!rc && b.rc) rc = fm_fail(err, b.rc, NULL, "a record of the log is not UTF-8");
     json_t *keys = json_object();
@@ -255,4 +256,24 @@ int evidence_picture_bad(const json_t *bundle, struct fm_err *err)
         fm_fail(err, FM_OK, NULL,
                 "the bundle's picture is not the PNG its digest names (changed or cut)");
     return bad;
+}
+
+/* ---- a witness pass ------------------------------------------------------ */
+
+fm_rc data_events_chain(struct data_db *db, const struct data_viewer *v, int64_t since, long limit,
+                        json_t **out, struct fm_err *err)
+{
+    *out = NULL;
+    struct bundle b = {viewer_draft_party(v), "", 0, json_array(), json_object(), json_object(),
+                       "", 0, 0, FM_OK, 1};
+    fm_rc rc = store_of(db)->events_each(db, since, limit, bundle_record, &b, err);
+    if (!rc && b.rc) rc = fm_fail(err, b.rc, NULL, "a record of the log is not UTF-8");
+    json_decref(b.signers);
+    json_decref(b.conflicts);
+    if (rc) {
+        json_decref(b.records);
+        return rc;
+    }
+    *out = b.records;
+    return FM_OK;
 }

@@ -120,3 +120,24 @@ int h_item_evidence(struct req *r, const char *const *p, int n)
     srv_add_header(r, "Cache-Control", "no-store");
     return srv_reply_json(r, 200, NULL, out);
 }
+
+/* GET /events/chain?since=N&limit=L: the log after record N as the caller
+ * may check it (data_events_chain): what the liaison page hashes before
+ * it cosigns a head. */
+int h_events_chain(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    long since = 0, limit = 1000;
+    const char *s;
+    if ((s = srv_arg(r, "since")) && fm_parse_long(s, 0, INT64_MAX, &since) != FM_OK)
+        return srv_problem_status(r, 400, "since is a record's seq: 0 or more", "since");
+    if ((s = srv_arg(r, "limit")) && fm_parse_long(s, 1, 10000, &limit) != FM_OK)
+        return srv_problem_status(r, 400, "limit is 1 to 10000", "limit");
+    struct fm_err err;
+    json_t *records;
+    fm_rc rc = data_events_chain(r->db, &r->viewer, since, limit, &records, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    srv_add_header(r, "Cache-Control", "no-store");
+    return srv_reply_json(r, 200, NULL, json_pack("{s:I,s:o}", "since", (json_int_t)since,
+                                                  "records", records));
+}

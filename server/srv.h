@@ -218,6 +218,7 @@ int h_head_get(struct req *r, const char *const *p, int n);
 int h_heads_get(struct req *r, const char *const *p, int n);
 int h_heads_post(struct req *r, const char *const *p, int n);
 int h_item_evidence(struct req *r, const char *const *p, int n);
+int h_events_chain(struct req *r, const char *const *p, int n);
 int h_pending(struct req *r, const char *const *p, int n);
 int h_disputes(struct req *r, const char *const *p, int n);
 
