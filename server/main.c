@@ -406,6 +406,12 @@ static int report_verify(fm_rc rc, int64_t bad, int64_t count, const struct fm_e
     return 0;
 }
 
+/* a bundle's label, or "?" (the labels are not checked) */
+static const char *text_or(const json_t *j)
+{
+    return json_is_string(j) ? json_string_value(j) : "?";
+}
+
 static int cmd_events(int argc, char **argv)
 {
     const char *file = NULL, *against = NULL, *out_path = NULL, *head = NULL;
@@ -438,10 +444,10 @@ static int cmd_events(int argc, char **argv)
         if (!rc && !bc.bad)
             printf("ok: evidence of %s/%lld for %s (%s): %lld records (%lld in full, %lld of"
                    " chain v1 as given), %lld signed answers verify, %lld cosigned heads hold\n",
-                   json_string_value(json_object_get(bundle, "collection")),
+                   text_or(json_object_get(bundle, "collection")),
                    (long long)json_integer_value(json_object_get(bundle, "item")),
-                   json_string_value(json_object_get(json_object_get(bundle, "for"), "user")),
-                   json_string_value(json_object_get(json_object_get(bundle, "for"), "party")),
+                   text_or(json_object_get(json_object_get(bundle, "for"), "user")),
+                   text_or(json_object_get(json_object_get(bundle, "for"), "party")),
                    (long long)bc.records, (long long)bc.full, (long long)bc.given,
                    (long long)bc.nsigned, (long long)bc.heads);
         json_decref(bundle);
