@@ -20,7 +20,12 @@
  * (another party's): {fingerprint: {user, public_key}}, the server's word
  * (the fingerprint is the key's SHA-256). Nothing a party may not see is
  * in its bundle: the same rule as the log it reads (events.c's scan). The
- * rules only: the records are the store's. */
+ * server adds "picture" (heads.c: a PNG of the item's area drawn for the
+ * caller, with its SHA-256), outside the chain. events.c checks a bundle
+ * offline (data_bundle_verify), as tests/verify_export.py does.
+ * data_events_chain gives the same entries for every record after a seq,
+ * in full whenever the party reads all of it: the liaison page's witness
+ * pass (web/js/signing.js). The rules only: the records are the store's. */
 #include "internal.h"
 #include "store.h"
 
