@@ -569,6 +569,19 @@ fm_rc data_events_check_head(struct data_db *db, const char *path, int64_t *bad_
  * (nothing cut short or rewritten since). */
 fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *bad_seq,
                                  int64_t *count, struct fm_err *err);
+/* An evidence bundle (evidence.c), checked offline as tests/verify_export.py
+ * does: data_bundle_read is 1 and OUT *out when path holds one JSON object
+ * of type "fusionmap evidence" (0: not a bundle, perhaps an export). Then
+ * data_bundle_verify: the chain from record 1 through every digest to the
+ * head, every signature (the bundle's keys checked against their
+ * fingerprints), every cosigned head; out->bad the first bad record (the
+ * reason in err->msg), 0 when it holds. */
+struct data_bundle_check {
+    int64_t bad;
+    int64_t records, full, given, nsigned, heads;
+};
+int data_bundle_read(const char *path, json_t **out);
+fm_rc data_bundle_verify(const json_t *bundle, struct data_bundle_check *out, struct fm_err *err);
 
 /* ---- conflicts (conflicts.c) ------------------------------------------ */
 
@@ -709,6 +722,23 @@ fm_rc data_heads(struct data_db *db, const struct data_viewer *v, json_t **out,
  * draft of another party). OUT *out. */
 fm_rc data_evidence(struct data_db *db, const struct data_viewer *v, enum data_coll c, int64_t id,
                     json_t **out, struct fm_err *err);
+/* A slice of the log for a party's own witness pass (the liaison page
+ * checks the chain before it cosigns): the records after since (at most
+ * limit), each as in a bundle: in full (its hashed fields and hash) when
+ * v reads all of it, else {seq, digest, hash} (v2) or {seq, hash} (v1).
+ * OUT *out: the array. */
+fm_rc data_events_chain(struct data_db *db, const struct data_viewer *v, int64_t since, long limit,
+                        json_t **out, struct fm_err *err);
+/* The area a bundle's picture shows: the item's extent (its current
+ * version, as v sees it) with a margin, at least some 2 km across. */
+fm_rc data_evidence_area(struct data_db *db, const struct data_viewer *v, enum data_coll c,
+                         int64_t id, double bbox[4], struct fm_err *err);
+/* Puts the picture (PNG bytes) into bundle as "picture": {"png": base64,
+ * "bbox", "drawn": time, "sha256"}: the server's drawing, outside the
+ * chain (the verifiers check that it is a PNG and its digest, not what it
+ * shows). */
+void data_evidence_picture(json_t *bundle, const unsigned char *png, size_t len,
+                           const double bbox[4]);
 
 /* ---- import, export, Cursor-on-Target (import.c, export.c, cot.c) ---- */
 

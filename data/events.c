@@ -19,6 +19,7 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,6 +388,17 @@ static int unhex32(const char *h, unsigned char out[32])
     return h[64] == '\0' ? 0 : -1;
 }
 
+/* Keeps record seq's hash (for the cosigned heads after it). */
+static void chain_keep(struct chain *c, int64_t seq, const char *hash)
+{
+    if ((size_t)seq > c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 4096;
+        if (c->cap < (size_t)seq) c->cap = (size_t)seq;
+        c->hashes = fm_xrealloc(c->hashes, c->cap * sizeof *c->hashes);
+    }
+    unhex32(hash, c->hashes[seq - 1]);
+}
+
 /* A cosigned head (action cosign, heads.c) must name a record before it
  * whose hash is the one it signs: else the log was rewritten up to there
  * (even re-hashed), or a second history was signed. 1 and c->bad when not.
@@ -444,11 +456,7 @@ static int chain_step(struct chain *c, const struct record *r, const char *store
         fm_fail(err, FM_OK, NULL, "record %" PRId64 " was changed after it was written", r->seq);
     }
     if (c->bad) return 1;
-    if ((size_t)r->seq > c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 4096;
-        c->hashes = fm_xrealloc(c->hashes, c->cap * sizeof *c->hashes);
-    }
-    unhex32(hash, c->hashes[r->seq - 1]);
+    chain_keep(c, r->seq, hash);
     if (r->action && !strcmp(r->action, "cosign") && r->collection &&
         !strcmp(r->collection, "heads") && chain_head(c, r, err))
         return 1;
@@ -776,4 +784,232 @@ fm_rc data_events_verify_against(struct data_db *db, const char *path, int64_t *
     fm_rc rc = read_export(path, against_step, &a, count, bad_seq, err);
     chain_cleanup(&a.chain);
     return rc;
+}
+
+/* ---- an evidence bundle, offline ------------------------------------------ */
+
+/* The same checks as tests/verify_export.py's, in the same order, so that
+ * either names the same first fault: the records in order from 1; a record
+ * in full by the chain's rule (v1 until the first v2 record), its
+ * signature (keys.c's replay, with the bundle's given keys) and, for a
+ * cosigned head, the hash it signs; a record given as its digest by v2's
+ * link; a record given as its hash alone (chain v1, before the upgrade)
+ * taken as given, never after a v2 record; the head the last record's. */
+
+static int is_version_record(const char *a)
+{
+    static const char *const acts[] = {"create",   "replace",      "patch",
+                                       "withdraw", "acknowledged", "disputed"};
+    for (size_t i = 0; i < sizeof acts / sizeof *acts; i++)
+        if (!strcmp(a, acts[i])) return 1;
+    return 0;
+}
+
+static int is_hex64(const char *s)
+{
+    unsigned char d[32];
+    return s && strlen(s) == 64 && unhex32(s, d) == 0;
+}
+
+/* A record in full from its JSON; 0, or -1 when a member is missing or of
+ * another type. */
+static int bundle_record_of(const json_t *j, struct record *r)
+{
+    static const char *const ints[] = {"seq", "at", "item", "version"};
+    static const char *const texts[] = {"user", "party", "action"};
+    static const char *const maybe[] = {"collection", "owner", "before", "after"};
+    for (size_t i = 0; i < 4; i++)
+        if (!json_is_integer(json_object_get(j, ints[i]))) return -1;
+    for (size_t i = 0; i < 3; i++)
+        if (!json_is_string(json_object_get(j, texts[i]))) return -1;
+    for (size_t i = 0; i < 4; i++) {
+        json_t *m = json_object_get(j, maybe[i]);
+        if (!json_is_string(m) && !json_is_null(m)) return -1;
+    }
+    memset(r, 0, sizeof *r);
+    r->seq = json_integer_value(json_object_get(j, "seq"));
+    r->at = json_integer_value(json_object_get(j, "at"));
+    r->user = json_string_value(json_object_get(j, "user"));
+    r->party = json_string_value(json_object_get(j, "party"));
+    r->action = json_string_value(json_object_get(j, "action"));
+    r->collection = json_string_value(json_object_get(j, "collection"));
+    r->owner = json_string_value(json_object_get(j, "owner"));
+    r->item = json_integer_value(json_object_get(j, "item"));
+    r->version = json_integer_value(json_object_get(j, "version"));
+    r->before = json_string_value(json_object_get(j, "before"));
+    r->after = json_string_value(json_object_get(j, "after"));
+    return 0;
+}
+
+static int bundle_bad(struct data_bundle_check *out, int64_t seq, struct fm_err *err,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int bundle_bad(struct data_bundle_check *out, int64_t seq, struct fm_err *err,
+                      const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    out->bad = seq > 0 ? seq : 1;
+    fm_fail(err, FM_OK, NULL, "%s", msg);
+    return 1;
+}
+
+static void bundle_walk(const json_t *b, struct chain *c, struct sig_replay *s,
+                        struct data_bundle_check *out, struct fm_err *err)
+{
+    const char *type = json_string_value(json_object_get(b, "type"));
+    if (!type || strcmp(type, "fusionmap evidence") != 0 ||
+        !json_is_integer(json_object_get(b, "format")) ||
+        json_integer_value(json_object_get(b, "format")) != 1) {
+        bundle_bad(out, 1, err, "not an evidence bundle of format 1");
+        return;
+    }
+    json_t *records = json_object_get(b, "records"), *keys = json_object_get(b, "keys"),
+           *head = json_object_get(b, "head");
+    if (!json_is_array(records) || !json_is_object(keys) || !json_is_object(head)) {
+        bundle_bad(out, 1, err, "the bundle lacks its records, keys or head");
+        return;
+    }
+    const char *fp;
+    json_t *k;
+    json_object_foreach(keys, fp, k) {
+        if (sig_replay_key(s, fp, json_string_value(json_object_get(k, "user")),
+                           json_string_value(json_object_get(k, "public_key")), err)) {
+            out->bad = 1;
+            return;
+        }
+    }
+    size_t i;
+    json_t *j;
+    json_array_foreach(records, i, j) {
+        json_t *sj = json_object_get(j, "seq");
+        int64_t seq = json_is_integer(sj) ? json_integer_value(sj) : 0;
+        const char *hash = json_string_value(json_object_get(j, "hash"));
+        if (seq != c->expect) {
+            bundle_bad(out, c->expect, err,
+                       "the bundle's records are not the log's in order: record %" PRId64
+                       " is missing (%s stands in its place)",
+                       c->expect, seq ? "another" : "an entry with no seq");
+            return;
+        }
+        if (!is_hex64(hash)) {
+            bundle_bad(out, seq, err, "record %" PRId64 " has no hash", seq);
+            return;
+        }
+        out->records++;
+        if (!json_object_get(j, "action")) {
+            /* another record, as its digest (v2) or its hash (v1) */
+            json_t *dj = json_object_get(j, "digest");
+            if (dj) {
+                const char *digest = json_string_value(dj);
+                char link[65];
+                if (!is_hex64(digest)) {
+                    bundle_bad(out, seq, err, "record %" PRId64 "'s digest is not 64 hex digits",
+                               seq);
+                    return;
+                }
+                c->v2 = 1;
+                link_hash(c->prev, digest, link);
+                if (strcmp(link, hash) != 0) {
+                    bundle_bad(out, seq, err,
+                               "record %" PRId64 ": the chain breaks here (its digest and hash do"
+                               " not follow the record before: the record or its digest was"
+                               " changed)",
+                               seq);
+                    return;
+                }
+            } else if (c->v2) {
+                bundle_bad(out, seq, err,
+                           "record %" PRId64 " is given as a hash alone (chain v1) after a record"
+                           " of chain v2",
+                           seq);
+                return;
+            } else {
+                out->given++;
+            }
+            chain_keep(c, seq, hash);
+            memcpy(c->prev, hash, 65);
+            c->expect++;
+            continue;
+        }
+        struct record r;
+        if (bundle_record_of(j, &r)) {
+            bundle_bad(out, seq, err,
+                       "record %" PRId64 " lacks a field or has one of another type", seq);
+            return;
+        }
+        out->full++;
+        char prev[65];
+        memcpy(prev, c->prev, sizeof prev);
+        if (chain_step(c, &r, prev, hash, err)) {
+            out->bad = c->bad;
+            return;
+        }
+        struct sig_record sr = {r.seq,  r.user, r.party,   r.action,
+                                r.collection, r.item, r.version, r.after};
+        if (sig_replay_record(s, &sr, err)) {
+            out->bad = seq;
+            return;
+        }
+    }
+    /* the bundle is of its item: a version of it is among its records */
+    const char *coll = json_string_value(json_object_get(b, "collection"));
+    json_int_t item = json_integer_value(json_object_get(b, "item"));
+    int found = 0;
+    json_array_foreach(records, i, j) {
+        const char *a = json_string_value(json_object_get(j, "action"));
+        const char *rc = json_string_value(json_object_get(j, "collection"));
+        if (a && rc && coll && !strcmp(rc, coll) && is_version_record(a) &&
+            json_integer_value(json_object_get(j, "item")) == item)
+            found = 1;
+    }
+    if (!found) {
+        bundle_bad(out, 1, err,
+                   "the bundle holds no version of the item it names (%s/%lld): its collection"
+                   " or item was changed",
+                   coll ? coll : "?", (long long)item);
+        return;
+    }
+    json_t *hs = json_object_get(head, "seq");
+    const char *hh = json_string_value(json_object_get(head, "hash"));
+    int64_t last = c->expect - 1;
+    if (!json_is_integer(hs) || json_integer_value(hs) != last || !hh ||
+        strcmp(hh, last ? c->prev : zero_hash) != 0) {
+        bundle_bad(out, last + 1, err,
+                   "the bundle's head is not its last record's (record %" PRId64
+                   "): records cut or added, or the head changed",
+                   last);
+        return;
+    }
+    if (evidence_picture_bad(b, err)) out->bad = last + 1;
+}
+
+int data_bundle_read(const char *path, json_t **out)
+{
+    *out = NULL;
+    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(j) && json_is_string(json_object_get(j, "type")) &&
+        !strcmp(json_string_value(json_object_get(j, "type")), "fusionmap evidence")) {
+        *out = j;
+        return 1;
+    }
+    json_decref(j);
+    return 0;
+}
+
+fm_rc data_bundle_verify(const json_t *bundle, struct data_bundle_check *out, struct fm_err *err)
+{
+    memset(out, 0, sizeof *out);
+    struct chain c;
+    chain_init(&c);
+    struct sig_replay *s = sig_replay_new();
+    bundle_walk(bundle, &c, s, out, err);
+    out->nsigned = sig_replay_count(s);
+    out->heads = c.heads;
+    sig_replay_free(s);
+    chain_cleanup(&c);
+    return FM_OK;
 }

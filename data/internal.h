@@ -208,6 +208,15 @@ struct sig_replay;
 struct sig_replay *sig_replay_new(void);
 /* 1 and err (naming the record) when r is bad. */
 int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct fm_err *err);
+/* A key given beside the records (an evidence bundle's "keys": the
+ * server's word for a signer whose key record the party may not read):
+ * 1 and err when the fingerprint is not the key's SHA-256. A key_add
+ * record of the same key later replaces it. */
+int sig_replay_key(struct sig_replay *s, const char *fingerprint, const char *user,
+                   const char *public_key, struct fm_err *err);
+/* 1 and err when an evidence bundle's picture is there but not the PNG
+ * its sha256 names (evidence.c); 0 when it is, or there is none. */
+int evidence_picture_bad(const json_t *bundle, struct fm_err *err);
 /* The signed answers that verified. */
 int64_t sig_replay_count(const struct sig_replay *s);
 void sig_replay_free(struct sig_replay *s);

@@ -467,6 +467,7 @@ struct sig_replay {
 struct sig_replay *sig_replay_new(void)
 {
     struct sig_replay *s = fm_xcalloc(1, sizeof *s);
+    (void)sodium_ready(); /* its checks use libsodium (a verify of a file starts none) */
     s->keys = json_object();
     s->versions = json_object();
     s->holders = json_object();
@@ -491,6 +492,25 @@ static void holders_add(struct sig_replay *s, const char *user, int d)
 {
     json_int_t n = json_integer_value(json_object_get(s->holders, user)) + d;
     json_object_set_new(s->holders, user, json_integer(n));
+}
+
+int sig_replay_key(struct sig_replay *s, const char *fingerprint, const char *user,
+                   const char *public_key, struct fm_err *err)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    char want[65];
+    if (!fingerprint || !user || b64_decode_exact(public_key, pk, sizeof pk)) {
+        fm_fail(err, FM_OK, NULL, "a given key without its user or its 32 bytes");
+        return 1;
+    }
+    fingerprint_of(pk, want);
+    if (strcmp(want, fingerprint) != 0) {
+        fm_fail(err, FM_OK, NULL, "the given key %s is not its fingerprint's", fingerprint);
+        return 1;
+    }
+    json_object_set_new(s->keys, fingerprint, json_pack("{s:s,s:s,s:b}", "user", user,
+                                                         "public_key", public_key, "given", 1));
+    return 0;
 }
 
 static int is_version_action(const char *a)
@@ -574,7 +594,8 @@ int sig_replay_record(struct sig_replay *s, const struct sig_record *r, struct f
             bad = bad_at(r, err, "key %s: its fingerprint is not its key's", fp);
         else if (strcmp(user, r->user) != 0)
             bad = bad_at(r, err, "key %s is registered for another user than the record's", fp);
-        else if (json_object_get(s->keys, fp))
+        else if (json_object_get(s->keys, fp) &&
+                 !json_is_true(json_object_get(json_object_get(s->keys, fp), "given")))
             bad = bad_at(r, err, "key %s is registered twice", fp);
         else {
             json_object_set_new(s->keys, fp, json_pack("{s:s,s:s}", "user", user,

@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int h_head_get(struct req *r, const char *const *p, int n)
@@ -96,9 +97,47 @@ int h_item_evidence(struct req *r, const char *const *p, int n)
     json_t *out;
     fm_rc rc = data_evidence(r->db, &r->viewer, c, id, &out, &err);
     if (rc) return srv_problem(r, rc, &err);
+    /* and a picture of the item's area as the caller sees it now: the
+     * server's drawing, beside the records (a bundle without it when the
+     * item has no area or the drawing fails) */
+    double bbox[4];
+    unsigned char *png = NULL;
+    size_t len = 0;
+    char title[256];
+    snprintf(title, sizeof title, "Evidence: %s/%ld as %s (%s) sees it", p[1], id,
+             r->viewer.user, r->viewer.party);
+    struct fm_err perr;
+    fm_err_clear(&perr);
+    if (data_evidence_area(r->db, &r->viewer, c, id, bbox, &perr) == FM_OK &&
+        srv_map_picture(r, bbox, 800, 600, title, &png, &len, &perr) == FM_OK)
+        data_evidence_picture(out, png, len, bbox);
+    else
+        fm_log(FM_LOG_WARN, "evidence %s/%ld: no picture: %s", p[1], id, perr.msg);
+    free(png);
     char disp[96];
     snprintf(disp, sizeof disp, "attachment; filename=\"evidence-%s-%ld.json\"", p[1], id);
     srv_add_header(r, "Content-Disposition", disp);
     srv_add_header(r, "Cache-Control", "no-store");
     return srv_reply_json(r, 200, NULL, out);
+}
+
+/* GET /events/chain?since=N&limit=L: the log after record N as the caller
+ * may check it (data_events_chain): what the liaison page hashes before
+ * it cosigns a head. */
+int h_events_chain(struct req *r, const char *const *p, int n)
+{
+    (void)p, (void)n;
+    long since = 0, limit = 1000;
+    const char *s;
+    if ((s = srv_arg(r, "since")) && fm_parse_long(s, 0, INT64_MAX, &since) != FM_OK)
+        return srv_problem_status(r, 400, "since is a record's seq: 0 or more", "since");
+    if ((s = srv_arg(r, "limit")) && fm_parse_long(s, 1, 10000, &limit) != FM_OK)
+        return srv_problem_status(r, 400, "limit is 1 to 10000", "limit");
+    struct fm_err err;
+    json_t *records;
+    fm_rc rc = data_events_chain(r->db, &r->viewer, since, limit, &records, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    srv_add_header(r, "Cache-Control", "no-store");
+    return srv_reply_json(r, 200, NULL, json_pack("{s:I,s:o}", "since", (json_int_t)since,
+                                                  "records", records));
 }

@@ -36,12 +36,13 @@ static const char usage[] =
     "                   [--password-stdin] [--db FILE]   (else prints a generated password)\n"
     "  fusionmap token add NAME [--db FILE]              (prints a bearer token)\n"
     "  fusionmap events verify [--db FILE] [--against EXPORT]   (the database's log)\n"
-    "  fusionmap events verify --file EXPORT                    (an export, offline)\n"
+    "  fusionmap events verify --file EXPORT|BUNDLE             (an export or an evidence\n"
+    "                   bundle, offline: no database)\n"
     "  fusionmap events verify --db FILE --head HEADS.json      (against heads you cosigned)\n"
     "  fusionmap events export [--db FILE] [--out EXPORT]\n"
     "  fusionmap evidence export --item COLL/ID --party P [--user NAME] [--out FILE] [--db FILE]\n"
     "                   (the item's evidence bundle as that user sees it; check it with\n"
-    "                   tests/verify_export.py, anywhere)\n"
+    "                   events verify --file or tests/verify_export.py, anywhere)\n"
     "  fusionmap key new --out FILE     (an Ed25519 signing key, mode 0600; prints its\n"
     "                   public half as {\"public_key\", \"fingerprint\"}, for POST /keys)\n"
     "  fusionmap key show --key FILE    (the same for an existing key file)\n"
@@ -428,6 +429,12 @@ static int report_verify(fm_rc rc, int64_t bad, int64_t count, const struct fm_e
     return 0;
 }
 
+/* a bundle's label, or "?" (the labels are not checked) */
+static const char *text_or(const json_t *j)
+{
+    return json_is_string(j) ? json_string_value(j) : "?";
+}
+
 static int cmd_events(int argc, char **argv)
 {
     const char *file = NULL, *against = NULL, *out_path = NULL, *head = NULL;
@@ -450,6 +457,25 @@ static int cmd_events(int argc, char **argv)
     struct fm_err err;
     fm_err_clear(&err);
     int64_t bad = 0, count = 0;
+    json_t *bundle = NULL;
+    if (!strcmp(argv[1], "verify") && file && data_bundle_read(file, &bundle)) {
+        /* an evidence bundle, offline: as tests/verify_export.py checks it */
+        struct data_bundle_check bc;
+        fm_rc rc = data_bundle_verify(bundle, &bc, &err);
+        int ret = rc ? die("events verify", &err) : bc.bad ? 1 : 0;
+        if (!rc && bc.bad) printf("BROKEN at record %lld: %s\n", (long long)bc.bad, err.msg);
+        if (!rc && !bc.bad)
+            printf("ok: evidence of %s/%lld for %s (%s): %lld records (%lld in full, %lld of"
+                   " chain v1 as given), %lld signed answers verify, %lld cosigned heads hold\n",
+                   text_or(json_object_get(bundle, "collection")),
+                   (long long)json_integer_value(json_object_get(bundle, "item")),
+                   text_or(json_object_get(json_object_get(bundle, "for"), "user")),
+                   text_or(json_object_get(json_object_get(bundle, "for"), "party")),
+                   (long long)bc.records, (long long)bc.full, (long long)bc.given,
+                   (long long)bc.nsigned, (long long)bc.heads);
+        json_decref(bundle);
+        return ret;
+    }
     if (!strcmp(argv[1], "verify") && file) { /* an export, offline: no database */
         int64_t nsigned = 0, heads = 0;
         fm_rc rc = data_events_verify_file_heads(file, &bad, &count, &heads, &err);

@@ -95,6 +95,7 @@ static const struct route routes[] = {
     {"GET", "events", LOGGED_IN, h_events},
     {"POST", "events/ticket", LOGGED_IN, h_events_ticket},
     {"GET", "events/log", LOGGED_IN, h_events_log},
+    {"GET", "events/chain", LOGGED_IN, h_events_chain},
     {"GET", "events/head", LOGGED_IN, h_head_get},
     {"GET", "heads", LOGGED_IN, h_heads_get},
     {"POST", "heads", LOGGED_IN, h_heads_post},

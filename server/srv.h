@@ -218,6 +218,7 @@ int h_head_get(struct req *r, const char *const *p, int n);
 int h_heads_get(struct req *r, const char *const *p, int n);
 int h_heads_post(struct req *r, const char *const *p, int n);
 int h_item_evidence(struct req *r, const char *const *p, int n);
+int h_events_chain(struct req *r, const char *const *p, int n);
 int h_pending(struct req *r, const char *const *p, int n);
 int h_disputes(struct req *r, const char *const *p, int n);
 
@@ -261,6 +262,10 @@ int h_tile_matrix_set(struct req *r, const char *const *p, int n);
 int h_tilesets(struct req *r, const char *const *p, int n);
 int h_tileset(struct req *r, const char *const *p, int n);
 int h_ogc_tile(struct req *r, const char *const *p, int n);
+/* A picture of bbox (minlon, minlat, maxlon, maxlat) as r's viewer may see
+ * it now, drawn as GET /map.png draws it. OUT *png, *len (free()). */
+fm_rc srv_map_picture(struct req *r, const double bbox[4], int width, int height,
+                      const char *title, unsigned char **png, size_t *len, struct fm_err *err);
 int h_map_pdf(struct req *r, const char *const *p, int n);
 int h_vocabulary(struct req *r, const char *const *p, int n);
 /* The vocabulary's enums as JSON Schema (Status, ZoneType, ...,

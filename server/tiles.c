@@ -1331,3 +1331,26 @@ int h_map_pdf(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     return map_image(r, 1);
 }
+
+/* A picture of bbox as the caller may see it now, drawn as GET /map.png
+ * draws it (an evidence bundle's: heads.c). OUT *png, *len (free()). */
+fm_rc srv_map_picture(struct req *r, const double bbox[4], int width, int height,
+                      const char *title, unsigned char **png, size_t *len, struct fm_err *err)
+{
+    pthread_once(&T.once, tiles_init);
+    struct tile_map_request m;
+    memset(&m, 0, sizeof m);
+    memcpy(m.bbox, bbox, sizeof m.bbox);
+    m.width = width, m.height = height;
+    m.layers = 1u << TILE_LAYER_ALL;
+    m.grid = TILE_GRID_DEGREES;
+    m.title = title;
+    m.at = fm_time_now();
+    struct source_ctx s;
+    memset(&s, 0, sizeof s);
+    s.r = r, s.db = r->db, s.names = 1;
+    struct tile_source src = source_for(&s);
+    fm_rc rc = tile_map_render(&src, T.basemap, &m, png, len, err);
+    json_decref(s.parties);
+    return rc;
+}

@@ -39,7 +39,12 @@ JSON object) is checked the same way: its records in full as above, every
 other record as its digest (chain v2: SHA-256(prev || digest)) or, before
 the upgrade to v2, its hash as given; its head must be its last record's;
 the keys of signers whose key records the party may not read are the
-bundle's "keys" (the fingerprint checked against the key).
+bundle's "keys" (the fingerprint checked against the key); a version of
+the item it names must be among its records in full. Its "picture" (a PNG
+of the item's area, as the party saw it when the bundle was made) is the
+server's drawing, outside the chain: only its digest is checked, which
+catches a file damaged, not a picture redrawn. `fusionmap events verify
+--file BUNDLE` makes the same checks in C, in the same order.
 
 Prints "ok: N records, M signed answers" and exits 0, or names the first
 bad record and exits 1.
@@ -190,8 +195,21 @@ def main(path):
                 return "record %d: the signature does not verify" % seq
             nsigned += 1
     if bundle:
+        if not any(r.get("action") in VERSION_ACTIONS and r.get("collection") == bundle["collection"]
+                   and r.get("item") == bundle["item"] for r in lines):
+            return "the bundle holds no version of the item it names (%s/%s)" \
+                % (bundle["collection"], bundle["item"])
         if bundle["head"] != {"seq": count, "hash": prev}:
             return "the bundle's head is not its last record's"
+        pic = bundle.get("picture")
+        if pic is not None:
+            try:
+                png = base64.b64decode(pic["png"], validate=True)
+            except (ValueError, KeyError, TypeError):
+                png = b""
+            if not png.startswith(b"\x89PNG\r\n\x1a\n") \
+                    or hashlib.sha256(png).hexdigest() != pic.get("sha256"):
+                return "the bundle's picture is not the PNG its digest names"
         full = sum(1 for r in lines if "action" in r)
         print("ok: evidence of %s/%d for %s (%s): %d records (%d in full, %d of chain v1 as"
               " given), %d signed answers verify, %d cosigned heads hold"

@@ -11,7 +11,8 @@
  * registered a key (README, "Keys and signed answers").
  *
  * With every signed answer, and every five minutes after, the page also
- * cosigns the log's head (witness()). */
+ * cosigns the log's head (witness()), after checking the chain itself
+ * from the head it cosigned last (checkChain()). */
 import * as FM from '../common.js';
 import { state } from './state.js';
 import { dialog } from './ui.js';
@@ -116,6 +117,94 @@ export async function signedAnswer(f, decision, comment) {
 const WITNESS_EVERY_MS = 5 * 60 * 1000;
 let witnessTimer = null;
 
+/* ---- the page's own check of the chain (chain v2, events.c): the
+ * records since the last head this party cosigned, from GET /events/chain
+ * (those it may read in full, the others as their digests), hashed with
+ * WebCrypto's SHA-256: each record's hash must be SHA-256(previous hash ||
+ * SHA-256(canonical record)), or of the digest given, and the chain must
+ * run from the head kept in this browser to the head the server offers.
+ * The canonical record is jansson's sorted compact JSON, which escapes
+ * only '"', '\\' and control characters (\b \f \n \r \t, else
+ * \u00XX in upper case). ---- */
+const CTRL = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r' };
+function jstr(s) {
+  let o = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0);
+    if (ch === '"' || ch === '\\') o += '\\' + ch;
+    else if (c < 0x20) o += CTRL[c] || '\\u00' + c.toString(16).toUpperCase().padStart(2, '0');
+    else o += ch;
+  }
+  return o + '"';
+}
+const jt = (s) => (s === null || s === undefined ? 'null' : jstr(s));
+export function canonRecord(r) {
+  return `{"action":${jstr(r.action)},"after":${jt(r.after)},"at":${r.at},"before":${jt(r.before)},` +
+    `"collection":${jt(r.collection)},"item":${r.item},"owner":${jt(r.owner)},"party":${jstr(r.party)},` +
+    `"seq":${r.seq},"user":${jstr(r.user)},"version":${r.version}}`;
+}
+async function sha256hex(text) {
+  const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/* null when the chain joins last (the head this browser cosigned, or
+ * none: from the first record) to head; else what is wrong, in words. */
+export async function checkChain(last, head) {
+  if (last && head.seq < last.seq)
+    return `the log ends at record ${head.seq}, before record ${last.seq}, which you cosigned: it was cut short`;
+  let seq = last ? Math.max(last.seq - 1, 0) : 0;
+  let prev = null, v2 = false;
+  if (!last) prev = '0'.repeat(64);
+  while (seq < head.seq) {
+    const r = await fetch(`/events/chain?since=${seq}&limit=10000`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!r.ok) return `the log could not be read to check it (HTTP ${r.status})`;
+    const { records } = await r.json();
+    if (!records.length) return `the log ends at record ${seq}, before the head it offers (record ${head.seq})`;
+    for (const e of records) {
+      if (e.seq !== seq + 1) return `record ${seq + 1} is missing from the log`;
+      if (prev === null) {
+        /* the record this party cosigned: the same hash, or a rewrite */
+        if (e.hash !== last.hash)
+          return `record ${e.seq} is not the one you cosigned (hash ${last.hash.slice(0, 12)}… signed, ${String(e.hash).slice(0, 12)}… now): the log was rewritten at or before it`;
+      } else if ('action' in e) {
+        const c = canonRecord(e);
+        if ((await sha256hex(prev + (await sha256hex(c)))) === e.hash) v2 = true;
+        else if (v2 || (await sha256hex(prev + c)) !== e.hash)
+          return `record ${e.seq} does not hash to its place in the chain after the head you cosigned (record ${last ? last.seq : 0}): it was changed, or the log rewritten before it`;
+      } else if (e.digest) {
+        if ((await sha256hex(prev + e.digest)) !== e.hash)
+          return `record ${e.seq} (hidden from you, given as its digest) does not follow the record before it: the log was rewritten after the head you cosigned (record ${last ? last.seq : 0})`;
+        v2 = true;
+      } else if (v2) {
+        return `record ${e.seq} is given as a hash alone after records of chain v2`;
+      }
+      prev = e.hash;
+      seq = e.seq;
+      if (seq === head.seq) break;
+    }
+  }
+  if (prev !== head.hash)
+    return `the head the server offers (record ${head.seq}) is not the end of the chain it gives`;
+  return null;
+}
+
+/* The warning stays on the page (and is said once in a dialog): this
+ * browser did not cosign. */
+function warnChain(fault, last) {
+  let bar = document.getElementById('witness-warning');
+  if (!bar) {
+    bar = document.createElement('div');
+    bar.id = 'witness-warning';
+    bar.className = 'witness-warning';
+    bar.setAttribute('role', 'alert');
+    document.body.appendChild(bar);
+  }
+  bar.innerHTML = `<b>Not cosigned: the log does not join the head you witnessed${last ? ` (record ${last.seq})` : ''}.</b>
+    ${esc(fault)}. Keep this page and tell the other side and the supervisor.`;
+  console.warn('witness: not cosigned:', fault);
+}
+
 /* Signs the log's head with this browser's key (GET /events/head, POST
  * /heads) and keeps it; a head the server refuses as not its own (409:
  * another history than the one this party was shown) is told at once.
@@ -128,7 +217,14 @@ export async function witness() {
   const head = await res.json();
   const mine = `fusionmap-head-${state.me.user}`;
   const last = JSON.parse(localStorage.getItem(mine) || 'null');
-  if (last && last.seq === head.seq) return null;
+  if (last && last.seq === head.seq && last.hash === head.hash) return null;
+  /* the chain from the head this party last cosigned to the server's,
+   * hashed here: a log rewritten (even re-hashed) under it is refused */
+  const fault = await checkChain(last, head);
+  if (fault) {
+    warnChain(fault, last);
+    return null;
+  }
   const bytes = new TextEncoder().encode(head.statement);
   const st = JSON.parse(head.statement);
   const sig = await crypto.subtle.sign({ name: 'Ed25519' }, key.privateKey, bytes);
