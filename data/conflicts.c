@@ -510,10 +510,10 @@ static fm_rc flush_new(struct ctx *cx)
     if (!cx->nfresh) return FM_OK;
     struct store_conflict rows[FRESH_MAX];
     for (int i = 0; i < cx->nfresh; i++) rows[i] = cx->fresh[i].row;
-    int64_t first = 0;
-    fm_rc rc = cx->ops->conflicts_insert(cx->db, rows, cx->nfresh, &first, cx->err);
+    int64_t ids[FRESH_MAX];
+    fm_rc rc = cx->ops->conflicts_insert(cx->db, rows, cx->nfresh, ids, cx->err);
     for (int i = 0; !rc && i < cx->nfresh; i++) {
-        rows[i].id = first + i;
+        rows[i].id = ids[i];
         seen_add(cx, rows[i].id);
         if (cx->stats) cx->stats->opened++;
         char *after = conflict_text(&rows[i]);

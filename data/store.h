@@ -500,10 +500,9 @@ struct store_ops {
     fm_rc (*conflict_get)(struct data_db *db, int64_t id, store_conflict_cb cb, void *ctx,
                           struct fm_err *err);
     /* Adds n new open conflicts (revision 1, opened and updated at
-     * rows' opened_at), their ids consecutive from *first in rows'
-     * order. */
+     * rows' opened_at). OUT ids[0..n), in rows' order. */
     fm_rc (*conflicts_insert)(struct data_db *db, const struct store_conflict *rows, int n,
-                              int64_t *first, struct fm_err *err);
+                              int64_t *ids, struct fm_err *err);
     /* Conflict c->id still clashes: its versions, severity, interval,
      * band, vis and geometry from c, state open (reopened: opened_at
      * c->updated_at, no resolution), updated at c->updated_at, its

@@ -89,5 +89,6 @@ void pg_picture_ops(struct store_ops *ops);
 void pg_query_ops(struct store_ops *ops);
 void pg_heads_ops(struct store_ops *ops);
 void pg_rules_ops(struct store_ops *ops);
+void pg_conflicts_ops(struct store_ops *ops);
 
 #endif

@@ -301,7 +301,7 @@ static void bind_row(sqlite3_stmt *st, int b, const struct store_conflict *c)
 }
 
 static fm_rc conflicts_insert(struct data_db *db, const struct store_conflict *rows, int n,
-                              int64_t *first, struct fm_err *err)
+                              int64_t *ids, struct fm_err *err)
 {
     pthread_once(&insert_once, insert_sql_init);
     fm_rc rc = FM_OK;
@@ -319,7 +319,7 @@ static fm_rc conflicts_insert(struct data_db *db, const struct store_conflict *r
             rc = db_fail(db, err, "insert conflict");
             break;
         }
-        if (i == 0) *first = last - m + 1;
+        for (int r = 0; r < m; r++) ids[i + r] = last - m + 1 + r;
         i += m;
     }
     return rc;
