@@ -327,10 +327,7 @@ static fm_rc conflicts_open_of(struct data_db *db, int64_t item, int which, stor
 static fm_rc conflicts_query(struct data_db *db, const struct store_conflict_query *q,
                              store_conflict_cb cb, void *ctx, long *matched, struct fm_err *err)
 {
-    static const char *const family[] = {
-        "true", "GeometryType(c.geom) IN ('POINT', 'MULTIPOINT')",
-        "GeometryType(c.geom) IN ('LINESTRING', 'MULTILINESTRING')",
-        "GeometryType(c.geom) IN ('POLYGON', 'MULTIPOLYGON')"};
+    static const char *const family[] = PG_GEOM_FAMILY("c.geom");
     if ((unsigned)q->geom > DATA_GEOM_AREAS)
         return fm_fail(err, FM_EINVAL, NULL, "no such geometry family");
     char where[800];
