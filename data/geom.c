@@ -6,6 +6,7 @@
 #include <proj.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ZONES_KEPT 8 /* transformations kept: a UTM zone each way */
 
@@ -147,4 +148,146 @@ fm_rc geo_corridor(struct geo_ctx *g, const struct geo *route_utm, double half, 
     fm_rc rc = geo_project(g, OUT(buf), srid, 1, out, err);
     GEOSGeom_destroy_r(g->h, buf);
     return rc;
+}
+
+struct geo *geo_intersection(struct geo_ctx *g, const struct geo *a, const struct geo *b)
+{
+    GEOSGeometry *x = GEOSIntersection_r(g->h, G(a), G(b));
+    if (x && GEOSisEmpty_r(g->h, x) != 0) {
+        GEOSGeom_destroy_r(g->h, x);
+        x = NULL;
+    }
+    return OUT(x);
+}
+
+struct geo *geo_shortest_line(struct geo_ctx *g, const struct geo *a, const struct geo *b)
+{
+    GEOSCoordSequence *cs = GEOSNearestPoints_r(g->h, G(a), G(b));
+    return cs ? OUT(GEOSGeom_createLineString_r(g->h, cs)) : NULL;
+}
+
+struct geo *geo_buffer(struct geo_ctx *g, const struct geo *x, double r, int segs)
+{
+    return OUT(GEOSBuffer_r(g->h, G(x), r, segs));
+}
+
+struct geo_prep *geo_prepare(struct geo_ctx *g, const struct geo *x)
+{
+    return (struct geo_prep *)(void *)GEOSPrepare_r(g->h, G(x));
+}
+
+int geo_prep_intersects(struct geo_ctx *g, const struct geo_prep *p, const struct geo *y)
+{
+    char r = GEOSPreparedIntersects_r(g->h, (const GEOSPreparedGeometry *)(const void *)p, G(y));
+    return r == 2 ? -1 : r;
+}
+
+void geo_prep_free(struct geo_ctx *g, struct geo_prep *p)
+{
+    if (p) GEOSPreparedGeom_destroy_r(g->h, (const GEOSPreparedGeometry *)(const void *)p);
+}
+
+/* ---- GeoJSON ------------------------------------------------------------ */
+
+/* v with 15 decimals, trailing zeros and a bare point cut, "-0" as "0". */
+static void json_num(struct fm_buf *b, double v)
+{
+    char t[48];
+    int n = snprintf(t, sizeof t, "%.15f", v);
+    if (n <= 0 || (size_t)n >= sizeof t) n = snprintf(t, sizeof t, "%.17g", v);
+    else if (strchr(t, '.')) {
+        while (n > 0 && t[n - 1] == '0') n--;
+        if (n > 0 && t[n - 1] == '.') n--;
+        t[n] = 0;
+    }
+    if (!strcmp(t, "-0")) n = snprintf(t, sizeof t, "0");
+    fm_buf_put(b, t, (size_t)n);
+}
+
+static int json_seq(struct geo_ctx *g, struct fm_buf *b, const GEOSCoordSequence *cs, int one)
+{
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(g->h, cs, &n)) return 0;
+    if (!one) FM_BUF_LIT(b, "[");
+    for (unsigned i = 0; i < n; i++) {
+        double x, y;
+        if (!GEOSCoordSeq_getXY_r(g->h, cs, i, &x, &y)) return 0;
+        if (i) FM_BUF_LIT(b, ",");
+        FM_BUF_LIT(b, "[");
+        json_num(b, x);
+        FM_BUF_LIT(b, ",");
+        json_num(b, y);
+        FM_BUF_LIT(b, "]");
+        if (one) break;
+    }
+    if (!one) FM_BUF_LIT(b, "]");
+    return 1;
+}
+
+/* The coordinates array of a point, line or polygon. */
+static int json_coords(struct geo_ctx *g, struct fm_buf *b, const GEOSGeometry *x)
+{
+    int t = GEOSGeomTypeId_r(g->h, x);
+    if (GEOSisEmpty_r(g->h, x) == 1) {
+        FM_BUF_LIT(b, "[]");
+        return 1;
+    }
+    if (t == GEOS_POINT) return json_seq(g, b, GEOSGeom_getCoordSeq_r(g->h, x), 1);
+    if (t == GEOS_LINESTRING || t == GEOS_LINEARRING)
+        return json_seq(g, b, GEOSGeom_getCoordSeq_r(g->h, x), 0);
+    if (t != GEOS_POLYGON) return 0;
+    int holes = GEOSGetNumInteriorRings_r(g->h, x);
+    if (holes < 0) return 0;
+    FM_BUF_LIT(b, "[");
+    if (!json_coords(g, b, GEOSGetExteriorRing_r(g->h, x))) return 0;
+    for (int i = 0; i < holes; i++) {
+        FM_BUF_LIT(b, ",");
+        if (!json_coords(g, b, GEOSGetInteriorRingN_r(g->h, x, i))) return 0;
+    }
+    FM_BUF_LIT(b, "]");
+    return 1;
+}
+
+static int json_geom(struct geo_ctx *g, struct fm_buf *b, const GEOSGeometry *x)
+{
+    static const char *const names[] = {
+        [GEOS_POINT] = "Point",           [GEOS_LINESTRING] = "LineString",
+        [GEOS_LINEARRING] = "LineString", [GEOS_POLYGON] = "Polygon",
+        [GEOS_MULTIPOINT] = "MultiPoint", [GEOS_MULTILINESTRING] = "MultiLineString",
+        [GEOS_MULTIPOLYGON] = "MultiPolygon", [GEOS_GEOMETRYCOLLECTION] = "GeometryCollection",
+    };
+    int t = GEOSGeomTypeId_r(g->h, x);
+    if (t < 0 || t > GEOS_GEOMETRYCOLLECTION) return 0;
+    FM_BUF_LIT(b, "{\"type\":\"");
+    fm_buf_put(b, names[t], strlen(names[t]));
+    if (t <= GEOS_POLYGON) {
+        FM_BUF_LIT(b, "\",\"coordinates\":");
+        if (!json_coords(g, b, x)) return 0;
+        FM_BUF_LIT(b, "}");
+        return 1;
+    }
+    if (t == GEOS_GEOMETRYCOLLECTION)
+        FM_BUF_LIT(b, "\",\"geometries\":[");
+    else
+        FM_BUF_LIT(b, "\",\"coordinates\":[");
+    int n = GEOSGetNumGeometries_r(g->h, x);
+    for (int i = 0; i < n; i++) {
+        const GEOSGeometry *part = GEOSGetGeometryN_r(g->h, x, i);
+        if (i) FM_BUF_LIT(b, ",");
+        if (!(t == GEOS_GEOMETRYCOLLECTION ? json_geom(g, b, part) : json_coords(g, b, part)))
+            return 0;
+    }
+    FM_BUF_LIT(b, "]}");
+    return 1;
+}
+
+char *geo_to_geojson(struct geo_ctx *g, const struct geo *x)
+{
+    struct fm_buf b;
+    fm_buf_init(&b, FM_BUF_UNCAPPED);
+    if (!json_geom(g, &b, G(x))) {
+        fm_buf_cleanup(&b);
+        return NULL;
+    }
+    return fm_buf_take(&b, NULL);
 }

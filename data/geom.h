@@ -52,4 +52,26 @@ double geo_distance(struct geo_ctx *g, const struct geo *a, const struct geo *b)
 fm_rc geo_corridor(struct geo_ctx *g, const struct geo *route_utm, double half, int srid,
                     struct geo **out, struct fm_err *err);
 
+/* The intersection of a and b in 2D, or NULL when it is empty or GEOS
+ * cannot tell. */
+struct geo *geo_intersection(struct geo_ctx *g, const struct geo *a, const struct geo *b);
+
+/* The shortest line from a to b (two points), or NULL. */
+struct geo *geo_shortest_line(struct geo_ctx *g, const struct geo *a, const struct geo *b);
+
+/* x buffered by r in its own units, segs segments a quarter circle. */
+struct geo *geo_buffer(struct geo_ctx *g, const struct geo *x, double r, int segs);
+
+/* A geometry prepared for many intersects tests against it. */
+struct geo_prep;
+struct geo_prep *geo_prepare(struct geo_ctx *g, const struct geo *x);
+/* Does y meet the prepared geometry? 1, 0, or -1 when GEOS cannot tell. */
+int geo_prep_intersects(struct geo_ctx *g, const struct geo_prep *p, const struct geo *y);
+void geo_prep_free(struct geo_ctx *g, struct geo_prep *p);
+
+/* The GeoJSON geometry of x (malloc): compact, coordinates with at most
+ * 15 decimals and no trailing zeros, as a conflict's Feature keeps it
+ * (conflict_text.c). NULL for a type GeoJSON lacks. */
+char *geo_to_geojson(struct geo_ctx *g, const struct geo *x);
+
 #endif

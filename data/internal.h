@@ -151,6 +151,22 @@ fm_rc events_append_ex(struct data_db *db, const struct data_viewer *v, const ch
         SEP X("disputed")
 #define EVENT_VERSION_ACTIONS_SQL "(" EVENT_VERSION_ACTIONS(SQL_QUOTED_, SQL_COMMA_) ")"
 
+/* ---- a conflict's Feature text (conflict_text.c) ------------------------ */
+
+/* A conflict's title, from its kind and the ids of its two items: the
+ * formats serve both C's printf (with long long arguments) and SQLite's
+ * (CONFLICT_TITLE_SQL, data/sqlite/sqlite.h). */
+#define CONFLICT_TITLE_MZ "movement %lld crosses zone %lld"
+#define CONFLICT_TITLE_ZZ "zones %lld and %lld overlap"
+#define CONFLICT_TITLE_IZ "incident %lld inside zone %lld"
+#define CONFLICT_TITLE_IM "incident %lld near movement %lld"
+
+struct store_conflict;
+/* The conflict's row c as its GeoJSON Feature (malloc): the text hashed
+ * into the event log and served by the collection, the same bytes on
+ * every backend. */
+char *conflict_text(const struct store_conflict *c);
+
 /* ---- conflicts (conflicts.c) ------------------------------------------- */
 
 /* Re-checks item `item` (its current version, just written) against every

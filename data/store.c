@@ -1,6 +1,7 @@
 /* store.c - the store's entry (store.h): the backend by the --db
  * argument, the connection's table, and what every backend shares. */
 #include "internal.h"
+#include "pg/pg.h"
 #include "store.h"
 
 #include <string.h>
@@ -8,14 +9,14 @@
 fm_rc data_open(const char *path, struct data_db **out, struct fm_err *err)
 {
     *out = NULL;
-    /* the backend by the --db argument's scheme: a file path is SQLite; a
-     * URL names a server, and until every file of data/ has moved under
-     * the store the PostgreSQL one is reached by pg_store_open alone
-     * (rather than a file called "postgresql:") */
+    /* the backend by the --db argument's scheme: a URL of libpq's is
+     * PostgreSQL; another URL is a mistake, not a file called "http:" */
+    if (!strncmp(path, "postgresql://", 13) || !strncmp(path, "postgres://", 11))
+        return pg_store_open(path, out, err);
     if (strstr(path, "://"))
         return fm_fail(err, FM_EINVAL, "db",
-                       "a URL, and this build stores in a SQLite file only (give a file"
-                       " path); the PostgreSQL backend is still to come");
+                       "a URL of an unknown kind: give a SQLite file path or a"
+                       " postgresql:// URL");
     return sqlite_store_open(path, out, err);
 }
 

@@ -14,9 +14,10 @@
  * and the chain are its, the rows are the store's), items and their
  * versions (items.c), imports (import.c), answers (acks.c), users'
  * signing keys (keys.c), messages, receipts and rulings (messages.c,
- * rulings.c), the picture of now's rows (picture.c), queries (query.c).
- * Files whose SQL has not moved yet (conflicts.c, replay.c) still include
- * data/sqlite/sqlite.h.
+ * rulings.c), the picture of now's rows (picture.c), queries (query.c),
+ * the conflicts' rows and the items they are found among (conflicts.c:
+ * the rules and the geometry are C above, geom.c). replay.c, whose SQL
+ * has not moved yet, still includes data/sqlite/sqlite.h.
  *
  * Rules for every operation: it runs on the caller's connection, inside
  * the caller's transaction when one is open (begin .. commit/rollback), and
@@ -149,6 +150,71 @@ struct store_deadline {
     fm_time notified_at, due_at, overdue_at;
 };
 
+/* An item's current version as the conflict rules read it (conflicts.c):
+ * its attributes, its bounding box and its geometry as WKB (borrowed). */
+struct store_citem {
+    int64_t vid, id, version;
+    const char *collection, *party, *status, *type; /* type "" when none */
+    int has_from, has_to, has_floor, has_ceil;
+    fm_time from, to;
+    double floor, ceil;
+    double corridor_m; /* movements: corridor_width_m (0 when none); else 0 */
+    int severity;      /* incidents: the severity (3 when none); else 3 */
+    double box[4];     /* minx, miny, maxx, maxy */
+    const unsigned char *wkb;
+    size_t wkb_len;
+};
+/* The live current items of collection coll that may pair with one item
+ * (conflicts.c check_against): box meets box; not item self, id >=
+ * min_id; not over by now; valid windows meet (from, to) where given;
+ * and the filters that follow from that item alone, each off when 0 or
+ * NULL: ztypes 1, zones of type restricted or protected_site (2: or
+ * no_fly); aironly, movements of type air; otherparty, items of another
+ * party; draftparty, drafts of that party only; floor/ceil, altitude bands
+ * that meet (floor, ceil). A superset: the rules decide. */
+struct store_cand_query {
+    enum data_coll coll;
+    double box[4];
+    int64_t self, min_id;
+    fm_time now;
+    int has_from, has_to, has_floor, has_ceil;
+    fm_time from, to;
+    double floor, ceil;
+    int ztypes, aironly;
+    const char *otherparty, *draftparty;
+};
+/* A conflict's row: kind and pair, the versions that clash, where and
+ * when, its state, and who sees it (vis: the one party, NULL: everyone).
+ * geojson is the clash geometry's GeoJSON text as kept (the Feature's
+ * geometry, byte for byte); wkb the same geometry, given on insert and
+ * update only. */
+struct store_conflict {
+    int64_t id;
+    const char *kind, *a_coll, *b_coll;
+    int64_t a_id, a_version, b_id, b_version;
+    int has_tf, has_tt, has_af, has_ac, has_resolved_at;
+    fm_time t_from, t_to, opened_at, updated_at, resolved_at;
+    double alt_floor, alt_ceiling;
+    int64_t severity, revision;
+    const char *state, *resolved_by, *comment, *vis;
+    const char *geojson;
+    const unsigned char *wkb;
+    size_t wkb_len;
+};
+/* The conflicts a query asks for (data_conflicts_query of now). */
+struct store_conflict_query {
+    const char *vparty; /* the party whose owner-only conflicts are seen */
+    const char *state;  /* NULL: any */
+    enum data_geom geom;
+    int has_bbox;
+    double bbox[4];
+    long limit, offset;
+    int64_t id; /* > 0: that conflict only */
+};
+
+typedef int (*store_citem_cb)(void *ctx, const struct store_citem *x);
+typedef int (*store_conflict_cb)(void *ctx, const struct store_conflict *c);
+typedef int (*store_id_cb)(void *ctx, int64_t id);
 typedef int (*store_party_cb)(void *ctx, const struct store_party *p);
 typedef int (*store_user_cb)(void *ctx, const struct store_user *u);
 typedef int (*store_secret_cb)(void *ctx, const struct store_secret *s);
@@ -421,6 +487,55 @@ struct store_ops {
     /* Marks the deadline of (item, version) overdue at `at`. */
     fm_rc (*deadline_overdue)(struct data_db *db, int64_t item, int64_t version, fm_time at,
                               struct fm_err *err);
+
+    /* ---- conflicts (sqlite/conflicts.c): the rules are conflicts.c's ---- */
+    /* The current version of item id, live or not; FM_ENOTFOUND. */
+    fm_rc (*citem_get)(struct data_db *db, int64_t id, store_citem_cb cb, void *ctx,
+                       struct fm_err *err);
+    /* The candidates of q, in no order. cb may run other operations of
+     * this slice (the candidates are read first, or kept stable). */
+    fm_rc (*citems_find)(struct data_db *db, const struct store_cand_query *q, store_citem_cb cb,
+                         void *ctx, struct fm_err *err);
+    /* The ids of the live current items, in id order (the re-check). */
+    fm_rc (*citems_live)(struct data_db *db, store_id_cb cb, void *ctx, struct fm_err *err);
+    /* The conflict of (kind, a, b), whatever its state; FM_ENOTFOUND. */
+    fm_rc (*conflict_find)(struct data_db *db, const char *kind, int64_t a, int64_t b,
+                           store_conflict_cb cb, void *ctx, struct fm_err *err);
+    /* Conflict id as kept; FM_ENOTFOUND. */
+    fm_rc (*conflict_get)(struct data_db *db, int64_t id, store_conflict_cb cb, void *ctx,
+                          struct fm_err *err);
+    /* Adds n new open conflicts (revision 1, opened and updated at
+     * rows' opened_at). OUT ids[0..n), in rows' order. */
+    fm_rc (*conflicts_insert)(struct data_db *db, const struct store_conflict *rows, int n,
+                              int64_t *ids, struct fm_err *err);
+    /* Conflict c->id still clashes: its versions, severity, interval,
+     * band, vis and geometry from c, state open (reopened: opened_at
+     * c->updated_at, no resolution), updated at c->updated_at, its
+     * revision one up. */
+    fm_rc (*conflict_refresh)(struct data_db *db, const struct store_conflict *c, int reopened,
+                              struct fm_err *err);
+    /* Resolves conflict id at `at` (by NULL: the system), its revision
+     * one up. */
+    fm_rc (*conflict_resolve)(struct data_db *db, int64_t id, fm_time at, const char *by,
+                              const char *comment, struct fm_err *err);
+    /* The open conflicts of item, by id: which 0, those it is in (a or
+     * b); 1, those it drives (a, but b of an incident_near_movement); 2
+     * (item 0), those whose driver is no longer a live current item. */
+    fm_rc (*conflicts_open_of)(struct data_db *db, int64_t item, int which, store_id_cb cb,
+                               void *ctx, struct fm_err *err);
+    /* The conflicts q asks for, by id, limit/offset applied; *matched
+     * (if not NULL) how many without them; cb may be NULL. */
+    fm_rc (*conflicts_query)(struct data_db *db, const struct store_conflict_query *q,
+                             store_conflict_cb cb, void *ctx, long *matched,
+                             struct fm_err *err);
+    /* A movement's corridor reach (half its width, metres): set (live) or
+     * dropped; and the largest kept. */
+    fm_rc (*reach_set)(struct data_db *db, int64_t item, int live, double metres,
+                       struct fm_err *err);
+    fm_rc (*reach_max)(struct data_db *db, double *metres, struct fm_err *err);
+    /* The setting incident_near_m (*metres untouched when unset); set it. */
+    fm_rc (*near_get)(struct data_db *db, double *metres, struct fm_err *err);
+    fm_rc (*near_set)(struct data_db *db, double metres, struct fm_err *err);
 };
 
 /* The store of db's connection. */

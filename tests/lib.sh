@@ -11,7 +11,9 @@
 #   check "sentence" command args...       # or a command
 #   finish                                 # prints "N passed, N failed", exits non-zero on failure
 #
-# FUSIONMAP must name the binary (CTest passes it).
+# FUSIONMAP must name the binary (CTest passes it). FM_BACKEND=postgresql
+# runs the script's server (and its command lines) on a PostgreSQL of the
+# script's own (fm_pg_start) instead of a SQLite file: FM_DB is its URL.
 set -u
 : "${FUSIONMAP:?set FUSIONMAP to the fusionmap binary}"
 FUSIONMAP=$(realpath "$FUSIONMAP")
@@ -151,6 +153,10 @@ fm_pg_stop() {
     fi
 }
 trap 'fm_stop; fm_pg_stop' EXIT
+if [ "${FM_BACKEND:-sqlite}" = postgresql ]; then
+    fm_pg_start || { echo "FAIL - no PostgreSQL for FM_BACKEND=postgresql"; exit 1; }
+    FM_DB=$FM_PG_URL
+fi
 
 # req METHOD PATH [curl args...]: the response body in $FM_TMP/body, headers
 # in $FM_TMP/headers, and the status code printed.

@@ -240,6 +240,26 @@ static const char *const migrations[] = {
     "  notified_at bigint NOT NULL, due_at bigint NOT NULL, overdue_at bigint,"
     "  PRIMARY KEY (item_id, version));"
     "CREATE INDEX deadlines_due ON deadlines (overdue_at, due_at);",
+    /* 7: the conflicts (issue 18; SQLite's 3, 4, 5 and 15): one row per
+     * (kind, item pair), its clash geometry and that geometry's GeoJSON
+     * text as the rules wrote it (conflicts.c); the movements' corridor
+     * reach; the setting incident_near_m */
+    "CREATE TABLE conflicts ("
+    "  id bigserial PRIMARY KEY,"
+    "  kind text NOT NULL CHECK (kind IN ('movement_crosses_zone', 'zones_overlap',"
+    "   'incident_in_zone', 'incident_near_movement')),"
+    "  a_coll text NOT NULL, a_id bigint NOT NULL, a_version bigint NOT NULL,"
+    "  b_coll text NOT NULL, b_id bigint NOT NULL, b_version bigint NOT NULL,"
+    "  state text NOT NULL CHECK (state IN ('open', 'resolved')), severity int NOT NULL,"
+    "  t_from bigint, t_to bigint, alt_floor double precision, alt_ceiling double precision,"
+    "  vis_party text, opened_at bigint NOT NULL, updated_at bigint NOT NULL,"
+    "  resolved_at bigint, resolved_by text, comment text, revision bigint NOT NULL,"
+    "  geom geometry(Geometry, 4326), geojson text, UNIQUE (kind, a_id, b_id));"
+    "CREATE INDEX conflicts_b ON conflicts (b_id, state);"
+    "CREATE INDEX conflicts_state ON conflicts (state, id);"
+    "CREATE INDEX conflicts_geom ON conflicts USING gist (geom);"
+    "CREATE TABLE conflict_reach (item_id bigint PRIMARY KEY, reach_m double precision NOT NULL);"
+    "CREATE TABLE conflict_settings (key text PRIMARY KEY, value double precision NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -353,6 +373,7 @@ static void pg_store_fill(void)
     pg_query_ops(&pg_store);
     pg_heads_ops(&pg_store);
     pg_rules_ops(&pg_store);
+    pg_conflicts_ops(&pg_store);
 }
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

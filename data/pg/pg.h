@@ -2,10 +2,11 @@
  *
  * It implements the slices of the store interface that have moved out of
  * SQL files (the accounts, the event log, items and their versions, imports,
- * answers, users' signing keys, messages and rulings), one file of this
- * folder per slice (pgint.h: what they share). It is reached only through
- * pg_store_open until every file of data/ has moved: data_open still refuses a postgresql:// URL, since the files
- * whose SQL is SQLite's would be handed this connection. */
+ * answers, users' signing keys, messages and rulings, the picture, the
+ * queries, the conflicts), one file of this folder per slice (pgint.h:
+ * what they share). data_open reaches it for a postgresql:// URL. Not yet
+ * on it: CQL2 filters and sorts (SQLite's dialect), and verify's replay of
+ * the tables against the log (replay.c), which it skips with a warning. */
 #ifndef DATA_PG_H
 #define DATA_PG_H
 

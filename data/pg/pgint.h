@@ -73,6 +73,29 @@ int pg_col_b(PGresult *r, int i, int c);
     "(" PG_PIC_HALF_LAT " / cos(radians(least(85.0, greatest(abs(ST_YMin(v.geom)),"              \
     " abs(ST_YMax(v.geom)))))))"
 
+/* The families of geometries (enum data_geom, in its order) as SQL over
+ * the geometry column x. */
+#define PG_GEOM_FAMILY(x)                                                                         \
+    {"true", "GeometryType(" x ") IN ('POINT', 'MULTIPOINT')",                                   \
+     "GeometryType(" x ") IN ('LINESTRING', 'MULTILINESTRING')",                                 \
+     "GeometryType(" x ") IN ('POLYGON', 'MULTIPOLYGON')"}
+
+/* A conflict's title (conflict_text.c's CONFLICT_TITLE_*) in PostgreSQL's
+ * format(), over conflict row c. */
+#define PG_CONFLICT_TITLE                                                                        \
+    "CASE c.kind WHEN 'movement_crosses_zone' THEN format('movement %s crosses zone %s',"        \
+    " c.a_id, c.b_id) WHEN 'zones_overlap' THEN format('zones %s and %s overlap', c.a_id,"        \
+    " c.b_id) WHEN 'incident_in_zone' THEN format('incident %s inside zone %s', c.a_id, c.b_id)"  \
+    " ELSE format('incident %s near movement %s', c.a_id, c.b_id) END"
+/* The open conflicts as picture rows (picture.c, query.c): the nine
+ * columns of a picture row, the box (xmin, xmax, ymin, ymax), the pair,
+ * the one party that sees it. */
+#define PG_CONFLICT_PIC                                                                          \
+    "SELECT c.id, NULL, c.state, c.kind, " PG_CONFLICT_TITLE ", NULL, c.severity, NULL,"         \
+    " ST_AsBinary(c.geom, 'NDR'), ST_XMin(c.geom), ST_XMax(c.geom), ST_YMin(c.geom),"            \
+    " ST_YMax(c.geom), c.a_id, c.b_id, c.vis_party FROM conflicts c WHERE c.state = 'open'"      \
+    " AND c.geom IS NOT NULL"
+
 /* Row i of a picture statement (id, party, status, type, title, the
  * PG_PIC_STYLE columns, WKB as bytea) into row, whose wkb the caller
  * frees with PQfreemem; 0 when its WKB cannot be read (out of memory). */
@@ -89,5 +112,6 @@ void pg_picture_ops(struct store_ops *ops);
 void pg_query_ops(struct store_ops *ops);
 void pg_heads_ops(struct store_ops *ops);
 void pg_rules_ops(struct store_ops *ops);
+void pg_conflicts_ops(struct store_ops *ops);
 
 #endif

@@ -4,8 +4,8 @@
  * widened as migration 6's triggers widen it on SQLite (half a movement's
  * corridor, capped at DATA_PIC_MAX_CORRIDOR_M, in degrees of latitude;
  * longitude divided by the cosine of the latitude furthest from the
- * equator, at most 85 degrees). The open conflicts are not kept on
- * PostgreSQL until conflicts.c moves under the store. */
+ * equator, at most 85 degrees). The open conflicts are the conflicts
+ * table's (migration 7). */
 #include "pgint.h"
 
 #include <stdio.h>
@@ -75,9 +75,25 @@ static fm_rc pic_items(struct data_db *db, enum data_coll c, int64_t id, store_p
 static fm_rc pic_conflicts(struct data_db *db, int64_t id, int64_t of_item, store_pic_cb cb,
                            void *ctx, struct fm_err *err)
 {
-    (void)db, (void)id, (void)of_item, (void)cb, (void)ctx;
-    return fm_fail(err, FM_EINTERNAL, NULL,
-                   "the conflicts are not kept on PostgreSQL yet (issue 18)");
+    PGresult *r;
+    fm_rc rc = pg_run(db, &r, NULL, "picture conflicts", err,
+                      PG_CONFLICT_PIC " AND ($1::bigint = 0 OR c.id = $1::bigint)"
+                      " AND ($2::bigint = 0 OR c.a_id = $2::bigint OR c.b_id = $2::bigint)"
+                      " ORDER BY c.id",
+                      2, I64(id), I64(of_item));
+    if (rc) return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct store_pic_row p = {.vis = pg_col(r, i, 15)};
+        if (!pg_pic_row(r, i, &p.row)) continue;
+        for (int k = 0; k < 4; k++) p.box[k] = pg_col_d(r, i, 9 + k);
+        p.row.a_id = pg_col_i(r, i, 13);
+        p.row.b_id = pg_col_i(r, i, 14);
+        int stop = cb(ctx, &p);
+        PQfreemem((void *)p.row.wkb);
+        if (stop) break;
+    }
+    PQclear(r);
+    return FM_OK;
 }
 
 void pg_picture_ops(struct store_ops *ops)

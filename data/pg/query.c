@@ -3,8 +3,7 @@
  * intersection), validity time, status, party, type, geometry family, now
  * or as of a past time, paged in id order; extents; the rows of pictures.
  * A CQL2 filter or a sort is SQL of SQLite's dialect (server/cql2.c) and
- * is refused here until it is compiled per backend; the conflicts are not
- * kept on PostgreSQL until conflicts.c moves under the store. */
+ * is refused here until it is compiled per backend. */
 #include "pgint.h"
 
 #include <stdarg.h>
@@ -57,10 +56,7 @@ static const char *i64(struct where *w, int64_t v)
     return s;
 }
 
-static const char *const family[] = {
-    "true", "GeometryType(v.geom) IN ('POINT', 'MULTIPOINT')",
-    "GeometryType(v.geom) IN ('LINESTRING', 'MULTILINESTRING')",
-    "GeometryType(v.geom) IN ('POLYGON', 'MULTIPOLYGON')"};
+static const char *const family[] = PG_GEOM_FAMILY("v.geom");
 
 static fm_rc build_where(const struct data_query *q, const char *vparty, struct where *w,
                          struct fm_err *err)
@@ -188,18 +184,33 @@ static fm_rc items_extent(struct data_db *db, enum data_coll c, enum data_geom g
     return FM_OK;
 }
 
-static fm_rc no_conflicts(struct fm_err *err)
-{
-    return fm_fail(err, FM_EINTERNAL, NULL,
-                   "the conflicts are not kept on PostgreSQL yet (issue 18)");
-}
-
 static fm_rc conflicts_extent(struct data_db *db, enum data_geom g, const char *vparty,
                               struct data_extent *out, struct fm_err *err)
 {
-    (void)db, (void)g, (void)vparty;
+    static const char *const cfamily[] = PG_GEOM_FAMILY("c.geom");
     memset(out, 0, sizeof *out);
-    return no_conflicts(err);
+    if ((unsigned)g > DATA_GEOM_AREAS)
+        return fm_fail(err, FM_EINVAL, NULL, "no such geometry family");
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), min(ST_XMin(c.geom)), min(ST_YMin(c.geom)), max(ST_XMax(c.geom)),"
+             " max(ST_YMax(c.geom)), count(c.t_from), min(c.t_from), count(c.t_to), max(c.t_to)"
+             " FROM conflicts c WHERE (c.vis_party IS NULL OR c.vis_party = $1)"
+             " AND c.geom IS NOT NULL AND %s",
+             cfamily[g]);
+    PGresult *r;
+    fm_rc rc = pg_run(db, &r, NULL, "extent of conflicts", err, sql, 1, vparty);
+    if (rc) return rc;
+    out->count = pg_col_i(r, 0, 0);
+    if (out->count) {
+        for (int i = 0; i < 4; i++) out->bbox[i] = pg_col_d(r, 0, 1 + i);
+        out->has_t0 = pg_col_i(r, 0, 5) == out->count;
+        out->t0 = pg_col_i(r, 0, 6);
+        out->has_t1 = pg_col_i(r, 0, 7) == out->count;
+        out->t1 = pg_col_i(r, 0, 8);
+    }
+    PQclear(r);
+    return FM_OK;
 }
 
 static fm_rc pic_items_box(struct data_db *db, enum data_coll c, const double bbox[4],
@@ -247,8 +258,24 @@ static fm_rc pic_items_box(struct data_db *db, enum data_coll c, const double bb
 static fm_rc pic_conflicts_box(struct data_db *db, const double bbox[4], const char *vparty,
                                data_pic_cb cb, void *ctx, struct fm_err *err)
 {
-    (void)db, (void)bbox, (void)vparty, (void)cb, (void)ctx;
-    return no_conflicts(err);
+    PGresult *r;
+    fm_rc rc = pg_run(db, &r, NULL, "picture conflicts", err,
+                      PG_CONFLICT_PIC " AND (c.vis_party IS NULL OR c.vis_party = $1)"
+                      " AND c.geom && ST_MakeEnvelope($2::float8, $3::float8, $4::float8,"
+                      " $5::float8, 4326) ORDER BY c.id",
+                      5, vparty, DBL(bbox[0]), DBL(bbox[1]), DBL(bbox[2]), DBL(bbox[3]));
+    if (rc) return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct data_pic_row row;
+        if (!pg_pic_row(r, i, &row)) continue;
+        row.a_id = pg_col_i(r, i, 13);
+        row.b_id = pg_col_i(r, i, 14);
+        int stop = cb(ctx, &row);
+        PQfreemem((void *)row.wkb);
+        if (stop) break;
+    }
+    PQclear(r);
+    return FM_OK;
 }
 
 void pg_query_ops(struct store_ops *ops)

@@ -96,6 +96,10 @@ fm_rc data_checkpointer_start(const char *path, struct data_checkpointer **out,
     struct data_db *db;
     fm_rc rc = data_open(path, &db, err);
     if (rc) return rc;
+    if (store_of(db) != sqlite_store()) { /* another backend keeps its own log */
+        data_close(db);
+        return FM_OK;
+    }
     const char *file = sqlite3_db_filename(db->h, "main");
     if (!file || !file[0]) {
         data_close(db);

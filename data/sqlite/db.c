@@ -313,6 +313,12 @@ static const char *const migrations[] = {
     "  notified_at INTEGER NOT NULL, due_at INTEGER NOT NULL, overdue_at INTEGER,"
     "  PRIMARY KEY (item_id, version));"
     "CREATE INDEX deadlines_due ON deadlines (overdue_at, due_at);",
+    /* 15 (issue 18): each conflict keeps its clash geometry's GeoJSON text,
+     * as its Feature (hashed into the log) says it. The rules write it in
+     * C (conflicts.c, geom.c) for every backend; the rows made before keep
+     * SQLite's AsGeoJSON text, which their records hold. */
+    "ALTER TABLE conflicts ADD COLUMN geojson TEXT;"
+    "UPDATE conflicts SET geojson = AsGeoJSON(geom) WHERE geom IS NOT NULL;",
 };
 #define SCHEMA_ACCOUNTS_RECORDED 10
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

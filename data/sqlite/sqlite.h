@@ -23,9 +23,6 @@ struct data_db {
     void *splite;         /* SpatiaLite's per-connection cache */
     struct db_kept *kept; /* db_cached's statements, finalized by data_close */
     size_t nkept, akept;
-    /* conflicts.c's kept projections: owned by its SQL function
-     * fm_transform, which frees them when the connection closes */
-    void *projs;
     /* the write queue of this connection's file (db.c), NULL for a
      * database in memory; held: this connection is in it, from db_begin
      * to db_commit/db_rollback */
@@ -111,13 +108,8 @@ const char *db_text(sqlite3_stmt *st, int col);
 
 /* Who sees conflict c: everyone, or the owner of its draft (:vparty). */
 #define CONFLICT_VISIBLE_SQL "(c.vis_party IS NULL OR c.vis_party = :vparty)"
-/* A conflict's title, from its kind and the ids of its two items: the
- * formats serve both SQLite's printf (CONFLICT_TITLE_SQL) and C's
- * (conflicts.c, with long long arguments). */
-#define CONFLICT_TITLE_MZ "movement %lld crosses zone %lld"
-#define CONFLICT_TITLE_ZZ "zones %lld and %lld overlap"
-#define CONFLICT_TITLE_IZ "incident %lld inside zone %lld"
-#define CONFLICT_TITLE_IM "incident %lld near movement %lld"
+/* A conflict's title, as conflict_text.c writes it (CONFLICT_TITLE_*,
+ * internal.h). */
 #define CONFLICT_TITLE_SQL                                                                        \
     "CASE c.kind"                                                                                 \
     "  WHEN 'movement_crosses_zone' THEN printf('" CONFLICT_TITLE_MZ "', c.a_id, c.b_id)"         \
@@ -126,10 +118,11 @@ const char *db_text(sqlite3_stmt *st, int col);
     "  ELSE printf('" CONFLICT_TITLE_IM "', c.a_id, c.b_id) END"
 
 /* A conflict as a GeoJSON Feature, by SQLite's json_object over the row c;
- * conflicts.c writes the same bytes in C for its events. */
+ * conflict_text.c writes the same bytes in C (tests/unit/test_conflicts.c
+ * compares). */
 #define CONFLICT_TS_SQL(x) "strftime('%Y-%m-%dT%H:%M:%SZ', " x ", 'unixepoch')"
 #define CONFLICT_FEATURE_SQL                                                                     \
-    "json_object('type', 'Feature', 'id', c.id, 'geometry', json(AsGeoJSON(c.geom)),"             \
+    "json_object('type', 'Feature', 'id', c.id, 'geometry', json(c.geojson),"             \
     " 'properties', json_object('kind', c.kind, 'title', " CONFLICT_TITLE_SQL ","                \
     " 'items', json_array(json_object('collection', c.a_coll, 'id', c.a_id, 'version',"           \
     "  c.a_version), json_object('collection', c.b_coll, 'id', c.b_id, 'version', c.b_version)),"  \
@@ -159,6 +152,7 @@ void sqlite_picture_ops(struct store_ops *o);  /* picture.c */
 void sqlite_query_ops(struct store_ops *o);    /* query.c */
 void sqlite_heads_ops(struct store_ops *o);    /* heads.c */
 void sqlite_rules_ops(struct store_ops *o);    /* rules.c */
+void sqlite_conflicts_ops(struct store_ops *o); /* conflicts.c */
 const struct store_ops *sqlite_store(void);
 
 #endif

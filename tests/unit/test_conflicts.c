@@ -410,8 +410,9 @@ static double ref_double(const char *sql)
 
 /* What the engine's shortcuts must not change: the conflicts' spatial
  * index (kept by plain SQL triggers, migration 4) holds each conflict's
- * box, and ST_Transform given both CRSs by name projects exactly as
- * given the SRIDs only (both ways), for every item in its UTM zone. */
+ * box, ST_Transform given both CRSs by name projects exactly as given
+ * the SRIDs only (both ways), for every item in its UTM zone, and each
+ * conflict's GeoJSON text says its geometry. */
 static void store_checks(unsigned seed)
 {
     double missing = ref_double(
@@ -434,31 +435,15 @@ static void store_checks(unsigned seed)
         " ST_Transform(ST_Transform(geom, u), 4326, NULL, 'EPSG:' || u, 'EPSG:4326')");
     CHECK(differ == 0, "seed %u: ST_Transform by CRS names equals by SRIDs (%.0f differ)", seed,
           differ);
-    /* the engine's fm_transform (one kept transformation per pair of CRSs)
-     * equals ST_Transform byte for byte, both ways, each item also into
-     * the next zone (so that consecutive rows alternate the pairs) */
-    sqlite3_stmt *st;
-    double fm_differ = -1, rows = 0;
-    if (sqlite3_prepare_v2(
-            db->h,
-            "SELECT count(*), sum(fm_transform(geom, z, 'EPSG:4326', 'EPSG:' || z)"
-            "  IS NOT ST_Transform(geom, z)"
-            " OR fm_transform(ST_Buffer(fm_transform(geom, z, 'EPSG:4326', 'EPSG:' || z), 300, 8),"
-            "  4326, 'EPSG:' || z, 'EPSG:4326') IS NOT"
-            "  ST_Transform(ST_Buffer(ST_Transform(geom, z), 300, 8), 4326))"
-            " FROM (SELECT geom, " REF_UTM("v") " AS z FROM item_versions v UNION ALL"
-            "  SELECT geom, " REF_UTM("v") " % 100 % 60 + 32601 FROM item_versions v)",
-            -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        rows = sqlite3_column_double(st, 0);
-        fm_differ = sqlite3_column_double(st, 1);
-    } else {
-        printf("fm_transform: %s\n", sqlite3_errmsg(db->h));
-    }
-    sqlite3_finalize(st);
-    CHECK(fm_differ == 0 && rows > 0,
-          "seed %u: fm_transform equals ST_Transform on %.0f geometries (%.0f differ)", seed, rows,
-          fm_differ);
+    /* each row's GeoJSON text (geom.c writes it, the Feature keeps it) is
+     * its geometry, to the 15 decimals it prints */
+    double rows = ref_double("SELECT count(*) FROM conflicts WHERE geom IS NOT NULL");
+    double apart = ref_double(
+        "SELECT count(*) FROM conflicts WHERE geom IS NOT NULL AND (geojson IS NULL"
+        " OR NOT HausdorffDistance(GeomFromGeoJSON(geojson), geom) < 1e-12)");
+    CHECK(rows > 0 && apart == 0,
+          "seed %u: the GeoJSON text of each of %.0f clashes is its geometry (%.0f apart)", seed,
+          rows, apart);
     char what[64];
     snprintf(what, sizeof what, "seed %u", seed);
     texts_as_sqlite(what);
