@@ -458,7 +458,7 @@ fm_rc data_messages_seen(struct data_db *db, const struct data_viewer *v,
 /* Of the n items (ids, a page's), the current versions of c marked
  * overdue (rules.c): each item, version and when (malloc'd array, *nout
  * rows, by item). One query, read in proportion to n, not to every
- * overdue item. Who may see a row is who may see its version (a draft is
+ * overdue item; items NULL: every overdue version of c (a picture's). Who may see a row is who may see its version (a draft is
  * never overdue). */
 struct data_overdue {
     int64_t item, version;

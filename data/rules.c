@@ -558,11 +558,14 @@ static int overdue_row(void *ctx, const struct store_deadline *d)
     return 0;
 }
 
+/* The overdue versions of collection c: of items[0..n), or every one
+ * (items NULL: a picture's). */
 fm_rc data_overdue_of(struct data_db *db, enum data_coll c, const int64_t *items, size_t n,
                       struct data_overdue **out, size_t *nout, struct fm_err *err)
 {
     struct overdue_list l = {data_coll_name(c), NULL, 0, 0};
-    fm_rc rc = store_of(db)->deadlines_overdue_of(db, items, n, overdue_row, &l, err);
+    fm_rc rc = items ? store_of(db)->deadlines_overdue_of(db, items, n, overdue_row, &l, err)
+                     : store_of(db)->deadlines_each(db, 1, 0, overdue_row, &l, err);
     if (rc) {
         free(l.v);
         l.v = NULL, l.n = 0;

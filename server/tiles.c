@@ -430,7 +430,7 @@ static int row_overdue(struct source_ctx *s, enum data_coll c, const struct data
     if (!s->overdue_loaded[c]) {
         struct fm_err err;
         s->overdue_loaded[c] = 1;
-        if (data_overdue_versions(s->db, c, &s->overdue[c], &s->noverdue[c], &err) != FM_OK)
+        if (data_overdue_of(s->db, c, NULL, 0, &s->overdue[c], &s->noverdue[c], &err) != FM_OK)
             s->overdue[c] = NULL, s->noverdue[c] = 0;
     }
     for (size_t i = 0; i < s->noverdue[c]; i++)
@@ -1084,7 +1084,7 @@ static fm_rc brief_overdue(struct req *r, struct source_ctx *s, struct brief_wor
     for (int c = 0; c < DATA_COLL_COUNT; c++) {
         struct data_overdue *od = NULL;
         size_t n = 0;
-        fm_rc rc = data_overdue_versions(r->db, (enum data_coll)c, &od, &n, err);
+        fm_rc rc = data_overdue_of(r->db, (enum data_coll)c, NULL, 0, &od, &n, err);
         if (rc) return rc;
         for (size_t i = 0; i < n; i++) {
             json_t *f = NULL;
