@@ -1219,6 +1219,38 @@ static fm_rc parse_grid(const char *s, int pdf, enum tile_grid *out, struct fm_e
     return FM_OK;
 }
 
+/* The PNG of m as /map.png draws it for r's viewer: the marking line top
+ * and bottom; a picture found to hold the caller's drafts is drawn again
+ * with the marking that says so (the PNG has no lists: its map's drafts
+ * decide). OUT *out, *len (free()). */
+static fm_rc png_marked(struct req *r, struct tile_map_request *m, int has_asof, fm_time asof,
+                        unsigned char **out, size_t *len, struct fm_err *err)
+{
+    struct brief_words *pw = fm_xcalloc(1, sizeof *pw);
+    struct source_ctx s;
+    memset(&s, 0, sizeof s);
+    s.r = r, s.db = r->db, s.has_asof = has_asof, s.asof = asof, s.names = 1;
+    struct tile_source src = source_for(&s);
+    brief_marking_words(r, &s, pw);
+    m->brief = &pw->b;
+    *out = NULL;
+    fm_rc rc = tile_map_render(&src, T.basemap, m, out, len, err);
+    if (!rc && s.drafts) {
+        brief_marking_words(r, &s, pw);
+        free(*out);
+        *out = NULL;
+        rc = tile_map_render(&src, T.basemap, m, out, len, err);
+    }
+    source_cleanup(&s);
+    m->brief = NULL;
+    free(pw);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* GET /map.png and /map.pdf: the same request, the same drawing. */
 static int map_image(struct req *r, int pdf)
 {
@@ -1251,31 +1283,7 @@ static int map_image(struct req *r, int pdf)
     struct source_ctx s;
     unsigned char *out = NULL;
     size_t len;
-    if (!pdf) {
-        /* the sheet's marking line, top and bottom; a picture found to
-         * hold the caller's drafts is drawn again with the marking that
-         * says so (the PNG has no lists: its map's drafts decide) */
-        struct brief_words *pw = fm_xcalloc(1, sizeof *pw);
-        memset(&s, 0, sizeof s);
-        s.r = r, s.db = r->db, s.has_asof = a, s.asof = asof, s.names = 1;
-        struct tile_source src = source_for(&s);
-        brief_marking_words(r, &s, pw);
-        m.brief = &pw->b;
-        rc = tile_map_render(&src, T.basemap, &m, &out, &len, &err);
-        if (!rc && s.drafts) {
-            brief_marking_words(r, &s, pw);
-            free(out);
-            out = NULL;
-            rc = tile_map_render(&src, T.basemap, &m, &out, &len, &err);
-        }
-        source_cleanup(&s);
-        m.brief = NULL;
-        free(pw);
-        if (rc) {
-            free(out);
-            return srv_problem(r, rc, &err);
-        }
-    }
+    if (!pdf && (rc = png_marked(r, &m, a, asof, &out, &len, &err))) return srv_problem(r, rc, &err);
     /* the sheet names the log's head it was drawn at: read before and
      * after, and drawn again (three times at most) when a write came
      * between, so that the picture is of exactly that head */
@@ -1346,11 +1354,5 @@ fm_rc srv_map_picture(struct req *r, const double bbox[4], int width, int height
     m.grid = TILE_GRID_DEGREES;
     m.title = title;
     m.at = fm_time_now();
-    struct source_ctx s;
-    memset(&s, 0, sizeof s);
-    s.r = r, s.db = r->db, s.names = 1;
-    struct tile_source src = source_for(&s);
-    fm_rc rc = tile_map_render(&src, T.basemap, &m, png, len, err);
-    json_decref(s.parties);
-    return rc;
+    return png_marked(r, &m, 0, 0, png, len, err);
 }

@@ -129,7 +129,7 @@ check "the bundle's picture: a PNG of the zone's area, drawn for B, with its dig
      [ "$(sha256sum <"$FM_TMP/b.png" | cut -d" " -f1)" = "$(jq -r .picture.sha256 "$FM_TMP/b.json")" ] &&
      [ "$(jq -c ".picture.bbox | map(. * 1000 | round)" "$FM_TMP/b.json")" = "[35900,32900,35940,32940]" ]'
 # the picture is /map.png's drawing for its reader: B's is B's map of that area (the same pixels
-# below the title bar, which holds the time), and A's, with A's draft on it, is not
+# below the marking and title bars, which hold the time), and A's, with A's draft on it, is not
 mappng() { curl -s -o "$2" "${@:3}" -G --data-urlencode "bbox=$(jq -r ".picture.bbox | join(\",\")" "$1")" \
     --data-urlencode width=800 --data-urlencode height=600 "$FM_URL/map.png"; }
 check "B's picture is the map B itself gets of that area (/map.png, as B); A's, with its draft, differs there" \
@@ -137,11 +137,11 @@ check "B's picture is the map B itself gets of that area (/map.png, as B); A's, 
      /usr/bin/python3 - "$FM_TMP/b.png" "$FM_TMP/b-map.png" "$FM_TMP/ab.png" <<'"'"'PY'"'"'
 import sys
 from PIL import Image, ImageChops
-body = lambda p: Image.open(p).convert("RGB").crop((0, 40, 800, 600))
+body = lambda p: Image.open(p).convert("RGB").crop((0, 64, 800, 600))
 b, bmap, ab = (body(p) for p in sys.argv[1:4])
 same = ImageChops.difference(b, bmap).getbbox() is None
 differs = ImageChops.difference(b, ab).getbbox() is not None
-print("# the same as the map of B:", same, "; the one of A differs:", differs)
+print("# the same as the map of B:", same, ImageChops.difference(b, bmap).getbbox(), "; the one of A differs:", differs)
 sys.exit(0 if same and differs else 1)
 PY'
 # tamper NAME PYTHON: a copy of A's bundle, changed by the python lines (b: the bundle;

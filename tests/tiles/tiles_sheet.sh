@@ -131,8 +131,8 @@ if have_poppler; then
          grep -qE "Overdue answers, whole map, now \([1-9][0-9]*\)" "$FM_TMP/B.txt" &&
          grep -q "Overdue convoy Q (Side A): answer was due" "$FM_TMP/B.txt"'
     check "its legend explains the amber" 'grep -q "OVERDUE: answer late, amber dashed" "$FM_TMP/B.txt"'
-    check "an item notified late says so in its label (the demo's convoy starts about now: LATE NOTICE)" \
-        'grep -q "Supply convoy C-7 (LATE NOTICE)" "$FM_TMP/B.txt" && ! grep -q "Overdue convoy Q (LATE NOTICE)" "$FM_TMP/B.txt"'
+    check "an item notified late says so in its label (the demo's medical evacuation flight: LATE NOTICE), one notified in time does not" \
+        'grep -q "Medical evacuation flight (LATE NOTICE)" "$FM_TMP/B.txt" && ! grep -q "Supply convoy C-7 (LATE NOTICE)" "$FM_TMP/B.txt" && ! grep -q "Overdue convoy Q (LATE NOTICE)" "$FM_TMP/B.txt"'
     check "nothing of A's draft is on B's sheet" '! grep -q "Qx" "$FM_TMP/B.txt"'
     get /map.pdf -H "${H[liaison-a]}" >/dev/null && cp "$FM_TMP/body" "$FM_TMP/A.pdf"
     pdftotext "$FM_TMP/A.pdf" - | tr -s ' \n' ' ' >"$FM_TMP/A.txt"
