@@ -146,9 +146,15 @@ static int party_before(void *ctx, const struct store_party *p)
 fm_rc data_party_add(struct data_db *db, const char *code, const char *name, const char *colour,
                      const char *kind, struct fm_err *err)
 {
-    /* a record's owner may list parties with "," (vis_owner_has) */
-    if (strchr(code, ','))
-        return fm_fail(err, FM_EINVAL, "/code", "a party code holds no comma");
+    /* a record's owner may list parties with "," (vis_owner_has); the
+     * rules copy codes into 16 bytes (a longer one would be cut, and two
+     * parties could look alike); and a control character is escaped
+     * differently by jansson's canonical text and RFC 8785's (issue 20):
+     * so letters, digits, '-' and '_', 1 to 15 of them */
+    size_t n = strspn(code, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+    if (n == 0 || n > 15 || code[n])
+        return fm_fail(err, FM_EINVAL, "/code",
+                       "a party code is 1 to 15 letters, digits, '-' or '_'");
     const struct store_ops *ops = store_of(db);
     char *before = NULL, *after = party_text(code, name, colour, kind, 0);
     fm_rc rc = ops->begin(db, err);
