@@ -619,7 +619,7 @@ static fm_rc geojson_crs_check(const char *path, struct fm_err *err)
 
 /* ---- attributes -------------------------------------------------------- */
 
-enum kind { K_STRING, K_TIME, K_NUMBER, K_JSON };
+enum kind { K_STRING, K_TIME, K_NUMBER, K_JSON, K_BOOL };
 
 struct mapping {
     const char *field; /* fusionmap's */
@@ -642,6 +642,10 @@ static const struct mapping mappings[] = {
     {"severity", K_NUMBER, {"severity", NULL}},
     {"corridor_width_m", K_NUMBER, {"corridor_width_m", "corridor_w", NULL}},
     {"observed", K_JSON, {"observed", NULL}},
+    /* formats without booleans write 1/0 or "true"/"false" (a shapefile
+     * cuts names to ten characters) */
+    {"urgent", K_BOOL, {"urgent", NULL}},
+    {"urgent_reason", K_STRING, {"urgent_reason", "urgent_rea", NULL}},
 };
 #define NMAP (sizeof mappings / sizeof *mappings)
 
@@ -702,6 +706,8 @@ static json_t *field_json(OGRFeatureH f, OGRFieldDefnH fd, int i, enum kind want
         fm_time_format(ft, out);
         return json_string(out);
     }
+    if (want == K_BOOL && (t == OFTInteger || t == OFTInteger64))
+        return json_boolean(OGR_F_GetFieldAsInteger64(f, i) != 0);
     if (t == OFTInteger || t == OFTInteger64)
         return json_integer((json_int_t)OGR_F_GetFieldAsInteger64(f, i));
     if (t == OFTReal) return json_real(OGR_F_GetFieldAsDouble(f, i));
@@ -722,6 +728,10 @@ static json_t *field_json(OGRFeatureH f, OGRFieldDefnH fd, int i, enum kind want
     if (want == K_NUMBER) {
         double d;
         if (fm_parse_double(s, &d) == FM_OK) return json_real(d);
+    }
+    if (want == K_BOOL) {
+        if (!strcasecmp(s, "true") || !strcmp(s, "1")) return json_true();
+        if (!strcasecmp(s, "false") || !strcmp(s, "0")) return json_false();
     }
     return json_string(s);
 }

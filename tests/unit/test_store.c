@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- a store in memory -------------------------------------------------- */
 
@@ -370,11 +371,15 @@ int main(void)
           "the known address gets in while others guess at the account");
     CHECK(calls > 50, "the rules went through the store: %ld operations", calls);
 
-    /* the backend is chosen by the --db argument; a URL is not a file */
+    /* the backend is chosen by the --db argument; a URL is not a file: a
+     * postgresql:// one is a server (none listens on port 1 here), any
+     * other a clear error */
     struct data_db *pg = NULL;
-    CHECK(data_open("postgresql://fm@127.0.0.1/cell", &pg, &err) == FM_EINVAL && !pg &&
+    CHECK(data_open("postgresql://fm@127.0.0.1:1/cell", &pg, &err) != FM_OK && !pg &&
+              strstr(err.msg, "cannot connect") && access("postgresql:", F_OK) != 0,
+          "a postgresql:// URL is a server to connect to, not a file to create: %s", err.msg);
+    CHECK(data_open("mysql://fm@127.0.0.1/cell", &pg, &err) == FM_EINVAL && !pg &&
               strstr(err.msg, "URL") && strstr(err.msg, "SQLite file"),
-          "a postgresql:// URL is refused with a clear error, not created as a file: %s",
-          err.msg);
+          "another URL is refused with a clear error: %s", err.msg);
     return SUMMARY();
 }
