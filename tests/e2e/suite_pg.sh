@@ -10,8 +10,9 @@
 . "$(dirname "$0")/../lib.sh"
 
 here=$(dirname "$0")
-scripts="api authz workflow conflicts conflicts_asof bad_input login sessions cors framing inbox
-    openapi vocabulary visibility"
+# (sessions, cors, framing, openapi and vocabulary pass there too, by
+# hand: HTTP's layer, the same on either store, left out for CI's time)
+scripts="api authz workflow conflicts conflicts_asof bad_input login inbox visibility"
 # under ASan, the ones that drive the PostgreSQL store's C the hardest (the
 # whole list takes some 10 minutes there)
 [ "${FM_SANITIZED:-0}" = 1 ] && scripts="api authz conflicts bad_input"
