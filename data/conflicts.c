@@ -668,9 +668,12 @@ static int against_row(void *ctx, const struct store_citem *r)
         a = b;
         b = t;
     }
-    if ((ag->rc = geom_of(cx, &y))) return 1;
-    if (!ag->pre || geo_prep_intersects(cx->geo, ag->pre, y.g) == 1)
-        ag->rc = check_pair(cx, ag->k, a, b);
+    /* y's geometry is read here only for the prefilter; else when a rule
+     * first needs it (space_holds), not for a pair the rules refuse */
+    int near = 1;
+    if (ag->pre && !(ag->rc = geom_of(cx, &y)))
+        near = geo_prep_intersects(cx->geo, ag->pre, y.g) == 1;
+    if (!ag->rc && near) ag->rc = check_pair(cx, ag->k, a, b);
     /* y's geometry goes with its row; a route made of it is y's vid's */
     if (cx->utm_vid == y.vid) route_drop(cx);
     geo_free(cx->geo, y.g);

@@ -308,11 +308,13 @@ static fm_rc conflicts_open_of(struct data_db *db, int64_t item, int which, stor
         "SELECT c.id FROM conflicts c WHERE c.state = 'open' AND NOT EXISTS (SELECT 1 FROM"
         " item_versions v WHERE v.item_id = (CASE c.kind WHEN 'incident_near_movement' THEN"
         " c.b_id ELSE c.a_id END) AND v.sys_to IS NULL AND v.status NOT IN " ENDED_STATUSES_SQL
-        " AND $1::bigint = $1::bigint) ORDER BY c.id",
+        ") ORDER BY c.id",
     };
     if (which < 0 || which > 2) return fm_fail(err, FM_EINVAL, NULL, "no such list");
     PGresult *r;
-    fm_rc rc = pg_run(db, &r, NULL, "open conflicts", err, sql[which], 1, I64(item));
+    /* the last takes no item */
+    fm_rc rc = pg_run(db, &r, NULL, "open conflicts", err, sql[which], which == 2 ? 0 : 1,
+                      I64(item));
     if (rc) return rc;
     int n = PQntuples(r);
     int64_t *ids = fm_xmalloc(((size_t)n + 1) * sizeof *ids);
