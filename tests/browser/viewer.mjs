@@ -302,11 +302,13 @@ try {
   await pageB.waitForFunction((id) => {
     const l = window.fmState.conflictLayers.get(id), m = window.fmMap;
     return l && !m._animatingZoom && m.getBounds().contains(l.getBounds()) && m.getBounds().pad(-0.1).intersects(l.getBounds()) &&
-      (document.querySelector('.leaflet-tooltip')?.textContent || '') !== '';
+      l.isTooltipOpen();
   }, first, { timeout: 15000 }).catch(() => {}); /* under ASan on a loaded machine the flight and tooltip took over 5 s */
+  /* the conflict's own tooltip: a zone's sticky one may also be open where the pointer last was */
   const after = await pageB.evaluate((id) => {
     const l = window.fmState.conflictLayers.get(id), m = window.fmMap;
-    return { zoom: m.getZoom(), inView: m.getBounds().contains(l.getBounds()), tip: document.querySelector('.leaflet-tooltip')?.textContent || '' };
+    return { zoom: m.getZoom(), inView: m.getBounds().contains(l.getBounds()),
+      tip: l.isTooltipOpen() ? l.getTooltip().getElement()?.textContent || '' : '' };
   }, first);
   check(`a click on a listed conflict flies to it (zoom ${before} -> ${after.zoom}) and names it`,
     after.inView && after.zoom > before && / × /.test(after.tip), JSON.stringify(after));
