@@ -34,6 +34,22 @@ void data_close(struct data_db *db);
 /* The schema version this build writes (PRAGMA user_version). */
 int data_schema_version(void);
 
+/* ---- moving a cell (copy.c) ------------------------------------------- */
+
+/* What data_copy did: rows written (events among them), and the copy's
+ * own check as data_events_verify_heads makes it (bad_seq 0: it holds). */
+struct data_copy_report {
+    int64_t rows, events, verified, heads, bad_seq;
+};
+/* Called as rows go in: the table, and its rows so far. */
+typedef void (*data_copy_progress)(void *ctx, const char *table, int64_t rows);
+/* Copies the cell at from (a file or a postgresql:// URL) to to, which
+ * must hold no cell yet (FM_ECONFLICT): every record, its history and its
+ * chain, from one state of the source, in one transaction; then checks
+ * the copy's chain and that it ends where the source's did. */
+fm_rc data_copy(const char *from, const char *to, struct data_copy_report *report,
+                data_copy_progress progress, void *progress_ctx, struct fm_err *err);
+
 /* A thread with its own connection that copies the write-ahead log back
  * into the database file when the log passes 1,000 pages, so that no
  * writer's commit does (checkpoint.c). While it runs, this process's

@@ -243,6 +243,23 @@ typedef int (*store_pic_cb)(void *ctx, const struct store_pic_row *r);
 /* An item or conflict a log record names: its collection and id. */
 typedef int (*store_named_cb)(void *ctx, const char *collection, int64_t id);
 
+/* A cell's rows, table by table, as `fusionmap copy` moves them between
+ * backends (copy.c): a column's value typed as every backend can keep it;
+ * a geometry travels as WKB (2D, EPSG:4326). */
+enum store_vtype { STORE_V_NULL, STORE_V_INT, STORE_V_REAL, STORE_V_TEXT, STORE_V_WKB };
+struct store_value {
+    enum store_vtype type;
+    int64_t i;
+    double r;
+    const char *s;          /* TEXT */
+    const unsigned char *b; /* WKB, n bytes */
+    size_t n;
+};
+/* A column of a table as kept: its name, and whether it holds geometries. */
+typedef int (*store_column_cb)(void *ctx, const char *name, int geometry);
+/* A row: n values, in the order of the columns asked for. */
+typedef int (*store_row_cb)(void *ctx, const struct store_value *v, int n);
+
 struct store_ops {
     const char *name; /* "sqlite", "postgresql" */
     /* Closes the connection and frees it (data_close). */
@@ -536,6 +553,27 @@ struct store_ops {
     /* The setting incident_near_m (*metres untouched when unset); set it. */
     fm_rc (*near_get)(struct data_db *db, double *metres, struct fm_err *err);
     fm_rc (*near_set)(struct data_db *db, double metres, struct fm_err *err);
+
+    /* ---- whole tables, for copy.c; table and column names are copy.c's
+     * own, never a client's ---- */
+    /* The columns of table, in their order; FM_ENOTFOUND when there is no
+     * such table. */
+    fm_rc (*table_columns)(struct data_db *db, const char *table, store_column_cb cb, void *ctx,
+                           struct fm_err *err);
+    /* Every row of table, the n columns cols, in the order they were added. */
+    fm_rc (*table_rows)(struct data_db *db, const char *table, const char *const *cols, int n,
+                        store_row_cb cb, void *ctx, struct fm_err *err);
+    /* Adds rows rows: each the n columns cols set to its n values of v
+     * (rows * n in all, row after row; a geometry column takes WKB or
+     * NULL), the others to their defaults. */
+    fm_rc (*table_insert)(struct data_db *db, const char *table, const char *const *cols, int n,
+                          const struct store_value *v, int rows, struct fm_err *err);
+    /* Removes every row of table (a settings table's defaults, before the
+     * copied settings come in). */
+    fm_rc (*table_clear)(struct data_db *db, const char *table, struct fm_err *err);
+    /* After rows came in with their own ids: the ids the table gives next
+     * follow the largest kept. */
+    fm_rc (*table_ids_follow)(struct data_db *db, const char *table, struct fm_err *err);
 };
 
 /* The store of db's connection. */

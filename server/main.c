@@ -57,7 +57,11 @@ static const char usage[] =
     "  fusionmap rules set --collection C [--type T] [--notice D] [--urgent-notice D]\n"
     "                   [--answer D] [--answer-before D] [--db FILE]\n"
     "                   (D: seconds, or 90s, 30m, 48h, 2d; type * (default): every type)\n"
-    "Every command takes --db FILE; the default is fusionmap.db in the current folder.\n";
+    "  fusionmap copy --from DB --to DB   (moves a cell to another database, with its\n"
+    "                   history and its chain, and checks the copy; the destination must\n"
+    "                   hold no cell yet)\n"
+    "Every command takes --db DB; the default is fusionmap.db in the current folder. DB is\n"
+    "a SQLite file or a postgresql:// URL.\n";
 
 static int die(const char *what, const struct fm_err *err)
 {
@@ -517,6 +521,49 @@ static int cmd_events(int argc, char **argv)
     return ret;
 }
 
+/* ---- moving a cell ----------------------------------------------------------- */
+
+struct copy_shown {
+    char table[32];
+    int64_t shown;
+};
+
+/* A line for each 50,000 rows of a table: a long copy shows it moves. */
+static void copy_progress(void *ctx, const char *table, int64_t rows)
+{
+    struct copy_shown *c = ctx;
+    if (strcmp(c->table, table)) snprintf(c->table, sizeof c->table, "%s", table), c->shown = 0;
+    if (rows - c->shown >= 50000) {
+        fprintf(stderr, "copy: %s: %lld rows\n", table, (long long)rows);
+        c->shown = rows;
+    }
+}
+
+static int cmd_copy(int argc, char **argv)
+{
+    const char *from = NULL, *to = NULL;
+    static const struct option opts[] = {{"from", required_argument, 0, 'f'},
+                                         {"to", required_argument, 0, 't'},
+                                         {0, 0, 0, 0}};
+    int o;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (o == 'f') from = optarg;
+        else if (o == 't') to = optarg;
+        else return bad_usage("unknown option for copy");
+    }
+    if (!from || !to || optind != argc) return bad_usage("copy --from DB --to DB");
+    struct fm_err err;
+    fm_err_clear(&err);
+    struct data_copy_report rep;
+    struct copy_shown shown = {"", 0};
+    fm_rc rc = data_copy(from, to, &rep, copy_progress, &shown, &err);
+    if (rc) return die("copy", &err);
+    printf("copied %lld rows (%lld records of the log)\n", (long long)rep.rows,
+           (long long)rep.events);
+    return report_verify(FM_OK, rep.bad_seq, rep.verified, &err);
+}
+
 /* ---- evidence bundles ------------------------------------------------------ */
 
 static int cmd_evidence(int argc, char **argv)
@@ -849,6 +896,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sign")) return cmd_sign(argc - 1, argv + 1);
     if (!strcmp(cmd, "export")) return cmd_export(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules")) return cmd_rules(argc - 1, argv + 1);
+    if (!strcmp(cmd, "copy")) return cmd_copy(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
         fputs(usage, stdout);
         return 0;

@@ -374,6 +374,7 @@ static void pg_store_fill(void)
     pg_heads_ops(&pg_store);
     pg_rules_ops(&pg_store);
     pg_conflicts_ops(&pg_store);
+    pg_copy_ops(&pg_store);
 }
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

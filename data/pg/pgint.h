@@ -113,5 +113,6 @@ void pg_query_ops(struct store_ops *ops);
 void pg_heads_ops(struct store_ops *ops);
 void pg_rules_ops(struct store_ops *ops);
 void pg_conflicts_ops(struct store_ops *ops);
+void pg_copy_ops(struct store_ops *ops);
 
 #endif

@@ -153,6 +153,7 @@ void sqlite_query_ops(struct store_ops *o);    /* query.c */
 void sqlite_heads_ops(struct store_ops *o);    /* heads.c */
 void sqlite_rules_ops(struct store_ops *o);    /* rules.c */
 void sqlite_conflicts_ops(struct store_ops *o); /* conflicts.c */
+void sqlite_copy_ops(struct store_ops *o);      /* copy.c */
 const struct store_ops *sqlite_store(void);
 
 #endif

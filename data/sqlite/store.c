@@ -59,6 +59,7 @@ static void ops_fill(void)
     sqlite_heads_ops(&ops);
     sqlite_rules_ops(&ops);
     sqlite_conflicts_ops(&ops);
+    sqlite_copy_ops(&ops);
 }
 
 const struct store_ops *sqlite_store(void)
