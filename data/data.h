@@ -61,6 +61,27 @@ fm_rc data_checkpointer_start(const char *path, struct data_checkpointer **out,
 /* Stops the thread and closes its connection. Takes NULL. */
 void data_checkpointer_free(struct data_checkpointer *c);
 
+/* ---- several servers on one database (watch.c) ------------------------ */
+
+/* A thread with its own connection that hears of every commit made to the
+ * database at path by any process (several nodes on one PostgreSQL): after
+ * each, it bumps data_write_generation (the caches look again) and calls
+ * heard(ctx) (the server wakes its event streams). A lost connection is
+ * opened again, and heard is called then too. For a SQLite file, *out is
+ * NULL: one file is one server's, and readers poll for the command
+ * line's writes. */
+struct data_watcher;
+fm_rc data_watcher_start(const char *path, void (*heard)(void *ctx), void *ctx,
+                         struct data_watcher **out, struct fm_err *err);
+/* Stops the thread and closes its connection. Takes NULL. */
+void data_watcher_stop(struct data_watcher *w);
+/* The background duties one server of several does at a time. */
+enum data_duty { DATA_DUTY_RECHECK = 1, DATA_DUTY_DEADLINES = 2 };
+/* 1 when the process of db's connection is to do duty d now: it holds the
+ * duty, taken now or before, until the connection closes; 0 when another
+ * server holds it (or the database cannot say: nobody does it twice). */
+int data_duty_take(struct data_db *db, enum data_duty d);
+
 /* ---- limits ----------------------------------------------------------- */
 
 struct data_limits {

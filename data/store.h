@@ -554,6 +554,19 @@ struct store_ops {
     fm_rc (*near_get)(struct data_db *db, double *metres, struct fm_err *err);
     fm_rc (*near_set)(struct data_db *db, double metres, struct fm_err *err);
 
+    /* ---- several processes on one database (watch.c) ---- */
+    /* From now on this connection hears of every commit any process makes
+     * to the database. NULL for a backend whose readers poll instead (one
+     * SQLite file is one server's). */
+    fm_rc (*commits_listen)(struct data_db *db, struct fm_err *err);
+    /* Waits up to ms for commits heard of: OUT *heard how many (0: none
+     * came). FM_EDB when the connection is lost. */
+    fm_rc (*commits_wait)(struct data_db *db, int ms, int *heard, struct fm_err *err);
+    /* A duty one process does at a time (key: which): OUT *mine 1 when
+     * this connection holds it, taken now or before, and keeps it until it
+     * closes (a process that dies lets it go); 0 when another holds it. */
+    fm_rc (*duty_take)(struct data_db *db, int64_t key, int *mine, struct fm_err *err);
+
     /* ---- whole tables, for copy.c; table and column names are copy.c's
      * own, never a client's ---- */
     /* The columns of table, in their order; FM_ENOTFOUND when there is no

@@ -215,7 +215,20 @@ struct srv_recheck {
     struct srv_timer *timer;
     struct data_db *db;
     struct srv_streams *streams;
+    int duty; /* this server does the re-check (one of several on a database) */
 };
+
+/* The timer's turn: only the server holding the duty re-checks. */
+static int recheck_turn(void *arg)
+{
+    struct srv_recheck *h = arg;
+    int mine = data_duty_take(h->db, DATA_DUTY_RECHECK);
+    if (mine != h->duty)
+        fm_log(FM_LOG_INFO, mine ? "conflict re-check: this server does it"
+                                 : "conflict re-check: another server does it");
+    h->duty = mine;
+    return mine;
+}
 
 static void recheck_pass(void *arg)
 {
@@ -267,6 +280,7 @@ fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
                                   .first_at_once = 0,
                                   .nice = RECHECK_NICE,
                                   .pass = recheck_pass,
+                                  .acquire = recheck_turn,
                                   .ctx = h};
     if ((rc = srv_timer_start(&spec, &h->timer, err))) {
         data_close(db);

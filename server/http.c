@@ -26,6 +26,7 @@ struct srv {
     struct srv_recheck *recheck; /* conflicts re-checked on time (conflicts.c) */
     struct srv_deadlines *deadlines; /* overdue answers marked on time (rules.c) */
     struct data_checkpointer *checkpointer; /* WAL checkpoints off the write path */
+    struct data_watcher *watcher;           /* other servers' commits (PostgreSQL) */
     struct srv_defer *defer;     /* the render threads (defer.c), or NULL */
     int defer_threads;
     char *tls_key, *tls_cert;    /* PEM text, when serving HTTPS */
@@ -626,6 +627,13 @@ static void on_log(void *cls, const char *fmt, va_list ap)
     fm_log(FM_LOG_DEBUG, "microhttpd: %s", line);
 }
 
+/* Another server committed to the database: the streams look at the log
+ * now, not at their next poll. */
+static void heard_elsewhere(void *streams)
+{
+    srv_streams_notify(streams);
+}
+
 fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err)
 {
     *out = NULL;
@@ -717,6 +725,7 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : c->port;
     fm_rc rrc = data_checkpointer_start(c->db_path, &s->checkpointer, err);
+    if (!rrc) rrc = data_watcher_start(c->db_path, heard_elsewhere, s->streams, &s->watcher, err);
     if (!rrc) rrc = srv_recheck_start(c, s->streams, &s->recheck, err);
     if (!rrc) rrc = srv_deadlines_start(c, s->streams, &s->deadlines, err);
     if (rrc) {
@@ -745,6 +754,7 @@ int srv_port(const struct srv *s)
 void srv_stop(struct srv *s)
 {
     if (!s) return;
+    data_watcher_stop(s->watcher);
     srv_recheck_stop(s->recheck);
     srv_deadlines_stop(s->deadlines);
     srv_streams_shutdown(s->streams); /* resumes every suspended stream */

@@ -89,7 +89,20 @@ struct srv_deadlines {
     struct srv_timer *timer;
     struct data_db *db;
     struct srv_streams *streams;
+    int duty; /* this server checks the deadlines (one of several on a database) */
 };
+
+/* The timer's turn: only the server holding the duty checks. */
+static int deadlines_turn(void *arg)
+{
+    struct srv_deadlines *h = arg;
+    int mine = data_duty_take(h->db, DATA_DUTY_DEADLINES);
+    if (mine != h->duty)
+        fm_log(FM_LOG_INFO, mine ? "deadlines: this server checks them"
+                                 : "deadlines: another server checks them");
+    h->duty = mine;
+    return mine;
+}
 
 static void deadlines_pass(void *arg)
 {
@@ -125,6 +138,7 @@ fm_rc srv_deadlines_start(const struct srv_config *c, struct srv_streams *stream
                                   .first_at_once = 1,
                                   .nice = 10,
                                   .pass = deadlines_pass,
+                                  .acquire = deadlines_turn,
                                   .ctx = h};
     if ((rc = srv_timer_start(&spec, &h->timer, err))) {
         data_close(db);

@@ -148,67 +148,79 @@ static fm_rc table_rows(struct data_db *db, const char *table, const char *const
     return rc;
 }
 
+/* One parameter's text for x, in num (numbers) or a new hex string kept
+ * in *hex (WKB); NULL for SQL NULL. */
+static const char *param_text(const struct store_value *x, char num[40], char **hex)
+{
+    switch (x->type) {
+    case STORE_V_INT: return pg_i64_text(num, x->i);
+    case STORE_V_REAL: return pg_dbl_text(num, x->r);
+    case STORE_V_TEXT: return x->s;
+    case STORE_V_WKB: {
+        char *h = fm_xmalloc(2 * x->n + 1);
+        static const char digits[] = "0123456789abcdef";
+        for (size_t j = 0; j < x->n; j++) {
+            h[2 * j] = digits[x->b[j] >> 4];
+            h[2 * j + 1] = digits[x->b[j] & 15];
+        }
+        h[2 * x->n] = 0;
+        return *hex = h;
+    }
+    default: return NULL;
+    }
+}
+
+/* Rows go in as one INSERT of many VALUES lists, as many as PostgreSQL's
+ * 65,535 parameters allow: a round trip per row cost a 124,000-row copy
+ * over two minutes. */
+#define PARAMS_PER_STATEMENT 65535
+
 static fm_rc table_insert(struct data_db *db, const char *table, const char *const *cols, int n,
                           const struct store_value *v, int rows, struct fm_err *err)
 {
     struct cols c;
     enum kind k[64];
-    char sql[8192];
-    size_t used = 0;
-    fm_rc rc = n > 64 ? fm_fail(err, FM_EINVAL, NULL, "too many columns") : FM_OK;
+    fm_rc rc = n > 64 || n < 1 ? fm_fail(err, FM_EINVAL, NULL, "too many columns") : FM_OK;
     if (rc || (rc = columns_of(db, table, &c, err))) return rc;
-    rc = add(sql, sizeof sql, &used, err, "INSERT INTO \"%s\" (", table);
-    for (int i = 0; !rc && i < n; i++)
-        rc = add(sql, sizeof sql, &used, err, "%s\"%s\"", i ? ", " : "", cols[i]);
-    if (!rc) rc = add(sql, sizeof sql, &used, err, ") VALUES (");
-    for (int i = 0; !rc && i < n; i++) {
+    for (int i = 0; i < n; i++)
         k[i] = kind_named(&c, cols[i]);
-        rc = add(sql, sizeof sql, &used, err,
-                 k[i] == K_GEOM ? "%sST_GeomFromWKB(decode($%d, 'hex'), 4326)" : "%s$%d",
-                 i ? ", " : "", i + 1);
-    }
-    if (!rc) rc = add(sql, sizeof sql, &used, err, ")");
-    if (rc) return rc;
-    PGresult *r = PQprepare(CONN(db), "", sql, n, NULL);
-    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
-        rc = pg_fail(db, r, table, err);
-        PQclear(r);
-        return rc;
-    }
-    PQclear(r);
-    const char *vals[64];
-    char num[64][40];
-    char *hex[64] = {0};
-    for (int row = 0; !rc && row < rows; row++) {
-        const struct store_value *x = v + (size_t)row * (size_t)n;
-        for (int i = 0; !rc && i < n; i++) {
-            switch (x[i].type) {
-            case STORE_V_INT: vals[i] = pg_i64_text(num[i], x[i].i); break;
-            case STORE_V_REAL: vals[i] = pg_dbl_text(num[i], x[i].r); break;
-            case STORE_V_TEXT: vals[i] = x[i].s; break;
-            case STORE_V_WKB: {
-                char *h = realloc(hex[i], 2 * x[i].n + 1);
-                if (!h) {
-                    rc = fm_fail(err, FM_EINTERNAL, NULL, "out of memory");
-                    break;
-                }
-                hex[i] = h;
-                for (size_t j = 0; j < x[i].n; j++)
-                    snprintf(h + 2 * j, 3, "%02x", x[i].b[j]);
-                h[2 * x[i].n] = 0;
-                vals[i] = h;
-                break;
+    int per = PARAMS_PER_STATEMENT / n;
+    const char **vals = fm_xcalloc((size_t)per * (size_t)n, sizeof *vals);
+    char(*num)[40] = fm_xcalloc((size_t)per * (size_t)n, sizeof *num);
+    char **hex = fm_xcalloc((size_t)per * (size_t)n, sizeof *hex);
+    struct fm_buf sql;
+    fm_buf_init(&sql, FM_BUF_UNCAPPED);
+    for (int first = 0; !rc && first < rows; first += per) {
+        int m = rows - first < per ? rows - first : per;
+        sql.len = 0;
+        fm_buf_printf(&sql, "INSERT INTO \"%s\" (", table);
+        for (int i = 0; i < n; i++)
+            fm_buf_printf(&sql, "%s\"%s\"", i ? ", " : "", cols[i]);
+        FM_BUF_LIT(&sql, ") VALUES ");
+        for (int row = 0; row < m; row++) {
+            fm_buf_printf(&sql, "%s(", row ? ", " : "");
+            for (int i = 0; i < n; i++) {
+                int p = row * n + i;
+                fm_buf_printf(&sql, k[i] == K_GEOM ? "%sST_GeomFromWKB(decode($%d, 'hex'), 4326)"
+                                                   : "%s$%d",
+                              i ? ", " : "", p + 1);
+                vals[p] = param_text(&v[(size_t)(first + row) * (size_t)n + (size_t)i], num[p],
+                                     &hex[p]);
             }
-            default: vals[i] = NULL;
-            }
+            FM_BUF_LIT(&sql, ")");
         }
-        if (rc) break;
-        r = PQexecPrepared(CONN(db), "", n, vals, NULL, NULL, 0);
+        PGresult *r = PQexecParams(CONN(db), sql.data, m * n, NULL, vals, NULL, NULL, 0);
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) rc = pg_fail(db, r, table, err);
         PQclear(r);
+        for (int p = 0; p < m * n; p++) {
+            free(hex[p]);
+            hex[p] = NULL;
+        }
     }
-    for (int i = 0; i < n; i++)
-        free(hex[i]);
+    fm_buf_cleanup(&sql);
+    free(hex);
+    free(num);
+    free(vals);
     return rc;
 }
 

@@ -304,7 +304,9 @@ static fm_rc tx_begin(struct data_db *db, struct fm_err *err)
 
 static fm_rc tx_commit(struct data_db *db, struct fm_err *err)
 {
-    fm_rc rc = pg_exec(db, "COMMIT", err);
+    /* other processes on this database hear of it once it is committed
+     * (nodes.c); a transaction that fails notifies nobody */
+    fm_rc rc = pg_exec(db, "NOTIFY " PG_COMMIT_CHANNEL "; COMMIT", err);
     if (rc) pg_exec(db, "ROLLBACK", NULL);
     else store_committed();
     return rc;
@@ -375,6 +377,7 @@ static void pg_store_fill(void)
     pg_rules_ops(&pg_store);
     pg_conflicts_ops(&pg_store);
     pg_copy_ops(&pg_store);
+    pg_nodes_ops(&pg_store);
 }
 
 /* libpq's notices (CREATE ... IF NOT EXISTS) go to the log, not stderr. */

@@ -20,6 +20,8 @@ struct pg_db {
 
 /* The advisory lock of the one writer (any number: the cell's own). */
 #define WRITER_LOCK "7061646"
+/* The channel every write transaction notifies at its commit (nodes.c). */
+#define PG_COMMIT_CHANNEL "fm_commit"
 
 /* An integer or a double as a parameter's text, in caller-owned space. */
 #define I64(x) pg_i64_text((char[24]){0}, (x))
@@ -114,5 +116,6 @@ void pg_heads_ops(struct store_ops *ops);
 void pg_rules_ops(struct store_ops *ops);
 void pg_conflicts_ops(struct store_ops *ops);
 void pg_copy_ops(struct store_ops *ops);
+void pg_nodes_ops(struct store_ops *ops);
 
 #endif

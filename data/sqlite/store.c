@@ -35,6 +35,14 @@ static fm_rc sp_undo(struct data_db *db, struct fm_err *err)
     return rc ? rc : db_exec(db, "RELEASE fm_part", err);
 }
 
+/* One SQLite file is one server's: its duties are always this process's. */
+static fm_rc duty_take(struct data_db *db, int64_t key, int *mine, struct fm_err *err)
+{
+    (void)db, (void)key, (void)err;
+    *mine = 1;
+    return FM_OK;
+}
+
 static struct store_ops ops;
 static pthread_once_t ops_once = PTHREAD_ONCE_INIT;
 
@@ -48,6 +56,7 @@ static void ops_fill(void)
     ops.savepoint = sp_begin;
     ops.savepoint_release = sp_release;
     ops.savepoint_undo = sp_undo;
+    ops.duty_take = duty_take;
     sqlite_accounts_ops(&ops);
     sqlite_events_ops(&ops);
     sqlite_items_ops(&ops);
