@@ -47,6 +47,7 @@ trap cleanup EXIT
 start_fm() { # DB LOG [env...]: starts fusionmap, sets URL
     local db=$1 log=$2
     shift 2
+    rm -f "$log.out" # else the URL of the previous server there may be read before this one writes
     env "$@" "$FM" serve --db "$db" --port 0 ${FM_ARGS:-} >"$log.out" 2>"$log.err" &
     PIDS+=($!)
     for _ in $(seq 100); do
