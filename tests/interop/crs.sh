@@ -189,6 +189,9 @@ check "a zipped Shapefile export of zones in UTM 36N and a CSV of incidents in E
      curl -sf "${B[@]}" "$FM_URL/collections/incidents/items?f=csv&crs=$E3857" -o "$FM_TMP/i.csv" &&
      ogr2ogr -f GeoJSON -oo GEOM_POSSIBLE_NAMES=WKT "$FM_TMP/i-csv.json" "$FM_TMP/i.csv" 2>>"$FM_TMP/gdal.err" &&
      gdal_get i-84m.json "$FM_URL/collections/incidents/items?limit=10000" -t_srs EPSG:3857 && close_to i-84m.json i-csv.json'
+check "only data/ includes proj.h (STYLE): server/ reaches PROJ's UTM zones through data/geom.h" \
+    '! grep -rln "include <proj.h>" "$FM_SOURCE_DIR"/server "$FM_SOURCE_DIR"/tiles "$FM_SOURCE_DIR"/common &&
+     grep -q "geo_utm_xy" "$FM_SOURCE_DIR"/server/ogc_crs.c'
 # ---- bad input -------------------------------------------------------------------
 check "an unknown crs is a 400 problem naming crs and the CRSs offered" \
     '[ "$(req GET "/collections/incidents/items?crs=http://www.opengis.net/def/crs/EPSG/0/9999" "${B[@]}")" = 400 ] && is_problem 400 &&
