@@ -1,8 +1,8 @@
 /* conflicts.c - the conflicts collection over HTTP (OGC API - Features,
  * read only, plus the supervisor's resolve) and the re-check on time: a
  * thread with its own database connection that re-checks everything every
- * FM_CONFLICT_RECHECK_S seconds (default 60), so that conflicts that
- * depend on time windows open and close without a write. */
+ * --conflict-recheck seconds (default 60), so that conflicts that depend
+ * on time windows open and close without a write. */
 #include "ogc_crs.h"
 #include "params.h"
 #include "srv.h"
@@ -299,22 +299,15 @@ fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
                         struct srv_recheck **out, struct fm_err *err)
 {
     *out = NULL;
-    long interval = 60;
-    const char *env = getenv("FM_CONFLICT_RECHECK_S");
-    if (env && fm_parse_long(env, 1, 86400, &interval))
-        return fm_fail(err, FM_EINVAL, "FM_CONFLICT_RECHECK_S",
-                       "FM_CONFLICT_RECHECK_S is seconds, 1 to 86400, not %s", env);
+    /* main.c read both (options, or FM_CONFLICT_RECHECK_S and
+     * FM_INCIDENT_NEAR_M behind them) */
+    long interval = c->conflict_recheck_s > 0 ? c->conflict_recheck_s : 60;
     struct data_db *db;
     fm_rc rc = data_open(c->db_path, &db, err);
     if (rc) return rc;
-    const char *near = getenv("FM_INCIDENT_NEAR_M");
-    double metres;
-    if (near && (fm_parse_double(near, &metres) ||
-                 (rc = data_conflicts_set_near(db, metres, err)))) {
+    if (c->incident_near_m > 0 && (rc = data_conflicts_set_near(db, c->incident_near_m, err))) {
         data_close(db);
-        return fm_fail(err, FM_EINVAL, "FM_INCIDENT_NEAR_M",
-                       "FM_INCIDENT_NEAR_M is metres, more than 0 and up to 1000000, not %s",
-                       near);
+        return rc;
     }
     struct srv_recheck *h = fm_xcalloc(1, sizeof *h);
     h->db = db;

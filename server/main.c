@@ -29,6 +29,10 @@ static const char usage[] =
     "                   line and gets GET /cot/stream)\n"
     "                   [--cot-tls-cert PEM --cot-tls-key PEM [--cot-tls-ca PEM]] (that\n"
     "                   port speaks TLS; with a CA, clients present a certificate it signed)\n"
+    "                   [--conflict-recheck S] (seconds between re-checks of every conflict,\n"
+    "                   60; or FM_CONFLICT_RECHECK_S) [--incident-near M] (metres: an incident\n"
+    "                   this near a movement under way is a conflict, 1000; or FM_INCIDENT_NEAR_M)\n"
+    "                   [--help]\n"
     "                   (logins: after N (5) failures of one account from one address,\n"
     "                   waits of 1, 2, 4, ... s; at most S (120) s for the account's new\n"
     "                   addresses together, S/4 for an address or browser it has logged\n"
@@ -112,6 +116,14 @@ static int parse_num(const char *s, long min, long max, long *out, const char *f
     return 0;
 }
 
+/* metres, more than 0 and up to 1000000 (data_conflicts_set_near's range) */
+static int parse_metres(const char *s, double *out, const char *flag)
+{
+    if (fm_parse_double(s, out) == FM_OK && *out > 0 && *out <= 1e6) return 1;
+    fprintf(stderr, "fusionmap: %s takes metres, more than 0 and up to 1000000, not %s\n", flag, s);
+    return 0;
+}
+
 /* ---- serve -------------------------------------------------------------- */
 
 static void print_demo_logins(void)
@@ -164,6 +176,9 @@ static int cmd_serve(int argc, char **argv)
         {"cot-tls-cert", required_argument, 0, 1001},
         {"cot-tls-key", required_argument, 0, 1002},
         {"cot-tls-ca", required_argument, 0, 1003},
+        {"conflict-recheck", required_argument, 0, 1004},
+        {"incident-near", required_argument, 0, 1005},
+        {"help", no_argument, 0, 1006},
         {0, 0, 0, 0}};
     long cot_port = -1;
     const char *cot_bind = "127.0.0.1";
@@ -171,6 +186,12 @@ static int cmd_serve(int argc, char **argv)
     int o;
     long v;
     const char *marking_env = getenv("FUSIONMAP_MARKING");
+    /* environment knobs behind their options, read here only */
+    const char *recheck_env = getenv("FM_CONFLICT_RECHECK_S"), *near_env = getenv("FM_INCIDENT_NEAR_M");
+    if (recheck_env && !parse_num(recheck_env, 1, 86400, &cfg.conflict_recheck_s,
+                                  "FM_CONFLICT_RECHECK_S"))
+        return 2;
+    if (near_env && !parse_metres(near_env, &cfg.incident_near_m, "FM_INCIDENT_NEAR_M")) return 2;
     if (marking_env && strlen(marking_env) <= 200) srv_tiles_set_marking(marking_env);
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -259,6 +280,14 @@ static int cmd_serve(int argc, char **argv)
         case 1001: cot_tls.cert = optarg; break;
         case 1002: cot_tls.key = optarg; break;
         case 1003: cot_tls.ca = optarg; break;
+        case 1004:
+            if (!parse_num(optarg, 1, 86400, &cfg.conflict_recheck_s, "--conflict-recheck"))
+                return 2;
+            break;
+        case 1005:
+            if (!parse_metres(optarg, &cfg.incident_near_m, "--incident-near")) return 2;
+            break;
+        case 1006: fputs(usage, stdout); return 0;
         case 'c': cfg.tls_cert = optarg; break;
         case 'k': cfg.tls_key = optarg; break;
         case 'm':

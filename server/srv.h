@@ -37,6 +37,8 @@ struct srv_config {
      * bearer token (CORS); none: no CORS headers at all */
     const char *cors_origins[SRV_MAX_CORS_ORIGINS];
     int ncors_origins;
+    long conflict_recheck_s; /* seconds between re-checks of all conflicts; 0: 60 */
+    double incident_near_m;  /* an incident this near a movement under way; 0: data/'s */
 };
 
 void srv_config_default(struct srv_config *c);

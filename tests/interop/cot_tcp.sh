@@ -77,10 +77,16 @@ check "stopping the server ends the TCP clients' connections" \
 cot_certs
 PKI="$FM_TMP/pki"
 check "--cot-tls-cert without --cot-tls-key, --cot-tls-* without --cot-port: usage (exit 2); a key that is none: exit 1" \
-    '"$FUSIONMAP" serve --db "$FM_DB" --port 0 --cot-port 0 --cot-tls-cert "$PKI/srv.pem" >/dev/null 2>&1; [ $? = 2 ] &&
-     { "$FUSIONMAP" serve --db "$FM_DB" --port 0 --cot-tls-cert "$PKI/srv.pem" --cot-tls-key "$PKI/srv.key" >/dev/null 2>&1; [ $? = 2 ]; } &&
-     { "$FUSIONMAP" serve --db "$FM_DB" --port 0 --cot-port 0 --cot-tls-cert "$PKI/srv.pem" --cot-tls-key "$PKI/ca.pem" >/dev/null 2>"$FM_TMP/badkey.err"; [ $? = 1 ]; } &&
+    'timeout 10 "$FUSIONMAP" serve --db "$FM_DB" --port 0 --cot-port 0 --cot-tls-cert "$PKI/srv.pem" >/dev/null 2>&1; [ $? = 2 ] &&
+     { timeout 10 "$FUSIONMAP" serve --db "$FM_DB" --port 0 --cot-tls-cert "$PKI/srv.pem" --cot-tls-key "$PKI/srv.key" >/dev/null 2>&1; [ $? = 2 ]; } &&
+     { timeout 10 "$FUSIONMAP" serve --db "$FM_DB" --port 0 --cot-port 0 --cot-tls-cert "$PKI/srv.pem" --cot-tls-key "$PKI/ca.pem" >/dev/null 2>"$FM_TMP/badkey.err"; [ $? = 1 ]; } &&
      grep -q "cot-tls-key" "$FM_TMP/badkey.err"'
+check "serve --help prints the usage, exit 0 (--cot-tls-ca, --conflict-recheck, --incident-near); a bad --conflict-recheck, --incident-near or FM_INCIDENT_NEAR_M: exit 2" \
+    '"$FUSIONMAP" serve --help >"$FM_TMP/help" && grep -q -- "--cot-tls-ca" "$FM_TMP/help" && grep -q -- "--conflict-recheck S" "$FM_TMP/help" &&
+     grep -q -- "--incident-near M" "$FM_TMP/help" &&
+     { timeout 10 "$FUSIONMAP" serve --db "$FM_DB" --port 0 --conflict-recheck 0 2>/dev/null; [ $? = 2 ]; } &&
+     { timeout 10 "$FUSIONMAP" serve --db "$FM_DB" --port 0 --incident-near 2e6 2>/dev/null; [ $? = 2 ]; } &&
+     { FM_INCIDENT_NEAR_M=-1 timeout 10 "$FUSIONMAP" serve --db "$FM_DB" --port 0 2>/dev/null; [ $? = 2 ]; }'
 # the same database, now HTTPS, and CoT over TLS with client certificates
 fm_start --cot-port 0 --tls-cert "$PKI/srv.pem" --tls-key "$PKI/srv.key" \
     --cot-tls-cert "$PKI/srv.pem" --cot-tls-key "$PKI/srv.key" --cot-tls-ca "$PKI/ca.pem"
