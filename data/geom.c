@@ -4,6 +4,7 @@
 #include <geos_c.h>
 #include <math.h>
 #include <proj.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,4 +291,56 @@ char *geo_to_geojson(struct geo_ctx *g, const struct geo *x)
         return NULL;
     }
     return fm_buf_take(&b, NULL);
+}
+
+/* ---- positions between WGS 84 and a UTM zone, per thread (geom.h) ------- */
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
+
+static void thread_ctx_free(void *arg)
+{
+    geo_ctx_free(arg);
+}
+
+static void thread_key_init(void)
+{
+    pthread_key_create(&thread_key, thread_ctx_free);
+}
+
+/* This thread's context, made on first use, freed when the thread ends. */
+static struct geo_ctx *thread_ctx(void)
+{
+    pthread_once(&thread_once, thread_key_init);
+    struct geo_ctx *g = pthread_getspecific(thread_key);
+    if (!g) {
+        g = geo_ctx_new();
+        pthread_setspecific(thread_key, g);
+    }
+    return g;
+}
+
+int geo_utm_xy(int srid, int to_wgs84, double *x, double *y)
+{
+    PJ *pj = zone_pj(thread_ctx(), srid, to_wgs84);
+    if (!pj) return -1;
+    PJ_COORD out = proj_trans(pj, PJ_FWD, proj_coord(*x, *y, 0, 0));
+    proj_errno_reset(pj);
+    if (!isfinite(out.xy.x) || !isfinite(out.xy.y)) return -1;
+    *x = out.xy.x, *y = out.xy.y;
+    return 0;
+}
+
+int geo_utm_bounds(int srid, const double in[4], double out[4])
+{
+    struct geo_ctx *g = thread_ctx();
+    PJ *pj = zone_pj(g, srid, 1);
+    if (!pj) return -1;
+    /* the lon/lat box around the UTM box's edges, 21 points a side */
+    int ok = proj_trans_bounds(g->pj, pj, PJ_FWD, in[0], in[1], in[2], in[3], &out[0], &out[1],
+                               &out[2], &out[3], 21);
+    proj_errno_reset(pj);
+    return ok && isfinite(out[0]) && isfinite(out[1]) && isfinite(out[2]) && isfinite(out[3])
+               ? 0
+               : -1;
 }

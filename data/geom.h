@@ -69,6 +69,21 @@ struct geo_prep *geo_prepare(struct geo_ctx *g, const struct geo *x);
 int geo_prep_intersects(struct geo_ctx *g, const struct geo_prep *p, const struct geo *y);
 void geo_prep_free(struct geo_ctx *g, struct geo_prep *p);
 
+/* ---- positions, for OGC API - Features Part 2 (server/ogc_crs.c) ----
+ * These two need no geo_ctx: each thread has its own, made on first use
+ * and freed when the thread ends, with the transformations kept per zone
+ * (the same ones as geo_project: lon/lat in, easting/northing out). */
+
+/* One position x, y from WGS 84 lon/lat into UTM zone srid (326zz,
+ * 327zz), easting/northing in metres, or back (to_wgs84), in place. 0, or
+ * -1 when PROJ cannot (no transformation, a result not finite). */
+int geo_utm_xy(int srid, int to_wgs84, double *x, double *y);
+
+/* The WGS 84 lon/lat box (minlon, minlat, maxlon, maxlat) around the edges
+ * of a box in UTM zone srid (mine, minn, maxe, maxn), 21 points a side
+ * (PROJ's proj_trans_bounds) into OUT out. 0, or -1 when PROJ cannot. */
+int geo_utm_bounds(int srid, const double in[4], double out[4]);
+
 /* The GeoJSON geometry of x (malloc): compact, coordinates with at most
  * 15 decimals and no trailing zeros, as a conflict's Feature keeps it
  * (conflict_text.c). NULL for a type GeoJSON lacks. */

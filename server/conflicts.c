@@ -1,8 +1,9 @@
 /* conflicts.c - the conflicts collection over HTTP (OGC API - Features,
  * read only, plus the supervisor's resolve) and the re-check on time: a
  * thread with its own database connection that re-checks everything every
- * FM_CONFLICT_RECHECK_S seconds (default 60), so that conflicts that
- * depend on time windows open and close without a write. */
+ * --conflict-recheck seconds (default 60), so that conflicts that depend
+ * on time windows open and close without a write. */
+#include "ogc_crs.h"
 #include "params.h"
 #include "srv.h"
 #include "timer.h"
@@ -16,7 +17,8 @@
 
 #define GEOJSON "application/geo+json"
 
-static const char *const params[] = {"state", "bbox", "limit", "offset", "t", "f", NULL};
+static const char *const params[] = {"state", "bbox", "bbox-crs", "limit", "offset",
+                                     "t",     "f",    "crs",      NULL};
 
 /* ---- metadata ----------------------------------------------------------- */
 
@@ -41,6 +43,14 @@ json_t *srv_conflicts_collection(const char *base)
         "the conflicts");
 }
 
+/* Part 2: the conflicts in every CRS the items are offered in */
+static json_t *with_crs(json_t *coll)
+{
+    json_object_set_new(coll, "crs", srv_crs_list());
+    json_object_set_new(coll, "storageCrs", json_string(srv_crs_uri(SRV_CRS84)));
+    return coll;
+}
+
 static json_t *param(const char *name, const char *in, const char *type, const char *desc)
 {
     return json_pack("{s:s,s:s,s:b,s:s,s:{s:s}}", "name", name, "in", in, "required",
@@ -49,18 +59,22 @@ static json_t *param(const char *name, const char *in, const char *type, const c
 
 void srv_conflicts_openapi(json_t *paths)
 {
-    json_t *ps = json_pack("[o,o,o,o]", param("state", "query", "string", "open or resolved"),
-                           param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat (CRS84)"),
-                           param("limit", "query", "integer", "conflicts per page (1-10000)"),
-                           param("offset", "query", "integer", "conflicts to skip (paging)"));
+    json_t *ps = json_pack(
+        "[o,o,o,o,o,o]", param("state", "query", "string", "open or resolved"),
+        param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat (CRS84; see bbox-crs)"),
+        param("bbox-crs", "query", "string", "the CRS of bbox (Part 2), one of the collection's crs"),
+        param("limit", "query", "integer", "conflicts per page (1-10000)"),
+        param("offset", "query", "integer", "conflicts to skip (paging)"),
+        param("crs", "query", "string", "the CRS of the answer's geometries (Part 2)"));
     json_object_set_new(
         paths, "/collections/conflicts/items",
         json_pack("{s:{s:s,s:o,s:{s:{s:s,s:{s:{}}}}}}", "get", "summary", "Conflicts",
                   "parameters", ps, "responses", "200", "description", "OK", "content", GEOJSON));
     json_object_set_new(
         paths, "/collections/conflicts/items/{featureId}",
-        json_pack("{s:{s:s,s:[o],s:{s:{s:s,s:{s:{}}}}}}", "get", "summary", "One conflict",
+        json_pack("{s:{s:s,s:[o,o],s:{s:{s:s,s:{s:{}}}}}}", "get", "summary", "One conflict",
                   "parameters", param("featureId", "path", "integer", "conflict id"),
+                  param("crs", "query", "string", "the CRS of the geometry (Part 2)"),
                   "responses", "200", "description", "OK", "content", GEOJSON));
     json_object_set_new(
         paths, "/collections/conflicts/items/{featureId}/resolve",
@@ -75,7 +89,7 @@ int h_conflicts_meta(struct req *r, const char *const *p, int n)
     (void)p, (void)n;
     char base[256];
     srv_base_url(r, base, sizeof base);
-    return srv_reply_json(r, 200, NULL, srv_conflicts_collection(base));
+    return srv_reply_json(r, 200, NULL, with_crs(srv_conflicts_collection(base)));
 }
 
 int h_conflicts_read_only(struct req *r, const char *const *p, int n)
@@ -90,15 +104,17 @@ int h_conflicts_read_only(struct req *r, const char *const *p, int n)
 
 /* ---- the items ---------------------------------------------------------- */
 
-static fm_rc parse_query(struct req *r, struct data_conflict_query *q, struct fm_err *err)
+static fm_rc parse_query(struct req *r, struct data_conflict_query *q, enum srv_crs *crs,
+                         struct fm_err *err)
 {
     memset(q, 0, sizeof *q);
+    *crs = SRV_CRS84;
     q->limit = 100;
     char unknown[64];
     if (srv_unknown_arg(r, params, unknown, sizeof unknown))
         return fm_fail(err, FM_EINVAL, unknown,
-                       "unknown query parameter %s; this endpoint takes state, bbox, limit,"
-                       " offset, t and f",
+                       "unknown query parameter %s; this endpoint takes state, bbox, bbox-crs,"
+                       " limit, offset, t, f and crs",
                        unknown);
     const char *s;
     fm_rc rc;
@@ -109,8 +125,14 @@ static fm_rc parse_query(struct req *r, struct data_conflict_query *q, struct fm
             return fm_fail(err, FM_EINVAL, "state", "state is open or resolved");
         q->state = s;
     }
+    if ((s = srv_arg(r, "crs")) && (rc = srv_crs_parse(s, "crs", crs, err))) return rc;
+    enum srv_crs bbox_crs = SRV_CRS84;
+    if ((s = srv_arg(r, "bbox-crs")) && (rc = srv_crs_parse(s, "bbox-crs", &bbox_crs, err)))
+        return rc;
     if ((s = srv_arg(r, "bbox"))) {
-        if ((rc = srv_parse_bbox(s, q->bbox, err))) return rc;
+        if ((rc = bbox_crs == SRV_CRS84 ? srv_parse_bbox(s, q->bbox, err)
+                                        : srv_crs_bbox(s, bbox_crs, q->bbox, err)))
+            return rc;
         q->has_bbox = 1;
     }
     if ((s = srv_arg(r, "limit"))) {
@@ -128,10 +150,33 @@ static fm_rc parse_query(struct req *r, struct data_conflict_query *q, struct fm
     return FM_OK;
 }
 
+struct page_ctx {
+    struct srv_page *pg;
+    enum srv_crs crs;
+};
+
 static int add_feature(void *ctx, int64_t id, const char *feature)
 {
     (void)id;
-    return srv_page_add(ctx, feature);
+    struct page_ctx *pc = ctx;
+    if (pc->crs == SRV_CRS84) return srv_page_add(pc->pg, feature);
+    json_t *f = json_loads(feature, 0, NULL);
+    if (!f) return 1; /* never the untransformed text under another CRS's name */
+    srv_crs_feature(f, pc->crs);
+    /* 15 digits: a projected millimetre without the binary tail (items.c) */
+    char *text = json_dumps(f, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(f);
+    int stop = text ? srv_page_add(pc->pg, text) : 1;
+    free(text);
+    return stop;
+}
+
+/* Part 2: the CRS of the geometries, as <URI> */
+static void content_crs(struct req *r, enum srv_crs c)
+{
+    char v[96];
+    snprintf(v, sizeof v, "<%s>", srv_crs_uri(c));
+    srv_add_header(r, "Content-Crs", v);
 }
 
 int h_conflicts_items(struct req *r, const char *const *p, int n)
@@ -144,17 +189,20 @@ int srv_conflicts_items(struct req *r, enum data_geom g, const char *path)
 {
     struct fm_err err;
     struct data_conflict_query q;
-    fm_rc rc = parse_query(r, &q, &err);
+    enum srv_crs crs;
+    fm_rc rc = parse_query(r, &q, &crs, &err);
     if (rc) return srv_problem(r, rc, &err);
     q.geom = g;
     struct srv_page pg;
     srv_page_init(&pg);
+    struct page_ctx pc = {&pg, crs};
     long matched;
-    rc = data_conflicts_query(r->db, &r->viewer, &q, add_feature, &pg, &matched, &err);
+    rc = data_conflicts_query(r->db, &r->viewer, &q, add_feature, &pc, &matched, &err);
     if (rc) {
         srv_page_cleanup(&pg);
         return srv_problem(r, rc, &err);
     }
+    content_crs(r, crs);
     return srv_reply_page(r, &pg, path, params, q.offset, q.limit, matched);
 }
 
@@ -175,9 +223,24 @@ int h_conflict_get(struct req *r, const char *const *p, int n)
     int64_t id;
     if (!parse_id(r, p[3], &id)) return MHD_YES;
     struct fm_err err;
-    json_t *f;
-    fm_rc rc = data_conflict_get(r->db, &r->viewer, id, &f, &err);
+    static const char *const one_params[] = {"f", "crs", NULL};
+    char unknown[64];
+    const char *s;
+    enum srv_crs crs = SRV_CRS84;
+    fm_rc rc = FM_OK;
+    if (srv_unknown_arg(r, one_params, unknown, sizeof unknown))
+        rc = fm_fail(&err, FM_EINVAL, unknown,
+                     "unknown query parameter %s; one conflict takes only f=json and crs", unknown);
+    else if ((s = srv_arg(r, "f")) && strcmp(s, "json") != 0 && strcmp(s, "geojson") != 0)
+        rc = fm_fail(&err, FM_EINVAL, "f", "one conflict is sent as GeoJSON only (f=json)");
+    else if ((s = srv_arg(r, "crs")))
+        rc = srv_crs_parse(s, "crs", &crs, &err);
     if (rc) return srv_problem(r, rc, &err);
+    json_t *f;
+    rc = data_conflict_get(r->db, &r->viewer, id, &f, &err);
+    if (rc) return srv_problem(r, rc, &err);
+    srv_crs_feature(f, crs);
+    content_crs(r, crs);
     return srv_reply_json(r, 200, GEOJSON, f);
 }
 
@@ -249,22 +312,15 @@ fm_rc srv_recheck_start(const struct srv_config *c, struct srv_streams *streams,
                         struct srv_recheck **out, struct fm_err *err)
 {
     *out = NULL;
-    long interval = 60;
-    const char *env = getenv("FM_CONFLICT_RECHECK_S");
-    if (env && fm_parse_long(env, 1, 86400, &interval))
-        return fm_fail(err, FM_EINVAL, "FM_CONFLICT_RECHECK_S",
-                       "FM_CONFLICT_RECHECK_S is seconds, 1 to 86400, not %s", env);
+    /* main.c read both (options, or FM_CONFLICT_RECHECK_S and
+     * FM_INCIDENT_NEAR_M behind them) */
+    long interval = c->conflict_recheck_s > 0 ? c->conflict_recheck_s : 60;
     struct data_db *db;
     fm_rc rc = data_open(c->db_path, &db, err);
     if (rc) return rc;
-    const char *near = getenv("FM_INCIDENT_NEAR_M");
-    double metres;
-    if (near && (fm_parse_double(near, &metres) ||
-                 (rc = data_conflicts_set_near(db, metres, err)))) {
+    if (c->incident_near_m > 0 && (rc = data_conflicts_set_near(db, c->incident_near_m, err))) {
         data_close(db);
-        return fm_fail(err, FM_EINVAL, "FM_INCIDENT_NEAR_M",
-                       "FM_INCIDENT_NEAR_M is metres, more than 0 and up to 1000000, not %s",
-                       near);
+        return rc;
     }
     struct srv_recheck *h = fm_xcalloc(1, sizeof *h);
     h->db = db;

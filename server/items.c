@@ -402,8 +402,6 @@ int h_item_get(struct req *r, const char *const *p, int n)
     enum srv_crs crs = SRV_CRS84;
     const char *cs = srv_arg(r, "crs");
     fm_rc rc0 = cs ? srv_crs_parse(cs, "crs", &crs, &err) : FM_OK;
-    if (rc0 == FM_OK && crs != SRV_CRS84 && k->conflicts)
-        rc0 = fm_fail(&err, FM_EINVAL, "crs", "conflicts are given in CRS84 only");
     if (rc0) return srv_problem(r, rc0, &err);
     json_t *f;
     fm_rc rc = k->conflicts ? data_conflict_get(r->db, &r->viewer, id, &f, &err)

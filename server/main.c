@@ -26,7 +26,13 @@ static const char usage[] =
     "                   token: scheme://host[:port], repeatable, up to 16)\n"
     "                   [--cot-port N [--cot-bind ADDR]] (Cursor-on-Target for TAK on plain\n"
     "                   TCP, 127.0.0.1 by default: a client sends its token on the first\n"
-    "                   line and gets GET /cot/stream; not with --tls-*)\n"
+    "                   line and gets GET /cot/stream)\n"
+    "                   [--cot-tls-cert PEM --cot-tls-key PEM [--cot-tls-ca PEM]] (that\n"
+    "                   port speaks TLS; with a CA, clients present a certificate it signed)\n"
+    "                   [--conflict-recheck S] (seconds between re-checks of every conflict,\n"
+    "                   60; or FM_CONFLICT_RECHECK_S) [--incident-near M] (metres: an incident\n"
+    "                   this near a movement under way is a conflict, 1000; or FM_INCIDENT_NEAR_M)\n"
+    "                   [--help]\n"
     "                   (logins: after N (5) failures of one account from one address,\n"
     "                   waits of 1, 2, 4, ... s; at most S (120) s for the account's new\n"
     "                   addresses together, S/4 for an address or browser it has logged\n"
@@ -114,6 +120,14 @@ static int parse_num(const char *s, long min, long max, long *out, const char *f
     return 0;
 }
 
+/* metres, more than 0 and up to 1000000 (data_conflicts_set_near's range) */
+static int parse_metres(const char *s, double *out, const char *flag)
+{
+    if (fm_parse_double(s, out) == FM_OK && *out > 0 && *out <= 1e6) return 1;
+    fprintf(stderr, "fusionmap: %s takes metres, more than 0 and up to 1000000, not %s\n", flag, s);
+    return 0;
+}
+
 /* ---- serve -------------------------------------------------------------- */
 
 static void print_demo_logins(void)
@@ -163,12 +177,25 @@ static int cmd_serve(int argc, char **argv)
         {"frame-other", required_argument, 0, 'G'},
         {"cot-port", required_argument, 0, 'P'},
         {"cot-bind", required_argument, 0, 'A'},
+        {"cot-tls-cert", required_argument, 0, 1001},
+        {"cot-tls-key", required_argument, 0, 1002},
+        {"cot-tls-ca", required_argument, 0, 1003},
+        {"conflict-recheck", required_argument, 0, 1004},
+        {"incident-near", required_argument, 0, 1005},
+        {"help", no_argument, 0, 1006},
         {0, 0, 0, 0}};
     long cot_port = -1;
     const char *cot_bind = "127.0.0.1";
+    struct srv_cot_tls cot_tls = {0};
     int o;
     long v;
     const char *marking_env = getenv("FUSIONMAP_MARKING");
+    /* environment knobs behind their options, read here only */
+    const char *recheck_env = getenv("FM_CONFLICT_RECHECK_S"), *near_env = getenv("FM_INCIDENT_NEAR_M");
+    if (recheck_env && !parse_num(recheck_env, 1, 86400, &cfg.conflict_recheck_s,
+                                  "FM_CONFLICT_RECHECK_S"))
+        return 2;
+    if (near_env && !parse_metres(near_env, &cfg.incident_near_m, "FM_INCIDENT_NEAR_M")) return 2;
     if (marking_env && strlen(marking_env) <= 200) srv_tiles_set_marking(marking_env);
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -254,6 +281,17 @@ static int cmd_serve(int argc, char **argv)
             if (!parse_num(optarg, 0, 65535, &cot_port, "--cot-port")) return 2;
             break;
         case 'A': cot_bind = optarg; break;
+        case 1001: cot_tls.cert = optarg; break;
+        case 1002: cot_tls.key = optarg; break;
+        case 1003: cot_tls.ca = optarg; break;
+        case 1004:
+            if (!parse_num(optarg, 1, 86400, &cfg.conflict_recheck_s, "--conflict-recheck"))
+                return 2;
+            break;
+        case 1005:
+            if (!parse_metres(optarg, &cfg.incident_near_m, "--incident-near")) return 2;
+            break;
+        case 1006: fputs(usage, stdout); return 0;
         case 'c': cfg.tls_cert = optarg; break;
         case 'k': cfg.tls_key = optarg; break;
         case 'm':
@@ -267,8 +305,11 @@ static int cmd_serve(int argc, char **argv)
         }
     }
     if (optind < argc) return bad_usage("serve takes no positional arguments");
-    if (cot_port >= 0 && (cfg.tls_cert || cfg.tls_key))
-        return bad_usage("--cot-port is plain TCP and relays this server's HTTP: not with --tls-*");
+    if ((cot_tls.cert || cot_tls.key || cot_tls.ca) && cot_port < 0)
+        return bad_usage("--cot-tls-* need --cot-port");
+    if (!cot_tls.cert != !cot_tls.key || (cot_tls.ca && !cot_tls.cert))
+        return bad_usage("--cot-tls-cert and --cot-tls-key go together; --cot-tls-ca needs them");
+    cot_tls.http_tls = cfg.tls_key != NULL;
 
     struct fm_err err;
     struct data_db *db;
@@ -308,12 +349,14 @@ static int cmd_serve(int argc, char **argv)
     }
     struct srv_cot_tcp *cot = NULL;
     if (cot_port >= 0) {
-        if (srv_cot_tcp_start(cot_bind, (int)cot_port, cfg.bind, srv_port(s), &cot, &err)) {
+        if (srv_cot_tcp_start(cot_bind, (int)cot_port, cfg.bind, srv_port(s), &cot_tls, &cot,
+                              &err)) {
             srv_stop(s);
             return die("serve", &err);
         }
-        printf("CoT for TAK on tcp://%s:%d (send your token on the first line)\n", cot_bind,
-               srv_cot_tcp_port(cot));
+        printf("CoT for TAK on %s://%s:%d (send your token on the first line%s)\n",
+               srv_cot_tcp_tls(cot) ? "tls" : "tcp", cot_bind, srv_cot_tcp_port(cot),
+               cot_tls.ca ? ", after a client certificate" : "");
     }
     fflush(stdout);
     int sig;

@@ -216,12 +216,10 @@ static json_t *collection_json(struct req *r, const char *base, const struct srv
         coll = json_pack("{s:s,s:s,s:s,s:s,s:[s],s:o}", "id", k->id, "title", title,
                          "description", desc, "itemType", "feature", "crs",
                          "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "links", links);
-        /* Part 2: the items (not the conflicts) in every CRS offered */
-        if (!k->conflicts) {
-            json_object_set_new(coll, "crs", in_list ? json_pack("[s]", "#/crs") : srv_crs_list());
-            json_object_set_new(coll, "storageCrs", json_string(srv_crs_uri(SRV_CRS84)));
-        }
     }
+    /* Part 2: the items and the conflicts in every CRS offered */
+    json_object_set_new(coll, "crs", in_list ? json_pack("[s]", "#/crs") : srv_crs_list());
+    json_object_set_new(coll, "storageCrs", json_string(srv_crs_uri(SRV_CRS84)));
     json_t *ext = extent_json(r, k);
     if (ext) json_object_set_new(coll, "extent", ext);
     else json_object_del(coll, "extent");
@@ -748,8 +746,7 @@ static json_t *api_doc(const char *base)
                                      json_pack("[o,o,o]",
                                                param("collectionId", "path", "string", "collection"),
                                                param("featureId", "path", "integer", "item id"),
-                                               crs_param("crs", "the CRS of the geometry (Part 2;"
-                                                                " not for conflicts)")),
+                                               crs_param("crs", "the CRS of the geometry (Part 2)")),
                                      "application/geo+json")));
     add_writes(paths);
     add_other_ops(paths);

@@ -3,13 +3,15 @@
  * the WGS 84 semi-major axis: x = R lon, y = R ln tan(pi/4 + lat/2), the
  * formula PROJ applies for it; latitudes beyond +-85.06 are clamped
  * there. The UTM zones are PROJ's (EPSG:4326 to EPSG:326xx/327xx,
- * normalised to lon/lat in and easting/northing out), one PJ_CONTEXT per
- * thread with the transformations it made, freed when the thread ends.
+ * normalised to lon/lat in and easting/northing out) by data/geom.c's
+ * geo_utm_xy and geo_utm_bounds (only data/ includes proj.h): one PROJ
+ * context per thread with the transformations it made.
  * tests/interop/crs.sh compares both with PROJ through ogr2ogr. */
 #include "ogc_crs.h"
 
+#include "geom.h"
+
 #include <math.h>
-#include <proj.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,66 +99,6 @@ json_t *srv_crs_list(void)
     return a;
 }
 
-/* ---- PROJ, per thread ------------------------------------------------------- */
-
-#define KEPT 8 /* transformations kept per thread: a few zones, each way */
-
-struct pj_cache {
-    PJ_CONTEXT *ctx;
-    struct {
-        int code, inverse;
-        PJ *pj;
-    } t[KEPT];
-    unsigned next;
-};
-
-static pthread_key_t pj_key;
-static pthread_once_t pj_once = PTHREAD_ONCE_INIT;
-
-static void pj_cache_free(void *arg)
-{
-    struct pj_cache *c = arg;
-    if (!c) return;
-    for (int i = 0; i < KEPT; i++)
-        if (c->t[i].pj) proj_destroy(c->t[i].pj);
-    proj_context_destroy(c->ctx);
-    free(c);
-}
-
-static void pj_key_init(void)
-{
-    pthread_key_create(&pj_key, pj_cache_free);
-}
-
-/* EPSG:4326 (lon, lat) to the UTM zone code (easting, northing), or back
- * (inverse), for this thread; NULL if PROJ cannot make it. */
-static PJ *utm_pj(int code, int inverse, PJ_CONTEXT **ctx_out)
-{
-    pthread_once(&pj_once, pj_key_init);
-    struct pj_cache *c = pthread_getspecific(pj_key);
-    if (!c) {
-        c = fm_xcalloc(1, sizeof *c);
-        c->ctx = proj_context_create();
-        proj_context_set_enable_network(c->ctx, 0); /* no grids from the network */
-        pthread_setspecific(pj_key, c);
-    }
-    *ctx_out = c->ctx;
-    for (int i = 0; i < KEPT; i++)
-        if (c->t[i].pj && c->t[i].code == code && c->t[i].inverse == inverse) return c->t[i].pj;
-    char utm[16];
-    snprintf(utm, sizeof utm, "EPSG:%d", code);
-    PJ *raw = inverse ? proj_create_crs_to_crs(c->ctx, utm, "EPSG:4326", NULL)
-                      : proj_create_crs_to_crs(c->ctx, "EPSG:4326", utm, NULL);
-    if (!raw) return NULL;
-    PJ *pj = proj_normalize_for_visualization(c->ctx, raw); /* lon/lat, easting/northing */
-    proj_destroy(raw);
-    if (!pj) return NULL;
-    unsigned i = c->next++ % KEPT;
-    if (c->t[i].pj) proj_destroy(c->t[i].pj);
-    c->t[i].code = code, c->t[i].inverse = inverse, c->t[i].pj = pj;
-    return pj;
-}
-
 /* Eastings and northings a UTM zone can hold: its own 6 degrees and far
  * beyond, both hemispheres; nothing a client means lies outside */
 static int utm_plausible(double e, double n)
@@ -167,16 +109,9 @@ static int utm_plausible(double e, double n)
 static int utm_xy(int code, int inverse, double *x, double *y)
 {
     if (inverse && !utm_plausible(*x, *y)) return -1;
-    PJ_CONTEXT *ctx;
-    PJ *pj = utm_pj(code, inverse, &ctx);
-    if (!pj) return -1;
-    PJ_COORD in = proj_coord(*x, *y, 0, 0);
-    PJ_COORD out = proj_trans(pj, PJ_FWD, in);
-    proj_errno_reset(pj);
-    if (!isfinite(out.xy.x) || !isfinite(out.xy.y) || fabs(out.xy.x) > 1e8 ||
-        fabs(out.xy.y) > 1e8)
-        return -1;
-    *x = out.xy.x, *y = out.xy.y;
+    double ox = *x, oy = *y;
+    if (geo_utm_xy(code, inverse, &ox, &oy) || fabs(ox) > 1e8 || fabs(oy) > 1e8) return -1;
+    *x = ox, *y = oy;
     return 0;
 }
 
@@ -306,15 +241,9 @@ fm_rc srv_crs_bbox(const char *s, enum srv_crs c, double out[4], struct fm_err *
             return fm_fail(err, FM_EINVAL, "bbox",
                            "bbox is outside the area of %s (eastings -1000 km to 2000 km,"
                            " northings -10000 km to 20000 km)", name);
-        PJ_CONTEXT *ctx;
-        PJ *pj = utm_pj((int)c, 1, &ctx);
-        /* the lon/lat box around the UTM box's edges, 21 points a side */
-        if (!pj || !proj_trans_bounds(ctx, pj, PJ_FWD, v[0], v[1], v[2], v[3], &out[0], &out[1],
-                                      &out[2], &out[3], 21) ||
-            !isfinite(out[0]) || !isfinite(out[1]) || !isfinite(out[2]) || !isfinite(out[3])) {
-            if (pj) proj_errno_reset(pj);
+        /* the lon/lat box around the UTM box's edges (data/geom.c) */
+        if (geo_utm_bounds((int)c, v, out))
             return fm_fail(err, FM_EINVAL, "bbox", "bbox is outside the area of %s", name);
-        }
     } else {
         memcpy(out, v, sizeof v);
     }

@@ -3,10 +3,9 @@
  * what it stores), EPSG:4326 (the same datum, latitude first), EPSG:3857
  * (Web Mercator, metres), each a closed formula, and the UTM zones of
  * WGS 84 (EPSG:32601-32660 north, 32701-32760 south; easting, northing in
- * metres) through PROJ, made once per thread and kept. Pure functions on
- * jansson values; no HTTP library. PROJ in server/ departs from the
- * house rule that only data/ includes proj.h: the lead asked for Part 2
- * here (issue 22), and data/ exposes no transformation of positions. */
+ * metres) through PROJ (data/geom.h's geo_utm_xy and geo_utm_bounds: only
+ * data/ includes proj.h), made once per thread and kept. Pure functions
+ * on jansson values; no HTTP library. */
 #ifndef SRV_OGC_CRS_H
 #define SRV_OGC_CRS_H
 

@@ -37,6 +37,8 @@ struct srv_config {
      * bearer token (CORS); none: no CORS headers at all */
     const char *cors_origins[SRV_MAX_CORS_ORIGINS];
     int ncors_origins;
+    long conflict_recheck_s; /* seconds between re-checks of all conflicts; 0: 60 */
+    double incident_near_m;  /* an incident this near a movement under way; 0: data/'s */
 };
 
 void srv_config_default(struct srv_config *c);
@@ -300,11 +302,22 @@ int h_cot_stream(struct req *r, const char *const *p, int n);
 /* cot_tcp.c: the same CoT stream on a raw TCP port (serve --cot-port):
  * a client sends its token on the first line. Listens on bind_addr:port
  * (0: any free port) and reaches this server's HTTP at http_addr:http_port.
- * OUT *out; srv_cot_tcp_stop (before srv_stop) joins its threads, takes NULL. */
+ * tls (NULL: plain TCP, plain HTTP): cert and key, PEM files, make the
+ * listener TLS; ca (with them) requires a client certificate it signed;
+ * http_tls says the HTTP server is HTTPS (--tls-*). FM_EINVAL naming the
+ * option for a file GnuTLS cannot read. OUT *out; srv_cot_tcp_stop
+ * (before srv_stop) joins its threads, takes NULL. */
 struct srv_cot_tcp;
+struct srv_cot_tls {
+    const char *cert, *key, *ca;
+    int http_tls;
+};
 fm_rc srv_cot_tcp_start(const char *bind_addr, int port, const char *http_addr, int http_port,
-                        struct srv_cot_tcp **out, struct fm_err *err);
+                        const struct srv_cot_tls *tls, struct srv_cot_tcp **out,
+                        struct fm_err *err);
 int srv_cot_tcp_port(const struct srv_cot_tcp *t);
+/* 1 when the listener speaks TLS */
+int srv_cot_tcp_tls(const struct srv_cot_tcp *t);
 void srv_cot_tcp_stop(struct srv_cot_tcp *t);
 /* POST /events/ticket: a single-use ticket, good for 60 s
  * (FM_EVENTS_TICKET_MS), that opens GET /events?ticket=T as the token's

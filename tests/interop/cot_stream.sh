@@ -5,23 +5,15 @@
 # only once it is proposed; a withdrawal is a forced delete (t-x-d-d); the
 # events validate against the CoT Event schema; a ping keeps it alive.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/cot_lib.sh"
 export FM_STREAM_HEARTBEAT_MS=700
 fm_start --demo
-TA=$(fm_token liaison-a)
-TB=$(fm_token liaison-b)
-A=(-H "Authorization: Bearer $TA")
-B=(-H "Authorization: Bearer $TB")
-JSON=(-H 'Content-Type: application/geo+json')
-PATCH=(-H 'Content-Type: application/merge-patch+json')
-XSD="$(cd "$(dirname "$0")" && pwd)/cot-event.xsd"
+cot_setup
 curl -sN "${A[@]}" "$FM_URL/cot/stream" >"$FM_TMP/a.cot" 2>/dev/null &
 PA=$!
 curl -sN "${B[@]}" "$FM_URL/cot/stream" -D "$FM_TMP/b.h" >"$FM_TMP/b.cot" 2>/dev/null &
 PB=$!
 trap 'kill $PA $PB 2>/dev/null' EXIT
-# waitfor FILE PATTERN: until the stream holds it (10 s at most)
-waitfor() { local i; for i in $(seq 1 200); do grep -q "$2" "$FM_TMP/$1" && return 0; sleep 0.05; done; return 1; }
-uids() { grep -o 'uid="fusionmap-[a-z]*-[0-9]*\(-part[0-9]*\)\?"' | sort -u; }
 
 check "on connect, B's stream holds the events of GET /cot for B (the same uids), as XML" \
     'waitfor b.cot "</event>" && sleep 0.3 && grep -qi "^Content-Type: application/xml" "$FM_TMP/b.h" &&

@@ -50,18 +50,18 @@ PY
 }
 
 UTM=http://www.opengis.net/def/crs/EPSG/0/326
-check "/conformance declares Part 2 crs; an items collection lists its CRSs (CRS84, 4326, 3857, 120 UTM zones) and storageCrs, the conflicts CRS84" \
+check "/conformance declares Part 2 crs; an items collection and the conflicts list their CRSs (CRS84, 4326, 3857, 120 UTM zones) and storageCrs" \
     'curl -s "$FM_URL/conformance" | jq -e "[.conformsTo[]] | index(\"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs\")" >/dev/null &&
      [ "$(curl -s "${B[@]}" "$FM_URL/collections/incidents" | jq -c "[.crs[0:3], (.crs | length), (.crs | index(\"${UTM}36\") > 0), (.crs | index(\"http://www.opengis.net/def/crs/EPSG/0/32760\") > 0), .storageCrs]")" = "[[\"$CRS84\",\"$E4326\",\"$E3857\"],123,true,true,\"$CRS84\"]" ] &&
-     [ "$(curl -s "${B[@]}" "$FM_URL/collections/conflicts" | jq -c .crs)" = "[\"$CRS84\"]" ]'
+     [ "$(curl -s "${B[@]}" "$FM_URL/collections/conflicts" | jq -c "[.crs[0:3], (.crs | length), .storageCrs]")" = "[[\"$CRS84\",\"$E4326\",\"$E3857\"],123,\"$CRS84\"]" ]'
 check "/collections lists the CRSs once (crs) and each items collection refers to it with #/crs" \
     'curl -s "${B[@]}" "$FM_URL/collections" >"$FM_TMP/colls" &&
-     [ "$(jq -c "[(.crs | length), ([.collections[] | select(.id == \"zones\" or .id == \"incidents-points\") | .crs[0]])]" "$FM_TMP/colls")" = "[123,[\"#/crs\",\"#/crs\"]]" ]'
+     [ "$(jq -c "[(.crs | length), ([.collections[] | select(.id == \"zones\" or .id == \"incidents-points\" or .id == \"conflicts\" or .id == \"conflicts-areas\") | .crs[0]])]" "$FM_TMP/colls")" = "[123,[\"#/crs\",\"#/crs\",\"#/crs\",\"#/crs\"]]" ]'
 check "items answer Content-Crs: CRS84 by default, the crs asked for otherwise" \
     'items "${B[@]}" "$FM_URL/collections/zones/items" -o /dev/null && [ "$(crs_header)" = "<$CRS84>" ] &&
      items "${B[@]}" "$FM_URL/collections/zones/items" --data-urlencode "crs=$E3857" -o /dev/null && [ "$(crs_header)" = "<$E3857>" ] &&
      items "${B[@]}" "$FM_URL/collections/zones/items" --data-urlencode "crs=[EPSG:4326]" -o /dev/null && [ "$(crs_header)" = "<$E4326>" ]'
-for c in incidents movements zones; do
+for c in incidents movements zones conflicts; do
     check "$c in EPSG:3857 match PROJ's transform of the CRS84 answer within 1 cm (ogr2ogr)" \
         'd=none; gdal_get "$c-84.json" "$FM_URL/collections/$c/items?limit=10000" -t_srs EPSG:3857 &&
          gdal_get "$c-3857.json" "$FM_URL/collections/$c/items?limit=10000&crs=$E3857" -a_srs EPSG:3857 &&
@@ -70,7 +70,7 @@ for c in incidents movements zones; do
 done
 # ---- UTM zones through PROJ ---------------------------------------------------------
 E32636=${UTM}36
-for c in incidents movements zones; do
+for c in incidents movements zones conflicts; do
     check "$c in EPSG:32636 (UTM 36N) match PROJ's transform of the CRS84 answer within 1 cm (ogr2ogr)" \
         'd=none; gdal_get "$c-84u.json" "$FM_URL/collections/$c/items?limit=10000" -t_srs EPSG:32636 &&
          gdal_get "$c-utm.json" "$FM_URL/collections/$c/items?limit=10000&crs=$E32636" -a_srs EPSG:32636 &&
@@ -118,6 +118,25 @@ check "filter-crs: S_INTERSECTS with a BBOX in UTM 36N (CQL2 text and JSON), and
           --data-urlencode "filter={\"op\":\"s_intersects\",\"args\":[{\"property\":\"geometry\"},{\"bbox\":[$BOXUTM]}]}")" = "$want" ] &&
      [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "filter=S_INTERSECTS(geometry,BBOX(32.09,35.09,32.11,35.11))" --data-urlencode "filter-crs=$E4326")" = "$want" ] &&
      [ "$(ids_in "${B[@]}" "$FM_URL/collections/movements/items" --data-urlencode "filter=S_DISJOINT(geometry,BBOX($BOXUTM))" --data-urlencode "filter-crs=$E32636")" != "$want" ]'
+# the conflicts (issue 22): a box in UTM 36N and in EPSG:3857 around the
+# first conflict's first position selects what the CRS84 box does; one
+# conflict in UTM 36N is the items answer's, with Content-Crs
+C1=$(curl -s "${B[@]}" "$FM_URL/collections/conflicts/items?limit=1" | jq -c "[.features[0].id, ([.features[0].geometry.coordinates | .. | numbers] | .[0:2])]")
+CID=$(echo "$C1" | jq .[0]); CX=$(echo "$C1" | jq .[1][0]); CY=$(echo "$C1" | jq .[1][1])
+CBOX84=$(python3 -c "import sys; x, y = map(float, sys.argv[1:]); print('%.6f,%.6f,%.6f,%.6f' % (x - 0.01, y - 0.01, x + 0.01, y + 0.01))" "$CX" "$CY")
+box_in() { echo "$CBOX84" | tr , ' ' | xargs -n2 | gdaltransform -s_srs OGC:CRS84 -t_srs "$1" -output_xy | paste -sd' ' | tr ' ' ,; }
+check "conflicts: bbox-crs=UTM 36N and EPSG:3857 select what the CRS84 bbox does, with Content-Crs of crs" \
+    'want=$(ids_in "${B[@]}" "$FM_URL/collections/conflicts/items" --data-urlencode "bbox=$CBOX84") && echo "$want" | grep -q "$CID" &&
+     [ "$(ids_in "${B[@]}" "$FM_URL/collections/conflicts/items" --data-urlencode "bbox=$(box_in EPSG:32636)" --data-urlencode "bbox-crs=$E32636")" = "$want" ] &&
+     [ "$(ids_in "${B[@]}" "$FM_URL/collections/conflicts/items" --data-urlencode "bbox=$(box_in EPSG:3857)" --data-urlencode "bbox-crs=EPSG:3857")" = "$want" ] &&
+     items "${B[@]}" "$FM_URL/collections/conflicts/items" --data-urlencode "crs=$E32636" --data-urlencode limit=1 -o "$FM_TMP/c1" && [ "$(crs_header)" = "<$E32636>" ] &&
+     jq -r ".links[] | select(.rel == \"next\") | .href" "$FM_TMP/c1" | grep -q "crs=http"'
+check "one conflict (and in its view) in UTM 36N: Content-Crs says so, the same positions as the items answer" \
+    'one=$(items "${B[@]}" "$FM_URL/collections/conflicts/items/$CID" --data-urlencode "crs=$E32636" | jq -c .geometry.coordinates) && [ "$(crs_header)" = "<$E32636>" ] &&
+     [ "$one" = "$(curl -s -G "${B[@]}" "$FM_URL/collections/conflicts/items" --data-urlencode "crs=$E32636" --data-urlencode limit=10000 | jq -c ".features[] | select(.id == $CID) | .geometry.coordinates")" ] &&
+     [ "$one" != "$(curl -s "${B[@]}" "$FM_URL/collections/conflicts/items/$CID" | jq -c .geometry.coordinates)" ] &&
+     view=$(curl -s "${B[@]}" "$FM_URL/collections/conflicts/items/$CID" | jq -r ".geometry.type | if test(\"Point\") then \"points\" elif test(\"Line\") then \"lines\" else \"areas\" end") &&
+     [ "$(items "${B[@]}" "$FM_URL/collections/conflicts-$view/items/$CID" --data-urlencode "crs=$E32636" | jq -c .geometry.coordinates)" = "$one" ]'
 check "GDAL (OGCAPI driver) still reads every layer with the CRS lists in /collections" \
     'GDAL_HTTP_USERPWD="$GB" ogrinfo -ro -so "OAPIF:$FM_URL" incidents 2>&1 | grep -q "Feature Count: $(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched)"'
 # ---- visibility ----------------------------------------------------------------
@@ -170,6 +189,9 @@ check "a zipped Shapefile export of zones in UTM 36N and a CSV of incidents in E
      curl -sf "${B[@]}" "$FM_URL/collections/incidents/items?f=csv&crs=$E3857" -o "$FM_TMP/i.csv" &&
      ogr2ogr -f GeoJSON -oo GEOM_POSSIBLE_NAMES=WKT "$FM_TMP/i-csv.json" "$FM_TMP/i.csv" 2>>"$FM_TMP/gdal.err" &&
      gdal_get i-84m.json "$FM_URL/collections/incidents/items?limit=10000" -t_srs EPSG:3857 && close_to i-84m.json i-csv.json'
+check "only data/ includes proj.h (STYLE): server/ reaches PROJ's UTM zones through data/geom.h" \
+    '! grep -rln "include <proj.h>" "$FM_SOURCE_DIR"/server "$FM_SOURCE_DIR"/tiles "$FM_SOURCE_DIR"/common &&
+     grep -q "geo_utm_xy" "$FM_SOURCE_DIR"/server/ogc_crs.c'
 # ---- bad input -------------------------------------------------------------------
 check "an unknown crs is a 400 problem naming crs and the CRSs offered" \
     '[ "$(req GET "/collections/incidents/items?crs=http://www.opengis.net/def/crs/EPSG/0/9999" "${B[@]}")" = 400 ] && is_problem 400 &&
@@ -186,10 +208,13 @@ check "a bbox outside EPSG:3857, upside down, or of 6 numbers in it: 400 naming 
      [ "$(req GET "/collections/incidents/items?bbox=10,10,0,0&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(req GET "/collections/incidents/items?bbox=0,0,0,1,1,1&bbox-crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
      [ "$(req GET "/collections/incidents/items?bbox-crs=EPSG:9" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = bbox-crs ]'
-check "crs on KML and GPX exports, and crs on the conflicts: 400 naming crs; nothing changed" \
+check "crs on KML and GPX exports, a bad crs or bbox-crs on the conflicts: 400 naming it; nothing changed" \
     'n=$(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched) &&
      [ "$(req GET "/collections/incidents/items?f=kml&crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 && [ "$(jqb .parameter)" = crs ] &&
      [ "$(req GET "/collections/movements/items?f=gpx&crs=EPSG:32636" "${B[@]}")" = 400 ] && is_problem 400 &&
-     [ "$(req GET "/collections/conflicts/items?crs=EPSG:3857" "${B[@]}")" = 400 ] && is_problem 400 &&
+     [ "$(req GET "/collections/conflicts/items?crs=EPSG:2039" "${B[@]}")" = 400 ] && is_problem 400 && [ "$(jqb .parameter)" = crs ] &&
+     [ "$(req GET "/collections/conflicts/items?bbox=0,0,1e12,1e12&bbox-crs=EPSG:32636" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = bbox ] &&
+     [ "$(req GET "/collections/conflicts/items/1?crs=EPSG:9" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = crs ] &&
+     [ "$(req GET "/collections/conflicts/items/1?bbox=1,2,3,4" "${B[@]}")" = 400 ] && [ "$(jqb .parameter)" = bbox ] &&
      [ "$(curl -s "${B[@]}" "$FM_URL/collections/incidents/items?limit=1" | jq .numberMatched)" = "$n" ]'
 finish

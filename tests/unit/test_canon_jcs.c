@@ -18,14 +18,14 @@
 
 #include <stdlib.h>
 
+/* The object of the record's hashed fields: the export's (events.c's
+ * record_json) without the two hashes, not a copy of its field list. */
 static json_t *record_object(const struct record *r)
 {
-    return json_pack("{s:I,s:I,s:s,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o}", "seq", (json_int_t)r->seq,
-                     "at", (json_int_t)r->at, "user", r->user, "party", r->party, "action",
-                     r->action, "collection", text_or_null(r->collection), "owner",
-                     text_or_null(r->owner), "item", (json_int_t)r->item, "version",
-                     (json_int_t)r->version, "before", text_or_null(r->before), "after",
-                     text_or_null(r->after));
+    json_t *o = record_json(r, "", "");
+    json_object_del(o, "prev_hash");
+    json_object_del(o, "hash");
+    return o;
 }
 
 /* 1 when both canonical texts are the same; -1 when JCS refuses. */
@@ -93,65 +93,57 @@ static void classes(void)
     CHECK(agree(&big, NULL, NULL) == -1, "2^53: JCS (jcs.c) refuses it, jansson writes it");
 }
 
+struct compared {
+    json_t *kinds;
+    long n, differ, refused;
+};
+
+/* One record of the export, as events.c's read_export reads it for
+ * `events verify --file`: its canonical text against JCS's. */
+static int64_t compare_record(void *ctx, const struct record *r, const char *prev,
+                              const char *hash, struct fm_err *err)
+{
+    (void)prev, (void)hash, (void)err;
+    struct compared *x = ctx;
+    char kind[96];
+    snprintf(kind, sizeof kind, "%s %s", r->collection ? r->collection : "-", r->action);
+    json_object_set_new(x->kinds, kind, json_true());
+    char *canon = NULL, *jcs = NULL;
+    int a = agree(r, &canon, &jcs);
+    x->n++;
+    if (a == 0) {
+        x->differ++;
+        size_t at = 0;
+        while (canon[at] && canon[at] == jcs[at]) at++;
+        size_t from = at > 40 ? at - 40 : 0;
+        printf("# record %lld (%s) differs at byte %zu:\n#   jansson ...%.80s\n#   JCS     ...%.80s\n",
+               (long long)r->seq, kind, at, canon + from, jcs + from);
+    } else if (a < 0) {
+        x->refused++;
+        printf("# record %lld (%s): JCS refuses it\n", (long long)r->seq, kind);
+    }
+    free(canon);
+    free(jcs);
+    return 0;
+}
+
 static int export_file(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    CHECK(f != NULL, "cannot open %s", path);
-    if (!f) return 1;
-    char *line = NULL;
-    size_t cap = 0;
-    long n = 0, differ = 0, refused = 0;
-    json_t *kinds = json_object();
-    while (getline(&line, &cap, f) > 0) {
-        json_t *j = json_loads(line, 0, NULL);
-        if (!j || !json_object_get(j, "seq")) {
-            json_decref(j);
-            continue;
-        }
-        struct record r = {
-            .seq = json_integer_value(json_object_get(j, "seq")),
-            .at = json_integer_value(json_object_get(j, "at")),
-            .user = json_string_value(json_object_get(j, "user")),
-            .party = json_string_value(json_object_get(j, "party")),
-            .action = json_string_value(json_object_get(j, "action")),
-            .collection = json_string_value(json_object_get(j, "collection")),
-            .owner = json_string_value(json_object_get(j, "owner")),
-            .item = json_integer_value(json_object_get(j, "item")),
-            .version = json_integer_value(json_object_get(j, "version")),
-            .before = json_string_value(json_object_get(j, "before")),
-            .after = json_string_value(json_object_get(j, "after")),
-        };
-        char kind[96];
-        snprintf(kind, sizeof kind, "%s %s", r.collection ? r.collection : "-", r.action);
-        json_object_set_new(kinds, kind, json_true());
-        char *canon = NULL, *jcs = NULL;
-        int a = agree(&r, &canon, &jcs);
-        n++;
-        if (a == 0) {
-            differ++;
-            size_t at = 0;
-            while (canon[at] && canon[at] == jcs[at]) at++;
-            size_t from = at > 40 ? at - 40 : 0;
-            printf("# record %lld (%s) differs at byte %zu:\n#   jansson ...%.80s\n#   JCS     ...%.80s\n",
-                   (long long)r.seq, kind, at, canon + from, jcs + from);
-        } else if (a < 0) {
-            refused++;
-            printf("# record %lld (%s): JCS refuses it\n", (long long)r.seq, kind);
-        }
-        free(canon);
-        free(jcs);
-        json_decref(j);
-    }
-    free(line);
-    fclose(f);
-    printf("# %ld records of %zu kinds compared:", n, json_object_size(kinds));
+    struct compared x = {.kinds = json_object()};
+    int64_t count, bad;
+    struct fm_err err;
+    err.msg[0] = 0;
+    fm_rc rc = read_export(path, compare_record, &x, &count, &bad, &err);
+    CHECK(rc == FM_OK && bad == 0, "%s is not a whole export: %s", path, err.msg);
+    printf("# %ld records of %zu kinds compared:", x.n, json_object_size(x.kinds));
     const char *k;
     json_t *yes;
-    json_object_foreach(kinds, k, yes) printf(" [%s]", k);
-    printf("\n# %ld differ, %ld refused by JCS\n", differ, refused);
-    json_decref(kinds);
-    CHECK(n > 0, "no records in %s", path);
-    CHECK(differ == 0 && refused == 0, "%ld records' jansson text is not their JCS text", differ + refused);
+    json_object_foreach(x.kinds, k, yes) printf(" [%s]", k);
+    printf("\n# %ld differ, %ld refused by JCS\n", x.differ, x.refused);
+    json_decref(x.kinds);
+    CHECK(x.n > 0, "no records in %s", path);
+    CHECK(x.differ == 0 && x.refused == 0, "%ld records' jansson text is not their JCS text",
+          x.differ + x.refused);
     return 0;
 }
 
