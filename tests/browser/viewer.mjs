@@ -322,7 +322,8 @@ try {
   await pageA.waitForFunction((k) => window.fmState.items.get(k)?.properties.status === 'disputed', medevac.k, { timeout: 3000 }).catch(() => {});
   const strokes = await pageA.evaluate((k) => {
     const out = [];
-    const walk = (l) => { if (l.eachLayer) l.eachLayer(walk); else if (l._path) out.push(l._path.getAttribute('stroke')); };
+    /* the marks of deadlines (late notice: purple beads) are not its outline */
+    const walk = (l) => { if (l.eachLayer) l.eachLayer(walk); else if (l._path && !/fm-mark/.test(l._path.getAttribute('class'))) out.push(l._path.getAttribute('stroke')); };
     walk(window.fmState.layers.get(k));
     return out;
   }, medevac.k);
