@@ -311,6 +311,8 @@ struct data_pic_row {
     const unsigned char *wkb; /* little-endian WKB, lon/lat */
     size_t wkb_len;
     int64_t a_id, b_id; /* conflicts: their two items (as the kind orders them); else 0 */
+    int late_notice; /* items of the picture of now: the version's late_notice mark (rules.c);
+                        0 on pictures of the past and from the SQL picture */
 };
 typedef int (*data_pic_cb)(void *ctx, const struct data_pic_row *row);
 

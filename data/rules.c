@@ -482,7 +482,13 @@ static fm_rc check_in_tx(struct data_db *db, fm_time now, long *marked, struct f
     const struct store_ops *ops = store_of(db);
     struct due_list l = {0};
     fm_rc rc = ops->deadlines_each(db, 0, now, due_collect, &l, err);
+    /* the record is written at the time of the log (at); the mark is
+     * stamped on the deadlines' clock (now), the clock answer_due is
+     * compared on, so that overdue_at is never before answer_due, and the
+     * record says it (overdue_at), for verify to compare with the row */
     fm_time at = fm_time_now();
+    char stamp[FM_TIME_STAMP_LEN];
+    fm_time_format(now, stamp);
     for (size_t i = 0; i < l.n && !rc; i++) {
         const struct store_deadline *d = &l.d[i];
         struct version_peek p = {0};
@@ -494,13 +500,14 @@ static fm_rc check_in_tx(struct data_db *db, fm_time now, long *marked, struct f
             continue;
         char due[FM_TIME_STAMP_LEN];
         fm_time_format(d->due_at, due);
-        json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s}", "type", "Overdue",
+        json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:s}", "type", "Overdue",
                               "collection", d->collection, "item", (json_int_t)d->item,
                               "version", (json_int_t)d->version, "party", d->party, "title",
-                              p.title, "status", p.status, "answer_due", due);
+                              p.title, "status", p.status, "answer_due", due, "overdue_at",
+                              stamp);
         char *after = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(j);
-        if (!(rc = ops->deadline_overdue(db, d->item, d->version, at, err)))
+        if (!(rc = ops->deadline_overdue(db, d->item, d->version, now, err)))
             rc = events_append_ex(db, &deadline_actor, "overdue", d->collection, d->item,
                                   d->version, NULL, after, d->party, 0, p.owner_only, at, err);
         free(after);
@@ -629,7 +636,14 @@ static int replay_record(void *ctx, const struct store_event *e)
     snprintf(key, sizeof key, "%" PRId64 "/%" PRId64, e->item, e->version);
     if (!strcmp(e->action, "overdue")) {
         json_t *d = json_object_get(r->deadlines, key);
-        if (d) json_object_set_new(d, "overdue", json_integer(e->at));
+        /* stamped on the deadlines' clock, which the record names; a
+         * record written before it did was stamped at its own time */
+        fm_time stamped = e->at;
+        json_t *a = json_loads(e->after, 0, NULL);
+        const char *od = json_string_value(json_object_get(a, "overdue_at"));
+        if (od && fm_time_parse(od, &stamped) != FM_OK) stamped = e->at;
+        json_decref(a);
+        if (d) json_object_set_new(d, "overdue", json_integer(stamped));
         else if (!r->bad) {
             r->bad = e->seq;
             fm_fail(r->err, FM_OK, "/deadlines",

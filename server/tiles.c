@@ -438,10 +438,16 @@ static int row_overdue(struct source_ctx *s, enum data_coll c, const struct data
     return 0;
 }
 
-/* Late notice, on briefing images of now: the item as the viewer may see it. */
+/* Late notice, on tiles and images of now: the picture's row carries the
+ * version's mark (rules.c decided it when the version was written, so a
+ * change of it is a new version, whose record drops the tiles it touched);
+ * a briefing image drawn from the SQL picture (FUSIONMAP_PICTURE=sql,
+ * whose rows do not carry it) asks the item as the viewer may see it. */
 static int row_late(struct source_ctx *s, enum data_coll c, const struct data_pic_row *row)
 {
-    if (!s || !s->names || s->has_asof || is_draft(row->status)) return 0;
+    if (!s || s->has_asof || is_draft(row->status)) return 0;
+    if (row->late_notice) return 1;
+    if (!s->names) return 0;
     json_t *f = NULL;
     struct fm_err err;
     int late = 0;

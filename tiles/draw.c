@@ -655,13 +655,14 @@ struct marker {
     int label_bold, label_priority;
     struct frame_sym fs; /* frame FRAME_NONE: the plain shape */
     int overdue;         /* an amber dashed ring around it */
+    int late;            /* late notice: a purple clock badge at its upper right */
 };
 
 /* Points counted per cell of the world-anchored grid (low zooms). */
 struct cell {
     int count;
     struct marker first; /* drawn alone when count is 1 */
-    int severe, disputed, mixed, overdue;
+    int severe, disputed, mixed, overdue, late;
 };
 struct grid {
     int on;
@@ -833,6 +834,33 @@ static void sprite_symbol(struct draw_ctx *d, enum symbol_shape shape, const str
     cairo_fill(d->cr);
 }
 
+/* The late notice badge: a white clock face ringed in purple, its hands
+ * purple, of radius br about (x, y). */
+void draw_late_badge(cairo_t *cr, double x, double y, double br)
+{
+    cairo_save(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+    cairo_new_path(cr);
+    cairo_arc(cr, x, y, br, 0, 2 * M_PI);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_fill_preserve(cr);
+    set_rgba(cr, style_late, 1.0);
+    cairo_set_line_width(cr, fmax(1.2, br * 0.3));
+    cairo_stroke(cr);
+    cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+    cairo_set_line_width(cr, fmax(1.0, br * 0.22));
+    cairo_move_to(cr, x, y - br * 0.6); /* twelve o'clock */
+    cairo_line_to(cr, x, y);
+    cairo_line_to(cr, x + br * 0.45, y + br * 0.15); /* a quarter past */
+    cairo_stroke(cr);
+    cairo_restore(cr);
+}
+
+static double late_badge_r(double r, const struct view *v)
+{
+    return fmax(5.5 * v->scale, r * 0.55);
+}
+
 static void draw_marker(struct draw_ctx *d, const struct marker *m)
 {
     cairo_t *cr = d->cr;
@@ -847,6 +875,10 @@ static void draw_marker(struct draw_ctx *d, const struct marker *m)
         cairo_set_line_width(cr, 2.5 * v->scale);
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0);
+    }
+    if (m->late) {
+        double br = late_badge_r(m->r, v);
+        draw_late_badge(cr, m->px + m->r * 1.25 + br * 0.3, m->py - m->r * 1.05 - br * 0.3, br);
     }
     if (m->disputed) {
         cairo_rectangle(cr, m->px - m->r * 1.9, m->py - m->r * 1.9, m->r * 3.8, m->r * 3.8);
@@ -898,6 +930,7 @@ static void grid_add(struct grid *gr, struct marker *m)
     c->severe |= m->severe;
     c->disputed |= m->disputed;
     c->overdue |= m->overdue;
+    c->late |= m->late;
 }
 
 /* Several points in one cell: a disc with the count (conflicts: a smaller
@@ -933,6 +966,7 @@ static void draw_cluster(struct draw_ctx *d, const struct cell *c, double cx, do
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0);
     }
+    if (c->late) draw_late_badge(cr, cx + r * 0.95, cy - r * 0.95, late_badge_r(r, v) * 0.8);
     labels_queue(d->labels, NULL, cx, cy, r * 1.3, 0, 1000);
 }
 
@@ -979,6 +1013,7 @@ static void note_seen(struct legend_seen *s, const struct tile_feature *f)
     if (f->coll == TILE_MOVEMENT) s->movements = 1;
     if (f->coll == TILE_CONFLICT) s->conflicts = 1;
     if (f->overdue) s->overdue = 1;
+    if (f->late_notice) s->late = 1;
 }
 
 /* buf (n > 0 bytes) = prefix then text, cut to fit like snprintf's "%s%s":
@@ -1037,8 +1072,8 @@ static int ring_centroid(const struct geom *g, double *cx, double *cy)
 
 /* Stages of the zones, movements and conflicts layers: each layer's
  * batches are painted in this order (look.c). */
-enum { ZONE_FILL, ZONE_HATCH, ZONE_DISPUTED, ZONE_DOT, ZONE_OUTLINE, ZONE_OVERDUE };
-enum { ROUTE_CORRIDOR, ROUTE_DISPUTED, ROUTE_OVERDUE, ROUTE_HALO, ROUTE_LINE, ROUTE_ARROWS };
+enum { ZONE_FILL, ZONE_HATCH, ZONE_DISPUTED, ZONE_DOT, ZONE_LATE, ZONE_OUTLINE, ZONE_OVERDUE };
+enum { ROUTE_CORRIDOR, ROUTE_LATE, ROUTE_DISPUTED, ROUTE_OVERDUE, ROUTE_HALO, ROUTE_LINE, ROUTE_ARROWS };
 enum { CONFLICT_AREA, CONFLICT_OUTLINE, CONFLICT_LINE };
 
 /* c with its alpha times a, as set_rgba paints it. */
@@ -1090,6 +1125,9 @@ static void draw_zone(struct draw_ctx *d, const struct tile_feature *f)
         add_shape(d, look_stroke(ZONE_DISPUTED, style_disputed, 4.5 * v->scale, LINE_SOLID,
                                  CAIRO_LINE_CAP_BUTT, CAIRO_LINE_JOIN_MITER));
     }
+    if (f->late_notice && !tiny) /* purple beads under the outline: notified late */
+        add_shape(d, look_stroke(ZONE_LATE, style_late, 7 * v->scale, LINE_BEADS,
+                                 CAIRO_LINE_CAP_ROUND, CAIRO_LINE_JOIN_ROUND));
     if (tiny && st->disputed) { /* the dot, over the hatching */
         add_shape(d, look_fill(ZONE_DOT, faded(c, 0.8 * st->alpha), FILL_SOLID, 0));
     } else if (!tiny) {
@@ -1159,6 +1197,9 @@ static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
         l.crisp = 1;
         add_shape(d, l);
     }
+    if (f->late_notice) /* purple beads along the route: notified late */
+        add_shape(d, look_stroke(ROUTE_LATE, style_late, (STYLE_ROUTE_LINE_PX + 10) * v->scale,
+                                 LINE_BEADS, CAIRO_LINE_CAP_ROUND, CAIRO_LINE_JOIN_ROUND));
     if (st->disputed)
         add_shape(d, look_stroke(ROUTE_DISPUTED, style_disputed, (STYLE_ROUTE_LINE_PX + 4) * v->scale,
                                  LINE_SOLID, CAIRO_LINE_CAP_BUTT, CAIRO_LINE_JOIN_ROUND));
@@ -1186,7 +1227,7 @@ static void draw_movement(struct draw_ctx *d, const struct tile_feature *f)
         struct marker m = {0, 0, r, SYM_CIRCLE, sc,
                            0, 0, NULL, 0, 0, 0,
                            style_frame_sym(d->src, TILE_MOVEMENT, f->type, f->party, f->status),
-                           f->overdue};
+                           f->overdue, f->late_notice};
         pt(&d->g, p->start, &m.px, &m.py);
         if (d->seen) d->seen->frames |= 1u << m.fs.frame;
         if (d->nlate == d->caplate) {
@@ -1232,7 +1273,7 @@ static void draw_incident(struct draw_ctx *d, const struct tile_feature *f)
         struct marker m = {0, 0, r, is->shape, c, sev >= 4, st->disputed, NULL,
                            reach + 9 * v->scale, 1, 30 + sev,
                            style_frame_sym(d->src, TILE_INCIDENT, f->category, f->party, f->status),
-                           f->overdue};
+                           f->overdue, f->late_notice};
         if (d->seen) d->seen->frames |= 1u << m.fs.frame;
         pt(&d->g, p->start, &m.px, &m.py);
         if (k == 0 && v->zoom >= 8) {
@@ -1252,7 +1293,7 @@ static void conflict_marker(struct draw_ctx *d, const struct status_style *st, d
     struct rgba red = style_disputed;
     red.a = st->alpha;
     struct marker m = {x, y, 5 * v->scale * style_symbol_zoom_factor(v->zoom), SYM_CIRCLE, red,
-                       1, 0, NULL, 0, 1, 40, {FRAME_NONE, 0, 0, NULL, 0}, 0};
+                       1, 0, NULL, 0, 1, 40, {FRAME_NONE, 0, 0, NULL, 0}, 0, 0};
     if (label) m.label = fm_xstrdup(label);
     put_marker(d, &m);
 }

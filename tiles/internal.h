@@ -40,7 +40,7 @@ struct rgba {
 };
 
 enum fill_pattern { FILL_SOLID, FILL_HATCH, FILL_CROSSHATCH, FILL_DOTS, FILL_STRIPES_WIDE, FILL_NONE };
-enum line_kind { LINE_SOLID, LINE_DASHED, LINE_DOTTED };
+enum line_kind { LINE_SOLID, LINE_DASHED, LINE_DOTTED, LINE_BEADS /* late notice: wide round dots */ };
 enum symbol_shape { SYM_CIRCLE, SYM_STAR, SYM_TRIANGLE, SYM_SQUARE, SYM_DIAMOND, SYM_CROSS };
 
 struct zone_type_style {
@@ -99,7 +99,7 @@ extern const struct incident_style style_incidents[];
 
 /* Fixed colours and sizes. */
 extern const struct rgba style_sea, style_land, style_border, style_disputed, style_unknown_party,
-    style_label_text, style_label_halo, style_grid, style_overdue;
+    style_label_text, style_label_halo, style_grid, style_overdue, style_late;
 #define STYLE_ZONE_LINE_PX 2.0
 #define STYLE_ROUTE_LINE_PX 2.5
 #define STYLE_ARROW_SPACING_PX 90.0
@@ -230,7 +230,7 @@ struct legend_seen {
     char parties[LEGEND_MAX_PARTIES][16];
     int nparties;
     unsigned zone_types, statuses, incidents; /* bits: row index in the style tables */
-    int movements, conflicts, clusters, overdue;
+    int movements, conflicts, clusters, overdue, late;
     unsigned frames; /* bits: enum frame_id seen */
     struct label_box *items; /* pixel extents of what was drawn (legend placement) */
     size_t nitems, capitems;
@@ -250,6 +250,8 @@ void labels_flush(cairo_t *cr, const struct view *v, struct labels *labels);
  * no other; returns 1 when drawn. */
 int draw_label(cairo_t *cr, const struct view *v, struct labels *labels, const char *text,
                double px, double py, double size_pt, int bold);
+/* Late notice's badge: a clock face in purple, radius br about (x, y). */
+void draw_late_badge(cairo_t *cr, double x, double y, double br);
 /* An incident symbol centred at (px, py). */
 void draw_symbol(cairo_t *cr, enum symbol_shape shape, double px, double py, double radius,
                  struct rgba fill, int severe);

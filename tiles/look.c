@@ -125,7 +125,8 @@ struct look look_stroke(int stage, struct rgba c, double width, enum line_kind l
                         cairo_line_cap_t cap, cairo_line_join_t join)
 {
     struct look l = {.stage = stage, .stroke = 1, .c = c, .width = width, .line = line,
-                     .cap = line == LINE_DOTTED ? CAIRO_LINE_CAP_ROUND : cap, .join = join};
+                     .cap = line == LINE_DOTTED || line == LINE_BEADS ? CAIRO_LINE_CAP_ROUND : cap,
+                     .join = join};
     return l;
 }
 
@@ -139,7 +140,7 @@ static int look_same(const struct look *a, const struct look *b)
 
 void look_set_line(cairo_t *cr, enum line_kind k, double scale)
 {
-    static const double dash[] = {8, 5}, dot[] = {0.1, 4.5};
+    static const double dash[] = {8, 5}, dot[] = {0.1, 4.5}, bead[] = {0.1, 16};
     double d[2];
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
     switch (k) {
@@ -149,6 +150,11 @@ void look_set_line(cairo_t *cr, enum line_kind k, double scale)
         break;
     case LINE_DOTTED:
         d[0] = dot[0] * scale, d[1] = dot[1] * scale;
+        cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+        cairo_set_dash(cr, d, 2, 0);
+        break;
+    case LINE_BEADS: /* round dots as wide as the line, 16 px apart */
+        d[0] = bead[0] * scale, d[1] = bead[1] * scale;
         cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
         cairo_set_dash(cr, d, 2, 0);
         break;
@@ -321,6 +327,10 @@ static void paint(cairo_t *cr, const struct view *v, const struct batch *b)
     if (l->crisp) cairo_set_antialias(cr, CAIRO_ANTIALIAS_NONE);
     if (l->stroke) {
         look_set_line(cr, l->line, v->scale);
+        if (l->line == LINE_BEADS) { /* beads apart however wide */
+            double d[2] = {0.1 * v->scale, fmax(16 * v->scale, 2.2 * l->width)};
+            cairo_set_dash(cr, d, 2, 0);
+        }
         cairo_set_line_cap(cr, l->cap);
         cairo_set_line_join(cr, l->join);
         cairo_set_line_width(cr, l->width);

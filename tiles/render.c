@@ -196,7 +196,8 @@ static void draw_north(cairo_t *cr, double x, double y, double s)
 }
 
 struct legend_row {
-    int kind; /* 0 party, 1 zone type, 2 status, 3 incident, 4 movement, 5 conflict, 6 cluster */
+    int kind; /* 0 party, 1 zone type, 2 status, 3 incident, 4 movement, 5 conflict, 6 cluster,
+                 7 frame, 8 overdue, 9 late notice */
     char text[96];
     struct rgba colour;
     int index;
@@ -266,6 +267,19 @@ static void legend_swatch(cairo_t *cr, const struct view *v, const struct legend
             cairo_set_dash(cr, dash, 2, 0);
         }
         cairo_stroke(cr);
+        break;
+    case 9: /* late notice: purple beads, and the clock badge */
+        cairo_move_to(cr, x + s * 0.15, y + s / 2), cairo_line_to(cr, x + s * 1.1, y + s / 2);
+        cairo_set_source_rgba(cr, style_late.r, style_late.g, style_late.b, 1);
+        cairo_set_line_width(cr, s * 0.35);
+        cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+        {
+            double dash[] = {0.1, s * 0.45};
+            cairo_set_dash(cr, dash, 2, 0);
+        }
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        draw_late_badge(cr, x + s * 1.35, y + s / 2, s * 0.32);
         break;
     case 5:
         cairo_rectangle(cr, x, y, s * 1.6, s);
@@ -375,6 +389,11 @@ static void draw_legend(cairo_t *cr, const struct view *v, const struct tile_sou
     if (seen->overdue && n < 64) {
         rows[n].kind = 8;
         snprintf(rows[n].text, sizeof rows[n].text, "OVERDUE: answer late, amber dashed");
+        n++;
+    }
+    if (seen->late && n < 64) {
+        rows[n].kind = 9;
+        snprintf(rows[n].text, sizeof rows[n].text, "LATE NOTICE: notified late, purple beads, clock");
         n++;
     }
     if (seen->conflicts && n < 64) {

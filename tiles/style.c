@@ -95,6 +95,9 @@ const struct rgba style_label_text = {0.10, 0.10, 0.12, 1.0};
 const struct rgba style_label_halo = {1.0, 1.0, 1.0, 0.9};
 const struct rgba style_grid = {0.25, 0.25, 0.35, 0.45};
 const struct rgba style_overdue = {1.0, 0.62, 0.11, 1.0}; /* amber, as the wall's OVERDUE tag */
+/* purple, for late notice: apart from red (disputed, conflicts), amber
+ * (overdue) and the usual party colours */
+const struct rgba style_late = {0.56, 0.16, 0.76, 1.0};
 
 double style_symbol_zoom_factor(double zoom)
 {

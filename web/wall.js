@@ -77,7 +77,7 @@ function onEvent(e) {
   /* overdue (rules.c): a mark on the version, no new version of it */
   if (e.action === 'overdue') {
     const f = items.get(e.collection + '/' + e.item);
-    if (f && f.properties.version === e.version) Object.assign(f.properties, { overdue: true, overdue_at: e.at });
+    if (f && f.properties.version === e.version) Object.assign(f.properties, { overdue: true, overdue_at: (e.after && e.after.overdue_at) || e.at });
     scheduleOpen();
     return;
   }

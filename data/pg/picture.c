@@ -4,8 +4,9 @@
  * widened as migration 6's triggers widen it on SQLite (half a movement's
  * corridor, capped at DATA_PIC_MAX_CORRIDOR_M, in degrees of latitude;
  * longitude divided by the cosine of the latitude furthest from the
- * equator, at most 85 degrees). The open conflicts are the conflicts
- * table's (migration 7). */
+ * equator, at most 85 degrees). An item's row carries its version's
+ * late_notice mark (rules.c, kept in its Feature). The open conflicts are
+ * the conflicts table's (migration 7). */
 #include "pgint.h"
 
 #include <stdio.h>
@@ -54,7 +55,8 @@ static fm_rc pic_items(struct data_db *db, enum data_coll c, int64_t id, store_p
         "SELECT v.item_id, v.party, v.status, v.type, v.title, " PG_PIC_STYLE ","
         " ST_AsBinary(v.geom, 'NDR'),"
         " ST_XMin(v.geom) - " PG_PIC_HALF_LON ", ST_XMax(v.geom) + " PG_PIC_HALF_LON ","
-        " ST_YMin(v.geom) - " PG_PIC_HALF_LAT ", ST_YMax(v.geom) + " PG_PIC_HALF_LAT
+        " ST_YMin(v.geom) - " PG_PIC_HALF_LAT ", ST_YMax(v.geom) + " PG_PIC_HALF_LAT ","
+        " coalesce(v.feature::jsonb #> '{properties,late_notice}' = 'true'::jsonb, false)"
         " FROM item_versions v WHERE v.collection = $1 AND v.sys_to IS NULL"
         " AND v.status <> 'withdrawn' AND ($2::bigint = 0 OR v.item_id = $2::bigint)"
         " ORDER BY v.item_id",
@@ -64,6 +66,7 @@ static fm_rc pic_items(struct data_db *db, enum data_coll c, int64_t id, store_p
         struct store_pic_row p = {.vis = NULL};
         if (!pg_pic_row(r, i, &p.row)) continue;
         for (int k = 0; k < 4; k++) p.box[k] = pg_col_d(r, i, 9 + k);
+        p.row.late_notice = pg_col_b(r, i, 13);
         int stop = cb(ctx, &p);
         PQfreemem((void *)p.row.wkb);
         if (stop) break;

@@ -1,7 +1,9 @@
 /* picture.c - the picture of now's rows on SQLite (store.h): items from
  * migration 6's R*Trees, which keep each current version's box (widened
  * by half a movement's corridor), its columns for drawing and its WKB;
- * open conflicts from their table and geometry index. No rule here:
+ * open conflicts from their table and geometry index. An item's row also
+ * carries its version's late_notice mark, as rules.c decided it when the
+ * version was written (kept in its Feature). No rule here:
  * data/picture.c keeps the copy and decides who sees what. */
 #include "sqlite.h"
 
@@ -11,10 +13,12 @@
 /* Every statement below gives these columns, in this order. */
 #define ITEM_SELECT(c)                                                                            \
     "SELECT item_id AS id, party, status, type, title, category, severity, width, wkb,"          \
-    " xmin, xmax, ymin, ymax, 0 AS a, 0 AS b, NULL AS vis FROM pic_" c
+    " xmin, xmax, ymin, ymax, 0 AS a, 0 AS b, NULL AS vis,"                                     \
+    " (SELECT json_extract(v.feature, '$.properties.late_notice') FROM item_versions AS v"      \
+    "  WHERE v.vid = pic_" c ".vid) IS 1 AS late FROM pic_" c
 #define CONFLICT_SELECT                                                                           \
     "SELECT c.id, NULL, c.state, c.kind, " CONFLICT_TITLE_SQL ", NULL, c.severity, NULL,"        \
-    " AsBinary(c.geom), r.xmin, r.xmax, r.ymin, r.ymax, c.a_id, c.b_id, c.vis_party"            \
+    " AsBinary(c.geom), r.xmin, r.xmax, r.ymin, r.ymax, c.a_id, c.b_id, c.vis_party, 0"         \
     " FROM conflicts AS c CROSS JOIN idx_conflicts_geom AS r ON r.pkid = c.id"                   \
     " WHERE c.state = 'open'"
 
@@ -36,6 +40,7 @@ static fm_rc rows(struct data_db *db, sqlite3_stmt *st, store_pic_cb cb, void *c
         if (!r.row.wkb) continue;
         r.row.a_id = sqlite3_column_int64(st, 13);
         r.row.b_id = sqlite3_column_int64(st, 14);
+        r.row.late_notice = sqlite3_column_int(st, 16);
         for (int i = 0; i < 4; i++) r.box[i] = sqlite3_column_double(st, 9 + i);
         if (cb(ctx, &r)) break;
     }

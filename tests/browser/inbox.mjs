@@ -5,7 +5,12 @@
 // party; the popup says late notice. The wall marks it overdue (first in
 // its list of what waits) and lets go once it is answered. The supervisor
 // narrows the overdue entries by how late they are, as the API's
-// overdue_min_s/overdue_max_s do. Screenshots into $1 when given.
+// overdue_min_s/overdue_max_s do. A's own map marks the convoy as the tiles
+// do: late notice (purple beads, a clock on its symbol) as soon as it
+// arrives, overdue (amber dashes, a ring) by the live record, without a
+// reload, and no longer once answered; after a reload the items still
+// overdue are marked. The demo's urgent medical evacuation flight shows
+// urgent and its reason in its popup. Screenshots into $1 when given.
 import path from 'node:path';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -30,6 +35,23 @@ async function open(user) {
   return page;
 }
 const count = (page) => page.$eval('#inbox-count', (el) => Number(el.textContent));
+/* The marks an item's layer draws on the viewer's own map: {late, overdue}
+ * (a path and, on its symbol, the badge or the ring), or null. */
+const marksOn = (page, k) => page.evaluate((k) => {
+  const l = window.fmState.layers.get(k);
+  if (!l) return null;
+  const paths = [], icons = [];
+  const walk = (x) => {
+    if (x.eachLayer) x.eachLayer(walk);
+    else if (x._path) paths.push(x._path.getAttribute('class') || '');
+    else if (x._icon) icons.push(x._icon);
+  };
+  walk(l);
+  return {
+    late: paths.some((c) => /fm-late-mark/.test(c)) && (!icons.length || icons.some((i) => i.querySelector('.fm-late-badge'))),
+    overdue: paths.some((c) => /fm-overdue-mark/.test(c)) && (!icons.length || icons.some((i) => i.querySelector('.fm-overdue-ring'))),
+  };
+}, k);
 
 try {
   const b = await login(srv.url, 'liaison-b');
@@ -63,6 +85,9 @@ try {
   });
   check(made.status === 201 && made.json.properties.late_notice === true, 'B notifies a movement with late notice (API)');
   const id = made.json.id, key = `movements/${id}`;
+  await waitFor(async () => ((await marksOn(pa, key)) || {}).late, 20000, 'the late mark on A\'s map');
+  const m0 = await marksOn(pa, key);
+  check(m0.late && !m0.overdue, 'A\'s map marks the new convoy late notice (purple beads, a clock on its symbol), live; not overdue');
   await waitFor(async () => (await count(pa)) === before + 1, 20000, 'A\'s count up by one');
   check(true, `A's inbox count goes up by one when B notifies, live (${before} -> ${before + 1})`);
   check(await pa.evaluate(() => window.fmInboxAlerts) === 1, 'A is alerted once (tone, notification where allowed) for the new item to answer');
@@ -83,10 +108,17 @@ try {
   check(quiet.status === 201 && await pa.evaluate(() => window.fmInboxAlerts) === 1, 'with the alerts off, a new item to answer counts but rings nothing');
 
   // the test clock: past the 12 h to answer (and the start): overdue
+  await pa.evaluate(() => { window.fmNotReloaded = true; });
   const adv = await api(srv.url, admin, 'POST', '/rules/clock', { advance_s: 13 * 3600 }, { 'Content-Type': 'application/json' });
   check(adv.status === 200 && adv.json.overdue_marked >= 1, 'the admin moves the test clock 13 h ahead: overdue marked');
   await waitFor(async () => (await ps.$eval('#inbox-overdue', (el) => el.hidden ? '' : el.textContent)).includes('overdue'), 20000, 'overdue at the supervisor');
   check(true, 'the supervisor\'s header shows the overdue count, live');
+  await waitFor(async () => ((await marksOn(pa, key)) || {}).overdue, 20000, 'the overdue mark on A\'s map');
+  const m1 = await marksOn(pa, key);
+  check(m1.overdue && m1.late && await pa.evaluate(() => window.fmNotReloaded === true),
+    'A\'s map marks the convoy overdue (amber dashes, a ring on its symbol) by the live record, without a reload, and still late');
+  check((await pa.textContent(`#list li[data-key="${key}"]`)).includes('overdue'), 'its row in A\'s list says overdue');
+  await shot(pa, 'viewer-a-marks.png');
   await ps.click('#inbox-btn');
   await ps.waitForSelector('#inbox-panel ul[data-kind=overdue] li');
   const od = await ps.textContent('#inbox-panel ul[data-kind=overdue]');
@@ -148,6 +180,9 @@ try {
     return n <= withOverdue - 2 ? n : 0;
   }, 5000, 'A\'s count down by both').catch(() => count(pa));
   check(after <= withOverdue - 2, `A's count goes down when A answers (to answer and overdue: ${withOverdue} -> ${after})`);
+  await waitFor(async () => !((await marksOn(pa, key)) || {}).overdue, 20000, 'the overdue mark goes');
+  const m2 = await marksOn(pa, key);
+  check(!m2.overdue && m2.late, 'once answered A\'s map no longer marks it overdue (the new version is not), live; late notice stays');
   await waitFor(async () => (await supOverdue()) === supBefore - 1, 20000, 'the supervisor\'s overdue down');
   check(true, `the supervisor's overdue count goes down by one, live (${supBefore} -> ${supBefore - 1})`);
   await ps.click('#inbox-btn');
@@ -163,6 +198,21 @@ try {
   check(!((await wallRow('Night convoy K-4')) || {}).overdue && marked > 0,
     `after a reload the convoy is not marked, and the items still overdue are (${marked}: the lists say it)`);
   await shot(pa, 'inbox-a-after.png');
+
+  // A reloads: the marks come with the items (the lists say overdue and late notice)
+  await pa.reload();
+  await pa.waitForSelector('#list li[data-key]');
+  const keyOfTitle = (t) => pa.evaluate((t) => { for (const [k, f] of window.fmState.items) if (f.properties.title === t) return k; return null; }, t);
+  const water = await keyOfTitle('Water truck W-2'), medevac = await keyOfTitle('Medical evacuation flight');
+  const [mw, mk, mm] = [await marksOn(pa, water), await marksOn(pa, key), await marksOn(pa, medevac)];
+  check(mw && mw.overdue && mk && !mk.overdue && mk.late && mm && mm.late,
+    `after a reload A's map marks the unanswered water truck overdue, the answered convoy only late, the demo's medical evacuation flight late (${JSON.stringify([mw, mk, mm])})`);
+  await pa.click(`#list li[data-key="${medevac}"]`);
+  await pa.waitForSelector('.leaflet-popup .pop');
+  const mpop = await pa.textContent('.leaflet-popup .pop');
+  check(/urgent/i.test(mpop) && mpop.includes('Casualties at the southern buffer; evacuation cannot wait for the notice period') && mpop.includes('late notice'),
+    'the medical evacuation flight\'s popup says urgent, why, and late notice');
+  await shot(pa, 'viewer-a-urgent.png');
   check(errors.length === 0, 'no page errors' + (errors.length ? ': ' + errors.join('; ') : ''));
 } catch (e) {
   console.log('FAIL - ' + e.message);

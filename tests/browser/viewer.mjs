@@ -181,11 +181,17 @@ try {
   await pageA.click('.modal [data-act=save]');
   check('a corridor width of 0 is refused before sending', /From/.test(await pageA.textContent('.modal [data-field=corridor_width_m] .msg')));
   await pageA.fill('.modal [name=corridor_width_m]', '750');
+  await pageA.check('.modal [name=urgent]');
+  await pageA.click('.modal [data-act=save]');
+  check('marked urgent without a reason, it is refused before sending', /why/i.test(await pageA.textContent('.modal [data-field=urgent_reason] .msg')));
+  if (process.env.FM_SHOTS) await pageA.screenshot({ path: process.env.FM_SHOTS + '/viewer-urgent-form.png' });
+  await pageA.fill('.modal [name=urgent_reason]', 'Wells at the camp ran dry');
   await pageA.click('.modal [data-act=save]');
   await pageB.waitForFunction(() => [...document.querySelectorAll('#list li .t')].some((e) => e.textContent === 'Water convoy W-2'), null, { timeout: 2000 });
   const mov = await pageB.evaluate(() => [...window.fmState.items.values()].find((f) => f.properties.title === 'Water convoy W-2'));
   check('the movement reaches B as a route with corridor and window', mov && mov.geometry.type === 'LineString' && mov.geometry.coordinates.length === 3 &&
         mov.properties.corridor_width_m === 750 && mov.properties.valid_from < mov.properties.valid_to, JSON.stringify(mov && mov.properties));
+  check('urgent, with its reason, as the form said', mov && mov.properties.urgent === true && mov.properties.urgent_reason === 'Wells at the camp ran dry', JSON.stringify(mov && mov.properties));
 
   // ---- a stale edit shows the conflict choice ------------------------------
   const cookieA2 = await login(srv.url, 'liaison-a'); // a colleague of A, in another session
@@ -322,7 +328,8 @@ try {
   await pageA.waitForFunction((k) => window.fmState.items.get(k)?.properties.status === 'disputed', medevac.k, { timeout: 3000 }).catch(() => {});
   const strokes = await pageA.evaluate((k) => {
     const out = [];
-    const walk = (l) => { if (l.eachLayer) l.eachLayer(walk); else if (l._path) out.push(l._path.getAttribute('stroke')); };
+    /* the marks of deadlines (late notice: purple beads) are not its outline */
+    const walk = (l) => { if (l.eachLayer) l.eachLayer(walk); else if (l._path && !/fm-mark/.test(l._path.getAttribute('class'))) out.push(l._path.getAttribute('stroke')); };
     walk(window.fmState.layers.get(k));
     return out;
   }, medevac.k);

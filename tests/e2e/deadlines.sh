@@ -129,6 +129,15 @@ check "before the clock moves nothing of ours is overdue" \
     'inbox supervisor && [ "$(jqb "[.overdue[] | select(.collection == \"movements\" and (.id == $LATE or .id == $ONTIME))] | length")" = 0 ]'
 check "the admin moves the clock 2 min ahead: the unanswered movements become overdue" \
     '[ "$(advance 120)" = 200 ] && [ "$(jqb .offset_s)" = 120 ] && [ "$(jqb .overdue_marked)" -ge 3 ]'
+secs() { date -u -d "$1" +%s; }
+check "overdue_at is stamped on the deadlines' clock (as answer_due is compared): not before answer_due, within a minute of the clock's now (not 2 min behind it); the inbox and the record say the same" \
+    '[ "$(advance 0)" = 200 ] && N=$(jqb .now) &&
+     [ "$(req GET /collections/movements/items/$LATE -H "${AUTH[liaison-b]}")" = 200 ] && D=$(jqb .properties.answer_due) && O=$(jqb .properties.overdue_at) &&
+     echo "# clock now $N, answer_due $D, overdue_at $O" && [ "$(secs "$O")" -ge "$(secs "$D")" ] &&
+     [ $(( $(secs "$N") - $(secs "$O") )) -ge 0 ] && [ $(( $(secs "$N") - $(secs "$O") )) -lt 60 ] &&
+     inbox supervisor && [ "$(jqb "[.overdue[] | select(.id == $LATE)][0].overdue_at")" = "$O" ] &&
+     [ "$(req GET "/events/log?limit=10000" -H "${AUTH[liaison-b]}")" = 200 ] &&
+     [ "$(jqb "[.events[] | select(.action == \"overdue\" and .item == $LATE)][0].after.overdue_at")" = "$O" ]'
 check "the supervisor's inbox lists them overdue, in names (title, party)" \
     'inbox supervisor && [ "$(jqb "[.overdue[] | select(.id == $LATE)][0] | [.title, .party] | @json")" = "[\"Late convoy\",\"A\"]" ] &&
      [ "$(jqb "[.overdue[] | select(.id == $ONTIME or .id == $URGENT)] | length")" = 2 ] && [ "$(jqb .counts.overdue)" = "$(jqb ".overdue | length")" ]'

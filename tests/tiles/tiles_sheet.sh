@@ -125,7 +125,7 @@ get "/map.png?bbox=35.28,32.26,35.40,32.34&width=800&height=500&grid=none" -H "$
 check "B's /map.png of the route draws it amber" '[ "$(amber qmap)" -gt 150 ]'
 if have_poppler; then
     get /map.pdf -H "${H[liaison-b]}" >/dev/null && cp "$FM_TMP/body" "$FM_TMP/B.pdf"
-    pdftotext "$FM_TMP/B.pdf" - | tr -s ' \n' ' ' >"$FM_TMP/B.txt"
+    pdftotext -raw "$FM_TMP/B.pdf" - | tr -s ' \n' ' ' >"$FM_TMP/B.txt"
     check "B's sheet labels it OVERDUE and lists it under the overdue answers, by title and party" \
         'grep -q "OVERDUE: Overdue convoy Q" "$FM_TMP/B.txt" &&
          grep -qE "Overdue answers, whole map, now \([1-9][0-9]*\)" "$FM_TMP/B.txt" &&
@@ -147,6 +147,41 @@ check "B answers: the mark ends, and B's tile loses its amber" \
     'v=$(curl -sf -H "${H[liaison-b]}" "$FM_URL/collections/movements/items/$Q" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"properties\"][\"version\"])") &&
      [ "$(get "/collections/movements/items/$Q/ack" -H "${H[liaison-b]}" -H "If-Match: \"$v\"" -H "$J" -d "{\"decision\":\"ack\"}")" = 200 ] &&
      fetch q3 "$MT" -H "${H[liaison-b]}" && [ "$(amber q3)" = 0 ]'
+
+# ---- late notice ------------------------------------------------------------------------
+# The demo's medical evacuation flight was notified as it started: its route
+# is drawn with purple beads and its start symbol with a purple clock, on
+# the tiles everybody gets (the picture's rows carry the mark). Moved to
+# start in three days (the notice met), the mark goes: the cached tile is
+# dropped, its bytes and ETag change.
+purple() { "$PNGDIFF" --count "$FM_TMP/$1.png" 143 41 194 40 "${@:2}"; } # style_late
+MEDEVAC=$(curl -sf -H "${H[liaison-a]}" "$FM_URL/collections/movements/items?limit=1000" | /usr/bin/python3 -c 'import json,sys
+print([f["id"] for f in json.load(sys.stdin)["features"] if f["properties"]["title"] == "Medical evacuation flight"][0])')
+read -r LX LY _ _ <<<"$(px 35.85 32.78 11)"
+LT="/tiles/movements/11/$LX/$LY.png"
+read -r SX SY _ _ <<<"$(px 35.76 33.10 11)"
+fetch l0 "$LT" -H "${H[liaison-b]}"
+fetch l0hit "$LT" -H "${H[liaison-b]}"
+fetch s0 "/tiles/movements/11/$SX/$SY.png" -H "${H[liaison-b]}"
+fetch l0v "$LT" -H "${H[viewer]}"
+check "the medical evacuation flight (late notice) has purple beads on B's and the viewer's tiles; the supply convoy (notified in time) none" \
+    'echo "# purple: B $(purple l0), viewer $(purple l0v), convoy $(purple s0)" && [ "$(purple l0)" -gt 150 ] && [ "$(purple l0v)" -gt 150 ] && [ "$(purple s0)" = 0 ] && [ "$(cache_of l0hit)" = hit ]'
+read -r _ _ SPX SPY <<<"$(px 35.66 32.72 11)"
+read -r SLX SLY _ _ <<<"$(px 35.66 32.72 11)"
+fetch l0s "/tiles/movements/11/$SLX/$SLY.png" -H "${H[liaison-b]}"
+check "its start symbol wears the clock: purple up and right of the symbol, none down and left" \
+    '[ "$(purple l0s $((SPX + 8)) $((SPY - 30)) $((SPX + 34)) $((SPY - 4)))" -gt 15 ] && [ "$(purple l0s $((SPX - 34)) $((SPY + 4)) $((SPX - 8)) $((SPY + 30)))" -lt 5 ]'
+check "A moves the flight to start in three days: notice met, late_notice false (200)" \
+    'v=$(curl -sf -H "${H[liaison-a]}" "$FM_URL/collections/movements/items/$MEDEVAC" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"properties\"][\"version\"])") &&
+     [ "$(get "/collections/movements/items/$MEDEVAC" -X PATCH -H "${H[liaison-a]}" -H "If-Match: \"$v\"" -H "Content-Type: application/merge-patch+json" \
+        --data-binary "{\"properties\":{\"valid_from\":\"$(at "+3 days")\",\"valid_to\":\"$(at "+4 days")\"}}")" = 200 ] &&
+     grep -q "\"late_notice\": *false" "$FM_TMP/body"'
+fetch l1 "$LT" -H "${H[liaison-b]}"
+check "B's tile is drawn anew without the beads: another ETag" \
+    '[ "$(cache_of l1)" = miss ] && [ "$(purple l1)" = 0 ] && [ "$(etag_of l1)" != "$(etag_of l0hit)" ] && [ "$(pixels l0 l1)" -gt 150 ]'
+if have_poppler; then
+    check "B's sheet (before the move) explained the purple in its legend" 'grep -q "LATE NOTICE: notified late, purple beads, clock" "$FM_TMP/B.txt"'
+fi
 
 # ---- a sheet of the past draws the conflicts open then ----------------------------------
 T=$(at "now")

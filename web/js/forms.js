@@ -30,12 +30,16 @@ export function fieldsFor(coll, from) {
   const choices = statusChoices(coll, from);
   const status = { name: 'status', label: 'Status', required: true, options: FM.options('statuses').filter((o) => choices.includes(o.value)) };
   const desc = { name: 'description', label: 'Description', wide: true, textarea: true };
+  /* a zone or a movement that cannot wait for the notice period (the
+   * rules' urgent_notice_s applies), with the reason the other side reads */
+  const urgent = [{ name: 'urgent', label: 'Urgent: less notice', checkbox: true },
+    { name: 'urgent_reason', label: 'Why urgent', maxlength: 500 }];
   if (coll === 'zones') return [...common,
     { name: 'type', label: 'Zone type', options: FM.options('zone_types'), required: true }, status,
     { name: 'valid_from', label: 'Valid from (UTC)', time: true, required: true },
     { name: 'valid_to', label: 'Valid to (UTC)', time: true, required: true },
     { name: 'altitude_floor_m', label: 'Altitude floor (m AMSL)', number: true, min: -1000, max: 100000 },
-    { name: 'altitude_ceiling_m', label: 'Altitude ceiling (m AMSL)', number: true, min: -1000, max: 100000 }, desc];
+    { name: 'altitude_ceiling_m', label: 'Altitude ceiling (m AMSL)', number: true, min: -1000, max: 100000 }, ...urgent, desc];
   if (coll === 'incidents') return [...common,
     { name: 'category', label: 'Category', options: FM.options('categories'), required: true },
     { name: 'severity', label: 'Severity', options: FM.options('severities'), required: true },
@@ -45,7 +49,7 @@ export function fieldsFor(coll, from) {
     { name: 'valid_from', label: 'Window from (UTC)', time: true, required: true },
     { name: 'valid_to', label: 'Window to (UTC)', time: true, required: true },
     { name: 'corridor_width_m', label: 'Corridor width (m)', number: true, min: 1, max: 100000, required: true },
-    { name: 'altitude_ceiling_m', label: 'Altitude ceiling (m AMSL, air only)', number: true, min: -1000, max: 100000 }, desc];
+    { name: 'altitude_ceiling_m', label: 'Altitude ceiling (m AMSL, air only)', number: true, min: -1000, max: 100000 }, ...urgent, desc];
 }
 
 export function defaults(coll) {
@@ -71,6 +75,7 @@ export function validate(coll, v) {
   if (v.altitude_floor_m !== '' && v.altitude_ceiling_m !== '' && v.altitude_floor_m !== undefined && v.altitude_ceiling_m !== undefined &&
       Number(v.altitude_ceiling_m) <= Number(v.altitude_floor_m)) err.altitude_ceiling_m = 'Must be above the floor.';
   if (v.occurred_at && v.occurred_at > hoursFromNow(0.25)) err.occurred_at = 'Cannot be in the future.';
+  if (v.urgent === 'true' && !(v.urgent_reason || '').trim()) err.urgent_reason = 'Say why it cannot wait.';
   return err;
 }
 
@@ -81,7 +86,8 @@ export function toProps(coll, v, orig) {
   for (const f of fieldsFor(coll)) {
     let x = v[f.name];
     if (x === undefined || x === '') continue;
-    if (f.time) x = orig && /Z$/.test(orig[f.name] || '') && isoLocal(orig[f.name]) === x ? orig[f.name] : fromLocal(x);
+    if (f.checkbox) { if (x !== 'true') continue; x = true; }
+    else if (f.time) x = orig && /Z$/.test(orig[f.name] || '') && isoLocal(orig[f.name]) === x ? orig[f.name] : fromLocal(x);
     else if (f.number || f.name === 'severity') x = Number(x);
     p[f.name] = x;
   }
@@ -98,6 +104,7 @@ export function form(title, coll, values, submit) {
     let input;
     if (f.options) input = `<select name="${f.name}">${(f.required ? '' : '<option value=""></option>') + f.options.map((o) => (typeof o === 'string' ? { value: o, label: words(o) } : o)).map((o) => `<option value="${esc(o.value)}"${String(v) === o.value ? ' selected' : ''}>${esc(o.label)}</option>`).join('')}</select>`;
     else if (f.textarea) input = `<textarea name="${f.name}" rows="3">${esc(v)}</textarea>`;
+    else if (f.checkbox) input = `<input name="${f.name}" type="checkbox" value="true"${v === true || v === 'true' ? ' checked' : ''}>`;
     else input = `<input name="${f.name}" ${f.time ? 'type="datetime-local"' : f.number ? 'type="number" step="any"' : 'type="text"'} value="${esc(f.time ? isoLocal(String(v)) || v : v)}"${f.maxlength ? ` maxlength="${f.maxlength}"` : ''}>`;
     return `<label class="${f.wide ? 'wide' : ''}" data-field="${f.name}">${esc(f.label)}${f.required ? ' *' : ''}${input}<span class="msg"></span></label>`;
   }).join('');

@@ -34,8 +34,8 @@ const CSS = `
 .inbox-panel li .sub { color: #6c757d; font-size: 12px; }
 .inbox-panel .empty { padding: 10px 12px; color: #6c757d; }
 .inbox-panel .od li { border-left: 3px solid #c92a2a; }
-.chip.late { background: #fff3bf; color: #7a5b00; border: 1px solid #f0c419; }
-.chip.overdue { background: #c92a2a; color: #fff; }
+.chip.late { background: #f6e8fc; color: #5f1a85; border: 1px solid #8f29c2; }
+.chip.overdue { background: #ff9f1c; color: #000; font-weight: 600; }
 .inbox-panel h4 select { margin-left: 6px; font-size: 11px; text-transform: none; letter-spacing: 0; }
 .inbox-panel .hidden-n { padding: 2px 12px 6px; color: #6c757d; font-size: 12px; }
 `;

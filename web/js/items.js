@@ -7,7 +7,7 @@ import { renderList } from './list.js';
 import { editDetails, editShape, withdraw, ack } from './edit.js';
 import { threadPanel } from './thread.js';
 import { openPanel, panelKey } from './panel.js';
-import { symbolIcon } from './symbols.js';
+import { symbolIcon, marksOf, LATE_COLOUR, OVERDUE_COLOUR } from './symbols.js';
 
 const { esc, words, utc, KIND } = FM;
 
@@ -34,7 +34,20 @@ export function drop(key) {
 
 /* Items take the class fm-item (no clicks while drawing) and stay out of
  * the tab order (the list reaches them). An item not yet in force at the
- * time shown is dotted and light; one whose window is over, faded. */
+ * time shown is dotted and light; one whose window is over, faded. The
+ * marks of deadlines, as the server's tiles draw them (symbols.js): an
+ * item whose answer is overdue has amber dashes along its outline or
+ * route (a ring around its symbol), one notified late purple beads under
+ * them (a clock on its symbol). */
+function markLayers(f, g) {
+  const m = marksOf(f);
+  const mark = (cls, style) => L.geoJSON(g, { interactive: false, style: Object.assign({ className: 'fm-mark ' + cls, fill: false, opacity: 1 }, style) });
+  return {
+    late: m.late ? mark('fm-late-mark', { color: LATE_COLOUR, weight: 7, dashArray: '0.1 14', lineCap: 'round' }) : null,
+    overdue: m.overdue ? mark('fm-overdue-mark', { color: OVERDUE_COLOUR, weight: 4, dashArray: '8 5' }) : null,
+  };
+}
+
 export function makeLayer(f) {
   const p = f.properties, c = colour(p.party);
   const draft = p.status === 'draft', disputed = p.status === 'disputed';
@@ -56,7 +69,11 @@ export function makeLayer(f) {
     const route = L.geoJSON(f.geometry, { style: { className: cls, color: lc, weight: disputed ? 4 : 3, opacity: dim,
       dashArray: ahead ? '2 6' : draft ? '4 6' : p.status === 'in_progress' ? null : '10 6' } });
     const corridor = L.geoJSON(f.geometry, { style: { className: cls, color: lc, weight: 8, opacity: (disputed ? 0.3 : 0.18) * dim, lineCap: 'round' }, interactive: true });
-    g.addLayer(corridor).addLayer(route);
+    const mk = markLayers(f, f.geometry);
+    g.addLayer(corridor);
+    if (mk.late) g.addLayer(mk.late);
+    if (mk.overdue) g.addLayer(mk.overdue);
+    g.addLayer(route);
     /* the unit's symbol where the route starts (planned: dashed frame) */
     const start = firstPosition(f.geometry);
     if (start) g.addLayer(L.marker([start[1], start[0]], { icon: symbolIcon(f, me, c, 26, cls), title: p.title || 'movement', keyboard: false,
@@ -74,6 +91,15 @@ export function makeLayer(f) {
         dashArray: ahead ? '2 6' : draft ? '6 5' : null,
       },
     });
+    const mk = markLayers(f, f.geometry);
+    if (mk.late || mk.overdue) {
+      /* under the outline the beads, over it the dashes */
+      const g = L.featureGroup();
+      if (mk.late) g.addLayer(mk.late);
+      g.addLayer(layer);
+      if (mk.overdue) g.addLayer(mk.overdue);
+      layer = g;
+    }
     layer.bindTooltip(esc(p.title || 'zone') + (ahead ? ' (not yet in force)' : ''), { sticky: true });
   }
   layer.fmPhase = ph;
@@ -118,8 +144,10 @@ export function popup(key) {
   row('corridor', p.corridor_width_m !== undefined ? esc(p.corridor_width_m) + ' m wide' : '');
   /* lead times and deadlines (rules.c; inbox.js keeps state.overdue) */
   const dur = (s) => (s >= 3600 ? Math.round(s / 3600) + ' h' : Math.round(s / 60) + ' min');
+  if (p.urgent) row('urgent', `<span class="chip urgent">urgent</span> <span class="why" dir="auto">${esc(p.urgent_reason || '')}</span>`);
   if (p.late_notice) row('notice', `<span class="chip late">late notice</span> ${esc(dur(p.notice_required_s || 0))} asked`);
-  if (p.answer_due) row('answer due', esc(utc(p.answer_due)) + (state.overdue && state.overdue.has(key) ? ' <span class="chip overdue">overdue</span>' : ''));
+  const overdue = p.overdue || (state.overdue && state.overdue.has(key));
+  if (p.answer_due) row('answer due', esc(utc(p.answer_due)) + (overdue ? ' <span class="chip overdue">overdue</span>' : ''));
   row('changed', esc(utc(p.updated_at)) + ' by ' + esc(p.updated_by) + ' (v' + esc(p.version) + ')');
   const div = document.createElement('div');
   div.className = 'pop';

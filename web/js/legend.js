@@ -10,7 +10,7 @@
  * section. */
 import * as FM from '../common.js';
 import { state, colour } from './state.js';
-import { symbolSwatch as milSwatch } from './symbols.js';
+import { symbolSwatch as milSwatch, clockSvg, LATE_COLOUR, OVERDUE_COLOUR } from './symbols.js';
 
 const { esc, words } = FM;
 
@@ -102,6 +102,11 @@ function viewerRows() {
     [svg(`<line x1="1" y1="${H / 2}" x2="${W - 1}" y2="${H / 2}" stroke="${c}" stroke-opacity="0.18" stroke-width="10" stroke-linecap="round"/>` +
       `<line x1="1" y1="${H / 2}" x2="${W - 1}" y2="${H / 2}" stroke="${c}" stroke-width="3" stroke-dasharray="10 6"/>`), 'movement: route, corridor to scale (solid: in progress)'],
     [svg(`<rect x="2" y="3" width="${W - 4}" height="${H - 6}" stroke="#c92a2a" stroke-width="3" fill="#c92a2a" fill-opacity="0.35" stroke-dasharray="2 4"/>`), 'conflict found by the server: red'],
+    [svg(`<line x1="1" y1="${H / 2}" x2="${W - 1}" y2="${H / 2}" stroke="${c}" stroke-width="2"/>` +
+      `<line x1="1" y1="${H / 2}" x2="${W - 1}" y2="${H / 2}" stroke="${OVERDUE_COLOUR}" stroke-width="4" stroke-dasharray="8 5"/>`), 'overdue: its answer is late (amber dashes; a ring around a symbol)', ' data-mark="overdue"'],
+    [svg(`<line x1="4" y1="${H / 2}" x2="${W - 12}" y2="${H / 2}" stroke="${LATE_COLOUR}" stroke-width="7" stroke-dasharray="0.1 11" stroke-linecap="round"/>` +
+      `<line x1="1" y1="${H / 2}" x2="${W - 12}" y2="${H / 2}" stroke="${c}" stroke-width="2"/>` +
+      `<g transform="translate(${W - 12} 4) scale(0.6)">${clockSvg(0, true)}</g>`), 'late notice: notified with less notice than the rules ask (purple beads; a clock on a symbol)', ' data-mark="late"'],
   ];
 }
 
@@ -118,7 +123,7 @@ function html() {
   return `<h3>Parties <small>(colour)</small></h3><ul>` +
     (parties.length ? parties.map((p) => row(`<span class="party-sw" style="background:${esc(colour(p.code))}"></span>`, p.name + ' (' + p.code + ')',
       ` data-party="${esc(p.code)}" data-colour="${esc(colour(p.code))}"`)).join('') : '<li class="none">(the server named none)</li>') + '</ul>' +
-    `<h3>On this map</h3><ul>${viewerRows().map(([sw, t]) => row(sw, t)).join('')}</ul>` +
+    `<h3>On this map</h3><ul>${viewerRows().map(([sw, t, attrs]) => row(sw, t, attrs)).join('')}</ul>` +
     `<p class="note">Server rendering (layer “Server rendering”, briefing images):</p>` +
     `<h3>Zone types <small>(fill pattern)</small></h3><ul>` +
     FM.vocab.zone_types.map((z) => row(zoneSwatch(z.pattern || DEFAULT_ZONE.pattern, z.fill_alpha || DEFAULT_ZONE.fill_alpha), z.legend || words(z.name),

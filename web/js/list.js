@@ -1,6 +1,6 @@
 /* list.js - the side list of items and its filters. */
 import * as FM from '../common.js';
-import { state, colour, viewTime } from './state.js';
+import { state, colour, viewTime, isAhead } from './state.js';
 import { $, rowKeys } from './ui.js';
 import { select, chip, partyChip } from './items.js';
 import { reasonOf, onLearn } from './reasons.js';
@@ -26,6 +26,12 @@ export function fillStatuses() {
 
 onLearn(() => renderList());
 
+/* overdue and late notice, as the map marks them (not on drafts, nor in the past) */
+function marks(p) {
+  if (p.status === 'draft' || (state.asOf && !isAhead())) return '';
+  return (p.overdue ? ' <span class="chip overdue">overdue</span>' : '') + (p.late_notice ? ' <span class="chip late">late</span>' : '');
+}
+
 export function renderList() {
   const kind = $('f-kind').value, party = $('f-party').value, status = $('f-status').value;
   const text = $('f-text').value.trim().toLowerCase();
@@ -48,7 +54,7 @@ export function renderList() {
     const when = ph === 'ahead' ? ` · <span class="when">not yet in force: from ${esc(utc(p.valid_from || p.occurred_at))}</span>`
       : ph === 'over' ? ` · <span class="when">ended ${esc(utc(p.valid_to))}</span>` : '';
     li.innerHTML = `<span class="ico ${f.coll}" style="border-color:${esc(colour(p.party))};background:${esc(colour(p.party))}33"></span>` +
-      `<span class="t" title="${esc(p.title)}">${esc(p.title || '(untitled)')}</span><span>${chip(p.status)}</span>` +
+      `<span class="t" title="${esc(p.title)}">${esc(p.title || '(untitled)')}</span><span>${chip(p.status)}${marks(p)}</span>` +
       `<span class="m">${esc(KIND[f.coll])}${p.type && f.coll !== 'incidents' ? ' · ' + esc(FM.label(f.coll === 'zones' ? 'zone_types' : 'movement_kinds', p.type)) : ''}${p.severity ? ' · severity ' + esc(p.severity) : ''} · ${partyChip(p.party)} · ${esc(ago(p.updated_at))}${when}</span>`;
     /* a disputed item says why, in the other side's words (reasons.js) */
     const why = !state.asOf && reasonOf(f);

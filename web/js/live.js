@@ -46,7 +46,11 @@ export function onEvent(e) {
   reasonEvent(e); /* a dispute's reason, for the lists (reasons.js) */
   if (!state.loading) panelEvent(e); /* the item panel redraws what concerns it (panel.js) */
   inboxEvent(e); /* what waits for the user may have changed (inbox.js) */
-  if (e.action === 'overdue') return; /* no version: the inbox and the popup say it */
+  if (e.action === 'overdue') { /* no version: a mark on the one it names */
+    if (state.loading) { if (state.queue.length < 10000) state.queue.push(e); return; }
+    if (!state.asOf || isAhead()) { apply(e, false); renderList(); }
+    return;
+  }
   if (THREAD_ACTIONS.has(e.action)) { threadEvent(e); return; } /* no item version: an answer, a message, a ruling (thread.js) */
   if (e.collection === 'conflicts') { scheduleConflicts(); return; }
   if (!e.collection || !FM.COLLS.includes(e.collection)) return;
@@ -64,9 +68,28 @@ export function onEvent(e) {
   scheduleConflicts();
 }
 
+/* An "overdue" record (rules.c): the version it names, if still the one
+ * shown, is drawn marked (an answer, an amendment or a withdrawal makes a
+ * new version, which is not). */
+function markOverdue(key, e) {
+  const f = state.items.get(key);
+  if (!f || f.properties.version !== e.version || f.properties.overdue) return;
+  f.properties.overdue = true;
+  f.properties.overdue_at = (e.after && e.after.overdue_at) || e.at;
+  if (state.editing && state.editing.key === key) return; /* drawn when the edit ends */
+  const layer = state.layers.get(key);
+  /* an open popup stays: the item is drawn anew once it closes */
+  if (layer && layer.isPopupOpen && layer.isPopupOpen()) {
+    layer.once('popupclose', () => { const g = state.items.get(key); if (g === f) put(f, false); });
+    return;
+  }
+  put(f, false);
+}
+
 /* One event onto the map; an older version never replaces a newer one. */
 export function apply(e, flash) {
   const key = keyOf(e.collection, e.item);
+  if (e.action === 'overdue') { markOverdue(key, e); return; }
   const f = e.after;
   /* a record about the item that is no version of it (an "overdue" mark, say) */
   if (f && f.type !== 'Feature') return;

@@ -70,7 +70,11 @@ function head(f) {
   const el = $('panel'), p = f.properties;
   el.querySelector('h2').textContent = p.title || '(untitled)';
   el.querySelector('.sub').innerHTML = `${esc(KIND[f.coll] || 'item')} of ${partyTag(p.party)} ` +
-    `<span class="chip st-${esc(p.status)}">${esc(FM.label('statuses', p.status))}</span> · version ${esc(p.version)}`;
+    `<span class="chip st-${esc(p.status)}">${esc(FM.label('statuses', p.status))}</span> · version ${esc(p.version)}` +
+    (p.urgent ? ` <span class="chip urgent" title="${esc(p.urgent_reason || '')}">urgent</span>` : '') +
+    (p.late_notice ? ' <span class="chip late">late notice</span>' : '') +
+    (p.overdue ? ' <span class="chip overdue">overdue</span>' : '') +
+    (p.urgent && p.urgent_reason ? `<div class="why" dir="auto">Urgent: ${esc(p.urgent_reason)}</div>` : '');
 }
 
 /* A record (live.js): redraw what it changes, a moment later (a burst once). */

@@ -22,6 +22,21 @@ export function sidcOf(f, myParty) {
   return '100' + identity + sym.set + (planned ? '1' : '0') + '000' + sym.entity + '0000';
 }
 
+/* The marks of lead times and deadlines (rules.c) on a symbol, as the
+ * server's tiles draw them: an amber dashed ring when its answer is
+ * overdue, a purple clock at its upper right when it was notified late. */
+export const LATE_COLOUR = '#8f29c2', OVERDUE_COLOUR = '#ff9f1c';
+/* the clock, px pixels square (inner: its shapes only, 20 units square) */
+export function clockSvg(px, inner) {
+  const shapes = `<circle cx="10" cy="10" r="8" fill="#fff" stroke="${LATE_COLOUR}" stroke-width="3"/>` +
+    `<path d="M10 5V10L13.6 11.2" fill="none" stroke="${LATE_COLOUR}" stroke-width="2.2" stroke-linecap="round"/>`;
+  return inner ? shapes : `<svg width="${px}" height="${px}" viewBox="0 0 20 20" aria-hidden="true">${shapes}</svg>`;
+}
+export function marksOf(f) {
+  const p = f.properties;
+  return { overdue: !!p.overdue && p.status !== 'draft', late: !!p.late_notice && p.status !== 'draft' };
+}
+
 /* A Leaflet icon of the item's symbol, size pixels high, in its party's colour. */
 export function symbolIcon(f, myParty, colour, size, className) {
   const disputed = f.properties.status === 'disputed';
@@ -30,8 +45,12 @@ export function symbolIcon(f, myParty, colour, size, className) {
   const sidc = sidcOf(f, myParty);
   const s = new ms.Symbol(sidc, opts);
   const a = s.getAnchor(), d = s.getSize();
+  const m = marksOf(f), r = Math.max(d.width, d.height) / 2 + 5;
+  const ring = m.overdue ? `<span class="fm-overdue-ring" title="answer overdue" style="left:${a.x - r}px;top:${a.y - r}px;width:${2 * r}px;height:${2 * r}px"></span>` : '';
+  const clock = m.late ? `<span class="fm-late-badge" title="late notice" style="left:${d.width - 6}px;top:-8px">${clockSvg(16)}</span>` : '';
   return L.divIcon({
-    className: className + ' fm-symbol', html: `<span data-sidc="${sidc}" data-key="${f.coll}/${f.id}">${s.asSVG()}</span>`,
+    className: className + ' fm-symbol' + (m.overdue ? ' fm-overdue' : '') + (m.late ? ' fm-late' : ''),
+    html: `<span class="fm-sym" data-sidc="${sidc}" data-key="${f.coll}/${f.id}">${ring}${s.asSVG()}${clock}</span>`,
     iconSize: [d.width, d.height], iconAnchor: [a.x, a.y],
   });
 }
