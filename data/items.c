@@ -10,6 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+_Thread_local int64_t data_split_us[DATA_SPLIT_PARTS];
+
+static int64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
 
 /* ---- rules of who may do what ---------------------------------------- */
 
@@ -153,6 +163,7 @@ fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum da
     *created = NULL;
     if (!may_write(v))
         return fm_fail(err, FM_EFORBID, NULL, "a %s may not create items", data_role_name(v->role));
+    int64_t t0 = now_us();
     struct item_fields f;
     fm_rc rc = feature_validate(c, feature, lim, &f, err);
     if (rc) return rc;
@@ -182,11 +193,20 @@ fm_rc item_create_in_tx(struct data_db *db, const struct data_viewer *v, enum da
     struct store_version r = version_row(id, 1, c, v->party, status, "create", v->user, owner_only,
                                          now, &f, feature_text, geom_text);
     if ((rc = ops->version_insert(db, &r, err))) goto done;
-    if ((rc = events_append_ex(db, v, "create", data_coll_name(c), id, 1, NULL, feature_text,
-                               v->party, 0, owner_only, now, err)))
-        goto done;
-    if ((rc = conflicts_check_item(db, v, c, id, 1, now, err))) goto done;
-    if ((rc = deadline_written(db, c, id, 1, v->party, out, now, err))) goto done;
+    int64_t t1 = now_us();
+    data_split_us[DATA_SPLIT_ROWS] += t1 - t0;
+    rc = events_append_ex(db, v, "create", data_coll_name(c), id, 1, NULL, feature_text, v->party,
+                          0, owner_only, now, err);
+    int64_t t2 = now_us();
+    data_split_us[DATA_SPLIT_EVENT] += t2 - t1;
+    if (rc) goto done;
+    rc = conflicts_check_item(db, v, c, id, 1, now, err);
+    t0 = now_us();
+    data_split_us[DATA_SPLIT_CONFLICTS] += t0 - t2;
+    if (rc) goto done;
+    rc = deadline_written(db, c, id, 1, v->party, out, now, err);
+    data_split_us[DATA_SPLIT_ROWS] += now_us() - t0;
+    if (rc) goto done;
     *created = out;
     out = NULL;
 done:
