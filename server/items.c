@@ -497,6 +497,12 @@ static void create_work(struct req *r, struct data_db *db, void *arg)
         j->rc = data_item_create(db, &r->viewer, j->c, j->body, &srv_cfg(r)->limits,
                                  &j->created, &j->err);
     memcpy(j->split, data_split_us, sizeof j->split);
+    if (db && db != r->db) { /* on a write thread: the tiles' upkeep here, with its connection */
+        struct data_db *worker = r->db;
+        r->db = db; /* the request is suspended: nobody else reads r meanwhile */
+        srv_tiles_after_write(r);
+        r->db = worker;
+    }
 }
 
 /* FUSIONMAP_SPLIT=1 (tests/bench/writes_bench.sh): a create's answer says
@@ -512,7 +518,7 @@ static void split_header(struct req *r, const struct create_job *j)
         on = e && !strcmp(e, "1");
     }
     if (!on) return;
-    static const char *const names[DATA_SPLIT_PARTS] = {"queue", "rows", "event", "conflicts",
+    static const char *const names[DATA_SPLIT_PARTS] = {"geometry", "queue", "rows", "event", "conflicts",
                                                          "commit", "sync"};
     char h[400];
     size_t used = (size_t)snprintf(h, sizeof h, "pool;dur=%.3f, ",

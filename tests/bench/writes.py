@@ -67,7 +67,7 @@ items = [make[i % len(make)](i) for i in range(n)]
 u = urllib.parse.urlsplit(url)
 lock = threading.Lock()
 lat, bad, splits = [], [0], []
-PARTS = ("pool", "queue", "rows", "event", "conflicts", "commit", "sync")
+PARTS = ("pool", "geometry", "queue", "rows", "event", "conflicts", "commit", "sync")
 
 
 def timing(h):
