@@ -13,7 +13,10 @@
 # (1) alone, (2) while tests/bench/sweep.py asks for every z12 and z14
 # tile, 16 at a time, over and over (each write drops the tiles it
 # touches, so the sweeps render). Prints creates/s, p50, p99 and max
-# beside the goals (>= 1,000/s, p99 <= 50 ms, max <= 250 ms).
+# beside the goals (>= 1,000/s, p99 <= 50 ms, max <= 250 ms), then where
+# a create's time went, from each answer's Server-Timing (FUSIONMAP_SPLIT=1:
+# writes.py's SPLIT lines), the mean over all and over the slowest 1%.
+# PHASES=alone runs the first part only.
 set -euo pipefail
 . "$(dirname "$0")/bench_lib.sh"
 WRITES=${WRITES:-2000}
