@@ -561,6 +561,17 @@ fm_rc data_events_head(struct data_db *db, const struct data_viewer *v, int64_t 
  * store knows that this process wrote nothing meanwhile. Other processes'
  * writes do not move it. */
 uint64_t data_write_generation(void);
+/* Where the calling thread's writes spent their time, in microseconds,
+ * added up since the caller last zeroed it (issue 23: writes_bench.sh's
+ * split, sent as Server-Timing when FUSIONMAP_SPLIT=1): the geometry's
+ * validity checked before the transaction, waiting for the write queue's
+ * turn, the rows, the event record, the conflict check, the
+ * COMMIT, and waiting for its sync to disk. */
+enum data_split_part {
+    DATA_SPLIT_GEOMETRY, DATA_SPLIT_QUEUE, DATA_SPLIT_ROWS, DATA_SPLIT_EVENT, DATA_SPLIT_CONFLICTS,
+    DATA_SPLIT_COMMIT, DATA_SPLIT_SYNC, DATA_SPLIT_PARTS
+};
+extern _Thread_local int64_t data_split_us[DATA_SPLIT_PARTS];
 /* The events v may see among the (at most) `limit` records after seq
  * `since`, as a JSON array of {seq, at, user, party, action, collection,
  * item, version, hash, before, after}. `limit` counts records read, seen or

@@ -29,6 +29,8 @@ struct srv {
     struct data_watcher *watcher;           /* other servers' commits (PostgreSQL) */
     struct srv_defer *defer;     /* the render threads (defer.c), or NULL */
     int defer_threads;
+    struct srv_defer *writes;    /* the write threads (items.c), or NULL */
+    int write_threads;
     char *tls_key, *tls_cert;    /* PEM text, when serving HTTPS */
     struct sockaddr_storage bound; /* the address listened on (port: s->port) */
     int bound_any;               /* ... is 0.0.0.0 or :: */
@@ -113,6 +115,24 @@ fm_rc srv_thread_db(struct srv *s, struct data_db **out, struct fm_err *err)
     return FM_OK;
 }
 
+/* The write threads (issue 23): a create is made on one of these, with
+ * its connection suspended, not on microhttpd's worker. A worker that
+ * waited for the write queue and for its commit's sync held up every
+ * other connection bound to it: in writes_bench.sh the clients that
+ * shared a worker waited 28 ms outside the handler, those alone 8 ms.
+ * FUSIONMAP_WRITE_THREADS sets how many (default 8: as many writes in
+ * flight as there were workers, for the group sync to share); 0 writes
+ * in place, on the worker, as before. */
+#define MAX_WRITE_THREADS 64
+
+static int write_threads_wanted(void)
+{
+    const char *env = getenv("FUSIONMAP_WRITE_THREADS");
+    long v;
+    if (env && *env && fm_parse_long(env, 0, MAX_WRITE_THREADS, &v) == FM_OK) return (int)v;
+    return 8;
+}
+
 static int no_row(void *ctx, const struct data_pic_row *row)
 {
     (void)ctx, (void)row;
@@ -127,8 +147,8 @@ static int no_row(void *ctx, const struct data_pic_row *row)
  * request of the burst waited for), and the tiles' basemap and cache. */
 static fm_rc warm_up(struct srv *s, struct fm_err *err)
 {
-    /* the workers' and the render threads' (defer.c) */
-    int n = (s->cfg.threads > 0 ? s->cfg.threads : 1) + s->defer_threads;
+    /* the workers', the render threads' (defer.c) and the write threads' */
+    int n = (s->cfg.threads > 0 ? s->cfg.threads : 1) + s->defer_threads + s->write_threads;
     s->dbs = fm_xcalloc((size_t)n, sizeof *s->dbs);
     s->spare = fm_xcalloc((size_t)n, sizeof *s->spare);
     for (int i = 0; i < n; i++) {
@@ -598,8 +618,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return r->body_too_big ? MHD_NO : MHD_YES;
     }
     if (r->replied) return MHD_YES;
-    /* called again after a job of the render threads: its reply */
-    if (r->deferred) return (enum MHD_Result)srv_defer_finish(r);
+    /* called again after a job of the render threads, or a write's sync
+     * (items.c): its reply; a write's streams are woken once it is on disk */
+    if (r->deferred) {
+        int ret = srv_defer_finish(r);
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+            srv_streams_notify(s->streams);
+        return (enum MHD_Result)ret;
+    }
 
     struct fm_err err;
     fm_err_clear(&err);
@@ -613,7 +639,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         ret = srv_problem_status(r, 500, "no reply", NULL);
     }
     /* a write may have logged events: wake the streams (a spare wake is cheap) */
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) srv_streams_notify(s->streams);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && !r->deferred)
+        srv_streams_notify(s->streams);
     return (enum MHD_Result)ret;
 }
 
@@ -688,9 +715,12 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         return src;
     }
     s->defer_threads = srv_defer_threads_wanted();
+    s->write_threads = write_threads_wanted();
     fm_rc wrc = warm_up(s, err);
     if (!wrc) wrc = srv_defer_new(s, s->defer_threads, &s->defer, err);
+    if (!wrc) wrc = srv_defer_new(s, s->write_threads, &s->writes, err);
     if (wrc) {
+        srv_defer_free(s->defer);
         for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
         free(s->dbs);
         free(s->spare);
@@ -710,6 +740,7 @@ fm_rc srv_start(const struct srv_config *c, struct srv **out, struct fm_err *err
         (size_t)32 * 1024, MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_EXTERNAL_LOGGER,
         on_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!s->daemon) {
+        srv_defer_free(s->writes);
         srv_defer_free(s->defer);
         for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);
         free(s->dbs);
@@ -741,6 +772,11 @@ struct srv_defer *srv_defer_of(struct req *r)
     return r->srv->defer;
 }
 
+struct srv_defer *srv_writes_of(struct req *r)
+{
+    return r->srv->writes;
+}
+
 struct srv_streams *srv_streams_of(struct req *r)
 {
     return r->srv->streams;
@@ -759,7 +795,9 @@ void srv_stop(struct srv *s)
     srv_deadlines_stop(s->deadlines);
     srv_streams_shutdown(s->streams); /* resumes every suspended stream */
     srv_defer_shutdown(s->defer);     /* and every connection waiting for a render */
+    srv_defer_shutdown(s->writes);    /* or for a write */
     MHD_stop_daemon(s->daemon);
+    srv_defer_free(s->writes);
     srv_defer_free(s->defer);
     srv_streams_free(s->streams);
     for (size_t i = 0; i < s->ndbs; i++) data_close(s->dbs[i]);

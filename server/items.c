@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define GEOJSON "application/geo+json"
 
@@ -464,25 +465,107 @@ static const char *const feature_types[] = {"application/geo+json", "application
 static const char *const patch_types[] = {"application/merge-patch+json", "application/json",
                                           "application/geo+json", NULL};
 
+static int64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* A create, made on a write thread (http.c: srv_writes_of) with the
+ * connection suspended, and answered back on its worker. */
+struct create_job {
+    enum data_coll c;
+    json_t *body, *created;
+    fm_rc rc;
+    struct fm_err err;
+    int64_t t0, t_queued, t_start; /* the handler's start, the hand-over, the work's start */
+    int64_t split[DATA_SPLIT_PARTS];
+};
+
+static void create_work(struct req *r, struct data_db *db, void *arg)
+{
+    struct create_job *j = arg;
+    j->t_start = now_us();
+    memset(data_split_us, 0, sizeof data_split_us);
+    fm_err_clear(&j->err);
+    if (!db)
+        j->rc = fm_fail(&j->err, FM_EDB, NULL, "database: no connection for the write");
+    else
+        j->rc = data_item_create(db, &r->viewer, j->c, j->body, &srv_cfg(r)->limits,
+                                 &j->created, &j->err);
+    memcpy(j->split, data_split_us, sizeof j->split);
+    if (db && db != r->db) { /* on a write thread: the tiles' upkeep here, with its connection */
+        struct data_db *worker = r->db;
+        r->db = db; /* the request is suspended: nobody else reads r meanwhile */
+        srv_tiles_after_write(r);
+        r->db = worker;
+    }
+}
+
+/* FUSIONMAP_SPLIT=1 (tests/bench/writes_bench.sh): a create's answer says
+ * where its time went, as Server-Timing in milliseconds: "pool", waiting
+ * for a write thread; the parts of data_split_us; "handler", the whole
+ * from h_items_post to the answer. Off by default: a client has no use
+ * for it. */
+static void split_header(struct req *r, const struct create_job *j)
+{
+    static int on = -1;
+    if (on < 0) {
+        const char *e = getenv("FUSIONMAP_SPLIT");
+        on = e && !strcmp(e, "1");
+    }
+    if (!on) return;
+    static const char *const names[DATA_SPLIT_PARTS] = {"geometry", "queue", "rows", "event", "conflicts",
+                                                         "commit", "sync"};
+    char h[400];
+    size_t used = (size_t)snprintf(h, sizeof h, "pool;dur=%.3f, ",
+                                   (j->t_start - j->t_queued) / 1000.0);
+    for (int i = 0; i < DATA_SPLIT_PARTS; i++)
+        used += (size_t)snprintf(h + used, sizeof h - used, "%s;dur=%.3f, ", names[i],
+                                 j->split[i] / 1000.0);
+    snprintf(h + used, sizeof h - used, "handler;dur=%.3f", (now_us() - j->t0) / 1000.0);
+    srv_add_header(r, "Server-Timing", h);
+}
+
+static void create_release(void *arg)
+{
+    struct create_job *j = arg;
+    json_decref(j->body);
+    json_decref(j->created);
+    free(j);
+}
+
+static int create_finish(struct req *r, void *arg)
+{
+    struct create_job *j = arg;
+    if (j->rc) return srv_problem(r, j->rc, &j->err);
+    json_t *created = j->created;
+    j->created = NULL;
+    split_header(r, j);
+    char base[256], loc[400];
+    srv_base_url(r, base, sizeof base);
+    snprintf(loc, sizeof loc, "%s/collections/%s/items/%" JSON_INTEGER_FORMAT, base,
+             data_coll_name(j->c), json_integer_value(json_object_get(created, "id")));
+    srv_add_header(r, MHD_HTTP_HEADER_LOCATION, loc);
+    set_etag(r, created);
+    return srv_reply_json(r, 201, GEOJSON, created);
+}
+
 int h_items_post(struct req *r, const char *const *p, int n)
 {
     (void)n;
+    int64_t t0 = now_us();
     enum data_coll c;
     if (!collection_of(r, p[1], &c)) return MHD_YES;
     json_t *body = srv_body_json(r, feature_types);
     if (!body) return MHD_YES;
-    struct fm_err err;
-    json_t *created;
-    fm_rc rc = data_item_create(r->db, &r->viewer, c, body, &srv_cfg(r)->limits, &created, &err);
-    json_decref(body);
-    if (rc) return srv_problem(r, rc, &err);
-    char base[256], loc[400];
-    srv_base_url(r, base, sizeof base);
-    snprintf(loc, sizeof loc, "%s/collections/%s/items/%" JSON_INTEGER_FORMAT, base,
-             data_coll_name(c), json_integer_value(json_object_get(created, "id")));
-    srv_add_header(r, MHD_HTTP_HEADER_LOCATION, loc);
-    set_etag(r, created);
-    return srv_reply_json(r, 201, GEOJSON, created);
+    struct create_job *j = fm_xcalloc(1, sizeof *j);
+    j->c = c;
+    j->body = body;
+    j->t0 = t0;
+    j->t_queued = now_us();
+    return srv_defer(r, srv_writes_of(r), create_work, create_finish, create_release, j);
 }
 
 static int item_write(struct req *r, const char *const *p, int patch)

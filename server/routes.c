@@ -213,7 +213,9 @@ int srv_route(struct req *r)
                                       " another origin: send the token as Authorization: Bearer",
                                       NULL);
         int ret = rt->handler(r, parts, n);
-        if (!is_safe(method)) srv_tiles_after_write(r); /* the writer reads its own events */
+        /* the writer reads its own events; a write handed to a write
+         * thread (items.c) does so there, once it is made */
+        if (!is_safe(method) && !r->deferred) srv_tiles_after_write(r);
         return ret;
     }
     if (path_known) allow_add(allow, sizeof allow, "OPTIONS");

@@ -153,6 +153,8 @@ int srv_defer(struct req *r, struct srv_defer *d, srv_work_fn work, srv_finish_f
 int srv_defer_finish(struct req *r);
 /* The server's pool (http.c), or NULL. Borrowed. */
 struct srv_defer *srv_defer_of(struct req *r);
+/* The server's write threads (http.c: FUSIONMAP_WRITE_THREADS), or NULL. */
+struct srv_defer *srv_writes_of(struct req *r);
 /* The calling thread's database connection, opened on first use (http.c). */
 fm_rc srv_thread_db(struct srv *s, struct data_db **out, struct fm_err *err);
 /* Stops taking jobs: resumes the queued ones undone, joins the threads.

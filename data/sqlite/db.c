@@ -617,8 +617,16 @@ void db_wal_committed(struct data_db *db)
     durable(db, commit_count(db->queue)); /* a write outside db_begin */
 }
 
+static int64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 fm_rc db_begin(struct data_db *db, struct fm_err *err)
 {
+    int64_t t0 = now_us();
     /* already in the queue: BEGIN fails below as it always did (nested) */
     int took = db->queue && !db->queue_held;
     long wait_ms = db_queue_wait_ms;
@@ -628,22 +636,28 @@ fm_rc db_begin(struct data_db *db, struct fm_err *err)
                        wait_ms);
     fm_rc rc = db_exec(db, "BEGIN IMMEDIATE", err);
     if (rc && took) queue_let_go(db);
+    data_split_us[DATA_SPLIT_QUEUE] += now_us() - t0;
     return rc;
 }
 
 fm_rc db_commit(struct data_db *db, struct fm_err *err)
 {
+    int64_t t0 = now_us();
     release_busy(db);
     db->in_commit = 1, db->wrote = 0;
     fm_rc rc = db_exec(db, "COMMIT", err);
     db->in_commit = 0;
+    int64_t t1 = now_us();
+    data_split_us[DATA_SPLIT_COMMIT] += t1 - t0;
     if (rc) {
         db_rollback(db);
         return rc;
     }
     uint64_t seq = db->wrote && db->queue ? commit_count(db->queue) : 0;
     queue_let_go(db);
-    if (seq && durable(db, seq))
+    int synced = seq ? durable(db, seq) : 0;
+    data_split_us[DATA_SPLIT_SYNC] += now_us() - t1;
+    if (synced)
         return fm_fail(err, FM_EIO, NULL,
                        "database: the write is committed but could not be synced to disk");
     store_committed(); /* after the commit: whoever sees it sees the data */

@@ -8,7 +8,13 @@ on its own keep-alive connection, by liaisons of A and B in turn. Each
 create is one request: validation, the version, the event, the conflict
 check and the commit (on disk before the answer). A good answer is 201.
 
-Prints one line: RESULT n secs rps p50_ms p99_ms max_ms bad"""
+Prints one line: RESULT n secs rps p50_ms p99_ms max_ms bad; when the
+server sends Server-Timing (FUSIONMAP_SPLIT=1), then a line SPLIT: where a
+create's time went, in ms, the mean over all creates and over the slowest
+1% (queue: waiting for the write turn; rows, event, conflicts: the work in
+the transaction; commit; sync: waiting for the group sync; other: the rest
+of the handler (parsing, auth's lookup, the answer); http: the client's
+time outside the handler (microhttpd, the socket, this client))."""
 import http.client, json, math, random, sys, threading, time, urllib.parse
 
 url, tokens, n = sys.argv[1], sys.argv[2:4], int(sys.argv[4])
@@ -60,7 +66,18 @@ make = [zone] * 10 + [incident] * 10 + [movement] * 2
 items = [make[i % len(make)](i) for i in range(n)]
 u = urllib.parse.urlsplit(url)
 lock = threading.Lock()
-lat, bad = [], [0]
+lat, bad, splits = [], [0], []
+PARTS = ("pool", "geometry", "queue", "rows", "event", "conflicts", "commit", "sync")
+
+
+def timing(h):
+    if not h:
+        return None
+    d = {}
+    for part in h.split(","):
+        name, _, dur = part.strip().partition(";dur=")
+        d[name] = float(dur)
+    return d
 
 
 def worker(k):
@@ -75,13 +92,16 @@ def worker(k):
             r = c.getresponse()
             text = r.read()
             ok = r.status == 201
+            st = timing(r.getheader("Server-Timing"))
         except (OSError, http.client.HTTPException) as e:
             c.close()
             c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-            ok, text = False, str(e).encode()
+            ok, text, st = False, str(e).encode(), None
         t1 = time.perf_counter()
         with lock:
             lat.append((t1 - t0) * 1000)
+            if st:
+                splits.append(((t1 - t0) * 1000, st))
             if not ok:
                 bad[0] += 1
                 if bad[0] <= 3:
@@ -105,3 +125,17 @@ def pct(q):
 
 print("RESULT n=%d secs=%.2f rps=%.1f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f bad=%d" % (
     len(ms), secs, len(ms) / secs, pct(50), pct(99), ms[-1], bad[0]))
+if splits:
+    def row(sel):
+        m = {}
+        for total, st in sel:
+            parts = dict((k, st.get(k, 0.0)) for k in PARTS)
+            parts["other"] = st["handler"] - sum(parts.values())
+            parts["http"] = total - st["handler"]
+            for k, v in parts.items():
+                m[k] = m.get(k, 0.0) + v / len(sel)
+        return " ".join("%s=%.1f" % (k, m[k]) for k in PARTS + ("other", "http"))
+    splits.sort(key=lambda x: x[0])
+    tail = splits[-max(1, len(splits) // 100):]
+    print("SPLIT all %s" % row(splits))
+    print("SPLIT p99+ %s" % row(tail))
