@@ -108,10 +108,12 @@ static const char *expr(const struct sqlf *w, const struct data_queryable *q)
 }
 
 /* One end of a temporal operand: an expression (a queryable's, NULL
- * meaning open or unknown), a bound value, or an open end. */
+ * meaning open or unknown), a value bound when first written (PostgreSQL
+ * must know the type of every parameter it is given), or an open end. */
 struct tend {
-    char sql[32];
-    const char *expr; /* sql or a queryable's */
+    const struct data_fnode *lit; /* a time to bind, else NULL */
+    char sql[32];                 /* its placeholder, once bound */
+    const char *expr;             /* a queryable's expression, or sql */
     int open; /* +-1: this end is open (-inf, +inf) */
     int nullable; /* 1: the expression may be NULL */
     int null_is_open; /* NULL means an open end (validity), else unknown: false */
@@ -130,29 +132,40 @@ static void tend_of(struct sqlf *w, const struct data_filter *f, int i, struct t
         e->null_is_open =
             n->q->field == DATA_FIELD_VALID_FROM || n->q->field == DATA_FIELD_VALID_TO;
     } else {
-        bind(w, n, e->sql, sizeof e->sql);
-        e->expr = e->sql;
+        e->lit = n;
     }
 }
 
-static void temporal_ends(struct sqlf *w, const struct data_filter *f, int i, struct tend *lo,
-                          struct tend *hi)
+static const char *tend_sql(struct sqlf *w, struct tend *e)
+{
+    if (e->lit && !e->expr) {
+        bind(w, e->lit, e->sql, sizeof e->sql);
+        e->expr = e->sql;
+    }
+    return e->expr;
+}
+
+/* The ends of operand i: *lo and *hi point into ends[2] (the same one for
+ * an instant). */
+static void temporal_ends(struct sqlf *w, const struct data_filter *f, int i, struct tend ends[2],
+                          struct tend **lo, struct tend **hi)
 {
     const struct data_fnode *n = &f->n[i];
+    *lo = &ends[0];
     if (n->kind == DATA_F_INTERVAL) {
-        tend_of(w, f, n->a, lo, 0);
-        tend_of(w, f, n->b, hi, 1);
+        tend_of(w, f, n->a, &ends[0], 0);
+        tend_of(w, f, n->b, &ends[1], 1);
+        *hi = &ends[1];
         return;
     }
-    tend_of(w, f, i, lo, 0);
-    if (n->kind == DATA_F_PROP) lo->null_is_open = 0; /* an instant property: NULL is unknown */
-    *hi = *lo;
-    if (lo->expr == lo->sql) hi->expr = hi->sql;
+    tend_of(w, f, i, &ends[0], 0);
+    if (n->kind == DATA_F_PROP) ends[0].null_is_open = 0; /* an instant property: NULL is unknown */
+    *hi = &ends[0];
 }
 
 /* a <= b (strict: a < b) for ends that may be open or NULL. */
-static void t_le(struct sqlf *w, const struct tend *a, int a_is_lo, const struct tend *b,
-                 int b_is_lo, int strict)
+static void t_le(struct sqlf *w, struct tend *a, int a_is_lo, struct tend *b, int b_is_lo,
+                 int strict)
 {
     /* an open end: -inf for a start, +inf for an end */
     int a_inf = a->open, b_inf = b->open;
@@ -163,13 +176,14 @@ static void t_le(struct sqlf *w, const struct tend *a, int a_is_lo, const struct
         sqlf_emit(w, "%s", truth ? w->d->yes : w->d->no);
         return;
     }
+    const char *as = tend_sql(w, a), *bs = tend_sql(w, b);
     sqlf_emit(w, "(");
     /* a NULL that means open: a start is -inf (true), an end +inf (false on the left) */
     if (a->nullable && a->null_is_open)
-        sqlf_emit(w, a_is_lo ? "%s IS NULL OR " : "%s IS NOT NULL AND ", a->expr);
+        sqlf_emit(w, a_is_lo ? "%s IS NULL OR " : "%s IS NOT NULL AND ", as);
     if (b->nullable && b->null_is_open)
-        sqlf_emit(w, b_is_lo ? "%s IS NOT NULL AND " : "%s IS NULL OR ", b->expr);
-    sqlf_emit(w, "%s %s %s)", a->expr, strict ? "<" : "<=", b->expr);
+        sqlf_emit(w, b_is_lo ? "%s IS NOT NULL AND " : "%s IS NULL OR ", bs);
+    sqlf_emit(w, "%s %s %s)", as, strict ? "<" : "<=", bs);
 }
 
 static const char *const cmp_sql[] = {"<>", "<=", ">=", "=", "<", ">"};
@@ -231,18 +245,18 @@ static void node(struct sqlf *w, const struct data_filter *f, int i, int depth)
         w->d->spatial(w, n->op, expr(w, n->q), &f->n[n->a]);
         break;
     case DATA_F_TEMPORAL: {
-        struct tend alo, ahi, blo, bhi;
-        temporal_ends(w, f, n->a, &alo, &ahi);
-        temporal_ends(w, f, n->b, &blo, &bhi);
+        struct tend ea[2], eb[2], *alo, *ahi, *blo, *bhi;
+        temporal_ends(w, f, n->a, ea, &alo, &ahi);
+        temporal_ends(w, f, n->b, eb, &blo, &bhi);
         sqlf_emit(w, "(");
         if (n->op == DATA_T_INTERSECTS) {
-            t_le(w, &alo, 1, &bhi, 0, 0);
+            t_le(w, alo, 1, bhi, 0, 0);
             sqlf_emit(w, " AND ");
-            t_le(w, &blo, 1, &ahi, 0, 0);
+            t_le(w, blo, 1, ahi, 0, 0);
         } else if (n->op == DATA_T_BEFORE) {
-            t_le(w, &ahi, 0, &blo, 1, 1);
+            t_le(w, ahi, 0, blo, 1, 1);
         } else {
-            t_le(w, &bhi, 0, &alo, 1, 1);
+            t_le(w, bhi, 0, alo, 1, 1);
         }
         sqlf_emit(w, ")");
         break;
