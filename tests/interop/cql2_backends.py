@@ -95,6 +95,9 @@ FILTERS = [
     ("incidents", "T_AFTER(updated_at, '2000-01-01') AND NOT T_BEFORE(occurred_at, '2026-01-02')"),
     ("zones", "S_INTERSECTS(geometry, POINT(35.2 32.2)) OR S_INTERSECTS(geometry, LINESTRING(35.29 32.0, 35.31 32.1))"),
     ("zones", "altitude_floor_m > 100 OR altitude_ceiling_m IS NULL"),
+    # a bow tie (self-intersecting): no error on either backend
+    ("zones", "S_INTERSECTS(geometry, POLYGON((35 32, 36 33, 36 32, 35 33, 35 32))) OR S_WITHIN(geometry, POLYGON((35 32, 36 33, 36 32, 35 33, 35 32)))"),
+    ("incidents", "S_INTERSECTS(geometry, POLYGON((35 32, 36 33, 36 32, 35 33, 35 32))) OR S_DISJOINT(geometry, POLYGON((35 32, 36 33, 36 32, 35 33, 35 32)))"),
     ("movements", "corridor_width_m >= 500 OR S_INTERSECTS(geometry, BBOX(35.3, 32.3, 35.5, 32.5))"),
 ]
 for coll, f in FILTERS:
