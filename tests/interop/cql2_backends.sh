@@ -31,15 +31,18 @@ for be in S P; do
 done
 # post WHO COLLECTION FEATURE-JSON to both; the id must be the same
 post() {
-    local who=$1 c=$2 body=$3 ids=() be tok
-    for be in S P; do
+    local who=$1 c=$2 body=$3 be tok pids=()
+    for be in S P; do # both at once
         tok=${TB[$be]}; [ "$who" = A ] && tok=${TA[$be]}
-        curl -s -o "$FM_TMP/post.out" -H "Authorization: Bearer $tok" "${JSON[@]}" -d "$body" "${URL[$be]}/collections/$c/items"
-        ids+=("$(jq -r .id "$FM_TMP/post.out")")
+        curl -s -o "$FM_TMP/post.$be" -H "Authorization: Bearer $tok" "${JSON[@]}" -d "$body" "${URL[$be]}/collections/$c/items" &
+        pids+=($!)
     done
-    [ "${ids[0]}" = "${ids[1]}" ] && [ "${ids[0]}" != null ] ||
-        echo "$c posted as ${ids[*]}: $body: $(cat "$FM_TMP/post.out")" >>"$FM_TMP/postfail"
-    echo "${ids[0]}"
+    wait "${pids[@]}"
+    local s p
+    s=$(jq -r .id "$FM_TMP/post.S") p=$(jq -r .id "$FM_TMP/post.P")
+    [ "$s" = "$p" ] && [ "$s" != null ] ||
+        echo "$c posted as $s and $p: $body: $(cat "$FM_TMP/post.S" "$FM_TMP/post.P")" >>"$FM_TMP/postfail"
+    echo "$s"
 }
 pt() { printf '{"type":"Point","coordinates":[%s]}' "$1"; }
 inc() { # title category severity occurred_at valid_from valid_to lon,lat [status]
