@@ -207,37 +207,80 @@ const char *const *data_coll_statuses(enum data_coll c);
  * MultiLineString, areas Polygon and MultiPolygon. */
 enum data_geom { DATA_GEOM_ANY, DATA_GEOM_POINTS, DATA_GEOM_LINES, DATA_GEOM_AREAS };
 
-/* A compiled filter (CQL2, server/cql2.c): SQL text the server wrote
- * itself from a whitelist (never the client's text), with :f0, :f1, ...
- * bound to the values, in order. */
-#define DATA_FILTER_MAX_VALUES 64
-struct data_filter {
-    char sql[4096];
-    int nvalues;
-    struct {
-        int kind; /* 'i' integer (and times), 'd' double, 't' text */
-        int64_t i;
-        double d;
-        const char *t; /* into text below */
-    } values[DATA_FILTER_MAX_VALUES];
-    char text[4096]; /* the text values, NUL-separated */
-    size_t text_len;
-};
-
 /* What a filter or a sort may name in a collection (OGC API - Features
  * Part 3 queryables): its name, type ('s' string, 'i' integer, 'n'
- * number, 't' date-time, 'g' geometry) and the SQL expression it stands
- * for (a timestamp is seconds since the epoch; NULL when absent, and for
- * valid_from/valid_to an open end). For the geometry, index is an SQL
- * condition of a query geometry %1$s (the same text four times, as %s)
- * that lets the spatial index narrow the rows first. */
+ * number, 't' date-time, 'g' geometry), title and field: what it stands
+ * for, which each backend writes as an expression of its own SQL (a
+ * timestamp is seconds since the epoch; NULL when absent, and for
+ * valid_from/valid_to an open end). */
+enum data_field {
+    DATA_FIELD_ID, DATA_FIELD_VERSION, DATA_FIELD_STATUS, DATA_FIELD_PARTY, DATA_FIELD_TYPE,
+    DATA_FIELD_TITLE, DATA_FIELD_VALID_FROM, DATA_FIELD_VALID_TO, DATA_FIELD_UPDATED_AT,
+    DATA_FIELD_GEOMETRY, DATA_FIELD_ALT_FLOOR, DATA_FIELD_ALT_CEILING, DATA_FIELD_CATEGORY,
+    DATA_FIELD_SEVERITY, DATA_FIELD_OCCURRED_AT, DATA_FIELD_CORRIDOR_WIDTH, DATA_FIELD_COUNT
+};
 struct data_queryable {
     const char *name;
     char type;
-    const char *sql;
+    enum data_field field;
     const char *title;
-    const char *index;
 };
+
+/* A compiled filter (CQL2, server/cql2.c): a tree of conditions on the
+ * queryables, the same for every backend; each writes it as SQL of its
+ * own dialect, every value bound, never written into the SQL
+ * (data/sqlfilter.c). Nodes are indexes into n, -1 for none. */
+#define DATA_FILTER_MAX_NODES 320
+#define DATA_FILTER_MAX_VALUES 64 /* values bound (a BBOX is 4) */
+enum data_fkind {
+    DATA_F_AND, DATA_F_OR, /* a: the first operand, the others chained by next */
+    DATA_F_NOT,            /* a */
+    DATA_F_CMP,            /* q op a: op is enum data_cmp */
+    DATA_F_LIKE,           /* q [NOT] LIKE a (a DATA_F_TEXT in CQL2's form: % _ \); ci: ILIKE */
+    DATA_F_BETWEEN,        /* q [NOT] BETWEEN a AND b */
+    DATA_F_IN,             /* q [NOT] IN (a, a->next, ...) */
+    DATA_F_ISNULL,         /* q IS [NOT] NULL */
+    DATA_F_SPATIAL,        /* op (enum data_spatial) of the geometry q and a (BBOX or GEOM) */
+    DATA_F_TEMPORAL,       /* op (enum data_temporal) of a and b (TIME, PROP or INTERVAL) */
+    DATA_F_INT, DATA_F_DBL, DATA_F_TEXT, DATA_F_TIME, /* i, d[0], t/tlen, i (seconds) */
+    DATA_F_OPEN,     /* '..' in an interval */
+    DATA_F_BBOX,     /* d[0..3]: west, south, east, north (CRS84) */
+    DATA_F_GEOM,     /* t/tlen: WKT in CRS84 the server wrote from the numbers; neg: a
+                      * polygon's ring is not closed (no geometry: the test is unknown) */
+    DATA_F_PROP,     /* q: a date-time property as a temporal operand */
+    DATA_F_INTERVAL  /* a, b: each TIME, OPEN or PROP */
+};
+enum data_cmp { DATA_CMP_NE, DATA_CMP_LE, DATA_CMP_GE, DATA_CMP_EQ, DATA_CMP_LT, DATA_CMP_GT };
+enum data_spatial { DATA_S_INTERSECTS, DATA_S_WITHIN, DATA_S_DISJOINT };
+enum data_temporal { DATA_T_INTERSECTS, DATA_T_BEFORE, DATA_T_AFTER };
+struct data_fnode {
+    unsigned char kind, op, neg, ci;
+    int a, b, next;
+    const struct data_queryable *q;
+    int64_t i;
+    double d[4];
+    const char *t; /* into data_filter.text, NUL-terminated */
+    size_t tlen;
+};
+struct data_filter {
+    int root; /* -1: none */
+    int count;
+    struct data_fnode n[DATA_FILTER_MAX_NODES];
+    char text[8192]; /* the text literals, NUL-separated */
+    size_t text_len;
+};
+
+/* A sort (sortby): keys in order, each a queryable that is not the
+ * geometry; absent values last whatever the direction, then the id. */
+#define DATA_SORT_MAX 8
+struct data_sort {
+    int n;
+    struct {
+        const struct data_queryable *q;
+        int desc;
+    } key[DATA_SORT_MAX];
+};
+
 /* The queryables of c, ended by a NULL name. */
 const struct data_queryable *data_queryables(enum data_coll c);
 
@@ -258,7 +301,7 @@ struct data_query {
     int bbox_loose; /* bbox matches bounding boxes only (no exact test) */
     enum data_geom geom; /* only this family of geometries (0: any) */
     const struct data_filter *filter; /* NULL: none */
-    const char *order; /* NULL: id order; else an ORDER BY the server wrote */
+    const struct data_sort *sort; /* NULL: id order */
 };
 
 struct data_item_row {

@@ -20,43 +20,38 @@ fm_rc data_items_query(struct data_db *db, const struct data_viewer *v, const st
 
 /* ---- queryables ------------------------------------------------------------ */
 
-/* The names, types and titles are the contract; the expressions are SQL
- * in SQLite's dialect that server/cql2.c splices into a filter, until the
- * filter is compiled per backend (issue 18). */
-#define Q_PROP(name) "json_extract(v.feature, '$.properties." name "')"
+/* The names, types and titles are the contract; each field is written
+ * as SQL by each backend (data/sqlfilter.c's dialects). */
 #define Q_COMMON                                                                                   \
-    {"id", 'i', "v.item_id", "the item's id", NULL},                                               \
-        {"version", 'i', "v.version", "the current version", NULL},                                \
-        {"status", 's', "v.status", "the workflow status", NULL},                                  \
-        {"party", 's', "v.party", "the owner party", NULL},                                        \
-        {"type", 's', "v.type", "the item's type", NULL},                                          \
-        {"title", 's', "v.title", "the title", NULL},                                              \
-        {"valid_from", 't', "v.valid_from", "start of validity (absent: open)", NULL},             \
-        {"valid_to", 't', "v.valid_to", "end of validity (absent: open)", NULL},                   \
-        {"updated_at", 't', "v.sys_from", "when the current version was written", NULL},           \
-        {"geometry", 'g', "v.geom", "the geometry (CRS84)",                                        \
-         "v.vid IN (SELECT pkid FROM idx_item_versions_geom WHERE xmin <= MbrMaxX(%s)"              \
-         " AND xmax >= MbrMinX(%s) AND ymin <= MbrMaxY(%s) AND ymax >= MbrMinY(%s))"}
+    {"id", 'i', DATA_FIELD_ID, "the item's id"},                                                  \
+        {"version", 'i', DATA_FIELD_VERSION, "the current version"},                              \
+        {"status", 's', DATA_FIELD_STATUS, "the workflow status"},                                \
+        {"party", 's', DATA_FIELD_PARTY, "the owner party"},                                      \
+        {"type", 's', DATA_FIELD_TYPE, "the item's type"},                                        \
+        {"title", 's', DATA_FIELD_TITLE, "the title"},                                            \
+        {"valid_from", 't', DATA_FIELD_VALID_FROM, "start of validity (absent: open)"},           \
+        {"valid_to", 't', DATA_FIELD_VALID_TO, "end of validity (absent: open)"},                 \
+        {"updated_at", 't', DATA_FIELD_UPDATED_AT, "when the current version was written"},       \
+        {"geometry", 'g', DATA_FIELD_GEOMETRY, "the geometry (CRS84)"}
 #define Q_ALTITUDES                                                                                \
-    {"altitude_floor_m", 'n', "v.alt_floor", "lowest altitude (metres)", NULL},                    \
-        {"altitude_ceiling_m", 'n', "v.alt_ceiling", "highest altitude (metres)", NULL}
+    {"altitude_floor_m", 'n', DATA_FIELD_ALT_FLOOR, "lowest altitude (metres)"},                  \
+        {"altitude_ceiling_m", 'n', DATA_FIELD_ALT_CEILING, "highest altitude (metres)"}
+#define Q_END {NULL, 0, DATA_FIELD_COUNT, NULL}
 
-static const struct data_queryable q_zones[] = {Q_COMMON, Q_ALTITUDES, {NULL, 0, NULL, NULL, NULL}};
+static const struct data_queryable q_zones[] = {Q_COMMON, Q_ALTITUDES, Q_END};
 static const struct data_queryable q_incidents[] = {
     Q_COMMON,
-    {"category", 's', Q_PROP("category"), "the incident's category", NULL},
-    {"severity", 'i', Q_PROP("severity"), "severity, 1 to 5", NULL},
-    {"occurred_at", 't', "CAST(strftime('%s', " Q_PROP("occurred_at") ") AS INTEGER)",
-     "when it happened", NULL},
-    {NULL, 0, NULL, NULL, NULL}};
+    {"category", 's', DATA_FIELD_CATEGORY, "the incident's category"},
+    {"severity", 'i', DATA_FIELD_SEVERITY, "severity, 1 to 5"},
+    {"occurred_at", 't', DATA_FIELD_OCCURRED_AT, "when it happened"},
+    Q_END};
 static const struct data_queryable q_movements[] = {
     Q_COMMON, Q_ALTITUDES,
-    {"corridor_width_m", 'n', Q_PROP("corridor_width_m"), "the corridor's width (metres)", NULL},
-    {NULL, 0, NULL, NULL, NULL}};
+    {"corridor_width_m", 'n', DATA_FIELD_CORRIDOR_WIDTH, "the corridor's width (metres)"}, Q_END};
 
 const struct data_queryable *data_queryables(enum data_coll c)
 {
-    static const struct data_queryable none[] = {{NULL, 0, NULL, NULL, NULL}};
+    static const struct data_queryable none[] = {Q_END};
     return c == DATA_ZONES ? q_zones : c == DATA_INCIDENTS ? q_incidents
                                    : c == DATA_MOVEMENTS   ? q_movements
                                                            : none;

@@ -437,9 +437,9 @@ struct store_ops {
     /* ---- queries (sqlite/query.c) ----
      * vparty: the party whose drafts the viewer sees (NULL: no drafts);
      * every other rule (checks, the picture of now, reach) is query.c's. */
-    /* The versions q asks for (data_query, whose filter and order are SQL
-     * of SQLite's dialect, made by server/cql2.c), in its order then by
-     * id, limit/offset applied; *matched (if not NULL): how many without
+    /* The versions q asks for (data_query; its filter and sort, trees
+     * from server/cql2.c, written as the backend's SQL by sqlfilter.c),
+     * in its sort then by id, limit/offset applied; *matched (if not NULL): how many without
      * them; cb may be NULL (the count only). */
     fm_rc (*items_query)(struct data_db *db, const struct data_query *q, const char *vparty,
                          data_item_cb cb, void *ctx, long *matched, struct fm_err *err);

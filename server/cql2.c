@@ -1,11 +1,12 @@
-/* cql2.c - CQL2 filters to SQL the server writes (see cql2.h). Two front
- * ends build one typed syntax tree (struct ast): the text encoding through
- * a recursive descent parser, the JSON encoding by walking jansson's tree.
- * Each resolves properties against the queryables and types the literals
- * by them as it reads. One back end (emit) walks the tree and writes SQL
- * from the queryables' own expressions and fixed operator texts, with the
- * client's values bound as :f0, :f1, ... So both encodings of a filter
- * give the same SQL and values (tests/unit/test_cql2.c checks pairs). */
+/* cql2.c - CQL2 filters to a backend-neutral tree (see cql2.h). Two
+ * front ends build one typed syntax tree (struct data_filter, data.h):
+ * the text encoding through a recursive descent parser, the JSON encoding
+ * by walking jansson's tree. Each resolves properties against the
+ * queryables and types the literals by them as it reads, and counts the
+ * values a backend will bind. The SQL is written by each backend from
+ * the tree (data/sqlfilter.c with its dialect), so both encodings of a
+ * filter give the same tree, and so the same SQL and values, on either
+ * backend (tests/unit/test_cql2.c checks pairs). */
 #include "cql2.h"
 
 #include <ctype.h>
@@ -17,66 +18,47 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- the syntax tree ----------------------------------------------------- */
+/* ---- the syntax tree: struct data_filter (data.h) ----------------------- */
 
-#define MAX_NODES 320
+#define MAX_NODES DATA_FILTER_MAX_NODES
+#define K_AND DATA_F_AND
+#define K_OR DATA_F_OR
+#define K_NOT DATA_F_NOT
+#define K_CMP DATA_F_CMP
+#define K_LIKE DATA_F_LIKE
+#define K_BETWEEN DATA_F_BETWEEN
+#define K_IN DATA_F_IN
+#define K_ISNULL DATA_F_ISNULL
+#define K_SPATIAL DATA_F_SPATIAL
+#define K_TEMPORAL DATA_F_TEMPORAL
+#define L_INT DATA_F_INT
+#define L_DBL DATA_F_DBL
+#define L_TEXT DATA_F_TEXT
+#define L_TIME DATA_F_TIME
+#define L_OPEN DATA_F_OPEN
+#define L_BBOX DATA_F_BBOX
+#define L_WKT DATA_F_GEOM
+#define L_PROP DATA_F_PROP
+#define L_INTERVAL DATA_F_INTERVAL
 
-enum kind {
-    K_AND, K_OR,   /* a: the first operand, the others chained by next */
-    K_NOT,         /* a */
-    K_CMP,         /* q op a: op indexes cmp_ops */
-    K_LIKE,        /* q [NOT] LIKE a (L_TEXT); ci: ILIKE */
-    K_BETWEEN,     /* q [NOT] BETWEEN a AND b */
-    K_IN,          /* q [NOT] IN (a, a->next, ...) */
-    K_ISNULL,      /* q IS [NOT] NULL */
-    K_SPATIAL,     /* op (S_*) of q and a (L_BBOX or L_WKT) */
-    K_TEMPORAL,    /* op (T_*) of a and b (L_TIME, L_PROP or L_INTERVAL) */
-    L_INT, L_DBL, L_TEXT, L_TIME, /* i, d[0], t/tlen, i (seconds) */
-    L_OPEN,        /* '..' in an interval */
-    L_BBOX,        /* d[0..3]: west, south, east, north */
-    L_WKT,         /* t/tlen: WKT the server wrote from the numbers */
-    L_PROP,        /* q: a date-time property in a temporal operand */
-    L_INTERVAL     /* a, b: each L_TIME, L_OPEN or L_PROP */
-};
-
+/* in the order of enum data_cmp, data_spatial and data_temporal */
 static const char *const cmp_ops[] = {"<>", "<=", ">=", "=", "<", ">", NULL};
-enum { S_INTERSECTS, S_WITHIN, S_DISJOINT };
 static const char *const spatial_fns[] = {"S_INTERSECTS", "S_WITHIN", "S_DISJOINT", NULL};
-enum { T_INTERSECTS, T_BEFORE, T_AFTER };
 static const char *const temporal_fns[] = {"T_INTERSECTS", "T_BEFORE", "T_AFTER", NULL};
-
-struct node {
-    unsigned char kind, op, neg, ci;
-    int loc; /* text: the offset it starts at; JSON: the index of its path */
-    int a, b, next; /* nodes, -1 for none */
-    const struct data_queryable *q;
-    int64_t i;
-    double d[4];
-    const char *t; /* into ast.text */
-    size_t tlen;
-};
-
-struct ast {
-    struct node n[MAX_NODES];
-    int count;
-    char text[8192]; /* the text literals, NUL-separated */
-    size_t text_len;
-    char path[MAX_NODES][96]; /* JSON: each node's JSON pointer */
-};
 
 struct p {
     const char *s, *at; /* text: the text, the current position */
     int json;
     char jpath[96]; /* JSON: the JSON pointer of the current value */
-    int node; /* the back end: the node being written (for errors), else -1 */
+    char (*path)[96]; /* JSON: each node's JSON pointer */
     const struct data_queryable *qs;
-    struct ast *ast;
-    struct data_filter *f;
+    struct data_filter *ast;
     struct fm_err *err;
     int depth;
     int failed;
-    size_t len; /* of f->sql */
+    int nvalues; /* the values a backend will bind */
     const struct cql2_crs *crs; /* the literals' CRS (filter-crs); NULL: CRS84 */
+    double ring_first[2], ring_last[2]; /* the current ring's ends (CRS84) */
 };
 
 static int fail(struct p *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -89,39 +71,38 @@ static int fail(struct p *p, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (p->json) {
-        const char *where = p->node >= 0 ? p->ast->path[p->ast->n[p->node].loc] : p->jpath;
-        fm_fail(p->err, FM_EINVAL, "filter", "filter: at %s: %s", *where ? where : "the top", msg);
-    } else {
-        int at = p->node >= 0 ? p->ast->n[p->node].loc : (int)(p->at - p->s);
-        fm_fail(p->err, FM_EINVAL, "filter", "filter: at character %d: %s", at + 1, msg);
-    }
+    if (p->json)
+        fm_fail(p->err, FM_EINVAL, "filter", "filter: at %s: %s", *p->jpath ? p->jpath : "the top",
+                msg);
+    else
+        fm_fail(p->err, FM_EINVAL, "filter", "filter: at character %d: %s",
+                (int)(p->at - p->s) + 1, msg);
     return -1;
 }
 
-/* A new node of kind k at the current position; -1 when the tree is full. */
+/* A new node of kind k at the current position; -1 when the tree is full
+ * or it would make more values to bind than a filter may have. */
 static int node_new(struct p *p, int k)
 {
-    struct ast *a = p->ast;
+    struct data_filter *a = p->ast;
     if (a->count >= MAX_NODES) return fail(p, "the filter has more than %d terms", MAX_NODES);
+    int values = k == L_BBOX ? 4 : k == L_INT || k == L_DBL || k == L_TEXT || k == L_TIME || k == L_WKT;
+    if (p->nvalues + values > DATA_FILTER_MAX_VALUES)
+        return fail(p, "more than %d values", DATA_FILTER_MAX_VALUES);
+    p->nvalues += values;
     int i = a->count++;
-    struct node *n = &a->n[i];
+    struct data_fnode *n = &a->n[i];
     memset(n, 0, sizeof *n);
     n->kind = (unsigned char)k;
     n->a = n->b = n->next = -1;
-    if (p->json) {
-        snprintf(a->path[i], sizeof a->path[i], "%s", p->jpath);
-        n->loc = i;
-    } else {
-        n->loc = (int)(p->at - p->s);
-    }
+    if (p->json) snprintf(p->path[i], sizeof p->path[i], "%s", p->jpath);
     return i;
 }
 
 /* A text literal of len bytes at t; -1 when the texts are too long. */
 static int node_text(struct p *p, int k, const char *t, size_t len)
 {
-    struct ast *a = p->ast;
+    struct data_filter *a = p->ast;
     if (a->text_len + len + 1 > sizeof a->text) return fail(p, "the filter's texts are too long");
     int i = node_new(p, k);
     if (i < 0) return -1;
@@ -166,6 +147,7 @@ static int check_lonlat(struct p *p, double x, double y)
 static int wkt_pos(struct p *p, char *wkt, size_t cap, size_t *n, double x, double y, int first);
 static int wkt_put(struct p *p, char *wkt, size_t cap, size_t *n, const char *s);
 static int node_text(struct p *p, int k, const char *t, size_t len);
+static int geom_node(struct p *p, const char *wkt, size_t n);
 
 /* A BBOX in filter-crs: the polygon of its edges, 8 points a side, each
  * position turned into CRS84 by wkt_pos. */
@@ -184,7 +166,7 @@ static int bbox_crs_node(struct p *p, const double v[4])
             if (wkt_pos(p, wkt, sizeof wkt, &n, x, y, side == 0 && k == 0)) return -1;
         }
     if (wkt_put(p, wkt, sizeof wkt, &n, "))")) return -1;
-    return node_text(p, L_WKT, wkt, n);
+    return geom_node(p, wkt, n);
 }
 
 static int bbox_node(struct p *p, const double v[4])
@@ -203,6 +185,8 @@ static int wkt_pos(struct p *p, char *wkt, size_t cap, size_t *n, double x, doub
     if (p->crs && p->crs->xy(p->crs->ctx, &x, &y))
         return fail(p, "a position outside the area of filter-crs");
     if (check_lonlat(p, x, y)) return -1;
+    if (first) p->ring_first[0] = x, p->ring_first[1] = y;
+    p->ring_last[0] = x, p->ring_last[1] = y;
     int w = snprintf(wkt + *n, cap - *n, "%s%.17g %.17g", first ? "" : ", ", x, y);
     if (w < 0 || (size_t)w >= cap - *n) return fail(p, "the geometry is too large");
     *n += (size_t)w;
@@ -216,6 +200,24 @@ static int wkt_put(struct p *p, char *wkt, size_t cap, size_t *n, const char *s)
     memcpy(wkt + *n, s, l + 1);
     *n += l;
     return 0;
+}
+
+/* Closes the ring just written when its last position is not its first
+ * (SpatiaLite reads such a ring as closed; PostGIS refuses it): the WKT
+ * writes the same doubles, so they compare exactly. */
+static int ring_close(struct p *p, char *wkt, size_t cap, size_t *n)
+{
+    if (p->ring_first[0] == p->ring_last[0] && p->ring_first[1] == p->ring_last[1]) return 0;
+    int w = snprintf(wkt + *n, cap - *n, ", %.17g %.17g", p->ring_first[0], p->ring_first[1]);
+    if (w < 0 || (size_t)w >= cap - *n) return fail(p, "the geometry is too large");
+    *n += (size_t)w;
+    return 0;
+}
+
+/* A geometry literal's node. */
+static int geom_node(struct p *p, const char *wkt, size_t n)
+{
+    return node_text(p, L_WKT, wkt, n);
 }
 
 /* An RFC 3339 date or date-time; for intervals, '..' is an open end. */
@@ -489,7 +491,7 @@ static int geometry_lit(struct p *p)
         do {
             if (wkt_put(p, wkt, sizeof wkt, &n, ring++ ? ", (" : "(") || expect(p, "(") ||
                 coords(p, wkt, sizeof wkt, &n, 4) || expect(p, ")") ||
-                wkt_put(p, wkt, sizeof wkt, &n, ")"))
+                ring_close(p, wkt, sizeof wkt, &n) || wkt_put(p, wkt, sizeof wkt, &n, ")"))
                 return -1;
         } while (punct(p, ","));
         if (expect(p, ")")) return -1;
@@ -499,7 +501,7 @@ static int geometry_lit(struct p *p)
     if (wkt_put(p, wkt, sizeof wkt, &n, ")")) return -1;
     const char *after = p->at;
     p->at = start;
-    int i = node_text(p, L_WKT, wkt, n);
+    int i = geom_node(p, wkt, n);
     p->at = after;
     return i;
 }
@@ -513,7 +515,7 @@ static int spatial(struct p *p, int i, int fn)
     if (expect(p, ",")) return -1;
     int g = geometry_lit(p);
     if (g < 0 || expect(p, ")")) return -1;
-    struct node *n = &p->ast->n[i];
+    struct data_fnode *n = &p->ast->n[i];
     n->op = (unsigned char)fn;
     n->q = q;
     n->a = g;
@@ -553,7 +555,7 @@ static int temporal(struct p *p, int i, int fn)
     if (expect(p, "(") || (a = temporal_operand(p)) < 0 || expect(p, ",") ||
         (b = temporal_operand(p)) < 0 || expect(p, ")"))
         return -1;
-    struct node *n = &p->ast->n[i];
+    struct data_fnode *n = &p->ast->n[i];
     n->op = (unsigned char)fn;
     n->a = a;
     n->b = b;
@@ -584,7 +586,7 @@ static int predicate(struct p *p)
     if (i < 0) return -1;
     const struct data_queryable *q = property(p);
     if (!q) return -1;
-    struct node *n = &p->ast->n[i];
+    struct data_fnode *n = &p->ast->n[i];
     n->q = q;
     if (keyword(p, "IS")) {
         n->kind = K_ISNULL;
@@ -812,13 +814,14 @@ static int jgeometry(struct p *p, json_t *j)
             if (rc) break;
             size_t r = jpush(p, NULL, (int)k);
             rc = wkt_put(p, wkt, sizeof wkt, &n, k ? ", (" : "(") ||
-                 jpositions(p, ring, wkt, sizeof wkt, &n, 4) || wkt_put(p, wkt, sizeof wkt, &n, ")");
+                 jpositions(p, ring, wkt, sizeof wkt, &n, 4) ||
+                 ring_close(p, wkt, sizeof wkt, &n) || wkt_put(p, wkt, sizeof wkt, &n, ")");
             if (!rc) jpop(p, r);
         }
     }
     if (rc || wkt_put(p, wkt, sizeof wkt, &n, ")")) return -1;
     jpop(p, at);
-    return node_text(p, L_WKT, wkt, n);
+    return geom_node(p, wkt, n);
 }
 
 static int jtemporal_operand(struct p *p, json_t *j)
@@ -945,7 +948,7 @@ static int jop(struct p *p, const char *op, json_t *args)
     const struct data_queryable *q = jproperty(p, json_array_get(args, 0));
     if (!q) return -1;
     jpop(p, a);
-    struct node *n = &p->ast->n[i];
+    struct data_fnode *n = &p->ast->n[i];
     n->q = q;
     if (kind == K_ISNULL) {
         jpop(p, at);
@@ -1007,286 +1010,34 @@ static int jexpr(struct p *p, json_t *j)
     return i;
 }
 
-/* ---- the back end: the tree to SQL --------------------------------------- */
-
-static void emit(struct p *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void emit(struct p *p, const char *fmt, ...)
-{
-    if (p->failed) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(p->f->sql + p->len, sizeof p->f->sql - p->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof p->f->sql - p->len) {
-        fail(p, "the filter is too long");
-        return;
-    }
-    p->len += (size_t)n;
-}
-
-static int value_slot(struct p *p, int kind)
-{
-    if (p->f->nvalues >= DATA_FILTER_MAX_VALUES)
-        return fail(p, "more than %d values", DATA_FILTER_MAX_VALUES);
-    int i = p->f->nvalues++;
-    p->f->values[i].kind = kind;
-    return i;
-}
-
-static int value_text(struct p *p, const char *t, size_t n)
-{
-    if (p->f->text_len + n + 1 > sizeof p->f->text) return fail(p, "the filter's texts are too long");
-    int i = value_slot(p, 't');
-    if (i < 0) return -1;
-    char *dst = p->f->text + p->f->text_len;
-    memcpy(dst, t, n);
-    dst[n] = '\0';
-    p->f->text_len += n + 1;
-    p->f->values[i].t = dst;
-    return i;
-}
-
-/* Binds literal node i; returns the value's index. */
-static int bind(struct p *p, int i)
-{
-    const struct node *n = &p->ast->n[i];
-    int saved = p->node, v;
-    p->node = i;
-    if (n->kind == L_INT || n->kind == L_TIME) {
-        if ((v = value_slot(p, 'i')) >= 0) p->f->values[v].i = n->i;
-    } else if (n->kind == L_DBL) {
-        if ((v = value_slot(p, 'd')) >= 0) p->f->values[v].d = n->d[0];
-    } else {
-        v = value_text(p, n->t, n->tlen);
-    }
-    p->node = saved;
-    return v;
-}
-
-/* CQL2 LIKE (% _ and \ escapes, case-sensitive) as a GLOB pattern. */
-static int like_to_glob(struct p *p, const char *in, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (const char *c = in; *c; c++) {
-        const char *piece;
-        char one[2] = {0, 0};
-        if (*c == '\\' && c[1]) {
-            c++;
-            one[0] = *c;
-            piece = *c == '*' ? "[*]" : *c == '?' ? "[?]" : *c == '[' ? "[[]" : one;
-        } else if (*c == '%') {
-            piece = "*";
-        } else if (*c == '_') {
-            piece = "?";
-        } else if (*c == '*') {
-            piece = "[*]";
-        } else if (*c == '?') {
-            piece = "[?]";
-        } else if (*c == '[') {
-            piece = "[[]";
-        } else {
-            one[0] = *c;
-            piece = one;
-        }
-        size_t l = strlen(piece);
-        if (n + l + 1 > cap) return fail(p, "the pattern is too long");
-        memcpy(out + n, piece, l);
-        n += l;
-    }
-    out[n] = '\0';
-    return 0;
-}
-
-/* One end of a temporal operand: an SQL expression (a queryable's, NULL
- * meaning open or unknown), a bound value, or an open end. */
-struct tend {
-    char sql[160];
-    int open; /* +-1: this end is open (-inf, +inf) */
-    int nullable; /* 1: the expression may be NULL */
-    int null_is_open; /* NULL means an open end (validity), else unknown: false */
-};
-
-/* A time, a property or '..' as one end. */
-static int tend_of(struct p *p, int i, struct tend *e, int is_hi)
-{
-    const struct node *n = &p->ast->n[i];
-    memset(e, 0, sizeof *e);
-    if (n->kind == L_OPEN) {
-        e->open = is_hi ? 1 : -1;
-    } else if (n->kind == L_PROP) {
-        snprintf(e->sql, sizeof e->sql, "%s", n->q->sql);
-        e->nullable = 1;
-        /* validity's ends: absent is open */
-        e->null_is_open = !strcmp(n->q->name, "valid_from") || !strcmp(n->q->name, "valid_to");
-    } else {
-        int v = bind(p, i);
-        if (v < 0) return -1;
-        snprintf(e->sql, sizeof e->sql, ":f%d", v);
-    }
-    return 0;
-}
-
-static int temporal_ends(struct p *p, int i, struct tend *lo, struct tend *hi)
-{
-    const struct node *n = &p->ast->n[i];
-    if (n->kind == L_INTERVAL) return tend_of(p, n->a, lo, 0) || tend_of(p, n->b, hi, 1) ? -1 : 0;
-    if (tend_of(p, i, lo, 0)) return -1;
-    if (n->kind == L_PROP) lo->null_is_open = 0; /* an instant property: NULL is unknown */
-    *hi = *lo;
-    return 0;
-}
-
-/* a <= b (strict: a < b) for ends that may be open or NULL. */
-static void t_le(struct p *p, const struct tend *a, int a_is_lo, const struct tend *b,
-                 int b_is_lo, int strict)
-{
-    /* an open end: -inf for a start, +inf for an end */
-    int a_inf = a->open ? a->open : 0, b_inf = b->open ? b->open : 0;
-    if (a_inf || b_inf) {
-        /* -inf <= x, x <= +inf: true; +inf <= x, x <= -inf: false */
-        int truth = a_inf == -1 || b_inf == 1;
-        if (a_inf == 1 || b_inf == -1) truth = 0;
-        emit(p, "%s", truth ? "1" : "0");
-        return;
-    }
-    emit(p, "(");
-    /* a NULL that means open: a start is -inf (true), an end +inf (false on the left) */
-    if (a->nullable && a->null_is_open)
-        emit(p, a_is_lo ? "%s IS NULL OR " : "%s IS NOT NULL AND ", a->sql);
-    if (b->nullable && b->null_is_open)
-        emit(p, b_is_lo ? "%s IS NOT NULL AND " : "%s IS NULL OR ", b->sql);
-    emit(p, "%s %s %s)", a->sql, strict ? "<" : "<=", b->sql);
-}
-
-static int emit_node(struct p *p, int i)
-{
-    if (p->failed) return -1;
-    const struct node *n = &p->ast->n[i];
-    p->node = i;
-    switch (n->kind) {
-    case K_AND:
-    case K_OR:
-        for (int c = n->a; c >= 0; c = p->ast->n[c].next) {
-            int group = p->ast->n[c].kind == K_AND || p->ast->n[c].kind == K_OR;
-            if (c != n->a) emit(p, n->kind == K_AND ? " AND " : " OR ");
-            if (group) emit(p, "(");
-            if (emit_node(p, c)) return -1;
-            if (group) emit(p, ")");
-        }
-        break;
-    case K_NOT:
-        emit(p, "NOT (");
-        if (emit_node(p, n->a)) return -1;
-        emit(p, ")");
-        break;
-    case K_CMP: {
-        int v = bind(p, n->a);
-        if (v < 0) return -1;
-        emit(p, "%s %s :f%d", n->q->sql, cmp_ops[n->op], v);
-        break;
-    }
-    case K_LIKE: {
-        const struct node *pat = &p->ast->n[n->a];
-        int v;
-        if (n->ci) {
-            if ((v = bind(p, n->a)) < 0) return -1;
-            emit(p, "%s%s LIKE :f%d ESCAPE '\\'", n->neg ? "NOT " : "", n->q->sql, v);
-        } else {
-            char glob[3100];
-            if (like_to_glob(p, pat->t, glob, sizeof glob) ||
-                (v = value_text(p, glob, strlen(glob))) < 0)
-                return -1;
-            emit(p, "%s%s GLOB :f%d", n->neg ? "NOT " : "", n->q->sql, v);
-        }
-        break;
-    }
-    case K_BETWEEN: {
-        int a = bind(p, n->a), b = a < 0 ? -1 : bind(p, n->b);
-        if (b < 0) return -1;
-        emit(p, "%s%s BETWEEN :f%d AND :f%d", n->neg ? "NOT " : "", n->q->sql, a, b);
-        break;
-    }
-    case K_IN:
-        emit(p, "%s%s IN (", n->neg ? "NOT " : "", n->q->sql);
-        for (int c = n->a; c >= 0; c = p->ast->n[c].next) {
-            int v = bind(p, c);
-            if (v < 0) return -1;
-            emit(p, "%s:f%d", c == n->a ? "" : ", ", v);
-        }
-        emit(p, ")");
-        break;
-    case K_ISNULL:
-        emit(p, "%s IS %sNULL", n->q->sql, n->neg ? "NOT " : "");
-        break;
-    case K_SPATIAL: {
-        const struct node *g = &p->ast->n[n->a];
-        char expr[128];
-        if (g->kind == L_BBOX) {
-            int v[4];
-            for (int k = 0; k < 4; k++) {
-                if ((v[k] = value_slot(p, 'd')) < 0) return -1;
-                p->f->values[v[k]].d = g->d[k];
-            }
-            snprintf(expr, sizeof expr, "BuildMbr(:f%d, :f%d, :f%d, :f%d, 4326)", v[0], v[1],
-                     v[2], v[3]);
-        } else {
-            int v = bind(p, n->a);
-            if (v < 0) return -1;
-            /* an invalid ring (not closed) makes GeomFromText NULL: no match */
-            snprintf(expr, sizeof expr, "GeomFromText(:f%d, 4326)", v);
-        }
-        if (n->op == S_DISJOINT) {
-            emit(p, "ST_Disjoint(%s, %s) = 1", n->q->sql, expr);
-            break;
-        }
-        emit(p, "(");
-        if (n->q->index) {
-            /* the format is the queryable table's, not the client's */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-            emit(p, n->q->index, expr, expr, expr, expr);
-#pragma GCC diagnostic pop
-            emit(p, " AND ");
-        }
-        emit(p, "%s(%s, %s) = 1)", n->op == S_WITHIN ? "ST_Within" : "ST_Intersects", n->q->sql,
-             expr);
-        break;
-    }
-    case K_TEMPORAL: {
-        struct tend alo, ahi, blo, bhi;
-        if (temporal_ends(p, n->a, &alo, &ahi) || temporal_ends(p, n->b, &blo, &bhi)) return -1;
-        emit(p, "(");
-        if (n->op == T_INTERSECTS) {
-            t_le(p, &alo, 1, &bhi, 0, 0);
-            emit(p, " AND ");
-            t_le(p, &blo, 1, &ahi, 0, 0);
-        } else if (n->op == T_BEFORE) {
-            t_le(p, &ahi, 0, &blo, 1, 1);
-        } else {
-            t_le(p, &bhi, 0, &alo, 1, 1);
-        }
-        emit(p, ")");
-        break;
-    }
-    default:
-        return fail(p, "internal: a literal where a condition belongs");
-    }
-    return p->failed ? -1 : 0;
-}
-
 /* ---- entry points ------------------------------------------------------------ */
 
 static fm_rc finish(struct p *p, int root)
 {
-    if (root >= 0 && !p->failed) emit_node(p, root);
-    free(p->ast);
-    if (p->failed) {
-        memset(p->f->sql, 0, sizeof p->f->sql);
-        p->f->nvalues = 0;
-        p->f->text_len = 0;
+    free(p->path);
+    if (p->failed || root < 0) {
+        p->ast->root = -1;
+        p->ast->count = 0;
+        p->ast->text_len = 0;
         return FM_EINVAL;
     }
+    p->ast->root = root;
     return FM_OK;
+}
+
+/* The parser's state for filter s into f. */
+static int start(struct p *p, const char *s, int json, const struct cql2_crs *crs,
+                 const struct data_queryable *qs, struct data_filter *f, struct fm_err *err)
+{
+    memset(p, 0, sizeof *p);
+    p->s = p->at = s, p->json = json, p->crs = crs, p->qs = qs, p->ast = f, p->err = err;
+    f->root = -1, f->count = 0, f->text_len = 0;
+    p->path = json ? malloc(sizeof *p->path * MAX_NODES) : NULL;
+    if (json && !p->path) {
+        fm_fail(err, FM_EINTERNAL, "filter", "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 static fm_rc compile_text(const char *s, const struct cql2_crs *crs,
@@ -1319,12 +1070,8 @@ static fm_rc compile_text(const char *s, const struct cql2_crs *crs,
                           const struct data_queryable *qs, struct data_filter *f,
                           struct fm_err *err)
 {
-    memset(f, 0, sizeof *f);
-    struct p p = {.s = s, .at = s, .qs = qs, .f = f, .err = err, .node = -1, .crs = crs};
-    p.ast = malloc(sizeof *p.ast);
-    if (!p.ast) return fm_fail(err, FM_EINTERNAL, "filter", "out of memory");
-    p.ast->count = 0;
-    p.ast->text_len = 0;
+    struct p p;
+    if (start(&p, s, 0, crs, qs, f, err)) return FM_EINTERNAL;
     skip(&p);
     int root = -1;
     if (!*p.at) {
@@ -1340,33 +1087,27 @@ static fm_rc compile_json(const char *s, const struct cql2_crs *crs,
                           const struct data_queryable *qs, struct data_filter *f,
                           struct fm_err *err)
 {
-    memset(f, 0, sizeof *f);
-    struct p p = {.s = s, .at = s, .json = 1, .qs = qs, .f = f, .err = err, .node = -1,
-                  .crs = crs};
+    f->root = -1, f->count = 0, f->text_len = 0;
     json_error_t jerr;
     json_t *j = json_loads(s, JSON_REJECT_DUPLICATES, &jerr);
     if (!j)
         return fm_fail(err, FM_EINVAL, "filter", "filter: at character %d: not CQL2 JSON: %.120s",
                        jerr.position + 1, jerr.text);
-    p.ast = malloc(sizeof *p.ast);
-    if (!p.ast) {
+    struct p p;
+    if (start(&p, s, 1, crs, qs, f, err)) {
         json_decref(j);
-        return fm_fail(err, FM_EINTERNAL, "filter", "out of memory");
+        return FM_EINTERNAL;
     }
-    p.ast->count = 0;
-    p.ast->text_len = 0;
     int root = jexpr(&p, j);
     json_decref(j);
     return finish(&p, root);
 }
 
-fm_rc cql2_sortby(const char *s, const struct data_queryable *qs, char *out, size_t n,
+fm_rc cql2_sortby(const char *s, const struct data_queryable *qs, struct data_sort *out,
                   struct fm_err *err)
 {
-    size_t len = 0;
-    out[0] = '\0';
+    out->n = 0;
     const char *c = s;
-    int keys = 0;
     while (*c) {
         int desc = 0;
         while (*c == ' ') c++;
@@ -1377,24 +1118,29 @@ fm_rc cql2_sortby(const char *s, const struct data_queryable *qs, char *out, siz
         const struct data_queryable *q = NULL;
         for (const struct data_queryable *k = qs; k->name && !q; k++)
             if (strlen(k->name) == l && !strncmp(k->name, start, l)) q = k;
-        if (!q || q->type == 'g')
+        if (!q || q->type == 'g') {
+            out->n = 0;
             return fm_fail(err, FM_EINVAL, "sortby",
                            "sortby: %.*s is not a sortable queryable (the queryables but the"
                            " geometry, each [+|-]name, comma-separated)",
                            (int)(l > 64 ? 64 : l), start);
-        if (++keys > 8) return fm_fail(err, FM_EINVAL, "sortby", "sortby: at most 8 keys");
-        /* NULLs last whatever the direction */
-        int w = snprintf(out + len, n - len, "%s%s IS NULL, %s %s", len ? ", " : "", q->sql, q->sql,
-                         desc ? "DESC" : "ASC");
-        if (w < 0 || (size_t)w >= n - len)
-            return fm_fail(err, FM_EINVAL, "sortby", "sortby is too long");
-        len += (size_t)w;
+        }
+        if (out->n >= DATA_SORT_MAX) {
+            out->n = 0;
+            return fm_fail(err, FM_EINVAL, "sortby", "sortby: at most %d keys", DATA_SORT_MAX);
+        }
+        out->key[out->n].q = q;
+        out->key[out->n].desc = desc;
+        out->n++;
         while (*c == ' ') c++;
         if (*c == ',') {
             c++;
-            if (!*c) return fm_fail(err, FM_EINVAL, "sortby", "sortby ends with a comma");
+            if (!*c) {
+                out->n = 0;
+                return fm_fail(err, FM_EINVAL, "sortby", "sortby ends with a comma");
+            }
         }
     }
-    if (!keys) return fm_fail(err, FM_EINVAL, "sortby", "sortby names no property");
+    if (!out->n) return fm_fail(err, FM_EINVAL, "sortby", "sortby names no property");
     return FM_OK;
 }

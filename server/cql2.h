@@ -1,11 +1,11 @@
 /* cql2.h - CQL2 filters (OGC API - Features Part 3), text and JSON
- * encodings, compiled to SQL
- * the server writes itself: every property is looked up in the
- * collection's queryables (data_queryables) and stands for the SQL
- * expression given there, every operator is one of a fixed list, and
- * every value the client sent is bound as a parameter (:f0, :f1, ...),
- * never copied into the SQL text. Pure functions: no HTTP library, no
- * database; fuzzed alone (tests/fuzz/fuzz_cql2.c).
+ * encodings, compiled to a tree (struct data_filter, data.h) that each
+ * store backend writes as SQL of its own (data/sqlfilter.c): every
+ * property is looked up in the collection's queryables (data_queryables)
+ * and stands for the field named there, every operator is one of a fixed
+ * list, and every value the client sent is bound as a parameter by the
+ * backend, never copied into the SQL text. Pure functions: no HTTP
+ * library, no database; fuzzed alone (tests/fuzz/fuzz_cql2.c).
  *
  * The subset: comparisons = <> < <= > >=; AND, OR, NOT and parentheses;
  * [NOT] LIKE (case-sensitive, % and _, \ escapes) and ILIKE; [NOT] IN
@@ -23,7 +23,7 @@
  * t_after; {"property": "name"} first, then literals: strings, numbers,
  * {"timestamp": ...}, {"date": ...}, {"interval": [a, b]}, {"bbox": [w, s,
  * e, n]} and GeoJSON Point, LineString, Polygon. Both encodings are read
- * into one syntax tree that one back end writes as SQL. */
+ * into one syntax tree. */
 #ifndef SRV_CQL2_H
 #define SRV_CQL2_H
 
@@ -34,7 +34,8 @@
 
 /* Compiles the CQL2 text s against qs into f. FM_EINVAL with a detail
  * naming the character position (1-based) and what was expected, and
- * "filter" as the parameter; an unknown property is named. */
+ * "filter" as the parameter; an unknown property is named. On failure f
+ * is empty (root -1, no nodes). */
 fm_rc cql2_compile(const char *s, const struct data_queryable *qs, struct data_filter *f,
                    struct fm_err *err);
 
@@ -60,9 +61,9 @@ fm_rc cql2_compile_crs(const char *s, int json, const struct cql2_crs *crs,
                        struct fm_err *err);
 
 /* A sortby value: comma-separated [+|-]property, each a queryable that is
- * not the geometry; OUT out: an ORDER BY list of the queryables' SQL
- * (absent values last); the store adds the id after it. */
-fm_rc cql2_sortby(const char *s, const struct data_queryable *qs, char *out, size_t n,
+ * not the geometry, at most DATA_SORT_MAX; OUT out: the keys (the store
+ * puts absent values last, and the id after them). */
+fm_rc cql2_sortby(const char *s, const struct data_queryable *qs, struct data_sort *out,
                   struct fm_err *err);
 
 #endif

@@ -25,7 +25,7 @@ static const char *const item_params[] = {"bbox",   "bbox-crs",   "datetime",   
  * sort, and the properties to return. */
 struct extra {
     struct data_filter filter;
-    char order[1400];
+    struct data_sort sort;
     char props[512]; /* "a,b,c" as sent, checked */
     enum srv_crs crs; /* of the answer's geometries (Part 2) */
     enum srv_crs filter_crs; /* of the filter's geometry literals */
@@ -65,8 +65,8 @@ static fm_rc parse_part3(struct req *r, enum data_coll c, struct data_query *q, 
         q->filter = &x->filter;
     }
     if ((s = srv_arg(r, "sortby"))) {
-        if ((rc = cql2_sortby(s, data_queryables(c), x->order, sizeof x->order, err))) return rc;
-        q->order = x->order;
+        if ((rc = cql2_sortby(s, data_queryables(c), &x->sort, err))) return rc;
+        q->sort = &x->sort;
     }
     if ((s = srv_arg(r, "crs")) && (rc = srv_crs_parse(s, "crs", &x->crs, err))) return rc;
     if ((s = srv_arg(r, "properties"))) {

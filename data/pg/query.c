@@ -1,23 +1,144 @@
 /* query.c - the store's queries on PostgreSQL/PostGIS (store.h), as
  * data/sqlite/query.c: items by bbox (the GiST index, then the exact
- * intersection), validity time, status, party, type, geometry family, now
- * or as of a past time, paged in id order; extents; the rows of pictures.
- * A CQL2 filter or a sort is SQL of SQLite's dialect (server/cql2.c) and
- * is refused here until it is compiled per backend. */
+ * intersection), validity time, status, party, type, geometry family and
+ * a compiled CQL2 filter (written in PostgreSQL's dialect with PostGIS by
+ * data/sqlfilter.c), now or as of a past time, paged in id order or by a
+ * sort; extents; the rows of pictures. Text is compared and sorted in
+ * byte order (COLLATE "C"), as SQLite's BINARY, whatever the database's
+ * collation. */
 #include "pgint.h"
+#include "sqlfilter.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- the dialect of filters and sorts (sqlfilter.h) ------------------------ */
+
+/* a property of the Feature's text: NULL unless of the JSON type */
+#define PG_JNUM(name)                                                                              \
+    "(CASE WHEN jsonb_typeof(v.feature::jsonb #> '{properties," name "}') = 'number'"             \
+    " THEN (v.feature::jsonb #>> '{properties," name "}')::float8 END)"
+#define PG_JTEXT(name) "(v.feature::jsonb #>> '{properties," name "}')"
+/* occurred_at, written by the server as 2026-01-02T03:04:05Z, in seconds */
+#define PG_JTIME(name)                                                                             \
+    "(CASE WHEN " PG_JTEXT(name) " ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'"  \
+    " THEN floor(extract(epoch FROM " PG_JTEXT(name) "::timestamptz))::bigint END)"
+
+static void pq_param(struct sqlf *w, int k, char *out, size_t n)
+{
+    char kind = w->values[k].kind;
+    snprintf(out, n, "$%d::%s", w->first + k,
+             kind == 'i' ? "bigint" : kind == 'd' ? "float8" : "text");
+}
+
+/* CQL2 LIKE as PostgreSQL's LIKE pattern (malloc'd), escape \: as
+ * SQLite's (GLOB for LIKE: a \ last is itself; LIKE for ILIKE: ASCII
+ * letters folded, a \ last matches nothing, *none set). */
+static char *like_pattern(const char *in, int ci, int *none)
+{
+    char *out = malloc(strlen(in) * 2 + 1), *o = out;
+    if (!out) return NULL;
+    *none = 0;
+    for (const char *c = in; *c; c++) {
+        char one = *c;
+        if (*c == '\\') {
+            if (c[1]) {
+                one = *++c;
+            } else if (ci) {
+                *none = 1;
+                break;
+            }
+        } else if (*c == '%' || *c == '_') {
+            *o++ = *c;
+            continue;
+        }
+        if (ci && one >= 'A' && one <= 'Z') one = (char)(one - 'A' + 'a');
+        if (one == '%' || one == '_' || one == '\\') *o++ = '\\';
+        *o++ = one;
+    }
+    *o = '\0';
+    return out;
+}
+
+static void pq_like(struct sqlf *w, const char *expr, const char *pattern, int neg, int ci)
+{
+    int none;
+    char *pat = like_pattern(pattern, ci, &none);
+    if (pat && none) { /* SQLite: no match (NULL stays NULL) */
+        free(pat);
+        sqlf_emit(w, "%s(CASE WHEN %s IS NULL THEN NULL ELSE FALSE END)", neg ? "NOT " : "", expr);
+        return;
+    }
+    char p[32];
+    sqlf_text(w, pat, 1, p, sizeof p);
+    if (ci)
+        sqlf_emit(w, "%stranslate(%s, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+                     " LIKE %s ESCAPE '\\'",
+                  neg ? "NOT " : "", expr, p);
+    else
+        sqlf_emit(w, "%s%s LIKE %s ESCAPE '\\'", neg ? "NOT " : "", expr, p);
+}
+
+static void pq_spatial(struct sqlf *w, int op, const char *expr, const struct data_fnode *g)
+{
+    char geom[200];
+    if (g->kind == DATA_F_BBOX) {
+        char v[4][32];
+        for (int k = 0; k < 4; k++) sqlf_dbl(w, g->d[k], v[k], sizeof v[k]);
+        snprintf(geom, sizeof geom, "ST_MakeEnvelope(%s, %s, %s, %s, 4326)", v[0], v[1], v[2],
+                 v[3]);
+    } else {
+        char v[32];
+        sqlf_text(w, g->t, 0, v, sizeof v);
+        snprintf(geom, sizeof geom, "ST_GeomFromText(%s, 4326)", v);
+    }
+    /* ST_Intersects and ST_Within use the GiST index themselves */
+    sqlf_emit(w, "%s(%s, %s)",
+              op == DATA_S_DISJOINT ? "ST_Disjoint" : op == DATA_S_WITHIN ? "ST_Within"
+                                                                          : "ST_Intersects",
+              expr, geom);
+}
+
+const struct sqlf_dialect pg_sqlf_dialect = {
+    .yes = "TRUE",
+    .no = "FALSE",
+    .field =
+        {
+            [DATA_FIELD_ID] = "v.item_id",
+            [DATA_FIELD_VERSION] = "v.version",
+            [DATA_FIELD_STATUS] = "v.status",
+            [DATA_FIELD_PARTY] = "v.party",
+            [DATA_FIELD_TYPE] = "v.type",
+            [DATA_FIELD_TITLE] = "v.title",
+            [DATA_FIELD_VALID_FROM] = "v.valid_from",
+            [DATA_FIELD_VALID_TO] = "v.valid_to",
+            [DATA_FIELD_UPDATED_AT] = "v.sys_from",
+            [DATA_FIELD_GEOMETRY] = "v.geom",
+            [DATA_FIELD_ALT_FLOOR] = "v.alt_floor",
+            [DATA_FIELD_ALT_CEILING] = "v.alt_ceiling",
+            [DATA_FIELD_CATEGORY] = PG_JTEXT("category"),
+            [DATA_FIELD_SEVERITY] = PG_JNUM("severity"),
+            [DATA_FIELD_OCCURRED_AT] = PG_JTIME("occurred_at"),
+            [DATA_FIELD_CORRIDOR_WIDTH] = PG_JNUM("corridor_width_m"),
+        },
+    .bytes_order = " COLLATE \"C\"",
+    .param = pq_param,
+    .like = pq_like,
+    .spatial = pq_spatial,
+};
+
+/* ---- items ----------------------------------------------------------------- */
+
 /* The WHERE clause of a query over item_versions v and its parameters,
- * $1 onwards, in order. */
+ * $1 onwards, in order; a filter's after the query's own. */
+#define WHERE_PARAMS (PARAMS_MAX + SQLF_MAX_VALUES)
 struct where {
     char sql[2048];
     size_t len;
-    const char *vals[PARAMS_MAX];
-    char space[PARAMS_MAX][40]; /* the numbers' texts */
+    const char *vals[WHERE_PARAMS];
+    char space[WHERE_PARAMS][40]; /* the numbers' texts */
     int n, nspace;
 };
 
@@ -44,14 +165,14 @@ static void add(struct where *w, const char *clause, ...)
 
 static const char *num(struct where *w, double v)
 {
-    char *s = w->space[w->nspace++ % PARAMS_MAX];
+    char *s = w->space[w->nspace++ % WHERE_PARAMS];
     snprintf(s, sizeof w->space[0], "%.17g", v);
     return s;
 }
 
 static const char *i64(struct where *w, int64_t v)
 {
-    char *s = w->space[w->nspace++ % PARAMS_MAX];
+    char *s = w->space[w->nspace++ % WHERE_PARAMS];
     snprintf(s, sizeof w->space[0], "%lld", (long long)v);
     return s;
 }
@@ -61,9 +182,6 @@ static const char *const family[] = PG_GEOM_FAMILY("v.geom");
 static fm_rc build_where(const struct data_query *q, const char *vparty, struct where *w,
                          struct fm_err *err)
 {
-    if (q->filter || q->order)
-        return fm_fail(err, FM_EINVAL, "filter",
-                       "filters and sorts are not on PostgreSQL yet (issue 18)");
     memset(w, 0, sizeof *w);
     add(w, "v.collection = $?", data_coll_name(q->coll));
     if (q->has_asof)
@@ -109,26 +227,61 @@ static fm_rc run_where(struct data_db *db, PGresult **r, const char *what, const
     return rc;
 }
 
+/* The filter's values after w's own parameters. */
+static void where_filter_values(struct where *w, const struct sqlf *f)
+{
+    for (int i = 0; i < f->nvalues && w->n < WHERE_PARAMS; i++) {
+        const struct sqlf_value *v = &f->values[i];
+        w->vals[w->n++] = v->kind == 'i' ? i64(w, v->i) : v->kind == 'd' ? num(w, v->d) : v->t;
+    }
+}
+
 static fm_rc items_query(struct data_db *db, const struct data_query *q, const char *vparty,
                          data_item_cb cb, void *ctx, long *matched, struct fm_err *err)
 {
+    if (matched) *matched = 0;
     struct where w;
     fm_rc rc = build_where(q, vparty, &w, err);
     if (rc) return rc;
-    char sql[4096];
-    PGresult *r;
+    /* the filter ($n after the query's own) and the sort, in PostgreSQL's dialect */
+    struct sqlf f, order, sql;
+    sqlf_init(&f, &pg_sqlf_dialect, w.n + 1);
+    sqlf_init(&order, &pg_sqlf_dialect, 0);
+    sqlf_init(&sql, &pg_sqlf_dialect, 0);
+    PGresult *r = NULL;
+    sqlf_emit(&f, "%s", q->filter ? " AND " : "");
+    sqlf_emit(&order, "%s", "");
+    if ((q->filter && (rc = sqlf_filter(&f, q->filter, err))) ||
+        (q->sort && (rc = sqlf_sort(&order, q->sort, err))))
+        goto out;
+    if (f.nvalues > WHERE_PARAMS - w.n) {
+        rc = fm_fail(err, FM_EINVAL, "filter", "the filter has too many values");
+        goto out;
+    }
+    where_filter_values(&w, &f);
     if (matched) {
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM item_versions v WHERE %s", w.sql);
-        if ((rc = run_where(db, &r, "count items", sql, &w, err))) return rc;
+        sqlf_emit(&sql, "SELECT count(*) FROM item_versions v WHERE %s%s", w.sql, f.sql);
+        if (sql.failed) {
+            rc = fm_fail(err, FM_EINTERNAL, NULL, "out of memory");
+            goto out;
+        }
+        if ((rc = run_where(db, &r, "count items", sql.sql, &w, err))) goto out;
         *matched = (long)pg_col_i(r, 0, 0);
         PQclear(r);
+        r = NULL;
     }
-    if (!cb) return FM_OK;
-    snprintf(sql, sizeof sql,
-             "SELECT v.item_id, v.version, v.party, v.status, v.type, v.feature, %s"
-             " FROM item_versions v WHERE %s ORDER BY v.item_id LIMIT %ld OFFSET %ld",
-             q->want_wkb ? "ST_AsBinary(v.geom, 'NDR')" : "NULL", w.sql, q->limit, q->offset);
-    if ((rc = run_where(db, &r, "query items", sql, &w, err))) return rc;
+    if (!cb) goto out;
+    sql.len = 0;
+    sqlf_emit(&sql,
+              "SELECT v.item_id, v.version, v.party, v.status, v.type, v.feature, %s"
+              " FROM item_versions v WHERE %s%s ORDER BY %sv.item_id LIMIT %ld OFFSET %ld",
+              q->want_wkb ? "ST_AsBinary(v.geom, 'NDR')" : "NULL", w.sql, f.sql, order.sql,
+              q->limit, q->offset);
+    if (sql.failed) {
+        rc = fm_fail(err, FM_EINTERNAL, NULL, "out of memory");
+        goto out;
+    }
+    if ((rc = run_where(db, &r, "query items", sql.sql, &w, err))) goto out;
     for (int i = 0; i < PQntuples(r); i++) {
         size_t wkb_len = 0;
         unsigned char *wkb = NULL;
@@ -150,7 +303,11 @@ static fm_rc items_query(struct data_db *db, const struct data_query *q, const c
         if (stop) break;
     }
     PQclear(r);
-    return FM_OK;
+out:
+    sqlf_free(&f);
+    sqlf_free(&order);
+    sqlf_free(&sql);
+    return rc;
 }
 
 static fm_rc items_extent(struct data_db *db, enum data_coll c, enum data_geom g,

@@ -1,16 +1,124 @@
 /* query.c - the store's queries on SQLite (store.h): items by bbox
  * (R*Tree first, then exact intersection), validity time, status, party,
- * type, geometry family and a compiled CQL2 filter, now or as of a past
- * time, paged in id order or a sort the server wrote; the extents; the
- * rows of pictures when the picture of now is off or of the past. The
- * viewer's draft party comes from above (data/query.c): a draft is seen
- * by its party only, the one rule of data/visibility.c, here in SQL. */
+ * type, geometry family and a compiled CQL2 filter (written in SQLite's
+ * dialect with SpatiaLite by data/sqlfilter.c), now or as of a past
+ * time, paged in id order or by a sort; the extents; the rows of
+ * pictures when the picture of now is off or of the past. The viewer's
+ * draft party comes from above (data/query.c): a draft is seen by its
+ * party only, the one rule of data/visibility.c, here in SQL, beside
+ * (never inside) the filter. */
 #include "sqlite.h"
+#include "sqlfilter.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* ---- the dialect of filters and sorts (sqlfilter.h) ------------------------ */
+
+#define Q_PROP(name) "json_extract(v.feature, '$.properties." name "')"
+
+static void sq_param(struct sqlf *w, int k, char *out, size_t n)
+{
+    (void)w;
+    snprintf(out, n, ":f%d", k);
+}
+
+/* CQL2 LIKE (% _ and \ escapes, case-sensitive) as a GLOB pattern (malloc'd). */
+static char *like_to_glob(const char *in)
+{
+    char *out = malloc(strlen(in) * 3 + 1), *o = out;
+    if (!out) return NULL;
+    for (const char *c = in; *c; c++) {
+        char one = *c;
+        if (*c == '\\' && c[1]) {
+            one = *++c;
+        } else if (*c == '%') {
+            *o++ = '*';
+            continue;
+        } else if (*c == '_') {
+            *o++ = '?';
+            continue;
+        }
+        if (one == '*' || one == '?' || one == '[') {
+            *o++ = '[', *o++ = one, *o++ = ']';
+        } else {
+            *o++ = one;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static void sq_like(struct sqlf *w, const char *expr, const char *pattern, int neg, int ci)
+{
+    char p[32];
+    if (ci) { /* SQLite's LIKE: ASCII letters in either case */
+        sqlf_text(w, pattern, 0, p, sizeof p);
+        sqlf_emit(w, "%s%s LIKE %s ESCAPE '\\'", neg ? "NOT " : "", expr, p);
+    } else {
+        sqlf_text(w, like_to_glob(pattern), 1, p, sizeof p);
+        sqlf_emit(w, "%s%s GLOB %s", neg ? "NOT " : "", expr, p);
+    }
+}
+
+static void sq_spatial(struct sqlf *w, int op, const char *expr, const struct data_fnode *g)
+{
+    char geom[160];
+    if (g->kind == DATA_F_BBOX) {
+        char v[4][32];
+        for (int k = 0; k < 4; k++) sqlf_dbl(w, g->d[k], v[k], sizeof v[k]);
+        snprintf(geom, sizeof geom, "BuildMbr(%s, %s, %s, %s, 4326)", v[0], v[1], v[2], v[3]);
+    } else {
+        char v[32];
+        sqlf_text(w, g->t, 0, v, sizeof v);
+        snprintf(geom, sizeof geom, "GeomFromText(%s, 4326)", v);
+    }
+    if (op == DATA_S_DISJOINT) {
+        sqlf_emit(w, "ST_Disjoint(%s, %s) = 1", expr, geom);
+        return;
+    }
+    /* the R*Tree narrows the rows first */
+    sqlf_emit(w,
+              "(v.vid IN (SELECT pkid FROM idx_item_versions_geom WHERE xmin <= MbrMaxX(%s)"
+              " AND xmax >= MbrMinX(%s) AND ymin <= MbrMaxY(%s) AND ymax >= MbrMinY(%s))"
+              " AND %s(%s, %s) = 1)",
+              geom, geom, geom, geom, op == DATA_S_WITHIN ? "ST_Within" : "ST_Intersects", expr,
+              geom);
+}
+
+const struct sqlf_dialect sqlite_sqlf_dialect = {
+    .yes = "1",
+    .no = "0",
+    .field =
+        {
+            [DATA_FIELD_ID] = "v.item_id",
+            [DATA_FIELD_VERSION] = "v.version",
+            [DATA_FIELD_STATUS] = "v.status",
+            [DATA_FIELD_PARTY] = "v.party",
+            [DATA_FIELD_TYPE] = "v.type",
+            [DATA_FIELD_TITLE] = "v.title",
+            [DATA_FIELD_VALID_FROM] = "v.valid_from",
+            [DATA_FIELD_VALID_TO] = "v.valid_to",
+            [DATA_FIELD_UPDATED_AT] = "v.sys_from",
+            [DATA_FIELD_GEOMETRY] = "v.geom",
+            [DATA_FIELD_ALT_FLOOR] = "v.alt_floor",
+            [DATA_FIELD_ALT_CEILING] = "v.alt_ceiling",
+            [DATA_FIELD_CATEGORY] = Q_PROP("category"),
+            [DATA_FIELD_SEVERITY] = Q_PROP("severity"),
+            [DATA_FIELD_OCCURRED_AT] =
+                "CAST(strftime('%s', " Q_PROP("occurred_at") ") AS INTEGER)",
+            [DATA_FIELD_CORRIDOR_WIDTH] = Q_PROP("corridor_width_m"),
+        },
+    .bytes_order = "", /* BINARY, the default collation */
+    .param = sq_param,
+    .like = sq_like,
+    .spatial = sq_spatial,
+};
+
+/* ---- items ----------------------------------------------------------------- */
 
 /* The WHERE clause and its bindings, built once for the count and the page. */
 struct where {
@@ -43,17 +151,6 @@ static void build_where(const struct data_query *q, struct where *w)
         add(w, "ST_Intersects(v.geom, BuildMbr(:minx, :miny, :maxx, :maxy, 4326)) = 1");
     static const char *const family[] = GEOM_FAMILY_SQL("v.geom");
     if (q->geom > DATA_GEOM_ANY && q->geom <= DATA_GEOM_AREAS) add(w, family[q->geom]);
-    if (q->filter) {
-        add(w, "(");
-        w->len += (size_t)snprintf(w->sql + w->len, sizeof w->sql - w->len, "%s)", q->filter->sql);
-    }
-}
-
-/* Does the WHERE clause fit? (a filter is bounded by its own size, but
- * the sum is checked rather than cut) */
-static int where_fits(const struct where *w)
-{
-    return w->len < sizeof w->sql - 1;
 }
 
 /* With a bbox the R*Tree drives the join, so the cost follows the size of
@@ -83,12 +180,17 @@ static void bind_query(sqlite3_stmt *st, const char *vparty, const struct data_q
         db_bind_double(st, ":maxx", q->bbox[2]);
         db_bind_double(st, ":maxy", q->bbox[3]);
     }
-    for (int i = 0; q->filter && i < q->filter->nvalues; i++) {
+}
+
+/* The filter's values (sqlfilter.c), bound as :f0, :f1, ... */
+static void bind_filter(sqlite3_stmt *st, const struct sqlf *f)
+{
+    for (int i = 0; i < f->nvalues; i++) {
         char name[16];
         snprintf(name, sizeof name, ":f%d", i);
-        if (q->filter->values[i].kind == 'i') db_bind_int(st, name, q->filter->values[i].i);
-        else if (q->filter->values[i].kind == 'd') db_bind_double(st, name, q->filter->values[i].d);
-        else db_bind_text(st, name, q->filter->values[i].t);
+        if (f->values[i].kind == 'i') db_bind_int(st, name, f->values[i].i);
+        else if (f->values[i].kind == 'd') db_bind_double(st, name, f->values[i].d);
+        else db_bind_text(st, name, f->values[i].t);
     }
 }
 
@@ -98,33 +200,51 @@ static fm_rc items_query(struct data_db *db, const struct data_query *q, const c
     if (matched) *matched = 0;
     struct where w;
     build_where(q, &w);
-    if (!where_fits(&w)) return fm_fail(err, FM_EINVAL, "filter", "the filter is too long");
-    char sql[8192];
-    sqlite3_stmt *st;
-    fm_rc rc;
+    /* the filter (its values :f0, ...) and the sort, in SQLite's dialect */
+    struct sqlf f, order, sql;
+    sqlf_init(&f, &sqlite_sqlf_dialect, 0);
+    sqlf_init(&order, &sqlite_sqlf_dialect, 0);
+    sqlf_init(&sql, &sqlite_sqlf_dialect, 0);
+    sqlite3_stmt *st = NULL;
+    fm_rc rc = FM_OK;
+    sqlf_emit(&f, "%s", q->filter ? " AND " : "");
+    sqlf_emit(&order, "%s", "");
+    if ((q->filter && (rc = sqlf_filter(&f, q->filter, err))) ||
+        (q->sort && (rc = sqlf_sort(&order, q->sort, err))))
+        goto out;
 
     if (matched) {
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s", from(q), w.sql);
-        if ((rc = db_prepare(db, sql, &st, err))) return rc;
+        sqlf_emit(&sql, "SELECT count(*) FROM %s WHERE %s%s", from(q), w.sql, f.sql);
+        if (sql.failed) {
+            rc = fm_fail(err, FM_EINTERNAL, NULL, "out of memory");
+            goto out;
+        }
+        if ((rc = db_prepare(db, sql.sql, &st, err))) goto out;
         bind_query(st, vparty, q);
+        bind_filter(st, &f);
         if (sqlite3_step(st) == SQLITE_ROW)
             *matched = (long)sqlite3_column_int64(st, 0);
         else
             rc = db_fail(db, err, "count items");
         sqlite3_finalize(st);
-        if (rc) return rc;
+        st = NULL;
+        if (rc) goto out;
     }
-    if (!cb) return FM_OK;
+    if (!cb) goto out;
 
-    int n = snprintf(sql, sizeof sql,
-             "SELECT v.item_id, v.version, v.party, v.status, v.type, v.feature, %s"
-             " FROM %s WHERE %s ORDER BY %s%sv.item_id LIMIT :limit OFFSET :offset",
-             q->want_wkb ? "AsBinary(v.geom)" : "NULL", from(q), w.sql,
-             q->order ? q->order : "", q->order ? ", " : ""); /* the id last: stable paging */
-    if (n < 0 || (size_t)n >= sizeof sql)
-        return fm_fail(err, FM_EINVAL, "filter", "the filter and sortby are too long together");
-    if ((rc = db_prepare(db, sql, &st, err))) return rc;
+    sql.len = 0;
+    sqlf_emit(&sql,
+              "SELECT v.item_id, v.version, v.party, v.status, v.type, v.feature, %s"
+              " FROM %s WHERE %s%s ORDER BY %sv.item_id LIMIT :limit OFFSET :offset",
+              q->want_wkb ? "AsBinary(v.geom)" : "NULL", from(q), w.sql, f.sql,
+              order.sql); /* the id last: stable paging */
+    if (sql.failed) {
+        rc = fm_fail(err, FM_EINTERNAL, NULL, "out of memory");
+        goto out;
+    }
+    if ((rc = db_prepare(db, sql.sql, &st, err))) goto out;
     bind_query(st, vparty, q);
+    bind_filter(st, &f);
     db_bind_int(st, ":limit", q->limit);
     db_bind_int(st, ":offset", q->offset);
     int s;
@@ -144,6 +264,10 @@ static fm_rc items_query(struct data_db *db, const struct data_query *q, const c
     }
     if (s != SQLITE_ROW && s != SQLITE_DONE) rc = db_fail(db, err, "query items");
     sqlite3_finalize(st);
+out:
+    sqlf_free(&f);
+    sqlf_free(&order);
+    sqlf_free(&sql);
     return rc;
 }
 
