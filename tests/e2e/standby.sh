@@ -27,7 +27,7 @@ trap 'fm_stop; stop_standby; fm_pg_stop' EXIT
 # (the primary asks for a synchronous standby only once the copy is made:
 # a standby copied with that setting would, once promoted, wait for one)
 check "a standby is made from the primary (pg_basebackup) and follows it synchronously" \
-    '"${AS[@]}" "$BIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U fusionmap -D "$SB/data" -R -X stream >"$FM_TMP/basebackup.log" 2>&1 &&
+    '"${AS[@]}" "$BIN/pg_basebackup" -h 127.0.0.1 -p "$P1" -U fusionmap -D "$SB/data" -R -X stream -c fast >"$FM_TMP/basebackup.log" 2>&1 &&
      "${AS[@]}" "$BIN/pg_ctl" -D "$SB/data" -l "$SB/log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $P2 -k $SB -c fsync=off" start >/dev/null 2>&1 &&
      psql -q "$FM_PG_URL" -c "ALTER SYSTEM SET synchronous_standby_names = '"'"'*'"'"'" -c "SELECT pg_reload_conf()" >/dev/null &&
