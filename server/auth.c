@@ -43,7 +43,9 @@ static int token_get(struct req *r, const char *token)
             return 1;
         }
     struct fm_err err;
-    if (data_token_get(r->db, token, &r->viewer, &err) != FM_OK) return 0;
+    fm_rc rc = data_token_get(r->db, token, &r->viewer, &err);
+    if (rc == FM_EDB || rc == FM_EBUSY) r->auth_unavailable = 1;
+    if (rc) return 0;
     unsigned k = token_next++ % TOKEN_CACHE;
     memcpy(token_cache[k].hash, hash, sizeof hash);
     token_cache[k].viewer = r->viewer;
@@ -113,6 +115,7 @@ void srv_authenticate(struct req *r)
     r->by_basic = 0;
     r->sent_credentials = 0;
     r->auth_refused = NULL;
+    r->auth_unavailable = 0;
     r->token[0] = '\0';
     memset(&r->viewer, 0, sizeof r->viewer);
     const char *auth = srv_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -143,10 +146,13 @@ void srv_authenticate(struct req *r)
     }
     const char *sid = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE);
     if (sid) r->sent_credentials = 1;
-    if (sid && data_session_get(r->db, sid, &srv_cfg(r)->session, &r->viewer,
-                                &err) == FM_OK) {
+    fm_rc rc = sid ? data_session_get(r->db, sid, &srv_cfg(r)->session, &r->viewer, &err)
+                   : FM_ENOTFOUND;
+    if (rc == FM_OK) {
         r->authed = 1;
         r->by_cookie = 1;
+    } else if (rc == FM_EDB || rc == FM_EBUSY) {
+        r->auth_unavailable = 1;
     }
 }
 

@@ -187,6 +187,12 @@ int srv_route(struct req *r)
             if (strcmp(rt->method, "GET") == 0) allow_add(allow, sizeof allow, "HEAD");
             continue;
         }
+        if (rt->access == LOGGED_IN && !r->authed && r->auth_unavailable)
+            /* not "who are you?": a client must not drop good credentials */
+            return srv_problem_status(r, 503,
+                                      "the database cannot check the credentials now: try"
+                                      " again",
+                                      NULL);
         if (rt->access == LOGGED_IN && !r->authed) {
             r->offer_basic = offer_basic(r);
             return srv_problem_status(r, 401,

@@ -68,6 +68,7 @@ struct req {
     int by_basic;     /* authenticated by HTTP Basic (user name + token) */
     int sent_credentials; /* Authorization, the session cookie or a stream ticket was sent */
     const char *auth_refused; /* why the credentials sent were refused, or NULL */
+    int auth_unavailable;     /* the database could not say whether they are good */
     int offer_basic;  /* a 401 also says WWW-Authenticate: Basic (routes.c) */
     char token[DATA_TOKEN_LEN + 8]; /* the bearer token it was authenticated with
                                        (Bearer, Basic or a stream ticket), or "" */

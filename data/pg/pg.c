@@ -43,8 +43,20 @@ fm_rc pg_fail(struct data_db *db, PGresult *res, const char *what, struct fm_err
     /* a constraint is an answer the caller translates (a name taken) */
     if (!(state && state[0] == '2' && state[1] == '3'))
         fm_log(FM_LOG_ERROR, "postgresql: %s: %s", what, msg);
-    return fm_fail(err, busy ? FM_EBUSY : FM_EDB, NULL, "database: %s: %s", what,
-                   msg && *msg ? msg : "?");
+    fm_rc rc = fm_fail(err, busy ? FM_EBUSY : FM_EDB, NULL, "database: %s: %s", what,
+                       msg && *msg ? msg : "?");
+    if (PQstatus(CONN(db)) == CONNECTION_BAD) {
+        /* the server went away (a primary lost): connect again, to whichever
+         * host of the URL takes writes now (target_session_attrs), and let
+         * the client try again; until one does, each request tries anew */
+        PQreset(CONN(db));
+        int back = PQstatus(CONN(db)) == CONNECTION_OK;
+        fm_log(FM_LOG_WARN, "postgresql: the connection was lost; %s",
+               back ? "connected again" : "no server takes writes yet");
+        rc = fm_fail(err, FM_EBUSY, NULL, "database: the connection was lost%s: try again",
+                     back ? " and is back" : "");
+    }
+    return rc;
 }
 
 /* Runs sql with n text parameters (NULL: SQL NULL). OUT *res on success
