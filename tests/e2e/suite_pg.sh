@@ -4,9 +4,9 @@
 # lines) on a PostgreSQL 15 + PostGIS of its own (FM_BACKEND=postgresql,
 # tests/lib.sh). Each also runs on SQLite as its own test. The scripts that
 # reach into the database with sqlite3 (tampering, counting rows) are not
-# in the list; neither are those that need another process's write to
-# reach the server's caches (a token withdrawn by the command line), which
-# is the several-nodes part of issue 18 (LISTEN/NOTIFY), not built yet.
+# in the list. PostgreSQL's own parts have tests of their own: the store
+# (store_pg.sh), moving a cell (copy.sh), several servers (nodes.sh), a
+# standby (standby.sh) and the CQL2 filters (interop/cql2_backends.sh).
 . "$(dirname "$0")/../lib.sh"
 
 here=$(dirname "$0")
