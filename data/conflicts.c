@@ -972,6 +972,17 @@ struct asof {
     int stop;
 };
 
+/* A record's "interval" [from, to] (null: open) meets [t0, t1]. */
+static int interval_meets(const json_t *interval, fm_time t0, fm_time t1)
+{
+    const char *from = json_string_value(json_array_get(interval, 0));
+    const char *to = json_string_value(json_array_get(interval, 1));
+    fm_time f, t;
+    if (from && !fm_time_parse(from, &f) && f > t1) return 0;
+    if (to && !fm_time_parse(to, &t) && t < t0) return 0;
+    return 1;
+}
+
 static int asof_record(void *ctx, const struct store_event *e)
 {
     struct asof *a = ctx;
@@ -984,6 +995,9 @@ static int asof_record(void *ctx, const struct store_event *e)
     int keep = f && (!q->state || (state && !strcmp(state, q->state)));
     if (keep && q->geom != DATA_GEOM_ANY)
         keep = family_of(json_string_value(json_object_get(g, "type"))) == q->geom;
+    if (keep && q->has_time)
+        keep = interval_meets(json_object_get(json_object_get(f, "properties"), "interval"), q->t0,
+                              q->t1);
     if (keep && q->has_bbox) {
         double box[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
         coords_box(json_object_get(g, "coordinates"), box);
@@ -1058,6 +1072,9 @@ fm_rc data_conflicts_query(struct data_db *db, const struct data_viewer *v,
         .has_bbox = q->has_bbox,
         .limit = q->limit,
         .offset = q->offset,
+        .has_time = q->has_time,
+        .t0 = q->t0,
+        .t1 = q->t1,
     };
     memcpy(sq.bbox, q->bbox, sizeof sq.bbox);
     struct listing l = {cb, ctx};

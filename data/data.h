@@ -697,6 +697,8 @@ struct data_conflict_query {
     enum data_geom geom; /* only this family of geometries (0: any) */
     int has_t;           /* as of t: the conflicts as their records said then */
     fm_time t;
+    int has_time;        /* datetime: the clash's interval (open ends: open) meets [t0, t1] */
+    fm_time t0, t1;      /* INT64_MIN / INT64_MAX for open ends */
 };
 
 /* Called once per conflict in id order with borrowed Feature text;

@@ -210,6 +210,8 @@ struct store_conflict_query {
     double bbox[4];
     long limit, offset;
     int64_t id; /* > 0: that conflict only */
+    int has_time; /* the interval t_from..t_to (NULL: open) meets [t0, t1] */
+    fm_time t0, t1;
 };
 
 typedef int (*store_citem_cb)(void *ctx, const struct store_citem *x);

@@ -17,7 +17,7 @@
 
 #define GEOJSON "application/geo+json"
 
-static const char *const params[] = {"state", "bbox", "bbox-crs", "limit", "offset",
+static const char *const params[] = {"state", "bbox", "bbox-crs", "datetime", "limit", "offset",
                                      "t",     "f",    "crs",      NULL};
 
 /* ---- metadata ----------------------------------------------------------- */
@@ -60,8 +60,11 @@ static json_t *param(const char *name, const char *in, const char *type, const c
 void srv_conflicts_openapi(json_t *paths)
 {
     json_t *ps = json_pack(
-        "[o,o,o,o,o,o]", param("state", "query", "string", "open or resolved"),
+        "[o,o,o,o,o,o,o]", param("state", "query", "string", "open or resolved"),
         param("bbox", "query", "string", "minlon,minlat,maxlon,maxlat (CRS84; see bbox-crs)"),
+        param("datetime", "query", "string",
+              "an RFC 3339 instant or interval (a/b, ../b, a/..): the conflicts whose clash"
+              " interval meets it (an open end of the clash meets everything on its side)"),
         param("bbox-crs", "query", "string", "the CRS of bbox (Part 2), one of the collection's crs"),
         param("limit", "query", "integer", "conflicts per page (1-10000)"),
         param("offset", "query", "integer", "conflicts to skip (paging)"),
@@ -114,7 +117,7 @@ static fm_rc parse_query(struct req *r, struct data_conflict_query *q, enum srv_
     if (srv_unknown_arg(r, params, unknown, sizeof unknown))
         return fm_fail(err, FM_EINVAL, unknown,
                        "unknown query parameter %s; this endpoint takes state, bbox, bbox-crs,"
-                       " limit, offset, t, f and crs",
+                       " datetime, limit, offset, t, f and crs",
                        unknown);
     const char *s;
     fm_rc rc;
@@ -142,6 +145,10 @@ static fm_rc parse_query(struct req *r, struct data_conflict_query *q, enum srv_
     }
     if ((s = srv_arg(r, "offset")) && fm_parse_long(s, 0, INT32_MAX, &q->offset))
         return fm_fail(err, FM_EINVAL, "offset", "offset is a whole number, 0 or more");
+    if ((s = srv_arg(r, "datetime"))) {
+        if ((rc = srv_parse_datetime(s, &q->t0, &q->t1, err))) return rc;
+        q->has_time = 1;
+    }
     if ((s = srv_arg(r, "t"))) {
         if (fm_time_parse(s, &q->t))
             return fm_fail(err, FM_EINVAL, "t", "t (as of) must be an RFC 3339 date-time");

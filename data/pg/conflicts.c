@@ -332,10 +332,12 @@ static fm_rc conflicts_query(struct data_db *db, const struct store_conflict_que
     static const char *const family[] = PG_GEOM_FAMILY("c.geom");
     if ((unsigned)q->geom > DATA_GEOM_AREAS)
         return fm_fail(err, FM_EINVAL, NULL, "no such geometry family");
-    char where[800];
+    char where[1000];
     snprintf(where, sizeof where,
              "(c.vis_party IS NULL OR c.vis_party = $1) AND ($2::text IS NULL OR c.state = $2)"
-             " AND ($3::bigint = 0 OR c.id = $3::bigint) AND %s%s",
+             " AND ($3::bigint = 0 OR c.id = $3::bigint)"
+             " AND ($8::bigint IS NULL OR c.t_to IS NULL OR c.t_to >= $8::bigint)"
+             " AND ($9::bigint IS NULL OR c.t_from IS NULL OR c.t_from <= $9::bigint) AND %s%s",
              family[q->geom],
              q->has_bbox ? " AND c.geom && ST_MakeEnvelope($4::float8, $5::float8, $6::float8,"
                            " $7::float8, 4326) AND ST_Intersects(c.geom, ST_MakeEnvelope("
@@ -347,13 +349,16 @@ static fm_rc conflicts_query(struct data_db *db, const struct store_conflict_que
     char bb[4][40];
     if (q->has_bbox)
         for (int k = 0; k < 4; k++) b[k] = pg_dbl_text(bb[k], q->bbox[k]);
+    const char *t[2] = {NULL, NULL};
+    char tt[2][24];
+    if (q->has_time) t[0] = pg_i64_text(tt[0], q->t0), t[1] = pg_i64_text(tt[1], q->t1);
     fm_rc rc = FM_OK;
     for (int pass = matched ? 0 : 1; pass < (cb ? 2 : 1); pass++) {
         PGresult *r;
         if (pass == 0) {
             snprintf(sql, sizeof sql, "SELECT count(*) FROM conflicts c WHERE %s", where);
-            rc = pg_run(db, &r, NULL, "count conflicts", err, sql, 7, q->vparty, q->state,
-                        I64(q->id), b[0], b[1], b[2], b[3]);
+            rc = pg_run(db, &r, NULL, "count conflicts", err, sql, 9, q->vparty, q->state,
+                        I64(q->id), b[0], b[1], b[2], b[3], t[0], t[1]);
             if (rc) return rc;
             *matched = (long)pg_col_i(r, 0, 0);
             PQclear(r);
@@ -361,10 +366,11 @@ static fm_rc conflicts_query(struct data_db *db, const struct store_conflict_que
         }
         snprintf(sql, sizeof sql,
                  "SELECT " CONFLICT_COLS " FROM conflicts c WHERE %s ORDER BY c.id"
-                 " LIMIT $8::bigint OFFSET $9::bigint",
+                 " LIMIT $10::bigint OFFSET $11::bigint",
                  where);
-        rc = pg_run(db, &r, NULL, "query conflicts", err, sql, 9, q->vparty, q->state, I64(q->id),
-                    b[0], b[1], b[2], b[3], I64(q->limit), I64(q->offset));
+        rc = pg_run(db, &r, NULL, "query conflicts", err, sql, 11, q->vparty, q->state,
+                    I64(q->id), b[0], b[1], b[2], b[3], t[0], t[1], I64(q->limit),
+                    I64(q->offset));
         if (rc) return rc;
         conflict_rows(r, cb, ctx);
     }

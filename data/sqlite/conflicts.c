@@ -426,11 +426,14 @@ static fm_rc conflicts_query(struct data_db *db, const struct store_conflict_que
     static const char *const family[] = GEOM_FAMILY_SQL("c.geom");
     if ((unsigned)q->geom > DATA_GEOM_AREAS)
         return fm_fail(err, FM_EINVAL, NULL, "no such geometry family");
-    char where[800];
+    char where[1000];
     snprintf(where, sizeof where,
              CONFLICT_VISIBLE_SQL " AND (:state IS NULL OR c.state = :state)"
-                                  " AND (:id = 0 OR c.id = :id) AND %s%s",
+                                  " AND (:id = 0 OR c.id = :id) AND %s%s%s",
              family[q->geom],
+             q->has_time ? " AND (c.t_to IS NULL OR c.t_to >= :t0)"
+                           " AND (c.t_from IS NULL OR c.t_from <= :t1)"
+                         : "",
              q->has_bbox ? " AND c.id IN (SELECT pkid FROM idx_conflicts_geom WHERE xmin <= :maxx"
                            " AND xmax >= :minx AND ymin <= :maxy AND ymax >= :miny)"
                            " AND ST_Intersects(c.geom, BuildMbr(:minx, :miny, :maxx, :maxy,"
@@ -456,6 +459,10 @@ static fm_rc conflicts_query(struct data_db *db, const struct store_conflict_que
             db_bind_double(st, ":miny", q->bbox[1]);
             db_bind_double(st, ":maxx", q->bbox[2]);
             db_bind_double(st, ":maxy", q->bbox[3]);
+        }
+        if (q->has_time) {
+            db_bind_int(st, ":t0", q->t0);
+            db_bind_int(st, ":t1", q->t1);
         }
         db_bind_int(st, ":limit", q->limit);
         db_bind_int(st, ":offset", q->offset);

@@ -56,6 +56,24 @@ check "B's stream receives it too" 'wait_for 15 "has_mine $FM_TMP/b.sse"'
 CID=$(grep '^data: ' "$FM_TMP/a.sse" | sed 's/^data: //' | jq -s -r "map(select(.action != null and .after != null)) | map(select($(is_mine)))[0].item")
 check "the event names the conflict ($CID)" '[[ $CID =~ ^[0-9]+$ ]]'
 
+# datetime: the conflicts whose clash interval (here from the convoy's
+# start an hour ago to the zone's or the convoy's end) meets it
+has_cid() { # QUERY: the conflict is in that answer (200)
+    [ "$(req GET "/collections/conflicts/items?limit=10000&$1" "${A[@]}")" = 200 ] &&
+        jqb '.features[].id' | grep -qx "$CID"
+}
+check "datetime=now finds the conflict, and the next link keeps datetime" \
+    'has_cid "datetime=$(stamp 0)" && [ "$(req GET "/collections/conflicts/items?limit=1&datetime=$(stamp 0)" "${A[@]}")" = 200 ] &&
+     { [ "$(jqb ".numberMatched")" = 1 ] || jqb ".links[] | select(.rel == \"next\") | .href" | grep -q "datetime="; }'
+check "datetime an interval across its start finds it; one that ends before its start does not" \
+    'has_cid "datetime=$(stamp -7200)/$(stamp -1800)" && ! has_cid "datetime=../$(stamp -7200)" && has_cid "datetime=$(stamp -7200)/.."'
+check "datetime ten years ahead does not find it (the zone ends first)" '! has_cid "datetime=2036-12-01T00:00:00Z"'
+check "datetime with t (as of now, from the log's records) answers the same" \
+    'has_cid "t=$(stamp 0)&datetime=$(stamp 0)" && ! has_cid "t=$(stamp 0)&datetime=2036-12-01T00:00:00Z"'
+check "a bad datetime is 400, naming it" \
+    '[ "$(req GET "/collections/conflicts/items?datetime=yesterday" "${A[@]}")" = 400 ] && is_problem 400 &&
+     jqb .detail | grep -qi datetime'
+
 for who in A B; do
     eval "ARGS=(\"\${$who[@]}\")"
     check "the conflict is in /collections/conflicts/items for $who" \

@@ -568,7 +568,7 @@ static int count_cb(void *ctx, int64_t id, const char *feature)
 
 static long visible(const struct data_viewer *v, const char *state)
 {
-    struct data_conflict_query q = {state, 0, {0, 0, 0, 0}, 10000, 0, DATA_GEOM_ANY, 0, 0};
+    struct data_conflict_query q = {state, 0, {0, 0, 0, 0}, 10000, 0, DATA_GEOM_ANY, 0, 0, 0, 0, 0};
     long matched = -1, n = 0;
     struct fm_err err;
     CHECK(data_conflicts_query(db, v, &q, count_cb, &n, &matched, &err) == FM_OK, "query: %s",
@@ -848,11 +848,11 @@ static void edges(const char *dir)
     CHECK(ring_ok, "and a movement created among them finds the same");
 
     CHECK(data_conflicts_set_near(db, 0, &err) == FM_EINVAL, "a distance of 0 is refused");
-    struct data_conflict_query bad = {"maybe", 0, {0, 0, 0, 0}, 10, 0, DATA_GEOM_ANY, 0, 0};
+    struct data_conflict_query bad = {"maybe", 0, {0, 0, 0, 0}, 10, 0, DATA_GEOM_ANY, 0, 0, 0, 0, 0};
     long m;
     CHECK(data_conflicts_query(db, &A, &bad, NULL, NULL, &m, &err) == FM_EINVAL,
           "an unknown state is refused");
-    struct data_conflict_query box = {NULL, 1, {9.9, 9.9, 10.3, 10.3}, 10, 0, DATA_GEOM_ANY, 0, 0};
+    struct data_conflict_query box = {NULL, 1, {9.9, 9.9, 10.3, 10.3}, 10, 0, DATA_GEOM_ANY, 0, 0, 0, 0, 0};
     CHECK(data_conflicts_query(db, &SUP, &box, NULL, NULL, &m, &err) == FM_OK && m >= 2,
           "bbox finds the conflicts around lon 10 (%ld)", m);
     box.bbox[0] = box.bbox[2] = 0;

@@ -251,7 +251,7 @@ static void random_run(unsigned seed)
                 m->version++;
             snprintf(what, sizeof what, "step %d: withdraw %lld", step, (long long)m->id);
         } else if (op < 19) { /* the supervisor resolves the first open conflict */
-            struct data_conflict_query q = {"open", 0, {0}, 1, 0, DATA_GEOM_ANY, 0, 0};
+            struct data_conflict_query q = {"open", 0, {0}, 1, 0, DATA_GEOM_ANY, 0, 0, 0, 0, 0};
             int64_t first = 0;
             long matched;
             data_conflicts_query(writer, &SUP, &q, take, &first, &matched, &err);
